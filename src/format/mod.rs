@@ -1,0 +1,14 @@
+//! Reading and writing trace files. The native format is versioned JSON Lines
+//! (docs/trace-format.md): one header line, then one event per line; `.zst` is transparent.
+
+mod diagnostic;
+mod native_json;
+mod native_read;
+mod native_write;
+
+pub use diagnostic::{Diagnostic, DiagSeverity};
+pub use native_read::{LoadError, read_native, read_native_bytes};
+pub use native_write::{write_event, write_header, write_native};
+
+/// The format version this build writes and the newest it reads.
+pub const NATIVE_VERSION: u32 = 1;

@@ -1,0 +1,123 @@
+//! The JSON shape of one native trace line. Flat, with optional fields, so that reading is a
+//! single pass without buffering; documented in docs/trace-format.md and
+//! docs/trace-format.schema.json.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Origin;
+
+/// The first line of a native trace.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct HeaderLine<'a> {
+    /// Always `"trace"`: tells a vb2scope trace from other JSON Lines.
+    #[serde(borrow)]
+    pub vb2scope: Cow<'a, str>,
+    pub version: u32,
+    #[serde(default, borrow, skip_serializing_if = "str::is_empty")]
+    pub source: Cow<'a, str>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "str::is_empty")]
+    pub title: Cow<'a, str>,
+}
+
+/// A buffer (`struct v4l2_buffer`) or one of its planes.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct BufLine<'a> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    #[serde(default, borrow, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytesused: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_offset: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userptr: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fd: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_ns: Option<u64>,
+    #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
+    pub planes: Vec<BufLine<'a>>,
+}
+
+/// One event line. Which fields apply depends on `ev`.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct EventLine<'a> {
+    pub t: u64,
+    #[serde(borrow)]
+    pub ev: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fd: Option<i32>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub op: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_out: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plane: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fd_out: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonblock: Option<bool>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub buf: Option<BufLine<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub text: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_fd: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub len: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planes: Option<u8>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub want: Option<Cow<'a, str>>,
+}

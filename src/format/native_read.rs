@@ -1,0 +1,312 @@
+//! Reads a native trace. Never fails on a bad line: the line is skipped with a diagnostic
+//! (line number and byte offset) and reading goes on. Only an unreadable file or a file that
+//! is not a vb2scope trace at all is an error.
+
+use std::io::{BufRead, BufReader};
+
+use thiserror::Error;
+
+use crate::model::{BufType, DoneState, DriverCfg, MemopKind, Memory, Policy, parse_outcome};
+use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer, V4l2Plane};
+
+use super::NATIVE_VERSION;
+use super::diagnostic::{DiagSeverity, Diagnostic};
+use super::native_json::{BufLine, EventLine, HeaderLine};
+
+/// Why a whole file could not be read.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a vb2scope trace: the first line is not a vb2scope header ({0})")]
+    NotATrace(String),
+    #[error("trace format version {0} is newer than this vb2scope reads ({NATIVE_VERSION})")]
+    TooNew(u32),
+    #[error("the file is empty")]
+    Empty,
+}
+
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Reads a native trace from bytes (zstd-compressed or not).
+pub fn read_native_bytes(bytes: &[u8]) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+    if bytes.starts_with(&ZSTD_MAGIC) {
+        let dec = zstd::stream::read::Decoder::new(bytes)?;
+        read_native(BufReader::with_capacity(1 << 16, dec))
+    } else {
+        read_native(bytes)
+    }
+}
+
+/// Reads a native trace from a reader of uncompressed JSON Lines.
+pub fn read_native<R: BufRead>(mut r: R) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+    let mut diags = Vec::new();
+    let mut buf = Vec::with_capacity(512);
+    let mut lineno = 0u32;
+    let mut byte = 0u64;
+    // Header: the first non-blank line.
+    let header = loop {
+        buf.clear();
+        let n = read_line(&mut r, &mut buf, &mut diags, lineno + 1, byte)?;
+        if n == 0 {
+            return Err(LoadError::Empty);
+        }
+        lineno += 1;
+        byte += n as u64;
+        let text = trim(&buf);
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<HeaderLine>(text) {
+            Ok(h) if h.vb2scope == "trace" => break h_to_header(&h, &mut diags, lineno)?,
+            Ok(_) => return Err(LoadError::NotATrace("\"vb2scope\" is not \"trace\"".into())),
+            Err(e) => return Err(LoadError::NotATrace(e.to_string())),
+        }
+    };
+    let mut trace = Trace::new(header);
+    loop {
+        buf.clear();
+        let start = byte;
+        let n = read_line(&mut r, &mut buf, &mut diags, lineno + 1, byte)?;
+        if n == 0 {
+            break;
+        }
+        lineno += 1;
+        byte += n as u64;
+        let complete = buf.last() == Some(&b'\n');
+        let text = trim(&buf);
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<EventLine>(text) {
+            Ok(l) => match to_event(&l, &mut trace) {
+                Ok(e) => trace.push(e),
+                Err(msg) => diags.push(diag(DiagSeverity::Error, lineno, start, msg)),
+            },
+            Err(e) if !complete => diags.push(diag(
+                DiagSeverity::Warning,
+                lineno,
+                start,
+                format!("truncated last line ({} bytes) ignored: {e}", text.len()),
+            )),
+            Err(e) => diags.push(diag(DiagSeverity::Error, lineno, start, format!("malformed event: {e}"))),
+        }
+    }
+    trace.shrink();
+    Ok((trace, diags))
+}
+
+fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, diags: &mut Vec<Diagnostic>, line: u32, byte: u64) -> Result<usize, LoadError> {
+    match r.read_until(b'\n', buf) {
+        Ok(n) => Ok(n),
+        // A damaged compressed stream: keep what was read, say where it stopped.
+        Err(e) if line > 1 => {
+            diags.push(diag(DiagSeverity::Error, line, byte, format!("input stops here: {e}")));
+            Ok(0)
+        }
+        Err(e) => Err(LoadError::Io(e)),
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    let b = b.strip_suffix(b"\r").unwrap_or(b);
+    b.trim_ascii()
+}
+
+fn diag(severity: DiagSeverity, line: u32, byte: u64, message: String) -> Diagnostic {
+    Diagnostic { severity, line, byte, message }
+}
+
+fn h_to_header(h: &HeaderLine, diags: &mut Vec<Diagnostic>, line: u32) -> Result<TraceHeader, LoadError> {
+    if h.version > NATIVE_VERSION {
+        return Err(LoadError::TooNew(h.version));
+    }
+    let policy = match &h.policy {
+        Some(p) => {
+            let parsed = Policy::parse(p);
+            if parsed.is_none() {
+                diags.push(diag(DiagSeverity::Warning, line, 0, format!("unknown policy {p:?} in header")));
+            }
+            parsed
+        }
+        None => None,
+    };
+    Ok(TraceHeader { version: h.version, source: h.source.to_string(), policy, title: h.title.to_string() })
+}
+
+fn req<T>(v: Option<T>, what: &str, ev: &str) -> Result<T, String> {
+    v.ok_or_else(|| format!("{ev} event without \"{what}\""))
+}
+
+fn buf_type(s: Option<&str>, ev: &str) -> Result<BufType, String> {
+    let s = req(s, "type", ev)?;
+    BufType::parse(s).ok_or_else(|| format!("unknown buffer type {s:?}"))
+}
+
+fn memory(s: Option<&str>) -> Result<Option<Memory>, String> {
+    match s {
+        None => Ok(None),
+        Some(s) => Memory::parse(s).map(Some).ok_or_else(|| format!("unknown memory {s:?}")),
+    }
+}
+
+fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, String> {
+    let ty = buf_type(b.ty.as_deref(), ev)?;
+    let memory = memory(b.memory.as_deref())?;
+    let m_of = |p: &BufLine| -> u64 {
+        p.fd.map(|f| f as u64).or(p.userptr).or(p.offset).unwrap_or(0)
+    };
+    let planes: Vec<V4l2Plane> = b
+        .planes
+        .iter()
+        .map(|p| V4l2Plane {
+            bytesused: p.bytesused.unwrap_or(0),
+            length: p.length.unwrap_or(0),
+            data_offset: p.data_offset.unwrap_or(0),
+            m: m_of(p),
+        })
+        .collect();
+    if planes.len() > crate::model::MAX_PLANES {
+        return Err(format!("{} planes; at most {} are supported", planes.len(), crate::model::MAX_PLANES));
+    }
+    let (planes_first, planes_count) = if planes.is_empty() { (0, 0) } else { trace.add_planes(&planes) };
+    Ok(V4l2Buffer {
+        index: req(b.index, "buf.index", ev)?,
+        ty,
+        memory,
+        flags: b.flags.unwrap_or(0),
+        field: b.field.unwrap_or(0),
+        bytesused: b.bytesused.unwrap_or(0),
+        length: b.length.unwrap_or(0),
+        m: m_of(b),
+        sequence: b.sequence.unwrap_or(0),
+        timestamp_ns: b.timestamp_ns.unwrap_or(0),
+        planes_first,
+        planes_count,
+    })
+}
+
+fn dev_of(l: &EventLine, trace: &mut Trace) -> u16 {
+    match l.dev.as_deref() {
+        Some(p) => trace.device(p),
+        None => 0,
+    }
+}
+
+/// Converts one parsed line into an event, or says what is wrong with it.
+fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
+    let ev = &*l.ev;
+    let body = match ev {
+        "ioctl" => {
+            let op = req(l.op.as_deref(), "op", ev)?;
+            let cmd = IoctlCmd::parse(op).ok_or_else(|| format!("unknown ioctl {op:?}"))?;
+            let result = match l.result.as_deref() {
+                Some(r) => parse_outcome(r).ok_or_else(|| format!("unknown result {r:?}"))?,
+                None => return Err("ioctl event without \"result\"".into()),
+            };
+            let ty = || buf_type(l.ty.as_deref().or(l.buf.as_ref().and_then(|b| b.ty.as_deref())), ev);
+            let a = match cmd {
+                IoctlCmd::Reqbufs | IoctlCmd::CreateBufs => IoctlArg::Alloc {
+                    ty: ty()?,
+                    memory: memory(l.memory.as_deref())?.ok_or("alloc ioctl without \"memory\"")?,
+                    count: req(l.count, "count", ev)?,
+                    count_out: l.count_out,
+                    index: l.index,
+                },
+                IoctlCmd::RemoveBufs => IoctlArg::Remove { ty: ty()?, index: req(l.index, "index", ev)?, count: req(l.count, "count", ev)? },
+                IoctlCmd::Streamon | IoctlCmd::Streamoff => IoctlArg::Stream { ty: ty()? },
+                IoctlCmd::Expbuf => IoctlArg::Expbuf { ty: ty()?, index: req(l.index, "index", ev)?, plane: l.plane.unwrap_or(0), fd_out: l.fd_out },
+                IoctlCmd::Querybuf | IoctlCmd::PrepareBuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf => {
+                    let b = match &l.buf {
+                        Some(b) => to_buffer(b, ev, trace)?,
+                        // A failed DQBUF returns no buffer: keep the type alone.
+                        None if cmd == IoctlCmd::Dqbuf => V4l2Buffer {
+                            index: u32::MAX,
+                            ty: ty()?,
+                            memory: memory(l.memory.as_deref())?,
+                            flags: 0,
+                            field: 0,
+                            bytesused: 0,
+                            length: 0,
+                            m: 0,
+                            sequence: 0,
+                            timestamp_ns: 0,
+                            planes_first: 0,
+                            planes_count: 0,
+                        },
+                        None => return Err(format!("{op} without \"buf\"")),
+                    };
+                    IoctlArg::Buffer { buf: b, nonblock: l.nonblock.unwrap_or(false) }
+                }
+            };
+            let arg = trace.add_arg(a);
+            Body::Ioctl { fd: req(l.fd, "fd", ev)?, cmd, result, arg }
+        }
+        "open" => {
+            let path = req(l.path.as_deref(), "path", ev)?;
+            let dev = trace.device(path);
+            Body::Open { fd: req(l.fd, "fd", ev)?, path: trace.intern(path), dev }
+        }
+        "close" => Body::Close { fd: req(l.fd, "fd", ev)? },
+        "dup" => Body::Dup { fd: req(l.fd, "fd", ev)?, new_fd: req(l.new_fd, "new_fd", ev)? },
+        "mmap" => Body::Mmap {
+            fd: l.fd.unwrap_or(-1),
+            offset: l.offset.unwrap_or(0),
+            len: req(l.len, "len", ev)?,
+            addr: req(l.addr, "addr", ev)?,
+        },
+        "munmap" => Body::Munmap { addr: req(l.addr, "addr", ev)?, len: req(l.len, "len", ev)? },
+        "dmabuf" => {
+            let name = trace.intern(l.name.as_deref().unwrap_or(""));
+            Body::Dmabuf { fd: req(l.fd, "fd", ev)?, size: req(l.size, "size", ev)?, name }
+        }
+        "tracepoint" => {
+            let name = trace.intern(req(l.name.as_deref(), "name", ev)?);
+            let text = trace.intern(l.text.as_deref().unwrap_or(""));
+            Body::Tracepoint { name, text }
+        }
+        "memop" => {
+            let op = req(l.op.as_deref(), "op", ev)?;
+            let kind = MemopKind::parse(op).ok_or_else(|| format!("unknown memop {op:?}"))?;
+            let dev = dev_of(l, trace);
+            Body::Memop { kind, dev, ty: buf_type(l.ty.as_deref(), ev)?, index: req(l.index, "index", ev)?, plane: l.plane.unwrap_or(0) }
+        }
+        "driver" => {
+            let op = req(l.op.as_deref(), "op", ev)?;
+            let action = match op {
+                "buffer_done" => {
+                    let s = req(l.state.as_deref(), "state", ev)?;
+                    let state = DoneState::parse(s).ok_or_else(|| format!("unknown buffer state {s:?}"))?;
+                    DriverAction::BufferDone { index: l.index, state }
+                }
+                "keep_on_stop" => DriverAction::Config(DriverCfg::KeepOnStop(l.keep.unwrap_or(true))),
+                "fail_start" => DriverAction::Config(DriverCfg::FailStart { keep: l.keep.unwrap_or(false) }),
+                "min_queued" => DriverAction::Config(DriverCfg::MinQueued(req(l.count, "count", ev)?)),
+                "format" => DriverAction::Config(DriverCfg::Format {
+                    planes: l.planes.unwrap_or(1),
+                    size: u32::try_from(req(l.size, "size", ev)?).map_err(|_| "size too large".to_string())?,
+                }),
+                other => return Err(format!("unknown driver op {other:?}")),
+            };
+            let dev = dev_of(l, trace);
+            Body::Driver { dev, ty: buf_type(l.ty.as_deref(), ev)?, action }
+        }
+        "klog" => Body::Klog { text: trace.intern(req(l.text.as_deref(), "text", ev)?) },
+        "marker" => Body::Marker { text: trace.intern(l.text.as_deref().unwrap_or("")) },
+        "expect" => {
+            let w = req(l.want.as_deref(), "want", ev)?;
+            let want = parse_outcome(w).ok_or_else(|| format!("unknown expected result {w:?}"))?;
+            Body::Expect { want }
+        }
+        other => return Err(format!("unknown event kind {other:?}")),
+    };
+    Ok(Event {
+        t_ns: l.t,
+        pid: l.pid.unwrap_or(0),
+        tid: l.tid.or(l.pid).unwrap_or(0),
+        origin: l.origin.unwrap_or_default(),
+        line: l.line.unwrap_or(0),
+        body,
+    })
+}

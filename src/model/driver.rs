@@ -1,0 +1,79 @@
+//! The driver side: `vb2_buffer_done` and the simulated driver's behaviour switches.
+
+use super::op::DriverCfg;
+use super::state::BufState;
+use super::types::{DoneState, MemopKind, Outcome};
+use super::{DoneRec, KMsg, Model, Qi};
+use crate::rules::{FindingDetail, RuleId};
+
+impl Model {
+    /// The driver completes a buffer (`index`, or the oldest ACTIVE one).
+    pub(super) fn buffer_done(&mut self, qi: Qi, index: Option<u32>, state: DoneState) -> Outcome {
+        let Some(q) = self.queues.get(qi) else { return Ok(()) };
+        let key = q.key;
+        let Some(i) = index.or_else(|| q.oldest_active()) else {
+            self.find(RuleId::R10, Some(key), None, None, FindingDetail::State("not active (no buffer is active)"));
+            return Ok(());
+        };
+        self.buffer_done_inner(qi, i, state, false);
+        Ok(())
+    }
+
+    /// `vb2_buffer_done`. `inferred`: a consequence of another step, reported in
+    /// [`super::Effects::done`].
+    pub(super) fn buffer_done_inner(&mut self, qi: Qi, i: u32, state: DoneState, inferred: bool) {
+        let policy = self.policy;
+        let Some(q) = self.queues.get_mut(qi) else { return };
+        let key = q.key;
+        let cur = q.buf(i).map(|b| b.state);
+        if cur != Some(BufState::Active) {
+            let s = cur.map(BufState::as_str).unwrap_or("not allocated");
+            self.find(RuleId::R10, Some(key), Some(i), None, FindingDetail::State(s));
+            if policy.warns_active_after_stop() && cur.is_some() {
+                self.msg(qi, KMsg::BufferDoneNotActive(i));
+            }
+            return;
+        }
+        if state == DoneState::Queued && policy.prepared_is_state() {
+            // 3.6/3.8 only accept DONE and ERROR and ignore anything else.
+            return;
+        }
+        let old_finish = policy.prepare_at_buf_queue();
+        let Some(b) = q.buf_mut(i) else { return };
+        let np = b.planes.len();
+        let synced = b.synced;
+        b.state = match state {
+            DoneState::Done => BufState::Done,
+            DoneState::Error => BufState::Error,
+            DoneState::Queued => BufState::Queued,
+        };
+        if state != DoneState::Queued {
+            b.synced = false;
+            q.done_list.push_back(i);
+        }
+        q.owned_by_drv = q.owned_by_drv.saturating_sub(1);
+        if inferred {
+            self.fx.done.push(DoneRec { queue: key, index: i, state });
+        }
+        if state != DoneState::Queued && (synced || old_finish) {
+            for p in 0..np {
+                self.memop(qi, i, p, MemopKind::Finish);
+            }
+        }
+    }
+
+    pub(super) fn driver_cfg(&mut self, qi: Qi, cfg: DriverCfg) {
+        let Some(q) = self.queues.get_mut(qi) else { return };
+        match cfg {
+            DriverCfg::KeepOnStop(k) => q.driver.keep_on_stop = k,
+            DriverCfg::FailStart { keep } => q.driver.fail_start = Some(keep),
+            DriverCfg::MinQueued(n) => q.min_queued = n,
+            DriverCfg::Format { planes, size } => {
+                if q.num_buffers() == 0 {
+                    q.num_planes = planes.clamp(1, super::MAX_PLANES as u8);
+                    q.plane_size = size;
+                }
+            }
+        }
+    }
+}

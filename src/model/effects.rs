@@ -1,0 +1,145 @@
+//! What one step of the model implies besides its result: memops, kernel messages and the
+//! driver's buffer completions. Kept allocation-free per step: the vectors are reused.
+
+use serde::Serialize;
+
+use super::policy::Policy;
+use super::state::{BufState, QueueKey};
+use super::types::{DoneState, MemopKind};
+
+/// A memop the model infers for one plane of one buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct MemopRec {
+    pub kind: MemopKind,
+    pub queue: QueueKey,
+    pub index: u32,
+    pub plane: u8,
+}
+
+/// A kernel message vb2 (or its allocator) would print. Rendered per policy by [`KMsg::text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KMsg {
+    AlreadyPinned,
+    DriverBugActive(u32),
+    MemoryInUseOrphaning,
+    MemoryInUseCannotFree,
+    StreamingActive,
+    InvalidBufferState(BufState),
+    BufferAlreadyInUse,
+    BufferAlreadyPrepared,
+    StreamingOffWillNotWait,
+    NonblockingNoBuffers,
+    AlreadyStreaming,
+    NotStreaming,
+    NoBuffersAllocated,
+    NeedAtLeast(u32),
+    DriverRefusedStart,
+    QbufSucceeded(u32),
+    BuffersRemoved(u32),
+    InvalidDmabufFd(u8),
+    UserptrChanged(u8),
+    DmabufChanged(u8),
+    MaxBuffers,
+    MemoryModelMismatch,
+    NotSetUpForMmap,
+    InvalidIndex(u32),
+    BufferDoneNotActive(u32),
+    FileNotOwner,
+}
+
+impl KMsg {
+    /// Whether the line is printed without vb2's debug parameter (WARN / pr_err / pr_warn).
+    pub fn always_printed(self) -> bool {
+        matches!(self, KMsg::AlreadyPinned | KMsg::DriverBugActive(_))
+    }
+
+    /// The line as the kernel of `policy` prints it.
+    pub fn text(self, policy: Policy, q: QueueKey) -> String {
+        let modern = matches!(policy, Policy::Modern | Policy::Spec);
+        let pre = |func: &str, s: &str| {
+            if modern {
+                format!("videobuf2_common: [{q}] {func}: {s}")
+            } else {
+                format!("vb2: {s}")
+            }
+        };
+        match self {
+            KMsg::AlreadyPinned => "dmabuf buffer is already pinned".into(),
+            KMsg::DriverBugActive(i) => {
+                format!("videobuf2_common: driver bug: stop_streaming operation is leaving buffer {i} in active state")
+            }
+            KMsg::MemoryInUseOrphaning => pre("vb2_core_reqbufs", "memory in use, orphaning buffers"),
+            KMsg::MemoryInUseCannotFree => pre("vb2_core_reqbufs", "reqbufs: memory in use, cannot free"),
+            KMsg::StreamingActive if modern => pre("vb2_core_reqbufs", "streaming active"),
+            KMsg::StreamingActive => pre("", "reqbufs: streaming active"),
+            KMsg::InvalidBufferState(s) => pre("vb2_core_qbuf", &format!("invalid buffer state {}", s.as_str())),
+            KMsg::BufferAlreadyInUse => pre("", "qbuf: buffer already in use"),
+            KMsg::BufferAlreadyPrepared => pre("vb2_core_prepare_buf", "buffer already prepared"),
+            KMsg::StreamingOffWillNotWait if modern => {
+                pre("__vb2_wait_for_done_vb", "streaming off, will not wait for buffers")
+            }
+            KMsg::StreamingOffWillNotWait => pre("", "Streaming off, will not wait for buffers"),
+            KMsg::NonblockingNoBuffers => {
+                pre("__vb2_wait_for_done_vb", "nonblocking and no buffers to dequeue, will not wait")
+            }
+            KMsg::AlreadyStreaming if modern => pre("vb2_core_streamon", "already streaming"),
+            KMsg::AlreadyStreaming => pre("", "streamon: already streaming"),
+            KMsg::NotStreaming => pre("", "streamoff: not streaming"),
+            KMsg::NoBuffersAllocated => pre("vb2_core_streamon", "no buffers have been allocated"),
+            KMsg::NeedAtLeast(n) => pre("vb2_core_streamon", &format!("need at least {n} queued buffers")),
+            KMsg::DriverRefusedStart => pre("vb2_start_streaming", "driver refused to start streaming"),
+            KMsg::QbufSucceeded(i) => pre("vb2_core_qbuf", &format!("qbuf of buffer {i} succeeded")),
+            KMsg::BuffersRemoved(n) => pre("vb2_core_remove_bufs", &format!("{n} buffers removed")),
+            KMsg::InvalidDmabufFd(p) => pre("__prepare_dmabuf", &format!("invalid dmabuf fd for plane {p}")),
+            KMsg::UserptrChanged(p) => pre(
+                "__prepare_userptr",
+                &format!("userspace address for plane {p} changed, reacquiring memory"),
+            ),
+            KMsg::DmabufChanged(p) if modern => pre("__prepare_dmabuf", &format!("buffer for plane {p} changed")),
+            KMsg::DmabufChanged(p) => pre("", &format!("qbuf: buffer for plane {p} changed")),
+            KMsg::MaxBuffers => pre("vb2_core_create_bufs", "maximum number of buffers already allocated"),
+            KMsg::MemoryModelMismatch => pre("vb2_core_create_bufs", "memory model mismatch"),
+            KMsg::NotSetUpForMmap => pre("vb2_mmap", "queue is not currently set up for mmap"),
+            KMsg::InvalidIndex(i) => pre("vb2_queue_or_prepare_buf", &format!("buffer index {i} out of range")),
+            KMsg::BufferDoneNotActive(i) => {
+                format!("WARNING: vb2_buffer_done: buffer {i} is not in the active state")
+            }
+            KMsg::FileNotOwner => pre("vb2_queue_is_busy", "file handle is not the queue owner"),
+        }
+    }
+}
+
+/// A kernel message with the queue it concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KMsgRec {
+    pub msg: KMsg,
+    pub queue: QueueKey,
+}
+
+/// A `vb2_buffer_done` the driver performs as a consequence of a step (at stop_streaming,
+/// at a failed start, or to satisfy a blocking DQBUF).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DoneRec {
+    pub queue: QueueKey,
+    pub index: u32,
+    pub state: DoneState,
+}
+
+/// The side effects of the last step.
+#[derive(Clone, Debug, Default)]
+pub struct Effects {
+    pub memops: Vec<MemopRec>,
+    pub msgs: Vec<KMsgRec>,
+    pub done: Vec<DoneRec>,
+    /// `buf_queue` calls (the `vb2_buf_queue` tracepoint): buffers handed to the driver.
+    pub buf_queue: Vec<(QueueKey, u32)>,
+}
+
+impl Effects {
+    pub fn clear(&mut self) {
+        self.memops.clear();
+        self.msgs.clear();
+        self.done.clear();
+        self.buf_queue.clear();
+    }
+}

@@ -1,0 +1,390 @@
+//! File descriptors, file handles, dma-bufs and memory mappings: the process side of the
+//! model (open/close/dup, dma-buf lifetime, mmap/munmap).
+
+use super::state::{DmabufId, QueueKey};
+use super::types::{BufType, Errno, MemopKind, Outcome};
+use super::{KMsg, Model, Qi};
+use crate::rules::{FindingDetail, RuleId};
+
+/// What an fd number refers to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum FdObj {
+    #[default]
+    Free,
+    /// A video device file handle.
+    Video(u32),
+    Dmabuf(DmabufId),
+}
+
+/// An open video file (`struct file` / `v4l2_fh`).
+#[derive(Clone, Debug)]
+pub(super) struct Fh {
+    pub dev: u16,
+    /// fds referring to it; released at 0.
+    pub refs: u32,
+}
+
+/// A dma-buf object.
+#[derive(Clone, Debug)]
+pub(super) struct Dmabuf {
+    pub size: u64,
+    pub fds: u32,
+    /// References vb2 holds (one per attached plane).
+    pub vb2_refs: u32,
+    /// The MMAP plane that exported it: (buffer uid, plane).
+    pub exporter: Option<(u32, u8)>,
+}
+
+/// A live mmap(): of a vb2 MMAP plane (`uid`), or of user memory (`uid == None`).
+#[derive(Clone, Debug)]
+pub(super) struct Mapping {
+    pub addr: u64,
+    pub len: u64,
+    pub target: Option<(u32, u8)>,
+}
+
+/// MMAP memory freed by vb2 while still mmapped or exported ("orphaned").
+#[derive(Clone, Debug)]
+pub(super) struct Orphan {
+    pub key: QueueKey,
+    pub index: u32,
+    pub uid: u32,
+    pub plane: u8,
+    pub users: u32,
+}
+
+/// The process's fd table and the objects behind it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct FdTable {
+    pub fds: Vec<FdObj>,
+    pub fhs: Vec<Fh>,
+    pub dmabufs: Vec<Dmabuf>,
+    pub maps: Vec<Mapping>,
+    pub orphans: Vec<Orphan>,
+    /// USERPTR planes whose memory was unmapped while pinned: (uid, plane).
+    pub stale_pins: Vec<(u32, u8)>,
+}
+
+/// fd numbers above this are refused rather than grown into.
+const MAX_FD: i32 = 1 << 20;
+
+impl FdTable {
+    pub fn get(&self, fd: i32) -> FdObj {
+        usize::try_from(fd).ok().and_then(|i| self.fds.get(i)).copied().unwrap_or_default()
+    }
+    pub fn set(&mut self, fd: i32, obj: FdObj) -> bool {
+        if !(0..MAX_FD).contains(&fd) {
+            return false;
+        }
+        let i = fd as usize;
+        if self.fds.len() <= i {
+            self.fds.resize(i + 1, FdObj::Free);
+        }
+        if let Some(slot) = self.fds.get_mut(i) {
+            *slot = obj;
+        }
+        true
+    }
+    pub fn new_dmabuf(&mut self, size: u64, exporter: Option<(u32, u8)>) -> DmabufId {
+        self.dmabufs.push(Dmabuf { size, fds: 0, vb2_refs: 0, exporter });
+        (self.dmabufs.len() - 1) as DmabufId
+    }
+    pub fn dmabuf(&self, id: DmabufId) -> Option<&Dmabuf> {
+        self.dmabufs.get(id as usize)
+    }
+}
+
+impl Model {
+    /// The file handle behind a video fd; lenient mode opens one on device 0.
+    pub(super) fn fh_of(&mut self, fd: i32) -> Option<u32> {
+        match self.fds.get(fd) {
+            FdObj::Video(fh) => Some(fh),
+            FdObj::Free if self.lenient => {
+                self.fds.fhs.push(super::files::Fh { dev: 0, refs: 1 });
+                let fh = (self.fds.fhs.len() - 1) as u32;
+                self.fds.set(fd, FdObj::Video(fh)).then_some(fh)
+            }
+            _ => None,
+        }
+    }
+
+    /// The queue a video ioctl on `fd` for buffer type `ty` addresses, and the file handle.
+    pub(super) fn target(&mut self, fd: i32, ty: BufType) -> Result<(Qi, u32), Errno> {
+        let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
+        let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0);
+        Ok((self.queue_index(QueueKey { dev, ty }), fh))
+    }
+
+    /// `vb2_queue_is_busy`: the queue has an owner and it is not `fh`. Reports R20.
+    pub(super) fn busy(&mut self, qi: Qi, fh: u32) -> bool {
+        let Some(q) = self.queues.get(qi) else { return false };
+        let busy = q.owner.is_some_and(|o| o != fh);
+        if busy {
+            let key = q.key;
+            self.find(RuleId::R20, Some(key), None, None, FindingDetail::None);
+        }
+        busy
+    }
+
+    pub(super) fn open(&mut self, fd: i32, dev: u16, forced: Option<Outcome>) -> Outcome {
+        let r = self.decide("open", None, Ok(()), forced);
+        if r.is_ok() {
+            self.fds.fhs.push(Fh { dev, refs: 1 });
+            let fh = (self.fds.fhs.len() - 1) as u32;
+            self.fds.set(fd, FdObj::Video(fh));
+        }
+        r
+    }
+
+    pub(super) fn dup(&mut self, fd: i32, new_fd: i32, forced: Option<Outcome>) -> Outcome {
+        let obj = self.fds.get(fd);
+        let pred = if obj == FdObj::Free && !self.lenient { Err((Errno::EBADF, None)) } else { Ok(()) };
+        let r = self.decide("dup", None, pred, forced);
+        if r.is_ok() {
+            // Closing whatever new_fd referred to first, as dup2() does.
+            if self.fds.get(new_fd) != FdObj::Free {
+                let _ = self.close(new_fd, None);
+            }
+            match obj {
+                FdObj::Video(fh) => {
+                    if let Some(f) = self.fds.fhs.get_mut(fh as usize) {
+                        f.refs += 1;
+                    }
+                }
+                FdObj::Dmabuf(id) => {
+                    if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+                        d.fds += 1;
+                    }
+                }
+                FdObj::Free => {}
+            }
+            self.fds.set(new_fd, obj);
+        }
+        r
+    }
+
+    pub(super) fn dmabuf_new(&mut self, fd: i32, size: u64, forced: Option<Outcome>) -> Outcome {
+        let r = self.decide("dmabuf", None, Ok(()), forced);
+        if r.is_ok() {
+            let id = self.fds.new_dmabuf(size, None);
+            if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+                d.fds = 1;
+            }
+            self.fds.set(fd, FdObj::Dmabuf(id));
+        }
+        r
+    }
+
+    /// Resolves a DMABUF fd to its dma-buf; lenient mode adopts unknown fds.
+    pub(super) fn dmabuf_of_fd(&mut self, fd: i32) -> Option<DmabufId> {
+        match self.fds.get(fd) {
+            FdObj::Dmabuf(id) => Some(id),
+            FdObj::Free if self.lenient && fd >= 0 => {
+                let id = self.fds.new_dmabuf(u64::MAX, None);
+                if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+                    d.fds = 1;
+                }
+                self.fds.set(fd, FdObj::Dmabuf(id)).then_some(id)
+            }
+            _ => None,
+        }
+    }
+
+    /// vb2 drops its reference on a dma-buf; it dies when no fd and no vb2 plane holds it.
+    pub(super) fn dmabuf_unref(&mut self, id: DmabufId) {
+        if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+            d.vb2_refs = d.vb2_refs.saturating_sub(1);
+        }
+        self.dmabuf_maybe_release(id);
+    }
+
+    fn dmabuf_maybe_release(&mut self, id: DmabufId) {
+        let Some(d) = self.fds.dmabufs.get_mut(id as usize) else { return };
+        if d.fds == 0 && d.vb2_refs == 0 {
+            if let Some((uid, plane)) = d.exporter.take() {
+                self.mmap_user_gone(uid, plane, false);
+            }
+        }
+    }
+
+    /// One user of an MMAP plane (an mmap or an exported dma-buf) went away.
+    pub(super) fn mmap_user_gone(&mut self, uid: u32, plane: u8, was_mmap: bool) {
+        for q in &mut self.queues {
+            for b in q.bufs.iter_mut().flatten() {
+                if b.uid == uid {
+                    if let Some(p) = b.planes.get_mut(plane as usize) {
+                        if was_mmap {
+                            p.mmaps = p.mmaps.saturating_sub(1);
+                        } else {
+                            p.exports = p.exports.saturating_sub(1);
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        // Not a live buffer: an orphan. The memory is freed when its last user goes.
+        let pos = self.fds.orphans.iter().position(|o| o.uid == uid && o.plane == plane);
+        if let Some(pos) = pos {
+            let free = match self.fds.orphans.get_mut(pos) {
+                Some(o) => {
+                    o.users = o.users.saturating_sub(1);
+                    o.users == 0
+                }
+                None => false,
+            };
+            if free {
+                let o = self.fds.orphans.remove(pos);
+                let qi = self.queue_index(o.key);
+                self.memop(qi, o.index, o.plane as usize, MemopKind::Put);
+            }
+        }
+    }
+
+    pub(super) fn close(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
+        let obj = self.fds.get(fd);
+        let pred = if obj == FdObj::Free && !self.lenient { Err((Errno::EBADF, None)) } else { Ok(()) };
+        let r = self.decide("close", None, pred, forced);
+        if r.is_err() {
+            return r;
+        }
+        self.fds.set(fd, FdObj::Free);
+        match obj {
+            FdObj::Video(fh) => {
+                let last = match self.fds.fhs.get_mut(fh as usize) {
+                    Some(f) => {
+                        f.refs = f.refs.saturating_sub(1);
+                        f.refs == 0
+                    }
+                    None => false,
+                };
+                if last {
+                    self.release_fh(fh);
+                }
+            }
+            FdObj::Dmabuf(id) => {
+                if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+                    d.fds = d.fds.saturating_sub(1);
+                }
+                self.dmabuf_maybe_release(id);
+            }
+            FdObj::Free => {}
+        }
+        Ok(())
+    }
+
+    /// `vb2_fop_release`: the owner's close releases its queues (and, ≥6.8, a close when the
+    /// queue has no owner); another handle's close leaves them alone.
+    fn release_fh(&mut self, fh: u32) {
+        let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev);
+        let unowned = self.policy.close_releases_unowned();
+        for qi in 0..self.queues.len() {
+            let Some(q) = self.queues.get(qi) else { continue };
+            if Some(q.key.dev) != dev {
+                continue;
+            }
+            let releases = q.owner == Some(fh) || (unowned && q.owner.is_none());
+            if releases {
+                self.cancel(qi, true);
+                self.free_all(qi);
+                if let Some(q) = self.queues.get_mut(qi) {
+                    q.owner = None;
+                }
+            }
+        }
+    }
+
+    pub(super) fn mmap(&mut self, fd: i32, offset: u64, len: u64, addr: u64, forced: Option<Outcome>) -> Outcome {
+        if fd < 0 {
+            // Anonymous memory for USERPTR.
+            let r = self.decide("mmap", None, Ok(()), forced);
+            if r.is_ok() {
+                self.fds.maps.push(Mapping { addr, len, target: None });
+            }
+            return r;
+        }
+        // Find the plane whose cookie is `offset` on a queue of this fd's device.
+        let dev = match self.fh_of(fd) {
+            Some(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0),
+            None => return self.decide("mmap", None, Err((Errno::EBADF, None)), forced),
+        };
+        let mut found = None;
+        let mut mmap_queue = None;
+        for (qi, q) in self.queues.iter().enumerate() {
+            if q.key.dev != dev {
+                continue;
+            }
+            if q.memory == Some(super::Memory::Mmap) {
+                mmap_queue = Some(qi);
+            }
+            for (i, b) in q.iter() {
+                for (pi, p) in b.planes.iter().enumerate() {
+                    if q.memory == Some(super::Memory::Mmap) && u64::from(p.mem_offset) == offset {
+                        found = Some((qi, i, b.uid, pi));
+                    }
+                }
+            }
+        }
+        let key = found.and_then(|(qi, ..)| self.key(qi)).or_else(|| mmap_queue.and_then(|qi| self.key(qi)));
+        let pred = match found {
+            Some(_) => Ok(()),
+            None if mmap_queue.is_none() => Err((Errno::EINVAL, Some(KMsg::NotSetUpForMmap))),
+            None => Err((Errno::EINVAL, None)),
+        };
+        let r = self.decide("mmap", key, pred, forced);
+        if r.is_ok() {
+            if let Some((qi, i, uid, pi)) = found {
+                if let Some(p) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i)).and_then(|b| b.planes.get_mut(pi)) {
+                    p.mmaps += 1;
+                }
+                self.memop(qi, i, pi, MemopKind::Mmap);
+                self.fds.maps.push(Mapping { addr, len, target: Some((uid, pi as u8)) });
+            }
+        }
+        r
+    }
+
+    pub(super) fn munmap(&mut self, addr: u64, len: u64) -> Outcome {
+        let end = addr.saturating_add(len.max(1));
+        let mut gone = Vec::new();
+        self.fds.maps.retain(|m| {
+            let hit = m.addr < end && addr < m.addr.saturating_add(m.len.max(1));
+            if hit {
+                gone.push(m.clone());
+            }
+            !hit
+        });
+        for m in gone {
+            match m.target {
+                Some((uid, plane)) => self.mmap_user_gone(uid, plane, true),
+                None => self.user_memory_gone(m.addr, m.len),
+            }
+        }
+        Ok(())
+    }
+
+    /// User memory went away: a pinned USERPTR plane over it is now stale (R18).
+    fn user_memory_gone(&mut self, addr: u64, len: u64) {
+        let end = addr.saturating_add(len);
+        let mut hits = Vec::new();
+        for q in &self.queues {
+            if q.memory != Some(super::Memory::Userptr) {
+                continue;
+            }
+            for (i, b) in q.iter() {
+                for (pi, p) in b.planes.iter().enumerate() {
+                    let overlaps = p.userptr != 0 && p.userptr < end && addr < p.userptr.saturating_add(u64::from(p.length));
+                    if overlaps && p.inferred.pinned {
+                        hits.push((q.key, i, b.uid, pi as u8, b.state.is_queued()));
+                    }
+                }
+            }
+        }
+        for (key, i, uid, pi, queued) in hits {
+            self.fds.stale_pins.push((uid, pi));
+            if queued {
+                self.find(RuleId::R18, Some(key), Some(i), Some(pi), FindingDetail::None);
+            }
+        }
+    }
+}

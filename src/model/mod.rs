@@ -1,0 +1,290 @@
+//! The reference model of vb2: queues, buffers and planes, driven one operation at a time
+//! under a chosen [`Policy`]. It does no I/O. Each step returns the result the kernel of that
+//! policy would give, and leaves in [`Model::fx`] the memops, kernel messages and driver
+//! completions it implies; rule violations go to [`Model::findings`].
+//!
+//! A step can be *forced* to an observed result: the model then records a `DIVERGE` finding
+//! when its prediction differs, and follows what the kernel really did.
+
+mod driver;
+mod effects;
+mod files;
+mod op;
+mod policy;
+mod setup;
+mod state;
+mod stream;
+mod types;
+
+pub use effects::{DoneRec, Effects, KMsg, KMsgRec, MemopRec};
+pub use op::{BufTarget, DriverCfg, Op, PlaneArg, PlaneArgs, Ret};
+pub use policy::Policy;
+pub use state::{
+    BufState, Buffer, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, MAX_PLANES, Plane, Queue,
+    QueueKey, Resources, VB2_MAX_FRAME,
+};
+pub use types::{
+    BufType, DoneState, Errno, MemopKind, Memory, Origin, Outcome, outcome_str, parse_outcome,
+};
+
+use crate::rules::{Finding, FindingDetail, RuleId};
+use files::FdTable;
+
+/// V4L2 buffer flags the model reports (`V4L2_BUF_FLAG_*`).
+pub mod flags {
+    pub const MAPPED: u32 = 0x0000_0001;
+    pub const QUEUED: u32 = 0x0000_0002;
+    pub const DONE: u32 = 0x0000_0004;
+    pub const ERROR: u32 = 0x0000_0040;
+    pub const PREPARED: u32 = 0x0000_0400;
+}
+
+/// A queue's index in [`Model::queues`].
+type Qi = usize;
+
+/// The whole model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub policy: Policy,
+    /// Accept fds the model has not seen created: an unknown fd passed as a DMABUF is taken
+    /// as a dma-buf of unknown size, an unknown video fd as a handle on device 0. For traces
+    /// that start mid-session; scenarios run strict.
+    pub lenient: bool,
+    pub queues: Vec<Queue>,
+    fds: FdTable,
+    /// Effects of the last step.
+    pub fx: Effects,
+    /// Findings so far, in event order.
+    pub findings: Vec<Finding>,
+    ev: u32,
+    t_ns: u64,
+    qseq: u64,
+    next_uid: u32,
+}
+
+impl Model {
+    pub fn new(policy: Policy) -> Model {
+        Model {
+            policy,
+            lenient: false,
+            queues: Vec::new(),
+            fds: FdTable::default(),
+            fx: Effects::default(),
+            findings: Vec::new(),
+            ev: 0,
+            t_ns: 0,
+            qseq: 0,
+            next_uid: 0,
+        }
+    }
+
+    /// The queue with this key, if it was ever used.
+    pub fn queue(&self, key: QueueKey) -> Option<&Queue> {
+        self.queues.iter().find(|q| q.key == key)
+    }
+
+    /// Applies one operation at event number `ev`, time `t_ns`. With `forced`, the kernel's
+    /// observed result wins over the prediction (a `DIVERGE` finding records the difference).
+    /// Returns the result the step ends with.
+    pub fn step(&mut self, op: &Op, ev: u32, t_ns: u64, forced: Option<Outcome>) -> (Outcome, Ret) {
+        self.fx.clear();
+        self.ev = ev;
+        self.t_ns = t_ns;
+        let r = match *op {
+            Op::Open { fd, dev } => self.open(fd, dev, forced).map(|()| Ret::default()),
+            Op::Close { fd } => self.close(fd, forced).map(|()| Ret::default()),
+            Op::Dup { fd, new_fd } => self.dup(fd, new_fd, forced).map(|()| Ret::default()),
+            Op::DmabufNew { fd, size } => {
+                self.dmabuf_new(fd, size, forced).map(|()| Ret::default())
+            }
+            Op::Mmap { fd, offset, len, addr } => {
+                self.mmap(fd, offset, len, addr, forced).map(|()| Ret::default())
+            }
+            Op::Munmap { addr, len } => self.munmap(addr, len).map(|()| Ret::default()),
+            Op::Reqbufs { fd, ty, memory, count } => self.reqbufs(fd, ty, memory, count, forced),
+            Op::CreateBufs { fd, ty, memory, count } => {
+                self.create_bufs(fd, ty, memory, count, forced)
+            }
+            Op::RemoveBufs { fd, ty, index, count } => {
+                self.remove_bufs(fd, ty, index, count, forced).map(|()| Ret::default())
+            }
+            Op::Querybuf(t) => self.querybuf(t, forced),
+            Op::PrepareBuf(t, ref planes) => {
+                self.prepare_buf(t, planes, forced).map(|()| Ret::default())
+            }
+            Op::Qbuf(t, ref planes) => self.qbuf(t, planes, forced).map(|()| Ret::default()),
+            Op::Dqbuf { fd, ty, memory, nonblock } => self.dqbuf(fd, ty, memory, nonblock, forced),
+            Op::Streamon { fd, ty } => self.streamon(fd, ty, forced).map(|()| Ret::default()),
+            Op::Streamoff { fd, ty } => self.streamoff(fd, ty, forced).map(|()| Ret::default()),
+            Op::Expbuf { fd, ty, index, plane, new_fd } => {
+                self.expbuf(fd, ty, index, plane, new_fd, forced).map(|()| Ret::default())
+            }
+            Op::BufferDone { dev, ty, index, state } => {
+                let qi = self.queue_index(QueueKey { dev, ty });
+                self.buffer_done(qi, index, state).map(|()| Ret::default())
+            }
+            Op::Driver { dev, ty, cfg } => {
+                let qi = self.queue_index(QueueKey { dev, ty });
+                self.driver_cfg(qi, cfg);
+                Ok(Ret::default())
+            }
+        };
+        match r {
+            Ok(ret) => (Ok(()), ret),
+            Err(e) => (Err(e), Ret::default()),
+        }
+    }
+
+    /// Records an observed memop on a plane and checks it against the plane's observed
+    /// state (R05 double map, R06 unbalanced unmap/detach).
+    pub fn observe_memop(&mut self, key: QueueKey, index: u32, plane: u8, kind: MemopKind, ev: u32, t_ns: u64) {
+        self.ev = ev;
+        self.t_ns = t_ns;
+        let qi = self.queue_index(key);
+        let Some(q) = self.queues.get_mut(qi) else { return };
+        q.memops_observed = true;
+        let Some(p) = q.buf_mut(index).and_then(|b| b.planes.get_mut(plane as usize)) else {
+            return;
+        };
+        let o = &mut p.observed;
+        let mut bad = None;
+        match kind {
+            MemopKind::Alloc => o.allocated = true,
+            MemopKind::Put => o.allocated = false,
+            MemopKind::GetUserptr => o.pinned = true,
+            MemopKind::PutUserptr => o.pinned = false,
+            MemopKind::AttachDmabuf => o.attached = true,
+            MemopKind::DetachDmabuf => {
+                if o.mapped {
+                    bad = Some(RuleId::R06);
+                }
+                o.attached = false;
+                o.mapped = false;
+            }
+            MemopKind::MapDmabuf => {
+                if o.mapped {
+                    bad = Some(RuleId::R05);
+                }
+                o.mapped = true;
+            }
+            MemopKind::UnmapDmabuf => {
+                if !o.mapped {
+                    bad = Some(RuleId::R06);
+                }
+                o.mapped = false;
+            }
+            _ => {}
+        }
+        if let Some(rule) = bad {
+            self.find(rule, Some(key), Some(index), Some(plane), FindingDetail::Memop(kind));
+        }
+    }
+
+    /// Adds a finding at the current event.
+    /// Rules with no severity under the model's policy are not recorded: that behaviour is
+    /// what the policy expects.
+    pub fn find(&mut self, rule: RuleId, queue: Option<QueueKey>, index: Option<u32>, plane: Option<u8>, detail: FindingDetail) {
+        if crate::rules::info(rule).severity_under(self.policy).is_none() {
+            return;
+        }
+        self.findings.push(Finding { rule, event: self.ev, t_ns: self.t_ns, queue, index, plane, detail });
+    }
+
+    /// Checks an invariant-level consistency of the whole model; returns a description of
+    /// the first broken invariant. Used by property tests.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for q in &self.queues {
+            let mut queued = 0;
+            let mut active = 0;
+            for (i, b) in q.iter() {
+                if b.state.is_queued() {
+                    queued += 1;
+                }
+                if b.state == BufState::Active {
+                    active += 1;
+                }
+                let on_done = q.done_list.contains(&i);
+                if on_done != matches!(b.state, BufState::Done | BufState::Error) {
+                    return Err(format!("{}: buffer {i} is {:?} but on_done_list={on_done}", q.key, b.state));
+                }
+                for (pi, p) in b.planes.iter().enumerate() {
+                    if p.inferred.mapped && !p.inferred.attached {
+                        return Err(format!("{}: buffer {i} plane {pi} mapped but not attached", q.key));
+                    }
+                    let m = q.memory;
+                    if p.inferred.pinned && m != Some(Memory::Userptr) {
+                        return Err(format!("{}: buffer {i} plane {pi} pinned on a {m:?} queue", q.key));
+                    }
+                    if p.inferred.attached && m != Some(Memory::Dmabuf) {
+                        return Err(format!("{}: buffer {i} plane {pi} attached on a {m:?} queue", q.key));
+                    }
+                }
+            }
+            if queued != q.queued_count {
+                return Err(format!("{}: queued_count {} but {queued} buffers queued", q.key, q.queued_count));
+            }
+            if active != q.owned_by_drv {
+                return Err(format!("{}: owned_by_drv {} but {active} buffers active", q.key, q.owned_by_drv));
+            }
+            if q.start_streaming_called && !q.streaming {
+                return Err(format!("{}: start_streaming_called without streaming", q.key));
+            }
+            if q.num_buffers() == 0 && q.memory.is_some() {
+                return Err(format!("{}: memory set with no buffers", q.key));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- shared helpers -------------------------------------------------------------------
+
+    /// Decides whether to apply an operation: the prediction `pred`, unless the kernel's
+    /// observed result `forced` says otherwise.
+    fn decide(&mut self, op: &'static str, key: Option<QueueKey>, pred: Result<(), (Errno, Option<KMsg>)>, forced: Option<Outcome>) -> Outcome {
+        let predicted = pred.map_err(|(e, _)| e);
+        if let Err((_, Some(msg))) = pred {
+            if let Some(k) = key {
+                self.fx.msgs.push(KMsgRec { msg, queue: k });
+            }
+        }
+        match forced {
+            None => predicted,
+            Some(actual) => {
+                if actual != predicted {
+                    self.find(
+                        RuleId::Diverge,
+                        key,
+                        None,
+                        None,
+                        FindingDetail::Result { op, expected: predicted, actual },
+                    );
+                }
+                actual
+            }
+        }
+    }
+
+    fn queue_index(&mut self, key: QueueKey) -> Qi {
+        if let Some(i) = self.queues.iter().position(|q| q.key == key) {
+            return i;
+        }
+        self.queues.push(Queue::new(key));
+        self.queues.len() - 1
+    }
+
+    fn memop(&mut self, qi: Qi, index: u32, plane: usize, kind: MemopKind) {
+        if let Some(q) = self.queues.get(qi) {
+            self.fx.memops.push(MemopRec { kind, queue: q.key, index, plane: plane as u8 });
+        }
+    }
+
+    fn msg(&mut self, qi: Qi, msg: KMsg) {
+        if let Some(q) = self.queues.get(qi) {
+            self.fx.msgs.push(KMsgRec { msg, queue: q.key });
+        }
+    }
+
+    fn key(&self, qi: Qi) -> Option<QueueKey> {
+        self.queues.get(qi).map(|q| q.key)
+    }
+}

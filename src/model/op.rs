@@ -1,0 +1,125 @@
+//! The model's input: one operation at a time, with raw values as the kernel sees them
+//! (fd numbers, addresses, indices). Strings and names are resolved before this point.
+
+use super::state::MAX_PLANES;
+use super::types::{BufType, DoneState, Memory};
+
+/// One plane of a QBUF/PREPARE_BUF argument.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlaneArg {
+    /// `m.fd` (DMABUF) or `m.userptr` (USERPTR); unused for MMAP.
+    pub m: u64,
+    /// `length`; 0 for DMABUF means the dma-buf's size.
+    pub length: u32,
+    pub bytesused: u32,
+}
+
+/// The planes of a buffer argument, inline so that a step never allocates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlaneArgs {
+    pub n: u8,
+    pub p: [PlaneArg; MAX_PLANES],
+}
+
+impl PlaneArgs {
+    pub fn one(m: u64, length: u32) -> PlaneArgs {
+        let mut a = PlaneArgs { n: 1, ..Default::default() };
+        a.p[0] = PlaneArg { m, length, bytesused: 0 };
+        a
+    }
+    pub fn get(&self, i: usize) -> Option<&PlaneArg> {
+        self.p.get(..self.n as usize).and_then(|s| s.get(i))
+    }
+    pub fn push(&mut self, a: PlaneArg) {
+        if let Some(slot) = self.p.get_mut(self.n as usize) {
+            *slot = a;
+            self.n += 1;
+        }
+    }
+}
+
+/// A buffer ioctl's target: the video fd, the queue type and the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufTarget {
+    pub fd: i32,
+    pub ty: BufType,
+    pub index: u32,
+    pub memory: Option<Memory>,
+}
+
+/// A driver-side configuration change (scenario `driver` lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverCfg {
+    KeepOnStop(bool),
+    /// The next start_streaming fails; `true`: without returning its buffers.
+    FailStart { keep: bool },
+    MinQueued(u32),
+    /// Queue parameters: planes per buffer and the size of each.
+    Format { planes: u8, size: u32 },
+}
+
+/// One operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// open() of device `dev` returned `fd`.
+    Open { fd: i32, dev: u16 },
+    /// close() of any fd: a video fd, or a dma-buf fd.
+    Close { fd: i32 },
+    Dup { fd: i32, new_fd: i32 },
+    /// A dma-buf created outside V4L2 (dma-heap, another driver), known by `fd`.
+    DmabufNew { fd: i32, size: u64 },
+    /// mmap() of a video fd at `offset`, mapped at `addr`; or anonymous user memory when
+    /// `fd < 0` (USERPTR memory).
+    Mmap { fd: i32, offset: u64, len: u64, addr: u64 },
+    Munmap { addr: u64, len: u64 },
+    Reqbufs { fd: i32, ty: BufType, memory: Memory, count: u32 },
+    CreateBufs { fd: i32, ty: BufType, memory: Memory, count: u32 },
+    RemoveBufs { fd: i32, ty: BufType, index: u32, count: u32 },
+    Querybuf(BufTarget),
+    PrepareBuf(BufTarget, PlaneArgs),
+    Qbuf(BufTarget, PlaneArgs),
+    Dqbuf { fd: i32, ty: BufType, memory: Option<Memory>, nonblock: bool },
+    Streamon { fd: i32, ty: BufType },
+    Streamoff { fd: i32, ty: BufType },
+    Expbuf { fd: i32, ty: BufType, index: u32, plane: u8, new_fd: i32 },
+    /// The driver calls `vb2_buffer_done`; `None`: the oldest ACTIVE buffer.
+    BufferDone { dev: u16, ty: BufType, index: Option<u32>, state: DoneState },
+    Driver { dev: u16, ty: BufType, cfg: DriverCfg },
+}
+
+impl Op {
+    /// The ioctl or call name, as in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Open { .. } => "open",
+            Op::Close { .. } => "close",
+            Op::Dup { .. } => "dup",
+            Op::DmabufNew { .. } => "dmabuf",
+            Op::Mmap { .. } => "mmap",
+            Op::Munmap { .. } => "munmap",
+            Op::Reqbufs { .. } => "VIDIOC_REQBUFS",
+            Op::CreateBufs { .. } => "VIDIOC_CREATE_BUFS",
+            Op::RemoveBufs { .. } => "VIDIOC_REMOVE_BUFS",
+            Op::Querybuf(_) => "VIDIOC_QUERYBUF",
+            Op::PrepareBuf(..) => "VIDIOC_PREPARE_BUF",
+            Op::Qbuf(..) => "VIDIOC_QBUF",
+            Op::Dqbuf { .. } => "VIDIOC_DQBUF",
+            Op::Streamon { .. } => "VIDIOC_STREAMON",
+            Op::Streamoff { .. } => "VIDIOC_STREAMOFF",
+            Op::Expbuf { .. } => "VIDIOC_EXPBUF",
+            Op::BufferDone { .. } => "vb2_buffer_done",
+            Op::Driver { .. } => "driver",
+        }
+    }
+}
+
+/// What a successful step returns besides "ok".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ret {
+    /// REQBUFS/CREATE_BUFS: buffers granted.
+    pub count: u32,
+    /// CREATE_BUFS: first index; DQBUF: the index dequeued.
+    pub index: u32,
+    /// QUERYBUF/DQBUF: the V4L2 flags.
+    pub flags: u32,
+}

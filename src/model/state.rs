@@ -1,0 +1,217 @@
+//! The state the model tracks: queues, buffers, planes and their resources (reference §1).
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use super::types::{BufType, Memory};
+
+/// Identifies a queue: the device it belongs to and its buffer type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QueueKey {
+    pub dev: u16,
+    pub ty: BufType,
+}
+
+impl std::fmt::Display for QueueKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.dev == 0 {
+            f.write_str(self.ty.short())
+        } else {
+            write!(f, "dev{}:{}", self.dev, self.ty.short())
+        }
+    }
+}
+
+/// `vb->state`. PREPARED exists as a state only under the 2012 and 3.8 policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum BufState {
+    Dequeued,
+    Prepared,
+    Queued,
+    Active,
+    Done,
+    Error,
+}
+
+impl BufState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BufState::Dequeued => "dequeued",
+            BufState::Prepared => "prepared",
+            BufState::Queued => "queued",
+            BufState::Active => "active",
+            BufState::Done => "done",
+            BufState::Error => "error",
+        }
+    }
+    /// On vb2's queued_list (between QBUF and DQBUF).
+    pub fn is_queued(self) -> bool {
+        matches!(self, BufState::Queued | BufState::Active | BufState::Done | BufState::Error)
+    }
+}
+
+/// The resources a plane holds. Which ones apply depends on the memory type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Resources {
+    /// MMAP: memory allocated (`alloc` … `put`).
+    pub allocated: bool,
+    /// USERPTR: user pages pinned (`get_userptr` … `put_userptr`).
+    pub pinned: bool,
+    /// DMABUF: attached (`attach_dmabuf` … `detach_dmabuf`); vb2 holds a dma-buf reference.
+    pub attached: bool,
+    /// DMABUF: mapped (`map_dmabuf` … `unmap_dmabuf`), "pinned" in allocator wording.
+    pub mapped: bool,
+}
+
+impl Resources {
+    pub fn any(self) -> bool {
+        self.allocated || self.pinned || self.attached || self.mapped
+    }
+}
+
+/// Identity of a dma-buf object known to the model (not an fd number).
+pub type DmabufId = u32;
+
+/// One plane of a buffer.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Plane {
+    /// Size from `queue_setup` (MMAP) or the length the application passed.
+    pub length: u32,
+    /// USERPTR association: the address (0 = none).
+    pub userptr: u64,
+    /// DMABUF association: the dma-buf (by identity).
+    pub dbuf: Option<DmabufId>,
+    /// DMABUF: the fd number last passed for this plane; informational only.
+    pub fd: i32,
+    /// MMAP: the `m.offset` cookie for mmap().
+    pub mem_offset: u32,
+    /// Resources according to the model.
+    pub inferred: Resources,
+    /// Resources according to observed memops (meaningful once the queue has any).
+    pub observed: Resources,
+    /// MMAP: live mmap() mappings.
+    pub mmaps: u32,
+    /// MMAP: live exported dma-bufs.
+    pub exports: u32,
+}
+
+impl Plane {
+    /// `num_users > 1`: the MAPPED flag of QUERYBUF.
+    pub fn in_use(&self) -> bool {
+        self.mmaps > 0 || self.exports > 0
+    }
+}
+
+/// One buffer (`struct vb2_buffer`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Buffer {
+    /// Unique over the model's life, so freed memory can still be named.
+    pub uid: u32,
+    pub state: BufState,
+    /// Modern `vb->prepared`: `buf_prepare` has run (flag PREPARED on a DEQUEUED buffer).
+    pub prepared: bool,
+    /// Modern `vb->synced`: the cache `prepare` memop has run.
+    pub synced: bool,
+    /// Order of the last QBUF, so "the oldest active buffer" is well defined.
+    pub qseq: u64,
+    pub planes: Vec<Plane>,
+}
+
+/// What the (simulated) driver does; set by scenario `driver` lines.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DriverBehaviour {
+    /// `stop_streaming` keeps the buffers it owns instead of returning them.
+    pub keep_on_stop: bool,
+    /// The next `start_streaming` fails; `Some(true)`: and keeps the buffers it was given.
+    pub fail_start: Option<bool>,
+}
+
+/// One vb2 queue (`struct vb2_queue`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Queue {
+    pub key: QueueKey,
+    pub memory: Option<Memory>,
+    /// Buffers by index; `None` is a hole left by REMOVE_BUFS.
+    pub bufs: Vec<Option<Buffer>>,
+    pub streaming: bool,
+    pub start_streaming_called: bool,
+    /// Buffers between QBUF and DQBUF (`queued_count`).
+    pub queued_count: u32,
+    /// Buffers the driver owns (`owned_by_drv_count`).
+    pub owned_by_drv: u32,
+    /// The owning file handle.
+    pub owner: Option<u32>,
+    /// Indices on `done_list`, oldest first.
+    pub done_list: VecDeque<u32>,
+    pub error: bool,
+    pub num_planes: u8,
+    pub plane_size: u32,
+    pub min_queued: u32,
+    pub min_reqbufs: u32,
+    pub max_buffers: u32,
+    pub driver: DriverBehaviour,
+    /// Some memop of this queue was observed, so observed resources are authoritative.
+    pub memops_observed: bool,
+    /// The last STREAMOFF has happened and no STREAMON since: resources found now "linger".
+    pub stopped: bool,
+}
+
+pub const MAX_PLANES: usize = 8;
+pub const DEFAULT_PLANE_SIZE: u32 = 614_400;
+pub const VB2_MAX_FRAME: u32 = 32;
+
+impl Queue {
+    pub fn new(key: QueueKey) -> Queue {
+        Queue {
+            key,
+            memory: None,
+            bufs: Vec::new(),
+            streaming: false,
+            start_streaming_called: false,
+            queued_count: 0,
+            owned_by_drv: 0,
+            owner: None,
+            done_list: VecDeque::new(),
+            error: false,
+            num_planes: 1,
+            plane_size: DEFAULT_PLANE_SIZE,
+            min_queued: 0,
+            min_reqbufs: 1,
+            max_buffers: VB2_MAX_FRAME,
+            driver: DriverBehaviour::default(),
+            memops_observed: false,
+            stopped: false,
+        }
+    }
+
+    pub fn buf(&self, index: u32) -> Option<&Buffer> {
+        self.bufs.get(index as usize).and_then(Option::as_ref)
+    }
+    pub fn buf_mut(&mut self, index: u32) -> Option<&mut Buffer> {
+        self.bufs.get_mut(index as usize).and_then(Option::as_mut)
+    }
+    /// Number of allocated buffers (holes not counted).
+    pub fn num_buffers(&self) -> u32 {
+        self.bufs.iter().filter(|b| b.is_some()).count() as u32
+    }
+    /// Iterates over `(index, buffer)` of allocated buffers.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Buffer)> {
+        self.bufs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.as_ref().map(|b| (i as u32, b)))
+    }
+    /// The resources of a plane that rules should judge: observed once memops are observed.
+    pub fn effective(&self, p: &Plane) -> Resources {
+        if self.memops_observed { p.observed } else { p.inferred }
+    }
+    /// The oldest ACTIVE buffer (in QBUF order).
+    pub fn oldest_active(&self) -> Option<u32> {
+        self.iter()
+            .filter(|(_, b)| b.state == BufState::Active)
+            .min_by_key(|(_, b)| b.qseq)
+            .map(|(i, _)| i)
+    }
+}

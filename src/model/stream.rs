@@ -1,0 +1,636 @@
+//! Streaming I/O: PREPARE_BUF, QBUF, DQBUF, STREAMON, STREAMOFF and the queue cancel.
+
+use super::op::{BufTarget, PlaneArgs};
+use super::state::{BufState, Plane, Resources};
+use super::types::{BufType, DoneState, Errno, MemopKind, Memory, Outcome};
+use super::{KMsg, Model, Qi, Ret};
+use crate::rules::{FindingDetail, RuleId};
+
+type Refusal = (Errno, Option<KMsg>);
+
+impl Model {
+    /// The checks PREPARE_BUF and QBUF share (`vb2_queue_or_prepare_buf` and the state test).
+    fn buf_checks(&mut self, qi: Qi, fh: u32, t: BufTarget, prepare_only: bool) -> Result<(), Refusal> {
+        if self.busy(qi, fh) {
+            return Err((Errno::EBUSY, None));
+        }
+        let policy = self.policy;
+        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let key = q.key;
+        let Some(b) = q.buf(t.index) else {
+            return Err((Errno::EINVAL, Some(KMsg::InvalidIndex(t.index))));
+        };
+        if t.memory.is_some() && t.memory != q.memory {
+            return Err((Errno::EINVAL, None));
+        }
+        if q.error {
+            return Err((Errno::EIO, None));
+        }
+        let state = b.state;
+        let prepared = b.prepared;
+        if prepare_only {
+            if state != BufState::Dequeued {
+                return Err((Errno::EINVAL, Some(KMsg::InvalidBufferState(state))));
+            }
+            if prepared {
+                return Err((Errno::EINVAL, Some(KMsg::BufferAlreadyPrepared)));
+            }
+            return Ok(());
+        }
+        if state.is_queued() {
+            self.find(RuleId::R11, Some(key), Some(t.index), None, FindingDetail::State(state.as_str()));
+            let msg = if policy.prepared_is_state() { KMsg::BufferAlreadyInUse } else { KMsg::InvalidBufferState(state) };
+            return Err((Errno::EINVAL, Some(msg)));
+        }
+        Ok(())
+    }
+
+    pub(super) fn prepare_buf(&mut self, t: BufTarget, args: &PlaneArgs, forced: Option<Outcome>) -> Outcome {
+        let (qi, fh) = self.target(t.fd, t.ty)?;
+        let key = self.key(qi);
+        let pred = self.buf_checks(qi, fh, t, true);
+        self.decide("VIDIOC_PREPARE_BUF", key, pred, forced)?;
+        if let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
+            if let Some(m) = m {
+                self.msg(qi, m);
+            }
+            return if forced.is_some_and(|f| f.is_ok()) { Ok(()) } else { Err(e) };
+        }
+        let old = self.policy.prepared_is_state();
+        if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
+            b.prepared = true;
+            if old {
+                b.state = BufState::Prepared;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn qbuf(&mut self, t: BufTarget, args: &PlaneArgs, forced: Option<Outcome>) -> Outcome {
+        let (qi, fh) = self.target(t.fd, t.ty)?;
+        let key = self.key(qi);
+        let pred = self.buf_checks(qi, fh, t, false);
+        self.decide("VIDIOC_QBUF", key, pred, forced)?;
+        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(b) = q.buf(t.index) else { return Err(Errno::EINVAL) };
+        let was = b.state;
+        let needs_prepare = if self.policy.prepared_is_state() { was == BufState::Dequeued } else { !b.prepared };
+        if needs_prepare {
+            if let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
+                if let Some(m) = m {
+                    self.msg(qi, m);
+                }
+                if !forced.is_some_and(|f| f.is_ok()) {
+                    return Err(e);
+                }
+            }
+        }
+        self.qseq += 1;
+        let qseq = self.qseq;
+        let policy = self.policy;
+        let Some(q) = self.queues.get_mut(qi) else { return Err(Errno::EINVAL) };
+        if let Some(b) = q.buf_mut(t.index) {
+            b.state = BufState::Queued;
+            b.prepared = true;
+            b.qseq = qseq;
+        }
+        q.queued_count += 1;
+        let (streaming, started) = (q.streaming, q.start_streaming_called);
+        let (queued, min) = (q.queued_count, q.min_queued);
+        let goes_to_driver = if policy.has_min_queued() { started } else { streaming };
+        if goes_to_driver {
+            self.enqueue(qi, t.index);
+        } else if streaming && policy.has_min_queued() {
+            if queued >= min {
+                if let Err(e) = self.start_streaming(qi) {
+                    // The buffer goes back to the state it had before this QBUF.
+                    if let Some(q) = self.queues.get_mut(qi) {
+                        if let Some(b) = q.buf_mut(t.index) {
+                            if b.state == BufState::Queued {
+                                b.state = was;
+                                q.queued_count = q.queued_count.saturating_sub(1);
+                            }
+                        }
+                    }
+                    return Err(e);
+                }
+            } else if let Some(k) = key {
+                self.find(RuleId::R22, Some(k), None, None, FindingDetail::Count { have: queued, need: min });
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a buffer's planes hold the memory the application passed (`__prepare_userptr`,
+    /// `__prepare_dmabuf`), then `buf_prepare` and the cache `prepare`.
+    fn prepare_planes(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let memory = q.memory;
+        match memory {
+            Some(Memory::Userptr) => self.prepare_userptr(qi, index, args)?,
+            Some(Memory::Dmabuf) => self.prepare_dmabuf(qi, index, args)?,
+            _ => {}
+        }
+        let at_queue = self.policy.prepare_at_buf_queue();
+        let np = self.queues.get(qi).and_then(|q| q.buf(index)).map(|b| b.planes.len()).unwrap_or(0);
+        if !at_queue {
+            for p in 0..np {
+                self.memop(qi, index, p, MemopKind::Prepare);
+            }
+        }
+        if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(index)) {
+            b.prepared = true;
+            b.synced = !at_queue;
+        }
+        Ok(())
+    }
+
+    fn prepare_userptr(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let key = q.key;
+        let setup = q.plane_size;
+        let Some(b) = q.buf(index) else { return Err((Errno::EINVAL, None)) };
+        let uid = b.uid;
+        let np = b.planes.len();
+        for p in 0..np {
+            let a = args.get(p).copied().unwrap_or_default();
+            if a.m == 0 || a.length < setup {
+                // On error every plane gives its pages back.
+                self.unpin_all(qi, index);
+                return Err((Errno::EINVAL, None));
+            }
+        }
+        for p in 0..np {
+            let a = args.get(p).copied().unwrap_or_default();
+            let Some(pl) = self.plane(qi, index, p) else { continue };
+            let kept = pl.inferred.pinned && pl.userptr == a.m && pl.length == a.length;
+            let had = pl.userptr != 0;
+            let was_pinned = pl.inferred.pinned;
+            if kept {
+                if self.fds.stale_pins.contains(&(uid, p as u8)) {
+                    self.find(RuleId::R18, Some(key), Some(index), Some(p as u8), FindingDetail::None);
+                }
+                continue;
+            }
+            if had && (pl.userptr != a.m || pl.length != a.length) {
+                self.find(RuleId::R16, Some(key), Some(index), Some(p as u8), FindingDetail::Reassociated { dmabuf: false });
+                self.msg(qi, KMsg::UserptrChanged(p as u8));
+            }
+            if was_pinned {
+                self.memop(qi, index, p, MemopKind::PutUserptr);
+            }
+            self.memop(qi, index, p, MemopKind::GetUserptr);
+            self.fds.stale_pins.retain(|&x| x != (uid, p as u8));
+            if let Some(pl) = self.plane_mut(qi, index, p) {
+                pl.userptr = a.m;
+                pl.length = a.length;
+                pl.inferred.pinned = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn unpin_all(&mut self, qi: Qi, index: u32) {
+        let np = self.queues.get(qi).and_then(|q| q.buf(index)).map(|b| b.planes.len()).unwrap_or(0);
+        for p in 0..np {
+            if self.plane(qi, index, p).is_some_and(|pl| pl.inferred.pinned) {
+                self.memop(qi, index, p, MemopKind::PutUserptr);
+                if let Some(pl) = self.plane_mut(qi, index, p) {
+                    pl.inferred.pinned = false;
+                }
+            }
+        }
+    }
+
+    fn prepare_dmabuf(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let key = q.key;
+        let setup = q.plane_size;
+        let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
+        // dma_buf_get() for every plane, and the length checks.
+        let mut new = [(0u32, 0u32, 0i32); super::MAX_PLANES];
+        for p in 0..np {
+            let a = args.get(p).copied().unwrap_or_default();
+            let fd = i32::try_from(a.m).unwrap_or(-1);
+            let Some(id) = self.dmabuf_of_fd(fd) else {
+                return Err((Errno::EINVAL, Some(KMsg::InvalidDmabufFd(p as u8))));
+            };
+            let size = self.fds.dmabuf(id).map(|d| d.size).unwrap_or(0);
+            let len = if a.length == 0 { u32::try_from(size).unwrap_or(u32::MAX) } else { a.length };
+            if len < setup || (size != u64::MAX && u64::from(len) > size) {
+                return Err((Errno::EINVAL, None));
+            }
+            if let Some(slot) = new.get_mut(p) {
+                *slot = (id, len, fd);
+            }
+        }
+        let planes: Vec<(Option<u32>, u32, i32, Resources)> = (0..np)
+            .filter_map(|p| self.plane(qi, index, p).map(|pl| (pl.dbuf, pl.length, pl.fd, pl.inferred)))
+            .collect();
+        let changed = |p: usize| -> bool {
+            match (planes.get(p), new.get(p)) {
+                (Some(&(dbuf, len, _, res)), Some(&(id, nlen, _))) => !res.attached || dbuf != Some(id) || len != nlen,
+                _ => true,
+            }
+        };
+        let any_changed = (0..np).any(changed);
+        for p in 0..np {
+            let (Some(&(dbuf, _, fd, res)), Some(&(id, _, nfd))) = (planes.get(p), new.get(p)) else { continue };
+            if res.attached && dbuf.is_some() && dbuf != Some(id) {
+                self.find(RuleId::R16, Some(key), Some(index), Some(p as u8), FindingDetail::Reassociated { dmabuf: true });
+                self.msg(qi, KMsg::DmabufChanged(p as u8));
+            } else if res.attached && dbuf == Some(id) && fd != nfd {
+                self.find(RuleId::R17, Some(key), Some(index), Some(p as u8), FindingDetail::FdChanged { old: fd, new: nfd });
+            }
+        }
+        let all = self.policy.reacquire_all_planes();
+        for p in 0..np {
+            let Some(&(id, len, fd)) = new.get(p) else { continue };
+            let replace = if all { any_changed } else { changed(p) };
+            self.memop(qi, index, p, MemopKind::DmabufGet);
+            if !replace {
+                // Same dma-buf: only the extra reference is taken and dropped.
+                self.memop(qi, index, p, MemopKind::DmabufPut);
+                if let Some(pl) = self.plane_mut(qi, index, p) {
+                    pl.fd = fd;
+                }
+                continue;
+            }
+            self.release_dmabuf_plane(qi, index, p);
+            self.memop(qi, index, p, MemopKind::AttachDmabuf);
+            if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+                d.vb2_refs += 1;
+            }
+            if let Some(pl) = self.plane_mut(qi, index, p) {
+                pl.dbuf = Some(id);
+                pl.length = len;
+                pl.fd = fd;
+                pl.inferred.attached = true;
+            }
+        }
+        // map_dmabuf: old cores call it on every plane; later ones only on unmapped planes.
+        let always = self.policy.map_unconditionally();
+        for p in 0..np {
+            let mapped = self.plane(qi, index, p).is_some_and(|pl| pl.inferred.mapped);
+            if mapped && !always {
+                continue;
+            }
+            self.memop(qi, index, p, MemopKind::MapDmabuf);
+            if mapped {
+                // dma-contig: WARN_ON(buf->dma_sgt), "dmabuf buffer is already pinned", returns 0.
+                self.find(RuleId::R05, Some(key), Some(index), Some(p as u8), FindingDetail::None);
+                self.msg(qi, KMsg::AlreadyPinned);
+            }
+            if let Some(pl) = self.plane_mut(qi, index, p) {
+                pl.inferred.mapped = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// `__vb2_plane_dmabuf_put`: unmap if mapped, detach, drop the reference.
+    fn release_dmabuf_plane(&mut self, qi: Qi, index: u32, p: usize) {
+        let Some(pl) = self.plane(qi, index, p) else { return };
+        let (res, dbuf) = (pl.inferred, pl.dbuf);
+        if res.mapped {
+            self.memop(qi, index, p, MemopKind::UnmapDmabuf);
+        }
+        if res.attached {
+            self.memop(qi, index, p, MemopKind::DetachDmabuf);
+            self.memop(qi, index, p, MemopKind::DmabufPut);
+        }
+        if let Some(pl) = self.plane_mut(qi, index, p) {
+            pl.inferred.mapped = false;
+            pl.inferred.attached = false;
+            pl.dbuf = None;
+        }
+        if let (true, Some(id)) = (res.attached, dbuf) {
+            self.dmabuf_unref(id);
+        }
+    }
+
+    /// Unmaps every mapped DMABUF plane of a buffer (3.8 `__vb2_dqbuf`; the spec's unlock).
+    fn unmap_buffer(&mut self, qi: Qi, index: u32) {
+        let np = self.queues.get(qi).and_then(|q| q.buf(index)).map(|b| b.planes.len()).unwrap_or(0);
+        for p in 0..np {
+            if self.plane(qi, index, p).is_some_and(|pl| pl.inferred.mapped) {
+                self.memop(qi, index, p, MemopKind::UnmapDmabuf);
+                if let Some(pl) = self.plane_mut(qi, index, p) {
+                    pl.inferred.mapped = false;
+                }
+            }
+        }
+    }
+
+    pub(super) fn plane(&self, qi: Qi, index: u32, p: usize) -> Option<&Plane> {
+        self.queues.get(qi)?.buf(index)?.planes.get(p)
+    }
+    pub(super) fn plane_mut(&mut self, qi: Qi, index: u32, p: usize) -> Option<&mut Plane> {
+        self.queues.get_mut(qi)?.buf_mut(index)?.planes.get_mut(p)
+    }
+
+    /// `__enqueue_in_driver`: QUEUED → ACTIVE and the driver's `buf_queue`.
+    pub(super) fn enqueue(&mut self, qi: Qi, index: u32) {
+        let at_queue = self.policy.prepare_at_buf_queue();
+        let Some(q) = self.queues.get_mut(qi) else { return };
+        let key = q.key;
+        let Some(b) = q.buf_mut(index) else { return };
+        b.state = BufState::Active;
+        let np = b.planes.len();
+        if at_queue {
+            b.synced = true;
+        }
+        q.owned_by_drv += 1;
+        self.fx.buf_queue.push((key, index));
+        if at_queue {
+            for p in 0..np {
+                self.memop(qi, index, p, MemopKind::Prepare);
+            }
+        }
+    }
+
+    pub(super) fn dqbuf(&mut self, fd: i32, ty: BufType, memory: Option<Memory>, nonblock: bool, forced: Option<Outcome>) -> Result<Ret, Errno> {
+        let (qi, fh) = self.target(fd, ty)?;
+        let busy = self.busy(qi, fh);
+        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let key = q.key;
+        if !q.streaming {
+            self.find(RuleId::R12, Some(key), None, None, FindingDetail::None);
+        }
+        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let nothing_coming = q.done_list.is_empty() && q.owned_by_drv == 0;
+        let pred = if busy {
+            Err((Errno::EBUSY, None))
+        } else if memory.is_some() && memory != q.memory {
+            Err((Errno::EINVAL, None))
+        } else if !q.streaming {
+            Err((Errno::EINVAL, Some(KMsg::StreamingOffWillNotWait)))
+        } else if q.error {
+            Err((Errno::EIO, None))
+        } else if q.done_list.is_empty() && (nonblock || nothing_coming) {
+            // A blocking DQBUF with nothing in flight would wait forever: shown as EAGAIN.
+            Err((Errno::EAGAIN, Some(KMsg::NonblockingNoBuffers)))
+        } else {
+            Ok(())
+        };
+        if !nonblock && nothing_coming && q.streaming && !busy {
+            self.find(RuleId::R12b, Some(key), None, None, FindingDetail::None);
+        }
+        self.decide("VIDIOC_DQBUF", Some(key), pred, forced)?;
+        // A blocking DQBUF waits for the driver: the oldest active buffer completes.
+        if self.queues.get(qi).is_some_and(|q| q.done_list.is_empty()) {
+            let oldest = self.queues.get(qi).and_then(|q| q.oldest_active());
+            if let Some(i) = oldest {
+                self.buffer_done_inner(qi, i, DoneState::Done, true);
+            }
+        }
+        self.dequeue_head(qi).ok_or(Errno::EINVAL)
+    }
+
+    /// Takes the head of the done list (`__vb2_get_done_vb` + `__vb2_dqbuf`).
+    fn dequeue_head(&mut self, qi: Qi) -> Option<Ret> {
+        let policy = self.policy;
+        let q = self.queues.get_mut(qi)?;
+        let key = q.key;
+        let index = q.done_list.pop_front()?;
+        let observed = q.memops_observed;
+        let b = q.buf_mut(index)?;
+        let was_error = b.state == BufState::Error;
+        b.state = BufState::Dequeued;
+        b.prepared = false;
+        b.synced = false;
+        q.queued_count = q.queued_count.saturating_sub(1);
+        if policy.dqbuf_unmaps() {
+            self.unmap_buffer(qi, index);
+        }
+        if policy.dqbuf_unpins() {
+            self.unpin_all(qi, index);
+        }
+        let mut flags = self.buffer_flags(qi, index);
+        if was_error {
+            flags |= super::flags::ERROR;
+        }
+        // R02 / R04: what the plane still holds once the application owns the buffer.
+        let held: Vec<(u8, Resources)> = self
+            .queues
+            .get(qi)
+            .and_then(|q| q.buf(index).map(|b| b.planes.iter().map(|p| q.effective(p)).enumerate().map(|(i, r)| (i as u8, r)).collect()))
+            .unwrap_or_default();
+        let _ = observed;
+        for (p, r) in held {
+            if r.pinned {
+                self.find(RuleId::R02, Some(key), Some(index), Some(p), FindingDetail::None);
+            }
+            if r.mapped {
+                self.find(RuleId::R04, Some(key), Some(index), Some(p), FindingDetail::None);
+            }
+        }
+        Some(Ret { index, flags, count: 0 })
+    }
+
+    pub(super) fn streamon(&mut self, fd: i32, ty: BufType, forced: Option<Outcome>) -> Outcome {
+        let (qi, fh) = self.target(fd, ty)?;
+        let policy = self.policy;
+        let busy = self.busy(qi, fh);
+        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let key = q.key;
+        let was_streaming = q.streaming;
+        let pred = if busy {
+            Err((Errno::EBUSY, None))
+        } else if q.streaming {
+            if policy.streamon_twice_fails() {
+                Err((Errno::EBUSY, Some(KMsg::AlreadyStreaming)))
+            } else {
+                Ok(())
+            }
+        } else if policy.has_min_queued() && q.num_buffers() == 0 {
+            Err((Errno::EINVAL, Some(KMsg::NoBuffersAllocated)))
+        } else if policy.has_min_queued() && q.num_buffers() < q.min_queued {
+            Err((Errno::EINVAL, Some(KMsg::NeedAtLeast(q.min_queued))))
+        } else {
+            Ok(())
+        };
+        let r = self.decide("VIDIOC_STREAMON", Some(key), pred, forced);
+        if was_streaming {
+            if r.is_err() {
+                self.find(RuleId::R19, Some(key), None, None, FindingDetail::Result { op: "VIDIOC_STREAMON", expected: Ok(()), actual: r });
+            } else if !policy.streamon_twice_fails() {
+                self.msg(qi, KMsg::AlreadyStreaming);
+            }
+            return r;
+        }
+        r?;
+        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let (queued, min) = (q.queued_count, q.min_queued);
+        if !policy.has_min_queued() || queued >= min {
+            self.start_streaming(qi)?;
+        } else {
+            self.find(RuleId::R22, Some(key), None, None, FindingDetail::Count { have: queued, need: min });
+        }
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.streaming = true;
+            q.stopped = false;
+        }
+        Ok(())
+    }
+
+    /// `vb2_start_streaming`: every queued buffer to the driver, then `start_streaming`.
+    pub(super) fn start_streaming(&mut self, qi: Qi) -> Outcome {
+        let queued: Vec<u32> = self
+            .queues
+            .get(qi)
+            .map(|q| {
+                let mut v: Vec<(u64, u32)> = q.iter().filter(|(_, b)| b.state == BufState::Queued).map(|(i, b)| (b.qseq, i)).collect();
+                v.sort_unstable();
+                v.into_iter().map(|(_, i)| i).collect()
+            })
+            .unwrap_or_default();
+        for &i in &queued {
+            self.enqueue(qi, i);
+        }
+        let fail = self.queues.get_mut(qi).and_then(|q| q.driver.fail_start.take());
+        let Some(keep) = fail else {
+            if let Some(q) = self.queues.get_mut(qi) {
+                q.start_streaming_called = true;
+            }
+            return Ok(());
+        };
+        self.msg(qi, KMsg::DriverRefusedStart);
+        if self.policy.start_fail_cancels() {
+            // 3.6/3.8: the failed start cancels the queue; the buffers come back DEQUEUED.
+            self.cancel(qi, false);
+            return Err(Errno::EIO);
+        }
+        let key = self.key(qi);
+        for &i in &queued {
+            let active = self.queues.get(qi).and_then(|q| q.buf(i)).is_some_and(|b| b.state == BufState::Active);
+            if !active {
+                continue;
+            }
+            if keep {
+                self.find(RuleId::R09, key, Some(i), None, FindingDetail::None);
+            }
+            // The driver returns it (or vb2 forces it back) as QUEUED.
+            self.buffer_done_inner(qi, i, DoneState::Queued, true);
+        }
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.start_streaming_called = false;
+        }
+        Err(Errno::EIO)
+    }
+
+    pub(super) fn streamoff(&mut self, fd: i32, ty: BufType, forced: Option<Outcome>) -> Outcome {
+        let (qi, fh) = self.target(fd, ty)?;
+        let policy = self.policy;
+        let busy = self.busy(qi, fh);
+        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let key = q.key;
+        let was_streaming = q.streaming;
+        let pred = if busy {
+            Err((Errno::EBUSY, None))
+        } else if !q.streaming && policy.streamoff_idle_fails() {
+            Err((Errno::EINVAL, Some(KMsg::NotStreaming)))
+        } else {
+            Ok(())
+        };
+        let r = self.decide("VIDIOC_STREAMOFF", Some(key), pred, forced);
+        if !was_streaming && r.is_err() && !busy {
+            self.find(RuleId::R19, Some(key), None, None, FindingDetail::Result { op: "VIDIOC_STREAMOFF", expected: Ok(()), actual: r });
+        }
+        if r.is_ok() {
+            self.cancel(qi, was_streaming);
+        }
+        let Some(q) = self.queues.get_mut(qi) else { return r };
+        if !was_streaming {
+            let left = q.iter().filter(|(_, b)| matches!(b.state, BufState::Queued | BufState::Prepared)).count() as u32;
+            if left > 0 && !busy {
+                self.find(RuleId::R07b, Some(key), None, None, FindingDetail::Count { have: left, need: 0 });
+            }
+        }
+        if r.is_ok() {
+            if let Some(q) = self.queues.get_mut(qi) {
+                q.stopped = true;
+            }
+            self.check_lingering(qi);
+        }
+        r
+    }
+
+    /// After STREAMOFF: what the buffers still hold (R01, R03) or still are (R07).
+    fn check_lingering(&mut self, qi: Qi) {
+        let Some(q) = self.queues.get(qi) else { return };
+        let key = q.key;
+        let mut found = Vec::new();
+        for (i, b) in q.iter() {
+            if b.state != BufState::Dequeued && b.state != BufState::Prepared {
+                found.push((RuleId::R07, i, None, Some(b.state)));
+            }
+            for (p, pl) in b.planes.iter().enumerate() {
+                let r = q.effective(pl);
+                if r.pinned {
+                    found.push((RuleId::R01, i, Some(p as u8), None));
+                }
+                if r.mapped {
+                    found.push((RuleId::R03, i, Some(p as u8), None));
+                }
+            }
+        }
+        for (rule, i, p, s) in found {
+            let detail = s.map(|s| FindingDetail::State(s.as_str())).unwrap_or(FindingDetail::None);
+            self.find(rule, Some(key), Some(i), p, detail);
+        }
+    }
+
+    /// `__vb2_queue_cancel`: stop the driver, empty the lists, every buffer DEQUEUED.
+    pub(super) fn cancel(&mut self, qi: Qi, _streaming: bool) {
+        let policy = self.policy;
+        let Some(q) = self.queues.get(qi) else { return };
+        let key = q.key;
+        let stop = if policy.has_min_queued() { q.start_streaming_called } else { q.streaming };
+        if stop && !q.driver.keep_on_stop {
+            // A well-behaved stop_streaming returns every buffer it owns with ERROR.
+            let active: Vec<u32> = q.iter().filter(|(_, b)| b.state == BufState::Active).map(|(i, _)| i).collect();
+            for i in active {
+                self.buffer_done_inner(qi, i, DoneState::Error, true);
+            }
+        }
+        let Some(q) = self.queues.get(qi) else { return };
+        if q.owned_by_drv > 0 {
+            let left: Vec<u32> = q.iter().filter(|(_, b)| b.state == BufState::Active).map(|(i, _)| i).collect();
+            for i in left {
+                self.find(RuleId::R08, Some(key), Some(i), None, FindingDetail::None);
+                if policy.warns_active_after_stop() {
+                    self.msg(qi, KMsg::DriverBugActive(i));
+                    self.buffer_done_inner(qi, i, DoneState::Error, true);
+                }
+            }
+        }
+        let Some(q) = self.queues.get_mut(qi) else { return };
+        q.streaming = false;
+        q.start_streaming_called = false;
+        q.queued_count = 0;
+        q.owned_by_drv = 0;
+        q.error = false;
+        q.done_list.clear();
+        let n = q.bufs.len() as u32;
+        for i in 0..n {
+            let Some(q) = self.queues.get_mut(qi) else { return };
+            let Some(b) = q.buf_mut(i) else { continue };
+            let (synced, np) = (b.synced, b.planes.len());
+            b.state = BufState::Dequeued;
+            b.prepared = false;
+            b.synced = false;
+            if synced {
+                for p in 0..np {
+                    self.memop(qi, i, p, MemopKind::Finish);
+                }
+            }
+            if policy.cancel_unmaps() {
+                self.unmap_buffer(qi, i);
+            }
+            if policy.cancel_unpins() {
+                self.unpin_all(qi, i);
+            }
+        }
+    }
+}

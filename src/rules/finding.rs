@@ -1,0 +1,123 @@
+//! A finding: one rule broken at one place in a trace.
+
+use crate::model::{MemopKind, Outcome, QueueKey, outcome_str};
+
+use super::RuleId;
+
+/// Rule-specific facts of a finding, rendered into its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FindingDetail {
+    None,
+    /// A result that differs from the expected one (EXPECT, DIVERGE, R14, R19…).
+    Result { op: &'static str, expected: Outcome, actual: Outcome },
+    /// A failed `expect` line: the line it stands on.
+    Expect { line: u32, op_line: u32, expected: Outcome, actual: Outcome },
+    /// A memop that was not expected in the plane's state (R05, R06).
+    Memop(MemopKind),
+    /// A buffer state the rule is about (R07, R10, R11, R21).
+    State(&'static str),
+    /// A count (R07: buffers not returned, R22: queued vs needed).
+    Count { have: u32, need: u32 },
+    /// R16: the association changed; the kind of memory.
+    Reassociated { dmabuf: bool },
+    /// R17: same dma-buf through another fd number.
+    FdChanged { old: i32, new: i32 },
+    /// A kernel log line that gave the finding away.
+    Log(String),
+}
+
+/// One rule broken at one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: RuleId,
+    /// The event's position in the trace (0-based).
+    pub event: u32,
+    pub t_ns: u64,
+    pub queue: Option<QueueKey>,
+    pub index: Option<u32>,
+    pub plane: Option<u8>,
+    pub detail: FindingDetail,
+}
+
+fn plane_str(plane: Option<u8>) -> String {
+    plane.map(|p| format!(" plane {p}")).unwrap_or_default()
+}
+
+impl Finding {
+    /// A one-line message saying what happened at this place.
+    pub fn message(&self) -> String {
+        let b = self.index.map(|i| format!("buffer {i}")).unwrap_or_else(|| "a buffer".into());
+        let p = plane_str(self.plane);
+        let d = &self.detail;
+        match (self.rule, d) {
+            (RuleId::Expect, FindingDetail::Expect { line, op_line, expected, actual }) => format!(
+                "expect on line {line} failed: line {op_line} was expected to give {}, got {}",
+                outcome_str(*expected),
+                outcome_str(*actual)
+            ),
+            (_, FindingDetail::Result { op, expected, actual }) => match self.rule {
+                RuleId::Diverge => format!(
+                    "{op} returned {} where the policy predicts {}",
+                    outcome_str(*actual),
+                    outcome_str(*expected)
+                ),
+                _ => format!(
+                    "{op} returned {} (expected {})",
+                    outcome_str(*actual),
+                    outcome_str(*expected)
+                ),
+            },
+            (RuleId::R01, _) => format!("USERPTR pages of {b}{p} are still pinned after STREAMOFF"),
+            (RuleId::R02, _) => format!("USERPTR pages of {b}{p} are still pinned after DQBUF"),
+            (RuleId::R03, _) => format!("dma-buf of {b}{p} is still mapped after STREAMOFF"),
+            (RuleId::R04, _) => format!("dma-buf of {b}{p} is still mapped after DQBUF"),
+            (RuleId::R05, FindingDetail::Log(l)) => format!("kernel: {l}"),
+            (RuleId::R05, _) => format!(
+                "map_dmabuf on {b}{p}, which is already mapped: \"dmabuf buffer is already pinned\""
+            ),
+            (RuleId::R06, FindingDetail::Log(l)) => format!("kernel: {l}"),
+            (RuleId::R06, FindingDetail::Memop(m)) => {
+                format!("unbalanced {} on {b}{p}", m.as_str())
+            }
+            (RuleId::R07, FindingDetail::State(s)) => {
+                format!("{b} is {s} after STREAMOFF returned 0")
+            }
+            (RuleId::R07b, FindingDetail::Count { have, .. }) => format!(
+                "STREAMOFF without STREAMON left {have} queued buffer(s) on the queue"
+            ),
+            (RuleId::R08, FindingDetail::Log(l)) => format!("kernel: {l}"),
+            (RuleId::R08, _) => format!("stop_streaming returned without giving back {b}"),
+            (RuleId::R09, _) => {
+                format!("start_streaming failed and did not return {b} with VB2_BUF_STATE_QUEUED")
+            }
+            (RuleId::R10, FindingDetail::State(s)) => {
+                format!("vb2_buffer_done on {b}, which is {s}, not active")
+            }
+            (RuleId::R11, FindingDetail::State(s)) => format!("QBUF of {b}, which is already {s}"),
+            (RuleId::R12, _) => "DQBUF while the queue is not streaming".into(),
+            (RuleId::R12b, _) => {
+                "blocking DQBUF with no buffer in the driver or on the done list: it waits forever"
+                    .into()
+            }
+            (RuleId::R13, _) => format!("{b}{p} still holds memory after it was freed"),
+            (RuleId::R15, _) => "REQBUFS/CREATE_BUFS while streaming".into(),
+            (RuleId::R16, FindingDetail::Reassociated { dmabuf: true }) => {
+                format!("{b}{p} gets a different dma-buf than last time")
+            }
+            (RuleId::R16, _) => format!("{b}{p} gets a different user address or length"),
+            (RuleId::R17, FindingDetail::FdChanged { old, new }) => {
+                format!("{b}{p}: same dma-buf through fd {new} (was fd {old})")
+            }
+            (RuleId::R18, _) => format!("user memory of {b}{p} is freed while the buffer is queued"),
+            (RuleId::R20, _) => "queue ioctl from a file handle that does not own the queue".into(),
+            (RuleId::R21, FindingDetail::State(s)) => {
+                format!("REMOVE_BUFS over {b}, which is {s}")
+            }
+            (RuleId::R22, FindingDetail::Count { have, need }) => format!(
+                "streaming, but start_streaming waits: {have} buffer(s) queued, driver needs {need}"
+            ),
+            (rule, FindingDetail::Log(l)) => format!("{rule}: kernel: {l}"),
+            (rule, _) => format!("{rule} on {b}{p}"),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The rules R01–R22: what each one means, how severe it is under each policy, and the findings
+//! the model reports against them. Pure data; evaluation happens inside the model's step.
+
+mod catalog;
+mod finding;
+
+pub use catalog::{RULES, info};
+pub use finding::{Finding, FindingDetail};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Policy;
+
+/// Identifies a rule. `R07b` and `R12b` are the reference's sub-rules; `Expect` is a failed
+/// `expect` line of a scenario; `Diverge` is a kernel result that the chosen policy does not
+/// predict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RuleId {
+    R01,
+    R02,
+    R03,
+    R04,
+    R05,
+    R06,
+    R07,
+    R07b,
+    R08,
+    R09,
+    R10,
+    R11,
+    R12,
+    R12b,
+    R13,
+    R14,
+    R15,
+    R16,
+    R17,
+    R18,
+    R19,
+    R20,
+    R21,
+    R22,
+    #[serde(rename = "EXPECT")]
+    Expect,
+    #[serde(rename = "DIVERGE")]
+    Diverge,
+}
+
+impl RuleId {
+    pub const ALL: [RuleId; 26] = [
+        RuleId::R01,
+        RuleId::R02,
+        RuleId::R03,
+        RuleId::R04,
+        RuleId::R05,
+        RuleId::R06,
+        RuleId::R07,
+        RuleId::R07b,
+        RuleId::R08,
+        RuleId::R09,
+        RuleId::R10,
+        RuleId::R11,
+        RuleId::R12,
+        RuleId::R12b,
+        RuleId::R13,
+        RuleId::R14,
+        RuleId::R15,
+        RuleId::R16,
+        RuleId::R17,
+        RuleId::R18,
+        RuleId::R19,
+        RuleId::R20,
+        RuleId::R21,
+        RuleId::R22,
+        RuleId::Expect,
+        RuleId::Diverge,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::R01 => "R01",
+            RuleId::R02 => "R02",
+            RuleId::R03 => "R03",
+            RuleId::R04 => "R04",
+            RuleId::R05 => "R05",
+            RuleId::R06 => "R06",
+            RuleId::R07 => "R07",
+            RuleId::R07b => "R07b",
+            RuleId::R08 => "R08",
+            RuleId::R09 => "R09",
+            RuleId::R10 => "R10",
+            RuleId::R11 => "R11",
+            RuleId::R12 => "R12",
+            RuleId::R12b => "R12b",
+            RuleId::R13 => "R13",
+            RuleId::R14 => "R14",
+            RuleId::R15 => "R15",
+            RuleId::R16 => "R16",
+            RuleId::R17 => "R17",
+            RuleId::R18 => "R18",
+            RuleId::R19 => "R19",
+            RuleId::R20 => "R20",
+            RuleId::R21 => "R21",
+            RuleId::R22 => "R22",
+            RuleId::Expect => "EXPECT",
+            RuleId::Diverge => "DIVERGE",
+        }
+    }
+
+    /// Parses `R03`, `r03`, `R3`, `R07b`, `EXPECT`, `DIVERGE`.
+    pub fn parse(s: &str) -> Option<RuleId> {
+        let up = s.trim().to_ascii_uppercase();
+        let norm = match up.strip_prefix('R') {
+            Some(rest) => {
+                let (num, suffix) = rest.split_at(rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len()));
+                let n: u32 = num.parse().ok()?;
+                format!("R{n:02}{}", suffix.to_ascii_lowercase())
+            }
+            None => up,
+        };
+        RuleId::ALL.into_iter().find(|r| r.as_str() == norm)
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How serious a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Everything a user is told about a rule.
+#[derive(Debug)]
+pub struct RuleInfo {
+    pub id: RuleId,
+    pub title: &'static str,
+    /// Severity under `spec`, `vb2-2012`, `vb2-3.8`, `modern`, in that order (the order of
+    /// [`Policy::ALL`]). `None`: the behaviour is expected under that policy and not reported.
+    pub severity: [Option<Severity>; 4],
+    /// The document the rule rests on, e.g. `Documentation/userspace-api/media/v4l/vidioc-streamon.rst`.
+    pub source: &'static str,
+    /// The sentence of that document, quoted exactly.
+    pub quote: &'static str,
+    /// What goes wrong and why it matters, for someone learning vb2.
+    pub explanation: &'static str,
+    /// What each policy does about it, in the order of [`Policy::ALL`].
+    pub per_policy: [&'static str; 4],
+}
+
+impl RuleInfo {
+    pub fn severity_under(&self, policy: Policy) -> Option<Severity> {
+        self.severity.get(policy as usize).copied().flatten()
+    }
+}

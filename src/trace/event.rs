@@ -1,0 +1,145 @@
+//! Event types. `Event` stays small (56 bytes): anything large sits in the trace's side tables.
+
+use crate::model::{BufType, DoneState, DriverCfg, MemopKind, Memory, Origin, Outcome};
+
+use super::store::Sym;
+
+/// The V4L2 ioctls the model understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IoctlCmd {
+    Reqbufs,
+    CreateBufs,
+    RemoveBufs,
+    Querybuf,
+    PrepareBuf,
+    Qbuf,
+    Dqbuf,
+    Streamon,
+    Streamoff,
+    Expbuf,
+}
+
+impl IoctlCmd {
+    pub const ALL: [IoctlCmd; 10] = [
+        IoctlCmd::Reqbufs,
+        IoctlCmd::CreateBufs,
+        IoctlCmd::RemoveBufs,
+        IoctlCmd::Querybuf,
+        IoctlCmd::PrepareBuf,
+        IoctlCmd::Qbuf,
+        IoctlCmd::Dqbuf,
+        IoctlCmd::Streamon,
+        IoctlCmd::Streamoff,
+        IoctlCmd::Expbuf,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            IoctlCmd::Reqbufs => "VIDIOC_REQBUFS",
+            IoctlCmd::CreateBufs => "VIDIOC_CREATE_BUFS",
+            IoctlCmd::RemoveBufs => "VIDIOC_REMOVE_BUFS",
+            IoctlCmd::Querybuf => "VIDIOC_QUERYBUF",
+            IoctlCmd::PrepareBuf => "VIDIOC_PREPARE_BUF",
+            IoctlCmd::Qbuf => "VIDIOC_QBUF",
+            IoctlCmd::Dqbuf => "VIDIOC_DQBUF",
+            IoctlCmd::Streamon => "VIDIOC_STREAMON",
+            IoctlCmd::Streamoff => "VIDIOC_STREAMOFF",
+            IoctlCmd::Expbuf => "VIDIOC_EXPBUF",
+        }
+    }
+    pub fn parse(s: &str) -> Option<IoctlCmd> {
+        IoctlCmd::ALL.into_iter().find(|c| c.name() == s || &c.name()[7..] == s)
+    }
+}
+
+/// One plane of a `v4l2_buffer` (`struct v4l2_plane`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct V4l2Plane {
+    pub bytesused: u32,
+    pub length: u32,
+    pub data_offset: u32,
+    /// `m.mem_offset`, `m.userptr` or `m.fd`, as the memory type says.
+    pub m: u64,
+}
+
+/// A decoded `struct v4l2_buffer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct V4l2Buffer {
+    pub index: u32,
+    pub ty: BufType,
+    pub memory: Option<Memory>,
+    pub flags: u32,
+    pub field: u32,
+    pub bytesused: u32,
+    pub length: u32,
+    /// Single-planar `m.offset`, `m.userptr` or `m.fd`.
+    pub m: u64,
+    pub sequence: u32,
+    pub timestamp_ns: u64,
+    /// Multi-planar: `planes[first .. first + count]` in the trace's plane table.
+    pub planes_first: u32,
+    pub planes_count: u8,
+}
+
+/// The argument of an ioctl, beyond fd and result. Stored in the trace's side table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IoctlArg {
+    /// REQBUFS / CREATE_BUFS: requested count, granted count, and (CREATE_BUFS) first index.
+    Alloc { ty: BufType, memory: Memory, count: u32, count_out: Option<u32>, index: Option<u32> },
+    /// REMOVE_BUFS.
+    Remove { ty: BufType, index: u32, count: u32 },
+    /// STREAMON / STREAMOFF.
+    Stream { ty: BufType },
+    /// EXPBUF: the exported fd.
+    Expbuf { ty: BufType, index: u32, plane: u8, fd_out: Option<i32> },
+    /// QUERYBUF, PREPARE_BUF, QBUF, DQBUF. `nonblock` for DQBUF on an O_NONBLOCK fd.
+    Buffer { buf: V4l2Buffer, nonblock: bool },
+}
+
+/// What the driver did (scenario `driver` lines, or `vb2_buf_done` seen in the kernel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverAction {
+    BufferDone { index: Option<u32>, state: DoneState },
+    Config(DriverCfg),
+}
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    Ioctl { fd: i32, cmd: IoctlCmd, result: Outcome, arg: u32 },
+    Open { fd: i32, path: Sym, dev: u16 },
+    Close { fd: i32 },
+    Dup { fd: i32, new_fd: i32 },
+    /// mmap(); `fd < 0` for anonymous memory (USERPTR areas).
+    Mmap { fd: i32, offset: u64, len: u64, addr: u64 },
+    Munmap { addr: u64, len: u64 },
+    /// A dma-buf made outside V4L2 (a dma-heap, another device).
+    Dmabuf { fd: i32, size: u64, name: Sym },
+    /// A kernel tracepoint line: its name and its text.
+    Tracepoint { name: Sym, text: Sym },
+    Memop { kind: MemopKind, dev: u16, ty: BufType, index: u32, plane: u8 },
+    Driver { dev: u16, ty: BufType, action: DriverAction },
+    Klog { text: Sym },
+    Marker { text: Sym },
+    /// A scenario's `expect` line, checked against the previous operation's result.
+    Expect { want: Outcome },
+}
+
+/// One event of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub t_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub origin: Origin,
+    /// Source line of a scenario, or 0.
+    pub line: u32,
+    pub body: Body,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn event_stays_small() {
+        assert!(std::mem::size_of::<super::Event>() <= 64, "{}", std::mem::size_of::<super::Event>());
+    }
+}

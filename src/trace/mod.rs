@@ -1,0 +1,9 @@
+//! The trace: a time-ordered list of events from any source, stored compactly (a small
+//! fixed-size [`Event`] per entry, with buffer arguments and strings in side tables).
+//! Pure data; reading and writing files lives in `crate::format`.
+
+mod event;
+mod store;
+
+pub use event::{Body, DriverAction, Event, IoctlArg, IoctlCmd, V4l2Buffer, V4l2Plane};
+pub use store::{Sym, Trace, TraceHeader};

@@ -1,0 +1,114 @@
+//! The trace container and its side tables.
+
+use std::collections::HashMap;
+
+use crate::model::Policy;
+
+use super::event::{Event, IoctlArg, V4l2Buffer, V4l2Plane};
+
+/// An interned string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Sym(pub u32);
+
+/// What the header line of a trace says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceHeader {
+    pub version: u32,
+    /// What made the trace: `vb2scope run traces/x.vb2s`, `vb2scope record`, an importer…
+    pub source: String,
+    /// The policy the inferred events were computed under, if any.
+    pub policy: Option<Policy>,
+    /// Free text: what the trace shows.
+    pub title: String,
+}
+
+/// A loaded trace.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub header: TraceHeader,
+    pub events: Vec<Event>,
+    args: Vec<IoctlArg>,
+    planes: Vec<V4l2Plane>,
+    strings: Vec<Box<str>>,
+    string_ids: HashMap<Box<str>, Sym>,
+    /// Device paths by device number (the `dev` of queue keys). Device 0 is the first opened.
+    pub devices: Vec<Sym>,
+}
+
+impl Trace {
+    pub fn new(header: TraceHeader) -> Trace {
+        Trace { header, ..Trace::default() }
+    }
+
+    pub fn push(&mut self, e: Event) {
+        self.events.push(e);
+    }
+
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&id) = self.string_ids.get(s) {
+            return id;
+        }
+        let id = Sym(self.strings.len() as u32);
+        self.strings.push(s.into());
+        self.string_ids.insert(s.into(), id);
+        id
+    }
+
+    pub fn str(&self, s: Sym) -> &str {
+        self.strings.get(s.0 as usize).map(|b| &**b).unwrap_or("")
+    }
+
+    /// The device number of a path, allocated on first sight.
+    pub fn device(&mut self, path: &str) -> u16 {
+        let sym = self.intern(path);
+        if let Some(i) = self.devices.iter().position(|&d| d == sym) {
+            return i as u16;
+        }
+        self.devices.push(sym);
+        (self.devices.len() - 1) as u16
+    }
+
+    pub fn device_path(&self, dev: u16) -> &str {
+        self.devices.get(dev as usize).map(|&s| self.str(s)).unwrap_or("/dev/video0")
+    }
+
+    pub fn add_arg(&mut self, a: IoctlArg) -> u32 {
+        self.args.push(a);
+        (self.args.len() - 1) as u32
+    }
+
+    pub fn arg(&self, i: u32) -> Option<&IoctlArg> {
+        self.args.get(i as usize)
+    }
+
+    /// Stores the planes of a multi-planar buffer; returns `(first, count)`.
+    pub fn add_planes(&mut self, planes: &[V4l2Plane]) -> (u32, u8) {
+        let first = self.planes.len() as u32;
+        let n = planes.len().min(crate::model::MAX_PLANES);
+        self.planes.extend_from_slice(planes.get(..n).unwrap_or(&[]));
+        (first, n as u8)
+    }
+
+    pub fn planes_of(&self, b: &V4l2Buffer) -> &[V4l2Plane] {
+        let first = b.planes_first as usize;
+        self.planes.get(first..first + b.planes_count as usize).unwrap_or(&[])
+    }
+
+    /// Bytes the loaded trace holds on the heap (vectors at capacity, strings), for the
+    /// memory-per-event figure of the benchmark.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.events.capacity() * size_of::<Event>()
+            + self.args.capacity() * size_of::<IoctlArg>()
+            + self.planes.capacity() * size_of::<V4l2Plane>()
+            + self.strings.iter().map(|s| s.len() * 2 + size_of::<Box<str>>() * 2 + 8).sum::<usize>()
+            + self.devices.capacity() * size_of::<Sym>()
+    }
+
+    /// Releases spare capacity (after loading).
+    pub fn shrink(&mut self) {
+        self.events.shrink_to_fit();
+        self.args.shrink_to_fit();
+        self.planes.shrink_to_fit();
+    }
+}
