@@ -5,3 +5,6 @@ pub mod model;
 pub mod rules;
 pub mod trace;
 pub mod format;
+pub mod scenario;
+pub mod check;
+pub mod report;

@@ -1,1 +1,7 @@
-fn main() {}
+//! The `vb2scope` command line.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

@@ -19,6 +19,7 @@ mod types;
 pub use effects::{DoneRec, Effects, KMsg, KMsgRec, MemopRec};
 pub use op::{BufTarget, DriverCfg, Op, PlaneArg, PlaneArgs, Ret};
 pub use policy::Policy;
+pub use setup::mem_offset_cookie;
 pub use state::{
     BufState, Buffer, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, MAX_PLANES, Plane, Queue,
     QueueKey, Resources, VB2_MAX_FRAME,
@@ -178,6 +179,12 @@ impl Model {
         if let Some(rule) = bad {
             self.find(rule, Some(key), Some(index), Some(plane), FindingDetail::Memop(kind));
         }
+    }
+
+    /// Sets the event that findings added from outside a step point at.
+    pub fn ev_at(&mut self, ev: u32, t_ns: u64) {
+        self.ev = ev;
+        self.t_ns = t_ns;
     }
 
     /// Adds a finding at the current event.

@@ -7,6 +7,12 @@ use super::{KMsg, Model, Qi, Ret, flags};
 use crate::model::BufTarget;
 use crate::rules::{FindingDetail, RuleId};
 
+/// The `m.offset` cookie of an MMAP plane: one page per (direction, index, plane), with the
+/// output queue's cookies apart from the capture queue's, as m2m devices keep them.
+pub fn mem_offset_cookie(output: bool, index: u32, plane: u32) -> u32 {
+    (u32::from(output) << 30) | ((index.wrapping_mul(8).wrapping_add(plane) & 0x3_ffff) << 12)
+}
+
 impl Model {
     pub(super) fn reqbufs(&mut self, fd: i32, ty: BufType, memory: Memory, count: u32, forced: Option<Outcome>) -> Result<Ret, Errno> {
         let (qi, fh) = self.target(fd, ty)?;
@@ -126,9 +132,7 @@ impl Model {
             let planes = (0..np)
                 .map(|p| Plane {
                     length: size,
-                    // A cookie per (queue direction, index, plane), as m2m devices keep the two
-                    // queues' offsets apart.
-                    mem_offset: (u32::from(out) << 30) | ((i * 8 + p as u32) << 12),
+                    mem_offset: mem_offset_cookie(out, i, p as u32),
                     inferred: super::Resources { allocated: memory == Memory::Mmap, ..Default::default() },
                     ..Plane::default()
                 })

@@ -1,0 +1,82 @@
+//! `vb2scope check`.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use vb2scope::check::{check_trace, choose_policy};
+use vb2scope::model::Policy;
+use vb2scope::report::{FailOn, InputResult, exit_code, to_json, to_junit, to_text};
+
+use super::input::{is_scenario, read_bytes, read_trace, run_scenario};
+use super::{FailOnArg, FormatArg, PolicyArg};
+
+pub fn policy_of(p: PolicyArg) -> Option<Policy> {
+    match p {
+        PolicyArg::Spec => Some(Policy::Spec),
+        PolicyArg::Vb2_2012 => Some(Policy::Vb2_2012),
+        PolicyArg::Vb2_3_8 => Some(Policy::Vb2_3_8),
+        PolicyArg::Modern => Some(Policy::Modern),
+        PolicyArg::Auto => None,
+    }
+}
+
+fn check_one(path: &Path, policy: PolicyArg) -> Result<InputResult> {
+    let name = path.display().to_string();
+    if is_scenario(path) {
+        let (p, reason) = match policy_of(policy) {
+            Some(p) => (p, None),
+            None => (Policy::Modern, Some("a scenario has no observed kernel behaviour; modern assumed".to_string())),
+        };
+        let trace = run_scenario(path, p)?;
+        return Ok(InputResult { path: name, report: check_trace(&trace, p), policy_reason: reason, diagnostics: Vec::new() });
+    }
+    let (trace, diagnostics) = read_trace(path)?;
+    Ok(match policy_of(policy) {
+        Some(p) => InputResult { path: name, report: check_trace(&trace, p), policy_reason: None, diagnostics },
+        None => {
+            let choice = choose_policy(&trace);
+            let report = choice.scores.into_iter().find(|s| s.policy == choice.policy).map(|s| s.report);
+            let report = report.unwrap_or_else(|| check_trace(&trace, choice.policy));
+            InputResult { path: name, report, policy_reason: Some(choice.reason), diagnostics }
+        }
+    })
+}
+
+fn print(results: &[InputResult], format: FormatArg, fail_on: FailOn) {
+    let out = match format {
+        FormatArg::Text => to_text(results),
+        FormatArg::Json => to_json(results),
+        FormatArg::Junit => to_junit(results, fail_on),
+    };
+    print!("{out}");
+}
+
+pub fn run(inputs: &[std::path::PathBuf], policy: PolicyArg, format: FormatArg, fail_on: FailOnArg) -> Result<i32> {
+    let fail_on = match fail_on {
+        FailOnArg::Error => FailOn::Error,
+        FailOnArg::Warning => FailOn::Warning,
+        FailOnArg::Never => FailOn::Never,
+    };
+    let results = inputs.iter().map(|p| check_one(p, policy)).collect::<Result<Vec<_>>>()?;
+    print(&results, format, fail_on);
+    Ok(exit_code(&results, fail_on))
+}
+
+/// The trace shipped inside the binary, shown when vb2scope runs without arguments.
+const DEFAULT_TRACE: &[u8] = include_bytes!("../../assets/default-trace.jsonl");
+
+/// No arguments: check the bundled trace under every policy, to show what vb2scope does.
+pub fn default_trace() -> Result<i32> {
+    let path = Path::new("assets/default-trace.jsonl");
+    let (trace, diagnostics) = read_bytes(path, DEFAULT_TRACE)?;
+    println!("vb2scope: {} ({} events)", trace.header.title.lines().next().unwrap_or("bundled trace"), trace.events.len());
+    println!("Checked under each policy (vb2scope check FILE --policy P does this for your traces):\n");
+    for p in Policy::ALL {
+        let r = InputResult { path: format!("bundled[{p}]"), report: check_trace(&trace, p), policy_reason: None, diagnostics: diagnostics.clone() };
+        print!("{}", to_text(std::slice::from_ref(&r)));
+        println!();
+    }
+    println!("Try: vb2scope explain R03, vb2scope check traces/*.vb2s --policy vb2-2012");
+    Ok(0)
+}

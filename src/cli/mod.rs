@@ -1,0 +1,96 @@
+//! Command-line front end: parses arguments, loads inputs, prints results. Errors are
+//! reported once, here, with exit status 2.
+
+mod check;
+mod explain;
+mod input;
+mod run;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "vb2scope", version, about = "The life of every V4L2/videobuf2 buffer over time, checked against a model of vb2")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PolicyArg {
+    Spec,
+    #[value(name = "vb2-2012")]
+    Vb2_2012,
+    #[value(name = "vb2-3.8")]
+    Vb2_3_8,
+    Modern,
+    Auto,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check traces or scenarios against the model; exit 1 on findings at or above --fail-on.
+    Check {
+        /// Native traces (.jsonl, .jsonl.zst) or scenarios (.vb2s).
+        #[arg(required = true)]
+        inputs: Vec<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value = "modern")]
+        policy: PolicyArg,
+        #[arg(long, value_enum, default_value = "text")]
+        format: FormatArg,
+        #[arg(long = "fail-on", value_enum, default_value = "error")]
+        fail_on: FailOnArg,
+    },
+    /// Run a scenario on the model and write the native trace it produces.
+    Run {
+        scenario: std::path::PathBuf,
+        #[arg(long, value_enum, default_value = "modern")]
+        policy: PolicyArg,
+        /// Output file (`.zst` compresses); standard output when absent.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Print a rule in full: what it means, its severities, the spec sentence behind it.
+    Explain {
+        /// A rule ID such as R03, R07b or EXPECT; all rules when absent.
+        rule: Option<String>,
+    },
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let r = match cli.cmd {
+        Some(Cmd::Check { inputs, policy, format, fail_on }) => check::run(&inputs, policy, format, fail_on),
+        Some(Cmd::Run { scenario, policy, output }) => run::run(&scenario, policy, output.as_deref()),
+        Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
+        None => check::default_trace(),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vb2scope: error: {e:#}");
+            2
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! `vb2scope run`: a scenario in, a native trace out.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use vb2scope::format::write_native;
+use vb2scope::model::Policy;
+
+use super::PolicyArg;
+use super::check::policy_of;
+use super::input::run_scenario;
+
+pub fn run(scenario: &Path, policy: PolicyArg, output: Option<&Path>) -> Result<i32> {
+    let policy = policy_of(policy).unwrap_or(Policy::Modern);
+    let trace = run_scenario(scenario, policy)?;
+    let mut bytes = Vec::new();
+    write_native(&mut bytes, &trace)?;
+    match output {
+        Some(o) => {
+            let data = if o.extension().is_some_and(|e| e == "zst") { zstd::encode_all(&bytes[..], 3)? } else { bytes };
+            std::fs::write(o, data).with_context(|| format!("{}: cannot write", o.display()))?;
+            eprintln!("vb2scope: wrote {} events to {} (policy {policy})", trace.events.len(), o.display());
+        }
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(0)
+}

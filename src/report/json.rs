@@ -1,0 +1,97 @@
+//! JSON output, documented in docs/check-output.md.
+
+use serde::Serialize;
+
+use crate::rules::info;
+
+use super::{InputResult, Summary, summarize};
+
+#[derive(Serialize)]
+struct Json<'a> {
+    version: u32,
+    inputs: Vec<JsonInput<'a>>,
+    findings: Vec<JsonFinding<'a>>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonInput<'a> {
+    path: &'a str,
+    policy: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_reason: Option<&'a str>,
+    events: u64,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    input: &'a str,
+    rule: &'static str,
+    title: &'static str,
+    severity: &'static str,
+    event: u32,
+    t_ns: u64,
+    queue: Option<String>,
+    index: Option<u32>,
+    plane: Option<u8>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    input: &'a str,
+    severity: crate::format::DiagSeverity,
+    line: u32,
+    byte: u64,
+    message: &'a str,
+}
+
+/// The whole result as one JSON object.
+pub fn to_json(results: &[InputResult]) -> String {
+    let j = Json {
+        version: 1,
+        inputs: results
+            .iter()
+            .map(|r| JsonInput {
+                path: &r.path,
+                policy: r.report.policy.name(),
+                policy_reason: r.policy_reason.as_deref(),
+                events: r.report.stats.events,
+            })
+            .collect(),
+        findings: results
+            .iter()
+            .flat_map(|r| {
+                r.report.findings.iter().map(move |f| JsonFinding {
+                    input: &r.path,
+                    rule: f.rule.as_str(),
+                    title: info(f.rule).title,
+                    severity: r.report.severity(f).as_str(),
+                    event: f.event,
+                    t_ns: f.t_ns,
+                    queue: f.queue.map(|q| q.to_string()),
+                    index: f.index,
+                    plane: f.plane,
+                    message: f.message(),
+                })
+            })
+            .collect(),
+        diagnostics: results
+            .iter()
+            .flat_map(|r| {
+                r.diagnostics.iter().map(move |d| JsonDiagnostic {
+                    input: &r.path,
+                    severity: d.severity,
+                    line: d.line,
+                    byte: d.byte,
+                    message: &d.message,
+                })
+            })
+            .collect(),
+        summary: summarize(results),
+    };
+    let mut s = serde_json::to_string_pretty(&j).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}

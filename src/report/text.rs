@@ -1,0 +1,46 @@
+//! Plain text: one line per finding, for people and grep.
+
+use std::fmt::Write as _;
+
+use super::{InputResult, fmt_time, summarize};
+
+/// One line per finding: `PATH: RULE SEVERITY t=SECONDS queue=Q index=I plane=P: MESSAGE`.
+pub fn to_text(results: &[InputResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        if let Some(reason) = &r.policy_reason {
+            let _ = writeln!(out, "{}: policy {}: {reason}", r.path, r.report.policy);
+        }
+        for d in &r.diagnostics {
+            let _ = writeln!(out, "{}:{}: {}", r.path, d.line, d);
+        }
+        for f in &r.report.findings {
+            let dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                out,
+                "{}: {} {} t={} queue={} index={} plane={} event={}: {}",
+                r.path,
+                f.rule,
+                r.report.severity(f).as_str(),
+                fmt_time(f.t_ns),
+                dash(f.queue.map(|q| q.to_string())),
+                dash(f.index.map(|i| i.to_string())),
+                dash(f.plane.map(|p| p.to_string())),
+                f.event,
+                f.message()
+            );
+        }
+    }
+    let s = summarize(results);
+    let policies: Vec<String> = results.iter().map(|r| r.report.policy.to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let _ = writeln!(
+        out,
+        "{} error(s), {} warning(s), {} info under policy {}{}",
+        s.error,
+        s.warning,
+        s.info,
+        policies.join(", "),
+        if s.input_errors > 0 { format!("; {} unreadable input line(s)", s.input_errors) } else { String::new() }
+    );
+    out
+}

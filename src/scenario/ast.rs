@@ -1,0 +1,72 @@
+//! The parsed form of a scenario.
+
+use crate::model::{BufType, DoneState, Memory, Outcome};
+
+/// A named object of a scenario: a dma-buf, a user memory area or a file handle.
+pub type Name = String;
+
+/// What the driver does (`driver …` lines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DriverStmt {
+    Done { index: Option<u32>, state: DoneState },
+    KeepOnStop,
+    FailStart { keep: bool },
+    MinQueued(u32),
+}
+
+/// One statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StmtKind {
+    Queue { ty: BufType, planes: Option<u8>, size: Option<u32> },
+    Reqbufs { count: u32, memory: Memory },
+    CreateBufs { count: u32 },
+    RemoveBufs { index: u32, count: u32 },
+    Querybuf { index: u32 },
+    PrepareBuf { index: u32, fds: Vec<Name>, ptrs: Vec<Name> },
+    Qbuf { index: u32, fds: Vec<Name>, ptrs: Vec<Name> },
+    Dqbuf { nonblock: bool },
+    Streamon,
+    Streamoff,
+    Expbuf { index: u32, plane: u8, name: Name },
+    Mmap { index: u32, plane: u8 },
+    Munmap { index: u32, plane: u8 },
+    Dmabuf { name: Name, size: u64 },
+    Userptr { name: Name, size: u64 },
+    Free { name: Name },
+    Dup { name: Name, as_name: Name },
+    /// `close NAME`: a dma-buf fd or a named handle.
+    CloseName { name: Name },
+    /// `close`: the current video handle.
+    Close,
+    Open { name: Name },
+    Use { name: Name },
+    Driver(DriverStmt),
+    Expect(Outcome),
+    Marker(String),
+}
+
+/// A statement with the line (1-based) it stands on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stmt {
+    pub line: u32,
+    pub kind: StmtKind,
+}
+
+/// The names a scenario defines, by kind, in definition order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    pub dmabufs: Vec<Name>,
+    pub userptrs: Vec<Name>,
+    pub handles: Vec<Name>,
+}
+
+/// A parsed scenario.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scenario {
+    /// The file name, for messages.
+    pub file: String,
+    /// The leading comment block: what the scenario shows.
+    pub title: String,
+    pub stmts: Vec<Stmt>,
+    pub names: Names,
+}
