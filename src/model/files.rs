@@ -285,7 +285,7 @@ impl Model {
             }
             let releases = q.owner == Some(fh) || (unowned && q.owner.is_none());
             if releases {
-                self.cancel(qi, true);
+                self.cancel(qi, false);
                 self.free_all(qi);
                 if let Some(q) = self.queues.get_mut(qi) {
                     q.owner = None;

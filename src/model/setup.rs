@@ -51,7 +51,7 @@ impl Model {
             self.msg(qi, KMsg::MemoryInUseOrphaning);
         }
         if has_bufs || streaming {
-            self.cancel(qi, streaming);
+            self.cancel(qi, false);
             self.free_all(qi);
         }
         let granted = if count == 0 {

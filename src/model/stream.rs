@@ -497,8 +497,9 @@ impl Model {
         };
         self.msg(qi, KMsg::DriverRefusedStart);
         if self.policy.start_fail_cancels() {
-            // 3.6/3.8: the failed start cancels the queue; the buffers come back DEQUEUED.
-            self.cancel(qi, false);
+            // 3.6/3.8: the failed start cancels the queue; the buffers come back DEQUEUED,
+            // silently, since stop_streaming is not called for a queue that never started.
+            self.cancel(qi, true);
             return Err(Errno::EIO);
         }
         let key = self.key(qi);
@@ -538,7 +539,7 @@ impl Model {
             self.find(RuleId::R19, Some(key), None, None, FindingDetail::Result { op: "VIDIOC_STREAMOFF", expected: Ok(()), actual: r });
         }
         if r.is_ok() {
-            self.cancel(qi, was_streaming);
+            self.cancel(qi, false);
         }
         let Some(q) = self.queues.get_mut(qi) else { return r };
         if !was_streaming {
@@ -582,7 +583,9 @@ impl Model {
     }
 
     /// `__vb2_queue_cancel`: stop the driver, empty the lists, every buffer DEQUEUED.
-    pub(super) fn cancel(&mut self, qi: Qi, _streaming: bool) {
+    /// `failed_start`: the cancel of a failed start (3.6/3.8), where buffers the driver
+    /// still owns are reset without stop_streaming having run.
+    pub(super) fn cancel(&mut self, qi: Qi, failed_start: bool) {
         let policy = self.policy;
         let Some(q) = self.queues.get(qi) else { return };
         let key = q.key;
@@ -595,7 +598,7 @@ impl Model {
             }
         }
         let Some(q) = self.queues.get(qi) else { return };
-        if q.owned_by_drv > 0 {
+        if q.owned_by_drv > 0 && !failed_start {
             let left: Vec<u32> = q.iter().filter(|(_, b)| b.state == BufState::Active).map(|(i, _)| i).collect();
             for i in left {
                 self.find(RuleId::R08, Some(key), Some(i), None, FindingDetail::None);
