@@ -405,14 +405,6 @@ fn statement(r: &mut Runner, line: u32, k: &StmtKind) -> Result<(), RunError> {
                     (Op::Driver { dev, ty, cfg: c }, DriverAction::Config(c))
                 }
             };
-            // Name the buffer the driver completes, so the trace replays without guessing.
-            let action = match action {
-                DriverAction::BufferDone { index: None, state } => {
-                    let oldest = r.model.queue(r.key()).and_then(|q| q.oldest_active());
-                    DriverAction::BufferDone { index: oldest, state }
-                }
-                a => a,
-            };
             let _ = r.step(line, op, |_, _, _| Body::Driver { dev, ty, action });
         }
         &StmtKind::Expect(want) => r.push(line, Origin::Scripted, Body::Expect { want }),
