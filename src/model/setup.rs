@@ -92,6 +92,8 @@ impl Model {
             Ok(())
         };
         self.decide("VIDIOC_CREATE_BUFS", Some(key), pred, forced)?;
+        // A queue holds one memory type; a mismatch the kernel accepted keeps the existing one.
+        let memory = if mismatch { self.queues.get(qi).and_then(|q| q.memory).unwrap_or(memory) } else { memory };
         let first = self.first_free_range(qi, count.max(1));
         if count == 0 {
             return Ok(Ret { count: 0, index: first, flags: 0 });
@@ -290,6 +292,15 @@ impl Model {
         let memory = q.memory;
         let observed = q.memops_observed;
         let Some(b) = q.bufs.get_mut(index as usize).and_then(Option::take) else { return };
+        // Only a kernel result the model did not predict frees a buffer still in use; keep
+        // the counters true to what is left.
+        if b.state.is_queued() {
+            q.queued_count = q.queued_count.saturating_sub(1);
+        }
+        if b.state == BufState::Active {
+            q.owned_by_drv = q.owned_by_drv.saturating_sub(1);
+        }
+        q.done_list.retain(|&i| i != index);
         for (pi, p) in b.planes.iter().enumerate() {
             match memory {
                 Some(Memory::Mmap) => {

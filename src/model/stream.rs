@@ -50,6 +50,11 @@ impl Model {
         let key = self.key(qi);
         let pred = self.buf_checks(qi, fh, t, true);
         self.decide("VIDIOC_PREPARE_BUF", key, pred, forced)?;
+        let state = self.queues.get(qi).and_then(|q| q.buf(t.index)).map(|b| b.state);
+        if state != Some(BufState::Dequeued) {
+            // Accepted by the kernel although the model refuses: nothing it can apply.
+            return Ok(());
+        }
         if let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
             if let Some(m) = m {
                 self.msg(qi, m);
@@ -74,6 +79,10 @@ impl Model {
         let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
         let Some(b) = q.buf(t.index) else { return Err(Errno::EINVAL) };
         let was = b.state;
+        if was.is_queued() {
+            // The kernel accepted a QBUF the model refuses: the buffer already is queued.
+            return Ok(());
+        }
         let needs_prepare = if self.policy.prepared_is_state() { was == BufState::Dequeued } else { !b.prepared };
         if needs_prepare {
             if let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
