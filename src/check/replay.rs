@@ -127,6 +127,9 @@ impl Replayer<'_> {
                             group.push((QueueKey { dev, ty }, index, plane, kind));
                         }
                     }
+                    // Tracepoints and log lines fire inside the ioctl too; they are read
+                    // by the main loop.
+                    Body::Tracepoint { .. } | Body::Klog { .. } => {}
                     _ if n.origin == Origin::Inferred => {}
                     _ => break,
                 }

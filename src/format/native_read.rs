@@ -199,6 +199,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
     let ev = &*l.ev;
     let body = match ev {
         "ioctl" => {
+            let fd = req(l.fd, "fd", ev)?;
             let op = req(l.op.as_deref(), "op", ev)?;
             let cmd = IoctlCmd::parse(op).ok_or_else(|| format!("unknown ioctl {op:?}"))?;
             let result = match l.result.as_deref() {
@@ -241,7 +242,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                 }
             };
             let arg = trace.add_arg(a);
-            Body::Ioctl { fd: req(l.fd, "fd", ev)?, cmd, result, arg }
+            Body::Ioctl { fd, cmd, result, arg }
         }
         "open" => {
             let path = req(l.path.as_deref(), "path", ev)?;

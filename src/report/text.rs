@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use crate::format::DiagSeverity;
+
 use super::{InputResult, fmt_time, summarize};
 
 /// One line per finding: `PATH: RULE SEVERITY t=SECONDS queue=Q index=I plane=P: MESSAGE`.
@@ -12,7 +14,12 @@ pub fn to_text(results: &[InputResult]) -> String {
             let _ = writeln!(out, "{}: policy {}: {reason}", r.path, r.report.policy);
         }
         for d in &r.diagnostics {
-            let _ = writeln!(out, "{}:{}: {}", r.path, d.line, d);
+            let sev = match d.severity {
+                DiagSeverity::Info => "info",
+                DiagSeverity::Warning => "warning",
+                DiagSeverity::Error => "error",
+            };
+            let _ = writeln!(out, "{}:{}: {sev}: {} (byte {})", r.path, d.line, d.message, d.byte);
         }
         for f in &r.report.findings {
             let dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
