@@ -6,7 +6,9 @@
 mod ast;
 mod parse;
 mod run;
+mod workload;
 
 pub use ast::{DriverStmt, Names, Scenario, Stmt, StmtKind};
 pub use parse::{ScenarioError, parse};
 pub use run::{RunError, run};
+pub use workload::streaming_workload;
