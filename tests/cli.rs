@@ -35,7 +35,10 @@ fn tmp(name: &str, content: &[u8]) -> PathBuf {
 
 fn no_panic(o: &Output) {
     let e = stderr(o);
-    assert!(!e.contains("panicked") && !e.contains("RUST_BACKTRACE"), "{e}");
+    assert!(
+        !e.contains("panicked") && !e.contains("RUST_BACKTRACE"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -45,11 +48,23 @@ fn exit_codes_follow_the_threshold() {
     let o = run(&["check", "traces/2012-report.vb2s", "--policy", "vb2-2012"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("R05 error"), "{}", stdout(&o));
-    let o = run(&["check", "traces/2012-report.vb2s", "--policy", "vb2-2012", "--fail-on", "never"]);
+    let o = run(&[
+        "check",
+        "traces/2012-report.vb2s",
+        "--policy",
+        "vb2-2012",
+        "--fail-on",
+        "never",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let o = run(&["check", "traces/2012-report.jsonl", "--policy", "modern"]);
     assert_eq!(o.status.code(), Some(0), "R03 is info under modern");
-    let o = run(&["check", "traces/dqbuf-not-streaming.vb2s", "--fail-on", "warning"]);
+    let o = run(&[
+        "check",
+        "traces/dqbuf-not-streaming.vb2s",
+        "--fail-on",
+        "warning",
+    ]);
     assert_eq!(o.status.code(), Some(1), "R12 is a warning");
 }
 
@@ -57,18 +72,34 @@ fn exit_codes_follow_the_threshold() {
 fn text_lines_name_rule_severity_time_queue_index_plane() {
     let o = run(&["check", "traces/2012-report.jsonl", "--policy", "vb2-2012"]);
     let out = stdout(&o);
-    let line = out.lines().find(|l| l.contains(" R05 ")).expect("an R05 line");
-    assert!(line.contains("R05 error t=0.017000 queue=cap index=0 plane=0"), "{line}");
+    let line = out
+        .lines()
+        .find(|l| l.contains(" R05 "))
+        .expect("an R05 line");
+    assert!(
+        line.contains("R05 error t=0.017000 queue=cap index=0 plane=0"),
+        "{line}"
+    );
     assert!(out.trim_end().ends_with("under policy vb2-2012"), "{out}");
 }
 
 #[test]
 fn json_output_is_the_documented_object() {
-    let o = run(&["check", "traces/2012-report.jsonl", "traces/clean-session.vb2s", "--policy", "vb2-2012", "--format", "json"]);
+    let o = run(&[
+        "check",
+        "traces/2012-report.jsonl",
+        "traces/clean-session.vb2s",
+        "--policy",
+        "vb2-2012",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     let findings = v["findings"].as_array().expect("findings");
     assert_eq!(findings.len(), 5);
-    for key in ["rule", "severity", "event", "t_ns", "queue", "index", "plane", "message"] {
+    for key in [
+        "rule", "severity", "event", "t_ns", "queue", "index", "plane", "message",
+    ] {
         assert!(findings.iter().all(|f| f.get(key).is_some()), "{key}");
     }
     assert_eq!(findings[2]["rule"], "R05");
@@ -80,17 +111,33 @@ fn json_output_is_the_documented_object() {
 
 #[test]
 fn junit_fails_the_rules_with_errors() {
-    let o = run(&["check", "traces/2012-report.jsonl", "--policy", "vb2-2012", "--format", "junit"]);
+    let o = run(&[
+        "check",
+        "traces/2012-report.jsonl",
+        "--policy",
+        "vb2-2012",
+        "--format",
+        "junit",
+    ]);
     let x = stdout(&o);
     assert!(x.starts_with("<?xml"));
-    assert!(x.contains("<testsuite name=\"traces/2012-report.jsonl\" tests=\"27\" failures=\"2\""), "{x}");
+    assert!(
+        x.contains("<testsuite name=\"traces/2012-report.jsonl\" tests=\"27\" failures=\"2\""),
+        "{x}"
+    );
     assert!(x.contains("name=\"R05: "), "{x}");
-    assert!(x.contains("<failure message=\"2 finding(s) under policy vb2-2012\" type=\"R05\">"), "{x}");
+    assert!(
+        x.contains("<failure message=\"2 finding(s) under policy vb2-2012\" type=\"R05\">"),
+        "{x}"
+    );
 }
 
 /// The 2012 scenario as a real kernel would have shown it: every result and memop observed.
 fn observed_2012_trace() -> PathBuf {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/2012-report.vb2s")).expect("scenario");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/2012-report.vb2s"),
+    )
+    .expect("scenario");
     let sc = scenario::parse("2012.vb2s", &text).expect("parses");
     let mut t = scenario::run(&sc, Policy::Vb2_2012).expect("runs");
     for e in &mut t.events {
@@ -107,7 +154,10 @@ fn auto_policy_recognizes_a_2012_kernel_and_says_why() {
     let p = observed_2012_trace();
     let o = run(&["check", p.to_str().expect("utf-8"), "--policy", "auto"]);
     let out = stdout(&o);
-    assert!(out.contains("policy vb2-2012: vb2-2012 explains the trace best"), "{out}");
+    assert!(
+        out.contains("policy vb2-2012: vb2-2012 explains the trace best"),
+        "{out}"
+    );
     assert!(out.contains("R05 error"), "{out}");
     assert_eq!(o.status.code(), Some(1));
     let o = run(&["check", "traces/clean-session.vb2s", "--policy", "auto"]);
@@ -119,23 +169,46 @@ fn explain_prints_a_rule_in_full() {
     let o = run(&["explain", "R03"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    assert!(out.starts_with("R03  DMABUF map lingers after STREAMOFF"), "{out}");
-    assert!(out.contains("vb2-2012=error") && out.contains("modern=info"), "{out}");
+    assert!(
+        out.starts_with("R03  DMABUF map lingers after STREAMOFF"),
+        "{out}"
+    );
+    assert!(
+        out.contains("vb2-2012=error") && out.contains("modern=info"),
+        "{out}"
+    );
     assert!(out.contains("dmabuf.rst"), "{out}");
     assert_eq!(stdout(&run(&["explain", "r3"])), out);
     let o = run(&["explain", "R99"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown rule"));
     let all = stdout(&run(&["explain"]));
-    assert_eq!(all.lines().filter(|l| l.starts_with('R') || l.starts_with('E') || l.starts_with('D')).count(), 26);
+    assert_eq!(
+        all.lines()
+            .filter(|l| l.starts_with('R') || l.starts_with('E') || l.starts_with('D'))
+            .count(),
+        26
+    );
 }
 
 #[test]
 fn run_writes_a_trace_that_check_reads() {
     let out = std::env::temp_dir().join(format!("vb2scope-run-{}.jsonl.zst", std::process::id()));
-    let o = run(&["run", "traces/2012-report.vb2s", "--policy", "vb2-2012", "-o", out.to_str().expect("utf-8")]);
+    let o = run(&[
+        "run",
+        "traces/2012-report.vb2s",
+        "--policy",
+        "vb2-2012",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = run(&["check", out.to_str().expect("utf-8"), "--policy", "vb2-2012"]);
+    let o = run(&[
+        "check",
+        out.to_str().expect("utf-8"),
+        "--policy",
+        "vb2-2012",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("5 error(s)"));
     let _ = std::fs::remove_file(out);
@@ -144,11 +217,31 @@ fn run_writes_a_trace_that_check_reads() {
 #[test]
 fn bad_input_exits_2_with_file_and_line() {
     let cases: [(&str, &str, &str); 5] = [
-        ("unknown-op.vb2s", "reqbufs 2 mmap\nfrobnicate 3\n", "unknown-op.vb2s:2:1: unknown operation \"frobnicate\""),
-        ("index.vb2s", "reqbufs 2 mmap\nqbuf 99\n", "index.vb2s:2:6: buffer index 99 out of range (0..=31)"),
-        ("undefined.vb2s", "reqbufs 2 dmabuf\nqbuf 0 fd=nowhere\n", "undefined.vb2s:2:11: dma-buf \"nowhere\" is never defined before this line"),
-        ("expect-first.vb2s", "expect ok\n", "expect-first.vb2s:1:1: expect must follow an operation"),
-        ("munmap.vb2s", "reqbufs 1 mmap\nmunmap 0\n", "munmap.vb2s:2: buffer 0 plane 0 is not mmapped"),
+        (
+            "unknown-op.vb2s",
+            "reqbufs 2 mmap\nfrobnicate 3\n",
+            "unknown-op.vb2s:2:1: unknown operation \"frobnicate\"",
+        ),
+        (
+            "index.vb2s",
+            "reqbufs 2 mmap\nqbuf 99\n",
+            "index.vb2s:2:6: buffer index 99 out of range (0..=31)",
+        ),
+        (
+            "undefined.vb2s",
+            "reqbufs 2 dmabuf\nqbuf 0 fd=nowhere\n",
+            "undefined.vb2s:2:11: dma-buf \"nowhere\" is never defined before this line",
+        ),
+        (
+            "expect-first.vb2s",
+            "expect ok\n",
+            "expect-first.vb2s:1:1: expect must follow an operation",
+        ),
+        (
+            "munmap.vb2s",
+            "reqbufs 1 mmap\nmunmap 0\n",
+            "munmap.vb2s:2: buffer 0 plane 0 is not mmapped",
+        ),
     ];
     for (name, text, want) in cases {
         let p = tmp(name, text.as_bytes());
@@ -159,25 +252,45 @@ fn bad_input_exits_2_with_file_and_line() {
     }
     let o = run(&["check", "/nonexistent/trace.jsonl"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("/nonexistent/trace.jsonl: cannot read"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/trace.jsonl: cannot read"),
+        "{}",
+        stderr(&o)
+    );
     let p = tmp("strace.txt", b"ioctl(3, VIDIOC_QBUF, {index=0}) = 0\n");
     let o = run(&["check", p.to_str().expect("utf-8")]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not a vb2scope trace"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a vb2scope trace"),
+        "{}",
+        stderr(&o)
+    );
     no_panic(&o);
-    let o = run(&["check", "traces/clean-session.vb2s", "--policy", "linux-2.4"]);
+    let o = run(&[
+        "check",
+        "traces/clean-session.vb2s",
+        "--policy",
+        "linux-2.4",
+    ]);
     assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
 fn malformed_trace_lines_are_reported_and_fail_the_check() {
-    let good = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/clean-session.jsonl")).expect("trace");
+    let good = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/clean-session.jsonl"),
+    )
+    .expect("trace");
     let mut lines: Vec<&str> = good.lines().collect();
     lines.insert(5, "{\"t\":1,\"ev\":\"ioctl\"");
     let p = tmp("broken.jsonl", lines.join("\n").as_bytes());
     let o = run(&["check", p.to_str().expect("utf-8")]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains(":6: error: malformed event"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(":6: error: malformed event"),
+        "{}",
+        stdout(&o)
+    );
     no_panic(&o);
 }
 
@@ -186,5 +299,8 @@ fn no_arguments_shows_the_bundled_trace() {
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    assert!(out.contains("bundled[vb2-2012]") && out.contains("R05 error"), "{out}");
+    assert!(
+        out.contains("bundled[vb2-2012]") && out.contains("R05 error"),
+        "{out}"
+    );
 }

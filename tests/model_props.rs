@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 
 use vb2scope::model::{
-    BufTarget, BufType, DoneState, DriverCfg, Errno, Memory, Model, Op, Outcome, PlaneArg, PlaneArgs, Policy,
+    BufTarget, BufType, DoneState, DriverCfg, Errno, Memory, Model, Op, Outcome, PlaneArg,
+    PlaneArgs, Policy,
 };
 
 fn ty() -> impl Strategy<Value = BufType> {
@@ -24,8 +25,16 @@ fn planes() -> impl Strategy<Value = PlaneArgs> {
         let mut a = PlaneArgs::default();
         for (m, length) in v {
             // Small numbers act as fds; larger ones as user addresses.
-            let m = if m > 8 { 0x7f00_0000_0000 + m * 0x10_0000 } else { m };
-            a.push(PlaneArg { m, length, bytesused: 0 });
+            let m = if m > 8 {
+                0x7f00_0000_0000 + m * 0x10_0000
+            } else {
+                m
+            };
+            a.push(PlaneArg {
+                m,
+                length,
+                bytesused: 0,
+            });
         }
         a
     })
@@ -74,7 +83,12 @@ fn forced() -> impl Strategy<Value = Option<Outcome>> {
 }
 
 fn policy() -> impl Strategy<Value = Policy> {
-    prop_oneof![Just(Policy::Spec), Just(Policy::Vb2_2012), Just(Policy::Vb2_3_8), Just(Policy::Modern)]
+    prop_oneof![
+        Just(Policy::Spec),
+        Just(Policy::Vb2_2012),
+        Just(Policy::Vb2_3_8),
+        Just(Policy::Modern)
+    ]
 }
 
 proptest! {
@@ -113,7 +127,10 @@ fn random_sequences_reach_streaming_states() {
     let mut runner = TestRunner::deterministic();
     let (mut ok, mut total, mut streamed) = (0, 0, 0);
     for _ in 0..200 {
-        let ops = prop::collection::vec(op(), 40..80).new_tree(&mut runner).expect("tree").current();
+        let ops = prop::collection::vec(op(), 40..80)
+            .new_tree(&mut runner)
+            .expect("tree")
+            .current();
         let mut m = Model::new(Policy::Modern);
         let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
         let mut did_stream = false;
@@ -126,5 +143,8 @@ fn random_sequences_reach_streaming_states() {
         streamed += usize::from(did_stream);
     }
     assert!(ok * 5 > total, "only {ok} of {total} steps succeeded");
-    assert!(streamed > 20, "only {streamed} of 200 runs streamed with buffers queued");
+    assert!(
+        streamed > 20,
+        "only {streamed} of 200 runs streamed with buffers queued"
+    );
 }

@@ -7,7 +7,7 @@ use common::{check, flags_at, klogs_at, memops_at, result_at, rules, run};
 use vb2scope::model::{Errno, Policy, flags};
 
 const ALL: [Policy; 4] = Policy::ALL;
-use Policy::{Modern, Spec, Vb2_2012 as P2012, Vb2_3_8 as P38};
+use Policy::{Modern, Spec, Vb2_3_8 as P38, Vb2_2012 as P2012};
 
 fn has(v: &[String], s: &str) -> bool {
     v.iter().any(|x| x == s)
@@ -39,15 +39,30 @@ fn userptr_pin_released_by_reassociation_reqbufs_remove_and_close() {
         let requeue = memops_at(&t, 8);
         assert!(has(&requeue, "get_userptr 0/0"), "{p}: {requeue:?}");
         // The spec already unlocked at DQBUF; vb2 swaps the old pin for the new one here.
-        assert_eq!(has(&requeue, "put_userptr 0/0"), p != Spec, "{p}: {requeue:?}");
+        assert_eq!(
+            has(&requeue, "put_userptr 0/0"),
+            p != Spec,
+            "{p}: {requeue:?}"
+        );
         if matches!(p, Modern | Spec) {
             assert_eq!(result_at(&t, 11), Ok(()), "{p}");
-            assert_eq!(has(&memops_at(&t, 11), "put_userptr 1/0"), p == Modern, "{p}");
-            assert_eq!(has(&memops_at(&t, 12), "put_userptr 0/0"), p == Modern, "{p}");
+            assert_eq!(
+                has(&memops_at(&t, 11), "put_userptr 1/0"),
+                p == Modern,
+                "{p}"
+            );
+            assert_eq!(
+                has(&memops_at(&t, 12), "put_userptr 0/0"),
+                p == Modern,
+                "{p}"
+            );
         } else {
             assert_eq!(result_at(&t, 11), Err(Errno::ENOTTY), "{p}");
             let free = memops_at(&t, 12);
-            assert!(has(&free, "put_userptr 0/0") && has(&free, "put_userptr 1/0"), "{p}: {free:?}");
+            assert!(
+                has(&free, "put_userptr 0/0") && has(&free, "put_userptr 1/0"),
+                "{p}: {free:?}"
+            );
         }
     }
     let close = "reqbufs 1 userptr\nuserptr a 614400\nqbuf 0 ptr=a\nclose\n";
@@ -63,8 +78,15 @@ fn dmabuf_map_at_streamoff() {
     for p in ALL {
         let t = run(DMABUF_STREAM, p);
         let off = memops_at(&t, 8);
-        assert_eq!(has(&off, "unmap_dmabuf 0/0"), matches!(p, Spec | P38), "{p}: {off:?}");
-        assert!(!has(&off, "detach_dmabuf 0/0"), "{p}: nothing detaches at STREAMOFF");
+        assert_eq!(
+            has(&off, "unmap_dmabuf 0/0"),
+            matches!(p, Spec | P38),
+            "{p}: {off:?}"
+        );
+        assert!(
+            !has(&off, "detach_dmabuf 0/0"),
+            "{p}: nothing detaches at STREAMOFF"
+        );
     }
     // R03 reports the lingering map: an error under 2012, info under modern, absent otherwise.
     assert_eq!(rules(&check(DMABUF_STREAM, P2012)), ["R03"]);
@@ -76,7 +98,11 @@ fn dmabuf_map_at_streamoff() {
 fn dmabuf_map_at_dqbuf() {
     for p in ALL {
         let t = run(DMABUF_STREAM, p);
-        assert_eq!(has(&memops_at(&t, 6), "unmap_dmabuf 0/0"), p != Modern, "{p}");
+        assert_eq!(
+            has(&memops_at(&t, 6), "unmap_dmabuf 0/0"),
+            p != Modern,
+            "{p}"
+        );
     }
 }
 
@@ -86,13 +112,23 @@ fn dmabuf_attachment_kept_until_free() {
     for p in ALL {
         let t = run(&s, p);
         for line in 1..=8 {
-            assert!(!has(&memops_at(&t, line), "detach_dmabuf 0/0"), "{p} line {line}");
+            assert!(
+                !has(&memops_at(&t, line), "detach_dmabuf 0/0"),
+                "{p} line {line}"
+            );
         }
         let free = memops_at(&t, 9);
-        assert!(has(&free, "detach_dmabuf 0/0") && has(&free, "dma_buf_put 0/0"), "{p}: {free:?}");
+        assert!(
+            has(&free, "detach_dmabuf 0/0") && has(&free, "dma_buf_put 0/0"),
+            "{p}: {free:?}"
+        );
     }
-    let remove = "reqbufs 1 dmabuf\ndmabuf a 614400\nqbuf 0 fd=a\nstreamon\nstreamoff\nremove_bufs 0 1\n";
-    assert!(has(&memops_at(&run(remove, Modern), 6), "detach_dmabuf 0/0"));
+    let remove =
+        "reqbufs 1 dmabuf\ndmabuf a 614400\nqbuf 0 fd=a\nstreamon\nstreamoff\nremove_bufs 0 1\n";
+    assert!(has(
+        &memops_at(&run(remove, Modern), 6),
+        "detach_dmabuf 0/0"
+    ));
 }
 
 #[test]
@@ -101,11 +137,20 @@ fn requeue_same_dmabuf_after_streamoff() {
     for p in ALL {
         let t = run(s, p);
         let q = memops_at(&t, 6);
-        assert!(!has(&q, "attach_dmabuf 0/0"), "{p}: the attachment is reused");
+        assert!(
+            !has(&q, "attach_dmabuf 0/0"),
+            "{p}: the attachment is reused"
+        );
         assert_eq!(has(&q, "map_dmabuf 0/0"), p != Modern, "{p}: {q:?}");
-        let pinned = klogs_at(&t, 6).iter().any(|l| l == "dmabuf buffer is already pinned");
+        let pinned = klogs_at(&t, 6)
+            .iter()
+            .any(|l| l == "dmabuf buffer is already pinned");
         assert_eq!(pinned, p == P2012, "{p}");
-        assert_eq!(rules(&check(s, p)).contains(&"R05".to_string()), p == P2012, "{p}");
+        assert_eq!(
+            rules(&check(s, p)).contains(&"R05".to_string()),
+            p == P2012,
+            "{p}"
+        );
     }
 }
 
@@ -115,10 +160,17 @@ fn new_dmabuf_on_existing_index_replaces_one_plane_or_all() {
     for p in ALL {
         let t = run(s, p);
         let q = memops_at(&t, 10);
-        assert!(has(&q, "detach_dmabuf 0/1") && has(&q, "attach_dmabuf 0/1"), "{p}: {q:?}");
+        assert!(
+            has(&q, "detach_dmabuf 0/1") && has(&q, "attach_dmabuf 0/1"),
+            "{p}: {q:?}"
+        );
         assert_eq!(has(&q, "detach_dmabuf 0/0"), p == Modern, "{p}: {q:?}");
         assert_eq!(has(&q, "attach_dmabuf 0/0"), p == Modern, "{p}: {q:?}");
-        assert_eq!(rules(&check(s, p)).first().map(String::as_str), Some("R16"), "{p}");
+        assert_eq!(
+            rules(&check(s, p)).first().map(String::as_str),
+            Some("R16"),
+            "{p}"
+        );
     }
 }
 
@@ -132,7 +184,10 @@ fn association_key_is_identity_and_length_not_fd_number() {
     }
     let u = "reqbufs 1 userptr\nuserptr a 700000\nqbuf 0 ptr=a\nstreamon\ndriver done\ndqbuf\nqbuf 0 ptr=a\n";
     for p in [P2012, P38, Modern] {
-        assert!(!has(&memops_at(&run(u, p), 7), "get_userptr 0/0"), "{p}: same address and length keep the pin");
+        assert!(
+            !has(&memops_at(&run(u, p), 7), "get_userptr 0/0"),
+            "{p}: same address and length keep the pin"
+        );
     }
 }
 
@@ -140,7 +195,11 @@ fn association_key_is_identity_and_length_not_fd_number() {
 fn streamon_while_streaming() {
     let s = "reqbufs 1 mmap\nqbuf 0\nstreamon\nstreamon\n";
     for p in ALL {
-        let want = if matches!(p, P2012 | P38) { Err(Errno::EBUSY) } else { Ok(()) };
+        let want = if matches!(p, P2012 | P38) {
+            Err(Errno::EBUSY)
+        } else {
+            Ok(())
+        };
         assert_eq!(result_at(&run(s, p), 4), want, "{p}");
     }
 }
@@ -151,8 +210,16 @@ fn streamoff_while_not_streaming() {
     for p in ALL {
         let t = run(s, p);
         let old = matches!(p, P2012 | P38);
-        assert_eq!(result_at(&t, 3), if old { Err(Errno::EINVAL) } else { Ok(()) }, "{p}");
-        assert_eq!(flags_at(&t, 4) & flags::QUEUED != 0, old, "{p}: buffer still queued");
+        assert_eq!(
+            result_at(&t, 3),
+            if old { Err(Errno::EINVAL) } else { Ok(()) },
+            "{p}"
+        );
+        assert_eq!(
+            flags_at(&t, 4) & flags::QUEUED != 0,
+            old,
+            "{p}: buffer still queued"
+        );
     }
 }
 
@@ -174,7 +241,11 @@ fn reqbufs_while_streaming() {
         let t = run(s, p);
         assert_eq!(result_at(&t, 4), Err(Errno::EBUSY), "{p}");
         // The spec's REQBUFS(0) is an implicit STREAMOFF; vb2 refuses while streaming.
-        assert_eq!(result_at(&t, 5), if p == Spec { Ok(()) } else { Err(Errno::EBUSY) }, "{p}");
+        assert_eq!(
+            result_at(&t, 5),
+            if p == Spec { Ok(()) } else { Err(Errno::EBUSY) },
+            "{p}"
+        );
         assert!(rules(&check(s, p)).contains(&"R15".to_string()), "{p}");
     }
 }
@@ -186,12 +257,22 @@ fn reqbufs_with_mmapped_buffers() {
         let t = run(s, p);
         if p == Modern {
             assert_eq!(result_at(&t, 3), Ok(()));
-            assert!(klogs_at(&t, 3).iter().any(|l| l.ends_with("memory in use, orphaning buffers")));
-            assert!(has(&memops_at(&t, 4), "put 0/0"), "the orphan is freed at the last munmap");
+            assert!(
+                klogs_at(&t, 3)
+                    .iter()
+                    .any(|l| l.ends_with("memory in use, orphaning buffers"))
+            );
+            assert!(
+                has(&memops_at(&t, 4), "put 0/0"),
+                "the orphan is freed at the last munmap"
+            );
         } else {
             assert_eq!(result_at(&t, 3), Err(Errno::EBUSY), "{p}");
         }
-        assert!(rules(&check(s, p)).is_empty(), "{p}: each policy is consistent with itself");
+        assert!(
+            rules(&check(s, p)).is_empty(),
+            "{p}: each policy is consistent with itself"
+        );
     }
 }
 
@@ -212,10 +293,17 @@ fn selective_destroy_with_remove_bufs() {
     for p in ALL {
         let t = run(s, p);
         let has_it = matches!(p, Spec | Modern);
-        assert_eq!(result_at(&t, 2), if has_it { Ok(()) } else { Err(Errno::ENOTTY) }, "{p}");
+        assert_eq!(
+            result_at(&t, 2),
+            if has_it { Ok(()) } else { Err(Errno::ENOTTY) },
+            "{p}"
+        );
         if has_it {
             assert!(has(&memops_at(&t, 2), "put 1/0"), "{p}");
-            assert!(has(&memops_at(&t, 3), "alloc 1/0"), "{p}: the hole is reused");
+            assert!(
+                has(&memops_at(&t, 3), "alloc 1/0"),
+                "{p}: the hole is reused"
+            );
         }
     }
 }
@@ -225,7 +313,10 @@ fn minimum_queued_before_start() {
     let s = "driver min-queued 2\nreqbufs 1 mmap\nqbuf 0\nstreamon\nqbuf 1\n";
     for p in ALL {
         let t = run(s, p);
-        let starts_at_streamon = t.events.iter().any(|e| e.line == 4 && matches!(e.body, vb2scope::trace::Body::Tracepoint { .. }));
+        let starts_at_streamon = t
+            .events
+            .iter()
+            .any(|e| e.line == 4 && matches!(e.body, vb2scope::trace::Body::Tracepoint { .. }));
         let defers = matches!(p, Spec | Modern);
         assert_eq!(starts_at_streamon, !defers, "{p}");
         assert_eq!(result_at(&t, 2), Ok(()));
@@ -245,7 +336,9 @@ fn driver_leaving_buffers_active_after_stop_streaming() {
     let s = "reqbufs 1 mmap\nqbuf 0\nstreamon\ndriver keep-on-stop\nstreamoff\n";
     for p in ALL {
         let t = run(s, p);
-        let warned = klogs_at(&t, 5).iter().any(|l| l.contains("driver bug: stop_streaming operation is leaving buffer 0 in active state"));
+        let warned = klogs_at(&t, 5).iter().any(|l| {
+            l.contains("driver bug: stop_streaming operation is leaving buffer 0 in active state")
+        });
         assert_eq!(warned, p == Modern, "{p}");
         assert_eq!(rules(&check(s, p)), ["R08"], "{p}");
     }

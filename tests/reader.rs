@@ -7,7 +7,11 @@ use vb2scope::scenario;
 const HEADER: &str = "{\"vb2scope\":\"trace\",\"version\":1}\n";
 
 fn sample() -> vb2scope::trace::Trace {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/mplane-dmabuf-reacquire.vb2s")).expect("scenario");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/traces/mplane-dmabuf-reacquire.vb2s"
+    ))
+    .expect("scenario");
     let sc = scenario::parse("x.vb2s", &text).expect("parses");
     scenario::run(&sc, Policy::Modern).expect("runs")
 }
@@ -22,7 +26,10 @@ fn write_then_read_gives_the_same_trace() {
     assert_eq!(back.events.len(), t.events.len());
     let mut again = Vec::new();
     write_native(&mut again, &back).expect("write");
-    assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&bytes));
+    assert_eq!(
+        String::from_utf8_lossy(&again),
+        String::from_utf8_lossy(&bytes)
+    );
 }
 
 #[test]
@@ -51,13 +58,20 @@ fn malformed_lines_are_diagnosed_with_line_numbers_and_skipped() {
     assert!(d.iter().all(|d| d.severity == DiagSeverity::Error));
     assert!(d[1].message.contains("unknown result"), "{}", d[1].message);
     assert!(d[2].message.contains("without \"fd\""), "{}", d[2].message);
-    assert!(d[3].message.contains("unknown event kind"), "{}", d[3].message);
+    assert!(
+        d[3].message.contains("unknown event kind"),
+        "{}",
+        d[3].message
+    );
     assert!(d[1].byte > d[0].byte);
 }
 
 #[test]
 fn truncated_last_line_is_a_warning_not_fatal() {
-    let input = format!("{HEADER}{}\n{}", r#"{"t":1,"ev":"open","fd":3,"path":"/dev/video0"}"#, r#"{"t":2,"ev":"clo"#);
+    let input = format!(
+        "{HEADER}{}\n{}",
+        r#"{"t":1,"ev":"open","fd":3,"path":"/dev/video0"}"#, r#"{"t":2,"ev":"clo"#
+    );
     let (t, d) = read_native_bytes(input.as_bytes()).expect("readable");
     assert_eq!(t.events.len(), 1);
     assert_eq!(d.len(), 1);
@@ -72,7 +86,11 @@ fn truncated_zstd_stream_keeps_what_was_read() {
     let t = sample();
     let mut bytes = Vec::new();
     write_native(&mut bytes, &t).expect("write");
-    let body = bytes.splitn(2, |&b| b == b'\n').nth(1).unwrap_or(&[]).to_vec();
+    let body = bytes
+        .splitn(2, |&b| b == b'\n')
+        .nth(1)
+        .unwrap_or(&[])
+        .to_vec();
     for _ in 0..3000 {
         bytes.extend_from_slice(&body);
     }
@@ -80,7 +98,11 @@ fn truncated_zstd_stream_keeps_what_was_read() {
     let z = zstd::encode_all(&bytes[..], 3).expect("compress");
     let cut = &z[..z.len() * 2 / 3];
     let (back, d) = read_native_bytes(cut).expect("a cut compressed trace still loads");
-    assert!(back.events.len() > total / 3, "{} of {total} events recovered", back.events.len());
+    assert!(
+        back.events.len() > total / 3,
+        "{} of {total} events recovered",
+        back.events.len()
+    );
     assert!(back.events.len() < total);
     assert!(!d.is_empty(), "the cut is reported");
 }
@@ -88,16 +110,31 @@ fn truncated_zstd_stream_keeps_what_was_read() {
 #[test]
 fn files_that_are_not_traces_are_refused_clearly() {
     assert!(matches!(read_native_bytes(b""), Err(LoadError::Empty)));
-    assert!(matches!(read_native_bytes(b"ioctl(3, VIDIOC_QBUF, ...) = 0\n"), Err(LoadError::NotATrace(_))));
-    assert!(matches!(read_native_bytes(b"{\"other\":1}\n"), Err(LoadError::NotATrace(_))));
-    assert!(matches!(read_native_bytes(b"\x00\xff\xfe garbage"), Err(LoadError::NotATrace(_))));
+    assert!(matches!(
+        read_native_bytes(b"ioctl(3, VIDIOC_QBUF, ...) = 0\n"),
+        Err(LoadError::NotATrace(_))
+    ));
+    assert!(matches!(
+        read_native_bytes(b"{\"other\":1}\n"),
+        Err(LoadError::NotATrace(_))
+    ));
+    assert!(matches!(
+        read_native_bytes(b"\x00\xff\xfe garbage"),
+        Err(LoadError::NotATrace(_))
+    ));
     let newer = b"{\"vb2scope\":\"trace\",\"version\":99}\n";
-    assert!(matches!(read_native_bytes(newer), Err(LoadError::TooNew(99))));
+    assert!(matches!(
+        read_native_bytes(newer),
+        Err(LoadError::TooNew(99))
+    ));
 }
 
 #[test]
 fn unknown_fields_are_ignored() {
-    let input = format!("{HEADER}{}\n", r#"{"t":1,"ev":"marker","text":"hi","future":{"x":1}}"#);
+    let input = format!(
+        "{HEADER}{}\n",
+        r#"{"t":1,"ev":"marker","text":"hi","future":{"x":1}}"#
+    );
     let (t, d) = read_native_bytes(input.as_bytes()).expect("readable");
     assert_eq!(t.events.len(), 1);
     assert!(d.is_empty());

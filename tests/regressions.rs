@@ -9,8 +9,23 @@ fn model_with_queued_buffer(p: Policy) -> Model {
     let mut m = Model::new(p);
     let ty = BufType::VideoCapture;
     let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
-    let _ = m.step(&Op::Reqbufs { fd: 3, ty, memory: Memory::Mmap, count: 2 }, 1, 0, None);
-    let t = BufTarget { fd: 3, ty, index: 0, memory: None };
+    let _ = m.step(
+        &Op::Reqbufs {
+            fd: 3,
+            ty,
+            memory: Memory::Mmap,
+            count: 2,
+        },
+        1,
+        0,
+        None,
+    );
+    let t = BufTarget {
+        fd: 3,
+        ty,
+        index: 0,
+        memory: None,
+    };
     let _ = m.step(&Op::Qbuf(t, PlaneArgs::default()), 2, 0, None);
     m
 }
@@ -20,10 +35,20 @@ fn model_with_queued_buffer(p: Policy) -> Model {
 fn forced_qbuf_of_queued_buffer_does_not_count_it_twice() {
     for p in Policy::ALL {
         let mut m = model_with_queued_buffer(p);
-        let t = BufTarget { fd: 3, ty: BufType::VideoCapture, index: 0, memory: None };
+        let t = BufTarget {
+            fd: 3,
+            ty: BufType::VideoCapture,
+            index: 0,
+            memory: None,
+        };
         let _ = m.step(&Op::Qbuf(t, PlaneArgs::default()), 3, 0, Some(Ok(())));
         assert_eq!(m.check_invariants(), Ok(()), "{p}");
-        assert!(m.findings.iter().any(|f| f.rule == vb2scope::rules::RuleId::Diverge), "{p}");
+        assert!(
+            m.findings
+                .iter()
+                .any(|f| f.rule == vb2scope::rules::RuleId::Diverge),
+            "{p}"
+        );
     }
 }
 
@@ -32,7 +57,12 @@ fn forced_qbuf_of_queued_buffer_does_not_count_it_twice() {
 fn forced_prepare_of_queued_buffer_keeps_it_queued() {
     for p in Policy::ALL {
         let mut m = model_with_queued_buffer(p);
-        let t = BufTarget { fd: 3, ty: BufType::VideoCapture, index: 0, memory: None };
+        let t = BufTarget {
+            fd: 3,
+            ty: BufType::VideoCapture,
+            index: 0,
+            memory: None,
+        };
         let _ = m.step(&Op::PrepareBuf(t, PlaneArgs::default()), 3, 0, Some(Ok(())));
         assert_eq!(m.check_invariants(), Ok(()), "{p}");
     }
@@ -43,7 +73,17 @@ fn forced_prepare_of_queued_buffer_keeps_it_queued() {
 fn forced_remove_bufs_over_queued_buffer_keeps_counters() {
     for p in Policy::ALL {
         let mut m = model_with_queued_buffer(p);
-        let _ = m.step(&Op::RemoveBufs { fd: 3, ty: BufType::VideoCapture, index: 0, count: 2 }, 3, 0, Some(Ok(())));
+        let _ = m.step(
+            &Op::RemoveBufs {
+                fd: 3,
+                ty: BufType::VideoCapture,
+                index: 0,
+                count: 2,
+            },
+            3,
+            0,
+            Some(Ok(())),
+        );
         assert_eq!(m.check_invariants(), Ok(()), "{p}");
     }
 }
@@ -56,12 +96,46 @@ fn forced_create_bufs_memory_mismatch_keeps_queue_memory() {
         let mut m = Model::new(p);
         let ty = BufType::VideoCapture;
         let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
-        let _ = m.step(&Op::Reqbufs { fd: 3, ty, memory: Memory::Userptr, count: 1 }, 1, 0, None);
-        let (r, _) = m.step(&Op::CreateBufs { fd: 3, ty, memory: Memory::Mmap, count: 1 }, 2, 0, None);
+        let _ = m.step(
+            &Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Userptr,
+                count: 1,
+            },
+            1,
+            0,
+            None,
+        );
+        let (r, _) = m.step(
+            &Op::CreateBufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 1,
+            },
+            2,
+            0,
+            None,
+        );
         assert_eq!(r, Err(Errno::EINVAL), "{p}: predicted");
-        let _ = m.step(&Op::CreateBufs { fd: 3, ty, memory: Memory::Mmap, count: 1 }, 3, 0, Some(Ok(())));
+        let _ = m.step(
+            &Op::CreateBufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 1,
+            },
+            3,
+            0,
+            Some(Ok(())),
+        );
         assert_eq!(m.check_invariants(), Ok(()), "{p}");
-        assert_eq!(m.queues.first().and_then(|q| q.memory), Some(Memory::Userptr), "{p}");
+        assert_eq!(
+            m.queues.first().and_then(|q| q.memory),
+            Some(Memory::Userptr),
+            "{p}"
+        );
     }
 }
 
@@ -73,7 +147,11 @@ fn driver_done_without_index_replays_like_its_scenario() {
     let recorded = common::run(s, Policy::Modern);
     for p in Policy::ALL {
         let direct = common::check(s, p);
-        assert_eq!(common::render(&check_trace(&recorded, p)), common::render(&direct), "{p}");
+        assert_eq!(
+            common::render(&check_trace(&recorded, p)),
+            common::render(&direct),
+            "{p}"
+        );
     }
 }
 
@@ -84,4 +162,98 @@ fn failed_start_under_3_8_is_not_a_stop_streaming_bug() {
     let s = "reqbufs 2 mmap\nqbuf 0\ndriver fail-start keep\nstreamon\n";
     assert!(common::rules(&common::check(s, Policy::Vb2_3_8)).is_empty());
     assert_eq!(common::rules(&common::check(s, Policy::Modern)), ["R09"]);
+}
+
+/// `expect` after a line that performs no call (`use`, a bare `queue`) checked the hidden
+/// opening of the main handle instead of failing to parse.
+#[test]
+fn expect_after_a_line_without_a_call_is_a_parse_error() {
+    for s in [
+        "queue capture\nexpect EINVAL\n",
+        "open b\nuse b\nexpect ok\n",
+    ] {
+        let e = vb2scope::scenario::parse("x.vb2s", s).expect_err("refused");
+        assert!(e.message.contains("expect must follow an operation"), "{e}");
+    }
+    assert!(vb2scope::scenario::parse("x.vb2s", "queue capture planes=2\nexpect ok\n").is_ok());
+}
+
+/// Queueing user memory that was freed stopped the run with "not defined"; it is the
+/// stale-pin case R18 describes.
+#[test]
+fn queueing_freed_user_memory_again_reports_the_stale_pin() {
+    let s = "reqbufs 1 userptr\nuserptr a 614400\nqbuf 0 ptr=a\nstreamon\ndriver done\ndqbuf\nfree a\nqbuf 0 ptr=a\n";
+    let r = common::check(s, Policy::Modern);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == vb2scope::rules::RuleId::R18 && f.t_ns == 8_000_000),
+        "{:?}",
+        common::rules(&r)
+    );
+}
+
+/// A plane mapped twice could be unmapped only once.
+#[test]
+fn a_plane_mapped_twice_is_unmapped_twice() {
+    let t = common::run(
+        "reqbufs 1 mmap\nmmap 0\nmmap 0\nmunmap 0\nmunmap 0\nreqbufs 0 mmap\n",
+        Policy::Modern,
+    );
+    assert_eq!(common::result_at(&t, 6), Ok(()));
+}
+
+/// With observed memops, R05 was reported twice for one QBUF: predicted and observed.
+#[test]
+fn one_double_map_is_one_finding() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/traces/2012-report.vb2s"
+    ))
+    .expect("scenario");
+    let mut t = common::run(&text, Policy::Vb2_2012);
+    for e in &mut t.events {
+        e.origin = vb2scope::model::Origin::Observed;
+    }
+    let r = check_trace(&t, Policy::Vb2_2012);
+    assert_eq!(common::rules(&r), ["R03", "R03", "R05", "R05", "R03"]);
+}
+
+/// A completion with no active buffer gave a garbled message.
+#[test]
+fn buffer_done_with_no_active_buffer_says_so() {
+    let r = common::check("reqbufs 1 mmap\ndriver done\n", Policy::Modern);
+    assert_eq!(
+        r.findings.first().map(|f| f.message()).as_deref(),
+        Some("the driver completes a buffer, but no buffer is active")
+    );
+}
+
+/// A blocking DQBUF with nothing in flight logged vb2's non-blocking message.
+#[test]
+fn blocking_dqbuf_with_nothing_in_flight_prints_no_kernel_message() {
+    let t = common::run(
+        "reqbufs 1 mmap\nstreamon\ndqbuf\ndqbuf nonblock\n",
+        Policy::Modern,
+    );
+    assert!(common::klogs_at(&t, 3).is_empty());
+    assert_eq!(common::klogs_at(&t, 4).len(), 1);
+}
+
+/// The consequences of a step were grouped by kind, so a completion's `finish` came before
+/// the completion itself.
+#[test]
+fn consequences_are_recorded_in_the_order_they_happen() {
+    let t = common::run("reqbufs 1 mmap\nqbuf 0\nstreamon\ndqbuf\n", Policy::Modern);
+    let kinds: Vec<&str> = t
+        .events
+        .iter()
+        .filter(|e| e.line == 4 && e.origin == vb2scope::model::Origin::Inferred)
+        .map(|e| match e.body {
+            vb2scope::trace::Body::Driver { .. } => "done",
+            vb2scope::trace::Body::Memop { .. } => "memop",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["done", "memop"]);
 }

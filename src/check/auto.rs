@@ -23,7 +23,12 @@ pub struct AutoChoice {
 }
 
 /// Preference when policies explain the trace equally well: the newest vb2 first.
-const TIE_ORDER: [Policy; 4] = [Policy::Modern, Policy::Vb2_3_8, Policy::Vb2_2012, Policy::Spec];
+const TIE_ORDER: [Policy; 4] = [
+    Policy::Modern,
+    Policy::Vb2_3_8,
+    Policy::Vb2_2012,
+    Policy::Spec,
+];
 
 fn cost(r: &CheckReport) -> u64 {
     let s = r.stats;
@@ -36,7 +41,10 @@ fn cost(r: &CheckReport) -> u64 {
 
 fn describe(r: &CheckReport) -> String {
     let s = r.stats;
-    let mut parts = vec![format!("{} of {} observed results differ", s.divergences, s.observed_results)];
+    let mut parts = vec![format!(
+        "{} of {} observed results differ",
+        s.divergences, s.observed_results
+    )];
     if s.observed_memops > 0 || s.memops_missing > 0 {
         parts.push(format!(
             "{} of {} observed memops predicted, {} predicted but not seen",
@@ -44,7 +52,10 @@ fn describe(r: &CheckReport) -> String {
         ));
     }
     if s.observed_klogs > 0 {
-        parts.push(format!("{} of {} kernel warnings unexplained", s.klogs_unpredicted, s.observed_klogs));
+        parts.push(format!(
+            "{} of {} kernel warnings unexplained",
+            s.klogs_unpredicted, s.observed_klogs
+        ));
     }
     parts.join(", ")
 }
@@ -55,10 +66,18 @@ pub fn choose_policy(trace: &Trace) -> AutoChoice {
         .iter()
         .map(|&p| {
             let report = check_trace(trace, p);
-            PolicyScore { policy: p, cost: cost(&report), report }
+            PolicyScore {
+                policy: p,
+                cost: cost(&report),
+                report,
+            }
         })
         .collect();
-    let best = scores.iter().min_by_key(|s| s.cost).map(|s| s.policy).unwrap_or(Policy::Modern);
+    let best = scores
+        .iter()
+        .min_by_key(|s| s.cost)
+        .map(|s| s.policy)
+        .unwrap_or(Policy::Modern);
     let evidence = scores.first().map(|s| {
         let st = s.report.stats;
         st.observed_results + st.observed_memops + st.observed_klogs
@@ -71,9 +90,24 @@ pub fn choose_policy(trace: &Trace) -> AutoChoice {
             .filter(|s| s.policy != best)
             .map(|s| format!("{}: {}", s.policy, describe(&s.report)))
             .collect();
-        let chosen = scores.iter().find(|s| s.policy == best).map(|s| describe(&s.report)).unwrap_or_default();
-        format!("{best} explains the trace best ({chosen}); {}", others.join("; "))
+        let chosen = scores
+            .iter()
+            .find(|s| s.policy == best)
+            .map(|s| describe(&s.report))
+            .unwrap_or_default();
+        format!(
+            "{best} explains the trace best ({chosen}); {}",
+            others.join("; ")
+        )
     };
-    let policy = if evidence == Some(0) { Policy::Modern } else { best };
-    AutoChoice { policy, reason, scores }
+    let policy = if evidence == Some(0) {
+        Policy::Modern
+    } else {
+        best
+    };
+    AutoChoice {
+        policy,
+        reason,
+        scores,
+    }
 }

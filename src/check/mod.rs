@@ -22,7 +22,9 @@ pub struct CheckReport {
 impl CheckReport {
     /// The severity of a finding under this report's policy.
     pub fn severity(&self, f: &Finding) -> Severity {
-        info(f.rule).severity_under(self.policy).unwrap_or(Severity::Info)
+        info(f.rule)
+            .severity_under(self.policy)
+            .unwrap_or(Severity::Info)
     }
 
     /// The highest severity among the findings.

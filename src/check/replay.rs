@@ -4,7 +4,8 @@
 //! happened inside it) and compared with what the model infers.
 
 use crate::model::{
-    BufTarget, DoneState, MemopKind, Model, Op, Origin, Outcome, PlaneArg, PlaneArgs, Policy, QueueKey, flags,
+    BufTarget, DoneState, MemopKind, Model, Op, Origin, Outcome, PlaneArg, PlaneArgs, Policy,
+    QueueKey, flags,
 };
 use crate::rules::{FindingDetail, RuleId};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace};
@@ -48,24 +49,79 @@ fn lifecycle(k: MemopKind) -> bool {
 fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
     let a = trace.arg(arg)?;
     Some(match (cmd, *a) {
-        (IoctlCmd::Reqbufs, IoctlArg::Alloc { ty, memory, count, .. }) => Op::Reqbufs { fd, ty, memory, count },
-        (IoctlCmd::CreateBufs, IoctlArg::Alloc { ty, memory, count, .. }) => Op::CreateBufs { fd, ty, memory, count },
-        (IoctlCmd::RemoveBufs, IoctlArg::Remove { ty, index, count }) => Op::RemoveBufs { fd, ty, index, count },
+        (
+            IoctlCmd::Reqbufs,
+            IoctlArg::Alloc {
+                ty, memory, count, ..
+            },
+        ) => Op::Reqbufs {
+            fd,
+            ty,
+            memory,
+            count,
+        },
+        (
+            IoctlCmd::CreateBufs,
+            IoctlArg::Alloc {
+                ty, memory, count, ..
+            },
+        ) => Op::CreateBufs {
+            fd,
+            ty,
+            memory,
+            count,
+        },
+        (IoctlCmd::RemoveBufs, IoctlArg::Remove { ty, index, count }) => Op::RemoveBufs {
+            fd,
+            ty,
+            index,
+            count,
+        },
         (IoctlCmd::Streamon, IoctlArg::Stream { ty }) => Op::Streamon { fd, ty },
         (IoctlCmd::Streamoff, IoctlArg::Stream { ty }) => Op::Streamoff { fd, ty },
-        (IoctlCmd::Expbuf, IoctlArg::Expbuf { ty, index, plane, fd_out }) => {
-            Op::Expbuf { fd, ty, index, plane, new_fd: fd_out.unwrap_or(-1) }
-        }
-        (IoctlCmd::Dqbuf, IoctlArg::Buffer { buf, nonblock }) => Op::Dqbuf { fd, ty: buf.ty, memory: buf.memory, nonblock },
-        (cmd, IoctlArg::Buffer { buf, .. }) => {
-            let t = BufTarget { fd, ty: buf.ty, index: buf.index, memory: buf.memory };
+        (
+            IoctlCmd::Expbuf,
+            IoctlArg::Expbuf {
+                ty,
+                index,
+                plane,
+                fd_out,
+            },
+        ) => Op::Expbuf {
+            fd,
+            ty,
+            index,
+            plane,
+            new_fd: fd_out.unwrap_or(-1),
+        },
+        (IoctlCmd::Dqbuf, IoctlArg::Buffer(buf)) => Op::Dqbuf {
+            fd,
+            ty: buf.ty,
+            memory: buf.memory,
+            nonblock: buf.nonblock,
+        },
+        (cmd, IoctlArg::Buffer(buf)) => {
+            let t = BufTarget {
+                fd,
+                ty: buf.ty,
+                index: buf.index,
+                memory: buf.memory,
+            };
             let mut planes = PlaneArgs::default();
             let stored = trace.planes_of(&buf);
             if stored.is_empty() {
-                planes.push(PlaneArg { m: buf.m, length: buf.length, bytesused: buf.bytesused });
+                planes.push(PlaneArg {
+                    m: buf.m,
+                    length: buf.length,
+                    bytesused: buf.bytesused,
+                });
             } else {
                 for p in stored {
-                    planes.push(PlaneArg { m: p.m, length: p.length, bytesused: p.bytesused });
+                    planes.push(PlaneArg {
+                        m: p.m,
+                        length: p.length,
+                        bytesused: p.bytesused,
+                    });
                 }
             }
             match cmd {
@@ -102,6 +158,10 @@ struct Replayer<'t> {
     last: Option<(u32, Outcome)>,
     /// Index of the first event not yet consumed by an ioctl's memop look-ahead.
     consumed_to: usize,
+    /// Video fds opened so far and their devices, latest last.
+    devs: Vec<(i32, u16)>,
+    /// Observed events already accounted for inside an earlier ioctl.
+    skip: Vec<usize>,
 }
 
 impl Replayer<'_> {
@@ -112,7 +172,9 @@ impl Replayer<'_> {
     }
 
     fn ioctl(&mut self, i: usize, e: &Event, fd: i32, cmd: IoctlCmd, arg: u32, result: Outcome) {
-        let Some(op) = ioctl_op(self.trace, fd, cmd, arg) else { return };
+        let Some(op) = ioctl_op(self.trace, fd, cmd, arg) else {
+            return;
+        };
         let observed = e.origin == Origin::Observed;
         let forced = observed.then_some(result);
         // The observed memops of this ioctl follow it; they happened inside it.
@@ -121,8 +183,22 @@ impl Replayer<'_> {
             let mut j = i + 1;
             while let Some(n) = self.trace.events.get(j) {
                 match n.body {
-                    Body::Memop { kind, dev, ty, index, plane } if n.origin == Origin::Observed => {
-                        self.model.observe_memop(QueueKey { dev, ty }, index, plane, kind, j as u32, n.t_ns);
+                    Body::Memop {
+                        kind,
+                        dev,
+                        ty,
+                        index,
+                        plane,
+                    } if n.origin == Origin::Observed => {
+                        // Findings from it point at the ioctl it belongs to.
+                        self.model.observe_memop(
+                            QueueKey { dev, ty },
+                            index,
+                            plane,
+                            kind,
+                            i as u32,
+                            e.t_ns,
+                        );
                         if lifecycle(kind) {
                             group.push((QueueKey { dev, ty }, index, plane, kind));
                         }
@@ -130,6 +206,19 @@ impl Replayer<'_> {
                     // Tracepoints and log lines fire inside the ioctl too; they are read
                     // by the main loop.
                     Body::Tracepoint { .. } | Body::Klog { .. } => {}
+                    // Completions inside a STREAMOFF, REQBUFS or STREAMON are the driver
+                    // returning its buffers (stop_streaming, a failed start): the model
+                    // steps them itself.
+                    Body::Driver {
+                        action: DriverAction::BufferDone { .. },
+                        ..
+                    } if matches!(
+                        cmd,
+                        IoctlCmd::Streamoff | IoctlCmd::Reqbufs | IoctlCmd::Streamon
+                    ) =>
+                    {
+                        self.skip.push(j);
+                    }
                     _ if n.origin == Origin::Inferred => {}
                     _ => break,
                 }
@@ -137,48 +226,63 @@ impl Replayer<'_> {
             }
             self.consumed_to = j;
             self.stats.observed_results += 1;
-            if let (IoctlCmd::Dqbuf, Ok(()), Some(IoctlArg::Buffer { buf, .. })) = (cmd, result, self.trace.arg(arg)) {
+            if let (IoctlCmd::Dqbuf, Ok(()), Some(IoctlArg::Buffer(buf))) =
+                (cmd, result, self.trace.arg(arg))
+            {
                 // The kernel says which buffer came back: the driver completed it meanwhile.
                 let key = self.key_of(fd, buf.ty);
-                let active = self.model.queue(key).and_then(|q| q.buf(buf.index)).is_some_and(|b| b.state == crate::model::BufState::Active);
+                let active = self
+                    .model
+                    .queue(key)
+                    .and_then(|q| q.buf(buf.index))
+                    .is_some_and(|b| b.state == crate::model::BufState::Active);
                 if active {
-                    let state = if buf.flags & flags::ERROR != 0 { DoneState::Error } else { DoneState::Done };
-                    let op = Op::BufferDone { dev: key.dev, ty: key.ty, index: Some(buf.index), state };
+                    let state = if buf.flags & flags::ERROR != 0 {
+                        DoneState::Error
+                    } else {
+                        DoneState::Done
+                    };
+                    let op = Op::BufferDone {
+                        dev: key.dev,
+                        ty: key.ty,
+                        index: Some(buf.index),
+                        state,
+                    };
                     let _ = self.model.step(&op, i as u32, e.t_ns, None);
                 }
             }
         }
-        let before = self.model.findings.iter().filter(|f| f.rule == RuleId::Diverge).count();
+        let before = self.model.divergences;
         self.step(i, e, &op, forced);
-        let after = self.model.findings.iter().filter(|f| f.rule == RuleId::Diverge).count();
-        self.stats.divergences += (after - before) as u32;
+        self.stats.divergences += self.model.divergences - before;
         if observed {
             self.compare_memops(group);
-            if let (IoctlCmd::Querybuf, Ok(()), Some(IoctlArg::Buffer { buf, .. })) = (cmd, result, self.trace.arg(arg)) {
+            if let (IoctlCmd::Querybuf, Ok(()), Some(IoctlArg::Buffer(buf))) =
+                (cmd, result, self.trace.arg(arg))
+            {
                 self.check_querybuf(fd, buf.ty, buf.index, buf.flags);
             }
         }
     }
 
     fn key_of(&self, fd: i32, ty: crate::model::BufType) -> QueueKey {
-        // The device behind a video fd: the last open of that fd number.
         let dev = self
-            .trace
-            .events
+            .devs
             .iter()
             .rev()
-            .find_map(|e| match e.body {
-                Body::Open { fd: f, dev, .. } if f == fd => Some(dev),
-                _ => None,
-            })
+            .find(|(f, _)| *f == fd)
+            .map(|&(_, d)| d)
             .unwrap_or(0);
         QueueKey { dev, ty }
     }
 
     fn compare_memops(&mut self, mut observed: Vec<(QueueKey, u32, u8, MemopKind)>) {
         self.stats.observed_memops += observed.len() as u32;
-        for m in self.model.fx.memops.iter().filter(|m| lifecycle(m.kind)) {
-            match observed.iter().position(|o| *o == (m.queue, m.index, m.plane, m.kind)) {
+        for m in self.model.fx.memops().filter(|m| lifecycle(m.kind)) {
+            match observed
+                .iter()
+                .position(|o| *o == (m.queue, m.index, m.plane, m.kind))
+            {
                 Some(p) => {
                     observed.swap_remove(p);
                     self.stats.memops_matched += 1;
@@ -192,10 +296,22 @@ impl Replayer<'_> {
     /// A buffer QUERYBUF shows queued or done after STREAMOFF was not returned (R07).
     fn check_querybuf(&mut self, fd: i32, ty: crate::model::BufType, index: u32, f: u32) {
         let key = self.key_of(fd, ty);
-        let Some(q) = self.model.queue(key) else { return };
+        let Some(q) = self.model.queue(key) else {
+            return;
+        };
         if q.stopped && f & (flags::QUEUED | flags::DONE) != 0 {
-            let s = if f & flags::QUEUED != 0 { "queued" } else { "done" };
-            self.model.find(RuleId::R07, Some(key), Some(index), None, FindingDetail::State(s));
+            let s = if f & flags::QUEUED != 0 {
+                "queued"
+            } else {
+                "done"
+            };
+            self.model.find(
+                RuleId::R07,
+                Some(key),
+                Some(index),
+                None,
+                FindingDetail::State(s),
+            );
         }
     }
 
@@ -203,10 +319,20 @@ impl Replayer<'_> {
         if e.origin == Origin::Inferred {
             return;
         }
+        if self.skip.first() == Some(&i) {
+            self.skip.remove(0);
+            return;
+        }
         let observed = e.origin == Origin::Observed;
         match e.body {
-            Body::Ioctl { fd, cmd, result, arg } => self.ioctl(i, e, fd, cmd, arg, result),
+            Body::Ioctl {
+                fd,
+                cmd,
+                result,
+                arg,
+            } => self.ioctl(i, e, fd, cmd, arg, result),
             Body::Open { fd, dev, .. } => {
+                self.devs.push((fd, dev));
                 self.step(i, e, &Op::Open { fd, dev }, None);
             }
             Body::Close { fd } => {
@@ -215,23 +341,65 @@ impl Replayer<'_> {
             Body::Dup { fd, new_fd } => {
                 self.step(i, e, &Op::Dup { fd, new_fd }, None);
             }
-            Body::Mmap { fd, offset, len, addr } => {
-                self.step(i, e, &Op::Mmap { fd, offset, len, addr }, observed.then_some(Ok(())));
+            Body::Mmap { fd, ext } => {
+                let x = self.trace.extent(ext);
+                let op = Op::Mmap {
+                    fd,
+                    offset: x.offset,
+                    len: x.len,
+                    addr: x.addr,
+                };
+                self.step(i, e, &op, observed.then_some(Ok(())));
             }
-            Body::Munmap { addr, len } => {
-                self.step(i, e, &Op::Munmap { addr, len }, None);
+            Body::Munmap { ext } => {
+                let x = self.trace.extent(ext);
+                self.step(
+                    i,
+                    e,
+                    &Op::Munmap {
+                        addr: x.addr,
+                        len: x.len,
+                    },
+                    None,
+                );
             }
-            Body::Dmabuf { fd, size, .. } => {
-                self.step(i, e, &Op::DmabufNew { fd, size }, None);
+            Body::Dmabuf { fd, ext, .. } => {
+                self.step(
+                    i,
+                    e,
+                    &Op::DmabufNew {
+                        fd,
+                        size: self.trace.extent(ext).len,
+                    },
+                    None,
+                );
             }
-            Body::Memop { kind, dev, ty, index, plane } => {
+            Body::Memop {
+                kind,
+                dev,
+                ty,
+                index,
+                plane,
+            } => {
                 if observed && i >= self.consumed_to {
-                    self.model.observe_memop(QueueKey { dev, ty }, index, plane, kind, i as u32, e.t_ns);
+                    self.model.observe_memop(
+                        QueueKey { dev, ty },
+                        index,
+                        plane,
+                        kind,
+                        i as u32,
+                        e.t_ns,
+                    );
                 }
             }
             Body::Driver { dev, ty, action } => {
                 let op = match action {
-                    DriverAction::BufferDone { index, state } => Op::BufferDone { dev, ty, index, state },
+                    DriverAction::BufferDone { index, state } => Op::BufferDone {
+                        dev,
+                        ty,
+                        index,
+                        state,
+                    },
                     DriverAction::Config(cfg) => Op::Driver { dev, ty, cfg },
                 };
                 self.step(i, e, &op, None);
@@ -241,20 +409,40 @@ impl Replayer<'_> {
                 if let Some(rule) = klog_rule(text) {
                     self.stats.observed_klogs += 1;
                     // The model may have predicted the same line at the step just before.
-                    let predicted = self.model.findings.iter().rev().take(8).any(|f| f.rule == rule && f.event + 8 >= i as u32);
+                    let predicted = self
+                        .model
+                        .findings
+                        .iter()
+                        .rev()
+                        .take(8)
+                        .any(|f| f.rule == rule && f.event + 8 >= i as u32);
                     if predicted {
                         return;
                     }
                     self.stats.klogs_unpredicted += 1;
                     self.model.ev_at(i as u32, e.t_ns);
-                    self.model.find(rule, None, None, None, FindingDetail::Log(text.to_string()));
+                    self.model
+                        .find(rule, None, None, None, FindingDetail::Log(text.to_string()));
                 }
             }
             Body::Expect { want } => {
-                let Some((op_line, actual)) = self.last else { return };
+                let Some((op_line, actual)) = self.last else {
+                    return;
+                };
                 if actual != want {
                     self.model.ev_at(i as u32, e.t_ns);
-                    self.model.find(RuleId::Expect, None, None, None, FindingDetail::Expect { line: e.line, op_line, expected: want, actual });
+                    self.model.find(
+                        RuleId::Expect,
+                        None,
+                        None,
+                        None,
+                        FindingDetail::Expect {
+                            line: e.line,
+                            op_line,
+                            expected: want,
+                            actual,
+                        },
+                    );
                 }
             }
             Body::Klog { .. } | Body::Tracepoint { .. } | Body::Marker { .. } => {}
@@ -266,12 +454,24 @@ impl Replayer<'_> {
 pub fn check_trace(trace: &Trace, policy: Policy) -> CheckReport {
     let mut model = Model::new(policy);
     model.lenient = trace.events.iter().any(|e| e.origin == Origin::Observed);
-    let mut r = Replayer { trace, model, stats: ReplayStats::default(), last: None, consumed_to: 0 };
+    let mut r = Replayer {
+        trace,
+        model,
+        stats: ReplayStats::default(),
+        last: None,
+        consumed_to: 0,
+        devs: Vec::new(),
+        skip: Vec::new(),
+    };
     for (i, e) in trace.events.iter().enumerate() {
         r.event(i, e);
     }
     r.stats.events = trace.events.len() as u64;
     let mut findings = std::mem::take(&mut r.model.findings);
     findings.sort_by_key(|f| f.event);
-    CheckReport { policy, findings, stats: r.stats }
+    CheckReport {
+        policy,
+        findings,
+        stats: r.stats,
+    }
 }

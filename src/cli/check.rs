@@ -26,19 +26,41 @@ fn check_one(path: &Path, policy: PolicyArg) -> Result<InputResult> {
     if is_scenario(path) {
         let (p, reason) = match policy_of(policy) {
             Some(p) => (p, None),
-            None => (Policy::Modern, Some("a scenario has no observed kernel behaviour; modern assumed".to_string())),
+            None => (
+                Policy::Modern,
+                Some("a scenario has no observed kernel behaviour; modern assumed".to_string()),
+            ),
         };
         let trace = run_scenario(path, p)?;
-        return Ok(InputResult { path: name, report: check_trace(&trace, p), policy_reason: reason, diagnostics: Vec::new() });
+        return Ok(InputResult {
+            path: name,
+            report: check_trace(&trace, p),
+            policy_reason: reason,
+            diagnostics: Vec::new(),
+        });
     }
     let (trace, diagnostics) = read_trace(path)?;
     Ok(match policy_of(policy) {
-        Some(p) => InputResult { path: name, report: check_trace(&trace, p), policy_reason: None, diagnostics },
+        Some(p) => InputResult {
+            path: name,
+            report: check_trace(&trace, p),
+            policy_reason: None,
+            diagnostics,
+        },
         None => {
             let choice = choose_policy(&trace);
-            let report = choice.scores.into_iter().find(|s| s.policy == choice.policy).map(|s| s.report);
+            let report = choice
+                .scores
+                .into_iter()
+                .find(|s| s.policy == choice.policy)
+                .map(|s| s.report);
             let report = report.unwrap_or_else(|| check_trace(&trace, choice.policy));
-            InputResult { path: name, report, policy_reason: Some(choice.reason), diagnostics }
+            InputResult {
+                path: name,
+                report,
+                policy_reason: Some(choice.reason),
+                diagnostics,
+            }
         }
     })
 }
@@ -52,13 +74,21 @@ fn print(results: &[InputResult], format: FormatArg, fail_on: FailOn) {
     print!("{out}");
 }
 
-pub fn run(inputs: &[std::path::PathBuf], policy: PolicyArg, format: FormatArg, fail_on: FailOnArg) -> Result<i32> {
+pub fn run(
+    inputs: &[std::path::PathBuf],
+    policy: PolicyArg,
+    format: FormatArg,
+    fail_on: FailOnArg,
+) -> Result<i32> {
     let fail_on = match fail_on {
         FailOnArg::Error => FailOn::Error,
         FailOnArg::Warning => FailOn::Warning,
         FailOnArg::Never => FailOn::Never,
     };
-    let results = inputs.iter().map(|p| check_one(p, policy)).collect::<Result<Vec<_>>>()?;
+    let results = inputs
+        .iter()
+        .map(|p| check_one(p, policy))
+        .collect::<Result<Vec<_>>>()?;
     print(&results, format, fail_on);
     Ok(exit_code(&results, fail_on))
 }
@@ -70,10 +100,21 @@ const DEFAULT_TRACE: &[u8] = include_bytes!("../../assets/default-trace.jsonl");
 pub fn default_trace() -> Result<i32> {
     let path = Path::new("assets/default-trace.jsonl");
     let (trace, diagnostics) = read_bytes(path, DEFAULT_TRACE)?;
-    println!("vb2scope: {} ({} events)", trace.header.title.lines().next().unwrap_or("bundled trace"), trace.events.len());
-    println!("Checked under each policy (vb2scope check FILE --policy P does this for your traces):\n");
+    println!(
+        "vb2scope: {} ({} events)",
+        trace.header.title.lines().next().unwrap_or("bundled trace"),
+        trace.events.len()
+    );
+    println!(
+        "Checked under each policy (vb2scope check FILE --policy P does this for your traces):\n"
+    );
     for p in Policy::ALL {
-        let r = InputResult { path: format!("bundled[{p}]"), report: check_trace(&trace, p), policy_reason: None, diagnostics: diagnostics.clone() };
+        let r = InputResult {
+            path: format!("bundled[{p}]"),
+            report: check_trace(&trace, p),
+            policy_reason: None,
+            diagnostics: diagnostics.clone(),
+        };
         print!("{}", to_text(std::slice::from_ref(&r)));
         println!();
     }

@@ -31,7 +31,15 @@ fn wrap(text: &str, indent: &str, width: usize) -> String {
 fn full(r: &RuleInfo) -> String {
     let sev: Vec<String> = Policy::ALL
         .iter()
-        .map(|&p| format!("{}={}", p, r.severity_under(p).map(|s| s.as_str()).unwrap_or("not reported")))
+        .map(|&p| {
+            format!(
+                "{}={}",
+                p,
+                r.severity_under(p)
+                    .map(|s| s.as_str())
+                    .unwrap_or("not reported")
+            )
+        })
         .collect();
     let mut s = format!("{}  {}\nseverity: {}\n\n", r.id, r.title, sev.join("  "));
     s.push_str("What it means:\n");
@@ -50,7 +58,9 @@ pub fn run(rule: Option<&str>) -> Result<i32> {
     match rule {
         Some(id) => {
             let Some(id) = RuleId::parse(id) else {
-                bail!("unknown rule {id:?}; rules are R01 to R22, R07b, R12b, EXPECT and DIVERGE (vb2scope explain lists them)")
+                bail!(
+                    "unknown rule {id:?}; rules are R01 to R22, R07b, R12b, EXPECT and DIVERGE (vb2scope explain lists them)"
+                )
             };
             print!("{}", full(info(id)));
         }

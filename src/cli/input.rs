@@ -16,7 +16,8 @@ pub fn is_scenario(path: &Path) -> bool {
 
 /// Reads a scenario file and runs it under `policy`.
 pub fn run_scenario(path: &Path, policy: Policy) -> Result<Trace> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     let sc = scenario::parse(&path.display().to_string(), &text)?;
     Ok(scenario::run(&sc, policy)?)
 }

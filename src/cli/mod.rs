@@ -9,7 +9,11 @@ mod run;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "vb2scope", version, about = "The life of every V4L2/videobuf2 buffer over time, checked against a model of vb2")]
+#[command(
+    name = "vb2scope",
+    version,
+    about = "The life of every V4L2/videobuf2 buffer over time, checked against a model of vb2"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
@@ -81,8 +85,17 @@ pub fn main() -> i32 {
         }
     };
     let r = match cli.cmd {
-        Some(Cmd::Check { inputs, policy, format, fail_on }) => check::run(&inputs, policy, format, fail_on),
-        Some(Cmd::Run { scenario, policy, output }) => run::run(&scenario, policy, output.as_deref()),
+        Some(Cmd::Check {
+            inputs,
+            policy,
+            format,
+            fail_on,
+        }) => check::run(&inputs, policy, format, fail_on),
+        Some(Cmd::Run {
+            scenario,
+            policy,
+            output,
+        }) => run::run(&scenario, policy, output.as_deref()),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         None => check::default_trace(),
     };

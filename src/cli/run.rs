@@ -19,9 +19,17 @@ pub fn run(scenario: &Path, policy: PolicyArg, output: Option<&Path>) -> Result<
     write_native(&mut bytes, &trace)?;
     match output {
         Some(o) => {
-            let data = if o.extension().is_some_and(|e| e == "zst") { zstd::encode_all(&bytes[..], 3)? } else { bytes };
+            let data = if o.extension().is_some_and(|e| e == "zst") {
+                zstd::encode_all(&bytes[..], 3)?
+            } else {
+                bytes
+            };
             std::fs::write(o, data).with_context(|| format!("{}: cannot write", o.display()))?;
-            eprintln!("vb2scope: wrote {} events to {} (policy {policy})", trace.events.len(), o.display());
+            eprintln!(
+                "vb2scope: wrote {} events to {} (policy {policy})",
+                trace.events.len(),
+                o.display()
+            );
         }
         None => std::io::stdout().lock().write_all(&bytes)?,
     }

@@ -15,12 +15,12 @@ pub struct HeaderLine<'a> {
     #[serde(borrow)]
     pub vb2scope: Cow<'a, str>,
     pub version: u32,
-    #[serde(default, borrow, skip_serializing_if = "str::is_empty")]
-    pub source: Cow<'a, str>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Cow<'a, str>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Cow<'a, str>>,
-    #[serde(default, borrow, skip_serializing_if = "str::is_empty")]
-    pub title: Cow<'a, str>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Cow<'a, str>>,
 }
 
 /// A buffer (`struct v4l2_buffer`) or one of its planes.
@@ -28,10 +28,15 @@ pub struct HeaderLine<'a> {
 pub struct BufLine<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
-    #[serde(default, borrow, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub ty: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        borrow,
+        rename = "type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ty: Option<&'a str>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<Cow<'a, str>>,
+    pub memory: Option<&'a str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,7 +66,7 @@ pub struct BufLine<'a> {
 pub struct EventLine<'a> {
     pub t: u64,
     #[serde(borrow)]
-    pub ev: Cow<'a, str>,
+    pub ev: &'a str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,13 +78,18 @@ pub struct EventLine<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fd: Option<i32>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
-    pub op: Option<Cow<'a, str>>,
+    pub op: Option<&'a str>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub result: Option<Cow<'a, str>>,
-    #[serde(default, borrow, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub ty: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        borrow,
+        rename = "type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ty: Option<&'a str>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<Cow<'a, str>>,
+    pub memory: Option<&'a str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,7 +103,7 @@ pub struct EventLine<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonblock: Option<bool>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
-    pub buf: Option<BufLine<'a>>,
+    pub buf: Option<Box<BufLine<'a>>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub path: Option<Cow<'a, str>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
@@ -113,7 +123,7 @@ pub struct EventLine<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
-    pub state: Option<Cow<'a, str>>,
+    pub state: Option<&'a str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,10 @@ use std::io::{BufRead, BufReader};
 use thiserror::Error;
 
 use crate::model::{BufType, DoneState, DriverCfg, MemopKind, Memory, Policy, parse_outcome};
-use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer, V4l2Plane};
+use crate::trace::{
+    Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
+    V4l2Plane,
+};
 
 use super::NATIVE_VERSION;
 use super::diagnostic::{DiagSeverity, Diagnostic};
@@ -32,79 +35,125 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 pub fn read_native_bytes(bytes: &[u8]) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
     if bytes.starts_with(&ZSTD_MAGIC) {
         let dec = zstd::stream::read::Decoder::new(bytes)?;
-        read_native(BufReader::with_capacity(1 << 16, dec))
-    } else {
-        read_native(bytes)
+        return read_native(BufReader::with_capacity(1 << 16, dec));
     }
+    // In memory already: walk the lines in place, without copying them.
+    let mut r = LineReader::new(bytes.len() / 160);
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        r.line(line)?;
+    }
+    r.finish()
 }
 
 /// Reads a native trace from a reader of uncompressed JSON Lines.
-pub fn read_native<R: BufRead>(mut r: R) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
-    let mut diags = Vec::new();
+pub fn read_native<R: BufRead>(mut input: R) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+    let mut r = LineReader::new(0);
     let mut buf = Vec::with_capacity(512);
-    let mut lineno = 0u32;
-    let mut byte = 0u64;
-    // Header: the first non-blank line.
-    let header = loop {
-        buf.clear();
-        let n = read_line(&mut r, &mut buf, &mut diags, lineno + 1, byte)?;
-        if n == 0 {
-            return Err(LoadError::Empty);
-        }
-        lineno += 1;
-        byte += n as u64;
-        let text = trim(&buf);
-        if text.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<HeaderLine>(text) {
-            Ok(h) if h.vb2scope == "trace" => break h_to_header(&h, &mut diags, lineno)?,
-            Ok(_) => return Err(LoadError::NotATrace("\"vb2scope\" is not \"trace\"".into())),
-            Err(e) => return Err(LoadError::NotATrace(e.to_string())),
-        }
-    };
-    let mut trace = Trace::new(header);
     loop {
         buf.clear();
-        let start = byte;
-        let n = read_line(&mut r, &mut buf, &mut diags, lineno + 1, byte)?;
-        if n == 0 {
-            break;
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => r.line(&buf)?,
+            // A damaged compressed stream: keep what was read, say where it stopped.
+            Err(e) if r.header.is_none() => return Err(LoadError::Io(e)),
+            Err(e) => {
+                let (line, byte) = (r.lineno + 1, r.byte);
+                r.diags.push(diag(
+                    DiagSeverity::Error,
+                    line,
+                    byte,
+                    format!("input stops here: {e}"),
+                ));
+                break;
+            }
         }
-        lineno += 1;
-        byte += n as u64;
-        let complete = buf.last() == Some(&b'\n');
-        let text = trim(&buf);
+    }
+    r.finish()
+}
+
+/// The reading state, fed one raw line at a time.
+struct LineReader {
+    header: Option<Trace>,
+    diags: Vec<Diagnostic>,
+    lineno: u32,
+    byte: u64,
+    capacity: usize,
+    last_t: u64,
+    time_warned: bool,
+}
+
+impl LineReader {
+    fn new(capacity: usize) -> LineReader {
+        LineReader {
+            header: None,
+            diags: Vec::new(),
+            lineno: 0,
+            byte: 0,
+            capacity,
+            last_t: 0,
+            time_warned: false,
+        }
+    }
+
+    /// One line, with its newline if it has one.
+    fn line(&mut self, raw: &[u8]) -> Result<(), LoadError> {
+        let start = self.byte;
+        self.lineno += 1;
+        self.byte += raw.len() as u64;
+        let complete = raw.last() == Some(&b'\n');
+        let text = trim(raw);
         if text.is_empty() {
-            continue;
+            return Ok(());
         }
+        let Some(trace) = self.header.as_mut() else {
+            let h = match serde_json::from_slice::<HeaderLine>(text) {
+                Ok(h) if h.vb2scope == "trace" => h,
+                Ok(_) => return Err(LoadError::NotATrace("\"vb2scope\" is not \"trace\"".into())),
+                Err(e) => return Err(LoadError::NotATrace(e.to_string())),
+            };
+            let header = h_to_header(&h, &mut self.diags, self.lineno, start)?;
+            let mut t = Trace::new(header);
+            t.reserve(self.capacity);
+            self.header = Some(t);
+            return Ok(());
+        };
         match serde_json::from_slice::<EventLine>(text) {
-            Ok(l) => match to_event(&l, &mut trace) {
-                Ok(e) => trace.push(e),
-                Err(msg) => diags.push(diag(DiagSeverity::Error, lineno, start, msg)),
+            Ok(l) => match to_event(&l, trace) {
+                Ok(e) => {
+                    if e.t_ns < self.last_t && !self.time_warned {
+                        self.time_warned = true;
+                        let msg =
+                            "time goes back here; events are replayed in file order".to_string();
+                        self.diags
+                            .push(diag(DiagSeverity::Warning, self.lineno, start, msg));
+                    }
+                    self.last_t = e.t_ns;
+                    trace.push(e);
+                }
+                Err(msg) => self
+                    .diags
+                    .push(diag(DiagSeverity::Error, self.lineno, start, msg)),
             },
-            Err(e) if !complete => diags.push(diag(
+            Err(e) if !complete => self.diags.push(diag(
                 DiagSeverity::Warning,
-                lineno,
+                self.lineno,
                 start,
                 format!("truncated last line ({} bytes) ignored: {e}", text.len()),
             )),
-            Err(e) => diags.push(diag(DiagSeverity::Error, lineno, start, format!("malformed event: {e}"))),
+            Err(e) => self.diags.push(diag(
+                DiagSeverity::Error,
+                self.lineno,
+                start,
+                format!("malformed event: {e}"),
+            )),
         }
+        Ok(())
     }
-    trace.shrink();
-    Ok((trace, diags))
-}
 
-fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, diags: &mut Vec<Diagnostic>, line: u32, byte: u64) -> Result<usize, LoadError> {
-    match r.read_until(b'\n', buf) {
-        Ok(n) => Ok(n),
-        // A damaged compressed stream: keep what was read, say where it stopped.
-        Err(e) if line > 1 => {
-            diags.push(diag(DiagSeverity::Error, line, byte, format!("input stops here: {e}")));
-            Ok(0)
-        }
-        Err(e) => Err(LoadError::Io(e)),
+    fn finish(self) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+        let mut trace = self.header.ok_or(LoadError::Empty)?;
+        trace.shrink();
+        Ok((trace, self.diags))
     }
 }
 
@@ -115,10 +164,20 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 fn diag(severity: DiagSeverity, line: u32, byte: u64, message: String) -> Diagnostic {
-    Diagnostic { severity, line, byte, message }
+    Diagnostic {
+        severity,
+        line,
+        byte,
+        message,
+    }
 }
 
-fn h_to_header(h: &HeaderLine, diags: &mut Vec<Diagnostic>, line: u32) -> Result<TraceHeader, LoadError> {
+fn h_to_header(
+    h: &HeaderLine,
+    diags: &mut Vec<Diagnostic>,
+    line: u32,
+    byte: u64,
+) -> Result<TraceHeader, LoadError> {
     if h.version > NATIVE_VERSION {
         return Err(LoadError::TooNew(h.version));
     }
@@ -126,13 +185,23 @@ fn h_to_header(h: &HeaderLine, diags: &mut Vec<Diagnostic>, line: u32) -> Result
         Some(p) => {
             let parsed = Policy::parse(p);
             if parsed.is_none() {
-                diags.push(diag(DiagSeverity::Warning, line, 0, format!("unknown policy {p:?} in header")));
+                diags.push(diag(
+                    DiagSeverity::Warning,
+                    line,
+                    byte,
+                    format!("unknown policy {p:?} in header"),
+                ));
             }
             parsed
         }
         None => None,
     };
-    Ok(TraceHeader { version: h.version, source: h.source.to_string(), policy, title: h.title.to_string() })
+    Ok(TraceHeader {
+        version: h.version,
+        source: h.source.as_deref().unwrap_or("").to_string(),
+        policy,
+        title: h.title.as_deref().unwrap_or("").to_string(),
+    })
 }
 
 fn req<T>(v: Option<T>, what: &str, ev: &str) -> Result<T, String> {
@@ -147,15 +216,20 @@ fn buf_type(s: Option<&str>, ev: &str) -> Result<BufType, String> {
 fn memory(s: Option<&str>) -> Result<Option<Memory>, String> {
     match s {
         None => Ok(None),
-        Some(s) => Memory::parse(s).map(Some).ok_or_else(|| format!("unknown memory {s:?}")),
+        Some(s) => Memory::parse(s)
+            .map(Some)
+            .ok_or_else(|| format!("unknown memory {s:?}")),
     }
 }
 
 fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, String> {
-    let ty = buf_type(b.ty.as_deref(), ev)?;
+    let ty = buf_type(b.ty.as_deref(), ev).map_err(|e| e.replace("\"type\"", "\"buf.type\""))?;
     let memory = memory(b.memory.as_deref())?;
     let m_of = |p: &BufLine| -> u64 {
-        p.fd.map(|f| f as u64).or(p.userptr).or(p.offset).unwrap_or(0)
+        p.fd.map(|f| f as u64)
+            .or(p.userptr)
+            .or(p.offset)
+            .unwrap_or(0)
     };
     let planes: Vec<V4l2Plane> = b
         .planes
@@ -168,15 +242,25 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
         })
         .collect();
     if planes.len() > crate::model::MAX_PLANES {
-        return Err(format!("{} planes; at most {} are supported", planes.len(), crate::model::MAX_PLANES));
+        return Err(format!(
+            "{} planes; at most {} are supported",
+            planes.len(),
+            crate::model::MAX_PLANES
+        ));
     }
-    let (planes_first, planes_count) = if planes.is_empty() { (0, 0) } else { trace.add_planes(&planes) };
+    let (planes_first, planes_count) = if planes.is_empty() {
+        (0, 0)
+    } else {
+        trace.add_planes(&planes)
+    };
     Ok(V4l2Buffer {
         index: req(b.index, "buf.index", ev)?,
         ty,
         memory,
         flags: b.flags.unwrap_or(0),
-        field: b.field.unwrap_or(0),
+        field: u8::try_from(b.field.unwrap_or(0))
+            .map_err(|_| "buf.field out of range".to_string())?,
+        nonblock: false,
         bytesused: b.bytesused.unwrap_or(0),
         length: b.length.unwrap_or(0),
         m: m_of(b),
@@ -206,7 +290,13 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                 Some(r) => parse_outcome(r).ok_or_else(|| format!("unknown result {r:?}"))?,
                 None => return Err("ioctl event without \"result\"".into()),
             };
-            let ty = || buf_type(l.ty.as_deref().or(l.buf.as_ref().and_then(|b| b.ty.as_deref())), ev);
+            let ty = || {
+                buf_type(
+                    l.ty.as_deref()
+                        .or(l.buf.as_ref().and_then(|b| b.ty.as_deref())),
+                    ev,
+                )
+            };
             let a = match cmd {
                 IoctlCmd::Reqbufs | IoctlCmd::CreateBufs => IoctlArg::Alloc {
                     ty: ty()?,
@@ -215,9 +305,18 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                     count_out: l.count_out,
                     index: l.index,
                 },
-                IoctlCmd::RemoveBufs => IoctlArg::Remove { ty: ty()?, index: req(l.index, "index", ev)?, count: req(l.count, "count", ev)? },
+                IoctlCmd::RemoveBufs => IoctlArg::Remove {
+                    ty: ty()?,
+                    index: req(l.index, "index", ev)?,
+                    count: req(l.count, "count", ev)?,
+                },
                 IoctlCmd::Streamon | IoctlCmd::Streamoff => IoctlArg::Stream { ty: ty()? },
-                IoctlCmd::Expbuf => IoctlArg::Expbuf { ty: ty()?, index: req(l.index, "index", ev)?, plane: l.plane.unwrap_or(0), fd_out: l.fd_out },
+                IoctlCmd::Expbuf => IoctlArg::Expbuf {
+                    ty: ty()?,
+                    index: req(l.index, "index", ev)?,
+                    plane: l.plane.unwrap_or(0),
+                    fd_out: l.fd_out,
+                },
                 IoctlCmd::Querybuf | IoctlCmd::PrepareBuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf => {
                     let b = match &l.buf {
                         Some(b) => to_buffer(b, ev, trace)?,
@@ -228,6 +327,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                             memory: memory(l.memory.as_deref())?,
                             flags: 0,
                             field: 0,
+                            nonblock: false,
                             bytesused: 0,
                             length: 0,
                             m: 0,
@@ -238,29 +338,71 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                         },
                         None => return Err(format!("{op} without \"buf\"")),
                     };
-                    IoctlArg::Buffer { buf: b, nonblock: l.nonblock.unwrap_or(false) }
+                    if cmd == IoctlCmd::Dqbuf && l.buf.is_none() && result.is_ok() {
+                        return Err("a successful VIDIOC_DQBUF without \"buf\"".into());
+                    }
+                    IoctlArg::Buffer(V4l2Buffer {
+                        nonblock: l.nonblock.unwrap_or(false),
+                        ..b
+                    })
                 }
             };
             let arg = trace.add_arg(a);
-            Body::Ioctl { fd, cmd, result, arg }
+            Body::Ioctl {
+                fd,
+                cmd,
+                result,
+                arg,
+            }
         }
         "open" => {
             let path = req(l.path.as_deref(), "path", ev)?;
             let dev = trace.device(path);
-            Body::Open { fd: req(l.fd, "fd", ev)?, path: trace.intern(path), dev }
+            Body::Open {
+                fd: req(l.fd, "fd", ev)?,
+                path: trace.intern(path),
+                dev,
+            }
         }
-        "close" => Body::Close { fd: req(l.fd, "fd", ev)? },
-        "dup" => Body::Dup { fd: req(l.fd, "fd", ev)?, new_fd: req(l.new_fd, "new_fd", ev)? },
-        "mmap" => Body::Mmap {
-            fd: l.fd.unwrap_or(-1),
-            offset: l.offset.unwrap_or(0),
-            len: req(l.len, "len", ev)?,
-            addr: req(l.addr, "addr", ev)?,
+        "close" => Body::Close {
+            fd: req(l.fd, "fd", ev)?,
         },
-        "munmap" => Body::Munmap { addr: req(l.addr, "addr", ev)?, len: req(l.len, "len", ev)? },
+        "dup" => Body::Dup {
+            fd: req(l.fd, "fd", ev)?,
+            new_fd: req(l.new_fd, "new_fd", ev)?,
+        },
+        "mmap" => {
+            let e = Extent {
+                offset: l.offset.unwrap_or(0),
+                len: req(l.len, "len", ev)?,
+                addr: req(l.addr, "addr", ev)?,
+            };
+            Body::Mmap {
+                fd: l.fd.unwrap_or(-1),
+                ext: trace.add_extent(e),
+            }
+        }
+        "munmap" => {
+            let e = Extent {
+                offset: 0,
+                len: req(l.len, "len", ev)?,
+                addr: req(l.addr, "addr", ev)?,
+            };
+            Body::Munmap {
+                ext: trace.add_extent(e),
+            }
+        }
         "dmabuf" => {
             let name = trace.intern(l.name.as_deref().unwrap_or(""));
-            Body::Dmabuf { fd: req(l.fd, "fd", ev)?, size: req(l.size, "size", ev)?, name }
+            let ext = trace.add_extent(Extent {
+                len: req(l.size, "size", ev)?,
+                ..Extent::default()
+            });
+            Body::Dmabuf {
+                fd: req(l.fd, "fd", ev)?,
+                name,
+                ext,
+            }
         }
         "tracepoint" => {
             let name = trace.intern(req(l.name.as_deref(), "name", ev)?);
@@ -271,30 +413,55 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
             let op = req(l.op.as_deref(), "op", ev)?;
             let kind = MemopKind::parse(op).ok_or_else(|| format!("unknown memop {op:?}"))?;
             let dev = dev_of(l, trace);
-            Body::Memop { kind, dev, ty: buf_type(l.ty.as_deref(), ev)?, index: req(l.index, "index", ev)?, plane: l.plane.unwrap_or(0) }
+            Body::Memop {
+                kind,
+                dev,
+                ty: buf_type(l.ty.as_deref(), ev)?,
+                index: req(l.index, "index", ev)?,
+                plane: l.plane.unwrap_or(0),
+            }
         }
         "driver" => {
             let op = req(l.op.as_deref(), "op", ev)?;
             let action = match op {
                 "buffer_done" => {
                     let s = req(l.state.as_deref(), "state", ev)?;
-                    let state = DoneState::parse(s).ok_or_else(|| format!("unknown buffer state {s:?}"))?;
-                    DriverAction::BufferDone { index: l.index, state }
+                    let state =
+                        DoneState::parse(s).ok_or_else(|| format!("unknown buffer state {s:?}"))?;
+                    DriverAction::BufferDone {
+                        index: l.index,
+                        state,
+                    }
                 }
-                "keep_on_stop" => DriverAction::Config(DriverCfg::KeepOnStop(l.keep.unwrap_or(true))),
-                "fail_start" => DriverAction::Config(DriverCfg::FailStart { keep: l.keep.unwrap_or(false) }),
-                "min_queued" => DriverAction::Config(DriverCfg::MinQueued(req(l.count, "count", ev)?)),
+                "keep_on_stop" => {
+                    DriverAction::Config(DriverCfg::KeepOnStop(l.keep.unwrap_or(true)))
+                }
+                "fail_start" => DriverAction::Config(DriverCfg::FailStart {
+                    keep: l.keep.unwrap_or(false),
+                }),
+                "min_queued" => {
+                    DriverAction::Config(DriverCfg::MinQueued(req(l.count, "count", ev)?))
+                }
                 "format" => DriverAction::Config(DriverCfg::Format {
                     planes: l.planes.unwrap_or(1),
-                    size: u32::try_from(req(l.size, "size", ev)?).map_err(|_| "size too large".to_string())?,
+                    size: u32::try_from(req(l.size, "size", ev)?)
+                        .map_err(|_| "size too large".to_string())?,
                 }),
                 other => return Err(format!("unknown driver op {other:?}")),
             };
             let dev = dev_of(l, trace);
-            Body::Driver { dev, ty: buf_type(l.ty.as_deref(), ev)?, action }
+            Body::Driver {
+                dev,
+                ty: buf_type(l.ty.as_deref(), ev)?,
+                action,
+            }
         }
-        "klog" => Body::Klog { text: trace.intern(req(l.text.as_deref(), "text", ev)?) },
-        "marker" => Body::Marker { text: trace.intern(l.text.as_deref().unwrap_or("")) },
+        "klog" => Body::Klog {
+            text: trace.intern(req(l.text.as_deref(), "text", ev)?),
+        },
+        "marker" => Body::Marker {
+            text: trace.intern(l.text.as_deref().unwrap_or("")),
+        },
         "expect" => {
             let w = req(l.want.as_deref(), "want", ev)?;
             let want = parse_outcome(w).ok_or_else(|| format!("unknown expected result {w:?}"))?;

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::model::{DriverCfg, outcome_str};
-use crate::trace::{Body, DriverAction, Event, IoctlArg, Trace, TraceHeader, V4l2Buffer};
+use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer};
 
 use super::NATIVE_VERSION;
 use super::native_json::{BufLine, EventLine, HeaderLine};
@@ -13,9 +13,9 @@ pub fn write_header<W: Write>(w: &mut W, h: &TraceHeader) -> io::Result<()> {
     let line = HeaderLine {
         vb2scope: "trace".into(),
         version: NATIVE_VERSION,
-        source: Cow::Borrowed(&h.source),
+        source: (!h.source.is_empty()).then_some(Cow::Borrowed(&h.source)),
         policy: h.policy.map(|p| p.name().into()),
-        title: Cow::Borrowed(&h.title),
+        title: (!h.title.is_empty()).then_some(Cow::Borrowed(&h.title)),
     };
     serde_json::to_writer(&mut *w, &line)?;
     w.write_all(b"\n")
@@ -42,7 +42,7 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
         ty: Some(b.ty.as_str().into()),
         memory: b.memory.map(|m| m.as_str().into()),
         flags: Some(b.flags),
-        field: (b.field != 0).then_some(b.field),
+        field: (b.field != 0).then_some(u32::from(b.field)),
         bytesused: Some(b.bytesused),
         length: Some(b.length),
         sequence: (b.sequence != 0).then_some(b.sequence),
@@ -82,127 +82,152 @@ pub fn write_event<W: Write>(w: &mut W, trace: &Trace, e: &Event) -> io::Result<
         }
     };
     match e.body {
-        Body::Ioctl { fd, cmd, result, arg } => {
-            l.ev = "ioctl".into();
+        Body::Ioctl {
+            fd,
+            cmd,
+            result,
+            arg,
+        } => {
+            l.ev = "ioctl";
             l.fd = Some(fd);
-            l.op = Some(cmd.name().into());
+            l.op = Some(cmd.name());
             l.result = Some(outcome_str(result).into());
             match trace.arg(arg) {
-                Some(IoctlArg::Alloc { ty, memory, count, count_out, index }) => {
-                    l.ty = Some(ty.as_str().into());
-                    l.memory = Some(memory.as_str().into());
+                Some(IoctlArg::Alloc {
+                    ty,
+                    memory,
+                    count,
+                    count_out,
+                    index,
+                }) => {
+                    l.ty = Some(ty.as_str());
+                    l.memory = Some(memory.as_str());
                     l.count = Some(*count);
                     l.count_out = *count_out;
                     l.index = *index;
                 }
                 Some(IoctlArg::Remove { ty, index, count }) => {
-                    l.ty = Some(ty.as_str().into());
+                    l.ty = Some(ty.as_str());
                     l.index = Some(*index);
                     l.count = Some(*count);
                 }
                 Some(IoctlArg::Stream { ty }) => l.ty = Some(ty.as_str().into()),
-                Some(IoctlArg::Expbuf { ty, index, plane, fd_out }) => {
-                    l.ty = Some(ty.as_str().into());
+                Some(IoctlArg::Expbuf {
+                    ty,
+                    index,
+                    plane,
+                    fd_out,
+                }) => {
+                    l.ty = Some(ty.as_str());
                     l.index = Some(*index);
                     l.plane = Some(*plane);
                     l.fd_out = *fd_out;
                 }
-                Some(IoctlArg::Buffer { buf, nonblock }) => {
-                    if buf.index == u32::MAX {
-                        l.ty = Some(buf.ty.as_str().into());
-                        l.memory = buf.memory.map(|m| m.as_str().into());
+                Some(IoctlArg::Buffer(buf)) => {
+                    // A failed DQBUF fills in no buffer: only its type and memory are known.
+                    if cmd == IoctlCmd::Dqbuf && result.is_err() && buf.index == u32::MAX {
+                        l.ty = Some(buf.ty.as_str());
+                        l.memory = buf.memory.map(|m| m.as_str());
                     } else {
-                        l.buf = Some(buf_line(trace, buf));
+                        l.buf = Some(Box::new(buf_line(trace, buf)));
                     }
-                    l.nonblock = nonblock.then_some(true);
+                    l.nonblock = buf.nonblock.then_some(true);
                 }
                 None => {}
             }
         }
         Body::Open { fd, path, .. } => {
-            l.ev = "open".into();
+            l.ev = "open";
             l.fd = Some(fd);
             l.path = Some(trace.str(path).into());
         }
         Body::Close { fd } => {
-            l.ev = "close".into();
+            l.ev = "close";
             l.fd = Some(fd);
         }
         Body::Dup { fd, new_fd } => {
-            l.ev = "dup".into();
+            l.ev = "dup";
             l.fd = Some(fd);
             l.new_fd = Some(new_fd);
         }
-        Body::Mmap { fd, offset, len, addr } => {
-            l.ev = "mmap".into();
+        Body::Mmap { fd, ext } => {
+            let x = trace.extent(ext);
+            l.ev = "mmap";
             l.fd = Some(fd);
-            l.offset = (fd >= 0).then_some(offset);
-            l.len = Some(len);
-            l.addr = Some(addr);
+            l.offset = (fd >= 0).then_some(x.offset);
+            l.len = Some(x.len);
+            l.addr = Some(x.addr);
         }
-        Body::Munmap { addr, len } => {
-            l.ev = "munmap".into();
-            l.addr = Some(addr);
-            l.len = Some(len);
+        Body::Munmap { ext } => {
+            let x = trace.extent(ext);
+            l.ev = "munmap";
+            l.addr = Some(x.addr);
+            l.len = Some(x.len);
         }
-        Body::Dmabuf { fd, size, name } => {
-            l.ev = "dmabuf".into();
+        Body::Dmabuf { fd, name, ext } => {
+            l.ev = "dmabuf";
             l.fd = Some(fd);
-            l.size = Some(size);
+            l.size = Some(trace.extent(ext).len);
             l.name = Some(trace.str(name).into());
         }
         Body::Tracepoint { name, text } => {
-            l.ev = "tracepoint".into();
+            l.ev = "tracepoint";
             l.name = Some(trace.str(name).into());
             l.text = Some(trace.str(text).into());
         }
-        Body::Memop { kind, dev: d, ty, index, plane } => {
-            l.ev = "memop".into();
-            l.op = Some(kind.as_str().into());
+        Body::Memop {
+            kind,
+            dev: d,
+            ty,
+            index,
+            plane,
+        } => {
+            l.ev = "memop";
+            l.op = Some(kind.as_str());
             dev(&mut l, d);
-            l.ty = Some(ty.as_str().into());
+            l.ty = Some(ty.as_str());
             l.index = Some(index);
             l.plane = Some(plane);
         }
         Body::Driver { dev: d, ty, action } => {
-            l.ev = "driver".into();
+            l.ev = "driver";
             dev(&mut l, d);
-            l.ty = Some(ty.as_str().into());
+            l.ty = Some(ty.as_str());
             match action {
                 DriverAction::BufferDone { index, state } => {
-                    l.op = Some("buffer_done".into());
+                    l.op = Some("buffer_done");
                     l.index = index;
-                    l.state = Some(state.as_str().into());
+                    l.state = Some(state.as_str());
                 }
                 DriverAction::Config(DriverCfg::KeepOnStop(k)) => {
-                    l.op = Some("keep_on_stop".into());
+                    l.op = Some("keep_on_stop");
                     l.keep = Some(k);
                 }
                 DriverAction::Config(DriverCfg::FailStart { keep }) => {
-                    l.op = Some("fail_start".into());
+                    l.op = Some("fail_start");
                     l.keep = Some(keep);
                 }
                 DriverAction::Config(DriverCfg::MinQueued(n)) => {
-                    l.op = Some("min_queued".into());
+                    l.op = Some("min_queued");
                     l.count = Some(n);
                 }
                 DriverAction::Config(DriverCfg::Format { planes, size }) => {
-                    l.op = Some("format".into());
+                    l.op = Some("format");
                     l.planes = Some(planes);
                     l.size = Some(u64::from(size));
                 }
             }
         }
         Body::Klog { text } => {
-            l.ev = "klog".into();
+            l.ev = "klog";
             l.text = Some(trace.str(text).into());
         }
         Body::Marker { text } => {
-            l.ev = "marker".into();
+            l.ev = "marker";
             l.text = Some(trace.str(text).into());
         }
         Body::Expect { want } => {
-            l.ev = "expect".into();
+            l.ev = "expect";
             l.want = Some(outcome_str(want).into());
         }
     }

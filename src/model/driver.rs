@@ -3,16 +3,18 @@
 use super::op::DriverCfg;
 use super::state::BufState;
 use super::types::{DoneState, MemopKind, Outcome};
-use super::{DoneRec, KMsg, Model, Qi};
+use super::{DoneRec, Effect, KMsg, Model, Qi};
 use crate::rules::{FindingDetail, RuleId};
 
 impl Model {
     /// The driver completes a buffer (`index`, or the oldest ACTIVE one).
     pub(super) fn buffer_done(&mut self, qi: Qi, index: Option<u32>, state: DoneState) -> Outcome {
-        let Some(q) = self.queues.get(qi) else { return Ok(()) };
+        let Some(q) = self.queues.get(qi) else {
+            return Ok(());
+        };
         let key = q.key;
         let Some(i) = index.or_else(|| q.oldest_active()) else {
-            self.find(RuleId::R10, Some(key), None, None, FindingDetail::State("not active (no buffer is active)"));
+            self.find(RuleId::R10, Some(key), None, None, FindingDetail::None);
             return Ok(());
         };
         self.buffer_done_inner(qi, i, state, false);
@@ -23,12 +25,20 @@ impl Model {
     /// [`super::Effects::done`].
     pub(super) fn buffer_done_inner(&mut self, qi: Qi, i: u32, state: DoneState, inferred: bool) {
         let policy = self.policy;
-        let Some(q) = self.queues.get_mut(qi) else { return };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
         let key = q.key;
         let cur = q.buf(i).map(|b| b.state);
         if cur != Some(BufState::Active) {
             let s = cur.map(BufState::as_str).unwrap_or("not allocated");
-            self.find(RuleId::R10, Some(key), Some(i), None, FindingDetail::State(s));
+            self.find(
+                RuleId::R10,
+                Some(key),
+                Some(i),
+                None,
+                FindingDetail::State(s),
+            );
             if policy.warns_active_after_stop() && cur.is_some() {
                 self.msg(qi, KMsg::BufferDoneNotActive(i));
             }
@@ -53,7 +63,11 @@ impl Model {
         }
         q.owned_by_drv = q.owned_by_drv.saturating_sub(1);
         if inferred {
-            self.fx.done.push(DoneRec { queue: key, index: i, state });
+            self.fx.push(Effect::Done(DoneRec {
+                queue: key,
+                index: i,
+                state,
+            }));
         }
         if state != DoneState::Queued && (synced || old_finish) {
             for p in 0..np {
@@ -63,7 +77,9 @@ impl Model {
     }
 
     pub(super) fn driver_cfg(&mut self, qi: Qi, cfg: DriverCfg) {
-        let Some(q) = self.queues.get_mut(qi) else { return };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
         match cfg {
             DriverCfg::KeepOnStop(k) => q.driver.keep_on_stop = k,
             DriverCfg::FailStart { keep } => q.driver.fail_start = Some(keep),

@@ -66,41 +66,70 @@ impl KMsg {
         match self {
             KMsg::AlreadyPinned => "dmabuf buffer is already pinned".into(),
             KMsg::DriverBugActive(i) => {
-                format!("videobuf2_common: driver bug: stop_streaming operation is leaving buffer {i} in active state")
+                format!(
+                    "videobuf2_common: driver bug: stop_streaming operation is leaving buffer {i} in active state"
+                )
             }
-            KMsg::MemoryInUseOrphaning => pre("vb2_core_reqbufs", "memory in use, orphaning buffers"),
-            KMsg::MemoryInUseCannotFree => pre("vb2_core_reqbufs", "reqbufs: memory in use, cannot free"),
+            KMsg::MemoryInUseOrphaning => {
+                pre("vb2_core_reqbufs", "memory in use, orphaning buffers")
+            }
+            KMsg::MemoryInUseCannotFree => {
+                pre("vb2_core_reqbufs", "reqbufs: memory in use, cannot free")
+            }
             KMsg::StreamingActive if modern => pre("vb2_core_reqbufs", "streaming active"),
             KMsg::StreamingActive => pre("", "reqbufs: streaming active"),
-            KMsg::InvalidBufferState(s) => pre("vb2_core_qbuf", &format!("invalid buffer state {}", s.as_str())),
+            KMsg::InvalidBufferState(s) => pre(
+                "vb2_core_qbuf",
+                &format!("invalid buffer state {}", s.as_str()),
+            ),
             KMsg::BufferAlreadyInUse => pre("", "qbuf: buffer already in use"),
             KMsg::BufferAlreadyPrepared => pre("vb2_core_prepare_buf", "buffer already prepared"),
-            KMsg::StreamingOffWillNotWait if modern => {
-                pre("__vb2_wait_for_done_vb", "streaming off, will not wait for buffers")
-            }
+            KMsg::StreamingOffWillNotWait if modern => pre(
+                "__vb2_wait_for_done_vb",
+                "streaming off, will not wait for buffers",
+            ),
             KMsg::StreamingOffWillNotWait => pre("", "Streaming off, will not wait for buffers"),
-            KMsg::NonblockingNoBuffers => {
-                pre("__vb2_wait_for_done_vb", "nonblocking and no buffers to dequeue, will not wait")
-            }
+            KMsg::NonblockingNoBuffers => pre(
+                "__vb2_wait_for_done_vb",
+                "nonblocking and no buffers to dequeue, will not wait",
+            ),
             KMsg::AlreadyStreaming if modern => pre("vb2_core_streamon", "already streaming"),
             KMsg::AlreadyStreaming => pre("", "streamon: already streaming"),
             KMsg::NotStreaming => pre("", "streamoff: not streaming"),
             KMsg::NoBuffersAllocated => pre("vb2_core_streamon", "no buffers have been allocated"),
-            KMsg::NeedAtLeast(n) => pre("vb2_core_streamon", &format!("need at least {n} queued buffers")),
-            KMsg::DriverRefusedStart => pre("vb2_start_streaming", "driver refused to start streaming"),
-            KMsg::QbufSucceeded(i) => pre("vb2_core_qbuf", &format!("qbuf of buffer {i} succeeded")),
+            KMsg::NeedAtLeast(n) => pre(
+                "vb2_core_streamon",
+                &format!("need at least {n} queued buffers"),
+            ),
+            KMsg::DriverRefusedStart => {
+                pre("vb2_start_streaming", "driver refused to start streaming")
+            }
+            KMsg::QbufSucceeded(i) => {
+                pre("vb2_core_qbuf", &format!("qbuf of buffer {i} succeeded"))
+            }
             KMsg::BuffersRemoved(n) => pre("vb2_core_remove_bufs", &format!("{n} buffers removed")),
-            KMsg::InvalidDmabufFd(p) => pre("__prepare_dmabuf", &format!("invalid dmabuf fd for plane {p}")),
+            KMsg::InvalidDmabufFd(p) => pre(
+                "__prepare_dmabuf",
+                &format!("invalid dmabuf fd for plane {p}"),
+            ),
             KMsg::UserptrChanged(p) => pre(
                 "__prepare_userptr",
                 &format!("userspace address for plane {p} changed, reacquiring memory"),
             ),
-            KMsg::DmabufChanged(p) if modern => pre("__prepare_dmabuf", &format!("buffer for plane {p} changed")),
+            KMsg::DmabufChanged(p) if modern => {
+                pre("__prepare_dmabuf", &format!("buffer for plane {p} changed"))
+            }
             KMsg::DmabufChanged(p) => pre("", &format!("qbuf: buffer for plane {p} changed")),
-            KMsg::MaxBuffers => pre("vb2_core_create_bufs", "maximum number of buffers already allocated"),
+            KMsg::MaxBuffers => pre(
+                "vb2_core_create_bufs",
+                "maximum number of buffers already allocated",
+            ),
             KMsg::MemoryModelMismatch => pre("vb2_core_create_bufs", "memory model mismatch"),
             KMsg::NotSetUpForMmap => pre("vb2_mmap", "queue is not currently set up for mmap"),
-            KMsg::InvalidIndex(i) => pre("vb2_queue_or_prepare_buf", &format!("buffer index {i} out of range")),
+            KMsg::InvalidIndex(i) => pre(
+                "vb2_queue_or_prepare_buf",
+                &format!("buffer index {i} out of range"),
+            ),
             KMsg::BufferDoneNotActive(i) => {
                 format!("WARNING: vb2_buffer_done: buffer {i} is not in the active state")
             }
@@ -125,21 +154,34 @@ pub struct DoneRec {
     pub state: DoneState,
 }
 
-/// The side effects of the last step.
+/// One consequence of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Memop(MemopRec),
+    Msg(KMsgRec),
+    Done(DoneRec),
+    /// `buf_queue` (the `vb2_buf_queue` tracepoint): a buffer handed to the driver.
+    BufQueue(QueueKey, u32),
+}
+
+/// The consequences of the last step, in the order they happen.
 #[derive(Clone, Debug, Default)]
 pub struct Effects {
-    pub memops: Vec<MemopRec>,
-    pub msgs: Vec<KMsgRec>,
-    pub done: Vec<DoneRec>,
-    /// `buf_queue` calls (the `vb2_buf_queue` tracepoint): buffers handed to the driver.
-    pub buf_queue: Vec<(QueueKey, u32)>,
+    pub items: Vec<Effect>,
 }
 
 impl Effects {
     pub fn clear(&mut self) {
-        self.memops.clear();
-        self.msgs.clear();
-        self.done.clear();
-        self.buf_queue.clear();
+        self.items.clear();
+    }
+    pub fn push(&mut self, e: Effect) {
+        self.items.push(e);
+    }
+    /// The memops among the effects.
+    pub fn memops(&self) -> impl Iterator<Item = &MemopRec> {
+        self.items.iter().filter_map(|e| match e {
+            Effect::Memop(m) => Some(m),
+            _ => None,
+        })
     }
 }

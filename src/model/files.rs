@@ -70,7 +70,11 @@ const MAX_FD: i32 = 1 << 20;
 
 impl FdTable {
     pub fn get(&self, fd: i32) -> FdObj {
-        usize::try_from(fd).ok().and_then(|i| self.fds.get(i)).copied().unwrap_or_default()
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get(i))
+            .copied()
+            .unwrap_or_default()
     }
     pub fn set(&mut self, fd: i32, obj: FdObj) -> bool {
         if !(0..MAX_FD).contains(&fd) {
@@ -86,7 +90,12 @@ impl FdTable {
         true
     }
     pub fn new_dmabuf(&mut self, size: u64, exporter: Option<(u32, u8)>) -> DmabufId {
-        self.dmabufs.push(Dmabuf { size, fds: 0, vb2_refs: 0, exporter });
+        self.dmabufs.push(Dmabuf {
+            size,
+            fds: 0,
+            vb2_refs: 0,
+            exporter,
+        });
         (self.dmabufs.len() - 1) as DmabufId
     }
     pub fn dmabuf(&self, id: DmabufId) -> Option<&Dmabuf> {
@@ -117,7 +126,9 @@ impl Model {
 
     /// `vb2_queue_is_busy`: the queue has an owner and it is not `fh`. Reports R20.
     pub(super) fn busy(&mut self, qi: Qi, fh: u32) -> bool {
-        let Some(q) = self.queues.get(qi) else { return false };
+        let Some(q) = self.queues.get(qi) else {
+            return false;
+        };
         let busy = q.owner.is_some_and(|o| o != fh);
         if busy {
             let key = q.key;
@@ -138,7 +149,11 @@ impl Model {
 
     pub(super) fn dup(&mut self, fd: i32, new_fd: i32, forced: Option<Outcome>) -> Outcome {
         let obj = self.fds.get(fd);
-        let pred = if obj == FdObj::Free && !self.lenient { Err((Errno::EBADF, None)) } else { Ok(()) };
+        let pred = if obj == FdObj::Free && !self.lenient {
+            Err((Errno::EBADF, None))
+        } else {
+            Ok(())
+        };
         let r = self.decide("dup", None, pred, forced);
         if r.is_ok() {
             // Closing whatever new_fd referred to first, as dup2() does.
@@ -199,7 +214,9 @@ impl Model {
     }
 
     fn dmabuf_maybe_release(&mut self, id: DmabufId) {
-        let Some(d) = self.fds.dmabufs.get_mut(id as usize) else { return };
+        let Some(d) = self.fds.dmabufs.get_mut(id as usize) else {
+            return;
+        };
         if d.fds == 0 && d.vb2_refs == 0 {
             if let Some((uid, plane)) = d.exporter.take() {
                 self.mmap_user_gone(uid, plane, false);
@@ -224,7 +241,11 @@ impl Model {
             }
         }
         // Not a live buffer: an orphan. The memory is freed when its last user goes.
-        let pos = self.fds.orphans.iter().position(|o| o.uid == uid && o.plane == plane);
+        let pos = self
+            .fds
+            .orphans
+            .iter()
+            .position(|o| o.uid == uid && o.plane == plane);
         if let Some(pos) = pos {
             let free = match self.fds.orphans.get_mut(pos) {
                 Some(o) => {
@@ -243,7 +264,11 @@ impl Model {
 
     pub(super) fn close(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
         let obj = self.fds.get(fd);
-        let pred = if obj == FdObj::Free && !self.lenient { Err((Errno::EBADF, None)) } else { Ok(()) };
+        let pred = if obj == FdObj::Free && !self.lenient {
+            Err((Errno::EBADF, None))
+        } else {
+            Ok(())
+        };
         let r = self.decide("close", None, pred, forced);
         if r.is_err() {
             return r;
@@ -279,7 +304,9 @@ impl Model {
         let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev);
         let unowned = self.policy.close_releases_unowned();
         for qi in 0..self.queues.len() {
-            let Some(q) = self.queues.get(qi) else { continue };
+            let Some(q) = self.queues.get(qi) else {
+                continue;
+            };
             if Some(q.key.dev) != dev {
                 continue;
             }
@@ -294,12 +321,23 @@ impl Model {
         }
     }
 
-    pub(super) fn mmap(&mut self, fd: i32, offset: u64, len: u64, addr: u64, forced: Option<Outcome>) -> Outcome {
+    pub(super) fn mmap(
+        &mut self,
+        fd: i32,
+        offset: u64,
+        len: u64,
+        addr: u64,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         if fd < 0 {
             // Anonymous memory for USERPTR.
             let r = self.decide("mmap", None, Ok(()), forced);
             if r.is_ok() {
-                self.fds.maps.push(Mapping { addr, len, target: None });
+                self.fds.maps.push(Mapping {
+                    addr,
+                    len,
+                    target: None,
+                });
             }
             return r;
         }
@@ -325,7 +363,9 @@ impl Model {
                 }
             }
         }
-        let key = found.and_then(|(qi, ..)| self.key(qi)).or_else(|| mmap_queue.and_then(|qi| self.key(qi)));
+        let key = found
+            .and_then(|(qi, ..)| self.key(qi))
+            .or_else(|| mmap_queue.and_then(|qi| self.key(qi)));
         let pred = match found {
             Some(_) => Ok(()),
             None if mmap_queue.is_none() => Err((Errno::EINVAL, Some(KMsg::NotSetUpForMmap))),
@@ -334,11 +374,20 @@ impl Model {
         let r = self.decide("mmap", key, pred, forced);
         if r.is_ok() {
             if let Some((qi, i, uid, pi)) = found {
-                if let Some(p) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i)).and_then(|b| b.planes.get_mut(pi)) {
+                if let Some(p) = self
+                    .queues
+                    .get_mut(qi)
+                    .and_then(|q| q.buf_mut(i))
+                    .and_then(|b| b.planes.get_mut(pi))
+                {
                     p.mmaps += 1;
                 }
                 self.memop(qi, i, pi, MemopKind::Mmap);
-                self.fds.maps.push(Mapping { addr, len, target: Some((uid, pi as u8)) });
+                self.fds.maps.push(Mapping {
+                    addr,
+                    len,
+                    target: Some((uid, pi as u8)),
+                });
             }
         }
         r
@@ -373,7 +422,9 @@ impl Model {
             }
             for (i, b) in q.iter() {
                 for (pi, p) in b.planes.iter().enumerate() {
-                    let overlaps = p.userptr != 0 && p.userptr < end && addr < p.userptr.saturating_add(u64::from(p.length));
+                    let overlaps = p.userptr != 0
+                        && p.userptr < end
+                        && addr < p.userptr.saturating_add(u64::from(p.length));
                     if overlaps && p.inferred.pinned {
                         hits.push((q.key, i, b.uid, pi as u8, b.state.is_queued()));
                     }
@@ -383,7 +434,13 @@ impl Model {
         for (key, i, uid, pi, queued) in hits {
             self.fds.stale_pins.push((uid, pi));
             if queued {
-                self.find(RuleId::R18, Some(key), Some(i), Some(pi), FindingDetail::None);
+                self.find(
+                    RuleId::R18,
+                    Some(key),
+                    Some(i),
+                    Some(pi),
+                    FindingDetail::None,
+                );
             }
         }
     }

@@ -16,7 +16,7 @@ mod state;
 mod stream;
 mod types;
 
-pub use effects::{DoneRec, Effects, KMsg, KMsgRec, MemopRec};
+pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
 pub use op::{BufTarget, DriverCfg, Op, PlaneArg, PlaneArgs, Ret};
 pub use policy::Policy;
 pub use setup::mem_offset_cookie;
@@ -57,6 +57,8 @@ pub struct Model {
     pub fx: Effects,
     /// Findings so far, in event order.
     pub findings: Vec<Finding>,
+    /// How many steps the kernel's observed result contradicted (DIVERGE findings).
+    pub divergences: u32,
     ev: u32,
     t_ns: u64,
     qseq: u64,
@@ -72,6 +74,7 @@ impl Model {
             fds: FdTable::default(),
             fx: Effects::default(),
             findings: Vec::new(),
+            divergences: 0,
             ev: 0,
             t_ns: 0,
             qseq: 0,
@@ -98,29 +101,63 @@ impl Model {
             Op::DmabufNew { fd, size } => {
                 self.dmabuf_new(fd, size, forced).map(|()| Ret::default())
             }
-            Op::Mmap { fd, offset, len, addr } => {
-                self.mmap(fd, offset, len, addr, forced).map(|()| Ret::default())
-            }
+            Op::Mmap {
+                fd,
+                offset,
+                len,
+                addr,
+            } => self
+                .mmap(fd, offset, len, addr, forced)
+                .map(|()| Ret::default()),
             Op::Munmap { addr, len } => self.munmap(addr, len).map(|()| Ret::default()),
-            Op::Reqbufs { fd, ty, memory, count } => self.reqbufs(fd, ty, memory, count, forced),
-            Op::CreateBufs { fd, ty, memory, count } => {
-                self.create_bufs(fd, ty, memory, count, forced)
-            }
-            Op::RemoveBufs { fd, ty, index, count } => {
-                self.remove_bufs(fd, ty, index, count, forced).map(|()| Ret::default())
-            }
+            Op::Reqbufs {
+                fd,
+                ty,
+                memory,
+                count,
+            } => self.reqbufs(fd, ty, memory, count, forced),
+            Op::CreateBufs {
+                fd,
+                ty,
+                memory,
+                count,
+            } => self.create_bufs(fd, ty, memory, count, forced),
+            Op::RemoveBufs {
+                fd,
+                ty,
+                index,
+                count,
+            } => self
+                .remove_bufs(fd, ty, index, count, forced)
+                .map(|()| Ret::default()),
             Op::Querybuf(t) => self.querybuf(t, forced),
             Op::PrepareBuf(t, ref planes) => {
                 self.prepare_buf(t, planes, forced).map(|()| Ret::default())
             }
             Op::Qbuf(t, ref planes) => self.qbuf(t, planes, forced).map(|()| Ret::default()),
-            Op::Dqbuf { fd, ty, memory, nonblock } => self.dqbuf(fd, ty, memory, nonblock, forced),
+            Op::Dqbuf {
+                fd,
+                ty,
+                memory,
+                nonblock,
+            } => self.dqbuf(fd, ty, memory, nonblock, forced),
             Op::Streamon { fd, ty } => self.streamon(fd, ty, forced).map(|()| Ret::default()),
             Op::Streamoff { fd, ty } => self.streamoff(fd, ty, forced).map(|()| Ret::default()),
-            Op::Expbuf { fd, ty, index, plane, new_fd } => {
-                self.expbuf(fd, ty, index, plane, new_fd, forced).map(|()| Ret::default())
-            }
-            Op::BufferDone { dev, ty, index, state } => {
+            Op::Expbuf {
+                fd,
+                ty,
+                index,
+                plane,
+                new_fd,
+            } => self
+                .expbuf(fd, ty, index, plane, new_fd, forced)
+                .map(|()| Ret::default()),
+            Op::BufferDone {
+                dev,
+                ty,
+                index,
+                state,
+            } => {
                 let qi = self.queue_index(QueueKey { dev, ty });
                 self.buffer_done(qi, index, state).map(|()| Ret::default())
             }
@@ -138,13 +175,26 @@ impl Model {
 
     /// Records an observed memop on a plane and checks it against the plane's observed
     /// state (R05 double map, R06 unbalanced unmap/detach).
-    pub fn observe_memop(&mut self, key: QueueKey, index: u32, plane: u8, kind: MemopKind, ev: u32, t_ns: u64) {
+    pub fn observe_memop(
+        &mut self,
+        key: QueueKey,
+        index: u32,
+        plane: u8,
+        kind: MemopKind,
+        ev: u32,
+        t_ns: u64,
+    ) {
         self.ev = ev;
         self.t_ns = t_ns;
         let qi = self.queue_index(key);
-        let Some(q) = self.queues.get_mut(qi) else { return };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
         q.memops_observed = true;
-        let Some(p) = q.buf_mut(index).and_then(|b| b.planes.get_mut(plane as usize)) else {
+        let Some(p) = q
+            .buf_mut(index)
+            .and_then(|b| b.planes.get_mut(plane as usize))
+        else {
             return;
         };
         let o = &mut p.observed;
@@ -177,7 +227,13 @@ impl Model {
             _ => {}
         }
         if let Some(rule) = bad {
-            self.find(rule, Some(key), Some(index), Some(plane), FindingDetail::Memop(kind));
+            self.find(
+                rule,
+                Some(key),
+                Some(index),
+                Some(plane),
+                FindingDetail::Memop(kind),
+            );
         }
     }
 
@@ -190,11 +246,39 @@ impl Model {
     /// Adds a finding at the current event.
     /// Rules with no severity under the model's policy are not recorded: that behaviour is
     /// what the policy expects.
-    pub fn find(&mut self, rule: RuleId, queue: Option<QueueKey>, index: Option<u32>, plane: Option<u8>, detail: FindingDetail) {
-        if crate::rules::info(rule).severity_under(self.policy).is_none() {
+    pub fn find(
+        &mut self,
+        rule: RuleId,
+        queue: Option<QueueKey>,
+        index: Option<u32>,
+        plane: Option<u8>,
+        detail: FindingDetail,
+    ) {
+        if crate::rules::info(rule)
+            .severity_under(self.policy)
+            .is_none()
+        {
             return;
         }
-        self.findings.push(Finding { rule, event: self.ev, t_ns: self.t_ns, queue, index, plane, detail });
+        // The same fact seen twice at one event (predicted, and observed in a memop or log).
+        let dup = self
+            .findings
+            .iter()
+            .rev()
+            .take_while(|f| f.event == self.ev)
+            .any(|f| f.rule == rule && f.queue == queue && f.index == index && f.plane == plane);
+        if dup {
+            return;
+        }
+        self.findings.push(Finding {
+            rule,
+            event: self.ev,
+            t_ns: self.t_ns,
+            queue,
+            index,
+            plane,
+            detail,
+        });
     }
 
     /// Checks an invariant-level consistency of the whole model; returns a description of
@@ -212,29 +296,50 @@ impl Model {
                 }
                 let on_done = q.done_list.contains(&i);
                 if on_done != matches!(b.state, BufState::Done | BufState::Error) {
-                    return Err(format!("{}: buffer {i} is {:?} but on_done_list={on_done}", q.key, b.state));
+                    return Err(format!(
+                        "{}: buffer {i} is {:?} but on_done_list={on_done}",
+                        q.key, b.state
+                    ));
                 }
                 for (pi, p) in b.planes.iter().enumerate() {
                     if p.inferred.mapped && !p.inferred.attached {
-                        return Err(format!("{}: buffer {i} plane {pi} mapped but not attached", q.key));
+                        return Err(format!(
+                            "{}: buffer {i} plane {pi} mapped but not attached",
+                            q.key
+                        ));
                     }
                     let m = q.memory;
                     if p.inferred.pinned && m != Some(Memory::Userptr) {
-                        return Err(format!("{}: buffer {i} plane {pi} pinned on a {m:?} queue", q.key));
+                        return Err(format!(
+                            "{}: buffer {i} plane {pi} pinned on a {m:?} queue",
+                            q.key
+                        ));
                     }
                     if p.inferred.attached && m != Some(Memory::Dmabuf) {
-                        return Err(format!("{}: buffer {i} plane {pi} attached on a {m:?} queue", q.key));
+                        return Err(format!(
+                            "{}: buffer {i} plane {pi} attached on a {m:?} queue",
+                            q.key
+                        ));
                     }
                 }
             }
             if queued != q.queued_count {
-                return Err(format!("{}: queued_count {} but {queued} buffers queued", q.key, q.queued_count));
+                return Err(format!(
+                    "{}: queued_count {} but {queued} buffers queued",
+                    q.key, q.queued_count
+                ));
             }
             if active != q.owned_by_drv {
-                return Err(format!("{}: owned_by_drv {} but {active} buffers active", q.key, q.owned_by_drv));
+                return Err(format!(
+                    "{}: owned_by_drv {} but {active} buffers active",
+                    q.key, q.owned_by_drv
+                ));
             }
             if q.start_streaming_called && !q.streaming {
-                return Err(format!("{}: start_streaming_called without streaming", q.key));
+                return Err(format!(
+                    "{}: start_streaming_called without streaming",
+                    q.key
+                ));
             }
             if q.num_buffers() == 0 && q.memory.is_some() {
                 return Err(format!("{}: memory set with no buffers", q.key));
@@ -247,23 +352,34 @@ impl Model {
 
     /// Decides whether to apply an operation: the prediction `pred`, unless the kernel's
     /// observed result `forced` says otherwise.
-    fn decide(&mut self, op: &'static str, key: Option<QueueKey>, pred: Result<(), (Errno, Option<KMsg>)>, forced: Option<Outcome>) -> Outcome {
+    fn decide(
+        &mut self,
+        op: &'static str,
+        key: Option<QueueKey>,
+        pred: Result<(), (Errno, Option<KMsg>)>,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         let predicted = pred.map_err(|(e, _)| e);
         if let Err((_, Some(msg))) = pred {
             if let Some(k) = key {
-                self.fx.msgs.push(KMsgRec { msg, queue: k });
+                self.fx.push(Effect::Msg(KMsgRec { msg, queue: k }));
             }
         }
         match forced {
             None => predicted,
             Some(actual) => {
                 if actual != predicted {
+                    self.divergences += 1;
                     self.find(
                         RuleId::Diverge,
                         key,
                         None,
                         None,
-                        FindingDetail::Result { op, expected: predicted, actual },
+                        FindingDetail::Result {
+                            op,
+                            expected: predicted,
+                            actual,
+                        },
                     );
                 }
                 actual
@@ -281,13 +397,18 @@ impl Model {
 
     fn memop(&mut self, qi: Qi, index: u32, plane: usize, kind: MemopKind) {
         if let Some(q) = self.queues.get(qi) {
-            self.fx.memops.push(MemopRec { kind, queue: q.key, index, plane: plane as u8 });
+            self.fx.push(Effect::Memop(MemopRec {
+                kind,
+                queue: q.key,
+                index,
+                plane: plane as u8,
+            }));
         }
     }
 
     fn msg(&mut self, qi: Qi, msg: KMsg) {
         if let Some(q) = self.queues.get(qi) {
-            self.fx.msgs.push(KMsgRec { msg, queue: q.key });
+            self.fx.push(Effect::Msg(KMsgRec { msg, queue: q.key }));
         }
     }
 

@@ -23,8 +23,15 @@ pub struct PlaneArgs {
 
 impl PlaneArgs {
     pub fn one(m: u64, length: u32) -> PlaneArgs {
-        let mut a = PlaneArgs { n: 1, ..Default::default() };
-        a.p[0] = PlaneArg { m, length, bytesused: 0 };
+        let mut a = PlaneArgs {
+            n: 1,
+            ..Default::default()
+        };
+        a.p[0] = PlaneArg {
+            m,
+            length,
+            bytesused: 0,
+        };
         a
     }
     pub fn get(&self, i: usize) -> Option<&PlaneArg> {
@@ -52,39 +59,104 @@ pub struct BufTarget {
 pub enum DriverCfg {
     KeepOnStop(bool),
     /// The next start_streaming fails; `true`: without returning its buffers.
-    FailStart { keep: bool },
+    FailStart {
+        keep: bool,
+    },
     MinQueued(u32),
     /// Queue parameters: planes per buffer and the size of each.
-    Format { planes: u8, size: u32 },
+    Format {
+        planes: u8,
+        size: u32,
+    },
 }
 
 /// One operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     /// open() of device `dev` returned `fd`.
-    Open { fd: i32, dev: u16 },
+    Open {
+        fd: i32,
+        dev: u16,
+    },
     /// close() of any fd: a video fd, or a dma-buf fd.
-    Close { fd: i32 },
-    Dup { fd: i32, new_fd: i32 },
+    Close {
+        fd: i32,
+    },
+    Dup {
+        fd: i32,
+        new_fd: i32,
+    },
     /// A dma-buf created outside V4L2 (dma-heap, another driver), known by `fd`.
-    DmabufNew { fd: i32, size: u64 },
+    DmabufNew {
+        fd: i32,
+        size: u64,
+    },
     /// mmap() of a video fd at `offset`, mapped at `addr`; or anonymous user memory when
     /// `fd < 0` (USERPTR memory).
-    Mmap { fd: i32, offset: u64, len: u64, addr: u64 },
-    Munmap { addr: u64, len: u64 },
-    Reqbufs { fd: i32, ty: BufType, memory: Memory, count: u32 },
-    CreateBufs { fd: i32, ty: BufType, memory: Memory, count: u32 },
-    RemoveBufs { fd: i32, ty: BufType, index: u32, count: u32 },
+    Mmap {
+        fd: i32,
+        offset: u64,
+        len: u64,
+        addr: u64,
+    },
+    Munmap {
+        addr: u64,
+        len: u64,
+    },
+    Reqbufs {
+        fd: i32,
+        ty: BufType,
+        memory: Memory,
+        count: u32,
+    },
+    CreateBufs {
+        fd: i32,
+        ty: BufType,
+        memory: Memory,
+        count: u32,
+    },
+    RemoveBufs {
+        fd: i32,
+        ty: BufType,
+        index: u32,
+        count: u32,
+    },
     Querybuf(BufTarget),
     PrepareBuf(BufTarget, PlaneArgs),
     Qbuf(BufTarget, PlaneArgs),
-    Dqbuf { fd: i32, ty: BufType, memory: Option<Memory>, nonblock: bool },
-    Streamon { fd: i32, ty: BufType },
-    Streamoff { fd: i32, ty: BufType },
-    Expbuf { fd: i32, ty: BufType, index: u32, plane: u8, new_fd: i32 },
+    Dqbuf {
+        fd: i32,
+        ty: BufType,
+        memory: Option<Memory>,
+        nonblock: bool,
+    },
+    Streamon {
+        fd: i32,
+        ty: BufType,
+    },
+    Streamoff {
+        fd: i32,
+        ty: BufType,
+    },
+    Expbuf {
+        fd: i32,
+        ty: BufType,
+        index: u32,
+        plane: u8,
+        new_fd: i32,
+    },
     /// The driver calls `vb2_buffer_done`; `None`: the oldest ACTIVE buffer.
-    BufferDone { dev: u16, ty: BufType, index: Option<u32>, state: DoneState },
-    Driver { dev: u16, ty: BufType, cfg: DriverCfg },
+    BufferDone {
+        dev: u16,
+        ty: BufType,
+        index: Option<u32>,
+        state: DoneState,
+    },
+    Driver {
+        dev: u16,
+        ty: BufType,
+        cfg: DriverCfg,
+    },
 }
 
 impl Op {

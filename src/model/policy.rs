@@ -21,7 +21,12 @@ pub enum Policy {
 }
 
 impl Policy {
-    pub const ALL: [Policy; 4] = [Policy::Spec, Policy::Vb2_2012, Policy::Vb2_3_8, Policy::Modern];
+    pub const ALL: [Policy; 4] = [
+        Policy::Spec,
+        Policy::Vb2_2012,
+        Policy::Vb2_3_8,
+        Policy::Modern,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

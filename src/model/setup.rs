@@ -14,12 +14,22 @@ pub fn mem_offset_cookie(output: bool, index: u32, plane: u32) -> u32 {
 }
 
 impl Model {
-    pub(super) fn reqbufs(&mut self, fd: i32, ty: BufType, memory: Memory, count: u32, forced: Option<Outcome>) -> Result<Ret, Errno> {
+    pub(super) fn reqbufs(
+        &mut self,
+        fd: i32,
+        ty: BufType,
+        memory: Memory,
+        count: u32,
+        forced: Option<Outcome>,
+    ) -> Result<Ret, Errno> {
         let (qi, fh) = self.target(fd, ty)?;
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
         let streaming = q.streaming;
-        let in_use = q.memory == Some(Memory::Mmap) && q.iter().any(|(_, b)| b.planes.iter().any(Plane::in_use));
+        let in_use = q.memory == Some(Memory::Mmap)
+            && q.iter().any(|(_, b)| b.planes.iter().any(Plane::in_use));
         let has_bufs = q.num_buffers() > 0;
         let implicit_off = streaming && count == 0 && self.policy.reqbufs0_implicit_streamoff();
         if streaming {
@@ -42,8 +52,22 @@ impl Model {
                 Err(e) => e == Errno::EBUSY && self.policy.orphans_buffers(),
             };
             if wrong {
-                let expected = if self.policy.orphans_buffers() { Ok(()) } else { Err(Errno::EBUSY) };
-                self.find(RuleId::R14, Some(key), None, None, FindingDetail::Result { op: "VIDIOC_REQBUFS", expected, actual: r });
+                let expected = if self.policy.orphans_buffers() {
+                    Ok(())
+                } else {
+                    Err(Errno::EBUSY)
+                };
+                self.find(
+                    RuleId::R14,
+                    Some(key),
+                    None,
+                    None,
+                    FindingDetail::Result {
+                        op: "VIDIOC_REQBUFS",
+                        expected,
+                        actual: r,
+                    },
+                );
             }
         }
         r?;
@@ -61,7 +85,11 @@ impl Model {
             let min_q = q.map(|q| q.min_queued).unwrap_or(0);
             let min_alloc = q.map(|q| q.min_reqbufs).unwrap_or(1);
             let max = q.map(|q| q.max_buffers).unwrap_or(32);
-            let floor = if self.policy.has_min_queued() { min_alloc.max(min_q + 1) } else { min_alloc };
+            let floor = if self.policy.has_min_queued() {
+                min_alloc.max(min_q + 1)
+            } else {
+                min_alloc
+            };
             let n = count.max(floor).min(max);
             self.alloc(qi, memory, 0, n);
             n
@@ -70,12 +98,24 @@ impl Model {
             q.owner = if granted > 0 { Some(fh) } else { None };
             q.memory = if granted > 0 { Some(memory) } else { None };
         }
-        Ok(Ret { count: granted, ..Ret::default() })
+        Ok(Ret {
+            count: granted,
+            ..Ret::default()
+        })
     }
 
-    pub(super) fn create_bufs(&mut self, fd: i32, ty: BufType, memory: Memory, count: u32, forced: Option<Outcome>) -> Result<Ret, Errno> {
+    pub(super) fn create_bufs(
+        &mut self,
+        fd: i32,
+        ty: BufType,
+        memory: Memory,
+        count: u32,
+        forced: Option<Outcome>,
+    ) -> Result<Ret, Errno> {
         let (qi, fh) = self.target(fd, ty)?;
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
         let have = q.num_buffers();
         let max = q.max_buffers;
@@ -93,10 +133,18 @@ impl Model {
         };
         self.decide("VIDIOC_CREATE_BUFS", Some(key), pred, forced)?;
         // A queue holds one memory type; a mismatch the kernel accepted keeps the existing one.
-        let memory = if mismatch { self.queues.get(qi).and_then(|q| q.memory).unwrap_or(memory) } else { memory };
+        let memory = if mismatch {
+            self.queues.get(qi).and_then(|q| q.memory).unwrap_or(memory)
+        } else {
+            memory
+        };
         let first = self.first_free_range(qi, count.max(1));
         if count == 0 {
-            return Ok(Ret { count: 0, index: first, flags: 0 });
+            return Ok(Ret {
+                count: 0,
+                index: first,
+                flags: 0,
+            });
         }
         let n = count.min(max.saturating_sub(first)).max(1);
         self.alloc(qi, memory, first, n);
@@ -104,12 +152,18 @@ impl Model {
             q.owner = Some(fh);
             q.memory = Some(memory);
         }
-        Ok(Ret { count: n, index: first, flags: 0 })
+        Ok(Ret {
+            count: n,
+            index: first,
+            flags: 0,
+        })
     }
 
     /// The first index of `n` consecutive free slots (`bitmap_find_next_zero_area`).
     fn first_free_range(&self, qi: Qi, n: u32) -> u32 {
-        let Some(q) = self.queues.get(qi) else { return 0 };
+        let Some(q) = self.queues.get(qi) else {
+            return 0;
+        };
         let mut run = 0;
         for i in 0..q.max_buffers {
             if q.buf(i).is_some() {
@@ -127,7 +181,11 @@ impl Model {
     /// Allocates `n` buffers from index `first` (`__vb2_queue_alloc`).
     fn alloc(&mut self, qi: Qi, memory: Memory, first: u32, n: u32) {
         let Some(q) = self.queues.get(qi) else { return };
-        let (np, size, out) = (q.num_planes.max(1) as usize, q.plane_size, q.key.ty.is_output());
+        let (np, size, out) = (
+            q.num_planes.max(1) as usize,
+            q.plane_size,
+            q.key.ty.is_output(),
+        );
         for i in first..first + n {
             let uid = self.next_uid;
             self.next_uid += 1;
@@ -135,11 +193,21 @@ impl Model {
                 .map(|p| Plane {
                     length: size,
                     mem_offset: mem_offset_cookie(out, i, p as u32),
-                    inferred: super::Resources { allocated: memory == Memory::Mmap, ..Default::default() },
+                    inferred: super::Resources {
+                        allocated: memory == Memory::Mmap,
+                        ..Default::default()
+                    },
                     ..Plane::default()
                 })
                 .collect();
-            let b = Buffer { uid, state: BufState::Dequeued, prepared: false, synced: false, qseq: 0, planes };
+            let b = Buffer {
+                uid,
+                state: BufState::Dequeued,
+                prepared: false,
+                synced: false,
+                qseq: 0,
+                planes,
+            };
             if let Some(q) = self.queues.get_mut(qi) {
                 let slot = i as usize;
                 if q.bufs.len() <= slot {
@@ -157,9 +225,18 @@ impl Model {
         }
     }
 
-    pub(super) fn remove_bufs(&mut self, fd: i32, ty: BufType, index: u32, count: u32, forced: Option<Outcome>) -> Outcome {
+    pub(super) fn remove_bufs(
+        &mut self,
+        fd: i32,
+        ty: BufType,
+        index: u32,
+        count: u32,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         let (qi, fh) = self.target(fd, ty)?;
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
         let end = index.checked_add(count);
         let mut busy_bufs = Vec::new();
@@ -191,7 +268,13 @@ impl Model {
         };
         if self.policy.has_remove_bufs() {
             for &(i, s) in &busy_bufs {
-                self.find(RuleId::R21, Some(key), Some(i), None, FindingDetail::State(s.as_str()));
+                self.find(
+                    RuleId::R21,
+                    Some(key),
+                    Some(i),
+                    None,
+                    FindingDetail::State(s.as_str()),
+                );
             }
         }
         self.decide("VIDIOC_REMOVE_BUFS", Some(key), pred, forced)?;
@@ -216,16 +299,27 @@ impl Model {
 
     pub(super) fn querybuf(&mut self, t: BufTarget, forced: Option<Outcome>) -> Result<Ret, Errno> {
         let (qi, _) = self.target(t.fd, t.ty)?;
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
-        let pred = if q.buf(t.index).is_some() { Ok(()) } else { Err((Errno::EINVAL, Some(KMsg::InvalidIndex(t.index)))) };
+        let pred = if q.buf(t.index).is_some() {
+            Ok(())
+        } else {
+            Err((Errno::EINVAL, Some(KMsg::InvalidIndex(t.index))))
+        };
         self.decide("VIDIOC_QUERYBUF", Some(key), pred, forced)?;
-        Ok(Ret { flags: self.buffer_flags(qi, t.index), ..Ret::default() })
+        Ok(Ret {
+            flags: self.buffer_flags(qi, t.index),
+            ..Ret::default()
+        })
     }
 
     /// The V4L2 flags vb2 reports for a buffer (`__fill_v4l2_buffer`).
     pub fn buffer_flags(&self, qi: usize, index: u32) -> u32 {
-        let Some(b) = self.queues.get(qi).and_then(|q| q.buf(index)) else { return 0 };
+        let Some(b) = self.queues.get(qi).and_then(|q| q.buf(index)) else {
+            return 0;
+        };
         let mut f = match b.state {
             BufState::Queued | BufState::Active => flags::QUEUED,
             BufState::Done => flags::DONE,
@@ -240,11 +334,23 @@ impl Model {
         f
     }
 
-    pub(super) fn expbuf(&mut self, fd: i32, ty: BufType, index: u32, plane: u8, new_fd: i32, forced: Option<Outcome>) -> Outcome {
+    pub(super) fn expbuf(
+        &mut self,
+        fd: i32,
+        ty: BufType,
+        index: u32,
+        plane: u8,
+        new_fd: i32,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         let (qi, fh) = self.target(fd, ty)?;
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
-        let target = q.buf(index).and_then(|b| b.planes.get(plane as usize).map(|p| (b.uid, p.length)));
+        let target = q
+            .buf(index)
+            .and_then(|b| b.planes.get(plane as usize).map(|p| (b.uid, p.length)));
         let is_mmap = q.memory == Some(Memory::Mmap);
         let pred = if self.busy(qi, fh) {
             Err((Errno::EBUSY, None))
@@ -256,8 +362,15 @@ impl Model {
             Ok(())
         };
         self.decide("VIDIOC_EXPBUF", Some(key), pred, forced)?;
-        let Some((uid, len)) = target else { return Ok(()) };
-        if let Some(p) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(index)).and_then(|b| b.planes.get_mut(plane as usize)) {
+        let Some((uid, len)) = target else {
+            return Ok(());
+        };
+        if let Some(p) = self
+            .queues
+            .get_mut(qi)
+            .and_then(|q| q.buf_mut(index))
+            .and_then(|b| b.planes.get_mut(plane as usize))
+        {
             p.exports += 1;
         }
         self.memop(qi, index, plane as usize, MemopKind::GetDmabuf);
@@ -287,11 +400,15 @@ impl Model {
     /// Frees one buffer: `buf_cleanup` and the memops that give its planes' resources back.
     /// Observed resources still held then break R13.
     pub(super) fn free_buffer(&mut self, qi: Qi, index: u32) {
-        let Some(q) = self.queues.get_mut(qi) else { return };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
         let key = q.key;
         let memory = q.memory;
         let observed = q.memops_observed;
-        let Some(b) = q.bufs.get_mut(index as usize).and_then(Option::take) else { return };
+        let Some(b) = q.bufs.get_mut(index as usize).and_then(Option::take) else {
+            return;
+        };
         // Only a kernel result the model did not predict frees a buffer still in use; keep
         // the counters true to what is left.
         if b.state.is_queued() {
@@ -307,7 +424,13 @@ impl Model {
                     self.memop(qi, index, pi, MemopKind::Put);
                     let users = p.mmaps + p.exports;
                     if users > 0 {
-                        self.fds.orphans.push(Orphan { key, index, uid: b.uid, plane: pi as u8, users });
+                        self.fds.orphans.push(Orphan {
+                            key,
+                            index,
+                            uid: b.uid,
+                            plane: pi as u8,
+                            users,
+                        });
                     }
                 }
                 Some(Memory::Userptr) => {
@@ -332,7 +455,13 @@ impl Model {
             let o = p.observed;
             let orphaned = memory == Some(Memory::Mmap) && p.in_use();
             if observed && (o.pinned || o.attached || o.mapped || (o.allocated && !orphaned)) {
-                self.find(RuleId::R13, Some(key), Some(index), Some(pi as u8), FindingDetail::None);
+                self.find(
+                    RuleId::R13,
+                    Some(key),
+                    Some(index),
+                    Some(pi as u8),
+                    FindingDetail::None,
+                );
             }
         }
         self.fds.stale_pins.retain(|&(uid, _)| uid != b.uid);

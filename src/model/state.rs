@@ -48,7 +48,10 @@ impl BufState {
     }
     /// On vb2's queued_list (between QBUF and DQBUF).
     pub fn is_queued(self) -> bool {
-        matches!(self, BufState::Queued | BufState::Active | BufState::Done | BufState::Error)
+        matches!(
+            self,
+            BufState::Queued | BufState::Active | BufState::Done | BufState::Error
+        )
     }
 }
 
@@ -205,7 +208,11 @@ impl Queue {
     }
     /// The resources of a plane that rules should judge: observed once memops are observed.
     pub fn effective(&self, p: &Plane) -> Resources {
-        if self.memops_observed { p.observed } else { p.inferred }
+        if self.memops_observed {
+            p.observed
+        } else {
+            p.inferred
+        }
     }
     /// The oldest ACTIVE buffer (in QBUF order).
     pub fn oldest_active(&self) -> Option<u32> {

@@ -10,12 +10,20 @@ type Refusal = (Errno, Option<KMsg>);
 
 impl Model {
     /// The checks PREPARE_BUF and QBUF share (`vb2_queue_or_prepare_buf` and the state test).
-    fn buf_checks(&mut self, qi: Qi, fh: u32, t: BufTarget, prepare_only: bool) -> Result<(), Refusal> {
+    fn buf_checks(
+        &mut self,
+        qi: Qi,
+        fh: u32,
+        t: BufTarget,
+        prepare_only: bool,
+    ) -> Result<(), Refusal> {
         if self.busy(qi, fh) {
             return Err((Errno::EBUSY, None));
         }
         let policy = self.policy;
-        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
         let key = q.key;
         let Some(b) = q.buf(t.index) else {
             return Err((Errno::EINVAL, Some(KMsg::InvalidIndex(t.index))));
@@ -38,19 +46,38 @@ impl Model {
             return Ok(());
         }
         if state.is_queued() {
-            self.find(RuleId::R11, Some(key), Some(t.index), None, FindingDetail::State(state.as_str()));
-            let msg = if policy.prepared_is_state() { KMsg::BufferAlreadyInUse } else { KMsg::InvalidBufferState(state) };
+            self.find(
+                RuleId::R11,
+                Some(key),
+                Some(t.index),
+                None,
+                FindingDetail::State(state.as_str()),
+            );
+            let msg = if policy.prepared_is_state() {
+                KMsg::BufferAlreadyInUse
+            } else {
+                KMsg::InvalidBufferState(state)
+            };
             return Err((Errno::EINVAL, Some(msg)));
         }
         Ok(())
     }
 
-    pub(super) fn prepare_buf(&mut self, t: BufTarget, args: &PlaneArgs, forced: Option<Outcome>) -> Outcome {
+    pub(super) fn prepare_buf(
+        &mut self,
+        t: BufTarget,
+        args: &PlaneArgs,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         let pred = self.buf_checks(qi, fh, t, true);
         self.decide("VIDIOC_PREPARE_BUF", key, pred, forced)?;
-        let state = self.queues.get(qi).and_then(|q| q.buf(t.index)).map(|b| b.state);
+        let state = self
+            .queues
+            .get(qi)
+            .and_then(|q| q.buf(t.index))
+            .map(|b| b.state);
         if state != Some(BufState::Dequeued) {
             // Accepted by the kernel although the model refuses: nothing it can apply.
             return Ok(());
@@ -59,7 +86,11 @@ impl Model {
             if let Some(m) = m {
                 self.msg(qi, m);
             }
-            return if forced.is_some_and(|f| f.is_ok()) { Ok(()) } else { Err(e) };
+            return if forced.is_some_and(|f| f.is_ok()) {
+                Ok(())
+            } else {
+                Err(e)
+            };
         }
         let old = self.policy.prepared_is_state();
         if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
@@ -71,19 +102,32 @@ impl Model {
         Ok(())
     }
 
-    pub(super) fn qbuf(&mut self, t: BufTarget, args: &PlaneArgs, forced: Option<Outcome>) -> Outcome {
+    pub(super) fn qbuf(
+        &mut self,
+        t: BufTarget,
+        args: &PlaneArgs,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         let pred = self.buf_checks(qi, fh, t, false);
         self.decide("VIDIOC_QBUF", key, pred, forced)?;
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
-        let Some(b) = q.buf(t.index) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
+        let Some(b) = q.buf(t.index) else {
+            return Err(Errno::EINVAL);
+        };
         let was = b.state;
         if was.is_queued() {
             // The kernel accepted a QBUF the model refuses: the buffer already is queued.
             return Ok(());
         }
-        let needs_prepare = if self.policy.prepared_is_state() { was == BufState::Dequeued } else { !b.prepared };
+        let needs_prepare = if self.policy.prepared_is_state() {
+            was == BufState::Dequeued
+        } else {
+            !b.prepared
+        };
         if needs_prepare {
             if let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
                 if let Some(m) = m {
@@ -97,7 +141,9 @@ impl Model {
         self.qseq += 1;
         let qseq = self.qseq;
         let policy = self.policy;
-        let Some(q) = self.queues.get_mut(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return Err(Errno::EINVAL);
+        };
         if let Some(b) = q.buf_mut(t.index) {
             b.state = BufState::Queued;
             b.prepared = true;
@@ -106,7 +152,11 @@ impl Model {
         q.queued_count += 1;
         let (streaming, started) = (q.streaming, q.start_streaming_called);
         let (queued, min) = (q.queued_count, q.min_queued);
-        let goes_to_driver = if policy.has_min_queued() { started } else { streaming };
+        let goes_to_driver = if policy.has_min_queued() {
+            started
+        } else {
+            streaming
+        };
         if goes_to_driver {
             self.enqueue(qi, t.index);
         } else if streaming && policy.has_min_queued() {
@@ -124,7 +174,16 @@ impl Model {
                     return Err(e);
                 }
             } else if let Some(k) = key {
-                self.find(RuleId::R22, Some(k), None, None, FindingDetail::Count { have: queued, need: min });
+                self.find(
+                    RuleId::R22,
+                    Some(k),
+                    None,
+                    None,
+                    FindingDetail::Count {
+                        have: queued,
+                        need: min,
+                    },
+                );
             }
         }
         Ok(())
@@ -133,7 +192,9 @@ impl Model {
     /// Makes a buffer's planes hold the memory the application passed (`__prepare_userptr`,
     /// `__prepare_dmabuf`), then `buf_prepare` and the cache `prepare`.
     fn prepare_planes(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
-        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
         let memory = q.memory;
         match memory {
             Some(Memory::Userptr) => self.prepare_userptr(qi, index, args)?,
@@ -141,7 +202,12 @@ impl Model {
             _ => {}
         }
         let at_queue = self.policy.prepare_at_buf_queue();
-        let np = self.queues.get(qi).and_then(|q| q.buf(index)).map(|b| b.planes.len()).unwrap_or(0);
+        let np = self
+            .queues
+            .get(qi)
+            .and_then(|q| q.buf(index))
+            .map(|b| b.planes.len())
+            .unwrap_or(0);
         if !at_queue {
             for p in 0..np {
                 self.memop(qi, index, p, MemopKind::Prepare);
@@ -155,10 +221,14 @@ impl Model {
     }
 
     fn prepare_userptr(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
-        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
         let key = q.key;
         let setup = q.plane_size;
-        let Some(b) = q.buf(index) else { return Err((Errno::EINVAL, None)) };
+        let Some(b) = q.buf(index) else {
+            return Err((Errno::EINVAL, None));
+        };
         let uid = b.uid;
         let np = b.planes.len();
         for p in 0..np {
@@ -171,18 +241,32 @@ impl Model {
         }
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
-            let Some(pl) = self.plane(qi, index, p) else { continue };
+            let Some(pl) = self.plane(qi, index, p) else {
+                continue;
+            };
             let kept = pl.inferred.pinned && pl.userptr == a.m && pl.length == a.length;
             let had = pl.userptr != 0;
             let was_pinned = pl.inferred.pinned;
             if kept {
                 if self.fds.stale_pins.contains(&(uid, p as u8)) {
-                    self.find(RuleId::R18, Some(key), Some(index), Some(p as u8), FindingDetail::None);
+                    self.find(
+                        RuleId::R18,
+                        Some(key),
+                        Some(index),
+                        Some(p as u8),
+                        FindingDetail::None,
+                    );
                 }
                 continue;
             }
             if had && (pl.userptr != a.m || pl.length != a.length) {
-                self.find(RuleId::R16, Some(key), Some(index), Some(p as u8), FindingDetail::Reassociated { dmabuf: false });
+                self.find(
+                    RuleId::R16,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::Reassociated { dmabuf: false },
+                );
                 self.msg(qi, KMsg::UserptrChanged(p as u8));
             }
             if was_pinned {
@@ -200,9 +284,17 @@ impl Model {
     }
 
     fn unpin_all(&mut self, qi: Qi, index: u32) {
-        let np = self.queues.get(qi).and_then(|q| q.buf(index)).map(|b| b.planes.len()).unwrap_or(0);
+        let np = self
+            .queues
+            .get(qi)
+            .and_then(|q| q.buf(index))
+            .map(|b| b.planes.len())
+            .unwrap_or(0);
         for p in 0..np {
-            if self.plane(qi, index, p).is_some_and(|pl| pl.inferred.pinned) {
+            if self
+                .plane(qi, index, p)
+                .is_some_and(|pl| pl.inferred.pinned)
+            {
                 self.memop(qi, index, p, MemopKind::PutUserptr);
                 if let Some(pl) = self.plane_mut(qi, index, p) {
                     pl.inferred.pinned = false;
@@ -212,7 +304,9 @@ impl Model {
     }
 
     fn prepare_dmabuf(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
-        let Some(q) = self.queues.get(qi) else { return Err((Errno::EINVAL, None)) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
         let key = q.key;
         let setup = q.plane_size;
         let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
@@ -225,7 +319,11 @@ impl Model {
                 return Err((Errno::EINVAL, Some(KMsg::InvalidDmabufFd(p as u8))));
             };
             let size = self.fds.dmabuf(id).map(|d| d.size).unwrap_or(0);
-            let len = if a.length == 0 { u32::try_from(size).unwrap_or(u32::MAX) } else { a.length };
+            let len = if a.length == 0 {
+                u32::try_from(size).unwrap_or(u32::MAX)
+            } else {
+                a.length
+            };
             if len < setup || (size != u64::MAX && u64::from(len) > size) {
                 return Err((Errno::EINVAL, None));
             }
@@ -233,28 +331,50 @@ impl Model {
                 *slot = (id, len, fd);
             }
         }
-        let planes: Vec<(Option<u32>, u32, i32, Resources)> = (0..np)
-            .filter_map(|p| self.plane(qi, index, p).map(|pl| (pl.dbuf, pl.length, pl.fd, pl.inferred)))
-            .collect();
+        let mut planes = [(None, 0u32, 0i32, Resources::default()); super::MAX_PLANES];
+        for (p, slot) in planes.iter_mut().enumerate().take(np) {
+            if let Some(pl) = self.plane(qi, index, p) {
+                *slot = (pl.dbuf, pl.length, pl.fd, pl.inferred);
+            }
+        }
         let changed = |p: usize| -> bool {
             match (planes.get(p), new.get(p)) {
-                (Some(&(dbuf, len, _, res)), Some(&(id, nlen, _))) => !res.attached || dbuf != Some(id) || len != nlen,
+                (Some(&(dbuf, len, _, res)), Some(&(id, nlen, _))) => {
+                    !res.attached || dbuf != Some(id) || len != nlen
+                }
                 _ => true,
             }
         };
         let any_changed = (0..np).any(changed);
         for p in 0..np {
-            let (Some(&(dbuf, _, fd, res)), Some(&(id, _, nfd))) = (planes.get(p), new.get(p)) else { continue };
+            let (Some(&(dbuf, _, fd, res)), Some(&(id, _, nfd))) = (planes.get(p), new.get(p))
+            else {
+                continue;
+            };
             if res.attached && dbuf.is_some() && dbuf != Some(id) {
-                self.find(RuleId::R16, Some(key), Some(index), Some(p as u8), FindingDetail::Reassociated { dmabuf: true });
+                self.find(
+                    RuleId::R16,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::Reassociated { dmabuf: true },
+                );
                 self.msg(qi, KMsg::DmabufChanged(p as u8));
             } else if res.attached && dbuf == Some(id) && fd != nfd {
-                self.find(RuleId::R17, Some(key), Some(index), Some(p as u8), FindingDetail::FdChanged { old: fd, new: nfd });
+                self.find(
+                    RuleId::R17,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::FdChanged { old: fd, new: nfd },
+                );
             }
         }
         let all = self.policy.reacquire_all_planes();
         for p in 0..np {
-            let Some(&(id, len, fd)) = new.get(p) else { continue };
+            let Some(&(id, len, fd)) = new.get(p) else {
+                continue;
+            };
             let replace = if all { any_changed } else { changed(p) };
             self.memop(qi, index, p, MemopKind::DmabufGet);
             if !replace {
@@ -280,14 +400,22 @@ impl Model {
         // map_dmabuf: old cores call it on every plane; later ones only on unmapped planes.
         let always = self.policy.map_unconditionally();
         for p in 0..np {
-            let mapped = self.plane(qi, index, p).is_some_and(|pl| pl.inferred.mapped);
+            let mapped = self
+                .plane(qi, index, p)
+                .is_some_and(|pl| pl.inferred.mapped);
             if mapped && !always {
                 continue;
             }
             self.memop(qi, index, p, MemopKind::MapDmabuf);
             if mapped {
                 // dma-contig: WARN_ON(buf->dma_sgt), "dmabuf buffer is already pinned", returns 0.
-                self.find(RuleId::R05, Some(key), Some(index), Some(p as u8), FindingDetail::None);
+                self.find(
+                    RuleId::R05,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::None,
+                );
                 self.msg(qi, KMsg::AlreadyPinned);
             }
             if let Some(pl) = self.plane_mut(qi, index, p) {
@@ -299,7 +427,9 @@ impl Model {
 
     /// `__vb2_plane_dmabuf_put`: unmap if mapped, detach, drop the reference.
     fn release_dmabuf_plane(&mut self, qi: Qi, index: u32, p: usize) {
-        let Some(pl) = self.plane(qi, index, p) else { return };
+        let Some(pl) = self.plane(qi, index, p) else {
+            return;
+        };
         let (res, dbuf) = (pl.inferred, pl.dbuf);
         if res.mapped {
             self.memop(qi, index, p, MemopKind::UnmapDmabuf);
@@ -320,9 +450,17 @@ impl Model {
 
     /// Unmaps every mapped DMABUF plane of a buffer (3.8 `__vb2_dqbuf`; the spec's unlock).
     fn unmap_buffer(&mut self, qi: Qi, index: u32) {
-        let np = self.queues.get(qi).and_then(|q| q.buf(index)).map(|b| b.planes.len()).unwrap_or(0);
+        let np = self
+            .queues
+            .get(qi)
+            .and_then(|q| q.buf(index))
+            .map(|b| b.planes.len())
+            .unwrap_or(0);
         for p in 0..np {
-            if self.plane(qi, index, p).is_some_and(|pl| pl.inferred.mapped) {
+            if self
+                .plane(qi, index, p)
+                .is_some_and(|pl| pl.inferred.mapped)
+            {
                 self.memop(qi, index, p, MemopKind::UnmapDmabuf);
                 if let Some(pl) = self.plane_mut(qi, index, p) {
                     pl.inferred.mapped = false;
@@ -341,7 +479,9 @@ impl Model {
     /// `__enqueue_in_driver`: QUEUED → ACTIVE and the driver's `buf_queue`.
     pub(super) fn enqueue(&mut self, qi: Qi, index: u32) {
         let at_queue = self.policy.prepare_at_buf_queue();
-        let Some(q) = self.queues.get_mut(qi) else { return };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
         let key = q.key;
         let Some(b) = q.buf_mut(index) else { return };
         b.state = BufState::Active;
@@ -350,7 +490,7 @@ impl Model {
             b.synced = true;
         }
         q.owned_by_drv += 1;
-        self.fx.buf_queue.push((key, index));
+        self.fx.push(super::Effect::BufQueue(key, index));
         if at_queue {
             for p in 0..np {
                 self.memop(qi, index, p, MemopKind::Prepare);
@@ -358,15 +498,26 @@ impl Model {
         }
     }
 
-    pub(super) fn dqbuf(&mut self, fd: i32, ty: BufType, memory: Option<Memory>, nonblock: bool, forced: Option<Outcome>) -> Result<Ret, Errno> {
+    pub(super) fn dqbuf(
+        &mut self,
+        fd: i32,
+        ty: BufType,
+        memory: Option<Memory>,
+        nonblock: bool,
+        forced: Option<Outcome>,
+    ) -> Result<Ret, Errno> {
         let (qi, fh) = self.target(fd, ty)?;
         let busy = self.busy(qi, fh);
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
         if !q.streaming {
             self.find(RuleId::R12, Some(key), None, None, FindingDetail::None);
         }
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let nothing_coming = q.done_list.is_empty() && q.owned_by_drv == 0;
         let pred = if busy {
             Err((Errno::EBUSY, None))
@@ -376,9 +527,12 @@ impl Model {
             Err((Errno::EINVAL, Some(KMsg::StreamingOffWillNotWait)))
         } else if q.error {
             Err((Errno::EIO, None))
-        } else if q.done_list.is_empty() && (nonblock || nothing_coming) {
-            // A blocking DQBUF with nothing in flight would wait forever: shown as EAGAIN.
+        } else if q.done_list.is_empty() && nonblock {
             Err((Errno::EAGAIN, Some(KMsg::NonblockingNoBuffers)))
+        } else if q.done_list.is_empty() && nothing_coming {
+            // A blocking DQBUF with nothing in flight would wait forever: shown as EAGAIN,
+            // with no kernel message since vb2 just sleeps.
+            Err((Errno::EAGAIN, None))
         } else {
             Ok(())
         };
@@ -402,7 +556,6 @@ impl Model {
         let q = self.queues.get_mut(qi)?;
         let key = q.key;
         let index = q.done_list.pop_front()?;
-        let observed = q.memops_observed;
         let b = q.buf_mut(index)?;
         let was_error = b.state == BufState::Error;
         b.state = BufState::Dequeued;
@@ -420,28 +573,52 @@ impl Model {
             flags |= super::flags::ERROR;
         }
         // R02 / R04: what the plane still holds once the application owns the buffer.
-        let held: Vec<(u8, Resources)> = self
-            .queues
-            .get(qi)
-            .and_then(|q| q.buf(index).map(|b| b.planes.iter().map(|p| q.effective(p)).enumerate().map(|(i, r)| (i as u8, r)).collect()))
-            .unwrap_or_default();
-        let _ = observed;
-        for (p, r) in held {
-            if r.pinned {
-                self.find(RuleId::R02, Some(key), Some(index), Some(p), FindingDetail::None);
-            }
-            if r.mapped {
-                self.find(RuleId::R04, Some(key), Some(index), Some(p), FindingDetail::None);
+        let mut held = [Resources::default(); super::MAX_PLANES];
+        let mut n = 0;
+        if let Some(q) = self.queues.get(qi) {
+            for (slot, p) in held
+                .iter_mut()
+                .zip(q.buf(index).map(|b| b.planes.as_slice()).unwrap_or(&[]))
+            {
+                *slot = q.effective(p);
+                n += 1;
             }
         }
-        Some(Ret { index, flags, count: 0 })
+        for (p, &r) in held.iter().enumerate().take(n) {
+            let p = p as u8;
+            if r.pinned {
+                self.find(
+                    RuleId::R02,
+                    Some(key),
+                    Some(index),
+                    Some(p),
+                    FindingDetail::None,
+                );
+            }
+            if r.mapped {
+                self.find(
+                    RuleId::R04,
+                    Some(key),
+                    Some(index),
+                    Some(p),
+                    FindingDetail::None,
+                );
+            }
+        }
+        Some(Ret {
+            index,
+            flags,
+            count: 0,
+        })
     }
 
     pub(super) fn streamon(&mut self, fd: i32, ty: BufType, forced: Option<Outcome>) -> Outcome {
         let (qi, fh) = self.target(fd, ty)?;
         let policy = self.policy;
         let busy = self.busy(qi, fh);
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
         let was_streaming = q.streaming;
         let pred = if busy {
@@ -462,19 +639,40 @@ impl Model {
         let r = self.decide("VIDIOC_STREAMON", Some(key), pred, forced);
         if was_streaming {
             if r.is_err() {
-                self.find(RuleId::R19, Some(key), None, None, FindingDetail::Result { op: "VIDIOC_STREAMON", expected: Ok(()), actual: r });
+                self.find(
+                    RuleId::R19,
+                    Some(key),
+                    None,
+                    None,
+                    FindingDetail::Result {
+                        op: "VIDIOC_STREAMON",
+                        expected: Ok(()),
+                        actual: r,
+                    },
+                );
             } else if !policy.streamon_twice_fails() {
                 self.msg(qi, KMsg::AlreadyStreaming);
             }
             return r;
         }
         r?;
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let (queued, min) = (q.queued_count, q.min_queued);
         if !policy.has_min_queued() || queued >= min {
             self.start_streaming(qi)?;
         } else {
-            self.find(RuleId::R22, Some(key), None, None, FindingDetail::Count { have: queued, need: min });
+            self.find(
+                RuleId::R22,
+                Some(key),
+                None,
+                None,
+                FindingDetail::Count {
+                    have: queued,
+                    need: min,
+                },
+            );
         }
         if let Some(q) = self.queues.get_mut(qi) {
             q.streaming = true;
@@ -489,7 +687,11 @@ impl Model {
             .queues
             .get(qi)
             .map(|q| {
-                let mut v: Vec<(u64, u32)> = q.iter().filter(|(_, b)| b.state == BufState::Queued).map(|(i, b)| (b.qseq, i)).collect();
+                let mut v: Vec<(u64, u32)> = q
+                    .iter()
+                    .filter(|(_, b)| b.state == BufState::Queued)
+                    .map(|(i, b)| (b.qseq, i))
+                    .collect();
                 v.sort_unstable();
                 v.into_iter().map(|(_, i)| i).collect()
             })
@@ -497,7 +699,10 @@ impl Model {
         for &i in &queued {
             self.enqueue(qi, i);
         }
-        let fail = self.queues.get_mut(qi).and_then(|q| q.driver.fail_start.take());
+        let fail = self
+            .queues
+            .get_mut(qi)
+            .and_then(|q| q.driver.fail_start.take());
         let Some(keep) = fail else {
             if let Some(q) = self.queues.get_mut(qi) {
                 q.start_streaming_called = true;
@@ -513,7 +718,11 @@ impl Model {
         }
         let key = self.key(qi);
         for &i in &queued {
-            let active = self.queues.get(qi).and_then(|q| q.buf(i)).is_some_and(|b| b.state == BufState::Active);
+            let active = self
+                .queues
+                .get(qi)
+                .and_then(|q| q.buf(i))
+                .is_some_and(|b| b.state == BufState::Active);
             if !active {
                 continue;
             }
@@ -533,7 +742,9 @@ impl Model {
         let (qi, fh) = self.target(fd, ty)?;
         let policy = self.policy;
         let busy = self.busy(qi, fh);
-        let Some(q) = self.queues.get(qi) else { return Err(Errno::EINVAL) };
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let key = q.key;
         let was_streaming = q.streaming;
         let pred = if busy {
@@ -545,16 +756,40 @@ impl Model {
         };
         let r = self.decide("VIDIOC_STREAMOFF", Some(key), pred, forced);
         if !was_streaming && r.is_err() && !busy {
-            self.find(RuleId::R19, Some(key), None, None, FindingDetail::Result { op: "VIDIOC_STREAMOFF", expected: Ok(()), actual: r });
+            self.find(
+                RuleId::R19,
+                Some(key),
+                None,
+                None,
+                FindingDetail::Result {
+                    op: "VIDIOC_STREAMOFF",
+                    expected: Ok(()),
+                    actual: r,
+                },
+            );
         }
         if r.is_ok() {
             self.cancel(qi, false);
         }
-        let Some(q) = self.queues.get_mut(qi) else { return r };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return r;
+        };
         if !was_streaming {
-            let left = q.iter().filter(|(_, b)| matches!(b.state, BufState::Queued | BufState::Prepared)).count() as u32;
+            let left = q
+                .iter()
+                .filter(|(_, b)| matches!(b.state, BufState::Queued | BufState::Prepared))
+                .count() as u32;
             if left > 0 && !busy {
-                self.find(RuleId::R07b, Some(key), None, None, FindingDetail::Count { have: left, need: 0 });
+                self.find(
+                    RuleId::R07b,
+                    Some(key),
+                    None,
+                    None,
+                    FindingDetail::Count {
+                        have: left,
+                        need: 0,
+                    },
+                );
             }
         }
         if r.is_ok() {
@@ -586,7 +821,9 @@ impl Model {
             }
         }
         for (rule, i, p, s) in found {
-            let detail = s.map(|s| FindingDetail::State(s.as_str())).unwrap_or(FindingDetail::None);
+            let detail = s
+                .map(|s| FindingDetail::State(s.as_str()))
+                .unwrap_or(FindingDetail::None);
             self.find(rule, Some(key), Some(i), p, detail);
         }
     }
@@ -598,17 +835,29 @@ impl Model {
         let policy = self.policy;
         let Some(q) = self.queues.get(qi) else { return };
         let key = q.key;
-        let stop = if policy.has_min_queued() { q.start_streaming_called } else { q.streaming };
+        let stop = if policy.has_min_queued() {
+            q.start_streaming_called
+        } else {
+            q.streaming
+        };
         if stop && !q.driver.keep_on_stop {
             // A well-behaved stop_streaming returns every buffer it owns with ERROR.
-            let active: Vec<u32> = q.iter().filter(|(_, b)| b.state == BufState::Active).map(|(i, _)| i).collect();
+            let active: Vec<u32> = q
+                .iter()
+                .filter(|(_, b)| b.state == BufState::Active)
+                .map(|(i, _)| i)
+                .collect();
             for i in active {
                 self.buffer_done_inner(qi, i, DoneState::Error, true);
             }
         }
         let Some(q) = self.queues.get(qi) else { return };
         if q.owned_by_drv > 0 && !failed_start {
-            let left: Vec<u32> = q.iter().filter(|(_, b)| b.state == BufState::Active).map(|(i, _)| i).collect();
+            let left: Vec<u32> = q
+                .iter()
+                .filter(|(_, b)| b.state == BufState::Active)
+                .map(|(i, _)| i)
+                .collect();
             for i in left {
                 self.find(RuleId::R08, Some(key), Some(i), None, FindingDetail::None);
                 if policy.warns_active_after_stop() {
@@ -617,7 +866,9 @@ impl Model {
                 }
             }
         }
-        let Some(q) = self.queues.get_mut(qi) else { return };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
         q.streaming = false;
         q.start_streaming_called = false;
         q.queued_count = 0;
@@ -626,7 +877,9 @@ impl Model {
         q.done_list.clear();
         let n = q.bufs.len() as u32;
         for i in 0..n {
-            let Some(q) = self.queues.get_mut(qi) else { return };
+            let Some(q) = self.queues.get_mut(qi) else {
+                return;
+            };
             let Some(b) = q.buf_mut(i) else { continue };
             let (synced, np) = (b.synced, b.planes.len());
             b.state = BufState::Dequeued;

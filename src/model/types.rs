@@ -20,6 +20,12 @@ impl Memory {
         }
     }
     pub fn parse(s: &str) -> Option<Memory> {
+        match s {
+            "MMAP" => return Some(Memory::Mmap),
+            "USERPTR" => return Some(Memory::Userptr),
+            "DMABUF" => return Some(Memory::Dmabuf),
+            _ => {}
+        }
         match s.to_ascii_uppercase().as_str() {
             "MMAP" | "1" => Some(Memory::Mmap),
             "USERPTR" | "2" => Some(Memory::Userptr),
@@ -55,7 +61,10 @@ impl BufType {
         matches!(self, BufType::VideoOutput | BufType::VideoOutputMplane)
     }
     pub fn is_mplane(self) -> bool {
-        matches!(self, BufType::VideoCaptureMplane | BufType::VideoOutputMplane)
+        matches!(
+            self,
+            BufType::VideoCaptureMplane | BufType::VideoOutputMplane
+        )
     }
     /// The numeric value of `enum v4l2_buf_type`.
     pub fn raw(self) -> u32 {
@@ -84,6 +93,14 @@ impl BufType {
         }
     }
     pub fn parse(s: &str) -> Option<BufType> {
+        // The names this program writes, without allocating: the trace reader's hot path.
+        match s {
+            "VIDEO_CAPTURE" => return Some(BufType::VideoCapture),
+            "VIDEO_OUTPUT" => return Some(BufType::VideoOutput),
+            "VIDEO_CAPTURE_MPLANE" => return Some(BufType::VideoCaptureMplane),
+            "VIDEO_OUTPUT_MPLANE" => return Some(BufType::VideoOutputMplane),
+            _ => {}
+        }
         let s = s.trim().trim_start_matches("V4L2_BUF_TYPE_");
         match s.to_ascii_uppercase().as_str() {
             "VIDEO_CAPTURE" | "1" | "CAP" => Some(BufType::VideoCapture),
@@ -117,7 +134,6 @@ const ERRNO_NAMES: &[(u16, &str)] = &[
     (28, "ENOSPC"),
     (32, "EPIPE"),
     (53, "EBADR"),
-    (55, "ENOBUFS"),
     (95, "EOPNOTSUPP"),
     (105, "ENOBUFS"),
     (110, "ETIMEDOUT"),
@@ -135,7 +151,6 @@ impl Errno {
     pub const ENOBUFS: Errno = Errno(105);
 
     pub fn name(self) -> Option<&'static str> {
-        // 55 is ENOBUFS only on some architectures; x86/arm use 105, which wins here.
         ERRNO_NAMES
             .iter()
             .rev()
@@ -149,11 +164,10 @@ impl Errno {
         if let Ok(n) = s.parse::<u16>() {
             return Some(Errno(n));
         }
-        let up = s.to_ascii_uppercase();
         ERRNO_NAMES
             .iter()
             .rev()
-            .find(|(_, name)| *name == up)
+            .find(|(_, name)| name.eq_ignore_ascii_case(s))
             .map(|(n, _)| Errno(*n))
     }
 }
@@ -196,10 +210,14 @@ impl<'de> Deserialize<'de> for Errno {
 pub type Outcome = Result<(), Errno>;
 
 /// Shows an outcome as `ok` or the errno name.
+/// An errno without a name is written as its number, which [`parse_outcome`] reads back.
 pub fn outcome_str(o: Outcome) -> String {
     match o {
         Ok(()) => "ok".to_string(),
-        Err(e) => e.to_string(),
+        Err(e) => e
+            .name()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.0.to_string()),
     }
 }
 

@@ -91,7 +91,8 @@ pub fn to_json(results: &[InputResult]) -> String {
             .collect(),
         summary: summarize(results),
     };
-    let mut s = serde_json::to_string_pretty(&j).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(&j).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -33,17 +33,33 @@ fn fails(s: Severity, on: FailOn) -> bool {
 }
 
 pub fn to_junit(results: &[InputResult], fail_on: FailOn) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"vb2scope check\">\n");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"vb2scope check\">\n",
+    );
     for r in results {
         let mut cases = String::new();
         let mut failures = 0;
         let mut tests = 0;
         for rule in RuleId::ALL {
-            let mine: Vec<_> = r.report.findings.iter().filter(|f| f.rule == rule).collect();
+            let mine: Vec<_> = r
+                .report
+                .findings
+                .iter()
+                .filter(|f| f.rule == rule)
+                .collect();
             let inf = info(rule);
             tests += 1;
-            let _ = write!(cases, "    <testcase classname=\"{}\" name=\"{}: {}\"", esc(&r.path), rule, esc(inf.title));
-            let failing: Vec<_> = mine.iter().filter(|f| fails(r.report.severity(f), fail_on)).collect();
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"{}\" name=\"{}: {}\"",
+                esc(&r.path),
+                rule,
+                esc(inf.title)
+            );
+            let failing: Vec<_> = mine
+                .iter()
+                .filter(|f| fails(r.report.severity(f), fail_on))
+                .collect();
             if mine.is_empty() {
                 cases.push_str("/>\n");
                 continue;
@@ -51,10 +67,22 @@ pub fn to_junit(results: &[InputResult], fail_on: FailOn) -> String {
             cases.push_str(">\n");
             let lines: Vec<String> = mine
                 .iter()
-                .map(|f| format!("[{}] t={} event {}: {}", r.report.severity(f).as_str(), fmt_time(f.t_ns), f.event, f.message()))
+                .map(|f| {
+                    format!(
+                        "[{}] t={} event {}: {}",
+                        r.report.severity(f).as_str(),
+                        fmt_time(f.t_ns),
+                        f.event,
+                        f.message()
+                    )
+                })
                 .collect();
             if failing.is_empty() {
-                let _ = writeln!(cases, "      <system-out>{}</system-out>", esc(&lines.join("\n")));
+                let _ = writeln!(
+                    cases,
+                    "      <system-out>{}</system-out>",
+                    esc(&lines.join("\n"))
+                );
             } else {
                 failures += 1;
                 let _ = writeln!(
@@ -68,22 +96,39 @@ pub fn to_junit(results: &[InputResult], fail_on: FailOn) -> String {
             }
             cases.push_str("    </testcase>\n");
         }
-        let bad: Vec<_> = r.diagnostics.iter().filter(|d| d.severity == DiagSeverity::Error).collect();
+        let bad: Vec<_> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == DiagSeverity::Error)
+            .collect();
         tests += 1;
-        let _ = write!(cases, "    <testcase classname=\"{}\" name=\"input is readable\"", esc(&r.path));
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"{}\" name=\"input is readable\"",
+            esc(&r.path)
+        );
         if bad.is_empty() || fail_on == FailOn::Never {
             cases.push_str("/>\n");
         } else {
             failures += 1;
             let text: Vec<String> = bad.iter().map(|d| d.to_string()).collect();
-            let _ = writeln!(cases, ">\n      <failure message=\"{} unreadable line(s)\">{}</failure>\n    </testcase>", bad.len(), esc(&text.join("\n")));
+            let _ = writeln!(
+                cases,
+                ">\n      <failure message=\"{} unreadable line(s)\">{}</failure>\n    </testcase>",
+                bad.len(),
+                esc(&text.join("\n"))
+            );
         }
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">",
             esc(&r.path)
         );
-        let _ = writeln!(out, "    <properties><property name=\"policy\" value=\"{}\"/></properties>", r.report.policy);
+        let _ = writeln!(
+            out,
+            "    <properties><property name=\"policy\" value=\"{}\"/></properties>",
+            r.report.policy
+        );
         out.push_str(&cases);
         out.push_str("  </testsuite>\n");
     }

@@ -51,7 +51,11 @@ pub fn summarize(results: &[InputResult]) -> Summary {
                 Severity::Info => s.info += 1,
             }
         }
-        s.input_errors += r.diagnostics.iter().filter(|d| d.severity == DiagSeverity::Error).count();
+        s.input_errors += r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == DiagSeverity::Error)
+            .count();
     }
     s
 }
@@ -69,5 +73,9 @@ pub fn exit_code(results: &[InputResult], fail_on: FailOn) -> i32 {
 
 /// `t_ns` as seconds with microseconds, the way ftrace prints time.
 pub fn fmt_time(t_ns: u64) -> String {
-    format!("{}.{:06}", t_ns / 1_000_000_000, (t_ns % 1_000_000_000) / 1_000)
+    format!(
+        "{}.{:06}",
+        t_ns / 1_000_000_000,
+        (t_ns % 1_000_000_000) / 1_000
+    )
 }

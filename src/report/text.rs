@@ -19,7 +19,11 @@ pub fn to_text(results: &[InputResult]) -> String {
                 DiagSeverity::Warning => "warning",
                 DiagSeverity::Error => "error",
             };
-            let _ = writeln!(out, "{}:{}: {sev}: {} (byte {})", r.path, d.line, d.message, d.byte);
+            let _ = writeln!(
+                out,
+                "{}:{}: {sev}: {} (byte {})",
+                r.path, d.line, d.message, d.byte
+            );
         }
         for f in &r.report.findings {
             let dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
@@ -39,7 +43,12 @@ pub fn to_text(results: &[InputResult]) -> String {
         }
     }
     let s = summarize(results);
-    let policies: Vec<String> = results.iter().map(|r| r.report.policy.to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let policies: Vec<String> = results
+        .iter()
+        .map(|r| r.report.policy.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let _ = writeln!(
         out,
         "{} error(s), {} warning(s), {} info under policy {}{}",
@@ -47,7 +56,11 @@ pub fn to_text(results: &[InputResult]) -> String {
         s.warning,
         s.info,
         policies.join(", "),
-        if s.input_errors > 0 { format!("; {} unreadable input line(s)", s.input_errors) } else { String::new() }
+        if s.input_errors > 0 {
+            format!("; {} unreadable input line(s)", s.input_errors)
+        } else {
+            String::new()
+        }
     );
     out
 }

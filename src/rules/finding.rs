@@ -9,19 +9,36 @@ use super::RuleId;
 pub enum FindingDetail {
     None,
     /// A result that differs from the expected one (EXPECT, DIVERGE, R14, R19…).
-    Result { op: &'static str, expected: Outcome, actual: Outcome },
+    Result {
+        op: &'static str,
+        expected: Outcome,
+        actual: Outcome,
+    },
     /// A failed `expect` line: the line it stands on.
-    Expect { line: u32, op_line: u32, expected: Outcome, actual: Outcome },
+    Expect {
+        line: u32,
+        op_line: u32,
+        expected: Outcome,
+        actual: Outcome,
+    },
     /// A memop that was not expected in the plane's state (R05, R06).
     Memop(MemopKind),
     /// A buffer state the rule is about (R07, R10, R11, R21).
     State(&'static str),
     /// A count (R07: buffers not returned, R22: queued vs needed).
-    Count { have: u32, need: u32 },
+    Count {
+        have: u32,
+        need: u32,
+    },
     /// R16: the association changed; the kind of memory.
-    Reassociated { dmabuf: bool },
+    Reassociated {
+        dmabuf: bool,
+    },
     /// R17: same dma-buf through another fd number.
-    FdChanged { old: i32, new: i32 },
+    FdChanged {
+        old: i32,
+        new: i32,
+    },
     /// A kernel log line that gave the finding away.
     Log(String),
 }
@@ -46,16 +63,34 @@ fn plane_str(plane: Option<u8>) -> String {
 impl Finding {
     /// A one-line message saying what happened at this place.
     pub fn message(&self) -> String {
-        let b = self.index.map(|i| format!("buffer {i}")).unwrap_or_else(|| "a buffer".into());
+        let b = self
+            .index
+            .map(|i| format!("buffer {i}"))
+            .unwrap_or_else(|| "a buffer".into());
         let p = plane_str(self.plane);
         let d = &self.detail;
         match (self.rule, d) {
-            (RuleId::Expect, FindingDetail::Expect { line, op_line, expected, actual }) => format!(
+            (
+                RuleId::Expect,
+                FindingDetail::Expect {
+                    line,
+                    op_line,
+                    expected,
+                    actual,
+                },
+            ) => format!(
                 "expect on line {line} failed: line {op_line} was expected to give {}, got {}",
                 outcome_str(*expected),
                 outcome_str(*actual)
             ),
-            (_, FindingDetail::Result { op, expected, actual }) => match self.rule {
+            (
+                _,
+                FindingDetail::Result {
+                    op,
+                    expected,
+                    actual,
+                },
+            ) => match self.rule {
                 RuleId::Diverge => format!(
                     "{op} returned {} where the policy predicts {}",
                     outcome_str(*actual),
@@ -82,13 +117,16 @@ impl Finding {
             (RuleId::R07, FindingDetail::State(s)) => {
                 format!("{b} is {s} after STREAMOFF returned 0")
             }
-            (RuleId::R07b, FindingDetail::Count { have, .. }) => format!(
-                "STREAMOFF without STREAMON left {have} queued buffer(s) on the queue"
-            ),
+            (RuleId::R07b, FindingDetail::Count { have, .. }) => {
+                format!("STREAMOFF without STREAMON left {have} queued buffer(s) on the queue")
+            }
             (RuleId::R08, FindingDetail::Log(l)) => format!("kernel: {l}"),
             (RuleId::R08, _) => format!("stop_streaming returned without giving back {b}"),
             (RuleId::R09, _) => {
                 format!("start_streaming failed and did not return {b} with VB2_BUF_STATE_QUEUED")
+            }
+            (RuleId::R10, FindingDetail::None) => {
+                "the driver completes a buffer, but no buffer is active".into()
             }
             (RuleId::R10, FindingDetail::State(s)) => {
                 format!("vb2_buffer_done on {b}, which is {s}, not active")
@@ -108,7 +146,9 @@ impl Finding {
             (RuleId::R17, FindingDetail::FdChanged { old, new }) => {
                 format!("{b}{p}: same dma-buf through fd {new} (was fd {old})")
             }
-            (RuleId::R18, _) => format!("user memory of {b}{p} is freed while the buffer is queued"),
+            (RuleId::R18, _) => {
+                format!("user memory of {b}{p} is freed while the buffer is queued")
+            }
             (RuleId::R20, _) => "queue ioctl from a file handle that does not own the queue".into(),
             (RuleId::R21, FindingDetail::State(s)) => {
                 format!("REMOVE_BUFS over {b}, which is {s}")

@@ -112,7 +112,10 @@ impl RuleId {
         let up = s.trim().to_ascii_uppercase();
         let norm = match up.strip_prefix('R') {
             Some(rest) => {
-                let (num, suffix) = rest.split_at(rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len()));
+                let (num, suffix) = rest.split_at(
+                    rest.find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(rest.len()),
+                );
                 let n: u32 = num.parse().ok()?;
                 format!("R{n:02}{}", suffix.to_ascii_lowercase())
             }

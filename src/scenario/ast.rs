@@ -8,38 +8,94 @@ pub type Name = String;
 /// What the driver does (`driver …` lines).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DriverStmt {
-    Done { index: Option<u32>, state: DoneState },
+    Done {
+        index: Option<u32>,
+        state: DoneState,
+    },
     KeepOnStop,
-    FailStart { keep: bool },
+    FailStart {
+        keep: bool,
+    },
     MinQueued(u32),
 }
 
 /// One statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StmtKind {
-    Queue { ty: BufType, planes: Option<u8>, size: Option<u32> },
-    Reqbufs { count: u32, memory: Memory },
-    CreateBufs { count: u32 },
-    RemoveBufs { index: u32, count: u32 },
-    Querybuf { index: u32 },
-    PrepareBuf { index: u32, fds: Vec<Name>, ptrs: Vec<Name> },
-    Qbuf { index: u32, fds: Vec<Name>, ptrs: Vec<Name> },
-    Dqbuf { nonblock: bool },
+    Queue {
+        ty: BufType,
+        planes: Option<u8>,
+        size: Option<u32>,
+    },
+    Reqbufs {
+        count: u32,
+        memory: Memory,
+    },
+    CreateBufs {
+        count: u32,
+    },
+    RemoveBufs {
+        index: u32,
+        count: u32,
+    },
+    Querybuf {
+        index: u32,
+    },
+    PrepareBuf {
+        index: u32,
+        fds: Vec<Name>,
+        ptrs: Vec<Name>,
+    },
+    Qbuf {
+        index: u32,
+        fds: Vec<Name>,
+        ptrs: Vec<Name>,
+    },
+    Dqbuf {
+        nonblock: bool,
+    },
     Streamon,
     Streamoff,
-    Expbuf { index: u32, plane: u8, name: Name },
-    Mmap { index: u32, plane: u8 },
-    Munmap { index: u32, plane: u8 },
-    Dmabuf { name: Name, size: u64 },
-    Userptr { name: Name, size: u64 },
-    Free { name: Name },
-    Dup { name: Name, as_name: Name },
+    Expbuf {
+        index: u32,
+        plane: u8,
+        name: Name,
+    },
+    Mmap {
+        index: u32,
+        plane: u8,
+    },
+    Munmap {
+        index: u32,
+        plane: u8,
+    },
+    Dmabuf {
+        name: Name,
+        size: u64,
+    },
+    Userptr {
+        name: Name,
+        size: u64,
+    },
+    Free {
+        name: Name,
+    },
+    Dup {
+        name: Name,
+        as_name: Name,
+    },
     /// `close NAME`: a dma-buf fd or a named handle.
-    CloseName { name: Name },
+    CloseName {
+        name: Name,
+    },
     /// `close`: the current video handle.
     Close,
-    Open { name: Name },
-    Use { name: Name },
+    Open {
+        name: Name,
+    },
+    Use {
+        name: Name,
+    },
     Driver(DriverStmt),
     Expect(Outcome),
     Marker(String),

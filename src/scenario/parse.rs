@@ -44,7 +44,12 @@ const MAX_COUNT: u32 = 1024;
 
 impl Parser<'_> {
     fn err<T>(&self, col: u32, message: impl Into<String>) -> R<T> {
-        Err(ScenarioError { file: self.file.to_string(), line: self.line, col, message: message.into() })
+        Err(ScenarioError {
+            file: self.file.to_string(),
+            line: self.line,
+            col,
+            message: message.into(),
+        })
     }
 
     fn num(&self, t: Tok, what: &str, max: u64) -> R<u64> {
@@ -61,7 +66,10 @@ impl Parser<'_> {
         match v {
             Some(v) if v <= max => Ok(v),
             Some(v) => self.err(t.col, format!("{what} {v} out of range (0..={max})")),
-            None => self.err(t.col, format!("expected a number for {what}, found {:?}", t.s)),
+            None => self.err(
+                t.col,
+                format!("expected a number for {what}, found {:?}", t.s),
+            ),
         }
     }
 
@@ -73,11 +81,21 @@ impl Parser<'_> {
     }
 
     fn new_name(&mut self, t: Option<Tok>, after: u32, kind: Kind) -> R<Name> {
-        let Some(t) = t else { return self.err(after, "missing name") };
-        let ok = t.s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && t.s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let Some(t) = t else {
+            return self.err(after, "missing name");
+        };
+        let ok =
+            t.s.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && t.s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !ok {
-            return self.err(t.col, format!("{:?} is not a valid name (letters, digits, _ and -)", t.s));
+            return self.err(
+                t.col,
+                format!("{:?} is not a valid name (letters, digits, _ and -)", t.s),
+            );
         }
         self.names.retain(|(n, _)| n != t.s);
         self.names.push((t.s.to_string(), kind));
@@ -100,8 +118,21 @@ impl Parser<'_> {
         };
         match self.names.iter().rev().find(|(n, _)| n == s) {
             Some((_, k)) if kinds.contains(k) => Ok(s.to_string()),
-            Some((_, k)) => self.err(col, format!("{s:?} is a {}, not a {}", what(*k), what(kinds.first().copied().unwrap_or(*k)))),
-            None => self.err(col, format!("{} {s:?} is never defined before this line", what(kinds.first().copied().unwrap_or(Kind::Dmabuf)))),
+            Some((_, k)) => self.err(
+                col,
+                format!(
+                    "{s:?} is a {}, not a {}",
+                    what(*k),
+                    what(kinds.first().copied().unwrap_or(*k))
+                ),
+            ),
+            None => self.err(
+                col,
+                format!(
+                    "{} {s:?} is never defined before this line",
+                    what(kinds.first().copied().unwrap_or(Kind::Dmabuf))
+                ),
+            ),
         }
     }
 
@@ -113,7 +144,12 @@ impl Parser<'_> {
             let (list, kind) = match key {
                 "fd" => (&mut fds, Kind::Dmabuf),
                 "ptr" => (&mut ptrs, Kind::Userptr),
-                _ => return self.err(t.col, format!("unknown option {:?}; expected fd=NAME or ptr=NAME", t.s)),
+                _ => {
+                    return self.err(
+                        t.col,
+                        format!("unknown option {:?}; expected fd=NAME or ptr=NAME", t.s),
+                    );
+                }
             };
             let mut col = t.col + key.len() as u32 + 1;
             for part in val.split(',') {
@@ -134,8 +170,19 @@ impl Parser<'_> {
         let mut plane = 0;
         for t in rest {
             match t.s.strip_prefix("plane=") {
-                Some(v) => plane = self.num(Tok { s: v, col: t.col + 6 }, "plane", MAX_PLANES as u64 - 1)? as u8,
-                None => return self.err(t.col, format!("unknown option {:?}; expected plane=N", t.s)),
+                Some(v) => {
+                    plane = self.num(
+                        Tok {
+                            s: v,
+                            col: t.col + 6,
+                        },
+                        "plane",
+                        MAX_PLANES as u64 - 1,
+                    )? as u8
+                }
+                None => {
+                    return self.err(t.col, format!("unknown option {:?}; expected plane=N", t.s));
+                }
             }
         }
         Ok(plane)
@@ -149,46 +196,83 @@ impl Parser<'_> {
     }
 
     fn stmt(&mut self, toks: &[Tok], prev_is_op: bool) -> R<StmtKind> {
-        let Some((&head, rest)) = toks.split_first() else { return self.err(1, "empty statement") };
+        let Some((&head, rest)) = toks.split_first() else {
+            return self.err(1, "empty statement");
+        };
         let end = head.col + head.s.len() as u32;
         let arg = |i: usize| rest.get(i).copied();
         let kw = head.s.to_ascii_lowercase();
         Ok(match kw.as_str() {
             "queue" => {
-                let Some(dir) = arg(0) else { return self.err(end, "queue needs capture or output") };
+                let Some(dir) = arg(0) else {
+                    return self.err(end, "queue needs capture or output");
+                };
                 let output = match dir.s {
                     "capture" => false,
                     "output" => true,
-                    _ => return self.err(dir.col, format!("expected capture or output, found {:?}", dir.s)),
+                    _ => {
+                        return self.err(
+                            dir.col,
+                            format!("expected capture or output, found {:?}", dir.s),
+                        );
+                    }
                 };
                 let (mut mplane, mut planes, mut size) = (false, None, None);
                 for t in rest.iter().skip(1) {
                     if t.s == "mplane" {
                         mplane = true;
                     } else if let Some(v) = t.s.strip_prefix("planes=") {
-                        planes = Some(self.num(Tok { s: v, col: t.col + 7 }, "planes", MAX_PLANES as u64)? as u8);
+                        planes = Some(self.num(
+                            Tok {
+                                s: v,
+                                col: t.col + 7,
+                            },
+                            "planes",
+                            MAX_PLANES as u64,
+                        )? as u8);
                         if planes == Some(0) {
                             return self.err(t.col + 7, "planes must be at least 1");
                         }
                         mplane = mplane || planes > Some(1);
                     } else if let Some(v) = t.s.strip_prefix("size=") {
-                        size = Some(self.num(Tok { s: v, col: t.col + 5 }, "size", u64::from(u32::MAX))? as u32);
+                        size = Some(self.num(
+                            Tok {
+                                s: v,
+                                col: t.col + 5,
+                            },
+                            "size",
+                            u64::from(u32::MAX),
+                        )? as u32);
                     } else {
                         return self.err(t.col, format!("unknown queue option {:?}; expected mplane, planes=N or size=BYTES", t.s));
                     }
                 }
-                StmtKind::Queue { ty: BufType::new(output, mplane), planes, size }
+                StmtKind::Queue {
+                    ty: BufType::new(output, mplane),
+                    planes,
+                    size,
+                }
             }
             "reqbufs" | "create_bufs" => {
-                let Some(c) = arg(0) else { return self.err(end, "missing buffer count") };
+                let Some(c) = arg(0) else {
+                    return self.err(end, "missing buffer count");
+                };
                 let count = self.num(c, "count", u64::from(MAX_COUNT))? as u32;
                 if kw == "create_bufs" {
                     self.no_more(&rest[1..])?;
                     StmtKind::CreateBufs { count }
                 } else {
-                    let Some(m) = arg(1) else { return self.err(c.col + c.s.len() as u32, "reqbufs needs mmap, userptr or dmabuf") };
+                    let Some(m) = arg(1) else {
+                        return self.err(
+                            c.col + c.s.len() as u32,
+                            "reqbufs needs mmap, userptr or dmabuf",
+                        );
+                    };
                     let Some(memory) = Memory::parse(m.s) else {
-                        return self.err(m.col, format!("expected mmap, userptr or dmabuf, found {:?}", m.s));
+                        return self.err(
+                            m.col,
+                            format!("expected mmap, userptr or dmabuf, found {:?}", m.s),
+                        );
                     };
                     self.no_more(&rest[2..])?;
                     StmtKind::Reqbufs { count, memory }
@@ -196,7 +280,9 @@ impl Parser<'_> {
             }
             "remove_bufs" => {
                 let index = self.index(arg(0), end)?;
-                let Some(c) = arg(1) else { return self.err(end, "remove_bufs needs INDEX COUNT") };
+                let Some(c) = arg(1) else {
+                    return self.err(end, "remove_bufs needs INDEX COUNT");
+                };
                 let count = self.num(c, "count", u64::from(VB2_MAX_FRAME))? as u32;
                 self.no_more(&rest[2..])?;
                 StmtKind::RemoveBufs { index, count }
@@ -209,20 +295,33 @@ impl Parser<'_> {
             "prepare_buf" | "qbuf" => {
                 let index = self.index(arg(0), end)?;
                 let (fds, ptrs) = self.buf_opts(rest.get(1..).unwrap_or(&[]))?;
-                if kw == "qbuf" { StmtKind::Qbuf { index, fds, ptrs } } else { StmtKind::PrepareBuf { index, fds, ptrs } }
+                if kw == "qbuf" {
+                    StmtKind::Qbuf { index, fds, ptrs }
+                } else {
+                    StmtKind::PrepareBuf { index, fds, ptrs }
+                }
             }
             "dqbuf" => {
                 let nonblock = match arg(0) {
                     None => false,
                     Some(t) if t.s == "nonblock" => true,
-                    Some(t) => return self.err(t.col, format!("unexpected {:?}; dqbuf takes only nonblock", t.s)),
+                    Some(t) => {
+                        return self.err(
+                            t.col,
+                            format!("unexpected {:?}; dqbuf takes only nonblock", t.s),
+                        );
+                    }
                 };
                 self.no_more(rest.get(1..).unwrap_or(&[]))?;
                 StmtKind::Dqbuf { nonblock }
             }
             "streamon" | "streamoff" => {
                 self.no_more(rest)?;
-                if kw == "streamon" { StmtKind::Streamon } else { StmtKind::Streamoff }
+                if kw == "streamon" {
+                    StmtKind::Streamon
+                } else {
+                    StmtKind::Streamoff
+                }
             }
             "expbuf" => {
                 let index = self.index(arg(0), end)?;
@@ -234,7 +333,9 @@ impl Parser<'_> {
                 }
                 match arg(i) {
                     Some(t) if t.s == "as" => {}
-                    Some(t) => return self.err(t.col, format!("expected \"as NAME\", found {:?}", t.s)),
+                    Some(t) => {
+                        return self.err(t.col, format!("expected \"as NAME\", found {:?}", t.s));
+                    }
                     None => return self.err(end, "expbuf needs \"as NAME\""),
                 }
                 let name = self.new_name(arg(i + 1), end, Kind::Dmabuf)?;
@@ -244,29 +345,53 @@ impl Parser<'_> {
             "mmap" | "munmap" => {
                 let index = self.index(arg(0), end)?;
                 let plane = self.plane_opt(rest.get(1..).unwrap_or(&[]))?;
-                if kw == "mmap" { StmtKind::Mmap { index, plane } } else { StmtKind::Munmap { index, plane } }
+                if kw == "mmap" {
+                    StmtKind::Mmap { index, plane }
+                } else {
+                    StmtKind::Munmap { index, plane }
+                }
             }
             "dmabuf" | "userptr" => {
-                let kind = if kw == "dmabuf" { Kind::Dmabuf } else { Kind::Userptr };
+                let kind = if kw == "dmabuf" {
+                    Kind::Dmabuf
+                } else {
+                    Kind::Userptr
+                };
                 let name = self.new_name(arg(0), end, kind)?;
-                let Some(s) = arg(1) else { return self.err(end, format!("{kw} needs NAME SIZE")) };
+                let Some(s) = arg(1) else {
+                    return self.err(end, format!("{kw} needs NAME SIZE"));
+                };
                 let size = self.num(s, "size", 1 << 40)?;
                 if size == 0 {
                     return self.err(s.col, "size must be at least 1");
                 }
                 self.no_more(&rest[2..])?;
-                if kind == Kind::Dmabuf { StmtKind::Dmabuf { name, size } } else { StmtKind::Userptr { name, size } }
+                if kind == Kind::Dmabuf {
+                    StmtKind::Dmabuf { name, size }
+                } else {
+                    StmtKind::Userptr { name, size }
+                }
             }
             "free" => {
-                let Some(t) = arg(0) else { return self.err(end, "free needs the NAME of a user memory area") };
+                let Some(t) = arg(0) else {
+                    return self.err(end, "free needs the NAME of a user memory area");
+                };
                 let name = self.use_name(t.s, t.col, &[Kind::Userptr])?;
                 self.no_more(&rest[1..])?;
                 StmtKind::Free { name }
             }
             "dup" => {
-                let Some(t) = arg(0) else { return self.err(end, "dup needs NAME as NAME2") };
+                let Some(t) = arg(0) else {
+                    return self.err(end, "dup needs NAME as NAME2");
+                };
                 let name = self.use_name(t.s, t.col, &[Kind::Dmabuf, Kind::Handle])?;
-                let kind = self.names.iter().rev().find(|(n, _)| *n == name).map(|(_, k)| *k).unwrap_or(Kind::Dmabuf);
+                let kind = self
+                    .names
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, k)| *k)
+                    .unwrap_or(Kind::Dmabuf);
                 match arg(1) {
                     Some(a) if a.s == "as" => {}
                     Some(a) => return self.err(a.col, format!("expected \"as\", found {:?}", a.s)),
@@ -290,13 +415,20 @@ impl Parser<'_> {
                 StmtKind::Open { name }
             }
             "use" => {
-                let Some(t) = arg(0) else { return self.err(end, "use needs the NAME of a file handle") };
+                let Some(t) = arg(0) else {
+                    return self.err(end, "use needs the NAME of a file handle");
+                };
                 let name = self.use_name(t.s, t.col, &[Kind::Handle])?;
                 self.no_more(&rest[1..])?;
                 StmtKind::Use { name }
             }
             "driver" => {
-                let Some(t) = arg(0) else { return self.err(end, "driver needs done, error, queued, keep-on-stop, fail-start or min-queued") };
+                let Some(t) = arg(0) else {
+                    return self.err(
+                        end,
+                        "driver needs done, error, queued, keep-on-stop, fail-start or min-queued",
+                    );
+                };
                 let opt_index = |p: &Self| -> R<Option<u32>> {
                     match arg(1) {
                         None => Ok(None),
@@ -335,9 +467,19 @@ impl Parser<'_> {
                 if !prev_is_op {
                     return self.err(head.col, "expect must follow an operation");
                 }
-                let Some(t) = arg(0) else { return self.err(end, "expect needs ok or an errno such as EINVAL") };
-                let Some(o) = parse_outcome(t.s).filter(|_| t.s.eq_ignore_ascii_case("ok") || t.s.starts_with('E')) else {
-                    return self.err(t.col, format!("expected ok or an errno name such as EINVAL, found {:?}", t.s));
+                let Some(t) = arg(0) else {
+                    return self.err(end, "expect needs ok or an errno such as EINVAL");
+                };
+                let Some(o) = parse_outcome(t.s)
+                    .filter(|_| t.s.eq_ignore_ascii_case("ok") || t.s.starts_with('E'))
+                else {
+                    return self.err(
+                        t.col,
+                        format!(
+                            "expected ok or an errno name such as EINVAL, found {:?}",
+                            t.s
+                        ),
+                    );
                 };
                 self.no_more(&rest[1..])?;
                 StmtKind::Expect(o)
@@ -350,7 +492,12 @@ impl Parser<'_> {
 
 /// Parses a scenario. `file` names it in messages.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let mut p = Parser { file, line: 0, names: vec![("main".into(), Kind::Handle)], out: Names::default() };
+    let mut p = Parser {
+        file,
+        line: 0,
+        names: vec![("main".into(), Kind::Handle)],
+        out: Names::default(),
+    };
     p.out.handles.push("main".into());
     let mut stmts: Vec<Stmt> = Vec::new();
     let mut title = Vec::new();
@@ -369,16 +516,37 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         let mut col = 0usize;
         for w in code.split_ascii_whitespace() {
             let at = code[col..].find(w).map(|o| o + col).unwrap_or(col);
-            toks.push(Tok { s: w, col: at as u32 + 1 });
+            toks.push(Tok {
+                s: w,
+                col: at as u32 + 1,
+            });
             col = at + w.len();
         }
         if toks.is_empty() {
             continue;
         }
-        let prev_is_op = stmts.last().is_some_and(|s| !matches!(s.kind, StmtKind::Expect(_) | StmtKind::Marker(_)));
+        // Only lines that perform a call have a result to check.
+        let prev_is_op = stmts.last().is_some_and(|s| {
+            !matches!(
+                s.kind,
+                StmtKind::Expect(_)
+                    | StmtKind::Marker(_)
+                    | StmtKind::Use { .. }
+                    | StmtKind::Queue {
+                        planes: None,
+                        size: None,
+                        ..
+                    }
+            )
+        });
         let kind = p.stmt(&toks, prev_is_op)?;
         stmts.push(Stmt { line: p.line, kind });
     }
     let title = title.join("\n").trim().to_string();
-    Ok(Scenario { file: file.to_string(), title, stmts, names: p.out })
+    Ok(Scenario {
+        file: file.to_string(),
+        title,
+        stmts,
+        names: p.out,
+    })
 }

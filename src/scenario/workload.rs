@@ -9,7 +9,11 @@ use crate::model::Memory;
 pub fn streaming_workload(frames: usize, memory: Memory) -> String {
     const BUFS: usize = 8;
     let mut s = String::with_capacity(frames * 40);
-    let _ = writeln!(s, "# synthetic: {frames} frames over {BUFS} {} buffers", memory.as_str());
+    let _ = writeln!(
+        s,
+        "# synthetic: {frames} frames over {BUFS} {} buffers",
+        memory.as_str()
+    );
     let _ = writeln!(s, "reqbufs {BUFS} {}", memory.as_str().to_ascii_lowercase());
     let arg = |i: usize| match memory {
         Memory::Mmap => String::new(),

@@ -47,7 +47,9 @@ impl IoctlCmd {
         }
     }
     pub fn parse(s: &str) -> Option<IoctlCmd> {
-        IoctlCmd::ALL.into_iter().find(|c| c.name() == s || &c.name()[7..] == s)
+        IoctlCmd::ALL
+            .into_iter()
+            .find(|c| c.name() == s || &c.name()[7..] == s)
     }
 }
 
@@ -68,7 +70,7 @@ pub struct V4l2Buffer {
     pub ty: BufType,
     pub memory: Option<Memory>,
     pub flags: u32,
-    pub field: u32,
+    pub field: u8,
     pub bytesused: u32,
     pub length: u32,
     /// Single-planar `m.offset`, `m.userptr` or `m.fd`.
@@ -78,50 +80,118 @@ pub struct V4l2Buffer {
     /// Multi-planar: `planes[first .. first + count]` in the trace's plane table.
     pub planes_first: u32,
     pub planes_count: u8,
+    /// DQBUF on an `O_NONBLOCK` file.
+    pub nonblock: bool,
+}
+
+/// The numbers of an mmap()/munmap() or of a dma-buf allocation, kept in a side table since
+/// they are rare and large.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extent {
+    pub offset: u64,
+    pub len: u64,
+    pub addr: u64,
 }
 
 /// The argument of an ioctl, beyond fd and result. Stored in the trace's side table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IoctlArg {
     /// REQBUFS / CREATE_BUFS: requested count, granted count, and (CREATE_BUFS) first index.
-    Alloc { ty: BufType, memory: Memory, count: u32, count_out: Option<u32>, index: Option<u32> },
+    Alloc {
+        ty: BufType,
+        memory: Memory,
+        count: u32,
+        count_out: Option<u32>,
+        index: Option<u32>,
+    },
     /// REMOVE_BUFS.
     Remove { ty: BufType, index: u32, count: u32 },
     /// STREAMON / STREAMOFF.
     Stream { ty: BufType },
     /// EXPBUF: the exported fd.
-    Expbuf { ty: BufType, index: u32, plane: u8, fd_out: Option<i32> },
-    /// QUERYBUF, PREPARE_BUF, QBUF, DQBUF. `nonblock` for DQBUF on an O_NONBLOCK fd.
-    Buffer { buf: V4l2Buffer, nonblock: bool },
+    Expbuf {
+        ty: BufType,
+        index: u32,
+        plane: u8,
+        fd_out: Option<i32>,
+    },
+    /// QUERYBUF, PREPARE_BUF, QBUF, DQBUF.
+    Buffer(V4l2Buffer),
 }
 
 /// What the driver did (scenario `driver` lines, or `vb2_buf_done` seen in the kernel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DriverAction {
-    BufferDone { index: Option<u32>, state: DoneState },
+    BufferDone {
+        index: Option<u32>,
+        state: DoneState,
+    },
     Config(DriverCfg),
 }
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Body {
-    Ioctl { fd: i32, cmd: IoctlCmd, result: Outcome, arg: u32 },
-    Open { fd: i32, path: Sym, dev: u16 },
-    Close { fd: i32 },
-    Dup { fd: i32, new_fd: i32 },
-    /// mmap(); `fd < 0` for anonymous memory (USERPTR areas).
-    Mmap { fd: i32, offset: u64, len: u64, addr: u64 },
-    Munmap { addr: u64, len: u64 },
-    /// A dma-buf made outside V4L2 (a dma-heap, another device).
-    Dmabuf { fd: i32, size: u64, name: Sym },
+    Ioctl {
+        fd: i32,
+        cmd: IoctlCmd,
+        result: Outcome,
+        arg: u32,
+    },
+    Open {
+        fd: i32,
+        path: Sym,
+        dev: u16,
+    },
+    Close {
+        fd: i32,
+    },
+    Dup {
+        fd: i32,
+        new_fd: i32,
+    },
+    /// mmap(); `fd < 0` for anonymous memory (USERPTR areas). `ext`: offset, len, addr.
+    Mmap {
+        fd: i32,
+        ext: u32,
+    },
+    /// munmap(); `ext`: addr, len.
+    Munmap {
+        ext: u32,
+    },
+    /// A dma-buf made outside V4L2 (a dma-heap, another device); `ext`: its size as len.
+    Dmabuf {
+        fd: i32,
+        name: Sym,
+        ext: u32,
+    },
     /// A kernel tracepoint line: its name and its text.
-    Tracepoint { name: Sym, text: Sym },
-    Memop { kind: MemopKind, dev: u16, ty: BufType, index: u32, plane: u8 },
-    Driver { dev: u16, ty: BufType, action: DriverAction },
-    Klog { text: Sym },
-    Marker { text: Sym },
+    Tracepoint {
+        name: Sym,
+        text: Sym,
+    },
+    Memop {
+        kind: MemopKind,
+        dev: u16,
+        ty: BufType,
+        index: u32,
+        plane: u8,
+    },
+    Driver {
+        dev: u16,
+        ty: BufType,
+        action: DriverAction,
+    },
+    Klog {
+        text: Sym,
+    },
+    Marker {
+        text: Sym,
+    },
     /// A scenario's `expect` line, checked against the previous operation's result.
-    Expect { want: Outcome },
+    Expect {
+        want: Outcome,
+    },
 }
 
 /// One event of a trace.
@@ -139,7 +209,13 @@ pub struct Event {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn event_stays_small() {
-        assert!(std::mem::size_of::<super::Event>() <= 64, "{}", std::mem::size_of::<super::Event>());
+    fn events_stay_small() {
+        // The memory budget of a loaded trace (≤ 64 bytes per event) rests on these.
+        assert_eq!(std::mem::size_of::<super::Event>(), 40);
+        assert!(
+            std::mem::size_of::<super::IoctlArg>() <= 48,
+            "{}",
+            std::mem::size_of::<super::IoctlArg>()
+        );
     }
 }

@@ -5,5 +5,5 @@
 mod event;
 mod store;
 
-pub use event::{Body, DriverAction, Event, IoctlArg, IoctlCmd, V4l2Buffer, V4l2Plane};
+pub use event::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, V4l2Buffer, V4l2Plane};
 pub use store::{Sym, Trace, TraceHeader};

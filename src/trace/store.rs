@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::model::Policy;
 
-use super::event::{Event, IoctlArg, V4l2Buffer, V4l2Plane};
+use super::event::{Event, Extent, IoctlArg, V4l2Buffer, V4l2Plane};
 
 /// An interned string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -29,6 +29,7 @@ pub struct Trace {
     pub events: Vec<Event>,
     args: Vec<IoctlArg>,
     planes: Vec<V4l2Plane>,
+    extents: Vec<Extent>,
     strings: Vec<Box<str>>,
     string_ids: HashMap<Box<str>, Sym>,
     /// Device paths by device number (the `dev` of queue keys). Device 0 is the first opened.
@@ -37,7 +38,16 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(header: TraceHeader) -> Trace {
-        Trace { header, ..Trace::default() }
+        Trace {
+            header,
+            ..Trace::default()
+        }
+    }
+
+    /// Room for `n` more events and `n / 2` ioctl arguments, before a bulk load.
+    pub fn reserve(&mut self, n: usize) {
+        self.events.reserve(n);
+        self.args.reserve(n / 2);
     }
 
     pub fn push(&mut self, e: Event) {
@@ -69,7 +79,10 @@ impl Trace {
     }
 
     pub fn device_path(&self, dev: u16) -> &str {
-        self.devices.get(dev as usize).map(|&s| self.str(s)).unwrap_or("/dev/video0")
+        self.devices
+            .get(dev as usize)
+            .map(|&s| self.str(s))
+            .unwrap_or("/dev/video0")
     }
 
     pub fn add_arg(&mut self, a: IoctlArg) -> u32 {
@@ -81,17 +94,29 @@ impl Trace {
         self.args.get(i as usize)
     }
 
+    pub fn add_extent(&mut self, e: Extent) -> u32 {
+        self.extents.push(e);
+        (self.extents.len() - 1) as u32
+    }
+
+    pub fn extent(&self, i: u32) -> Extent {
+        self.extents.get(i as usize).copied().unwrap_or_default()
+    }
+
     /// Stores the planes of a multi-planar buffer; returns `(first, count)`.
     pub fn add_planes(&mut self, planes: &[V4l2Plane]) -> (u32, u8) {
         let first = self.planes.len() as u32;
         let n = planes.len().min(crate::model::MAX_PLANES);
-        self.planes.extend_from_slice(planes.get(..n).unwrap_or(&[]));
+        self.planes
+            .extend_from_slice(planes.get(..n).unwrap_or(&[]));
         (first, n as u8)
     }
 
     pub fn planes_of(&self, b: &V4l2Buffer) -> &[V4l2Plane] {
         let first = b.planes_first as usize;
-        self.planes.get(first..first + b.planes_count as usize).unwrap_or(&[])
+        self.planes
+            .get(first..first + b.planes_count as usize)
+            .unwrap_or(&[])
     }
 
     /// Bytes the loaded trace holds on the heap (vectors at capacity, strings), for the
@@ -101,7 +126,12 @@ impl Trace {
         self.events.capacity() * size_of::<Event>()
             + self.args.capacity() * size_of::<IoctlArg>()
             + self.planes.capacity() * size_of::<V4l2Plane>()
-            + self.strings.iter().map(|s| s.len() * 2 + size_of::<Box<str>>() * 2 + 8).sum::<usize>()
+            + self.extents.capacity() * size_of::<Extent>()
+            + self
+                .strings
+                .iter()
+                .map(|s| s.len() * 2 + size_of::<Box<str>>() * 2 + 8)
+                .sum::<usize>()
             + self.devices.capacity() * size_of::<Sym>()
     }
 
@@ -110,5 +140,6 @@ impl Trace {
         self.events.shrink_to_fit();
         self.args.shrink_to_fit();
         self.planes.shrink_to_fit();
+        self.extents.shrink_to_fit();
     }
 }

@@ -30,7 +30,9 @@ pub fn memops_at(t: &Trace, line: u32) -> Vec<String> {
         .iter()
         .filter(|e| e.line == line && e.origin == Origin::Inferred)
         .filter_map(|e| match e.body {
-            Body::Memop { kind, index, plane, .. } => Some(format!("{} {index}/{plane}", kind.as_str())),
+            Body::Memop {
+                kind, index, plane, ..
+            } => Some(format!("{} {index}/{plane}", kind.as_str())),
             _ => None,
         })
         .collect()
@@ -55,7 +57,7 @@ pub fn flags_at(t: &Trace, line: u32) -> u32 {
         .find(|e| e.line == line && e.origin == Origin::Scripted)
         .and_then(|e| match e.body {
             Body::Ioctl { arg, .. } => match t.arg(arg) {
-                Some(vb2scope::trace::IoctlArg::Buffer { buf, .. }) => Some(buf.flags),
+                Some(vb2scope::trace::IoctlArg::Buffer(buf)) => Some(buf.flags),
                 _ => None,
             },
             _ => None,
