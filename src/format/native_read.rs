@@ -223,8 +223,8 @@ fn memory(s: Option<&str>) -> Result<Option<Memory>, String> {
 }
 
 fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, String> {
-    let ty = buf_type(b.ty.as_deref(), ev).map_err(|e| e.replace("\"type\"", "\"buf.type\""))?;
-    let memory = memory(b.memory.as_deref())?;
+    let ty = buf_type(b.ty, ev).map_err(|e| e.replace("\"type\"", "\"buf.type\""))?;
+    let memory = memory(b.memory)?;
     let m_of = |p: &BufLine| -> u64 {
         p.fd.map(|f| f as u64)
             .or(p.userptr)
@@ -280,27 +280,21 @@ fn dev_of(l: &EventLine, trace: &mut Trace) -> u16 {
 
 /// Converts one parsed line into an event, or says what is wrong with it.
 fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
-    let ev = &*l.ev;
+    let ev = l.ev;
     let body = match ev {
         "ioctl" => {
             let fd = req(l.fd, "fd", ev)?;
-            let op = req(l.op.as_deref(), "op", ev)?;
+            let op = req(l.op, "op", ev)?;
             let cmd = IoctlCmd::parse(op).ok_or_else(|| format!("unknown ioctl {op:?}"))?;
             let result = match l.result.as_deref() {
                 Some(r) => parse_outcome(r).ok_or_else(|| format!("unknown result {r:?}"))?,
                 None => return Err("ioctl event without \"result\"".into()),
             };
-            let ty = || {
-                buf_type(
-                    l.ty.as_deref()
-                        .or(l.buf.as_ref().and_then(|b| b.ty.as_deref())),
-                    ev,
-                )
-            };
+            let ty = || buf_type(l.ty.or(l.buf.as_ref().and_then(|b| b.ty)), ev);
             let a = match cmd {
                 IoctlCmd::Reqbufs | IoctlCmd::CreateBufs => IoctlArg::Alloc {
                     ty: ty()?,
-                    memory: memory(l.memory.as_deref())?.ok_or("alloc ioctl without \"memory\"")?,
+                    memory: memory(l.memory)?.ok_or("alloc ioctl without \"memory\"")?,
                     count: req(l.count, "count", ev)?,
                     count_out: l.count_out,
                     index: l.index,
@@ -324,7 +318,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                         None if cmd == IoctlCmd::Dqbuf => V4l2Buffer {
                             index: u32::MAX,
                             ty: ty()?,
-                            memory: memory(l.memory.as_deref())?,
+                            memory: memory(l.memory)?,
                             flags: 0,
                             field: 0,
                             nonblock: false,
@@ -410,22 +404,22 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
             Body::Tracepoint { name, text }
         }
         "memop" => {
-            let op = req(l.op.as_deref(), "op", ev)?;
+            let op = req(l.op, "op", ev)?;
             let kind = MemopKind::parse(op).ok_or_else(|| format!("unknown memop {op:?}"))?;
             let dev = dev_of(l, trace);
             Body::Memop {
                 kind,
                 dev,
-                ty: buf_type(l.ty.as_deref(), ev)?,
+                ty: buf_type(l.ty, ev)?,
                 index: req(l.index, "index", ev)?,
                 plane: l.plane.unwrap_or(0),
             }
         }
         "driver" => {
-            let op = req(l.op.as_deref(), "op", ev)?;
+            let op = req(l.op, "op", ev)?;
             let action = match op {
                 "buffer_done" => {
-                    let s = req(l.state.as_deref(), "state", ev)?;
+                    let s = req(l.state, "state", ev)?;
                     let state =
                         DoneState::parse(s).ok_or_else(|| format!("unknown buffer state {s:?}"))?;
                     DriverAction::BufferDone {
@@ -452,7 +446,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
             let dev = dev_of(l, trace);
             Body::Driver {
                 dev,
-                ty: buf_type(l.ty.as_deref(), ev)?,
+                ty: buf_type(l.ty, ev)?,
                 action,
             }
         }

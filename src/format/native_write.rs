@@ -39,8 +39,8 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
     };
     let mut l = BufLine {
         index: Some(b.index),
-        ty: Some(b.ty.as_str().into()),
-        memory: b.memory.map(|m| m.as_str().into()),
+        ty: Some(b.ty.as_str()),
+        memory: b.memory.map(|m| m.as_str()),
         flags: Some(b.flags),
         field: (b.field != 0).then_some(u32::from(b.field)),
         bytesused: Some(b.bytesused),
@@ -111,7 +111,7 @@ pub fn write_event<W: Write>(w: &mut W, trace: &Trace, e: &Event) -> io::Result<
                     l.index = Some(*index);
                     l.count = Some(*count);
                 }
-                Some(IoctlArg::Stream { ty }) => l.ty = Some(ty.as_str().into()),
+                Some(IoctlArg::Stream { ty }) => l.ty = Some(ty.as_str()),
                 Some(IoctlArg::Expbuf {
                     ty,
                     index,

@@ -217,10 +217,11 @@ impl Model {
         let Some(d) = self.fds.dmabufs.get_mut(id as usize) else {
             return;
         };
-        if d.fds == 0 && d.vb2_refs == 0 {
-            if let Some((uid, plane)) = d.exporter.take() {
-                self.mmap_user_gone(uid, plane, false);
-            }
+        if d.fds == 0
+            && d.vb2_refs == 0
+            && let Some((uid, plane)) = d.exporter.take()
+        {
+            self.mmap_user_gone(uid, plane, false);
         }
     }
 
@@ -270,9 +271,7 @@ impl Model {
             Ok(())
         };
         let r = self.decide("close", None, pred, forced);
-        if r.is_err() {
-            return r;
-        }
+        r?;
         self.fds.set(fd, FdObj::Free);
         match obj {
             FdObj::Video(fh) => {
@@ -372,23 +371,23 @@ impl Model {
             None => Err((Errno::EINVAL, None)),
         };
         let r = self.decide("mmap", key, pred, forced);
-        if r.is_ok() {
-            if let Some((qi, i, uid, pi)) = found {
-                if let Some(p) = self
-                    .queues
-                    .get_mut(qi)
-                    .and_then(|q| q.buf_mut(i))
-                    .and_then(|b| b.planes.get_mut(pi))
-                {
-                    p.mmaps += 1;
-                }
-                self.memop(qi, i, pi, MemopKind::Mmap);
-                self.fds.maps.push(Mapping {
-                    addr,
-                    len,
-                    target: Some((uid, pi as u8)),
-                });
+        if r.is_ok()
+            && let Some((qi, i, uid, pi)) = found
+        {
+            if let Some(p) = self
+                .queues
+                .get_mut(qi)
+                .and_then(|q| q.buf_mut(i))
+                .and_then(|b| b.planes.get_mut(pi))
+            {
+                p.mmaps += 1;
             }
+            self.memop(qi, i, pi, MemopKind::Mmap);
+            self.fds.maps.push(Mapping {
+                addr,
+                len,
+                target: Some((uid, pi as u8)),
+            });
         }
         r
     }

@@ -360,10 +360,10 @@ impl Model {
         forced: Option<Outcome>,
     ) -> Outcome {
         let predicted = pred.map_err(|(e, _)| e);
-        if let Err((_, Some(msg))) = pred {
-            if let Some(k) = key {
-                self.fx.push(Effect::Msg(KMsgRec { msg, queue: k }));
-            }
+        if let Err((_, Some(msg))) = pred
+            && let Some(k) = key
+        {
+            self.fx.push(Effect::Msg(KMsgRec { msg, queue: k }));
         }
         match forced {
             None => predicted,

@@ -289,10 +289,10 @@ impl Model {
             }
         }
         self.msg(qi, KMsg::BuffersRemoved(removed));
-        if let Some(q) = self.queues.get_mut(qi) {
-            if q.num_buffers() == 0 {
-                q.memory = None;
-            }
+        if let Some(q) = self.queues.get_mut(qi)
+            && q.num_buffers() == 0
+        {
+            q.memory = None;
         }
         Ok(())
     }
@@ -433,11 +433,10 @@ impl Model {
                         });
                     }
                 }
-                Some(Memory::Userptr) => {
-                    if p.inferred.pinned {
-                        self.memop(qi, index, pi, MemopKind::PutUserptr);
-                    }
+                Some(Memory::Userptr) if p.inferred.pinned => {
+                    self.memop(qi, index, pi, MemopKind::PutUserptr);
                 }
+                Some(Memory::Userptr) => {}
                 Some(Memory::Dmabuf) => {
                     if p.inferred.mapped {
                         self.memop(qi, index, pi, MemopKind::UnmapDmabuf);

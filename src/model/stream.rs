@@ -128,14 +128,12 @@ impl Model {
         } else {
             !b.prepared
         };
-        if needs_prepare {
-            if let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
-                if let Some(m) = m {
-                    self.msg(qi, m);
-                }
-                if !forced.is_some_and(|f| f.is_ok()) {
-                    return Err(e);
-                }
+        if needs_prepare && let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
+            if let Some(m) = m {
+                self.msg(qi, m);
+            }
+            if forced.is_none_or(|f| f.is_err()) {
+                return Err(e);
             }
         }
         self.qseq += 1;
@@ -163,13 +161,12 @@ impl Model {
             if queued >= min {
                 if let Err(e) = self.start_streaming(qi) {
                     // The buffer goes back to the state it had before this QBUF.
-                    if let Some(q) = self.queues.get_mut(qi) {
-                        if let Some(b) = q.buf_mut(t.index) {
-                            if b.state == BufState::Queued {
-                                b.state = was;
-                                q.queued_count = q.queued_count.saturating_sub(1);
-                            }
-                        }
+                    if let Some(q) = self.queues.get_mut(qi)
+                        && let Some(b) = q.buf_mut(t.index)
+                        && b.state == BufState::Queued
+                    {
+                        b.state = was;
+                        q.queued_count = q.queued_count.saturating_sub(1);
                     }
                     return Err(e);
                 }
