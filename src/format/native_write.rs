@@ -41,9 +41,9 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
         index: Some(b.index),
         ty: Some(b.ty.as_str()),
         memory: b.memory.map(|m| m.as_str()),
-        flags: Some(b.flags),
+        flags: (b.flags != 0).then_some(b.flags),
         field: (b.field != 0).then_some(u32::from(b.field)),
-        bytesused: Some(b.bytesused),
+        bytesused: (b.bytesused != 0).then_some(b.bytesused),
         length: Some(b.length),
         sequence: (b.sequence != 0).then_some(b.sequence),
         timestamp_ns: (b.timestamp_ns != 0).then_some(b.timestamp_ns),
@@ -55,7 +55,7 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
     }
     for p in planes {
         let mut pl = BufLine {
-            bytesused: Some(p.bytesused),
+            bytesused: (p.bytesused != 0).then_some(p.bytesused),
             length: Some(p.length),
             data_offset: (p.data_offset != 0).then_some(p.data_offset),
             ..BufLine::default()

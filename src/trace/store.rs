@@ -1,6 +1,6 @@
 //! The trace container and its side tables.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::model::Policy;
 
@@ -31,7 +31,8 @@ pub struct Trace {
     planes: Vec<V4l2Plane>,
     extents: Vec<Extent>,
     strings: Vec<Box<str>>,
-    string_ids: HashMap<Box<str>, Sym>,
+    /// Interning is on the reader's hot path (tracepoint texts): a fast non-keyed hash.
+    string_ids: FxHashMap<Box<str>, Sym>,
     /// Device paths by device number (the `dev` of queue keys). Device 0 is the first opened.
     pub devices: Vec<Sym>,
 }
