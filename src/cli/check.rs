@@ -109,6 +109,7 @@ pub fn default_trace() -> Result<i32> {
         "Checked under each policy (vb2scope check FILE --policy P does this for your traces):\n"
     );
     for p in Policy::ALL {
+        println!("== policy {p}");
         let r = InputResult {
             path: format!("bundled[{p}]"),
             report: check_trace(&trace, p),

@@ -1,0 +1,58 @@
+//! Traces as a kernel shows them (every event observed): the rules that only observation can
+//! break (R06, R07, R13, R14, DIVERGE, log-derived R08) and `--policy auto`.
+
+mod common;
+
+use std::path::Path;
+
+use vb2scope::check::{check_trace, choose_policy};
+use vb2scope::format::read_native_bytes;
+use vb2scope::model::Policy;
+
+#[test]
+fn findings_of_every_observed_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/observed");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 5);
+    for path in paths {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("?")
+            .to_string();
+        let (trace, diags) =
+            read_native_bytes(&std::fs::read(&path).expect("readable")).expect("loads");
+        assert!(diags.is_empty(), "{name}: {diags:?}");
+        let mut out = String::new();
+        for p in Policy::ALL {
+            out.push_str(&format!("== {p}\n"));
+            for l in common::render(&check_trace(&trace, p)) {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+        let auto = choose_policy(&trace);
+        out.push_str(&format!("== auto: {}\n", auto.policy));
+        insta::assert_snapshot!(name, out);
+    }
+}
+
+#[test]
+fn auto_tells_an_orphaning_kernel_from_an_old_one() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/observed/reqbufs0-while-mapped.jsonl");
+    let (trace, _) = read_native_bytes(&std::fs::read(path).expect("readable")).expect("loads");
+    let choice = choose_policy(&trace);
+    assert_eq!(choice.policy, Policy::Modern);
+    assert!(
+        choice
+            .reason
+            .contains("vb2-3.8: 1 of 3 observed results differ"),
+        "{}",
+        choice.reason
+    );
+}
