@@ -1,5 +1,20 @@
 //! vb2scope: the life of every V4L2/videobuf2 buffer over time, checked against a model of
 //! vb2. See ARCHITECTURE.md for the layers and their invariants.
+//!
+//! Checking a scenario from code: the 2012 report, where a dma-buf queued again after
+//! STREAMOFF is still mapped (R03) and gets mapped a second time (R05).
+//!
+//! ```
+//! use vb2scope::{check::check_trace, model::Policy, scenario};
+//!
+//! let text = "reqbufs 1 dmabuf\ndmabuf a 614400\nqbuf 0 fd=a\nstreamon\nstreamoff\nqbuf 0 fd=a\n";
+//! let sc = scenario::parse("example.vb2s", text)?;
+//! let trace = scenario::run(&sc, Policy::Vb2_2012)?;
+//! let report = check_trace(&trace, Policy::Vb2_2012);
+//! let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+//! assert_eq!(rules, ["R03", "R05"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod check;
 pub mod format;
