@@ -199,12 +199,7 @@ impl Model {
             _ => {}
         }
         let at_queue = self.policy.prepare_at_buf_queue();
-        let np = self
-            .queues
-            .get(qi)
-            .and_then(|q| q.buf(index))
-            .map(|b| b.planes.len())
-            .unwrap_or(0);
+        let np = self.plane_count(qi, index);
         if !at_queue {
             for p in 0..np {
                 self.memop(qi, index, p, MemopKind::Prepare);
@@ -281,23 +276,34 @@ impl Model {
     }
 
     fn unpin_all(&mut self, qi: Qi, index: u32) {
-        let np = self
-            .queues
+        self.release_planes(qi, index, MemopKind::PutUserptr, |r| &mut r.pinned);
+    }
+
+    /// Gives back one kind of resource on every plane of a buffer that holds it.
+    fn release_planes(
+        &mut self,
+        qi: Qi,
+        index: u32,
+        memop: MemopKind,
+        held: fn(&mut Resources) -> &mut bool,
+    ) {
+        for p in 0..self.plane_count(qi, index) {
+            let was = self
+                .plane_mut(qi, index, p)
+                .is_some_and(|pl| std::mem::replace(held(&mut pl.inferred), false));
+            if was {
+                self.memop(qi, index, p, memop);
+            }
+        }
+    }
+
+    /// How many planes buffer `index` has (0 when there is no such buffer).
+    pub(super) fn plane_count(&self, qi: Qi, index: u32) -> usize {
+        self.queues
             .get(qi)
             .and_then(|q| q.buf(index))
             .map(|b| b.planes.len())
-            .unwrap_or(0);
-        for p in 0..np {
-            if self
-                .plane(qi, index, p)
-                .is_some_and(|pl| pl.inferred.pinned)
-            {
-                self.memop(qi, index, p, MemopKind::PutUserptr);
-                if let Some(pl) = self.plane_mut(qi, index, p) {
-                    pl.inferred.pinned = false;
-                }
-            }
-        }
+            .unwrap_or(0)
     }
 
     fn prepare_dmabuf(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
@@ -447,23 +453,7 @@ impl Model {
 
     /// Unmaps every mapped DMABUF plane of a buffer (3.8 `__vb2_dqbuf`; the spec's unlock).
     fn unmap_buffer(&mut self, qi: Qi, index: u32) {
-        let np = self
-            .queues
-            .get(qi)
-            .and_then(|q| q.buf(index))
-            .map(|b| b.planes.len())
-            .unwrap_or(0);
-        for p in 0..np {
-            if self
-                .plane(qi, index, p)
-                .is_some_and(|pl| pl.inferred.mapped)
-            {
-                self.memop(qi, index, p, MemopKind::UnmapDmabuf);
-                if let Some(pl) = self.plane_mut(qi, index, p) {
-                    pl.inferred.mapped = false;
-                }
-            }
-        }
+        self.release_planes(qi, index, MemopKind::UnmapDmabuf, |r| &mut r.mapped);
     }
 
     pub(super) fn plane(&self, qi: Qi, index: u32, p: usize) -> Option<&Plane> {
