@@ -11,6 +11,7 @@ mod effects;
 mod files;
 mod op;
 mod policy;
+mod prepare;
 mod setup;
 mod state;
 mod stream;

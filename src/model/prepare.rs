@@ -1,0 +1,294 @@
+//! Preparing a buffer's memory (`__prepare_userptr`, `__prepare_dmabuf`): which plane keeps
+//! its pin or attachment, which is re-acquired, and the map that may happen twice.
+
+use super::op::PlaneArgs;
+use super::state::{Plane, Resources};
+use super::types::{Errno, MemopKind, Memory};
+use super::{KMsg, Model, Qi};
+use crate::rules::{FindingDetail, RuleId};
+
+pub(super) type Refusal = (Errno, Option<KMsg>);
+
+impl Model {
+    /// Makes a buffer's planes hold the memory the application passed (`__prepare_userptr`,
+    /// `__prepare_dmabuf`), then `buf_prepare` and the cache `prepare`.
+    pub(super) fn prepare_planes(
+        &mut self,
+        qi: Qi,
+        index: u32,
+        args: &PlaneArgs,
+    ) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
+        let memory = q.memory;
+        match memory {
+            Some(Memory::Userptr) => self.prepare_userptr(qi, index, args)?,
+            Some(Memory::Dmabuf) => self.prepare_dmabuf(qi, index, args)?,
+            _ => {}
+        }
+        let at_queue = self.policy.prepare_at_buf_queue();
+        let np = self.plane_count(qi, index);
+        if !at_queue {
+            for p in 0..np {
+                self.memop(qi, index, p, MemopKind::Prepare);
+            }
+        }
+        if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(index)) {
+            b.prepared = true;
+            b.synced = !at_queue;
+        }
+        Ok(())
+    }
+
+    fn prepare_userptr(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
+        let key = q.key;
+        let setup = q.plane_size;
+        let Some(b) = q.buf(index) else {
+            return Err((Errno::EINVAL, None));
+        };
+        let uid = b.uid;
+        let np = b.planes.len();
+        for p in 0..np {
+            let a = args.get(p).copied().unwrap_or_default();
+            if a.m == 0 || a.length < setup {
+                // On error every plane gives its pages back.
+                self.unpin_all(qi, index);
+                return Err((Errno::EINVAL, None));
+            }
+        }
+        for p in 0..np {
+            let a = args.get(p).copied().unwrap_or_default();
+            let Some(pl) = self.plane(qi, index, p) else {
+                continue;
+            };
+            let kept = pl.inferred.pinned && pl.userptr == a.m && pl.length == a.length;
+            let had = pl.userptr != 0;
+            let was_pinned = pl.inferred.pinned;
+            if kept {
+                if self.fds.stale_pins.contains(&(uid, p as u8)) {
+                    self.find(
+                        RuleId::R18,
+                        Some(key),
+                        Some(index),
+                        Some(p as u8),
+                        FindingDetail::None,
+                    );
+                }
+                continue;
+            }
+            if had && (pl.userptr != a.m || pl.length != a.length) {
+                self.find(
+                    RuleId::R16,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::Reassociated { dmabuf: false },
+                );
+                self.msg(qi, KMsg::UserptrChanged(p as u8));
+            }
+            if was_pinned {
+                self.memop(qi, index, p, MemopKind::PutUserptr);
+            }
+            self.memop(qi, index, p, MemopKind::GetUserptr);
+            self.fds.stale_pins.retain(|&x| x != (uid, p as u8));
+            if let Some(pl) = self.plane_mut(qi, index, p) {
+                pl.userptr = a.m;
+                pl.length = a.length;
+                pl.inferred.pinned = true;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn unpin_all(&mut self, qi: Qi, index: u32) {
+        self.release_planes(qi, index, MemopKind::PutUserptr, |r| &mut r.pinned);
+    }
+
+    /// Gives back one kind of resource on every plane of a buffer that holds it.
+    fn release_planes(
+        &mut self,
+        qi: Qi,
+        index: u32,
+        memop: MemopKind,
+        held: fn(&mut Resources) -> &mut bool,
+    ) {
+        for p in 0..self.plane_count(qi, index) {
+            let was = self
+                .plane_mut(qi, index, p)
+                .is_some_and(|pl| std::mem::replace(held(&mut pl.inferred), false));
+            if was {
+                self.memop(qi, index, p, memop);
+            }
+        }
+    }
+
+    /// How many planes buffer `index` has (0 when there is no such buffer).
+    pub(super) fn plane_count(&self, qi: Qi, index: u32) -> usize {
+        self.queues
+            .get(qi)
+            .and_then(|q| q.buf(index))
+            .map(|b| b.planes.len())
+            .unwrap_or(0)
+    }
+
+    fn prepare_dmabuf(&mut self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
+        let key = q.key;
+        let setup = q.plane_size;
+        let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
+        // dma_buf_get() for every plane, and the length checks.
+        let mut new = [(0u32, 0u32, 0i32); super::MAX_PLANES];
+        for p in 0..np {
+            let a = args.get(p).copied().unwrap_or_default();
+            let fd = i32::try_from(a.m).unwrap_or(-1);
+            let Some(id) = self.dmabuf_of_fd(fd) else {
+                return Err((Errno::EINVAL, Some(KMsg::InvalidDmabufFd(p as u8))));
+            };
+            let size = self.fds.dmabuf(id).map(|d| d.size).unwrap_or(0);
+            let len = if a.length == 0 {
+                u32::try_from(size).unwrap_or(u32::MAX)
+            } else {
+                a.length
+            };
+            if len < setup || (size != u64::MAX && u64::from(len) > size) {
+                return Err((Errno::EINVAL, None));
+            }
+            if let Some(slot) = new.get_mut(p) {
+                *slot = (id, len, fd);
+            }
+        }
+        let mut planes = [(None, 0u32, 0i32, Resources::default()); super::MAX_PLANES];
+        for (p, slot) in planes.iter_mut().enumerate().take(np) {
+            if let Some(pl) = self.plane(qi, index, p) {
+                *slot = (pl.dbuf, pl.length, pl.fd, pl.inferred);
+            }
+        }
+        let changed = |p: usize| -> bool {
+            match (planes.get(p), new.get(p)) {
+                (Some(&(dbuf, len, _, res)), Some(&(id, nlen, _))) => {
+                    !res.attached || dbuf != Some(id) || len != nlen
+                }
+                _ => true,
+            }
+        };
+        let any_changed = (0..np).any(changed);
+        for p in 0..np {
+            let (Some(&(dbuf, _, fd, res)), Some(&(id, _, nfd))) = (planes.get(p), new.get(p))
+            else {
+                continue;
+            };
+            if res.attached && dbuf.is_some() && dbuf != Some(id) {
+                self.find(
+                    RuleId::R16,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::Reassociated { dmabuf: true },
+                );
+                self.msg(qi, KMsg::DmabufChanged(p as u8));
+            } else if res.attached && dbuf == Some(id) && fd != nfd {
+                self.find(
+                    RuleId::R17,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::FdChanged { old: fd, new: nfd },
+                );
+            }
+        }
+        let all = self.policy.reacquire_all_planes();
+        for p in 0..np {
+            let Some(&(id, len, fd)) = new.get(p) else {
+                continue;
+            };
+            let replace = if all { any_changed } else { changed(p) };
+            self.memop(qi, index, p, MemopKind::DmabufGet);
+            if !replace {
+                // Same dma-buf: only the extra reference is taken and dropped.
+                self.memop(qi, index, p, MemopKind::DmabufPut);
+                if let Some(pl) = self.plane_mut(qi, index, p) {
+                    pl.fd = fd;
+                }
+                continue;
+            }
+            self.release_dmabuf_plane(qi, index, p);
+            self.memop(qi, index, p, MemopKind::AttachDmabuf);
+            if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+                d.vb2_refs += 1;
+            }
+            if let Some(pl) = self.plane_mut(qi, index, p) {
+                pl.dbuf = Some(id);
+                pl.length = len;
+                pl.fd = fd;
+                pl.inferred.attached = true;
+            }
+        }
+        // map_dmabuf: old cores call it on every plane; later ones only on unmapped planes.
+        let always = self.policy.map_unconditionally();
+        for p in 0..np {
+            let mapped = self
+                .plane(qi, index, p)
+                .is_some_and(|pl| pl.inferred.mapped);
+            if mapped && !always {
+                continue;
+            }
+            self.memop(qi, index, p, MemopKind::MapDmabuf);
+            if mapped {
+                // dma-contig: WARN_ON(buf->dma_sgt), "dmabuf buffer is already pinned", returns 0.
+                self.find(
+                    RuleId::R05,
+                    Some(key),
+                    Some(index),
+                    Some(p as u8),
+                    FindingDetail::None,
+                );
+                self.msg(qi, KMsg::AlreadyPinned);
+            }
+            if let Some(pl) = self.plane_mut(qi, index, p) {
+                pl.inferred.mapped = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// `__vb2_plane_dmabuf_put`: unmap if mapped, detach, drop the reference.
+    fn release_dmabuf_plane(&mut self, qi: Qi, index: u32, p: usize) {
+        let Some(pl) = self.plane(qi, index, p) else {
+            return;
+        };
+        let (res, dbuf) = (pl.inferred, pl.dbuf);
+        if res.mapped {
+            self.memop(qi, index, p, MemopKind::UnmapDmabuf);
+        }
+        if res.attached {
+            self.memop(qi, index, p, MemopKind::DetachDmabuf);
+            self.memop(qi, index, p, MemopKind::DmabufPut);
+        }
+        if let Some(pl) = self.plane_mut(qi, index, p) {
+            pl.inferred.mapped = false;
+            pl.inferred.attached = false;
+            pl.dbuf = None;
+        }
+        if let (true, Some(id)) = (res.attached, dbuf) {
+            self.dmabuf_unref(id);
+        }
+    }
+
+    /// Unmaps every mapped DMABUF plane of a buffer (3.8 `__vb2_dqbuf`; the spec's unlock).
+    pub(super) fn unmap_buffer(&mut self, qi: Qi, index: u32) {
+        self.release_planes(qi, index, MemopKind::UnmapDmabuf, |r| &mut r.mapped);
+    }
+
+    pub(super) fn plane(&self, qi: Qi, index: u32, p: usize) -> Option<&Plane> {
+        self.queues.get(qi)?.buf(index)?.planes.get(p)
+    }
+    pub(super) fn plane_mut(&mut self, qi: Qi, index: u32, p: usize) -> Option<&mut Plane> {
+        self.queues.get_mut(qi)?.buf_mut(index)?.planes.get_mut(p)
+    }
+}
