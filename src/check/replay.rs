@@ -212,10 +212,11 @@ impl Replayer<'_> {
                     Body::Driver {
                         action: DriverAction::BufferDone { .. },
                         ..
-                    } if matches!(
-                        cmd,
-                        IoctlCmd::Streamoff | IoctlCmd::Reqbufs | IoctlCmd::Streamon
-                    ) =>
+                    } if n.origin == Origin::Observed
+                        && matches!(
+                            cmd,
+                            IoctlCmd::Streamoff | IoctlCmd::Reqbufs | IoctlCmd::Streamon
+                        ) =>
                     {
                         self.skip.push(j);
                     }

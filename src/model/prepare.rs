@@ -75,7 +75,7 @@ impl Model {
                         Some(key),
                         Some(index),
                         Some(p as u8),
-                        FindingDetail::None,
+                        FindingDetail::State("reused"),
                     );
                 }
                 continue;

@@ -162,7 +162,8 @@ impl Errno {
     pub fn parse(s: &str) -> Option<Errno> {
         let s = s.trim();
         if let Ok(n) = s.parse::<u16>() {
-            return Some(Errno(n));
+            // 0 is success, not an errno.
+            return (n != 0).then_some(Errno(n));
         }
         ERRNO_NAMES
             .iter()

@@ -146,6 +146,9 @@ impl Finding {
             (RuleId::R17, FindingDetail::FdChanged { old, new }) => {
                 format!("{b}{p}: same dma-buf through fd {new} (was fd {old})")
             }
+            (RuleId::R18, FindingDetail::State(_)) => format!(
+                "{b}{p} is queued again at an address whose memory was freed; vb2 reuses its stale pin"
+            ),
             (RuleId::R18, _) => {
                 format!("user memory of {b}{p} is freed while the buffer is queued")
             }
