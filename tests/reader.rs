@@ -149,3 +149,16 @@ fn every_prefix_of_a_trace_loads_without_panic() {
         let _ = read_native_bytes(&bytes[..n]);
     }
 }
+
+#[test]
+fn a_line_that_is_not_utf8_is_diagnosed_and_skipped() {
+    let mut input = HEADER.as_bytes().to_vec();
+    input.extend_from_slice(b"{\"t\":1,\"ev\":\"marker\",\"text\":\"\xff\xfe\"}\n");
+    input.extend_from_slice(br#"{"t":2,"ev":"close","fd":3}"#);
+    input.push(b'\n');
+    let (t, d) = read_native_bytes(&input).expect("readable");
+    assert_eq!(t.events.len(), 1);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].line, 2);
+    assert!(d[0].message.starts_with("not UTF-8"), "{}", d[0].message);
+}

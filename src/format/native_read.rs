@@ -37,10 +37,20 @@ pub fn read_native_bytes(bytes: &[u8]) -> Result<(Trace, Vec<Diagnostic>), LoadE
         let dec = zstd::stream::read::Decoder::new(bytes)?;
         return read_native(BufReader::with_capacity(1 << 16, dec));
     }
-    // In memory already: walk the lines in place, without copying them.
+    // In memory already: walk the lines in place, without copying them. Valid UTF-8 as a
+    // whole (the usual case) is checked once, not string by string.
     let mut r = LineReader::new(bytes.len() / 160);
-    for line in bytes.split_inclusive(|&b| b == b'\n') {
-        r.line(line)?;
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            for line in text.split_inclusive('\n') {
+                r.line_str(line)?;
+            }
+        }
+        Err(_) => {
+            for line in bytes.split_inclusive(|&b| b == b'\n') {
+                r.line(line)?;
+            }
+        }
     }
     r.finish()
 }
@@ -95,18 +105,37 @@ impl LineReader {
         }
     }
 
-    /// One line, with its newline if it has one.
+    /// One line of bytes, with its newline if it has one.
     fn line(&mut self, raw: &[u8]) -> Result<(), LoadError> {
+        match std::str::from_utf8(raw) {
+            Ok(s) => self.line_str(s),
+            Err(e) if self.header.is_none() => {
+                Err(LoadError::NotATrace(format!("not UTF-8 text: {e}")))
+            }
+            Err(e) => {
+                let start = self.byte;
+                self.lineno += 1;
+                self.byte += raw.len() as u64;
+                let msg = format!("not UTF-8 text: {e}");
+                self.diags
+                    .push(diag(DiagSeverity::Error, self.lineno, start, msg));
+                Ok(())
+            }
+        }
+    }
+
+    /// One line of text, with its newline if it has one.
+    fn line_str(&mut self, raw: &str) -> Result<(), LoadError> {
         let start = self.byte;
         self.lineno += 1;
         self.byte += raw.len() as u64;
-        let complete = raw.last() == Some(&b'\n');
-        let text = trim(raw);
+        let complete = raw.ends_with('\n');
+        let text = raw.trim_end_matches('\n').trim_end_matches('\r').trim();
         if text.is_empty() {
             return Ok(());
         }
         let Some(trace) = self.header.as_mut() else {
-            let h = match serde_json::from_slice::<HeaderLine>(text) {
+            let h = match serde_json::from_str::<HeaderLine>(text) {
                 Ok(h) if h.vb2scope == "trace" => h,
                 Ok(_) => return Err(LoadError::NotATrace("\"vb2scope\" is not \"trace\"".into())),
                 Err(e) => return Err(LoadError::NotATrace(e.to_string())),
@@ -117,7 +146,7 @@ impl LineReader {
             self.header = Some(t);
             return Ok(());
         };
-        match serde_json::from_slice::<EventLine>(text) {
+        match serde_json::from_str::<EventLine>(text) {
             Ok(l) => match to_event(&l, trace) {
                 Ok(e) => {
                     if e.t_ns < self.last_t && !self.time_warned {
@@ -155,12 +184,6 @@ impl LineReader {
         trace.shrink();
         Ok((trace, self.diags))
     }
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let b = b.strip_suffix(b"\n").unwrap_or(b);
-    let b = b.strip_suffix(b"\r").unwrap_or(b);
-    b.trim_ascii()
 }
 
 fn diag(severity: DiagSeverity, line: u32, byte: u64, message: String) -> Diagnostic {
