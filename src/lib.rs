@@ -22,4 +22,5 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod scenario;
+pub mod timeline;
 pub mod trace;

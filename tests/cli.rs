@@ -304,3 +304,27 @@ fn no_arguments_shows_the_bundled_trace() {
         "{out}"
     );
 }
+
+#[test]
+fn timeline_prints_every_lane() {
+    let o = run(&[
+        "timeline",
+        "traces/2012-report.vb2s",
+        "--policy",
+        "vb2-2012",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("lane cap #0") && out.contains("lane cap #1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("plane 0 mapped (inferred) [6.000, 12.000) [14.000, 23.000)"),
+        "{out}"
+    );
+    assert!(out.contains("mark 15.000 cap STREAMOFF -> ok"), "{out}");
+    let o = run(&["timeline", "/nonexistent.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    no_panic(&o);
+}

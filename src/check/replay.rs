@@ -453,6 +453,13 @@ impl Replayer<'_> {
 
 /// Replays `trace` under `policy`.
 pub fn check_trace(trace: &Trace, policy: Policy) -> CheckReport {
+    replay(trace, policy, |_, _| {})
+}
+
+/// Replays `trace` under `policy`, calling `after(i, model)` once the model has taken event
+/// `i` into account (for every event, inferred ones included), so that callers can sample
+/// the model's state over time.
+pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model)) -> CheckReport {
     let mut model = Model::new(policy);
     model.lenient = trace.events.iter().any(|e| e.origin == Origin::Observed);
     let mut r = Replayer {
@@ -466,6 +473,7 @@ pub fn check_trace(trace: &Trace, policy: Policy) -> CheckReport {
     };
     for (i, e) in trace.events.iter().enumerate() {
         r.event(i, e);
+        after(i, &r.model);
     }
     r.stats.events = trace.events.len() as u64;
     let mut findings = std::mem::take(&mut r.model.findings);

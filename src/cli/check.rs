@@ -93,6 +93,23 @@ pub fn run(
     Ok(exit_code(&results, fail_on))
 }
 
+/// `vb2scope timeline`: every lane of one input, as text.
+pub fn timeline(path: &Path, policy: PolicyArg) -> Result<i32> {
+    let (trace, diagnostics, p) = if is_scenario(path) {
+        let p = policy_of(policy).unwrap_or(Policy::Modern);
+        (run_scenario(path, p)?, Vec::new(), p)
+    } else {
+        let (t, d) = read_trace(path)?;
+        let p = policy_of(policy).unwrap_or_else(|| choose_policy(&t).policy);
+        (t, d, p)
+    };
+    for d in &diagnostics {
+        eprintln!("{}:{}: {}", path.display(), d.line, d.message);
+    }
+    print!("{}", vb2scope::timeline::build(&trace, p).dump());
+    Ok(0)
+}
+
 /// The trace shipped inside the binary, shown when vb2scope runs without arguments.
 const DEFAULT_TRACE: &[u8] = include_bytes!("../../assets/default-trace.jsonl");
 

@@ -67,6 +67,13 @@ enum Cmd {
         #[arg(short, long)]
         output: Option<std::path::PathBuf>,
     },
+    /// Print every buffer's life as text: states, what each plane is tied to, what it holds.
+    Timeline {
+        /// A native trace or a scenario.
+        input: std::path::PathBuf,
+        #[arg(long, value_enum, default_value = "modern")]
+        policy: PolicyArg,
+    },
     /// Print a rule in full: what it means, its severities, the spec sentence behind it.
     Explain {
         /// A rule ID such as R03, R07b or EXPECT; all rules when absent.
@@ -97,6 +104,7 @@ pub fn main() -> i32 {
             output,
         }) => run::run(&scenario, policy, output.as_deref()),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
+        Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),
         None => check::default_trace(),
     };
     match r {

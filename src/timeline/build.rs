@@ -1,0 +1,204 @@
+//! Building a timeline: replay the trace, and after each event sample every buffer slot of
+//! every queue; a change closes a span and opens the next.
+
+use std::collections::BTreeMap;
+
+use crate::check::replay;
+use crate::model::{BufState, Memory, Model, Policy, Queue, QueueKey, Resources};
+use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
+
+use super::{
+    Assoc, Lane, PlaneLane, QueueMark, Resource, ResourceTrack, Source, SpanBuilder, Timeline,
+};
+
+#[derive(Default)]
+struct PlaneB {
+    assoc: SpanBuilder<Assoc>,
+    /// Indexed by source (inferred, observed), then resource (as `Resource::ALL`).
+    held: [[SpanBuilder<()>; 4]; 2],
+}
+
+#[derive(Default)]
+struct LaneB {
+    state: SpanBuilder<BufState>,
+    planes: Vec<PlaneB>,
+}
+
+fn held(r: Resources) -> [bool; 4] {
+    [r.allocated, r.pinned, r.attached, r.mapped]
+}
+
+fn assoc(memory: Option<Memory>, p: &crate::model::Plane) -> Option<Assoc> {
+    match memory? {
+        Memory::Mmap => Some(Assoc::Mmap {
+            offset: p.mem_offset,
+        }),
+        Memory::Userptr => (p.userptr != 0).then_some(Assoc::Userptr {
+            addr: p.userptr,
+            len: p.length,
+        }),
+        Memory::Dmabuf => p.dbuf.map(|id| Assoc::Dmabuf {
+            id,
+            fd: p.fd,
+            len: p.length,
+        }),
+    }
+}
+
+/// Samples one queue's buffer slots at time `t`, event `ev`.
+fn sample(
+    lanes: &mut BTreeMap<(QueueKey, u32), LaneB>,
+    seen: &mut BTreeMap<QueueKey, u32>,
+    q: &Queue,
+    t: u64,
+    ev: u32,
+) {
+    let slots = seen.entry(q.key).or_default();
+    *slots = (*slots).max(q.bufs.len() as u32);
+    for index in 0..*slots {
+        let buf = q.buf(index);
+        if buf.is_none() && !lanes.contains_key(&(q.key, index)) {
+            continue;
+        }
+        let lane = lanes.entry((q.key, index)).or_default();
+        lane.state.set(t, ev, buf.map(|b| b.state));
+        let n = buf
+            .map(|b| b.planes.len())
+            .unwrap_or(0)
+            .max(lane.planes.len());
+        lane.planes.resize_with(n, PlaneB::default);
+        for (pi, pb) in lane.planes.iter_mut().enumerate() {
+            let p = buf.and_then(|b| b.planes.get(pi));
+            pb.assoc.set(t, ev, p.and_then(|p| assoc(q.memory, p)));
+            let inferred = p.map(|p| held(p.inferred)).unwrap_or_default();
+            let observed = p
+                .filter(|_| q.memops_observed)
+                .map(|p| held(p.observed))
+                .unwrap_or_default();
+            for (src, flags) in [inferred, observed].into_iter().enumerate() {
+                for (r, &on) in flags.iter().enumerate() {
+                    if let Some(b) = pb.held.get_mut(src).and_then(|s| s.get_mut(r)) {
+                        b.set(t, ev, on.then_some(()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The queue-wide mark an event makes, if any.
+fn mark(trace: &Trace, i: usize, video_fds: &mut Vec<(i32, u16)>) -> Option<QueueMark> {
+    let e = trace.events.get(i)?;
+    let (label, queue, result) = match e.body {
+        Body::Open { fd, dev, .. } => {
+            video_fds.push((fd, dev));
+            (format!("open fd {fd}"), None, Ok(()))
+        }
+        Body::Close { fd } => {
+            let pos = video_fds.iter().rposition(|&(f, _)| f == fd)?;
+            video_fds.remove(pos);
+            (format!("close fd {fd}"), None, Ok(()))
+        }
+        Body::Ioctl {
+            fd,
+            cmd,
+            result,
+            arg,
+        } => {
+            let dev = video_fds
+                .iter()
+                .rev()
+                .find(|&&(f, _)| f == fd)
+                .map(|&(_, d)| d)
+                .unwrap_or(0);
+            let (ty, detail) = match (cmd, trace.arg(arg)?) {
+                (IoctlCmd::Streamon | IoctlCmd::Streamoff, IoctlArg::Stream { ty }) => {
+                    (*ty, String::new())
+                }
+                (
+                    IoctlCmd::Reqbufs | IoctlCmd::CreateBufs,
+                    IoctlArg::Alloc {
+                        ty, count, memory, ..
+                    },
+                ) => (*ty, format!(" {count} {}", memory.as_str())),
+                (IoctlCmd::RemoveBufs, IoctlArg::Remove { ty, index, count }) => {
+                    (*ty, format!(" {index}+{count}"))
+                }
+                _ => return None,
+            };
+            let name = cmd.name().trim_start_matches("VIDIOC_");
+            (
+                format!("{name}{detail}"),
+                Some(QueueKey { dev, ty }),
+                result,
+            )
+        }
+        _ => return None,
+    };
+    Some(QueueMark {
+        t_ns: e.t_ns,
+        event: i as u32,
+        queue,
+        label,
+        result,
+    })
+}
+
+/// Replays `trace` under `policy` and records every buffer's life.
+pub fn build(trace: &Trace, policy: Policy) -> Timeline {
+    let mut lanes: BTreeMap<(QueueKey, u32), LaneB> = BTreeMap::new();
+    let mut seen: BTreeMap<QueueKey, u32> = BTreeMap::new();
+    let mut marks = Vec::new();
+    let mut video_fds = Vec::new();
+    let start_ns = trace.events.first().map(|e| e.t_ns).unwrap_or(0);
+    let mut end_ns = start_ns;
+    let report = replay(trace, policy, |i, model: &Model| {
+        let Some(e) = trace.events.get(i) else { return };
+        end_ns = end_ns.max(e.t_ns);
+        if let Some(m) = mark(trace, i, &mut video_fds) {
+            marks.push(m);
+        }
+        for q in &model.queues {
+            sample(&mut lanes, &mut seen, q, e.t_ns, i as u32);
+        }
+    });
+    // Spans still open run to the end of the trace.
+    let lanes = lanes
+        .into_iter()
+        .map(|((queue, index), b)| Lane {
+            queue,
+            index,
+            states: b.state.finish(end_ns),
+            planes: b
+                .planes
+                .into_iter()
+                .map(|p| PlaneLane {
+                    assoc: p.assoc.finish(end_ns),
+                    tracks: p
+                        .held
+                        .into_iter()
+                        .zip([Source::Inferred, Source::Observed])
+                        .flat_map(|(per_res, source)| {
+                            per_res
+                                .into_iter()
+                                .zip(Resource::ALL)
+                                .map(move |(b, resource)| ResourceTrack {
+                                    resource,
+                                    source,
+                                    spans: b.finish(end_ns),
+                                })
+                        })
+                        .filter(|t| !t.spans.is_empty())
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    Timeline {
+        lanes,
+        marks,
+        report,
+        start_ns,
+        end_ns,
+    }
+}

@@ -1,0 +1,89 @@
+//! A plain-text rendering of a timeline: one block per lane, spans in milliseconds. For
+//! golden tests and for reading a buffer's life in a terminal.
+
+use std::fmt::Write as _;
+
+use super::{Assoc, Source, Span, Timeline};
+
+fn ms(t: u64) -> String {
+    format!("{}.{:03}", t / 1_000_000, (t % 1_000_000) / 1_000)
+}
+
+fn range<T>(s: &Span<T>) -> String {
+    format!("[{}, {})", ms(s.start_ns), ms(s.end_ns))
+}
+
+impl Timeline {
+    /// The timeline as text: queue marks, then each lane with its states, associations and
+    /// held resources.
+    pub fn dump(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "timeline {} ms to {} ms, policy {}",
+            ms(self.start_ns),
+            ms(self.end_ns),
+            self.report.policy
+        );
+        for m in &self.marks {
+            let q = m
+                .queue
+                .map(|q| q.to_string())
+                .unwrap_or_else(|| "device".into());
+            let r = crate::model::outcome_str(m.result);
+            let _ = writeln!(o, "mark {} {q} {} -> {r}", ms(m.t_ns), m.label);
+        }
+        for l in &self.lanes {
+            let _ = writeln!(o, "lane {} #{}", l.queue, l.index);
+            let states: Vec<String> = l
+                .states
+                .iter()
+                .map(|s| format!("{} {}", range(s), s.value.as_str()))
+                .collect();
+            let _ = writeln!(o, "  state {}", states.join(" "));
+            for (pi, p) in l.planes.iter().enumerate() {
+                let assoc: Vec<String> = p
+                    .assoc
+                    .iter()
+                    .map(|s| {
+                        let v = match s.value {
+                            Assoc::Mmap { offset } => format!("mmap@{offset:#x}"),
+                            Assoc::Userptr { addr, len } => format!("userptr {addr:#x}+{len}"),
+                            Assoc::Dmabuf { id, fd, len } => {
+                                format!("dmabuf#{id} fd {fd} len {len}")
+                            }
+                        };
+                        format!("{} {v}", range(s))
+                    })
+                    .collect();
+                if !assoc.is_empty() {
+                    let _ = writeln!(o, "  plane {pi} tied {}", assoc.join(" "));
+                }
+                for t in &p.tracks {
+                    let src = match t.source {
+                        Source::Inferred => "inferred",
+                        Source::Observed => "observed",
+                    };
+                    let spans: Vec<String> = t.spans.iter().map(range).collect();
+                    let _ = writeln!(
+                        o,
+                        "  plane {pi} {} ({src}) {}",
+                        t.resource.as_str(),
+                        spans.join(" ")
+                    );
+                }
+            }
+        }
+        for f in &self.report.findings {
+            let _ = writeln!(
+                o,
+                "finding {} {} {}: {}",
+                ms(f.t_ns),
+                f.rule,
+                self.report.severity(f).as_str(),
+                f.message()
+            );
+        }
+        o
+    }
+}

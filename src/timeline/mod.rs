@@ -1,0 +1,107 @@
+//! The timeline: what every buffer was, held and was tied to, over time. One lane per
+//! (queue, buffer index), built by replaying a trace and sampling the model after each event.
+//! Pure data for views (the desktop inspector, exporters) and for teaching dumps.
+
+mod build;
+mod dump;
+mod span;
+
+pub use build::build;
+pub use span::{Span, SpanBuilder};
+
+use crate::check::CheckReport;
+use crate::model::{BufState, DmabufId, Outcome, QueueKey};
+
+/// What a plane is tied to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assoc {
+    /// MMAP memory, known by its mmap cookie.
+    Mmap { offset: u32 },
+    /// USERPTR memory: address and length.
+    Userptr { addr: u64, len: u32 },
+    /// A dma-buf (by identity), the fd number last used for it, and the length.
+    Dmabuf { id: DmabufId, fd: i32, len: u32 },
+}
+
+/// A resource a plane can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resource {
+    Allocated,
+    Pinned,
+    Attached,
+    Mapped,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 4] = [
+        Resource::Allocated,
+        Resource::Pinned,
+        Resource::Attached,
+        Resource::Mapped,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Allocated => "allocated",
+            Resource::Pinned => "pinned",
+            Resource::Attached => "attached",
+            Resource::Mapped => "mapped",
+        }
+    }
+}
+
+/// Where the knowledge of a resource comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    /// The model's inference under the policy.
+    Inferred,
+    /// Memops seen on the kernel.
+    Observed,
+}
+
+/// The spans during which one resource was held, by one source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceTrack {
+    pub resource: Resource,
+    pub source: Source,
+    pub spans: Vec<Span<()>>,
+}
+
+/// One plane of a lane.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlaneLane {
+    pub assoc: Vec<Span<Assoc>>,
+    /// Only tracks with at least one span.
+    pub tracks: Vec<ResourceTrack>,
+}
+
+/// One buffer index of one queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lane {
+    pub queue: QueueKey,
+    pub index: u32,
+    /// The buffer's state while it exists; gaps are times it was not allocated.
+    pub states: Vec<Span<BufState>>,
+    pub planes: Vec<PlaneLane>,
+}
+
+/// A queue-wide event drawn across its lanes: STREAMON, STREAMOFF, REQBUFS, a close…
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueMark {
+    pub t_ns: u64,
+    pub event: u32,
+    /// `None` for events of a whole device (open, close).
+    pub queue: Option<QueueKey>,
+    pub label: String,
+    pub result: Outcome,
+}
+
+/// Everything a view needs to draw a trace.
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    /// Sorted by queue, then index.
+    pub lanes: Vec<Lane>,
+    pub marks: Vec<QueueMark>,
+    pub report: CheckReport,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
