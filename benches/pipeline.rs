@@ -8,6 +8,7 @@ use vb2scope::check::check_trace;
 use vb2scope::format::{read_native_bytes, write_native};
 use vb2scope::model::{Memory, Origin, Policy};
 use vb2scope::scenario::{parse, run, streaming_workload};
+use vb2scope::timeline::{Pyramid, Span, segments};
 use vb2scope::trace::Trace;
 
 fn trace(frames: usize, memory: Memory) -> Trace {
@@ -44,6 +45,9 @@ fn bench(c: &mut Criterion) {
         g.bench_function("replay-observed-modern", |b| {
             b.iter(|| check_trace(&observed, Policy::Modern))
         });
+        g.bench_function("timeline-build", |b| {
+            b.iter(|| vb2scope::timeline::build(&t, Policy::Modern).lanes.len())
+        });
         g.bench_function("read-native", |b| {
             b.iter(|| read_native_bytes(&bytes).map(|(t, _)| t.events.len()))
         });
@@ -51,5 +55,64 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// What one frame of a timeline view costs in level-of-detail queries: 64 lanes holding
+/// 10 million spans together, drawn 1600 pixels wide, all of it and 1 % of it.
+fn lod(c: &mut Criterion) {
+    const LANES: usize = 64;
+    const PER_LANE: u64 = 10_000_000 / LANES as u64;
+    let lanes: Vec<Vec<Span<u8>>> = (0..LANES as u64)
+        .map(|l| {
+            (0..PER_LANE)
+                .map(|i| {
+                    // Spans of 0.1 to 2 ms with small gaps, as a busy queue shows.
+                    let start = i * 2_100_000 + (l * 7_919 + i * 104_729) % 100_000;
+                    let len = 100_000 + (i * 48_271 + l) % 1_900_000;
+                    Span {
+                        start_ns: start,
+                        end_ns: start + len,
+                        event: i as u32,
+                        value: (i % 5) as u8,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let end = PER_LANE * 2_100_000;
+    let built = std::time::Instant::now();
+    let pyramids: Vec<Pyramid<u8>> = lanes.iter().map(|l| Pyramid::build(l)).collect();
+    eprintln!("pyramids for 10 M spans built in {:?}", built.elapsed());
+    let mut g = c.benchmark_group("lod-10M-spans-64-lanes");
+    let mut out = Vec::with_capacity(4096);
+    for (name, t0, t1) in [
+        ("all", 0, end),
+        ("one-percent", end / 2, end / 2 + end / 100),
+        ("one-permille", end / 3, end / 3 + end / 1000),
+    ] {
+        g.bench_function(format!("spans-{name}"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for lane in &lanes {
+                    out.clear();
+                    segments(lane, t0, t1, (t1 - t0) / 1600, &mut out);
+                    n += out.len();
+                }
+                n
+            })
+        });
+        g.bench_function(format!("pyramid-{name}"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for (lane, p) in lanes.iter().zip(&pyramids) {
+                    out.clear();
+                    p.segments(lane, t0, t1, (t1 - t0) / 1600, &mut out);
+                    n += out.len();
+                }
+                n
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, lod);
 criterion_main!(benches);

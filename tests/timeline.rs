@@ -5,7 +5,7 @@ use std::path::Path;
 use vb2scope::format::read_native_bytes;
 use vb2scope::model::{Memory, Policy};
 use vb2scope::scenario::{parse, run, streaming_workload};
-use vb2scope::timeline::{Resource, Source, Span, Timeline, build};
+use vb2scope::timeline::{Resource, Segment, Source, Span, Timeline, build};
 
 #[test]
 fn timeline_of_every_curated_trace() {
@@ -100,8 +100,26 @@ fn long_sessions_keep_the_shape_under_every_policy() {
             let t = build(&trace, p);
             check_shape(&t);
             assert_eq!(t.lanes.len(), 8, "{memory:?} {p}");
-            // Every lane spends time in each of the streaming states.
+            // Every lane spends time in each of the streaming states, and a full view
+            // 1600 pixels wide accounts for every state span in a few thousand segments.
+            let mut segs = Vec::new();
             for l in &t.lanes {
+                segs.clear();
+                l.state_segments(
+                    t.start_ns,
+                    t.end_ns + 1,
+                    (t.end_ns - t.start_ns) / 1600,
+                    &mut segs,
+                );
+                let counted: usize = segs
+                    .iter()
+                    .map(|s| match s {
+                        Segment::One(_) => 1,
+                        Segment::Mixed { count, .. } => *count as usize,
+                    })
+                    .sum();
+                assert_eq!(counted, l.states.len());
+                assert!(segs.len() <= 2 * 1600 + 8, "{} segments", segs.len());
                 for s in ["queued", "active", "done", "dequeued"] {
                     assert!(
                         l.states.iter().any(|x| x.value.as_str() == s),
@@ -109,6 +127,68 @@ fn long_sessions_keep_the_shape_under_every_policy() {
                         l.index
                     );
                 }
+            }
+        }
+    }
+}
+
+mod lod {
+    use proptest::prelude::*;
+    use vb2scope::timeline::{Pyramid, Segment, Span, segments};
+
+    fn lane() -> impl Strategy<Value = Vec<Span<u8>>> {
+        prop::collection::vec((0u64..50, 1u64..40, any::<u8>()), 0..300).prop_map(|v| {
+            let mut t = 0;
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (gap, len, value))| {
+                    let start = t + gap;
+                    t = start + len;
+                    Span {
+                        start_ns: start,
+                        end_ns: t,
+                        event: i as u32,
+                        value,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn segments_account_for_every_visible_span(spans in lane(), t0 in 0u64..5000, w in 1u64..8000, min_ns in 0u64..200) {
+            let t1 = t0 + w;
+            let mut out = Vec::new();
+            segments(&spans, t0, t1, min_ns, &mut out);
+            let visible = spans.iter().filter(|s| s.end_ns > t0 && s.start_ns < t1).count();
+            let counted: usize = out.iter().map(|s| match s { Segment::One(_) => 1, Segment::Mixed { count, .. } => *count as usize }).sum();
+            prop_assert_eq!(counted, visible);
+            prop_assert!(out.windows(2).all(|p| p[0].end_ns() <= p[1].start_ns()));
+            for s in &out {
+                if let Segment::Mixed { count, .. } = s {
+                    prop_assert!(*count >= 2);
+                }
+            }
+            if let Some(steps) = w.checked_div(min_ns) {
+                prop_assert!(out.len() as u64 <= 2 * (steps + 2), "{} segments", out.len());
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn pyramid_accounts_for_every_visible_span(spans in lane(), t0 in 0u64..5000, w in 1u64..30000, min_ns in 0u64..20000) {
+            let t1 = t0 + w;
+            let p = Pyramid::build(&spans);
+            let mut out = Vec::new();
+            p.segments(&spans, t0, t1, min_ns, &mut out);
+            let visible = spans.iter().filter(|s| s.end_ns > t0 && s.start_ns < t1).count();
+            let counted: usize = out.iter().map(|s| match s { Segment::One(_) => 1, Segment::Mixed { count, .. } => *count as usize }).sum();
+            prop_assert_eq!(counted, visible, "{:?}", out);
+            prop_assert!(out.windows(2).all(|p| p[0].start_ns() <= p[1].start_ns()));
+            if let Some(steps) = w.checked_div(min_ns) {
+                prop_assert!(out.len() as u64 <= 4 * (steps + 4), "{} segments", out.len());
             }
         }
     }

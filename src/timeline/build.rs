@@ -8,7 +8,8 @@ use crate::model::{BufState, Memory, Model, Policy, Queue, QueueKey, Resources};
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
 
 use super::{
-    Assoc, Lane, PlaneLane, QueueMark, Resource, ResourceTrack, Source, SpanBuilder, Timeline,
+    Assoc, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source, SpanBuilder,
+    Timeline,
 };
 
 #[derive(Default)]
@@ -165,12 +166,16 @@ pub fn build(trace: &Trace, policy: Policy) -> Timeline {
     // Spans still open run to the end of the trace.
     let lanes = lanes
         .into_iter()
-        .map(|((queue, index), b)| Lane {
+        .map(|((queue, index), b)| {
+            let states = b.state.finish(end_ns);
+            (queue, index, Pyramid::build(&states), states, b.planes)
+        })
+        .map(|(queue, index, states_lod, states, planes)| Lane {
             queue,
             index,
-            states: b.state.finish(end_ns),
-            planes: b
-                .planes
+            states,
+            states_lod,
+            planes: planes
                 .into_iter()
                 .map(|p| PlaneLane {
                     assoc: p.assoc.finish(end_ns),

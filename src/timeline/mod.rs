@@ -4,9 +4,13 @@
 
 mod build;
 mod dump;
+mod lod;
+mod pyramid;
 mod span;
 
 pub use build::build;
+pub use lod::{Segment, segments};
+pub use pyramid::Pyramid;
 pub use span::{Span, SpanBuilder};
 
 use crate::check::CheckReport;
@@ -81,7 +85,17 @@ pub struct Lane {
     pub index: u32,
     /// The buffer's state while it exists; gaps are times it was not allocated.
     pub states: Vec<Span<BufState>>,
+    /// Level of detail over `states`, for drawing much of a long trace at once.
+    pub states_lod: Pyramid<BufState>,
     pub planes: Vec<PlaneLane>,
+}
+
+impl Lane {
+    /// The state segments to draw in `[t0, t1)` at a resolution of `min_ns` (about one
+    /// pixel), appended to `out`.
+    pub fn state_segments(&self, t0: u64, t1: u64, min_ns: u64, out: &mut Vec<Segment<BufState>>) {
+        self.states_lod.segments(&self.states, t0, t1, min_ns, out);
+    }
 }
 
 /// A queue-wide event drawn across its lanes: STREAMON, STREAMOFF, REQBUFS, a close…

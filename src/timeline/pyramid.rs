@@ -1,0 +1,199 @@
+//! A level-of-detail pyramid over one lane's spans, for views that show much of a long trace
+//! at once. Level k cuts time into buckets of `base_ns << k` and keeps, per bucket, how many
+//! spans start in it and where they start and end. A query at resolution `min_ns` reads the
+//! level whose buckets are just under `min_ns` wide: O(window / min_ns) buckets, whatever the
+//! number of spans. Finer queries go to the spans themselves (`segments`), where the window
+//! then holds few spans.
+
+use super::Span;
+use super::lod::{Segment, segments};
+
+/// Spans starting in one bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Bucket<T> {
+    start_ns: u64,
+    end_ns: u64,
+    /// Index of the first span in the lane.
+    first: u32,
+    count: u32,
+    value: T,
+}
+
+/// The pyramid of one lane.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pyramid<T> {
+    origin_ns: u64,
+    base_ns: u64,
+    /// Level k holds only the non-empty buckets, in time order, with their bucket numbers.
+    levels: Vec<Vec<(u64, Bucket<T>)>>,
+}
+
+/// Level 0 has at most one bucket per this many spans, so the pyramid stays a fraction of
+/// the lane's size.
+const SPANS_PER_BASE_BUCKET: u64 = 8;
+
+impl<T: Copy> Pyramid<T> {
+    pub fn build(spans: &[Span<T>]) -> Pyramid<T> {
+        let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
+            return Pyramid {
+                origin_ns: 0,
+                base_ns: 0,
+                levels: Vec::new(),
+            };
+        };
+        let origin_ns = first.start_ns;
+        let duration = last.start_ns.saturating_sub(origin_ns).max(1);
+        let buckets = (spans.len() as u64 / SPANS_PER_BASE_BUCKET).max(1);
+        let base_ns = (duration / buckets).max(1).next_power_of_two();
+        let mut level: Vec<(u64, Bucket<T>)> = Vec::new();
+        for (i, s) in spans.iter().enumerate() {
+            let b = (s.start_ns - origin_ns) / base_ns;
+            match level.last_mut() {
+                Some((n, bk)) if *n == b => {
+                    bk.count += 1;
+                    bk.end_ns = bk.end_ns.max(s.end_ns);
+                }
+                _ => level.push((
+                    b,
+                    Bucket {
+                        start_ns: s.start_ns,
+                        end_ns: s.end_ns,
+                        first: i as u32,
+                        count: 1,
+                        value: s.value,
+                    },
+                )),
+            }
+        }
+        let mut levels = vec![level];
+        while levels.last().is_some_and(|l| l.len() > 1) {
+            let Some(prev) = levels.last() else { break };
+            let mut next: Vec<(u64, Bucket<T>)> = Vec::with_capacity(prev.len() / 2 + 1);
+            for &(n, bk) in prev {
+                match next.last_mut() {
+                    Some((m, up)) if *m == n / 2 => {
+                        up.count += bk.count;
+                        up.end_ns = up.end_ns.max(bk.end_ns);
+                    }
+                    _ => next.push((n / 2, bk)),
+                }
+            }
+            levels.push(next);
+        }
+        Pyramid {
+            origin_ns,
+            base_ns,
+            levels,
+        }
+    }
+
+    /// Like [`segments`], but reading the pyramid when `min_ns` is coarse enough.
+    pub fn segments(
+        &self,
+        spans: &[Span<T>],
+        t0: u64,
+        t1: u64,
+        min_ns: u64,
+        out: &mut Vec<Segment<T>>,
+    ) {
+        // The coarsest level whose buckets are no wider than min_ns.
+        let level = if self.base_ns == 0 || min_ns < 2 * self.base_ns {
+            None
+        } else {
+            let k = (min_ns / self.base_ns).ilog2() as usize;
+            self.levels
+                .get(k.min(self.levels.len().saturating_sub(1)))
+                .map(|l| (k, l))
+        };
+        let Some((k, buckets)) = level else {
+            segments(spans, t0, t1, min_ns, out);
+            return;
+        };
+        let width = self.base_ns << k;
+        let bound = |n: u64| self.origin_ns.saturating_add(n.saturating_mul(width));
+        // A span that started before the window but reaches into it.
+        let mut from = t0;
+        if let Some(s) = spans
+            .get(spans.partition_point(|s| s.end_ns <= t0))
+            .filter(|s| s.start_ns < t0 && s.start_ns < t1)
+        {
+            out.push(Segment::One(*s));
+            from = s.end_ns.max(t0);
+        }
+        if from >= t1 {
+            return;
+        }
+        // The buckets cut by `from` and by `t1` are read span by span; the ones in between
+        // come from the pyramid.
+        let first = from.saturating_sub(self.origin_ns) / width;
+        let last = t1.saturating_sub(self.origin_ns) / width;
+        let head_end = bound(first + 1).min(t1);
+        segments(spans, from, head_end, min_ns, out);
+        if first >= last {
+            return;
+        }
+        let mut run: Option<Segment<T>> = None;
+        let start = buckets.partition_point(|(n, _)| *n <= first);
+        for &(n, bk) in buckets.get(start..).unwrap_or(&[]) {
+            if n >= last {
+                break;
+            }
+            let seg = if bk.count == 1 {
+                spans.get(bk.first as usize).map(|s| Segment::One(*s))
+            } else {
+                Some(Segment::Mixed {
+                    start_ns: bk.start_ns,
+                    end_ns: bk.end_ns,
+                    count: bk.count,
+                    first: bk.value,
+                })
+            };
+            let Some(seg) = seg else { continue };
+            let narrow = seg.end_ns().saturating_sub(seg.start_ns()) < min_ns;
+            // Neighbouring narrow pieces merge until they are a resolution step wide.
+            run = match (run, seg) {
+                (
+                    Some(Segment::Mixed {
+                        start_ns,
+                        count,
+                        first,
+                        ..
+                    }),
+                    s,
+                ) if narrow && s.start_ns() < start_ns + min_ns => {
+                    let add = match s {
+                        Segment::One(_) => 1,
+                        Segment::Mixed { count, .. } => count,
+                    };
+                    Some(Segment::Mixed {
+                        start_ns,
+                        end_ns: s.end_ns(),
+                        count: count + add,
+                        first,
+                    })
+                }
+                (prev, s) => {
+                    out.extend(prev);
+                    Some(s)
+                }
+            };
+        }
+        out.extend(run);
+        let tail_start = bound(last).max(from);
+        if tail_start < t1 && last > first {
+            segments_starting(spans, tail_start, t1, min_ns, out);
+        }
+    }
+}
+
+/// [`segments`] restricted to spans starting at or after `from`.
+fn segments_starting<T: Copy>(
+    spans: &[Span<T>],
+    from: u64,
+    t1: u64,
+    min_ns: u64,
+    out: &mut Vec<Segment<T>>,
+) {
+    let i = spans.partition_point(|s| s.start_ns < from);
+    segments(spans.get(i..).unwrap_or(&[]), from, t1, min_ns, out);
+}
