@@ -145,6 +145,37 @@ fn mark(trace: &Trace, i: usize, video_fds: &mut Vec<(i32, u16)>) -> Option<Queu
     })
 }
 
+/// The one queue an event can change, if it is tied to one.
+fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &[(i32, u16)]) -> Option<QueueKey> {
+    match e.body {
+        Body::Ioctl { fd, arg, .. } => {
+            let dev = video_fds
+                .iter()
+                .rev()
+                .find(|&&(f, _)| f == fd)
+                .map(|&(_, d)| d)
+                .unwrap_or(0);
+            let ty = match trace.arg(arg)? {
+                IoctlArg::Alloc { ty, .. }
+                | IoctlArg::Remove { ty, .. }
+                | IoctlArg::Stream { ty }
+                | IoctlArg::Expbuf { ty, .. } => *ty,
+                IoctlArg::Buffer(b) => b.ty,
+            };
+            Some(QueueKey { dev, ty })
+        }
+        Body::Memop { dev, ty, .. } | Body::Driver { dev, ty, .. } => Some(QueueKey { dev, ty }),
+        // Inferred consequences and notes change nothing the previous sample missed.
+        Body::Tracepoint { .. } | Body::Klog { .. } | Body::Marker { .. } | Body::Expect { .. } => {
+            Some(QueueKey {
+                dev: u16::MAX,
+                ty: crate::model::BufType::VideoCapture,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Replays `trace` under `policy` and records every buffer's life.
 pub fn build(trace: &Trace, policy: Policy) -> Timeline {
     let mut lanes: BTreeMap<(QueueKey, u32), LaneB> = BTreeMap::new();
@@ -159,7 +190,14 @@ pub fn build(trace: &Trace, policy: Policy) -> Timeline {
         if let Some(m) = mark(trace, i, &mut video_fds) {
             marks.push(m);
         }
-        for q in &model.queues {
+        // Only the queue an event addresses can change, except for process-wide events
+        // (open, close, dup, mmap…), after which every queue is sampled.
+        let only = touched(trace, e, &video_fds);
+        for q in model
+            .queues
+            .iter()
+            .filter(|q| only.is_none_or(|k| k == q.key))
+        {
             sample(&mut lanes, &mut seen, q, e.t_ns, i as u32);
         }
     });
