@@ -24,3 +24,4 @@ pub mod rules;
 pub mod scenario;
 pub mod timeline;
 pub mod trace;
+pub mod ui;

@@ -295,14 +295,27 @@ fn malformed_trace_lines_are_reported_and_fail_the_check() {
 }
 
 #[test]
-fn no_arguments_shows_the_bundled_trace() {
-    let o = run(&[]);
+fn help_lists_the_window_and_every_command() {
+    let o = run(&["--help"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    assert!(
-        out.contains("bundled[vb2-2012]") && out.contains("R05 error"),
-        "{out}"
+    for w in [
+        "check",
+        "run",
+        "timeline",
+        "explain",
+        "--screenshot",
+        "[FILE]",
+    ] {
+        assert!(out.contains(w), "{w}: {out}");
+    }
+    let o = run(&["/nonexistent/trace.jsonl", "--screenshot", "/tmp/never.png"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unreadable file fails before any window opens"
     );
+    assert!(stderr(&o).contains("cannot read"));
 }
 
 #[test]

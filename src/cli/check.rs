@@ -8,7 +8,7 @@ use vb2scope::check::{check_trace, choose_policy};
 use vb2scope::model::Policy;
 use vb2scope::report::{FailOn, InputResult, exit_code, to_json, to_junit, to_text};
 
-use super::input::{is_scenario, read_bytes, read_trace, run_scenario};
+use super::input::{is_scenario, read_trace, run_scenario};
 use super::{FailOnArg, FormatArg, PolicyArg};
 
 pub fn policy_of(p: PolicyArg) -> Option<Policy> {
@@ -111,31 +111,4 @@ pub fn timeline(path: &Path, policy: PolicyArg) -> Result<i32> {
 }
 
 /// The trace shipped inside the binary, shown when vb2scope runs without arguments.
-const DEFAULT_TRACE: &[u8] = include_bytes!("../../assets/default-trace.jsonl");
-
-/// No arguments: check the bundled trace under every policy, to show what vb2scope does.
-pub fn default_trace() -> Result<i32> {
-    let path = Path::new("assets/default-trace.jsonl");
-    let (trace, diagnostics) = read_bytes(path, DEFAULT_TRACE)?;
-    println!(
-        "vb2scope: {} ({} events)",
-        trace.header.title.lines().next().unwrap_or("bundled trace"),
-        trace.events.len()
-    );
-    println!(
-        "Checked under each policy (vb2scope check FILE --policy P does this for your traces):\n"
-    );
-    for p in Policy::ALL {
-        println!("== policy {p}");
-        let r = InputResult {
-            path: format!("bundled[{p}]"),
-            report: check_trace(&trace, p),
-            policy_reason: None,
-            diagnostics: diagnostics.clone(),
-        };
-        print!("{}", to_text(std::slice::from_ref(&r)));
-        println!();
-    }
-    println!("Try: vb2scope explain R03, vb2scope check traces/*.vb2s --policy vb2-2012");
-    Ok(0)
-}
+pub const DEFAULT_TRACE: &[u8] = include_bytes!("../../assets/default-trace.jsonl");

@@ -3,6 +3,7 @@
 
 mod check;
 mod explain;
+mod gui;
 mod input;
 mod run;
 
@@ -12,11 +13,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "vb2scope",
     version,
-    about = "The life of every V4L2/videobuf2 buffer over time, checked against a model of vb2"
+    about = "The life of every V4L2/videobuf2 buffer over time, checked against a model of vb2",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
+    /// A trace or scenario to open in the window; the bundled 2012 report when absent.
+    file: Option<std::path::PathBuf>,
+    /// Save the window as a PNG once it has opened, then exit.
+    #[arg(long)]
+    screenshot: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -105,7 +112,7 @@ pub fn main() -> i32 {
         }) => run::run(&scenario, policy, output.as_deref()),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),
-        None => check::default_trace(),
+        None => gui::run(cli.file.as_deref(), cli.screenshot),
     };
     match r {
         Ok(code) => code,

@@ -237,11 +237,13 @@ pub fn build(trace: &Trace, policy: Policy) -> Timeline {
                 .collect(),
         })
         .collect();
+    let event_times = trace.events.iter().map(|e| e.t_ns).collect();
     Timeline {
         lanes,
         marks,
         report,
         start_ns,
         end_ns,
+        event_times,
     }
 }

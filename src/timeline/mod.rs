@@ -118,4 +118,14 @@ pub struct Timeline {
     pub report: CheckReport,
     pub start_ns: u64,
     pub end_ns: u64,
+    /// The time of every event, by event number (for cursors and selections).
+    pub event_times: Vec<u64>,
+}
+
+impl Timeline {
+    /// The time of an event of the timeline's trace, as recorded by its marks, lanes or
+    /// findings; `None` if the timeline never saw it.
+    pub fn event_time(&self, event: u32) -> Option<u64> {
+        self.event_times.get(event as usize).copied()
+    }
 }

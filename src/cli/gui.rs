@@ -1,0 +1,113 @@
+//! The desktop window: eframe around the library's `Inspector`, plus what touches the
+//! outside world (reading dropped files, saving a screenshot).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, anyhow};
+
+use vb2scope::ui::{Inspector, PolicyChoice};
+
+use super::check::DEFAULT_TRACE;
+
+/// Opens the window on `file`, or on the bundled trace. With `screenshot`, saves the window
+/// as a PNG once it has settled and exits.
+pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
+    let inspector = match file {
+        Some(p) => {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            Inspector::open(
+                &p.display().to_string(),
+                &bytes,
+                PolicyChoice::Fixed(vb2scope::model::Policy::Vb2_2012),
+            )
+        }
+        None => Inspector::open(
+            "2012-report (bundled)",
+            DEFAULT_TRACE,
+            PolicyChoice::Fixed(vb2scope::model::Policy::Vb2_2012),
+        ),
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1400.0, 820.0])
+            .with_title("vb2scope"),
+        ..Default::default()
+    };
+    let outcome: Arc<Mutex<Option<Result<(), String>>>> = Arc::new(Mutex::new(None));
+    let shot = screenshot.map(|path| Shot {
+        path,
+        frames: 0,
+        requested: false,
+        outcome: outcome.clone(),
+    });
+    eframe::run_native(
+        "vb2scope",
+        options,
+        Box::new(move |_cc| Ok(Box::new(Gui { inspector, shot }))),
+    )
+    .map_err(|e| anyhow!("cannot open a window: {e}"))?;
+    let result = outcome.lock().map(|mut o| o.take()).unwrap_or(None);
+    match result {
+        Some(Err(e)) => Err(anyhow!(e)),
+        _ => Ok(0),
+    }
+}
+
+struct Shot {
+    path: PathBuf,
+    frames: u32,
+    requested: bool,
+    outcome: Arc<Mutex<Option<Result<(), String>>>>,
+}
+
+struct Gui {
+    inspector: Inspector,
+    shot: Option<Shot>,
+}
+
+fn save_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(rgba).map_err(|e| e.to_string())
+}
+
+impl eframe::App for Gui {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let dropped: Vec<egui::DroppedFileHandle> = ui.ctx().input(|i| i.raw.dropped_files.clone());
+        if let Some(f) = dropped.first() {
+            let name = f.path().display().to_string();
+            let choice = self.inspector.choice;
+            self.inspector = match f.bytes() {
+                Ok(b) => Inspector::open(&name, &b, choice),
+                Err(e) => Inspector::failed(format!("{name}: cannot read: {e}"), choice),
+            };
+        }
+        self.inspector.ui(ui);
+        let Some(shot) = &mut self.shot else { return };
+        shot.frames += 1;
+        ui.ctx().request_repaint();
+        if shot.frames >= 5 && !shot.requested {
+            shot.requested = true;
+            let (path, outcome, ctx) = (shot.path.clone(), shot.outcome.clone(), ui.ctx().clone());
+            ui.ctx()
+                .request_screenshot(move |img: Arc<egui::ColorImage>| {
+                    let [w, h] = img.size;
+                    let rgba: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_array()).collect();
+                    let r = save_png(&path, w as u32, h as u32, &rgba);
+                    if let Ok(mut o) = outcome.lock() {
+                        *o = Some(r);
+                    }
+                    ctx.request_repaint();
+                });
+        }
+        let done = shot.outcome.lock().map(|o| o.is_some()).unwrap_or(true);
+        if done {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}

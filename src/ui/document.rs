@@ -1,0 +1,109 @@
+//! What the inspector shows: a loaded trace (or scenario), its diagnostics, and its timeline
+//! under the chosen policy.
+
+use crate::check::choose_policy;
+use crate::format::{Diagnostic, read_native_bytes};
+use crate::model::Policy;
+use crate::scenario;
+use crate::timeline::{Timeline, build};
+use crate::trace::Trace;
+
+/// The policy choice of the selector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyChoice {
+    Fixed(Policy),
+    Auto,
+}
+
+impl PolicyChoice {
+    pub const ALL: [PolicyChoice; 5] = [
+        PolicyChoice::Fixed(Policy::Spec),
+        PolicyChoice::Fixed(Policy::Vb2_2012),
+        PolicyChoice::Fixed(Policy::Vb2_3_8),
+        PolicyChoice::Fixed(Policy::Modern),
+        PolicyChoice::Auto,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyChoice::Fixed(p) => p.name(),
+            PolicyChoice::Auto => "auto",
+        }
+    }
+}
+
+/// A loaded input.
+pub struct Document {
+    pub name: String,
+    /// The scenario text, when the input is a scenario: it is re-run under each policy.
+    scenario: Option<scenario::Scenario>,
+    pub trace: Trace,
+    pub diagnostics: Vec<Diagnostic>,
+    pub timeline: Timeline,
+    pub policy: Policy,
+    /// Why `auto` chose the policy.
+    pub reason: Option<String>,
+}
+
+impl Document {
+    /// Loads a native trace (plain or zstd) or, for a `.vb2s` name, a scenario. The error is a
+    /// sentence to show in the window.
+    pub fn load(name: &str, bytes: &[u8], choice: PolicyChoice) -> Result<Document, String> {
+        if name.ends_with(".vb2s") {
+            let text =
+                std::str::from_utf8(bytes).map_err(|e| format!("{name}: not UTF-8 text: {e}"))?;
+            let sc = scenario::parse(name, text).map_err(|e| e.to_string())?;
+            let policy = match choice {
+                PolicyChoice::Fixed(p) => p,
+                PolicyChoice::Auto => Policy::Modern,
+            };
+            let trace = scenario::run(&sc, policy).map_err(|e| e.to_string())?;
+            let timeline = build(&trace, policy);
+            let reason = (choice == PolicyChoice::Auto)
+                .then(|| "a scenario has no observed kernel behaviour; modern assumed".to_string());
+            return Ok(Document {
+                name: name.into(),
+                scenario: Some(sc),
+                trace,
+                diagnostics: Vec::new(),
+                timeline,
+                policy,
+                reason,
+            });
+        }
+        let (trace, diagnostics) = read_native_bytes(bytes).map_err(|e| format!("{name}: {e}"))?;
+        let mut d = Document {
+            name: name.into(),
+            scenario: None,
+            timeline: build(&Trace::default(), Policy::Modern),
+            trace,
+            diagnostics,
+            policy: Policy::Modern,
+            reason: None,
+        };
+        d.set_policy(choice);
+        Ok(d)
+    }
+
+    /// Re-evaluates everything under another policy.
+    pub fn set_policy(&mut self, choice: PolicyChoice) {
+        let (policy, reason) = match choice {
+            PolicyChoice::Fixed(p) => (p, None),
+            PolicyChoice::Auto if self.scenario.is_some() => (
+                Policy::Modern,
+                Some("a scenario has no observed kernel behaviour; modern assumed".to_string()),
+            ),
+            PolicyChoice::Auto => {
+                let c = choose_policy(&self.trace);
+                (c.policy, Some(c.reason))
+            }
+        };
+        if let Some(sc) = &self.scenario
+            && let Ok(t) = scenario::run(sc, policy)
+        {
+            self.trace = t;
+        }
+        self.timeline = build(&self.trace, policy);
+        self.policy = policy;
+        self.reason = reason;
+    }
+}

@@ -1,0 +1,362 @@
+//! The desktop inspector's widgets and state. It takes bytes, not files: opening files,
+//! the window and screenshots live in the binary (`cli/gui.rs`).
+
+mod describe;
+mod document;
+mod palette;
+mod timeline_view;
+
+pub use document::{Document, PolicyChoice};
+pub use timeline_view::View;
+
+use egui::{RichText, Ui};
+
+use crate::rules::info;
+
+/// Everything the window shows.
+pub struct Inspector {
+    pub doc: Result<Document, String>,
+    pub choice: PolicyChoice,
+    pub view: View,
+    /// The selected event: the step cursor.
+    pub cursor: Option<u32>,
+    pub lane: Option<usize>,
+    pub finding: Option<usize>,
+    pub show_help: bool,
+}
+
+impl Inspector {
+    /// Opens `bytes` named `name` (a trace, or a scenario when the name ends in `.vb2s`).
+    pub fn open(name: &str, bytes: &[u8], choice: PolicyChoice) -> Inspector {
+        let doc = Document::load(name, bytes, choice);
+        let view = match &doc {
+            Ok(d) => View::fit(&d.timeline),
+            Err(_) => View { t0: 0.0, t1: 1.0 },
+        };
+        Inspector {
+            doc,
+            choice,
+            view,
+            cursor: None,
+            lane: None,
+            finding: None,
+            show_help: false,
+        }
+    }
+
+    /// A window that shows why an input could not be opened.
+    pub fn failed(message: String, choice: PolicyChoice) -> Inspector {
+        Inspector {
+            doc: Err(message),
+            choice,
+            view: View { t0: 0.0, t1: 1.0 },
+            cursor: None,
+            lane: None,
+            finding: None,
+            show_help: false,
+        }
+    }
+
+    pub fn set_policy(&mut self, choice: PolicyChoice) {
+        self.choice = choice;
+        if let Ok(d) = &mut self.doc {
+            d.set_policy(choice);
+            self.finding = None;
+        }
+    }
+
+    /// Moves the cursor `delta` events, skipping the model's inferred consequences.
+    pub fn step(&mut self, delta: i64) {
+        let Ok(d) = &self.doc else { return };
+        let n = d.trace.events.len() as i64;
+        if n == 0 {
+            return;
+        }
+        let mut i = self
+            .cursor
+            .map(i64::from)
+            .unwrap_or(if delta > 0 { -1 } else { n });
+        loop {
+            i += delta.signum();
+            if i < 0 || i >= n {
+                return;
+            }
+            let inferred = d
+                .trace
+                .events
+                .get(i as usize)
+                .is_some_and(|e| e.origin == crate::model::Origin::Inferred);
+            if !inferred {
+                break;
+            }
+        }
+        self.cursor = Some(i as u32);
+        self.finding = None;
+        self.follow_cursor();
+    }
+
+    pub fn select_finding(&mut self, k: usize) {
+        let Ok(d) = &self.doc else { return };
+        let Some(f) = d.timeline.report.findings.get(k) else {
+            return;
+        };
+        self.finding = Some(k);
+        self.cursor = Some(f.event);
+        self.lane = d
+            .timeline
+            .lanes
+            .iter()
+            .position(|l| Some(l.queue) == f.queue && Some(l.index) == f.index);
+        self.follow_cursor();
+    }
+
+    /// Keeps the cursor inside the visible window.
+    fn follow_cursor(&mut self) {
+        let Ok(d) = &self.doc else { return };
+        let Some(t) = self.cursor.and_then(|c| d.timeline.event_time(c)) else {
+            return;
+        };
+        let t = t as f64;
+        if t < self.view.t0 || t > self.view.t1 {
+            let w = self.view.t1 - self.view.t0;
+            self.view = View {
+                t0: t - w / 2.0,
+                t1: t + w / 2.0,
+            };
+        }
+    }
+
+    /// The whole window's contents.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
+        if let Err(e) = &self.doc {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.heading("This input cannot be shown");
+                ui.label(RichText::new(e).monospace());
+            });
+            return;
+        }
+        egui::Panel::right("side")
+            .default_size(380.0)
+            .show(ui, |ui| self.side(ui));
+        egui::Panel::bottom("events")
+            .default_size(170.0)
+            .resizable(true)
+            .show(ui, |ui| self.events(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let Ok(d) = &self.doc else { return };
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                let picked =
+                    timeline_view::show(ui, &d.timeline, &mut self.view, self.cursor, self.lane);
+                if picked.event.is_some() {
+                    self.cursor = picked.event;
+                    self.lane = picked.lane;
+                    self.finding = None;
+                }
+            });
+        });
+        if self.show_help {
+            egui::Window::new("Keyboard")
+                .collapsible(false)
+                .show(ui.ctx(), |ui| {
+                    for (k, what) in [
+                        ("W / S, wheel, pinch", "zoom in / out"),
+                        ("A / D, drag", "pan"),
+                        ("F", "fit the whole trace"),
+                        ("Left / Right arrow", "step back / forward one event"),
+                        ("?", "this help"),
+                    ] {
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(k).strong());
+                            ui.label(what);
+                        });
+                    }
+                });
+        }
+        let (back, fwd, help) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowLeft),
+                i.key_pressed(egui::Key::ArrowRight),
+                i.key_pressed(egui::Key::Questionmark),
+            )
+        });
+        if back {
+            self.step(-1);
+        }
+        if fwd {
+            self.step(1);
+        }
+        if help {
+            self.show_help = !self.show_help;
+        }
+    }
+
+    fn toolbar(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.strong("vb2scope");
+            if let Ok(d) = &self.doc {
+                ui.label(&d.name);
+            }
+            ui.separator();
+            let mut choice = self.choice;
+            egui::ComboBox::from_label("Policy")
+                .selected_text(choice.label())
+                .show_ui(ui, |ui| {
+                    for c in PolicyChoice::ALL {
+                        ui.selectable_value(&mut choice, c, c.label());
+                    }
+                });
+            if choice != self.choice {
+                self.set_policy(choice);
+            }
+            if let Ok(d) = &self.doc
+                && self.choice == PolicyChoice::Auto
+            {
+                ui.label(format!("→ {}", d.policy))
+                    .on_hover_text(d.reason.clone().unwrap_or_default());
+            }
+            ui.separator();
+            if ui.button("Fit").clicked()
+                && let Ok(d) = &self.doc
+            {
+                self.view = View::fit(&d.timeline);
+            }
+            if ui.button("< Step back").clicked() {
+                self.step(-1);
+            }
+            if ui.button("Step forward >").clicked() {
+                self.step(1);
+            }
+            if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
+                self.show_help = !self.show_help;
+            }
+            ui.separator();
+            for s in palette::STATES {
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, palette::state(s));
+                ui.small(s.as_str());
+            }
+        });
+    }
+
+    fn side(&mut self, ui: &mut Ui) {
+        let Ok(d) = &self.doc else { return };
+        let report = &d.timeline.report;
+        ui.heading(format!(
+            "Findings ({}) under {}",
+            report.findings.len(),
+            d.policy
+        ));
+        let mut clicked = None;
+        egui::ScrollArea::vertical()
+            .id_salt("findings")
+            .max_height(ui.available_height() * 0.45)
+            .show(ui, |ui| {
+                if report.findings.is_empty() {
+                    ui.label("Nothing to report under this policy.");
+                }
+                for (k, f) in report.findings.iter().enumerate() {
+                    let sev = report.severity(f);
+                    let text = RichText::new(format!(
+                        "{} {} {:.3} ms: {}",
+                        f.rule,
+                        sev.as_str(),
+                        f.t_ns as f64 / 1e6,
+                        f.message()
+                    ))
+                    .color(palette::severity(sev));
+                    if ui.selectable_label(self.finding == Some(k), text).clicked() {
+                        clicked = Some(k);
+                    }
+                }
+            });
+        if !d.diagnostics.is_empty() {
+            ui.separator();
+            ui.strong(format!("Input problems ({})", d.diagnostics.len()));
+            for diag in d.diagnostics.iter().take(50) {
+                ui.small(diag.to_string());
+            }
+        }
+        ui.separator();
+        self.explain(ui);
+        if let Some(k) = clicked {
+            self.select_finding(k);
+        }
+    }
+
+    /// What happened at the cursor, and why.
+    fn explain(&self, ui: &mut Ui) {
+        let Ok(d) = &self.doc else { return };
+        egui::ScrollArea::vertical().id_salt("explain").show(ui, |ui| {
+            let Some(c) = self.cursor else {
+                ui.label("Select an event, a finding or a lane, or step with the Left and Right arrow keys.");
+                return;
+            };
+            ui.strong(format!("Event {c}"));
+            ui.label(RichText::new(describe::event(&d.trace, c as usize)).monospace());
+            // The model's consequences of this step, as recorded right after it.
+            let line = d.trace.events.get(c as usize).map(|e| e.line).unwrap_or(0);
+            let follow: Vec<String> = d
+                .trace
+                .events
+                .iter()
+                .enumerate()
+                .skip(c as usize + 1)
+                .take_while(|(_, e)| e.origin == crate::model::Origin::Inferred && e.line == line)
+                .map(|(i, _)| describe::event(&d.trace, i))
+                .collect();
+            if !follow.is_empty() {
+                ui.label("What vb2 does in turn:");
+                for f in follow {
+                    ui.small(f);
+                }
+            }
+            for (k, f) in d.timeline.report.findings.iter().enumerate().filter(|(_, f)| f.event == c) {
+                let r = info(f.rule);
+                ui.separator();
+                let sev = d.timeline.report.severity(f);
+                ui.label(RichText::new(format!("{} {}: {}", f.rule, sev.as_str(), r.title)).strong().color(palette::severity(sev)));
+                ui.label(f.message());
+                ui.label(r.explanation);
+                ui.label(RichText::new(format!("“{}”", r.quote)).italics());
+                ui.small(r.source);
+                if let Some(p) = crate::model::Policy::ALL.iter().position(|p| *p == d.policy)
+                    && let Some(text) = r.per_policy.get(p) {
+                        ui.small(format!("Under {}: {text}", d.policy));
+                    }
+                let _ = k;
+            }
+        });
+    }
+
+    fn events(&mut self, ui: &mut Ui) {
+        let Ok(d) = &self.doc else { return };
+        let n = d.trace.events.len();
+        let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
+        let mut clicked = None;
+        egui::ScrollArea::vertical()
+            .id_salt("event-table")
+            .show_rows(ui, row_h, n, |ui, rows| {
+                for i in rows {
+                    let t = d.trace.events.get(i).map(|e| e.t_ns).unwrap_or(0);
+                    let text = RichText::new(format!(
+                        "{i:>6}  {:>12.6} ms  {}",
+                        t as f64 / 1e6,
+                        describe::event(&d.trace, i)
+                    ))
+                    .monospace();
+                    if ui
+                        .selectable_label(self.cursor == Some(i as u32), text)
+                        .clicked()
+                    {
+                        clicked = Some(i as u32);
+                    }
+                }
+            });
+        if let Some(c) = clicked {
+            self.cursor = Some(c);
+            self.finding = None;
+        }
+    }
+}

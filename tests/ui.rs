@@ -1,0 +1,111 @@
+//! The inspector driven as a user would, by accessible labels, without a display.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+
+use vb2scope::model::Policy;
+use vb2scope::ui::{Inspector, PolicyChoice};
+
+fn default_trace() -> Inspector {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/default-trace.jsonl"
+    ))
+    .expect("bundled trace");
+    Inspector::open(
+        "2012-report (bundled)",
+        &bytes,
+        PolicyChoice::Fixed(Policy::Vb2_2012),
+    )
+}
+
+fn harness(i: Inspector) -> Harness<'static, Inspector> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 820.0))
+        .build_ui_state(|ui, s: &mut Inspector| s.ui(ui), i)
+}
+
+#[test]
+fn the_default_trace_shows_the_2012_findings() {
+    let h = harness(default_trace());
+    h.get_by_label("Findings (5) under vb2-2012");
+    assert_eq!(
+        h.query_all_by_label_contains("\"dmabuf buffer is already pinned\"")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn switching_policy_re_evaluates_the_findings() {
+    let mut h = harness(default_trace());
+    h.get_by_label("Policy").click();
+    h.run();
+    h.get_by_label("modern").click();
+    h.run();
+    h.get_by_label("Findings (4) under modern");
+    h.get_by_label("Policy").click();
+    h.run();
+    h.get_by_label("vb2-3.8").click();
+    h.run();
+    h.get_by_label("Nothing to report under this policy.");
+}
+
+#[test]
+fn selecting_a_finding_explains_it() {
+    let mut h = harness(default_trace());
+    h.get_by_label_contains("R05 error 17.000 ms").click();
+    h.run();
+    assert_eq!(h.state().finding, Some(2));
+    assert!(h.state().cursor.is_some());
+    assert!(h.state().lane == Some(0), "the finding's lane is selected");
+    h.get_by_label("R05 error: Double map (\"already pinned\")");
+    assert!(
+        h.query_all_by_label_contains("dmabuf buffer is already pinned")
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn stepping_moves_over_the_scenario_lines() {
+    let mut h = harness(default_trace());
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        h.get_by_label("Step forward >").click();
+        h.run();
+        seen.push(h.state().cursor.expect("a cursor"));
+    }
+    assert_eq!(seen[..3], [0, 1, 2], "open, REQBUFS, its expect");
+    // The model's consequences of a line (dma_buf_get, attach, map…) are stepped over.
+    let doc = h.state().doc.as_ref().expect("loaded");
+    for &c in &seen {
+        let e = doc.trace.events.get(c as usize).expect("event");
+        assert_ne!(e.origin, vb2scope::model::Origin::Inferred, "event {c}");
+    }
+    assert!(
+        seen.windows(2).any(|w| w[1] > w[0] + 1),
+        "some inferred events were skipped: {seen:?}"
+    );
+    h.get_by_label("< Step back").click();
+    h.run();
+    assert_eq!(h.state().cursor, seen.get(6).copied());
+    h.get_by_label("< Step back").click();
+    h.run();
+    assert!(h.query_all_by_label_contains("Event ").count() >= 1);
+}
+
+#[test]
+fn an_unreadable_input_shows_the_error_and_no_half_view() {
+    let h = harness(Inspector::open(
+        "broken.vb2s",
+        b"reqbufs 2 mmap\nfrobnicate\n",
+        PolicyChoice::Fixed(Policy::Modern),
+    ));
+    h.get_by_label("This input cannot be shown");
+    assert!(
+        h.query_by_label_contains("broken.vb2s:2:1: unknown operation")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("Findings").is_none());
+}
