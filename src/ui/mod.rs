@@ -128,7 +128,10 @@ impl Inspector {
 
     /// The whole window's contents.
     pub fn ui(&mut self, ui: &mut Ui) {
-        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            self.toolbar(ui);
+            Self::legend(ui);
+        });
         if let Err(e) = &self.doc {
             egui::CentralPanel::default().show(ui, |ui| {
                 ui.heading("This input cannot be shown");
@@ -230,13 +233,27 @@ impl Inspector {
             if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
                 self.show_help = !self.show_help;
             }
-            ui.separator();
+        });
+    }
+
+    /// What the colors mean.
+    fn legend(ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.small("states:");
             for s in palette::STATES {
                 let (rect, _) =
                     ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
                 ui.painter().rect_filled(rect, 2.0, palette::state(s));
                 ui.small(s.as_str());
             }
+            ui.separator();
+            ui.small("held:");
+            for r in crate::timeline::Resource::ALL {
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 7.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 0.0, palette::resource(r));
+                ui.small(r.as_str());
+            }
+            ui.small("(filled: observed by the kernel, outlined: inferred by the model)");
         });
     }
 
