@@ -109,3 +109,64 @@ fn an_unreadable_input_shows_the_error_and_no_half_view() {
     );
     assert!(h.query_by_label_contains("Findings").is_none());
 }
+
+#[test]
+fn search_finds_the_next_matching_event() {
+    let mut h = harness(default_trace());
+    let field = || {
+        egui_kittest::kittest::by()
+            .role(egui::accesskit::Role::TextInput)
+            .label("Search:")
+    };
+    h.get(field()).focus();
+    h.run();
+    h.get(field()).type_text("STREAMOFF");
+    h.run();
+    h.get_by_label("Next").click();
+    h.run();
+    let first = h.state().cursor.expect("a match");
+    h.get_by_label("Next").click();
+    h.run();
+    let second = h.state().cursor.expect("a match");
+    assert!(second > first);
+    let doc = h.state().doc.as_ref().expect("loaded");
+    for c in [first, second] {
+        let e = doc.trace.events.get(c as usize).expect("event");
+        assert!(matches!(
+            e.body,
+            vb2scope::trace::Body::Ioctl {
+                cmd: vb2scope::trace::IoctlCmd::Streamoff,
+                ..
+            }
+        ));
+    }
+    h.get_by_label("Previous").click();
+    h.run();
+    assert_eq!(h.state().cursor, Some(first));
+    h.get_by_label("2 of 68 events");
+}
+
+#[test]
+fn the_model_state_around_a_finding_is_shown() {
+    let mut h = harness(default_trace());
+    h.get_by_label_contains("R05 error 17.000 ms").click();
+    h.run();
+    h.run();
+    h.get_by_label("Model state before and after");
+    // Before the second QBUF of buffer 0, its plane is still mapped: the lingering map.
+    assert!(
+        h.query_all_by_label_contains("#0 dequeued; plane 0 dma-buf #0 (fd 4): attached mapped")
+            .count()
+            >= 1
+    );
+}
+
+#[test]
+fn the_theme_switches() {
+    let mut h = harness(default_trace());
+    let dark = h.ctx.theme() == egui::Theme::Dark;
+    h.get_by_label(if dark { "Light theme" } else { "Dark theme" })
+        .click();
+    h.run();
+    assert_ne!(h.ctx.theme() == egui::Theme::Dark, dark);
+}

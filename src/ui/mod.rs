@@ -3,7 +3,9 @@
 
 mod describe;
 mod document;
+mod events_panel;
 mod palette;
+mod state_view;
 mod timeline_view;
 
 pub use document::{Document, PolicyChoice};
@@ -23,6 +25,9 @@ pub struct Inspector {
     pub lane: Option<usize>,
     pub finding: Option<usize>,
     pub show_help: bool,
+    pub filter: events_panel::EventFilter,
+    /// The model's state around the cursor: (cursor, policy, before, after).
+    state_at: Option<(u32, crate::model::Policy, Vec<String>, Vec<String>)>,
 }
 
 impl Inspector {
@@ -41,6 +46,8 @@ impl Inspector {
             lane: None,
             finding: None,
             show_help: false,
+            filter: Default::default(),
+            state_at: None,
         }
     }
 
@@ -54,6 +61,8 @@ impl Inspector {
             lane: None,
             finding: None,
             show_help: false,
+            filter: Default::default(),
+            state_at: None,
         }
     }
 
@@ -108,6 +117,26 @@ impl Inspector {
             .iter()
             .position(|l| Some(l.queue) == f.queue && Some(l.index) == f.index);
         self.follow_cursor();
+    }
+
+    /// Centers the cursor with a window of about twenty events around it.
+    pub fn zoom_to_cursor(&mut self) {
+        let Ok(d) = &self.doc else { return };
+        let Some(c) = self.cursor else { return };
+        let times = &d.timeline.event_times;
+        let lo = times
+            .get((c as usize).saturating_sub(10))
+            .copied()
+            .unwrap_or(0) as f64;
+        let hi = times
+            .get((c as usize + 10).min(times.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64;
+        let pad = ((hi - lo) * 0.1).max(2_000.0);
+        self.view = View {
+            t0: lo - pad,
+            t1: hi + pad,
+        };
     }
 
     /// Keeps the cursor inside the visible window.
@@ -233,6 +262,24 @@ impl Inspector {
             if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
                 self.show_help = !self.show_help;
             }
+            let dark = ui.ctx().theme() == egui::Theme::Dark;
+            if ui
+                .button(if dark { "Light theme" } else { "Dark theme" })
+                .clicked()
+            {
+                ui.ctx().set_theme(if dark {
+                    egui::Theme::Light
+                } else {
+                    egui::Theme::Dark
+                });
+            }
+            if ui
+                .button("Zoom to event")
+                .on_hover_text("Center the selected event, zoomed in")
+                .clicked()
+            {
+                self.zoom_to_cursor();
+            }
         });
     }
 
@@ -296,10 +343,29 @@ impl Inspector {
             }
         }
         ui.separator();
+        self.refresh_state();
         self.explain(ui);
         if let Some(k) = clicked {
             self.select_finding(k);
         }
+    }
+
+    /// Recomputes the model's state around the cursor when the cursor or policy moved.
+    fn refresh_state(&mut self) {
+        let Ok(d) = &self.doc else { return };
+        let Some(c) = self.cursor else {
+            self.state_at = None;
+            return;
+        };
+        if self
+            .state_at
+            .as_ref()
+            .is_some_and(|(sc, p, ..)| *sc == c && *p == d.policy)
+        {
+            return;
+        }
+        let (before, after) = state_view::around(&d.trace, d.policy, c);
+        self.state_at = Some((c, d.policy, before, after));
     }
 
     /// What happened at the cursor, and why.
@@ -329,6 +395,18 @@ impl Inspector {
                     ui.small(f);
                 }
             }
+            if let Some((_, _, before, after)) = &self.state_at {
+                egui::CollapsingHeader::new("Model state before and after").default_open(true).show(ui, |ui| {
+                    ui.small("before:");
+                    for l in before {
+                        ui.label(RichText::new(l).monospace().small());
+                    }
+                    ui.small("after:");
+                    for l in after {
+                        ui.label(RichText::new(l).monospace().small());
+                    }
+                });
+            }
             for (k, f) in d.timeline.report.findings.iter().enumerate().filter(|(_, f)| f.event == c) {
                 let r = info(f.rule);
                 ui.separator();
@@ -349,31 +427,10 @@ impl Inspector {
 
     fn events(&mut self, ui: &mut Ui) {
         let Ok(d) = &self.doc else { return };
-        let n = d.trace.events.len();
-        let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
-        let mut clicked = None;
-        egui::ScrollArea::vertical()
-            .id_salt("event-table")
-            .show_rows(ui, row_h, n, |ui, rows| {
-                for i in rows {
-                    let t = d.trace.events.get(i).map(|e| e.t_ns).unwrap_or(0);
-                    let text = RichText::new(format!(
-                        "{i:>6}  {:>12.6} ms  {}",
-                        t as f64 / 1e6,
-                        describe::event(&d.trace, i)
-                    ))
-                    .monospace();
-                    if ui
-                        .selectable_label(self.cursor == Some(i as u32), text)
-                        .clicked()
-                    {
-                        clicked = Some(i as u32);
-                    }
-                }
-            });
-        if let Some(c) = clicked {
+        if let Some(c) = self.filter.ui(ui, d, self.cursor) {
             self.cursor = Some(c);
             self.finding = None;
+            self.follow_cursor();
         }
     }
 }
