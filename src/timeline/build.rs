@@ -225,10 +225,8 @@ pub fn build(trace: &Trace, policy: Policy) -> Timeline {
                             per_res
                                 .into_iter()
                                 .zip(Resource::ALL)
-                                .map(move |(b, resource)| ResourceTrack {
-                                    resource,
-                                    source,
-                                    spans: b.finish(end_ns),
+                                .map(move |(b, resource)| {
+                                    ResourceTrack::new(resource, source, b.finish(end_ns))
                                 })
                         })
                         .filter(|t| !t.spans.is_empty())

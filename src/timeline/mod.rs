@@ -68,6 +68,24 @@ pub struct ResourceTrack {
     pub resource: Resource,
     pub source: Source,
     pub spans: Vec<Span<()>>,
+    /// Level of detail over `spans`.
+    pub lod: Pyramid<()>,
+}
+
+impl ResourceTrack {
+    pub fn new(resource: Resource, source: Source, spans: Vec<Span<()>>) -> ResourceTrack {
+        ResourceTrack {
+            resource,
+            source,
+            lod: Pyramid::build(&spans),
+            spans,
+        }
+    }
+
+    /// The segments to draw in `[t0, t1)` at resolution `min_ns`, appended to `out`.
+    pub fn segments(&self, t0: u64, t1: u64, min_ns: u64, out: &mut Vec<Segment<()>>) {
+        self.lod.segments(&self.spans, t0, t1, min_ns, out);
+    }
 }
 
 /// One plane of a lane.

@@ -9,7 +9,7 @@ mod state_view;
 mod timeline_view;
 
 pub use document::{Document, PolicyChoice};
-pub use timeline_view::View;
+pub use timeline_view::{View, show as show_timeline};
 
 use egui::{RichText, Ui};
 

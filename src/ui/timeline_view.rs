@@ -47,6 +47,41 @@ impl View {
     }
 }
 
+/// Merges touching rectangles of one color into one shape: at a coarse zoom a lane is
+/// thousands of one-pixel segments, and tessellation cost follows the shape count.
+#[derive(Default)]
+struct Batch {
+    pending: Option<(Rect, Color32, bool)>,
+}
+
+impl Batch {
+    /// Adds a rectangle; `outline` draws it as an inferred resource (light fill, outline).
+    fn push(&mut self, painter: &egui::Painter, r: Rect, color: Color32, outline: bool) {
+        if let Some((p, c, o)) = &mut self.pending {
+            if *c == color && *o == outline && p.top() == r.top() && r.left() <= p.right() + 0.5 {
+                p.max.x = p.max.x.max(r.right());
+                return;
+            }
+        }
+        self.flush(painter);
+        self.pending = Some((r, color, outline));
+    }
+
+    fn flush(&mut self, painter: &egui::Painter) {
+        if let Some((r, c, outline)) = self.pending.take() {
+            if outline {
+                painter.rect_filled(r, 0.0, c.gamma_multiply(0.35));
+                // Outlines only where they can be seen: strokes cost more than fills.
+                if r.width() >= 6.0 {
+                    painter.rect_stroke(r, 0.0, Stroke::new(1.0, c), egui::StrokeKind::Inside);
+                }
+            } else {
+                painter.rect_filled(r, 0.0, c);
+            }
+        }
+    }
+}
+
 /// What the user did in the widget this frame.
 #[derive(Default)]
 pub struct Picked {
@@ -183,6 +218,8 @@ pub fn show(
         t += step;
     }
     let ns_per_px = ((view.t1 - view.t0) / f64::from(area.width().max(1.0))).max(1.0) as u64;
+    // Spans under three pixels are drawn merged: more would be noise, and cost per shape.
+    let min_ns = ns_per_px * 3;
     let (w0, w1) = (view.t0.max(0.0) as u64, view.t1.max(0.0) as u64 + 1);
 
     // Lanes.
@@ -190,6 +227,8 @@ pub fn show(
     let mut last_queue = None;
     let mut segs: Vec<Segment<crate::model::BufState>> = Vec::with_capacity(2048);
     let mut hover: Option<String> = None;
+    let mut batch = Batch::default();
+    let mut labels: Vec<(Pos2, &'static str)> = Vec::new();
     let pointer = resp.hover_pos();
     let clicked = resp.clicked();
     for (li, lane) in tl.lanes.iter().enumerate() {
@@ -208,7 +247,7 @@ pub fn show(
         let lane_top = y;
         let band = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), STATE_H));
         segs.clear();
-        lane.state_segments(w0, w1, ns_per_px, &mut segs);
+        lane.state_segments(w0, w1, min_ns, &mut segs);
         for s in &segs {
             let (x0, x1) = (
                 view.x(area, s.start_ns() as f64),
@@ -223,16 +262,10 @@ pub fn show(
                 Segment::One(sp) => palette::state(sp.value),
                 Segment::Mixed { .. } => palette::MIXED,
             };
-            painter.rect_filled(r, 0.0, color);
+            batch.push(&painter, r, color, false);
             if let Segment::One(sp) = s {
                 if r.width() > 60.0 {
-                    painter.text(
-                        r.left_center() + vec2(3.0, 0.0),
-                        Align2::LEFT_CENTER,
-                        sp.value.as_str(),
-                        FontId::proportional(10.0),
-                        Color32::BLACK,
-                    );
+                    labels.push((r.left_center() + vec2(3.0, 0.0), sp.value.as_str()));
                 }
                 if pointer.is_some_and(|p| r.contains(p)) {
                     hover = Some(format!(
@@ -257,6 +290,16 @@ pub fn show(
                     lane.queue, lane.index
                 ));
             }
+        }
+        batch.flush(&painter);
+        for (at, l) in labels.drain(..) {
+            painter.text(
+                at,
+                Align2::LEFT_CENTER,
+                l,
+                FontId::proportional(10.0),
+                Color32::BLACK,
+            );
         }
         y += STATE_H + 2.0;
         for (pi, plane) in lane.planes.iter().enumerate() {
@@ -285,7 +328,7 @@ pub fn show(
                 let color = palette::resource(track.resource);
                 let r = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), RES_H));
                 let mut out = Vec::new();
-                segments(&track.spans, w0, w1, ns_per_px, &mut out);
+                track.segments(w0, w1, min_ns, &mut out);
                 for s in &out {
                     let x0 = view.x(area, s.start_ns() as f64).max(area.left());
                     let x1 = view
@@ -293,20 +336,7 @@ pub fn show(
                         .min(area.right())
                         .max(x0 + 1.0);
                     let rr = Rect::from_min_max(pos2(x0, r.top()), pos2(x1, r.bottom()));
-                    match track.source {
-                        Source::Observed => {
-                            painter.rect_filled(rr, 0.0, color);
-                        }
-                        Source::Inferred => {
-                            painter.rect_filled(rr, 0.0, color.gamma_multiply(0.35));
-                            painter.rect_stroke(
-                                rr,
-                                0.0,
-                                Stroke::new(1.0, color),
-                                egui::StrokeKind::Inside,
-                            );
-                        }
-                    }
+                    batch.push(&painter, rr, color, track.source == Source::Inferred);
                     if pointer.is_some_and(|p| rr.contains(p)) {
                         let src = if track.source == Source::Observed {
                             "observed"
@@ -323,6 +353,7 @@ pub fn show(
                         ));
                     }
                 }
+                batch.flush(&painter);
                 painter.text(
                     pos2(full.left() + 14.0, r.center().y),
                     Align2::LEFT_CENTER,
