@@ -57,11 +57,14 @@ struct Batch {
 impl Batch {
     /// Adds a rectangle; `outline` draws it as an inferred resource (light fill, outline).
     fn push(&mut self, painter: &egui::Painter, r: Rect, color: Color32, outline: bool) {
-        if let Some((p, c, o)) = &mut self.pending {
-            if *c == color && *o == outline && p.top() == r.top() && r.left() <= p.right() + 0.5 {
-                p.max.x = p.max.x.max(r.right());
-                return;
-            }
+        if let Some((p, c, o)) = &mut self.pending
+            && *c == color
+            && *o == outline
+            && p.top() == r.top()
+            && r.left() <= p.right() + 0.5
+        {
+            p.max.x = p.max.x.max(r.right());
+            return;
         }
         self.flush(painter);
         self.pending = Some((r, color, outline));
