@@ -17,12 +17,10 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
         Some(p) => {
             let bytes =
                 std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            Inspector::open(
-                &p.display().to_string(),
-                &bytes,
-                PolicyChoice::Fixed(vb2scope::model::Policy::Vb2_2012),
-            )
+            // A user's file: the policy that explains it best (modern when nothing was observed).
+            Inspector::open(&p.display().to_string(), &bytes, PolicyChoice::Auto)
         }
+        // The bundled 2012 report, under the vb2 it was reported against.
         None => Inspector::open(
             "2012-report (bundled)",
             DEFAULT_TRACE,
