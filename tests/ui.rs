@@ -170,3 +170,34 @@ fn the_theme_switches() {
     h.run();
     assert_ne!(h.ctx.theme() == egui::Theme::Dark, dark);
 }
+
+#[test]
+fn filters_narrow_the_events_to_one_buffer_and_kind() {
+    let mut h = harness(default_trace());
+    h.get_by_label("Kind").click();
+    h.run();
+    h.get_by_label("ioctls").click();
+    h.run();
+    h.get_by_label("Buffer").click();
+    h.run();
+    h.get_by_label("#1").click();
+    h.run();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        h.get_by_label("Next").click();
+        h.run();
+        seen.push(h.state().cursor.expect("a match"));
+    }
+    let doc = h.state().doc.as_ref().expect("loaded");
+    for &c in &seen {
+        let e = doc.trace.events.get(c as usize).expect("event");
+        let vb2scope::trace::Body::Ioctl { arg, .. } = e.body else {
+            panic!("event {c} is not an ioctl")
+        };
+        match doc.trace.arg(arg) {
+            Some(vb2scope::trace::IoctlArg::Buffer(b)) => assert_eq!(b.index, 1, "event {c}"),
+            other => panic!("event {c}: {other:?}"),
+        }
+    }
+    assert!(h.query_all_by_label_contains(" of 68 events").count() == 1);
+}

@@ -5,14 +5,169 @@ use egui::{RichText, Ui};
 
 use super::describe;
 use super::document::Document;
+use crate::model::{Memory, QueueKey};
+use crate::trace::{Body, DriverAction, IoctlArg, Trace};
+
+/// Which kinds of event the table shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Kind {
+    #[default]
+    All,
+    Ioctls,
+    Memops,
+    Driver,
+    KernelLog,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [
+        Kind::All,
+        Kind::Ioctls,
+        Kind::Memops,
+        Kind::Driver,
+        Kind::KernelLog,
+    ];
+    fn label(self) -> &'static str {
+        match self {
+            Kind::All => "all events",
+            Kind::Ioctls => "ioctls",
+            Kind::Memops => "memops",
+            Kind::Driver => "driver",
+            Kind::KernelLog => "kernel log",
+        }
+    }
+}
+
+/// The queue, buffer index and memory type an event concerns, as far as it says.
+#[derive(Clone, Copy, Default)]
+struct Facts {
+    queue: Option<QueueKey>,
+    index: Option<u32>,
+    memory: Option<Memory>,
+}
+
+/// Facts of every event, following fds to devices and queues to memory types in order.
+fn facts(trace: &Trace) -> Vec<Facts> {
+    let mut fds: Vec<(i32, u16)> = Vec::new();
+    let mut memory: Vec<(QueueKey, Memory)> = Vec::new();
+    let dev = |fds: &[(i32, u16)], fd: i32| {
+        fds.iter()
+            .rev()
+            .find(|f| f.0 == fd)
+            .map(|f| f.1)
+            .unwrap_or(0)
+    };
+    let mem_of = |memory: &[(QueueKey, Memory)], q: QueueKey| {
+        memory.iter().rev().find(|m| m.0 == q).map(|m| m.1)
+    };
+    trace
+        .events
+        .iter()
+        .map(|e| match e.body {
+            Body::Open { fd, dev: d, .. } => {
+                fds.push((fd, d));
+                Facts::default()
+            }
+            Body::Ioctl { fd, arg, .. } => {
+                let d = dev(&fds, fd);
+                match trace.arg(arg) {
+                    Some(IoctlArg::Alloc { ty, memory: m, .. }) => {
+                        let q = QueueKey { dev: d, ty: *ty };
+                        memory.push((q, *m));
+                        Facts {
+                            queue: Some(q),
+                            index: None,
+                            memory: Some(*m),
+                        }
+                    }
+                    Some(IoctlArg::Buffer(b)) => {
+                        let q = QueueKey { dev: d, ty: b.ty };
+                        let index = (b.index != u32::MAX).then_some(b.index);
+                        Facts {
+                            queue: Some(q),
+                            index,
+                            memory: b.memory.or(mem_of(&memory, q)),
+                        }
+                    }
+                    Some(IoctlArg::Remove { ty, index, .. })
+                    | Some(IoctlArg::Expbuf { ty, index, .. }) => {
+                        let q = QueueKey { dev: d, ty: *ty };
+                        Facts {
+                            queue: Some(q),
+                            index: Some(*index),
+                            memory: mem_of(&memory, q),
+                        }
+                    }
+                    Some(IoctlArg::Stream { ty }) => {
+                        let q = QueueKey { dev: d, ty: *ty };
+                        Facts {
+                            queue: Some(q),
+                            index: None,
+                            memory: mem_of(&memory, q),
+                        }
+                    }
+                    None => Facts::default(),
+                }
+            }
+            Body::Memop {
+                dev: d, ty, index, ..
+            } => {
+                let q = QueueKey { dev: d, ty };
+                Facts {
+                    queue: Some(q),
+                    index: Some(index),
+                    memory: mem_of(&memory, q),
+                }
+            }
+            Body::Driver { dev: d, ty, action } => {
+                let q = QueueKey { dev: d, ty };
+                let index = match action {
+                    DriverAction::BufferDone { index, .. } => index,
+                    DriverAction::Config(_) => None,
+                };
+                Facts {
+                    queue: Some(q),
+                    index,
+                    memory: mem_of(&memory, q),
+                }
+            }
+            _ => Facts::default(),
+        })
+        .collect()
+}
+
+fn kind_of(b: &Body) -> Kind {
+    match b {
+        Body::Ioctl { .. } => Kind::Ioctls,
+        Body::Memop { .. } => Kind::Memops,
+        Body::Driver { .. } => Kind::Driver,
+        Body::Klog { .. } => Kind::KernelLog,
+        _ => Kind::All,
+    }
+}
+
+type FilterKey = (
+    String,
+    bool,
+    Kind,
+    Option<QueueKey>,
+    Option<u32>,
+    Option<Memory>,
+    usize,
+    &'static str,
+);
 
 /// What the table shows, and the rows that match (kept until the filter or document change).
 #[derive(Default)]
 pub struct EventFilter {
     pub text: String,
     pub hide_inferred: bool,
+    pub kind: Kind,
+    pub queue: Option<QueueKey>,
+    pub index: Option<u32>,
+    pub memory: Option<Memory>,
     rows: Vec<u32>,
-    key: Option<(String, bool, usize, &'static str)>,
+    key: Option<FilterKey>,
 }
 
 impl EventFilter {
@@ -20,6 +175,10 @@ impl EventFilter {
         let key = (
             self.text.to_lowercase(),
             self.hide_inferred,
+            self.kind,
+            self.queue,
+            self.index,
+            self.memory,
             d.trace.events.len(),
             d.policy.name(),
         );
@@ -27,12 +186,20 @@ impl EventFilter {
             return;
         }
         let needle = key.0.clone();
+        let facts = facts(&d.trace);
         self.rows = d
             .trace
             .events
             .iter()
             .enumerate()
             .filter(|(_, e)| !(self.hide_inferred && e.origin == crate::model::Origin::Inferred))
+            .filter(|(_, e)| self.kind == Kind::All || kind_of(&e.body) == self.kind)
+            .filter(|(i, _)| {
+                let f = facts.get(*i).copied().unwrap_or_default();
+                (self.queue.is_none() || f.queue == self.queue)
+                    && (self.index.is_none() || f.index == self.index)
+                    && (self.memory.is_none() || f.memory == self.memory)
+            })
             .filter(|(i, _)| {
                 needle.is_empty()
                     || describe::event(&d.trace, *i)
@@ -60,7 +227,7 @@ impl EventFilter {
     /// Draws the filter bar and the table; returns a clicked event.
     pub fn ui(&mut self, ui: &mut Ui, d: &Document, cursor: Option<u32>) -> Option<u32> {
         let mut jump = None;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Search:");
             ui.add(egui::TextEdit::singleline(&mut self.text).desired_width(220.0))
                 .labelled_by(label.id);
@@ -71,6 +238,64 @@ impl EventFilter {
                 jump = self.next(d, cursor, 1);
             }
             ui.checkbox(&mut self.hide_inferred, "Hide inferred events");
+            egui::ComboBox::from_label("Kind")
+                .selected_text(self.kind.label())
+                .show_ui(ui, |ui| {
+                    for k in Kind::ALL {
+                        ui.selectable_value(&mut self.kind, k, k.label());
+                    }
+                });
+            let queues: Vec<QueueKey> =
+                d.timeline
+                    .lanes
+                    .iter()
+                    .map(|l| l.queue)
+                    .fold(Vec::new(), |mut v, q| {
+                        if !v.contains(&q) {
+                            v.push(q);
+                        }
+                        v
+                    });
+            let qtext = self
+                .queue
+                .map(|q| q.to_string())
+                .unwrap_or_else(|| "all queues".into());
+            egui::ComboBox::from_label("Queue")
+                .selected_text(qtext)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.queue, None, "all queues");
+                    for q in queues {
+                        ui.selectable_value(&mut self.queue, Some(q), q.to_string());
+                    }
+                });
+            let itext = self
+                .index
+                .map(|i| format!("#{i}"))
+                .unwrap_or_else(|| "all buffers".into());
+            egui::ComboBox::from_label("Buffer")
+                .selected_text(itext)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.index, None, "all buffers");
+                    let max = d
+                        .timeline
+                        .lanes
+                        .iter()
+                        .map(|l| l.index + 1)
+                        .max()
+                        .unwrap_or(0);
+                    for i in 0..max {
+                        ui.selectable_value(&mut self.index, Some(i), format!("#{i}"));
+                    }
+                });
+            let mtext = self.memory.map(Memory::as_str).unwrap_or("any memory");
+            egui::ComboBox::from_label("Memory")
+                .selected_text(mtext)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.memory, None, "any memory");
+                    for m in [Memory::Mmap, Memory::Userptr, Memory::Dmabuf] {
+                        ui.selectable_value(&mut self.memory, Some(m), m.as_str());
+                    }
+                });
             self.refresh(d);
             ui.label(format!(
                 "{} of {} events",
