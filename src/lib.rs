@@ -19,6 +19,7 @@
 pub mod check;
 pub mod format;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scenario;

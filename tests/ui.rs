@@ -201,3 +201,41 @@ fn filters_narrow_the_events_to_one_buffer_and_kind() {
     }
     assert!(h.query_all_by_label_contains(" of 68 events").count() == 1);
 }
+
+#[test]
+fn a_big_input_loads_in_the_background_and_can_be_cancelled() {
+    use vb2scope::format::write_native;
+    use vb2scope::scenario::{parse, run, streaming_workload};
+    let sc = parse(
+        "big.vb2s",
+        &streaming_workload(20_000, vb2scope::model::Memory::Dmabuf),
+    )
+    .expect("parses");
+    let trace = run(&sc, Policy::Modern).expect("runs");
+    let mut bytes = Vec::new();
+    write_native(&mut bytes, &trace).expect("write");
+
+    // Cancelled before it starts: nothing is replaced, the bundled trace stays.
+    let progress = vb2scope::progress::Progress::default();
+    progress.cancel();
+    let r =
+        vb2scope::ui::Document::load_with("big.jsonl", &bytes, PolicyChoice::Auto, Some(&progress));
+    assert_eq!(r.err().as_deref(), Some("big.jsonl: cancelled"));
+
+    let mut h = harness(default_trace());
+    h.state_mut().open_in_background("big.jsonl".into(), bytes);
+    let start = std::time::Instant::now();
+    while h.state().loading.is_some() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "still loading"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run();
+    let doc = h.state().doc.as_ref().expect("loaded");
+    assert_eq!(doc.name, "big.jsonl");
+    assert_eq!(doc.trace.events.len(), trace.events.len());
+    assert_eq!(doc.timeline.lanes.len(), 8);
+}

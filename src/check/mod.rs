@@ -6,7 +6,7 @@ mod auto;
 mod replay;
 
 pub use auto::{AutoChoice, PolicyScore, choose_policy};
-pub use replay::{ReplayStats, check_trace, replay};
+pub use replay::{ReplayStats, check_trace, replay, replay_until};
 
 use crate::model::Policy;
 use crate::rules::{Finding, Severity, info};

@@ -460,6 +460,23 @@ pub fn check_trace(trace: &Trace, policy: Policy) -> CheckReport {
 /// `i` into account (for every event, inferred ones included), so that callers can sample
 /// the model's state over time.
 pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model)) -> CheckReport {
+    let report = replay_until(trace, policy, |i, m| {
+        after(i, m);
+        true
+    });
+    report.unwrap_or(CheckReport {
+        policy,
+        findings: Vec::new(),
+        stats: ReplayStats::default(),
+    })
+}
+
+/// [`replay`], stopping (and returning `None`) as soon as `after` returns false.
+pub fn replay_until(
+    trace: &Trace,
+    policy: Policy,
+    mut after: impl FnMut(usize, &Model) -> bool,
+) -> Option<CheckReport> {
     let mut model = Model::new(policy);
     model.lenient = trace.events.iter().any(|e| e.origin == Origin::Observed);
     let mut r = Replayer {
@@ -473,14 +490,16 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
     };
     for (i, e) in trace.events.iter().enumerate() {
         r.event(i, e);
-        after(i, &r.model);
+        if !after(i, &r.model) {
+            return None;
+        }
     }
     r.stats.events = trace.events.len() as u64;
     let mut findings = std::mem::take(&mut r.model.findings);
     findings.sort_by_key(|f| f.event);
-    CheckReport {
+    Some(CheckReport {
         policy,
         findings,
         stats: r.stats,
-    }
+    })
 }

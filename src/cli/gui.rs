@@ -17,8 +17,11 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
         Some(p) => {
             let bytes =
                 std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            // A user's file: the policy that explains it best (modern when nothing was observed).
-            Inspector::open(&p.display().to_string(), &bytes, PolicyChoice::Auto)
+            // A user's file: the policy that explains it best (modern when nothing was
+            // observed), loaded in the background so a big trace keeps the window alive.
+            let mut i = Inspector::failed(String::new(), PolicyChoice::Auto);
+            i.open_in_background(p.display().to_string(), bytes);
+            i
         }
         // The bundled 2012 report, under the vb2 it was reported against.
         None => Inspector::open(
@@ -79,14 +82,21 @@ impl eframe::App for Gui {
         let dropped: Vec<egui::DroppedFileHandle> = ui.ctx().input(|i| i.raw.dropped_files.clone());
         if let Some(f) = dropped.first() {
             let name = f.path().display().to_string();
-            let choice = self.inspector.choice;
-            self.inspector = match f.bytes() {
-                Ok(b) => Inspector::open(&name, &b, choice),
-                Err(e) => Inspector::failed(format!("{name}: cannot read: {e}"), choice),
-            };
+            match f.bytes() {
+                Ok(b) => self.inspector.open_in_background(name, b),
+                Err(e) => {
+                    let choice = self.inspector.choice;
+                    self.inspector = Inspector::failed(format!("{name}: cannot read: {e}"), choice);
+                }
+            }
         }
         self.inspector.ui(ui);
         let Some(shot) = &mut self.shot else { return };
+        ui.ctx().request_repaint();
+        if self.inspector.loading.is_some() {
+            // The picture is of the loaded input, not of the progress bar.
+            return;
+        }
         shot.frames += 1;
         ui.ctx().request_repaint();
         if shot.frames >= 5 && !shot.requested {

@@ -7,7 +7,7 @@ mod native_read;
 mod native_write;
 
 pub use diagnostic::{DiagSeverity, Diagnostic};
-pub use native_read::{LoadError, read_native, read_native_bytes};
+pub use native_read::{LoadError, read_native, read_native_bytes, read_native_bytes_with};
 pub use native_write::{write_event, write_header, write_native};
 
 /// The format version this build writes and the newest it reads.

@@ -15,6 +15,7 @@ use crate::trace::{
 use super::NATIVE_VERSION;
 use super::diagnostic::{DiagSeverity, Diagnostic};
 use super::native_json::{BufLine, EventLine, HeaderLine};
+use crate::progress::Progress;
 
 /// Why a whole file could not be read.
 #[derive(Debug, Error)]
@@ -27,19 +28,37 @@ pub enum LoadError {
     TooNew(u32),
     #[error("the file is empty")]
     Empty,
+    #[error("cancelled")]
+    Cancelled,
 }
 
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Reads a native trace from bytes (zstd-compressed or not).
 pub fn read_native_bytes(bytes: &[u8]) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+    read_native_bytes_with(bytes, None)
+}
+
+/// [`read_native_bytes`], reporting progress and stopping with [`LoadError::Cancelled`]
+/// when asked to.
+pub fn read_native_bytes_with(
+    bytes: &[u8],
+    progress: Option<&Progress>,
+) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
     if bytes.starts_with(&ZSTD_MAGIC) {
         let dec = zstd::stream::read::Decoder::new(bytes)?;
-        return read_native(BufReader::with_capacity(1 << 16, dec));
+        // The uncompressed size is unknown: progress is measured against a typical ratio.
+        return read_lines(
+            BufReader::with_capacity(1 << 16, dec),
+            progress,
+            bytes.len() as u64 * 8,
+        );
     }
     // In memory already: walk the lines in place, without copying them. Valid UTF-8 as a
     // whole (the usual case) is checked once, not string by string.
     let mut r = LineReader::new(bytes.len() / 160);
+    r.progress = progress;
+    r.total = bytes.len() as u64;
     match std::str::from_utf8(bytes) {
         Ok(text) => {
             for line in text.split_inclusive('\n') {
@@ -56,8 +75,18 @@ pub fn read_native_bytes(bytes: &[u8]) -> Result<(Trace, Vec<Diagnostic>), LoadE
 }
 
 /// Reads a native trace from a reader of uncompressed JSON Lines.
-pub fn read_native<R: BufRead>(mut input: R) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+pub fn read_native<R: BufRead>(input: R) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+    read_lines(input, None, 0)
+}
+
+fn read_lines<R: BufRead>(
+    mut input: R,
+    progress: Option<&Progress>,
+    total: u64,
+) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
     let mut r = LineReader::new(0);
+    r.progress = progress;
+    r.total = total;
     let mut buf = Vec::with_capacity(512);
     loop {
         buf.clear();
@@ -82,7 +111,9 @@ pub fn read_native<R: BufRead>(mut input: R) -> Result<(Trace, Vec<Diagnostic>),
 }
 
 /// The reading state, fed one raw line at a time.
-struct LineReader {
+struct LineReader<'p> {
+    progress: Option<&'p Progress>,
+    total: u64,
     header: Option<Trace>,
     diags: Vec<Diagnostic>,
     lineno: u32,
@@ -92,9 +123,11 @@ struct LineReader {
     time_warned: bool,
 }
 
-impl LineReader {
-    fn new(capacity: usize) -> LineReader {
+impl<'p> LineReader<'p> {
+    fn new(capacity: usize) -> LineReader<'p> {
         LineReader {
+            progress: None,
+            total: 0,
             header: None,
             diags: Vec::new(),
             lineno: 0,
@@ -128,6 +161,14 @@ impl LineReader {
     fn line_str(&mut self, raw: &str) -> Result<(), LoadError> {
         let start = self.byte;
         self.lineno += 1;
+        if self.lineno % 8192 == 0
+            && let Some(p) = self.progress
+        {
+            if p.cancelled() {
+                return Err(LoadError::Cancelled);
+            }
+            p.set(0, self.byte, self.total.max(self.byte + 1));
+        }
         self.byte += raw.len() as u64;
         let complete = raw.ends_with('\n');
         let text = raw.trim_end_matches('\n').trim_end_matches('\r').trim();

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::replay;
+use crate::check::replay_until;
 use crate::model::{BufState, Memory, Model, Policy, Queue, QueueKey, Resources};
+use crate::progress::Progress;
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
 
 use super::{
@@ -178,14 +179,30 @@ fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &[(i32, u16)]) -> 
 
 /// Replays `trace` under `policy` and records every buffer's life.
 pub fn build(trace: &Trace, policy: Policy) -> Timeline {
+    build_with(trace, policy, None).unwrap_or_else(|| build(&Trace::default(), policy))
+}
+
+/// [`build`], reporting progress; `None` when cancelled.
+pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) -> Option<Timeline> {
+    let total = trace.events.len() as u64;
     let mut lanes: BTreeMap<(QueueKey, u32), LaneB> = BTreeMap::new();
     let mut seen: BTreeMap<QueueKey, u32> = BTreeMap::new();
     let mut marks = Vec::new();
     let mut video_fds = Vec::new();
     let start_ns = trace.events.first().map(|e| e.t_ns).unwrap_or(0);
     let mut end_ns = start_ns;
-    let report = replay(trace, policy, |i, model: &Model| {
-        let Some(e) = trace.events.get(i) else { return };
+    let report = replay_until(trace, policy, |i, model: &Model| {
+        if i % 65_536 == 0
+            && let Some(p) = progress
+        {
+            if p.cancelled() {
+                return false;
+            }
+            p.set(2, i as u64, total);
+        }
+        let Some(e) = trace.events.get(i) else {
+            return true;
+        };
         end_ns = end_ns.max(e.t_ns);
         if let Some(m) = mark(trace, i, &mut video_fds) {
             marks.push(m);
@@ -200,7 +217,8 @@ pub fn build(trace: &Trace, policy: Policy) -> Timeline {
         {
             sample(&mut lanes, &mut seen, q, e.t_ns, i as u32);
         }
-    });
+        true
+    })?;
     // Spans still open run to the end of the trace.
     let lanes = lanes
         .into_iter()
@@ -236,12 +254,12 @@ pub fn build(trace: &Trace, policy: Policy) -> Timeline {
         })
         .collect();
     let event_times = trace.events.iter().map(|e| e.t_ns).collect();
-    Timeline {
+    Some(Timeline {
         lanes,
         marks,
         report,
         start_ns,
         end_ns,
         event_times,
-    }
+    })
 }

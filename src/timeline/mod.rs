@@ -8,7 +8,7 @@ mod lod;
 mod pyramid;
 mod span;
 
-pub use build::build;
+pub use build::{build, build_with};
 pub use lod::{Segment, segments};
 pub use pyramid::Pyramid;
 pub use span::{Span, SpanBuilder};

@@ -2,10 +2,11 @@
 //! under the chosen policy.
 
 use crate::check::choose_policy;
-use crate::format::{Diagnostic, read_native_bytes};
+use crate::format::{Diagnostic, read_native_bytes_with};
 use crate::model::Policy;
+use crate::progress::Progress;
 use crate::scenario;
-use crate::timeline::{Timeline, build};
+use crate::timeline::{Timeline, build, build_with};
 use crate::trace::Trace;
 
 /// The policy choice of the selector.
@@ -48,6 +49,16 @@ impl Document {
     /// Loads a native trace (plain or zstd) or, for a `.vb2s` name, a scenario. The error is a
     /// sentence to show in the window.
     pub fn load(name: &str, bytes: &[u8], choice: PolicyChoice) -> Result<Document, String> {
+        Document::load_with(name, bytes, choice, None)
+    }
+
+    /// [`Document::load`], reporting progress; "cancelled" when asked to stop.
+    pub fn load_with(
+        name: &str,
+        bytes: &[u8],
+        choice: PolicyChoice,
+        progress: Option<&Progress>,
+    ) -> Result<Document, String> {
         if name.ends_with(".vb2s") {
             let text =
                 std::str::from_utf8(bytes).map_err(|e| format!("{name}: not UTF-8 text: {e}"))?;
@@ -70,7 +81,8 @@ impl Document {
                 reason,
             });
         }
-        let (trace, diagnostics) = read_native_bytes(bytes).map_err(|e| format!("{name}: {e}"))?;
+        let (trace, diagnostics) =
+            read_native_bytes_with(bytes, progress).map_err(|e| format!("{name}: {e}"))?;
         let mut d = Document {
             name: name.into(),
             scenario: None,
@@ -80,12 +92,20 @@ impl Document {
             policy: Policy::Modern,
             reason: None,
         };
-        d.set_policy(choice);
+        d.set_policy_with(choice, progress)?;
         Ok(d)
     }
 
     /// Re-evaluates everything under another policy.
     pub fn set_policy(&mut self, choice: PolicyChoice) {
+        let _ = self.set_policy_with(choice, None);
+    }
+
+    fn set_policy_with(
+        &mut self,
+        choice: PolicyChoice,
+        progress: Option<&Progress>,
+    ) -> Result<(), String> {
         let (policy, reason) = match choice {
             PolicyChoice::Fixed(p) => (p, None),
             PolicyChoice::Auto if self.scenario.is_some() => (
@@ -102,8 +122,13 @@ impl Document {
         {
             self.trace = t;
         }
-        self.timeline = build(&self.trace, policy);
+        if let Some(p) = progress {
+            p.set(1, 0, 1);
+        }
+        self.timeline =
+            build_with(&self.trace, policy, progress).ok_or_else(|| "cancelled".to_string())?;
         self.policy = policy;
         self.reason = reason;
+        Ok(())
     }
 }

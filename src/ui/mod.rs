@@ -4,11 +4,13 @@
 mod describe;
 mod document;
 mod events_panel;
+mod loader;
 mod palette;
 mod state_view;
 mod timeline_view;
 
 pub use document::{Document, PolicyChoice};
+pub use loader::Loader;
 pub use timeline_view::{View, show as show_timeline};
 
 use egui::{RichText, Ui};
@@ -26,6 +28,8 @@ pub struct Inspector {
     pub finding: Option<usize>,
     pub show_help: bool,
     pub filter: events_panel::EventFilter,
+    /// A document loading in the background; the current one stays shown meanwhile.
+    pub loading: Option<Loader>,
     /// The model's state around the cursor: (cursor, policy, before, after).
     state_at: Option<(u32, crate::model::Policy, Vec<String>, Vec<String>)>,
 }
@@ -47,6 +51,7 @@ impl Inspector {
             finding: None,
             show_help: false,
             filter: Default::default(),
+            loading: None,
             state_at: None,
         }
     }
@@ -62,6 +67,7 @@ impl Inspector {
             finding: None,
             show_help: false,
             filter: Default::default(),
+            loading: None,
             state_at: None,
         }
     }
@@ -155,16 +161,68 @@ impl Inspector {
         }
     }
 
+    /// Starts loading another input in the background.
+    pub fn open_in_background(&mut self, name: String, bytes: Vec<u8>) {
+        if let Some(l) = self.loading.take() {
+            l.cancel();
+        }
+        self.loading = Some(Loader::spawn(name, bytes, self.choice));
+    }
+
+    /// Takes the background load's result once it is there.
+    fn poll_loading(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loading else { return };
+        match l.poll() {
+            None => {
+                let (stage, done) = l.progress.get();
+                let name = l.name.clone();
+                let mut cancel = false;
+                egui::Window::new("Loading")
+                    .collapsible(false)
+                    .resizable(false)
+                    .show(ui.ctx(), |ui| {
+                        ui.label(format!("{name}: {stage}"));
+                        ui.add(egui::ProgressBar::new(done).show_percentage());
+                        cancel = ui.button("Cancel").clicked();
+                    });
+                if cancel {
+                    l.cancel();
+                }
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(50));
+            }
+            Some(Err(e)) if e.ends_with("cancelled") => self.loading = None,
+            Some(result) => {
+                self.loading = None;
+                let choice = self.choice;
+                *self = Inspector {
+                    doc: result,
+                    ..Inspector::failed(String::new(), choice)
+                };
+                if let Ok(d) = &self.doc {
+                    self.view = View::fit(&d.timeline);
+                }
+            }
+        }
+    }
+
     /// The whole window's contents.
     pub fn ui(&mut self, ui: &mut Ui) {
+        self.poll_loading(ui);
         egui::Panel::top("toolbar").show(ui, |ui| {
             self.toolbar(ui);
             Self::legend(ui);
         });
         if let Err(e) = &self.doc {
-            egui::CentralPanel::default().show(ui, |ui| {
-                ui.heading("This input cannot be shown");
-                ui.label(RichText::new(e).monospace());
+            let loading = self.loading.as_ref().map(|l| l.name.clone());
+            egui::CentralPanel::default().show(ui, |ui| match loading {
+                Some(name) => {
+                    ui.heading(format!("Loading {name}"));
+                }
+                None => {
+                    ui.heading("This input cannot be shown");
+                    ui.label(RichText::new(e).monospace());
+                }
             });
             return;
         }
@@ -244,7 +302,7 @@ impl Inspector {
             if let Ok(d) = &self.doc
                 && self.choice == PolicyChoice::Auto
             {
-                ui.label(format!("→ {}", d.policy))
+                ui.label(format!("(auto chose {})", d.policy))
                     .on_hover_text(d.reason.clone().unwrap_or_default());
             }
             ui.separator();
