@@ -161,7 +161,7 @@ impl<'p> LineReader<'p> {
     fn line_str(&mut self, raw: &str) -> Result<(), LoadError> {
         let start = self.byte;
         self.lineno += 1;
-        if self.lineno % 8192 == 0
+        if self.lineno.is_multiple_of(8192)
             && let Some(p) = self.progress
         {
             if p.cancelled() {
