@@ -239,3 +239,24 @@ fn a_big_input_loads_in_the_background_and_can_be_cancelled() {
     assert_eq!(doc.trace.events.len(), trace.events.len());
     assert_eq!(doc.timeline.lanes.len(), 8);
 }
+
+#[test]
+fn file_open_and_recent_files_are_requests_to_the_program() {
+    let mut i = default_trace();
+    i.recent = vec!["/traces/a.jsonl".into()];
+    let mut h = harness(i);
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Open…").click();
+    h.run();
+    assert_eq!(h.state().requests, [vb2scope::ui::Request::OpenDialog]);
+    h.state_mut().requests.clear();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("/traces/a.jsonl").click();
+    h.run();
+    assert_eq!(
+        h.state().requests,
+        [vb2scope::ui::Request::Open("/traces/a.jsonl".into())]
+    );
+}

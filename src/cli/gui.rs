@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow};
 
-use vb2scope::ui::{Inspector, PolicyChoice};
+use vb2scope::ui::{Inspector, PolicyChoice, Request};
 
 use super::check::DEFAULT_TRACE;
 
@@ -21,6 +21,7 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
             // observed), loaded in the background so a big trace keeps the window alive.
             let mut i = Inspector::failed(String::new(), PolicyChoice::Auto);
             i.open_in_background(p.display().to_string(), bytes);
+            remember(&mut i.recent, &p.display().to_string());
             i
         }
         // The bundled 2012 report, under the vb2 it was reported against.
@@ -30,6 +31,10 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
             PolicyChoice::Fixed(vb2scope::model::Policy::Vb2_2012),
         ),
     };
+    let mut inspector = inspector;
+    if inspector.recent.is_empty() {
+        inspector.recent = recent_files();
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1400.0, 820.0])
@@ -68,6 +73,67 @@ struct Gui {
     shot: Option<Shot>,
 }
 
+/// Where the list of recent files is kept.
+fn recent_store() -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(state.join("vb2scope").join("recent"))
+}
+
+fn recent_files() -> Vec<String> {
+    recent_store()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.is_empty())
+                .take(10)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Puts `path` first in the recent list and saves it; a list that cannot be saved is only
+/// remembered for this run.
+fn remember(list: &mut Vec<String>, path: &str) {
+    if list.is_empty() {
+        *list = recent_files();
+    }
+    list.retain(|p| p != path);
+    list.insert(0, path.to_string());
+    list.truncate(10);
+    if let Some(store) = recent_store() {
+        let saved = store
+            .parent()
+            .map(std::fs::create_dir_all)
+            .transpose()
+            .and_then(|_| std::fs::write(&store, list.join("\n") + "\n"));
+        if let Err(e) = saved {
+            eprintln!(
+                "vb2scope: cannot remember recent files in {}: {e}",
+                store.display()
+            );
+        }
+    }
+}
+
+/// Opens a file the user chose, in the background.
+fn open_path(inspector: &mut Inspector, path: &Path) {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            remember(&mut inspector.recent, &name);
+            inspector.open_in_background(name, bytes);
+        }
+        Err(e) => {
+            let recent = std::mem::take(&mut inspector.recent);
+            *inspector = Inspector::failed(format!("{name}: cannot read: {e}"), inspector.choice);
+            inspector.recent = recent;
+        }
+    }
+}
+
 fn save_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
@@ -85,12 +151,32 @@ impl eframe::App for Gui {
             match f.bytes() {
                 Ok(b) => self.inspector.open_in_background(name, b),
                 Err(e) => {
-                    let choice = self.inspector.choice;
+                    let (choice, recent) = (
+                        self.inspector.choice,
+                        std::mem::take(&mut self.inspector.recent),
+                    );
                     self.inspector = Inspector::failed(format!("{name}: cannot read: {e}"), choice);
+                    self.inspector.recent = recent;
                 }
             }
         }
         self.inspector.ui(ui);
+        for r in std::mem::take(&mut self.inspector.requests) {
+            let path = match r {
+                Request::OpenDialog => rfd::FileDialog::new()
+                    .set_title("Open a trace or a scenario")
+                    .add_filter(
+                        "vb2scope traces and scenarios",
+                        &["jsonl", "zst", "vb2s", "json"],
+                    )
+                    .add_filter("all files", &["*"])
+                    .pick_file(),
+                Request::Open(p) => Some(PathBuf::from(p)),
+            };
+            if let Some(p) = path {
+                open_path(&mut self.inspector, &p);
+            }
+        }
         let Some(shot) = &mut self.shot else { return };
         ui.ctx().request_repaint();
         if self.inspector.loading.is_some() {

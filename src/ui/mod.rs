@@ -11,11 +11,21 @@ mod timeline_view;
 
 pub use document::{Document, PolicyChoice};
 pub use loader::Loader;
+
 pub use timeline_view::{View, show as show_timeline};
 
 use egui::{RichText, Ui};
 
 use crate::rules::info;
+
+/// Something the window asks of the program around it (which owns files and dialogs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Show the native file dialog and open what the user picks.
+    OpenDialog,
+    /// Open a file from the recent list.
+    Open(String),
+}
 
 /// Everything the window shows.
 pub struct Inspector {
@@ -30,6 +40,10 @@ pub struct Inspector {
     pub filter: events_panel::EventFilter,
     /// A document loading in the background; the current one stays shown meanwhile.
     pub loading: Option<Loader>,
+    /// Recently opened files, newest first (kept by the program around the window).
+    pub recent: Vec<String>,
+    /// What the user asked for this frame that the window cannot do itself.
+    pub requests: Vec<Request>,
     /// The model's state around the cursor: (cursor, policy, before, after).
     state_at: Option<(u32, crate::model::Policy, Vec<String>, Vec<String>)>,
 }
@@ -52,6 +66,8 @@ impl Inspector {
             show_help: false,
             filter: Default::default(),
             loading: None,
+            recent: Vec::new(),
+            requests: Vec::new(),
             state_at: None,
         }
     }
@@ -68,6 +84,8 @@ impl Inspector {
             show_help: false,
             filter: Default::default(),
             loading: None,
+            recent: Vec::new(),
+            requests: Vec::new(),
             state_at: None,
         }
     }
@@ -284,6 +302,22 @@ impl Inspector {
     fn toolbar(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             ui.strong("vb2scope");
+            ui.menu_button("File", |ui| {
+                if ui.button("Open…").clicked() {
+                    self.requests.push(Request::OpenDialog);
+                    ui.close();
+                }
+                if !self.recent.is_empty() {
+                    ui.separator();
+                    ui.label("Recent");
+                    for r in &self.recent {
+                        if ui.button(r).clicked() {
+                            self.requests.push(Request::Open(r.clone()));
+                            ui.close();
+                        }
+                    }
+                }
+            });
             if let Ok(d) = &self.doc {
                 ui.label(&d.name);
             }
