@@ -260,3 +260,31 @@ fn file_open_and_recent_files_are_requests_to_the_program() {
         [vb2scope::ui::Request::Open("/traces/a.jsonl".into())]
     );
 }
+
+#[test]
+fn a_step_says_why_with_the_spec_sentence() {
+    let mut h = harness(default_trace());
+    let field = || {
+        egui_kittest::kittest::by()
+            .role(egui::accesskit::Role::TextInput)
+            .label("Search:")
+    };
+    h.get(field()).focus();
+    h.run();
+    h.get(field()).type_text("STREAMOFF");
+    h.run();
+    h.get_by_label("Next").click();
+    h.run();
+    h.get_by_label("Why");
+    assert!(
+        h.query_all_by_label_contains("__vb2_queue_cancel does not unmap")
+            .count()
+            >= 1
+    );
+    assert!(h.query_all_by_label_contains("VIDIOC_STREAMOFF").count() >= 1);
+    // Under modern, the same step tells the other story.
+    h.state_mut()
+        .set_policy(PolicyChoice::Fixed(Policy::Modern));
+    h.run();
+    assert!(h.query_all_by_label_contains("kept on purpose").count() >= 1);
+}

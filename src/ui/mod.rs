@@ -8,6 +8,7 @@ mod loader;
 mod palette;
 mod state_view;
 mod timeline_view;
+mod why;
 
 pub use document::{Document, PolicyChoice};
 pub use loader::Loader;
@@ -470,6 +471,15 @@ impl Inspector {
             };
             ui.strong(format!("Event {c}"));
             ui.label(RichText::new(describe::event(&d.trace, c as usize)).monospace());
+            if let Some(w) = why::why(&d.trace, c as usize, d.policy) {
+                ui.label(RichText::new("Why").strong());
+                ui.label(w.text);
+                if let Some(rule) = w.rule {
+                    let (q, src) = why::quote(rule);
+                    ui.label(RichText::new(format!("\u{201c}{q}\u{201d}")).italics());
+                    ui.small(src);
+                }
+            }
             // The model's consequences of this step, as recorded right after it.
             let line = d.trace.events.get(c as usize).map(|e| e.line).unwrap_or(0);
             let follow: Vec<String> = d
