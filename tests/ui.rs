@@ -288,3 +288,24 @@ fn a_step_says_why_with_the_spec_sentence() {
     h.run();
     assert!(h.query_all_by_label_contains("kept on purpose").count() >= 1);
 }
+
+/// Image snapshots of the main views (tests/snapshots/*.png), compared within the tolerance
+/// of kittest.toml.
+mod images {
+    use super::*;
+
+    #[test]
+    fn the_main_views() {
+        let mut h = harness(default_trace());
+        h.run();
+        h.snapshot("inspector_default");
+        h.get_by_label_contains("R05 error 17.000 ms").click();
+        h.run();
+        h.snapshot("inspector_finding_selected");
+        h.state_mut()
+            .set_policy(PolicyChoice::Fixed(Policy::Modern));
+        h.ctx.set_theme(egui::Theme::Light);
+        h.run();
+        h.snapshot("inspector_modern_light");
+    }
+}
