@@ -39,6 +39,22 @@ pub mod flags {
     pub const DONE: u32 = 0x0000_0004;
     pub const ERROR: u32 = 0x0000_0040;
     pub const PREPARED: u32 = 0x0000_0400;
+
+    /// The names of the flags set in `f`, joined with `|`.
+    pub fn names(f: u32) -> String {
+        let names: Vec<&str> = [
+            (MAPPED, "MAPPED"),
+            (QUEUED, "QUEUED"),
+            (DONE, "DONE"),
+            (ERROR, "ERROR"),
+            (PREPARED, "PREPARED"),
+        ]
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+        names.join("|")
+    }
 }
 
 /// A queue's index in [`Model::queues`].

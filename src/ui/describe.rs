@@ -104,3 +104,67 @@ pub fn event(trace: &Trace, i: usize) -> String {
     };
     format!("{what}  [{origin}]")
 }
+
+/// The decoded fields of event `i`, as (name, value) pairs, for the inspector.
+pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(e) = trace.events.get(i) else {
+        return out;
+    };
+    out.push(("time".into(), format!("{:.6} ms", e.t_ns as f64 / 1e6)));
+    if e.pid != 0 {
+        out.push(("pid / tid".into(), format!("{} / {}", e.pid, e.tid)));
+    }
+    if e.line != 0 {
+        out.push(("scenario line".into(), e.line.to_string()));
+    }
+    if let Body::Ioctl {
+        fd,
+        cmd,
+        result,
+        arg,
+    } = e.body
+    {
+        out.push(("ioctl".into(), format!("{} on fd {fd}", cmd.name())));
+        out.push(("result".into(), outcome_str(result)));
+        match trace.arg(arg) {
+            Some(IoctlArg::Buffer(b)) if b.index != u32::MAX => {
+                let flags = crate::model::flags::names(b.flags);
+                out.push(("index".into(), b.index.to_string()));
+                out.push(("type".into(), b.ty.as_str().into()));
+                out.push((
+                    "memory".into(),
+                    b.memory.map(|m| m.as_str()).unwrap_or("-").into(),
+                ));
+                out.push(("flags".into(), format!("{:#010x} {flags}", b.flags)));
+                out.push(("field".into(), b.field.to_string()));
+                out.push((
+                    "bytesused / length".into(),
+                    format!("{} / {}", b.bytesused, b.length),
+                ));
+                out.push(("sequence".into(), b.sequence.to_string()));
+                out.push(("timestamp".into(), format!("{} ns", b.timestamp_ns)));
+                let m = match b.memory {
+                    Some(crate::model::Memory::Dmabuf) => "m.fd",
+                    Some(crate::model::Memory::Userptr) => "m.userptr",
+                    _ => "m.offset",
+                };
+                if b.planes_count == 0 {
+                    out.push((m.into(), format!("{:#x}", b.m)));
+                }
+                for (p, pl) in trace.planes_of(b).iter().enumerate() {
+                    out.push((
+                        format!("plane {p}"),
+                        format!(
+                            "{m} {:#x}, length {}, bytesused {}, data_offset {}",
+                            pl.m, pl.length, pl.bytesused, pl.data_offset
+                        ),
+                    ));
+                }
+            }
+            Some(a) => out.push(("argument".into(), format!("{a:?}"))),
+            None => {}
+        }
+    }
+    out
+}

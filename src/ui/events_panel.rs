@@ -168,6 +168,8 @@ pub struct EventFilter {
     pub memory: Option<Memory>,
     rows: Vec<u32>,
     key: Option<FilterKey>,
+    /// The cursor the table last scrolled to.
+    shown: Option<u32>,
 }
 
 impl EventFilter {
@@ -304,24 +306,39 @@ impl EventFilter {
             ));
         });
         let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
+        let mut clicked_row = None;
         let rows = &self.rows;
-        egui::ScrollArea::vertical()
+        let mut area = egui::ScrollArea::vertical()
             .id_salt("event-table")
-            .auto_shrink([false, false])
-            .show_rows(ui, row_h, rows.len(), |ui, range| {
-                for &i in rows.get(range).unwrap_or(&[]) {
-                    let t = d.trace.events.get(i as usize).map(|e| e.t_ns).unwrap_or(0);
-                    let text = RichText::new(format!(
-                        "{i:>6}  {:>12.6} ms  {}",
-                        t as f64 / 1e6,
-                        describe::event(&d.trace, i as usize)
-                    ))
-                    .monospace();
-                    if ui.selectable_label(cursor == Some(i), text).clicked() {
-                        jump = Some(i);
-                    }
+            .auto_shrink([false, false]);
+        // Follow a cursor moved elsewhere (timeline, findings, steps): its row comes into view.
+        if cursor != self.shown {
+            self.shown = cursor;
+            if let Some(pos) = cursor.and_then(|c| rows.binary_search(&c).ok()) {
+                let spacing = ui.spacing().item_spacing.y;
+                area =
+                    area.vertical_scroll_offset(((pos as f32) - 2.0).max(0.0) * (row_h + spacing));
+            }
+        }
+        area.show_rows(ui, row_h, rows.len(), |ui, range| {
+            for &i in rows.get(range).unwrap_or(&[]) {
+                let t = d.trace.events.get(i as usize).map(|e| e.t_ns).unwrap_or(0);
+                let text = RichText::new(format!(
+                    "{i:>6}  {:>12.6} ms  {}",
+                    t as f64 / 1e6,
+                    describe::event(&d.trace, i as usize)
+                ))
+                .monospace();
+                if ui.selectable_label(cursor == Some(i), text).clicked() {
+                    clicked_row = Some(i);
                 }
-            });
+            }
+        });
+        if let Some(r) = clicked_row {
+            // A row clicked in the table is in view already: no scrolling to it.
+            self.shown = Some(r);
+            jump = Some(r);
+        }
         jump
     }
 }

@@ -45,8 +45,8 @@ pub struct Inspector {
     pub recent: Vec<String>,
     /// What the user asked for this frame that the window cannot do itself.
     pub requests: Vec<Request>,
-    /// The model's state around the cursor: (cursor, policy, before, after).
-    state_at: Option<(u32, crate::model::Policy, Vec<String>, Vec<String>)>,
+    /// The model around the cursor: (cursor, policy, what it shows).
+    state_at: Option<(u32, crate::model::Policy, state_view::Around)>,
 }
 
 impl Inspector {
@@ -457,8 +457,7 @@ impl Inspector {
         {
             return;
         }
-        let (before, after) = state_view::around(&d.trace, d.policy, c);
-        self.state_at = Some((c, d.policy, before, after));
+        self.state_at = Some((c, d.policy, state_view::around(&d.trace, d.policy, c)));
     }
 
     /// What happened at the cursor, and why.
@@ -471,6 +470,24 @@ impl Inspector {
             };
             ui.strong(format!("Event {c}"));
             ui.label(RichText::new(describe::event(&d.trace, c as usize)).monospace());
+            egui::CollapsingHeader::new("Decoded fields").default_open(false).show(ui, |ui| {
+                egui::Grid::new("fields").num_columns(2).show(ui, |ui| {
+                    for (k, v) in describe::fields(&d.trace, c as usize) {
+                        ui.small(k);
+                        ui.label(RichText::new(v).monospace().small());
+                        ui.end_row();
+                    }
+                });
+            });
+            // What the kernel returned against what the policy predicts.
+            let observed = d.trace.events.get(c as usize).is_some_and(|e| e.origin == crate::model::Origin::Observed);
+            if observed && matches!(d.trace.events.get(c as usize).map(|e| &e.body), Some(crate::trace::Body::Ioctl { .. })) {
+                let diverged = d.timeline.report.findings.iter().find(|f| f.event == c && f.rule == crate::rules::RuleId::Diverge);
+                ui.label(match diverged {
+                    Some(f) => format!("Observed vs predicted: {}", f.message()),
+                    None => format!("Observed result: as {} predicts.", d.policy),
+                });
+            }
             if let Some(w) = why::why(&d.trace, c as usize, d.policy) {
                 ui.label(RichText::new("Why").strong());
                 ui.label(w.text);
@@ -480,24 +497,17 @@ impl Inspector {
                     ui.small(src);
                 }
             }
-            // The model's consequences of this step, as recorded right after it.
-            let line = d.trace.events.get(c as usize).map(|e| e.line).unwrap_or(0);
-            let follow: Vec<String> = d
-                .trace
-                .events
-                .iter()
-                .enumerate()
-                .skip(c as usize + 1)
-                .take_while(|(_, e)| e.origin == crate::model::Origin::Inferred && e.line == line)
-                .map(|(i, _)| describe::event(&d.trace, i))
-                .collect();
-            if !follow.is_empty() {
-                ui.label("What vb2 does in turn:");
-                for f in follow {
+            // The model's consequences of this step under the chosen policy (a recorded
+            // trace's own inferred events belong to the policy it was recorded under).
+            if let Some((_, _, around)) = &self.state_at
+                && !around.effects.is_empty()
+            {
+                ui.label(format!("What vb2 does in turn under {}:", d.policy));
+                for f in &around.effects {
                     ui.small(f);
                 }
             }
-            if let Some((_, _, before, after)) = &self.state_at {
+            if let Some((_, _, state_view::Around { before, after, .. })) = &self.state_at {
                 egui::CollapsingHeader::new("Model state before and after").default_open(true).show(ui, |ui| {
                     ui.small("before:");
                     for l in before {

@@ -1,7 +1,7 @@
 //! The model's state just before and just after one event, in words, for the inspector.
 
-use crate::check::replay;
-use crate::model::{Memory, Model, Policy};
+use crate::check::replay_until;
+use crate::model::{Effect, Memory, Model, Policy};
 use crate::trace::Trace;
 
 fn summarize(m: &Model) -> Vec<String> {
@@ -62,16 +62,61 @@ fn summarize(m: &Model) -> Vec<String> {
     out
 }
 
-/// The state before event `c` and after it, replaying `trace` under `policy`.
-pub fn around(trace: &Trace, policy: Policy, c: u32) -> (Vec<String>, Vec<String>) {
-    let (mut before, mut after) = (vec!["(start of the trace)".to_string()], Vec::new());
-    replay(trace, policy, |i, m| {
+/// What the model did in turn at the step just taken, in words.
+fn effects(m: &Model) -> Vec<String> {
+    m.fx.items
+        .iter()
+        .map(|e| match *e {
+            Effect::Memop(x) => format!(
+                "{} {} #{} plane {}",
+                x.kind.as_str(),
+                x.queue,
+                x.index,
+                x.plane
+            ),
+            Effect::Msg(k) => format!("kernel: {}", k.msg.text(m.policy, k.queue)),
+            Effect::Done(d) => format!(
+                "driver: vb2_buffer_done({} #{}, {})",
+                d.queue,
+                d.index,
+                d.state.as_str()
+            ),
+            Effect::BufQueue(q, i) => format!("buf_queue {q} #{i}: the driver gets it"),
+        })
+        .collect()
+}
+
+/// The model around event `c` under `policy`: the state before, the state after, and what
+/// the model did in turn (empty for events the model recomputes rather than takes).
+pub struct Around {
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    pub effects: Vec<String>,
+}
+
+/// Replays `trace` under `policy` up to event `c`.
+pub fn around(trace: &Trace, policy: Policy, c: u32) -> Around {
+    let mut a = Around {
+        before: vec!["(start of the trace)".to_string()],
+        after: Vec::new(),
+        effects: Vec::new(),
+    };
+    let stepped = trace
+        .events
+        .get(c as usize)
+        .is_some_and(|e| e.origin != crate::model::Origin::Inferred);
+    replay_until(trace, policy, |i, m| {
         if i + 1 == c as usize {
-            before = summarize(m);
+            a.before = summarize(m);
         }
         if i == c as usize {
-            after = summarize(m);
+            a.after = summarize(m);
+            if stepped {
+                a.effects = effects(m);
+            }
+            return false;
         }
+        true
     });
-    (before, after)
+    a
 }

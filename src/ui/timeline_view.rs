@@ -93,7 +93,7 @@ pub struct Picked {
 }
 
 const LABEL_W: f32 = 96.0;
-const AXIS_H: f32 = 36.0;
+const AXIS_H: f32 = 40.0;
 const STATE_H: f32 = 20.0;
 const ASSOC_H: f32 = 15.0;
 const RES_H: f32 = 8.0;
@@ -418,6 +418,9 @@ pub fn show(
     }
 
     // Queue-wide marks and the cursor.
+    // Mark labels take the lower of two rows, the upper when the lower is taken there, or
+    // none (the line stays) when both are.
+    let mut row_end = [f32::MIN; 2];
     for m in &tl.marks {
         let x = view.x(area, m.t_ns as f64);
         if x < area.left() || x > area.right() {
@@ -432,13 +435,15 @@ pub fn show(
             [pos2(x, area.top() + AXIS_H), pos2(x, area.bottom())],
             Stroke::new(1.0, color.gamma_multiply(0.6)),
         );
-        painter.text(
-            pos2(x + 2.0, area.top() + AXIS_H - 1.0),
-            Align2::LEFT_BOTTOM,
-            &m.label,
-            FontId::proportional(10.0),
-            color,
-        );
+        let galley = painter.layout_no_wrap(m.label.clone(), FontId::proportional(10.0), color);
+        let w = galley.size().x;
+        if let Some(row) = (0..2).find(|&r| row_end.get(r).is_some_and(|&e| x > e + 4.0)) {
+            let y = area.top() + AXIS_H - 1.0 - row as f32 * 12.0 - galley.size().y;
+            painter.galley(pos2(x + 2.0, y), galley, color);
+            if let Some(e) = row_end.get_mut(row) {
+                *e = x + 2.0 + w;
+            }
+        }
     }
     if let Some(ev) = cursor
         && let Some(t) = tl.event_time(ev)
