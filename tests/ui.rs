@@ -208,7 +208,7 @@ fn a_big_input_loads_in_the_background_and_can_be_cancelled() {
     use vb2scope::scenario::{parse, run, streaming_workload};
     let sc = parse(
         "big.vb2s",
-        &streaming_workload(20_000, vb2scope::model::Memory::Dmabuf),
+        &streaming_workload(30_000, vb2scope::model::Memory::Dmabuf),
     )
     .expect("parses");
     let trace = run(&sc, Policy::Modern).expect("runs");
@@ -238,6 +238,27 @@ fn a_big_input_loads_in_the_background_and_can_be_cancelled() {
     assert_eq!(doc.name, "big.jsonl");
     assert_eq!(doc.trace.events.len(), trace.events.len());
     assert_eq!(doc.timeline.lanes.len(), 8);
+    assert!(
+        doc.trace.events.len() > 200_000,
+        "big enough to re-evaluate in the background"
+    );
+
+    // A policy switch on a big trace runs in the background too, and keeps the view.
+    let view = h.state().view;
+    h.state_mut()
+        .set_policy(PolicyChoice::Fixed(Policy::Vb2_2012));
+    assert!(h.state().loading.is_some());
+    while h.state().loading.is_some() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "still re-evaluating"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    let doc = h.state().doc.as_ref().expect("re-evaluated");
+    assert_eq!(doc.policy, Policy::Vb2_2012);
+    assert_eq!(h.state().view, view);
 }
 
 #[test]

@@ -101,7 +101,7 @@ impl Document {
         let _ = self.set_policy_with(choice, None);
     }
 
-    fn set_policy_with(
+    pub fn set_policy_with(
         &mut self,
         choice: PolicyChoice,
         progress: Option<&Progress>,

@@ -146,6 +146,36 @@ fn kind_of(b: &Body) -> Kind {
     }
 }
 
+/// Up to this many events, search matches the whole line shown in the table.
+const FULL_TEXT_SEARCH_MAX: usize = 500_000;
+
+/// Whether event `i` matches a lower-case `needle`.
+fn matches(trace: &Trace, i: usize, needle: &str, full_text: bool) -> bool {
+    if full_text {
+        return describe::event(trace, i).to_lowercase().contains(needle);
+    }
+    let Some(e) = trace.events.get(i) else {
+        return false;
+    };
+    let name: &str = match e.body {
+        Body::Ioctl { cmd, .. } => cmd.name(),
+        Body::Memop { kind, .. } => kind.as_str(),
+        Body::Driver { .. } => "vb2_buffer_done driver",
+        Body::Tracepoint { name, .. } => trace.str(name),
+        Body::Klog { text } | Body::Marker { text } => trace.str(text),
+        Body::Open { .. } => "open",
+        Body::Close { .. } => "close",
+        Body::Dup { .. } => "dup",
+        Body::Mmap { .. } => "mmap",
+        Body::Munmap { .. } => "munmap",
+        Body::Dmabuf { .. } => "dma-buf",
+        Body::Expect { .. } => "expect",
+    };
+    name.as_bytes()
+        .windows(needle.len().max(1))
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 type FilterKey = (
     String,
     bool,
@@ -189,6 +219,9 @@ impl EventFilter {
         }
         let needle = key.0.clone();
         let facts = facts(&d.trace);
+        // Formatting every event of a huge trace to search it would freeze the window: there
+        // the search looks at event names and messages only.
+        let full_text = d.trace.events.len() <= FULL_TEXT_SEARCH_MAX;
         self.rows = d
             .trace
             .events
@@ -202,12 +235,7 @@ impl EventFilter {
                     && (self.index.is_none() || f.index == self.index)
                     && (self.memory.is_none() || f.memory == self.memory)
             })
-            .filter(|(i, _)| {
-                needle.is_empty()
-                    || describe::event(&d.trace, *i)
-                        .to_lowercase()
-                        .contains(&needle)
-            })
+            .filter(|(i, _)| needle.is_empty() || matches(&d.trace, *i, &needle, full_text))
             .map(|(i, _)| i as u32)
             .collect();
         self.key = Some(key);

@@ -19,6 +19,9 @@ use egui::{RichText, Ui};
 
 use crate::rules::info;
 
+/// Traces with more events than this are re-evaluated in the background.
+const BIG_TRACE: usize = 200_000;
+
 /// Something the window asks of the program around it (which owns files and dialogs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -91,11 +94,22 @@ impl Inspector {
         }
     }
 
+    /// Re-evaluates under another policy: at once for small traces, in the background (with
+    /// progress) for big ones, so the window stays responsive.
     pub fn set_policy(&mut self, choice: PolicyChoice) {
         self.choice = choice;
-        if let Ok(d) = &mut self.doc {
+        self.finding = None;
+        let big = self
+            .doc
+            .as_ref()
+            .is_ok_and(|d| d.trace.events.len() > BIG_TRACE);
+        if big && self.loading.is_none() {
+            let doc = std::mem::replace(&mut self.doc, Err(String::new()));
+            if let Ok(d) = doc {
+                self.loading = Some(Loader::repolicy(d, choice));
+            }
+        } else if let Ok(d) = &mut self.doc {
             d.set_policy(choice);
-            self.finding = None;
         }
     }
 
@@ -195,6 +209,7 @@ impl Inspector {
             None => {
                 let (stage, done) = l.progress.get();
                 let name = l.name.clone();
+                let same = l.same_document;
                 let mut cancel = false;
                 egui::Window::new("Loading")
                     .collapsible(false)
@@ -202,7 +217,10 @@ impl Inspector {
                     .show(ui.ctx(), |ui| {
                         ui.label(format!("{name}: {stage}"));
                         ui.add(egui::ProgressBar::new(done).show_percentage());
-                        cancel = ui.button("Cancel").clicked();
+                        // Re-evaluation holds the only copy of the document: it runs to its end.
+                        if !same {
+                            cancel = ui.button("Cancel").clicked();
+                        }
                     });
                 if cancel {
                     l.cancel();
@@ -211,11 +229,18 @@ impl Inspector {
                     .request_repaint_after(std::time::Duration::from_millis(50));
             }
             Some(Err(e)) if e.ends_with("cancelled") => self.loading = None,
+            Some(result) if l.same_document => {
+                self.loading = None;
+                self.state_at = None;
+                self.doc = result;
+            }
             Some(result) => {
                 self.loading = None;
                 let choice = self.choice;
+                let recent = std::mem::take(&mut self.recent);
                 *self = Inspector {
                     doc: result,
+                    recent,
                     ..Inspector::failed(String::new(), choice)
                 };
                 if let Ok(d) = &self.doc {
