@@ -62,17 +62,8 @@ impl Inspector {
         };
         Inspector {
             doc,
-            choice,
             view,
-            cursor: None,
-            lane: None,
-            finding: None,
-            show_help: false,
-            filter: Default::default(),
-            loading: None,
-            recent: Vec::new(),
-            requests: Vec::new(),
-            state_at: None,
+            ..Inspector::failed(String::new(), choice)
         }
     }
 
