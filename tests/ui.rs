@@ -354,3 +354,19 @@ fn consequences_follow_the_chosen_policy_not_the_recording() {
     );
     assert!(h.query_by_label("map_dmabuf cap #0 plane 0").is_none());
 }
+
+#[test]
+fn many_findings_are_listed_one_line_each() {
+    let text = format!("reqbufs 1 mmap\n{}", "dqbuf\n".repeat(250));
+    let mut h = harness(Inspector::open(
+        "many.vb2s",
+        text.as_bytes(),
+        PolicyChoice::Fixed(Policy::Modern),
+    ));
+    h.get_by_label("Findings (250) under modern");
+    h.get_by_label_contains("R12 warning 3.000 ms").click();
+    h.run();
+    assert_eq!(h.state().finding, Some(1));
+    // Only the rows in view are laid out.
+    assert!(h.query_all_by_label_contains("R12 warning").count() < 100);
+}

@@ -19,6 +19,9 @@ use egui::{RichText, Ui};
 
 use crate::rules::info;
 
+/// Above this many findings, the list shows one truncated line each, virtualized.
+const MANY_FINDINGS: usize = 200;
+
 /// Traces with more events than this are re-evaluated in the background.
 const BIG_TRACE: usize = 200_000;
 
@@ -422,28 +425,51 @@ impl Inspector {
             d.policy
         ));
         let mut clicked = None;
-        egui::ScrollArea::vertical()
+        let area = egui::ScrollArea::vertical()
             .id_salt("findings")
             .max_height(ui.available_height() * 0.45)
-            .show(ui, |ui| {
+            .auto_shrink([false, true]);
+        let text_of = |f: &crate::rules::Finding| {
+            let sev = report.severity(f);
+            RichText::new(format!(
+                "{} {} {:.3} ms: {}",
+                f.rule,
+                sev.as_str(),
+                f.t_ns as f64 / 1e6,
+                f.message()
+            ))
+            .color(palette::severity(sev))
+        };
+        if report.findings.len() <= MANY_FINDINGS {
+            area.show(ui, |ui| {
                 if report.findings.is_empty() {
                     ui.label("Nothing to report under this policy.");
                 }
                 for (k, f) in report.findings.iter().enumerate() {
-                    let sev = report.severity(f);
-                    let text = RichText::new(format!(
-                        "{} {} {:.3} ms: {}",
-                        f.rule,
-                        sev.as_str(),
-                        f.t_ns as f64 / 1e6,
-                        f.message()
-                    ))
-                    .color(palette::severity(sev));
-                    if ui.selectable_label(self.finding == Some(k), text).clicked() {
+                    if ui
+                        .selectable_label(self.finding == Some(k), text_of(f))
+                        .clicked()
+                    {
                         clicked = Some(k);
                     }
                 }
             });
+        } else {
+            // Many findings: one truncated line each, laid out only where visible.
+            let row_h = ui.text_style_height(&egui::TextStyle::Button) + 4.0;
+            area.show_rows(ui, row_h, report.findings.len(), |ui, range| {
+                for k in range {
+                    let Some(f) = report.findings.get(k) else {
+                        continue;
+                    };
+                    let b =
+                        egui::Button::selectable(self.finding == Some(k), text_of(f)).truncate();
+                    if ui.add(b).clicked() {
+                        clicked = Some(k);
+                    }
+                }
+            });
+        }
         if !d.diagnostics.is_empty() {
             ui.separator();
             ui.strong(format!("Input problems ({})", d.diagnostics.len()));
