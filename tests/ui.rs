@@ -25,6 +25,21 @@ fn harness(i: Inspector) -> Harness<'static, Inspector> {
         .build_ui_state(|ui, s: &mut Inspector| s.ui(ui), i)
 }
 
+/// Types `text` into the event search and moves to the first match.
+fn search_next(h: &mut Harness<'static, Inspector>, text: &str) {
+    let field = || {
+        egui_kittest::kittest::by()
+            .role(egui::accesskit::Role::TextInput)
+            .label("Search:")
+    };
+    h.get(field()).focus();
+    h.run();
+    h.get(field()).type_text(text);
+    h.run();
+    h.get_by_label("Next").click();
+    h.run();
+}
+
 #[test]
 fn the_default_trace_shows_the_2012_findings() {
     let h = harness(default_trace());
@@ -113,17 +128,7 @@ fn an_unreadable_input_shows_the_error_and_no_half_view() {
 #[test]
 fn search_finds_the_next_matching_event() {
     let mut h = harness(default_trace());
-    let field = || {
-        egui_kittest::kittest::by()
-            .role(egui::accesskit::Role::TextInput)
-            .label("Search:")
-    };
-    h.get(field()).focus();
-    h.run();
-    h.get(field()).type_text("STREAMOFF");
-    h.run();
-    h.get_by_label("Next").click();
-    h.run();
+    search_next(&mut h, "STREAMOFF");
     let first = h.state().cursor.expect("a match");
     h.get_by_label("Next").click();
     h.run();
@@ -285,17 +290,7 @@ fn file_open_and_recent_files_are_requests_to_the_program() {
 #[test]
 fn a_step_says_why_with_the_spec_sentence() {
     let mut h = harness(default_trace());
-    let field = || {
-        egui_kittest::kittest::by()
-            .role(egui::accesskit::Role::TextInput)
-            .label("Search:")
-    };
-    h.get(field()).focus();
-    h.run();
-    h.get(field()).type_text("STREAMOFF");
-    h.run();
-    h.get_by_label("Next").click();
-    h.run();
+    search_next(&mut h, "STREAMOFF");
     h.get_by_label("Why");
     assert!(
         h.query_all_by_label_contains("__vb2_queue_cancel does not unmap")
