@@ -8,7 +8,7 @@ use crate::model::{
     QueueKey, flags,
 };
 use crate::rules::{FindingDetail, RuleId};
-use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace};
+use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, VideoFds};
 
 use super::CheckReport;
 
@@ -158,8 +158,8 @@ struct Replayer<'t> {
     last: Option<(u32, Outcome)>,
     /// Index of the first event not yet consumed by an ioctl's memop look-ahead.
     consumed_to: usize,
-    /// Video fds opened so far and their devices, latest last.
-    devs: Vec<(i32, u16)>,
+    /// Video fds open so far and their devices.
+    video_fds: VideoFds,
     /// Observed events already accounted for inside an earlier ioctl.
     skip: Vec<usize>,
 }
@@ -267,14 +267,10 @@ impl Replayer<'_> {
     }
 
     fn key_of(&self, fd: i32, ty: crate::model::BufType) -> QueueKey {
-        let dev = self
-            .devs
-            .iter()
-            .rev()
-            .find(|(f, _)| *f == fd)
-            .map(|&(_, d)| d)
-            .unwrap_or(0);
-        QueueKey { dev, ty }
+        QueueKey {
+            dev: self.video_fds.dev(fd),
+            ty,
+        }
     }
 
     fn compare_memops(&mut self, mut observed: Vec<(QueueKey, u32, u8, MemopKind)>) {
@@ -333,10 +329,11 @@ impl Replayer<'_> {
                 arg,
             } => self.ioctl(i, e, fd, cmd, arg, result),
             Body::Open { fd, dev, .. } => {
-                self.devs.push((fd, dev));
+                self.video_fds.follow(&e.body);
                 self.step(i, e, &Op::Open { fd, dev }, None);
             }
             Body::Close { fd } => {
+                self.video_fds.follow(&e.body);
                 self.step(i, e, &Op::Close { fd }, None);
             }
             Body::Dup { fd, new_fd } => {
@@ -485,7 +482,7 @@ pub fn replay_until(
         stats: ReplayStats::default(),
         last: None,
         consumed_to: 0,
-        devs: Vec::new(),
+        video_fds: VideoFds::default(),
         skip: Vec::new(),
     };
     for (i, e) in trace.events.iter().enumerate() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::check::replay_until;
 use crate::model::{BufState, Memory, Model, Policy, Queue, QueueKey, Resources};
 use crate::progress::Progress;
-use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
+use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds};
 
 use super::{
     Assoc, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source, SpanBuilder,
@@ -88,50 +88,37 @@ fn sample(
     }
 }
 
-/// The queue-wide mark an event makes, if any.
-fn mark(trace: &Trace, i: usize, video_fds: &mut Vec<(i32, u16)>) -> Option<QueueMark> {
+/// The queue-wide mark an event makes, if any. `closed`: the event closed a video fd.
+fn mark(trace: &Trace, i: usize, video_fds: &VideoFds, closed: bool) -> Option<QueueMark> {
     let e = trace.events.get(i)?;
     let (label, queue, result) = match e.body {
-        Body::Open { fd, dev, .. } => {
-            video_fds.push((fd, dev));
-            (format!("open fd {fd}"), None, Ok(()))
-        }
-        Body::Close { fd } => {
-            let pos = video_fds.iter().rposition(|&(f, _)| f == fd)?;
-            video_fds.remove(pos);
-            (format!("close fd {fd}"), None, Ok(()))
-        }
+        Body::Open { fd, .. } => (format!("open fd {fd}"), None, Ok(())),
+        Body::Close { fd } if closed => (format!("close fd {fd}"), None, Ok(())),
         Body::Ioctl {
             fd,
             cmd,
             result,
             arg,
         } => {
-            let dev = video_fds
-                .iter()
-                .rev()
-                .find(|&&(f, _)| f == fd)
-                .map(|&(_, d)| d)
-                .unwrap_or(0);
-            let (ty, detail) = match (cmd, trace.arg(arg)?) {
-                (IoctlCmd::Streamon | IoctlCmd::Streamoff, IoctlArg::Stream { ty }) => {
-                    (*ty, String::new())
+            let detail = match (cmd, trace.arg(arg)?) {
+                (IoctlCmd::Streamon | IoctlCmd::Streamoff, IoctlArg::Stream { .. }) => {
+                    String::new()
                 }
                 (
                     IoctlCmd::Reqbufs | IoctlCmd::CreateBufs,
-                    IoctlArg::Alloc {
-                        ty, count, memory, ..
-                    },
-                ) => (*ty, format!(" {count} {}", memory.as_str())),
-                (IoctlCmd::RemoveBufs, IoctlArg::Remove { ty, index, count }) => {
-                    (*ty, format!(" {index}+{count}"))
+                    IoctlArg::Alloc { count, memory, .. },
+                ) => {
+                    format!(" {count} {}", memory.as_str())
+                }
+                (IoctlCmd::RemoveBufs, IoctlArg::Remove { index, count, .. }) => {
+                    format!(" {index}+{count}")
                 }
                 _ => return None,
             };
             let name = cmd.name().trim_start_matches("VIDIOC_");
             (
                 format!("{name}{detail}"),
-                Some(QueueKey { dev, ty }),
+                video_fds.queue(trace, fd, arg),
                 result,
             )
         }
@@ -147,24 +134,9 @@ fn mark(trace: &Trace, i: usize, video_fds: &mut Vec<(i32, u16)>) -> Option<Queu
 }
 
 /// The one queue an event can change, if it is tied to one.
-fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &[(i32, u16)]) -> Option<QueueKey> {
+fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &VideoFds) -> Option<QueueKey> {
     match e.body {
-        Body::Ioctl { fd, arg, .. } => {
-            let dev = video_fds
-                .iter()
-                .rev()
-                .find(|&&(f, _)| f == fd)
-                .map(|&(_, d)| d)
-                .unwrap_or(0);
-            let ty = match trace.arg(arg)? {
-                IoctlArg::Alloc { ty, .. }
-                | IoctlArg::Remove { ty, .. }
-                | IoctlArg::Stream { ty }
-                | IoctlArg::Expbuf { ty, .. } => *ty,
-                IoctlArg::Buffer(b) => b.ty,
-            };
-            Some(QueueKey { dev, ty })
-        }
+        Body::Ioctl { fd, arg, .. } => video_fds.queue(trace, fd, arg),
         Body::Memop { dev, ty, .. } | Body::Driver { dev, ty, .. } => Some(QueueKey { dev, ty }),
         // Inferred consequences and notes change nothing the previous sample missed.
         Body::Tracepoint { .. } | Body::Klog { .. } | Body::Marker { .. } | Body::Expect { .. } => {
@@ -188,7 +160,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let mut lanes: BTreeMap<(QueueKey, u32), LaneB> = BTreeMap::new();
     let mut seen: BTreeMap<QueueKey, u32> = BTreeMap::new();
     let mut marks = Vec::new();
-    let mut video_fds = Vec::new();
+    let mut video_fds = VideoFds::default();
     let start_ns = trace.events.first().map(|e| e.t_ns).unwrap_or(0);
     let mut end_ns = start_ns;
     let report = replay_until(trace, policy, |i, model: &Model| {
@@ -204,7 +176,8 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
             return true;
         };
         end_ns = end_ns.max(e.t_ns);
-        if let Some(m) = mark(trace, i, &mut video_fds) {
+        let closed = video_fds.follow(&e.body);
+        if let Some(m) = mark(trace, i, &video_fds, closed) {
             marks.push(m);
         }
         // Only the queue an event addresses can change, except for process-wide events

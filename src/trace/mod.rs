@@ -4,6 +4,8 @@
 
 mod event;
 mod store;
+mod video_fds;
 
 pub use event::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, V4l2Buffer, V4l2Plane};
 pub use store::{Sym, Trace, TraceHeader};
+pub use video_fds::VideoFds;

@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 use super::describe;
 use super::document::Document;
 use crate::model::{Memory, QueueKey};
-use crate::trace::{Body, DriverAction, IoctlArg, Trace};
+use crate::trace::{Body, DriverAction, IoctlArg, Trace, VideoFds};
 
 /// Which kinds of event the table shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -48,90 +48,52 @@ struct Facts {
 
 /// Facts of every event, following fds to devices and queues to memory types in order.
 fn facts(trace: &Trace) -> Vec<Facts> {
-    let mut fds: Vec<(i32, u16)> = Vec::new();
+    let mut fds = VideoFds::default();
+    // The memory type each queue was last allocated with.
     let mut memory: Vec<(QueueKey, Memory)> = Vec::new();
-    let dev = |fds: &[(i32, u16)], fd: i32| {
-        fds.iter()
-            .rev()
-            .find(|f| f.0 == fd)
-            .map(|f| f.1)
-            .unwrap_or(0)
-    };
-    let mem_of = |memory: &[(QueueKey, Memory)], q: QueueKey| {
-        memory.iter().rev().find(|m| m.0 == q).map(|m| m.1)
-    };
     trace
         .events
         .iter()
-        .map(|e| match e.body {
-            Body::Open { fd, dev: d, .. } => {
-                fds.push((fd, d));
-                Facts::default()
-            }
-            Body::Ioctl { fd, arg, .. } => {
-                let d = dev(&fds, fd);
-                match trace.arg(arg) {
-                    Some(IoctlArg::Alloc { ty, memory: m, .. }) => {
-                        let q = QueueKey { dev: d, ty: *ty };
-                        memory.push((q, *m));
-                        Facts {
-                            queue: Some(q),
-                            index: None,
-                            memory: Some(*m),
+        .map(|e| {
+            fds.follow(&e.body);
+            let (queue, index, own_memory) = match e.body {
+                Body::Ioctl { fd, arg, .. } => {
+                    let q = fds.queue(trace, fd, arg);
+                    match trace.arg(arg) {
+                        Some(IoctlArg::Alloc { memory: m, .. }) => {
+                            if let Some(q) = q {
+                                memory.push((q, *m));
+                            }
+                            (q, None, Some(*m))
                         }
-                    }
-                    Some(IoctlArg::Buffer(b)) => {
-                        let q = QueueKey { dev: d, ty: b.ty };
-                        let index = (b.index != u32::MAX).then_some(b.index);
-                        Facts {
-                            queue: Some(q),
-                            index,
-                            memory: b.memory.or(mem_of(&memory, q)),
+                        Some(IoctlArg::Buffer(b)) => {
+                            (q, (b.index != u32::MAX).then_some(b.index), b.memory)
                         }
-                    }
-                    Some(IoctlArg::Remove { ty, index, .. })
-                    | Some(IoctlArg::Expbuf { ty, index, .. }) => {
-                        let q = QueueKey { dev: d, ty: *ty };
-                        Facts {
-                            queue: Some(q),
-                            index: Some(*index),
-                            memory: mem_of(&memory, q),
+                        Some(IoctlArg::Remove { index, .. } | IoctlArg::Expbuf { index, .. }) => {
+                            (q, Some(*index), None)
                         }
+                        Some(IoctlArg::Stream { .. }) | None => (q, None, None),
                     }
-                    Some(IoctlArg::Stream { ty }) => {
-                        let q = QueueKey { dev: d, ty: *ty };
-                        Facts {
-                            queue: Some(q),
-                            index: None,
-                            memory: mem_of(&memory, q),
-                        }
-                    }
-                    None => Facts::default(),
                 }
-            }
-            Body::Memop {
-                dev: d, ty, index, ..
-            } => {
-                let q = QueueKey { dev: d, ty };
-                Facts {
-                    queue: Some(q),
-                    index: Some(index),
-                    memory: mem_of(&memory, q),
+                Body::Memop { dev, ty, index, .. } => {
+                    (Some(QueueKey { dev, ty }), Some(index), None)
                 }
-            }
-            Body::Driver { dev: d, ty, action } => {
-                let q = QueueKey { dev: d, ty };
-                let index = match action {
-                    DriverAction::BufferDone { index, .. } => index,
-                    DriverAction::Config(_) => None,
-                };
-                Facts {
-                    queue: Some(q),
-                    index,
-                    memory: mem_of(&memory, q),
+                Body::Driver { dev, ty, action } => {
+                    let index = match action {
+                        DriverAction::BufferDone { index, .. } => index,
+                        DriverAction::Config(_) => None,
+                    };
+                    (Some(QueueKey { dev, ty }), index, None)
                 }
+                _ => (None, None, None),
+            };
+            let queue_memory =
+                queue.and_then(|q| memory.iter().rev().find(|m| m.0 == q).map(|m| m.1));
+            Facts {
+                queue,
+                index,
+                memory: own_memory.or(queue_memory),
             }
-            _ => Facts::default(),
         })
         .collect()
 }

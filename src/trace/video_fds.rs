@@ -1,0 +1,66 @@
+//! Which device each video fd of a trace refers to, followed event by event. Every consumer
+//! that turns an ioctl's fd into a queue (replay, timeline, event filters) reads it the same
+//! way.
+
+use crate::model::{BufType, QueueKey};
+
+use super::event::{Body, IoctlArg};
+use super::store::Trace;
+
+/// Open video fds and their devices, latest last.
+#[derive(Clone, Debug, Default)]
+pub struct VideoFds {
+    open: Vec<(i32, u16)>,
+}
+
+impl VideoFds {
+    /// Takes an event into account: an open adds an fd, a close of a video fd removes it.
+    /// Returns whether the event closed a video fd.
+    pub fn follow(&mut self, body: &Body) -> bool {
+        match *body {
+            Body::Open { fd, dev, .. } => {
+                self.open.push((fd, dev));
+                false
+            }
+            Body::Close { fd } => match self.open.iter().rposition(|&(f, _)| f == fd) {
+                Some(pos) => {
+                    self.open.remove(pos);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The device of a video fd; device 0 for an fd the trace never showed opened.
+    pub fn dev(&self, fd: i32) -> u16 {
+        self.open
+            .iter()
+            .rev()
+            .find(|&&(f, _)| f == fd)
+            .map(|&(_, d)| d)
+            .unwrap_or(0)
+    }
+
+    /// The queue an ioctl on `fd` with argument `arg` addresses.
+    pub fn queue(&self, trace: &Trace, fd: i32, arg: u32) -> Option<QueueKey> {
+        Some(QueueKey {
+            dev: self.dev(fd),
+            ty: trace.arg(arg)?.buf_type(),
+        })
+    }
+}
+
+impl IoctlArg {
+    /// The buffer type the argument names.
+    pub fn buf_type(&self) -> BufType {
+        match *self {
+            IoctlArg::Alloc { ty, .. }
+            | IoctlArg::Remove { ty, .. }
+            | IoctlArg::Stream { ty }
+            | IoctlArg::Expbuf { ty, .. } => ty,
+            IoctlArg::Buffer(b) => b.ty,
+        }
+    }
+}
