@@ -5,7 +5,7 @@
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2, pos2, vec2};
 
 use crate::rules::info;
-use crate::timeline::{Assoc, Segment, Source, Span, Timeline, segments};
+use crate::timeline::{Assoc, Segment, Source, Timeline, segments};
 
 use super::palette;
 
@@ -231,6 +231,9 @@ pub fn show(
     let mut segs: Vec<Segment<crate::model::BufState>> = Vec::with_capacity(2048);
     let mut hover: Option<String> = None;
     let mut batch = Batch::default();
+    // Reused across lanes: the paint loop allocates nothing per row.
+    let mut assoc_segs: Vec<Segment<Assoc>> = Vec::new();
+    let mut track_segs: Vec<Segment<()>> = Vec::new();
     let mut labels: Vec<(Pos2, &'static str)> = Vec::new();
     let pointer = resp.hover_pos();
     let clicked = resp.clicked();
@@ -307,12 +310,14 @@ pub fn show(
         y += STATE_H + 2.0;
         for (pi, plane) in lane.planes.iter().enumerate() {
             let row = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), ASSOC_H));
+            assoc_segs.clear();
+            segments(&plane.assoc, w0, w1, ns_per_px, &mut assoc_segs);
             draw_assoc(
                 &painter,
                 view,
                 area,
                 row,
-                &plane.assoc,
+                &assoc_segs,
                 text,
                 pointer,
                 &mut hover,
@@ -330,9 +335,9 @@ pub fn show(
             for track in &plane.tracks {
                 let color = palette::resource(track.resource);
                 let r = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), RES_H));
-                let mut out = Vec::new();
-                track.segments(w0, w1, min_ns, &mut out);
-                for s in &out {
+                track_segs.clear();
+                track.segments(w0, w1, min_ns, &mut track_segs);
+                for s in &track_segs {
                     let x0 = view.x(area, s.start_ns() as f64).max(area.left());
                     let x1 = view
                         .x(area, s.end_ns() as f64)
@@ -466,18 +471,14 @@ fn draw_assoc(
     view: &View,
     area: Rect,
     row: Rect,
-    spans: &[Span<Assoc>],
+    segs: &[Segment<Assoc>],
     text: Color32,
     pointer: Option<Pos2>,
     hover: &mut Option<String>,
     lane: &crate::timeline::Lane,
     pi: usize,
 ) {
-    let (w0, w1) = (view.t0.max(0.0) as u64, view.t1.max(0.0) as u64 + 1);
-    let mut out = Vec::new();
-    let ns_per_px = ((view.t1 - view.t0) / f64::from(area.width().max(1.0))).max(1.0) as u64;
-    segments(spans, w0, w1, ns_per_px, &mut out);
-    for (k, s) in out.iter().enumerate() {
+    for (k, s) in segs.iter().enumerate() {
         let x0 = view.x(area, s.start_ns() as f64).max(area.left());
         let x1 = view
             .x(area, s.end_ns() as f64)
