@@ -17,9 +17,11 @@
 //! ```
 
 pub mod check;
+pub mod device;
 pub mod format;
 pub mod model;
 pub mod progress;
+pub mod record;
 pub mod report;
 pub mod rules;
 pub mod scenario;

@@ -2,6 +2,7 @@
 //! reported once, here, with exit status 2.
 
 mod check;
+mod device;
 mod explain;
 mod gui;
 mod input;
@@ -38,6 +39,19 @@ pub enum PolicyArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+pub enum MemoryArg {
+    Mmap,
+    Userptr,
+    Dmabuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum QueueArg {
+    Capture,
+    Output,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Text,
     Json,
@@ -65,14 +79,51 @@ enum Cmd {
         #[arg(long = "fail-on", value_enum, default_value = "error")]
         fail_on: FailOnArg,
     },
-    /// Run a scenario on the model and write the native trace it produces.
+    /// Run a scenario on the model, or on a real device with --device, and write the trace.
     Run {
         scenario: std::path::PathBuf,
         #[arg(long, value_enum, default_value = "modern")]
         policy: PolicyArg,
-        /// Output file (`.zst` compresses); standard output when absent.
+        /// Output file (`.zst` compresses); standard output when absent (model runs), or
+        /// SCENARIO.jsonl beside the scenario (device runs).
         #[arg(short, long)]
         output: Option<std::path::PathBuf>,
+        /// Run on this V4L2 device (a path, or a name from /sys/class/video4linux/*/name such
+        /// as vivid-000-vid-cap) instead of the model; `expect` lines are checked against it.
+        #[arg(long)]
+        device: Option<String>,
+        /// Where `dmabuf` lines get their dma-bufs: heap (/dev/dma_heap/system), a dma-heap
+        /// path, udmabuf, or another V4L2 device to EXPBUF from.
+        #[arg(long = "dmabuf-from")]
+        dmabuf_from: Option<String>,
+    },
+    /// List V4L2 devices: driver, card, queues and the memory types each queue supports.
+    Devices,
+    /// Stream on a real device and record every call to a trace as it goes.
+    Record {
+        /// A path, or a name from /sys/class/video4linux/*/name (vivid-000-vid-cap).
+        #[arg(long)]
+        device: String,
+        #[arg(long, value_enum, default_value = "mmap")]
+        memory: MemoryArg,
+        /// dma-buf source for --memory dmabuf: heap, a /dev/dma_heap path, udmabuf, or a
+        /// V4L2 device to EXPBUF from.
+        #[arg(long = "dmabuf-from")]
+        dmabuf_from: Option<String>,
+        /// The queue to stream (M2M devices stream both).
+        #[arg(long, value_enum)]
+        queue: Option<QueueArg>,
+        /// Frames in all, spread over the cycles.
+        #[arg(long, default_value_t = 60)]
+        frames: u32,
+        /// STREAMON/STREAMOFF cycles.
+        #[arg(long, default_value_t = 1)]
+        cycles: u32,
+        #[arg(long, default_value_t = 4)]
+        buffers: u32,
+        /// Output trace (`.zst` compresses).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
     },
     /// Print every buffer's life as text: states, what each plane is tied to, what it holds.
     Timeline {
@@ -109,7 +160,47 @@ pub fn main() -> i32 {
             scenario,
             policy,
             output,
+            device: Some(dev),
+            dmabuf_from,
+        }) => device::run_scenario(
+            &scenario,
+            &dev,
+            dmabuf_from.as_deref(),
+            output.as_deref(),
+            check::policy_of(policy),
+        ),
+        Some(Cmd::Run {
+            scenario,
+            policy,
+            output,
+            device: None,
+            ..
         }) => run::run(&scenario, policy, output.as_deref()),
+        Some(Cmd::Devices) => device::devices(),
+        Some(Cmd::Record {
+            device,
+            memory,
+            dmabuf_from,
+            queue,
+            frames,
+            cycles,
+            buffers,
+            output,
+        }) => device::record(&device::RecordArgs {
+            device: &device,
+            memory: match memory {
+                MemoryArg::Mmap => vb2scope::model::Memory::Mmap,
+                MemoryArg::Userptr => vb2scope::model::Memory::Userptr,
+                MemoryArg::Dmabuf => vb2scope::model::Memory::Dmabuf,
+            },
+            dmabuf_from: dmabuf_from.as_deref(),
+            queue: queue
+                .map(|q| vb2scope::model::BufType::new(matches!(q, QueueArg::Output), false)),
+            frames,
+            cycles,
+            buffers,
+            output: &output,
+        }),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),
         None => gui::run(cli.file.as_deref(), cli.screenshot),

@@ -143,6 +143,8 @@ impl Errno {
     pub const EIO: Errno = Errno(5);
     pub const EBADF: Errno = Errno(9);
     pub const EAGAIN: Errno = Errno(11);
+    pub const ENODEV: Errno = Errno(19);
+    pub const ETIMEDOUT: Errno = Errno(110);
     pub const ENOMEM: Errno = Errno(12);
     pub const EBUSY: Errno = Errno(16);
     pub const EINVAL: Errno = Errno(22);

@@ -3,9 +3,11 @@
 //! Pure data; reading and writing files lives in `crate::format`.
 
 mod event;
+mod owned;
 mod store;
 mod video_fds;
 
 pub use event::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, V4l2Buffer, V4l2Plane};
+pub use owned::OwnedEvent;
 pub use store::{Sym, Trace, TraceHeader};
 pub use video_fds::VideoFds;

@@ -136,6 +136,15 @@ impl Trace {
             + self.devices.capacity() * size_of::<Sym>()
     }
 
+    /// Forgets the events and their side data but keeps strings and devices, so that later
+    /// events still agree with those already written out (a recorder's rolling buffer).
+    pub fn clear_events(&mut self) {
+        self.events.clear();
+        self.args.clear();
+        self.planes.clear();
+        self.extents.clear();
+    }
+
     /// Releases spare capacity (after loading).
     pub fn shrink(&mut self) {
         self.events.shrink_to_fit();

@@ -1,0 +1,22 @@
+//! Driving a real V4L2 device through v4l2r, recording every call with its real result as an
+//! observed event. Around the pure core: the model never sees a device, only the trace this
+//! layer writes.
+
+mod discover;
+mod error;
+mod memory;
+mod ops;
+mod raw;
+mod scenario;
+mod session;
+mod stream;
+mod v4l2;
+
+pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
+pub use error::{DeviceError, errno_text};
+pub use memory::DmabufSource;
+pub use ops::PlaneMem;
+pub use scenario::{DQBUF_TIMEOUT_MS, ScenarioError, ScenarioReport, run_scenario};
+pub use session::{Session, Sink, now_ns};
+pub use stream::{StreamConfig, StreamStats, stream};
+pub use v4l2::Caps;

@@ -1,0 +1,256 @@
+//! The queue ioctls of a session, each timed, made and recorded with the kernel's answer.
+//! A failing call is a result, not an error: `Err(DeviceError)` means the session itself
+//! could not go on (no such handle, no memory for a plane).
+
+use crate::model::{Errno, Memory, Outcome};
+use crate::trace::{IoctlArg, IoctlCmd};
+
+use super::error::DeviceError;
+use super::session::{Session, now_ns};
+use super::v4l2::{self, BufferIn};
+
+/// What a QBUF or PREPARE_BUF puts in each plane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlaneMem {
+    /// Whatever the session keeps for this buffer and plane (allocated on first use).
+    Auto,
+    /// A named dma-buf (`fd=NAME`).
+    Dmabuf(String),
+    /// A named user area (`ptr=NAME`), live or freed.
+    User(String),
+    /// Nothing: fd -1 or address 0.
+    None,
+}
+
+impl Session {
+    pub fn reqbufs(&mut self, count: u32, memory: Memory) -> Result<Outcome, DeviceError> {
+        let ty = self.queue;
+        let t = now_ns();
+        let r = v4l2::reqbufs(self.file()?, ty, memory, count);
+        let arg = IoctlArg::Alloc {
+            ty,
+            memory,
+            count,
+            count_out: r.ok().map(|x| x.0),
+            index: None,
+        };
+        let res = r.map(|_| ());
+        self.record_ioctl(t, IoctlCmd::Reqbufs, res, arg, Vec::new());
+        if let Ok((granted, _)) = r {
+            let q = self.queues.entry(ty).or_default();
+            q.count = granted;
+            q.memory = (granted > 0).then_some(memory);
+            if granted == 0 {
+                self.auto_userptr.retain(|k, _| k.0 != ty);
+                self.auto_dmabuf.retain(|k, _| k.0 != ty);
+            }
+        }
+        Ok(res)
+    }
+
+    pub fn create_bufs(&mut self, count: u32) -> Result<Outcome, DeviceError> {
+        let ty = self.queue;
+        let memory = self
+            .queues
+            .get(&ty)
+            .and_then(|q| q.memory)
+            .unwrap_or(Memory::Mmap);
+        let t = now_ns();
+        let r = v4l2::create_bufs(self.file()?, ty, memory, count);
+        let arg = IoctlArg::Alloc {
+            ty,
+            memory,
+            count,
+            count_out: r.ok().map(|x| x.1),
+            index: r.ok().map(|x| x.0),
+        };
+        let res = r.map(|_| ());
+        self.record_ioctl(t, IoctlCmd::CreateBufs, res, arg, Vec::new());
+        if let Ok((first, n)) = r {
+            let q = self.queues.entry(ty).or_default();
+            q.count = q.count.max(first + n);
+            q.memory = Some(memory);
+        }
+        Ok(res)
+    }
+
+    pub fn remove_bufs(&mut self, index: u32, count: u32) -> Result<Outcome, DeviceError> {
+        let ty = self.queue;
+        let t = now_ns();
+        let r = v4l2::remove_bufs(self.file()?, ty, index, count);
+        self.record_ioctl(
+            t,
+            IoctlCmd::RemoveBufs,
+            r,
+            IoctlArg::Remove { ty, index, count },
+            Vec::new(),
+        );
+        Ok(r)
+    }
+
+    pub fn querybuf(&mut self, index: u32) -> Result<Outcome, DeviceError> {
+        match self.query_plane(index, 0) {
+            Ok(_) => Ok(Ok(())),
+            Err(DeviceError::Call { .. }) => Ok(Err(Errno::EINVAL)),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn buffer_in(&mut self, index: u32, mems: &[PlaneMem]) -> Result<BufferIn, DeviceError> {
+        let ty = self.queue;
+        let (memory, _, sizes) = self.queue_info(ty);
+        let memory = memory.unwrap_or(Memory::Mmap);
+        let nplanes = sizes.len().max(1);
+        let mut b = BufferIn {
+            index,
+            memory: Some(memory),
+            ..BufferIn::default()
+        };
+        for p in 0..nplanes {
+            let mem = match mems {
+                [] => &PlaneMem::Auto,
+                [one] => one,
+                many => many.get(p).unwrap_or(&PlaneMem::None),
+            };
+            let plane = match (memory, mem) {
+                (Memory::Mmap, _) => (0, 0),
+                (_, PlaneMem::Auto) => self.auto_plane(index, p as u8, memory)?,
+                (Memory::Dmabuf, PlaneMem::Dmabuf(n)) => {
+                    let (fd, len) = self
+                        .named_dmabuf(n)
+                        .ok_or_else(|| DeviceError::Scenario(format!("no dma-buf named {n}")))?;
+                    (fd as i64 as u64, len.min(u64::from(u32::MAX)) as u32)
+                }
+                (Memory::Userptr, PlaneMem::User(n)) => {
+                    let (addr, len) = self
+                        .user_area(n)
+                        .ok_or_else(|| DeviceError::Scenario(format!("no user area named {n}")))?;
+                    (addr, len.min(u64::from(u32::MAX)) as u32)
+                }
+                (Memory::Dmabuf, _) => (-1i64 as u64, 0),
+                _ => (0, 0),
+            };
+            b.planes.push(plane);
+        }
+        if self.queue.is_output() {
+            b.bytesused = sizes.clone();
+        }
+        Ok(b)
+    }
+
+    fn buffer_call(
+        &mut self,
+        cmd: IoctlCmd,
+        index: u32,
+        mems: &[PlaneMem],
+    ) -> Result<Outcome, DeviceError> {
+        let ty = self.queue;
+        let b = self.buffer_in(index, mems)?;
+        let nb = self.nonblock();
+        let t = now_ns();
+        let r = match cmd {
+            IoctlCmd::PrepareBuf => v4l2::prepare_buf(self.file()?, ty, &b),
+            _ => v4l2::qbuf(self.file()?, ty, &b),
+        };
+        let (buf, planes) = match &r {
+            Ok(u) => v4l2::decode(u, nb),
+            Err(_) => v4l2::decode_in(ty, &b, nb),
+        };
+        let res = r.map(|_| ());
+        self.record_ioctl(t, cmd, res, IoctlArg::Buffer(buf), planes);
+        Ok(res)
+    }
+
+    pub fn qbuf(&mut self, index: u32, mems: &[PlaneMem]) -> Result<Outcome, DeviceError> {
+        self.buffer_call(IoctlCmd::Qbuf, index, mems)
+    }
+
+    pub fn prepare_buf(&mut self, index: u32, mems: &[PlaneMem]) -> Result<Outcome, DeviceError> {
+        self.buffer_call(IoctlCmd::PrepareBuf, index, mems)
+    }
+
+    /// DQBUF. A blocking handle first waits up to `timeout_ms` in poll(), so a buffer that
+    /// never comes does not hang the tool; then it returns `Err(ETIMEDOUT)` without calling.
+    pub fn dqbuf(
+        &mut self,
+        nonblock: bool,
+        timeout_ms: u16,
+    ) -> Result<(Outcome, Option<u32>), DeviceError> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let ty = self.queue;
+        let handle_nonblock = self.nonblock() || nonblock;
+        if !handle_nonblock {
+            let f = self.file()?;
+            let mut fds = [PollFd::new(
+                f.as_fd(),
+                PollFlags::POLLIN | PollFlags::POLLOUT | PollFlags::POLLPRI,
+            )];
+            match poll(&mut fds, PollTimeout::from(timeout_ms)) {
+                Ok(0) => return Ok((Err(Errno::ETIMEDOUT), None)),
+                Ok(_) => {}
+                Err(e) => return Err(DeviceError::call("poll", Errno(e as i32 as u16))),
+            }
+        }
+        let t = now_ns();
+        let r = if nonblock && !self.nonblock() {
+            // The scenario's `dqbuf nonblock` on a blocking handle: a second, non-blocking
+            // open of the same node would be another file handle, so poll with no wait.
+            let f = self.file()?;
+            let mut fds = [PollFd::new(
+                f.as_fd(),
+                PollFlags::POLLIN | PollFlags::POLLOUT,
+            )];
+            match poll(&mut fds, PollTimeout::ZERO) {
+                Ok(0) => Err(Errno::EAGAIN),
+                _ => v4l2::dqbuf(self.file()?, ty),
+            }
+        } else {
+            v4l2::dqbuf(self.file()?, ty)
+        };
+        let (mut buf, planes) = match &r {
+            Ok(u) => v4l2::decode(u, handle_nonblock),
+            Err(_) => v4l2::decode_in(ty, &BufferIn::default(), handle_nonblock),
+        };
+        buf.nonblock = handle_nonblock;
+        let index = r.as_ref().ok().map(|_| buf.index);
+        let res = r.map(|_| ());
+        self.record_ioctl(t, IoctlCmd::Dqbuf, res, IoctlArg::Buffer(buf), planes);
+        Ok((res, index))
+    }
+
+    pub fn streamon(&mut self) -> Result<Outcome, DeviceError> {
+        let ty = self.queue;
+        let t = now_ns();
+        let r = v4l2::streamon(self.file()?, ty);
+        self.record_ioctl(
+            t,
+            IoctlCmd::Streamon,
+            r,
+            IoctlArg::Stream { ty },
+            Vec::new(),
+        );
+        Ok(r)
+    }
+
+    pub fn streamoff(&mut self) -> Result<Outcome, DeviceError> {
+        let ty = self.queue;
+        let t = now_ns();
+        let r = v4l2::streamoff(self.file()?, ty);
+        self.record_ioctl(
+            t,
+            IoctlCmd::Streamoff,
+            r,
+            IoctlArg::Stream { ty },
+            Vec::new(),
+        );
+        Ok(r)
+    }
+
+    /// Asks for a fast frame rate so streaming runs do not wait on a 5 fps default.
+    pub fn fast_frame_rate(&mut self) {
+        if let Ok(f) = self.file() {
+            let _ = v4l2::set_frame_rate(f, self.queue, 60);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! An event with its side-table data carried inline, for handing events from one thread to
+//! another (a device session to a recorder or a window): the `Sym`s and argument indices of an
+//! [`Event`] only mean something inside the [`Trace`] that holds them.
+
+use super::event::{Body, Event, Extent, IoctlArg, V4l2Plane};
+use super::store::Trace;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedEvent {
+    /// The event; its side-table references are rewritten by [`OwnedEvent::append_to`].
+    pub event: Event,
+    pub arg: Option<IoctlArg>,
+    /// The planes of a multi-planar buffer argument.
+    pub planes: Vec<V4l2Plane>,
+    pub extent: Option<Extent>,
+    /// An open's path, a dma-buf's name, a tracepoint's name, a log line or a marker.
+    pub text: String,
+    /// A tracepoint's text.
+    pub detail: String,
+}
+
+impl OwnedEvent {
+    /// An event with nothing in side tables (close, dup, memops, driver actions, expect).
+    pub fn plain(event: Event) -> OwnedEvent {
+        OwnedEvent {
+            event,
+            arg: None,
+            planes: Vec::new(),
+            extent: None,
+            text: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    /// Copies event `e` of `trace` out of it.
+    pub fn from_trace(trace: &Trace, e: &Event) -> OwnedEvent {
+        let mut o = OwnedEvent::plain(*e);
+        match e.body {
+            Body::Ioctl { arg, .. } => {
+                o.arg = trace.arg(arg).copied();
+                if let Some(IoctlArg::Buffer(b)) = &o.arg {
+                    o.planes = trace.planes_of(b).to_vec();
+                }
+            }
+            Body::Open { path, .. } => o.text = trace.str(path).to_owned(),
+            Body::Mmap { ext, .. } | Body::Munmap { ext } => o.extent = Some(trace.extent(ext)),
+            Body::Dmabuf { name, ext, .. } => {
+                o.text = trace.str(name).to_owned();
+                o.extent = Some(trace.extent(ext));
+            }
+            Body::Tracepoint { name, text } => {
+                o.text = trace.str(name).to_owned();
+                o.detail = trace.str(text).to_owned();
+            }
+            Body::Klog { text } | Body::Marker { text } => o.text = trace.str(text).to_owned(),
+            _ => {}
+        }
+        o
+    }
+
+    /// Appends the event to `trace`, storing its side data there; returns the event as stored.
+    pub fn append_to(&self, trace: &mut Trace) -> Event {
+        let mut e = self.event;
+        match &mut e.body {
+            Body::Ioctl { arg, .. } => {
+                if let Some(mut a) = self.arg {
+                    if let IoctlArg::Buffer(b) = &mut a {
+                        let (first, count) = if self.planes.is_empty() {
+                            (0, 0)
+                        } else {
+                            trace.add_planes(&self.planes)
+                        };
+                        b.planes_first = first;
+                        b.planes_count = count;
+                    }
+                    *arg = trace.add_arg(a);
+                }
+            }
+            Body::Open { path, dev, .. } => {
+                *path = trace.intern(&self.text);
+                *dev = trace.device(&self.text);
+            }
+            Body::Mmap { ext, .. } | Body::Munmap { ext } => {
+                *ext = trace.add_extent(self.extent.unwrap_or_default());
+            }
+            Body::Dmabuf { name, ext, .. } => {
+                *name = trace.intern(&self.text);
+                *ext = trace.add_extent(self.extent.unwrap_or_default());
+            }
+            Body::Tracepoint { name, text } => {
+                *name = trace.intern(&self.text);
+                *text = trace.intern(&self.detail);
+            }
+            Body::Klog { text } | Body::Marker { text } => *text = trace.intern(&self.text),
+            _ => {}
+        }
+        trace.push(e);
+        e
+    }
+}
