@@ -4,6 +4,7 @@
 
 mod discover;
 mod error;
+mod live;
 mod memory;
 mod ops;
 mod raw;
@@ -14,6 +15,7 @@ mod v4l2;
 
 pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use error::{DeviceError, errno_text};
+pub use live::{Live, LiveConfig, LiveOp, Update};
 pub use memory::DmabufSource;
 pub use ops::PlaneMem;
 pub use scenario::{DQBUF_TIMEOUT_MS, ScenarioError, ScenarioReport, run_scenario};
