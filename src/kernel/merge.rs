@@ -1,0 +1,405 @@
+//! Merging ftrace text into a userspace trace, so that what the kernel did inside each
+//! syscall (memops, buffer completions, log lines) follows that syscall in the trace.
+//!
+//! Placement: a kernel event belongs to the syscall window it happened in, the last syscall of
+//! the same thread that started at or before it (1 µs of slack: ftrace prints truncated µs).
+//! It goes right after that syscall, after the window's earlier kernel events. Events of
+//! threads that made no recorded syscall (driver kthreads, workqueues) go by time, after the
+//! window events of the syscall they fall behind; so do events in interrupt context, which
+//! only borrowed the task they interrupted. A driver completion that a blocking DQBUF was
+//! already waiting for goes just before that DQBUF. Kernel times are kept within the gap
+//! between their neighbours so the merged trace stays in time order, as the format requires.
+//!
+//! Attribution to buffers is in `merge/resolve.rs` (tables of pointers) and
+//! `merge/memops.rs` (the order of evidence); a memop that cannot be attributed stays a
+//! tracepoint with a diagnostic: nothing is guessed.
+
+mod memops;
+mod resolve;
+mod window;
+
+use rustc_hash::FxHashMap;
+
+use crate::format::{DiagSeverity, Diagnostic};
+use crate::model::{Origin, QueueKey};
+use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace};
+
+use super::ftrace::{Line, Record, parse_line};
+use resolve::{Resolver, Tag};
+
+/// ftrace prints µs, truncated; the syscall start is taken in ns just before the call.
+const SLACK_NS: u64 = 1_000;
+/// How far back a driver's completion looks for a DQBUF that was already waiting for it.
+const DQBUF_LOOKBACK: usize = 256;
+
+/// The merged trace, the problems met, and what became of the kernel lines.
+#[derive(Clone, Debug)]
+pub struct Merged {
+    pub trace: Trace,
+    pub diagnostics: Vec<Diagnostic>,
+    pub counts: MergeCounts,
+}
+
+/// What the kernel text held and what it became.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    /// Lines of kernel text read, and those that were events.
+    pub lines: u64,
+    pub events: u64,
+    /// Memop probes, and `dma_buf_get`/`dma_buf_put` calls by vb2, attributed to a buffer
+    /// plane (`memop` events).
+    pub memops_resolved: u64,
+    /// Memop probes that could not be: kept as tracepoints, with a diagnostic each.
+    pub memops_unresolved: u64,
+    /// Memop calls whose return probe reported a failure: kept as tracepoints.
+    pub memops_failed: u64,
+    /// Allocator puts that only dropped a reference (munmap, a dma-buf released): the memory
+    /// stays allocated, so they are tracepoints.
+    pub ref_drops: u64,
+    /// `vb2_buf_done` lines that became driver completions, and those whose device was unknown.
+    pub buffer_done: u64,
+    pub buffer_done_unattributed: u64,
+    /// Everything else kept as a tracepoint (including the unresolved, failed and ref-drop
+    /// memops above, return probes, dma-buf and vb2 core probes, vb2/v4l2 tracepoints).
+    pub tracepoints: u64,
+    pub klogs: u64,
+    pub markers: u64,
+    /// Lines that are not ftrace event lines: skipped with a diagnostic.
+    pub malformed: u64,
+    /// Events the kernel reported lost (`[LOST n EVENTS]`).
+    pub lost: u64,
+}
+
+/// One kernel event line.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KEv<'a> {
+    pub line: u32,
+    pub byte: u64,
+    pub rec: Record<'a>,
+}
+
+/// Where a kernel event goes: after user event `slot - 1` (0: before all of them); `timed`
+/// events are ordered by time after the window's own events.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    slot: usize,
+    timed: bool,
+}
+
+/// Merges `kernel_text` (ftrace `trace`, `trace_pipe` or `trace-cmd report` text, recorded with
+/// `trace_clock=mono`) into the userspace trace `user` (CLOCK_MONOTONIC ns, real tids).
+pub fn merge(user: &Trace, kernel_text: &str) -> Merged {
+    let mut counts = MergeCounts::default();
+    let mut diags = Vec::new();
+    let kevs = read(kernel_text, &mut counts, &mut diags);
+    let mut places = anchor(user, &kevs);
+
+    let mut r = Resolver::new(user, kevs.len());
+    let order = slot_order(&kevs, &places);
+    let mut at = 0;
+    for s in 0..=user.events.len() {
+        let ks = take_slot(&order, &places, s, &mut at);
+        if ks.is_empty() {
+            if let Some(u) = s.checked_sub(1) {
+                r.close_window(u);
+            }
+            continue;
+        }
+        let window: Vec<&KEv> = ks
+            .iter()
+            .filter(|&&k| places.get(k).is_some_and(|p| !p.timed))
+            .filter_map(|&k| kevs.get(k))
+            .collect();
+        let mut win = s.checked_sub(1).map(|u| r.open_window(u, &window));
+        for &k in ks {
+            let Some(ev) = kevs.get(k) else { continue };
+            let timed = places.get(k).is_none_or(|p| p.timed);
+            let w = if timed { None } else { win.as_mut() };
+            r.event(k, ev, w);
+        }
+        if let Some(u) = s.checked_sub(1) {
+            r.close_window(u);
+        }
+    }
+    reanchor_completions(user, &r, &mut places);
+
+    let order = slot_order(&kevs, &places);
+    let (trace, bodies, resolver_diags) = r.finish();
+    diags.extend(resolver_diags);
+    let trace = assemble(user, trace, &kevs, &places, &order, &bodies, &mut counts);
+    diags.sort_by_key(|d| d.line);
+    Merged {
+        trace,
+        diagnostics: diags,
+        counts,
+    }
+}
+
+fn diag(severity: DiagSeverity, ev: &KEv, message: String) -> Diagnostic {
+    Diagnostic {
+        severity,
+        line: ev.line,
+        byte: ev.byte,
+        message,
+    }
+}
+
+/// Parses every line; malformed ones become diagnostics.
+fn read<'a>(text: &'a str, counts: &mut MergeCounts, diags: &mut Vec<Diagnostic>) -> Vec<KEv<'a>> {
+    let mut out = Vec::new();
+    let mut byte = 0u64;
+    let mut pieces = text.split('\n').peekable();
+    let mut line = 0u32;
+    while let Some(l) = pieces.next() {
+        let start = byte;
+        byte += l.len() as u64 + 1;
+        if l.is_empty() && pieces.peek().is_none() {
+            break;
+        }
+        line = line.saturating_add(1);
+        counts.lines += 1;
+        match parse_line(l) {
+            Ok(Line::Event(rec)) => {
+                counts.events += 1;
+                out.push(KEv {
+                    line,
+                    byte: start,
+                    rec,
+                });
+            }
+            Ok(Line::Lost { cpu, count }) => {
+                counts.lost += count.unwrap_or(0);
+                let n = count.map(|c| c.to_string()).unwrap_or("some".into());
+                diags.push(Diagnostic {
+                    severity: DiagSeverity::Warning,
+                    line,
+                    byte: start,
+                    message: format!(
+                        "the kernel lost {n} events on CPU {cpu}: memops may be missing from here on"
+                    ),
+                });
+            }
+            Ok(_) => {}
+            Err(e) => {
+                counts.malformed += 1;
+                diags.push(Diagnostic {
+                    severity: DiagSeverity::Warning,
+                    line,
+                    byte: start,
+                    message: format!("not an ftrace event line ({e}); skipped"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A syscall a kernel event can happen inside.
+fn is_syscall(b: &Body) -> bool {
+    matches!(
+        b,
+        Body::Ioctl { .. }
+            | Body::Open { .. }
+            | Body::Close { .. }
+            | Body::Dup { .. }
+            | Body::Mmap { .. }
+            | Body::Munmap { .. }
+            | Body::Dmabuf { .. }
+    )
+}
+
+pub(crate) fn tid_of(e: &Event) -> u32 {
+    if e.tid != 0 { e.tid } else { e.pid }
+}
+
+fn anchor(user: &Trace, kevs: &[KEv]) -> Vec<Place> {
+    let mut by_tid: FxHashMap<u32, Vec<(u64, usize)>> = FxHashMap::default();
+    for (i, e) in user.events.iter().enumerate() {
+        if is_syscall(&e.body) {
+            by_tid.entry(tid_of(e)).or_default().push((e.t_ns, i));
+        }
+    }
+    let times: Vec<u64> = user.events.iter().map(|e| e.t_ns).collect();
+    kevs.iter()
+        .map(|k| {
+            let ts = k.rec.ts_ns;
+            let window = by_tid.get(&k.rec.tid).filter(|_| !in_interrupt(&k.rec));
+            let window = window.and_then(|v| {
+                let p = v.partition_point(|&(t, _)| t <= ts.saturating_add(SLACK_NS));
+                p.checked_sub(1).and_then(|p| v.get(p)).map(|&(_, i)| i)
+            });
+            match window {
+                Some(i) => Place {
+                    slot: i + 1,
+                    timed: false,
+                },
+                None => Place {
+                    slot: times.partition_point(|&t| t <= ts),
+                    timed: true,
+                },
+            }
+        })
+        .collect()
+}
+
+/// An event in hard or soft interrupt context (the latency flags' third column) ran on
+/// whatever task it interrupted: it is not part of that task's syscall.
+fn in_interrupt(r: &Record) -> bool {
+    r.flags
+        .and_then(|f| f.chars().nth(2))
+        .is_some_and(|c| matches!(c, 'h' | 'H' | 's' | 'z' | 'Z'))
+}
+
+/// Kernel events in merged order: by slot; in a slot, window events in text order, then
+/// timed ones by time.
+fn slot_order(kevs: &[KEv], places: &[Place]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..places.len()).collect();
+    order.sort_by_key(|&k| {
+        let p = places.get(k).copied().unwrap_or(Place {
+            slot: usize::MAX,
+            timed: true,
+        });
+        let ts = if p.timed {
+            kevs.get(k).map_or(0, |e| e.rec.ts_ns)
+        } else {
+            0
+        };
+        (p.slot, p.timed, ts, k)
+    });
+    order
+}
+
+/// The kernel events of slot `s`, from `order[*at..]`; moves `at` past them.
+fn take_slot<'o>(order: &'o [usize], places: &[Place], s: usize, at: &mut usize) -> &'o [usize] {
+    let start = *at;
+    while order
+        .get(*at)
+        .and_then(|&k| places.get(k))
+        .is_some_and(|p| p.slot == s)
+    {
+        *at += 1;
+    }
+    order.get(start..*at).unwrap_or(&[])
+}
+
+/// A driver completion that the app was already waiting for in a blocking DQBUF happened
+/// after the DQBUF started; replay needs it before that DQBUF, which returns the buffer.
+fn reanchor_completions(user: &Trace, r: &Resolver, places: &mut [Place]) {
+    for (k, p) in places.iter_mut().enumerate() {
+        if !p.timed {
+            continue;
+        }
+        let Some(Body::Driver {
+            dev,
+            ty,
+            action: DriverAction::BufferDone {
+                index: Some(index), ..
+            },
+        }) = r.body(k)
+        else {
+            continue;
+        };
+        let key = QueueKey { dev, ty };
+        let lowest = p.slot.saturating_sub(DQBUF_LOOKBACK);
+        for u in (lowest..p.slot).rev() {
+            if r.user_queue(u) != Some(key) {
+                continue;
+            }
+            let Some(Body::Ioctl {
+                cmd, result, arg, ..
+            }) = user.events.get(u).map(|e| e.body)
+            else {
+                continue;
+            };
+            let buf = match user.arg(arg) {
+                Some(IoctlArg::Buffer(b)) => Some(b.index),
+                _ => None,
+            };
+            match cmd {
+                IoctlCmd::Dqbuf if result.is_ok() && buf == Some(index) => {
+                    p.slot = u;
+                    break;
+                }
+                IoctlCmd::Qbuf | IoctlCmd::PrepareBuf if buf == Some(index) => break,
+                IoctlCmd::Streamon | IoctlCmd::Streamoff | IoctlCmd::Reqbufs => break,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Builds the merged event list and counts what the kernel events became.
+fn assemble(
+    user: &Trace,
+    mut out: Trace,
+    kevs: &[KEv],
+    places: &[Place],
+    order: &[usize],
+    bodies: &[Option<(Body, Tag)>],
+    counts: &mut MergeCounts,
+) -> Trace {
+    let mut pid_of: FxHashMap<u32, u32> = FxHashMap::default();
+    for e in &user.events {
+        pid_of.entry(tid_of(e)).or_insert(e.pid);
+    }
+    let mut events = Vec::with_capacity(user.events.len() + kevs.len());
+    let mut at = 0;
+    for s in 0..=user.events.len() {
+        let ks = take_slot(order, places, s, &mut at);
+        let lower = match s.checked_sub(1).and_then(|u| user.events.get(u)) {
+            Some(e) => {
+                events.push(*e);
+                e.t_ns
+            }
+            None => 0,
+        };
+        let upper = user.events.get(s).map_or(u64::MAX, |e| e.t_ns);
+        let mut prev = lower;
+        for &k in ks {
+            let (Some(ev), Some(Some((body, tag)))) = (kevs.get(k), bodies.get(k)) else {
+                continue;
+            };
+            count(counts, *tag);
+            let t = ev.rec.ts_ns.max(prev).min(upper.max(lower));
+            prev = t;
+            let tid = ev.rec.tid;
+            events.push(Event {
+                t_ns: t,
+                pid: ev
+                    .rec
+                    .tgid
+                    .or_else(|| pid_of.get(&tid).copied())
+                    .unwrap_or(tid),
+                tid,
+                origin: Origin::Observed,
+                line: 0,
+                body: *body,
+            });
+        }
+    }
+    out.events = events;
+    out
+}
+
+fn count(c: &mut MergeCounts, tag: Tag) {
+    match tag {
+        Tag::Memop => c.memops_resolved += 1,
+        Tag::Unresolved => c.memops_unresolved += 1,
+        Tag::Failed => c.memops_failed += 1,
+        Tag::RefDrop => c.ref_drops += 1,
+        Tag::Done => c.buffer_done += 1,
+        Tag::DoneUnattributed => c.buffer_done_unattributed += 1,
+        Tag::Klog => c.klogs += 1,
+        Tag::Marker => c.markers += 1,
+        Tag::Tracepoint => {}
+    }
+    if matches!(
+        tag,
+        Tag::Unresolved | Tag::Failed | Tag::RefDrop | Tag::DoneUnattributed | Tag::Tracepoint
+    ) {
+        c.tracepoints += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,537 @@
+//! Capturing ftrace text from tracefs while a device is driven: the only I/O of `kernel`.
+//!
+//! `KernelCapture::start` sets the clock to `mono` (the clock of the userspace trace), sizes
+//! and clears the buffer, adds our kprobes (skipping those whose function this kernel does not
+//! have), enables them and the vb2, v4l2 and printk console tracepoints, and reads
+//! `trace_pipe` on a thread. `stop`, or dropping the capture on any error path or panic, puts
+//! everything back: events off, our kprobes removed, clock, buffer size, pid filter and
+//! `tracing_on` restored. `cleanup_stale` removes the probes a killed run left behind.
+//!
+//! The reader opens `trace_pipe` with `O_NONBLOCK` and polls, so it can always be stopped (a
+//! blocking read would wait for the next event forever).
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+
+use super::kprobes::{KPROBES, KprobeDef};
+
+/// `O_NONBLOCK` on Linux (x86, arm, riscv; alpha, mips, sparc and parisc differ).
+const O_NONBLOCK: i32 = 0o4000;
+/// How long the reader sleeps when `trace_pipe` is empty.
+const POLL: Duration = Duration::from_millis(20);
+/// Where tracefs is mounted, in order of preference.
+const MOUNTS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    #[error(
+        "no tracefs found (tried {tried}); mount it with `mount -t tracefs nodev /sys/kernel/tracing`"
+    )]
+    NoTracefs { tried: String },
+    #[error("cannot write {path} ({source}): kernel tracing needs root (CAP_SYS_ADMIN)")]
+    NotWritable { path: PathBuf, source: io::Error },
+    #[error("{op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("the trace_pipe reader thread panicked")]
+    Reader,
+}
+
+/// What to capture.
+#[derive(Clone, Debug)]
+pub struct CaptureOptions {
+    /// tracefs mount point; found by itself when `None`.
+    pub tracefs: Option<PathBuf>,
+    /// Per-CPU ring buffer size.
+    pub buffer_size_kb: u32,
+    /// Add and enable our kprobes (kprobes.rs).
+    pub kprobes: bool,
+    /// Tracepoints to enable, as paths under `events/` (a system or `system/event`).
+    pub events: Vec<String>,
+    /// Restrict events to these task ids (`set_event_pid`). Events of other tasks are then
+    /// lost, including a driver thread's `vb2_buf_done` (vivid completes buffers in a kthread).
+    pub event_pids: Vec<u32>,
+    /// Also append every line read to this file.
+    pub save_to: Option<PathBuf>,
+    /// Symbol list used (with tracefs' `available_filter_functions`) to skip missing functions.
+    pub kallsyms: PathBuf,
+}
+
+impl Default for CaptureOptions {
+    fn default() -> CaptureOptions {
+        CaptureOptions {
+            tracefs: None,
+            buffer_size_kb: 8192,
+            kprobes: true,
+            events: vec!["vb2".into(), "v4l2".into(), "printk/console".into()],
+            event_pids: Vec::new(),
+            save_to: None,
+            kallsyms: PathBuf::from("/proc/kallsyms"),
+        }
+    }
+}
+
+/// What a stopped capture gives back.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureOutput {
+    /// The lines not taken from [`KernelCapture::lines`] while running, one per line.
+    pub text: String,
+    /// Lines read from `trace_pipe` in all.
+    pub lines: u64,
+    /// What was skipped or went wrong along the way (probes missing, restore failures).
+    pub notes: Vec<String>,
+}
+
+struct ReaderEnd {
+    lines: u64,
+    error: Option<String>,
+}
+
+/// A running capture. Dropping it stops it and restores tracefs.
+pub struct KernelCapture {
+    root: PathBuf,
+    added: Vec<&'static KprobeDef>,
+    /// `enable` files set to 1, to set back to 0.
+    enabled: Vec<PathBuf>,
+    /// Files and the values to write back, in reverse order of change.
+    restore: Vec<(PathBuf, String)>,
+    notes: Vec<String>,
+    stop: Arc<AtomicBool>,
+    reader: Option<JoinHandle<ReaderEnd>>,
+    rx: Receiver<String>,
+    cleaned: bool,
+}
+
+impl KernelCapture {
+    pub fn start(opts: &CaptureOptions) -> Result<KernelCapture, KernelError> {
+        let root = find_tracefs(opts.tracefs.as_deref())?;
+        let (_, rx) = unbounded();
+        // From here on an early return drops `cap`, which undoes what was done.
+        let mut cap = KernelCapture {
+            root,
+            added: Vec::new(),
+            enabled: Vec::new(),
+            restore: Vec::new(),
+            notes: Vec::new(),
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+            rx,
+            cleaned: false,
+        };
+        let on = cap.path("tracing_on");
+        // Not root: say so before anything else fails for that reason.
+        OpenOptions::new()
+            .write(true)
+            .open(&on)
+            .map_err(|source| KernelError::NotWritable {
+                path: on.clone(),
+                source,
+            })?;
+        let old_on = read_value(&on)?;
+        write_value(&on, "0").map_err(io_err("write", &on))?;
+        cap.restore.push((on.clone(), old_on.trim().to_string()));
+        cap.set("trace_clock", "mono", current_clock)?;
+        let size = opts.buffer_size_kb.to_string();
+        cap.set("buffer_size_kb", &size, buffer_size)?;
+        let trace = cap.path("trace");
+        write_value(&trace, "").map_err(io_err("clear", &trace))?;
+        if opts.kprobes {
+            match cleanup_stale(&cap.root) {
+                Ok(v) if !v.is_empty() => cap.notes.push(format!(
+                    "removed kprobes left by an earlier run: {}",
+                    v.join(", ")
+                )),
+                Ok(_) => {}
+                Err(e) => cap.notes.push(format!("stale kprobes not checked: {e}")),
+            }
+            cap.add_kprobes(&opts.kallsyms);
+        }
+        for e in &opts.events {
+            let p = cap.root.join("events").join(e).join("enable");
+            // Leave on what someone else had turned on.
+            let was_on = fs::read_to_string(&p).is_ok_and(|s| s.trim() == "1");
+            match write_value(&p, "1") {
+                Ok(()) if was_on => {}
+                Ok(()) => cap.enabled.push(p),
+                Err(err) => cap.notes.push(format!(
+                    "events/{e} not enabled ({err}): its module may not be loaded"
+                )),
+            }
+        }
+        if !opts.event_pids.is_empty() {
+            let pids: Vec<String> = opts.event_pids.iter().map(u32::to_string).collect();
+            cap.set("set_event_pid", &pids.join(" "), |s| {
+                s.split_whitespace().collect::<Vec<_>>().join(" ")
+            })?;
+        }
+        let pipe_path = cap.path("trace_pipe");
+        let pipe = OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&pipe_path)
+            .map_err(io_err("open", &pipe_path))?;
+        let save = match &opts.save_to {
+            Some(p) => Some(BufWriter::new(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(io_err("open", p))?,
+            )),
+            None => None,
+        };
+        let (tx, rx) = unbounded();
+        cap.rx = rx;
+        let stop = cap.stop.clone();
+        let reader = std::thread::Builder::new()
+            .name("vb2scope-ftrace".into())
+            .spawn(move || read_pipe(pipe, tx, stop, save))
+            .map_err(io_err("spawn a reader for", &pipe_path))?;
+        cap.reader = Some(reader);
+        write_value(&on, "1").map_err(io_err("write", &on))?;
+        Ok(cap)
+    }
+
+    /// Lines as they are read. Lines taken here are not in [`CaptureOutput::text`].
+    pub fn lines(&self) -> &Receiver<String> {
+        &self.rx
+    }
+
+    /// What was skipped while starting (missing functions, absent event systems).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The tracefs mount in use.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The kprobes that were added, as `group/event`.
+    pub fn probes(&self) -> Vec<String> {
+        self.added
+            .iter()
+            .map(|d| format!("{}/{}", d.group, d.event))
+            .collect()
+    }
+
+    /// Stops tracing, reads what is left and puts tracefs back as it was.
+    pub fn stop(mut self) -> Result<CaptureOutput, KernelError> {
+        let _ = write_value(&self.path("tracing_on"), "0");
+        self.stop.store(true, Ordering::Release);
+        let end = match self.reader.take() {
+            Some(h) => h.join().map_err(|_| KernelError::Reader)?,
+            None => ReaderEnd {
+                lines: 0,
+                error: None,
+            },
+        };
+        let mut text = String::new();
+        for l in self.rx.try_iter() {
+            text.push_str(&l);
+            text.push('\n');
+        }
+        let mut notes = std::mem::take(&mut self.notes);
+        if let Some(e) = end.error {
+            notes.push(format!("reading trace_pipe stopped early: {e}"));
+        }
+        notes.extend(self.cleanup());
+        Ok(CaptureOutput {
+            text,
+            lines: end.lines,
+            notes,
+        })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Writes `value` to `name`, remembering what `current` reads from its old contents.
+    fn set(
+        &mut self,
+        name: &str,
+        value: &str,
+        current: fn(&str) -> String,
+    ) -> Result<(), KernelError> {
+        let p = self.path(name);
+        let old = read_value(&p)?;
+        write_value(&p, value).map_err(io_err("write", &p))?;
+        self.restore.push((p, current(&old)));
+        Ok(())
+    }
+
+    fn add_kprobes(&mut self, kallsyms: &Path) {
+        let known = known_symbols(&self.root, kallsyms);
+        let events = self.path("kprobe_events");
+        for d in KPROBES {
+            if known.as_ref().is_some_and(|k| !k.contains(d.symbol)) {
+                self.notes.push(format!(
+                    "kprobe {}/{} skipped: no function {}",
+                    d.group, d.event, d.symbol
+                ));
+                continue;
+            }
+            if let Err(e) = append_line(&events, d.def) {
+                self.notes
+                    .push(format!("kprobe {}/{} not added: {e}", d.group, d.event));
+                continue;
+            }
+            self.added.push(d);
+            let enable = self
+                .root
+                .join("events")
+                .join(d.group)
+                .join(d.event)
+                .join("enable");
+            match write_value(&enable, "1") {
+                Ok(()) => self.enabled.push(enable),
+                Err(e) => self
+                    .notes
+                    .push(format!("kprobe {}/{} not enabled: {e}", d.group, d.event)),
+            }
+        }
+    }
+
+    /// Undoes everything `start` did; safe to call twice. Returns what could not be undone.
+    fn cleanup(&mut self) -> Vec<String> {
+        if self.cleaned {
+            return Vec::new();
+        }
+        self.cleaned = true;
+        let mut problems = Vec::new();
+        if !self.restore.is_empty() {
+            // Nothing more is recorded while we undo; `restore` puts the old value back.
+            let _ = write_value(&self.path("tracing_on"), "0");
+        }
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.reader.take() {
+            let _ = h.join();
+        }
+        for p in self.enabled.iter().rev() {
+            if let Err(e) = write_value(p, "0") {
+                problems.push(format!("{}: not disabled: {e}", p.display()));
+            }
+        }
+        let events = self.path("kprobe_events");
+        for d in self.added.iter().rev() {
+            if let Err(e) = append_line(&events, &format!("-:{}/{}", d.group, d.event)) {
+                problems.push(format!("kprobe {}/{} not removed: {e}", d.group, d.event));
+            }
+        }
+        for (p, v) in self.restore.iter().rev() {
+            if let Err(e) = write_value(p, v) {
+                problems.push(format!("{} not restored to {v:?}: {e}", p.display()));
+            }
+        }
+        problems
+    }
+}
+
+impl Drop for KernelCapture {
+    fn drop(&mut self) {
+        let _ = self.cleanup();
+    }
+}
+
+/// Removes the kprobes of groups `vb2scope_*` that a killed run left in `kprobe_events`.
+/// Returns their names.
+pub fn cleanup_stale(tracefs: &Path) -> Result<Vec<String>, KernelError> {
+    let events = tracefs.join("kprobe_events");
+    let text = fs::read_to_string(&events).map_err(io_err("read", &events))?;
+    let mut removed = Vec::new();
+    for line in text.lines() {
+        // `p:GROUP/EVENT SYM ARGS`, `r[N]:GROUP/EVENT …`
+        let Some((_, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let name = rest.split_whitespace().next().unwrap_or("");
+        let Some((group, event)) = name.split_once('/') else {
+            continue;
+        };
+        if !group.starts_with("vb2scope_") || !line.starts_with(['p', 'r']) {
+            continue;
+        }
+        let enable = tracefs
+            .join("events")
+            .join(group)
+            .join(event)
+            .join("enable");
+        let _ = write_value(&enable, "0");
+        append_line(&events, &format!("-:{name}")).map_err(io_err("write", &events))?;
+        removed.push(name.to_string());
+    }
+    Ok(removed)
+}
+
+fn find_tracefs(explicit: Option<&Path>) -> Result<PathBuf, KernelError> {
+    let candidates: Vec<PathBuf> = match explicit {
+        Some(p) => vec![p.to_path_buf()],
+        None => MOUNTS.iter().map(PathBuf::from).collect(),
+    };
+    for c in &candidates {
+        match fs::metadata(c.join("trace")) {
+            Ok(_) => return Ok(c.clone()),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(KernelError::NotWritable {
+                    path: c.clone(),
+                    source: e,
+                });
+            }
+            Err(_) => {}
+        }
+    }
+    let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+    Err(KernelError::NoTracefs {
+        tried: tried.join(", "),
+    })
+}
+
+/// The functions of `KPROBES` that this kernel has, from tracefs' list of traceable functions
+/// and from kallsyms; `None` when neither can be read (then every probe is tried).
+fn known_symbols(root: &Path, kallsyms: &Path) -> Option<HashSet<&'static str>> {
+    let wanted: HashSet<&'static str> = KPROBES.iter().map(|d| d.symbol).collect();
+    let mut found = HashSet::new();
+    let mut any = false;
+    // available_filter_functions: `name [module]`; kallsyms: `addr type name [module]`.
+    for (path, column) in [
+        (root.join("available_filter_functions"), 0),
+        (kallsyms.to_path_buf(), 2),
+    ] {
+        let Ok(f) = File::open(&path) else { continue };
+        any = true;
+        for line in BufReader::new(f).lines().map_while(Result::ok) {
+            if let Some(name) = line.split_whitespace().nth(column)
+                && let Some(&w) = wanted.get(name)
+            {
+                found.insert(w);
+            }
+        }
+    }
+    any.then_some(found)
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> KernelError + 'a {
+    move |source| KernelError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn read_value(p: &Path) -> Result<String, KernelError> {
+    fs::read_to_string(p).map_err(io_err("read", p))
+}
+
+/// Writes a whole value, as `echo value > file` does.
+fn write_value(p: &Path, v: &str) -> io::Result<()> {
+    let mut f = OpenOptions::new().write(true).truncate(true).open(p)?;
+    f.write_all(format!("{v}\n").as_bytes())
+}
+
+/// One command to a file that must never be truncated (`kprobe_events`: truncating it
+/// removes every kprobe, anyone's).
+fn append_line(p: &Path, line: &str) -> io::Result<()> {
+    let mut f = OpenOptions::new().append(true).open(p)?;
+    f.write_all(format!("{line}\n").as_bytes())
+}
+
+/// `[local] global mono …` → `local`.
+fn current_clock(s: &str) -> String {
+    s.split_whitespace()
+        .find_map(|w| w.strip_prefix('[').and_then(|w| w.strip_suffix(']')))
+        .unwrap_or("local")
+        .to_string()
+}
+
+/// `1408`, or `7 (expanded: 1408)` before the buffer was first used.
+fn buffer_size(s: &str) -> String {
+    let n = match s.split_once("expanded:") {
+        Some((_, rest)) => rest.trim().trim_end_matches(')'),
+        None => s.split_whitespace().next().unwrap_or("1408"),
+    };
+    n.trim().to_string()
+}
+
+fn read_pipe(
+    mut pipe: File,
+    tx: Sender<String>,
+    stop: Arc<AtomicBool>,
+    mut save: Option<BufWriter<File>>,
+) -> ReaderEnd {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut partial: Vec<u8> = Vec::new();
+    let mut end = ReaderEnd {
+        lines: 0,
+        error: None,
+    };
+    let mut emit = |line: &[u8], end: &mut ReaderEnd| {
+        let line = String::from_utf8_lossy(line).into_owned();
+        if let Some(w) = save.as_mut()
+            && let Err(e) = writeln!(w, "{line}")
+        {
+            end.error.get_or_insert(format!("saving: {e}"));
+        }
+        end.lines += 1;
+        // The receiver may be gone; the file still gets the line.
+        let _ = tx.send(line);
+    };
+    // After a stop, reads go on until the pipe is empty, within a bound in case tracing
+    // could not be turned off and events keep coming.
+    let mut drain = 4096u32;
+    loop {
+        // Read the flag first: after a stop, one more pass drains what is left.
+        let stopping = stop.load(Ordering::Acquire);
+        if stopping {
+            drain = drain.saturating_sub(1);
+            if drain == 0 {
+                break;
+            }
+        }
+        match pipe.read(&mut buf) {
+            Ok(n) if n > 0 => {
+                partial.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+                while let Some(i) = partial.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = partial.drain(..=i).collect();
+                    emit(line.get(..i).unwrap_or(&[]), &mut end);
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                end.error = Some(e.to_string());
+                break;
+            }
+        }
+        if stopping {
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    if !partial.is_empty() {
+        emit(&partial, &mut end);
+    }
+    if let Some(mut w) = save
+        && let Err(e) = w.flush()
+    {
+        end.error.get_or_insert(format!("saving: {e}"));
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests;
