@@ -89,6 +89,7 @@ pub fn run_scenario(
     source: Option<&str>,
     output: Option<&Path>,
     policy: Option<Policy>,
+    kernel_trace: bool,
 ) -> Result<i32> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("{}: cannot read", file.display()))?;
@@ -103,6 +104,7 @@ pub fn run_scenario(
     )
     .with_context(|| format!("{}: cannot write", out.display()))?;
     let stop = stop_flag();
+    let cap = super::kernel::start(kernel_trace, &out)?;
     let run = open_session(dev, source, &rec).and_then(|mut s| {
         let r = device::run_scenario(&mut s, &sc, &stop);
         drop(s);
@@ -111,6 +113,7 @@ pub fn run_scenario(
     let stats = rec
         .finish()
         .with_context(|| format!("{}: cannot write", out.display()))?;
+    super::kernel::finish(cap, &out)?;
     let rep = run?;
     eprintln!(
         "vb2scope: ran {} statements on {dev}; wrote {} events to {}",
@@ -126,7 +129,7 @@ pub fn run_scenario(
     }
     if !rep.timed_out.is_empty() {
         eprintln!(
-            "vb2scope: blocking DQBUF got nothing within 5 s at lines {:?} (not called)",
+            "vb2scope: blocking DQBUF got nothing within 5 s at lines {:?} (interrupted)",
             rep.timed_out
         );
     }
@@ -161,6 +164,7 @@ pub struct RecordArgs<'a> {
     pub cycles: u32,
     pub buffers: u32,
     pub output: &'a Path,
+    pub kernel_trace: bool,
 }
 
 /// `vb2scope record`.
@@ -189,6 +193,7 @@ pub fn record(a: &RecordArgs) -> Result<i32> {
         cycles: a.cycles,
         fast: true,
     };
+    let cap = super::kernel::start(a.kernel_trace, a.output)?;
     let run = open_session(a.device, a.dmabuf_from, &rec).and_then(|mut s| {
         let r = device::stream(&mut s, &cfg, &stop);
         let _ = s.close_handle(None);
@@ -197,6 +202,7 @@ pub fn record(a: &RecordArgs) -> Result<i32> {
     let stats = rec
         .finish()
         .with_context(|| format!("{}: cannot write", a.output.display()))?;
+    super::kernel::finish(cap, a.output)?;
     match run {
         Ok(st) => {
             let secs = st.streaming_ns as f64 / 1e9;

@@ -6,6 +6,7 @@ mod device;
 mod explain;
 mod gui;
 mod input;
+mod kernel;
 mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -96,6 +97,10 @@ enum Cmd {
         /// path, udmabuf, or another V4L2 device to EXPBUF from.
         #[arg(long = "dmabuf-from")]
         dmabuf_from: Option<String>,
+        /// Also capture the kernel's side (tracepoints, memop and dma-buf kprobes; needs
+        /// root and tracefs) and merge it into the trace, so memops are observed.
+        #[arg(long = "kernel-trace")]
+        kernel_trace: bool,
     },
     /// List V4L2 devices: driver, card, queues and the memory types each queue supports.
     Devices,
@@ -124,6 +129,10 @@ enum Cmd {
         /// Output trace (`.zst` compresses).
         #[arg(short, long)]
         output: std::path::PathBuf,
+        /// Also capture the kernel's side (tracepoints, memop and dma-buf kprobes; needs
+        /// root and tracefs) and merge it into the trace, so memops are observed.
+        #[arg(long = "kernel-trace")]
+        kernel_trace: bool,
     },
     /// Print every buffer's life as text: states, what each plane is tied to, what it holds.
     Timeline {
@@ -162,12 +171,14 @@ pub fn main() -> i32 {
             output,
             device: Some(dev),
             dmabuf_from,
+            kernel_trace,
         }) => device::run_scenario(
             &scenario,
             &dev,
             dmabuf_from.as_deref(),
             output.as_deref(),
             check::policy_of(policy),
+            kernel_trace,
         ),
         Some(Cmd::Run {
             scenario,
@@ -186,6 +197,7 @@ pub fn main() -> i32 {
             cycles,
             buffers,
             output,
+            kernel_trace,
         }) => device::record(&device::RecordArgs {
             device: &device,
             memory: match memory {
@@ -200,6 +212,7 @@ pub fn main() -> i32 {
             cycles,
             buffers,
             output: &output,
+            kernel_trace,
         }),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),

@@ -12,6 +12,7 @@ mod scenario;
 mod session;
 mod stream;
 mod v4l2;
+mod watchdog;
 
 pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use error::{DeviceError, errno_text};

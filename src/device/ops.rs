@@ -169,8 +169,9 @@ impl Session {
         self.buffer_call(IoctlCmd::PrepareBuf, index, mems)
     }
 
-    /// DQBUF. A blocking handle first waits up to `timeout_ms` in poll(), so a buffer that
-    /// never comes does not hang the tool; then it returns `Err(ETIMEDOUT)` without calling.
+    /// DQBUF. A blocking call that gets nothing within `timeout_ms` is interrupted by the
+    /// watchdog and recorded with the EINTR the kernel gives; the result is then
+    /// `Err(ETIMEDOUT)` so callers can tell it from a real EINTR.
     pub fn dqbuf(
         &mut self,
         nonblock: bool,
@@ -180,33 +181,27 @@ impl Session {
         use std::os::fd::AsFd;
         let ty = self.queue;
         let handle_nonblock = self.nonblock() || nonblock;
-        if !handle_nonblock {
-            let f = self.file()?;
-            let mut fds = [PollFd::new(
-                f.as_fd(),
-                PollFlags::POLLIN | PollFlags::POLLOUT | PollFlags::POLLPRI,
-            )];
-            match poll(&mut fds, PollTimeout::from(timeout_ms)) {
-                Ok(0) => return Ok((Err(Errno::ETIMEDOUT), None)),
-                Ok(_) => {}
-                Err(e) => return Err(DeviceError::call("poll", Errno(e as i32 as u16))),
-            }
-        }
         let t = now_ns();
-        let r = if nonblock && !self.nonblock() {
-            // The scenario's `dqbuf nonblock` on a blocking handle: a second, non-blocking
-            // open of the same node would be another file handle, so poll with no wait.
+        let (r, fired) = if nonblock && !self.nonblock() {
+            // `dqbuf nonblock` on a blocking handle: another open would be another file
+            // handle (and not the owner), so ask poll() first and answer EAGAIN as vb2 would.
             let f = self.file()?;
             let mut fds = [PollFd::new(
                 f.as_fd(),
                 PollFlags::POLLIN | PollFlags::POLLOUT,
             )];
             match poll(&mut fds, PollTimeout::ZERO) {
-                Ok(0) => Err(Errno::EAGAIN),
-                _ => v4l2::dqbuf(self.file()?, ty),
+                Ok(0) => (Err(Errno::EAGAIN), false),
+                _ => (v4l2::dqbuf(self.file()?, ty), false),
             }
+        } else if handle_nonblock {
+            (v4l2::dqbuf(self.file()?, ty), false)
         } else {
-            v4l2::dqbuf(self.file()?, ty)
+            let f = self.file()?;
+            self.watchdog.guard(
+                std::time::Duration::from_millis(u64::from(timeout_ms)),
+                || v4l2::dqbuf(f, ty),
+            )
         };
         let (mut buf, planes) = match &r {
             Ok(u) => v4l2::decode(u, handle_nonblock),
@@ -216,6 +211,9 @@ impl Session {
         let index = r.as_ref().ok().map(|_| buf.index);
         let res = r.map(|_| ());
         self.record_ioctl(t, IoctlCmd::Dqbuf, res, IoctlArg::Buffer(buf), planes);
+        if fired && res.is_err() {
+            return Ok((Err(Errno::ETIMEDOUT), None));
+        }
         Ok((res, index))
     }
 

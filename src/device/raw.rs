@@ -112,3 +112,14 @@ pub fn udmabuf_from_memfd(
     // SAFETY: a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+extern "C" fn wake(_: nix::libc::c_int) {}
+
+/// Installs a do-nothing SIGUSR1 handler without SA_RESTART, so that signalling a thread
+/// blocked in an ioctl makes the ioctl return EINTR (the DQBUF watchdog).
+pub fn install_wakeup_signal() -> Result<(), Errno> {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    let act = SigAction::new(SigHandler::Handler(wake), SaFlags::empty(), SigSet::empty());
+    // SAFETY: the handler does nothing, so it is async-signal-safe.
+    unsafe { sigaction(Signal::SIGUSR1, &act) }.map(|_| ())
+}

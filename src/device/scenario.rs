@@ -20,7 +20,7 @@ pub struct ScenarioReport {
     pub statements: u32,
     /// `driver` lines, which a real device cannot obey.
     pub skipped_driver_lines: Vec<u32>,
-    /// Blocking DQBUFs that got nothing within the timeout (not called).
+    /// Blocking DQBUFs that got nothing within the timeout (interrupted: EINTR).
     pub timed_out: Vec<u32>,
     pub stopped: bool,
 }
@@ -101,7 +101,7 @@ fn statement(
             let (r, _) = s.dqbuf(nonblock, DQBUF_TIMEOUT_MS)?;
             if r == Err(Errno::ETIMEDOUT) {
                 rep.timed_out.push(line);
-                s.marker("blocking DQBUF: no buffer within 5 s, not called");
+                s.marker("blocking DQBUF: no buffer within 5 s, interrupted");
             }
         }
         StmtKind::Streamon => {

@@ -1,0 +1,78 @@
+//! `--kernel-trace`: capture ftrace (vb2/v4l2 tracepoints, printk, memop and dma-buf kprobes)
+//! around a device session, then merge it into the recorded trace on the same clock. The raw
+//! kernel text is kept beside the trace as it arrives, so a killed run keeps both halves.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use vb2scope::format::write_native;
+use vb2scope::kernel::{self, CaptureOptions, KernelCapture};
+
+use super::input::read_trace;
+
+/// Where the raw kernel text of a recording goes: `TRACE.ftrace.txt`.
+pub fn side_file(trace: &Path) -> PathBuf {
+    let mut s = trace.as_os_str().to_owned();
+    s.push(".ftrace.txt");
+    PathBuf::from(s)
+}
+
+/// Starts a capture when asked; removes leftovers of a killed earlier run first.
+pub fn start(enabled: bool, trace: &Path) -> Result<Option<KernelCapture>> {
+    if !enabled {
+        return Ok(None);
+    }
+    let opts = CaptureOptions {
+        save_to: Some(side_file(trace)),
+        ..CaptureOptions::default()
+    };
+    let cap = KernelCapture::start(&opts).context("--kernel-trace")?;
+    for n in cap.notes() {
+        eprintln!("vb2scope: kernel trace: {n}");
+    }
+    Ok(Some(cap))
+}
+
+/// Stops the capture (removing the probes) and rewrites `trace` with the kernel's events
+/// merged in. Without a capture, nothing to do.
+pub fn finish(cap: Option<KernelCapture>, trace: &Path) -> Result<()> {
+    let Some(cap) = cap else { return Ok(()) };
+    let out = cap.stop().context("--kernel-trace: stopping the capture")?;
+    for n in &out.notes {
+        eprintln!("vb2scope: kernel trace: {n}");
+    }
+    let (user, _) = read_trace(trace)?;
+    let merged = kernel::merge(&user, &out.text);
+    for d in merged.diagnostics.iter().take(10) {
+        eprintln!("vb2scope: kernel trace: {d}");
+    }
+    if merged.diagnostics.len() > 10 {
+        eprintln!(
+            "vb2scope: kernel trace: … and {} more diagnostics",
+            merged.diagnostics.len() - 10
+        );
+    }
+    let c = merged.counts;
+    let mut bytes = Vec::new();
+    write_native(&mut bytes, &merged.trace)?;
+    if trace.extension().is_some_and(|e| e == "zst") {
+        bytes = zstd::encode_all(&bytes[..], 3)?;
+    }
+    // Written beside and renamed over, so the trace is never half-written.
+    let tmp = trace.with_extension("merging");
+    std::fs::write(&tmp, &bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, trace).with_context(|| format!("{}: cannot write", trace.display()))?;
+    eprintln!(
+        "vb2scope: kernel trace: {} lines, {} memops on buffers ({} unresolved), {} completions, {} tracepoints, {} log lines merged into {} (raw text in {})",
+        c.lines,
+        c.memops_resolved,
+        c.memops_unresolved,
+        c.buffer_done,
+        c.tracepoints,
+        c.klogs,
+        trace.display(),
+        side_file(trace).display()
+    );
+    Ok(())
+}

@@ -1,0 +1,515 @@
+//! Real-device tests against the vivid driver. They need a kernel with vivid loaded as
+//! `tests/vm/vm.sh` sets it up (`n_devs=3 allocators=0,1,0 multiplanar=1,1,2`), so they are
+//! ignored in a plain `cargo test`; `.ci/run` runs them inside a QEMU guest with
+//! `cargo test --test real_device -- --ignored`.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use vb2scope::check::check_trace;
+use vb2scope::device::{self, DeviceError, DmabufSource, Session, StreamConfig};
+use vb2scope::model::{MemopKind, Memory, Origin, Policy};
+use vb2scope::rules::RuleId;
+use vb2scope::trace::{Body, IoctlCmd, OwnedEvent, Trace, TraceHeader};
+
+const NEEDS: &str = "needs vivid: run through tests/vm/vm.sh (see .ci/run)";
+/// Instance 0: videobuf2-vmalloc, single-planar.
+const VMALLOC: &str = "vivid-000-vid-cap";
+const VMALLOC_OUT: &str = "vivid-000-vid-out";
+/// Instance 1: videobuf2-dma-contig, single-planar.
+const DMA_CONTIG: &str = "vivid-001-vid-cap";
+/// Instance 2: videobuf2-vmalloc, multi-planar API.
+const MPLANE: &str = "vivid-002-vid-cap";
+
+type Events = Arc<Mutex<Vec<OwnedEvent>>>;
+
+fn session(dev: &str, source: DmabufSource) -> (Session, Events) {
+    let events: Events = Arc::default();
+    let sink = events.clone();
+    let path = device::resolve(dev).unwrap_or_else(|e| panic!("{e}"));
+    let s = Session::open(
+        &path,
+        false,
+        source,
+        Box::new(move |e| sink.lock().map(|mut v| v.push(e)).unwrap_or(())),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    (s, events)
+}
+
+fn trace_of(events: &Events) -> Trace {
+    let mut t = Trace::new(TraceHeader::default());
+    for e in events.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        e.append_to(&mut t);
+    }
+    t
+}
+
+/// `cmd → result` for every ioctl, for messages and counts.
+fn ioctls(t: &Trace) -> Vec<(IoctlCmd, String)> {
+    t.events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Ioctl { cmd, result, .. } => Some((cmd, vb2scope::model::outcome_str(result))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn count(t: &Trace, cmd: IoctlCmd) -> usize {
+    ioctls(t)
+        .iter()
+        .filter(|(c, r)| *c == cmd && r == "ok")
+        .count()
+}
+
+/// Checks a recorded trace under modern: the kernel and the model must agree on every result.
+fn assert_model_agrees(t: &Trace, what: &str) {
+    let r = check_trace(t, Policy::Modern);
+    let bad: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| matches!(f.rule, RuleId::Diverge | RuleId::Expect))
+        .map(|f| format!("{:?} event {}: {}", f.rule, f.event, f.message()))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{what}: the device and the modern model disagree:\n{}\nioctls: {:?}",
+        bad.join("\n"),
+        ioctls(t)
+    );
+}
+
+fn stream(dev: &str, memory: Memory, source: DmabufSource, frames: u32, cycles: u32) -> Trace {
+    let (mut s, events) = session(dev, source);
+    let cfg = StreamConfig {
+        queue: None,
+        memory,
+        buffers: 4,
+        frames,
+        cycles,
+        fast: true,
+    };
+    let stats = device::stream(&mut s, &cfg, &AtomicBool::new(false))
+        .unwrap_or_else(|e| panic!("{dev} {memory:?}: {e}"));
+    assert_eq!(stats.frames, frames);
+    drop(s);
+    trace_of(&events)
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn devices_are_found_by_sysfs_name() {
+    let _ = NEEDS;
+    let list = device::list();
+    let names: Vec<&str> = list.iter().map(|d| d.name.as_str()).collect();
+    for want in [VMALLOC, VMALLOC_OUT, DMA_CONTIG, MPLANE] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    let cap = list
+        .iter()
+        .find(|d| d.name == VMALLOC)
+        .and_then(|d| d.caps.as_ref().ok())
+        .map(|c| c.driver.clone());
+    assert_eq!(cap.as_deref(), Some("vivid"));
+    let mem = device::queue_memory(&device::resolve(VMALLOC).unwrap_or_else(|e| panic!("{e}")));
+    assert!(
+        mem.iter()
+            .any(|(_, m)| m.contains("mmap") && m.contains("userptr") && m.contains("dmabuf")),
+        "{mem:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn mmap_capture_with_streamoff_streamon_cycles() {
+    let t = stream(VMALLOC, Memory::Mmap, DmabufSource::default(), 9, 3);
+    assert_eq!(count(&t, IoctlCmd::Streamon), 3);
+    assert_eq!(count(&t, IoctlCmd::Streamoff), 3);
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 9);
+    // 4 buffers queued per cycle plus one requeue per frame.
+    assert_eq!(count(&t, IoctlCmd::Qbuf), 3 * 4 + 9);
+    let maps = t
+        .events
+        .iter()
+        .filter(|e| matches!(e.body, Body::Mmap { fd, .. } if fd >= 0))
+        .count();
+    let unmaps = t
+        .events
+        .iter()
+        .filter(|e| matches!(e.body, Body::Munmap { .. }))
+        .count();
+    assert_eq!((maps, unmaps), (4, 4));
+    assert!(t.events.iter().all(|e| e.origin == Origin::Observed));
+    assert_model_agrees(&t, "MMAP capture");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn userptr_capture() {
+    let t = stream(VMALLOC, Memory::Userptr, DmabufSource::default(), 6, 2);
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 6);
+    assert_model_agrees(&t, "USERPTR capture");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn dmabuf_capture_from_the_system_heap() {
+    let t = stream(VMALLOC, Memory::Dmabuf, DmabufSource::default(), 6, 2);
+    let heap = t
+        .events
+        .iter()
+        .filter(|e| matches!(e.body, Body::Dmabuf { .. }))
+        .count();
+    assert_eq!(
+        heap, 4,
+        "one dma-buf per buffer, reused across requeues and cycles"
+    );
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 6);
+    assert_model_agrees(&t, "DMABUF capture from /dev/dma_heap/system");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn dmabuf_capture_exported_from_the_output_queue() {
+    let out = device::resolve(VMALLOC_OUT).unwrap_or_else(|e| panic!("{e}"));
+    let t = stream(VMALLOC, Memory::Dmabuf, DmabufSource::Export(out), 6, 1);
+    assert_eq!(count(&t, IoctlCmd::Expbuf), 4);
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 6);
+    assert_model_agrees(&t, "DMABUF capture from EXPBUF of vivid's output");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn multiplanar_mmap_capture() {
+    let t = stream(MPLANE, Memory::Mmap, DmabufSource::default(), 4, 1);
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 4);
+    assert_model_agrees(&t, "multi-planar MMAP capture");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn dma_contig_refuses_userptr_and_scattered_dmabufs() {
+    // vivid on dma-contig offers no USERPTR: a clear error, not a crash.
+    let (mut s, _) = session(DMA_CONTIG, DmabufSource::default());
+    let cfg = StreamConfig {
+        queue: None,
+        memory: Memory::Userptr,
+        buffers: 2,
+        frames: 1,
+        cycles: 1,
+        fast: false,
+    };
+    let e = device::stream(&mut s, &cfg, &AtomicBool::new(false)).err();
+    assert!(matches!(e, Some(DeviceError::NoMemory { .. })), "{e:?}");
+    drop(s);
+    // udmabuf pages are not contiguous: vb2_dc_map_dmabuf refuses them at QBUF (EFAULT).
+    let (mut s, events) = session(DMA_CONTIG, DmabufSource::Udmabuf);
+    assert_eq!(s.reqbufs(1, Memory::Dmabuf).ok(), Some(Ok(())));
+    let r = s
+        .qbuf(0, &[device::PlaneMem::Auto])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.is_err(),
+        "QBUF of a scattered dma-buf on dma-contig: {r:?}"
+    );
+    drop(s);
+    let t = trace_of(&events);
+    assert!(
+        ioctls(&t)
+            .iter()
+            .any(|(c, r)| *c == IoctlCmd::Qbuf && r != "ok")
+    );
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_second_process_gets_ebusy() {
+    let (mut a, _) = session(VMALLOC, DmabufSource::default());
+    assert_eq!(a.reqbufs(2, Memory::Mmap).ok(), Some(Ok(())));
+    let (mut b, _) = session(VMALLOC, DmabufSource::default());
+    let cfg = StreamConfig {
+        queue: None,
+        memory: Memory::Mmap,
+        buffers: 2,
+        frames: 1,
+        cycles: 1,
+        fast: false,
+    };
+    let e = device::stream(&mut b, &cfg, &AtomicBool::new(false)).err();
+    assert!(matches!(e, Some(DeviceError::Busy { .. })), "{e:?}");
+}
+
+/// The scenarios of traces/ that a real device can play: those whose `driver` lines only
+/// complete buffers, which vivid does by itself. Left out: driver-keeps-buffers-on-stop,
+/// min-queued-buffers and start-streaming-fails, which need a driver that misbehaves, and
+/// mplane-dmabuf-reacquire, which needs two 307200-byte planes where vivid's multi-planar
+/// default format has one plane of 460800 bytes (its QBUFs fail and nothing streams).
+const RUNNABLE: &[(&str, &str)] = &[
+    ("2012-report", VMALLOC),
+    ("clean-session", VMALLOC),
+    ("dmabuf-reassociation", VMALLOC),
+    ("dqbuf-not-streaming", VMALLOC),
+    ("non-owner-access", VMALLOC),
+    ("qbuf-queued-buffer", VMALLOC),
+    ("remove-bufs-queued", VMALLOC),
+    ("reqbufs0-with-mmapped-buffers", VMALLOC),
+    ("streamoff-without-streamon", VMALLOC),
+    ("userptr-freed-while-queued", VMALLOC),
+    ("userptr-pin-after-streamoff", VMALLOC),
+];
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn every_runnable_scenario_holds_on_vivid() {
+    let mut failures = Vec::new();
+    for (name, dev) in RUNNABLE {
+        let file = format!("traces/{name}.vb2s");
+        let text =
+            std::fs::read_to_string(Path::new(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let sc = vb2scope::scenario::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+        let (mut s, events) = session(dev, DmabufSource::default());
+        let rep = device::run_scenario(&mut s, &sc, &AtomicBool::new(false));
+        drop(s);
+        let t = trace_of(&events);
+        match rep {
+            Err(e) => failures.push(format!("{name}: {e}")),
+            Ok(rep) if !rep.timed_out.is_empty() => {
+                failures.push(format!("{name}: DQBUF timed out at {:?}", rep.timed_out))
+            }
+            Ok(_) => {
+                let r = check_trace(&t, Policy::Modern);
+                for f in r
+                    .findings
+                    .iter()
+                    .filter(|f| matches!(f.rule, RuleId::Expect | RuleId::Diverge))
+                {
+                    failures.push(format!(
+                        "{name}: {:?} at event {}: {}",
+                        f.rule,
+                        f.event,
+                        f.message()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn reqbufs0_with_mapped_buffers_orphans_them() {
+    let (mut s, events) = session(VMALLOC, DmabufSource::default());
+    assert_eq!(s.reqbufs(2, Memory::Mmap).ok(), Some(Ok(())));
+    s.mmap(0, 0).unwrap_or_else(|e| panic!("{e}"));
+    s.mmap(1, 0).unwrap_or_else(|e| panic!("{e}"));
+    // Since Linux 5.0 vb2 frees the queue and leaves the mapped memory orphaned.
+    assert_eq!(s.reqbufs(0, Memory::Mmap).ok(), Some(Ok(())));
+    s.munmap_all();
+    drop(s);
+    let t = trace_of(&events);
+    assert_model_agrees(&t, "REQBUFS(0) with mapped buffers");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn the_cli_records_and_checks() {
+    let dir = std::env::temp_dir().join(format!("vb2scope-real-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("rec.jsonl");
+    let bin = env!("CARGO_BIN_EXE_vb2scope");
+    let st = std::process::Command::new(bin)
+        .args([
+            "record", "--device", VMALLOC, "--memory", "mmap", "--frames", "4", "--cycles", "2",
+            "-o",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(st.success());
+    let st = std::process::Command::new(bin)
+        .arg("check")
+        .arg(&out)
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(st.code(), Some(0));
+    // Not a V4L2 device, and no such device: exit 2 with a message.
+    for dev in ["/dev/null", "no-such-device"] {
+        let o = std::process::Command::new(bin)
+            .args(["record", "--device", dev, "-o"])
+            .arg(dir.join("bad.jsonl"))
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.status.code(), Some(2), "{dev}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("vb2scope: error:"));
+    }
+    let o = std::process::Command::new(bin)
+        .arg("devices")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(VMALLOC));
+}
+
+fn lifecycle(k: MemopKind) -> bool {
+    !matches!(
+        k,
+        MemopKind::Prepare
+            | MemopKind::Finish
+            | MemopKind::GetDmabuf
+            | MemopKind::Mmap
+            | MemopKind::DmabufGet
+            | MemopKind::DmabufPut
+    )
+}
+
+/// The observed lifecycle memops, each under the userspace call it happened in.
+fn observed_memops(t: &Trace) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut call = String::from("(start)");
+    for (i, e) in t.events.iter().enumerate() {
+        match e.body {
+            Body::Ioctl { cmd, .. } => call = format!("#{i} {}", cmd.name()),
+            Body::Close { fd } => call = format!("#{i} close({fd})"),
+            Body::Munmap { .. } => call = format!("#{i} munmap"),
+            Body::Memop {
+                kind, index, plane, ..
+            } if e.origin == Origin::Observed && lifecycle(kind) => {
+                out.push(format!("{call}: {} {index}/{plane}", kind.as_str()))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What the modern model predicts for the same calls.
+fn predicted_memops(t: &Trace) -> Vec<String> {
+    let mut out = Vec::new();
+    vb2scope::check::replay(t, Policy::Modern, |i, m| {
+        let call = match t.events.get(i).map(|e| e.body) {
+            Some(Body::Ioctl { cmd, .. }) => format!("#{i} {}", cmd.name()),
+            Some(Body::Close { fd }) => format!("#{i} close({fd})"),
+            Some(Body::Munmap { .. }) => format!("#{i} munmap"),
+            _ => return,
+        };
+        for fx in &m.fx.items {
+            if let vb2scope::model::Effect::Memop(r) = fx
+                && lifecycle(r.kind)
+            {
+                out.push(format!(
+                    "{call}: {} {}/{}",
+                    r.kind.as_str(),
+                    r.index,
+                    r.plane
+                ));
+            }
+        }
+    });
+    out
+}
+
+fn kernel_traced(args: &[&str], what: &str) {
+    let dir = std::env::temp_dir().join(format!("vb2scope-kt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join(format!("{}.jsonl", what.replace(' ', "-")));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vb2scope"))
+        .args(args)
+        .arg("--kernel-trace")
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.code().is_some_and(|c| c < 2), "{what}: {err}");
+    let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(diags.is_empty(), "{diags:?}");
+    let r = check_trace(&t, Policy::Modern);
+    let st = r.stats;
+    let observed = observed_memops(&t);
+    let predicted = predicted_memops(&t);
+    let ok = st.observed_memops > 0
+        && st.memops_unpredicted == 0
+        && st.memops_missing == 0
+        && st.divergences == 0;
+    assert!(
+        ok,
+        "{what}: the kernel and the modern model disagree ({st:?})\nobserved:\n  {}\npredicted:\n  {}\nfindings: {:?}\n{err}",
+        observed.join("\n  "),
+        predicted.join("\n  "),
+        r.findings.iter().map(|f| f.message()).collect::<Vec<_>>()
+    );
+    // The kprobes are gone afterwards.
+    let probes = std::fs::read_to_string("/sys/kernel/tracing/kprobe_events").unwrap_or_default();
+    assert!(!probes.contains("vb2scope_"), "{probes}");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn kernel_traced_memops_match_the_modern_model() {
+    kernel_traced(
+        &[
+            "record", "--device", VMALLOC, "--memory", "mmap", "--frames", "4", "--cycles", "2",
+        ],
+        "mmap",
+    );
+    kernel_traced(
+        &[
+            "record", "--device", VMALLOC, "--memory", "userptr", "--frames", "4", "--cycles", "2",
+        ],
+        "userptr",
+    );
+    kernel_traced(
+        &[
+            "record", "--device", VMALLOC, "--memory", "dmabuf", "--frames", "4", "--cycles", "2",
+        ],
+        "dmabuf heap",
+    );
+    kernel_traced(
+        &[
+            "record",
+            "--device",
+            VMALLOC,
+            "--memory",
+            "dmabuf",
+            "--dmabuf-from",
+            VMALLOC_OUT,
+            "--frames",
+            "4",
+        ],
+        "dmabuf expbuf",
+    );
+    kernel_traced(
+        &["run", "traces/clean-session.vb2s", "--device", VMALLOC],
+        "clean session",
+    );
+    kernel_traced(
+        &[
+            "run",
+            "traces/dmabuf-reassociation.vb2s",
+            "--device",
+            VMALLOC,
+        ],
+        "dmabuf reassociation",
+    );
+    kernel_traced(
+        &[
+            "run",
+            "traces/userptr-pin-after-streamoff.vb2s",
+            "--device",
+            VMALLOC,
+        ],
+        "userptr after streamoff",
+    );
+    kernel_traced(
+        &[
+            "run",
+            "traces/reqbufs0-with-mmapped-buffers.vb2s",
+            "--device",
+            VMALLOC,
+        ],
+        "reqbufs0 mapped",
+    );
+}
