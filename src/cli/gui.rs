@@ -126,11 +126,45 @@ fn open_path(inspector: &mut Inspector, path: &Path) {
             remember(&mut inspector.recent, &name);
             inspector.open_in_background(name, bytes);
         }
-        Err(e) => {
-            let recent = std::mem::take(&mut inspector.recent);
-            *inspector = Inspector::failed(format!("{name}: cannot read: {e}"), inspector.choice);
-            inspector.recent = recent;
+        Err(e) => inspector.fail(format!("{name}: cannot read: {e}")),
+    }
+}
+
+/// Asks where to save a live recording and writes it there (compressed for `.zst`); the
+/// outcome goes to the Live panel's log.
+fn save_recording(inspector: &mut Inspector, name: &str, bytes: &[u8]) {
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Save the live recording")
+        .set_file_name(name)
+        .add_filter("vb2scope traces", &["jsonl", "zst"])
+        .save_file()
+    else {
+        return;
+    };
+    let compressed;
+    let data = if path.extension().is_some_and(|e| e == "zst") {
+        match zstd::encode_all(bytes, 3) {
+            Ok(c) => {
+                compressed = c;
+                &compressed[..]
+            }
+            Err(e) => {
+                inspector.live.log.error(format!("cannot compress: {e}"));
+                return;
+            }
         }
+    } else {
+        bytes
+    };
+    match std::fs::write(&path, data) {
+        Ok(()) => inspector
+            .live
+            .log
+            .info(format!("saved the recording to {}", path.display())),
+        Err(e) => inspector
+            .live
+            .log
+            .error(format!("{}: cannot write: {e}", path.display())),
     }
 }
 
@@ -150,14 +184,7 @@ impl eframe::App for Gui {
             let name = f.path().display().to_string();
             match f.bytes() {
                 Ok(b) => self.inspector.open_in_background(name, b),
-                Err(e) => {
-                    let (choice, recent) = (
-                        self.inspector.choice,
-                        std::mem::take(&mut self.inspector.recent),
-                    );
-                    self.inspector = Inspector::failed(format!("{name}: cannot read: {e}"), choice);
-                    self.inspector.recent = recent;
-                }
+                Err(e) => self.inspector.fail(format!("{name}: cannot read: {e}")),
             }
         }
         self.inspector.ui(ui);
@@ -172,6 +199,10 @@ impl eframe::App for Gui {
                     .add_filter("all files", &["*"])
                     .pick_file(),
                 Request::Open(p) => Some(PathBuf::from(p)),
+                Request::SaveRecording { name, bytes } => {
+                    save_recording(&mut self.inspector, &name, &bytes);
+                    None
+                }
             };
             if let Some(p) = path {
                 open_path(&mut self.inspector, &p);

@@ -83,17 +83,30 @@ impl Document {
         }
         let (trace, diagnostics) =
             read_native_bytes_with(bytes, progress).map_err(|e| format!("{name}: {e}"))?;
-        let mut d = Document {
+        let mut d = Document::unevaluated(name, trace);
+        d.diagnostics = diagnostics;
+        d.set_policy_with(choice, progress)?;
+        Ok(d)
+    }
+
+    /// A document of a trace in memory (a live recording), evaluated under `choice`.
+    pub fn from_trace(name: &str, trace: Trace, choice: PolicyChoice) -> Document {
+        let mut d = Document::unevaluated(name, trace);
+        d.set_policy(choice);
+        d
+    }
+
+    /// A trace with an empty timeline, before its first evaluation.
+    fn unevaluated(name: &str, trace: Trace) -> Document {
+        Document {
             name: name.into(),
             scenario: None,
             timeline: build(&Trace::default(), Policy::Modern),
             trace,
-            diagnostics,
+            diagnostics: Vec::new(),
             policy: Policy::Modern,
             reason: None,
-        };
-        d.set_policy_with(choice, progress)?;
-        Ok(d)
+        }
     }
 
     /// Re-evaluates everything under another policy.

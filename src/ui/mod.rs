@@ -4,6 +4,8 @@
 mod describe;
 mod document;
 mod events_panel;
+mod live;
+mod live_panel;
 mod loader;
 mod palette;
 mod state_view;
@@ -11,6 +13,8 @@ mod timeline_view;
 mod why;
 
 pub use document::{Document, PolicyChoice};
+pub use live::{LiveSession, Log, LogKind, Streaming};
+pub use live_panel::{Form, LivePanel, SourceKind};
 pub use loader::Loader;
 
 pub use timeline_view::{View, show as show_timeline};
@@ -32,6 +36,9 @@ pub enum Request {
     OpenDialog,
     /// Open a file from the recent list.
     Open(String),
+    /// Ask where to save a live recording (`name` is the suggested file name) and write
+    /// `bytes`, a native trace, there.
+    SaveRecording { name: String, bytes: Vec<u8> },
 }
 
 /// Everything the window shows.
@@ -51,6 +58,8 @@ pub struct Inspector {
     pub recent: Vec<String>,
     /// What the user asked for this frame that the window cannot do itself.
     pub requests: Vec<Request>,
+    /// The Live panel and its device session, which outlive the documents shown.
+    pub live: LivePanel,
     /// The model around the cursor: (cursor, policy, what it shows).
     state_at: Option<(u32, crate::model::Policy, state_view::Around)>,
 }
@@ -84,8 +93,21 @@ impl Inspector {
             loading: None,
             recent: Vec::new(),
             requests: Vec::new(),
+            live: LivePanel::default(),
             state_at: None,
         }
+    }
+
+    /// Shows why an input could not be opened, keeping the recent files and the Live panel.
+    pub fn fail(&mut self, message: String) {
+        let recent = std::mem::take(&mut self.recent);
+        let mut live = std::mem::take(&mut self.live);
+        live.shown = false;
+        *self = Inspector {
+            recent,
+            live,
+            ..Inspector::failed(message, self.choice)
+        };
     }
 
     /// Re-evaluates under another policy: at once for small traces, in the background (with
@@ -232,9 +254,13 @@ impl Inspector {
                 self.loading = None;
                 let choice = self.choice;
                 let recent = std::mem::take(&mut self.recent);
+                // A live session records on; the window shows the file.
+                let mut live = std::mem::take(&mut self.live);
+                live.shown = false;
                 *self = Inspector {
                     doc: result,
                     recent,
+                    live,
                     ..Inspector::failed(String::new(), choice)
                 };
                 if let Ok(d) = &self.doc {
@@ -244,13 +270,76 @@ impl Inspector {
         }
     }
 
+    /// Takes a live session's updates and, a few times a second, shows its recording.
+    fn poll_live(&mut self, ctx: &egui::Context) {
+        let Some(s) = &mut self.live.session else {
+            return;
+        };
+        if s.drain(&mut self.live.log) {
+            ctx.request_repaint();
+        } else if s.running() || s.rebuilding() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        // A background re-evaluation holds the document: the recording waits for it.
+        if !self.live.shown || self.loading.is_some() {
+            return;
+        }
+        let Some((doc, built_for)) = s.poll_document(self.choice, std::time::Instant::now()) else {
+            return;
+        };
+        if built_for == self.choice {
+            self.show_live(doc);
+        } else {
+            // The policy changed while it was being built.
+            s.touch();
+        }
+    }
+
+    /// Replaces the shown document by a newer one of the live recording.
+    fn show_live(&mut self, doc: Document) {
+        let same_policy = self.doc.as_ref().is_ok_and(|d| d.policy == doc.policy);
+        if std::mem::take(&mut self.live.replaced) {
+            self.cursor = None;
+            self.lane = None;
+            self.finding = None;
+            self.state_at = None;
+            self.live.follow = true;
+            self.live.followed = None;
+        } else if !same_policy {
+            // `auto` may change its mind as events arrive: findings are numbered anew.
+            self.finding = None;
+        }
+        // The user zoomed or panned since the view was last set: leave it alone.
+        if self.live.followed.is_some_and(|v| v != self.view) {
+            self.live.follow = false;
+        }
+        if self.live.follow {
+            self.view = live::follow_view(&doc.timeline);
+            self.live.followed = Some(self.view);
+        }
+        self.doc = Ok(doc);
+    }
+
     /// The whole window's contents.
     pub fn ui(&mut self, ui: &mut Ui) {
         self.poll_loading(ui);
+        self.poll_live(ui.ctx());
         egui::Panel::top("toolbar").show(ui, |ui| {
             self.toolbar(ui);
             Self::legend(ui);
         });
+        if self.live.open {
+            let r = egui::Panel::left("live")
+                .default_size(340.0)
+                .resizable(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("live-panel")
+                        .show(ui, |ui| self.live.ui(ui))
+                        .inner
+                });
+            self.requests.extend(r.inner);
+        }
         if let Err(e) = &self.doc {
             let loading = self.loading.as_ref().map(|l| l.name.clone());
             egui::CentralPanel::default().show(ui, |ui| match loading {
@@ -301,11 +390,13 @@ impl Inspector {
                     }
                 });
         }
+        // In a text field the arrows move the caret and `?` is a character.
+        let typing = ui.ctx().text_edit_focused();
         let (back, fwd, help) = ui.input(|i| {
             (
-                i.key_pressed(egui::Key::ArrowLeft),
-                i.key_pressed(egui::Key::ArrowRight),
-                i.key_pressed(egui::Key::Questionmark),
+                !typing && i.key_pressed(egui::Key::ArrowLeft),
+                !typing && i.key_pressed(egui::Key::ArrowRight),
+                !typing && i.key_pressed(egui::Key::Questionmark),
             )
         });
         if back {
@@ -325,6 +416,10 @@ impl Inspector {
             ui.menu_button("File", |ui| {
                 if ui.button("Open…").clicked() {
                     self.requests.push(Request::OpenDialog);
+                    ui.close();
+                }
+                if ui.button("Live device…").clicked() {
+                    self.live.open = true;
                     ui.close();
                 }
                 if !self.recent.is_empty() {

@@ -183,7 +183,12 @@ pub fn show(
         view.pan(-f64::from(dx) / f64::from(area.width().max(1.0)) * (view.t1 - view.t0));
     }
     let mid = (view.t0 + view.t1) / 2.0;
+    // Letters typed into a text field (the search, the Live panel's device) are not shortcuts.
+    let typing = ui.ctx().text_edit_focused();
     ui.input(|i| {
+        if typing {
+            return;
+        }
         let w = view.t1 - view.t0;
         if i.key_pressed(egui::Key::W) {
             view.zoom(0.8, mid);
