@@ -513,3 +513,149 @@ fn kernel_traced_memops_match_the_modern_model() {
         "reqbufs0 mapped",
     );
 }
+
+fn cli() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vb2scope"))
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vb2scope-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir.join(name)
+}
+
+/// Exit 2, a message naming the problem, and the trace so far kept and readable.
+fn refused(args: &[&str], out: &Path, want: &str) {
+    let o = cli()
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(want), "{args:?}: wanted {want:?} in {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let bytes = std::fs::read(out).unwrap_or_else(|e| panic!("{e}"));
+    let (_, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn bad_devices_are_refused_with_exit_2() {
+    let out = temp("bad.jsonl");
+    refused(
+        &["record", "--device", "/dev/null"],
+        &out,
+        "is not a V4L2 device",
+    );
+    refused(
+        &["record", "--device", "no-such-device"],
+        &out,
+        "no V4L2 device is named",
+    );
+    refused(
+        &["record", "--device", VMALLOC, "--queue", "output"],
+        &out,
+        "has no VIDEO_OUTPUT queue",
+    );
+    refused(
+        &["record", "--device", DMA_CONTIG, "--memory", "userptr"],
+        &out,
+        "does not support USERPTR",
+    );
+    // Busy: this process owns the queue's buffers.
+    let (mut owner, _) = session(VMALLOC, DmabufSource::default());
+    assert_eq!(owner.reqbufs(2, Memory::Mmap).ok(), Some(Ok(())));
+    refused(&["record", "--device", VMALLOC], &out, "is busy");
+    drop(owner);
+    // Permission denied: an unprivileged user on a root-only node.
+    let o = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_vb2scope"),
+            "record",
+            "--device",
+            "/dev/video0",
+            "-o",
+        ])
+        .arg(std::env::temp_dir().join(format!("vb2scope-perm-{}.jsonl", std::process::id())))
+        .output();
+    if let Ok(o) = o {
+        let err = String::from_utf8_lossy(&o.stderr);
+        // The output file itself may be unwritable for that user: either message is a refusal.
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("permission denied") || err.contains("cannot write"),
+            "{err}"
+        );
+    }
+}
+
+/// Starts a long recording and returns it with its output path.
+fn long_recording(name: &str) -> (std::process::Child, std::path::PathBuf) {
+    let out = temp(name);
+    let child = cli()
+        .args(["record", "--device", VMALLOC, "--frames", "100000", "-o"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Wait until frames are flowing: the file grows past its first flush.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) < 20_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the recording never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (child, out)
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn ctrl_c_ends_a_recording_cleanly() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let (child, out) = long_recording("ctrlc.jsonl");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap_or_else(|e| panic!("{e}"));
+    let o = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("stopped early"), "{err}");
+    let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(diags.is_empty(), "{diags:?}");
+    // Complete: streamed, stopped, freed and closed.
+    let calls = ioctls(&t);
+    assert!(calls.iter().any(|(c, _)| *c == IoctlCmd::Streamoff));
+    assert!(
+        matches!(calls.last(), Some((IoctlCmd::Reqbufs, r)) if r == "ok"),
+        "{:?}",
+        calls.last()
+    );
+    assert!(matches!(
+        t.events.last().map(|e| e.body),
+        Some(Body::Close { .. })
+    ));
+    assert_model_agrees(&t, "a recording ended by Ctrl-C");
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_killed_recording_keeps_what_was_flushed() {
+    let (mut child, out) = long_recording("killed.jsonl");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().unwrap_or_else(|e| panic!("{e}"));
+    let _ = child.wait();
+    let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    // At most the last line is cut short.
+    assert!(diags.len() <= 1, "{diags:?}");
+    assert!(count(&t, IoctlCmd::Dqbuf) > 0);
+    assert_model_agrees(&t, "a killed recording");
+}
