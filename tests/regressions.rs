@@ -257,3 +257,71 @@ fn consequences_are_recorded_in_the_order_they_happen() {
         .collect();
     assert_eq!(kinds, ["done", "memop"]);
 }
+
+fn mmap_result(m: &mut Model, fd: i32, offset: u64) -> vb2scope::model::Outcome {
+    m.step(
+        &Op::Mmap {
+            fd,
+            offset,
+            len: 4096,
+            addr: 0x7000_0000 + offset,
+        },
+        9,
+        0,
+        None,
+    )
+    .0
+}
+
+/// An output node's MMAP planes were given cookies with bit 30 set, an m2m convention for
+/// capture queues: mmap() at the offsets a real output node returns (vivid-000-vid-out:
+/// 0, 0x8000…) was predicted EINVAL.
+#[test]
+fn output_node_mmap_offsets_are_vb2s_own() {
+    for p in Policy::ALL {
+        let mut m = Model::new(p);
+        let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+        let ty = BufType::VideoOutput;
+        let _ = m.step(
+            &Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 2,
+            },
+            1,
+            0,
+            None,
+        );
+        assert_eq!(mmap_result(&mut m, 3, 0), Ok(()), "{p}");
+        assert_eq!(mmap_result(&mut m, 3, 0x8000), Ok(()), "{p}");
+    }
+}
+
+/// On an m2m node both queues have buffer 0; bit 30 of the offset picks the capture one.
+#[test]
+fn m2m_capture_offsets_carry_bit_30() {
+    let mut m = Model::new(Policy::Modern);
+    let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+    for ty in [BufType::VideoOutput, BufType::VideoCapture] {
+        let _ = m.step(
+            &Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 1,
+            },
+            1,
+            0,
+            None,
+        );
+    }
+    assert_eq!(mmap_result(&mut m, 3, 1 << 30), Ok(()));
+    let mapped = |ty| {
+        m.queue(vb2scope::model::QueueKey { dev: 0, ty })
+            .and_then(|q| q.buf(0))
+            .and_then(|b| b.planes.first().map(|p| p.mmaps))
+    };
+    assert_eq!(mapped(BufType::VideoCapture), Some(1));
+    assert_eq!(mapped(BufType::VideoOutput), Some(0));
+}

@@ -345,6 +345,11 @@ impl Model {
             Some(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0),
             None => return self.decide("mmap", None, Err((Errno::EBADF, None)), forced),
         };
+        // An m2m device marks its capture queue's offsets with bit 30; a single-queue node
+        // does not. Either way the cookie below names the plane; with both queues of an m2m
+        // device on one node, the bit says which.
+        let dst = offset & super::setup::DST_QUEUE_OFF_BASE != 0;
+        let cookie = offset & !super::setup::DST_QUEUE_OFF_BASE;
         let mut found = None;
         let mut mmap_queue = None;
         for (qi, q) in self.queues.iter().enumerate() {
@@ -356,7 +361,11 @@ impl Model {
             }
             for (i, b) in q.iter() {
                 for (pi, p) in b.planes.iter().enumerate() {
-                    if q.memory == Some(super::Memory::Mmap) && u64::from(p.mem_offset) == offset {
+                    let better = found.is_none() || q.key.ty.is_output() != dst;
+                    if q.memory == Some(super::Memory::Mmap)
+                        && u64::from(p.mem_offset) == cookie
+                        && better
+                    {
                         found = Some((qi, i, b.uid, pi));
                     }
                 }

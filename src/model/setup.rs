@@ -7,11 +7,15 @@ use super::{KMsg, Model, Qi, Ret, flags};
 use crate::model::BufTarget;
 use crate::rules::{FindingDetail, RuleId};
 
-/// The `m.offset` cookie of an MMAP plane: one page per (direction, index, plane), with the
-/// output queue's cookies apart from the capture queue's, as m2m devices keep them.
-pub fn mem_offset_cookie(output: bool, index: u32, plane: u32) -> u32 {
-    (u32::from(output) << 30) | ((index.wrapping_mul(8).wrapping_add(plane) & 0x3_ffff) << 12)
+/// The `m.offset` cookie of an MMAP plane, as vb2's `__setup_offsets` makes it: one page per
+/// (index, plane), `index << 15 | plane << 12`. The m2m framework adds [`DST_QUEUE_OFF_BASE`]
+/// to its capture queue's cookies; mmap() lookups take either.
+pub fn mem_offset_cookie(index: u32, plane: u32) -> u32 {
+    (index.wrapping_mul(8).wrapping_add(plane) & 0x3_ffff) << 12
 }
+
+/// Bit 30: v4l2-mem2mem's mark on capture ("destination") queue offsets.
+pub const DST_QUEUE_OFF_BASE: u64 = 1 << 30;
 
 impl Model {
     pub(super) fn reqbufs(
@@ -181,18 +185,14 @@ impl Model {
     /// Allocates `n` buffers from index `first` (`__vb2_queue_alloc`).
     fn alloc(&mut self, qi: Qi, memory: Memory, first: u32, n: u32) {
         let Some(q) = self.queues.get(qi) else { return };
-        let (np, size, out) = (
-            q.num_planes.max(1) as usize,
-            q.plane_size,
-            q.key.ty.is_output(),
-        );
+        let (np, size) = (q.num_planes.max(1) as usize, q.plane_size);
         for i in first..first + n {
             let uid = self.next_uid;
             self.next_uid += 1;
             let planes = (0..np)
                 .map(|p| Plane {
                     length: size,
-                    mem_offset: mem_offset_cookie(out, i, p as u32),
+                    mem_offset: mem_offset_cookie(i, p as u32),
                     inferred: super::Resources {
                         allocated: memory == Memory::Mmap,
                         ..Default::default()

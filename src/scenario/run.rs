@@ -502,7 +502,7 @@ fn statement(r: &mut Runner, line: u32, k: &StmtKind) -> Result<(), RunError> {
                 .and_then(|b| b.planes.get(plane as usize));
             let offset = p
                 .map(|p| p.mem_offset)
-                .unwrap_or_else(|| mem_offset_cookie(ty.is_output(), index, u32::from(plane)));
+                .unwrap_or_else(|| mem_offset_cookie(index, u32::from(plane)));
             let len = u64::from(
                 p.map(|p| p.length)
                     .or(q.map(|q| q.plane_size))
