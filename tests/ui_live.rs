@@ -251,12 +251,12 @@ fn a_session_grows_the_timeline_and_updates_the_findings() {
         ]
     );
     up.send(Update::Result {
-        op: "Reqbufs(4)".into(),
+        op: LiveOp::Reqbufs(4),
         outcome: "ok".into(),
     })
     .expect("listens");
     up.send(Update::Result {
-        op: "QbufAll".into(),
+        op: LiveOp::QbufAll,
         outcome: "EINVAL".into(),
     })
     .expect("listens");
@@ -278,7 +278,7 @@ fn a_session_grows_the_timeline_and_updates_the_findings() {
 
     // Streaming, then a device error: in the panel, and the session goes on.
     up.send(Update::Result {
-        op: "StartStreaming".into(),
+        op: LiveOp::StartStreaming,
         outcome: "ok".into(),
     })
     .expect("listens");

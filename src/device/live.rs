@@ -61,9 +61,9 @@ pub enum Update {
         queue: BufType,
     },
     Event(OwnedEvent),
-    /// The answer to one command, in words.
+    /// The answer to one command: the command and its result in words (`ok`, `EINVAL`…).
     Result {
-        op: String,
+        op: LiveOp,
         outcome: String,
     },
     Error(String),
@@ -170,6 +170,10 @@ fn session_thread(cfg: LiveConfig, rx: Receiver<LiveOp>, up: Sender<Update>) {
         match r {
             Ok(()) => {}
             Err(DeviceError::Gone(what)) => break format!("the device went away: {what}"),
+            Err(e) if !s.alive() => {
+                let _ = up.send(Update::Error(e.to_string()));
+                break format!("the device went away: {}", s.path().display());
+            }
             Err(e) => {
                 st.streaming = false;
                 let _ = up.send(Update::Error(e.to_string()));
@@ -284,8 +288,11 @@ fn apply(
         LiveOp::Close => Ok(()),
     };
     gone(s, r)?;
+    if r.is_err() && !s.alive() {
+        return Err(DeviceError::Gone(s.path().display().to_string()));
+    }
     let _ = up.send(Update::Result {
-        op: format!("{op:?}"),
+        op: op.clone(),
         outcome: outcome_str(r),
     });
     Ok(())
@@ -307,9 +314,13 @@ fn queue_all(s: &mut Session, st: &mut State) -> Result<Outcome, DeviceError> {
     Ok(last)
 }
 
-/// One turn of streaming: wait briefly for a buffer, give it straight back.
+/// One turn of streaming: wait briefly for a buffer, give it straight back. Commands are
+/// looked at between turns.
 fn stream_step(s: &mut Session, st: &mut State) -> Result<(), DeviceError> {
-    let (r, idx) = s.dqbuf(false, 100)?;
+    if !s.wait_ready(100)? {
+        return Ok(());
+    }
+    let (r, idx) = s.dqbuf(false, super::scenario::DQBUF_TIMEOUT_MS)?;
     if r == Err(Errno::ETIMEDOUT) {
         return Ok(());
     }

@@ -2,6 +2,7 @@
 //! observed event. Around the pure core: the model never sees a device, only the trace this
 //! layer writes.
 
+mod bench;
 mod discover;
 mod error;
 mod live;
@@ -14,6 +15,7 @@ mod stream;
 mod v4l2;
 mod watchdog;
 
+pub use bench::{LoopCost, cpu_ns, plain_loop};
 pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use error::{DeviceError, errno_text};
 pub use live::{Live, LiveConfig, LiveOp, Update};

@@ -217,6 +217,26 @@ impl Session {
         Ok((res, index))
     }
 
+    /// Waits up to `timeout_ms` for the queue to have something to dequeue (poll(), not
+    /// recorded): a live loop checks for commands between frames without a DQBUF that would
+    /// have to be interrupted. `true` also when poll reports an error state: the DQBUF that
+    /// follows records what the kernel says.
+    pub fn wait_ready(&self, timeout_ms: u16) -> Result<bool, DeviceError> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let f = self.file()?;
+        let mut fds = [PollFd::new(
+            f.as_fd(),
+            PollFlags::POLLIN | PollFlags::POLLOUT,
+        )];
+        match poll(&mut fds, PollTimeout::from(timeout_ms)) {
+            Ok(0) => Ok(false),
+            Ok(_) => Ok(true),
+            Err(nix::errno::Errno::EINTR) => Ok(false),
+            Err(e) => Err(DeviceError::call("poll", Errno(e as i32 as u16))),
+        }
+    }
+
     pub fn streamon(&mut self) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
         let t = now_ns();

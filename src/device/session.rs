@@ -118,6 +118,16 @@ impl Session {
         Ok(s)
     }
 
+    /// Whether the node still answers: after its driver is unbound (a USB unplug, a module
+    /// removed) every call on an open handle gets ENODEV, while the call that was waiting
+    /// when it went may have got something else (a blocking DQBUF gets EINVAL). Not recorded.
+    pub fn alive(&self) -> bool {
+        match self.file() {
+            Ok(f) => v4l2::querycap(f) != Err(Errno::ENODEV),
+            Err(_) => true,
+        }
+    }
+
     pub fn caps(&self) -> &Caps {
         &self.caps
     }
@@ -143,11 +153,17 @@ impl Session {
         (self.devices.len() - 1) as u16
     }
 
+    /// The calling thread's kernel id, asked once per thread: it is in every event.
+    fn tid() -> u32 {
+        thread_local!(static TID: u32 = nix::unistd::gettid().as_raw() as u32);
+        TID.with(|t| *t)
+    }
+
     pub(super) fn emit(&mut self, t_ns: u64, body: Body, fill: impl FnOnce(&mut OwnedEvent)) {
         let mut o = OwnedEvent::plain(Event {
             t_ns,
             pid: self.pid,
-            tid: nix::unistd::gettid().as_raw() as u32,
+            tid: Self::tid(),
             origin: Origin::Observed,
             line: self.line,
             body,
@@ -174,7 +190,7 @@ impl Session {
         let mut o = OwnedEvent::plain(Event {
             t_ns: t,
             pid: self.pid,
-            tid: nix::unistd::gettid().as_raw() as u32,
+            tid: Self::tid(),
             origin: Origin::Scripted,
             line: self.line,
             body: Body::Expect { want },

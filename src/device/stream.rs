@@ -171,6 +171,10 @@ pub fn stream(
             for &(ty, _) in &counts {
                 match cycle_one(s, ty) {
                     Ok(_) => {}
+                    Err(_) if !s.alive() => {
+                        result = Err(DeviceError::Gone(s.path().display().to_string()));
+                        break;
+                    }
                     Err(e) => {
                         result = Err(e);
                         break;

@@ -2,22 +2,33 @@
 //! The watchdog interrupts it after a deadline with a signal, so the call returns EINTR, is
 //! recorded as such, and the session goes on. poll() cannot guard this: vb2 answers EPOLLERR
 //! in states where DQBUF still blocks.
+//!
+//! Arming and disarming only take an uncontended lock: the watchdog looks on a coarse tick
+//! rather than being woken, so a streaming loop pays no thread switch per frame.
 
-use std::sync::{Arc, Condvar, Mutex, Once};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use nix::sys::pthread::{Pthread, pthread_kill, pthread_self};
 use nix::sys::signal::Signal;
 
+const TICK: Duration = Duration::from_millis(250);
+
 #[derive(Default)]
 struct State {
     armed: Option<(Pthread, Instant)>,
     fired: bool,
-    quit: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    quit: AtomicBool,
 }
 
 pub struct Watchdog {
-    shared: Arc<(Mutex<State>, Condvar)>,
+    shared: Arc<Shared>,
 }
 
 static SIGNAL: Once = Once::new();
@@ -27,7 +38,7 @@ impl Watchdog {
         SIGNAL.call_once(|| {
             let _ = super::raw::install_wakeup_signal();
         });
-        let shared: Arc<(Mutex<State>, Condvar)> = Arc::default();
+        let shared: Arc<Shared> = Arc::default();
         let s = shared.clone();
         let _ = std::thread::Builder::new()
             .name("vb2scope-watchdog".into())
@@ -35,18 +46,18 @@ impl Watchdog {
         Watchdog { shared }
     }
 
-    /// Runs `f` on this thread, interrupting it if it takes longer than `timeout`; returns
-    /// its result and whether the watchdog fired.
+    /// Runs `f` on this thread, interrupting it if it takes longer than `timeout` (give or
+    /// take a tick); returns its result and whether the watchdog fired.
     pub fn guard<T>(&self, timeout: Duration, f: impl FnOnce() -> T) -> (T, bool) {
-        let (m, cv) = &*self.shared;
-        if let Ok(mut st) = m.lock() {
+        if let Ok(mut st) = self.shared.state.lock() {
             st.armed = Some((pthread_self(), Instant::now() + timeout));
             st.fired = false;
-            cv.notify_all();
         }
         let r = f();
         // Disarming under the lock: once it returns, no signal can be sent for this call.
-        let fired = m
+        let fired = self
+            .shared
+            .state
             .lock()
             .map(|mut st| {
                 st.armed = None;
@@ -59,40 +70,22 @@ impl Watchdog {
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
-        let (m, cv) = &*self.shared;
-        if let Ok(mut st) = m.lock() {
-            st.quit = true;
-            cv.notify_all();
-        }
+        self.shared.quit.store(true, Ordering::Relaxed);
     }
 }
 
-fn watch(shared: &(Mutex<State>, Condvar)) {
-    let (m, cv) = shared;
-    let Ok(mut st) = m.lock() else { return };
-    loop {
-        if st.quit {
+fn watch(shared: &Shared) {
+    while !shared.quit.load(Ordering::Relaxed) {
+        std::thread::sleep(TICK);
+        let Ok(mut st) = shared.state.lock() else {
             return;
-        }
-        st = match st.armed {
-            None => match cv.wait(st) {
-                Ok(g) => g,
-                Err(_) => return,
-            },
-            Some((thread, deadline)) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    let _ = pthread_kill(thread, Signal::SIGUSR1);
-                    st.fired = true;
-                    st.armed = None;
-                    st
-                } else {
-                    match cv.wait_timeout(st, deadline - now) {
-                        Ok((g, _)) => g,
-                        Err(_) => return,
-                    }
-                }
-            }
         };
+        if let Some((thread, deadline)) = st.armed
+            && Instant::now() >= deadline
+        {
+            let _ = pthread_kill(thread, Signal::SIGUSR1);
+            st.fired = true;
+            st.armed = None;
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::format::{write_event, write_header};
 use crate::trace::{OwnedEvent, Trace, TraceHeader};
@@ -17,6 +17,8 @@ use crate::trace::{OwnedEvent, Trace, TraceHeader};
 /// device thread then waits rather than dropping events.
 const CHANNEL: usize = 1 << 16;
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// How long the writer sleeps when it has caught up.
+const POLL: Duration = Duration::from_millis(50);
 /// Events kept in the rolling trace before its side tables are cleared.
 const ROLL: usize = 4096;
 
@@ -116,26 +118,39 @@ fn write_loop(
     let mut stats = RecordStats::default();
     let mut last = Instant::now();
     loop {
-        match rx.recv_timeout(FLUSH_EVERY) {
-            Ok(ev) => {
-                let e = ev.append_to(&mut trace);
-                write_event(&mut out.w(), &trace, &e)?;
-                stats.events += 1;
-                if trace.events.len() >= ROLL {
-                    trace.clear_events();
+        // Drain what is there, then sleep a moment: waking per event would cost the device
+        // thread a thread switch per call. The bounded channel makes a sender wait if the
+        // writer ever falls this far behind.
+        let mut got = 0;
+        let mut closed = false;
+        loop {
+            match rx.try_recv() {
+                Ok(ev) => {
+                    let e = ev.append_to(&mut trace);
+                    write_event(&mut out.w(), &trace, &e)?;
+                    stats.events += 1;
+                    got += 1;
+                    if trace.events.len() >= ROLL {
+                        trace.clear_events();
+                    }
                 }
-                if last.elapsed() >= FLUSH_EVERY {
-                    out.w().flush()?;
-                    stats.flushes += 1;
-                    last = Instant::now();
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    closed = true;
+                    break;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {
-                out.w().flush()?;
-                stats.flushes += 1;
-                last = Instant::now();
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if closed {
+            break;
+        }
+        if last.elapsed() >= FLUSH_EVERY {
+            out.w().flush()?;
+            stats.flushes += 1;
+            last = Instant::now();
+        }
+        if got < CHANNEL / 4 {
+            std::thread::sleep(POLL);
         }
     }
     out.finish()?;

@@ -191,8 +191,7 @@ impl LiveSession {
             }
             Update::Result { op, outcome } => {
                 let ok = outcome == "ok";
-                // The session names operations by their Debug form.
-                let is = |o: LiveOp| op == format!("{o:?}");
+                let is = |o: LiveOp| op == o;
                 if ok && is(LiveOp::Streamon) {
                     self.streaming = Streaming::On;
                 } else if ok && is(LiveOp::StartStreaming) {
@@ -201,7 +200,7 @@ impl LiveSession {
                     self.streaming = Streaming::Off;
                 }
                 let kind = if ok { LogKind::Result } else { LogKind::Error };
-                log.push(kind, format!("{op}: {outcome}"));
+                log.push(kind, format!("{op:?}: {outcome}"));
             }
             Update::Error(e) => {
                 // An error stops the session's own dequeue loop, not the queue.
