@@ -659,3 +659,95 @@ fn a_killed_recording_keeps_what_was_flushed() {
     assert!(count(&t, IoctlCmd::Dqbuf) > 0);
     assert_model_agrees(&t, "a killed recording");
 }
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn output_and_multiplanar_dmabuf_streaming() {
+    let t = stream(VMALLOC_OUT, Memory::Mmap, DmabufSource::default(), 4, 2);
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 4);
+    assert!(
+        ioctls(&t).iter().all(|(_, r)| r == "ok"),
+        "{:?}",
+        ioctls(&t)
+    );
+    assert_model_agrees(&t, "MMAP output");
+    let t = stream(MPLANE, Memory::Dmabuf, DmabufSource::default(), 4, 1);
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 4);
+    assert_model_agrees(&t, "multi-planar DMABUF capture");
+}
+
+/// The platform device behind a vivid instance, for unbinding it under a session.
+const VIVID0: &str = "vivid.0";
+
+fn vivid_bind(op: &str) {
+    std::fs::write(format!("/sys/bus/platform/drivers/vivid/{op}"), VIVID0)
+        .unwrap_or_else(|e| panic!("{op} {VIVID0}: {e}"));
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_live_session_survives_its_device_going_away() {
+    use std::time::{Duration, Instant};
+    use vb2scope::device::{Live, LiveConfig, LiveOp, Update};
+    let live = Live::start(LiveConfig {
+        device: VMALLOC.into(),
+        queue: None,
+        memory: Memory::Mmap,
+        buffers: 4,
+        source: DmabufSource::default(),
+    });
+    live.send(LiveOp::StartStreaming);
+    let mut events = Vec::new();
+    let mut ended = None;
+    let mut unbound = false;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ended.is_none() && Instant::now() < deadline {
+        match live.updates().recv_timeout(Duration::from_millis(200)) {
+            Ok(Update::Event(e)) => events.push(e),
+            Ok(Update::Ended(why)) => ended = Some(why),
+            Ok(Update::Error(e)) => eprintln!("live session error: {e}"),
+            Ok(_) | Err(_) => {}
+        }
+        let dqbufs = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.event.body,
+                    Body::Ioctl {
+                        cmd: IoctlCmd::Dqbuf,
+                        result: Ok(()),
+                        ..
+                    }
+                )
+            })
+            .count();
+        if !unbound && dqbufs >= 5 {
+            // The driver goes away under the open session, as on a USB unplug.
+            vivid_bind("unbind");
+            unbound = true;
+        }
+    }
+    if unbound {
+        vivid_bind("bind");
+    }
+    assert!(unbound, "streaming never delivered 5 buffers");
+    let why = ended.unwrap_or_else(|| panic!("the session did not end"));
+    assert!(why.contains("went away"), "{why}");
+    let mut t = Trace::new(TraceHeader::default());
+    for e in &events {
+        e.append_to(&mut t);
+    }
+    assert!(count(&t, IoctlCmd::Dqbuf) >= 5);
+    // The call that was waiting when the driver went, or the next one, failed (EINVAL from
+    // the cancelled wait, or ENODEV), and the session stopped there.
+    let calls = ioctls(&t);
+    assert!(
+        matches!(calls.last(), Some((_, r)) if r != "ok"),
+        "{calls:?}"
+    );
+    // The devices come back for the other tests.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while device::resolve(VMALLOC).is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,6 +1,7 @@
 //! Command-line front end: parses arguments, loads inputs, prints results. Errors are
 //! reported once, here, with exit status 2.
 
+mod bench;
 mod check;
 mod device;
 mod explain;
@@ -104,6 +105,19 @@ enum Cmd {
     },
     /// List V4L2 devices: driver, card, queues and the memory types each queue supports.
     Devices,
+    /// Measure what recording costs: a plain MMAP streaming loop against the same loop
+    /// recorded to a trace, alternating, on a real device.
+    BenchRecord {
+        #[arg(long)]
+        device: String,
+        #[arg(long, default_value_t = 300)]
+        frames: u32,
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// Where the recorded runs write their trace.
+        #[arg(short, long, default_value = "bench-record.jsonl")]
+        output: std::path::PathBuf,
+    },
     /// Stream on a real device and record every call to a trace as it goes.
     Record {
         /// A path, or a name from /sys/class/video4linux/*/name (vivid-000-vid-cap).
@@ -188,6 +202,12 @@ pub fn main() -> i32 {
             ..
         }) => run::run(&scenario, policy, output.as_deref()),
         Some(Cmd::Devices) => device::devices(),
+        Some(Cmd::BenchRecord {
+            device,
+            frames,
+            rounds,
+            output,
+        }) => bench::run(&device, frames, rounds, &output),
         Some(Cmd::Record {
             device,
             memory,
