@@ -553,7 +553,7 @@ fn bad_devices_are_refused_with_exit_2() {
     refused(
         &["record", "--device", "no-such-device"],
         &out,
-        "no V4L2 device is named",
+        "no such path, and no /sys/class/video4linux/*/name matches",
     );
     refused(
         &["record", "--device", VMALLOC, "--queue", "output"],

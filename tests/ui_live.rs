@@ -164,7 +164,10 @@ fn devices_that_cannot_be_opened_show_an_error_and_the_app_goes_on() {
             .label("Path or name:")
     };
     for (device, error) in [
-        ("/nonexistent", "no V4L2 device is named \"/nonexistent\""),
+        (
+            "/nonexistent",
+            "no V4L2 device \"/nonexistent\": no such path",
+        ),
         (
             "/etc/passwd",
             "/etc/passwd is not a V4L2 device (VIDIOC_QUERYCAP: ENOTTY",
@@ -199,7 +202,7 @@ fn devices_that_cannot_be_opened_show_an_error_and_the_app_goes_on() {
     h.get_by_label("Open device").click();
     h.run();
     assert_eq!(
-        h.query_all_by_label_contains("no V4L2 device is named \"/nonexistent-exporter\"")
+        h.query_all_by_label_contains("no V4L2 device \"/nonexistent-exporter\": no such path")
             .count(),
         1
     );

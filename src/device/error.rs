@@ -8,7 +8,7 @@ use crate::model::{BufType, Errno, Memory};
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     #[error(
-        "no V4L2 device is named {0:?} (not a path, and no /sys/class/video4linux/*/name matches; `vb2scope devices` lists them)"
+        "no V4L2 device {0:?}: no such path, and no /sys/class/video4linux/*/name matches (`vb2scope devices` lists them)"
     )]
     NotFound(String),
     #[error("{path}: permission denied (run as a user in the `video` group, or as root)")]

@@ -10,8 +10,8 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use crate::model::{BufType, Errno, Memory, Outcome, outcome_str};
 use crate::trace::OwnedEvent;
 
+use super::dmabuf::DmabufSource;
 use super::error::DeviceError;
-use super::memory::DmabufSource;
 use super::ops::PlaneMem;
 use super::session::Session;
 use super::v4l2::Caps;

@@ -1,21 +1,18 @@
-//! Memory for buffers: USERPTR areas the tool allocates, dma-bufs from a dma-heap, udmabuf or
-//! another V4L2 queue (EXPBUF), and mmap() of MMAP planes. Each allocation is recorded.
+//! Memory for buffers: USERPTR areas the tool allocates, mmap() of MMAP planes, and the
+//! memory a session provides by itself for planes no name was given for. Each is recorded.
 
-use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::os::fd::AsRawFd;
 
-use crate::model::{BufType, Memory};
-use crate::trace::{Body, Extent, IoctlArg, IoctlCmd};
+use crate::model::Memory;
+use crate::trace::{Extent, IoctlArg, IoctlCmd};
 
 use super::error::DeviceError;
-use super::raw;
 use super::session::{Mapping, Session, now_ns};
 use super::v4l2;
 
 const PAGE: u64 = 4096;
 
-fn page_round(n: u64) -> u64 {
+pub(super) fn page_round(n: u64) -> u64 {
     n.div_ceil(PAGE).max(1) * PAGE
 }
 
@@ -36,43 +33,6 @@ impl Area {
     pub fn len(&self) -> u64 {
         self.map.len() as u64
     }
-}
-
-/// Where dma-bufs for DMABUF queues come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DmabufSource {
-    /// A dma-heap node, `/dev/dma_heap/system` by default.
-    Heap(PathBuf),
-    /// `/dev/udmabuf` over a sealed memfd: page-scattered memory.
-    Udmabuf,
-    /// EXPBUF of MMAP buffers of another V4L2 node (its first queue).
-    Export(PathBuf),
-}
-
-impl DmabufSource {
-    pub fn parse(s: &str) -> Result<DmabufSource, DeviceError> {
-        Ok(match s {
-            "heap" | "system" => DmabufSource::Heap("/dev/dma_heap/system".into()),
-            "udmabuf" => DmabufSource::Udmabuf,
-            _ if s.starts_with("/dev/dma_heap/") => DmabufSource::Heap(s.into()),
-            _ => DmabufSource::Export(super::discover::resolve(s)?),
-        })
-    }
-}
-
-impl Default for DmabufSource {
-    fn default() -> Self {
-        DmabufSource::Heap("/dev/dma_heap/system".into())
-    }
-}
-
-/// The other node EXPBUF dma-bufs come from, with its MMAP buffers.
-pub struct Exporter {
-    file: File,
-    fd: i32,
-    ty: BufType,
-    count: u32,
-    next: u32,
 }
 
 impl Session {
@@ -127,181 +87,6 @@ impl Session {
             .get(name)
             .map(|a| (a.addr(), a.len()))
             .or_else(|| self.freed.get(name).copied())
-    }
-
-    /// `dmabuf NAME SIZE`: a dma-buf from the session's source, recorded with its fd.
-    pub fn dmabuf(&mut self, name: &str, size: u64) -> Result<(), DeviceError> {
-        let (fd, len) = self.new_dmabuf(size)?;
-        self.dmabufs.insert(name.to_owned(), (fd, len));
-        Ok(())
-    }
-
-    fn new_dmabuf(&mut self, size: u64) -> Result<(OwnedFd, u64), DeviceError> {
-        let len = page_round(size);
-        let t = now_ns();
-        let (fd, label) = match self.source.clone() {
-            DmabufSource::Heap(path) => {
-                let heap = File::open(&path)
-                    .map_err(|e| DeviceError::NoDmabufSource(format!("{}: {e}", path.display())))?;
-                let fd = raw::dma_heap_allocate(&heap, len).map_err(|e| {
-                    DeviceError::NoDmabufSource(format!(
-                        "{}: allocation of {len} bytes: {e}",
-                        path.display()
-                    ))
-                })?;
-                (fd, path.display().to_string())
-            }
-            DmabufSource::Udmabuf => {
-                let fd = udmabuf(len)?;
-                (fd, "/dev/udmabuf".to_owned())
-            }
-            DmabufSource::Export(path) => return self.export_from(&path, len),
-        };
-        let raw_fd = fd.as_raw_fd();
-        self.emit(
-            t,
-            Body::Dmabuf {
-                fd: raw_fd,
-                name: Default::default(),
-                ext: 0,
-            },
-            |o| {
-                o.text = label;
-                o.extent = Some(Extent {
-                    offset: 0,
-                    len,
-                    addr: 0,
-                });
-            },
-        );
-        Ok((fd, len))
-    }
-
-    /// The next MMAP buffer of the exporting node, exported (EXPBUF, recorded).
-    fn export_from(
-        &mut self,
-        path: &std::path::Path,
-        len: u64,
-    ) -> Result<(OwnedFd, u64), DeviceError> {
-        if self.exporter.is_none() {
-            let file = super::discover::open(path, false)?;
-            let caps = v4l2::querycap(&file).map_err(|e| {
-                DeviceError::call(format!("{}: VIDIOC_QUERYCAP", path.display()), e)
-            })?;
-            let ty = *caps.queues().first().ok_or_else(|| {
-                DeviceError::NoDmabufSource(format!("{} has no video queue", path.display()))
-            })?;
-            let t = now_ns();
-            let fd = file.as_raw_fd();
-            let p = path.display().to_string();
-            let dev = self.dev_number(&p);
-            self.emit(
-                t,
-                Body::Open {
-                    fd,
-                    path: Default::default(),
-                    dev,
-                },
-                |o| o.text = p.clone(),
-            );
-            let want = 32;
-            let t = now_ns();
-            let r = v4l2::reqbufs(&file, ty, Memory::Mmap, want);
-            let arg = IoctlArg::Alloc {
-                ty,
-                memory: Memory::Mmap,
-                count: want,
-                count_out: r.ok().map(|x| x.0),
-                index: None,
-            };
-            self.emit(
-                t,
-                Body::Ioctl {
-                    fd,
-                    cmd: IoctlCmd::Reqbufs,
-                    result: r.map(|_| ()),
-                    arg: 0,
-                },
-                |o| o.arg = Some(arg),
-            );
-            let (count, _) =
-                r.map_err(|e| DeviceError::call(format!("{}: VIDIOC_REQBUFS", path.display()), e))?;
-            self.exporter = Some(Exporter {
-                file,
-                fd,
-                ty,
-                count,
-                next: 0,
-            });
-        }
-        let Some(ex) = self.exporter.as_mut() else {
-            return Err(DeviceError::NoDmabufSource(path.display().to_string()));
-        };
-        if ex.next >= ex.count {
-            return Err(DeviceError::NoDmabufSource(format!(
-                "{} has only {} buffers to export",
-                path.display(),
-                ex.count
-            )));
-        }
-        let (index, ty, fd) = (ex.next, ex.ty, ex.fd);
-        ex.next += 1;
-        let t = now_ns();
-        let r = v4l2::expbuf(&ex.file, ty, index, 0);
-        let fd_out = r.as_ref().ok().map(|f| f.as_raw_fd());
-        self.emit(
-            t,
-            Body::Ioctl {
-                fd,
-                cmd: IoctlCmd::Expbuf,
-                result: r.as_ref().map(|_| ()).map_err(|e| *e),
-                arg: 0,
-            },
-            |o| {
-                o.arg = Some(IoctlArg::Expbuf {
-                    ty,
-                    index,
-                    plane: 0,
-                    fd_out,
-                })
-            },
-        );
-        let f =
-            r.map_err(|e| DeviceError::call(format!("{}: VIDIOC_EXPBUF", path.display()), e))?;
-        Ok((f, len))
-    }
-
-    /// The fd and size `fd=NAME` passes.
-    pub(super) fn named_dmabuf(&self, name: &str) -> Option<(i32, u64)> {
-        self.dmabufs.get(name).map(|(f, l)| (f.as_raw_fd(), *l))
-    }
-
-    /// `dup NAME as NEW`.
-    pub fn dup(&mut self, name: &str, as_name: &str) -> Result<(), DeviceError> {
-        let (fd, len) = self
-            .dmabufs
-            .get(name)
-            .ok_or_else(|| DeviceError::Scenario(format!("no dma-buf named {name}")))?;
-        let t = now_ns();
-        let new = fd
-            .try_clone()
-            .map_err(|e| DeviceError::Scenario(format!("dup {name}: {e}")))?;
-        let (old_fd, new_fd, len) = (fd.as_raw_fd(), new.as_raw_fd(), *len);
-        self.emit(t, Body::Dup { fd: old_fd, new_fd }, |_| {});
-        self.dmabufs.insert(as_name.to_owned(), (new, len));
-        Ok(())
-    }
-
-    /// `close NAME` of a dma-buf fd, or of a video handle of that name.
-    pub fn close_name(&mut self, name: &str) -> Result<(), DeviceError> {
-        if let Some((fd, _)) = self.dmabufs.remove(name) {
-            let raw_fd = fd.as_raw_fd();
-            let t = now_ns();
-            drop(fd);
-            self.emit(t, Body::Close { fd: raw_fd }, |_| {});
-            return Ok(());
-        }
-        self.close_handle(Some(name))
     }
 
     /// `mmap INDEX plane=N`: QUERYBUF for the offset (recorded), then mmap().
@@ -411,41 +196,6 @@ impl Session {
         }
     }
 
-    /// `expbuf INDEX plane=N as NAME`.
-    pub fn expbuf(
-        &mut self,
-        index: u32,
-        plane: u8,
-        name: &str,
-    ) -> Result<crate::model::Outcome, DeviceError> {
-        let ty = self.queue;
-        let t = now_ns();
-        let r = v4l2::expbuf(self.file()?, ty, index, plane);
-        let fd_out = r.as_ref().ok().map(|f| f.as_raw_fd());
-        let res = r.as_ref().map(|_| ()).map_err(|e| *e);
-        self.record_ioctl(
-            t,
-            IoctlCmd::Expbuf,
-            res,
-            IoctlArg::Expbuf {
-                ty,
-                index,
-                plane,
-                fd_out,
-            },
-            Vec::new(),
-        );
-        if let Ok(f) = r {
-            let size = self
-                .queues
-                .get(&ty)
-                .and_then(|q| q.sizes.get(usize::from(plane)).copied())
-                .unwrap_or(0);
-            self.dmabufs.insert(name.to_owned(), (f, u64::from(size)));
-        }
-        Ok(res)
-    }
-
     /// Memory the session provides itself for a plane no name was given for: a user area or
     /// a dma-buf of the plane's size, kept per buffer and plane so requeues reuse it.
     pub(super) fn auto_plane(
@@ -495,24 +245,4 @@ impl Session {
             }
         }
     }
-}
-
-/// A dma-buf over a sealed memfd of `len` bytes, through /dev/udmabuf.
-fn udmabuf(len: u64) -> Result<OwnedFd, DeviceError> {
-    use nix::fcntl::{FcntlArg, SealFlag, fcntl};
-    use nix::sys::memfd::{MFdFlags, memfd_create};
-    let err = |what: &str, e: nix::errno::Errno| {
-        DeviceError::NoDmabufSource(format!("udmabuf: {what}: {e}"))
-    };
-    let dev = File::open("/dev/udmabuf")
-        .map_err(|e| DeviceError::NoDmabufSource(format!("/dev/udmabuf: {e}")))?;
-    let memfd = memfd_create(
-        "vb2scope-udmabuf",
-        MFdFlags::MFD_ALLOW_SEALING | MFdFlags::MFD_CLOEXEC,
-    )
-    .map_err(|e| err("memfd_create", e))?;
-    nix::unistd::ftruncate(&memfd, len as i64).map_err(|e| err("ftruncate", e))?;
-    fcntl(&memfd, FcntlArg::F_ADD_SEALS(SealFlag::F_SEAL_SHRINK))
-        .map_err(|e| err("F_ADD_SEALS", e))?;
-    raw::udmabuf_from_memfd(&dev, &memfd, len).map_err(|e| err("UDMABUF_CREATE", e))
 }

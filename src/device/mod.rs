@@ -4,6 +4,7 @@
 
 mod bench;
 mod discover;
+mod dmabuf;
 mod error;
 mod live;
 mod memory;
@@ -17,9 +18,9 @@ mod watchdog;
 
 pub use bench::{LoopCost, cpu_ns, plain_loop};
 pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
+pub use dmabuf::DmabufSource;
 pub use error::{DeviceError, errno_text};
 pub use live::{Live, LiveConfig, LiveOp, Update};
-pub use memory::DmabufSource;
 pub use ops::PlaneMem;
 pub use scenario::{DQBUF_TIMEOUT_MS, ScenarioError, ScenarioReport, run_scenario};
 pub use session::{Session, Sink, now_ns};

@@ -10,8 +10,9 @@ use crate::model::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 use crate::trace::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, OwnedEvent};
 
 use super::discover;
+use super::dmabuf::{DmabufSource, Exporter};
 use super::error::DeviceError;
-use super::memory::{Area, DmabufSource, Exporter};
+use super::memory::Area;
 use super::v4l2::{self, Caps};
 
 /// Where recorded events go: a recorder thread, a window, a test.
