@@ -113,8 +113,10 @@ pub fn run_scenario(
     let stats = rec
         .finish()
         .with_context(|| format!("{}: cannot write", out.display()))?;
-    super::kernel::finish(cap, &out)?;
+    // The session's own error comes first; a kernel-side failure is then only a note.
+    let merged = super::kernel::finish(cap, &out);
     let rep = run?;
+    merged?;
     eprintln!(
         "vb2scope: ran {} statements on {dev}; wrote {} events to {}",
         rep.statements,
@@ -202,9 +204,15 @@ pub fn record(a: &RecordArgs) -> Result<i32> {
     let stats = rec
         .finish()
         .with_context(|| format!("{}: cannot write", a.output.display()))?;
-    super::kernel::finish(cap, a.output)?;
+    let merged = super::kernel::finish(cap, a.output);
+    if run.is_err()
+        && let Err(e) = &merged
+    {
+        eprintln!("vb2scope: {e:#}");
+    }
     match run {
         Ok(st) => {
+            merged?;
             let secs = st.streaming_ns as f64 / 1e9;
             eprintln!(
                 "vb2scope: {} frames in {} cycle(s) on {} buffers, {:.2} s streaming ({:.1} fps); wrote {} events to {}{}",

@@ -28,9 +28,7 @@ pub fn start(enabled: bool, trace: &Path) -> Result<Option<KernelCapture>> {
         ..CaptureOptions::default()
     };
     let cap = KernelCapture::start(&opts).context("--kernel-trace")?;
-    for n in cap.notes() {
-        eprintln!("vb2scope: kernel trace: {n}");
-    }
+    print_notes(cap.notes());
     Ok(Some(cap))
 }
 
@@ -39,9 +37,7 @@ pub fn start(enabled: bool, trace: &Path) -> Result<Option<KernelCapture>> {
 pub fn finish(cap: Option<KernelCapture>, trace: &Path) -> Result<()> {
     let Some(cap) = cap else { return Ok(()) };
     let out = cap.stop().context("--kernel-trace: stopping the capture")?;
-    for n in &out.notes {
-        eprintln!("vb2scope: kernel trace: {n}");
-    }
+    print_notes(&out.notes);
     let (user, _) = read_trace(trace)?;
     let merged = kernel::merge(&user, &out.text);
     for d in merged.diagnostics.iter().take(10) {
@@ -75,4 +71,18 @@ pub fn finish(cap: Option<KernelCapture>, trace: &Path) -> Result<()> {
         side_file(trace).display()
     );
     Ok(())
+}
+
+/// Notes, with the kprobes skipped for functions this kernel lacks (an allocator module not
+/// loaded, say) summed up in one line.
+fn print_notes(notes: &[String]) {
+    let skipped = notes.iter().filter(|n| n.contains("skipped")).count();
+    for n in notes.iter().filter(|n| !n.contains("skipped")) {
+        eprintln!("vb2scope: kernel trace: {n}");
+    }
+    if skipped > 0 {
+        eprintln!(
+            "vb2scope: kernel trace: {skipped} kprobes skipped, their functions are not in the running kernel (allocator modules not loaded)"
+        );
+    }
 }

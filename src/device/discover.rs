@@ -66,9 +66,19 @@ pub fn resolve(spec: &str) -> Result<PathBuf, DeviceError> {
         .map(|e| Path::new("/dev").join(e.file_name()))
         .collect();
     hits.sort();
-    hits.into_iter()
-        .next()
-        .ok_or_else(|| DeviceError::NotFound(spec.to_owned()))
+    match hits.as_slice() {
+        [] => Err(DeviceError::NotFound(spec.to_owned())),
+        [one] => Ok(one.clone()),
+        // Which one comes first depends on probe order: make the user choose.
+        many => Err(DeviceError::Ambiguous {
+            name: spec.to_owned(),
+            paths: many
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
 }
 
 /// Opens a node read-write, optionally non-blocking, with errors in users' words.

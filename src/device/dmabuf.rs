@@ -55,7 +55,7 @@ impl Session {
     /// `dmabuf NAME SIZE`: a dma-buf from the session's source, recorded with its fd.
     pub fn dmabuf(&mut self, name: &str, size: u64) -> Result<(), DeviceError> {
         let (fd, len) = self.new_dmabuf(size)?;
-        self.dmabufs.insert(name.to_owned(), (fd, len));
+        self.name_dmabuf(name, fd, len);
         Ok(())
     }
 
@@ -107,14 +107,8 @@ impl Session {
         len: u64,
     ) -> Result<(OwnedFd, u64), DeviceError> {
         if self.exporter.is_none() {
-            let file = super::discover::open(path, false)?;
-            let caps = v4l2::querycap(&file).map_err(|e| {
-                DeviceError::call(format!("{}: VIDIOC_QUERYCAP", path.display()), e)
-            })?;
-            let ty = *caps.queues().first().ok_or_else(|| {
-                DeviceError::NoDmabufSource(format!("{} has no video queue", path.display()))
-            })?;
             let t = now_ns();
+            let file = super::discover::open(path, false)?;
             let fd = file.as_raw_fd();
             let p = path.display().to_string();
             let dev = self.dev_number(&p);
@@ -127,6 +121,22 @@ impl Session {
                 },
                 |o| o.text = p.clone(),
             );
+            let caps = v4l2::querycap(&file).map_err(|e| {
+                DeviceError::call(format!("{}: VIDIOC_QUERYCAP", path.display()), e)
+            })?;
+            let ty = *caps.queues().first().ok_or_else(|| {
+                DeviceError::NoDmabufSource(format!("{} has no video queue", path.display()))
+            })?;
+            // Its format, as for the session's own queues: the model sizes its buffers by it.
+            let t = now_ns();
+            if let Ok(sizes) = v4l2::plane_sizes(&file, ty) {
+                let cfg = crate::model::DriverCfg::Format {
+                    planes: sizes.len().min(8) as u8,
+                    size: sizes.iter().copied().min().unwrap_or(0),
+                };
+                let action = crate::trace::DriverAction::Config(cfg);
+                self.emit(t, Body::Driver { dev, ty, action }, |_| {});
+            }
             let want = 32;
             let t = now_ns();
             let r = v4l2::reqbufs(&file, ty, Memory::Mmap, want);
@@ -137,16 +147,7 @@ impl Session {
                 count_out: r.ok().map(|x| x.0),
                 index: None,
             };
-            self.emit(
-                t,
-                Body::Ioctl {
-                    fd,
-                    cmd: IoctlCmd::Reqbufs,
-                    result: r.map(|_| ()),
-                    arg: 0,
-                },
-                |o| o.arg = Some(arg),
-            );
+            self.record_ioctl_on(fd, t, IoctlCmd::Reqbufs, r.map(|_| ()), arg, Vec::new());
             let (count, _) =
                 r.map_err(|e| DeviceError::call(format!("{}: VIDIOC_REQBUFS", path.display()), e))?;
             self.exporter = Some(Exporter {
@@ -169,29 +170,71 @@ impl Session {
         }
         let (index, ty, fd) = (ex.next, ex.ty, ex.fd);
         ex.next += 1;
+        // The exported buffer's own size, not the size asked for: vb2 refuses a dma-buf
+        // smaller than the plane at QBUF, and that answer belongs to the kernel.
         let t = now_ns();
+        let q = v4l2::querybuf(&ex.file, ty, index);
+        let t2 = now_ns();
         let r = v4l2::expbuf(&ex.file, ty, index, 0);
-        let fd_out = r.as_ref().ok().map(|f| f.as_raw_fd());
-        self.emit(
-            t,
-            Body::Ioctl {
-                fd,
-                cmd: IoctlCmd::Expbuf,
-                result: r.as_ref().map(|_| ()).map_err(|e| *e),
-                arg: 0,
-            },
-            |o| {
-                o.arg = Some(IoctlArg::Expbuf {
-                    ty,
+        let (buf, planes) = match &q {
+            Ok(u) => v4l2::decode(u, false),
+            Err(_) => v4l2::decode_in(
+                ty,
+                &v4l2::BufferIn {
                     index,
-                    plane: 0,
-                    fd_out,
-                })
-            },
+                    ..Default::default()
+                },
+                false,
+            ),
+        };
+        let size = planes.first().map(|p| p.length).unwrap_or(buf.length);
+        let qres = q.as_ref().map(|_| ()).map_err(|e| *e);
+        self.record_ioctl_on(
+            fd,
+            t,
+            IoctlCmd::Querybuf,
+            qres,
+            IoctlArg::Buffer(buf),
+            planes,
         );
+        let fd_out = r.as_ref().ok().map(|f| f.as_raw_fd());
+        let res = r.as_ref().map(|_| ()).map_err(|e| *e);
+        let arg = IoctlArg::Expbuf {
+            ty,
+            index,
+            plane: 0,
+            fd_out,
+        };
+        self.record_ioctl_on(fd, t2, IoctlCmd::Expbuf, res, arg, Vec::new());
         let f =
             r.map_err(|e| DeviceError::call(format!("{}: VIDIOC_EXPBUF", path.display()), e))?;
-        Ok((f, len))
+        Ok((f, if qres.is_ok() { u64::from(size) } else { len }))
+    }
+
+    /// Gives a dma-buf fd a name. An fd the name had stays open, as in a program that
+    /// reuses a variable without closing what it held (the model does the same).
+    fn name_dmabuf(&mut self, name: &str, fd: OwnedFd, len: u64) {
+        if let Some((old, _)) = self.dmabufs.insert(name.to_owned(), (fd, len)) {
+            self.kept_fds.push(old);
+        }
+    }
+
+    /// Closes an fd the session holds, recorded.
+    pub(super) fn close_recorded(&mut self, fd: OwnedFd) {
+        let raw_fd = fd.as_raw_fd();
+        let t = now_ns();
+        drop(fd);
+        self.emit(t, Body::Close { fd: raw_fd }, |_| {});
+    }
+
+    /// Closes the exporting node, recorded; the kernel frees its buffers with it.
+    pub(super) fn close_exporter(&mut self) {
+        if let Some(ex) = self.exporter.take() {
+            let t = now_ns();
+            let fd = ex.fd;
+            drop(ex);
+            self.emit(t, Body::Close { fd }, |_| {});
+        }
     }
 
     /// The fd and size `fd=NAME` passes.
@@ -211,7 +254,7 @@ impl Session {
             .map_err(|e| DeviceError::Scenario(format!("dup {name}: {e}")))?;
         let (old_fd, new_fd, len) = (fd.as_raw_fd(), new.as_raw_fd(), *len);
         self.emit(t, Body::Dup { fd: old_fd, new_fd }, |_| {});
-        self.dmabufs.insert(as_name.to_owned(), (new, len));
+        self.name_dmabuf(as_name, new, len);
         Ok(())
     }
 
@@ -257,7 +300,7 @@ impl Session {
                 .get(&ty)
                 .and_then(|q| q.sizes.get(usize::from(plane)).copied())
                 .unwrap_or(0);
-            self.dmabufs.insert(name.to_owned(), (f, u64::from(size)));
+            self.name_dmabuf(name, f, u64::from(size));
         }
         Ok(res)
     }

@@ -11,6 +11,8 @@ pub enum DeviceError {
         "no V4L2 device {0:?}: no such path, and no /sys/class/video4linux/*/name matches (`vb2scope devices` lists them)"
     )]
     NotFound(String),
+    #[error("several devices are named {name:?} ({paths}): give a path")]
+    Ambiguous { name: String, paths: String },
     #[error("{path}: permission denied (run as a user in the `video` group, or as root)")]
     Permission { path: PathBuf },
     #[error("{path}: {source}")]

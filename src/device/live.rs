@@ -12,7 +12,7 @@ use crate::trace::OwnedEvent;
 
 use super::dmabuf::DmabufSource;
 use super::error::DeviceError;
-use super::ops::PlaneMem;
+use super::ops::{PlaneMem, Ready};
 use super::session::Session;
 use super::v4l2::Caps;
 
@@ -103,10 +103,14 @@ impl Live {
 }
 
 impl Drop for Live {
+    /// Asks the session to close and lets it finish on its own: a call that is stuck in the
+    /// kernel must not freeze the window that dropped it.
     fn drop(&mut self) {
         let _ = self.tx.send(LiveOp::Close);
         if let Some(j) = self.join.take() {
-            let _ = j.join();
+            let _ = std::thread::Builder::new()
+                .name("vb2scope-device-close".into())
+                .spawn(move || j.join());
         }
     }
 }
@@ -180,8 +184,8 @@ fn session_thread(cfg: LiveConfig, rx: Receiver<LiveOp>, up: Sender<Update>) {
             }
         }
     };
-    s.munmap_all();
-    let _ = s.close_handle(None);
+    s.close_all();
+    drop(s);
     let _ = up.send(Update::Ended(end));
 }
 
@@ -205,13 +209,17 @@ fn apply(
             let r = s.reqbufs(n, st.memory)?;
             if r.is_ok() {
                 st.queued.clear();
-                st.buffers = s.queue_info(ty).1;
+                // REQBUFS(0) frees; Start streaming still allocates the chosen count.
+                let granted = s.queue_info(ty).1;
+                if granted > 0 {
+                    st.buffers = granted;
+                }
             }
             r
         }
         LiveOp::CreateBufs(n) => {
-            let r = s.create_bufs(n)?;
-            st.buffers = s.queue_info(ty).1;
+            let r = s.create_bufs_of(n, st.memory)?;
+            st.buffers = s.queue_info(ty).1.max(st.buffers);
             r
         }
         LiveOp::Querybuf(i) => s.querybuf(i)?,
@@ -242,12 +250,7 @@ fn apply(
         }
         LiveOp::Expbuf(i) => s.expbuf(i, 0, &format!("exp{i}"))?,
         LiveOp::MmapAll => {
-            let (_, count, sizes) = s.queue_info(ty);
-            for i in 0..count {
-                for p in 0..sizes.len().max(1) as u8 {
-                    s.mmap(i, p)?;
-                }
-            }
+            s.mmap_all()?;
             Ok(())
         }
         LiveOp::MunmapAll => {
@@ -255,21 +258,20 @@ fn apply(
             Ok(())
         }
         LiveOp::StartStreaming => {
+            // Each step's failure is the answer: the later steps would only fail too.
+            let mut r = Ok(());
             if s.queue_info(ty).1 == 0 {
-                let r = s.reqbufs(st.buffers, st.memory)?;
-                gone(s, r)?;
-                if st.memory == Memory::Mmap {
-                    let (_, count, sizes) = s.queue_info(ty);
-                    for i in 0..count {
-                        for p in 0..sizes.len().max(1) as u8 {
-                            s.mmap(i, p)?;
-                        }
-                    }
+                r = s.reqbufs(st.buffers, st.memory)?;
+                if r.is_ok() && st.memory == Memory::Mmap {
+                    s.mmap_all()?;
                 }
             }
-            let r = queue_all(s, st)?;
-            gone(s, r)?;
-            let r = s.streamon()?;
+            if r.is_ok() {
+                r = queue_all(s, st)?;
+            }
+            if r.is_ok() {
+                r = s.streamon()?;
+            }
             st.streaming = r.is_ok();
             r
         }
@@ -315,27 +317,41 @@ fn queue_all(s: &mut Session, st: &mut State) -> Result<Outcome, DeviceError> {
 }
 
 /// One turn of streaming: wait briefly for a buffer, give it straight back. Commands are
-/// looked at between turns.
+/// looked at between turns. The loop stops (the queue stays as it is) when the queue can
+/// give nothing: an error state, a buffer that could not be queued back, a timeout.
 fn stream_step(s: &mut Session, st: &mut State) -> Result<(), DeviceError> {
-    if !s.wait_ready(100)? {
-        return Ok(());
+    match s.wait_ready(100)? {
+        Ready::No => return Ok(()),
+        Ready::Error => {
+            st.streaming = false;
+            return Err(DeviceError::Scenario(
+                "streaming stopped: the queue is not streaming, or nothing is queued".into(),
+            ));
+        }
+        Ready::Yes => {}
     }
     let (r, idx) = s.dqbuf(false, super::scenario::DQBUF_TIMEOUT_MS)?;
-    if r == Err(Errno::ETIMEDOUT) {
-        return Ok(());
-    }
     gone(s, r)?;
-    if let Some(i) = idx {
-        st.queued.remove(&i);
-        let r = s.qbuf(i, &[PlaneMem::Auto])?;
-        gone(s, r)?;
-        if r.is_ok() {
-            st.queued.insert(i);
-        }
-    }
     if let Err(e) = r {
         st.streaming = false;
-        return Err(DeviceError::call("VIDIOC_DQBUF", e));
+        return Err(DeviceError::call("streaming stopped: VIDIOC_DQBUF", e));
+    }
+    if let Some(i) = idx {
+        st.queued.remove(&i);
+        let q = s.qbuf(i, &[PlaneMem::Auto])?;
+        gone(s, q)?;
+        match q {
+            Ok(()) => {
+                st.queued.insert(i);
+            }
+            Err(e) => {
+                st.streaming = false;
+                return Err(DeviceError::call(
+                    format!("streaming stopped: VIDIOC_QBUF of buffer {i}"),
+                    e,
+                ));
+            }
+        }
     }
     Ok(())
 }

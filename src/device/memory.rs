@@ -1,7 +1,7 @@
 //! Memory for buffers: USERPTR areas the tool allocates, mmap() of MMAP planes, and the
 //! memory a session provides by itself for planes no name was given for. Each is recorded.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::model::Memory;
 use crate::trace::{Extent, IoctlArg, IoctlCmd};
@@ -51,7 +51,9 @@ impl Session {
             },
         );
         self.freed.remove(name);
-        self.userptrs.insert(name.to_owned(), a);
+        if let Some(old) = self.userptrs.insert(name.to_owned(), a) {
+            self.kept_areas.push(old);
+        }
         Ok(())
     }
 
@@ -120,17 +122,33 @@ impl Session {
 
     /// QUERYBUF (recorded): the offset and length of one plane.
     pub(super) fn query_plane(&mut self, index: u32, plane: u8) -> Result<(u64, u32), DeviceError> {
+        match self.querybuf_planes(index)? {
+            Err(e) => Err(DeviceError::call(
+                format!("VIDIOC_QUERYBUF of buffer {index}"),
+                e,
+            )),
+            Ok(planes) => planes.get(usize::from(plane)).copied().ok_or_else(|| {
+                DeviceError::Scenario(format!("buffer {index} has no plane {plane}"))
+            }),
+        }
+    }
+
+    /// QUERYBUF (recorded): each plane's offset and length, or the kernel's errno.
+    pub(super) fn querybuf_planes(
+        &mut self,
+        index: u32,
+    ) -> Result<Result<Vec<(u64, u32)>, crate::model::Errno>, DeviceError> {
         let ty = self.queue;
         let t = now_ns();
         let r = v4l2::querybuf(self.file()?, ty, index);
         let nb = self.nonblock();
         let (buf, planes) = match &r {
             Ok(u) => v4l2::decode(u, nb),
+            // What v4l2r passed: the index and type, nothing else.
             Err(_) => v4l2::decode_in(
                 ty,
                 &v4l2::BufferIn {
                     index,
-                    memory: Some(Memory::Mmap),
                     ..Default::default()
                 },
                 nb,
@@ -144,14 +162,13 @@ impl Session {
             IoctlArg::Buffer(buf),
             planes.clone(),
         );
-        res.map_err(|e| DeviceError::call(format!("VIDIOC_QUERYBUF of buffer {index}"), e))?;
-        if planes.is_empty() {
-            return Ok((buf.m, buf.length));
-        }
-        planes
-            .get(usize::from(plane))
-            .map(|p| (p.m, p.length))
-            .ok_or_else(|| DeviceError::Scenario(format!("buffer {index} has no plane {plane}")))
+        Ok(res.map(|()| {
+            if planes.is_empty() {
+                vec![(buf.m, buf.length)]
+            } else {
+                planes.iter().map(|p| (p.m, p.length)).collect()
+            }
+        }))
     }
 
     /// `munmap INDEX plane=N`: the newest live mapping of that plane.
@@ -176,6 +193,83 @@ impl Session {
                 addr,
             },
         );
+        Ok(())
+    }
+
+    /// Unmaps a user area the session holds, recorded.
+    pub(super) fn unmap_recorded(&mut self, a: Area) {
+        let (addr, len) = (a.addr(), a.len());
+        let t = now_ns();
+        drop(a);
+        self.record_munmap(
+            t,
+            Extent {
+                offset: 0,
+                len,
+                addr,
+            },
+        );
+    }
+
+    /// After REQBUFS(0): the memory the session provided for the queue's buffers goes, as
+    /// an application frees what it allocated for them.
+    pub(super) fn retire_auto_memory(&mut self, ty: crate::model::BufType) {
+        let areas: Vec<_> = self
+            .auto_userptr
+            .keys()
+            .filter(|k| k.0 == ty)
+            .copied()
+            .collect();
+        for k in areas {
+            if let Some(a) = self.auto_userptr.remove(&k) {
+                self.unmap_recorded(a);
+            }
+        }
+        let fds: Vec<_> = self
+            .auto_dmabuf
+            .keys()
+            .filter(|k| k.0 == ty)
+            .copied()
+            .collect();
+        for k in fds {
+            if let Some((fd, _)) = self.auto_dmabuf.remove(&k) {
+                self.close_recorded(fd);
+            }
+        }
+    }
+
+    /// Releases everything the session holds, each step recorded: mappings, dma-buf fds,
+    /// user memory, the exporting node, then the video handles (closing the last one makes
+    /// the kernel stop streaming and free the buffers, as for any program that exits).
+    pub fn close_all(&mut self) {
+        self.munmap_all();
+        let mut fds: Vec<OwnedFd> = self.dmabufs.drain().map(|(_, (f, _))| f).collect();
+        fds.extend(self.auto_dmabuf.drain().map(|(_, (f, _))| f));
+        fds.append(&mut self.kept_fds);
+        fds.sort_by_key(|f| f.as_raw_fd());
+        for f in fds {
+            self.close_recorded(f);
+        }
+        let mut areas: Vec<Area> = self.userptrs.drain().map(|(_, a)| a).collect();
+        areas.extend(self.auto_userptr.drain().map(|(_, a)| a));
+        areas.append(&mut self.kept_areas);
+        for a in areas {
+            self.unmap_recorded(a);
+        }
+        self.close_exporter();
+        while !self.handles.is_empty() {
+            let _ = self.close_handle(self.handles.last().map(|h| h.name.clone()).as_deref());
+        }
+    }
+
+    /// mmap() of every plane of every buffer of the queue.
+    pub fn mmap_all(&mut self) -> Result<(), DeviceError> {
+        let (_, count, sizes) = self.queue_info(self.queue);
+        for i in 0..count {
+            for p in 0..sizes.len().max(1) as u8 {
+                self.mmap(i, p)?;
+            }
+        }
         Ok(())
     }
 

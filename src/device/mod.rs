@@ -21,7 +21,7 @@ pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use dmabuf::DmabufSource;
 pub use error::{DeviceError, errno_text};
 pub use live::{Live, LiveConfig, LiveOp, Update};
-pub use ops::PlaneMem;
+pub use ops::{PlaneMem, Ready};
 pub use scenario::{DQBUF_TIMEOUT_MS, ScenarioError, ScenarioReport, run_scenario};
 pub use session::{Session, Sink, now_ns};
 pub use stream::{StreamConfig, StreamStats, stream};

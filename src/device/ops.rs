@@ -9,6 +9,25 @@ use super::error::DeviceError;
 use super::session::{Session, now_ns};
 use super::v4l2::{self, BufferIn};
 
+/// What poll() says about dequeuing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ready {
+    Yes,
+    No,
+    Error,
+}
+
+fn set_nonblock(f: &std::fs::File, on: bool) -> nix::Result<()> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let fl = OFlag::from_bits_truncate(fcntl(f, FcntlArg::F_GETFL)?);
+    let fl = if on {
+        fl | OFlag::O_NONBLOCK
+    } else {
+        fl - OFlag::O_NONBLOCK
+    };
+    fcntl(f, FcntlArg::F_SETFL(fl)).map(|_| ())
+}
+
 /// What a QBUF or PREPARE_BUF puts in each plane.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PlaneMem {
@@ -41,20 +60,21 @@ impl Session {
             q.count = granted;
             q.memory = (granted > 0).then_some(memory);
             if granted == 0 {
-                self.auto_userptr.retain(|k, _| k.0 != ty);
-                self.auto_dmabuf.retain(|k, _| k.0 != ty);
+                self.retire_auto_memory(ty);
             }
         }
         Ok(res)
     }
 
+    /// CREATE_BUFS with the queue's memory type (MMAP before any allocation).
     pub fn create_bufs(&mut self, count: u32) -> Result<Outcome, DeviceError> {
+        self.create_bufs_of(count, Memory::Mmap)
+    }
+
+    /// CREATE_BUFS with the queue's memory type, or `fresh` when it has no buffers yet.
+    pub fn create_bufs_of(&mut self, count: u32, fresh: Memory) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
-        let memory = self
-            .queues
-            .get(&ty)
-            .and_then(|q| q.memory)
-            .unwrap_or(Memory::Mmap);
+        let memory = self.queues.get(&ty).and_then(|q| q.memory).unwrap_or(fresh);
         let t = now_ns();
         let r = v4l2::create_bufs(self.file()?, ty, memory, count);
         let arg = IoctlArg::Alloc {
@@ -68,7 +88,7 @@ impl Session {
         self.record_ioctl(t, IoctlCmd::CreateBufs, res, arg, Vec::new());
         if let Ok((first, n)) = r {
             let q = self.queues.entry(ty).or_default();
-            q.count = q.count.max(first + n);
+            q.count = q.count.max(first.saturating_add(n));
             q.memory = Some(memory);
         }
         Ok(res)
@@ -89,11 +109,7 @@ impl Session {
     }
 
     pub fn querybuf(&mut self, index: u32) -> Result<Outcome, DeviceError> {
-        match self.query_plane(index, 0) {
-            Ok(_) => Ok(Ok(())),
-            Err(DeviceError::Call { .. }) => Ok(Err(Errno::EINVAL)),
-            Err(e) => Err(e),
-        }
+        Ok(self.querybuf_planes(index)?.map(|_| ()))
     }
 
     fn buffer_in(&mut self, index: u32, mems: &[PlaneMem]) -> Result<BufferIn, DeviceError> {
@@ -169,70 +185,77 @@ impl Session {
         self.buffer_call(IoctlCmd::PrepareBuf, index, mems)
     }
 
-    /// DQBUF. A blocking call that gets nothing within `timeout_ms` is interrupted by the
-    /// watchdog and recorded with the EINTR the kernel gives; the result is then
-    /// `Err(ETIMEDOUT)` so callers can tell it from a real EINTR.
+    /// DQBUF. `nonblock` on a blocking handle sets O_NONBLOCK on its open file for this one
+    /// call (the same file, so vb2 still sees the queue's owner). A blocking call that gets
+    /// nothing within `timeout_ms` is interrupted by the watchdog and recorded with the EINTR
+    /// the kernel gives; the result is then `Err(ETIMEDOUT)`, to tell it from a real EINTR.
     pub fn dqbuf(
         &mut self,
         nonblock: bool,
         timeout_ms: u16,
     ) -> Result<(Outcome, Option<u32>), DeviceError> {
-        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-        use std::os::fd::AsFd;
         let ty = self.queue;
-        let handle_nonblock = self.nonblock() || nonblock;
+        let handle_nonblock = self.nonblock();
+        let call_nonblock = handle_nonblock || nonblock;
+        let f = self.file()?;
+        let switched = nonblock && !handle_nonblock && set_nonblock(f, true).is_ok();
+        if nonblock && !handle_nonblock && !switched {
+            return Err(DeviceError::Scenario(
+                "cannot make the handle non-blocking".into(),
+            ));
+        }
         let t = now_ns();
-        let (r, fired) = if nonblock && !self.nonblock() {
-            // `dqbuf nonblock` on a blocking handle: another open would be another file
-            // handle (and not the owner), so ask poll() first and answer EAGAIN as vb2 would.
-            let f = self.file()?;
-            let mut fds = [PollFd::new(
-                f.as_fd(),
-                PollFlags::POLLIN | PollFlags::POLLOUT,
-            )];
-            match poll(&mut fds, PollTimeout::ZERO) {
-                Ok(0) => (Err(Errno::EAGAIN), false),
-                _ => (v4l2::dqbuf(self.file()?, ty), false),
-            }
-        } else if handle_nonblock {
-            (v4l2::dqbuf(self.file()?, ty), false)
+        let (r, fired) = if call_nonblock {
+            (v4l2::dqbuf(f, ty), false)
         } else {
-            let f = self.file()?;
             self.watchdog.guard(
                 std::time::Duration::from_millis(u64::from(timeout_ms)),
                 || v4l2::dqbuf(f, ty),
             )
         };
+        if switched {
+            let _ = set_nonblock(f, false);
+        }
         let (mut buf, planes) = match &r {
-            Ok(u) => v4l2::decode(u, handle_nonblock),
-            Err(_) => v4l2::decode_in(ty, &BufferIn::default(), handle_nonblock),
+            Ok(u) => v4l2::decode(u, call_nonblock),
+            Err(_) => v4l2::decode_in(ty, &BufferIn::default(), call_nonblock),
         };
-        buf.nonblock = handle_nonblock;
+        buf.nonblock = call_nonblock;
         let index = r.as_ref().ok().map(|_| buf.index);
         let res = r.map(|_| ());
         self.record_ioctl(t, IoctlCmd::Dqbuf, res, IoctlArg::Buffer(buf), planes);
-        if fired && res.is_err() {
+        if fired && res == Err(Errno(nix::libc::EINTR as u16)) {
             return Ok((Err(Errno::ETIMEDOUT), None));
         }
         Ok((res, index))
     }
 
-    /// Waits up to `timeout_ms` for the queue to have something to dequeue (poll(), not
-    /// recorded): a live loop checks for commands between frames without a DQBUF that would
-    /// have to be interrupted. `true` also when poll reports an error state: the DQBUF that
-    /// follows records what the kernel says.
-    pub fn wait_ready(&self, timeout_ms: u16) -> Result<bool, DeviceError> {
+    /// Waits up to `timeout_ms` for a buffer to dequeue (poll(), not recorded), so a live
+    /// loop can look at commands between frames. `Ready::Error` is vb2's EPOLLERR: not
+    /// streaming, or streaming with nothing queued since STREAMON; a DQBUF then would fail
+    /// or block.
+    pub fn wait_ready(&self, timeout_ms: u16) -> Result<Ready, DeviceError> {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         use std::os::fd::AsFd;
         let f = self.file()?;
-        let mut fds = [PollFd::new(
-            f.as_fd(),
-            PollFlags::POLLIN | PollFlags::POLLOUT,
-        )];
+        let want = if self.queue.is_output() {
+            PollFlags::POLLOUT
+        } else {
+            PollFlags::POLLIN
+        };
+        let mut fds = [PollFd::new(f.as_fd(), want)];
         match poll(&mut fds, PollTimeout::from(timeout_ms)) {
-            Ok(0) => Ok(false),
-            Ok(_) => Ok(true),
-            Err(nix::errno::Errno::EINTR) => Ok(false),
+            Ok(0) | Err(nix::errno::Errno::EINTR) => Ok(Ready::No),
+            Ok(_) => {
+                let rev = fds[0].revents().unwrap_or(PollFlags::empty());
+                Ok(if rev.intersects(PollFlags::POLLERR | PollFlags::POLLHUP) {
+                    Ready::Error
+                } else if rev.intersects(want) {
+                    Ready::Yes
+                } else {
+                    Ready::No
+                })
+            }
             Err(e) => Err(DeviceError::call("poll", Errno(e as i32 as u16))),
         }
     }

@@ -68,6 +68,9 @@ pub struct Session {
     pub(super) auto_dmabuf: HashMap<(BufType, u32, u8), (OwnedFd, u64)>,
     pub(super) source: DmabufSource,
     pub(super) exporter: Option<Exporter>,
+    /// dma-buf fds and user areas a name no longer refers to, still held.
+    pub(super) kept_fds: Vec<OwnedFd>,
+    pub(super) kept_areas: Vec<Area>,
     pub(super) watchdog: super::watchdog::Watchdog,
     devices: Vec<String>,
     pid: u32,
@@ -85,7 +88,12 @@ impl Session {
         sink: Sink,
     ) -> Result<Session, DeviceError> {
         let caps = discover::query(path)?;
-        let queues = caps.queues();
+        // A node without streaming I/O (read()/write() only) has no vb2 queue to drive.
+        let queues = if caps.streaming() {
+            caps.queues()
+        } else {
+            Vec::new()
+        };
         let Some(&queue) = queues.first() else {
             return Err(DeviceError::NoQueue {
                 path: path.to_path_buf(),
@@ -108,6 +116,8 @@ impl Session {
             auto_dmabuf: HashMap::new(),
             source,
             exporter: None,
+            kept_fds: Vec::new(),
+            kept_areas: Vec::new(),
             watchdog: super::watchdog::Watchdog::new(),
             devices: Vec::new(),
             pid: std::process::id(),
@@ -188,7 +198,7 @@ impl Session {
     /// Records a scenario `expect` line: the check compares it with the call before.
     pub fn expect(&mut self, want: Outcome) {
         let t = now_ns();
-        let mut o = OwnedEvent::plain(Event {
+        let o = OwnedEvent::plain(Event {
             t_ns: t,
             pid: self.pid,
             tid: Self::tid(),
@@ -196,7 +206,6 @@ impl Session {
             line: self.line,
             body: Body::Expect { want },
         });
-        o.event.origin = Origin::Scripted;
         (self.sink)(o);
     }
 
@@ -247,7 +256,7 @@ impl Session {
 
     /// Makes `name` the handle later calls go through (`use NAME`).
     pub fn use_handle(&mut self, name: &str) -> Result<(), DeviceError> {
-        match self.handles.iter().position(|h| h.name == name) {
+        match self.handles.iter().rposition(|h| h.name == name) {
             Some(i) => {
                 self.cur = i;
                 Ok(())
@@ -261,7 +270,7 @@ impl Session {
     /// Closes a video handle and records it; its mappings stay, as they do in a process.
     pub fn close_handle(&mut self, name: Option<&str>) -> Result<(), DeviceError> {
         let i = match name {
-            Some(n) => self.handles.iter().position(|h| h.name == n),
+            Some(n) => self.handles.iter().rposition(|h| h.name == n),
             None => (self.cur < self.handles.len()).then_some(self.cur),
         }
         .ok_or_else(|| DeviceError::Scenario("no such open handle".into()))?;
@@ -324,7 +333,7 @@ impl Session {
         Ok(ty)
     }
 
-    /// Records an ioctl with its argument.
+    /// Records an ioctl on the current handle with its argument.
     pub(super) fn record_ioctl(
         &mut self,
         t: u64,
@@ -334,6 +343,19 @@ impl Session {
         planes: Vec<crate::trace::V4l2Plane>,
     ) {
         let fd = self.fd();
+        self.record_ioctl_on(fd, t, cmd, result, arg, planes);
+    }
+
+    /// Records an ioctl on any fd the session made it on.
+    pub(super) fn record_ioctl_on(
+        &mut self,
+        fd: i32,
+        t: u64,
+        cmd: IoctlCmd,
+        result: Result<(), Errno>,
+        arg: IoctlArg,
+        planes: Vec<crate::trace::V4l2Plane>,
+    ) {
         self.emit(
             t,
             Body::Ioctl {
@@ -355,5 +377,12 @@ impl Session {
 
     pub(super) fn record_munmap(&mut self, t: u64, ext: Extent) {
         self.emit(t, Body::Munmap { ext: 0 }, |o| o.extent = Some(ext));
+    }
+}
+
+impl Drop for Session {
+    /// Whatever path ends a session, what it held is released and recorded.
+    fn drop(&mut self) {
+        self.close_all();
     }
 }

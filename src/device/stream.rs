@@ -38,7 +38,8 @@ fn fail(what: &str, e: Errno) -> DeviceError {
     DeviceError::call(what, e)
 }
 
-/// Sets a queue up: REQBUFS with errors in users' words, then mmap() every plane for MMAP.
+/// Sets a queue up: REQBUFS with errors in users' words. The buffers are then the caller's
+/// to free, whatever happens next.
 fn setup(s: &mut Session, ty: BufType, cfg: &StreamConfig) -> Result<u32, DeviceError> {
     s.select_queue(ty)?;
     if cfg.fast {
@@ -62,14 +63,6 @@ fn setup(s: &mut Session, ty: BufType, cfg: &StreamConfig) -> Result<u32, Device
     };
     if n == 0 {
         return Err(fail("VIDIOC_REQBUFS granted no buffers", Errno::ENOMEM));
-    }
-    if cfg.memory == Memory::Mmap {
-        let planes = s.queue_info(ty).2.len().max(1) as u8;
-        for i in 0..n {
-            for p in 0..planes {
-                s.mmap(i, p)?;
-            }
-        }
     }
     Ok(n)
 }
@@ -135,7 +128,15 @@ pub fn stream(
     let mut result = Ok(());
     for &ty in &tys {
         match setup(s, ty, cfg) {
-            Ok(n) => counts.push((ty, n)),
+            Ok(n) => {
+                counts.push((ty, n));
+                if cfg.memory == Memory::Mmap
+                    && let Err(e) = s.mmap_all()
+                {
+                    result = Err(e);
+                    break;
+                }
+            }
             Err(e) => {
                 result = Err(e);
                 break;
@@ -145,58 +146,72 @@ pub fn stream(
     stats.buffers = counts.first().map(|c| c.1).unwrap_or(0);
     let per_cycle = cfg.frames.div_ceil(stats.cycles).max(1);
     let t0 = now_ns();
-    'cycles: for c in 0..stats.cycles {
+    for c in 0..stats.cycles {
         if result.is_err() || stop.load(Ordering::Relaxed) {
             break;
         }
         s.marker(&format!("cycle {}", c + 1));
-        for &(ty, n) in &counts {
-            if let Err(e) = queue_all(s, ty, n) {
-                result = Err(e);
-                break 'cycles;
-            }
-        }
-        for &(ty, _) in &counts {
-            s.select_queue(ty)?;
-            if let Err(e) = s.streamon()? {
-                result = Err(fail("VIDIOC_STREAMON", e));
-            }
-        }
-        let mut got = 0;
-        while result.is_ok() && got < per_cycle && stats.frames < cfg.frames {
-            if stop.load(Ordering::Relaxed) {
-                stats.stopped = true;
-                break;
-            }
-            for &(ty, _) in &counts {
-                match cycle_one(s, ty) {
-                    Ok(_) => {}
-                    Err(_) if !s.alive() => {
-                        result = Err(DeviceError::Gone(s.path().display().to_string()));
-                        break;
-                    }
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-            }
-            got += 1;
-            stats.frames += 1;
-        }
-        for &(ty, _) in counts.iter().rev() {
-            s.select_queue(ty)?;
-            if let Err(e) = s.streamoff()? {
-                result = result.and(Err(fail("VIDIOC_STREAMOFF", e)));
-            }
-        }
+        result = run_cycle(s, &counts, per_cycle, cfg.frames, &mut stats, stop);
     }
     stats.streaming_ns = now_ns().saturating_sub(t0);
     stats.stopped |= stop.load(Ordering::Relaxed);
+    // Teardown goes on through failures: each call is recorded with whatever it got.
     s.munmap_all();
     for &(ty, _) in counts.iter().rev() {
-        s.select_queue(ty)?;
-        let _ = s.reqbufs(0, cfg.memory)?;
+        if s.select_queue(ty).is_ok() {
+            let _ = s.reqbufs(0, cfg.memory);
+        }
     }
     result.map(|()| stats)
+}
+
+/// One cycle: QBUF every buffer, STREAMON, DQBUF and QBUF back until the cycle's frames,
+/// STREAMOFF (also after a failure, so the queue is left stopped).
+fn run_cycle(
+    s: &mut Session,
+    counts: &[(BufType, u32)],
+    per_cycle: u32,
+    frames: u32,
+    stats: &mut StreamStats,
+    stop: &AtomicBool,
+) -> Result<(), DeviceError> {
+    let mut result = Ok(());
+    for &(ty, n) in counts {
+        result = result.and_then(|()| queue_all(s, ty, n));
+    }
+    for &(ty, _) in counts {
+        result = result.and_then(|()| match s.select_queue(ty).and_then(|_| s.streamon())? {
+            Ok(()) => Ok(()),
+            Err(e) => Err(fail("VIDIOC_STREAMON", e)),
+        });
+    }
+    let mut got = 0;
+    while result.is_ok() && got < per_cycle && stats.frames < frames {
+        if stop.load(Ordering::Relaxed) {
+            stats.stopped = true;
+            break;
+        }
+        for &(ty, _) in counts {
+            if let Err(e) = cycle_one(s, ty) {
+                result = Err(if s.alive() {
+                    e
+                } else {
+                    DeviceError::Gone(s.path().display().to_string())
+                });
+                break;
+            }
+        }
+        if result.is_ok() {
+            got += 1;
+            stats.frames += 1;
+        }
+    }
+    for &(ty, _) in counts.iter().rev() {
+        if s.select_queue(ty).is_ok()
+            && let Ok(Err(e)) = s.streamoff()
+        {
+            result = result.and(Err(fail("VIDIOC_STREAMOFF", e)));
+        }
+    }
+    result
 }

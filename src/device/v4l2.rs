@@ -271,7 +271,7 @@ pub fn decode(u: &UncheckedV4l2Buffer, nonblock: bool) -> (V4l2Buffer, Vec<V4l2P
         sequence: b.sequence,
         timestamp_ns: (b.timestamp.tv_sec.max(0) as u64)
             .saturating_mul(1_000_000_000)
-            .saturating_add(b.timestamp.tv_usec.max(0) as u64 * 1000),
+            .saturating_add((b.timestamp.tv_usec.max(0) as u64).saturating_mul(1000)),
         planes_first: 0,
         planes_count: 0,
         nonblock,
