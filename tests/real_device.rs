@@ -24,6 +24,13 @@ const MPLANE: &str = "vivid-002-vid-cap";
 
 type Events = Arc<Mutex<Vec<OwnedEvent>>>;
 
+/// The tests share vivid's nodes (one keeps a queue busy, one unbinds an instance), so they
+/// run one at a time even without `--test-threads=1`.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static DEVICE: Mutex<()> = Mutex::new(());
+    DEVICE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn session(dev: &str, source: DmabufSource) -> (Session, Events) {
     let events: Events = Arc::default();
     let sink = events.clone();
@@ -101,6 +108,7 @@ fn stream(dev: &str, memory: Memory, source: DmabufSource, frames: u32, cycles: 
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn devices_are_found_by_sysfs_name() {
+    let _one = one_at_a_time();
     let _ = NEEDS;
     let list = device::list();
     let names: Vec<&str> = list.iter().map(|d| d.name.as_str()).collect();
@@ -124,6 +132,7 @@ fn devices_are_found_by_sysfs_name() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn mmap_capture_with_streamoff_streamon_cycles() {
+    let _one = one_at_a_time();
     let t = stream(VMALLOC, Memory::Mmap, DmabufSource::default(), 9, 3);
     assert_eq!(count(&t, IoctlCmd::Streamon), 3);
     assert_eq!(count(&t, IoctlCmd::Streamoff), 3);
@@ -148,6 +157,7 @@ fn mmap_capture_with_streamoff_streamon_cycles() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn userptr_capture() {
+    let _one = one_at_a_time();
     let t = stream(VMALLOC, Memory::Userptr, DmabufSource::default(), 6, 2);
     assert_eq!(count(&t, IoctlCmd::Dqbuf), 6);
     assert_model_agrees(&t, "USERPTR capture");
@@ -156,6 +166,7 @@ fn userptr_capture() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn dmabuf_capture_from_the_system_heap() {
+    let _one = one_at_a_time();
     let t = stream(VMALLOC, Memory::Dmabuf, DmabufSource::default(), 6, 2);
     let heap = t
         .events
@@ -173,6 +184,7 @@ fn dmabuf_capture_from_the_system_heap() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn dmabuf_capture_exported_from_the_output_queue() {
+    let _one = one_at_a_time();
     let out = device::resolve(VMALLOC_OUT).unwrap_or_else(|e| panic!("{e}"));
     let t = stream(VMALLOC, Memory::Dmabuf, DmabufSource::Export(out), 6, 1);
     assert_eq!(count(&t, IoctlCmd::Expbuf), 4);
@@ -183,6 +195,7 @@ fn dmabuf_capture_exported_from_the_output_queue() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn multiplanar_mmap_capture() {
+    let _one = one_at_a_time();
     let t = stream(MPLANE, Memory::Mmap, DmabufSource::default(), 4, 1);
     assert_eq!(count(&t, IoctlCmd::Dqbuf), 4);
     assert_model_agrees(&t, "multi-planar MMAP capture");
@@ -191,6 +204,7 @@ fn multiplanar_mmap_capture() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn dma_contig_refuses_userptr_and_scattered_dmabufs() {
+    let _one = one_at_a_time();
     // vivid on dma-contig offers no USERPTR: a clear error, not a crash.
     let (mut s, _) = session(DMA_CONTIG, DmabufSource::default());
     let cfg = StreamConfig {
@@ -226,6 +240,7 @@ fn dma_contig_refuses_userptr_and_scattered_dmabufs() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn a_second_process_gets_ebusy() {
+    let _one = one_at_a_time();
     let (mut a, _) = session(VMALLOC, DmabufSource::default());
     assert_eq!(a.reqbufs(2, Memory::Mmap).ok(), Some(Ok(())));
     let (mut b, _) = session(VMALLOC, DmabufSource::default());
@@ -263,6 +278,7 @@ const RUNNABLE: &[(&str, &str)] = &[
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn every_runnable_scenario_holds_on_vivid() {
+    let _one = one_at_a_time();
     let mut failures = Vec::new();
     for (name, dev) in RUNNABLE {
         let file = format!("traces/{name}.vb2s");
@@ -301,6 +317,7 @@ fn every_runnable_scenario_holds_on_vivid() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn reqbufs0_with_mapped_buffers_orphans_them() {
+    let _one = one_at_a_time();
     let (mut s, events) = session(VMALLOC, DmabufSource::default());
     assert_eq!(s.reqbufs(2, Memory::Mmap).ok(), Some(Ok(())));
     s.mmap(0, 0).unwrap_or_else(|e| panic!("{e}"));
@@ -316,6 +333,7 @@ fn reqbufs0_with_mapped_buffers_orphans_them() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn the_cli_records_and_checks() {
+    let _one = one_at_a_time();
     let dir = std::env::temp_dir().join(format!("vb2scope-real-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let out = dir.join("rec.jsonl");
@@ -449,6 +467,7 @@ fn kernel_traced(args: &[&str], what: &str) {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn kernel_traced_memops_match_the_modern_model() {
+    let _one = one_at_a_time();
     kernel_traced(
         &[
             "record", "--device", VMALLOC, "--memory", "mmap", "--frames", "4", "--cycles", "2",
@@ -544,6 +563,7 @@ fn refused(args: &[&str], out: &Path, want: &str) {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn bad_devices_are_refused_with_exit_2() {
+    let _one = one_at_a_time();
     let out = temp("bad.jsonl");
     refused(
         &["record", "--device", "/dev/null"],
@@ -619,6 +639,7 @@ fn long_recording(name: &str) -> (std::process::Child, std::path::PathBuf) {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn ctrl_c_ends_a_recording_cleanly() {
+    let _one = one_at_a_time();
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
     let (child, out) = long_recording("ctrlc.jsonl");
@@ -648,6 +669,7 @@ fn ctrl_c_ends_a_recording_cleanly() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn a_killed_recording_keeps_what_was_flushed() {
+    let _one = one_at_a_time();
     let (mut child, out) = long_recording("killed.jsonl");
     std::thread::sleep(std::time::Duration::from_millis(1500));
     child.kill().unwrap_or_else(|e| panic!("{e}"));
@@ -663,6 +685,7 @@ fn a_killed_recording_keeps_what_was_flushed() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn output_and_multiplanar_dmabuf_streaming() {
+    let _one = one_at_a_time();
     let t = stream(VMALLOC_OUT, Memory::Mmap, DmabufSource::default(), 4, 2);
     assert_eq!(count(&t, IoctlCmd::Dqbuf), 4);
     assert!(
@@ -687,6 +710,7 @@ fn vivid_bind(op: &str) {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn a_live_session_survives_its_device_going_away() {
+    let _one = one_at_a_time();
     use std::time::{Duration, Instant};
     use vb2scope::device::{Live, LiveConfig, LiveOp, Update};
     let live = Live::start(LiveConfig {
@@ -751,6 +775,7 @@ fn a_live_session_survives_its_device_going_away() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
+    let _one = one_at_a_time();
     let (mut s, events) = session(VMALLOC, DmabufSource::default());
     assert_eq!(s.reqbufs(2, Memory::Mmap).ok(), Some(Ok(())));
     assert_eq!(s.streamon().ok(), Some(Ok(())));
@@ -805,6 +830,7 @@ fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn live_streaming_after_freeing_allocates_again() {
+    let _one = one_at_a_time();
     use std::time::{Duration, Instant};
     use vb2scope::device::{Live, LiveConfig, LiveOp, Update};
     let live = Live::start(LiveConfig {

@@ -1,14 +1,19 @@
 //! Our kprobe definitions (kprobe_events syntax) and what each event means.
 //!
-//! The event names are those of `reference/kprobes.txt`, so captures made with that list are
+//! The event names are those of the kprobe list the Linux 6.12 sample captures were recorded
+//! with (an excerpt is tests/fixtures/kernel/sample-03-order.ftrace.txt), so those captures are
 //! understood too; the groups are ours (`vb2scope_*`), so that our probes can be told from
 //! anyone else's and removed after a killed run. ftrace prints events without their group,
 //! hence names are unique across the three groups.
 //!
-//! Beyond kprobes.txt: the probes whose `$arg1` is `struct vb2_buffer *vb` also fetch
+//! Beyond that list: the probes whose `$arg1` is `struct vb2_buffer *vb` also fetch
 //! `vb->vb2_queue`, `vb->index` and `vb->type` (the first fields of `struct vb2_buffer` in every
 //! 5.x/6.x kernel), and the allocating memops have return probes, whose `priv` tells which
 //! buffer plane the later put/map/unmap/mmap/prepare/finish calls are about.
+//!
+//! Argument positions follow the Linux 6.12 signatures (videobuf2-core.c, -vmalloc.c,
+//! -dma-contig.c, -dma-sg.c, dma-buf.c); the test `arguments_match_the_6_12_signatures` lists
+//! them, so a probe that reads the wrong argument fails there rather than on a kernel.
 
 use crate::model::MemopKind;
 
@@ -111,7 +116,7 @@ pub const KPROBES: &[KprobeDef] = defs! {
     "p" "vb2scope_dmabuf"/"release" "dma_buf_release" " dentry=$arg1:x64";
     // vb2 core entry points
     "p" "vb2scope_core"/"reqbufs" "vb2_core_reqbufs" " q=$arg1:x64 memory=$arg2:u32 count=+0($arg4):u32";
-    "p" "vb2scope_core"/"create_bufs" "vb2_core_create_bufs" " q=$arg1:x64 memory=$arg2:u32 count=+0($arg3):u32";
+    "p" "vb2scope_core"/"create_bufs" "vb2_core_create_bufs" " q=$arg1:x64 memory=$arg2:u32 count=+0($arg4):u32";
     "p" "vb2scope_core"/"expbuf" "vb2_core_expbuf" " q=$arg1:x64 plane=$arg5:u32 flags=$arg6:x32";
     "p" "vb2scope_core"/"streamon" "vb2_core_streamon" " q=$arg1:x64 type=$arg2:u32";
     "p" "vb2scope_core"/"streamoff" "vb2_core_streamoff" " q=$arg1:x64 type=$arg2:u32";
@@ -157,7 +162,7 @@ pub fn memop_kind(event: &str) -> Option<MemopKind> {
     }
 }
 
-/// What an event name means, if it is one of our probes (or of kprobes.txt).
+/// What an event name means, if it is one of our probes (or of the sample captures' list).
 pub fn classify(event: &str) -> Option<Probe> {
     if let Some(k) = event.strip_suffix("_ret").and_then(memop_kind) {
         return Some(Probe::MemRet(k));
@@ -206,6 +211,156 @@ mod tests {
                 assert!(entry.is_some_and(|e| e < i), "{}", d.def);
             }
         }
+    }
+
+    /// Parameter names of every probed function in Linux 6.12: videobuf2-vmalloc.c,
+    /// -dma-contig.c and -dma-sg.c (as `struct vb2_mem_ops` has them), dma-buf.c and
+    /// videobuf2-core.c.
+    const SIGNATURES_6_12: &[(&str, &[&str])] = &[
+        ("vb2_vmalloc_alloc", &["vb", "dev", "size"]),
+        ("vb2_vmalloc_put", &["buf_priv"]),
+        ("vb2_vmalloc_get_userptr", &["vb", "dev", "vaddr", "size"]),
+        ("vb2_vmalloc_put_userptr", &["buf_priv"]),
+        ("vb2_vmalloc_get_dmabuf", &["vb", "buf_priv", "flags"]),
+        ("vb2_vmalloc_attach_dmabuf", &["vb", "dev", "dbuf", "size"]),
+        ("vb2_vmalloc_detach_dmabuf", &["mem_priv"]),
+        ("vb2_vmalloc_map_dmabuf", &["mem_priv"]),
+        ("vb2_vmalloc_unmap_dmabuf", &["mem_priv"]),
+        ("vb2_vmalloc_mmap", &["buf_priv", "vma"]),
+        ("vb2_dc_alloc", &["vb", "dev", "size"]),
+        ("vb2_dc_put", &["buf_priv"]),
+        ("vb2_dc_get_userptr", &["vb", "dev", "vaddr", "size"]),
+        ("vb2_dc_put_userptr", &["buf_priv"]),
+        ("vb2_dc_get_dmabuf", &["vb", "buf_priv", "flags"]),
+        ("vb2_dc_attach_dmabuf", &["vb", "dev", "dbuf", "size"]),
+        ("vb2_dc_detach_dmabuf", &["mem_priv"]),
+        ("vb2_dc_map_dmabuf", &["mem_priv"]),
+        ("vb2_dc_unmap_dmabuf", &["mem_priv"]),
+        ("vb2_dc_prepare", &["buf_priv"]),
+        ("vb2_dc_finish", &["buf_priv"]),
+        ("vb2_dc_mmap", &["buf_priv", "vma"]),
+        ("vb2_dma_sg_alloc", &["vb", "dev", "size"]),
+        ("vb2_dma_sg_put", &["buf_priv"]),
+        ("vb2_dma_sg_get_userptr", &["vb", "dev", "vaddr", "size"]),
+        ("vb2_dma_sg_put_userptr", &["buf_priv"]),
+        ("vb2_dma_sg_get_dmabuf", &["vb", "buf_priv", "flags"]),
+        ("vb2_dma_sg_attach_dmabuf", &["vb", "dev", "dbuf", "size"]),
+        ("vb2_dma_sg_detach_dmabuf", &["mem_priv"]),
+        ("vb2_dma_sg_map_dmabuf", &["mem_priv"]),
+        ("vb2_dma_sg_unmap_dmabuf", &["mem_priv"]),
+        ("vb2_dma_sg_prepare", &["buf_priv"]),
+        ("vb2_dma_sg_finish", &["buf_priv"]),
+        ("vb2_dma_sg_mmap", &["buf_priv", "vma"]),
+        ("dma_buf_export", &["exp_info"]),
+        ("dma_buf_fd", &["dmabuf", "flags"]),
+        ("dma_buf_get", &["fd"]),
+        ("dma_buf_put", &["dmabuf"]),
+        (
+            "dma_buf_dynamic_attach",
+            &["dmabuf", "dev", "importer_ops", "importer_priv"],
+        ),
+        ("dma_buf_detach", &["dmabuf", "attach"]),
+        ("dma_buf_map_attachment", &["attach", "direction"]),
+        (
+            "dma_buf_unmap_attachment",
+            &["attach", "sg_table", "direction"],
+        ),
+        ("dma_buf_map_attachment_unlocked", &["attach", "direction"]),
+        (
+            "dma_buf_unmap_attachment_unlocked",
+            &["attach", "sg_table", "direction"],
+        ),
+        ("dma_buf_vmap", &["dmabuf", "map"]),
+        ("dma_buf_vunmap", &["dmabuf", "map"]),
+        ("dma_buf_vmap_unlocked", &["dmabuf", "map"]),
+        ("dma_buf_vunmap_unlocked", &["dmabuf", "map"]),
+        ("dma_buf_release", &["dentry"]),
+        ("vb2_core_reqbufs", &["q", "memory", "flags", "count"]),
+        (
+            "vb2_core_create_bufs",
+            &[
+                "q",
+                "memory",
+                "flags",
+                "count",
+                "requested_planes",
+                "requested_sizes",
+                "first_index",
+            ],
+        ),
+        (
+            "vb2_core_expbuf",
+            &["q", "fd", "type", "vb", "plane", "flags"],
+        ),
+        ("vb2_core_streamon", &["q", "type"]),
+        ("vb2_core_streamoff", &["q", "type"]),
+        ("vb2_core_queue_release", &["q"]),
+    ];
+
+    /// `$argN` → N.
+    fn arg_number(s: &str) -> Option<usize> {
+        s.strip_prefix("$arg")?.parse().ok()
+    }
+
+    #[test]
+    fn arguments_match_the_6_12_signatures() {
+        for d in KPROBES {
+            let params = SIGNATURES_6_12
+                .iter()
+                .find(|(f, _)| *f == d.symbol)
+                .map(|(_, p)| *p);
+            let Some(params) = params else {
+                panic!("{}: no 6.12 signature listed", d.symbol);
+            };
+            // `name=FETCH:TYPE` after `p:group/event symbol`.
+            for arg in d.def.split_whitespace().skip(2) {
+                let (name, fetch) = arg.split_once('=').unwrap_or((arg, ""));
+                let fetch = fetch.rsplit_once(':').map_or(fetch, |(f, _)| f);
+                if fetch == "$retval" {
+                    assert!(d.def.starts_with("r:"), "{}", d.def);
+                    continue;
+                }
+                // A direct argument names its parameter; a dereference reads a field of one.
+                let (n, wanted): (_, &[&str]) = match fetch.split_once('(') {
+                    None => (
+                        arg_number(fetch),
+                        match name {
+                            "priv" => &["buf_priv", "mem_priv"],
+                            "dbuf" => &["dmabuf", "dbuf"],
+                            "dir" => &["direction"],
+                            "sgt" => &["sg_table"],
+                            _ => std::slice::from_ref(&name),
+                        },
+                    ),
+                    Some((_, inner)) => (
+                        arg_number(inner.trim_end_matches(')')),
+                        match name {
+                            "q" | "index" | "type" => &["vb"],
+                            "count" => &["count"],
+                            "dbuf_size" => &["dbuf"],
+                            _ => &[],
+                        },
+                    ),
+                };
+                let param = n.and_then(|n| params.get(n.checked_sub(1)?));
+                assert!(
+                    param.is_some_and(|p| wanted.contains(p)),
+                    "{}: {name} reads {fetch}, which is {param:?} in {}{params:?}",
+                    d.def,
+                    d.symbol
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn create_bufs_reads_count_through_its_fourth_argument() {
+        // Since 5.14 `flags` comes before `count` (the review's finding: it read `$arg3`).
+        let d = KPROBES.iter().find(|d| d.event == "create_bufs");
+        assert!(
+            d.is_some_and(|d| d.def.contains(" count=+0($arg4):u32")),
+            "{d:?}"
+        );
     }
 
     #[test]

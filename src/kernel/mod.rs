@@ -14,4 +14,7 @@ pub mod merge;
 pub mod tracefs;
 
 pub use merge::{MergeCounts, Merged, merge};
-pub use tracefs::{CaptureOptions, CaptureOutput, KernelCapture, KernelError, cleanup_stale};
+pub use tracefs::{
+    CaptureOptions, CaptureOutput, KernelCapture, KernelError, STATE_FILE, StaleCleanup,
+    cleanup_stale,
+};

@@ -1,11 +1,15 @@
 //! Capturing ftrace text from tracefs while a device is driven: the only I/O of `kernel`.
 //!
-//! `KernelCapture::start` sets the clock to `mono` (the clock of the userspace trace), sizes
-//! and clears the buffer, adds our kprobes (skipping those whose function this kernel does not
-//! have), enables them and the vb2, v4l2 and printk console tracepoints, and reads
-//! `trace_pipe` on a thread. `stop`, or dropping the capture on any error path or panic, puts
-//! everything back: events off, our kprobes removed, clock, buffer size, pid filter and
-//! `tracing_on` restored. `cleanup_stale` removes the probes a killed run left behind.
+//! `KernelCapture::start` first undoes what a killed run left (`cleanup_stale`), then sets the
+//! clock to `mono` (the clock of the userspace trace), sizes and clears the buffer, adds our
+//! kprobes (skipping those whose function this kernel does not have), enables them and the
+//! vb2, v4l2 and printk console tracepoints, and reads `trace_pipe` on a thread. `stop`, or
+//! dropping the capture on any error path or panic, puts everything back: events off, our
+//! kprobes removed, clock, buffer size, pid filter and `tracing_on` restored.
+//!
+//! A killed run cannot do that, so every value is written to a state file (`state.rs`, with
+//! the owner's pid) before it is changed; `cleanup_stale` restores from it once that pid is
+//! gone, and a capture refuses to start while it is alive, rather than take its probes away.
 //!
 //! The reader opens `trace_pipe` with `O_NONBLOCK` and polls, so it can always be stopped (a
 //! blocking read would wait for the next event forever).
@@ -24,12 +28,16 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 
 use super::kprobes::{KPROBES, KprobeDef};
 
-/// `O_NONBLOCK` on Linux (x86, arm, riscv; alpha, mips, sparc and parisc differ).
-const O_NONBLOCK: i32 = 0o4000;
+mod state;
+use state::{Found, StateFile};
+
 /// How long the reader sleeps when `trace_pipe` is empty.
 const POLL: Duration = Duration::from_millis(20);
 /// Where tracefs is mounted, in order of preference.
 const MOUNTS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+/// Where a running capture records what it changed (tmpfs: gone after a reboot, as are the
+/// tracefs settings it describes).
+pub const STATE_FILE: &str = "/run/vb2scope/tracefs-state.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
@@ -47,6 +55,14 @@ pub enum KernelError {
     },
     #[error("the trace_pipe reader thread panicked")]
     Reader,
+    #[error("another vb2scope capture (pid {pid}) is running")]
+    AnotherCapture { pid: u32 },
+    #[error("{op} {path} (the record of tracefs settings to restore after a killed run): {source}")]
+    State {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
 }
 
 /// What to capture.
@@ -63,10 +79,12 @@ pub struct CaptureOptions {
     /// Restrict events to these task ids (`set_event_pid`). Events of other tasks are then
     /// lost, including a driver thread's `vb2_buf_done` (vivid completes buffers in a kthread).
     pub event_pids: Vec<u32>,
-    /// Also append every line read to this file.
+    /// Also write every line read to this file (emptied first).
     pub save_to: Option<PathBuf>,
     /// Symbol list used (with tracefs' `available_filter_functions`) to skip missing functions.
     pub kallsyms: PathBuf,
+    /// Where the values to restore after a killed run are kept ([`STATE_FILE`]).
+    pub state_file: PathBuf,
 }
 
 impl Default for CaptureOptions {
@@ -79,6 +97,7 @@ impl Default for CaptureOptions {
             event_pids: Vec::new(),
             save_to: None,
             kallsyms: PathBuf::from("/proc/kallsyms"),
+            state_file: PathBuf::from(STATE_FILE),
         }
     }
 }
@@ -94,6 +113,43 @@ pub struct CaptureOutput {
     pub notes: Vec<String>,
 }
 
+/// What [`cleanup_stale`] found and undid.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StaleCleanup {
+    /// The pid of the killed run whose settings were restored, if it left a state file.
+    pub owner: Option<u32>,
+    /// Settings written back, as `file=value`.
+    pub restored: Vec<String>,
+    /// Our kprobes removed, as `group/event`.
+    pub removed: Vec<String>,
+    /// What could not be undone.
+    pub problems: Vec<String>,
+}
+
+impl StaleCleanup {
+    /// What was done, one line per kind, for the user.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(pid) = self.owner {
+            let what = match self.restored.is_empty() {
+                true => "it had changed nothing yet".to_string(),
+                false => self.restored.join(", "),
+            };
+            notes.push(format!(
+                "restored tracefs as a killed run (pid {pid}) had found it: {what}"
+            ));
+        }
+        if !self.removed.is_empty() {
+            notes.push(format!(
+                "removed kprobes left by an earlier run: {}",
+                self.removed.join(", ")
+            ));
+        }
+        notes.extend(self.problems.iter().cloned());
+        notes
+    }
+}
+
 struct ReaderEnd {
     lines: u64,
     error: Option<String>,
@@ -103,10 +159,12 @@ struct ReaderEnd {
 pub struct KernelCapture {
     root: PathBuf,
     added: Vec<&'static KprobeDef>,
-    /// `enable` files set to 1, to set back to 0.
+    /// Kprobe `enable` files set to 1, to set back to 0.
     enabled: Vec<PathBuf>,
-    /// Files and the values to write back, in reverse order of change.
+    /// Files and the values to write back, in order of change.
     restore: Vec<(PathBuf, String)>,
+    /// The same values, on disk for after a killed run; removed once they are back.
+    state: Option<StateFile>,
     notes: Vec<String>,
     stop: Arc<AtomicBool>,
     reader: Option<JoinHandle<ReaderEnd>>,
@@ -117,20 +175,7 @@ pub struct KernelCapture {
 impl KernelCapture {
     pub fn start(opts: &CaptureOptions) -> Result<KernelCapture, KernelError> {
         let root = find_tracefs(opts.tracefs.as_deref())?;
-        let (_, rx) = unbounded();
-        // From here on an early return drops `cap`, which undoes what was done.
-        let mut cap = KernelCapture {
-            root,
-            added: Vec::new(),
-            enabled: Vec::new(),
-            restore: Vec::new(),
-            notes: Vec::new(),
-            stop: Arc::new(AtomicBool::new(false)),
-            reader: None,
-            rx,
-            cleaned: false,
-        };
-        let on = cap.path("tracing_on");
+        let on = root.join("tracing_on");
         // Not root: say so before anything else fails for that reason.
         OpenOptions::new()
             .write(true)
@@ -139,32 +184,58 @@ impl KernelCapture {
                 path: on.clone(),
                 source,
             })?;
-        let old_on = read_value(&on)?;
-        write_value(&on, "0").map_err(io_err("write", &on))?;
-        cap.restore.push((on.clone(), old_on.trim().to_string()));
+        // A killed run's leftovers go first, so that the values recorded below are the
+        // original ones and not that run's.
+        let mut notes = Vec::new();
+        let state = acquire_state(&root, &opts.state_file, &mut notes)?;
+        let (_, rx) = unbounded();
+        // From here on an early return drops `cap`, which undoes what was done.
+        let mut cap = KernelCapture {
+            root,
+            added: Vec::new(),
+            enabled: Vec::new(),
+            restore: Vec::new(),
+            state: Some(state),
+            notes,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+            rx,
+            cleaned: false,
+        };
+        cap.set("tracing_on", "0", |s| s.trim().to_string())?;
         cap.set("trace_clock", "mono", current_clock)?;
         let size = opts.buffer_size_kb.to_string();
-        cap.set("buffer_size_kb", &size, buffer_size)?;
+        // The size is per CPU: with many CPUs the kernel may refuse it (ENOMEM), and the
+        // buffer it has is still usable.
+        match cap.set("buffer_size_kb", &size, buffer_size) {
+            Ok(()) => {}
+            Err(e @ KernelError::State { .. }) => return Err(e),
+            Err(e) => cap
+                .notes
+                .push(format!("ring buffer left at its size ({e})")),
+        }
         let trace = cap.path("trace");
         write_value(&trace, "").map_err(io_err("clear", &trace))?;
         if opts.kprobes {
-            match cleanup_stale(&cap.root) {
-                Ok(v) if !v.is_empty() => cap.notes.push(format!(
-                    "removed kprobes left by an earlier run: {}",
-                    v.join(", ")
-                )),
-                Ok(_) => {}
-                Err(e) => cap.notes.push(format!("stale kprobes not checked: {e}")),
-            }
             cap.add_kprobes(&opts.kallsyms);
         }
         for e in &opts.events {
-            let p = cap.root.join("events").join(e).join("enable");
-            // Leave on what someone else had turned on.
-            let was_on = fs::read_to_string(&p).is_ok_and(|s| s.trim() == "1");
+            let file = format!("events/{e}/enable");
+            let p = cap.root.join(&file);
+            match fs::read_to_string(&p) {
+                // Leave on what someone else had turned on.
+                Ok(s) if s.trim() == "1" => continue,
+                Ok(_) => {}
+                Err(err) => {
+                    cap.notes.push(format!(
+                        "events/{e} not enabled ({err}): its module may not be loaded"
+                    ));
+                    continue;
+                }
+            }
+            cap.remember(&file, "0")?;
             match write_value(&p, "1") {
-                Ok(()) if was_on => {}
-                Ok(()) => cap.enabled.push(p),
+                Ok(()) => cap.restore.push((p, "0".to_string())),
                 Err(err) => cap.notes.push(format!(
                     "events/{e} not enabled ({err}): its module may not be loaded"
                 )),
@@ -179,14 +250,16 @@ impl KernelCapture {
         let pipe_path = cap.path("trace_pipe");
         let pipe = OpenOptions::new()
             .read(true)
-            .custom_flags(O_NONBLOCK)
+            .custom_flags(nix::libc::O_NONBLOCK)
             .open(&pipe_path)
             .map_err(io_err("open", &pipe_path))?;
         let save = match &opts.save_to {
             Some(p) => Some(BufWriter::new(
+                // Emptied: a second run to the same output must not follow the first one.
                 OpenOptions::new()
                     .create(true)
-                    .append(true)
+                    .write(true)
+                    .truncate(true)
                     .open(p)
                     .map_err(io_err("open", p))?,
             )),
@@ -259,7 +332,8 @@ impl KernelCapture {
         self.root.join(name)
     }
 
-    /// Writes `value` to `name`, remembering what `current` reads from its old contents.
+    /// Writes `value` to `name`, remembering what `current` reads from its old contents,
+    /// on disk before the change.
     fn set(
         &mut self,
         name: &str,
@@ -267,10 +341,30 @@ impl KernelCapture {
         current: fn(&str) -> String,
     ) -> Result<(), KernelError> {
         let p = self.path(name);
-        let old = read_value(&p)?;
+        let old = current(&read_value(&p)?);
+        self.remember(name, &old)?;
         write_value(&p, value).map_err(io_err("write", &p))?;
-        self.restore.push((p, current(&old)));
+        self.restore.push((p, old));
         Ok(())
+    }
+
+    /// Puts `file=value` in the state file, before `file` is changed.
+    fn remember(&mut self, file: &str, value: &str) -> Result<(), KernelError> {
+        match self.state.as_mut() {
+            Some(s) => s.remember(file, value),
+            None => Ok(()),
+        }
+    }
+
+    /// Leaves tracefs and the state file as a killed run would: the reader stops, nothing is
+    /// undone.
+    #[cfg(test)]
+    fn simulate_kill(mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.reader.take() {
+            let _ = h.join();
+        }
+        self.cleaned = true;
     }
 
     fn add_kprobes(&mut self, kallsyms: &Path) {
@@ -336,6 +430,13 @@ impl KernelCapture {
                 problems.push(format!("{} not restored to {v:?}: {e}", p.display()));
             }
         }
+        // Removed even when something could not be restored: a later run would fail the same
+        // way, and a leftover file naming this (live) process would stop its next capture.
+        if let Some(s) = self.state.take()
+            && let Err(e) = s.remove()
+        {
+            problems.push(format!("{}: not removed: {e}", s.path().display()));
+        }
         problems
     }
 }
@@ -346,12 +447,83 @@ impl Drop for KernelCapture {
     }
 }
 
-/// Removes the kprobes of groups `vb2scope_*` that a killed run left in `kprobe_events`.
-/// Returns their names.
-pub fn cleanup_stale(tracefs: &Path) -> Result<Vec<String>, KernelError> {
+/// Undoes what a killed capture left: restores the values its state file (`state_file`)
+/// records, once the pid that wrote it is gone, and removes the kprobes of groups
+/// `vb2scope_*` from `kprobe_events` (those of runs that left no state file too).
+///
+/// Fails with [`KernelError::AnotherCapture`], touching nothing, while that pid runs.
+pub fn cleanup_stale(tracefs: &Path, state_file: &Path) -> Result<StaleCleanup, KernelError> {
+    let mut out = StaleCleanup::default();
+    let mut roots = vec![tracefs.to_path_buf()];
+    match state::read(state_file)? {
+        Found::Missing => {}
+        Found::Saved(s) if state::owner_alive(&s) => {
+            return Err(KernelError::AnotherCapture { pid: s.pid });
+        }
+        Found::Saved(_) | Found::Corrupt(_) => {
+            // Claimed by a rename, so that of two captures starting together one restores.
+            let claimed = state::sibling(state_file, &format!("{}.stale", std::process::id()));
+            match fs::rename(state_file, &claimed) {
+                Ok(()) => {
+                    let found = state::read(&claimed);
+                    if let Ok(Found::Saved(s)) = &found
+                        && state::owner_alive(s)
+                    {
+                        // Started between the read and the rename: its file goes back
+                        // (unless it has written a newer one meanwhile).
+                        let _ = fs::hard_link(&claimed, state_file);
+                        let _ = fs::remove_file(&claimed);
+                        return Err(KernelError::AnotherCapture { pid: s.pid });
+                    }
+                    let _ = fs::remove_file(&claimed);
+                    match found? {
+                        Found::Saved(s) => {
+                            state::restore(&s, &mut out);
+                            out.owner = Some(s.pid);
+                            if s.tracefs != tracefs {
+                                roots.push(s.tracefs);
+                            }
+                        }
+                        Found::Corrupt(e) => out.problems.push(format!(
+                            "{}: unreadable ({e}), settings not restored",
+                            state_file.display()
+                        )),
+                        Found::Missing => {}
+                    }
+                }
+                // Another capture claimed it first and restores it.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(KernelError::State {
+                        op: "claim",
+                        path: state_file.to_path_buf(),
+                        source: e,
+                    });
+                }
+            }
+        }
+    }
+    for root in &roots {
+        remove_our_kprobes(root, &mut out);
+    }
+    Ok(out)
+}
+
+/// Disables and removes every kprobe of a `vb2scope_*` group.
+fn remove_our_kprobes(tracefs: &Path, out: &mut StaleCleanup) {
     let events = tracefs.join("kprobe_events");
-    let text = fs::read_to_string(&events).map_err(io_err("read", &events))?;
-    let mut removed = Vec::new();
+    let text = match fs::read_to_string(&events) {
+        Ok(t) => t,
+        // No kprobe support: nobody could have added any.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+        Err(e) => {
+            out.problems.push(format!(
+                "{}: stale kprobes not checked: {e}",
+                events.display()
+            ));
+            return;
+        }
+    };
     for line in text.lines() {
         // `p:GROUP/EVENT SYM ARGS`, `r[N]:GROUP/EVENT …`
         let Some((_, rest)) = line.split_once(':') else {
@@ -369,11 +541,34 @@ pub fn cleanup_stale(tracefs: &Path) -> Result<Vec<String>, KernelError> {
             .join(group)
             .join(event)
             .join("enable");
+        // A probe cannot be removed while enabled.
         let _ = write_value(&enable, "0");
-        append_line(&events, &format!("-:{name}")).map_err(io_err("write", &events))?;
-        removed.push(name.to_string());
+        match append_line(&events, &format!("-:{name}")) {
+            Ok(()) => out.removed.push(name.to_string()),
+            Err(e) => out.problems.push(format!("kprobe {name} not removed: {e}")),
+        }
     }
-    Ok(removed)
+}
+
+/// Cleans up after a killed run and creates this capture's state file.
+fn acquire_state(
+    root: &Path,
+    path: &Path,
+    notes: &mut Vec<String>,
+) -> Result<StateFile, KernelError> {
+    // Twice: a capture that started between the cleanup and the creation is named by the
+    // second cleanup.
+    for _ in 0..2 {
+        notes.extend(cleanup_stale(root, path)?.notes());
+        if let Some(f) = StateFile::create(path, root)? {
+            return Ok(f);
+        }
+    }
+    let pid = match state::read(path)? {
+        Found::Saved(s) => s.pid,
+        _ => 0,
+    };
+    Err(KernelError::AnotherCapture { pid })
 }
 
 fn find_tracefs(explicit: Option<&Path>) -> Result<PathBuf, KernelError> {
