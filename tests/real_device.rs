@@ -459,9 +459,22 @@ fn kernel_traced(args: &[&str], what: &str) {
         predicted.join("\n  "),
         r.findings.iter().map(|f| f.message()).collect::<Vec<_>>()
     );
-    // The kprobes are gone afterwards.
-    let probes = std::fs::read_to_string("/sys/kernel/tracing/kprobe_events").unwrap_or_default();
-    assert!(!probes.contains("vb2scope_"), "{probes}");
+    // tracefs is as it was: no kprobes of ours, the boot clock, events off, no state file.
+    let read =
+        |f: &str| std::fs::read_to_string(format!("/sys/kernel/tracing/{f}")).unwrap_or_default();
+    assert!(
+        !read("kprobe_events").contains("vb2scope_"),
+        "{}",
+        read("kprobe_events")
+    );
+    assert!(
+        read("trace_clock").contains("[local]"),
+        "{}",
+        read("trace_clock")
+    );
+    assert_eq!(read("events/vb2/enable").trim(), "0");
+    assert_eq!(read("events/v4l2/enable").trim(), "0");
+    assert!(!Path::new("/run/vb2scope/tracefs-state.json").exists());
 }
 
 #[test]
