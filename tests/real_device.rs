@@ -923,3 +923,23 @@ fn live_streaming_after_freeing_allocates_again() {
     assert_eq!(maps, unmaps, "every user area is unmapped in the trace");
     assert_model_agrees(&t, "live USERPTR streaming");
 }
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn prepare_buf_create_bufs_and_querybuf() {
+    let _one = one_at_a_time();
+    let (mut s, events) = session(VMALLOC, DmabufSource::default());
+    let ok = |r: Result<vb2scope::model::Outcome, DeviceError>| r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok(s.reqbufs(2, Memory::Userptr)), Ok(()));
+    assert_eq!(ok(s.create_bufs(1)), Ok(()));
+    assert_eq!(s.queue_info(s.queue()).1, 3);
+    assert_eq!(ok(s.prepare_buf(2, &[device::PlaneMem::Auto])), Ok(()));
+    // A prepared buffer cannot be prepared again; it can be queued.
+    assert!(ok(s.prepare_buf(2, &[device::PlaneMem::Auto])).is_err());
+    assert_eq!(ok(s.qbuf(2, &[device::PlaneMem::Auto])), Ok(()));
+    assert_eq!(ok(s.querybuf(2)), Ok(()));
+    assert!(ok(s.querybuf(7)).is_err(), "no buffer 7");
+    drop(s);
+    let t = trace_of(&events);
+    assert_model_agrees(&t, "PREPARE_BUF, CREATE_BUFS and QUERYBUF");
+}
