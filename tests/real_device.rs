@@ -168,14 +168,29 @@ fn userptr_capture() {
 fn dmabuf_capture_from_the_system_heap() {
     let _one = one_at_a_time();
     let t = stream(VMALLOC, Memory::Dmabuf, DmabufSource::default(), 6, 2);
-    let heap = t
-        .events
-        .iter()
-        .filter(|e| matches!(e.body, Body::Dmabuf { .. }))
-        .count();
+    let fds = |want: fn(&Body) -> Option<i32>| {
+        t.events
+            .iter()
+            .filter_map(|e| want(&e.body))
+            .collect::<Vec<i32>>()
+    };
+    let heap = fds(|b| match *b {
+        Body::Dmabuf { fd, .. } => Some(fd),
+        _ => None,
+    });
     assert_eq!(
-        heap, 4,
+        heap.len(),
+        4,
         "one dma-buf per buffer, reused across requeues and cycles"
+    );
+    // Every dma-buf the session made is closed in the trace (after REQBUFS(0)).
+    let closed = fds(|b| match *b {
+        Body::Close { fd } => Some(fd),
+        _ => None,
+    });
+    assert!(
+        heap.iter().all(|fd| closed.contains(fd)),
+        "{heap:?} {closed:?}"
     );
     assert_eq!(count(&t, IoctlCmd::Dqbuf), 6);
     assert_model_agrees(&t, "DMABUF capture from /dev/dma_heap/system");

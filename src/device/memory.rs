@@ -182,17 +182,7 @@ impl Session {
                 DeviceError::Scenario(format!("buffer {index} plane {plane} is not mapped"))
             })?;
         let m = self.maps.remove(i);
-        let (addr, len) = (m.addr, m.len);
-        let t = now_ns();
-        drop(m);
-        self.record_munmap(
-            t,
-            Extent {
-                offset: 0,
-                len,
-                addr,
-            },
-        );
+        self.unmap_mapping(m);
         Ok(())
     }
 
@@ -276,18 +266,21 @@ impl Session {
     /// Unmaps every mapping, newest first (the end of a session).
     pub fn munmap_all(&mut self) {
         while let Some(m) = self.maps.pop() {
-            let (addr, len) = (m.addr, m.len);
-            let t = now_ns();
-            drop(m);
-            self.record_munmap(
-                t,
-                Extent {
-                    offset: 0,
-                    len,
-                    addr,
-                },
-            );
+            self.unmap_mapping(m);
         }
+    }
+
+    /// munmap() of a buffer plane's mapping, recorded.
+    fn unmap_mapping(&mut self, m: Mapping) {
+        let (addr, len) = (m.addr, m.len);
+        let t = now_ns();
+        drop(m);
+        let ext = Extent {
+            offset: 0,
+            len,
+            addr,
+        };
+        self.record_munmap(t, ext);
     }
 
     /// Memory the session provides itself for a plane no name was given for: a user area or
