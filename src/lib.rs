@@ -19,6 +19,7 @@
 pub mod check;
 pub mod device;
 pub mod format;
+pub mod import;
 pub mod kernel;
 pub mod model;
 pub mod progress;
