@@ -3,6 +3,10 @@
 //! be read reported as diagnostics (line and byte offset) and never guessed: a field a source
 //! does not carry stays unknown, and the model infers it. Pure: bytes in, trace out.
 
+mod detect;
+
+pub use detect::{Format, detect};
+
 use crate::format::Diagnostic;
 use crate::trace::Trace;
 
