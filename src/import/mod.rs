@@ -4,8 +4,10 @@
 //! does not carry stays unknown, and the model infers it. Pure: bytes in, trace out.
 
 mod detect;
+mod join;
 
 pub use detect::{Format, detect};
+pub use join::{Alignment, join};
 
 use crate::format::Diagnostic;
 use crate::trace::Trace;
