@@ -4,9 +4,13 @@
 //! does not carry stays unknown, and the model infers it. Pure: bytes in, trace out.
 
 mod detect;
+pub mod dmesg;
+pub mod v4l2_tracer;
+mod ftrace;
 mod join;
 
 pub use detect::{Format, detect};
+pub use ftrace::import_ftrace;
 pub use join::{Alignment, join};
 
 use crate::format::Diagnostic;
