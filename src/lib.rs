@@ -18,6 +18,7 @@
 
 pub mod check;
 pub mod device;
+pub mod export;
 pub mod format;
 pub mod import;
 pub mod kernel;

@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod device;
 mod explain;
+mod export;
 mod gui;
 mod input;
 mod kernel;
@@ -148,6 +149,19 @@ enum Cmd {
         #[arg(long = "kernel-trace")]
         kernel_trace: bool,
     },
+    /// Write a trace as Chrome/Perfetto JSON, an SVG of the timeline, a self-contained HTML
+    /// report (timeline and findings), or the native format.
+    Export {
+        /// A trace or scenario.
+        input: std::path::PathBuf,
+        /// perfetto (Chrome trace-event JSON for ui.perfetto.dev), svg, html or native.
+        #[arg(long)]
+        to: vb2scope::export::ExportFormat,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        #[arg(long, value_enum, default_value = "auto")]
+        policy: PolicyArg,
+    },
     /// Print every buffer's life as text: states, what each plane is tied to, what it holds.
     Timeline {
         /// A native trace or a scenario.
@@ -202,6 +216,12 @@ pub fn main() -> i32 {
             ..
         }) => run::run(&scenario, policy, output.as_deref()),
         Some(Cmd::Devices) => device::devices(),
+        Some(Cmd::Export {
+            input,
+            to,
+            output,
+            policy,
+        }) => export::run(&input, to, &output, check::policy_of(policy)),
         Some(Cmd::BenchRecord {
             device,
             frames,

@@ -7,7 +7,7 @@ mod events_panel;
 mod live;
 mod live_panel;
 mod loader;
-mod palette;
+pub(crate) mod palette;
 mod state_view;
 mod timeline_view;
 mod why;
