@@ -1,0 +1,265 @@
+//! strace text (`strace -f -tt -T -y -X raw|verbose …`, strace 6.x and 7.x) to a trace of
+//! observed events: V4L2 buffer ioctls, the opens, closes, dups and mmaps of video fds, and
+//! the formats that size the buffers. What strace does not print stays unknown. One pass over
+//! borrowed lines; only unfinished calls are copied, to join them with their resumption.
+
+mod clock;
+mod diag;
+mod lex;
+mod syscalls;
+mod v4l2;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::Origin;
+use crate::trace::{Body, Event, Trace, TraceHeader};
+
+use super::Imported;
+use diag::{Diags, Kind};
+
+/// Reads strace output. Never fails: what cannot be read is reported in the diagnostics.
+pub fn import_strace(text: &str) -> Imported {
+    let mut imp = Importer::default();
+    let mut byte = 0u64;
+    let mut line_no = 0u32;
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(raw) = lines.next() {
+        line_no = line_no.saturating_add(1);
+        let partial = lines.peek().is_none() && !raw.ends_with('\n');
+        let line = raw.trim_end_matches(['\n', '\r']);
+        imp.line(
+            line,
+            Pos {
+                line: line_no,
+                byte,
+                partial,
+            },
+        );
+        byte = byte.saturating_add(raw.len() as u64);
+    }
+    imp.finish()
+}
+
+/// Where a line is.
+#[derive(Clone, Copy, Debug)]
+struct Pos {
+    line: u32,
+    byte: u64,
+    /// The last line, without its newline: strace was killed while writing it.
+    partial: bool,
+}
+
+/// Who made a call and when it started.
+#[derive(Clone, Copy, Debug)]
+struct Ctx {
+    t: u64,
+    tid: u32,
+    pos: Pos,
+    /// Joined from `<unfinished ...>` and `<... resumed>` lines.
+    resumed: bool,
+}
+
+/// How far back a resumed call may move to its start time.
+const RESUME_WINDOW: usize = 4096;
+
+/// A call printed `<unfinished ...>`, waiting for its `<... name resumed>`.
+struct Pending {
+    tid: u32,
+    name: String,
+    head: String,
+    t: u64,
+    pos: Pos,
+}
+
+#[derive(Default)]
+struct Importer {
+    trace: Trace,
+    diags: Diags,
+    clock: clock::Clock,
+    /// The time of the latest timestamped line, for lines without one.
+    now: u64,
+    pending: Vec<Pending>,
+    fds: syscalls::Fds,
+    /// Thread → process, from clone(CLONE_THREAD).
+    procs: FxHashMap<u32, u32>,
+}
+
+impl Importer {
+    fn line(&mut self, line: &str, pos: Pos) {
+        if line.trim().is_empty() {
+            return;
+        }
+        let p = lex::prefix(line);
+        let t = match p.time {
+            Some(tok) => match self.clock.time(tok) {
+                Some(t) => t,
+                None => {
+                    self.malformed(pos, "unreadable time stamp");
+                    return;
+                }
+            },
+            // Without timestamps, the line order is all there is.
+            None if self.clock_unused() => u64::from(pos.line).saturating_mul(1000),
+            None => self.now,
+        };
+        self.now = t;
+        let ctx = Ctx {
+            t,
+            tid: p.pid.unwrap_or(0),
+            pos,
+            resumed: false,
+        };
+        let rest = p.rest;
+        // Exits, signals and strace's own notices carry nothing for the model.
+        if rest.starts_with("+++") || rest.starts_with("---") || rest.starts_with("strace: ") {
+            return;
+        }
+        if let Some(r) = rest.strip_prefix("<... ") {
+            return self.resumed(r, ctx);
+        }
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        let (name, body) = match rest.split_at_checked(n) {
+            Some((name, b)) if n > 0 && b.starts_with('(') => (name, b.get(1..).unwrap_or("")),
+            _ => {
+                self.diags.report(Kind::NotSyscall, pos.line, pos.byte, || {
+                    format!("not a syscall line: {}", clip(line))
+                });
+                return;
+            }
+        };
+        let trimmed = body.trim_end();
+        if let Some(head) = trimmed.strip_suffix("<unfinished ...>") {
+            self.pending.push(Pending {
+                tid: ctx.tid,
+                name: name.to_owned(),
+                head: head.to_owned(),
+                t,
+                pos,
+            });
+            return;
+        }
+        if trimmed.ends_with("<detached ...>") {
+            return;
+        }
+        self.call(name, body, ctx);
+    }
+
+    fn clock_unused(&self) -> bool {
+        !self.clock.started()
+    }
+
+    /// `<... ioctl resumed>, index=0, …) = 0`: joined with its start; the event takes the
+    /// start's time and position.
+    fn resumed(&mut self, r: &str, ctx: Ctx) {
+        let Some((name, tail)) = r.split_once(" resumed>") else {
+            return self.malformed(ctx.pos, "unreadable resumed call");
+        };
+        // Unprefixed lines belong to an unnamed task: accept a start from either.
+        let found = self
+            .pending
+            .iter()
+            .rposition(|p| p.name == name && p.tid == ctx.tid)
+            .or_else(|| {
+                self.pending
+                    .iter()
+                    .rposition(|p| p.name == name && (p.tid == 0 || ctx.tid == 0))
+            });
+        let Some(i) = found else {
+            self.diags
+                .report(Kind::Orphan, ctx.pos.line, ctx.pos.byte, || {
+                    format!("`{name}` resumed without its start")
+                });
+            return;
+        };
+        let p = self.pending.remove(i);
+        let mut joined = p.head;
+        joined.push_str(tail);
+        let start = Ctx {
+            t: p.t,
+            tid: p.tid,
+            pos: Pos {
+                partial: ctx.pos.partial,
+                ..p.pos
+            },
+            resumed: true,
+        };
+        self.call(name, &joined, start);
+    }
+
+    fn malformed(&mut self, pos: Pos, what: &str) {
+        let kind = if pos.partial {
+            Kind::Truncated
+        } else {
+            Kind::Malformed
+        };
+        self.diags.report(kind, pos.line, pos.byte, || {
+            if pos.partial {
+                format!("truncated last line ({what})")
+            } else {
+                format!("malformed syscall line: {what}")
+            }
+        });
+    }
+
+    fn push(&mut self, ctx: Ctx, body: Body) {
+        let pid = self.procs.get(&ctx.tid).copied().unwrap_or(ctx.tid);
+        let e = Event {
+            t_ns: ctx.t,
+            pid,
+            tid: ctx.tid,
+            origin: Origin::Observed,
+            line: ctx.pos.line,
+            body,
+        };
+        // A resumed call takes its start time, earlier than calls that ended meanwhile: it
+        // goes where it started, so that the trace stays in time order. That is a few events
+        // back; the walk is bounded so that a clock stepping back costs nothing. Other
+        // events keep the file's order whatever the clock does.
+        let ev = &mut self.trace.events;
+        let mut at = ev.len();
+        if ctx.resumed {
+            let floor = at.saturating_sub(RESUME_WINDOW);
+            while at > floor && ev.get(at - 1).is_some_and(|x| x.t_ns > e.t_ns) {
+                at -= 1;
+            }
+        }
+        ev.insert(at, e);
+    }
+
+    fn finish(mut self) -> Imported {
+        for p in std::mem::take(&mut self.pending) {
+            self.diags
+                .report(Kind::NeverResumed, p.pos.line, p.pos.byte, || {
+                    format!("`{}` never finished (no resumed line): left out", p.name)
+                });
+        }
+        self.trace.header = TraceHeader {
+            version: crate::format::NATIVE_VERSION,
+            source: self.clock.describe().to_owned(),
+            policy: None,
+            title: String::new(),
+        };
+        self.trace.shrink();
+        Imported {
+            trace: self.trace,
+            diagnostics: self.diags.finish(),
+        }
+    }
+}
+
+/// A line shortened for a message.
+fn clip(s: &str) -> String {
+    let mut end = s.len().min(80);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = s.get(..end).unwrap_or("");
+    if end < s.len() {
+        format!("{cut}…")
+    } else {
+        cut.to_owned()
+    }
+}

@@ -1,0 +1,329 @@
+//! V4L2 ioctl arguments as strace decodes them (strace's `src/v4l2.c`): symbolic, raw
+//! (`-X raw`) or both (`-X verbose`). A field strace does not print stays unknown.
+
+use crate::model::{BufType, Memory};
+use crate::trace::{IoctlArg, IoctlCmd, V4l2Buffer};
+
+use super::lex::{self, Fields};
+
+/// The ioctls the importer reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Req {
+    Buf(IoctlCmd),
+    GFmt,
+    SFmt,
+}
+
+/// `VIDIOC_QBUF`, `VIDIOC_QBUF_TIME32`, `0xc058560f` or `0xc058560f /* VIDIOC_QBUF */`.
+pub(super) fn request(s: &str) -> Option<Req> {
+    let s = lex::token(lex::unname(s));
+    if s.starts_with("0x") {
+        // Codes differ by ABI (struct sizes); type 'V' and the number do not.
+        let code = lex::uint(s)?;
+        if (code >> 8) & 0xff != 0x56 {
+            return None;
+        }
+        return Some(match code & 0xff {
+            4 => Req::GFmt,
+            5 => Req::SFmt,
+            8 => Req::Buf(IoctlCmd::Reqbufs),
+            9 => Req::Buf(IoctlCmd::Querybuf),
+            15 => Req::Buf(IoctlCmd::Qbuf),
+            16 => Req::Buf(IoctlCmd::Expbuf),
+            17 => Req::Buf(IoctlCmd::Dqbuf),
+            18 => Req::Buf(IoctlCmd::Streamon),
+            19 => Req::Buf(IoctlCmd::Streamoff),
+            92 => Req::Buf(IoctlCmd::CreateBufs),
+            93 => Req::Buf(IoctlCmd::PrepareBuf),
+            104 => Req::Buf(IoctlCmd::RemoveBufs),
+            _ => return None,
+        });
+    }
+    let name = s.strip_prefix("VIDIOC_")?;
+    let name = name.strip_suffix("_TIME32").unwrap_or(name);
+    match name {
+        "G_FMT" => Some(Req::GFmt),
+        "S_FMT" => Some(Req::SFmt),
+        _ => IoctlCmd::parse(name).map(Req::Buf),
+    }
+}
+
+/// Why an argument could not be turned into an event.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum Skip {
+    /// strace printed a pointer: the struct was not decoded.
+    #[error("argument not decoded by strace (pointer only)")]
+    Undecoded,
+    /// A buffer type or memory the model has no queue for.
+    #[error("{0} is not a video queue the model covers")]
+    Unsupported(String),
+    #[error("{0}")]
+    Malformed(&'static str),
+}
+
+fn buf_type(v: &str) -> Result<BufType, Skip> {
+    let t = lex::token(v);
+    let ty = match t {
+        "V4L2_BUF_TYPE_VIDEO_CAPTURE" => Some(BufType::VideoCapture),
+        "V4L2_BUF_TYPE_VIDEO_OUTPUT" => Some(BufType::VideoOutput),
+        "V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE" => Some(BufType::VideoCaptureMplane),
+        "V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE" => Some(BufType::VideoOutputMplane),
+        _ => match lex::uint(t) {
+            Some(1) => Some(BufType::VideoCapture),
+            Some(2) => Some(BufType::VideoOutput),
+            Some(9) => Some(BufType::VideoCaptureMplane),
+            Some(10) => Some(BufType::VideoOutputMplane),
+            _ => None,
+        },
+    };
+    ty.ok_or_else(|| Skip::Unsupported(format!("buffer type {t}")))
+}
+
+fn memory(v: &str) -> Result<Memory, Skip> {
+    let t = lex::token(v);
+    match t {
+        "V4L2_MEMORY_MMAP" => Ok(Memory::Mmap),
+        "V4L2_MEMORY_USERPTR" => Ok(Memory::Userptr),
+        "V4L2_MEMORY_DMABUF" => Ok(Memory::Dmabuf),
+        _ => match lex::uint(t) {
+            Some(1) => Ok(Memory::Mmap),
+            Some(2) => Ok(Memory::Userptr),
+            Some(4) => Ok(Memory::Dmabuf),
+            _ => Err(Skip::Unsupported(format!("memory {t}"))),
+        },
+    }
+}
+
+const BUF_FLAGS: &[(&str, u32)] = &[
+    ("MAPPED", 0x1),
+    ("QUEUED", 0x2),
+    ("DONE", 0x4),
+    ("KEYFRAME", 0x8),
+    ("PFRAME", 0x10),
+    ("BFRAME", 0x20),
+    ("ERROR", 0x40),
+    ("IN_REQUEST", 0x80),
+    ("TIMECODE", 0x100),
+    ("M2M_HOLD_CAPTURE_BUF", 0x200),
+    ("PREPARED", 0x400),
+    ("NO_CACHE_INVALIDATE", 0x800),
+    ("NO_CACHE_CLEAN", 0x1000),
+    ("TIMESTAMP_MONOTONIC", 0x2000),
+    ("TIMESTAMP_COPY", 0x4000),
+    ("TSTAMP_SRC_SOE", 0x10000),
+    ("LAST", 0x100000),
+    ("REQUEST_FD", 0x800000),
+];
+
+/// `V4L2_BUF_FLAG_A|V4L2_BUF_FLAG_B|0x200000`, `0x2003`, or `-X verbose` with comments.
+/// Names strace prints for zero values (`TSTAMP_SRC_EOF`) or does not know add nothing.
+fn buf_flags(v: &str) -> u32 {
+    let mut out = 0;
+    for t in lex::flag_names(v) {
+        if let Some(n) = lex::u32v(t) {
+            out |= n;
+        } else if let Some(name) = t.strip_prefix("V4L2_BUF_FLAG_")
+            && let Some((_, bit)) = BUF_FLAGS.iter().find(|(n, _)| *n == name)
+        {
+            out |= bit;
+        }
+    }
+    out
+}
+
+fn num(f: &Fields, key: &str) -> Result<Option<u32>, Skip> {
+    match f.get(key) {
+        None => Ok(None),
+        Some(v) => lex::u32v(v)
+            .map(Some)
+            .ok_or(Skip::Malformed("a field is not a number")),
+    }
+}
+
+fn need<T>(v: Option<T>, what: &'static str) -> Result<T, Skip> {
+    v.ok_or(Skip::Malformed(what))
+}
+
+fn fields(arg: &str) -> Result<Fields<'_>, Skip> {
+    let a = arg.trim_start();
+    if !a.starts_with('{') {
+        return Err(Skip::Undecoded);
+    }
+    Fields::of(a).ok_or(Skip::Malformed("unbalanced braces in the argument"))
+}
+
+/// What the ioctl says, given its third argument, whether it succeeded, the text after its
+/// return value, and whether the fd is non-blocking.
+pub(super) fn arg(
+    cmd: IoctlCmd,
+    arg: &str,
+    ok: bool,
+    aux: &str,
+    nonblock: bool,
+) -> Result<IoctlArg, Skip> {
+    match cmd {
+        IoctlCmd::Streamon | IoctlCmd::Streamoff => {
+            let inner = arg
+                .trim()
+                .strip_prefix('[')
+                .and_then(|s| s.strip_suffix(']'))
+                .ok_or(Skip::Undecoded)?;
+            Ok(IoctlArg::Stream {
+                ty: buf_type(inner)?,
+            })
+        }
+        IoctlCmd::Reqbufs => {
+            let f = fields(arg)?;
+            let (count, out) = lex::arrow(need(f.get("count"), "REQBUFS without count")?);
+            let count = need(lex::u32v(count), "REQBUFS count is not a number")?;
+            // strace ≥ 7.1 prints ` => N` only when the kernel changed the count.
+            let count_out = match (ok, out) {
+                (false, _) => None,
+                (true, Some(o)) => Some(need(lex::u32v(o), "REQBUFS count is not a number")?),
+                (true, None) => Some(count),
+            };
+            Ok(IoctlArg::Alloc {
+                ty: buf_type(need(f.get("type"), "REQBUFS without type")?)?,
+                memory: memory(need(f.get("memory"), "REQBUFS without memory")?)?,
+                count,
+                count_out,
+                index: None,
+            })
+        }
+        IoctlCmd::CreateBufs => {
+            let f = fields(arg)?;
+            let fmt = Fields::of(need(f.get("format"), "CREATE_BUFS without format")?)
+                .ok_or(Skip::Malformed("CREATE_BUFS format is not a struct"))?;
+            // The kernel's answer is the aux text `({index=I, count=C})`.
+            let back = aux
+                .trim()
+                .strip_prefix('(')
+                .and_then(|a| Fields::of(a.trim_start()));
+            let (index, count_out) = match (&back, ok) {
+                (Some(b), true) => (num(b, "index")?, num(b, "count")?),
+                _ => (None, None),
+            };
+            Ok(IoctlArg::Alloc {
+                ty: buf_type(need(fmt.get("type"), "CREATE_BUFS without type")?)?,
+                memory: memory(need(f.get("memory"), "CREATE_BUFS without memory")?)?,
+                count: need(num(&f, "count")?, "CREATE_BUFS without count")?,
+                count_out,
+                index,
+            })
+        }
+        IoctlCmd::RemoveBufs => {
+            let f = fields(arg)?;
+            Ok(IoctlArg::Remove {
+                ty: buf_type(need(f.get("type"), "REMOVE_BUFS without type")?)?,
+                index: need(num(&f, "index")?, "REMOVE_BUFS without index")?,
+                count: need(num(&f, "count")?, "REMOVE_BUFS without count")?,
+            })
+        }
+        IoctlCmd::Expbuf => {
+            let (input, output) = lex::in_out(arg);
+            let f = fields(input)?;
+            let fd_out = match (ok, output.and_then(Fields::of)) {
+                // `-y` decorates it: `{fd=4</dmabuf:>}`.
+                (true, Some(o)) => o.get("fd").and_then(lex::fd_arg).map(|(fd, _)| fd),
+                _ => None,
+            };
+            Ok(IoctlArg::Expbuf {
+                ty: buf_type(need(f.get("type"), "EXPBUF without type")?)?,
+                index: need(num(&f, "index")?, "EXPBUF without index")?,
+                plane: num(&f, "plane")?
+                    .and_then(|p| u8::try_from(p).ok())
+                    .unwrap_or(0),
+                fd_out,
+            })
+        }
+        IoctlCmd::Querybuf | IoctlCmd::PrepareBuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf => {
+            buffer(cmd, arg, ok, nonblock).map(IoctlArg::Buffer)
+        }
+    }
+}
+
+fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buffer, Skip> {
+    let f = fields(arg)?;
+    let ty = buf_type(need(f.get("type"), "buffer without type")?)?;
+    let index = match num(&f, "index")? {
+        Some(i) => i,
+        // A failed DQBUF returns no buffer (the native format's convention).
+        None if cmd == IoctlCmd::Dqbuf && !ok => u32::MAX,
+        None => return Err(Skip::Malformed("buffer without index")),
+    };
+    let memory = f.get("memory").map(memory).transpose()?;
+    // Multi-planar: strace prints the low bits of the `m.planes` pointer as `m.offset`, and
+    // never the planes themselves; `length` is the number of planes.
+    let m = if ty.is_mplane() {
+        0
+    } else {
+        match f
+            .get("m.offset")
+            .or_else(|| f.get("m.userptr"))
+            .or_else(|| f.get("m.fd"))
+        {
+            Some(v) => lex::uint(v).ok_or(Skip::Malformed("m is not a number"))?,
+            None => 0,
+        }
+    };
+    let timestamp_ns = match f.get("timestamp").and_then(Fields::of) {
+        Some(ts) => {
+            let s = ts.get("tv_sec").and_then(lex::uint).unwrap_or(0);
+            let us = ts.get("tv_usec").and_then(lex::uint).unwrap_or(0);
+            s.checked_mul(1_000_000_000)
+                .and_then(|n| n.checked_add(us.checked_mul(1000)?))
+                .ok_or(Skip::Malformed("timestamp out of range"))?
+        }
+        None => 0,
+    };
+    Ok(V4l2Buffer {
+        index,
+        ty,
+        memory,
+        flags: f.get("flags").map_or(0, buf_flags),
+        field: 0,
+        bytesused: num(&f, "bytesused")?.unwrap_or(0),
+        length: num(&f, "length")?.unwrap_or(0),
+        m,
+        sequence: num(&f, "sequence")?.unwrap_or(0),
+        timestamp_ns,
+        planes_first: 0,
+        planes_count: 0,
+        nonblock: nonblock && cmd == IoctlCmd::Dqbuf,
+    })
+}
+
+/// A G_FMT/S_FMT that succeeded: the queue and its planes and size, when strace printed a
+/// non-zero `sizeimage`. The model keeps one size per queue: for several planes, the
+/// smallest, so that it never predicts a plane too small that the kernel accepted.
+pub(super) fn format(arg: &str, set: bool) -> Option<(BufType, u8, u32)> {
+    let (input, output) = lex::in_out(arg);
+    let fin = Fields::of(input)?;
+    let ty = buf_type(fin.get("type")?).ok()?;
+    let fout = match (set, output) {
+        (true, Some(o)) => Fields::of(o)?,
+        (true, None) => return None,
+        (false, _) => fin,
+    };
+    if let Some(pix) = fout.get("fmt.pix").and_then(Fields::of) {
+        let size = pix.get("sizeimage").and_then(lex::u32v)?;
+        return (size > 0).then_some((ty, 1, size));
+    }
+    let mp = Fields::of(fout.get("fmt.pix_mp")?)?;
+    let list = mp.get("plane_fmt")?.trim();
+    let inner = list.strip_prefix('[')?.strip_suffix(']')?;
+    let mut n = 0u8;
+    let mut size = u32::MAX;
+    for p in lex::TopSplit::new(inner, b',') {
+        let s = Fields::of(p)?.get("sizeimage").and_then(lex::u32v)?;
+        n = n.saturating_add(1);
+        size = size.min(s);
+    }
+    let planes = mp
+        .get("num_planes")
+        .and_then(lex::u32v)
+        .and_then(|v| u8::try_from(v).ok())
+        .unwrap_or(n)
+        .min(n);
+    (planes > 0 && size > 0 && size != u32::MAX).then_some((ty, planes, size))
+}
