@@ -257,11 +257,11 @@ fn bad_input_exits_2_with_file_and_line() {
         "{}",
         stderr(&o)
     );
-    let p = tmp("strace.txt", b"ioctl(3, VIDIOC_QBUF, {index=0}) = 0\n");
+    let p = tmp("notes.txt", b"hello\nthis is not a trace\n");
     let o = run(&["check", p.to_str().expect("utf-8")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("not a vb2scope trace"),
+        stderr(&o).contains("not a format vb2scope reads"),
         "{}",
         stderr(&o)
     );
@@ -340,4 +340,64 @@ fn timeline_prints_every_lane() {
     let o = run(&["timeline", "/nonexistent.jsonl"]);
     assert_eq!(o.status.code(), Some(2));
     no_panic(&o);
+}
+
+const JOINED: &str = "tests/fixtures/import/joined/";
+
+#[test]
+fn import_joins_strace_and_ftrace_and_check_reads_any_format() {
+    let out = tmp("joined.jsonl", b"");
+    let s = format!("{JOINED}03-vmalloc-dmabuf-import-from-out.strace.txt");
+    let f = format!("{JOINED}03-vmalloc-dmabuf-import-from-out.ftrace.txt");
+    let o = run(&["import", &s, &f, "-o", &out.display().to_string()]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("kernel clock moved by"),
+        "{}",
+        stderr(&o)
+    );
+    let (t, d) = read_native_bytes(&std::fs::read(&out).expect("written")).expect("native");
+    assert!(d.is_empty(), "{d:?}");
+    assert!(
+        t.events
+            .iter()
+            .any(|e| matches!(e.body, vb2scope::trace::Body::Memop { .. }))
+    );
+    // check, timeline and export take the other tools' formats directly.
+    let o = run(&["check", &s, "--policy", "auto"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("modern"), "{}", stdout(&o));
+    let o = run(&["timeline", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = tmp("joined.json", b"");
+    let o = run(&[
+        "export",
+        &out.display().to_string(),
+        "--to",
+        "perfetto",
+        "-o",
+        &json.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("written")).expect("JSON");
+    assert!(v["traceEvents"].as_array().is_some_and(|a| !a.is_empty()));
+}
+
+#[test]
+fn an_unknown_format_or_a_bad_from_exits_2() {
+    let junk = tmp("junk.bin", b"\x00\x01 not a trace at all\n");
+    let o = run(&["check", &junk.display().to_string()]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--from"), "{}", stderr(&o));
+    let o = run(&["check", &junk.display().to_string(), "--from", "pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown format"), "{}", stderr(&o));
+    // Forcing a format that does not fit reads what it can and reports the rest.
+    let s = format!("{JOINED}01-vmalloc-mmap.strace.txt");
+    let o = run(&["check", &s, "--from", "dmesg"]);
+    no_panic(&o);
+    assert_ne!(o.status.code(), Some(101));
 }

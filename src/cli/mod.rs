@@ -7,6 +7,7 @@ mod device;
 mod explain;
 mod export;
 mod gui;
+mod import;
 mod input;
 mod kernel;
 mod run;
@@ -28,6 +29,20 @@ struct Cli {
     /// Save the window as a PNG once it has opened, then exit.
     #[arg(long)]
     screenshot: Option<std::path::PathBuf>,
+    /// Read inputs as this format instead of telling it from their content: native,
+    /// strace, ftrace, v4l2-tracer or dmesg.
+    #[arg(long, global = true, value_parser = parse_format)]
+    from: Option<vb2scope::import::Format>,
+}
+
+fn parse_format(s: &str) -> Result<vb2scope::import::Format, String> {
+    vb2scope::import::Format::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = vb2scope::import::Format::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        format!("unknown format {s:?}; one of: {}", names.join(", "))
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -162,6 +177,14 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "auto")]
         policy: PolicyArg,
     },
+    /// Read traces of other tools (strace, ftrace / trace-cmd, v4l2-tracer JSON, dmesg) and
+    /// write one native trace; a userspace log and an ftrace capture of one run are joined.
+    Import {
+        #[arg(required = true)]
+        inputs: Vec<std::path::PathBuf>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// Print every buffer's life as text: states, what each plane is tied to, what it holds.
     Timeline {
         /// A native trace or a scenario.
@@ -186,6 +209,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    input::force_format(cli.from);
     let r = match cli.cmd {
         Some(Cmd::Check {
             inputs,
@@ -216,6 +240,7 @@ pub fn main() -> i32 {
             ..
         }) => run::run(&scenario, policy, output.as_deref()),
         Some(Cmd::Devices) => device::devices(),
+        Some(Cmd::Import { inputs, output }) => import::run(&inputs, &output),
         Some(Cmd::Export {
             input,
             to,

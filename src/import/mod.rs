@@ -4,12 +4,15 @@
 //! does not carry stays unknown, and the model infers it. Pure: bytes in, trace out.
 
 mod detect;
+mod dispatch;
 pub mod dmesg;
-pub mod v4l2_tracer;
 mod ftrace;
 mod join;
+pub mod strace;
+pub mod v4l2_tracer;
 
 pub use detect::{Format, detect};
+pub use dispatch::{ImportError, import_bytes};
 pub use ftrace::import_ftrace;
 pub use join::{Alignment, join};
 

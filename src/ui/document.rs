@@ -2,7 +2,7 @@
 //! under the chosen policy.
 
 use crate::check::choose_policy;
-use crate::format::{Diagnostic, read_native_bytes_with};
+use crate::format::Diagnostic;
 use crate::model::Policy;
 use crate::progress::Progress;
 use crate::scenario;
@@ -46,7 +46,7 @@ pub struct Document {
 }
 
 impl Document {
-    /// Loads a native trace (plain or zstd) or, for a `.vb2s` name, a scenario. The error is a
+    /// Loads a trace in any format vb2scope reads or, for a `.vb2s` name, a scenario. The error is a
     /// sentence to show in the window.
     pub fn load(name: &str, bytes: &[u8], choice: PolicyChoice) -> Result<Document, String> {
         Document::load_with(name, bytes, choice, None)
@@ -81,8 +81,9 @@ impl Document {
                 reason,
             });
         }
-        let (trace, diagnostics) =
-            read_native_bytes_with(bytes, progress).map_err(|e| format!("{name}: {e}"))?;
+        let (imported, _) = crate::import::import_bytes(bytes, name, None, progress)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let (trace, diagnostics) = (imported.trace, imported.diagnostics);
         let mut d = Document::unevaluated(name, trace);
         d.diagnostics = diagnostics;
         d.set_policy_with(choice, progress)?;

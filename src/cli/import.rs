@@ -1,0 +1,83 @@
+//! `vb2scope import A [B...] -o TRACE`: reads traces in other formats and writes one native
+//! trace. A userspace log (strace, v4l2-tracer) and an ftrace capture of the same run are
+//! joined: the kernel's memops land on the buffers the userspace calls name.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use vb2scope::format::write_native;
+use vb2scope::import::{Format, Imported, import_bytes, join};
+
+use super::input::forced_format;
+
+fn print_diagnostics(path: &Path, d: &[vb2scope::format::Diagnostic]) {
+    for x in d.iter().take(20) {
+        eprintln!("{}: {x}", path.display());
+    }
+    if d.len() > 20 {
+        eprintln!("{}: … and {} more", path.display(), d.len() - 20);
+    }
+}
+
+pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
+    let mut user: Option<(PathBuf, Imported)> = None;
+    let mut kernel: Option<(PathBuf, String)> = None;
+    for p in inputs {
+        let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let name = p.display().to_string();
+        let format = forced_format()
+            .or_else(|| vb2scope::import::detect(&bytes, &name))
+            .with_context(|| {
+                format!("{name}: not a format vb2scope reads; name one with --from")
+            })?;
+        if format == Format::Ftrace {
+            if kernel.is_some() {
+                bail!("{name}: only one ftrace capture can be joined");
+            }
+            kernel = Some((p.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+            continue;
+        }
+        if user.is_some() {
+            bail!(
+                "{name}: only one userspace log (strace, v4l2-tracer, dmesg, native) can be joined with an ftrace capture"
+            );
+        }
+        let (imp, f) = import_bytes(&bytes, &name, Some(format), None)
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        eprintln!(
+            "vb2scope: {name}: {} ({} events)",
+            f.name(),
+            imp.trace.events.len()
+        );
+        print_diagnostics(p, &imp.diagnostics);
+        user = Some((p.clone(), imp));
+    }
+    let trace = match (user, kernel) {
+        (Some((_, u)), Some((kp, text))) => {
+            let (joined, alignment) = join(u, &text);
+            eprintln!("vb2scope: joined with {}: {alignment}", kp.display());
+            print_diagnostics(&kp, &joined.diagnostics);
+            joined.trace
+        }
+        (Some((_, u)), None) => u.trace,
+        (None, Some((kp, text))) => {
+            let imp = vb2scope::import::import_ftrace(&text);
+            print_diagnostics(&kp, &imp.diagnostics);
+            imp.trace
+        }
+        (None, None) => bail!("nothing to import"),
+    };
+    let mut bytes = Vec::new();
+    write_native(&mut bytes, &trace)?;
+    if output.extension().is_some_and(|e| e == "zst") {
+        bytes = zstd::encode_all(&bytes[..], 3)?;
+    }
+    std::fs::write(output, bytes).with_context(|| format!("{}: cannot write", output.display()))?;
+    eprintln!(
+        "vb2scope: wrote {} events to {}",
+        trace.events.len(),
+        output.display()
+    );
+    Ok(0)
+}

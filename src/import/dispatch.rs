@@ -1,0 +1,58 @@
+//! One entry for every format: what `check`, `timeline`, `export`, `import` and the window
+//! call with a file's bytes.
+
+use crate::format::{self, Diagnostic};
+use crate::progress::Progress;
+
+use super::{Format, Imported, detect};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "not a format vb2scope reads (native trace, scenario, strace, ftrace, v4l2-tracer JSON, dmesg); name one with --from"
+    )]
+    Unknown,
+    #[error("{0}")]
+    Native(#[from] format::LoadError),
+    #[error("a scenario is run, not imported")]
+    Scenario,
+}
+
+/// Reads `bytes` as `format`, or as what they look like when `None`.
+pub fn import_bytes(
+    bytes: &[u8],
+    name: &str,
+    format: Option<Format>,
+    progress: Option<&Progress>,
+) -> Result<(Imported, Format), ImportError> {
+    let format = format
+        .or_else(|| detect(bytes, name))
+        .ok_or(ImportError::Unknown)?;
+    // The text formats are read as UTF-8 with bad bytes replaced: a line with them is then
+    // still read, and a diagnostic says where.
+    let text = || String::from_utf8_lossy(bytes);
+    let imported = match format {
+        Format::Native => {
+            let (trace, diagnostics) = format::read_native_bytes_with(bytes, progress)?;
+            Imported { trace, diagnostics }
+        }
+        Format::Scenario => return Err(ImportError::Scenario),
+        Format::Strace => super::strace::import_strace(&text()),
+        Format::Ftrace => super::import_ftrace(&text()),
+        Format::V4l2Tracer => super::v4l2_tracer::import_v4l2_tracer(bytes),
+        Format::Dmesg => super::dmesg::import_dmesg(&text()),
+    };
+    let mut imported = imported;
+    if format != Format::Native && std::str::from_utf8(bytes).is_err() {
+        imported.diagnostics.push(Diagnostic {
+            severity: format::DiagSeverity::Warning,
+            line: 0,
+            byte: std::str::from_utf8(bytes)
+                .err()
+                .map(|e| e.valid_up_to() as u64)
+                .unwrap_or(0),
+            message: "bytes that are not UTF-8 were replaced".into(),
+        });
+    }
+    Ok((imported, format))
+}

@@ -1,0 +1,103 @@
+//! A userspace log and an ftrace capture of the same real run (Linux 6.12, vivid), joined:
+//! the kernel's memops must land on the buffers the userspace calls name.
+
+use vb2scope::check::check_trace;
+use vb2scope::import::{Format, detect, import_bytes, join};
+use vb2scope::model::{BufType, MemopKind, Origin, Policy};
+use vb2scope::rules::RuleId;
+use vb2scope::trace::{Body, Trace};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/joined/");
+
+fn joined(name: &str) -> (Trace, vb2scope::import::Alignment) {
+    let strace = std::fs::read(format!("{DIR}{name}.strace.txt")).expect("fixture");
+    let ftrace = std::fs::read_to_string(format!("{DIR}{name}.ftrace.txt")).expect("fixture");
+    assert_eq!(detect(&strace, name), Some(Format::Strace));
+    assert_eq!(detect(ftrace.as_bytes(), name), Some(Format::Ftrace));
+    let (user, _) = import_bytes(&strace, name, None, None).expect("strace imports");
+    let (j, a) = join(user, &ftrace);
+    (j.trace, a)
+}
+
+/// Observed memops of one kind per (queue type, buffer index).
+fn observed(t: &Trace, kind: MemopKind) -> Vec<(BufType, u32)> {
+    let mut v: Vec<_> = t
+        .events
+        .iter()
+        .filter(|e| e.origin == Origin::Observed)
+        .filter_map(|e| match e.body {
+            Body::Memop {
+                kind: k, ty, index, ..
+            } if k == kind => Some((ty, index)),
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn dmabuf_attach_and_map_land_on_the_capture_buffers() {
+    let (t, a) = joined("03-vmalloc-dmabuf-import-from-out");
+    // The capture queue imports 4 dma-bufs exported from the output queue: the ftrace has 4
+    // vmalloc_attach_dmabuf and 4 vmalloc_map_dmabuf calls, one per capture buffer.
+    let cap = |i| (BufType::VideoCapture, i);
+    assert_eq!(
+        observed(&t, MemopKind::AttachDmabuf),
+        vec![cap(0), cap(1), cap(2), cap(3)]
+    );
+    assert_eq!(
+        observed(&t, MemopKind::MapDmabuf),
+        vec![cap(0), cap(1), cap(2), cap(3)]
+    );
+    // The exporter's allocations are the output queue's.
+    let allocs = observed(&t, MemopKind::Alloc);
+    assert_eq!(allocs.len(), 4, "{allocs:?}");
+    assert!(
+        allocs.iter().all(|(ty, _)| *ty == BufType::VideoOutput),
+        "{allocs:?}"
+    );
+    assert!(a.matched >= 10, "{a}");
+    assert!(
+        t.header.source.contains("kernel clock moved"),
+        "{}",
+        t.header.source
+    );
+    // Under modern the kernel and the model agree on every result and memop.
+    let r = check_trace(&t, Policy::Modern);
+    assert_eq!(r.stats.divergences, 0, "{:?}", r.stats);
+    assert_eq!(r.stats.memops_unpredicted, 0, "{:?}", r.stats);
+    assert!(r.findings.iter().all(|f| f.rule != RuleId::Diverge));
+    // Modern vb2 keeps imported dma-bufs mapped after STREAMOFF: R03, as information.
+    assert!(r.findings.iter().any(|f| f.rule == RuleId::R03));
+    let auto = vb2scope::check::choose_policy(&t);
+    assert_eq!(auto.policy, Policy::Modern, "{}", auto.reason);
+}
+
+#[test]
+fn mmap_session_allocations_are_observed_per_buffer() {
+    let (t, _) = joined("01-vmalloc-mmap");
+    let allocs = observed(&t, MemopKind::Alloc);
+    let cap: Vec<_> = (0..4).map(|i| (BufType::VideoCapture, i)).collect();
+    assert_eq!(allocs, cap);
+    let r = check_trace(&t, Policy::Modern);
+    assert_eq!(
+        (r.stats.divergences, r.stats.memops_unpredicted),
+        (0, 0),
+        "{:?}",
+        r.stats
+    );
+}
+
+#[test]
+fn a_userspace_log_alone_still_imports() {
+    let strace = std::fs::read(format!("{DIR}12-dmacontig-userptr.strace.txt")).expect("fixture");
+    let (imp, f) = import_bytes(&strace, "x", None, None).expect("imports");
+    assert_eq!(f, Format::Strace);
+    assert!(
+        imp.trace
+            .events
+            .iter()
+            .any(|e| matches!(e.body, Body::Ioctl { .. }))
+    );
+}
