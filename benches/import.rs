@@ -1,8 +1,9 @@
-//! Importer throughput in bytes of input per second. Target: ≥ 100 MB/s of strace text per
-//! core. The input is a sample repeated to about 50 MB, in memory.
+//! Importer throughput in bytes of input per second. Target: ≥ 100 MB/s of strace or ftrace
+//! text per core. The input is a sample repeated to about 50 MB (ftrace: 20 MB), in memory.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+use vb2scope::import::import_ftrace;
 use vb2scope::import::strace::import_strace;
 
 const TARGET: usize = 50 << 20;
@@ -39,5 +40,28 @@ fn strace(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, strace);
+/// A real kernel capture (vb2/v4l2 tracepoints and memop kprobes) on its own: parsed, each
+/// line kept as an event, memops attempted and reported unattributed.
+fn ftrace(c: &mut Criterion) {
+    let path = format!(
+        "{}/tests/fixtures/import/joined/03-vmalloc-dmabuf-import-from-out.ftrace.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let one = std::fs::read_to_string(&path).expect("fixture");
+    let text = one.repeat((20usize << 20).div_ceil(one.len()));
+    let mut g = c.benchmark_group("import_ftrace");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("k612-03-vmalloc-dmabuf", |b| {
+        b.iter(|| {
+            import_ftrace(std::hint::black_box(&text))
+                .trace
+                .events
+                .len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, strace, ftrace);
 criterion_main!(benches);
