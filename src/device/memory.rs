@@ -38,18 +38,7 @@ impl Area {
 impl Session {
     /// `userptr NAME SIZE`: an anonymous mapping, recorded as mmap(fd -1).
     pub fn userptr(&mut self, name: &str, size: u64) -> Result<(), DeviceError> {
-        let t = now_ns();
-        let a =
-            Area::new(size).map_err(|e| DeviceError::Scenario(format!("userptr {name}: {e}")))?;
-        self.record_mmap(
-            t,
-            -1,
-            Extent {
-                offset: 0,
-                len: a.len(),
-                addr: a.addr(),
-            },
-        );
+        let a = self.map_area(size, &format!("userptr {name}"))?;
         self.freed.remove(name);
         if let Some(old) = self.userptrs.insert(name.to_owned(), a) {
             self.kept_areas.push(old);
@@ -186,6 +175,19 @@ impl Session {
         Ok(())
     }
 
+    /// A new user area, its anonymous mmap() recorded.
+    fn map_area(&mut self, size: u64, what: &str) -> Result<Area, DeviceError> {
+        let t = now_ns();
+        let a = Area::new(size).map_err(|e| DeviceError::Scenario(format!("{what}: {e}")))?;
+        let ext = Extent {
+            offset: 0,
+            len: a.len(),
+            addr: a.addr(),
+        };
+        self.record_mmap(t, -1, ext);
+        Ok(a)
+    }
+
     /// Unmaps a user area the session holds, recorded.
     pub(super) fn unmap_recorded(&mut self, a: Area) {
         let (addr, len) = (a.addr(), a.len());
@@ -302,18 +304,7 @@ impl Session {
             Memory::Mmap => Ok((0, 0)),
             Memory::Userptr => {
                 if !self.auto_userptr.contains_key(&key) {
-                    let t = now_ns();
-                    let a = Area::new(u64::from(size))
-                        .map_err(|e| DeviceError::Scenario(format!("user memory: {e}")))?;
-                    self.record_mmap(
-                        t,
-                        -1,
-                        Extent {
-                            offset: 0,
-                            len: a.len(),
-                            addr: a.addr(),
-                        },
-                    );
+                    let a = self.map_area(u64::from(size), "user memory")?;
                     self.auto_userptr.insert(key, a);
                 }
                 let a = &self.auto_userptr[&key];

@@ -47,17 +47,6 @@ pub fn write<W: Write>(
     w.write_all(to_string(trace, tl, report).as_bytes())
 }
 
-/// A nice tick step (1, 2 or 5 times a power of ten) for about `n` ticks over `span` ns.
-fn tick_step(span: f64, n: f64) -> f64 {
-    let raw = (span / n).max(1.0);
-    let p = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * p)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * p)
-}
-
 /// A time label with units that suit the step (as the inspector's axis).
 fn fmt_t(t: f64, step: f64) -> String {
     if step >= 1e9 {
@@ -423,7 +412,7 @@ pub(crate) fn render(
     );
 
     // Time axis, relative to the start, and its grid.
-    let step = tick_step(sc.span, (sc.w / 110.0).max(2.0));
+    let step = crate::timeline::tick_step(sc.span, (sc.w / 110.0).max(2.0));
     let mut k = 0u64;
     while (k as f64) * step <= sc.span {
         let rel = k as f64 * step;

@@ -40,6 +40,36 @@ pub mod flags {
     pub const ERROR: u32 = 0x0000_0040;
     pub const PREPARED: u32 = 0x0000_0400;
 
+    /// Every `V4L2_BUF_FLAG_*` by name (without the prefix), as importers read them; the
+    /// zero-valued names add nothing.
+    pub const ALL: &[(&str, u32)] = &[
+        ("MAPPED", 0x1),
+        ("QUEUED", 0x2),
+        ("DONE", 0x4),
+        ("KEYFRAME", 0x8),
+        ("PFRAME", 0x10),
+        ("BFRAME", 0x20),
+        ("ERROR", 0x40),
+        ("IN_REQUEST", 0x80),
+        ("TIMECODE", 0x100),
+        ("M2M_HOLD_CAPTURE_BUF", 0x200),
+        ("PREPARED", 0x400),
+        ("NO_CACHE_INVALIDATE", 0x800),
+        ("NO_CACHE_CLEAN", 0x1000),
+        ("TIMESTAMP_UNKNOWN", 0),
+        ("TIMESTAMP_MONOTONIC", 0x2000),
+        ("TIMESTAMP_COPY", 0x4000),
+        ("TSTAMP_SRC_EOF", 0),
+        ("TSTAMP_SRC_SOE", 0x10000),
+        ("LAST", 0x100000),
+        ("REQUEST_FD", 0x800000),
+    ];
+
+    /// The bit of a flag name without its `V4L2_BUF_FLAG_` prefix.
+    pub fn by_name(name: &str) -> Option<u32> {
+        ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+
     /// The names of the flags set in `f`, joined with `|`.
     pub fn names(f: u32) -> String {
         let names: Vec<&str> = [

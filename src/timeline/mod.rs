@@ -2,12 +2,14 @@
 //! (queue, buffer index), built by replaying a trace and sampling the model after each event.
 //! Pure data for views (the desktop inspector, exporters) and for teaching dumps.
 
+mod axis;
 mod build;
 mod dump;
 mod lod;
 mod pyramid;
 mod span;
 
+pub use axis::tick_step;
 pub use build::{build, build_with};
 pub use lod::{Segment, segments};
 pub use pyramid::Pyramid;

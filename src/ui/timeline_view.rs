@@ -99,17 +99,6 @@ const ASSOC_H: f32 = 15.0;
 const RES_H: f32 = 8.0;
 const GROUP_H: f32 = 18.0;
 
-/// A nice tick step (1, 2 or 5 times a power of ten) for about `n` ticks over `span` ns.
-fn tick_step(span: f64, n: f64) -> f64 {
-    let raw = (span / n).max(1.0);
-    let p = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * p)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * p)
-}
-
 /// A time label with units that suit the step.
 fn fmt_t(t: f64, step: f64) -> String {
     // No "-0" for a tick a rounding error away from zero.
@@ -208,7 +197,8 @@ pub fn show(
     });
 
     // Time axis.
-    let step = tick_step(view.t1 - view.t0, f64::from(area.width() / 110.0).max(2.0));
+    let step =
+        crate::timeline::tick_step(view.t1 - view.t0, f64::from(area.width() / 110.0).max(2.0));
     let mut t = (view.t0 / step).ceil() * step;
     while t <= view.t1 {
         let x = view.x(area, t);

@@ -94,27 +94,6 @@ fn memory(v: &str) -> Result<Memory, Skip> {
     }
 }
 
-const BUF_FLAGS: &[(&str, u32)] = &[
-    ("MAPPED", 0x1),
-    ("QUEUED", 0x2),
-    ("DONE", 0x4),
-    ("KEYFRAME", 0x8),
-    ("PFRAME", 0x10),
-    ("BFRAME", 0x20),
-    ("ERROR", 0x40),
-    ("IN_REQUEST", 0x80),
-    ("TIMECODE", 0x100),
-    ("M2M_HOLD_CAPTURE_BUF", 0x200),
-    ("PREPARED", 0x400),
-    ("NO_CACHE_INVALIDATE", 0x800),
-    ("NO_CACHE_CLEAN", 0x1000),
-    ("TIMESTAMP_MONOTONIC", 0x2000),
-    ("TIMESTAMP_COPY", 0x4000),
-    ("TSTAMP_SRC_SOE", 0x10000),
-    ("LAST", 0x100000),
-    ("REQUEST_FD", 0x800000),
-];
-
 /// `V4L2_BUF_FLAG_A|V4L2_BUF_FLAG_B|0x200000`, `0x2003`, or `-X verbose` with comments.
 /// Names strace prints for zero values (`TSTAMP_SRC_EOF`) or does not know add nothing.
 fn buf_flags(v: &str) -> u32 {
@@ -123,7 +102,7 @@ fn buf_flags(v: &str) -> u32 {
         if let Some(n) = lex::u32v(t) {
             out |= n;
         } else if let Some(name) = t.strip_prefix("V4L2_BUF_FLAG_")
-            && let Some((_, bit)) = BUF_FLAGS.iter().find(|(n, _)| *n == name)
+            && let Some(bit) = crate::model::flags::by_name(name)
         {
             out |= bit;
         }

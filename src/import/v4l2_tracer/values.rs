@@ -76,38 +76,13 @@ pub fn errno(v: &Value) -> Option<Errno> {
 
 /// `V4L2_BUF_FLAG_A|V4L2_BUF_FLAG_B` (names the tracer knows) or a hex number.
 pub fn buf_flags(v: &Value) -> u32 {
-    const NAMES: &[(&str, u32)] = &[
-        ("MAPPED", 0x1),
-        ("QUEUED", 0x2),
-        ("DONE", 0x4),
-        ("KEYFRAME", 0x8),
-        ("PFRAME", 0x10),
-        ("BFRAME", 0x20),
-        ("ERROR", 0x40),
-        ("IN_REQUEST", 0x80),
-        ("TIMECODE", 0x100),
-        ("M2M_HOLD_CAPTURE_BUF", 0x200),
-        ("PREPARED", 0x400),
-        ("NO_CACHE_INVALIDATE", 0x800),
-        ("NO_CACHE_CLEAN", 0x1000),
-        ("TIMESTAMP_UNKNOWN", 0),
-        ("TIMESTAMP_MONOTONIC", 0x2000),
-        ("TIMESTAMP_COPY", 0x4000),
-        ("TSTAMP_SRC_EOF", 0),
-        ("TSTAMP_SRC_SOE", 0x10000),
-        ("LAST", 0x100000),
-        ("REQUEST_FD", 0x800000),
-    ];
     let Some(s) = v.as_str() else {
         return num(v).unwrap_or(0) as u32;
     };
     s.split('|')
         .map(|part| {
             let name = part.trim().trim_start_matches("V4L2_BUF_FLAG_");
-            NAMES
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|&(_, b)| b)
+            crate::model::flags::by_name(name)
                 .or_else(|| parse_num(part).map(|n| n as u32))
                 .unwrap_or(0)
         })
