@@ -5,6 +5,7 @@ use vb2scope::check::check_trace;
 use vb2scope::import::{Format, detect, import_bytes, join};
 use vb2scope::model::{BufType, MemopKind, Origin, Policy};
 use vb2scope::rules::RuleId;
+use vb2scope::timeline::Assoc;
 use vb2scope::trace::{Body, Trace};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/joined/");
@@ -100,4 +101,56 @@ fn a_userspace_log_alone_still_imports() {
             .iter()
             .any(|e| matches!(e.body, Body::Ioctl { .. }))
     );
+}
+
+/// The DMABUF association of each capture buffer's plane over the whole run.
+fn capture_assoc(t: &Trace) -> Vec<Vec<Assoc>> {
+    let tl = vb2scope::timeline::build(t, Policy::Modern);
+    tl.lanes
+        .iter()
+        .filter(|l| l.queue.ty == BufType::VideoCapture)
+        .map(|l| l.planes[0].assoc.iter().map(|s| s.value).collect())
+        .collect()
+}
+
+/// strace never prints a DMABUF `m.fd`: the fd stays unknown, and the model infers one
+/// dma-buf per capture buffer, kept across re-queues, and marks it inferred. Regression: all
+/// four buffers showed "dma-buf #0 (fd 0)".
+#[test]
+fn unrecorded_dmabuf_fds_are_inferred_one_dmabuf_per_buffer() {
+    let (joined, _) = joined("03-vmalloc-dmabuf-import-from-out");
+    let strace = std::fs::read(format!("{DIR}03-vmalloc-dmabuf-import-from-out.strace.txt"))
+        .expect("fixture");
+    let (alone, _) = import_bytes(&strace, "03", None, None).expect("strace imports");
+    for t in [&joined, &alone.trace] {
+        let lanes = capture_assoc(t);
+        assert_eq!(lanes.len(), 4);
+        let mut ids = Vec::new();
+        for spans in &lanes {
+            // One association per buffer, from its first QBUF to REQBUFS(0).
+            let [
+                Assoc::Dmabuf {
+                    id,
+                    fd: None,
+                    len: 831_488,
+                    inferred: true,
+                },
+            ] = spans[..]
+            else {
+                panic!("{spans:?}");
+            };
+            ids.push(id);
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "{ids:?}");
+        let r = check_trace(t, Policy::Modern);
+        // Nothing said about fds no source recorded.
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| f.rule != RuleId::R16 && f.rule != RuleId::R17),
+            "{:?}",
+            r.findings
+        );
+    }
 }

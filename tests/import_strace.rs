@@ -305,10 +305,28 @@ fn what_strace_does_not_print_stays_unknown() {
         panic!("{a:?}")
     };
     assert_eq!(
-        (b.ty, b.memory, b.m, b.length),
-        (BufType::VideoCaptureMplane, Some(Memory::Dmabuf), 0, 2)
+        (b.ty, b.memory, b.known_m(), b.length),
+        (BufType::VideoCaptureMplane, Some(Memory::Dmabuf), None, 2)
     );
     assert_eq!(b.planes_count, 0);
+    // Single-planar DMABUF: the fd is unknown, not 0; an MMAP offset is known.
+    let t3 = import_strace(&fixture(
+        "k612-03-vmalloc-dmabuf-import-from-out.strace.txt",
+    ))
+    .trace;
+    let qbufs: Vec<_> = ioctls(&t3)
+        .filter_map(|(_, c, _, a)| match a {
+            IoctlArg::Buffer(b) if c == IoctlCmd::Qbuf => Some((b.memory, b.known_m())),
+            _ => None,
+        })
+        .collect();
+    assert!(qbufs.contains(&(Some(Memory::Dmabuf), None)), "{qbufs:?}");
+    assert!(
+        qbufs
+            .iter()
+            .all(|&(mem, m)| (mem == Some(Memory::Dmabuf)) == m.is_none()),
+        "{qbufs:?}"
+    );
     // S_FMT's answer sizes the queue: two planes, the smaller 460800.
     assert!(t.events.iter().any(|e| matches!(
         e.body,
@@ -473,6 +491,9 @@ fn timelines_of_real_sessions() {
         "k612-01-vmalloc-mmap.strace.txt",
         "strace-6.1_threaded.txt",
         "strace-7.2_mp_expbuf.txt",
+        // The dma-buf fds strace does not print: inferred associations, one per plane.
+        "k612-03-vmalloc-dmabuf-import-from-out.strace.txt",
+        "strace-6.1_mp_dmabuf.txt",
     ] {
         let imp = import_strace(&fixture(name));
         let dump = vb2scope::timeline::build(&imp.trace, Policy::Modern).dump();

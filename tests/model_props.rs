@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use vb2scope::model::{
-    BufTarget, BufType, DoneState, DriverCfg, Errno, Memory, Model, Op, Outcome, PlaneArg,
+    BufTarget, BufType, DoneState, DriverCfg, Errno, Handle, Memory, Model, Op, Outcome, PlaneArg,
     PlaneArgs, Policy,
 };
 
@@ -20,16 +20,26 @@ fn memory() -> impl Strategy<Value = Memory> {
     prop_oneof![4 => Just(Memory::Mmap), 1 => Just(Memory::Userptr), 1 => Just(Memory::Dmabuf)]
 }
 
+/// A plane's memory: mostly recorded; sometimes not (strace's DMABUF), with or without the
+/// kernel's word on whether it changed.
+fn handle() -> impl Strategy<Value = Handle> {
+    prop_oneof![
+        6 => (0u64..12).prop_map(|m| {
+            // Small numbers act as fds; larger ones as user addresses.
+            Handle::Known(if m > 8 { 0x7f00_0000_0000 + m * 0x10_0000 } else { m })
+        }),
+        1 => proptest::option::of(any::<bool>()).prop_map(|changed| Handle::Unknown { changed }),
+    ]
+}
+
 fn planes() -> impl Strategy<Value = PlaneArgs> {
-    prop::collection::vec((0u64..12, 0u32..2_000_000), 0..4).prop_map(|v| {
+    prop::collection::vec(
+        (handle(), proptest::option::weighted(0.9, 0u32..2_000_000)),
+        0..4,
+    )
+    .prop_map(|v| {
         let mut a = PlaneArgs::default();
         for (m, length) in v {
-            // Small numbers act as fds; larger ones as user addresses.
-            let m = if m > 8 {
-                0x7f00_0000_0000 + m * 0x10_0000
-            } else {
-                m
-            };
             a.push(PlaneArg {
                 m,
                 length,

@@ -56,3 +56,30 @@ fn auto_tells_an_orphaning_kernel_from_an_old_one() {
         choice.reason
     );
 }
+
+/// A DMABUF QBUF whose fd the source did not record: the kernel's detach and attach inside
+/// the second QBUF say the memory changed; the third QBUF, without them, kept it.
+#[test]
+fn unrecorded_dmabuf_fds_follow_the_kernels_attaches() {
+    use vb2scope::timeline::Assoc;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/observed/dmabuf-fd-unrecorded.jsonl");
+    let (trace, _) = read_native_bytes(&std::fs::read(path).expect("readable")).expect("loads");
+    let r = check_trace(&trace, Policy::Modern);
+    assert_eq!(r.stats.divergences, 0, "{:?}", r.stats);
+    assert_eq!(r.stats.memops_unpredicted, 0, "{:?}", r.stats);
+    assert_eq!(r.stats.memops_missing, 0, "{:?}", r.stats);
+    let tl = vb2scope::timeline::build(&trace, Policy::Modern);
+    let ties: Vec<(u64, Assoc)> = tl.lanes[0].planes[0]
+        .assoc
+        .iter()
+        .map(|s| (s.start_ns, s.value))
+        .collect();
+    let dmabuf = |id| Assoc::Dmabuf {
+        id,
+        fd: None,
+        len: 614_400,
+        inferred: true,
+    };
+    assert_eq!(ties, vec![(3000, dmabuf(0)), (6000, dmabuf(1))]);
+}

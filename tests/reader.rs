@@ -162,3 +162,37 @@ fn a_line_that_is_not_utf8_is_diagnosed_and_skipped() {
     assert_eq!(d[0].line, 2);
     assert!(d[0].message.starts_with("not UTF-8"), "{}", d[0].message);
 }
+
+/// What an importer could not know stays unknown through the native format: an absent `fd`
+/// or `userptr` is read back as unknown, not as 0.
+#[test]
+fn unknown_memory_handles_survive_write_and_read() {
+    use vb2scope::trace::IoctlArg;
+    let strace = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/strace/strace-6.1_mp_dmabuf.txt"
+    ))
+    .expect("fixture");
+    let (imp, _) = vb2scope::import::import_bytes(&strace, "mp", None, None).expect("imports");
+    let handles = |t: &vb2scope::trace::Trace| -> Vec<(Option<u64>, u8)> {
+        t.events
+            .iter()
+            .filter_map(|e| match e.body {
+                vb2scope::trace::Body::Ioctl { arg, .. } => match t.arg(arg) {
+                    Some(IoctlArg::Buffer(b)) => Some((b.known_m(), b.planes_count)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    };
+    let before = handles(&imp.trace);
+    assert!(before.iter().any(|&(m, _)| m.is_none()), "{before:?}");
+    let mut bytes = Vec::new();
+    write_native(&mut bytes, &imp.trace).expect("write");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("\"fd\":0"), "{text}");
+    let (back, diags) = read_native_bytes(&bytes).expect("read");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(handles(&back), before);
+}

@@ -4,8 +4,8 @@
 //! happened inside it) and compared with what the model infers.
 
 use crate::model::{
-    BufTarget, DoneState, MemopKind, Model, Op, Origin, Outcome, PlaneArg, PlaneArgs, Policy,
-    QueueKey, flags,
+    BufTarget, DoneState, Handle, MAX_PLANES, MemopKind, Model, Op, Origin, Outcome, PlaneArg,
+    PlaneArgs, Policy, QueueKey, flags,
 };
 use crate::rules::{FindingDetail, RuleId};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, VideoFds};
@@ -107,19 +107,30 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
                 index: buf.index,
                 memory: buf.memory,
             };
+            let handle =
+                |m: Option<u64>| m.map_or(Handle::Unknown { changed: None }, Handle::Known);
             let mut planes = PlaneArgs::default();
             let stored = trace.planes_of(&buf);
-            if stored.is_empty() {
+            if stored.is_empty() && buf.ty.is_mplane() {
+                // The source did not record the planes; `length` says how many there were.
+                for _ in 0..buf.length.clamp(1, MAX_PLANES as u32) {
+                    planes.push(PlaneArg {
+                        m: Handle::Unknown { changed: None },
+                        length: None,
+                        bytesused: 0,
+                    });
+                }
+            } else if stored.is_empty() {
                 planes.push(PlaneArg {
-                    m: buf.m,
-                    length: buf.length,
+                    m: handle(buf.known_m()),
+                    length: Some(buf.length),
                     bytesused: buf.bytesused,
                 });
             } else {
                 for p in stored {
                     planes.push(PlaneArg {
-                        m: p.m,
-                        length: p.length,
+                        m: handle(p.known_m()),
+                        length: Some(p.length),
                         bytesused: p.bytesused,
                     });
                 }
@@ -162,6 +173,9 @@ struct Replayer<'t> {
     video_fds: VideoFds,
     /// Observed events already accounted for inside an earlier ioctl.
     skip: Vec<usize>,
+    /// The trace holds memops seen on the kernel: an ioctl's own tell whether it took new
+    /// memory for a plane whose handle the source did not record.
+    memops_traced: bool,
 }
 
 impl Replayer<'_> {
@@ -253,6 +267,12 @@ impl Replayer<'_> {
                 }
             }
         }
+        let mut op = op;
+        if let Op::Qbuf(t, planes) | Op::PrepareBuf(t, planes) = &mut op
+            && self.memops_traced
+        {
+            self.fill_unknown(t, planes, &group);
+        }
         let before = self.model.divergences;
         self.step(i, e, &op, forced);
         self.stats.divergences += self.model.divergences - before;
@@ -262,6 +282,27 @@ impl Replayer<'_> {
                 (cmd, result, self.trace.arg(arg))
             {
                 self.check_querybuf(fd, buf.ty, buf.index, buf.flags);
+            }
+        }
+    }
+
+    /// For each plane whose memory the source did not record: whether the kernel took new
+    /// memory for it in this call, by its attach or pin among the call's memops.
+    fn fill_unknown(
+        &self,
+        t: &BufTarget,
+        planes: &mut PlaneArgs,
+        group: &[(QueueKey, u32, u8, MemopKind)],
+    ) {
+        let key = self.key_of(t.fd, t.ty);
+        for (p, a) in planes.p.iter_mut().take(planes.n as usize).enumerate() {
+            if let Handle::Unknown { changed } = &mut a.m {
+                *changed = Some(group.iter().any(|&(k, index, plane, kind)| {
+                    k == key
+                        && index == t.index
+                        && usize::from(plane) == p
+                        && matches!(kind, MemopKind::AttachDmabuf | MemopKind::GetUserptr)
+                }));
             }
         }
     }
@@ -484,6 +525,10 @@ pub fn replay_until(
         consumed_to: 0,
         video_fds: VideoFds::default(),
         skip: Vec::new(),
+        memops_traced: trace
+            .events
+            .iter()
+            .any(|e| e.origin == Origin::Observed && matches!(e.body, Body::Memop { .. })),
     };
     for (i, e) in trace.events.iter().enumerate() {
         r.event(i, e);

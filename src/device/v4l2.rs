@@ -251,6 +251,7 @@ pub fn decode(u: &UncheckedV4l2Buffer, nonblock: bool) -> (V4l2Buffer, Vec<V4l2P
                 length: p.length,
                 data_offset: p.data_offset,
                 m: raw::plane_m(p, mem),
+                m_known: mem.is_some(),
             });
         }
     }
@@ -268,6 +269,7 @@ pub fn decode(u: &UncheckedV4l2Buffer, nonblock: bool) -> (V4l2Buffer, Vec<V4l2P
             planes.len() as u32
         },
         m: if single { raw::buffer_m(b, mem) } else { 0 },
+        m_known: single && mem.is_some(),
         sequence: b.sequence,
         timestamp_ns: (b.timestamp.tv_sec.max(0) as u64)
             .saturating_mul(1_000_000_000)

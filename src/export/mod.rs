@@ -111,10 +111,13 @@ pub(crate) fn ms(t: u64) -> String {
 
 /// An association in words.
 pub(crate) fn assoc_text(a: &Assoc) -> String {
+    let h = a.handle_text();
+    let inferred = if a.inferred() { ", inferred" } else { "" };
     match *a {
-        Assoc::Mmap { offset } => format!("mmap {offset:#x}"),
-        Assoc::Userptr { addr, len } => format!("userptr {addr:#x} +{len}"),
-        Assoc::Dmabuf { id, fd, len } => format!("dma-buf #{id} (fd {fd}, {len} bytes)"),
+        Assoc::Mmap { .. } => format!("mmap {h}"),
+        Assoc::Userptr { len, .. } if a.inferred() => format!("userptr {h} +{len} (inferred)"),
+        Assoc::Userptr { len, .. } => format!("userptr {h} +{len}"),
+        Assoc::Dmabuf { id, len, .. } => format!("dma-buf #{id} (fd {h}, {len} bytes{inferred})"),
     }
 }
 

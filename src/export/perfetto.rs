@@ -92,10 +92,21 @@ fn assoc_args(a: &Assoc, event: u32, plane: usize) -> Value {
         Assoc::Mmap { offset } => {
             json!({"memory": "MMAP", "offset": format!("{offset:#x}"), "plane": plane, "event": event})
         }
-        Assoc::Userptr { addr, len } => json!({"memory": "USERPTR",
-            "userptr": format!("{addr:#x}"), "length": len, "plane": plane, "event": event}),
-        Assoc::Dmabuf { id, fd, len } => json!({"memory": "DMABUF", "dmabuf": id, "fd": fd,
-            "length": len, "plane": plane, "event": event}),
+        // `null`: the trace did not record it; `inferred`: the model says which memory it is.
+        Assoc::Userptr {
+            addr,
+            len,
+            inferred,
+        } => json!({"memory": "USERPTR",
+            "userptr": addr.map(|a| format!("{a:#x}")), "length": len, "inferred": inferred,
+            "plane": plane, "event": event}),
+        Assoc::Dmabuf {
+            id,
+            fd,
+            len,
+            inferred,
+        } => json!({"memory": "DMABUF", "dmabuf": id,
+            "fd": fd, "length": len, "inferred": inferred, "plane": plane, "event": event}),
     }
 }
 

@@ -289,12 +289,8 @@ fn memory(s: Option<&str>) -> Result<Option<Memory>, String> {
 fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, String> {
     let ty = buf_type(b.ty, ev).map_err(|e| e.replace("\"type\"", "\"buf.type\""))?;
     let memory = memory(b.memory)?;
-    let m_of = |p: &BufLine| -> u64 {
-        p.fd.map(|f| f as u64)
-            .or(p.userptr)
-            .or(p.offset)
-            .unwrap_or(0)
-    };
+    // Absent means the source did not record it.
+    let m_of = |p: &BufLine| -> Option<u64> { p.fd.map(|f| f as u64).or(p.userptr).or(p.offset) };
     let planes: Vec<V4l2Plane> = b
         .planes
         .iter()
@@ -302,7 +298,8 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
             bytesused: p.bytesused.unwrap_or(0),
             length: p.length.unwrap_or(0),
             data_offset: p.data_offset.unwrap_or(0),
-            m: m_of(p),
+            m: m_of(p).unwrap_or(0),
+            m_known: m_of(p).is_some(),
         })
         .collect();
     if planes.len() > crate::model::MAX_PLANES {
@@ -327,7 +324,8 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
         nonblock: false,
         bytesused: b.bytesused.unwrap_or(0),
         length: b.length.unwrap_or(0),
-        m: m_of(b),
+        m: m_of(b).unwrap_or(0),
+        m_known: m_of(b).is_some(),
         sequence: b.sequence.unwrap_or(0),
         timestamp_ns: b.timestamp_ns.unwrap_or(0),
         planes_first,
@@ -389,6 +387,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                             bytesused: 0,
                             length: 0,
                             m: 0,
+                            m_known: false,
                             sequence: 0,
                             timestamp_ns: 0,
                             planes_first: 0,

@@ -31,11 +31,12 @@ pub fn write_native<W: Write>(w: &mut W, trace: &Trace) -> io::Result<()> {
 }
 
 fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
-    let m = |line: &mut BufLine, v: u64| match b.memory {
-        Some(crate::model::Memory::Dmabuf) => line.fd = Some(v as i64),
-        Some(crate::model::Memory::Userptr) => line.userptr = Some(v),
-        Some(crate::model::Memory::Mmap) => line.offset = Some(v),
-        None => {}
+    // An `m` the source did not record is left out: absent means unknown.
+    let m = |line: &mut BufLine, v: Option<u64>| match (b.memory, v) {
+        (Some(crate::model::Memory::Dmabuf), Some(v)) => line.fd = Some(v as i64),
+        (Some(crate::model::Memory::Userptr), Some(v)) => line.userptr = Some(v),
+        (Some(crate::model::Memory::Mmap), Some(v)) => line.offset = Some(v),
+        _ => {}
     };
     let mut l = BufLine {
         index: Some(b.index),
@@ -51,7 +52,7 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
     };
     let planes = trace.planes_of(b);
     if planes.is_empty() {
-        m(&mut l, b.m);
+        m(&mut l, b.known_m());
     }
     for p in planes {
         let mut pl = BufLine {
@@ -60,7 +61,7 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
             data_offset: (p.data_offset != 0).then_some(p.data_offset),
             ..BufLine::default()
         };
-        m(&mut pl, p.m);
+        m(&mut pl, p.known_m());
         l.planes.push(pl);
     }
     l

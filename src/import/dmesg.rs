@@ -7,7 +7,7 @@
 //! number) where the node is first seen, so that queues of different nodes stay apart.
 
 use crate::format::{DiagSeverity, Diagnostic};
-use crate::model::{BufType, DriverCfg, Errno, Origin, Outcome};
+use crate::model::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 use crate::trace::{
     Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer, V4l2Plane,
 };
@@ -345,6 +345,7 @@ impl Reader {
                 length: f.u32("length"),
                 data_offset: f.u32("data_offset"),
                 m: f.get("offset/userptr").and_then(num).unwrap_or(0),
+                m_known: f.get("offset/userptr").and_then(num).is_some(),
             }),
             Some(Pending::Format { sizes, .. }) => match f.get("sizeimage").and_then(num) {
                 Some(s) => sizes.push(s),
@@ -364,8 +365,15 @@ impl Reader {
             Some(Pending::Buffer {
                 mut event,
                 mut buf,
-                planes,
+                mut planes,
             }) => {
+                if buf.memory == Some(Memory::Dmabuf) {
+                    // `offset/userptr` prints the whole union: the fd is its low 32 bits.
+                    buf.m &= 0xffff_ffff;
+                    for p in &mut planes {
+                        p.m &= 0xffff_ffff;
+                    }
+                }
                 if !planes.is_empty() {
                     let (first, count) = self.trace.add_planes(&planes);
                     buf.planes_first = first;
@@ -409,6 +417,7 @@ fn buffer(f: &Fields) -> Option<V4l2Buffer> {
         bytesused: f.u32("bytesused"),
         length: f.u32("length"),
         m: f.get("offset/userptr").and_then(num).unwrap_or(0),
+        m_known: f.get("offset/userptr").and_then(num).is_some(),
         sequence: f.u32("sequence"),
         timestamp_ns: f.timestamp_ns().unwrap_or(0),
         planes_first: 0,

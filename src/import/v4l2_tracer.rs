@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::format::{DiagSeverity, Diagnostic};
-use crate::model::{DriverCfg, Origin, Outcome};
+use crate::model::{DriverCfg, Memory, Origin, Outcome};
 use crate::trace::{
     Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
     V4l2Plane, VideoFds,
@@ -331,6 +331,13 @@ impl Reader {
         let ty = buf_type(b.get("type")?)?;
         let memory = b.get("memory").and_then(memory);
         let m = b.get("m");
+        let plane_m = |p: &Value| p.get("m")?.get("mem_offset").and_then(num);
+        // v4l2-tracer writes `m.offset` for every memory type (0 for USERPTR: the address is
+        // not recorded), and nothing for DMABUF: only an MMAP offset is known.
+        let single_m = m
+            .and_then(|m| m.get("offset"))
+            .and_then(num)
+            .filter(|_| memory == Some(Memory::Mmap));
         let mut planes = Vec::new();
         if let Some(ps) = m.and_then(|m| m.get("planes")).and_then(Value::as_array) {
             for p in ps {
@@ -338,11 +345,9 @@ impl Reader {
                     bytesused: u32_of(p.get("bytesused")),
                     length: u32_of(p.get("length")),
                     data_offset: u32_of(p.get("data_offset")),
-                    // Only MMAP's mem_offset is recorded; userptr and fd stay unknown (0).
-                    m: p.get("m")
-                        .and_then(|m| m.get("mem_offset"))
-                        .and_then(num)
-                        .unwrap_or(0),
+                    // Only MMAP's mem_offset is recorded; userptr and fd stay unknown.
+                    m: plane_m(p).unwrap_or(0),
+                    m_known: plane_m(p).is_some(),
                 });
             }
         }
@@ -359,7 +364,8 @@ impl Reader {
             field: b.get("field").map_or(0, field),
             bytesused: u32_of(b.get("bytesused")),
             length: u32_of(b.get("length")),
-            m: m.and_then(|m| m.get("offset")).and_then(num).unwrap_or(0),
+            m: single_m.unwrap_or(0),
+            m_known: single_m.is_some(),
             sequence: u32_of(b.get("sequence")),
             timestamp_ns: b.get("timestamp_ns").and_then(num).unwrap_or(0),
             planes_first,

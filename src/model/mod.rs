@@ -18,7 +18,7 @@ mod stream;
 mod types;
 
 pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
-pub use op::{BufTarget, DriverCfg, Op, PlaneArg, PlaneArgs, Ret};
+pub use op::{BufTarget, DriverCfg, Handle, Op, PlaneArg, PlaneArgs, Ret};
 pub use policy::Policy;
 pub use setup::mem_offset_cookie;
 pub use state::{

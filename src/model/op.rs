@@ -4,13 +4,32 @@
 use super::state::MAX_PLANES;
 use super::types::{BufType, DoneState, Memory};
 
+/// The memory a plane argument names: `m.fd` (DMABUF) or `m.userptr` (USERPTR), or what is
+/// known of it when the trace's source did not record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handle {
+    Known(u64),
+    /// Not recorded. `changed`: whether the kernel was seen taking new memory for the plane in
+    /// this call (an attach or a pin among its memops); `None` when the kernel's side was not
+    /// traced. The model then infers the association and marks it so.
+    Unknown {
+        changed: Option<bool>,
+    },
+}
+
+impl Default for Handle {
+    fn default() -> Handle {
+        Handle::Known(0)
+    }
+}
+
 /// One plane of a QBUF/PREPARE_BUF argument.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PlaneArg {
-    /// `m.fd` (DMABUF) or `m.userptr` (USERPTR); unused for MMAP.
-    pub m: u64,
-    /// `length`; 0 for DMABUF means the dma-buf's size.
-    pub length: u32,
+    /// Unused for MMAP.
+    pub m: Handle,
+    /// `length`; 0 for DMABUF means the dma-buf's size. `None`: not recorded.
+    pub length: Option<u32>,
     pub bytesused: u32,
 }
 
@@ -28,8 +47,8 @@ impl PlaneArgs {
             ..Default::default()
         };
         a.p[0] = PlaneArg {
-            m,
-            length,
+            m: Handle::Known(m),
+            length: Some(length),
             bytesused: 0,
         };
         a

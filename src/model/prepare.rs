@@ -1,7 +1,7 @@
 //! Preparing a buffer's memory (`__prepare_userptr`, `__prepare_dmabuf`): which plane keeps
 //! its pin or attachment, which is re-acquired, and the map that may happen twice.
 
-use super::op::PlaneArgs;
+use super::op::{Handle, PlaneArgs};
 use super::state::{Plane, Resources};
 use super::types::{Errno, MemopKind, Memory};
 use super::{KMsg, Model, Qi};
@@ -54,7 +54,8 @@ impl Model {
         let np = b.planes.len();
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
-            if a.m == 0 || a.length < setup {
+            // What the trace did not record cannot be refused.
+            if a.m == Handle::Known(0) || a.length.is_some_and(|l| l < setup) {
                 // On error every plane gives its pages back.
                 self.unpin_all(qi, index);
                 return Err((Errno::EINVAL, None));
@@ -65,11 +66,28 @@ impl Model {
             let Some(pl) = self.plane(qi, index, p) else {
                 continue;
             };
-            let kept = pl.inferred.pinned && pl.userptr == a.m && pl.length == a.length;
-            let had = pl.userptr != 0;
+            let length = a.length.unwrap_or(pl.length);
+            let (addr, kept, moved) = match a.m {
+                Handle::Known(addr) => (
+                    addr,
+                    pl.inferred.pinned && pl.userptr == addr && pl.length == length,
+                    pl.userptr != 0 && (pl.userptr != addr || pl.length != length),
+                ),
+                // Unrecorded: the same memory unless the kernel was seen pinning anew.
+                Handle::Unknown { changed } => {
+                    let repinned = changed == Some(true);
+                    let kept = pl.inferred.pinned && !repinned;
+                    (
+                        if kept { pl.userptr } else { 0 },
+                        kept,
+                        pl.inferred.pinned && repinned,
+                    )
+                }
+            };
             let was_pinned = pl.inferred.pinned;
+            let inferred = matches!(a.m, Handle::Unknown { .. });
             if kept {
-                if self.fds.stale_pins.contains(&(uid, p as u8)) {
+                if !inferred && self.fds.stale_pins.contains(&(uid, p as u8)) {
                     self.find(
                         RuleId::R18,
                         Some(key),
@@ -78,9 +96,12 @@ impl Model {
                         FindingDetail::State("reused"),
                     );
                 }
+                if let Some(pl) = self.plane_mut(qi, index, p) {
+                    pl.handle_inferred = inferred;
+                }
                 continue;
             }
-            if had && (pl.userptr != a.m || pl.length != a.length) {
+            if moved {
                 self.find(
                     RuleId::R16,
                     Some(key),
@@ -96,9 +117,10 @@ impl Model {
             self.memop(qi, index, p, MemopKind::GetUserptr);
             self.fds.stale_pins.retain(|&x| x != (uid, p as u8));
             if let Some(pl) = self.plane_mut(qi, index, p) {
-                pl.userptr = a.m;
-                pl.length = a.length;
+                pl.userptr = addr;
+                pl.length = length;
                 pl.inferred.pinned = true;
+                pl.handle_inferred = inferred;
             }
         }
         Ok(())
@@ -144,17 +166,29 @@ impl Model {
         let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
         // dma_buf_get() for every plane, and the length checks.
         let mut new = [(0u32, 0u32, 0i32); super::MAX_PLANES];
+        let mut inferred = [false; super::MAX_PLANES];
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
-            let fd = i32::try_from(a.m).unwrap_or(-1);
-            let Some(id) = self.dmabuf_of_fd(fd) else {
-                return Err((Errno::EINVAL, Some(KMsg::InvalidDmabufFd(p as u8))));
+            let (id, fd) = match a.m {
+                Handle::Known(m) => {
+                    let fd = i32::try_from(m).unwrap_or(-1);
+                    let Some(id) = self.dmabuf_of_fd(fd) else {
+                        return Err((Errno::EINVAL, Some(KMsg::InvalidDmabufFd(p as u8))));
+                    };
+                    (id, fd)
+                }
+                Handle::Unknown { changed } => {
+                    if let Some(slot) = inferred.get_mut(p) {
+                        *slot = true;
+                    }
+                    self.unrecorded_dmabuf(qi, index, p, changed)
+                }
             };
             let size = self.fds.dmabuf(id).map(|d| d.size).unwrap_or(0);
-            let len = if a.length == 0 {
-                u32::try_from(size).unwrap_or(u32::MAX)
-            } else {
-                a.length
+            let len = match a.length {
+                Some(0) | None if size == u64::MAX => setup,
+                Some(0) | None => u32::try_from(size).unwrap_or(u32::MAX),
+                Some(l) => l,
             };
             if len < setup || (size != u64::MAX && u64::from(len) > size) {
                 return Err((Errno::EINVAL, None));
@@ -214,6 +248,7 @@ impl Model {
                 self.memop(qi, index, p, MemopKind::DmabufPut);
                 if let Some(pl) = self.plane_mut(qi, index, p) {
                     pl.fd = fd;
+                    pl.handle_inferred = inferred.get(p).copied().unwrap_or(false);
                 }
                 continue;
             }
@@ -227,6 +262,7 @@ impl Model {
                 pl.length = len;
                 pl.fd = fd;
                 pl.inferred.attached = true;
+                pl.handle_inferred = inferred.get(p).copied().unwrap_or(false);
             }
         }
         // map_dmabuf: old cores call it on every plane; later ones only on unmapped planes.
@@ -255,6 +291,30 @@ impl Model {
             }
         }
         Ok(())
+    }
+
+    /// The dma-buf a plane was given when the trace did not record its fd: the one it holds,
+    /// unless the kernel was seen attaching anew or it holds none; then a dma-buf the model
+    /// knows only by this use, held by an fd it never sees closed.
+    fn unrecorded_dmabuf(
+        &mut self,
+        qi: Qi,
+        index: u32,
+        p: usize,
+        changed: Option<bool>,
+    ) -> (super::DmabufId, i32) {
+        let held = self
+            .plane(qi, index, p)
+            .filter(|pl| pl.inferred.attached && changed != Some(true))
+            .and_then(|pl| Some((pl.dbuf?, pl.fd)));
+        if let Some(h) = held {
+            return h;
+        }
+        let id = self.fds.new_dmabuf(u64::MAX, None);
+        if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+            d.fds = 1;
+        }
+        (id, -1)
     }
 
     /// `__vb2_plane_dmabuf_put`: unmap if mapped, detach, drop the reference.

@@ -86,8 +86,12 @@ pub struct Plane {
     pub userptr: u64,
     /// DMABUF association: the dma-buf (by identity).
     pub dbuf: Option<DmabufId>,
-    /// DMABUF: the fd number last passed for this plane; informational only.
+    /// DMABUF: the fd number last passed for this plane (-1: not recorded); informational
+    /// only.
     pub fd: i32,
+    /// The trace did not record the fd or address passed last: which memory this plane holds
+    /// is the model's inference.
+    pub handle_inferred: bool,
     /// MMAP: the `m.offset` cookie for mmap().
     pub mem_offset: u32,
     /// Resources according to the model.

@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use thiserror::Error;
 
 use crate::model::{
-    BufTarget, BufType, DriverCfg, Effect, Memory, Model, Op, Origin, Outcome, PlaneArg, PlaneArgs,
-    Policy, QueueKey, Ret, mem_offset_cookie,
+    BufTarget, BufType, DriverCfg, Effect, Handle, Memory, Model, Op, Origin, Outcome, PlaneArg,
+    PlaneArgs, Policy, QueueKey, Ret, mem_offset_cookie,
 };
 use crate::trace::{
     Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
@@ -172,13 +172,16 @@ impl Runner {
             match memory {
                 Some(Memory::Mmap) => u64::from(offsets.get(p).copied().unwrap_or(0)),
                 Some(Memory::Dmabuf) if planes.n == 0 => fds.get(p).map(|&f| f as u64).unwrap_or(0),
-                _ => planes.get(p).map(|a| a.m).unwrap_or(0),
+                _ => match planes.get(p).map(|a| a.m) {
+                    Some(Handle::Known(m)) => m,
+                    _ => 0,
+                },
             }
         };
         let plane_len = |p: usize| {
             planes
                 .get(p)
-                .map(|a| a.length)
+                .and_then(|a| a.length)
                 .filter(|&l| l != 0)
                 .or(lengths.get(p).copied())
                 .unwrap_or(0)
@@ -193,6 +196,7 @@ impl Runner {
             bytesused: 0,
             length: plane_len(0),
             m: plane_m(0),
+            m_known: memory.is_some(),
             sequence: 0,
             timestamp_ns: 0,
             planes_first: 0,
@@ -205,6 +209,7 @@ impl Runner {
                     length: plane_len(p),
                     data_offset: 0,
                     m: plane_m(p),
+                    m_known: memory.is_some(),
                 })
                 .collect();
             let (first, count) = self.trace.add_planes(&v);
@@ -212,6 +217,7 @@ impl Runner {
             b.planes_count = count;
             b.length = u32::from(count);
             b.m = 0;
+            b.m_known = false;
         }
         b
     }
@@ -254,8 +260,8 @@ impl Runner {
                     .copied()
                     .unwrap_or(-1);
                 a.push(PlaneArg {
-                    m: fd as u64,
-                    length: 0,
+                    m: Handle::Known(fd as u64),
+                    length: Some(0),
                     bytesused: 0,
                 });
             }
@@ -270,8 +276,8 @@ impl Runner {
                     .copied()
                     .unwrap_or((0, 0));
                 a.push(PlaneArg {
-                    m: addr,
-                    length: u32::try_from(size).unwrap_or(u32::MAX),
+                    m: Handle::Known(addr),
+                    length: Some(u32::try_from(size).unwrap_or(u32::MAX)),
                     bytesused: 0,
                 });
             }

@@ -35,14 +35,18 @@ fn assoc(memory: Option<Memory>, p: &crate::model::Plane) -> Option<Assoc> {
         Memory::Mmap => Some(Assoc::Mmap {
             offset: p.mem_offset,
         }),
-        Memory::Userptr => (p.userptr != 0).then_some(Assoc::Userptr {
-            addr: p.userptr,
-            len: p.length,
-        }),
+        Memory::Userptr => {
+            (p.userptr != 0 || (p.handle_inferred && p.inferred.pinned)).then_some(Assoc::Userptr {
+                addr: (p.userptr != 0).then_some(p.userptr),
+                len: p.length,
+                inferred: p.handle_inferred,
+            })
+        }
         Memory::Dmabuf => p.dbuf.map(|id| Assoc::Dmabuf {
             id,
-            fd: p.fd,
+            fd: (p.fd >= 0).then_some(p.fd),
             len: p.length,
+            inferred: p.handle_inferred,
         }),
     }
 }

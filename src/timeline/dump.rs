@@ -46,11 +46,14 @@ impl Timeline {
                     .assoc
                     .iter()
                     .map(|s| {
-                        let v = match s.value {
-                            Assoc::Mmap { offset } => format!("mmap@{offset:#x}"),
-                            Assoc::Userptr { addr, len } => format!("userptr {addr:#x}+{len}"),
-                            Assoc::Dmabuf { id, fd, len } => {
-                                format!("dmabuf#{id} fd {fd} len {len}")
+                        let a = &s.value;
+                        let h = a.handle_text();
+                        let inferred = if a.inferred() { " inferred" } else { "" };
+                        let v = match *a {
+                            Assoc::Mmap { .. } => format!("mmap@{h}"),
+                            Assoc::Userptr { len, .. } => format!("userptr {h}+{len}{inferred}"),
+                            Assoc::Dmabuf { id, len, .. } => {
+                                format!("dmabuf#{id} fd {h} len {len}{inferred}")
                             }
                         };
                         format!("{} {v}", range(s))

@@ -23,10 +23,40 @@ use crate::model::{BufState, DmabufId, Outcome, QueueKey};
 pub enum Assoc {
     /// MMAP memory, known by its mmap cookie.
     Mmap { offset: u32 },
-    /// USERPTR memory: address and length.
-    Userptr { addr: u64, len: u32 },
-    /// A dma-buf (by identity), the fd number last used for it, and the length.
-    Dmabuf { id: DmabufId, fd: i32, len: u32 },
+    /// USERPTR memory: address (`None`: not recorded) and length.
+    Userptr {
+        addr: Option<u64>,
+        len: u32,
+        inferred: bool,
+    },
+    /// A dma-buf (by identity), the fd number last used for it (`None`: not recorded), and
+    /// the length.
+    Dmabuf {
+        id: DmabufId,
+        fd: Option<i32>,
+        len: u32,
+        inferred: bool,
+    },
+}
+
+impl Assoc {
+    /// The address or fd as text; `?` when the trace did not record it.
+    pub fn handle_text(&self) -> String {
+        match *self {
+            Assoc::Mmap { offset } => format!("{offset:#x}"),
+            Assoc::Userptr { addr, .. } => addr.map_or("?".into(), |a| format!("{a:#x}")),
+            Assoc::Dmabuf { fd, .. } => fd.map_or("?".into(), |f| f.to_string()),
+        }
+    }
+
+    /// The trace did not record the fd or address of the call that made this association
+    /// (or kept it): the model inferred which memory it is.
+    pub fn inferred(&self) -> bool {
+        match *self {
+            Assoc::Mmap { .. } => false,
+            Assoc::Userptr { inferred, .. } | Assoc::Dmabuf { inferred, .. } => inferred,
+        }
+    }
 }
 
 /// A resource a plane can hold.

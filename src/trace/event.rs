@@ -61,9 +61,12 @@ pub struct V4l2Plane {
     pub data_offset: u32,
     /// `m.mem_offset`, `m.userptr` or `m.fd`, as the memory type says.
     pub m: u64,
+    /// Whether the source recorded `m`; when not, `m` is 0 and means nothing.
+    pub m_known: bool,
 }
 
-/// A decoded `struct v4l2_buffer`.
+/// A decoded `struct v4l2_buffer`. A multi-planar buffer without stored planes is one whose
+/// planes the source did not record (strace); its `length` is then the number of planes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct V4l2Buffer {
     pub index: u32,
@@ -75,6 +78,9 @@ pub struct V4l2Buffer {
     pub length: u32,
     /// Single-planar `m.offset`, `m.userptr` or `m.fd`.
     pub m: u64,
+    /// Whether the source recorded `m` (strace never prints a DMABUF `m.fd`); when not, `m`
+    /// is 0 and means nothing. Multi-planar buffers carry theirs in their planes.
+    pub m_known: bool,
     pub sequence: u32,
     pub timestamp_ns: u64,
     /// Multi-planar: `planes[first .. first + count]` in the trace's plane table.
@@ -82,6 +88,20 @@ pub struct V4l2Buffer {
     pub planes_count: u8,
     /// DQBUF on an `O_NONBLOCK` file.
     pub nonblock: bool,
+}
+
+impl V4l2Buffer {
+    /// `m`, if the source recorded it.
+    pub fn known_m(&self) -> Option<u64> {
+        self.m_known.then_some(self.m)
+    }
+}
+
+impl V4l2Plane {
+    /// `m`, if the source recorded it.
+    pub fn known_m(&self) -> Option<u64> {
+        self.m_known.then_some(self.m)
+    }
 }
 
 /// The numbers of an mmap()/munmap() or of a dma-buf allocation, kept in a side table since

@@ -3,6 +3,9 @@
 use crate::model::{Origin, outcome_str};
 use crate::trace::{Body, DriverAction, IoctlArg, Trace};
 
+/// What the events panel shows for a value the source did not record.
+const UNKNOWN: &str = "unknown (not in the source)";
+
 /// One line saying what event `i` is.
 pub fn event(trace: &Trace, i: usize) -> String {
     let Some(e) = trace.events.get(i) else {
@@ -41,9 +44,13 @@ pub fn event(trace: &Trace, i: usize) -> String {
                     )
                 }
                 Some(IoctlArg::Buffer(b)) if b.index != u32::MAX => {
-                    let m = match b.memory {
-                        Some(crate::model::Memory::Dmabuf) => format!(" fd {}", b.m),
-                        Some(crate::model::Memory::Userptr) => format!(" ptr {:#x}", b.m),
+                    let m = match (b.memory, b.known_m()) {
+                        (Some(crate::model::Memory::Dmabuf), Some(m)) => {
+                            format!(" fd {}", m as i64)
+                        }
+                        (Some(crate::model::Memory::Userptr), Some(m)) => format!(" ptr {m:#x}"),
+                        (Some(crate::model::Memory::Dmabuf), None) => " fd ?".into(),
+                        (Some(crate::model::Memory::Userptr), None) => " ptr ?".into(),
                         _ => String::new(),
                     };
                     format!(" {} index {}{m}", b.ty.short(), b.index)
@@ -149,15 +156,22 @@ pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
                     Some(crate::model::Memory::Userptr) => "m.userptr",
                     _ => "m.offset",
                 };
-                if b.planes_count == 0 {
-                    out.push((m.into(), format!("{:#x}", b.m)));
+                let shown =
+                    |v: Option<u64>| v.map_or_else(|| UNKNOWN.to_string(), |v| format!("{v:#x}"));
+                if b.planes_count == 0 && b.ty.is_mplane() {
+                    out.push(("planes".into(), UNKNOWN.into()));
+                } else if b.planes_count == 0 {
+                    out.push((m.into(), shown(b.known_m())));
                 }
                 for (p, pl) in trace.planes_of(b).iter().enumerate() {
                     out.push((
                         format!("plane {p}"),
                         format!(
-                            "{m} {:#x}, length {}, bytesused {}, data_offset {}",
-                            pl.m, pl.length, pl.bytesused, pl.data_offset
+                            "{m} {}, length {}, bytesused {}, data_offset {}",
+                            shown(pl.known_m()),
+                            pl.length,
+                            pl.bytesused,
+                            pl.data_offset
                         ),
                     ));
                 }

@@ -36,12 +36,21 @@ fn summarize(m: &Model) -> Vec<String> {
                         held.push(name);
                     }
                 }
+                let inferred = if pl.handle_inferred { ", inferred" } else { "" };
                 let tie = match q.memory {
                     Some(Memory::Dmabuf) => pl
                         .dbuf
-                        .map(|d| format!(" dma-buf #{d} (fd {})", pl.fd))
+                        .map(|d| match pl.fd {
+                            -1 => format!(" dma-buf #{d} (fd ?{inferred})"),
+                            fd => format!(" dma-buf #{d} (fd {fd}{inferred})"),
+                        })
                         .unwrap_or_default(),
-                    Some(Memory::Userptr) if pl.userptr != 0 => format!(" ptr {:#x}", pl.userptr),
+                    Some(Memory::Userptr) if pl.userptr != 0 => {
+                        format!(" ptr {:#x}{inferred}", pl.userptr)
+                    }
+                    Some(Memory::Userptr) if pl.handle_inferred && pl.inferred.pinned => {
+                        " ptr ? (inferred)".to_string()
+                    }
                     _ => String::new(),
                 };
                 line.push_str(&format!(

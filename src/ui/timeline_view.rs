@@ -115,10 +115,13 @@ fn fmt_t(t: f64, step: f64) -> String {
 }
 
 fn assoc_text(a: &Assoc) -> String {
+    let h = a.handle_text();
     match *a {
-        Assoc::Mmap { offset } => format!("mmap {offset:#x}"),
-        Assoc::Userptr { addr, len } => format!("ptr {addr:#x} +{len}"),
-        Assoc::Dmabuf { id, fd, .. } => format!("dma-buf #{id} (fd {fd})"),
+        Assoc::Mmap { .. } => format!("mmap {h}"),
+        Assoc::Userptr { len, .. } if a.inferred() => format!("ptr {h} +{len} (inferred)"),
+        Assoc::Userptr { len, .. } => format!("ptr {h} +{len}"),
+        Assoc::Dmabuf { id, .. } if a.inferred() => format!("dma-buf #{id} (fd {h}, inferred)"),
+        Assoc::Dmabuf { id, .. } => format!("dma-buf #{id} (fd {h})"),
     }
 }
 

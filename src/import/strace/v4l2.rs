@@ -233,16 +233,17 @@ fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buff
     let memory = f.get("memory").map(memory).transpose()?;
     // Multi-planar: strace prints the low bits of the `m.planes` pointer as `m.offset`, and
     // never the planes themselves; `length` is the number of planes.
+    // DMABUF's `m.fd` is never printed: it stays unknown, as does anything on an error.
     let m = if ty.is_mplane() {
-        0
+        None
     } else {
         match f
             .get("m.offset")
             .or_else(|| f.get("m.userptr"))
             .or_else(|| f.get("m.fd"))
         {
-            Some(v) => lex::uint(v).ok_or(Skip::Malformed("m is not a number"))?,
-            None => 0,
+            Some(v) => Some(lex::uint(v).ok_or(Skip::Malformed("m is not a number"))?),
+            None => None,
         }
     };
     let timestamp_ns = match f.get("timestamp").and_then(Fields::of) {
@@ -263,7 +264,8 @@ fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buff
         field: 0,
         bytesused: num(&f, "bytesused")?.unwrap_or(0),
         length: num(&f, "length")?.unwrap_or(0),
-        m,
+        m: m.unwrap_or(0),
+        m_known: m.is_some(),
         sequence: num(&f, "sequence")?.unwrap_or(0),
         timestamp_ns,
         planes_first: 0,

@@ -169,12 +169,13 @@ impl Resolver<'_> {
                     Some(key),
                 ) if result.is_ok() && b.memory == Some(Memory::Mmap) => {
                     let stored = self.user.planes_of(b);
-                    if stored.is_empty() {
-                        self.offsets.insert((key.dev, b.m), (b.ty, b.index, 0));
+                    if let (true, Some(m)) = (stored.is_empty(), b.known_m()) {
+                        self.offsets.insert((key.dev, m), (b.ty, b.index, 0));
                     }
                     for (p, pl) in stored.iter().enumerate() {
-                        self.offsets
-                            .insert((key.dev, pl.m), (b.ty, b.index, p as u8));
+                        if let Some(m) = pl.known_m() {
+                            self.offsets.insert((key.dev, m), (b.ty, b.index, p as u8));
+                        }
                     }
                 }
                 _ => {}
