@@ -357,6 +357,13 @@ fn import_joins_strace_and_ftrace_and_check_reads_any_format() {
         "{}",
         stderr(&o)
     );
+    // Regression: the strace log's diagnostics were printed a second time, as the ftrace's.
+    assert!(
+        !stderr(&o).contains("ftrace.txt: line 165: info: VIDIOC_EXPBUF"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).matches("line 165: info").count(), 1);
     let (t, d) = read_native_bytes(&std::fs::read(&out).expect("written")).expect("native");
     assert!(d.is_empty(), "{d:?}");
     assert!(

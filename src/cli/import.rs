@@ -55,9 +55,11 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
     }
     let trace = match (user, kernel) {
         (Some((_, u)), Some((kp, text))) => {
+            // The joined list starts with the userspace log's own, printed above.
+            let printed = u.diagnostics.len();
             let (joined, alignment) = join(u, &text);
             eprintln!("vb2scope: joined with {}: {alignment}", kp.display());
-            print_diagnostics(&kp, &joined.diagnostics);
+            print_diagnostics(&kp, joined.diagnostics.get(printed..).unwrap_or_default());
             joined.trace
         }
         (Some((_, u)), None) => u.trace,
