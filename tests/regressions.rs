@@ -325,3 +325,23 @@ fn m2m_capture_offsets_carry_bit_30() {
     assert_eq!(mapped(BufType::VideoCapture), Some(1));
     assert_eq!(mapped(BufType::VideoOutput), Some(0));
 }
+
+/// A dup of a video fd was not followed: ioctls on the copy went to device 0's queues.
+#[test]
+fn ioctls_on_a_dup_of_a_video_fd_reach_its_device() {
+    let text = r#"{"vb2scope":"trace","version":1}
+{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":1100,"ev":"open","pid":1,"fd":4,"path":"/dev/video1"}
+{"t":1200,"ev":"dup","pid":1,"fd":4,"new_fd":5}
+{"t":2000,"ev":"ioctl","pid":1,"fd":5,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":1,"fd":5,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+"#;
+    let (trace, d) = vb2scope::format::read_native_bytes(text.as_bytes()).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    let r = check_trace(&trace, Policy::Modern);
+    assert_eq!(r.stats.divergences, 0, "{:?}", r.stats);
+    let tl = vb2scope::timeline::build(&trace, Policy::Modern);
+    let devs: Vec<u16> = tl.lanes.iter().map(|l| l.queue.dev).collect();
+    // /dev/video1 is the trace's second device.
+    assert_eq!(devs, [1, 1], "{:?}", tl.lanes);
+}

@@ -378,6 +378,7 @@ impl Replayer<'_> {
                 self.step(i, e, &Op::Close { fd }, None);
             }
             Body::Dup { fd, new_fd } => {
+                self.video_fds.follow(&e.body);
                 self.step(i, e, &Op::Dup { fd, new_fd }, None);
             }
             Body::Mmap { fd, ext } => {

@@ -14,22 +14,35 @@ pub struct VideoFds {
 }
 
 impl VideoFds {
-    /// Takes an event into account: an open adds an fd, a close of a video fd removes it.
-    /// Returns whether the event closed a video fd.
+    /// Takes an event into account: an open adds an fd, a dup of a video fd adds the copy (on
+    /// the same device: the same `struct file`), a close of a video fd removes it. Returns
+    /// whether the event closed a video fd.
     pub fn follow(&mut self, body: &Body) -> bool {
         match *body {
             Body::Open { fd, dev, .. } => {
                 self.open.push((fd, dev));
                 false
             }
-            Body::Close { fd } => match self.open.iter().rposition(|&(f, _)| f == fd) {
-                Some(pos) => {
-                    self.open.remove(pos);
-                    true
+            Body::Dup { fd, new_fd } => {
+                // dup2/dup3 onto an open fd closes it first.
+                let closed = self.close(new_fd);
+                if let Some(&(_, dev)) = self.open.iter().rev().find(|&&(f, _)| f == fd) {
+                    self.open.push((new_fd, dev));
                 }
-                None => false,
-            },
+                closed
+            }
+            Body::Close { fd } => self.close(fd),
             _ => false,
+        }
+    }
+
+    fn close(&mut self, fd: i32) -> bool {
+        match self.open.iter().rposition(|&(f, _)| f == fd) {
+            Some(pos) => {
+                self.open.remove(pos);
+                true
+            }
+            None => false,
         }
     }
 
