@@ -507,7 +507,7 @@ impl Inspector {
                 ui.painter().rect_filled(rect, 0.0, palette::resource(r));
                 ui.small(r.as_str());
             }
-            ui.small("(filled: observed by the kernel, outlined: inferred by the model)");
+            ui.small("(filled: observed by the kernel, outlined: inferred by the model; a dashed tie: the trace has no fd or address for it)");
         });
     }
 

@@ -489,7 +489,25 @@ fn draw_assoc(
         } else {
             Color32::from_gray(160)
         };
-        painter.rect_stroke(r, 2.0, Stroke::new(1.0, shade), egui::StrokeKind::Inside);
+        let inferred = matches!(s, Segment::One(sp) if sp.value.inferred());
+        if inferred {
+            // Dashed: the trace did not record the fd or address; the model inferred it.
+            let pts = [
+                r.left_top(),
+                r.right_top(),
+                r.right_bottom(),
+                r.left_bottom(),
+                r.left_top(),
+            ];
+            painter.extend(egui::Shape::dashed_line(
+                &pts,
+                Stroke::new(1.0, shade),
+                4.0,
+                3.0,
+            ));
+        } else {
+            painter.rect_stroke(r, 2.0, Stroke::new(1.0, shade), egui::StrokeKind::Inside);
+        }
         let label = match s {
             Segment::One(sp) => assoc_text(&sp.value),
             Segment::Mixed { count, .. } => format!("{count} changes"),
@@ -504,8 +522,14 @@ fn draw_assoc(
             );
         }
         if pointer.is_some_and(|p| r.contains(p)) {
+            let why = if inferred {
+                "\nThe trace does not record this call's fd or address: the plane keeps the \
+                 memory it held unless the kernel was seen attaching or pinning anew."
+            } else {
+                ""
+            };
             *hover = Some(format!(
-                "{} #{} plane {pi} tied to {label}",
+                "{} #{} plane {pi} tied to {label}{why}",
                 lane.queue, lane.index
             ));
         }
