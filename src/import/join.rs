@@ -50,22 +50,45 @@ impl std::fmt::Display for Alignment {
 /// A userspace call or kernel tracepoint that names a buffer: (is DQBUF, type, index, time).
 type Call = (bool, BufType, u32, u64);
 
-fn user_calls(t: &Trace) -> Vec<Call> {
-    t.events
-        .iter()
-        .filter_map(|e| match e.body {
-            Body::Ioctl {
-                cmd: cmd @ (IoctlCmd::Qbuf | IoctlCmd::Dqbuf),
-                result: Ok(()),
-                arg,
-                ..
-            } => match t.arg(arg) {
-                Some(IoctlArg::Buffer(b)) => Some((cmd == IoctlCmd::Dqbuf, b.ty, b.index, e.t_ns)),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
+/// A syscall: what a thread does between two of them happens inside the first.
+fn is_syscall(b: &Body) -> bool {
+    matches!(
+        b,
+        Body::Ioctl { .. }
+            | Body::Open { .. }
+            | Body::Close { .. }
+            | Body::Dup { .. }
+            | Body::Mmap { .. }
+            | Body::Munmap { .. }
+            | Body::Dmabuf { .. }
+    )
+}
+
+/// The successful QBUF/DQBUF calls of the userspace log, each with the start of its thread's
+/// next syscall (the call had returned by then), if any.
+fn user_calls(t: &Trace) -> Vec<(Call, Option<u64>)> {
+    let mut next_start: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+    let mut calls = Vec::new();
+    for e in t.events.iter().rev() {
+        if !is_syscall(&e.body) {
+            continue;
+        }
+        let tid = kernel::merge::tid_of(e);
+        if let Body::Ioctl {
+            cmd: cmd @ (IoctlCmd::Qbuf | IoctlCmd::Dqbuf),
+            result: Ok(()),
+            arg,
+            ..
+        } = e.body
+            && let Some(IoctlArg::Buffer(b)) = t.arg(arg)
+        {
+            let next = next_start.get(&tid).copied().filter(|&n| n > e.t_ns);
+            calls.push(((cmd == IoctlCmd::Dqbuf, b.ty, b.index, e.t_ns), next));
+        }
+        next_start.insert(tid, e.t_ns);
+    }
+    calls.reverse();
+    calls
 }
 
 fn kernel_calls(text: &str) -> (Vec<Call>, Option<u32>) {
@@ -94,30 +117,51 @@ fn kernel_calls(text: &str) -> (Vec<Call>, Option<u32>) {
     (calls, tid)
 }
 
-/// The offset that puts each kernel tracepoint at or after the start of its call: the
-/// largest of the per-call differences, so no kernel event lands before its syscall began.
-fn align(user: &[Call], kernel: &[Call]) -> (i64, usize, u64) {
+/// The offset that moves the kernel's clock onto the userspace one. `v4l2_qbuf` and
+/// `v4l2_dqbuf` fire as their call returns, so each matched call bounds it: the tracepoint came
+/// after the call started (a lower bound; the largest is kept) and before the thread's next
+/// call started (an upper bound; the smallest is kept). Any offset between the two keeps every
+/// matched tracepoint in its call; the others are placed by where in its call the kernel does
+/// its work. strace takes a call's time a varying while before the kernel runs it, so at the
+/// lower bound a memop early in a quick call (the `mmap` of a buffer) lands in the call before;
+/// the upper bound is the gap to the next call, which strace makes long, and puts work done at
+/// the end of a call (the `put` of an munmap) into the next one. A quarter of the way from the
+/// lower to the upper bound places every memop of the 14 real strace + ftrace pairs of the
+/// tests in its own call (any fraction from 1/8 to 3/8 does; 0 misplaces memops in 5 of them,
+/// 1/2 in 1). When the bounds cross (clocks that disagree), the lower one.
+fn align(user: &[(Call, Option<u64>)], kernel: &[Call]) -> (i64, usize, u64) {
     let mut diffs = Vec::new();
+    let mut upper: Option<i128> = None;
     let mut k = 0;
-    for u in user {
+    for (u, next) in user {
         // In order: the next kernel call of the same kind, type and index.
-        if let Some(off) = kernel[k.min(kernel.len())..]
+        if let Some(off) = kernel
+            .get(k..)
+            .unwrap_or(&[])
             .iter()
             .position(|c| c.0 == u.0 && c.1 == u.1 && c.2 == u.2)
         {
             let c = kernel[k + off];
             diffs.push(u.3 as i128 - c.3 as i128);
+            if let Some(n) = next {
+                let bound = *n as i128 - c.3 as i128;
+                upper = Some(upper.map_or(bound, |x| x.min(bound)));
+            }
             k += off + 1;
         }
     }
-    let (Some(&lo), Some(&hi)) = (diffs.iter().min(), diffs.iter().max()) else {
+    let (Some(&min), Some(&lower)) = (diffs.iter().min(), diffs.iter().max()) else {
         return (0, 0, 0);
+    };
+    let offset = match upper {
+        Some(upper) if upper > lower => lower + (upper - lower) / 4,
+        _ => lower,
     };
     let clamp = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
     (
-        clamp(hi),
+        clamp(offset),
         diffs.len(),
-        (hi - lo).clamp(0, u64::MAX as i128) as u64,
+        (lower - min).clamp(0, u64::MAX as i128) as u64,
     )
 }
 
@@ -201,17 +245,51 @@ mod tests {
     }
 
     #[test]
-    fn alignment_takes_the_largest_difference() {
+    fn alignment_without_next_calls_takes_the_largest_difference() {
         let ty = BufType::VideoCapture;
         let user = [
-            (false, ty, 0, 1_000_100),
-            (false, ty, 1, 1_000_300),
-            (true, ty, 0, 1_000_900),
+            ((false, ty, 0, 1_000_100), None),
+            ((false, ty, 1, 1_000_300), None),
+            ((true, ty, 0, 1_000_900), None),
         ];
         let kern = [(false, ty, 0, 110), (false, ty, 1, 290), (true, ty, 0, 920)];
         let (off, n, spread) = align(&user, &kern);
         assert_eq!(n, 3);
         assert_eq!(off, 1_000_010);
         assert_eq!(spread, 30);
+    }
+
+    #[test]
+    fn alignment_takes_a_quarter_of_the_way_between_the_bounds() {
+        let ty = BufType::VideoCapture;
+        // Lower bound 1_000_010 (the second call); upper bound 1_000_090: the first call's
+        // tracepoint (110) before the thread's next call (1_000_200). 1_000_010 + 80 / 4:
+        let user = [
+            ((false, ty, 0, 1_000_100), Some(1_000_200)),
+            ((false, ty, 1, 1_000_300), Some(1_000_500)),
+            ((true, ty, 0, 1_000_900), None),
+        ];
+        let kern = [(false, ty, 0, 110), (false, ty, 1, 290), (true, ty, 0, 920)];
+        assert_eq!(align(&user, &kern), (1_000_030, 3, 30));
+        // Crossed bounds (clocks that disagree): the lower one.
+        let user = [
+            ((false, ty, 0, 1_000_100), Some(1_000_105)),
+            ((false, ty, 1, 1_000_300), None),
+        ];
+        assert_eq!(align(&user, &kern[..2]).0, 1_000_010);
+    }
+
+    #[test]
+    fn the_next_call_is_the_same_threads() {
+        let strace = "\
+10 1796408612.000000 openat(AT_FDCWD, \"/dev/video0\", O_RDWR) = 3
+10 1796408612.000100 ioctl(3, VIDIOC_QBUF, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE, index=0, memory=V4L2_MEMORY_MMAP, m.offset=0, length=4096, bytesused=0, flags=V4L2_BUF_FLAG_MAPPED|V4L2_BUF_FLAG_QUEUED, field=V4L2_FIELD_ANY, timestamp={tv_sec=0, tv_usec=0}, timecode={type=0, flags=0, frames=0, seconds=0, minutes=0, hours=0, userbits=\"\\0\\0\\0\\0\"}, sequence=0}) = 0
+11 1796408612.000150 ioctl(3, VIDIOC_STREAMON, [V4L2_BUF_TYPE_VIDEO_CAPTURE]) = 0
+10 1796408612.000300 ioctl(3, VIDIOC_STREAMON, [V4L2_BUF_TYPE_VIDEO_CAPTURE]) = 0
+";
+        let t = crate::import::strace::import_strace(strace).trace;
+        let calls = user_calls(&t);
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert_eq!(calls[0].1, Some(1_796_408_612_000_300_000));
     }
 }

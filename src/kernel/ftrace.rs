@@ -264,6 +264,17 @@ pub fn kprobe_symbol(body: &str) -> Option<&str> {
     Some(sym.trim())
 }
 
+/// A pointer as a tracepoint's `%p` prints it: bare hex digits (hashed) in the kernel's own
+/// text (`00000000ef5f1b4f`), `0x…` when libtraceevent renders it (`trace-cmd report`).
+pub fn parse_pointer(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    u64::from_str_radix(digits, 16).ok()
+}
+
 /// An integer as kprobes print it: `0x…` hex, or decimal (possibly negative).
 pub fn parse_int(s: &str) -> Option<i128> {
     let s = s.trim();

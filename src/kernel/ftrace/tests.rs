@@ -252,3 +252,16 @@ fn never_panics_on_odd_bytes() {
         let _ = kprobe_symbol(l);
     }
 }
+
+#[test]
+fn pointers_as_the_kernel_and_trace_cmd_print_them() {
+    // The kernel's text hashes `%p` into bare hex digits; trace-cmd prints `0x…`.
+    assert_eq!(parse_pointer("00000000ef5f1b4f"), Some(0xef5f1b4f));
+    assert_eq!(
+        parse_pointer("0xff16099483f24b40"),
+        Some(0xff16099483f24b40)
+    );
+    assert_eq!(parse_pointer(" 0000000012345678"), Some(0x12345678));
+    assert_eq!(parse_pointer("0x"), None);
+    assert_eq!(parse_pointer("(____ptrval____)"), None);
+}

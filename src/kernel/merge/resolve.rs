@@ -9,7 +9,7 @@ use crate::format::{DiagSeverity, Diagnostic};
 use crate::model::{BufType, DoneState, MemopKind, Memory, QueueKey};
 use crate::trace::{Body, DriverAction, Trace, VideoFds};
 
-use super::super::ftrace::{kprobe_args, parse_int, tp_field};
+use super::super::ftrace::{kprobe_args, parse_int, parse_pointer, tp_field};
 use super::super::kprobes::{Probe, classify};
 use super::window::Win;
 use super::{KEv, diag};
@@ -247,7 +247,7 @@ impl<'u> Resolver<'u> {
     }
 
     fn learn_owner(&mut self, ev: &KEv, win: Option<&Win>) -> Option<u64> {
-        let owner = tp_field(ev.rec.body, "owner").and_then(|o| u64::from_str_radix(o, 16).ok());
+        let owner = tp_field(ev.rec.body, "owner").and_then(parse_pointer);
         if let (Some(o), Some(dev)) = (owner, win.and_then(|w| w.dev)) {
             self.owner_dev.insert(o, dev);
         }
