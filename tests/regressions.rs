@@ -345,3 +345,59 @@ fn ioctls_on_a_dup_of_a_video_fd_reach_its_device() {
     // /dev/video1 is the trace's second device.
     assert_eq!(devs, [1, 1], "{:?}", tl.lanes);
 }
+
+fn observed_trace(lines: &str) -> vb2scope::trace::Trace {
+    let text = format!("{{\"vb2scope\":\"trace\",\"version\":1}}\n{lines}");
+    let (trace, d) = vb2scope::format::read_native_bytes(text.as_bytes()).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    trace
+}
+
+/// A QBUF whose memory the model refused but the kernel took passed silently, and the buffer
+/// was left without its memory.
+#[test]
+fn memory_the_kernel_took_but_the_model_refuses_is_a_divergence() {
+    let trace = observed_trace(
+        r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":1500,"ev":"driver","pid":1,"op":"format","type":"VIDEO_CAPTURE","size":614400,"planes":1}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"USERPTR","count":1,"count_out":1}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"USERPTR","length":4096,"userptr":140000000000000}}
+"#,
+    );
+    let r = check_trace(&trace, Policy::Modern);
+    assert_eq!(r.stats.divergences, 1, "{:?}", r.findings);
+    assert!(
+        r.findings.iter().any(|f| f
+            .message()
+            .contains("VIDIOC_QBUF returned ok where the policy predicts EINVAL")),
+        "{:?}",
+        r.findings
+    );
+}
+
+/// A trace that never showed the format was checked against the model's default plane size:
+/// a kernel-accepted 460800-byte USERPTR plane diverged. QUERYBUF tells the size; without it
+/// the length is not checked.
+#[test]
+fn an_untold_plane_size_refuses_nothing_and_querybuf_tells_it() {
+    let head = r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"USERPTR","count":1,"count_out":1}
+"#;
+    let querybuf = r#"{"t":2500,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QUERYBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"USERPTR","length":460800,"userptr":0}}
+"#;
+    let qbuf = |len: u32| {
+        format!(
+            r#"{{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{{"index":0,"type":"VIDEO_CAPTURE","memory":"USERPTR","length":{len},"userptr":140000000000000}}}}
+"#
+        )
+    };
+    let divergences = |lines: String| {
+        check_trace(&observed_trace(&lines), Policy::Modern)
+            .stats
+            .divergences
+    };
+    assert_eq!(divergences(format!("{head}{}", qbuf(460_800))), 0);
+    assert_eq!(divergences(format!("{head}{querybuf}{}", qbuf(460_800))), 0);
+    // Once QUERYBUF said 460800, a shorter plane is refused: the kernel taking it diverges.
+    assert_eq!(divergences(format!("{head}{querybuf}{}", qbuf(4096))), 1);
+}

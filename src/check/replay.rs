@@ -282,6 +282,14 @@ impl Replayer<'_> {
                 (cmd, result, self.trace.arg(arg))
             {
                 self.check_querybuf(fd, buf.ty, buf.index, buf.flags);
+                let stored = self.trace.planes_of(buf);
+                let lens: Vec<u32> = if stored.is_empty() && !buf.ty.is_mplane() {
+                    vec![buf.length]
+                } else {
+                    stored.iter().map(|p| p.length).collect()
+                };
+                let key = self.key_of(fd, buf.ty);
+                self.model.observe_plane_lengths(key, buf.index, &lens);
             }
         }
     }

@@ -3,7 +3,7 @@
 use super::op::DriverCfg;
 use super::state::BufState;
 use super::types::{DoneState, MemopKind, Outcome};
-use super::{DoneRec, Effect, KMsg, Model, Qi};
+use super::{DoneRec, Effect, KMsg, Model, Qi, QueueKey};
 use crate::rules::{FindingDetail, RuleId};
 
 impl Model {
@@ -88,8 +88,39 @@ impl Model {
                 if q.num_buffers() == 0 {
                     q.num_planes = planes.clamp(1, super::MAX_PLANES as u8);
                     q.plane_size = size;
+                    q.size_known = true;
                 }
             }
         }
+    }
+}
+
+impl Model {
+    /// The kernel reported a buffer's plane lengths (a QUERYBUF) while no memory is tied to
+    /// it: those are the sizes `queue_setup` gave, which a trace that never showed the format
+    /// does not otherwise tell. The queue keeps one size, the smallest.
+    pub fn observe_plane_lengths(&mut self, key: QueueKey, index: u32, lens: &[u32]) {
+        let Some(q) = self.queues.iter_mut().find(|q| q.key == key) else {
+            return;
+        };
+        let Some(min) = lens.iter().copied().filter(|&l| l > 0).min() else {
+            return;
+        };
+        let Some(b) = q.buf_mut(index) else {
+            return;
+        };
+        if b.planes.len() != lens.len()
+            || b.planes
+                .iter()
+                .any(|p| p.userptr != 0 || p.dbuf.is_some() || p.handle_inferred)
+        {
+            return;
+        }
+        for (p, &len) in b.planes.iter_mut().zip(lens) {
+            p.length = len;
+            p.length_observed = true;
+        }
+        q.plane_size = min;
+        q.size_known = true;
     }
 }

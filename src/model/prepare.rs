@@ -47,6 +47,12 @@ impl Model {
         };
         let key = q.key;
         let setup = q.plane_size;
+        // A size the trace never told cannot refuse what the kernel took.
+        let min = if q.size_known || !self.lenient {
+            setup
+        } else {
+            0
+        };
         let Some(b) = q.buf(index) else {
             return Err((Errno::EINVAL, None));
         };
@@ -55,7 +61,7 @@ impl Model {
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
             // What the trace did not record cannot be refused.
-            if a.m == Handle::Known(0) || a.length.is_some_and(|l| l < setup) {
+            if a.m == Handle::Known(0) || a.length.is_some_and(|l| l < min) {
                 // On error every plane gives its pages back.
                 self.unpin_all(qi, index);
                 return Err((Errno::EINVAL, None));
@@ -163,6 +169,12 @@ impl Model {
         };
         let key = q.key;
         let setup = q.plane_size;
+        // A size the trace never told cannot refuse what the kernel took.
+        let min = if q.size_known || !self.lenient {
+            setup
+        } else {
+            0
+        };
         let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
         // dma_buf_get() for every plane, and the length checks.
         let mut new = [(0u32, 0u32, 0i32); super::MAX_PLANES];
@@ -190,7 +202,7 @@ impl Model {
                 Some(0) | None => u32::try_from(size).unwrap_or(u32::MAX),
                 Some(l) => l,
             };
-            if len < setup || (size != u64::MAX && u64::from(len) > size) {
+            if len < min || (size != u64::MAX && u64::from(len) > size) {
                 return Err((Errno::EINVAL, None));
             }
             if let Some(slot) = new.get_mut(p) {

@@ -348,9 +348,13 @@ impl Model {
             return Err(Errno::EINVAL);
         };
         let key = q.key;
-        let target = q
-            .buf(index)
-            .and_then(|b| b.planes.get(plane as usize).map(|p| (b.uid, p.length)));
+        // The queue keeps one size for all planes (the smallest); a plane of several is
+        // known only when the kernel reported its length.
+        let target = q.buf(index).and_then(|b| {
+            let p = b.planes.get(plane as usize)?;
+            let known = b.planes.len() == 1 || p.length_observed || !self.lenient;
+            Some((b.uid, known.then_some(p.length)))
+        });
         let is_mmap = q.memory == Some(Memory::Mmap);
         let pred = if self.busy(qi, fh) {
             Err((Errno::EBUSY, None))
@@ -374,7 +378,9 @@ impl Model {
             p.exports += 1;
         }
         self.memop(qi, index, plane as usize, MemopKind::GetDmabuf);
-        let id = self.fds.new_dmabuf(u64::from(len), Some((uid, plane)));
+        // vb2 allocates PAGE_ALIGN(length) and exports all of it (4 KiB pages assumed).
+        let size = len.map_or(u64::MAX, |l| u64::from(l).next_multiple_of(4096));
+        let id = self.fds.new_dmabuf(size, Some((uid, plane)));
         if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
             d.fds = 1;
         }

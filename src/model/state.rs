@@ -92,6 +92,8 @@ pub struct Plane {
     /// The trace did not record the fd or address passed last: which memory this plane holds
     /// is the model's inference.
     pub handle_inferred: bool,
+    /// `length` is the kernel's (a QUERYBUF), not the queue's one size for all planes.
+    pub length_observed: bool,
     /// MMAP: the `m.offset` cookie for mmap().
     pub mem_offset: u32,
     /// Resources according to the model.
@@ -155,6 +157,9 @@ pub struct Queue {
     pub error: bool,
     pub num_planes: u8,
     pub plane_size: u32,
+    /// `plane_size` comes from the trace (a format, a QUERYBUF), not the default; an observed
+    /// trace's length checks apply only then.
+    pub size_known: bool,
     pub min_queued: u32,
     pub min_reqbufs: u32,
     pub max_buffers: u32,
@@ -184,6 +189,7 @@ impl Queue {
             error: false,
             num_planes: 1,
             plane_size: DEFAULT_PLANE_SIZE,
+            size_known: false,
             min_queued: 0,
             min_reqbufs: 1,
             max_buffers: VB2_MAX_FRAME,

@@ -86,11 +86,7 @@ impl Model {
             if let Some(m) = m {
                 self.msg(qi, m);
             }
-            return if forced.is_some_and(|f| f.is_ok()) {
-                Ok(())
-            } else {
-                Err(e)
-            };
+            return self.decide("VIDIOC_PREPARE_BUF", key, Err((e, None)), forced);
         }
         let old = self.policy.prepared_is_state();
         if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
@@ -132,9 +128,8 @@ impl Model {
             if let Some(m) = m {
                 self.msg(qi, m);
             }
-            if forced.is_none_or(|f| f.is_err()) {
-                return Err(e);
-            }
+            // The kernel may have taken memory the model refuses: a divergence, then go on.
+            self.decide("VIDIOC_QBUF", key, Err((e, None)), forced)?;
         }
         self.qseq += 1;
         let qseq = self.qseq;
