@@ -401,3 +401,27 @@ fn an_untold_plane_size_refuses_nothing_and_querybuf_tells_it() {
     // Once QUERYBUF said 460800, a shorter plane is refused: the kernel taking it diverges.
     assert_eq!(divergences(format!("{head}{querybuf}{}", qbuf(4096))), 1);
 }
+
+/// A multi-planar queue whose format the trace never showed was taken as one plane: a QBUF's
+/// second plane was dropped. QUERYBUF tells the plane count and sizes.
+#[test]
+fn querybuf_tells_the_plane_count_of_an_untold_format() {
+    let trace = observed_trace(
+        r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT_MPLANE","memory":"DMABUF","count":1,"count_out":1}
+{"t":2500,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QUERYBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT_MPLANE","memory":"DMABUF","length":2,"planes":[{"length":921600,"fd":0},{"length":460800,"fd":0}]}}
+{"t":2600,"ev":"dmabuf","pid":1,"fd":5,"size":921600,"name":"heap"}
+{"t":2700,"ev":"dmabuf","pid":1,"fd":6,"size":462848,"name":"heap"}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT_MPLANE","memory":"DMABUF","length":2,"planes":[{"length":921600,"fd":5},{"length":460800,"fd":6}]}}
+"#,
+    );
+    let r = check_trace(&trace, Policy::Modern);
+    assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+    let tl = vb2scope::timeline::build(&trace, Policy::Modern);
+    let fds: Vec<String> = tl.lanes[0]
+        .planes
+        .iter()
+        .flat_map(|p| p.assoc.iter().map(|s| s.value.handle_text()))
+        .collect();
+    assert_eq!(fds, ["5", "6"]);
+}

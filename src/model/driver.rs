@@ -106,20 +106,35 @@ impl Model {
         let Some(min) = lens.iter().copied().filter(|&l| l > 0).min() else {
             return;
         };
+        let (size_known, mmap) = (q.size_known, q.memory == Some(super::Memory::Mmap));
         let Some(b) = q.buf_mut(index) else {
             return;
         };
-        if b.planes.len() != lens.len()
-            || b.planes
-                .iter()
-                .any(|p| p.userptr != 0 || p.dbuf.is_some() || p.handle_inferred)
+        if b.planes
+            .iter()
+            .any(|p| p.userptr != 0 || p.dbuf.is_some() || p.handle_inferred)
+            || lens.len() > super::MAX_PLANES
         {
             return;
+        }
+        if b.planes.len() != lens.len() {
+            // QUERYBUF's `length` is the buffer's plane count: the format the trace never
+            // showed had that many planes.
+            if size_known {
+                return;
+            }
+            let first = b.planes.len();
+            b.planes.resize_with(lens.len(), Default::default);
+            for (p, pl) in b.planes.iter_mut().enumerate().skip(first) {
+                pl.mem_offset = super::mem_offset_cookie(index, p as u32);
+                pl.inferred.allocated = mmap;
+            }
         }
         for (p, &len) in b.planes.iter_mut().zip(lens) {
             p.length = len;
             p.length_observed = true;
         }
+        q.num_planes = lens.len() as u8;
         q.plane_size = min;
         q.size_known = true;
     }
