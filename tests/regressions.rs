@@ -425,3 +425,31 @@ fn querybuf_tells_the_plane_count_of_an_untold_format() {
         .collect();
     assert_eq!(fds, ["5", "6"]);
 }
+
+/// A second STREAMOFF (v4l2-ctl stops twice) reported every lingering mapping again.
+#[test]
+fn a_repeated_streamoff_reports_what_lingers_once() {
+    let head = r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":1500,"ev":"dmabuf","pid":1,"fd":4,"size":614400,"name":"heap"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"DMABUF","count":1,"count_out":1}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"DMABUF","length":614400,"fd":4}}
+{"t":4000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":5000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":6000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+"#;
+    let requeue = r#"{"t":7000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"DMABUF","length":614400,"fd":4}}
+{"t":8000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+"#;
+    let r03 = |lines: String| -> Vec<u64> {
+        let trace = observed_trace(&lines);
+        let r = check_trace(&trace, Policy::Modern);
+        r.findings
+            .iter()
+            .filter(|f| f.rule == vb2scope::rules::RuleId::R03)
+            .map(|f| f.t_ns)
+            .collect()
+    };
+    assert_eq!(r03(head.to_string()), [5000]);
+    // Queued again after the stop: the next STREAMOFF finds it anew.
+    assert_eq!(r03(format!("{head}{requeue}")), [5000, 8000]);
+}

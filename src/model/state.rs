@@ -168,6 +168,9 @@ pub struct Queue {
     pub memops_observed: bool,
     /// The last STREAMOFF has happened and no STREAMON since: resources found now "linger".
     pub stopped: bool,
+    /// What lingers was reported at a STREAMOFF, and no QBUF, PREPARE_BUF or STREAMON came
+    /// since: another STREAMOFF finds the same and says nothing.
+    pub lingering_reported: bool,
 }
 
 pub const MAX_PLANES: usize = 8;
@@ -196,6 +199,7 @@ impl Queue {
             driver: DriverBehaviour::default(),
             memops_observed: false,
             stopped: false,
+            lingering_reported: false,
         }
     }
 

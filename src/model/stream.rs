@@ -89,6 +89,9 @@ impl Model {
             return self.decide("VIDIOC_PREPARE_BUF", key, Err((e, None)), forced);
         }
         let old = self.policy.prepared_is_state();
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.lingering_reported = false;
+        }
         if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
             b.prepared = true;
             if old {
@@ -142,6 +145,7 @@ impl Model {
             b.prepared = true;
             b.qseq = qseq;
         }
+        q.lingering_reported = false;
         q.queued_count += 1;
         let (streaming, started) = (q.streaming, q.start_streaming_called);
         let (queued, min) = (q.queued_count, q.min_queued);
@@ -382,6 +386,7 @@ impl Model {
         if let Some(q) = self.queues.get_mut(qi) {
             q.streaming = true;
             q.stopped = false;
+            q.lingering_reported = false;
         }
         Ok(())
     }
@@ -497,11 +502,13 @@ impl Model {
                 );
             }
         }
-        if r.is_ok() {
-            if let Some(q) = self.queues.get_mut(qi) {
-                q.stopped = true;
+        if r.is_ok()
+            && let Some(q) = self.queues.get_mut(qi)
+        {
+            q.stopped = true;
+            if !std::mem::replace(&mut q.lingering_reported, true) {
+                self.check_lingering(qi);
             }
-            self.check_lingering(qi);
         }
         r
     }
