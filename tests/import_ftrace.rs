@@ -558,11 +558,6 @@ fn every_sample_joins_with_its_strace_log() {
             })
             .count();
         assert!(allocator_memops > 0, "{name}");
-        // vivid#0 USERPTR (02): the model refuses these QBUFs (EINVAL) that the kernel took,
-        // so it predicts none of their memops: the model's business, not the join's.
-        if name.ends_with("02-vmalloc-userptr") {
-            continue;
-        }
         let r = check_trace(&j.trace, Policy::Modern);
         let s = &r.stats;
         assert_eq!(
