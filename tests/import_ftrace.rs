@@ -397,17 +397,7 @@ fn trace_cmd_report_joins_with_strace_of_the_same_run() {
         .flat_map(|i| [(BufType::VideoCapture, Some(i)); 3])
         .collect();
     assert_eq!(done, want);
-    let r = check_trace(&t, Policy::Modern);
-    assert_eq!(
-        (
-            r.stats.divergences,
-            r.stats.memops_unpredicted,
-            r.stats.memops_missing
-        ),
-        (0, 0, 0),
-        "{:?}",
-        r.stats
-    );
+    modern_explains_it(&t);
 }
 
 /// Regression: libtraceevent prints `%p` as `0x…` (`owner = 0xff16099483f24b40`), the kernel
@@ -482,17 +472,7 @@ fn trace_cmd_dmabuf_memops_land_in_their_own_calls() {
         memops(&t, MemopKind::Put),
         vec![out(0), out(1), out(2), out(3)]
     );
-    let r = check_trace(&t, Policy::Modern);
-    assert_eq!(
-        (
-            r.stats.divergences,
-            r.stats.memops_unpredicted,
-            r.stats.memops_missing
-        ),
-        (0, 0, 0),
-        "{:?}",
-        r.stats
-    );
+    modern_explains_it(&t);
 }
 
 /// The strace log of a sample run: in this directory, or among the strace importer's fixtures.
@@ -567,4 +547,14 @@ fn every_sample_joins_with_its_strace_log() {
         );
         assert_eq!(s.memops_matched, s.observed_memops, "{name}: {s:?}");
     }
+}
+
+/// Under modern the kernel and the model agree on every result and memop of `t`.
+fn modern_explains_it(t: &Trace) {
+    let s = check_trace(t, Policy::Modern).stats;
+    assert_eq!(
+        (s.divergences, s.memops_unpredicted, s.memops_missing),
+        (0, 0, 0),
+        "{s:?}"
+    );
 }

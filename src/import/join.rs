@@ -50,27 +50,13 @@ impl std::fmt::Display for Alignment {
 /// A userspace call or kernel tracepoint that names a buffer: (is DQBUF, type, index, time).
 type Call = (bool, BufType, u32, u64);
 
-/// A syscall: what a thread does between two of them happens inside the first.
-fn is_syscall(b: &Body) -> bool {
-    matches!(
-        b,
-        Body::Ioctl { .. }
-            | Body::Open { .. }
-            | Body::Close { .. }
-            | Body::Dup { .. }
-            | Body::Mmap { .. }
-            | Body::Munmap { .. }
-            | Body::Dmabuf { .. }
-    )
-}
-
 /// The successful QBUF/DQBUF calls of the userspace log, each with the start of its thread's
 /// next syscall (the call had returned by then), if any.
 fn user_calls(t: &Trace) -> Vec<(Call, Option<u64>)> {
     let mut next_start: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
     let mut calls = Vec::new();
     for e in t.events.iter().rev() {
-        if !is_syscall(&e.body) {
+        if !e.body.is_syscall() {
             continue;
         }
         let tid = kernel::merge::tid_of(e);

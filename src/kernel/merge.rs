@@ -194,20 +194,6 @@ fn read<'a>(text: &'a str, counts: &mut MergeCounts, diags: &mut Vec<Diagnostic>
     out
 }
 
-/// A syscall a kernel event can happen inside.
-fn is_syscall(b: &Body) -> bool {
-    matches!(
-        b,
-        Body::Ioctl { .. }
-            | Body::Open { .. }
-            | Body::Close { .. }
-            | Body::Dup { .. }
-            | Body::Mmap { .. }
-            | Body::Munmap { .. }
-            | Body::Dmabuf { .. }
-    )
-}
-
 pub(crate) fn tid_of(e: &Event) -> u32 {
     if e.tid != 0 { e.tid } else { e.pid }
 }
@@ -215,7 +201,7 @@ pub(crate) fn tid_of(e: &Event) -> u32 {
 fn anchor(user: &Trace, kevs: &[KEv]) -> Vec<Place> {
     let mut by_tid: FxHashMap<u32, Vec<(u64, usize)>> = FxHashMap::default();
     for (i, e) in user.events.iter().enumerate() {
-        if is_syscall(&e.body) {
+        if e.body.is_syscall() {
             by_tid.entry(tid_of(e)).or_default().push((e.t_ns, i));
         }
     }

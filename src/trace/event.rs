@@ -214,6 +214,23 @@ pub enum Body {
     },
 }
 
+impl Body {
+    /// A system call of the traced process: kernel events in between happen inside the one
+    /// before (on its thread).
+    pub fn is_syscall(&self) -> bool {
+        matches!(
+            self,
+            Body::Ioctl { .. }
+                | Body::Open { .. }
+                | Body::Close { .. }
+                | Body::Dup { .. }
+                | Body::Mmap { .. }
+                | Body::Munmap { .. }
+                | Body::Dmabuf { .. }
+        )
+    }
+}
+
 /// One event of a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
