@@ -34,6 +34,7 @@ env:   VB2SCOPE_VM_CACHE  cache dir (default ~/.cache/vb2scope-vm)
        VM_OUT             host dir writable in the guest (default: $PWD/target)
        VM_PASS_ENV        space-separated names of host env vars passed to CMD
        VM_MEM, VM_SMP     guest memory (default 1G) and CPUs (default 2)
+       VM_TCG_THREAD      single (default) or multi: TCG threads
 EOF
 }
 
@@ -447,9 +448,12 @@ cmd_run() {
     local P9=security_model=none,multidevs=remap
     local t0
     t0=$(date +%s.%N)
+    # One TCG thread for all vCPUs: with one per vCPU, a vCPU can still run a stale translated
+    # block holding the int3 the kernel's text_poke_bp() put in (static keys flip when tracefs
+    # events are enabled) after the patch is done, and the guest oopses ("Oops: int3").
     timeout -k 10 "$timeout" qemu-system-x86_64 \
         -nodefaults -no-user-config -no-reboot -machine pc \
-        -accel tcg,thread=multi,tb-size=256 -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-1G}" \
+        -accel "tcg,thread=${VM_TCG_THREAD:-single},tb-size=256" -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-1G}" \
         -kernel "$root/boot/vmlinuz-$KREL" -initrd "$INITRD" -append "$append" \
         -display none -monitor none -serial "file:${CONSOLE_LOG//,/,,}" \
         -virtfs "local,path=/,mount_tag=hostroot,$P9,readonly=on" \
