@@ -4,6 +4,9 @@
 //! (tests/fixtures/import/ftrace/README.md says how each file was made). What each capture
 //! holds is counted with grep on the file; the importer must find exactly that.
 
+mod common;
+
+use common::memops_per_buffer;
 use vb2scope::check::check_trace;
 use vb2scope::format::{DiagSeverity, Diagnostic};
 use vb2scope::import::strace::import_strace;
@@ -361,22 +364,6 @@ fn completions(t: &Trace) -> Vec<(BufType, Option<u32>)> {
     v
 }
 
-/// Observed memops of one kind per (queue type, index).
-fn memops(t: &Trace, kind: MemopKind) -> Vec<(BufType, u32)> {
-    let mut v: Vec<_> = t
-        .events
-        .iter()
-        .filter_map(|e| match e.body {
-            Body::Memop {
-                kind: k, ty, index, ..
-            } if k == kind => Some((ty, index)),
-            _ => None,
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 /// A `trace-cmd report` joined with the strace log of the same run: memops on the buffers the
 /// calls name, every completion on its buffer, and the model agrees with the kernel.
 #[test]
@@ -384,11 +371,11 @@ fn trace_cmd_report_joins_with_strace_of_the_same_run() {
     let t = joined("mmap");
     let cap = |i| (BufType::VideoCapture, i);
     assert_eq!(
-        memops(&t, MemopKind::Alloc),
+        memops_per_buffer(&t, MemopKind::Alloc),
         vec![cap(0), cap(1), cap(2), cap(3)]
     );
     assert_eq!(
-        memops(&t, MemopKind::Mmap),
+        memops_per_buffer(&t, MemopKind::Mmap),
         vec![cap(0), cap(1), cap(2), cap(3)]
     );
     // 12 `vb2_buf_done` (`grep -c`), 3 per buffer.
@@ -424,11 +411,11 @@ fn trace_cmd_owner_pointers_attribute_completions_of_two_devices() {
     );
     let cap = |i| (BufType::VideoCapture, i);
     assert_eq!(
-        memops(&t, MemopKind::AttachDmabuf),
+        memops_per_buffer(&t, MemopKind::AttachDmabuf),
         vec![cap(0), cap(1), cap(2), cap(3)]
     );
     assert_eq!(
-        memops(&t, MemopKind::MapDmabuf),
+        memops_per_buffer(&t, MemopKind::MapDmabuf),
         vec![cap(0), cap(1), cap(2), cap(3)]
     );
     let r = check_trace(&t, Policy::Modern);
@@ -456,7 +443,7 @@ fn trace_cmd_dmabuf_memops_land_in_their_own_calls() {
     // Each output buffer is mapped twice: its exported dma-buf, then its offset on the video
     // fd (`grep -c ': vmalloc_mmap: '` = 8); vb2 frees each once at REQBUFS 0.
     assert_eq!(
-        memops(&t, MemopKind::Mmap),
+        memops_per_buffer(&t, MemopKind::Mmap),
         vec![
             out(0),
             out(0),
@@ -469,7 +456,7 @@ fn trace_cmd_dmabuf_memops_land_in_their_own_calls() {
         ]
     );
     assert_eq!(
-        memops(&t, MemopKind::Put),
+        memops_per_buffer(&t, MemopKind::Put),
         vec![out(0), out(1), out(2), out(3)]
     );
     modern_explains_it(&t);

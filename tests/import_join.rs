@@ -1,9 +1,12 @@
 //! A userspace log and an ftrace capture of the same real run (Linux 6.12, vivid), joined:
 //! the kernel's memops must land on the buffers the userspace calls name.
 
+mod common;
+
+use common::memops_per_buffer;
 use vb2scope::check::check_trace;
 use vb2scope::import::{Format, detect, import_bytes, join};
-use vb2scope::model::{BufType, MemopKind, Origin, Policy};
+use vb2scope::model::{BufType, MemopKind, Policy};
 use vb2scope::rules::RuleId;
 use vb2scope::timeline::Assoc;
 use vb2scope::trace::{Body, Trace};
@@ -20,23 +23,6 @@ fn joined(name: &str) -> (Trace, vb2scope::import::Alignment) {
     (j.trace, a)
 }
 
-/// Observed memops of one kind per (queue type, buffer index).
-fn observed(t: &Trace, kind: MemopKind) -> Vec<(BufType, u32)> {
-    let mut v: Vec<_> = t
-        .events
-        .iter()
-        .filter(|e| e.origin == Origin::Observed)
-        .filter_map(|e| match e.body {
-            Body::Memop {
-                kind: k, ty, index, ..
-            } if k == kind => Some((ty, index)),
-            _ => None,
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn dmabuf_attach_and_map_land_on_the_capture_buffers() {
     let (t, a) = joined("03-vmalloc-dmabuf-import-from-out");
@@ -44,15 +30,15 @@ fn dmabuf_attach_and_map_land_on_the_capture_buffers() {
     // vmalloc_attach_dmabuf and 4 vmalloc_map_dmabuf calls, one per capture buffer.
     let cap = |i| (BufType::VideoCapture, i);
     assert_eq!(
-        observed(&t, MemopKind::AttachDmabuf),
+        memops_per_buffer(&t, MemopKind::AttachDmabuf),
         vec![cap(0), cap(1), cap(2), cap(3)]
     );
     assert_eq!(
-        observed(&t, MemopKind::MapDmabuf),
+        memops_per_buffer(&t, MemopKind::MapDmabuf),
         vec![cap(0), cap(1), cap(2), cap(3)]
     );
     // The exporter's allocations are the output queue's.
-    let allocs = observed(&t, MemopKind::Alloc);
+    let allocs = memops_per_buffer(&t, MemopKind::Alloc);
     assert_eq!(allocs.len(), 4, "{allocs:?}");
     assert!(
         allocs.iter().all(|(ty, _)| *ty == BufType::VideoOutput),
@@ -78,7 +64,7 @@ fn dmabuf_attach_and_map_land_on_the_capture_buffers() {
 #[test]
 fn mmap_session_allocations_are_observed_per_buffer() {
     let (t, _) = joined("01-vmalloc-mmap");
-    let allocs = observed(&t, MemopKind::Alloc);
+    let allocs = memops_per_buffer(&t, MemopKind::Alloc);
     let cap: Vec<_> = (0..4).map(|i| (BufType::VideoCapture, i)).collect();
     assert_eq!(allocs, cap);
     let r = check_trace(&t, Policy::Modern);

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use vb2scope::check::{CheckReport, check_trace};
-use vb2scope::model::{Origin, Outcome, Policy};
+use vb2scope::model::{BufType, MemopKind, Origin, Outcome, Policy};
 use vb2scope::scenario;
 use vb2scope::trace::{Body, Trace};
 
@@ -92,4 +92,21 @@ pub fn render(r: &CheckReport) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Observed memops of one kind, as (queue type, buffer index), sorted.
+pub fn memops_per_buffer(t: &Trace, kind: MemopKind) -> Vec<(BufType, u32)> {
+    let mut v: Vec<_> = t
+        .events
+        .iter()
+        .filter(|e| e.origin == Origin::Observed)
+        .filter_map(|e| match e.body {
+            Body::Memop {
+                kind: k, ty, index, ..
+            } if k == kind => Some((ty, index)),
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
 }
