@@ -46,13 +46,7 @@ impl Model {
             return Err((Errno::EINVAL, None));
         };
         let key = q.key;
-        let setup = q.plane_size;
-        // A size the trace never told cannot refuse what the kernel took.
-        let min = if q.size_known || !self.lenient {
-            setup
-        } else {
-            0
-        };
+        let min = self.min_plane_length(q);
         let Some(b) = q.buf(index) else {
             return Err((Errno::EINVAL, None));
         };
@@ -132,6 +126,16 @@ impl Model {
         Ok(())
     }
 
+    /// The shortest plane `__prepare_*` accepts: the queue's size, unless the trace never
+    /// told it; a guessed size cannot refuse what the kernel took.
+    fn min_plane_length(&self, q: &super::Queue) -> u32 {
+        if q.size_known || !self.lenient {
+            q.plane_size
+        } else {
+            0
+        }
+    }
+
     pub(super) fn unpin_all(&mut self, qi: Qi, index: u32) {
         self.release_planes(qi, index, MemopKind::PutUserptr, |r| &mut r.pinned);
     }
@@ -169,12 +173,7 @@ impl Model {
         };
         let key = q.key;
         let setup = q.plane_size;
-        // A size the trace never told cannot refuse what the kernel took.
-        let min = if q.size_known || !self.lenient {
-            setup
-        } else {
-            0
-        };
+        let min = self.min_plane_length(q);
         let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
         // dma_buf_get() for every plane, and the length checks.
         let mut new = [(0u32, 0u32, 0i32); super::MAX_PLANES];

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::check::replay_until;
-use crate::model::{BufState, Memory, Model, Policy, Queue, QueueKey, Resources};
+use crate::model::{BufState, Model, Policy, Queue, QueueKey, Resources};
 use crate::progress::Progress;
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds};
 
@@ -28,27 +28,6 @@ struct LaneB {
 
 fn held(r: Resources) -> [bool; 4] {
     [r.allocated, r.pinned, r.attached, r.mapped]
-}
-
-fn assoc(memory: Option<Memory>, p: &crate::model::Plane) -> Option<Assoc> {
-    match memory? {
-        Memory::Mmap => Some(Assoc::Mmap {
-            offset: p.mem_offset,
-        }),
-        Memory::Userptr => {
-            (p.userptr != 0 || (p.handle_inferred && p.inferred.pinned)).then_some(Assoc::Userptr {
-                addr: (p.userptr != 0).then_some(p.userptr),
-                len: p.length,
-                inferred: p.handle_inferred,
-            })
-        }
-        Memory::Dmabuf => p.dbuf.map(|id| Assoc::Dmabuf {
-            id,
-            fd: (p.fd >= 0).then_some(p.fd),
-            len: p.length,
-            inferred: p.handle_inferred,
-        }),
-    }
 }
 
 /// Samples one queue's buffer slots at time `t`, event `ev`.
@@ -75,7 +54,7 @@ fn sample(
         lane.planes.resize_with(n, PlaneB::default);
         for (pi, pb) in lane.planes.iter_mut().enumerate() {
             let p = buf.and_then(|b| b.planes.get(pi));
-            pb.assoc.set(t, ev, p.and_then(|p| assoc(q.memory, p)));
+            pb.assoc.set(t, ev, p.and_then(|p| Assoc::of(q.memory, p)));
             let inferred = p.map(|p| held(p.inferred)).unwrap_or_default();
             let observed = p
                 .filter(|_| q.memops_observed)

@@ -16,7 +16,7 @@ pub use pyramid::Pyramid;
 pub use span::{Span, SpanBuilder};
 
 use crate::check::CheckReport;
-use crate::model::{BufState, DmabufId, Outcome, QueueKey};
+use crate::model::{BufState, DmabufId, Memory, Outcome, QueueKey};
 
 /// What a plane is tied to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,27 @@ pub enum Assoc {
 }
 
 impl Assoc {
+    /// What plane `p` of a queue with `memory` is tied to, if anything.
+    pub fn of(memory: Option<Memory>, p: &crate::model::Plane) -> Option<Assoc> {
+        match memory? {
+            Memory::Mmap => Some(Assoc::Mmap {
+                offset: p.mem_offset,
+            }),
+            Memory::Userptr => (p.userptr != 0 || (p.handle_inferred && p.inferred.pinned))
+                .then_some(Assoc::Userptr {
+                    addr: (p.userptr != 0).then_some(p.userptr),
+                    len: p.length,
+                    inferred: p.handle_inferred,
+                }),
+            Memory::Dmabuf => p.dbuf.map(|id| Assoc::Dmabuf {
+                id,
+                fd: (p.fd >= 0).then_some(p.fd),
+                len: p.length,
+                inferred: p.handle_inferred,
+            }),
+        }
+    }
+
     /// The address or fd as text; `?` when the trace did not record it.
     pub fn handle_text(&self) -> String {
         match *self {

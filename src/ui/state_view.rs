@@ -2,6 +2,7 @@
 
 use crate::check::replay_until;
 use crate::model::{Effect, Memory, Model, Policy};
+use crate::timeline::Assoc;
 use crate::trace::Trace;
 
 fn summarize(m: &Model) -> Vec<String> {
@@ -36,20 +37,12 @@ fn summarize(m: &Model) -> Vec<String> {
                         held.push(name);
                     }
                 }
-                let inferred = if pl.handle_inferred { ", inferred" } else { "" };
-                let tie = match q.memory {
-                    Some(Memory::Dmabuf) => pl
-                        .dbuf
-                        .map(|d| match pl.fd {
-                            -1 => format!(" dma-buf #{d} (fd ?{inferred})"),
-                            fd => format!(" dma-buf #{d} (fd {fd}{inferred})"),
-                        })
-                        .unwrap_or_default(),
-                    Some(Memory::Userptr) if pl.userptr != 0 => {
-                        format!(" ptr {:#x}{inferred}", pl.userptr)
+                let tie = match Assoc::of(q.memory, pl) {
+                    Some(a @ Assoc::Dmabuf { id, .. }) => {
+                        format!(" dma-buf #{id} (fd {}{})", a.handle_text(), inferred(&a))
                     }
-                    Some(Memory::Userptr) if pl.handle_inferred && pl.inferred.pinned => {
-                        " ptr ? (inferred)".to_string()
+                    Some(a @ Assoc::Userptr { .. }) => {
+                        format!(" ptr {}{}", a.handle_text(), inferred(&a))
                     }
                     _ => String::new(),
                 };
@@ -128,4 +121,8 @@ pub fn around(trace: &Trace, policy: Policy, c: u32) -> Around {
         true
     });
     a
+}
+
+fn inferred(a: &Assoc) -> &'static str {
+    if a.inferred() { ", inferred" } else { "" }
 }
