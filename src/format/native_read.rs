@@ -294,12 +294,15 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
     let planes: Vec<V4l2Plane> = b
         .planes
         .iter()
-        .map(|p| V4l2Plane {
-            bytesused: p.bytesused.unwrap_or(0),
-            length: p.length.unwrap_or(0),
-            data_offset: p.data_offset.unwrap_or(0),
-            m: m_of(p).unwrap_or(0),
-            m_known: m_of(p).is_some(),
+        .map(|p| {
+            let m = m_of(p);
+            V4l2Plane {
+                bytesused: p.bytesused.unwrap_or(0),
+                length: p.length.unwrap_or(0),
+                data_offset: p.data_offset.unwrap_or(0),
+                m: m.unwrap_or(0),
+                m_known: m.is_some(),
+            }
         })
         .collect();
     if planes.len() > crate::model::MAX_PLANES {
@@ -314,6 +317,7 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
     } else {
         trace.add_planes(&planes)
     };
+    let m = m_of(b);
     Ok(V4l2Buffer {
         index: req(b.index, "buf.index", ev)?,
         ty,
@@ -324,8 +328,8 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
         nonblock: false,
         bytesused: b.bytesused.unwrap_or(0),
         length: b.length.unwrap_or(0),
-        m: m_of(b).unwrap_or(0),
-        m_known: m_of(b).is_some(),
+        m: m.unwrap_or(0),
+        m_known: m.is_some(),
         sequence: b.sequence.unwrap_or(0),
         timestamp_ns: b.timestamp_ns.unwrap_or(0),
         planes_first,

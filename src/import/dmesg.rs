@@ -340,13 +340,16 @@ impl Reader {
         };
         let f = Fields::new(args);
         match &mut self.pending {
-            Some(Pending::Buffer { planes, .. }) => planes.push(V4l2Plane {
-                bytesused: f.u32("bytesused"),
-                length: f.u32("length"),
-                data_offset: f.u32("data_offset"),
-                m: f.get("offset/userptr").and_then(num).unwrap_or(0),
-                m_known: f.get("offset/userptr").and_then(num).is_some(),
-            }),
+            Some(Pending::Buffer { planes, .. }) => {
+                let m = f.get("offset/userptr").and_then(num);
+                planes.push(V4l2Plane {
+                    bytesused: f.u32("bytesused"),
+                    length: f.u32("length"),
+                    data_offset: f.u32("data_offset"),
+                    m: m.unwrap_or(0),
+                    m_known: m.is_some(),
+                })
+            }
             Some(Pending::Format { sizes, .. }) => match f.get("sizeimage").and_then(num) {
                 Some(s) => sizes.push(s),
                 None => {
@@ -408,6 +411,7 @@ impl Reader {
 /// `HH:MM:SS.ffffff index=0, type=…, memory=…[, bytesused=…, offset/userptr=0x…, length=…]`.
 fn buffer(f: &Fields) -> Option<V4l2Buffer> {
     let ty = buf_type(f.get("type")?)?;
+    let m = f.get("offset/userptr").and_then(num);
     Some(V4l2Buffer {
         index: num(f.get("index")?)? as u32,
         ty,
@@ -416,8 +420,8 @@ fn buffer(f: &Fields) -> Option<V4l2Buffer> {
         field: f.get("field").map_or(0, field),
         bytesused: f.u32("bytesused"),
         length: f.u32("length"),
-        m: f.get("offset/userptr").and_then(num).unwrap_or(0),
-        m_known: f.get("offset/userptr").and_then(num).is_some(),
+        m: m.unwrap_or(0),
+        m_known: m.is_some(),
         sequence: f.u32("sequence"),
         timestamp_ns: f.timestamp_ns().unwrap_or(0),
         planes_first: 0,

@@ -331,7 +331,6 @@ impl Reader {
         let ty = buf_type(b.get("type")?)?;
         let memory = b.get("memory").and_then(memory);
         let m = b.get("m");
-        let plane_m = |p: &Value| p.get("m")?.get("mem_offset").and_then(num);
         // v4l2-tracer writes `m.offset` for every memory type (0 for USERPTR: the address is
         // not recorded), and nothing for DMABUF: only an MMAP offset is known.
         let single_m = m
@@ -341,13 +340,14 @@ impl Reader {
         let mut planes = Vec::new();
         if let Some(ps) = m.and_then(|m| m.get("planes")).and_then(Value::as_array) {
             for p in ps {
+                // Only MMAP's mem_offset is recorded; userptr and fd stay unknown.
+                let pm = p.get("m").and_then(|m| m.get("mem_offset")).and_then(num);
                 planes.push(V4l2Plane {
                     bytesused: u32_of(p.get("bytesused")),
                     length: u32_of(p.get("length")),
                     data_offset: u32_of(p.get("data_offset")),
-                    // Only MMAP's mem_offset is recorded; userptr and fd stay unknown.
-                    m: plane_m(p).unwrap_or(0),
-                    m_known: plane_m(p).is_some(),
+                    m: pm.unwrap_or(0),
+                    m_known: pm.is_some(),
                 });
             }
         }

@@ -237,14 +237,11 @@ fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buff
     let m = if ty.is_mplane() {
         None
     } else {
-        match f
-            .get("m.offset")
+        f.get("m.offset")
             .or_else(|| f.get("m.userptr"))
             .or_else(|| f.get("m.fd"))
-        {
-            Some(v) => Some(lex::uint(v).ok_or(Skip::Malformed("m is not a number"))?),
-            None => None,
-        }
+            .map(|v| lex::uint(v).ok_or(Skip::Malformed("m is not a number")))
+            .transpose()?
     };
     let timestamp_ns = match f.get("timestamp").and_then(Fields::of) {
         Some(ts) => {
