@@ -62,7 +62,10 @@ fn timeline() -> Timeline {
                         start_ns: 0,
                         end_ns: end,
                         event: 0,
-                        value: vb2scope::timeline::Assoc::Mmap { offset: 0 },
+                        value: vb2scope::timeline::Assoc::Mmap {
+                            offset: 0,
+                            observed: true,
+                        },
                     }],
                     tracks: vec![held(Resource::Attached, 8), held(Resource::Mapped, 4)],
                 }],
@@ -70,7 +73,7 @@ fn timeline() -> Timeline {
         })
         .collect();
     let report = CheckReport {
-        policy: Policy::Modern,
+        policy: Policy::MODERN,
         findings: Vec::new(),
         stats: Default::default(),
     };

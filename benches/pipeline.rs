@@ -14,7 +14,7 @@ use vb2scope::trace::Trace;
 fn trace(frames: usize, memory: Memory) -> Trace {
     let text = streaming_workload(frames, memory);
     let sc = parse("workload.vb2s", &text).expect("workload parses");
-    run(&sc, Policy::Modern).expect("workload runs")
+    run(&sc, Policy::MODERN).expect("workload runs")
 }
 
 fn bench(c: &mut Criterion) {
@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("pipeline-{}", memory.as_str()));
         g.throughput(Throughput::Elements(n));
         g.sample_size(10);
-        for p in [Policy::Modern, Policy::Vb2_2012] {
+        for p in [Policy::MODERN, Policy::Vb2_2012] {
             g.bench_function(format!("replay-{p}"), |b| b.iter(|| check_trace(&t, p)));
         }
         // Every event as if seen on a kernel: memops and driver completions are applied and
@@ -43,10 +43,10 @@ fn bench(c: &mut Criterion) {
             e.origin = Origin::Observed;
         }
         g.bench_function("replay-observed-modern", |b| {
-            b.iter(|| check_trace(&observed, Policy::Modern))
+            b.iter(|| check_trace(&observed, Policy::MODERN))
         });
         g.bench_function("timeline-build", |b| {
-            b.iter(|| vb2scope::timeline::build(&t, Policy::Modern).lanes.len())
+            b.iter(|| vb2scope::timeline::build(&t, Policy::MODERN).lanes.len())
         });
         g.bench_function("read-native", |b| {
             b.iter(|| read_native_bytes(&bytes).map(|(t, _)| t.events.len()))

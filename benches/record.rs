@@ -31,7 +31,7 @@ impl Write for Counting {
 
 fn events(frames: usize, memory: Memory) -> Vec<OwnedEvent> {
     let sc = parse("workload.vb2s", &streaming_workload(frames, memory)).expect("workload parses");
-    let t = run(&sc, Policy::Modern).expect("workload runs");
+    let t = run(&sc, Policy::MODERN).expect("workload runs");
     t.events
         .iter()
         .map(|e| {

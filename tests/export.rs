@@ -31,7 +31,7 @@ fn scenario(name: &str, p: Policy) -> (Trace, Timeline) {
 fn native(path: &Path) -> (Trace, Timeline) {
     let bytes = std::fs::read(path).expect("trace readable");
     let (trace, _) = read_native_bytes(&bytes).expect("reads");
-    let p = trace.header.policy.unwrap_or(Policy::Modern);
+    let p = trace.header.policy.unwrap_or(Policy::MODERN);
     let tl = build(&trace, p);
     (trace, tl)
 }
@@ -350,7 +350,7 @@ fn every_trace_exports() {
 #[test]
 fn empty_trace_exports() {
     let trace = Trace::default();
-    let tl = build(&trace, Policy::Modern);
+    let tl = build(&trace, Policy::MODERN);
     events(&perfetto::to_string(&trace, &tl, &tl.report));
     assert_balanced(&svg::to_string(&trace, &tl, &tl.report));
     assert_balanced(&html::to_string(
@@ -364,8 +364,8 @@ fn empty_trace_exports() {
 #[test]
 fn svg_of_a_long_session_stays_small() {
     let sc = parse("w.vb2s", &streaming_workload(200_000, Memory::Dmabuf)).expect("parses");
-    let trace = run(&sc, Policy::Modern).expect("runs");
-    let tl = build(&trace, Policy::Modern);
+    let trace = run(&sc, Policy::MODERN).expect("runs");
+    let tl = build(&trace, Policy::MODERN);
     let s = svg::to_string(&trace, &tl, &tl.report);
     eprintln!("{} events, svg {} bytes", trace.events.len(), s.len());
     assert!(s.len() < 3_000_000, "{} bytes", s.len());

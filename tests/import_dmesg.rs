@@ -84,12 +84,12 @@ fn snapshot(name: &str, imp: &Imported) {
         out.push_str(&format!("diag {d}\n"));
     }
     out.push_str("== findings (modern)\n");
-    for l in common::render(&check_trace(&imp.trace, Policy::Modern)) {
+    for l in common::render(&check_trace(&imp.trace, Policy::MODERN)) {
         out.push_str(&l);
         out.push('\n');
     }
     out.push_str("== timeline (modern)\n");
-    out.push_str(&vb2scope::timeline::build(&imp.trace, Policy::Modern).dump());
+    out.push_str(&vb2scope::timeline::build(&imp.trace, Policy::MODERN).dump());
     insta::assert_snapshot!(name, out);
 }
 
@@ -351,7 +351,7 @@ fn real_captures_import_with_the_counts_grep_gives() {
         let imp = import_dmesg(&fixture(name));
         no_errors(name, &imp);
         assert_eq!(ioctls(&imp.trace), want, "{name}");
-        let r = check_trace(&imp.trace, Policy::Modern);
+        let r = check_trace(&imp.trace, Policy::MODERN);
         assert_eq!(r.stats.divergences, 0, "{name}: {:?}", r.findings);
     }
 }

@@ -418,7 +418,7 @@ fn trace_cmd_owner_pointers_attribute_completions_of_two_devices() {
         memops_per_buffer(&t, MemopKind::MapDmabuf),
         vec![cap(0), cap(1), cap(2), cap(3)]
     );
-    let r = check_trace(&t, Policy::Modern);
+    let r = check_trace(&t, Policy::MODERN);
     assert_eq!(r.stats.divergences, 0, "{:?}", r.stats);
 }
 
@@ -525,7 +525,7 @@ fn every_sample_joins_with_its_strace_log() {
             })
             .count();
         assert!(allocator_memops > 0, "{name}");
-        let r = check_trace(&j.trace, Policy::Modern);
+        let r = check_trace(&j.trace, Policy::MODERN);
         let s = &r.stats;
         assert_eq!(
             (s.divergences, s.memops_missing, s.memops_unpredicted),
@@ -538,7 +538,7 @@ fn every_sample_joins_with_its_strace_log() {
 
 /// Under modern the kernel and the model agree on every result and memop of `t`.
 fn modern_explains_it(t: &Trace) {
-    let s = check_trace(t, Policy::Modern).stats;
+    let s = check_trace(t, Policy::MODERN).stats;
     assert_eq!(
         (s.divergences, s.memops_unpredicted, s.memops_missing),
         (0, 0, 0),

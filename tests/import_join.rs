@@ -51,14 +51,14 @@ fn dmabuf_attach_and_map_land_on_the_capture_buffers() {
         t.header.source
     );
     // Under modern the kernel and the model agree on every result and memop.
-    let r = check_trace(&t, Policy::Modern);
+    let r = check_trace(&t, Policy::MODERN);
     assert_eq!(r.stats.divergences, 0, "{:?}", r.stats);
     assert_eq!(r.stats.memops_unpredicted, 0, "{:?}", r.stats);
     assert!(r.findings.iter().all(|f| f.rule != RuleId::Diverge));
     // Modern vb2 keeps imported dma-bufs mapped after STREAMOFF: R03, as information.
     assert!(r.findings.iter().any(|f| f.rule == RuleId::R03));
     let auto = vb2scope::check::choose_policy(&t);
-    assert_eq!(auto.policy, Policy::Modern, "{}", auto.reason);
+    assert_eq!(auto.policy, Policy::MODERN, "{}", auto.reason);
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn mmap_session_allocations_are_observed_per_buffer() {
     let allocs = memops_per_buffer(&t, MemopKind::Alloc);
     let cap: Vec<_> = (0..4).map(|i| (BufType::VideoCapture, i)).collect();
     assert_eq!(allocs, cap);
-    let r = check_trace(&t, Policy::Modern);
+    let r = check_trace(&t, Policy::MODERN);
     assert_eq!(
         (r.stats.divergences, r.stats.memops_unpredicted),
         (0, 0),
@@ -91,7 +91,7 @@ fn a_userspace_log_alone_still_imports() {
 
 /// The DMABUF association of each capture buffer's plane over the whole run.
 fn capture_assoc(t: &Trace) -> Vec<Vec<Assoc>> {
-    let tl = vb2scope::timeline::build(t, Policy::Modern);
+    let tl = vb2scope::timeline::build(t, Policy::MODERN);
     tl.lanes
         .iter()
         .filter(|l| l.queue.ty == BufType::VideoCapture)
@@ -129,7 +129,7 @@ fn unrecorded_dmabuf_fds_are_inferred_one_dmabuf_per_buffer() {
         }
         ids.dedup();
         assert_eq!(ids.len(), 4, "{ids:?}");
-        let r = check_trace(t, Policy::Modern);
+        let r = check_trace(t, Policy::MODERN);
         // Nothing said about fds no source recorded.
         assert!(
             r.findings

@@ -442,7 +442,7 @@ fn every_variant_of_one_session_gives_the_same_ioctls() {
 }
 
 fn diverge(imp: &Imported) -> Vec<String> {
-    check_trace(&imp.trace, Policy::Modern)
+    check_trace(&imp.trace, Policy::MODERN)
         .findings
         .iter()
         .filter(|f| f.rule == RuleId::Diverge)
@@ -463,29 +463,45 @@ fn kernel_6_12_sessions_replay_under_modern_without_divergence() {
         "k612-41-vmalloc-import-dma-heap.strace.txt",
     ] {
         let imp = import_strace(&fixture(name));
-        let r = check_trace(&imp.trace, Policy::Modern);
+        let r = check_trace(&imp.trace, Policy::MODERN);
         assert!(r.stats.observed_results > 10, "{name}: {:?}", r.stats);
         assert_eq!(diverge(&imp), Vec::<String>::new(), "{name}");
     }
 }
 
+/// The findings of one rule, with the trace line each stands on.
+fn findings_of(imp: &Imported, rule: RuleId) -> Vec<String> {
+    check_trace(&imp.trace, Policy::MODERN)
+        .findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| {
+            let line = imp.trace.events.get(f.event as usize).map_or(0, |e| e.line);
+            format!("line {line}: {}", f.message())
+        })
+        .collect()
+}
+
+/// Regression: a driver refusing what it does not support was reported as a vb2 DIVERGE.
 #[test]
-fn kernel_6_12_driver_limits_the_model_cannot_know_diverge() {
+fn kernel_6_12_driver_limits_are_driver_findings_not_divergences() {
     // vivid with dma-contig offers no USERPTR, and dma-contig cannot import the
     // non-contiguous vmalloc dma-bufs (dc_map_dmabuf -14): the driver's choices, not vb2's.
-    let d = diverge(&import_strace(&fixture(
-        "k612-12-dmacontig-userptr.strace.txt",
-    )));
+    let imp = import_strace(&fixture("k612-12-dmacontig-userptr.strace.txt"));
+    assert_eq!(diverge(&imp), Vec::<String>::new());
     assert_eq!(
-        d,
-        ["line 149: VIDIOC_REQBUFS returned EINVAL where the policy predicts ok"]
+        findings_of(&imp, RuleId::R50),
+        [
+            "line 149: VIDIOC_REQBUFS: the driver does not offer USERPTR buffers on this queue (EINVAL)"
+        ]
     );
-    let d = diverge(&import_strace(&fixture(
-        "k612-14-dmacontig-dmabuf-from-vmalloc.strace.txt",
-    )));
+    let imp = import_strace(&fixture("k612-14-dmacontig-dmabuf-from-vmalloc.strace.txt"));
+    assert_eq!(diverge(&imp), Vec::<String>::new());
     assert_eq!(
-        d,
-        ["line 174: VIDIOC_QBUF returned EFAULT where the policy predicts ok"]
+        findings_of(&imp, RuleId::R51),
+        [
+            "line 174: VIDIOC_QBUF of buffer 0: the driver or its allocator refused the DMABUF memory (EFAULT)"
+        ]
     );
 }
 
@@ -500,7 +516,7 @@ fn timelines_of_real_sessions() {
         "strace-6.1_mp_dmabuf.txt",
     ] {
         let imp = import_strace(&fixture(name));
-        let dump = vb2scope::timeline::build(&imp.trace, Policy::Modern).dump();
+        let dump = vb2scope::timeline::build(&imp.trace, Policy::MODERN).dump();
         insta::assert_snapshot!(name.trim_end_matches(".txt"), dump);
     }
 }
@@ -513,7 +529,7 @@ fn findings_of_synthetic_sessions() {
         "k612-03-vmalloc-dmabuf-import-from-out.strace.txt",
     ] {
         let imp = import_strace(&fixture(name));
-        let r = check_trace(&imp.trace, Policy::Modern);
+        let r = check_trace(&imp.trace, Policy::MODERN);
         let out: Vec<String> = r
             .findings
             .iter()

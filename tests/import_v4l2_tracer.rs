@@ -94,12 +94,12 @@ fn snapshot(name: &str, imp: &Imported) {
         out.push_str(&format!("diag {d}\n"));
     }
     out.push_str("== findings (modern)\n");
-    for l in common::render(&check_trace(&imp.trace, Policy::Modern)) {
+    for l in common::render(&check_trace(&imp.trace, Policy::MODERN)) {
         out.push_str(&l);
         out.push('\n');
     }
     out.push_str("== timeline (modern)\n");
-    out.push_str(&vb2scope::timeline::build(&imp.trace, Policy::Modern).dump());
+    out.push_str(&vb2scope::timeline::build(&imp.trace, Policy::MODERN).dump());
     insta::assert_snapshot!(name, out);
 }
 
@@ -299,6 +299,8 @@ fn userptr_compact() {
             count: 2,
             count_out: Some(2),
             index: Some(0),
+            // MMAP | DMABUF, from the names the tracer wrote.
+            caps: Some(5),
         })
     );
     snapshot("userptr_compact", &imp);

@@ -93,7 +93,7 @@ fn render(m: &Merged) -> String {
         out.push_str(&format!("{d}\n"));
     }
     out.push_str("== replay under modern\n");
-    let r = check_trace(&m.trace, Policy::Modern);
+    let r = check_trace(&m.trace, Policy::MODERN);
     out.push_str(&format!("{:?}\n", r.stats));
     for f in &r.findings {
         out.push_str(&format!(
@@ -148,7 +148,7 @@ fn replay_accepts_a_merged_mmap_session() {
     let (user, text) = load("mmap-session");
     let m = merge(&user, &text);
     assert_eq!(m.counts.memops_unresolved, 0, "{:?}", m.diagnostics);
-    let r = check_trace(&m.trace, Policy::Modern);
+    let r = check_trace(&m.trace, Policy::MODERN);
     let s = r.stats;
     assert_eq!(s.observed_memops, 8, "{s:?}");
     assert_eq!(

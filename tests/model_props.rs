@@ -97,7 +97,7 @@ fn policy() -> impl Strategy<Value = Policy> {
         Just(Policy::Spec),
         Just(Policy::Vb2_2012),
         Just(Policy::Vb2_3_8),
-        Just(Policy::Modern)
+        Just(Policy::MODERN)
     ]
 }
 
@@ -141,7 +141,7 @@ fn random_sequences_reach_streaming_states() {
             .new_tree(&mut runner)
             .expect("tree")
             .current();
-        let mut m = Model::new(Policy::Modern);
+        let mut m = Model::new(Policy::MODERN);
         let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
         let mut did_stream = false;
         for (i, op) in ops.iter().enumerate() {

@@ -47,7 +47,7 @@ fn auto_tells_an_orphaning_kernel_from_an_old_one() {
         .join("tests/fixtures/observed/reqbufs0-while-mapped.jsonl");
     let (trace, _) = read_native_bytes(&std::fs::read(path).expect("readable")).expect("loads");
     let choice = choose_policy(&trace);
-    assert_eq!(choice.policy, Policy::Modern);
+    assert_eq!(choice.policy, Policy::MODERN);
     assert!(
         choice
             .reason
@@ -65,11 +65,11 @@ fn unrecorded_dmabuf_fds_follow_the_kernels_attaches() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/observed/dmabuf-fd-unrecorded.jsonl");
     let (trace, _) = read_native_bytes(&std::fs::read(path).expect("readable")).expect("loads");
-    let r = check_trace(&trace, Policy::Modern);
+    let r = check_trace(&trace, Policy::MODERN);
     assert_eq!(r.stats.divergences, 0, "{:?}", r.stats);
     assert_eq!(r.stats.memops_unpredicted, 0, "{:?}", r.stats);
     assert_eq!(r.stats.memops_missing, 0, "{:?}", r.stats);
-    let tl = vb2scope::timeline::build(&trace, Policy::Modern);
+    let tl = vb2scope::timeline::build(&trace, Policy::MODERN);
     let ties: Vec<(u64, Assoc)> = tl.lanes[0].planes[0]
         .assoc
         .iter()

@@ -7,7 +7,8 @@ use common::{check, flags_at, klogs_at, memops_at, result_at, rules, run};
 use vb2scope::model::{Errno, Policy, flags};
 
 const ALL: [Policy; 4] = Policy::ALL;
-use Policy::{Modern, Spec, Vb2_3_8 as P38, Vb2_2012 as P2012};
+use Policy::{Spec, Vb2_3_8 as P38, Vb2_2012 as P2012};
+const MODERN: Policy = Policy::MODERN;
 
 fn has(v: &[String], s: &str) -> bool {
     v.iter().any(|x| x == s)
@@ -44,16 +45,16 @@ fn userptr_pin_released_by_reassociation_reqbufs_remove_and_close() {
             p != Spec,
             "{p}: {requeue:?}"
         );
-        if matches!(p, Modern | Spec) {
+        if matches!(p, MODERN | Spec) {
             assert_eq!(result_at(&t, 11), Ok(()), "{p}");
             assert_eq!(
                 has(&memops_at(&t, 11), "put_userptr 1/0"),
-                p == Modern,
+                p == MODERN,
                 "{p}"
             );
             assert_eq!(
                 has(&memops_at(&t, 12), "put_userptr 0/0"),
-                p == Modern,
+                p == MODERN,
                 "{p}"
             );
         } else {
@@ -66,7 +67,7 @@ fn userptr_pin_released_by_reassociation_reqbufs_remove_and_close() {
         }
     }
     let close = "reqbufs 1 userptr\nuserptr a 614400\nqbuf 0 ptr=a\nclose\n";
-    for p in [P2012, P38, Modern] {
+    for p in [P2012, P38, MODERN] {
         assert!(has(&memops_at(&run(close, p), 4), "put_userptr 0/0"), "{p}");
     }
 }
@@ -90,7 +91,7 @@ fn dmabuf_map_at_streamoff() {
     }
     // R03 reports the lingering map: an error under 2012, info under modern, absent otherwise.
     assert_eq!(rules(&check(DMABUF_STREAM, P2012)), ["R03"]);
-    assert_eq!(rules(&check(DMABUF_STREAM, Modern)), ["R03"]);
+    assert_eq!(rules(&check(DMABUF_STREAM, MODERN)), ["R03"]);
     assert!(rules(&check(DMABUF_STREAM, P38)).is_empty());
 }
 
@@ -100,7 +101,7 @@ fn dmabuf_map_at_dqbuf() {
         let t = run(DMABUF_STREAM, p);
         assert_eq!(
             has(&memops_at(&t, 6), "unmap_dmabuf 0/0"),
-            p != Modern,
+            p != MODERN,
             "{p}"
         );
     }
@@ -126,7 +127,7 @@ fn dmabuf_attachment_kept_until_free() {
     let remove =
         "reqbufs 1 dmabuf\ndmabuf a 614400\nqbuf 0 fd=a\nstreamon\nstreamoff\nremove_bufs 0 1\n";
     assert!(has(
-        &memops_at(&run(remove, Modern), 6),
+        &memops_at(&run(remove, MODERN), 6),
         "detach_dmabuf 0/0"
     ));
 }
@@ -141,7 +142,7 @@ fn requeue_same_dmabuf_after_streamoff() {
             !has(&q, "attach_dmabuf 0/0"),
             "{p}: the attachment is reused"
         );
-        assert_eq!(has(&q, "map_dmabuf 0/0"), p != Modern, "{p}: {q:?}");
+        assert_eq!(has(&q, "map_dmabuf 0/0"), p != MODERN, "{p}: {q:?}");
         let pinned = klogs_at(&t, 6)
             .iter()
             .any(|l| l == "dmabuf buffer is already pinned");
@@ -164,8 +165,8 @@ fn new_dmabuf_on_existing_index_replaces_one_plane_or_all() {
             has(&q, "detach_dmabuf 0/1") && has(&q, "attach_dmabuf 0/1"),
             "{p}: {q:?}"
         );
-        assert_eq!(has(&q, "detach_dmabuf 0/0"), p == Modern, "{p}: {q:?}");
-        assert_eq!(has(&q, "attach_dmabuf 0/0"), p == Modern, "{p}: {q:?}");
+        assert_eq!(has(&q, "detach_dmabuf 0/0"), p == MODERN, "{p}: {q:?}");
+        assert_eq!(has(&q, "attach_dmabuf 0/0"), p == MODERN, "{p}: {q:?}");
         assert_eq!(
             rules(&check(s, p)).first().map(String::as_str),
             Some("R16"),
@@ -183,7 +184,7 @@ fn association_key_is_identity_and_length_not_fd_number() {
         assert!(rules(&check(s, p)).contains(&"R17".to_string()), "{p}");
     }
     let u = "reqbufs 1 userptr\nuserptr a 700000\nqbuf 0 ptr=a\nstreamon\ndriver done\ndqbuf\nqbuf 0 ptr=a\n";
-    for p in [P2012, P38, Modern] {
+    for p in [P2012, P38, MODERN] {
         assert!(
             !has(&memops_at(&run(u, p), 7), "get_userptr 0/0"),
             "{p}: same address and length keep the pin"
@@ -230,7 +231,7 @@ fn streamon_failure_leaves_buffers_queued_or_dequeued() {
         let t = run(s, p);
         assert_eq!(result_at(&t, 5), Err(Errno::EIO), "{p}");
         let queued = flags_at(&t, 6) & flags::QUEUED != 0;
-        assert_eq!(queued, matches!(p, Spec | Modern), "{p}");
+        assert_eq!(queued, matches!(p, Spec | MODERN), "{p}");
     }
 }
 
@@ -255,7 +256,7 @@ fn reqbufs_with_mmapped_buffers() {
     let s = "reqbufs 1 mmap\nmmap 0\nreqbufs 0 mmap\nmunmap 0\n";
     for p in ALL {
         let t = run(s, p);
-        if p == Modern {
+        if p == MODERN {
             assert_eq!(result_at(&t, 3), Ok(()));
             assert!(
                 klogs_at(&t, 3)
@@ -292,7 +293,7 @@ fn selective_destroy_with_remove_bufs() {
     let s = "reqbufs 2 mmap\nremove_bufs 1 1\ncreate_bufs 1\n";
     for p in ALL {
         let t = run(s, p);
-        let has_it = matches!(p, Spec | Modern);
+        let has_it = matches!(p, Spec | MODERN);
         assert_eq!(
             result_at(&t, 2),
             if has_it { Ok(()) } else { Err(Errno::ENOTTY) },
@@ -317,7 +318,7 @@ fn minimum_queued_before_start() {
             .events
             .iter()
             .any(|e| e.line == 4 && matches!(e.body, vb2scope::trace::Body::Tracepoint { .. }));
-        let defers = matches!(p, Spec | Modern);
+        let defers = matches!(p, Spec | MODERN);
         assert_eq!(starts_at_streamon, !defers, "{p}");
         assert_eq!(result_at(&t, 2), Ok(()));
         if defers {
@@ -325,7 +326,7 @@ fn minimum_queued_before_start() {
         }
     }
     // REQBUFS allocates at least min_queued_buffers + 1 where the minimum exists.
-    let t = run("driver min-queued 2\nreqbufs 1 mmap\n", Modern);
+    let t = run("driver min-queued 2\nreqbufs 1 mmap\n", MODERN);
     assert_eq!(memops_at(&t, 2).len(), 3);
     let t = run("driver min-queued 2\nreqbufs 1 mmap\n", P38);
     assert_eq!(memops_at(&t, 2).len(), 1);
@@ -339,7 +340,7 @@ fn driver_leaving_buffers_active_after_stop_streaming() {
         let warned = klogs_at(&t, 5).iter().any(|l| {
             l.contains("driver bug: stop_streaming operation is leaving buffer 0 in active state")
         });
-        assert_eq!(warned, p == Modern, "{p}");
+        assert_eq!(warned, p == MODERN, "{p}");
         assert_eq!(rules(&check(s, p)), ["R08"], "{p}");
     }
 }

@@ -13,7 +13,7 @@ fn sample() -> vb2scope::trace::Trace {
     ))
     .expect("scenario");
     let sc = scenario::parse("x.vb2s", &text).expect("parses");
-    scenario::run(&sc, Policy::Modern).expect("runs")
+    scenario::run(&sc, Policy::MODERN).expect("runs")
 }
 
 #[test]

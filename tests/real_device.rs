@@ -73,7 +73,7 @@ fn count(t: &Trace, cmd: IoctlCmd) -> usize {
 
 /// Checks a recorded trace under modern: the kernel and the model must agree on every result.
 fn assert_model_agrees(t: &Trace, what: &str) {
-    let r = check_trace(t, Policy::Modern);
+    let r = check_trace(t, Policy::MODERN);
     let bad: Vec<String> = r
         .findings
         .iter()
@@ -310,7 +310,7 @@ fn every_runnable_scenario_holds_on_vivid() {
                 failures.push(format!("{name}: DQBUF timed out at {:?}", rep.timed_out))
             }
             Ok(_) => {
-                let r = check_trace(&t, Policy::Modern);
+                let r = check_trace(&t, Policy::MODERN);
                 for f in r
                     .findings
                     .iter()
@@ -420,7 +420,7 @@ fn observed_memops(t: &Trace) -> Vec<String> {
 /// What the modern model predicts for the same calls.
 fn predicted_memops(t: &Trace) -> Vec<String> {
     let mut out = Vec::new();
-    vb2scope::check::replay(t, Policy::Modern, |i, m| {
+    vb2scope::check::replay(t, Policy::MODERN, |i, m| {
         let call = match t.events.get(i).map(|e| e.body) {
             Some(Body::Ioctl { cmd, .. }) => format!("#{i} {}", cmd.name()),
             Some(Body::Close { fd }) => format!("#{i} close({fd})"),
@@ -459,7 +459,7 @@ fn kernel_traced(args: &[&str], what: &str) {
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
     let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
-    let r = check_trace(&t, Policy::Modern);
+    let r = check_trace(&t, Policy::MODERN);
     let st = r.stats;
     let observed = observed_memops(&t);
     let predicted = predicted_memops(&t);
@@ -833,7 +833,7 @@ fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
         .collect();
     assert_eq!(nb, vec![true, false]);
     // The model agrees with the EAGAIN; the EINTR is the watchdog's doing.
-    let r = check_trace(&t, Policy::Modern);
+    let r = check_trace(&t, Policy::MODERN);
     let diverge: Vec<u32> = r
         .findings
         .iter()

@@ -24,7 +24,7 @@ fn timeline_of_every_curated_trace() {
             .to_string();
         let (trace, _) =
             read_native_bytes(&std::fs::read(&path).expect("readable")).expect("loads");
-        let policy = trace.header.policy.unwrap_or(Policy::Modern);
+        let policy = trace.header.policy.unwrap_or(Policy::MODERN);
         let t = build(&trace, policy);
         check_shape(&t);
         insta::assert_snapshot!(name, t.dump());

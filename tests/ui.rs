@@ -115,7 +115,7 @@ fn an_unreadable_input_shows_the_error_and_no_half_view() {
     let h = harness(Inspector::open(
         "broken.vb2s",
         b"reqbufs 2 mmap\nfrobnicate\n",
-        PolicyChoice::Fixed(Policy::Modern),
+        PolicyChoice::Fixed(Policy::MODERN),
     ));
     h.get_by_label("This input cannot be shown");
     assert!(
@@ -216,7 +216,7 @@ fn a_big_input_loads_in_the_background_and_can_be_cancelled() {
         &streaming_workload(30_000, vb2scope::model::Memory::Dmabuf),
     )
     .expect("parses");
-    let trace = run(&sc, Policy::Modern).expect("runs");
+    let trace = run(&sc, Policy::MODERN).expect("runs");
     let mut bytes = Vec::new();
     write_native(&mut bytes, &trace).expect("write");
 
@@ -300,7 +300,7 @@ fn a_step_says_why_with_the_spec_sentence() {
     assert!(h.query_all_by_label_contains("VIDIOC_STREAMOFF").count() >= 1);
     // Under modern, the same step tells the other story.
     h.state_mut()
-        .set_policy(PolicyChoice::Fixed(Policy::Modern));
+        .set_policy(PolicyChoice::Fixed(Policy::MODERN));
     h.run();
     assert!(h.query_all_by_label_contains("kept on purpose").count() >= 1);
 }
@@ -319,7 +319,7 @@ mod images {
         h.run();
         h.snapshot("inspector_finding_selected");
         h.state_mut()
-            .set_policy(PolicyChoice::Fixed(Policy::Modern));
+            .set_policy(PolicyChoice::Fixed(Policy::MODERN));
         h.ctx.set_theme(egui::Theme::Light);
         h.run();
         h.snapshot("inspector_modern_light");
@@ -339,7 +339,7 @@ fn consequences_follow_the_chosen_policy_not_the_recording() {
     h.get_by_label("kernel: dmabuf buffer is already pinned");
     h.get_by_label("map_dmabuf cap #0 plane 0");
     h.state_mut()
-        .set_policy(PolicyChoice::Fixed(Policy::Modern));
+        .set_policy(PolicyChoice::Fixed(Policy::MODERN));
     h.run();
     h.run();
     h.get_by_label("What vb2 does in turn under modern:");
@@ -356,7 +356,7 @@ fn many_findings_are_listed_one_line_each() {
     let mut h = harness(Inspector::open(
         "many.vb2s",
         text.as_bytes(),
-        PolicyChoice::Fixed(Policy::Modern),
+        PolicyChoice::Fixed(Policy::MODERN),
     ));
     h.get_by_label("Findings (250) under modern");
     h.get_by_label_contains("R12 warning 3.000 ms").click();

@@ -23,7 +23,7 @@ fn bundled() -> Inspector {
     Inspector::open(
         "2012-report (bundled)",
         &bytes,
-        PolicyChoice::Fixed(Policy::Modern),
+        PolicyChoice::Fixed(Policy::MODERN),
     )
 }
 

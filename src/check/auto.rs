@@ -24,7 +24,7 @@ pub struct AutoChoice {
 
 /// Preference when policies explain the trace equally well: the newest vb2 first.
 const TIE_ORDER: [Policy; 4] = [
-    Policy::Modern,
+    Policy::MODERN,
     Policy::Vb2_3_8,
     Policy::Vb2_2012,
     Policy::Spec,
@@ -77,7 +77,7 @@ pub fn choose_policy(trace: &Trace) -> AutoChoice {
         .iter()
         .min_by_key(|s| s.cost)
         .map(|s| s.policy)
-        .unwrap_or(Policy::Modern);
+        .unwrap_or(Policy::MODERN);
     let evidence = scores.first().map(|s| {
         let st = s.report.stats;
         st.observed_results + st.observed_memops + st.observed_klogs
@@ -101,7 +101,7 @@ pub fn choose_policy(trace: &Trace) -> AutoChoice {
         )
     };
     let policy = if evidence == Some(0) {
-        Policy::Modern
+        Policy::MODERN
     } else {
         best
     };

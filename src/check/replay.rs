@@ -5,7 +5,7 @@
 
 use crate::model::{
     BufTarget, DoneState, Handle, MAX_PLANES, MemopKind, Model, Op, Origin, Outcome, PlaneArg,
-    PlaneArgs, Policy, QueueKey, flags,
+    PlaneArgs, Policy, QueueKey, Seen, flags,
 };
 use crate::rules::{FindingDetail, RuleId};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, VideoFds};
@@ -29,6 +29,18 @@ pub struct ReplayStats {
     /// Observed kernel log lines that some rule reads, and those the policy did not predict.
     pub observed_klogs: u32,
     pub klogs_unpredicted: u32,
+}
+
+/// Memops that give something back: inside a call they act on what existed before it.
+fn releases(k: MemopKind) -> bool {
+    matches!(
+        k,
+        MemopKind::Put
+            | MemopKind::PutUserptr
+            | MemopKind::DetachDmabuf
+            | MemopKind::UnmapDmabuf
+            | MemopKind::DmabufPut
+    )
 }
 
 fn lifecycle(k: MemopKind) -> bool {
@@ -193,6 +205,7 @@ impl Replayer<'_> {
         let forced = observed.then_some(result);
         // The observed memops of this ioctl follow it; they happened inside it.
         let mut group: Vec<(QueueKey, u32, u8, MemopKind)> = Vec::new();
+        let mut memops: Vec<(QueueKey, u32, u8, MemopKind)> = Vec::new();
         if observed {
             let mut j = i + 1;
             while let Some(n) = self.trace.events.get(j) {
@@ -204,15 +217,7 @@ impl Replayer<'_> {
                         index,
                         plane,
                     } if n.origin == Origin::Observed => {
-                        // Findings from it point at the ioctl it belongs to.
-                        self.model.observe_memop(
-                            QueueKey { dev, ty },
-                            index,
-                            plane,
-                            kind,
-                            i as u32,
-                            e.t_ns,
-                        );
+                        memops.push((QueueKey { dev, ty }, index, plane, kind));
                         if lifecycle(kind) {
                             group.push((QueueKey { dev, ty }, index, plane, kind));
                         }
@@ -273,24 +278,84 @@ impl Replayer<'_> {
         {
             self.fill_unknown(t, planes, &group);
         }
+        // What the call released happened to what existed before it; what it acquired, to
+        // what it made (the buffers a REQBUFS allocates exist only after it). Findings from
+        // them point at the ioctl they belong to.
+        let (released, acquired): (Vec<_>, Vec<_>) =
+            memops.into_iter().partition(|m| releases(m.3));
+        self.observe_all(&released, i, e.t_ns);
         let before = self.model.divergences;
-        self.step(i, e, &op, forced);
+        self.stats.steps += 1;
+        let (out, _) = match (observed, self.seen_of(cmd, arg)) {
+            (true, Some(seen)) => self.model.step_seen(&op, i as u32, e.t_ns, result, seen),
+            _ => self.model.step(&op, i as u32, e.t_ns, forced),
+        };
+        self.last = Some((e.line, out));
         self.stats.divergences += self.model.divergences - before;
+        self.observe_all(&acquired, i, e.t_ns);
         if observed {
             self.compare_memops(group);
-            if let (IoctlCmd::Querybuf, Ok(()), Some(IoctlArg::Buffer(buf))) =
-                (cmd, result, self.trace.arg(arg))
-            {
-                self.check_querybuf(fd, buf.ty, buf.index, buf.flags);
-                let stored = self.trace.planes_of(buf);
-                let lens: Vec<u32> = if stored.is_empty() && !buf.ty.is_mplane() {
-                    vec![buf.length]
-                } else {
-                    stored.iter().map(|p| p.length).collect()
-                };
-                let key = self.key_of(fd, buf.ty);
-                self.model.observe_plane_lengths(key, buf.index, &lens);
+            if let (Ok(()), Some(IoctlArg::Buffer(buf))) = (result, self.trace.arg(arg)) {
+                self.observe_buffer(fd, cmd, buf);
             }
+        }
+    }
+
+    /// What a successful QUERYBUF shows of a buffer (its flags, plane lengths and MMAP
+    /// offsets), and the offsets a QBUF or DQBUF reports back.
+    fn observe_buffer(&mut self, fd: i32, cmd: IoctlCmd, buf: &crate::trace::V4l2Buffer) {
+        let key = self.key_of(fd, buf.ty);
+        let stored = self.trace.planes_of(buf);
+        if cmd == IoctlCmd::Querybuf {
+            self.check_querybuf(fd, buf.ty, buf.index, buf.flags);
+            let lens: Vec<u32> = if stored.is_empty() && !buf.ty.is_mplane() {
+                vec![buf.length]
+            } else {
+                stored.iter().map(|p| p.length).collect()
+            };
+            self.model.observe_plane_lengths(key, buf.index, &lens);
+        }
+        if buf.memory != Some(crate::model::Memory::Mmap) {
+            return;
+        }
+        let offsets: Option<Vec<u64>> = if stored.is_empty() {
+            buf.known_m().map(|m| vec![m])
+        } else {
+            stored.iter().map(|p| p.known_m()).collect()
+        };
+        if let Some(offsets) = offsets {
+            self.model.observe_mmap_offsets(key, buf.index, &offsets);
+        }
+    }
+
+    fn observe_all(&mut self, memops: &[(QueueKey, u32, u8, MemopKind)], i: usize, t_ns: u64) {
+        for &(key, index, plane, kind) in memops {
+            self.model
+                .observe_memop(key, index, plane, kind, i as u32, t_ns);
+        }
+    }
+
+    /// What an observed REQBUFS/CREATE_BUFS showed the kernel choose.
+    fn seen_of(&self, cmd: IoctlCmd, arg: u32) -> Option<Seen> {
+        match (cmd, self.trace.arg(arg)) {
+            (
+                IoctlCmd::Reqbufs | IoctlCmd::CreateBufs,
+                Some(&IoctlArg::Alloc {
+                    count_out,
+                    index,
+                    caps,
+                    ..
+                }),
+            ) => Some(Seen {
+                count: count_out,
+                index: if cmd == IoctlCmd::CreateBufs {
+                    index
+                } else {
+                    None
+                },
+                caps,
+            }),
+            _ => None,
         }
     }
 

@@ -16,7 +16,7 @@ pub fn policy_of(p: PolicyArg) -> Option<Policy> {
         PolicyArg::Spec => Some(Policy::Spec),
         PolicyArg::Vb2_2012 => Some(Policy::Vb2_2012),
         PolicyArg::Vb2_3_8 => Some(Policy::Vb2_3_8),
-        PolicyArg::Modern => Some(Policy::Modern),
+        PolicyArg::Modern => Some(Policy::MODERN),
         PolicyArg::Auto => None,
     }
 }
@@ -27,7 +27,7 @@ fn check_one(path: &Path, policy: PolicyArg) -> Result<InputResult> {
         let (p, reason) = match policy_of(policy) {
             Some(p) => (p, None),
             None => (
-                Policy::Modern,
+                Policy::MODERN,
                 Some("a scenario has no observed kernel behaviour; modern assumed".to_string()),
             ),
         };
@@ -96,7 +96,7 @@ pub fn run(
 /// `vb2scope timeline`: every lane of one input, as text.
 pub fn timeline(path: &Path, policy: PolicyArg) -> Result<i32> {
     let (trace, diagnostics, p) = if is_scenario(path) {
-        let p = policy_of(policy).unwrap_or(Policy::Modern);
+        let p = policy_of(policy).unwrap_or(Policy::MODERN);
         (run_scenario(path, p)?, Vec::new(), p)
     } else {
         let (t, d) = read_trace(path)?;

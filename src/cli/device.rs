@@ -137,7 +137,7 @@ pub fn run_scenario(
     }
     // `expect` lines are compared with what the device answered by the check.
     let (trace, _) = read_trace(&out)?;
-    let policy = policy.unwrap_or(Policy::Modern);
+    let policy = policy.unwrap_or(Policy::MODERN);
     let mut report = check_trace(&trace, policy);
     report.findings.retain(|f| f.rule == RuleId::Expect);
     let n = report.findings.len();

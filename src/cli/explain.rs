@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 
 use vb2scope::model::Policy;
-use vb2scope::rules::{RULES, RuleId, RuleInfo, info};
+use vb2scope::rules::{RuleId, RuleInfo, all_rules, info};
 
 fn wrap(text: &str, indent: &str, width: usize) -> String {
     let mut out = String::new();
@@ -65,7 +65,7 @@ pub fn run(rule: Option<&str>) -> Result<i32> {
             print!("{}", full(info(id)));
         }
         None => {
-            for r in RULES {
+            for r in all_rules() {
                 println!("{:<7} {}", r.id.as_str(), r.title);
             }
             println!("\nvb2scope explain RULE prints one in full.");

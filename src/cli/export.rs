@@ -29,7 +29,7 @@ fn load(input: &Path, policy: Option<Policy>) -> Result<Loaded> {
         let (policy, reason) = match policy {
             Some(p) => (p, None),
             None => (
-                Policy::Modern,
+                Policy::MODERN,
                 Some("a scenario has no observed kernel behaviour; modern assumed".to_string()),
             ),
         };

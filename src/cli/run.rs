@@ -13,7 +13,7 @@ use super::check::policy_of;
 use super::input::run_scenario;
 
 pub fn run(scenario: &Path, policy: PolicyArg, output: Option<&Path>) -> Result<i32> {
-    let policy = policy_of(policy).unwrap_or(Policy::Modern);
+    let policy = policy_of(policy).unwrap_or(Policy::MODERN);
     let trace = run_scenario(scenario, policy)?;
     let mut bytes = Vec::new();
     write_native(&mut bytes, &trace)?;

@@ -52,6 +52,7 @@ impl Session {
             count,
             count_out: r.ok().map(|x| x.0),
             index: None,
+            caps: r.ok().map(|x| x.1),
         };
         let res = r.map(|_| ());
         self.record_ioctl(t, IoctlCmd::Reqbufs, res, arg, Vec::new());
@@ -83,6 +84,7 @@ impl Session {
             count,
             count_out: r.ok().map(|x| x.1),
             index: r.ok().map(|x| x.0),
+            caps: None,
         };
         let res = r.map(|_| ());
         self.record_ioctl(t, IoctlCmd::CreateBufs, res, arg, Vec::new());

@@ -92,7 +92,7 @@ fn facts(o: &mut String, trace: &Trace, tl: &Timeline, report: &CheckReport, cx:
     {
         row(o, "made by", &trace.header.source);
     }
-    row(o, "policy", report.policy.name());
+    row(o, "policy", &report.policy.name());
     if let Some(r) = cx.policy_reason {
         row(o, "why this policy", r);
     }
@@ -164,7 +164,7 @@ fn findings(o: &mut String, report: &CheckReport) {
             report.policy,
             escape(
                 r.per_policy
-                    .get(report.policy as usize)
+                    .get(report.policy.generation())
                     .copied()
                     .unwrap_or("")
             )

@@ -89,7 +89,7 @@ impl<W: Write> Out<'_, W> {
 
 fn assoc_args(a: &Assoc, event: u32, plane: usize) -> Value {
     match *a {
-        Assoc::Mmap { offset } => {
+        Assoc::Mmap { offset, .. } => {
             json!({"memory": "MMAP", "offset": format!("{offset:#x}"), "plane": plane, "event": event})
         }
         // `null`: the trace did not record it; `inferred`: the model says which memory it is.

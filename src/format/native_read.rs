@@ -364,6 +364,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                     count: req(l.count, "count", ev)?,
                     count_out: l.count_out,
                     index: l.index,
+                    caps: l.caps,
                 },
                 IoctlCmd::RemoveBufs => IoctlArg::Remove {
                     ty: ty()?,

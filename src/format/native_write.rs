@@ -14,7 +14,7 @@ pub fn write_header<W: Write>(w: &mut W, h: &TraceHeader) -> io::Result<()> {
         vb2scope: "trace".into(),
         version: NATIVE_VERSION,
         source: (!h.source.is_empty()).then_some(Cow::Borrowed(&h.source)),
-        policy: h.policy.map(|p| p.name().into()),
+        policy: h.policy.map(|p| p.name()),
         title: (!h.title.is_empty()).then_some(Cow::Borrowed(&h.title)),
     };
     serde_json::to_writer(&mut *w, &line)?;
@@ -100,12 +100,14 @@ pub fn write_event<W: Write>(w: &mut W, trace: &Trace, e: &Event) -> io::Result<
                     count,
                     count_out,
                     index,
+                    caps,
                 }) => {
                     l.ty = Some(ty.as_str());
                     l.memory = Some(memory.as_str());
                     l.count = Some(*count);
                     l.count_out = *count_out;
                     l.index = *index;
+                    l.caps = *caps;
                 }
                 Some(IoctlArg::Remove { ty, index, count }) => {
                     l.ty = Some(ty.as_str());

@@ -302,6 +302,7 @@ impl Reader {
             } else {
                 None
             },
+            caps: None,
         })
     }
 

@@ -461,6 +461,12 @@ fn alloc(
         } else {
             None
         },
+        caps: if ok {
+            d.and_then(|d| d.get("capabilities"))
+                .and_then(values::buf_caps)
+        } else {
+            None
+        },
     })
 }
 

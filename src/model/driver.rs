@@ -137,5 +137,6 @@ impl Model {
         q.num_planes = lens.len() as u8;
         q.plane_size = min;
         q.size_known = true;
+        self.repredict_offsets(key);
     }
 }

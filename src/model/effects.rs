@@ -55,7 +55,7 @@ impl KMsg {
 
     /// The line as the kernel of `policy` prints it.
     pub fn text(self, policy: Policy, q: QueueKey) -> String {
-        let modern = matches!(policy, Policy::Modern | Policy::Spec);
+        let modern = matches!(policy, Policy::MODERN | Policy::Spec);
         let pre = |func: &str, s: &str| {
             if modern {
                 format!("videobuf2_common: [{q}] {func}: {s}")

@@ -345,57 +345,53 @@ impl Model {
             Some(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0),
             None => return self.decide("mmap", None, Err((Errno::EBADF, None)), forced),
         };
-        // An m2m device marks its capture queue's offsets with bit 30; a single-queue node
-        // does not. Either way the cookie below names the plane; with both queues of an m2m
-        // device on one node, the bit says which.
-        let dst = offset & super::setup::DST_QUEUE_OFF_BASE != 0;
-        let cookie = offset & !super::setup::DST_QUEUE_OFF_BASE;
-        let mut found = None;
-        let mut mmap_queue = None;
-        for (qi, q) in self.queues.iter().enumerate() {
-            if q.key.dev != dev {
-                continue;
-            }
-            if q.memory == Some(super::Memory::Mmap) {
-                mmap_queue = Some(qi);
-            }
-            for (i, b) in q.iter() {
-                for (pi, p) in b.planes.iter().enumerate() {
-                    let better = found.is_none() || q.key.ty.is_output() != dst;
-                    if q.memory == Some(super::Memory::Mmap)
-                        && u64::from(p.mem_offset) == cookie
-                        && better
-                    {
-                        found = Some((qi, i, b.uid, pi));
-                    }
-                }
-            }
-        }
+        let found = self.plane_at(dev, offset);
+        let mmap_queue = self
+            .queues
+            .iter()
+            .position(|q| q.key.dev == dev && q.memory == Some(super::Memory::Mmap));
         let key = found
-            .and_then(|(qi, ..)| self.key(qi))
+            .as_ref()
+            .and_then(|f| self.key(f.qi))
             .or_else(|| mmap_queue.and_then(|qi| self.key(qi)));
-        let pred = match found {
-            Some(_) => Ok(()),
+        let pred = match &found {
+            Some(f) if f.exact => Ok(()),
+            // Another release's cookie for a plane that exists: the kernel decides.
+            Some(_) if forced.is_some() => Ok(()),
+            Some(_) => Err((Errno::EINVAL, None)),
             None if mmap_queue.is_none() => Err((Errno::EINVAL, Some(KMsg::NotSetUpForMmap))),
             None => Err((Errno::EINVAL, None)),
         };
-        let r = self.decide("mmap", key, pred, forced);
+        // Which plane a cookie names is an encoding detail: a kernel that answers otherwise
+        // tells which release it is (a value for `auto`), not that vb2 behaved differently.
+        let r = match forced {
+            Some(actual) => {
+                let exact = found.as_ref().is_some_and(|f| f.exact);
+                self.value_seen("MMAP offsets", u64::from(exact), u64::from(actual.is_ok()));
+                if let (Err((_, Some(msg))), Some(k)) = (pred, key) {
+                    self.fx
+                        .push(super::Effect::Msg(super::KMsgRec { msg, queue: k }));
+                }
+                actual
+            }
+            None => self.decide("mmap", key, pred, None),
+        };
         if r.is_ok()
-            && let Some((qi, i, uid, pi)) = found
+            && let Some(f) = found
         {
             if let Some(p) = self
                 .queues
-                .get_mut(qi)
-                .and_then(|q| q.buf_mut(i))
-                .and_then(|b| b.planes.get_mut(pi))
+                .get_mut(f.qi)
+                .and_then(|q| q.buf_mut(f.index))
+                .and_then(|b| b.planes.get_mut(f.plane))
             {
                 p.mmaps += 1;
             }
-            self.memop(qi, i, pi, MemopKind::Mmap);
+            self.memop(f.qi, f.index, f.plane, MemopKind::Mmap);
             self.fds.maps.push(Mapping {
                 addr,
                 len,
-                target: Some((uid, pi as u8)),
+                target: Some((f.uid, f.plane as u8)),
             });
         }
         r

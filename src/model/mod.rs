@@ -9,6 +9,8 @@
 mod driver;
 mod effects;
 mod files;
+mod observed;
+mod offsets;
 mod op;
 mod policy;
 mod prepare;
@@ -18,9 +20,9 @@ mod stream;
 mod types;
 
 pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
-pub use op::{BufTarget, DriverCfg, Handle, Op, PlaneArg, PlaneArgs, Ret};
-pub use policy::Policy;
-pub use setup::mem_offset_cookie;
+pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
+pub use op::{BufTarget, DriverCfg, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
+pub use policy::{Kernel, OffsetScheme, Policy};
 pub use state::{
     BufState, Buffer, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, MAX_PLANES, Plane, Queue,
     QueueKey, Resources, VB2_MAX_FRAME,
@@ -87,6 +89,28 @@ pub mod flags {
     }
 }
 
+/// The capabilities REQBUFS and CREATE_BUFS report (`V4L2_BUF_CAP_*`).
+pub mod caps {
+    /// Every `V4L2_BUF_CAP_*` by name, without the prefix.
+    pub const ALL: &[(&str, u32)] = &[
+        ("SUPPORTS_MMAP", 0x1),
+        ("SUPPORTS_USERPTR", 0x2),
+        ("SUPPORTS_DMABUF", 0x4),
+        ("SUPPORTS_REQUESTS", 0x8),
+        ("SUPPORTS_ORPHANED_BUFS", 0x10),
+        ("SUPPORTS_M2M_HOLD_CAPTURE_BUF", 0x20),
+        ("SUPPORTS_MMAP_CACHE_HINTS", 0x40),
+        ("SUPPORTS_MAX_NUM_BUFFERS", 0x80),
+        ("SUPPORTS_REMOVE_BUFS", 0x100),
+    ];
+
+    /// The bit of a capability name, with or without its `V4L2_BUF_CAP_` prefix.
+    pub fn by_name(name: &str) -> Option<u32> {
+        let name = name.trim().trim_start_matches("V4L2_BUF_CAP_");
+        ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+}
+
 /// A queue's index in [`Model::queues`].
 type Qi = usize;
 
@@ -106,6 +130,17 @@ pub struct Model {
     pub findings: Vec<Finding>,
     /// How many steps the kernel's observed result contradicted (DIVERGE findings).
     pub divergences: u32,
+    /// Values the kernel chose that the trace showed (counts granted, MMAP offsets), and how
+    /// many differ from the policy's prediction. Not findings: evidence for `auto`.
+    pub values_observed: u32,
+    pub values_unpredicted: u32,
+    /// What differed, once per kind, in words (for `auto`'s reason).
+    pub value_notes: Vec<String>,
+    /// Kernel errors that a driver or allocator callback gave where vb2 itself would have
+    /// gone on (reported under their own rules, not as divergences).
+    pub driver_refusals: u32,
+    /// What the kernel answered in the current step beyond its result.
+    seen: Seen,
     ev: u32,
     t_ns: u64,
     qseq: u64,
@@ -122,6 +157,11 @@ impl Model {
             fx: Effects::default(),
             findings: Vec::new(),
             divergences: 0,
+            values_observed: 0,
+            values_unpredicted: 0,
+            value_notes: Vec::new(),
+            driver_refusals: 0,
+            seen: Seen::default(),
             ev: 0,
             t_ns: 0,
             qseq: 0,
@@ -138,6 +178,32 @@ impl Model {
     /// observed result wins over the prediction (a `DIVERGE` finding records the difference).
     /// Returns the result the step ends with.
     pub fn step(&mut self, op: &Op, ev: u32, t_ns: u64, forced: Option<Outcome>) -> (Outcome, Ret) {
+        self.seen = Seen::default();
+        self.step_inner(op, ev, t_ns, forced)
+    }
+
+    /// [`Model::step`] forced to the kernel's observed `result`, with the values it chose.
+    pub fn step_seen(
+        &mut self,
+        op: &Op,
+        ev: u32,
+        t_ns: u64,
+        result: Outcome,
+        seen: Seen,
+    ) -> (Outcome, Ret) {
+        self.seen = seen;
+        let r = self.step_inner(op, ev, t_ns, Some(result));
+        self.seen = Seen::default();
+        r
+    }
+
+    fn step_inner(
+        &mut self,
+        op: &Op,
+        ev: u32,
+        t_ns: u64,
+        forced: Option<Outcome>,
+    ) -> (Outcome, Ret) {
         self.fx.clear();
         self.ev = ev;
         self.t_ns = t_ns;

@@ -214,3 +214,16 @@ pub struct Ret {
     /// QUERYBUF/DQBUF: the V4L2 flags.
     pub flags: u32,
 }
+
+/// What a trace showed the kernel answer besides the result: values the kernel or the driver
+/// chose. Where one is known the model takes it rather than its prediction, and counts the
+/// difference (evidence for `auto`) without calling it a divergence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// REQBUFS/CREATE_BUFS: buffers granted.
+    pub count: Option<u32>,
+    /// CREATE_BUFS: the first new index.
+    pub index: Option<u32>,
+    /// REQBUFS/CREATE_BUFS: `capabilities` (`V4L2_BUF_CAP_*`).
+    pub caps: Option<u32>,
+}

@@ -1,21 +1,12 @@
 //! Setup and teardown: REQBUFS, CREATE_BUFS, REMOVE_BUFS, QUERYBUF, EXPBUF, and freeing.
 
 use super::files::{FdObj, Orphan};
+use super::observed::{Callback, mem_bit};
 use super::state::{BufState, Buffer, Plane};
 use super::types::{BufType, Errno, MemopKind, Memory, Outcome};
 use super::{KMsg, Model, Qi, Ret, flags};
 use crate::model::BufTarget;
 use crate::rules::{FindingDetail, RuleId};
-
-/// The `m.offset` cookie of an MMAP plane, as vb2's `__setup_offsets` makes it: one page per
-/// (index, plane), `index << 15 | plane << 12`. The m2m framework adds [`DST_QUEUE_OFF_BASE`]
-/// to its capture queue's cookies; mmap() lookups take either.
-pub fn mem_offset_cookie(index: u32, plane: u32) -> u32 {
-    (index.wrapping_mul(8).wrapping_add(plane) & 0x3_ffff) << 12
-}
-
-/// Bit 30: v4l2-mem2mem's mark on capture ("destination") queue offsets.
-pub const DST_QUEUE_OFF_BASE: u64 = 1 << 30;
 
 impl Model {
     pub(super) fn reqbufs(
@@ -39,7 +30,13 @@ impl Model {
         if streaming {
             self.find(RuleId::R15, Some(key), None, None, FindingDetail::None);
         }
-        let pred = if self.busy(qi, fh) {
+        let refused = self
+            .queues
+            .get(qi)
+            .is_some_and(|q| q.refused_memory & mem_bit(memory) != 0);
+        let pred = if refused {
+            Err((Errno::EINVAL, None))
+        } else if self.busy(qi, fh) {
             Err((Errno::EBUSY, None))
         } else if streaming && !implicit_off {
             Err((Errno::EBUSY, Some(KMsg::StreamingActive)))
@@ -48,7 +45,27 @@ impl Model {
         } else {
             Ok(())
         };
-        let r = self.decide("VIDIOC_REQBUFS", Some(key), pred, forced);
+        let r = self.decide_at(
+            "VIDIOC_REQBUFS",
+            Some(key),
+            pred,
+            forced,
+            Callback::Setup(memory),
+        );
+        // queue_setup refused (not the memory type) after vb2 had freed what the queue held.
+        let setup_refused = pred.is_ok()
+            && r.is_err()
+            && self
+                .queues
+                .get(qi)
+                .is_some_and(|q| q.refused_memory & mem_bit(memory) == 0);
+        if setup_refused && (has_bufs || streaming) {
+            self.cancel(qi, false);
+            self.free_all(qi);
+            if let Some(q) = self.queues.get_mut(qi) {
+                q.owner = None;
+            }
+        }
         // R14: the answer to "REQBUFS with users" must match the ORPHANED_BUFS capability.
         if in_use && has_bufs && !streaming {
             let wrong = match r {
@@ -75,6 +92,7 @@ impl Model {
             }
         }
         r?;
+        self.setup_succeeded(qi, memory);
         if in_use && has_bufs && self.policy.orphans_buffers() {
             self.msg(qi, KMsg::MemoryInUseOrphaning);
         }
@@ -94,10 +112,12 @@ impl Model {
             } else {
                 min_alloc
             };
-            let n = count.max(floor).min(max);
-            self.alloc(qi, memory, 0, n);
-            n
+            count.max(floor).min(max)
         };
+        let granted = self.granted(qi, count, granted);
+        if granted > 0 {
+            self.alloc(qi, memory, 0, granted);
+        }
         if let Some(q) = self.queues.get_mut(qi) {
             q.owner = if granted > 0 { Some(fh) } else { None };
             q.memory = if granted > 0 { Some(memory) } else { None };
@@ -124,25 +144,50 @@ impl Model {
         let have = q.num_buffers();
         let max = q.max_buffers;
         let mismatch = have > 0 && q.memory.is_some_and(|m| m != memory);
+        // Since 6.8 the limit is the driver's max_num_buffers: the model's is a guess until
+        // the kernel grants more.
+        let full = have >= max;
+        let max_guessed = full && self.policy.driver_sets_max_buffers() && forced == Some(Ok(()));
         let pred = if self.busy(qi, fh) {
             Err((Errno::EBUSY, None))
         } else if count == 0 {
             Ok(())
         } else if mismatch {
             Err((Errno::EINVAL, Some(KMsg::MemoryModelMismatch)))
-        } else if have >= max {
+        } else if full && !max_guessed {
             Err((Errno::ENOBUFS, Some(KMsg::MaxBuffers)))
         } else {
             Ok(())
         };
-        self.decide("VIDIOC_CREATE_BUFS", Some(key), pred, forced)?;
+        if max_guessed {
+            self.value_seen("the driver's maximum number of buffers", 0, 1);
+        }
+        self.decide_at(
+            "VIDIOC_CREATE_BUFS",
+            Some(key),
+            pred,
+            forced,
+            Callback::Setup(memory),
+        )?;
+        self.setup_succeeded(qi, memory);
         // A queue holds one memory type; a mismatch the kernel accepted keeps the existing one.
         let memory = if mismatch {
             self.queues.get(qi).and_then(|q| q.memory).unwrap_or(memory)
         } else {
             memory
         };
-        let first = self.first_free_range(qi, count.max(1));
+        let predicted_first = self.first_free_range(qi, count.max(1));
+        let first = match self.seen.index {
+            Some(i) => {
+                self.value_seen(
+                    "CREATE_BUFS first index",
+                    u64::from(predicted_first),
+                    u64::from(i),
+                );
+                i
+            }
+            None => predicted_first,
+        };
         if count == 0 {
             return Ok(Ret {
                 count: 0,
@@ -150,7 +195,11 @@ impl Model {
                 flags: 0,
             });
         }
-        let n = count.min(max.saturating_sub(first)).max(1);
+        let predicted = count.min(max.saturating_sub(first)).max(1);
+        let n = self.granted(qi, count, predicted);
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.max_buffers = q.max_buffers.max(first.saturating_add(n));
+        }
         self.alloc(qi, memory, first, n);
         if let Some(q) = self.queues.get_mut(qi) {
             q.owner = Some(fh);
@@ -189,10 +238,12 @@ impl Model {
         for i in first..first + n {
             let uid = self.next_uid;
             self.next_uid += 1;
-            let planes = (0..np)
-                .map(|p| Plane {
+            let offsets = self.new_offsets(qi, i, &vec![size; np]);
+            let planes = offsets
+                .into_iter()
+                .map(|mem_offset| Plane {
                     length: size,
-                    mem_offset: mem_offset_cookie(i, p as u32),
+                    mem_offset,
                     inferred: super::Resources {
                         allocated: memory == Memory::Mmap,
                         ..Default::default()

@@ -96,6 +96,8 @@ pub struct Plane {
     pub length_observed: bool,
     /// MMAP: the `m.offset` cookie for mmap().
     pub mem_offset: u32,
+    /// `mem_offset` is the kernel's (a QUERYBUF showed it), not the policy's prediction.
+    pub offset_observed: bool,
     /// Resources according to the model.
     pub inferred: Resources,
     /// Resources according to observed memops (meaningful once the queue has any).
@@ -164,6 +166,12 @@ pub struct Queue {
     pub min_reqbufs: u32,
     pub max_buffers: u32,
     pub driver: DriverBehaviour,
+    /// Memory types a REQBUFS/CREATE_BUFS was seen to accept, and refuse, on this queue
+    /// (`V4L2_BUF_CAP_SUPPORTS_*` bits).
+    pub accepted_memory: u8,
+    pub refused_memory: u8,
+    /// The capabilities REQBUFS/CREATE_BUFS reported, when the trace recorded them.
+    pub caps: Option<u32>,
     /// Some memop of this queue was observed, so observed resources are authoritative.
     pub memops_observed: bool,
     /// The last STREAMOFF has happened and no STREAMON since: resources found now "linger".
@@ -197,6 +205,9 @@ impl Queue {
             min_reqbufs: 1,
             max_buffers: VB2_MAX_FRAME,
             driver: DriverBehaviour::default(),
+            accepted_memory: 0,
+            refused_memory: 0,
+            caps: None,
             memops_observed: false,
             stopped: false,
             lingering_reported: false,

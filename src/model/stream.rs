@@ -6,6 +6,7 @@ use super::types::{BufType, DoneState, Errno, MemopKind, Memory, Outcome};
 use super::{KMsg, Model, Qi, Ret};
 use crate::rules::{FindingDetail, RuleId};
 
+use super::observed::Callback;
 use super::prepare::Refusal;
 
 impl Model {
@@ -72,7 +73,9 @@ impl Model {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         let pred = self.buf_checks(qi, fh, t, true);
-        self.decide("VIDIOC_PREPARE_BUF", key, pred, forced)?;
+        let pred = self.with_prepare_outcome(qi, t.index, args, pred, forced, true);
+        let cb = Callback::Prepare(self.memory_of(qi, t), t.index);
+        self.decide_at("VIDIOC_PREPARE_BUF", key, pred, forced, cb)?;
         let state = self
             .queues
             .get(qi)
@@ -110,7 +113,14 @@ impl Model {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         let pred = self.buf_checks(qi, fh, t, false);
-        self.decide("VIDIOC_QBUF", key, pred, forced)?;
+        let cb = if self.qbuf_starts(qi) {
+            Callback::Start
+        } else {
+            Callback::Prepare(self.memory_of(qi, t), t.index)
+        };
+        let needs_prepare = self.needs_prepare(qi, t.index);
+        let pred = self.with_prepare_outcome(qi, t.index, args, pred, forced, needs_prepare);
+        self.decide_at("VIDIOC_QBUF", key, pred, forced, cb)?;
         let Some(q) = self.queues.get(qi) else {
             return Err(Errno::EINVAL);
         };
@@ -122,11 +132,6 @@ impl Model {
             // The kernel accepted a QBUF the model refuses: the buffer already is queued.
             return Ok(());
         }
-        let needs_prepare = if self.policy.prepared_is_state() {
-            was == BufState::Dequeued
-        } else {
-            !b.prepared
-        };
         if needs_prepare && let Err((e, m)) = self.prepare_planes(qi, t.index, args) {
             if let Some(m) = m {
                 self.msg(qi, m);
@@ -345,7 +350,12 @@ impl Model {
         } else {
             Ok(())
         };
-        let r = self.decide("VIDIOC_STREAMON", Some(key), pred, forced);
+        // Only a STREAMON that starts reaches the driver (start_streaming), which may refuse.
+        let r = if was_streaming {
+            self.decide("VIDIOC_STREAMON", Some(key), pred, forced)
+        } else {
+            self.decide_at("VIDIOC_STREAMON", Some(key), pred, forced, Callback::Start)
+        };
         if was_streaming {
             if r.is_err() {
                 self.find(

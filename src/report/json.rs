@@ -18,7 +18,7 @@ struct Json<'a> {
 #[derive(Serialize)]
 struct JsonInput<'a> {
     path: &'a str,
-    policy: &'static str,
+    policy: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_reason: Option<&'a str>,
     events: u64,
@@ -55,7 +55,7 @@ pub fn to_json(results: &[InputResult]) -> String {
             .iter()
             .map(|r| JsonInput {
                 path: &r.path,
-                policy: r.report.policy.name(),
+                policy: r.report.policy.name().into_owned(),
                 policy_reason: r.policy_reason.as_deref(),
                 events: r.report.stats.events,
             })

@@ -1,6 +1,6 @@
 //! A finding: one rule broken at one place in a trace.
 
-use crate::model::{MemopKind, Outcome, QueueKey, outcome_str};
+use crate::model::{Errno, MemopKind, Memory, Outcome, QueueKey, outcome_str};
 
 use super::RuleId;
 
@@ -41,6 +41,18 @@ pub enum FindingDetail {
     },
     /// A kernel log line that gave the finding away.
     Log(String),
+    /// A driver or allocator callback refused where vb2 itself would have gone on
+    /// (R50, R51, R54, R55).
+    Refused {
+        op: &'static str,
+        errno: Errno,
+        memory: Option<Memory>,
+    },
+    /// REQBUFS/CREATE_BUFS granted another number of buffers than asked (R52, R53).
+    Granted {
+        asked: u32,
+        got: u32,
+    },
 }
 
 /// One rule broken at one event.
@@ -54,6 +66,10 @@ pub struct Finding {
     pub index: Option<u32>,
     pub plane: Option<u8>,
     pub detail: FindingDetail,
+}
+
+fn mem_str(m: Option<Memory>) -> &'static str {
+    m.map_or("its", Memory::as_str)
 }
 
 fn plane_str(plane: Option<u8>) -> String {
@@ -158,6 +174,28 @@ impl Finding {
             }
             (RuleId::R22, FindingDetail::Count { have, need }) => format!(
                 "streaming, but start_streaming waits: {have} buffer(s) queued, driver needs {need}"
+            ),
+            (RuleId::R50, FindingDetail::Refused { op, errno, memory }) => format!(
+                "{op}: the driver does not offer {} buffers on this queue ({errno})",
+                mem_str(*memory)
+            ),
+            (RuleId::R51, FindingDetail::Refused { op, errno, memory }) => format!(
+                "{op} of {b}: the driver or its allocator refused the {} memory ({errno})",
+                mem_str(*memory)
+            ),
+            (RuleId::R52, FindingDetail::Granted { asked, got }) => {
+                format!("asked for {asked} buffer(s), the driver allocated {got}: its minimum")
+            }
+            (RuleId::R53, FindingDetail::Granted { asked, got }) => format!(
+                "asked for {asked} buffer(s), the driver allocated {got}: its maximum, or all \
+                 the memory it had"
+            ),
+            (RuleId::R54, FindingDetail::Refused { op, errno, .. }) => {
+                format!("{op}: the driver refused to start streaming ({errno})")
+            }
+            (RuleId::R55, FindingDetail::Refused { op, errno, memory }) => format!(
+                "{op}: the driver could not set up {} buffers ({errno})",
+                mem_str(*memory)
             ),
             (rule, FindingDetail::Log(l)) => format!("{rule}: kernel: {l}"),
             (rule, _) => format!("{rule} on {b}{p}"),

@@ -1,10 +1,11 @@
-//! The rules R01–R22: what each one means, how severe it is under each policy, and the findings
+//! The rules R01–R22 and R50–R55: what each one means, how severe it is under each policy, and the findings
 //! the model reports against them. Pure data; evaluation happens inside the model's step.
 
 mod catalog;
+mod driver_catalog;
 mod finding;
 
-pub use catalog::{RULES, info};
+pub use catalog::{RULES, all_rules, info};
 pub use finding::{Finding, FindingDetail};
 
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,12 @@ pub enum RuleId {
     R20,
     R21,
     R22,
+    R50,
+    R51,
+    R52,
+    R53,
+    R54,
+    R55,
     #[serde(rename = "EXPECT")]
     Expect,
     #[serde(rename = "DIVERGE")]
@@ -47,7 +54,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 26] = [
+    pub const ALL: [RuleId; 32] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -72,6 +79,12 @@ impl RuleId {
         RuleId::R20,
         RuleId::R21,
         RuleId::R22,
+        RuleId::R50,
+        RuleId::R51,
+        RuleId::R52,
+        RuleId::R53,
+        RuleId::R54,
+        RuleId::R55,
         RuleId::Expect,
         RuleId::Diverge,
     ];
@@ -102,6 +115,12 @@ impl RuleId {
             RuleId::R20 => "R20",
             RuleId::R21 => "R21",
             RuleId::R22 => "R22",
+            RuleId::R50 => "R50",
+            RuleId::R51 => "R51",
+            RuleId::R52 => "R52",
+            RuleId::R53 => "R53",
+            RuleId::R54 => "R54",
+            RuleId::R55 => "R55",
             RuleId::Expect => "EXPECT",
             RuleId::Diverge => "DIVERGE",
         }
@@ -170,6 +189,6 @@ pub struct RuleInfo {
 
 impl RuleInfo {
     pub fn severity_under(&self, policy: Policy) -> Option<Severity> {
-        self.severity.get(policy as usize).copied().flatten()
+        self.severity.get(policy.generation()).copied().flatten()
     }
 }

@@ -365,6 +365,7 @@ fn statement(r: &mut Runner, line: u32, k: &StmtKind) -> Result<(), RunError> {
                     count,
                     count_out: Some(ret.count),
                     index: None,
+                    caps: None,
                 },
             );
         }
@@ -389,6 +390,7 @@ fn statement(r: &mut Runner, line: u32, k: &StmtKind) -> Result<(), RunError> {
                     count,
                     count_out: Some(ret.count),
                     index: Some(ret.index),
+                    caps: None,
                 },
             );
         }

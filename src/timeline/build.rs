@@ -132,6 +132,38 @@ fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &VideoFds) -> Opti
     }
 }
 
+/// An MMAP plane's cookie is fixed when the buffer is allocated, but a trace shows it only
+/// at the first QUERYBUF: the cookie seen then is the plane's from the start, whatever the
+/// policy predicted before.
+fn backfill_offsets(mut spans: Vec<super::Span<Assoc>>) -> Vec<super::Span<Assoc>> {
+    for i in (1..spans.len()).rev() {
+        let (a, b) = spans.split_at_mut(i);
+        let (Some(prev), Some(next)) = (a.last_mut(), b.first()) else {
+            continue;
+        };
+        if let (
+            Assoc::Mmap {
+                observed: false, ..
+            },
+            Assoc::Mmap { observed: true, .. },
+        ) = (prev.value, next.value)
+            && prev.end_ns == next.start_ns
+        {
+            prev.value = next.value;
+        }
+    }
+    let mut out: Vec<super::Span<Assoc>> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if last.value == s.value && last.end_ns == s.start_ns => {
+                last.end_ns = s.end_ns;
+            }
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
 /// Replays `trace` under `policy` and records every buffer's life.
 pub fn build(trace: &Trace, policy: Policy) -> Timeline {
     build_with(trace, policy, None).unwrap_or_else(|| build(&Trace::default(), policy))
@@ -190,7 +222,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
             planes: planes
                 .into_iter()
                 .map(|p| PlaneLane {
-                    assoc: p.assoc.finish(end_ns),
+                    assoc: backfill_offsets(p.assoc.finish(end_ns)),
                     tracks: p
                         .held
                         .into_iter()

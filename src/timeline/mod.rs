@@ -21,8 +21,9 @@ use crate::model::{BufState, DmabufId, Memory, Outcome, QueueKey};
 /// What a plane is tied to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Assoc {
-    /// MMAP memory, known by its mmap cookie.
-    Mmap { offset: u32 },
+    /// MMAP memory, known by its mmap cookie; `observed`: the kernel reported it (QUERYBUF),
+    /// rather than the policy predicting it.
+    Mmap { offset: u32, observed: bool },
     /// USERPTR memory: address (`None`: not recorded) and length.
     Userptr {
         addr: Option<u64>,
@@ -45,6 +46,7 @@ impl Assoc {
         match memory? {
             Memory::Mmap => Some(Assoc::Mmap {
                 offset: p.mem_offset,
+                observed: p.offset_observed,
             }),
             Memory::Userptr => (p.userptr != 0 || (p.handle_inferred && p.inferred.pinned))
                 .then_some(Assoc::Userptr {
@@ -64,7 +66,7 @@ impl Assoc {
     /// The address or fd as text; `?` when the trace did not record it.
     pub fn handle_text(&self) -> String {
         match *self {
-            Assoc::Mmap { offset } => format!("{offset:#x}"),
+            Assoc::Mmap { offset, .. } => format!("{offset:#x}"),
             Assoc::Userptr { addr, .. } => addr.map_or("?".into(), |a| format!("{a:#x}")),
             Assoc::Dmabuf { fd, .. } => fd.map_or("?".into(), |f| f.to_string()),
         }

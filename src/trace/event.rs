@@ -123,6 +123,8 @@ pub enum IoctlArg {
         count: u32,
         count_out: Option<u32>,
         index: Option<u32>,
+        /// The `capabilities` the kernel returned (`V4L2_BUF_CAP_*`), if recorded.
+        caps: Option<u32>,
     },
     /// REMOVE_BUFS.
     Remove { ty: BufType, index: u32, count: u32 },

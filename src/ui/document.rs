@@ -17,17 +17,16 @@ pub enum PolicyChoice {
 }
 
 impl PolicyChoice {
-    pub const ALL: [PolicyChoice; 5] = [
-        PolicyChoice::Fixed(Policy::Spec),
-        PolicyChoice::Fixed(Policy::Vb2_2012),
-        PolicyChoice::Fixed(Policy::Vb2_3_8),
-        PolicyChoice::Fixed(Policy::Modern),
-        PolicyChoice::Auto,
-    ];
-    pub fn label(self) -> &'static str {
+    /// Every choice the window offers: each policy by name, then `auto`.
+    pub fn all() -> impl Iterator<Item = PolicyChoice> {
+        Policy::offered()
+            .map(PolicyChoice::Fixed)
+            .chain([PolicyChoice::Auto])
+    }
+    pub fn label(self) -> std::borrow::Cow<'static, str> {
         match self {
             PolicyChoice::Fixed(p) => p.name(),
-            PolicyChoice::Auto => "auto",
+            PolicyChoice::Auto => "auto".into(),
         }
     }
 }
@@ -65,7 +64,7 @@ impl Document {
             let sc = scenario::parse(name, text).map_err(|e| e.to_string())?;
             let policy = match choice {
                 PolicyChoice::Fixed(p) => p,
-                PolicyChoice::Auto => Policy::Modern,
+                PolicyChoice::Auto => Policy::MODERN,
             };
             let trace = scenario::run(&sc, policy).map_err(|e| e.to_string())?;
             let timeline = build(&trace, policy);
@@ -102,10 +101,10 @@ impl Document {
         Document {
             name: name.into(),
             scenario: None,
-            timeline: build(&Trace::default(), Policy::Modern),
+            timeline: build(&Trace::default(), Policy::MODERN),
             trace,
             diagnostics: Vec::new(),
-            policy: Policy::Modern,
+            policy: Policy::MODERN,
             reason: None,
         }
     }
@@ -123,7 +122,7 @@ impl Document {
         let (policy, reason) = match choice {
             PolicyChoice::Fixed(p) => (p, None),
             PolicyChoice::Auto if self.scenario.is_some() => (
-                Policy::Modern,
+                Policy::MODERN,
                 Some("a scenario has no observed kernel behaviour; modern assumed".to_string()),
             ),
             PolicyChoice::Auto => {

@@ -146,7 +146,7 @@ type FilterKey = (
     Option<u32>,
     Option<Memory>,
     usize,
-    &'static str,
+    crate::model::Policy,
 );
 
 /// What the table shows, and the rows that match (kept until the filter or document change).
@@ -174,7 +174,7 @@ impl EventFilter {
             self.index,
             self.memory,
             d.trace.events.len(),
-            d.policy.name(),
+            d.policy,
         );
         if self.key.as_ref() == Some(&key) {
             return;

@@ -441,7 +441,7 @@ impl Inspector {
             egui::ComboBox::from_label("Policy")
                 .selected_text(choice.label())
                 .show_ui(ui, |ui| {
-                    for c in PolicyChoice::ALL {
+                    for c in PolicyChoice::all() {
                         ui.selectable_value(&mut choice, c, c.label());
                     }
                 });

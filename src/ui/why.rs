@@ -16,7 +16,7 @@ fn policy_text(p: Policy, spec: &str, old2012: &str, v38: &str, modern: &str) ->
         Policy::Spec => spec,
         Policy::Vb2_2012 => old2012,
         Policy::Vb2_3_8 => v38,
-        Policy::Modern => modern,
+        Policy::Linux(_) => modern,
     }
     .to_string()
 }

@@ -167,6 +167,7 @@ pub(super) fn arg(
                 count,
                 count_out,
                 index: None,
+                caps: None,
             })
         }
         IoctlCmd::CreateBufs => {
@@ -188,6 +189,7 @@ pub(super) fn arg(
                 count: need(num(&f, "count")?, "CREATE_BUFS without count")?,
                 count_out,
                 index,
+                caps: None,
             })
         }
         IoctlCmd::RemoveBufs => {

@@ -89,6 +89,17 @@ pub fn buf_flags(v: &Value) -> u32 {
         .fold(0, |a, b| a | b)
 }
 
+/// `V4L2_BUF_CAP_A|V4L2_BUF_CAP_B` or a number; `None` when a name is unknown.
+pub fn buf_caps(v: &Value) -> Option<u32> {
+    let Some(s) = v.as_str() else {
+        return num(v).map(|n| n as u32);
+    };
+    s.split('|')
+        .filter(|p| !p.trim().is_empty())
+        .map(|part| crate::model::caps::by_name(part).or_else(|| parse_num(part).map(|n| n as u32)))
+        .try_fold(0, |a, b| b.map(|b| a | b))
+}
+
 /// `V4L2_FIELD_NONE` → 1, as `enum v4l2_field`.
 pub fn field(v: &Value) -> u8 {
     const NAMES: &[&str] = &[
