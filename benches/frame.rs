@@ -76,6 +76,7 @@ fn timeline() -> Timeline {
         policy: Policy::MODERN,
         findings: Vec::new(),
         stats: Default::default(),
+        value_notes: Vec::new(),
     };
     Timeline {
         lanes,

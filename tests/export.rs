@@ -250,6 +250,7 @@ fn hostile_report(p: Policy) -> CheckReport {
         policy: p,
         findings: vec![f],
         stats: ReplayStats::default(),
+        value_notes: Vec::new(),
     }
 }
 

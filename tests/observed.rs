@@ -51,7 +51,7 @@ fn auto_tells_an_orphaning_kernel_from_an_old_one() {
     assert!(
         choice
             .reason
-            .contains("vb2-3.8: 1 of 3 observed results differ"),
+            .contains("vb2-3.8, vb2-2012, spec: 1 of 3 observed results differ"),
         "{}",
         choice.reason
     );

@@ -17,6 +17,8 @@ pub struct CheckReport {
     pub policy: Policy,
     pub findings: Vec<Finding>,
     pub stats: ReplayStats,
+    /// Which values the kernel chose differed from the policy's prediction, in words.
+    pub value_notes: Vec<String>,
 }
 
 impl CheckReport {

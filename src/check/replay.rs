@@ -29,6 +29,12 @@ pub struct ReplayStats {
     /// Observed kernel log lines that some rule reads, and those the policy did not predict.
     pub observed_klogs: u32,
     pub klogs_unpredicted: u32,
+    /// Values the kernel chose that the trace showed (counts granted, MMAP offsets), and
+    /// those the policy predicted otherwise.
+    pub values_observed: u32,
+    pub values_unpredicted: u32,
+    /// Kernel errors a driver or allocator callback gave (R50, R51, R54, R55).
+    pub driver_refusals: u32,
 }
 
 /// Memops that give something back: inside a call they act on what existed before it.
@@ -580,6 +586,7 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
         policy,
         findings: Vec::new(),
         stats: ReplayStats::default(),
+        value_notes: Vec::new(),
     })
 }
 
@@ -611,11 +618,15 @@ pub fn replay_until(
         }
     }
     r.stats.events = trace.events.len() as u64;
+    r.stats.values_observed = r.model.values_observed;
+    r.stats.values_unpredicted = r.model.values_unpredicted;
+    r.stats.driver_refusals = r.model.driver_refusals;
     let mut findings = std::mem::take(&mut r.model.findings);
     findings.sort_by_key(|f| f.event);
     Some(CheckReport {
         policy,
         findings,
         stats: r.stats,
+        value_notes: std::mem::take(&mut r.model.value_notes),
     })
 }

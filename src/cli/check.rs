@@ -12,13 +12,7 @@ use super::input::{is_scenario, read_trace, run_scenario};
 use super::{FailOnArg, FormatArg, PolicyArg};
 
 pub fn policy_of(p: PolicyArg) -> Option<Policy> {
-    match p {
-        PolicyArg::Spec => Some(Policy::Spec),
-        PolicyArg::Vb2_2012 => Some(Policy::Vb2_2012),
-        PolicyArg::Vb2_3_8 => Some(Policy::Vb2_3_8),
-        PolicyArg::Modern => Some(Policy::MODERN),
-        PolicyArg::Auto => None,
-    }
+    p.0
 }
 
 fn check_one(path: &Path, policy: PolicyArg) -> Result<InputResult> {

@@ -65,6 +65,7 @@ fn header(source: String, title: String) -> TraceHeader {
         source,
         policy: None,
         title,
+        kernel: device::kernel_release(),
     }
 }
 

@@ -45,15 +45,23 @@ fn parse_format(s: &str) -> Result<vb2scope::import::Format, String> {
     })
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum PolicyArg {
-    Spec,
-    #[value(name = "vb2-2012")]
-    Vb2_2012,
-    #[value(name = "vb2-3.8")]
-    Vb2_3_8,
-    Modern,
-    Auto,
+/// `--policy`: a policy by name (`spec`, `vb2-2012`, `vb2-3.8`, `modern`, `linux-X.Y`), or
+/// `auto` (`None`).
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyArg(pub Option<vb2scope::model::Policy>);
+
+fn parse_policy(s: &str) -> Result<PolicyArg, String> {
+    use vb2scope::model::Policy;
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(PolicyArg(None));
+    }
+    Policy::parse(s).map(|p| PolicyArg(Some(p))).ok_or_else(|| {
+        let names: Vec<String> = Policy::offered().map(|p| p.to_string()).collect();
+        format!(
+            "unknown policy {s:?}; one of: {}, auto, or linux-X.Y for any release from 5.10",
+            names.join(", ")
+        )
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,7 +98,7 @@ enum Cmd {
         /// Native traces (.jsonl, .jsonl.zst) or scenarios (.vb2s).
         #[arg(required = true)]
         inputs: Vec<std::path::PathBuf>,
-        #[arg(long, value_enum, default_value = "modern")]
+        #[arg(long, value_parser = parse_policy, default_value = "modern")]
         policy: PolicyArg,
         #[arg(long, value_enum, default_value = "text")]
         format: FormatArg,
@@ -100,7 +108,7 @@ enum Cmd {
     /// Run a scenario on the model, or on a real device with --device, and write the trace.
     Run {
         scenario: std::path::PathBuf,
-        #[arg(long, value_enum, default_value = "modern")]
+        #[arg(long, value_parser = parse_policy, default_value = "modern")]
         policy: PolicyArg,
         /// Output file (`.zst` compresses); standard output when absent (model runs), or
         /// SCENARIO.jsonl beside the scenario (device runs).
@@ -174,7 +182,7 @@ enum Cmd {
         to: vb2scope::export::ExportFormat,
         #[arg(short, long)]
         output: std::path::PathBuf,
-        #[arg(long, value_enum, default_value = "auto")]
+        #[arg(long, value_parser = parse_policy, default_value = "auto")]
         policy: PolicyArg,
     },
     /// Read traces of other tools (strace, ftrace / trace-cmd, v4l2-tracer JSON, dmesg) and
@@ -189,7 +197,7 @@ enum Cmd {
     Timeline {
         /// A native trace or a scenario.
         input: std::path::PathBuf,
-        #[arg(long, value_enum, default_value = "modern")]
+        #[arg(long, value_parser = parse_policy, default_value = "modern")]
         policy: PolicyArg,
     },
     /// Print a rule in full: what it means, its severities, the spec sentence behind it.

@@ -21,6 +21,8 @@ pub struct HeaderLine<'a> {
     pub policy: Option<Cow<'a, str>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub title: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<Cow<'a, str>>,
 }
 
 /// A buffer (`struct v4l2_buffer`) or one of its planes.

@@ -265,6 +265,7 @@ fn h_to_header(
         source: h.source.as_deref().unwrap_or("").to_string(),
         policy,
         title: h.title.as_deref().unwrap_or("").to_string(),
+        kernel: h.kernel.as_deref().map(str::to_string),
     })
 }
 

@@ -16,6 +16,7 @@ pub fn write_header<W: Write>(w: &mut W, h: &TraceHeader) -> io::Result<()> {
         source: (!h.source.is_empty()).then_some(Cow::Borrowed(&h.source)),
         policy: h.policy.map(|p| p.name()),
         title: (!h.title.is_empty()).then_some(Cow::Borrowed(&h.title)),
+        kernel: h.kernel.as_deref().map(Cow::Borrowed),
     };
     serde_json::to_writer(&mut *w, &line)?;
     w.write_all(b"\n")

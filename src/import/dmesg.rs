@@ -50,6 +50,7 @@ pub fn import_dmesg(text: &str) -> Imported {
         source: format!("dmesg (V4L2 dev_debug; {clock}; one fd per device node)"),
         policy: None,
         title: String::new(),
+        kernel: None,
     };
     Imported {
         trace: r.trace,

@@ -14,6 +14,7 @@ pub fn import_ftrace(text: &str) -> Imported {
         source: "ftrace".into(),
         policy: None,
         title: String::new(),
+        kernel: None,
     };
     let merged = kernel::merge(&Trace::new(header), text);
     Imported {

@@ -38,6 +38,7 @@ pub fn import_v4l2_tracer(bytes: &[u8]) -> Imported {
         source: format!("{source} (clock none: t is the order of calls, 1 µs apart)"),
         policy: None,
         title: String::new(),
+        kernel: None,
     };
     Imported {
         trace: r.trace,

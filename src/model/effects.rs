@@ -55,7 +55,12 @@ impl KMsg {
 
     /// The line as the kernel of `policy` prints it.
     pub fn text(self, policy: Policy, q: QueueKey) -> String {
-        let modern = matches!(policy, Policy::MODERN | Policy::Spec);
+        let modern = matches!(policy, Policy::Linux(_) | Policy::Spec);
+        // Wording that changed between releases (the spec follows the newest).
+        let since = |major, minor| match policy {
+            Policy::Linux(k) => k.at_least(major, minor),
+            _ => true,
+        };
         let pre = |func: &str, s: &str| {
             if modern {
                 format!("videobuf2_common: [{q}] {func}: {s}")
@@ -65,11 +70,13 @@ impl KMsg {
         };
         match self {
             KMsg::AlreadyPinned => "dmabuf buffer is already pinned".into(),
-            KMsg::DriverBugActive(i) => {
+            KMsg::DriverBugActive(i) if since(6, 8) => {
                 format!(
                     "videobuf2_common: driver bug: stop_streaming operation is leaving buffer {i} in active state"
                 )
             }
+            // Before 6.8 the line names the buffer by its (hashed) address, not its index.
+            KMsg::DriverBugActive(_) => "videobuf2_common: driver bug: stop_streaming operation is leaving buf <address> in active state".into(),
             KMsg::MemoryInUseOrphaning => {
                 pre("vb2_core_reqbufs", "memory in use, orphaning buffers")
             }
@@ -97,9 +104,14 @@ impl KMsg {
             KMsg::AlreadyStreaming => pre("", "streamon: already streaming"),
             KMsg::NotStreaming => pre("", "streamoff: not streaming"),
             KMsg::NoBuffersAllocated => pre("vb2_core_streamon", "no buffers have been allocated"),
+            // "queued" in 6.8 to 6.12 only (5c73563a212f restored "allocated" in 6.13).
             KMsg::NeedAtLeast(n) => pre(
                 "vb2_core_streamon",
-                &format!("need at least {n} queued buffers"),
+                &if since(6, 8) && !since(6, 13) {
+                    format!("need at least {n} queued buffers")
+                } else {
+                    format!("need at least {n} allocated buffers")
+                },
             ),
             KMsg::DriverRefusedStart => {
                 pre("vb2_start_streaming", "driver refused to start streaming")
@@ -126,10 +138,10 @@ impl KMsg {
             ),
             KMsg::MemoryModelMismatch => pre("vb2_core_create_bufs", "memory model mismatch"),
             KMsg::NotSetUpForMmap => pre("vb2_mmap", "queue is not currently set up for mmap"),
-            KMsg::InvalidIndex(i) => pre(
-                "vb2_queue_or_prepare_buf",
-                &format!("buffer index {i} out of range"),
-            ),
+            KMsg::InvalidIndex(i) if since(6, 8) => {
+                pre("vb2_qbuf", &format!("can't find the requested buffer {i}"))
+            }
+            KMsg::InvalidIndex(_) => pre("vb2_queue_or_prepare_buf", "buffer index out of range"),
             KMsg::BufferDoneNotActive(i) => {
                 format!("WARNING: vb2_buffer_done: buffer {i} is not in the active state")
             }

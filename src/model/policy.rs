@@ -135,7 +135,10 @@ impl Policy {
             "vb2-2012" | "2012" | "pre-2012" => Some(Policy::Vb2_2012),
             "vb2-3.8" | "3.8" | "v3.8" => Some(Policy::Vb2_3_8),
             "modern" | "newest" => Some(Policy::MODERN),
-            s => Kernel::parse(s).map(Policy::for_kernel),
+            // A release is named only from the oldest modelled on.
+            s => Kernel::parse(s)
+                .filter(|&k| k >= Kernel::OLDEST)
+                .map(Policy::Linux),
         }
     }
 
@@ -291,9 +294,10 @@ mod tests {
             Policy::parse("6.12"),
             Some(Policy::Linux(Kernel::new(6, 12)))
         );
+        assert_eq!(Policy::parse("linux-4.19"), None);
         assert_eq!(
-            Policy::parse("linux-4.19"),
-            Some(Policy::Linux(Kernel::OLDEST))
+            Policy::for_kernel(Kernel::new(4, 19)),
+            Policy::Linux(Kernel::OLDEST)
         );
         assert_eq!(Policy::MODERN.name(), "modern");
     }

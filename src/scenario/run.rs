@@ -295,6 +295,7 @@ pub fn run(sc: &Scenario, policy: Policy) -> Result<Trace, RunError> {
         source: format!("vb2scope run {}", sc.file),
         policy: Some(policy),
         title: sc.title.clone(),
+        kernel: None,
     };
     let mut r = Runner {
         model: Model::new(policy),

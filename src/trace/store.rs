@@ -20,6 +20,8 @@ pub struct TraceHeader {
     pub policy: Option<Policy>,
     /// Free text: what the trace shows.
     pub title: String,
+    /// The release of the kernel the trace was recorded on (`uname -r`), if known.
+    pub kernel: Option<String>,
 }
 
 /// A loaded trace.

@@ -241,6 +241,7 @@ impl Importer {
             source: self.clock.describe().to_owned(),
             policy: None,
             title: String::new(),
+            kernel: None,
         };
         self.trace.shrink();
         Imported {
