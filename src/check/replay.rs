@@ -231,13 +231,15 @@ impl Replayer<'_> {
                     // Tracepoints and log lines fire inside the ioctl too; they are read
                     // by the main loop.
                     Body::Tracepoint { .. } | Body::Klog { .. } => {}
-                    // Completions inside a STREAMOFF, REQBUFS or STREAMON are the driver
-                    // returning its buffers (stop_streaming, a failed start): the model
-                    // steps them itself.
+                    // Completions inside a STREAMOFF, REQBUFS or STREAMON, on the caller's
+                    // thread, are the driver returning its buffers (stop_streaming, a failed
+                    // start): the model steps them itself. Those of the driver's own thread
+                    // (a kthread completing frames after STREAMON) stand on their own.
                     Body::Driver {
                         action: DriverAction::BufferDone { .. },
                         ..
                     } if n.origin == Origin::Observed
+                        && n.tid == e.tid
                         && matches!(
                             cmd,
                             IoctlCmd::Streamoff | IoctlCmd::Reqbufs | IoctlCmd::Streamon

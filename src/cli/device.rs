@@ -65,7 +65,7 @@ fn header(source: String, title: String) -> TraceHeader {
         source,
         policy: None,
         title,
-        kernel: device::kernel_release(),
+        kernel: vb2scope::kernel::kernel_release(),
     }
 }
 

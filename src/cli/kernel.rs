@@ -86,3 +86,33 @@ fn print_notes(notes: &[String]) {
         );
     }
 }
+
+/// `vb2scope trace-kernel -o FILE -- CMD…`: the kernel's side of whatever CMD does with V4L2
+/// buffers, as ftrace text. Ctrl-C is the command's: it ends it, and the capture is then
+/// finished and written. Returns the command's exit status (128 + N for a signal).
+pub fn trace_command(output: &Path, command: &[std::ffi::OsString]) -> Result<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    let Some((program, args)) = command.split_first() else {
+        anyhow::bail!("trace-kernel: no command given");
+    };
+    let opts = CaptureOptions {
+        save_to: Some(output.to_path_buf()),
+        ..CaptureOptions::default()
+    };
+    let cap = KernelCapture::start(&opts).context("trace-kernel")?;
+    print_notes(cap.notes());
+    // The terminal's Ctrl-C reaches the command too; here it must only not end us first.
+    let _ = ctrlc::set_handler(|| {});
+    let status = std::process::Command::new(program).args(args).status();
+    let out = cap.stop().context("trace-kernel: stopping the capture")?;
+    print_notes(&out.notes);
+    let status = status.with_context(|| format!("cannot run {}", program.to_string_lossy()))?;
+    eprintln!(
+        "vb2scope: kernel trace: {} lines written to {}",
+        out.lines,
+        output.display()
+    );
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}

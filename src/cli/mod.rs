@@ -172,6 +172,18 @@ enum Cmd {
         #[arg(long = "kernel-trace")]
         kernel_trace: bool,
     },
+    /// Run a command while capturing the kernel's side of every V4L2 buffer (vb2 and V4L2
+    /// tracepoints, kprobes on the vb2 memops and the dma-buf core; needs root and tracefs)
+    /// and write it as ftrace text: read it alone, or with an strace log of the same run
+    /// (`vb2scope import app.strace.txt app.ftrace.txt`). Exits with the command's status.
+    TraceKernel {
+        /// Where the ftrace text goes.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// The command and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Write a trace as Chrome/Perfetto JSON, an SVG of the timeline, a self-contained HTML
     /// report (timeline and findings), or the native format.
     Export {
@@ -287,6 +299,7 @@ pub fn main() -> i32 {
             output: &output,
             kernel_trace,
         }),
+        Some(Cmd::TraceKernel { output, command }) => kernel::trace_command(&output, &command),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),
         None => gui::run(cli.file.as_deref(), cli.screenshot),

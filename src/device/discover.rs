@@ -145,11 +145,3 @@ pub fn queue_memory(path: &Path) -> Vec<(crate::model::BufType, String)> {
         })
         .collect()
 }
-
-/// The release of the running kernel (`uname -r`), written into recordings so that `auto`
-/// knows which vb2 recorded them.
-pub fn kernel_release() -> Option<String> {
-    nix::sys::utsname::uname()
-        .ok()
-        .map(|u| u.release().to_string_lossy().into_owned())
-}

@@ -17,7 +17,7 @@ mod v4l2;
 mod watchdog;
 
 pub use bench::{LoopCost, cpu_ns, plain_loop};
-pub use discover::{DeviceEntry, kernel_release, list, open, query, queue_memory, resolve};
+pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use dmabuf::DmabufSource;
 pub use error::{DeviceError, errno_text};
 pub use live::{Live, LiveConfig, LiveOp, Update};

@@ -199,6 +199,9 @@ impl<'p> LineReader<'p> {
                     }
                     self.last_t = e.t_ns;
                     trace.push(e);
+                    if let Some(d) = l.dur {
+                        trace.set_duration(trace.events.len() as u32 - 1, d);
+                    }
                 }
                 Err(msg) => self
                     .diags

@@ -25,8 +25,8 @@ pub fn write_header<W: Write>(w: &mut W, h: &TraceHeader) -> io::Result<()> {
 /// Writes a whole trace.
 pub fn write_native<W: Write>(w: &mut W, trace: &Trace) -> io::Result<()> {
     write_header(w, &trace.header)?;
-    for e in &trace.events {
-        write_event(w, trace, e)?;
+    for (i, e) in trace.events.iter().enumerate() {
+        write_event(w, trace, e, trace.duration(i as u32))?;
     }
     w.flush()
 }
@@ -68,10 +68,16 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
     l
 }
 
-/// Writes one event line.
-pub fn write_event<W: Write>(w: &mut W, trace: &Trace, e: &Event) -> io::Result<()> {
+/// Writes one event line; `dur`: how long the syscall took, if known.
+pub fn write_event<W: Write>(
+    w: &mut W,
+    trace: &Trace,
+    e: &Event,
+    dur: Option<u64>,
+) -> io::Result<()> {
     let mut l = EventLine {
         t: e.t_ns,
+        dur,
         pid: (e.pid != 0).then_some(e.pid),
         tid: (e.tid != 0 && e.tid != e.pid).then_some(e.tid),
         origin: Some(e.origin),

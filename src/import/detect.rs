@@ -42,7 +42,7 @@ impl Format {
     }
 }
 
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+pub(super) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// The format of `bytes`, or `None` when nothing fits. `name` (the file name) only breaks a
 /// tie for scenarios, which have no marker of their own.

@@ -16,6 +16,17 @@ pub enum ImportError {
     Native(#[from] format::LoadError),
     #[error("a scenario is run, not imported")]
     Scenario,
+    #[error("cannot decompress: {0}")]
+    Compressed(String),
+}
+
+/// The format of zstd-compressed bytes, told from their first 64 KiB.
+fn compressed_format(bytes: &[u8], name: &str) -> Option<Format> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let dec = zstd::stream::read::Decoder::new(bytes).ok()?;
+    dec.take(64 * 1024).read_to_end(&mut head).ok()?;
+    detect(&head, name)
 }
 
 /// Reads `bytes` as `format`, or as what they look like when `None`.
@@ -25,6 +36,17 @@ pub fn import_bytes(
     format: Option<Format>,
     progress: Option<&Progress>,
 ) -> Result<(Imported, Format), ImportError> {
+    // Any format may come zstd-compressed (`app.strace.txt.zst`); the native reader unpacks
+    // its own as it reads.
+    if bytes.starts_with(&super::detect::ZSTD_MAGIC)
+        && format != Some(Format::Native)
+        && compressed_format(bytes, name) != Some(Format::Native)
+    {
+        let plain = zstd::decode_all(bytes).map_err(|e| ImportError::Compressed(e.to_string()))?;
+        if !plain.starts_with(&super::detect::ZSTD_MAGIC) {
+            return import_bytes(&plain, name, format, progress);
+        }
+    }
     let format = format
         .or_else(|| detect(bytes, name))
         .ok_or(ImportError::Unknown)?;

@@ -1,7 +1,12 @@
 //! Joining a userspace log (strace, v4l2-tracer) with an ftrace capture of the same run. The
 //! two are on different clocks (strace prints wall time, ftrace the boot or monotonic clock),
-//! so the ftrace times are first moved onto the userspace clock, by matching the QBUF and DQBUF
-//! calls both sides saw; then `kernel::merge` places each kernel event in its syscall.
+//! so the kernel's clock is first moved onto the userspace one, from the calls both sides saw;
+//! then `kernel::merge` places each kernel event in the syscall of its thread that was running
+//! at the time. When no call can be matched the two parts are not aligned, and the result says
+//! so: the kernel part is shown from the start of the userspace part, on its own clock, with
+//! nothing attributed to a syscall.
+
+use rustc_hash::FxHashMap;
 
 use crate::kernel::{self, ftrace};
 use crate::model::BufType;
@@ -14,27 +19,41 @@ use super::Imported;
 pub struct Alignment {
     /// Added to every kernel timestamp, in ns.
     pub offset_ns: i64,
-    /// QBUF/DQBUF calls matched on both sides.
+    /// Calls matched on both sides, and how many of them the offset keeps in their call.
     pub matched: usize,
-    /// The spread of the per-call differences: how well the two agree.
+    pub consistent: usize,
+    /// The matched calls by kind (`QBUF/DQBUF`, `REQBUFS`…), for the description.
+    pub kinds: Vec<(&'static str, usize)>,
+    /// Width of the range of offsets that keep the most calls in place: how well the two
+    /// clocks agree (0 when only lower bounds are known).
     pub spread_ns: u64,
     /// The thread a userspace log without thread ids was given, from the kernel's side.
     pub thread: Option<u32>,
 }
 
+impl Alignment {
+    /// Whether any call was matched: otherwise the clocks are unrelated.
+    pub fn aligned(&self) -> bool {
+        self.matched > 0
+    }
+}
+
 impl std::fmt::Display for Alignment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.matched == 0 {
+        if !self.aligned() {
             return write!(
                 f,
-                "no QBUF/DQBUF matched on both sides: kernel times used as they are"
+                "not aligned: no call was seen on both sides, so the kernel part is shown from the start of the userspace part on its own clock, and no kernel event is attributed to a syscall"
             );
         }
+        let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         write!(
             f,
-            "kernel clock moved by {:+.6} s to the userspace clock, from {} QBUF/DQBUF calls seen on both sides (spread {} µs)",
+            "kernel clock moved by {:+.6} s to the userspace clock, from {} calls seen on both sides ({}; {} consistent, spread {} µs)",
             self.offset_ns as f64 / 1e9,
             self.matched,
+            kinds.join(", "),
+            self.consistent,
             self.spread_ns / 1000
         )?;
         if let Some(t) = self.thread {
@@ -47,29 +66,115 @@ impl std::fmt::Display for Alignment {
     }
 }
 
-/// A userspace call or kernel tracepoint that names a buffer: (is DQBUF, type, index, time).
-type Call = (bool, BufType, u32, u64);
+/// What identifies a call on both sides, by kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    /// QBUF or DQBUF (returned 0) of a buffer: `v4l2_qbuf`/`v4l2_dqbuf`, at the call's end.
+    Buf { dq: bool, ty: BufType, index: u32 },
+    /// REQBUFS or CREATE_BUFS with a memory type and count: the `reqbufs`/`create_bufs`
+    /// kprobes, at vb2's entry.
+    Alloc {
+        create: bool,
+        memory: u32,
+        count: u32,
+    },
+    /// STREAMON/STREAMOFF of a type: the `streamon`/`streamoff` kprobes.
+    Stream { on: bool, ty: u32 },
+    /// EXPBUF of a plane: the `expbuf` kprobe.
+    Expbuf { plane: u32 },
+}
 
-/// The successful QBUF/DQBUF calls of the userspace log, each with the start of its thread's
-/// next syscall (the call had returned by then), if any.
-fn user_calls(t: &Trace) -> Vec<(Call, Option<u64>)> {
-    let mut next_start: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+impl Key {
+    fn kind(self) -> &'static str {
+        match self {
+            Key::Buf { .. } => "QBUF/DQBUF",
+            Key::Alloc { create: false, .. } => "REQBUFS",
+            Key::Alloc { create: true, .. } => "CREATE_BUFS",
+            Key::Stream { .. } => "STREAMON/STREAMOFF",
+            Key::Expbuf { .. } => "EXPBUF",
+        }
+    }
+}
+
+/// A userspace call: its key, its thread (0: unknown), its start, and an upper bound of its
+/// end (its `-T` duration, else the start of its thread's next call).
+#[derive(Clone, Copy, Debug)]
+struct UserCall {
+    key: Key,
+    tid: u32,
+    start: u64,
+    end: Option<u64>,
+}
+
+/// A kernel event that marks a call: its key, thread and time.
+#[derive(Clone, Copy, Debug)]
+struct KernelCall {
+    key: Key,
+    tid: u32,
+    t: u64,
+}
+
+/// ftrace prints µs: a kernel time may read up to 1 µs early.
+const SLACK_NS: u64 = 1_000;
+
+fn user_key(t: &Trace, cmd: IoctlCmd, result: crate::model::Outcome, arg: u32) -> Option<Key> {
+    let a = t.arg(arg)?;
+    Some(match (cmd, a) {
+        (IoctlCmd::Qbuf | IoctlCmd::Dqbuf, IoctlArg::Buffer(b)) if result.is_ok() => Key::Buf {
+            dq: cmd == IoctlCmd::Dqbuf,
+            ty: b.ty,
+            index: b.index,
+        },
+        (IoctlCmd::Reqbufs | IoctlCmd::CreateBufs, IoctlArg::Alloc { memory, count, .. }) => {
+            Key::Alloc {
+                create: cmd == IoctlCmd::CreateBufs,
+                memory: mem_raw(*memory),
+                count: *count,
+            }
+        }
+        (IoctlCmd::Streamon | IoctlCmd::Streamoff, IoctlArg::Stream { ty }) => Key::Stream {
+            on: cmd == IoctlCmd::Streamon,
+            ty: ty.raw(),
+        },
+        (IoctlCmd::Expbuf, IoctlArg::Expbuf { plane, .. }) => Key::Expbuf {
+            plane: u32::from(*plane),
+        },
+        _ => return None,
+    })
+}
+
+fn mem_raw(m: crate::model::Memory) -> u32 {
+    match m {
+        crate::model::Memory::Mmap => 1,
+        crate::model::Memory::Userptr => 2,
+        crate::model::Memory::Dmabuf => 4,
+    }
+}
+
+/// The userspace calls that a kernel event can mark, each with an upper bound of its end.
+fn user_calls(t: &Trace) -> Vec<UserCall> {
+    let mut next_start: FxHashMap<u32, u64> = FxHashMap::default();
     let mut calls = Vec::new();
-    for e in t.events.iter().rev() {
+    for (i, e) in t.events.iter().enumerate().rev() {
         if !e.body.is_syscall() {
             continue;
         }
         let tid = kernel::merge::tid_of(e);
         if let Body::Ioctl {
-            cmd: cmd @ (IoctlCmd::Qbuf | IoctlCmd::Dqbuf),
-            result: Ok(()),
-            arg,
-            ..
+            cmd, result, arg, ..
         } = e.body
-            && let Some(IoctlArg::Buffer(b)) = t.arg(arg)
+            && let Some(key) = user_key(t, cmd, result, arg)
         {
-            let next = next_start.get(&tid).copied().filter(|&n| n > e.t_ns);
-            calls.push(((cmd == IoctlCmd::Dqbuf, b.ty, b.index, e.t_ns), next));
+            let end = match t.duration(i as u32) {
+                Some(d) => Some(e.t_ns.saturating_add(d)),
+                None => next_start.get(&tid).copied().filter(|&n| n > e.t_ns),
+            };
+            calls.push(UserCall {
+                key,
+                tid,
+                start: e.t_ns,
+                end,
+            });
         }
         next_start.insert(tid, e.t_ns);
     }
@@ -77,22 +182,50 @@ fn user_calls(t: &Trace) -> Vec<(Call, Option<u64>)> {
     calls
 }
 
-fn kernel_calls(text: &str) -> (Vec<Call>, Option<u32>) {
+fn kernel_key(r: &ftrace::Record) -> Option<Key> {
+    let field = |k| ftrace::tp_field(r.body, k);
+    let arg = |k: &str| {
+        ftrace::kprobe_args(r.body)
+            .find(|(n, _)| *n == k)
+            .and_then(|(_, v)| ftrace::parse_int(v))
+            .and_then(|v| u32::try_from(v).ok())
+    };
+    Some(match r.name {
+        "v4l2_qbuf" | "v4l2_dqbuf" => Key::Buf {
+            dq: r.name == "v4l2_dqbuf",
+            ty: field("type").and_then(BufType::parse)?,
+            index: field("index")?.trim().parse().ok()?,
+        },
+        "reqbufs" | "create_bufs" if r.body.starts_with('(') => Key::Alloc {
+            create: r.name == "create_bufs",
+            memory: arg("memory")?,
+            count: arg("count")?,
+        },
+        "streamon" | "streamoff" if r.body.starts_with('(') => Key::Stream {
+            on: r.name == "streamon",
+            ty: arg("type")?,
+        },
+        "expbuf" if r.body.starts_with('(') => Key::Expbuf {
+            plane: arg("plane")?,
+        },
+        _ => return None,
+    })
+}
+
+/// The kernel events that mark calls, and the thread that made most V4L2 calls.
+fn kernel_calls(text: &str) -> (Vec<KernelCall>, Option<u32>) {
     let mut calls = Vec::new();
-    let mut tids: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    let mut tids: FxHashMap<u32, usize> = FxHashMap::default();
     for line in text.lines() {
         let Ok(r) = ftrace::parse_event(line) else {
             continue;
         };
-        let dq = match r.name {
-            "v4l2_qbuf" => false,
-            "v4l2_dqbuf" => true,
-            _ => continue,
-        };
-        let ty = ftrace::tp_field(r.body, "type").and_then(BufType::parse);
-        let index = ftrace::tp_field(r.body, "index").and_then(|s| s.trim().parse().ok());
-        if let (Some(ty), Some(index)) = (ty, index) {
-            calls.push((dq, ty, index, r.ts_ns));
+        if let Some(key) = kernel_key(&r) {
+            calls.push(KernelCall {
+                key,
+                tid: r.tid,
+                t: r.ts_ns,
+            });
             *tids.entry(r.tid).or_default() += 1;
         }
     }
@@ -103,58 +236,86 @@ fn kernel_calls(text: &str) -> (Vec<Call>, Option<u32>) {
     (calls, tid)
 }
 
-/// The offset that moves the kernel's clock onto the userspace one. `v4l2_qbuf` and
-/// `v4l2_dqbuf` fire as their call returns, so each matched call bounds it: the tracepoint came
-/// after the call started (a lower bound; the largest is kept) and before the thread's next
-/// call started (an upper bound; the smallest is kept). Any offset between the two keeps every
-/// matched tracepoint in its call; the others are placed by where in its call the kernel does
-/// its work. strace takes a call's time a varying while before the kernel runs it, so at the
-/// lower bound a memop early in a quick call (the `mmap` of a buffer) lands in the call before;
-/// the upper bound is the gap to the next call, which strace makes long, and puts work done at
-/// the end of a call (the `put` of an munmap) into the next one. A quarter of the way from the
-/// lower to the upper bound places every memop of the 14 real strace + ftrace pairs of the
-/// tests in its own call (any fraction from 1/8 to 3/8 does; 0 misplaces memops in 5 of them,
-/// 1/2 in 1). When the bounds cross (clocks that disagree), the lower one.
-fn align(user: &[(Call, Option<u64>)], kernel: &[Call]) -> (i64, usize, u64) {
-    let mut diffs = Vec::new();
-    let mut upper: Option<i128> = None;
-    let mut k = 0;
-    for (u, next) in user {
-        // In order: the next kernel call of the same kind, type and index.
-        if let Some(off) = kernel
-            .get(k..)
-            .unwrap_or(&[])
-            .iter()
-            .position(|c| c.0 == u.0 && c.1 == u.1 && c.2 == u.2)
+/// Pairs each userspace call with the kernel event of the same key (and thread, when the log
+/// has threads), in order: the n-th REQBUFS of a thread with the n-th `reqbufs` of it.
+fn pair(user: &[UserCall], kernel: &[KernelCall]) -> Vec<(UserCall, KernelCall)> {
+    let by_thread = user.iter().any(|u| u.tid != 0);
+    let key_of = |key: Key, tid: u32| (key, if by_thread { tid } else { 0 });
+    let mut queues: FxHashMap<(Key, u32), std::collections::VecDeque<KernelCall>> =
+        FxHashMap::default();
+    for k in kernel {
+        queues
+            .entry(key_of(k.key, k.tid))
+            .or_default()
+            .push_back(*k);
+    }
+    let mut pairs = Vec::new();
+    for u in user {
+        if let Some(k) = queues
+            .get_mut(&key_of(u.key, u.tid))
+            .and_then(|q| q.pop_front())
         {
-            let c = kernel[k + off];
-            diffs.push(u.3 as i128 - c.3 as i128);
-            if let Some(n) = next {
-                let bound = *n as i128 - c.3 as i128;
-                upper = Some(upper.map_or(bound, |x| x.min(bound)));
-            }
-            k += off + 1;
+            pairs.push((*u, k));
         }
     }
-    let (Some(&min), Some(&lower)) = (diffs.iter().min(), diffs.iter().max()) else {
-        return (0, 0, 0);
+    pairs
+}
+
+/// The offset that moves the kernel's clock onto the userspace one. Each matched call bounds
+/// it: its kernel event came after the call started (a lower bound) and before it ended (an
+/// upper bound, from its `-T` duration or, loosely, its thread's next call). The offsets that
+/// keep the most calls in their own call form a range; within it, a quarter of the way from
+/// its lower end. strace takes a call's time a varying while before the kernel runs it, so at
+/// the lower end a memop early in a quick call (the `mmap` of a buffer) lands in the call
+/// before; the next call, the loose upper end, is late. A quarter of the way places every
+/// memop of the real strace + ftrace pairs of the tests in its own call (any fraction from 1/8
+/// to 3/8 does). Calls that fit no common range (a pairing gone wrong) are outvoted.
+fn align(pairs: &[(UserCall, KernelCall)]) -> Option<(i64, usize, u64)> {
+    // Each call allows offsets in [lo, hi]: a sweep finds where most of them overlap.
+    let mut ends: Vec<(i128, i32)> = Vec::with_capacity(pairs.len() * 2);
+    for (u, k) in pairs {
+        let lo = u.start as i128 - k.t as i128 - SLACK_NS as i128;
+        let hi = u
+            .end
+            .map_or(i128::MAX, |e| e as i128 - k.t as i128 + SLACK_NS as i128);
+        if hi < lo {
+            continue;
+        }
+        ends.push((lo, 1));
+        ends.push((hi, -1));
+    }
+    // Openings before closings at one point: touching ranges overlap.
+    ends.sort_by_key(|&(v, d)| (v, -d));
+    let (mut depth, mut best, mut range) = (0i32, 0i32, (0i128, 0i128));
+    for (i, &(v, d)) in ends.iter().enumerate() {
+        depth += d;
+        if d > 0 && depth > best {
+            best = depth;
+            let next = ends.get(i + 1).map_or(v, |n| n.0);
+            range = (v, next);
+        }
+    }
+    if best == 0 {
+        return None;
+    }
+    let (lo, hi) = range;
+    let offset = if hi == i128::MAX || hi <= lo {
+        lo
+    } else {
+        lo + (hi - lo) / 4
     };
-    let offset = match upper {
-        Some(upper) if upper > lower => lower + (upper - lower) / 4,
-        _ => lower,
-    };
+    let spread = if hi == i128::MAX { 0 } else { hi - lo };
     let clamp = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-    (
+    Some((
         clamp(offset),
-        diffs.len(),
-        (lower - min).clamp(0, u64::MAX as i128) as u64,
-    )
+        best as usize,
+        spread.clamp(0, u64::MAX as i128) as u64,
+    ))
 }
 
 /// Joins a userspace import with kernel text of the same run.
 pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
     let (kcalls, ktid) = kernel_calls(kernel_text);
-    let (offset_ns, matched, spread_ns) = align(&user_calls(&user.trace), &kcalls);
     let no_tids = user.trace.events.iter().all(|e| e.tid == 0);
     let thread = if no_tids { ktid } else { None };
     if let Some(t) = thread {
@@ -162,20 +323,45 @@ pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
             e.tid = t;
         }
     }
-    // Moving the kernel's clock means rewriting its timestamps: the merge reads them as text.
-    let shifted = shift_text(kernel_text, offset_ns);
-    let merged = kernel::merge(&user.trace, &shifted);
-    let mut diagnostics = user.diagnostics;
-    diagnostics.extend(merged.diagnostics);
+    let pairs = pair(&user_calls(&user.trace), &kcalls);
+    let mut kinds: Vec<(&'static str, usize)> = Vec::new();
+    for (u, _) in &pairs {
+        match kinds.iter_mut().find(|(k, _)| *k == u.key.kind()) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((u.key.kind(), 1)),
+        }
+    }
+    let fit = align(&pairs);
     let alignment = Alignment {
-        offset_ns,
-        matched,
-        spread_ns,
+        offset_ns: fit.map_or(0, |f| f.0),
+        matched: if fit.is_some() { pairs.len() } else { 0 },
+        consistent: fit.map_or(0, |f| f.1),
+        kinds,
+        spread_ns: fit.map_or(0, |f| f.2),
         thread,
     };
+    let merged = if alignment.aligned() {
+        // Moving the kernel's clock means rewriting its timestamps: the merge reads text.
+        kernel::merge(&user.trace, &shift_text(kernel_text, alignment.offset_ns))
+    } else {
+        let first_user = user.trace.events.first().map_or(0, |e| e.t_ns);
+        let first_kernel = first_kernel_time(kernel_text).unwrap_or(first_user);
+        let offset = first_user as i128 - first_kernel as i128;
+        let offset = offset.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        kernel::merge_apart(&user.trace, &shift_text(kernel_text, offset))
+    };
+    let mut diagnostics = user.diagnostics;
+    diagnostics.extend(merged.diagnostics);
     let mut trace = merged.trace;
     trace.header.source = format!("{} + ftrace ({alignment})", trace.header.source);
     (Imported { trace, diagnostics }, alignment)
+}
+
+fn first_kernel_time(text: &str) -> Option<u64> {
+    text.lines()
+        .filter_map(|l| ftrace::parse_event(l).ok())
+        .map(|r| r.ts_ns)
+        .next()
 }
 
 /// Every event line's timestamp plus `offset_ns`, printed with ns precision.
@@ -218,64 +404,4 @@ fn find_stamp(line: &str, name: &str) -> Option<(usize, usize)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_stamp_is_rewritten_in_place() {
-        let l = "  v4l2-ctl-270     [000] .....    18.239391: v4l2_qbuf: minor = 0, index = 0";
-        let s = shift_text(l, 1_000_000_000_500);
-        assert!(s.contains(" 1018.239391500: v4l2_qbuf: minor = 0"), "{s}");
-        let r = ftrace::parse_event(s.trim_end()).map(|r| r.ts_ns);
-        assert_eq!(r.ok(), Some(1_018_239_391_500));
-    }
-
-    #[test]
-    fn alignment_without_next_calls_takes_the_largest_difference() {
-        let ty = BufType::VideoCapture;
-        let user = [
-            ((false, ty, 0, 1_000_100), None),
-            ((false, ty, 1, 1_000_300), None),
-            ((true, ty, 0, 1_000_900), None),
-        ];
-        let kern = [(false, ty, 0, 110), (false, ty, 1, 290), (true, ty, 0, 920)];
-        let (off, n, spread) = align(&user, &kern);
-        assert_eq!(n, 3);
-        assert_eq!(off, 1_000_010);
-        assert_eq!(spread, 30);
-    }
-
-    #[test]
-    fn alignment_takes_a_quarter_of_the_way_between_the_bounds() {
-        let ty = BufType::VideoCapture;
-        // Lower bound 1_000_010 (the second call); upper bound 1_000_090: the first call's
-        // tracepoint (110) before the thread's next call (1_000_200). 1_000_010 + 80 / 4:
-        let user = [
-            ((false, ty, 0, 1_000_100), Some(1_000_200)),
-            ((false, ty, 1, 1_000_300), Some(1_000_500)),
-            ((true, ty, 0, 1_000_900), None),
-        ];
-        let kern = [(false, ty, 0, 110), (false, ty, 1, 290), (true, ty, 0, 920)];
-        assert_eq!(align(&user, &kern), (1_000_030, 3, 30));
-        // Crossed bounds (clocks that disagree): the lower one.
-        let user = [
-            ((false, ty, 0, 1_000_100), Some(1_000_105)),
-            ((false, ty, 1, 1_000_300), None),
-        ];
-        assert_eq!(align(&user, &kern[..2]).0, 1_000_010);
-    }
-
-    #[test]
-    fn the_next_call_is_the_same_threads() {
-        let strace = "\
-10 1796408612.000000 openat(AT_FDCWD, \"/dev/video0\", O_RDWR) = 3
-10 1796408612.000100 ioctl(3, VIDIOC_QBUF, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE, index=0, memory=V4L2_MEMORY_MMAP, m.offset=0, length=4096, bytesused=0, flags=V4L2_BUF_FLAG_MAPPED|V4L2_BUF_FLAG_QUEUED, field=V4L2_FIELD_ANY, timestamp={tv_sec=0, tv_usec=0}, timecode={type=0, flags=0, frames=0, seconds=0, minutes=0, hours=0, userbits=\"\\0\\0\\0\\0\"}, sequence=0}) = 0
-11 1796408612.000150 ioctl(3, VIDIOC_STREAMON, [V4L2_BUF_TYPE_VIDEO_CAPTURE]) = 0
-10 1796408612.000300 ioctl(3, VIDIOC_STREAMON, [V4L2_BUF_TYPE_VIDEO_CAPTURE]) = 0
-";
-        let t = crate::import::strace::import_strace(strace).trace;
-        let calls = user_calls(&t);
-        assert_eq!(calls.len(), 1, "{calls:?}");
-        assert_eq!(calls[0].1, Some(1_796_408_612_000_300_000));
-    }
-}
+mod tests;

@@ -89,10 +89,20 @@ struct Place {
 /// Merges `kernel_text` (ftrace `trace`, `trace_pipe` or `trace-cmd report` text, recorded with
 /// `trace_clock=mono`) into the userspace trace `user` (CLOCK_MONOTONIC ns, real tids).
 pub fn merge(user: &Trace, kernel_text: &str) -> Merged {
+    merge_with(user, kernel_text, true)
+}
+
+/// [`merge`] for two parts on unrelated clocks: every kernel event stands on its own at its
+/// time, none is taken as part of a syscall.
+pub fn merge_apart(user: &Trace, kernel_text: &str) -> Merged {
+    merge_with(user, kernel_text, false)
+}
+
+fn merge_with(user: &Trace, kernel_text: &str, in_syscalls: bool) -> Merged {
     let mut counts = MergeCounts::default();
     let mut diags = Vec::new();
     let kevs = read(kernel_text, &mut counts, &mut diags);
-    let mut places = anchor(user, &kevs);
+    let mut places = anchor(user, &kevs, in_syscalls);
 
     let mut r = Resolver::new(user, kevs.len());
     let order = slot_order(&kevs, &places);
@@ -198,11 +208,17 @@ pub(crate) fn tid_of(e: &Event) -> u32 {
     if e.tid != 0 { e.tid } else { e.pid }
 }
 
-fn anchor(user: &Trace, kevs: &[KEv]) -> Vec<Place> {
-    let mut by_tid: FxHashMap<u32, Vec<(u64, usize)>> = FxHashMap::default();
+/// Places each kernel event: in the syscall of its thread that was running then (it started
+/// at or before the event and, when the source timed it, had not yet returned), else on its
+/// own by time.
+fn anchor(user: &Trace, kevs: &[KEv], in_syscalls: bool) -> Vec<Place> {
+    let mut by_tid: FxHashMap<u32, Vec<(u64, u64, usize)>> = FxHashMap::default();
     for (i, e) in user.events.iter().enumerate() {
-        if e.body.is_syscall() {
-            by_tid.entry(tid_of(e)).or_default().push((e.t_ns, i));
+        if e.body.is_syscall() && in_syscalls {
+            let end = user.duration(i as u32).map_or(u64::MAX, |d| {
+                e.t_ns.saturating_add(d).saturating_add(SLACK_NS)
+            });
+            by_tid.entry(tid_of(e)).or_default().push((e.t_ns, end, i));
         }
     }
     let times: Vec<u64> = user.events.iter().map(|e| e.t_ns).collect();
@@ -211,8 +227,9 @@ fn anchor(user: &Trace, kevs: &[KEv]) -> Vec<Place> {
             let ts = k.rec.ts_ns;
             let window = by_tid.get(&k.rec.tid).filter(|_| !in_interrupt(&k.rec));
             let window = window.and_then(|v| {
-                let p = v.partition_point(|&(t, _)| t <= ts.saturating_add(SLACK_NS));
-                p.checked_sub(1).and_then(|p| v.get(p)).map(|&(_, i)| i)
+                let p = v.partition_point(|&(t, _, _)| t <= ts.saturating_add(SLACK_NS));
+                let &(_, end, i) = p.checked_sub(1).and_then(|p| v.get(p))?;
+                (ts <= end).then_some(i)
             });
             match window {
                 Some(i) => Place {
@@ -329,11 +346,18 @@ fn assemble(
         pid_of.entry(tid_of(e)).or_insert(e.pid);
     }
     let mut events = Vec::with_capacity(user.events.len() + kevs.len());
+    let mut durations = Vec::with_capacity(user.durations().len());
     let mut at = 0;
     for s in 0..=user.events.len() {
         let ks = take_slot(order, places, s, &mut at);
-        let lower = match s.checked_sub(1).and_then(|u| user.events.get(u)) {
-            Some(e) => {
+        let lower = match s
+            .checked_sub(1)
+            .and_then(|u| user.events.get(u).map(|e| (u, e)))
+        {
+            Some((u, e)) => {
+                if let Some(d) = user.duration(u as u32) {
+                    durations.push((events.len() as u32, d));
+                }
                 events.push(*e);
                 e.t_ns
             }
@@ -364,6 +388,7 @@ fn assemble(
         }
     }
     out.events = events;
+    out.set_durations(durations);
     out
 }
 

@@ -13,8 +13,8 @@ pub mod kprobes;
 pub mod merge;
 pub mod tracefs;
 
-pub use merge::{MergeCounts, Merged, merge};
+pub use merge::{MergeCounts, Merged, merge, merge_apart};
 pub use tracefs::{
     CaptureOptions, CaptureOutput, KernelCapture, KernelError, STATE_FILE, StaleCleanup,
-    cleanup_stale,
+    cleanup_stale, kernel_release,
 };

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
-use super::kprobes::{KPROBES, KprobeDef};
+use super::kprobes::{self, KprobeDef};
 
 mod state;
 use state::{Found, StateFile};
@@ -85,6 +85,9 @@ pub struct CaptureOptions {
     pub kallsyms: PathBuf,
     /// Where the values to restore after a killed run are kept ([`STATE_FILE`]).
     pub state_file: PathBuf,
+    /// The running kernel's release (`uname -r`), which decides the memop probes' argument
+    /// positions; read from the system when `None`.
+    pub release: Option<String>,
 }
 
 impl Default for CaptureOptions {
@@ -98,6 +101,7 @@ impl Default for CaptureOptions {
             save_to: None,
             kallsyms: PathBuf::from("/proc/kallsyms"),
             state_file: PathBuf::from(STATE_FILE),
+            release: None,
         }
     }
 }
@@ -217,7 +221,17 @@ impl KernelCapture {
         let trace = cap.path("trace");
         write_value(&trace, "").map_err(io_err("clear", &trace))?;
         if opts.kprobes {
-            cap.add_kprobes(&opts.kallsyms);
+            let release = opts.release.clone().or_else(kernel_release);
+            let release_text = release.as_deref().unwrap_or("");
+            let defs = kprobes::for_release(release_text);
+            if !kprobes::memops_take_vb(release_text) {
+                cap.notes.push(format!(
+                    "Linux {}: the vb2 memops do not take the buffer; probes on \
+                     __vb2_buf_mem_alloc, __prepare_userptr and __prepare_dmabuf name it",
+                    release.as_deref().unwrap_or("?")
+                ));
+            }
+            cap.add_kprobes(defs, &opts.kallsyms);
         }
         for e in &opts.events {
             let file = format!("events/{e}/enable");
@@ -367,10 +381,10 @@ impl KernelCapture {
         self.cleaned = true;
     }
 
-    fn add_kprobes(&mut self, kallsyms: &Path) {
-        let known = known_symbols(&self.root, kallsyms);
+    fn add_kprobes(&mut self, defs: &'static [KprobeDef], kallsyms: &Path) {
+        let known = known_symbols(defs, &self.root, kallsyms);
         let events = self.path("kprobe_events");
-        for d in KPROBES {
+        for d in defs {
             if known.as_ref().is_some_and(|k| !k.contains(d.symbol)) {
                 self.notes.push(format!(
                     "kprobe {}/{} skipped: no function {}",
@@ -594,10 +608,22 @@ fn find_tracefs(explicit: Option<&Path>) -> Result<PathBuf, KernelError> {
     })
 }
 
-/// The functions of `KPROBES` that this kernel has, from tracefs' list of traceable functions
+/// The running kernel's release (`uname -r`): it decides the kprobes, and recordings carry it
+/// so that `auto` knows which vb2 made them.
+pub fn kernel_release() -> Option<String> {
+    nix::sys::utsname::uname()
+        .ok()
+        .map(|u| u.release().to_string_lossy().into_owned())
+}
+
+/// The functions of `defs` that this kernel has, from tracefs' list of traceable functions
 /// and from kallsyms; `None` when neither can be read (then every probe is tried).
-fn known_symbols(root: &Path, kallsyms: &Path) -> Option<HashSet<&'static str>> {
-    let wanted: HashSet<&'static str> = KPROBES.iter().map(|d| d.symbol).collect();
+fn known_symbols(
+    defs: &[KprobeDef],
+    root: &Path,
+    kallsyms: &Path,
+) -> Option<HashSet<&'static str>> {
+    let wanted: HashSet<&'static str> = defs.iter().map(|d| d.symbol).collect();
     let mut found = HashSet::new();
     let mut any = false;
     // available_filter_functions: `name [module]`; kallsyms: `addr type name [module]`.

@@ -127,7 +127,7 @@ fn write_loop(
             match rx.try_recv() {
                 Ok(ev) => {
                     let e = ev.append_to(&mut trace);
-                    write_event(&mut out.w(), &trace, &e)?;
+                    write_event(&mut out.w(), &trace, &e, None)?;
                     stats.events += 1;
                     got += 1;
                     if trace.events.len() >= ROLL {

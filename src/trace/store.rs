@@ -37,6 +37,8 @@ pub struct Trace {
     string_ids: FxHashMap<Box<str>, Sym>,
     /// Device paths by device number (the `dev` of queue keys). Device 0 is the first opened.
     pub devices: Vec<Sym>,
+    /// How long the syscalls a source timed took (strace `-T`): (event index, ns), by index.
+    durations: Vec<(u32, u64)>,
 }
 
 impl Trace {
@@ -122,6 +124,43 @@ impl Trace {
             .unwrap_or(&[])
     }
 
+    /// Records that syscall event `i` took `ns`. Events are recorded in index order.
+    pub fn set_duration(&mut self, i: u32, ns: u64) {
+        match self.durations.last() {
+            Some(&(last, _)) if last >= i => {
+                let at = self.durations.partition_point(|&(x, _)| x < i);
+                if self.durations.get(at).is_some_and(|&(x, _)| x == i) {
+                    if let Some(d) = self.durations.get_mut(at) {
+                        d.1 = ns;
+                    }
+                } else {
+                    self.durations.insert(at, (i, ns));
+                }
+            }
+            _ => self.durations.push((i, ns)),
+        }
+    }
+
+    /// How long syscall event `i` took, if its source timed it.
+    pub fn duration(&self, i: u32) -> Option<u64> {
+        let at = self.durations.partition_point(|&(x, _)| x < i);
+        self.durations
+            .get(at)
+            .filter(|&&(x, _)| x == i)
+            .map(|&(_, d)| d)
+    }
+
+    /// Every recorded duration, by event index.
+    pub fn durations(&self) -> &[(u32, u64)] {
+        &self.durations
+    }
+
+    /// Replaces the durations (after the events were renumbered).
+    pub fn set_durations(&mut self, mut d: Vec<(u32, u64)>) {
+        d.sort_unstable_by_key(|&(i, _)| i);
+        self.durations = d;
+    }
+
     /// Bytes the loaded trace holds on the heap (vectors at capacity, strings), for the
     /// memory-per-event figure of the benchmark.
     pub fn heap_bytes(&self) -> usize {
@@ -136,6 +175,7 @@ impl Trace {
                 .map(|s| s.len() * 2 + size_of::<Box<str>>() * 2 + 8)
                 .sum::<usize>()
             + self.devices.capacity() * size_of::<Sym>()
+            + self.durations.capacity() * size_of::<(u32, u64)>()
     }
 
     /// Forgets the events and their side data but keeps strings and devices, so that later
@@ -145,6 +185,7 @@ impl Trace {
         self.args.clear();
         self.planes.clear();
         self.extents.clear();
+        self.durations.clear();
     }
 
     /// Releases spare capacity (after loading).
@@ -153,5 +194,6 @@ impl Trace {
         self.args.shrink_to_fit();
         self.planes.shrink_to_fit();
         self.extents.shrink_to_fit();
+        self.durations.shrink_to_fit();
     }
 }

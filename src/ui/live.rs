@@ -121,7 +121,7 @@ impl LiveSession {
             source: format!("vb2scope live --device {device}"),
             policy: None,
             title: format!("A live session on {device}"),
-            kernel: crate::device::kernel_release(),
+            kernel: crate::kernel::kernel_release(),
         };
         LiveSession {
             device,

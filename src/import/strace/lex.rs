@@ -61,6 +61,24 @@ pub(super) fn split_result(body: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// The `-T` duration that ends a finished call's line (` <0.000123>`), in ns.
+pub(super) fn duration(line: &str) -> Option<u64> {
+    let l = line.trim_end();
+    let inner = l.strip_suffix('>')?;
+    let at = inner.rfind('<')?;
+    let num = inner.get(at + 1..)?;
+    if !inner.get(..at)?.ends_with(' ') || !num.contains('.') {
+        return None;
+    }
+    let (secs, frac) = num.split_once('.')?;
+    if !secs.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) || frac.len() > 9 {
+        return None;
+    }
+    let secs: u64 = secs.parse().ok()?;
+    let frac_ns: u64 = format!("{frac:0<9}").parse().ok()?;
+    secs.checked_mul(1_000_000_000)?.checked_add(frac_ns)
+}
+
 /// A syscall's return value.
 #[derive(Debug, Default)]
 pub(super) struct Ret<'a> {
@@ -406,5 +424,17 @@ mod tests {
         assert_eq!(fd_arg("fd=3</dev/video0>"), Some((3, Some("/dev/video0"))));
         let (i, o) = in_out("{a=1} => {fd=4}");
         assert_eq!((i, o), ("{a=1}", Some("{fd=4}")));
+    }
+
+    #[test]
+    fn durations_end_finished_lines() {
+        assert_eq!(
+            duration("ioctl(3, VIDIOC_QBUF, {index=0}) = 0 <0.000123>"),
+            Some(123_000)
+        );
+        assert_eq!(duration("close(3) = 0 <1.5>"), Some(1_500_000_000));
+        assert_eq!(duration("ioctl(3, VIDIOC_DQBUF <unfinished ...>"), None);
+        assert_eq!(duration("write(1, \"<0.1>\", 5) = 5"), None);
+        assert_eq!(duration("close(3) = 0"), None);
     }
 }

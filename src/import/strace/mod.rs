@@ -57,6 +57,8 @@ struct Ctx {
     pos: Pos,
     /// Joined from `<unfinished ...>` and `<... resumed>` lines.
     resumed: bool,
+    /// `-T`: how long the call took, in ns.
+    dur: Option<u64>,
 }
 
 /// How far back a resumed call may move to its start time.
@@ -82,6 +84,9 @@ struct Importer {
     fds: syscalls::Fds,
     /// Thread → process, from clone(CLONE_THREAD).
     procs: FxHashMap<u32, u32>,
+    /// `-T` durations by (line, thread) of the event they time; events may still move back
+    /// (resumed calls), so they are tied to event indices at the end.
+    durs: FxHashMap<(u32, u32), u64>,
 }
 
 impl Importer {
@@ -108,6 +113,7 @@ impl Importer {
             tid: p.pid.unwrap_or(0),
             pos,
             resumed: false,
+            dur: lex::duration(p.rest),
         };
         let rest = p.rest;
         // Exits, signals and strace's own notices carry nothing for the model.
@@ -185,6 +191,7 @@ impl Importer {
                 ..p.pos
             },
             resumed: true,
+            dur: ctx.dur,
         };
         self.call(name, &joined, start);
     }
@@ -205,6 +212,9 @@ impl Importer {
     }
 
     fn push(&mut self, ctx: Ctx, body: Body) {
+        if let Some(d) = ctx.dur {
+            self.durs.insert((ctx.pos.line, ctx.tid), d);
+        }
         let pid = self.procs.get(&ctx.tid).copied().unwrap_or(ctx.tid);
         let e = Event {
             t_ns: ctx.t,
@@ -235,6 +245,12 @@ impl Importer {
                 .report(Kind::NeverResumed, p.pos.line, p.pos.byte, || {
                     format!("`{}` never finished (no resumed line): left out", p.name)
                 });
+        }
+        if !self.durs.is_empty() {
+            let durs: Vec<(u32, u64)> = (self.trace.events.iter().enumerate())
+                .filter_map(|(i, e)| Some((i as u32, *self.durs.get(&(e.line, e.tid))?)))
+                .collect();
+            self.trace.set_durations(durs);
         }
         self.trace.header = TraceHeader {
             version: crate::format::NATIVE_VERSION,

@@ -33,8 +33,22 @@ impl Resolver<'_> {
         kind: MemopKind,
         win: Option<&mut Win>,
     ) -> (Body, Tag) {
-        let a = Args::parse(ev.rec.body);
+        let mut a = Args::parse(ev.rec.body);
         let tid = ev.rec.tid;
+        // A memop that does not take its buffer is about the one vb2 last named on this
+        // thread (__vb2_buf_mem_alloc, __prepare_userptr, __prepare_dmabuf).
+        if a.vb.is_none()
+            && matches!(
+                kind,
+                MemopKind::Alloc | MemopKind::GetUserptr | MemopKind::AttachDmabuf
+            )
+            && let Some(c) = self.context.get(&tid)
+        {
+            a.vb = c.vb;
+            a.q = c.q;
+            a.index = c.index;
+            a.ty = c.ty;
+        }
         let raw = self.tracepoint(ev).0;
         // This call's rank among the window's calls of its kind.
         let nth = win

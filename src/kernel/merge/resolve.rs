@@ -129,6 +129,9 @@ pub(crate) struct Resolver<'u> {
     last_done: FxHashMap<u32, usize>,
     /// The last alloc's `vb` and how many allocs in a row it had: its planes.
     pub(super) alloc_run: Option<(u64, u8)>,
+    /// By thread: the buffer a vb2 core function was last given, for memops that do not take
+    /// it (kernels before 5.16).
+    pub(super) context: FxHashMap<u32, Args>,
     pub(super) bodies: Bodies,
     pub(super) diags: Vec<Diagnostic>,
 }
@@ -156,6 +159,7 @@ impl<'u> Resolver<'u> {
             last_detach: FxHashMap::default(),
             last_done: FxHashMap::default(),
             alloc_run: None,
+            context: FxHashMap::default(),
             bodies: vec![None; kernel_events],
             diags: Vec::new(),
         }
@@ -205,6 +209,14 @@ impl<'u> Resolver<'u> {
                 self.tracepoint(ev)
             }
             (Some(Probe::DmabufPut), _) => self.dmabuf_put(ev, win.as_deref()),
+            (Some(Probe::BufferContext), _) => {
+                let a = Args::parse(rec.body);
+                if let (Some(q), Some(dev)) = (a.q, win.as_ref().and_then(|w| w.dev)) {
+                    self.q_dev.insert(q, dev);
+                }
+                self.context.insert(tid, a);
+                self.tracepoint(ev)
+            }
             (Some(Probe::Core), _) => {
                 let q = Args::parse(rec.body).q;
                 if let (Some(q), Some(dev)) = (q, win.as_ref().and_then(|w| w.dev)) {
