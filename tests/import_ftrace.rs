@@ -538,12 +538,25 @@ fn every_sample_joins_with_its_strace_log() {
         assert!(allocator_memops > 0, "{name}");
         let r = check_trace(&j.trace, Policy::MODERN);
         let s = &r.stats;
+        // Samples 04 and 13 export with EXPBUF, which strace 6.1 leaves undecoded, and their
+        // process exits holding the dma-bufs: the kernel frees the exporter's 4 buffers then,
+        // with no syscall, and the untimed log (no -T) puts those frees into its last close.
+        // The model, which never saw the dma-bufs' fds, does not predict them there.
+        let exits_holding = [
+            "k612-04-vmalloc-dmabuf-export-device",
+            "k612-13-dmacontig-dmabuf-import-from-out",
+        ];
+        let exit_frees = if exits_holding.contains(name) { 4 } else { 0 };
         assert_eq!(
             (s.divergences, s.memops_missing, s.memops_unpredicted),
-            (0, 0, 0),
+            (0, 0, exit_frees),
             "{name}: {s:?}"
         );
-        assert_eq!(s.memops_matched, s.observed_memops, "{name}: {s:?}");
+        assert_eq!(
+            s.memops_matched + exit_frees,
+            s.observed_memops,
+            "{name}: {s:?}"
+        );
     }
 }
 

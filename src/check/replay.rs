@@ -37,6 +37,17 @@ pub struct ReplayStats {
     pub driver_refusals: u32,
 }
 
+/// An observed memop: queue, buffer, plane, kind.
+type Memop = (QueueKey, u32, u8, MemopKind);
+
+/// What happened inside one syscall.
+#[derive(Default)]
+struct Inside {
+    memops: Vec<Memop>,
+    /// The lifecycle memops, compared with the model's.
+    group: Vec<Memop>,
+}
+
 /// Memops that give something back: inside a call they act on what existed before it.
 fn releases(k: MemopKind) -> bool {
     matches!(
@@ -194,6 +205,8 @@ struct Replayer<'t> {
     /// The trace holds memops seen on the kernel: an ioctl's own tell whether it took new
     /// memory for a plane whose handle the source did not record.
     memops_traced: bool,
+    /// The trace marks the kernel events that happened inside a syscall (`within`).
+    within_marked: bool,
 }
 
 impl Replayer<'_> {
@@ -209,50 +222,13 @@ impl Replayer<'_> {
         };
         let observed = e.origin == Origin::Observed;
         let forced = observed.then_some(result);
-        // The observed memops of this ioctl follow it; they happened inside it.
-        let mut group: Vec<(QueueKey, u32, u8, MemopKind)> = Vec::new();
-        let mut memops: Vec<(QueueKey, u32, u8, MemopKind)> = Vec::new();
+        let inside = if observed {
+            self.inside(i, e, Some(cmd))
+        } else {
+            Inside::default()
+        };
+        let (memops, group) = (inside.memops, inside.group);
         if observed {
-            let mut j = i + 1;
-            while let Some(n) = self.trace.events.get(j) {
-                match n.body {
-                    Body::Memop {
-                        kind,
-                        dev,
-                        ty,
-                        index,
-                        plane,
-                    } if n.origin == Origin::Observed => {
-                        memops.push((QueueKey { dev, ty }, index, plane, kind));
-                        if lifecycle(kind) {
-                            group.push((QueueKey { dev, ty }, index, plane, kind));
-                        }
-                    }
-                    // Tracepoints and log lines fire inside the ioctl too; they are read
-                    // by the main loop.
-                    Body::Tracepoint { .. } | Body::Klog { .. } => {}
-                    // Completions inside a STREAMOFF, REQBUFS or STREAMON, on the caller's
-                    // thread, are the driver returning its buffers (stop_streaming, a failed
-                    // start): the model steps them itself. Those of the driver's own thread
-                    // (a kthread completing frames after STREAMON) stand on their own.
-                    Body::Driver {
-                        action: DriverAction::BufferDone { .. },
-                        ..
-                    } if n.origin == Origin::Observed
-                        && n.tid == e.tid
-                        && matches!(
-                            cmd,
-                            IoctlCmd::Streamoff | IoctlCmd::Reqbufs | IoctlCmd::Streamon
-                        ) =>
-                    {
-                        self.skip.push(j);
-                    }
-                    _ if n.origin == Origin::Inferred => {}
-                    _ => break,
-                }
-                j += 1;
-            }
-            self.consumed_to = j;
             self.stats.observed_results += 1;
             if let (IoctlCmd::Dqbuf, Ok(()), Some(IoctlArg::Buffer(buf))) =
                 (cmd, result, self.trace.arg(arg))
@@ -286,27 +262,130 @@ impl Replayer<'_> {
         {
             self.fill_unknown(t, planes, &group);
         }
-        // What the call released happened to what existed before it; what it acquired, to
-        // what it made (the buffers a REQBUFS allocates exist only after it). Findings from
-        // them point at the ioctl they belong to.
-        let (released, acquired): (Vec<_>, Vec<_>) =
-            memops.into_iter().partition(|m| releases(m.3));
-        self.observe_all(&released, i, e.t_ns);
-        let before = self.model.divergences;
-        self.stats.steps += 1;
-        let (out, _) = match (observed, self.seen_of(cmd, arg)) {
-            (true, Some(seen)) => self.model.step_seen(&op, i as u32, e.t_ns, result, seen),
-            _ => self.model.step(&op, i as u32, e.t_ns, forced),
-        };
-        self.last = Some((e.line, out));
-        self.stats.divergences += self.model.divergences - before;
-        self.observe_all(&acquired, i, e.t_ns);
+        let seen = self.seen_of(cmd, arg).filter(|_| observed);
+        self.step_around(i, e, &op, forced, seen, memops);
         if observed {
             self.compare_memops(group);
             if let (Ok(()), Some(IoctlArg::Buffer(buf))) = (result, self.trace.arg(arg)) {
                 self.observe_buffer(fd, cmd, buf);
             }
         }
+    }
+
+    /// The observed events that follow syscall `i` and happened inside it: its memops (all,
+    /// and the lifecycle ones to compare), up to the next event of another kind. Driver
+    /// completions on the caller's thread inside a STREAMOFF, REQBUFS, STREAMON or close are
+    /// the driver returning its buffers (stop_streaming, a failed start): the model steps
+    /// them itself, so they are skipped later. Those of the driver's own thread (a kthread
+    /// completing frames after STREAMON) stand on their own.
+    fn inside(&mut self, i: usize, e: &Event, cmd: Option<IoctlCmd>) -> Inside {
+        let mut out = Inside::default();
+        let returns_buffers = matches!(
+            cmd,
+            None | Some(IoctlCmd::Streamoff | IoctlCmd::Reqbufs | IoctlCmd::Streamon)
+        );
+        // The merge marks the kernel events it placed inside a call. In a trace without those
+        // marks, a call the source timed ends then, and what its thread did later (a process
+        // exiting releases its dma-bufs without a syscall) or other threads did is not part
+        // of it.
+        let end = self
+            .trace
+            .duration(i as u32)
+            .map_or(u64::MAX, |d| e.t_ns.saturating_add(d).saturating_add(1_000));
+        let mut j = i + 1;
+        while let Some(n) = self.trace.events.get(j) {
+            let elsewhere = if self.within_marked {
+                !n.within
+            } else {
+                (n.tid != e.tid && n.tid != 0 && e.tid != 0) || n.t_ns > end
+            };
+            if elsewhere && n.origin == Origin::Observed {
+                break;
+            }
+            match n.body {
+                Body::Memop {
+                    kind,
+                    dev,
+                    ty,
+                    index,
+                    plane,
+                } if n.origin == Origin::Observed => {
+                    let m = (QueueKey { dev, ty }, index, plane, kind);
+                    out.memops.push(m);
+                    if lifecycle(kind) {
+                        out.group.push(m);
+                    }
+                }
+                // Tracepoints and log lines fire inside the call too; the main loop reads
+                // them.
+                Body::Tracepoint { .. } | Body::Klog { .. } => {}
+                Body::Driver {
+                    action: DriverAction::BufferDone { .. },
+                    ..
+                } if n.origin == Origin::Observed && n.tid == e.tid && returns_buffers => {
+                    self.skip.push(j);
+                }
+                _ if n.origin == Origin::Inferred => {}
+                _ => break,
+            }
+            j += 1;
+        }
+        self.consumed_to = j;
+        out
+    }
+
+    /// Steps `op` with the memops observed inside it: what the call released happened to
+    /// what existed before it, what it acquired to what it made (the buffers a REQBUFS
+    /// allocates exist only after it), and a release after an acquisition of the same plane
+    /// (a failed map undone by a detach) follows it. Findings from them point at the call.
+    fn step_around(
+        &mut self,
+        i: usize,
+        e: &Event,
+        op: &Op,
+        forced: Option<Outcome>,
+        seen: Option<Seen>,
+        memops: Vec<Memop>,
+    ) {
+        let mut released = Vec::new();
+        let mut acquired: Vec<Memop> = Vec::new();
+        for m in memops {
+            let same_plane = |a: &Memop| (a.0, a.1, a.2) == (m.0, m.1, m.2);
+            if releases(m.3) && !acquired.iter().any(same_plane) {
+                released.push(m);
+            } else {
+                acquired.push(m);
+            }
+        }
+        self.observe_all(&released, i, e.t_ns);
+        let before = self.model.divergences;
+        self.stats.steps += 1;
+        let (out, _) = match (seen, forced) {
+            (Some(seen), Some(result)) => self.model.step_seen(op, i as u32, e.t_ns, result, seen),
+            _ => self.model.step(op, i as u32, e.t_ns, forced),
+        };
+        self.last = Some((e.line, out));
+        self.stats.divergences += self.model.divergences - before;
+        self.observe_all(&acquired, i, e.t_ns);
+        // An export the source did not decode (strace before 6.x prints EXPBUF's argument
+        // as a pointer): the kernel's get_dmabuf says the buffer has one more user.
+        if !matches!(op, Op::Expbuf { .. }) {
+            for &(key, index, plane, kind) in &acquired {
+                if kind == MemopKind::GetDmabuf {
+                    self.model.observe_export(key, index, plane);
+                }
+            }
+        }
+    }
+
+    /// A syscall other than an ioctl (close, mmap, munmap), with what happened inside it.
+    fn syscall(&mut self, i: usize, e: &Event, op: &Op, forced: Option<Outcome>) {
+        if e.origin != Origin::Observed {
+            return self.step(i, e, op, forced);
+        }
+        let inside = self.inside(i, e, None);
+        self.step_around(i, e, op, forced, None, inside.memops);
+        self.compare_memops(inside.group);
     }
 
     /// What a successful QUERYBUF shows of a buffer (its flags, plane lengths and MMAP
@@ -456,7 +535,7 @@ impl Replayer<'_> {
             }
             Body::Close { fd } => {
                 self.video_fds.follow(&e.body);
-                self.step(i, e, &Op::Close { fd }, None);
+                self.syscall(i, e, &Op::Close { fd }, None);
             }
             Body::Dup { fd, new_fd } => {
                 self.video_fds.follow(&e.body);
@@ -470,19 +549,15 @@ impl Replayer<'_> {
                     len: x.len,
                     addr: x.addr,
                 };
-                self.step(i, e, &op, observed.then_some(Ok(())));
+                self.syscall(i, e, &op, observed.then_some(Ok(())));
             }
             Body::Munmap { ext } => {
                 let x = self.trace.extent(ext);
-                self.step(
-                    i,
-                    e,
-                    &Op::Munmap {
-                        addr: x.addr,
-                        len: x.len,
-                    },
-                    None,
-                );
+                let op = Op::Munmap {
+                    addr: x.addr,
+                    len: x.len,
+                };
+                self.syscall(i, e, &op, None);
             }
             Body::Dmabuf { fd, ext, .. } => {
                 self.step(
@@ -503,14 +578,12 @@ impl Replayer<'_> {
                 plane,
             } => {
                 if observed && i >= self.consumed_to {
-                    self.model.observe_memop(
-                        QueueKey { dev, ty },
-                        index,
-                        plane,
-                        kind,
-                        i as u32,
-                        e.t_ns,
-                    );
+                    let key = QueueKey { dev, ty };
+                    self.model
+                        .observe_memop(key, index, plane, kind, i as u32, e.t_ns);
+                    if kind == MemopKind::GetDmabuf {
+                        self.model.observe_export(key, index, plane);
+                    }
                 }
             }
             Body::Driver { dev, ty, action } => {
@@ -612,6 +685,7 @@ pub fn replay_until(
             .events
             .iter()
             .any(|e| e.origin == Origin::Observed && matches!(e.body, Body::Memop { .. })),
+        within_marked: trace.events.iter().any(|e| e.within),
     };
     for (i, e) in trace.events.iter().enumerate() {
         r.event(i, e);

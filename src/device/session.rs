@@ -177,6 +177,7 @@ impl Session {
             tid: Self::tid(),
             origin: Origin::Observed,
             line: self.line,
+            within: false,
             body,
         });
         fill(&mut o);
@@ -204,6 +205,7 @@ impl Session {
             tid: Self::tid(),
             origin: Origin::Scripted,
             line: self.line,
+            within: false,
             body: Body::Expect { want },
         });
         (self.sink)(o);

@@ -77,6 +77,9 @@ pub struct EventLine<'a> {
     pub origin: Option<Origin>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// A kernel event that happened inside the syscall before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<bool>,
     /// How long the syscall took, in ns, when its source timed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dur: Option<u64>,

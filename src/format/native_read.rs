@@ -541,6 +541,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
         tid: l.tid.or(l.pid).unwrap_or(0),
         origin: l.origin.unwrap_or_default(),
         line: l.line.unwrap_or(0),
+        within: l.within.unwrap_or(false),
         body,
     })
 }

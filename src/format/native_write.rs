@@ -78,6 +78,7 @@ pub fn write_event<W: Write>(
     let mut l = EventLine {
         t: e.t_ns,
         dur,
+        within: e.within.then_some(true),
         pid: (e.pid != 0).then_some(e.pid),
         tid: (e.tid != 0 && e.tid != e.pid).then_some(e.tid),
         origin: Some(e.origin),

@@ -135,6 +135,7 @@ impl Reader {
             tid: 0,
             origin: Origin::Observed,
             line: 0,
+            within: false,
             body,
         }
     }

@@ -8,6 +8,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::kernel::merge::{ClockMap, Pin};
 use crate::kernel::{self, ftrace};
 use crate::model::BufType;
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
@@ -104,6 +105,9 @@ struct UserCall {
     tid: u32,
     start: u64,
     end: Option<u64>,
+    /// Its index in the userspace trace, and whether `end` is its `-T` duration's.
+    event: usize,
+    timed: bool,
 }
 
 /// A kernel event that marks a call: its key, thread and time.
@@ -112,6 +116,8 @@ struct KernelCall {
     key: Key,
     tid: u32,
     t: u64,
+    /// Its line in the kernel text (1-based).
+    line: u32,
 }
 
 /// ftrace prints µs: a kernel time may read up to 1 µs early.
@@ -165,7 +171,8 @@ fn user_calls(t: &Trace) -> Vec<UserCall> {
         } = e.body
             && let Some(key) = user_key(t, cmd, result, arg)
         {
-            let end = match t.duration(i as u32) {
+            let dur = t.duration(i as u32);
+            let end = match dur {
                 Some(d) => Some(e.t_ns.saturating_add(d)),
                 None => next_start.get(&tid).copied().filter(|&n| n > e.t_ns),
             };
@@ -174,6 +181,8 @@ fn user_calls(t: &Trace) -> Vec<UserCall> {
                 tid,
                 start: e.t_ns,
                 end,
+                event: i,
+                timed: dur.is_some(),
             });
         }
         next_start.insert(tid, e.t_ns);
@@ -212,11 +221,30 @@ fn kernel_key(r: &ftrace::Record) -> Option<Key> {
     })
 }
 
+/// A matched call as a pin of the two clocks: the kernel event at the time the common offset
+/// gives it, kept inside its call (a `v4l2_qbuf` fires as the call returns: at its `-T` end
+/// when timed).
+fn pin(u: UserCall, k: KernelCall, offset: i64) -> Pin {
+    let at_return = matches!(u.key, Key::Buf { .. });
+    let by_offset = (i128::from(k.t) + i128::from(offset)).max(0) as u64;
+    let user_ns = match (at_return, u.timed, u.end) {
+        (true, true, Some(end)) => end,
+        (_, _, end) => by_offset.max(u.start).min(end.unwrap_or(u64::MAX)),
+    };
+    Pin {
+        line: k.line,
+        user_event: u.event,
+        kernel_ns: k.t,
+        user_ns,
+        at_return,
+    }
+}
+
 /// The kernel events that mark calls, and the thread that made most V4L2 calls.
 fn kernel_calls(text: &str) -> (Vec<KernelCall>, Option<u32>) {
     let mut calls = Vec::new();
     let mut tids: FxHashMap<u32, usize> = FxHashMap::default();
-    for line in text.lines() {
+    for (n, line) in text.split('\n').enumerate() {
         let Ok(r) = ftrace::parse_event(line) else {
             continue;
         };
@@ -225,6 +253,7 @@ fn kernel_calls(text: &str) -> (Vec<KernelCall>, Option<u32>) {
                 key,
                 tid: r.tid,
                 t: r.ts_ns,
+                line: n as u32 + 1,
             });
             *tids.entry(r.tid).or_default() += 1;
         }
@@ -332,23 +361,25 @@ pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
         }
     }
     let fit = align(&pairs);
+    let offset = fit.map_or(0, |f| f.0);
+    let mut pins: Vec<Pin> = pairs.iter().map(|&(u, k)| pin(u, k, offset)).collect();
+    let clock = ClockMap::through(&mut pins, fit.map_or(0, |f| f.0));
     let alignment = Alignment {
         offset_ns: fit.map_or(0, |f| f.0),
         matched: if fit.is_some() { pairs.len() } else { 0 },
-        consistent: fit.map_or(0, |f| f.1),
+        consistent: pins.len(),
         kinds,
         spread_ns: fit.map_or(0, |f| f.2),
         thread,
     };
     let merged = if alignment.aligned() {
-        // Moving the kernel's clock means rewriting its timestamps: the merge reads text.
-        kernel::merge(&user.trace, &shift_text(kernel_text, alignment.offset_ns))
+        kernel::merge_pinned(&user.trace, kernel_text, &clock, &pins)
     } else {
         let first_user = user.trace.events.first().map_or(0, |e| e.t_ns);
         let first_kernel = first_kernel_time(kernel_text).unwrap_or(first_user);
         let offset = first_user as i128 - first_kernel as i128;
         let offset = offset.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        kernel::merge_apart(&user.trace, &shift_text(kernel_text, offset))
+        kernel::merge_apart(&user.trace, kernel_text, &ClockMap::offset(offset))
     };
     let mut diagnostics = user.diagnostics;
     diagnostics.extend(merged.diagnostics);
@@ -362,45 +393,6 @@ fn first_kernel_time(text: &str) -> Option<u64> {
         .filter_map(|l| ftrace::parse_event(l).ok())
         .map(|r| r.ts_ns)
         .next()
-}
-
-/// Every event line's timestamp plus `offset_ns`, printed with ns precision.
-fn shift_text(text: &str, offset_ns: i64) -> String {
-    if offset_ns == 0 {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + text.len() / 16);
-    for line in text.lines() {
-        match ftrace::parse_event(line) {
-            Ok(r) => {
-                let ts = (i128::from(r.ts_ns) + i128::from(offset_ns)).max(0) as u64;
-                let stamp = format!("{}.{:09}:", ts / 1_000_000_000, ts % 1_000_000_000);
-                // The timestamp is the text right before `: name:`; rebuild around it.
-                match find_stamp(line, r.name) {
-                    Some((a, b)) => {
-                        out.push_str(&line[..a]);
-                        out.push_str(&stamp);
-                        out.push_str(&line[b..]);
-                    }
-                    None => out.push_str(line),
-                }
-            }
-            Err(_) => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// The byte range of `SECS.FRAC:` before ` name:` in an event line.
-fn find_stamp(line: &str, name: &str) -> Option<(usize, usize)> {
-    let pat = format!(" {name}:");
-    let at = line.find(&pat)?;
-    let end = line[..at].rfind(':')? + 1;
-    let start = line[..end].rfind(' ')? + 1;
-    let stamp = &line[start..end - 1];
-    (stamp.contains('.') && stamp.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-        .then_some((start, end))
 }
 
 #[cfg(test)]

@@ -14,9 +14,13 @@
 //! `merge/memops.rs` (the order of evidence); a memop that cannot be attributed stays a
 //! tracepoint with a diagnostic: nothing is guessed.
 
+mod clock;
 mod memops;
+mod place;
 mod resolve;
 mod window;
+
+pub use clock::{ClockMap, Pin};
 
 use rustc_hash::FxHashMap;
 
@@ -89,20 +93,31 @@ struct Place {
 /// Merges `kernel_text` (ftrace `trace`, `trace_pipe` or `trace-cmd report` text, recorded with
 /// `trace_clock=mono`) into the userspace trace `user` (CLOCK_MONOTONIC ns, real tids).
 pub fn merge(user: &Trace, kernel_text: &str) -> Merged {
-    merge_with(user, kernel_text, true)
+    merge_with(user, kernel_text, Some(&[]), &ClockMap::default())
 }
 
 /// [`merge`] for two parts on unrelated clocks: every kernel event stands on its own at its
-/// time, none is taken as part of a syscall.
-pub fn merge_apart(user: &Trace, kernel_text: &str) -> Merged {
-    merge_with(user, kernel_text, false)
+/// time (moved by `clock`), none is taken as part of a syscall.
+pub fn merge_apart(user: &Trace, kernel_text: &str, clock: &ClockMap) -> Merged {
+    merge_with(user, kernel_text, None, clock)
 }
 
-fn merge_with(user: &Trace, kernel_text: &str, in_syscalls: bool) -> Merged {
+/// [`merge`] of a capture on another clock: `clock` maps kernel times to userspace ones, and
+/// `pins` are kernel events known to belong to a given call (paired by the join), which also
+/// bound the calls the events between them on their thread can belong to.
+pub fn merge_pinned(user: &Trace, kernel_text: &str, clock: &ClockMap, pins: &[Pin]) -> Merged {
+    merge_with(user, kernel_text, Some(pins), clock)
+}
+
+/// `pins`: `None` places nothing in a syscall.
+fn merge_with(user: &Trace, kernel_text: &str, pins: Option<&[Pin]>, clock: &ClockMap) -> Merged {
     let mut counts = MergeCounts::default();
     let mut diags = Vec::new();
-    let kevs = read(kernel_text, &mut counts, &mut diags);
-    let mut places = anchor(user, &kevs, in_syscalls);
+    let mut kevs = read(kernel_text, &mut counts, &mut diags);
+    for k in &mut kevs {
+        k.rec.ts_ns = clock.map(k.rec.ts_ns);
+    }
+    let mut places = place::places(user, &kevs, pins);
 
     let mut r = Resolver::new(user, kevs.len());
     let order = slot_order(&kevs, &places);
@@ -132,6 +147,7 @@ fn merge_with(user: &Trace, kernel_text: &str, in_syscalls: bool) -> Merged {
         }
     }
     reanchor_completions(user, &r, &mut places);
+    before_the_work(&kevs, &mut places);
 
     let order = slot_order(&kevs, &places);
     let (trace, bodies, resolver_diags) = r.finish();
@@ -208,51 +224,6 @@ pub(crate) fn tid_of(e: &Event) -> u32 {
     if e.tid != 0 { e.tid } else { e.pid }
 }
 
-/// Places each kernel event: in the syscall of its thread that was running then (it started
-/// at or before the event and, when the source timed it, had not yet returned), else on its
-/// own by time.
-fn anchor(user: &Trace, kevs: &[KEv], in_syscalls: bool) -> Vec<Place> {
-    let mut by_tid: FxHashMap<u32, Vec<(u64, u64, usize)>> = FxHashMap::default();
-    for (i, e) in user.events.iter().enumerate() {
-        if e.body.is_syscall() && in_syscalls {
-            let end = user.duration(i as u32).map_or(u64::MAX, |d| {
-                e.t_ns.saturating_add(d).saturating_add(SLACK_NS)
-            });
-            by_tid.entry(tid_of(e)).or_default().push((e.t_ns, end, i));
-        }
-    }
-    let times: Vec<u64> = user.events.iter().map(|e| e.t_ns).collect();
-    kevs.iter()
-        .map(|k| {
-            let ts = k.rec.ts_ns;
-            let window = by_tid.get(&k.rec.tid).filter(|_| !in_interrupt(&k.rec));
-            let window = window.and_then(|v| {
-                let p = v.partition_point(|&(t, _, _)| t <= ts.saturating_add(SLACK_NS));
-                let &(_, end, i) = p.checked_sub(1).and_then(|p| v.get(p))?;
-                (ts <= end).then_some(i)
-            });
-            match window {
-                Some(i) => Place {
-                    slot: i + 1,
-                    timed: false,
-                },
-                None => Place {
-                    slot: times.partition_point(|&t| t <= ts),
-                    timed: true,
-                },
-            }
-        })
-        .collect()
-}
-
-/// An event in hard or soft interrupt context (the latency flags' third column) ran on
-/// whatever task it interrupted: it is not part of that task's syscall.
-fn in_interrupt(r: &Record) -> bool {
-    r.flags
-        .and_then(|f| f.chars().nth(2))
-        .is_some_and(|c| matches!(c, 'h' | 'H' | 's' | 'z' | 'Z'))
-}
-
 /// Kernel events in merged order: by slot; in a slot, window events in text order, then
 /// timed ones by time.
 fn slot_order(kevs: &[KEv], places: &[Place]) -> Vec<usize> {
@@ -283,6 +254,31 @@ fn take_slot<'o>(order: &'o [usize], places: &[Place], s: usize, at: &mut usize)
         *at += 1;
     }
     order.get(start..*at).unwrap_or(&[])
+}
+
+/// An event of another thread that happened while a syscall ran but before vb2 did its work
+/// in it (a driver finishing the running m2m job while STREAMOFF waits for it; a frame
+/// completed while DQBUF sleeps) goes before that syscall: its effect on the buffers came
+/// first. The syscall's first event inside it tells when the work began.
+fn before_the_work(kevs: &[KEv], places: &mut [Place]) {
+    let mut first: FxHashMap<usize, u64> = FxHashMap::default();
+    for (k, p) in places.iter().enumerate() {
+        if !p.timed
+            && let Some(ev) = kevs.get(k)
+        {
+            let t = first.entry(p.slot).or_insert(u64::MAX);
+            *t = (*t).min(ev.rec.ts_ns);
+        }
+    }
+    for (k, p) in places.iter_mut().enumerate() {
+        if !p.timed || p.slot == 0 {
+            continue;
+        }
+        let Some(ev) = kevs.get(k) else { continue };
+        if first.get(&p.slot).is_some_and(|&w| ev.rec.ts_ns < w) {
+            p.slot -= 1;
+        }
+    }
 }
 
 /// A driver completion that the app was already waiting for in a blocking DQBUF happened
@@ -369,6 +365,7 @@ fn assemble(
             let (Some(ev), Some(Some((body, tag)))) = (kevs.get(k), bodies.get(k)) else {
                 continue;
             };
+            let within = places.get(k).is_some_and(|p| !p.timed);
             count(counts, *tag);
             let t = ev.rec.ts_ns.max(prev).min(upper.max(lower));
             prev = t;
@@ -383,6 +380,7 @@ fn assemble(
                 tid,
                 origin: Origin::Observed,
                 line: 0,
+                within,
                 body: *body,
             });
         }

@@ -13,7 +13,7 @@ pub mod kprobes;
 pub mod merge;
 pub mod tracefs;
 
-pub use merge::{MergeCounts, Merged, merge, merge_apart};
+pub use merge::{MergeCounts, Merged, merge, merge_apart, merge_pinned};
 pub use tracefs::{
     CaptureOptions, CaptureOutput, KernelCapture, KernelError, STATE_FILE, StaleCleanup,
     cleanup_stale, kernel_release,

@@ -340,11 +340,25 @@ impl Model {
             }
             return r;
         }
-        // Find the plane whose cookie is `offset` on a queue of this fd's device.
-        let dev = match self.fh_of(fd) {
-            Some(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0),
-            None => return self.decide("mmap", None, Err((Errno::EBADF, None)), forced),
+        let dev = match self.fds.get(fd) {
+            FdObj::Video(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0),
+            FdObj::Dmabuf(id) => return self.mmap_dmabuf(id, addr, len, forced),
+            // An fd the trace never showed opened: not known to be a video node (it may be a
+            // dma-buf whose export the source did not decode), so nothing to tie the mapping to.
+            FdObj::Free if self.lenient => {
+                let r = self.decide("mmap", None, Ok(()), forced);
+                if r.is_ok() {
+                    self.fds.maps.push(Mapping {
+                        addr,
+                        len,
+                        target: None,
+                    });
+                }
+                return r;
+            }
+            FdObj::Free => return self.decide("mmap", None, Err((Errno::EBADF, None)), forced),
         };
+        // Find the plane whose cookie is `offset` on a queue of this fd's device.
         let found = self.plane_at(dev, offset);
         let mmap_queue = self
             .queues
@@ -395,6 +409,38 @@ impl Model {
             });
         }
         r
+    }
+
+    /// mmap() of a dma-buf fd: the exporter's memory, which the mapping keeps alive (vb2's
+    /// dma-buf mmap takes a reference on the plane, like a mapping of the video node).
+    fn mmap_dmabuf(
+        &mut self,
+        id: DmabufId,
+        addr: u64,
+        len: u64,
+        forced: Option<Outcome>,
+    ) -> Outcome {
+        self.decide("mmap", None, Ok(()), forced)?;
+        let exporter = self.fds.dmabuf(id).and_then(|d| d.exporter);
+        if let Some((uid, plane)) = exporter {
+            for q in &mut self.queues {
+                if let Some(p) = q
+                    .bufs
+                    .iter_mut()
+                    .flatten()
+                    .find(|b| b.uid == uid)
+                    .and_then(|b| b.planes.get_mut(usize::from(plane)))
+                {
+                    p.mmaps += 1;
+                }
+            }
+        }
+        self.fds.maps.push(Mapping {
+            addr,
+            len,
+            target: exporter,
+        });
+        Ok(())
     }
 
     pub(super) fn munmap(&mut self, addr: u64, len: u64) -> Outcome {

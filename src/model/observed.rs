@@ -192,6 +192,21 @@ impl Model {
         got
     }
 
+    /// The kernel exported a plane (`get_dmabuf`) in a call the trace did not decode: the
+    /// plane has a user the model cannot follow (its fd is unknown), so its memory outlives
+    /// a free as an orphan, as vb2's does.
+    pub fn observe_export(&mut self, key: QueueKey, index: u32, plane: u8) {
+        if let Some(p) = self
+            .queues
+            .iter_mut()
+            .find(|q| q.key == key)
+            .and_then(|q| q.buf_mut(index))
+            .and_then(|b| b.planes.get_mut(usize::from(plane)))
+        {
+            p.exports += 1;
+        }
+    }
+
     /// What a successful REQBUFS/CREATE_BUFS tells of the queue: the memory type works, and
     /// the capabilities it reported.
     pub(super) fn setup_succeeded(&mut self, qi: Qi, memory: Memory) {

@@ -87,6 +87,7 @@ impl Runner {
             tid: PID,
             origin,
             line,
+            within: false,
             body,
         });
     }

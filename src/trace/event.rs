@@ -242,6 +242,9 @@ pub struct Event {
     pub origin: Origin,
     /// Source line of a scenario, or 0.
     pub line: u32,
+    /// A kernel event that happened inside the syscall before it (as the merge placed it),
+    /// rather than on its own (another thread, or between calls).
+    pub within: bool,
     pub body: Body,
 }
 

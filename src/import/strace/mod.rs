@@ -222,6 +222,7 @@ impl Importer {
             tid: ctx.tid,
             origin: Origin::Observed,
             line: ctx.pos.line,
+            within: false,
             body,
         };
         // A resumed call takes its start time, earlier than calls that ended meanwhile: it

@@ -1,7 +1,8 @@
 //! Attributing an allocator memop to a buffer plane, in order of certainty:
 //! 1. the probe fetched `vb->index` and `vb->type` itself (our definitions);
-//! 2. the syscall names the buffer it allocates, maps, exports or queues;
-//! 3. `priv` was returned by (or given to) an earlier memop of a known plane;
+//! 2. `priv` was returned by (or given to) an earlier memop of a known plane: the
+//!    allocator's own identity of the memory, whichever syscall the event is placed in;
+//! 3. the syscall names the buffer it allocates, maps, exports or queues;
 //! 4. `vb` was seen for a known buffer;
 //! 5. within a QBUF/PREPARE_BUF/DQBUF, the n-th call of a kind is plane n.
 //!
@@ -131,11 +132,11 @@ impl Resolver<'_> {
                 plane,
             });
         }
-        if let Some(t) = win.and_then(|w| self.in_window(kind, a, w, nth)) {
-            return Ok(t);
-        }
         if let Some(info) = a.priv_.and_then(|p| self.privs.get(&p)) {
             return Ok(info.target);
+        }
+        if let Some(t) = win.and_then(|w| self.in_window(kind, a, w, nth)) {
+            return Ok(t);
         }
         if let Some(&(dev, ty, index)) = a.vb.and_then(|vb| self.vb_buf.get(&vb))
             && let Some(plane) = self.plane_of(kind, a, win, ty, index, nth)
@@ -153,17 +154,22 @@ impl Resolver<'_> {
         Err(None)
     }
 
-    /// The device of a queue: the syscall's video fd, else what an earlier event told of `q`,
-    /// else the only device of the trace.
+    /// The device of a queue: what an earlier event told of `q` (the vb2 core probes of
+    /// REQBUFS and the like, in the very call that names the fd), else the syscall's video fd,
+    /// else the only device of the trace. A memop's `q` outranks the call it was placed in: a
+    /// queue's memory is used through other calls too (an exported buffer mmapped through its
+    /// dma-buf fd, or a neighbouring call on another device when the clocks jitter).
     fn dev_of(&mut self, q: Option<u64>, win: Option<&Win>) -> Option<u16> {
+        if let Some(d) = q.and_then(|q| self.q_dev.get(&q).copied()) {
+            return Some(d);
+        }
         if let Some(d) = win.and_then(|w| w.dev) {
             if let Some(q) = q {
                 self.q_dev.insert(q, d);
             }
             return Some(d);
         }
-        q.and_then(|q| self.q_dev.get(&q).copied())
-            .or(self.single_dev.then_some(0))
+        self.single_dev.then_some(0)
     }
 
     fn plane_of(
@@ -196,7 +202,7 @@ impl Resolver<'_> {
         }
     }
 
-    /// Step 2: what the syscall itself says.
+    /// Step 3: what the syscall itself says.
     fn in_window(&self, kind: MemopKind, a: &Args, w: &Win, nth: u32) -> Option<Target> {
         let dev = w.dev?;
         match kind {

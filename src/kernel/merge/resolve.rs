@@ -96,6 +96,21 @@ impl Args {
     }
 }
 
+/// Whether a vb2 core probe is the entry of the kind of call `w` is.
+fn core_probe_of(name: &str, w: &Win) -> bool {
+    use crate::trace::IoctlCmd as C;
+    match name {
+        "reqbufs" => w.cmd == Some(C::Reqbufs),
+        "create_bufs" => w.cmd == Some(C::CreateBufs),
+        "expbuf" => w.cmd == Some(C::Expbuf),
+        "streamon" => w.cmd == Some(C::Streamon),
+        "streamoff" => w.cmd == Some(C::Streamoff),
+        // Closing a video fd, or a REQBUFS/STREAMOFF cancelling the queue.
+        "queue_release" => w.cmd.is_none() && w.frees,
+        _ => false,
+    }
+}
+
 /// `enum v4l2_buf_type` values of the queues vb2scope models.
 pub(super) fn buf_type(raw: u32) -> Option<BufType> {
     match raw {
@@ -217,9 +232,13 @@ impl<'u> Resolver<'u> {
                 self.context.insert(tid, a);
                 self.tracepoint(ev)
             }
-            (Some(Probe::Core), _) => {
+            (Some(Probe::Core), name) => {
+                // The vb2 entry point of the very call it was placed in tells that call's
+                // device; placed in another call (one the userspace log did not decode),
+                // it tells nothing.
                 let q = Args::parse(rec.body).q;
-                if let (Some(q), Some(dev)) = (q, win.as_ref().and_then(|w| w.dev)) {
+                let w = win.as_ref().filter(|w| core_probe_of(name, w));
+                if let (Some(q), Some(dev)) = (q, w.and_then(|w| w.dev)) {
                     self.q_dev.insert(q, dev);
                 }
                 self.tracepoint(ev)
