@@ -77,6 +77,7 @@ fn timeline() -> Timeline {
         findings: Vec::new(),
         stats: Default::default(),
         value_notes: Vec::new(),
+        rebuilt_calls: false,
     };
     Timeline {
         lanes,

@@ -251,6 +251,7 @@ fn hostile_report(p: Policy) -> CheckReport {
         findings: vec![f],
         stats: ReplayStats::default(),
         value_notes: Vec::new(),
+        rebuilt_calls: false,
     }
 }
 

@@ -81,6 +81,7 @@ fn describe(t: &Trace, e: &Event) -> String {
         Origin::Observed => "",
         Origin::Inferred => " inferred",
         Origin::Scripted => " scripted",
+        Origin::Rebuilt => " rebuilt",
     };
     format!("{} {}/{}{origin} {what}", secs(e.t_ns), e.pid, e.tid)
 }

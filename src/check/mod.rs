@@ -9,7 +9,7 @@ pub use auto::{AutoChoice, PolicyScore, choose_policy};
 pub use replay::{ReplayStats, check_trace, replay, replay_until};
 
 use crate::model::Policy;
-use crate::rules::{Finding, Severity, info};
+use crate::rules::{Finding, RuleId, Severity, info};
 
 /// The result of checking one trace under one policy.
 #[derive(Clone, Debug)]
@@ -19,14 +19,30 @@ pub struct CheckReport {
     pub stats: ReplayStats,
     /// Which values the kernel chose differed from the policy's prediction, in words.
     pub value_notes: Vec<String>,
+    /// The trace's calls were rebuilt from the kernel's events (an ftrace capture alone):
+    /// calls that failed before vb2 or never reached it are not in it.
+    pub rebuilt_calls: bool,
 }
 
+/// Why findings of a trace whose calls were rebuilt are information at most.
+pub const REBUILT_CALLS: &str = "the calls were rebuilt from the kernel's events: calls that \
+    failed, or never reached vb2, are not seen, so a finding that rests on every call being \
+    known is information at most";
+
 impl CheckReport {
-    /// The severity of a finding under this report's policy.
+    /// The severity of a finding under this report's policy. In a trace whose calls were
+    /// rebuilt, only what the kernel's memops show themselves (a double map, an unbalanced
+    /// unmap or detach) keeps its severity: the rest rests on calls the kernel may not show.
     pub fn severity(&self, f: &Finding) -> Severity {
-        info(f.rule)
+        let s = info(f.rule)
             .severity_under(self.policy)
-            .unwrap_or(Severity::Info)
+            .unwrap_or(Severity::Info);
+        let seen_itself = matches!(f.rule, RuleId::R05 | RuleId::R06);
+        if self.rebuilt_calls && !seen_itself {
+            s.min(Severity::Info)
+        } else {
+            s
+        }
     }
 
     /// The highest severity among the findings.

@@ -3,6 +3,7 @@
 //! skipped. Observed memops that follow an ioctl are applied before it is stepped (they
 //! happened inside it) and compared with what the model infers.
 
+use crate::kernel::kprobes;
 use crate::model::{
     BufTarget, DoneState, Handle, MAX_PLANES, MemopKind, Model, Op, Origin, Outcome, PlaneArg,
     PlaneArgs, Policy, QueueKey, Seen, flags,
@@ -46,6 +47,9 @@ struct Inside {
     memops: Vec<Memop>,
     /// The lifecycle memops, compared with the model's.
     group: Vec<Memop>,
+    /// A release the merge could not put on a buffer (a `put` whose memory no earlier event
+    /// named): what the call freed is not fully seen.
+    unattributed_release: bool,
 }
 
 /// Memops that give something back: inside a call they act on what existed before it.
@@ -220,13 +224,16 @@ impl Replayer<'_> {
         let Some(op) = ioctl_op(self.trace, fd, cmd, arg) else {
             return;
         };
+        // A rebuilt call's memops were seen; its result is the model's to predict.
+        let seen_inside = e.origin.seen();
         let observed = e.origin == Origin::Observed;
         let forced = observed.then_some(result);
-        let inside = if observed {
+        let inside = if seen_inside {
             self.inside(i, e, Some(cmd))
         } else {
             Inside::default()
         };
+        self.model.unsure_frees = inside.unattributed_release;
         let (memops, group) = (inside.memops, inside.group);
         if observed {
             self.stats.observed_results += 1;
@@ -262,13 +269,13 @@ impl Replayer<'_> {
         {
             self.fill_unknown(t, planes, &group);
         }
-        let seen = self.seen_of(cmd, arg).filter(|_| observed);
+        let seen = self.seen_of(cmd, arg).filter(|_| seen_inside);
         self.step_around(i, e, &op, forced, seen, memops);
-        if observed {
+        if seen_inside {
             self.compare_memops(group);
-            if let (Ok(()), Some(IoctlArg::Buffer(buf))) = (result, self.trace.arg(arg)) {
-                self.observe_buffer(fd, cmd, buf);
-            }
+        }
+        if observed && let (Ok(()), Some(IoctlArg::Buffer(buf))) = (result, self.trace.arg(arg)) {
+            self.observe_buffer(fd, cmd, buf);
         }
     }
 
@@ -316,9 +323,14 @@ impl Replayer<'_> {
                         out.group.push(m);
                     }
                 }
-                // Tracepoints and log lines fire inside the call too; the main loop reads
-                // them.
-                Body::Tracepoint { .. } | Body::Klog { .. } => {}
+                Body::Tracepoint { name, .. } => {
+                    let kind = kprobes::memop_kind(self.trace.str(name));
+                    if kind.is_some_and(releases) {
+                        out.unattributed_release = true;
+                    }
+                }
+                // Log lines fire inside the call too; the main loop reads them.
+                Body::Klog { .. } => {}
                 Body::Driver {
                     action: DriverAction::BufferDone { .. },
                     ..
@@ -360,11 +372,12 @@ impl Replayer<'_> {
         self.observe_all(&released, i, e.t_ns);
         let before = self.model.divergences;
         self.stats.steps += 1;
-        let (out, _) = match (seen, forced) {
-            (Some(seen), Some(result)) => self.model.step_seen(op, i as u32, e.t_ns, result, seen),
-            _ => self.model.step(op, i as u32, e.t_ns, forced),
+        let (out, _) = match seen {
+            Some(seen) => self.model.step_seen(op, i as u32, e.t_ns, forced, seen),
+            None => self.model.step(op, i as u32, e.t_ns, forced),
         };
         self.last = Some((e.line, out));
+        self.model.unsure_frees = false;
         self.stats.divergences += self.model.divergences - before;
         self.observe_all(&acquired, i, e.t_ns);
         // An export the source did not decode (strace before 6.x prints EXPBUF's argument
@@ -380,10 +393,11 @@ impl Replayer<'_> {
 
     /// A syscall other than an ioctl (close, mmap, munmap), with what happened inside it.
     fn syscall(&mut self, i: usize, e: &Event, op: &Op, forced: Option<Outcome>) {
-        if e.origin != Origin::Observed {
+        if !e.origin.seen() {
             return self.step(i, e, op, forced);
         }
         let inside = self.inside(i, e, None);
+        self.model.unsure_frees = inside.unattributed_release;
         self.step_around(i, e, op, forced, None, inside.memops);
         self.compare_memops(inside.group);
     }
@@ -662,6 +676,7 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
         findings: Vec::new(),
         stats: ReplayStats::default(),
         value_notes: Vec::new(),
+        rebuilt_calls: false,
     })
 }
 
@@ -704,5 +719,6 @@ pub fn replay_until(
         findings,
         stats: r.stats,
         value_notes: std::mem::take(&mut r.model.value_notes),
+        rebuilt_calls: trace.events.iter().any(|e| e.origin == Origin::Rebuilt),
     })
 }

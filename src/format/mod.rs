@@ -6,7 +6,7 @@ mod native_json;
 mod native_read;
 mod native_write;
 
-pub use diagnostic::{DiagSeverity, Diagnostic};
+pub use diagnostic::{DiagSeverity, Diagnostic, summarize};
 pub use native_read::{LoadError, read_native, read_native_bytes, read_native_bytes_with};
 pub use native_write::{write_event, write_header, write_native};
 

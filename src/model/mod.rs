@@ -141,6 +141,9 @@ pub struct Model {
     pub driver_refusals: u32,
     /// What the kernel answered in the current step beyond its result.
     seen: Seen,
+    /// The current step's frees are not all seen (a release the trace could not put on a
+    /// buffer): memory still held by a freed buffer is then no finding (R13).
+    pub unsure_frees: bool,
     ev: u32,
     t_ns: u64,
     qseq: u64,
@@ -162,6 +165,7 @@ impl Model {
             value_notes: Vec::new(),
             driver_refusals: 0,
             seen: Seen::default(),
+            unsure_frees: false,
             ev: 0,
             t_ns: 0,
             qseq: 0,
@@ -182,17 +186,18 @@ impl Model {
         self.step_inner(op, ev, t_ns, forced)
     }
 
-    /// [`Model::step`] forced to the kernel's observed `result`, with the values it chose.
+    /// [`Model::step`] with the values the kernel chose, forced to its observed `result` when
+    /// the trace shows it.
     pub fn step_seen(
         &mut self,
         op: &Op,
         ev: u32,
         t_ns: u64,
-        result: Outcome,
+        result: Option<Outcome>,
         seen: Seen,
     ) -> (Outcome, Ret) {
         self.seen = seen;
-        let r = self.step_inner(op, ev, t_ns, Some(result));
+        let r = self.step_inner(op, ev, t_ns, result);
         self.seen = Seen::default();
         r
     }

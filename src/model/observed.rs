@@ -100,6 +100,29 @@ impl Model {
         }
     }
 
+    /// A buffer the kernel took (an observed QBUF or PREPARE_BUF succeeded) that the model
+    /// never allocated, on a queue whose granted count the trace did not show: it exists.
+    pub(super) fn grow_to(&mut self, qi: Qi, index: u32, forced: Option<Outcome>) {
+        if forced != Some(Ok(())) {
+            return;
+        }
+        let Some(q) = self.queues.get(qi) else { return };
+        let Some(memory) = q.memory else { return };
+        if q.count_seen || q.buf(index).is_some() || index >= 32_768 {
+            return;
+        }
+        let first = q.bufs.len() as u32;
+        if index < first {
+            // A hole (REMOVE_BUFS): not something a count explains.
+            return;
+        }
+        self.value_seen("buffer counts granted", 0, 1);
+        self.alloc(qi, memory, first, index + 1 - first);
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.max_buffers = q.max_buffers.max(index + 1);
+        }
+    }
+
     /// The memory type a buffer ioctl is about: its own, or the queue's.
     pub(super) fn memory_of(&self, qi: Qi, t: BufTarget) -> Option<Memory> {
         t.memory
@@ -164,6 +187,9 @@ impl Model {
     /// else the prediction. Learns the driver's minimum or maximum from the difference with
     /// the request, and reports it (R52, R53).
     pub(super) fn granted(&mut self, qi: Qi, asked: u32, predicted: u32) -> u32 {
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.count_seen = self.seen.count.is_some();
+        }
         let Some(got) = self.seen.count else {
             return predicted;
         };

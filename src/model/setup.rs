@@ -232,7 +232,7 @@ impl Model {
     }
 
     /// Allocates `n` buffers from index `first` (`__vb2_queue_alloc`).
-    fn alloc(&mut self, qi: Qi, memory: Memory, first: u32, n: u32) {
+    pub(super) fn alloc(&mut self, qi: Qi, memory: Memory, first: u32, n: u32) {
         let Some(q) = self.queues.get(qi) else { return };
         let (np, size) = (q.num_planes.max(1) as usize, q.plane_size);
         for i in first..first + n {
@@ -510,7 +510,8 @@ impl Model {
             }
             let o = p.observed;
             let orphaned = memory == Some(Memory::Mmap) && p.in_use();
-            if observed && (o.pinned || o.attached || o.mapped || (o.allocated && !orphaned)) {
+            let held = o.pinned || o.attached || o.mapped || (o.allocated && !orphaned);
+            if observed && held && !self.unsure_frees {
                 self.find(
                     RuleId::R13,
                     Some(key),

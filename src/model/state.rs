@@ -172,6 +172,8 @@ pub struct Queue {
     pub refused_memory: u8,
     /// The capabilities REQBUFS/CREATE_BUFS reported, when the trace recorded them.
     pub caps: Option<u32>,
+    /// The last REQBUFS/CREATE_BUFS showed how many buffers the kernel granted.
+    pub count_seen: bool,
     /// Some memop of this queue was observed, so observed resources are authoritative.
     pub memops_observed: bool,
     /// The last STREAMOFF has happened and no STREAMON since: resources found now "linger".
@@ -208,6 +210,7 @@ impl Queue {
             accepted_memory: 0,
             refused_memory: 0,
             caps: None,
+            count_seen: false,
             memops_observed: false,
             stopped: false,
             lingering_reported: false,

@@ -72,6 +72,7 @@ impl Model {
     ) -> Outcome {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
+        self.grow_to(qi, t.index, forced);
         let pred = self.buf_checks(qi, fh, t, true);
         let pred = self.with_prepare_outcome(qi, t.index, args, pred, forced, true);
         let cb = Callback::Prepare(self.memory_of(qi, t), t.index);
@@ -112,6 +113,7 @@ impl Model {
     ) -> Outcome {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
+        self.grow_to(qi, t.index, forced);
         let pred = self.buf_checks(qi, fh, t, false);
         let cb = if self.qbuf_starts(qi) {
             Callback::Start

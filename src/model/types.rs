@@ -278,6 +278,25 @@ pub enum Origin {
     Inferred,
     /// An input written by hand in a scenario; replayed as given, its result not compared.
     Scripted,
+    /// A call not seen itself but rebuilt from the kernel events it caused (an ftrace capture
+    /// alone): what happened inside it was observed, its result is the model's prediction.
+    Rebuilt,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Observed => "observed",
+            Origin::Inferred => "inferred",
+            Origin::Scripted => "scripted",
+            Origin::Rebuilt => "rebuilt",
+        }
+    }
+
+    /// Seen on a kernel, itself or through what it caused: what happened inside it was.
+    pub fn seen(self) -> bool {
+        matches!(self, Origin::Observed | Origin::Rebuilt)
+    }
 }
 
 /// What the driver does with a buffer (`vb2_buffer_done` states).

@@ -22,6 +22,9 @@ struct JsonInput<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_reason: Option<&'a str>,
     events: u64,
+    /// Why severities were capped: the calls were rebuilt from kernel events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calls_rebuilt: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +61,10 @@ pub fn to_json(results: &[InputResult]) -> String {
                 policy: r.report.policy.name().into_owned(),
                 policy_reason: r.policy_reason.as_deref(),
                 events: r.report.stats.events,
+                calls_rebuilt: r
+                    .report
+                    .rebuilt_calls
+                    .then_some(crate::check::REBUILT_CALLS),
             })
             .collect(),
         findings: results

@@ -13,6 +13,9 @@ pub fn to_text(results: &[InputResult]) -> String {
         if let Some(reason) = &r.policy_reason {
             let _ = writeln!(out, "{}: policy {}: {reason}", r.path, r.report.policy);
         }
+        if r.report.rebuilt_calls {
+            let _ = writeln!(out, "{}: note: {}", r.path, crate::check::REBUILT_CALLS);
+        }
         for d in &r.diagnostics {
             let sev = match d.severity {
                 DiagSeverity::Info => "info",

@@ -1,6 +1,6 @@
 //! Events in words, for the event table and the step explanation.
 
-use crate::model::{Origin, outcome_str};
+use crate::model::outcome_str;
 use crate::trace::{Body, DriverAction, IoctlArg, Trace};
 
 /// What the events panel shows for a value the source did not record.
@@ -104,12 +104,7 @@ pub fn event(trace: &Trace, i: usize) -> String {
         Body::Marker { text } => format!("marker: {}", trace.str(text)),
         Body::Expect { want } => format!("expect {}", outcome_str(want)),
     };
-    let origin = match e.origin {
-        Origin::Observed => "observed",
-        Origin::Inferred => "inferred",
-        Origin::Scripted => "scripted",
-    };
-    format!("{what}  [{origin}]")
+    format!("{what}  [{}]", e.origin.as_str())
 }
 
 /// The decoded fields of event `i`, as (name, value) pairs, for the inspector.

@@ -266,6 +266,8 @@ fn arguments_match(list: &[KprobeDef], signatures: &[(&str, &[&str])], release: 
                     arg_number(inner.trim_end_matches(')')),
                     match name {
                         "q" | "index" | "type" => &["vb"],
+                        // `struct vb2_queue` starts with its `type`.
+                        "qtype" => &["q"],
                         "count" => &["count"],
                         "dbuf_size" => &["dbuf"],
                         _ => &[],

@@ -74,10 +74,10 @@ pub static WITH_VB: &[KprobeDef] = defs! {
     "p" "vb2scope_dmabuf"/"vunmap_unlocked" "dma_buf_vunmap_unlocked" " dbuf=$arg1:x64";
     "p" "vb2scope_dmabuf"/"release" "dma_buf_release" " dentry=$arg1:x64";
     // vb2 core entry points
-    "p" "vb2scope_core"/"reqbufs" "vb2_core_reqbufs" " q=$arg1:x64 memory=$arg2:u32 count=+0($arg4):u32";
-    "p" "vb2scope_core"/"create_bufs" "vb2_core_create_bufs" " q=$arg1:x64 memory=$arg2:u32 count=+0($arg4):u32";
+    "p" "vb2scope_core"/"reqbufs" "vb2_core_reqbufs" " q=$arg1:x64 qtype=+0($arg1):u32 memory=$arg2:u32 count=+0($arg4):u32";
+    "p" "vb2scope_core"/"create_bufs" "vb2_core_create_bufs" " q=$arg1:x64 qtype=+0($arg1):u32 memory=$arg2:u32 count=+0($arg4):u32";
     "p" "vb2scope_core"/"expbuf" "vb2_core_expbuf" " q=$arg1:x64 plane=$arg5:u32 flags=$arg6:x32";
     "p" "vb2scope_core"/"streamon" "vb2_core_streamon" " q=$arg1:x64 type=$arg2:u32";
     "p" "vb2scope_core"/"streamoff" "vb2_core_streamoff" " q=$arg1:x64 type=$arg2:u32";
-    "p" "vb2scope_core"/"queue_release" "vb2_core_queue_release" " q=$arg1:x64";
+    "p" "vb2scope_core"/"queue_release" "vb2_core_queue_release" " q=$arg1:x64 qtype=+0($arg1):u32";
 };

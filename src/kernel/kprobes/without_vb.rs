@@ -75,12 +75,12 @@ pub static WITHOUT_VB: &[KprobeDef] = defs! {
     "p" "vb2scope_dmabuf"/"vunmap" "dma_buf_vunmap" " dbuf=$arg1:x64";
     "p" "vb2scope_dmabuf"/"release" "dma_buf_release" " dentry=$arg1:x64";
     // vb2 core: no flags argument before 5.16; EXPBUF takes the index, not the buffer.
-    "p" "vb2scope_core"/"reqbufs" "vb2_core_reqbufs" " q=$arg1:x64 memory=$arg2:u32 count=+0($arg3):u32";
-    "p" "vb2scope_core"/"create_bufs" "vb2_core_create_bufs" " q=$arg1:x64 memory=$arg2:u32 count=+0($arg3):u32";
+    "p" "vb2scope_core"/"reqbufs" "vb2_core_reqbufs" " q=$arg1:x64 qtype=+0($arg1):u32 memory=$arg2:u32 count=+0($arg3):u32";
+    "p" "vb2scope_core"/"create_bufs" "vb2_core_create_bufs" " q=$arg1:x64 qtype=+0($arg1):u32 memory=$arg2:u32 count=+0($arg3):u32";
     "p" "vb2scope_core"/"expbuf" "vb2_core_expbuf" " q=$arg1:x64 type=$arg3:u32 index=$arg4:u32 plane=$arg5:u32 flags=$arg6:x32";
     "p" "vb2scope_core"/"streamon" "vb2_core_streamon" " q=$arg1:x64 type=$arg2:u32";
     "p" "vb2scope_core"/"streamoff" "vb2_core_streamoff" " q=$arg1:x64 type=$arg2:u32";
-    "p" "vb2scope_core"/"queue_release" "vb2_core_queue_release" " q=$arg1:x64";
+    "p" "vb2scope_core"/"queue_release" "vb2_core_queue_release" " q=$arg1:x64 qtype=+0($arg1):u32";
     // The buffer the memops that follow on this thread are about.
     "p" "vb2scope_core"/"buf_mem_alloc" "__vb2_buf_mem_alloc" " vb=$arg1:x64 q=+0($arg1):x64 index=+8($arg1):u32 type=+12($arg1):u32";
     "p" "vb2scope_core"/"prepare_userptr" "__prepare_userptr" " vb=$arg1:x64 q=+0($arg1):x64 index=+8($arg1):u32 type=+12($arg1):u32";

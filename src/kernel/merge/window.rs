@@ -94,6 +94,7 @@ impl Resolver<'_> {
                             count,
                             count_out,
                             index,
+                            memory,
                             ..
                         }),
                     ) => {
@@ -102,7 +103,11 @@ impl Resolver<'_> {
                         } else {
                             index
                         };
-                        w.alloc = Some((first, count_out.unwrap_or(count)));
+                        // Only MMAP buffers get memory here; another queue's allocations
+                        // met in this call are not these buffers'.
+                        if memory == Memory::Mmap {
+                            w.alloc = Some((first, count_out.unwrap_or(count)));
+                        }
                         w.frees = true;
                     }
                     (IoctlCmd::RemoveBufs, _) => w.frees = true,

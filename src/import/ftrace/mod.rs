@@ -1,0 +1,42 @@
+//! ftrace text on its own (`trace`, `trace_pipe`, `trace-cmd report`). The calls it shows
+//! (REQBUFS, QBUF, DQBUF, STREAMON… from the vb2 and V4L2 tracepoints and the vb2 core kprobes)
+//! are rebuilt first, each pinned to the event that marks it; then the kernel's memops,
+//! completions and log lines are merged into them as into an strace log, so buffers get lanes
+//! and memops land on them. What the kernel does not show (fds, addresses, calls that failed
+//! before vb2) stays unknown. Join with a strace log of the same run (`vb2scope import A B`)
+//! for the rest.
+
+mod calls;
+mod devices;
+
+use crate::format::summarize;
+use crate::kernel::{self, ftrace, merge::ClockMap};
+use crate::trace::TraceHeader;
+
+use super::Imported;
+
+pub fn import_ftrace(text: &str) -> Imported {
+    let header = TraceHeader {
+        version: crate::format::NATIVE_VERSION,
+        source: "ftrace (the calls rebuilt from the kernel's events)".into(),
+        policy: None,
+        title: String::new(),
+        kernel: None,
+    };
+    let lines: Vec<calls::Line> = text
+        .split('\n')
+        .enumerate()
+        .filter_map(|(n, l)| {
+            ftrace::parse_event(l).ok().map(|rec| calls::Line {
+                no: n as u32 + 1,
+                rec,
+            })
+        })
+        .collect();
+    let rebuilt = calls::rebuild(&lines, header);
+    let merged = kernel::merge_pinned(&rebuilt.trace, text, &ClockMap::offset(0), &rebuilt.pins);
+    Imported {
+        trace: merged.trace,
+        diagnostics: summarize(merged.diagnostics),
+    }
+}
