@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use vb2scope::check::check_trace;
 use vb2scope::device::{self, DeviceError, DmabufSource, Session, StreamConfig};
-use vb2scope::model::{MemopKind, Memory, Origin, Policy};
+use vb2scope::model::{Kernel, MemopKind, Memory, Origin, Policy};
 use vb2scope::rules::RuleId;
 use vb2scope::trace::{Body, IoctlCmd, OwnedEvent, Trace, TraceHeader};
 
@@ -23,6 +23,35 @@ const DMA_CONTIG: &str = "vivid-001-vid-cap";
 const MPLANE: &str = "vivid-002-vid-cap";
 
 type Events = Arc<Mutex<Vec<OwnedEvent>>>;
+
+const SYSTEM_HEAP: &str = "/dev/dma_heap/system";
+const UDMABUF: &str = "/dev/udmabuf";
+
+/// vb2 of the running kernel: what the device's results are checked against.
+fn running() -> Policy {
+    vb2scope::kernel::kernel_release()
+        .as_deref()
+        .and_then(Kernel::parse)
+        .map_or(Policy::MODERN, Policy::for_kernel)
+}
+
+/// Says why a test, or part of one, does not run on this kernel.
+fn skip(what: &str, why: &str) {
+    eprintln!("SKIPPED {what}: {why} (Linux {})", running());
+}
+
+/// A dma-buf source this kernel has: the system heap, else udmabuf (both from 5.x configs
+/// on; Debian enables them from 6.12), else EXPBUF of vivid's output queue, which every
+/// kernel has.
+fn any_dmabuf_source() -> DmabufSource {
+    if Path::new(SYSTEM_HEAP).exists() {
+        DmabufSource::default()
+    } else if Path::new(UDMABUF).exists() {
+        DmabufSource::Udmabuf
+    } else {
+        DmabufSource::Export(device::resolve(VMALLOC_OUT).unwrap_or_else(|e| panic!("{e}")))
+    }
+}
 
 /// The tests share vivid's nodes (one keeps a queue busy, one unbinds an instance), so they
 /// run one at a time even without `--test-threads=1`.
@@ -71,9 +100,10 @@ fn count(t: &Trace, cmd: IoctlCmd) -> usize {
         .count()
 }
 
-/// Checks a recorded trace under modern: the kernel and the model must agree on every result.
+/// Checks a recorded trace under the running kernel's vb2: the kernel and the model must
+/// agree on every result.
 fn assert_model_agrees(t: &Trace, what: &str) {
-    let r = check_trace(t, Policy::MODERN);
+    let r = check_trace(t, running());
     let bad: Vec<String> = r
         .findings
         .iter()
@@ -82,7 +112,8 @@ fn assert_model_agrees(t: &Trace, what: &str) {
         .collect();
     assert!(
         bad.is_empty(),
-        "{what}: the device and the modern model disagree:\n{}\nioctls: {:?}",
+        "{what}: the device and the model of Linux {} disagree:\n{}\nioctls: {:?}",
+        running(),
         bad.join("\n"),
         ioctls(t)
     );
@@ -167,6 +198,9 @@ fn userptr_capture() {
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn dmabuf_capture_from_the_system_heap() {
     let _one = one_at_a_time();
+    if !Path::new(SYSTEM_HEAP).exists() {
+        return skip("DMABUF capture from the system heap", "no dma-heaps");
+    }
     let t = stream(VMALLOC, Memory::Dmabuf, DmabufSource::default(), 6, 2);
     let fds = |want: fn(&Body) -> Option<i32>| {
         t.events
@@ -233,6 +267,9 @@ fn dma_contig_refuses_userptr_and_scattered_dmabufs() {
     let e = device::stream(&mut s, &cfg, &AtomicBool::new(false)).err();
     assert!(matches!(e, Some(DeviceError::NoMemory { .. })), "{e:?}");
     drop(s);
+    if !Path::new(UDMABUF).exists() {
+        return skip("a udmabuf on dma-contig", "no udmabuf");
+    }
     // udmabuf pages are not contiguous: vb2_dc_map_dmabuf refuses them at QBUF (EFAULT).
     let (mut s, events) = session(DMA_CONTIG, DmabufSource::Udmabuf);
     assert_eq!(s.reqbufs(1, Memory::Dmabuf).ok(), Some(Ok(())));
@@ -290,32 +327,85 @@ const RUNNABLE: &[(&str, &str)] = &[
     ("userptr-pin-after-streamoff", VMALLOC),
 ];
 
+/// The most buffers queued at once in a recorded trace (the session is single-queue).
+fn most_queued(t: &Trace) -> usize {
+    let (mut now, mut most) = (0usize, 0usize);
+    for (cmd, r) in ioctls(t) {
+        match (cmd, r.as_str()) {
+            (IoctlCmd::Qbuf, "ok") => now += 1,
+            (IoctlCmd::Dqbuf, "ok") => now = now.saturating_sub(1),
+            (IoctlCmd::Streamoff | IoctlCmd::Reqbufs, "ok") => now = 0,
+            _ => {}
+        }
+        most = most.max(now);
+    }
+    most
+}
+
+/// vivid's start threshold: before 5.16 it sets `min_buffers_needed = 2` on its capture and
+/// output queues, so start_streaming waits for a second queued buffer; from 5.16 it is 0
+/// unless requests are off (b72dd0f390aa).
+fn vivid_starts_at(k: Policy) -> usize {
+    match k.kernel() {
+        Some(k) if !k.at_least(5, 16) => 2,
+        _ => 1,
+    }
+}
+
+/// The `expect` lines a scenario fails on the model alone under `policy`: those are the
+/// scenario's own policy dependence (REMOVE_BUFS is ENOTTY before 6.10), not a device's.
+fn expects_failing_on_the_model(sc: &vb2scope::scenario::Scenario, policy: Policy) -> usize {
+    vb2scope::scenario::run(sc, policy).map_or(0, |t| {
+        check_trace(&t, policy)
+            .findings
+            .iter()
+            .filter(|f| f.rule == RuleId::Expect)
+            .count()
+    })
+}
+
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn every_runnable_scenario_holds_on_vivid() {
     let _one = one_at_a_time();
+    let policy = running();
     let mut failures = Vec::new();
     for (name, dev) in RUNNABLE {
         let file = format!("traces/{name}.vb2s");
         let text =
             std::fs::read_to_string(Path::new(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let sc = vb2scope::scenario::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
-        let (mut s, events) = session(dev, DmabufSource::default());
+        let (mut s, events) = session(dev, any_dmabuf_source());
         let rep = device::run_scenario(&mut s, &sc, &AtomicBool::new(false));
         drop(s);
         let t = trace_of(&events);
         match rep {
             Err(e) => failures.push(format!("{name}: {e}")),
             Ok(rep) if !rep.timed_out.is_empty() => {
-                failures.push(format!("{name}: DQBUF timed out at {:?}", rep.timed_out))
+                if most_queued(&t) < vivid_starts_at(policy) {
+                    skip(
+                        name,
+                        "vivid starts streaming at 2 queued buffers and the scenario queues one",
+                    );
+                } else {
+                    failures.push(format!("{name}: DQBUF timed out at {:?}", rep.timed_out))
+                }
             }
             Ok(_) => {
-                let r = check_trace(&t, Policy::MODERN);
-                for f in r
+                let r = check_trace(&t, policy);
+                let diverge = r.findings.iter().filter(|f| f.rule == RuleId::Diverge);
+                let expects: Vec<_> = r
                     .findings
                     .iter()
-                    .filter(|f| matches!(f.rule, RuleId::Expect | RuleId::Diverge))
-                {
+                    .filter(|f| f.rule == RuleId::Expect)
+                    .collect();
+                let allowed = expects_failing_on_the_model(&sc, policy);
+                let extra = if expects.len() > allowed {
+                    expects.clone()
+                } else {
+                    Vec::new()
+                };
+                for f in diverge.chain(extra) {
                     failures.push(format!(
                         "{name}: {:?} at event {}: {}",
                         f.rule,
@@ -326,7 +416,11 @@ fn every_runnable_scenario_holds_on_vivid() {
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "under Linux {policy}:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -417,10 +511,10 @@ fn observed_memops(t: &Trace) -> Vec<String> {
     out
 }
 
-/// What the modern model predicts for the same calls.
+/// What the model of the running kernel predicts for the same calls.
 fn predicted_memops(t: &Trace) -> Vec<String> {
     let mut out = Vec::new();
-    vb2scope::check::replay(t, Policy::MODERN, |i, m| {
+    vb2scope::check::replay(t, running(), |i, m| {
         let call = match t.events.get(i).map(|e| e.body) {
             Some(Body::Ioctl { cmd, .. }) => format!("#{i} {}", cmd.name()),
             Some(Body::Close { fd }) => format!("#{i} close({fd})"),
@@ -459,7 +553,7 @@ fn kernel_traced(args: &[&str], what: &str) {
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
     let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
-    let r = check_trace(&t, Policy::MODERN);
+    let r = check_trace(&t, running());
     let st = r.stats;
     let observed = observed_memops(&t);
     let predicted = predicted_memops(&t);
@@ -469,7 +563,7 @@ fn kernel_traced(args: &[&str], what: &str) {
         && st.divergences == 0;
     assert!(
         ok,
-        "{what}: the kernel and the modern model disagree ({st:?})\nobserved:\n  {}\npredicted:\n  {}\nfindings: {:?}\n{err}",
+        "{what}: the kernel and the model of its vb2 disagree ({st:?})\nobserved:\n  {}\npredicted:\n  {}\nfindings: {:?}\n{err}",
         observed.join("\n  "),
         predicted.join("\n  "),
         r.findings.iter().map(|f| f.message()).collect::<Vec<_>>()
@@ -494,7 +588,7 @@ fn kernel_traced(args: &[&str], what: &str) {
 
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
-fn kernel_traced_memops_match_the_modern_model() {
+fn kernel_traced_memops_match_the_model_of_the_running_kernel() {
     let _one = one_at_a_time();
     kernel_traced(
         &[
@@ -508,12 +602,17 @@ fn kernel_traced_memops_match_the_modern_model() {
         ],
         "userptr",
     );
-    kernel_traced(
-        &[
-            "record", "--device", VMALLOC, "--memory", "dmabuf", "--frames", "4", "--cycles", "2",
-        ],
-        "dmabuf heap",
-    );
+    if Path::new(SYSTEM_HEAP).exists() {
+        kernel_traced(
+            &[
+                "record", "--device", VMALLOC, "--memory", "dmabuf", "--frames", "4", "--cycles",
+                "2",
+            ],
+            "dmabuf heap",
+        );
+    } else {
+        skip("kernel-traced DMABUF from the system heap", "no dma-heaps");
+    }
     kernel_traced(
         &[
             "record",
@@ -532,12 +631,20 @@ fn kernel_traced_memops_match_the_modern_model() {
         &["run", "traces/clean-session.vb2s", "--device", VMALLOC],
         "clean session",
     );
+    // Its dma-bufs from whatever this kernel has (vivid's output queue at least).
+    let from = match any_dmabuf_source() {
+        DmabufSource::Heap(_) => "heap".to_owned(),
+        DmabufSource::Udmabuf => "udmabuf".to_owned(),
+        DmabufSource::Export(_) => VMALLOC_OUT.to_owned(),
+    };
     kernel_traced(
         &[
             "run",
             "traces/dmabuf-reassociation.vb2s",
             "--device",
             VMALLOC,
+            "--dmabuf-from",
+            &from,
         ],
         "dmabuf reassociation",
     );
@@ -722,7 +829,7 @@ fn output_and_multiplanar_dmabuf_streaming() {
         ioctls(&t)
     );
     assert_model_agrees(&t, "MMAP output");
-    let t = stream(MPLANE, Memory::Dmabuf, DmabufSource::default(), 4, 1);
+    let t = stream(MPLANE, Memory::Dmabuf, any_dmabuf_source(), 4, 1);
     assert_eq!(count(&t, IoctlCmd::Dqbuf), 4);
     assert_model_agrees(&t, "multi-planar DMABUF capture");
 }
@@ -833,7 +940,7 @@ fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
         .collect();
     assert_eq!(nb, vec![true, false]);
     // The model agrees with the EAGAIN; the EINTR is the watchdog's doing.
-    let r = check_trace(&t, Policy::MODERN);
+    let r = check_trace(&t, running());
     let diverge: Vec<u32> = r
         .findings
         .iter()

@@ -78,6 +78,37 @@ fn lifecycle(k: MemopKind) -> bool {
     )
 }
 
+/// What a failed call took and gave back again (an attach undone when the map fails): the
+/// call left nothing behind, and the model predicts nothing for it.
+fn undone_dropped(mut group: Vec<Memop>) -> Vec<Memop> {
+    let undoes = |take: MemopKind| match take {
+        MemopKind::Alloc => Some(MemopKind::Put),
+        MemopKind::GetUserptr => Some(MemopKind::PutUserptr),
+        MemopKind::AttachDmabuf => Some(MemopKind::DetachDmabuf),
+        MemopKind::MapDmabuf => Some(MemopKind::UnmapDmabuf),
+        _ => None,
+    };
+    let mut i = 0;
+    while i < group.len() {
+        let (q, index, plane, kind) = group[i];
+        let undo = undoes(kind).and_then(|u| {
+            group
+                .iter()
+                .skip(i + 1)
+                .position(|&m| m == (q, index, plane, u))
+                .map(|p| p + i + 1)
+        });
+        match undo {
+            Some(j) => {
+                group.remove(j);
+                group.remove(i);
+            }
+            None => i += 1,
+        }
+    }
+    group
+}
+
 /// Turns an ioctl event into a model operation.
 fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
     let a = trace.arg(arg)?;
@@ -272,6 +303,11 @@ impl Replayer<'_> {
         let seen = self.seen_of(cmd, arg).filter(|_| seen_inside);
         self.step_around(i, e, &op, forced, seen, memops);
         if seen_inside {
+            let group = if observed && result.is_err() {
+                undone_dropped(group)
+            } else {
+                group
+            };
             self.compare_memops(group);
         }
         if observed && let (Ok(()), Some(IoctlArg::Buffer(buf))) = (result, self.trace.arg(arg)) {

@@ -112,6 +112,9 @@ pub struct EventLine<'a> {
     pub fd_out: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonblock: Option<bool>,
+    /// The call's argument was not decoded by the source (`IoctlArg::Undecoded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undecoded: Option<bool>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub buf: Option<Box<BufLine<'a>>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]

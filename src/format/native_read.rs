@@ -362,6 +362,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
             };
             let ty = || buf_type(l.ty.or(l.buf.as_ref().and_then(|b| b.ty)), ev);
             let a = match cmd {
+                _ if l.undecoded == Some(true) => IoctlArg::Undecoded,
                 IoctlCmd::Reqbufs | IoctlCmd::CreateBufs => IoctlArg::Alloc {
                     ty: ty()?,
                     memory: memory(l.memory)?.ok_or("alloc ioctl without \"memory\"")?,

@@ -123,6 +123,7 @@ pub fn write_event<W: Write>(
                     l.count = Some(*count);
                 }
                 Some(IoctlArg::Stream { ty }) => l.ty = Some(ty.as_str()),
+                Some(IoctlArg::Undecoded) => l.undecoded = Some(true),
                 Some(IoctlArg::Expbuf {
                     ty,
                     index,

@@ -83,6 +83,10 @@ enum Key {
     Stream { on: bool, ty: u32 },
     /// EXPBUF of a plane: the `expbuf` kprobe.
     Expbuf { plane: u32 },
+    /// The close of a file that allocated a queue's buffers (its owner): the
+    /// `queue_release` kprobe of that queue. Paired through the queue, not in order: a close
+    /// of a file that owns no queue releases none.
+    Close,
 }
 
 impl Key {
@@ -93,6 +97,7 @@ impl Key {
             Key::Alloc { create: true, .. } => "CREATE_BUFS",
             Key::Stream { .. } => "STREAMON/STREAMOFF",
             Key::Expbuf { .. } => "EXPBUF",
+            Key::Close => "close",
         }
     }
 }
@@ -108,6 +113,8 @@ struct UserCall {
     /// Its index in the userspace trace, and whether `end` is its `-T` duration's.
     event: usize,
     timed: bool,
+    /// The process and the fd of the call.
+    file: (u32, i32),
 }
 
 /// A kernel event that marks a call: its key, thread and time.
@@ -118,6 +125,8 @@ struct KernelCall {
     t: u64,
     /// Its line in the kernel text (1-based).
     line: u32,
+    /// The vb2 queue of a vb2 core kprobe.
+    q: Option<u64>,
 }
 
 /// ftrace prints µs: a kernel time may read up to 1 µs early.
@@ -166,11 +175,17 @@ fn user_calls(t: &Trace) -> Vec<UserCall> {
             continue;
         }
         let tid = kernel::merge::tid_of(e);
-        if let Body::Ioctl {
-            cmd, result, arg, ..
-        } = e.body
-            && let Some(key) = user_key(t, cmd, result, arg)
-        {
+        let keyed = match e.body {
+            Body::Ioctl {
+                fd,
+                cmd,
+                result,
+                arg,
+            } => user_key(t, cmd, result, arg).map(|k| (k, fd)),
+            Body::Close { fd } => Some((Key::Close, fd)),
+            _ => None,
+        };
+        if let Some((key, fd)) = keyed {
             let dur = t.duration(i as u32);
             let end = match dur {
                 Some(d) => Some(e.t_ns.saturating_add(d)),
@@ -183,6 +198,7 @@ fn user_calls(t: &Trace) -> Vec<UserCall> {
                 end,
                 event: i,
                 timed: dur.is_some(),
+                file: (e.pid, fd),
             });
         }
         next_start.insert(tid, e.t_ns);
@@ -217,6 +233,7 @@ fn kernel_key(r: &ftrace::Record) -> Option<Key> {
         "expbuf" if r.body.starts_with('(') => Key::Expbuf {
             plane: arg("plane")?,
         },
+        "queue_release" if r.body.starts_with('(') => Key::Close,
         _ => return None,
     })
 }
@@ -227,9 +244,11 @@ fn kernel_key(r: &ftrace::Record) -> Option<Key> {
 fn pin(u: UserCall, k: KernelCall, offset: i64) -> Pin {
     let at_return = matches!(u.key, Key::Buf { .. });
     let by_offset = (i128::from(k.t) + i128::from(offset)).max(0) as u64;
+    // A kprobe at vb2's entry fires just after the syscall's entry, which strace timed.
     let user_ns = match (at_return, u.timed, u.end) {
         (true, true, Some(end)) => end,
-        (_, _, end) => by_offset.max(u.start).min(end.unwrap_or(u64::MAX)),
+        (true, _, end) => by_offset.max(u.start).min(end.unwrap_or(u64::MAX)),
+        (false, _, _) => u.start,
     };
     Pin {
         line: k.line,
@@ -249,11 +268,16 @@ fn kernel_calls(text: &str) -> (Vec<KernelCall>, Option<u32>) {
             continue;
         };
         if let Some(key) = kernel_key(&r) {
+            let q = ftrace::kprobe_args(r.body)
+                .find(|(n, _)| *n == "q")
+                .and_then(|(_, v)| ftrace::parse_int(v))
+                .and_then(|v| u64::try_from(v).ok());
             calls.push(KernelCall {
                 key,
                 tid: r.tid,
                 t: r.ts_ns,
                 line: n as u32 + 1,
+                q,
             });
             *tids.entry(r.tid).or_default() += 1;
         }
@@ -279,7 +303,7 @@ fn pair(user: &[UserCall], kernel: &[KernelCall]) -> Vec<(UserCall, KernelCall)>
             .push_back(*k);
     }
     let mut pairs = Vec::new();
-    for u in user {
+    for u in user.iter().filter(|u| u.key != Key::Close) {
         if let Some(k) = queues
             .get_mut(&key_of(u.key, u.tid))
             .and_then(|q| q.pop_front())
@@ -287,7 +311,54 @@ fn pair(user: &[UserCall], kernel: &[KernelCall]) -> Vec<(UserCall, KernelCall)>
             pairs.push((*u, k));
         }
     }
+    let closes = pair_closes(user, kernel, &pairs);
+    pairs.extend(closes);
+    pairs.sort_by_key(|(u, _)| u.event);
     pairs
+}
+
+/// A close of a file whose REQBUFS or CREATE_BUFS was paired with a queue's probe, with the
+/// first `queue_release` of that queue (or of another queue the same file allocated, for an
+/// M2M file) after it.
+fn pair_closes(
+    user: &[UserCall],
+    kernel: &[KernelCall],
+    pairs: &[(UserCall, KernelCall)],
+) -> Vec<(UserCall, KernelCall)> {
+    // The queues each file allocated, from the paired REQBUFS/CREATE_BUFS, with the kernel
+    // time of the latest.
+    let mut queues_of: FxHashMap<(u32, i32), (Vec<u64>, u64)> = FxHashMap::default();
+    let mut out = Vec::new();
+    let mut used: rustc_hash::FxHashSet<u32> = rustc_hash::FxHashSet::default();
+    let mut paired = pairs.iter().peekable();
+    for u in user {
+        while let Some((pu, pk)) = paired.next_if(|(pu, _)| pu.event < u.event) {
+            if let (Key::Alloc { .. }, Some(q)) = (pu.key, pk.q) {
+                let e = queues_of.entry(pu.file).or_default();
+                if !e.0.contains(&q) {
+                    e.0.push(q);
+                }
+                e.1 = e.1.max(pk.t);
+            }
+        }
+        if u.key != Key::Close {
+            continue;
+        }
+        let Some((qs, after)) = queues_of.remove(&u.file) else {
+            continue;
+        };
+        let release = kernel.iter().find(|k| {
+            k.key == Key::Close
+                && k.t > after
+                && k.q.is_some_and(|q| qs.contains(&q))
+                && !used.contains(&k.line)
+        });
+        if let Some(k) = release {
+            used.insert(k.line);
+            out.push((*u, *k));
+        }
+    }
+    out
 }
 
 /// The offset that moves the kernel's clock onto the userspace one. Each matched call bounds

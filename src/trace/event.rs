@@ -139,6 +139,10 @@ pub enum IoctlArg {
     },
     /// QUERYBUF, PREPARE_BUF, QBUF, DQBUF.
     Buffer(V4l2Buffer),
+    /// The source printed only a pointer (strace before 6.x does for EXPBUF): what was asked
+    /// is unknown. The call is kept so that what the kernel did inside it lands in it; the
+    /// model takes no step for it.
+    Undecoded,
 }
 
 /// What the driver did (scenario `driver` lines, or `vb2_buf_done` seen in the kernel).

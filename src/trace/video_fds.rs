@@ -60,20 +60,21 @@ impl VideoFds {
     pub fn queue(&self, trace: &Trace, fd: i32, arg: u32) -> Option<QueueKey> {
         Some(QueueKey {
             dev: self.dev(fd),
-            ty: trace.arg(arg)?.buf_type(),
+            ty: trace.arg(arg)?.buf_type()?,
         })
     }
 }
 
 impl IoctlArg {
-    /// The buffer type the argument names.
-    pub fn buf_type(&self) -> BufType {
+    /// The buffer type the argument names; `None` when it was not decoded.
+    pub fn buf_type(&self) -> Option<BufType> {
         match *self {
             IoctlArg::Alloc { ty, .. }
             | IoctlArg::Remove { ty, .. }
             | IoctlArg::Stream { ty }
-            | IoctlArg::Expbuf { ty, .. } => ty,
-            IoctlArg::Buffer(b) => b.ty,
+            | IoctlArg::Expbuf { ty, .. } => Some(ty),
+            IoctlArg::Buffer(b) => Some(b.ty),
+            IoctlArg::Undecoded => None,
         }
     }
 }

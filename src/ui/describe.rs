@@ -32,6 +32,7 @@ pub fn event(trace: &Trace, i: usize) -> String {
                     format!(" index {index} count {count}")
                 }
                 Some(IoctlArg::Stream { ty }) => format!(" {}", ty.short()),
+                Some(IoctlArg::Undecoded) => " (argument not decoded)".into(),
                 Some(IoctlArg::Expbuf {
                     index,
                     plane,

@@ -72,7 +72,9 @@ fn facts(trace: &Trace) -> Vec<Facts> {
                         Some(IoctlArg::Remove { index, .. } | IoctlArg::Expbuf { index, .. }) => {
                             (q, Some(*index), None)
                         }
-                        Some(IoctlArg::Stream { .. }) | None => (q, None, None),
+                        Some(IoctlArg::Stream { .. } | IoctlArg::Undecoded) | None => {
+                            (q, None, None)
+                        }
                     }
                 }
                 Body::Memop { dev, ty, index, .. } => {

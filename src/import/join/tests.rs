@@ -14,6 +14,7 @@ fn u(key: Key, start: u64, end: Option<u64>) -> UserCall {
         end,
         event: 0,
         timed: false,
+        file: (0, 3),
     }
 }
 
@@ -23,6 +24,7 @@ fn k(key: Key, t: u64) -> KernelCall {
         tid: 0,
         t,
         line: 0,
+        q: None,
     }
 }
 
@@ -167,6 +169,9 @@ fn durations_bound_the_call() {
 ";
     let t = crate::import::strace::import_strace(strace).trace;
     let calls = user_calls(&t);
-    assert_eq!(calls.len(), 1);
+    // The STREAMON, and the close (which a `queue_release` may mark).
+    assert_eq!(calls.len(), 2);
     assert_eq!(calls[0].end, Some(1_796_408_612_000_150_000));
+    assert_eq!(calls[1].key, Key::Close);
+    assert_eq!(calls[1].end, Some(1_796_408_612_000_310_000));
 }

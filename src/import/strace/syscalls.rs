@@ -349,6 +349,26 @@ impl Importer {
                     },
                 );
             }
+            Err(Skip::Undecoded) => {
+                self.diags
+                    .report(Kind::Undecoded, ctx.pos.line, ctx.pos.byte, || {
+                        format!(
+                            "{}: {}; kept as a call the model takes no step for",
+                            cmd.name(),
+                            Skip::Undecoded
+                        )
+                    });
+                let arg = self.trace.add_arg(IoctlArg::Undecoded);
+                self.push(
+                    ctx,
+                    Body::Ioctl {
+                        fd,
+                        cmd,
+                        result,
+                        arg,
+                    },
+                );
+            }
             Err(e) => self.skipped(cmd, e, ctx),
         }
     }

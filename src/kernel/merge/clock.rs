@@ -1,8 +1,12 @@
 //! From the kernel's clock to the userspace one. A single offset is not enough: strace's
 //! times jitter by milliseconds against the kernel's (a tracee descheduled between its
-//! syscall-entry stop and the call's body, strace's own delays), so a kernel event near the
-//! edge of a quick call would fall into its neighbour. Calls seen on both sides pin the two
-//! clocks together; between pins the mapping is linear, and it never runs backwards.
+//! syscall-entry stop and the call's body, strace's own delays; under TCG, tens of ms), so a
+//! kernel event near the edge of a quick call would fall into its neighbour. Calls seen on
+//! both sides pin the two clocks together. The offset between them moves in steps, where one
+//! side paused, not in a steady drift: between two pins the mapping keeps the offset of the
+//! pin before up to the longest pause in the kernel's events, then takes the offset of the pin
+//! after; when the pin after allows less time than the kernel took, the mapping stands still
+//! across that pause instead. It never runs backwards.
 
 /// A kernel event matched with the userspace call it happened in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +29,9 @@ pub struct Pin {
 pub struct ClockMap {
     /// (kernel ns, userspace ns), increasing in both.
     points: Vec<(u64, u64)>,
+    /// Per pair of neighbouring points: the kernel time of the step between their offsets
+    /// (the middle of the longest pause in the kernel's events between them).
+    steps: Vec<u64>,
     /// Used when there are no points.
     offset: i64,
 }
@@ -34,6 +41,7 @@ impl ClockMap {
     pub fn offset(offset_ns: i64) -> ClockMap {
         ClockMap {
             points: Vec::new(),
+            steps: Vec::new(),
             offset: offset_ns,
         }
     }
@@ -56,9 +64,33 @@ impl ClockMap {
             }
             hit
         });
+        let steps = keep.windows(2).map(|w| midpoint(w[0].0, w[1].0)).collect();
         ClockMap {
             points: keep,
+            steps,
             offset: fallback,
+        }
+    }
+
+    /// Puts each step in the middle of the longest pause between the kernel events `times`
+    /// (in any order) that fall between its two points.
+    pub fn step_at_pauses(&mut self, times: impl IntoIterator<Item = u64>) {
+        let mut times: Vec<u64> = times.into_iter().collect();
+        times.sort_unstable();
+        for (i, w) in self.points.windows(2).enumerate() {
+            let (a, b) = (w[0].0, w[1].0);
+            let inside = times.partition_point(|&t| t <= a)..times.partition_point(|&t| t < b);
+            let mut prev = a;
+            let mut best = (0, midpoint(a, b));
+            for &t in times.get(inside).unwrap_or(&[]).iter().chain([&b]) {
+                if t - prev > best.0 {
+                    best = (t - prev, midpoint(prev, t));
+                }
+                prev = t;
+            }
+            if let Some(s) = self.steps.get_mut(i) {
+                *s = best.1;
+            }
         }
     }
 
@@ -75,14 +107,39 @@ impl ClockMap {
             return shift(k, i128::from(last.1) - i128::from(last.0));
         }
         let i = self.points.partition_point(|p| p.0 <= k);
-        let (Some(&(k0, u0)), Some(&(k1, u1))) = (self.points.get(i - 1), self.points.get(i))
-        else {
+        let (Some(&(k0, u0)), Some(&(k1, u1)), Some(&step)) = (
+            self.points.get(i - 1),
+            self.points.get(i),
+            self.steps.get(i - 1),
+        ) else {
             return shift(k, i128::from(self.offset));
         };
-        let span = i128::from(k1 - k0);
-        let u = i128::from(u0) + (i128::from(k - k0) * i128::from(u1 - u0)) / span.max(1);
-        u.clamp(0, i128::from(u64::MAX)) as u64
+        let (k, k0, u0, k1, u1, step) = (
+            i128::from(k),
+            i128::from(k0),
+            i128::from(u0),
+            i128::from(k1),
+            i128::from(u1),
+            i128::from(step),
+        );
+        let (before, after) = (u0 - k0, u1 - k1);
+        let u = if before <= after {
+            // The userspace clock went further: a jump forward at the step.
+            if k < step { k + before } else { k + after }
+        } else {
+            // The kernel took longer than the pins allow: stand still for the difference,
+            // centred on the step.
+            let lost = before - after;
+            let first = (step - lost / 2).clamp(k0, (k1 - lost).max(k0));
+            let held = first + before;
+            (k + before).min(held).max(k + after)
+        };
+        u.clamp(u0, u1).clamp(0, i128::from(u64::MAX)) as u64
     }
+}
+
+fn midpoint(a: u64, b: u64) -> u64 {
+    a + (b - a) / 2
 }
 
 /// The longest subsequence of `pts` (sorted by kernel time) whose userspace times strictly
@@ -126,13 +183,36 @@ mod tests {
     }
 
     #[test]
-    fn between_pins_the_mapping_is_linear_and_outside_it_shifts() {
-        let c = ClockMap::through(&mut vec![pin(100, 1_100), pin(200, 1_300)], 0);
+    fn between_pins_the_offset_steps_at_the_longest_pause_and_outside_it_shifts() {
+        // Userspace went 100 further than the kernel between the pins: a jump forward.
+        let mut c = ClockMap::through(&mut vec![pin(100, 1_100), pin(200, 1_300)], 0);
+        c.step_at_pauses([110, 120, 190]);
         assert_eq!(c.map(100), 1_100);
-        assert_eq!(c.map(150), 1_200);
+        assert_eq!(c.map(120), 1_120);
+        assert_eq!(c.map(154), 1_154);
+        assert_eq!(c.map(156), 1_256);
+        assert_eq!(c.map(190), 1_290);
         assert_eq!(c.map(200), 1_300);
         assert_eq!(c.map(50), 1_050);
         assert_eq!(c.map(250), 1_350);
+    }
+
+    #[test]
+    fn where_the_kernel_took_longer_the_mapping_stands_still_over_the_pause() {
+        // Kernel 100 → 200 is userspace 1_100 → 1_120: 80 lost, in the pause 115 → 195.
+        let mut c = ClockMap::through(&mut vec![pin(100, 1_100), pin(200, 1_120)], 0);
+        c.step_at_pauses([105, 110, 115, 195]);
+        assert_eq!(c.map(105), 1_105);
+        assert_eq!(c.map(115), 1_115);
+        assert_eq!(c.map(160), 1_115);
+        assert_eq!(c.map(195), 1_115);
+        assert_eq!(c.map(199), 1_119);
+        let mut last = 0;
+        for k in 90..220 {
+            let u = c.map(k);
+            assert!(u >= last, "{k}: {u} < {last}");
+            last = u;
+        }
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Resolver<'_> {
                 w.dev = Some(self.fds.dev(fd));
                 w.cmd = Some(cmd);
                 let a = self.user.arg(arg).copied();
-                w.ty = a.map(|a| a.buf_type());
+                w.ty = a.and_then(|a| a.buf_type());
                 match (cmd, a) {
                     (
                         IoctlCmd::Reqbufs | IoctlCmd::CreateBufs,
