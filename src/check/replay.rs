@@ -758,3 +758,30 @@ pub fn replay_until(
         rebuilt_calls: trace.events.iter().any(|e| e.origin == Origin::Rebuilt),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BufType;
+
+    /// Regression: a QBUF that dma-contig refused (EFAULT: the dma-buf is not contiguous)
+    /// attached the dma-buf, failed to map it and detached it; the attach and detach were
+    /// counted as memops the model did not predict.
+    #[test]
+    fn what_a_failed_call_took_and_gave_back_is_not_compared() {
+        let q = QueueKey {
+            dev: 0,
+            ty: BufType::VideoCapture,
+        };
+        let group = vec![
+            (q, 0, 0, MemopKind::AttachDmabuf),
+            (q, 0, 0, MemopKind::DetachDmabuf),
+            (q, 1, 0, MemopKind::DetachDmabuf),
+        ];
+        // Buffer 1's detach undoes nothing taken in this call: it stays.
+        assert_eq!(
+            undone_dropped(group),
+            vec![(q, 1, 0, MemopKind::DetachDmabuf)]
+        );
+    }
+}

@@ -183,3 +183,29 @@ fn in_interrupt(r: &Record) -> bool {
         .and_then(|f| f.chars().nth(2))
         .is_some_and(|c| matches!(c, 'h' | 'H' | 's' | 'z' | 'Z'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a memop that the clock map put 43 µs before its QBUF started, 8 ms after
+    /// the QUERYBUF before it ended, was given to the QUERYBUF; between two calls the pins
+    /// allow, it goes to the nearer.
+    #[test]
+    fn between_two_allowed_calls_the_nearer_one() {
+        let ms = 1_000_000;
+        let calls: [Call; 2] = [
+            (1_000 * ms, 1_087 * ms, 6),
+            (9_435_734_000, 9_656_917_000, 8),
+        ];
+        let pinned = Allowed {
+            lo: Some(0),
+            hi: Some(1),
+            none: false,
+        };
+        assert_eq!(by_time(&calls, 9_435_691_000, pinned), Some(8));
+        assert_eq!(by_time(&calls, 1_100 * ms, pinned), Some(6));
+        // Unpinned, an event between calls is in none of them.
+        assert_eq!(by_time(&calls, 9_435_691_000, Allowed::default()), None);
+    }
+}
