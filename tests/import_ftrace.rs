@@ -649,3 +649,26 @@ fn modern_explains_it(t: &Trace) {
         "{s:?}"
     );
 }
+
+/// Regression: `trace-kernel` around a program whose only call failed before vb2 (REQBUFS of
+/// USERPTR on dma-contig) wrote an empty file, which no importer recognised, so the join with
+/// its strace log failed. The saved text now starts with a line naming the kernel: it is
+/// ftrace even without events, and the kernel it names is the trace's (`auto` checks under it).
+#[test]
+fn a_capture_without_events_is_ftrace_and_names_its_kernel() {
+    let text = "# vb2scope trace-kernel: Linux 5.10.0-46-amd64 (trace_clock mono)\n";
+    assert_eq!(detect(text.as_bytes(), "x.txt"), Some(Format::Ftrace));
+    let alone = import_ftrace(text);
+    assert!(alone.trace.events.is_empty());
+    assert_eq!(
+        alone.trace.header.kernel.as_deref(),
+        Some("5.10.0-46-amd64")
+    );
+    let user = import_strace(
+        "10 1796408612.000000 openat(AT_FDCWD, \"/dev/video4\", O_RDWR) = 3 <0.000020>\n\
+         10 1796408612.000100 ioctl(3, VIDIOC_REQBUFS, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE, memory=V4L2_MEMORY_USERPTR, count=4}) = -1 EINVAL (Invalid argument) <0.000050>\n",
+    );
+    let (j, _) = join(user, text);
+    assert_eq!(j.trace.header.kernel.as_deref(), Some("5.10.0-46-amd64"));
+    assert_eq!(j.trace.events.len(), 2);
+}

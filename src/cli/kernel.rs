@@ -36,8 +36,10 @@ pub fn start(enabled: bool, trace: &Path) -> Result<Option<KernelCapture>> {
 /// merged in. Without a capture, nothing to do.
 pub fn finish(cap: Option<KernelCapture>, trace: &Path) -> Result<()> {
     let Some(cap) = cap else { return Ok(()) };
+    // The notes of the start were printed then.
+    let noted = cap.notes().len();
     let out = cap.stop().context("--kernel-trace: stopping the capture")?;
-    print_notes(&out.notes);
+    print_notes(out.notes.get(noted..).unwrap_or(&[]));
     let (user, _) = read_trace(trace)?;
     let merged = kernel::merge(&user, &out.text);
     for d in merged.diagnostics.iter().take(10) {
@@ -74,15 +76,25 @@ pub fn finish(cap: Option<KernelCapture>, trace: &Path) -> Result<()> {
 }
 
 /// Notes, with the kprobes skipped for functions this kernel lacks (an allocator module not
-/// loaded, say) summed up in one line.
+/// loaded, a function inlined or not yet in this release) summed up in one line that names
+/// them.
 fn print_notes(notes: &[String]) {
-    let skipped = notes.iter().filter(|n| n.contains("skipped")).count();
-    for n in notes.iter().filter(|n| !n.contains("skipped")) {
+    let mut missing: Vec<&str> = notes
+        .iter()
+        .filter_map(|n| n.split_once(" skipped: no function ").map(|(_, f)| f))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    for n in notes
+        .iter()
+        .filter(|n| !n.contains(" skipped: no function "))
+    {
         eprintln!("vb2scope: kernel trace: {n}");
     }
-    if skipped > 0 {
+    if !missing.is_empty() {
         eprintln!(
-            "vb2scope: kernel trace: {skipped} kprobes skipped, their functions are not in the running kernel (allocator modules not loaded)"
+            "vb2scope: kernel trace: kprobes skipped, not in the running kernel: {}",
+            missing.join(", ")
         );
     }
 }
@@ -101,11 +113,12 @@ pub fn trace_command(output: &Path, command: &[std::ffi::OsString]) -> Result<i3
     };
     let cap = KernelCapture::start(&opts).context("trace-kernel")?;
     print_notes(cap.notes());
+    let noted = cap.notes().len();
     // The terminal's Ctrl-C reaches the command too; here it must only not end us first.
     let _ = ctrlc::set_handler(|| {});
     let status = std::process::Command::new(program).args(args).status();
     let out = cap.stop().context("trace-kernel: stopping the capture")?;
-    print_notes(&out.notes);
+    print_notes(out.notes.get(noted..).unwrap_or(&[]));
     let status = status.with_context(|| format!("cannot run {}", program.to_string_lossy()))?;
     eprintln!(
         "vb2scope: kernel trace: {} lines written to {}",

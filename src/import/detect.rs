@@ -60,6 +60,10 @@ pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
     if first.starts_with("{\"vb2scope\"") || first.starts_with("{ \"vb2scope\"") {
         return Some(Format::Native);
     }
+    // What `vb2scope trace-kernel` saved, even with no event in it.
+    if first.starts_with(crate::kernel::ftrace::HEADER_PREFIX.trim_end()) {
+        return Some(Format::Ftrace);
+    }
     if first.starts_with('[')
         && (text.contains("\"ioctl\"") || text.contains("\"package_version\""))
     {

@@ -456,6 +456,10 @@ pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
     diagnostics.extend(merged.diagnostics);
     let mut trace = merged.trace;
     trace.header.source = format!("{} + ftrace ({alignment})", trace.header.source);
+    // The kernel capture knows which kernel ran; a userspace log does not say.
+    if trace.header.kernel.is_none() {
+        trace.header.kernel = ftrace::header_release(kernel_text).map(str::to_owned);
+    }
     (Imported { trace, diagnostics }, alignment)
 }
 

@@ -56,6 +56,18 @@ pub enum ParseError {
     NoEventName,
 }
 
+/// How the ftrace text `vb2scope trace-kernel` saves begins: `# vb2scope trace-kernel: Linux
+/// RELEASE (trace_clock mono)`.
+pub const HEADER_PREFIX: &str = "# vb2scope trace-kernel: Linux ";
+
+/// The kernel release the text's header line names, if it has one.
+pub fn header_release(text: &str) -> Option<&str> {
+    let first = text.lines().find(|l| !l.trim().is_empty())?;
+    let rest = first.trim_end().strip_prefix(HEADER_PREFIX)?;
+    let release = rest.split_whitespace().next()?;
+    (release != "?").then_some(release)
+}
+
 /// Classifies and parses one line (without its newline; a trailing `\r` is ignored).
 pub fn parse_line(line: &str) -> Result<Line<'_>, ParseError> {
     let line = line.strip_suffix('\r').unwrap_or(line);

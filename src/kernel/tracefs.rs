@@ -220,8 +220,8 @@ impl KernelCapture {
         }
         let trace = cap.path("trace");
         write_value(&trace, "").map_err(io_err("clear", &trace))?;
+        let release = opts.release.clone().or_else(kernel_release);
         if opts.kprobes {
-            let release = opts.release.clone().or_else(kernel_release);
             let release_text = release.as_deref().unwrap_or("");
             let defs = kprobes::for_release(release_text);
             if !kprobes::memops_take_vb(release_text) {
@@ -268,15 +268,20 @@ impl KernelCapture {
             .open(&pipe_path)
             .map_err(io_err("open", &pipe_path))?;
         let save = match &opts.save_to {
-            Some(p) => Some(BufWriter::new(
-                // Emptied: a second run to the same output must not follow the first one.
-                OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .truncate(true)
-                    .open(p)
-                    .map_err(io_err("open", p))?,
-            )),
+            Some(p) => {
+                let mut w = BufWriter::new(
+                    // Emptied: a second run to the same output must not follow the first one.
+                    OpenOptions::new()
+                        .create(true)
+                        .write(true)
+                        .truncate(true)
+                        .open(p)
+                        .map_err(io_err("open", p))?,
+                );
+                // Says what the text is even when no event came, and which kernel made it.
+                writeln!(w, "{}", ftrace_header(release.as_deref())).map_err(io_err("write", p))?;
+                Some(w)
+            }
             None => None,
         };
         let (tx, rx) = unbounded();
@@ -606,6 +611,16 @@ fn find_tracefs(explicit: Option<&Path>) -> Result<PathBuf, KernelError> {
     Err(KernelError::NoTracefs {
         tried: tried.join(", "),
     })
+}
+
+/// The first line of the ftrace text a capture saves: a comment, as ftrace's own header lines
+/// are, that names the kernel (`kernel::ftrace::header_release` reads it back).
+pub fn ftrace_header(release: Option<&str>) -> String {
+    format!(
+        "{}{} (trace_clock mono)",
+        super::ftrace::HEADER_PREFIX,
+        release.unwrap_or("?")
+    )
 }
 
 /// The running kernel's release (`uname -r`): it decides the kprobes, and recordings carry it

@@ -21,7 +21,7 @@ pub fn import_ftrace(text: &str) -> Imported {
         source: "ftrace (the calls rebuilt from the kernel's events)".into(),
         policy: None,
         title: String::new(),
-        kernel: None,
+        kernel: ftrace::header_release(text).map(str::to_owned),
     };
     let lines: Vec<calls::Line> = text
         .split('\n')

@@ -68,8 +68,13 @@ fn opts(dir: &Path) -> CaptureOptions {
         save_to: Some(dir.join("saved.txt")),
         event_pids: vec![42, 43],
         state_file: state_file(dir),
+        release: opts_release(),
         ..CaptureOptions::default()
     }
+}
+
+fn opts_release() -> Option<String> {
+    Some("6.12.118+deb12-amd64".into())
 }
 
 /// The kprobes the kernel would have after every line written to `kprobe_events`.
@@ -195,8 +200,15 @@ fn start_sets_up_and_stop_restores() {
         "  v4l2-ctl-1 [000] ..... 1.000001: vb2_qbuf: index = 1\nno newline\n"
     );
     assert_eq!(out.lines, 3);
+    // The saved text starts with the line that names the kernel.
+    let saved = read(&dir, "saved.txt");
+    let (head, events) = saved.split_once('\n').expect("a header line");
     assert_eq!(
-        read(&dir, "saved.txt"),
+        crate::kernel::ftrace::header_release(head),
+        opts_release().as_deref()
+    );
+    assert_eq!(
+        events,
         "  v4l2-ctl-1 [000] ..... 1.000000: vb2_qbuf: index = 0\n  v4l2-ctl-1 [000] ..... 1.000001: vb2_qbuf: index = 1\nno newline\n"
     );
     assert!(not_undone(&out.notes).is_empty(), "{:?}", out.notes);
