@@ -672,3 +672,36 @@ fn a_capture_without_events_is_ftrace_and_names_its_kernel() {
     assert_eq!(j.trace.header.kernel.as_deref(), Some("5.10.0-46-amd64"));
     assert_eq!(j.trace.events.len(), 2);
 }
+
+/// Item: clock alignment from `trace_marker` lines. A log whose only call both sides show is
+/// a marker (no QBUF, no REQBUFS probe) is aligned on it; strace's cut text (`-s 8`) still
+/// matches the kernel's, and the marker is shown once, with the kernel's whole text.
+#[test]
+fn a_trace_marker_written_by_the_program_aligns_the_clocks() {
+    let strace = "\
+10 1796408612.000000 openat(AT_FDCWD</>, \"/sys/kernel/tracing/trace_marker\", O_WRONLY) = 4</sys/kernel/tracing/trace_marker> <0.000020>
+10 1796408612.100000 write(4</sys/kernel/tracing/trace_marker>, \"frame 1 \"..., 17) = 17 <0.000030>
+10 1796408612.200000 close(4</sys/kernel/tracing/trace_marker>) = 0 <0.000010>
+";
+    let kernel = "\
+# vb2scope trace-kernel: Linux 6.12.118+deb12-amd64 (trace_clock mono)
+         app-10      [000] .....    50.000010: tracing_mark_write: frame 1 of 20 done
+";
+    let user = import_strace(strace);
+    assert!(user.diagnostics.is_empty(), "{:?}", user.diagnostics);
+    let (j, a) = join(user, kernel);
+    assert!(a.aligned(), "{a}");
+    assert_eq!(a.kinds, vec![("marker", 1)]);
+    // The kernel's 50.000010 is the write's start.
+    assert_eq!(a.offset_ns, 1_796_408_612_100_000_000 - 50_000_010_000);
+    let markers: Vec<&str> = j
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Marker { text } => Some(j.trace.str(text)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(markers, vec!["frame 1 of 20 done"]);
+}

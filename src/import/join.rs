@@ -431,13 +431,22 @@ pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
             None => kinds.push((u.key.kind(), 1)),
         }
     }
-    let fit = align(&pairs);
+    let marks = pair_markers(&user.trace, kernel_text);
+    if !marks.is_empty() {
+        kinds.push(("marker", marks.len()));
+    }
+    let fit = align(&pairs).or_else(|| align_markers(&marks));
     let offset = fit.map_or(0, |f| f.0);
     let mut pins: Vec<Pin> = pairs.iter().map(|&(u, k)| pin(u, k, offset)).collect();
+    pins.extend(marks.iter().copied());
     let clock = ClockMap::through(&mut pins, fit.map_or(0, |f| f.0));
     let alignment = Alignment {
         offset_ns: fit.map_or(0, |f| f.0),
-        matched: if fit.is_some() { pairs.len() } else { 0 },
+        matched: if fit.is_some() {
+            pairs.len() + marks.len()
+        } else {
+            0
+        },
         consistent: pins.len(),
         kinds,
         spread_ns: fit.map_or(0, |f| f.2),
@@ -461,6 +470,75 @@ pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
         trace.header.kernel = ftrace::header_release(kernel_text).map(str::to_owned);
     }
     (Imported { trace, diagnostics }, alignment)
+}
+
+/// The text of a `trace_marker` write, as compared on both sides: without the newline a
+/// writer usually ends it with.
+fn marker_text(s: &str) -> &str {
+    s.trim_end_matches(['\n', ' '])
+}
+
+/// Markers written to `trace_marker` that the userspace log shows (a `write` strace decoded)
+/// paired with the kernel's `tracing_mark_write` of the same thread and text, in order. Each is
+/// a pin at the write's start: the kernel records the marker inside that write.
+fn pair_markers(user: &Trace, kernel_text: &str) -> Vec<Pin> {
+    // Per thread, the kernel's markers in order: line, time, text, and whether paired.
+    let mut kernel: FxHashMap<u32, Vec<(u32, u64, &str, bool)>> = FxHashMap::default();
+    for (n, line) in kernel_text.split('\n').enumerate() {
+        let Ok(r) = ftrace::parse_event(line) else {
+            continue;
+        };
+        if r.name == "tracing_mark_write" {
+            kernel.entry(r.tid).or_default().push((
+                n as u32 + 1,
+                r.ts_ns,
+                marker_text(r.body),
+                false,
+            ));
+        }
+    }
+    let mut pins = Vec::new();
+    for (i, e) in user.events.iter().enumerate() {
+        let Body::Marker { text } = e.body else {
+            continue;
+        };
+        let want = marker_text(user.str(text));
+        let Some(list) = kernel.get_mut(&kernel::merge::tid_of(e)) else {
+            continue;
+        };
+        // strace cuts long strings (`-s`): its text may be the start of the kernel's.
+        let found = list
+            .iter_mut()
+            .find(|m| !m.3 && (m.2 == want || (!want.is_empty() && m.2.starts_with(want))));
+        if let Some(m) = found {
+            m.3 = true;
+            pins.push(Pin {
+                line: m.0,
+                user_event: i,
+                kernel_ns: m.1,
+                user_ns: e.t_ns,
+                at_return: false,
+            });
+        }
+    }
+    pins
+}
+
+/// Without any call matched, the offset from the markers alone: the median of theirs.
+fn align_markers(marks: &[Pin]) -> Option<(i64, usize, u64)> {
+    let mut offs: Vec<i128> = marks
+        .iter()
+        .map(|p| i128::from(p.user_ns) - i128::from(p.kernel_ns))
+        .collect();
+    offs.sort_unstable();
+    let mid = *offs.get(offs.len() / 2)?;
+    let spread = offs.last()? - offs.first()?;
+    let clamp = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    Some((
+        clamp(mid),
+        marks.len(),
+        spread.clamp(0, u64::MAX as i128) as u64,
+    ))
 }
 
 fn first_kernel_time(text: &str) -> Option<u64> {

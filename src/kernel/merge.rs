@@ -375,12 +375,29 @@ fn assemble(
             None => 0,
         };
         let upper = user.events.get(s).map_or(u64::MAX, |e| e.t_ns);
+        let user_at = events.len().checked_sub(1).filter(|_| s > 0);
         let mut prev = lower;
         for &k in ks {
             let (Some(ev), Some(Some((body, tag)))) = (kevs.get(k), bodies.get(k)) else {
                 continue;
             };
             let within = places.get(k).is_some_and(|p| !p.timed);
+            // A marker pinned to the userspace write of it is that write's marker again: the
+            // write keeps the kernel's text, which strace may have cut.
+            if let (Tag::Marker, true, Body::Marker { text }, Some(Body::Marker { text: u })) = (
+                *tag,
+                within,
+                *body,
+                s.checked_sub(1)
+                    .and_then(|u| user.events.get(u))
+                    .map(|e| e.body),
+            ) && out.str(text).starts_with(user.str(u).trim_end())
+            {
+                if let Some(e) = user_at.and_then(|i| events.get_mut(i)) {
+                    e.body = Body::Marker { text };
+                }
+                continue;
+            }
             count(counts, *tag);
             let t = ev.rec.ts_ns.max(prev).min(upper.max(lower));
             prev = t;

@@ -194,6 +194,62 @@ pub(super) fn unname(arg: &str) -> &str {
     arg
 }
 
+/// A C string argument as strace prints it (`"text\n"`, or `"text"...` when cut at `-s`):
+/// its text unescaped, and whether strace cut it.
+pub(super) fn c_string(arg: &str) -> Option<(String, bool)> {
+    let arg = arg.trim();
+    let (quoted, cut) = match arg.strip_suffix("...") {
+        Some(q) => (q, true),
+        None => (arg, false),
+    };
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = Vec::with_capacity(inner.len());
+    let b = inner.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&e) = b.get(i) else { break };
+        i += 1;
+        let simple = match e {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'v' => Some(0x0b),
+            b'f' => Some(0x0c),
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            _ => None,
+        };
+        if let Some(v) = simple {
+            out.push(v);
+        } else if e == b'x' {
+            let hex = inner.get(i..i + 2)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 2;
+        } else if e.is_ascii_digit() {
+            // Octal: up to three digits, the first already read.
+            let mut v = u32::from(e - b'0');
+            for _ in 0..2 {
+                match b.get(i) {
+                    Some(&d) if (b'0'..=b'7').contains(&d) => {
+                        v = v * 8 + u32::from(d - b'0');
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+            out.push(u8::try_from(v).ok()?);
+        } else {
+            out.push(e);
+        }
+    }
+    Some((String::from_utf8_lossy(&out).into_owned(), cut))
+}
+
 /// An fd argument: `3`, `3</dev/video0>`.
 pub(super) fn fd_arg(arg: &str) -> Option<(i32, Option<&str>)> {
     let arg = token(unname(arg));
@@ -375,6 +431,17 @@ pub(super) fn flag_names(v: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn c_strings_are_unescaped_and_cuts_told() {
+        assert_eq!(c_string(r#""a\tb\n""#), Some(("a\tb\n".into(), false)));
+        assert_eq!(c_string(r#""\x41\102\"""#), Some(("AB\"".into(), false)));
+        assert_eq!(
+            c_string(r#""frame 1 "..."#),
+            Some(("frame 1 ".into(), true))
+        );
+        assert_eq!(c_string("0x7ffc0000"), None);
+    }
     use super::*;
 
     #[test]

@@ -14,8 +14,18 @@ use crate::model::DriverCfg;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FdKind {
-    Video { dev: u16, nonblock: bool },
+    Video {
+        dev: u16,
+        nonblock: bool,
+    },
     Dmabuf,
+    /// tracefs' `trace_marker`: what is written there is also in the kernel's capture.
+    Marker,
+}
+
+/// tracefs' marker file, at /sys/kernel/tracing or /sys/kernel/debug/tracing.
+fn is_marker(path: &str) -> bool {
+    path.ends_with("/trace_marker")
 }
 
 /// The fds worth following, the video mappings, and the last format seen per queue.
@@ -85,6 +95,7 @@ impl Importer {
     pub(super) fn call(&mut self, name: &str, body: &str, ctx: Ctx) {
         match name {
             "ioctl" => self.ioctl(body, ctx),
+            "write" => self.write(body, ctx),
             "open" | "openat" | "openat2" | "close" | "dup" | "dup2" | "dup3" | "fcntl"
             | "fcntl64" | "mmap" | "mmap2" | "munmap" | "clone" | "clone3" => {
                 let Some((args, ret)) = lex::split_result(body) else {
@@ -117,7 +128,8 @@ impl Importer {
                     }
                     "close" => {
                         if let Some((fd, _)) = a.next().and_then(lex::fd_arg)
-                            && self.fds.open.remove(&fd).is_some()
+                            && let Some(kind) = self.fds.open.remove(&fd)
+                            && kind != FdKind::Marker
                         {
                             self.push(ctx, Body::Close { fd });
                         }
@@ -161,8 +173,34 @@ impl Importer {
         }
     }
 
+    /// A write to tracefs' `trace_marker`: a marker, which the kernel's capture has too (it
+    /// pins the two clocks together when they are joined).
+    fn write(&mut self, body: &str, ctx: Ctx) {
+        let Some((args, ret)) = lex::split_result(body) else {
+            return;
+        };
+        if lex::ret(ret).and_then(|r| r.val).is_none_or(|v| v < 0) {
+            return;
+        }
+        let mut a = TopSplit::new(args, b',').map(lex::unname);
+        let Some((fd, deco)) = a.next().and_then(lex::fd_arg) else {
+            return;
+        };
+        let marker = deco.map_or(self.fds.open.get(&fd) == Some(&FdKind::Marker), is_marker);
+        if !marker {
+            return;
+        }
+        let Some((text, _cut)) = a.next().and_then(lex::c_string) else {
+            return self.malformed(ctx.pos, "write to trace_marker without its text");
+        };
+        let text = self.trace.intern(text.trim_end_matches('\n'));
+        self.push(ctx, Body::Marker { text });
+    }
+
     fn opened(&mut self, fd: i32, path: &str, nonblock: bool, ctx: Ctx) {
-        if is_video(path) {
+        if is_marker(path) {
+            self.fds.open.insert(fd, FdKind::Marker);
+        } else if is_video(path) {
             let dev = self.trace.device(path);
             let sym = self.trace.intern(path);
             self.fds.open.insert(fd, FdKind::Video { dev, nonblock });
