@@ -99,36 +99,45 @@ fn capture_assoc(t: &Trace) -> Vec<Vec<Assoc>> {
         .collect()
 }
 
-/// strace never prints a DMABUF `m.fd`: the fd stays unknown, and the model infers one
-/// dma-buf per capture buffer, kept across re-queues, and marks it inferred. Regression: all
-/// four buffers showed "dma-buf #0 (fd 0)".
+/// strace never prints a DMABUF `m.fd`. Alone, the fd stays unknown, and the model infers one
+/// dma-buf per capture buffer, kept across re-queues, and marks it inferred (regression: all
+/// four buffers showed "dma-buf #0 (fd 0)"). Joined, the `dma_buf_get(fd)` vb2 makes inside
+/// each QBUF fills the fd in: observed, not inferred.
 #[test]
 fn unrecorded_dmabuf_fds_are_inferred_one_dmabuf_per_buffer() {
     let (joined, _) = joined("03-vmalloc-dmabuf-import-from-out");
     let strace = std::fs::read(format!("{DIR}03-vmalloc-dmabuf-import-from-out.strace.txt"))
         .expect("fixture");
     let (alone, _) = import_bytes(&strace, "03", None, None).expect("strace imports");
-    for t in [&joined, &alone.trace] {
+    for (t, kernel_seen) in [(&joined, true), (&alone.trace, false)] {
         let lanes = capture_assoc(t);
         assert_eq!(lanes.len(), 4);
         let mut ids = Vec::new();
+        let mut fds = Vec::new();
         for spans in &lanes {
             // One association per buffer, from its first QBUF to REQBUFS(0).
             let [
                 Assoc::Dmabuf {
                     id,
-                    fd: None,
+                    fd,
                     len: 831_488,
-                    inferred: true,
+                    inferred,
                 },
             ] = spans[..]
             else {
                 panic!("{spans:?}");
             };
+            assert_eq!((fd.is_some(), inferred), (kernel_seen, !kernel_seen));
             ids.push(id);
+            fds.push(fd);
         }
         ids.dedup();
         assert_eq!(ids.len(), 4, "{ids:?}");
+        if kernel_seen {
+            // `grep -o 'get: (dma_buf_get+0x4/0x50) fd=[0-9]*' | sort -u`: 6, 9, 10, 11.
+            fds.sort();
+            assert_eq!(fds, vec![Some(6), Some(9), Some(10), Some(11)]);
+        }
         let r = check_trace(t, Policy::MODERN);
         // Nothing said about fds no source recorded.
         assert!(

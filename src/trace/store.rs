@@ -99,6 +99,29 @@ impl Trace {
         self.args.get(i as usize)
     }
 
+    /// Fills in `m` of plane `plane` of the buffer argument `i`, which its source did not
+    /// record (a DMABUF fd a kernel probe saw). Known values are left alone.
+    pub fn fill_plane_m(&mut self, i: u32, plane: u8, m: u64) {
+        let Some(IoctlArg::Buffer(b)) = self.args.get_mut(i as usize) else {
+            return;
+        };
+        if b.planes_count == 0 {
+            if plane == 0 && !b.m_known {
+                b.m = m;
+                b.m_known = true;
+            }
+            return;
+        }
+        let at = b.planes_first as usize + usize::from(plane);
+        if usize::from(plane) < usize::from(b.planes_count)
+            && let Some(p) = self.planes.get_mut(at)
+            && !p.m_known
+        {
+            p.m = m;
+            p.m_known = true;
+        }
+    }
+
     pub fn add_extent(&mut self, e: Extent) -> u32 {
         self.extents.push(e);
         (self.extents.len() - 1) as u32

@@ -408,7 +408,9 @@ fn in_buffer(kind: MemopKind, a: &Args, w: &Win, nth: u32) -> Option<Target> {
         0
     } else {
         let by_value = match kind {
-            K::GetUserptr => a.vaddr.and_then(|v| b.planes.iter().position(|&m| m == v)),
+            K::GetUserptr => a
+                .vaddr
+                .and_then(|v| b.planes.iter().position(|&m| m == Some(v))),
             K::AttachDmabuf => a
                 .dbuf
                 .and_then(|d| w.got.iter().find(|g| g.0 == d).map(|g| usize::from(g.1))),

@@ -311,31 +311,50 @@ impl<'u> Resolver<'u> {
         (Body::Driver { dev, ty, action }, Tag::Done)
     }
 
-    /// `dma_buf_get(fd)` by vb2 while queuing a DMABUF buffer whose plane has that fd.
+    /// `dma_buf_get(fd)` by vb2 while queuing a DMABUF buffer whose plane has that fd. vb2
+    /// gets each plane's fd in plane order, so where the source did not record a plane's fd
+    /// (strace never prints a DMABUF `m.fd`), the first plane not yet filled in takes it.
     fn dmabuf_get(&mut self, k: usize, ev: &KEv, win: Option<&mut Win>) -> (Body, Tag) {
         let raw = self.tracepoint(ev).0;
         let fd = Args::parse(ev.rec.body).fd;
+        let mut fill = None;
         let target = win.zip(fd).and_then(|(w, fd)| {
             let nth = w.gets.iter().filter(|&&f| f == fd).count();
             w.gets.push(fd);
-            let b = w.buf.as_ref()?;
+            let (dev, ty) = (w.dev?, w.ty?);
+            let b = w.buf.as_mut()?;
             if matches!(b.memory, Some(Memory::Mmap | Memory::Userptr)) {
                 return None;
             }
-            let plane = b
+            let known = b
                 .planes
                 .iter()
                 .enumerate()
-                .filter(|&(_, &m)| i64::try_from(m).ok() == Some(fd))
-                .nth(nth)?
-                .0;
+                .filter(|&(_, &m)| m.and_then(|m| i64::try_from(m).ok()) == Some(fd))
+                .nth(nth)
+                .map(|(p, _)| p as u8);
+            let plane = match known {
+                Some(p) => p,
+                None if b.memory == Some(Memory::Dmabuf) => {
+                    let p = (0..b.planes.len())
+                        .find(|&p| b.planes[p].is_none() && !b.filled.contains(&(p as u8)))?
+                        as u8;
+                    b.filled.push(p);
+                    fill = Some((b.arg, p, u64::try_from(fd).ok()?));
+                    p
+                }
+                None => return None,
+            };
             Some(Target {
-                dev: w.dev?,
-                ty: w.ty?,
+                dev,
+                ty,
                 index: b.index,
-                plane: plane as u8,
+                plane,
             })
         });
+        if let Some((arg, plane, fd)) = fill {
+            self.out.fill_plane_m(arg, plane, fd);
+        }
         push_pending(
             self.pending_get.entry(ev.rec.tid).or_default(),
             Pending { k, target, raw },

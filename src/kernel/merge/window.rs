@@ -20,8 +20,13 @@ pub(super) fn kind_index(k: MemopKind) -> usize {
 pub(super) struct WinBuf {
     pub index: u32,
     pub memory: Option<Memory>,
-    /// `m` of each plane: offset, user address or dma-buf fd.
-    pub planes: Vec<u64>,
+    /// `m` of each plane: offset, user address or dma-buf fd; `None` where the source did
+    /// not record it.
+    pub planes: Vec<Option<u64>>,
+    /// The argument's index in the trace, to fill in what the kernel shows.
+    pub arg: u32,
+    /// Planes whose unrecorded fd a `dma_buf_get` of this window filled in.
+    pub filled: Vec<u8>,
 }
 
 /// One syscall window.
@@ -120,14 +125,16 @@ impl Resolver<'_> {
                     ) if cmd != IoctlCmd::Dqbuf || result.is_ok() => {
                         let stored = self.user.planes_of(&b);
                         let planes = if stored.is_empty() {
-                            vec![b.m]
+                            vec![b.known_m()]
                         } else {
-                            stored.iter().map(|p| p.m).collect()
+                            stored.iter().map(|p| p.known_m()).collect()
                         };
                         w.buf = Some(WinBuf {
                             index: b.index,
                             memory: b.memory,
                             planes,
+                            arg,
+                            filled: Vec::new(),
                         });
                     }
                     _ => {}
