@@ -78,6 +78,7 @@ fn timeline() -> Timeline {
         stats: Default::default(),
         value_notes: Vec::new(),
         rebuilt_calls: false,
+        incomplete_from: None,
     };
     Timeline {
         lanes,

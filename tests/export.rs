@@ -252,6 +252,7 @@ fn hostile_report(p: Policy) -> CheckReport {
         stats: ReplayStats::default(),
         value_notes: Vec::new(),
         rebuilt_calls: false,
+        incomplete_from: None,
     }
 }
 

@@ -705,3 +705,45 @@ fn a_trace_marker_written_by_the_program_aligns_the_clocks() {
         .collect();
     assert_eq!(markers, vec!["frame 1 of 20 done"]);
 }
+
+/// A capture that lost events (`[LOST n EVENTS]`) says from where, and every finding from
+/// there on is information at most: a lost `unmap_dmabuf` would otherwise read as a mapping
+/// that lingers, and the next map as a double map.
+#[test]
+fn findings_after_lost_events_are_information_at_most() {
+    let text = fixture("k612-13-dmacontig-dmabuf-import-from-out.ftrace.txt");
+    let lines: Vec<&str> = text.lines().collect();
+    // Drop every unmap_dmabuf after the first STREAMOFF, as a ring buffer overflow would.
+    let first_off = lines
+        .iter()
+        .position(|l| l.contains(": streamoff: "))
+        .expect("a STREAMOFF");
+    let mut cut: Vec<&str> = lines[..first_off].to_vec();
+    cut.push("CPU:0 [LOST 40 EVENTS]");
+    cut.extend(
+        lines[first_off..]
+            .iter()
+            .filter(|l| !l.contains("unmap_dmabuf")),
+    );
+    let cut = cut.join("\n");
+    let imp = import_ftrace(&cut);
+    assert!(
+        imp.diagnostics
+            .iter()
+            .any(|d| d.message.starts_with("the kernel lost 40 events on CPU 0")),
+        "{:?}",
+        imp.diagnostics
+    );
+    let mut capped = 0;
+    for policy in [Policy::MODERN, Policy::Vb2_2012] {
+        let r = check_trace(&imp.trace, policy);
+        let gap = r.incomplete_from.expect("the gap is known");
+        for f in r.findings.iter().filter(|f| f.event >= gap) {
+            assert_eq!(r.severity(f), vb2scope::rules::Severity::Info, "{f:?}");
+            let alone = vb2scope::rules::info(f.rule).severity_under(policy);
+            capped += usize::from(alone > Some(vb2scope::rules::Severity::Info));
+        }
+    }
+    // Without the gap some of them would be louder.
+    assert!(capped > 0);
+}

@@ -22,6 +22,9 @@ pub struct CheckReport {
     /// The trace's calls were rebuilt from the kernel's events (an ftrace capture alone):
     /// calls that failed before vb2 or never reached it are not in it.
     pub rebuilt_calls: bool,
+    /// The event from which the kernel's side is incomplete: a capture that lost events
+    /// (`[LOST n EVENTS]`).
+    pub incomplete_from: Option<u32>,
 }
 
 /// Why findings of a trace whose calls were rebuilt are information at most.
@@ -29,16 +32,22 @@ pub const REBUILT_CALLS: &str = "the calls were rebuilt from the kernel's events
     failed, or never reached vb2, are not seen, so a finding that rests on every call being \
     known is information at most";
 
+/// Why findings after the kernel lost events are information at most.
+pub const INCOMPLETE: &str = "the kernel lost events here (its ring buffer overflowed): from \
+    this point memops may be missing, so a finding after it is information at most";
+
 impl CheckReport {
     /// The severity of a finding under this report's policy. In a trace whose calls were
     /// rebuilt, only what the kernel's memops show themselves (a double map, an unbalanced
     /// unmap or detach) keeps its severity: the rest rests on calls the kernel may not show.
+    /// After the kernel lost events nothing does: any memop may be missing.
     pub fn severity(&self, f: &Finding) -> Severity {
         let s = info(f.rule)
             .severity_under(self.policy)
             .unwrap_or(Severity::Info);
         let seen_itself = matches!(f.rule, RuleId::R05 | RuleId::R06);
-        if self.rebuilt_calls && !seen_itself {
+        let after_gap = self.incomplete_from.is_some_and(|g| f.event >= g);
+        if after_gap || (self.rebuilt_calls && !seen_itself) {
             s.min(Severity::Info)
         } else {
             s

@@ -713,6 +713,7 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
         stats: ReplayStats::default(),
         value_notes: Vec::new(),
         rebuilt_calls: false,
+        incomplete_from: None,
     })
 }
 
@@ -756,6 +757,14 @@ pub fn replay_until(
         stats: r.stats,
         value_notes: std::mem::take(&mut r.model.value_notes),
         rebuilt_calls: trace.events.iter().any(|e| e.origin == Origin::Rebuilt),
+        incomplete_from: trace
+            .events
+            .iter()
+            .position(|e| {
+                matches!(e.body, Body::Tracepoint { name, .. }
+                    if trace.str(name) == crate::trace::LOST_EVENTS)
+            })
+            .map(|i| i as u32),
     })
 }
 

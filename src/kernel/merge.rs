@@ -219,6 +219,23 @@ fn read<'a>(text: &'a str, counts: &mut MergeCounts, diags: &mut Vec<Diagnostic>
                         "the kernel lost {n} events on CPU {cpu}: memops may be missing from here on"
                     ),
                 });
+                // Kept in the trace, at the time of the event before it, so that the checker
+                // knows from where the kernel's side is incomplete.
+                out.push(KEv {
+                    line,
+                    byte: start,
+                    rec: Record {
+                        comm: "",
+                        // No thread's: placed by time, never inside a call.
+                        tid: u32::MAX,
+                        tgid: None,
+                        cpu,
+                        flags: None,
+                        ts_ns: out.last().map_or(0, |k: &KEv| k.rec.ts_ns),
+                        name: crate::trace::LOST_EVENTS,
+                        body: l,
+                    },
+                });
             }
             Ok(_) => {}
             Err(e) => {

@@ -25,6 +25,11 @@ struct JsonInput<'a> {
     /// Why severities were capped: the calls were rebuilt from kernel events.
     #[serde(skip_serializing_if = "Option::is_none")]
     calls_rebuilt: Option<&'static str>,
+    /// The event from which the kernel's side is incomplete, and why that matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incomplete_from: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incomplete: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +70,8 @@ pub fn to_json(results: &[InputResult]) -> String {
                     .report
                     .rebuilt_calls
                     .then_some(crate::check::REBUILT_CALLS),
+                incomplete_from: r.report.incomplete_from,
+                incomplete: r.report.incomplete_from.map(|_| crate::check::INCOMPLETE),
             })
             .collect(),
         findings: results

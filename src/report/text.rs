@@ -16,6 +16,14 @@ pub fn to_text(results: &[InputResult]) -> String {
         if r.report.rebuilt_calls {
             let _ = writeln!(out, "{}: note: {}", r.path, crate::check::REBUILT_CALLS);
         }
+        if let Some(e) = r.report.incomplete_from {
+            let _ = writeln!(
+                out,
+                "{}: note: event {e}: {}",
+                r.path,
+                crate::check::INCOMPLETE
+            );
+        }
         for d in &r.diagnostics {
             let sev = match d.severity {
                 DiagSeverity::Info => "info",

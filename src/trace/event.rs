@@ -4,6 +4,10 @@ use crate::model::{BufType, DoneState, DriverCfg, MemopKind, Memory, Origin, Out
 
 use super::store::Sym;
 
+/// The name of the tracepoint event that marks where a kernel capture lost events (ftrace's
+/// `[LOST n EVENTS]`): from there the kernel's side of the trace is incomplete.
+pub const LOST_EVENTS: &str = "lost_events";
+
 /// The V4L2 ioctls the model understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IoctlCmd {

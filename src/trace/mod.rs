@@ -7,7 +7,9 @@ mod owned;
 mod store;
 mod video_fds;
 
-pub use event::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, V4l2Buffer, V4l2Plane};
+pub use event::{
+    Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, LOST_EVENTS, V4l2Buffer, V4l2Plane,
+};
 pub use owned::OwnedEvent;
 pub use store::{Sym, Trace, TraceHeader};
 pub use video_fds::VideoFds;
