@@ -98,7 +98,9 @@ enum Cmd {
         /// Native traces (.jsonl, .jsonl.zst) or scenarios (.vb2s).
         #[arg(required = true)]
         inputs: Vec<std::path::PathBuf>,
-        #[arg(long, value_parser = parse_policy, default_value = "modern")]
+        /// The vb2 to check against; `auto` (the default) takes the trace's own kernel when
+        /// its header names one, else the policy that best explains what the kernel did.
+        #[arg(long, value_parser = parse_policy, default_value = "auto")]
         policy: PolicyArg,
         #[arg(long, value_enum, default_value = "text")]
         format: FormatArg,
