@@ -224,14 +224,29 @@ impl KernelCapture {
         if opts.kprobes {
             let release_text = release.as_deref().unwrap_or("");
             let defs = kprobes::for_release(release_text);
+            cap.add_kprobes(defs, &opts.kallsyms);
             if !kprobes::memops_take_vb(release_text) {
+                // Say which of the functions that name the buffer could be probed: the
+                // compiler may have inlined one (__vb2_buf_mem_alloc often is).
+                let context = [
+                    "__vb2_buf_mem_alloc",
+                    "__prepare_userptr",
+                    "__prepare_dmabuf",
+                ];
+                let probed: Vec<&str> = context
+                    .into_iter()
+                    .filter(|f| cap.added.iter().any(|d| d.symbol.starts_with(f)))
+                    .collect();
+                let named = if probed.is_empty() {
+                    "no probe can name it, so memops are placed by their call alone".to_owned()
+                } else {
+                    format!("probes on {} name it", probed.join(", "))
+                };
                 cap.notes.push(format!(
-                    "Linux {}: the vb2 memops do not take the buffer; probes on \
-                     __vb2_buf_mem_alloc, __prepare_userptr and __prepare_dmabuf name it",
+                    "Linux {}: the vb2 memops do not take the buffer; {named}",
                     release.as_deref().unwrap_or("?")
                 ));
             }
-            cap.add_kprobes(defs, &opts.kallsyms);
         }
         for e in &opts.events {
             let file = format!("events/{e}/enable");

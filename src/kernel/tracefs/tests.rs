@@ -467,3 +467,36 @@ fn a_read_only_tracefs_asks_for_root() {
     assert_eq!(read(&dir, "trace_clock"), "[local] global counter mono\n");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Before 5.16 the memops do not take the buffer, and the functions that name it may be
+/// inlined (5.10's `__vb2_buf_mem_alloc` is, into `__vb2_queue_alloc`): the note says which
+/// could be probed, never that a missing one does the naming.
+#[test]
+fn an_old_kernel_is_told_which_functions_name_the_buffer() {
+    let dir = fake_tracefs();
+    fs::write(
+        dir.join("available_filter_functions"),
+        "vb2_vmalloc_alloc [videobuf2_vmalloc]\n__prepare_userptr [videobuf2_common]\n\
+         __prepare_dmabuf [videobuf2_common]\ndma_buf_get\n",
+    )
+    .expect("write");
+    let o = CaptureOptions {
+        release: Some("5.10.0-46-amd64".into()),
+        ..opts(&dir)
+    };
+    let cap = KernelCapture::start(&o).expect("starts");
+    let notes = cap.notes().join("\n");
+    assert!(
+        notes.contains(
+            "Linux 5.10.0-46-amd64: the vb2 memops do not take the buffer; probes on \
+             __prepare_userptr, __prepare_dmabuf name it"
+        ),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("skipped: no function __vb2_buf_mem_alloc"),
+        "{notes}"
+    );
+    drop(cap);
+    let _ = fs::remove_dir_all(&dir);
+}
