@@ -81,8 +81,9 @@ enum Key {
     },
     /// STREAMON/STREAMOFF of a type: the `streamon`/`streamoff` kprobes.
     Stream { on: bool, ty: u32 },
-    /// EXPBUF of a plane: the `expbuf` kprobe.
-    Expbuf { plane: u32 },
+    /// EXPBUF: the `expbuf` kprobe, in order (an EXPBUF strace did not decode counts too:
+    /// the plane is not compared).
+    Expbuf,
     /// The close of a file that allocated a queue's buffers (its owner): the
     /// `queue_release` kprobe of that queue. Paired through the queue, not in order: a close
     /// of a file that owns no queue releases none.
@@ -96,7 +97,7 @@ impl Key {
             Key::Alloc { create: false, .. } => "REQBUFS",
             Key::Alloc { create: true, .. } => "CREATE_BUFS",
             Key::Stream { .. } => "STREAMON/STREAMOFF",
-            Key::Expbuf { .. } => "EXPBUF",
+            Key::Expbuf => "EXPBUF",
             Key::Close => "close",
         }
     }
@@ -151,9 +152,9 @@ fn user_key(t: &Trace, cmd: IoctlCmd, result: crate::model::Outcome, arg: u32) -
             on: cmd == IoctlCmd::Streamon,
             ty: ty.raw(),
         },
-        (IoctlCmd::Expbuf, IoctlArg::Expbuf { plane, .. }) => Key::Expbuf {
-            plane: u32::from(*plane),
-        },
+        (IoctlCmd::Expbuf, IoctlArg::Expbuf { .. } | IoctlArg::Undecoded) if result.is_ok() => {
+            Key::Expbuf
+        }
         _ => return None,
     })
 }
@@ -230,9 +231,7 @@ fn kernel_key(r: &ftrace::Record) -> Option<Key> {
             on: r.name == "streamon",
             ty: arg("type")?,
         },
-        "expbuf" if r.body.starts_with('(') => Key::Expbuf {
-            plane: arg("plane")?,
-        },
+        "expbuf" if r.body.starts_with('(') => Key::Expbuf,
         "queue_release" if r.body.starts_with('(') => Key::Close,
         _ => return None,
     })

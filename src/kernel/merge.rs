@@ -114,7 +114,8 @@ fn merge_with(user: &Trace, kernel_text: &str, pins: Option<&[Pin]>, clock: &Clo
     let mut counts = MergeCounts::default();
     let mut diags = Vec::new();
     let mut kevs = read(kernel_text, &mut counts, &mut diags);
-    // The clocks step where the pinned threads paused: the longest gap in their events.
+    // The clocks step where the pinned threads paused: in the pause between their events
+    // that keeps the most of them inside their own syscalls.
     let mut clock = clock.clone();
     if let Some(pins) = pins {
         let pin_lines: rustc_hash::FxHashSet<u32> = pins.iter().map(|p| p.line).collect();
@@ -123,11 +124,12 @@ fn merge_with(user: &Trace, kernel_text: &str, pins: Option<&[Pin]>, clock: &Clo
             .filter(|k| pin_lines.contains(&k.line))
             .map(|k| k.rec.tid)
             .collect();
-        clock.step_at_pauses(
-            kevs.iter()
-                .filter(|k| tids.contains(&k.rec.tid))
-                .map(|k| k.rec.ts_ns),
-        );
+        let events: Vec<(u64, u32)> = kevs
+            .iter()
+            .filter(|k| tids.contains(&k.rec.tid))
+            .map(|k| (k.rec.ts_ns, k.rec.tid))
+            .collect();
+        clock.fit_steps(&events, place::in_a_call(user));
     }
     for k in &mut kevs {
         k.rec.ts_ns = clock.map(k.rec.ts_ns);

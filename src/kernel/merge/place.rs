@@ -64,6 +64,20 @@ pub(super) fn places(user: &Trace, kevs: &[KEv], pins: Option<&[Pin]>) -> Vec<Pl
         .collect()
 }
 
+/// Whether userspace time `t` is inside a timed syscall of thread `tid`, for fitting the clock
+/// map to the calls.
+pub(super) fn in_a_call(user: &Trace) -> impl Fn(u32, u64) -> bool {
+    let calls = calls_by_thread(user);
+    move |tid, t| {
+        calls.get(&tid).is_some_and(|v| {
+            let p = v.partition_point(|c| c.0 <= t);
+            p.checked_sub(1)
+                .and_then(|i| v.get(i))
+                .is_some_and(|c| c.1 != u64::MAX && t <= c.1)
+        })
+    }
+}
+
 fn calls_by_thread(user: &Trace) -> FxHashMap<u32, Vec<Call>> {
     let mut by_tid: FxHashMap<u32, Vec<Call>> = FxHashMap::default();
     for (i, e) in user.events.iter().enumerate() {
