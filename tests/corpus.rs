@@ -33,8 +33,10 @@ const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/fidelity.md");
 enum Run {
     /// An application: its strace log and ftrace capture.
     App { strace: String, ftrace: String },
-    /// A scenario played on a device: the trace vb2scope recorded, the kernel's side merged.
-    Scenario { trace: Vec<u8> },
+    /// A scenario played on a device: the trace vb2scope recorded (the kernel's side merged
+    /// in by the recording binary) and the raw kernel text, merged again here so that the
+    /// merge under test is the one checked.
+    Scenario { trace: Vec<u8>, ftrace: String },
 }
 
 struct Capture {
@@ -85,6 +87,7 @@ fn captures() -> Vec<Capture> {
             let run = if name.starts_with("scenario-") {
                 Run::Scenario {
                     trace: unpack(&part("jsonl")),
+                    ftrace: text(&part("jsonl.ftrace.txt")),
                 }
             } else {
                 Run::App {
@@ -232,6 +235,29 @@ fn imported_ok(what: &str, i: &Imported, failures: &mut Vec<String>) {
             failures.push(format!("{what}: import: {d}"));
         }
     }
+}
+
+/// What the device session itself recorded: the trace without the kernel events the
+/// recording merged in (memops, tracepoints, completions, log lines).
+fn device_side(t: &Trace) -> Trace {
+    assert!(
+        t.durations().is_empty(),
+        "a device session times no syscall"
+    );
+    let mut user = t.clone();
+    user.events.retain(|e| {
+        !matches!(
+            e.body,
+            Body::Memop { .. }
+                | Body::Tracepoint { .. }
+                | Body::Klog { .. }
+                | Body::Driver {
+                    action: vb2scope::trace::DriverAction::BufferDone { .. },
+                    ..
+                }
+        )
+    });
+    user
 }
 
 /// One row of the table, and what the totals add.
@@ -403,11 +429,21 @@ fn real_runs_check_as_the_model_of_their_kernel_predicts() {
                 check_agreement(&what, &j, &mut failures);
                 apps.push(app_row(c, &s, &f, &j, &joined.trace));
             }
-            Run::Scenario { trace } => {
-                let (t, diags) = read_native_bytes(trace).unwrap_or_else(|e| panic!("{what}: {e}"));
+            Run::Scenario { trace, ftrace } => {
+                let (recorded, diags) =
+                    read_native_bytes(trace).unwrap_or_else(|e| panic!("{what}: {e}"));
                 if let Some(d) = diags.iter().find(|d| d.severity >= DiagSeverity::Warning) {
                     failures.push(format!("{what}: {d}"));
                 }
+                let merged = vb2scope::kernel::merge(&device_side(&recorded), ftrace);
+                if let Some(d) = merged
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.severity >= DiagSeverity::Error)
+                {
+                    failures.push(format!("{what}: merge: {d}"));
+                }
+                let t = merged.trace;
                 let r = Reading::of(&t, own);
                 if r.auto != own {
                     failures.push(format!(

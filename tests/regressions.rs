@@ -510,3 +510,30 @@ fn mmap_of_an_exported_dmabuf_is_a_user_of_the_exporter() {
         assert!(lenient.findings.is_empty(), "{p}: {:?}", lenient.findings);
     }
 }
+
+/// A blocking DQBUF that a signal interrupted while the driver had completed nothing (vivid of
+/// 5.10 starts streaming at its second queued buffer, and the program had queued one) was a
+/// DIVERGE: "returned EINTR where the policy predicts ok". vb2 was waiting, as predicted; the
+/// signal ended the wait. With a buffer done, vb2 returns at once, so EINTR is not predicted.
+#[test]
+fn a_blocking_dqbuf_interrupted_while_waiting_is_not_a_divergence() {
+    let head = r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+{"t":4000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+"#;
+    let interrupted = r#"{"t":5000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_DQBUF","result":"EINTR","type":"VIDEO_CAPTURE","memory":"MMAP"}
+"#;
+    // The driver's thread completes the buffer.
+    let done = r#"{"t":4500,"ev":"driver","pid":1,"tid":7,"op":"buffer_done","type":"VIDEO_CAPTURE","index":0,"state":"DONE"}
+"#;
+    for p in [
+        Policy::for_kernel(vb2scope::model::Kernel::new(5, 10)),
+        Policy::MODERN,
+    ] {
+        let waiting = observed_trace(&format!("{head}{interrupted}"));
+        assert_eq!(check_trace(&waiting, p).stats.divergences, 0, "{p}");
+        let ready = observed_trace(&format!("{head}{done}{interrupted}"));
+        assert_eq!(check_trace(&ready, p).stats.divergences, 1, "{p}");
+    }
+}

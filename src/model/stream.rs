@@ -245,6 +245,10 @@ impl Model {
             Err((Errno::EIO, None))
         } else if q.done_list.is_empty() && nonblock {
             Err((Errno::EAGAIN, Some(KMsg::NonblockingNoBuffers)))
+        } else if q.done_list.is_empty() && forced == Some(Err(Errno::EINTR)) {
+            // vb2 waits for the driver and a signal ended the wait (what a blocking DQBUF
+            // with nothing done gives; with a buffer done it returns at once).
+            Err((Errno::EINTR, None))
         } else if q.done_list.is_empty() && nothing_coming {
             // A blocking DQBUF with nothing in flight would wait forever: shown as EAGAIN,
             // with no kernel message since vb2 just sleeps.

@@ -140,6 +140,7 @@ const ERRNO_NAMES: &[(u16, &str)] = &[
 ];
 
 impl Errno {
+    pub const EINTR: Errno = Errno(4);
     pub const EIO: Errno = Errno(5);
     pub const EBADF: Errno = Errno(9);
     pub const EAGAIN: Errno = Errno(11);

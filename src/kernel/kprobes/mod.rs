@@ -101,6 +101,9 @@ pub enum Probe {
     /// A vb2 core function given the buffer whose memops follow on the same thread (kernels
     /// whose memops do not take the buffer).
     BufferContext,
+    /// An allocator's release op of a dma-buf it exported (`dbuf=`): the exporter drops the
+    /// reference the export took on the buffer.
+    ExportRelease,
 }
 
 /// The memop of an allocator event name; the allocator prefix does not matter.
@@ -143,6 +146,7 @@ pub fn classify(event: &str) -> Option<Probe> {
         (_, "put") => Probe::DmabufPut,
         (GROUP_DMABUF, _) => Probe::Dmabuf,
         (_, "buf_mem_alloc" | "prepare_userptr" | "prepare_dmabuf") => Probe::BufferContext,
+        (_, e) if e.ends_with("_dmabuf_release") => Probe::ExportRelease,
         _ => Probe::Core,
     })
 }

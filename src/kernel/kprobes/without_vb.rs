@@ -26,6 +26,9 @@ pub static WITHOUT_VB: &[KprobeDef] = defs! {
     "r" "vb2scope_mem"/"vmalloc_map_dmabuf_ret" "vb2_vmalloc_map_dmabuf" " ret=$retval:s32";
     "p" "vb2scope_mem"/"vmalloc_unmap_dmabuf" "vb2_vmalloc_unmap_dmabuf" " priv=$arg1:x64";
     "p" "vb2scope_mem"/"vmalloc_mmap" "vb2_vmalloc_mmap" " priv=$arg1:x64 vma=$arg2:x64";
+    // The exporter's release of a dma-buf it exported: the vb2 reference it drops (its
+    // put is often inlined there, and then not seen on its own).
+    "p" "vb2scope_mem"/"vmalloc_dmabuf_release" "vb2_vmalloc_dmabuf_ops_release" " dbuf=$arg1:x64";
     // videobuf2-dma-contig
     "p" "vb2scope_mem"/"dc_alloc" "vb2_dc_alloc" " size=$arg3:u64";
     "r" "vb2scope_mem"/"dc_alloc_ret" "vb2_dc_alloc" " ret=$retval:x64";
@@ -43,6 +46,7 @@ pub static WITHOUT_VB: &[KprobeDef] = defs! {
     "p" "vb2scope_mem"/"dc_prepare" "vb2_dc_prepare" " priv=$arg1:x64";
     "p" "vb2scope_mem"/"dc_finish" "vb2_dc_finish" " priv=$arg1:x64";
     "p" "vb2scope_mem"/"dc_mmap" "vb2_dc_mmap" " priv=$arg1:x64 vma=$arg2:x64";
+    "p" "vb2scope_mem"/"dc_dmabuf_release" "vb2_dc_dmabuf_ops_release" " dbuf=$arg1:x64";
     // videobuf2-dma-sg
     "p" "vb2scope_mem"/"sg_alloc" "vb2_dma_sg_alloc" " size=$arg3:u64";
     "r" "vb2scope_mem"/"sg_alloc_ret" "vb2_dma_sg_alloc" " ret=$retval:x64";
@@ -60,6 +64,7 @@ pub static WITHOUT_VB: &[KprobeDef] = defs! {
     "p" "vb2scope_mem"/"sg_prepare" "vb2_dma_sg_prepare" " priv=$arg1:x64";
     "p" "vb2scope_mem"/"sg_finish" "vb2_dma_sg_finish" " priv=$arg1:x64";
     "p" "vb2scope_mem"/"sg_mmap" "vb2_dma_sg_mmap" " priv=$arg1:x64 vma=$arg2:x64";
+    "p" "vb2scope_mem"/"sg_dmabuf_release" "vb2_dma_sg_dmabuf_ops_release" " dbuf=$arg1:x64";
     // dma-buf core: the same as with_vb.
     "p" "vb2scope_dmabuf"/"export" "dma_buf_export" "";
     "r" "vb2scope_dmabuf"/"export_ret" "dma_buf_export" " ret=$retval:x64";

@@ -69,6 +69,13 @@ impl Resolver<'_> {
             };
         }
         if kind == MemopKind::Put {
+            // The put an exporter's release makes, when it is not inlined: counted there.
+            if let Some(p) = a.priv_
+                && self.export_released.get(&tid) == Some(&p)
+            {
+                self.export_released.remove(&tid);
+                return (raw, Tag::RefDrop);
+            }
             let frees = win.is_some_and(|w| w.frees);
             return match a.priv_.and_then(|p| self.put(p, frees)) {
                 Some((t, true)) => (memop_body(kind, t), Tag::Memop),
@@ -101,6 +108,11 @@ impl Resolver<'_> {
         let Some(t) = target else {
             return (raw, Tag::Unresolved);
         };
+        if kind == MemopKind::GetDmabuf
+            && let Some(p) = a.priv_
+        {
+            self.exporting.insert(tid, p);
+        }
         self.learn(kind, &a, t, tid);
         (memop_body(kind, t), Tag::Memop)
     }
@@ -302,7 +314,7 @@ impl Resolver<'_> {
 
     /// An allocator `put(priv)`: `Some((plane, true))` when it is vb2 freeing the buffer (the
     /// core's put) or the last user letting go of an orphan, `false` for a reference drop.
-    fn put(&mut self, p: u64, frees: bool) -> Option<(Target, bool)> {
+    pub(super) fn put(&mut self, p: u64, frees: bool) -> Option<(Target, bool)> {
         let info = self.privs.get_mut(&p)?;
         let freed = if info.core_holds && (frees || info.users == 0) {
             info.core_holds = false;

@@ -147,6 +147,13 @@ pub(crate) struct Resolver<'u> {
     /// By thread: the buffer a vb2 core function was last given, for memops that do not take
     /// it (kernels before 5.16).
     pub(super) context: FxHashMap<u32, Args>,
+    /// Exports: by thread, the `priv` of the get_dmabuf under way; then each exported dma-buf
+    /// (from `dma_buf_export`'s return) → that `priv`.
+    pub(super) exporting: FxHashMap<u32, u64>,
+    pub(super) exported: FxHashMap<u64, u64>,
+    /// `priv`s whose export reference an exporter's release already dropped: an allocator
+    /// `put` of one of them right after is that same drop, not another.
+    pub(super) export_released: FxHashMap<u32, u64>,
     pub(super) bodies: Bodies,
     pub(super) diags: Vec<Diagnostic>,
 }
@@ -175,6 +182,9 @@ impl<'u> Resolver<'u> {
             last_done: FxHashMap::default(),
             alloc_run: None,
             context: FxHashMap::default(),
+            exporting: FxHashMap::default(),
+            exported: FxHashMap::default(),
+            export_released: FxHashMap::default(),
             bodies: vec![None; kernel_events],
             diags: Vec::new(),
         }
@@ -212,6 +222,11 @@ impl<'u> Resolver<'u> {
         } else {
             None
         };
+        // An exporter's release is followed by its put at once, when that is not inlined:
+        // anything else on the thread means it was.
+        if !matches!(probe, Some(Probe::Mem(MemopKind::Put))) {
+            self.export_released.remove(&tid);
+        }
         let out = match (probe, rec.name) {
             (Some(Probe::Mem(kind)), _) => self.memop(k, ev, kind, win.as_deref_mut()),
             (Some(Probe::MemRet(kind)), _) => {
@@ -240,6 +255,16 @@ impl<'u> Resolver<'u> {
                 let w = win.as_ref().filter(|w| core_probe_of(name, w));
                 if let (Some(q), Some(dev)) = (q, w.and_then(|w| w.dev)) {
                     self.q_dev.insert(q, dev);
+                }
+                self.tracepoint(ev)
+            }
+            (Some(Probe::ExportRelease), _) => self.export_release(ev),
+            (Some(Probe::Dmabuf), "export_ret") => {
+                let a = Args::parse(rec.body);
+                if let (Some(p), Some(dbuf)) =
+                    (self.exporting.remove(&tid), a.ret.and_then(valid_ptr))
+                {
+                    self.exported.insert(dbuf, p);
                 }
                 self.tracepoint(ev)
             }
@@ -309,6 +334,25 @@ impl<'u> Resolver<'u> {
             state,
         };
         (Body::Driver { dev, ty, action }, Tag::Done)
+    }
+
+    /// The exporter's release of a dma-buf it exported: vb2's allocator drops the reference
+    /// the export took (`vb2_*_put(priv)`, inlined there in Debian's builds). When that is the
+    /// last reference, the buffer's memory is freed here.
+    fn export_release(&mut self, ev: &KEv) -> (Body, Tag) {
+        let raw = self.tracepoint(ev).0;
+        let Some(p) = Args::parse(ev.rec.body)
+            .dbuf
+            .and_then(|d| self.exported.remove(&d))
+        else {
+            return (raw, Tag::Tracepoint);
+        };
+        self.export_released.insert(ev.rec.tid, p);
+        match self.put(p, false) {
+            Some((t, true)) => (memop_body(MemopKind::Put, t), Tag::Memop),
+            Some((_, false)) => (raw, Tag::RefDrop),
+            None => (raw, Tag::Tracepoint),
+        }
     }
 
     /// `dma_buf_get(fd)` by vb2 while queuing a DMABUF buffer whose plane has that fd. vb2
