@@ -37,7 +37,8 @@ fn running() -> Policy {
 
 /// Says why a test, or part of one, does not run on this kernel.
 fn skip(what: &str, why: &str) {
-    eprintln!("SKIPPED {what}: {why} (Linux {})", running());
+    let release = vb2scope::kernel::kernel_release().unwrap_or_default();
+    eprintln!("SKIPPED {what}: {why} (Linux {release})");
 }
 
 /// A dma-buf source this kernel has: the system heap, else udmabuf (both from 5.x configs
