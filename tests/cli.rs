@@ -164,6 +164,25 @@ fn auto_policy_recognizes_a_2012_kernel_and_says_why() {
     assert!(stdout(&o).contains("modern assumed"), "{}", stdout(&o));
 }
 
+/// A header naming a release older than any modelled: the oldest is assumed, and said so.
+#[test]
+fn auto_policy_says_what_it_assumes_for_a_kernel_older_than_modelled() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/clean-session.jsonl"),
+    )
+    .expect("trace");
+    let text = text.replacen("\"policy\":\"modern\"", "\"kernel\":\"4.19.0-27-amd64\"", 1);
+    let p = tmp("linux-4.19.jsonl", text.as_bytes());
+    let o = run(&["check", p.to_str().expect("utf-8"), "--policy", "auto"]);
+    let out = stdout(&o);
+    assert!(out.contains("recorded on Linux 4.19.0-27-amd64"), "{out}");
+    assert!(
+        out.contains("older than the oldest release modelled, 5.10, which is assumed"),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{out}");
+}
+
 #[test]
 fn explain_prints_a_rule_in_full() {
     let o = run(&["explain", "R03"]);
