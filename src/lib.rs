@@ -5,7 +5,7 @@
 //! STREAMOFF is still mapped (R03) and gets mapped a second time (R05).
 //!
 //! ```
-//! use vb2scope::{check::check_trace, model::Policy, scenario};
+//! use vb2scope::{check::check_trace, policy::Policy, scenario};
 //!
 //! let text = "reqbufs 1 dmabuf\ndmabuf a 614400\nqbuf 0 fd=a\nstreamon\nstreamoff\nqbuf 0 fd=a\n";
 //! let sc = scenario::parse("example.vb2s", text)?;
@@ -23,6 +23,7 @@ pub mod format;
 pub mod import;
 pub mod kernel;
 pub mod model;
+pub mod policy;
 pub mod progress;
 pub mod record;
 pub mod report;
@@ -31,3 +32,4 @@ pub mod scenario;
 pub mod timeline;
 pub mod trace;
 pub mod ui;
+pub mod v4l2;

@@ -2,7 +2,7 @@
 //! best explains what the kernel was seen doing (ioctl results, the values it chose, memops,
 //! kernel log lines), replaying under each.
 
-use crate::model::{Kernel, Policy};
+use crate::policy::{Kernel, Policy};
 use crate::trace::Trace;
 
 use super::{CheckReport, check_trace};

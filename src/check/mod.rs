@@ -8,7 +8,7 @@ mod replay;
 pub use auto::{AutoChoice, PolicyScore, choose_policy};
 pub use replay::{ReplayStats, check_trace, replay, replay_until};
 
-use crate::model::Policy;
+use crate::policy::Policy;
 use crate::rules::{Finding, RuleId, Severity, info};
 
 /// The result of checking one trace under one policy.

@@ -4,12 +4,11 @@
 //! happened inside it) and compared with what the model infers.
 
 use crate::kernel::kprobes;
-use crate::model::{
-    BufTarget, DoneState, Handle, MAX_PLANES, MemopKind, Model, Op, Origin, Outcome, PlaneArg,
-    PlaneArgs, Policy, QueueKey, Seen, flags,
-};
+use crate::model::{BufTarget, Handle, Model, Op, PlaneArg, PlaneArgs, Seen};
+use crate::policy::Policy;
 use crate::rules::{FindingDetail, RuleId};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, VideoFds};
+use crate::v4l2::{DoneState, MAX_PLANES, MemopKind, Origin, Outcome, QueueKey, flags};
 
 use super::CheckReport;
 
@@ -452,7 +451,7 @@ impl Replayer<'_> {
             };
             self.model.observe_plane_lengths(key, buf.index, &lens);
         }
-        if buf.memory != Some(crate::model::Memory::Mmap) {
+        if buf.memory != Some(crate::v4l2::Memory::Mmap) {
             return;
         }
         let offsets: Option<Vec<u64>> = if stored.is_empty() {
@@ -517,7 +516,7 @@ impl Replayer<'_> {
         }
     }
 
-    fn key_of(&self, fd: i32, ty: crate::model::BufType) -> QueueKey {
+    fn key_of(&self, fd: i32, ty: crate::v4l2::BufType) -> QueueKey {
         QueueKey {
             dev: self.video_fds.dev(fd),
             ty,
@@ -542,7 +541,7 @@ impl Replayer<'_> {
     }
 
     /// A buffer QUERYBUF shows queued or done after STREAMOFF was not returned (R07).
-    fn check_querybuf(&mut self, fd: i32, ty: crate::model::BufType, index: u32, f: u32) {
+    fn check_querybuf(&mut self, fd: i32, ty: crate::v4l2::BufType, index: u32, f: u32) {
         let key = self.key_of(fd, ty);
         let Some(q) = self.model.queue(key) else {
             return;
@@ -771,7 +770,7 @@ pub fn replay_until(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BufType;
+    use crate::v4l2::BufType;
 
     /// Regression: a QBUF that dma-contig refused (EFAULT: the dma-buf is not contiguous)
     /// attached the dma-buf, failed to map it and detached it; the attach and detach were

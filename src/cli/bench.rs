@@ -8,9 +8,9 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use vb2scope::device::{self, DmabufSource, LoopCost, Session, StreamConfig, cpu_ns, now_ns};
-use vb2scope::model::Memory;
 use vb2scope::record::Recorder;
 use vb2scope::trace::TraceHeader;
+use vb2scope::v4l2::Memory;
 
 fn recorded(path: &Path, buffers: u32, frames: u32, out: &Path) -> Result<(LoopCost, u64)> {
     let (t0, c0) = (now_ns(), cpu_ns());

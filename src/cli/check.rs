@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use vb2scope::check::{check_trace, choose_policy};
-use vb2scope::model::Policy;
+use vb2scope::policy::Policy;
 use vb2scope::report::{FailOn, InputResult, exit_code, to_json, to_junit, to_text};
 
 use super::input::{is_scenario, read_trace, run_scenario};

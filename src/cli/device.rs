@@ -10,12 +10,13 @@ use anyhow::{Context, Result, bail};
 use vb2scope::check::check_trace;
 use vb2scope::device::{self, DmabufSource, Session, StreamConfig};
 use vb2scope::format::NATIVE_VERSION;
-use vb2scope::model::{Memory, Policy};
+use vb2scope::policy::Policy;
 use vb2scope::record::Recorder;
 use vb2scope::report::{InputResult, to_text};
 use vb2scope::rules::RuleId;
 use vb2scope::scenario;
 use vb2scope::trace::TraceHeader;
+use vb2scope::v4l2::Memory;
 
 use super::input::read_trace;
 
@@ -162,7 +163,7 @@ pub struct RecordArgs<'a> {
     pub device: &'a str,
     pub memory: Memory,
     pub dmabuf_from: Option<&'a str>,
-    pub queue: Option<vb2scope::model::BufType>,
+    pub queue: Option<vb2scope::v4l2::BufType>,
     pub frames: u32,
     pub cycles: u32,
     pub buffers: u32,

@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 
-use vb2scope::model::Policy;
+use vb2scope::policy::Policy;
 use vb2scope::rules::{RuleId, RuleInfo, all_rules, info};
 
 fn wrap(text: &str, indent: &str, width: usize) -> String {

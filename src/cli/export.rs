@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use vb2scope::check::{PolicyScore, choose_policy};
 use vb2scope::export::{ExportFormat, export_native, html, perfetto, svg};
 use vb2scope::format::Diagnostic;
-use vb2scope::model::Policy;
+use vb2scope::policy::Policy;
 use vb2scope::timeline;
 use vb2scope::trace::Trace;
 

@@ -28,7 +28,7 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
         None => Inspector::open(
             "2012-report (bundled)",
             DEFAULT_TRACE,
-            PolicyChoice::Fixed(vb2scope::model::Policy::Vb2_2012),
+            PolicyChoice::Fixed(vb2scope::policy::Policy::Vb2_2012),
         ),
     };
     let mut inspector = inspector;

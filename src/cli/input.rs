@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use vb2scope::format::Diagnostic;
 use vb2scope::import::{Format, import_bytes};
-use vb2scope::model::Policy;
+use vb2scope::policy::Policy;
 use vb2scope::scenario;
 use vb2scope::trace::Trace;
 

@@ -48,10 +48,10 @@ fn parse_format(s: &str) -> Result<vb2scope::import::Format, String> {
 /// `--policy`: a policy by name (`spec`, `vb2-2012`, `vb2-3.8`, `modern`, `linux-X.Y`), or
 /// `auto` (`None`).
 #[derive(Clone, Copy, Debug)]
-pub struct PolicyArg(pub Option<vb2scope::model::Policy>);
+pub struct PolicyArg(pub Option<vb2scope::policy::Policy>);
 
 fn parse_policy(s: &str) -> Result<PolicyArg, String> {
-    use vb2scope::model::Policy;
+    use vb2scope::policy::Policy;
     if s.trim().eq_ignore_ascii_case("auto") {
         return Ok(PolicyArg(None));
     }
@@ -288,13 +288,13 @@ pub fn main() -> i32 {
         }) => device::record(&device::RecordArgs {
             device: &device,
             memory: match memory {
-                MemoryArg::Mmap => vb2scope::model::Memory::Mmap,
-                MemoryArg::Userptr => vb2scope::model::Memory::Userptr,
-                MemoryArg::Dmabuf => vb2scope::model::Memory::Dmabuf,
+                MemoryArg::Mmap => vb2scope::v4l2::Memory::Mmap,
+                MemoryArg::Userptr => vb2scope::v4l2::Memory::Userptr,
+                MemoryArg::Dmabuf => vb2scope::v4l2::Memory::Dmabuf,
             },
             dmabuf_from: dmabuf_from.as_deref(),
             queue: queue
-                .map(|q| vb2scope::model::BufType::new(matches!(q, QueueArg::Output), false)),
+                .map(|q| vb2scope::v4l2::BufType::new(matches!(q, QueueArg::Output), false)),
             frames,
             cycles,
             buffers,

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use vb2scope::format::write_native;
-use vb2scope::model::Policy;
+use vb2scope::policy::Policy;
 
 use super::PolicyArg;
 use super::check::policy_of;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::model::{BufType, Memory};
+use crate::v4l2::{BufType, Memory};
 
 use super::error::DeviceError;
 use super::session::now_ns;
@@ -40,7 +40,7 @@ pub fn cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
-fn call<T>(what: &str, r: Result<T, crate::model::Errno>) -> Result<T, DeviceError> {
+fn call<T>(what: &str, r: Result<T, crate::v4l2::Errno>) -> Result<T, DeviceError> {
     r.map_err(|e| DeviceError::call(what, e))
 }
 

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::model::Errno;
+use crate::v4l2::Errno;
 
 use super::error::DeviceError;
 use super::v4l2::{self, Caps};
@@ -112,7 +112,7 @@ pub fn query(path: &Path) -> Result<Caps, DeviceError> {
 
 /// Per queue of a node: which memory types REQBUFS(0) says it supports, in words. REQBUFS(0)
 /// allocates nothing; a queue another process owns answers EBUSY.
-pub fn queue_memory(path: &Path) -> Vec<(crate::model::BufType, String)> {
+pub fn queue_memory(path: &Path) -> Vec<(crate::v4l2::BufType, String)> {
     let Ok(f) = open(path, true) else {
         return Vec::new();
     };
@@ -122,7 +122,7 @@ pub fn queue_memory(path: &Path) -> Vec<(crate::model::BufType, String)> {
     caps.queues()
         .into_iter()
         .map(|ty| {
-            let text = match v4l2::reqbufs(&f, ty, crate::model::Memory::Mmap, 0) {
+            let text = match v4l2::reqbufs(&f, ty, crate::v4l2::Memory::Mmap, 0) {
                 Ok((_, bits)) => {
                     let names = [
                         (0x1, "mmap"),

@@ -5,8 +5,8 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
-use crate::model::{BufType, Memory};
 use crate::trace::{Body, Extent, IoctlArg, IoctlCmd};
+use crate::v4l2::{BufType, Memory};
 
 use super::error::DeviceError;
 use super::memory::page_round;
@@ -130,7 +130,7 @@ impl Session {
             // Its format, as for the session's own queues: the model sizes its buffers by it.
             let t = now_ns();
             if let Ok(sizes) = v4l2::plane_sizes(&file, ty) {
-                let cfg = crate::model::DriverCfg::Format {
+                let cfg = crate::v4l2::DriverCfg::Format {
                     planes: sizes.len().min(8) as u8,
                     size: sizes.iter().copied().min().unwrap_or(0),
                 };
@@ -277,7 +277,7 @@ impl Session {
         index: u32,
         plane: u8,
         name: &str,
-    ) -> Result<crate::model::Outcome, DeviceError> {
+    ) -> Result<crate::v4l2::Outcome, DeviceError> {
         let ty = self.queue;
         let t = now_ns();
         let r = v4l2::expbuf(self.file()?, ty, index, plane);

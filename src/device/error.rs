@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::model::{BufType, Errno, Memory};
+use crate::v4l2::{BufType, Errno, Memory};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {

@@ -7,8 +7,8 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::model::{BufType, Errno, Memory, Outcome, outcome_str};
 use crate::trace::OwnedEvent;
+use crate::v4l2::{BufType, Errno, Memory, Outcome, outcome_str};
 
 use super::dmabuf::DmabufSource;
 use super::error::DeviceError;

@@ -3,8 +3,8 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::model::Memory;
 use crate::trace::{Extent, IoctlArg, IoctlCmd};
+use crate::v4l2::Memory;
 
 use super::error::DeviceError;
 use super::session::{Mapping, Session, now_ns};
@@ -126,7 +126,7 @@ impl Session {
     pub(super) fn querybuf_planes(
         &mut self,
         index: u32,
-    ) -> Result<Result<Vec<(u64, u32)>, crate::model::Errno>, DeviceError> {
+    ) -> Result<Result<Vec<(u64, u32)>, crate::v4l2::Errno>, DeviceError> {
         let ty = self.queue;
         let t = now_ns();
         let r = v4l2::querybuf(self.file()?, ty, index);
@@ -205,7 +205,7 @@ impl Session {
 
     /// After REQBUFS(0): the memory the session provided for the queue's buffers goes, as
     /// an application frees what it allocated for them.
-    pub(super) fn retire_auto_memory(&mut self, ty: crate::model::BufType) {
+    pub(super) fn retire_auto_memory(&mut self, ty: crate::v4l2::BufType) {
         let areas: Vec<_> = self
             .auto_userptr
             .keys()

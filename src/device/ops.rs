@@ -2,8 +2,8 @@
 //! A failing call is a result, not an error: `Err(DeviceError)` means the session itself
 //! could not go on (no such handle, no memory for a plane).
 
-use crate::model::{Errno, Memory, Outcome};
 use crate::trace::{IoctlArg, IoctlCmd};
+use crate::v4l2::{Errno, Memory, Outcome};
 
 use super::error::DeviceError;
 use super::session::{Session, now_ns};

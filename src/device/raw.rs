@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use nix::errno::Errno;
 use v4l2r::bindings::{v4l2_buffer, v4l2_plane};
 
-use crate::model::Memory;
+use crate::v4l2::Memory;
 
 /// The `m` of a single-planar buffer as the number the memory type says it is.
 pub fn buffer_m(b: &v4l2_buffer, memory: Option<Memory>) -> u64 {

@@ -4,8 +4,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::model::Errno;
 use crate::scenario::{Scenario, StmtKind};
+use crate::v4l2::Errno;
 
 use super::error::DeviceError;
 use super::ops::PlaneMem;

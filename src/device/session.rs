@@ -6,8 +6,8 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use crate::model::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 use crate::trace::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, OwnedEvent};
+use crate::v4l2::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 
 use super::discover;
 use super::dmabuf::{DmabufSource, Exporter};

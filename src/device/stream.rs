@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::model::{BufType, Errno, Memory};
+use crate::v4l2::{BufType, Errno, Memory};
 
 use super::error::{DeviceError, errno_text};
 use super::ops::PlaneMem;

@@ -9,8 +9,8 @@ use v4l2r::bindings::{v4l2_buffer, v4l2_create_buffers, v4l2_format};
 use v4l2r::ioctl::{self, ExpbufFlags, IntoErrno, MemoryConsistency, UncheckedV4l2Buffer};
 use v4l2r::memory::MemoryType;
 
-use crate::model::{BufType, Errno, Memory};
 use crate::trace::{V4l2Buffer, V4l2Plane};
+use crate::v4l2::{BufType, Errno, Memory};
 
 use super::raw;
 

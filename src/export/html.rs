@@ -10,8 +10,8 @@ use crate::check::{CheckReport, PolicyScore};
 use crate::format::Diagnostic;
 use crate::rules::{Severity, info};
 use crate::timeline::Timeline;
+use crate::timeline::palette;
 use crate::trace::Trace;
-use crate::ui::palette;
 
 use super::{escape, hex, ms, trace_title};
 

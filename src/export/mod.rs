@@ -99,9 +99,9 @@ pub(crate) fn escape(s: &str) -> String {
     o
 }
 
-/// `#rrggbb` of a palette color.
-pub(crate) fn hex(c: egui::Color32) -> String {
-    format!("#{:02X}{:02X}{:02X}", c.r(), c.g(), c.b())
+/// `#RRGGBB` of a palette color.
+pub(crate) fn hex(c: crate::timeline::palette::Rgb) -> String {
+    c.hex()
 }
 
 /// A time in ms with µs precision, as the text dumps write it.
@@ -136,7 +136,7 @@ pub(crate) fn queue_memory(lanes: &[Lane]) -> Option<&'static str> {
 }
 
 /// A queue's full name: `/dev/video0 VIDEO_CAPTURE (DMABUF)`.
-pub(crate) fn queue_title(trace: &Trace, q: crate::model::QueueKey, lanes: &[Lane]) -> String {
+pub(crate) fn queue_title(trace: &Trace, q: crate::v4l2::QueueKey, lanes: &[Lane]) -> String {
     let mut s = String::new();
     let dev = trace.device_path(q.dev);
     if dev.is_empty() {

@@ -13,10 +13,10 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::check::CheckReport;
-use crate::model::{QueueKey, outcome_str};
 use crate::rules::info;
 use crate::timeline::{Assoc, Lane, Source, Timeline};
 use crate::trace::Trace;
+use crate::v4l2::{QueueKey, outcome_str};
 
 use super::{assoc_text, queue_title, trace_title};
 

@@ -11,11 +11,11 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::check::CheckReport;
-use crate::model::QueueKey;
 use crate::rules::{Severity, info};
+use crate::timeline::palette;
 use crate::timeline::{Resource, Segment, Source, Timeline, segments};
 use crate::trace::Trace;
-use crate::ui::palette;
+use crate::v4l2::QueueKey;
 
 use super::{assoc_text, escape, hex, queue_groups, queue_title, trace_title};
 
@@ -450,7 +450,7 @@ pub(crate) fn render(
             escape(&format!(
                 "{} {}",
                 m.label,
-                crate::model::outcome_str(m.result)
+                crate::v4l2::outcome_str(m.result)
             ))
         );
         let w = m.label.chars().count() as f64 * CHAR_W * 0.95;

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Origin;
+use crate::v4l2::Origin;
 
 /// The first line of a native trace.
 #[derive(Serialize, Deserialize, Debug)]

@@ -6,11 +6,12 @@ use std::io::{BufRead, BufReader};
 
 use thiserror::Error;
 
-use crate::model::{BufType, DoneState, DriverCfg, MemopKind, Memory, Policy, parse_outcome};
+use crate::policy::Policy;
 use crate::trace::{
     Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
     V4l2Plane,
 };
+use crate::v4l2::{BufType, DoneState, DriverCfg, MemopKind, Memory, parse_outcome};
 
 use super::NATIVE_VERSION;
 use super::diagnostic::{DiagSeverity, Diagnostic};
@@ -309,11 +310,11 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
             }
         })
         .collect();
-    if planes.len() > crate::model::MAX_PLANES {
+    if planes.len() > crate::v4l2::MAX_PLANES {
         return Err(format!(
             "{} planes; at most {} are supported",
             planes.len(),
-            crate::model::MAX_PLANES
+            crate::v4l2::MAX_PLANES
         ));
     }
     let (planes_first, planes_count) = if planes.is_empty() {

@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::model::{DriverCfg, outcome_str};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer};
+use crate::v4l2::{DriverCfg, outcome_str};
 
 use super::NATIVE_VERSION;
 use super::native_json::{BufLine, EventLine, HeaderLine};
@@ -34,9 +34,9 @@ pub fn write_native<W: Write>(w: &mut W, trace: &Trace) -> io::Result<()> {
 fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
     // An `m` the source did not record is left out: absent means unknown.
     let m = |line: &mut BufLine, v: Option<u64>| match (b.memory, v) {
-        (Some(crate::model::Memory::Dmabuf), Some(v)) => line.fd = Some(v as i64),
-        (Some(crate::model::Memory::Userptr), Some(v)) => line.userptr = Some(v),
-        (Some(crate::model::Memory::Mmap), Some(v)) => line.offset = Some(v),
+        (Some(crate::v4l2::Memory::Dmabuf), Some(v)) => line.fd = Some(v as i64),
+        (Some(crate::v4l2::Memory::Userptr), Some(v)) => line.userptr = Some(v),
+        (Some(crate::v4l2::Memory::Mmap), Some(v)) => line.offset = Some(v),
         _ => {}
     };
     let mut l = BufLine {

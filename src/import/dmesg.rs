@@ -7,10 +7,10 @@
 //! number) where the node is first seen, so that queues of different nodes stay apart.
 
 use crate::format::{DiagSeverity, Diagnostic};
-use crate::model::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 use crate::trace::{
     Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer, V4l2Plane,
 };
+use crate::v4l2::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 
 use super::Imported;
 

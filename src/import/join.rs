@@ -10,8 +10,8 @@ use rustc_hash::FxHashMap;
 
 use crate::kernel::merge::{ClockMap, Pin};
 use crate::kernel::{self, ftrace};
-use crate::model::BufType;
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
+use crate::v4l2::BufType;
 
 use super::Imported;
 
@@ -133,7 +133,7 @@ struct KernelCall {
 /// ftrace prints µs: a kernel time may read up to 1 µs early.
 const SLACK_NS: u64 = 1_000;
 
-fn user_key(t: &Trace, cmd: IoctlCmd, result: crate::model::Outcome, arg: u32) -> Option<Key> {
+fn user_key(t: &Trace, cmd: IoctlCmd, result: crate::v4l2::Outcome, arg: u32) -> Option<Key> {
     let a = t.arg(arg)?;
     Some(match (cmd, a) {
         (IoctlCmd::Qbuf | IoctlCmd::Dqbuf, IoctlArg::Buffer(b)) if result.is_ok() => Key::Buf {
@@ -159,11 +159,11 @@ fn user_key(t: &Trace, cmd: IoctlCmd, result: crate::model::Outcome, arg: u32) -
     })
 }
 
-fn mem_raw(m: crate::model::Memory) -> u32 {
+fn mem_raw(m: crate::v4l2::Memory) -> u32 {
     match m {
-        crate::model::Memory::Mmap => 1,
-        crate::model::Memory::Userptr => 2,
-        crate::model::Memory::Dmabuf => 4,
+        crate::v4l2::Memory::Mmap => 1,
+        crate::v4l2::Memory::Userptr => 2,
+        crate::v4l2::Memory::Dmabuf => 4,
     }
 }
 

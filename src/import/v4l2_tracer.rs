@@ -6,11 +6,11 @@
 use serde_json::{Map, Value};
 
 use crate::format::{DiagSeverity, Diagnostic};
-use crate::model::{DriverCfg, Memory, Origin, Outcome};
 use crate::trace::{
     Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
     V4l2Plane, VideoFds,
 };
+use crate::v4l2::{DriverCfg, Memory, Origin, Outcome};
 
 use super::Imported;
 

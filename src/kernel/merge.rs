@@ -25,8 +25,8 @@ pub use clock::{ClockMap, Pin};
 use rustc_hash::FxHashMap;
 
 use crate::format::{DiagSeverity, Diagnostic};
-use crate::model::{Origin, QueueKey};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace};
+use crate::v4l2::{Origin, QueueKey};
 
 use super::ftrace::{Line, Record, parse_line};
 use resolve::{Resolver, Tag};

@@ -1,10 +1,11 @@
 //! The driver side: `vb2_buffer_done` and the simulated driver's behaviour switches.
 
-use super::op::DriverCfg;
 use super::state::BufState;
-use super::types::{DoneState, MemopKind, Outcome};
-use super::{DoneRec, Effect, KMsg, Model, Qi, QueueKey};
+use super::{DoneRec, Effect, KMsg, Model, Qi};
 use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::DriverCfg;
+use crate::v4l2::QueueKey;
+use crate::v4l2::{DoneState, MemopKind, Outcome};
 
 impl Model {
     /// The driver completes a buffer (`index`, or the oldest ACTIVE one).
@@ -86,7 +87,7 @@ impl Model {
             DriverCfg::MinQueued(n) => q.min_queued = n,
             DriverCfg::Format { planes, size } => {
                 if q.num_buffers() == 0 {
-                    q.num_planes = planes.clamp(1, super::MAX_PLANES as u8);
+                    q.num_planes = planes.clamp(1, crate::v4l2::MAX_PLANES as u8);
                     q.plane_size = size;
                     q.size_known = true;
                 }
@@ -113,7 +114,7 @@ impl Model {
         if b.planes
             .iter()
             .any(|p| p.userptr != 0 || p.dbuf.is_some() || p.handle_inferred)
-            || lens.len() > super::MAX_PLANES
+            || lens.len() > crate::v4l2::MAX_PLANES
         {
             return;
         }

@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-use super::policy::Policy;
-use super::state::{BufState, QueueKey};
-use super::types::{DoneState, MemopKind};
+use super::state::BufState;
+use crate::policy::Policy;
+use crate::v4l2::QueueKey;
+use crate::v4l2::{DoneState, MemopKind};
 
 /// A memop the model infers for one plane of one buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

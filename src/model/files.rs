@@ -1,10 +1,11 @@
 //! File descriptors, file handles, dma-bufs and memory mappings: the process side of the
 //! model (open/close/dup, dma-buf lifetime, mmap/munmap).
 
-use super::state::{DmabufId, QueueKey};
-use super::types::{BufType, Errno, MemopKind, Outcome};
+use super::state::DmabufId;
 use super::{KMsg, Model, Qi};
 use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::QueueKey;
+use crate::v4l2::{BufType, Errno, MemopKind, Outcome};
 
 /// What an fd number refers to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -12,104 +12,23 @@ mod files;
 mod observed;
 mod offsets;
 mod op;
-mod policy;
 mod prepare;
 mod setup;
 mod state;
 mod stream;
-mod types;
 
 pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
 pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
-pub use op::{BufTarget, DriverCfg, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
-pub use policy::{Kernel, OffsetScheme, Policy};
+pub use op::{BufTarget, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
 pub use state::{
-    BufState, Buffer, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, MAX_PLANES, Plane, Queue,
-    QueueKey, Resources, VB2_MAX_FRAME,
+    BufState, Buffer, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, Plane, Queue, Resources,
 };
-pub use types::{
-    BufType, DoneState, Errno, MemopKind, Memory, Origin, Outcome, outcome_str, parse_outcome,
-};
+
+use crate::policy::Policy;
+use crate::v4l2::{Errno, MemopKind, Memory, Outcome, QueueKey};
 
 use crate::rules::{Finding, FindingDetail, RuleId};
 use files::FdTable;
-
-/// V4L2 buffer flags the model reports (`V4L2_BUF_FLAG_*`).
-pub mod flags {
-    pub const MAPPED: u32 = 0x0000_0001;
-    pub const QUEUED: u32 = 0x0000_0002;
-    pub const DONE: u32 = 0x0000_0004;
-    pub const ERROR: u32 = 0x0000_0040;
-    pub const PREPARED: u32 = 0x0000_0400;
-
-    /// Every `V4L2_BUF_FLAG_*` by name (without the prefix), as importers read them; the
-    /// zero-valued names add nothing.
-    pub const ALL: &[(&str, u32)] = &[
-        ("MAPPED", 0x1),
-        ("QUEUED", 0x2),
-        ("DONE", 0x4),
-        ("KEYFRAME", 0x8),
-        ("PFRAME", 0x10),
-        ("BFRAME", 0x20),
-        ("ERROR", 0x40),
-        ("IN_REQUEST", 0x80),
-        ("TIMECODE", 0x100),
-        ("M2M_HOLD_CAPTURE_BUF", 0x200),
-        ("PREPARED", 0x400),
-        ("NO_CACHE_INVALIDATE", 0x800),
-        ("NO_CACHE_CLEAN", 0x1000),
-        ("TIMESTAMP_UNKNOWN", 0),
-        ("TIMESTAMP_MONOTONIC", 0x2000),
-        ("TIMESTAMP_COPY", 0x4000),
-        ("TSTAMP_SRC_EOF", 0),
-        ("TSTAMP_SRC_SOE", 0x10000),
-        ("LAST", 0x100000),
-        ("REQUEST_FD", 0x800000),
-    ];
-
-    /// The bit of a flag name without its `V4L2_BUF_FLAG_` prefix.
-    pub fn by_name(name: &str) -> Option<u32> {
-        ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
-    }
-
-    /// The names of the flags set in `f`, joined with `|`.
-    pub fn names(f: u32) -> String {
-        let names: Vec<&str> = [
-            (MAPPED, "MAPPED"),
-            (QUEUED, "QUEUED"),
-            (DONE, "DONE"),
-            (ERROR, "ERROR"),
-            (PREPARED, "PREPARED"),
-        ]
-        .iter()
-        .filter(|(b, _)| f & b != 0)
-        .map(|(_, n)| *n)
-        .collect();
-        names.join("|")
-    }
-}
-
-/// The capabilities REQBUFS and CREATE_BUFS report (`V4L2_BUF_CAP_*`).
-pub mod caps {
-    /// Every `V4L2_BUF_CAP_*` by name, without the prefix.
-    pub const ALL: &[(&str, u32)] = &[
-        ("SUPPORTS_MMAP", 0x1),
-        ("SUPPORTS_USERPTR", 0x2),
-        ("SUPPORTS_DMABUF", 0x4),
-        ("SUPPORTS_REQUESTS", 0x8),
-        ("SUPPORTS_ORPHANED_BUFS", 0x10),
-        ("SUPPORTS_M2M_HOLD_CAPTURE_BUF", 0x20),
-        ("SUPPORTS_MMAP_CACHE_HINTS", 0x40),
-        ("SUPPORTS_MAX_NUM_BUFFERS", 0x80),
-        ("SUPPORTS_REMOVE_BUFS", 0x100),
-    ];
-
-    /// The bit of a capability name, with or without its `V4L2_BUF_CAP_` prefix.
-    pub fn by_name(name: &str) -> Option<u32> {
-        let name = name.trim().trim_start_matches("V4L2_BUF_CAP_");
-        ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
-    }
-}
 
 /// A queue's index in [`Model::queues`].
 type Qi = usize;

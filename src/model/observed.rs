@@ -5,10 +5,11 @@
 
 use super::op::{BufTarget, PlaneArgs};
 use super::prepare::Refusal;
-use super::state::{BufState, QueueKey};
-use super::types::{Errno, Memory, Outcome};
+use super::state::BufState;
 use super::{KMsg, Model, Qi};
 use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::QueueKey;
+use crate::v4l2::{Errno, Memory, Outcome};
 
 /// A driver or allocator callback an operation reaches, which may refuse on its own.
 #[derive(Clone, Copy, Debug)]

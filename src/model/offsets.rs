@@ -2,10 +2,10 @@
 //! of them, and which plane an mmap() offset names. The cookie is an encoding detail: a kernel
 //! that makes them another way is evidence about its release, never a divergence.
 
-use super::policy::OffsetScheme;
-use super::state::QueueKey;
-use super::types::Memory;
 use super::{Model, Qi};
+use crate::policy::OffsetScheme;
+use crate::v4l2::Memory;
+use crate::v4l2::QueueKey;
 
 /// 4 KiB pages are assumed, as on x86 and most arm64 kernels.
 const PAGE: u64 = 4096;

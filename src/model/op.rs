@@ -1,8 +1,8 @@
 //! The model's input: one operation at a time, with raw values as the kernel sees them
 //! (fd numbers, addresses, indices). Strings and names are resolved before this point.
 
-use super::state::MAX_PLANES;
-use super::types::{BufType, DoneState, Memory};
+use crate::v4l2::MAX_PLANES;
+use crate::v4l2::{BufType, DoneState, DriverCfg, Memory};
 
 /// The memory a plane argument names: `m.fd` (DMABUF) or `m.userptr` (USERPTR), or what is
 /// known of it when the trace's source did not record it.
@@ -71,22 +71,6 @@ pub struct BufTarget {
     pub ty: BufType,
     pub index: u32,
     pub memory: Option<Memory>,
-}
-
-/// A driver-side configuration change (scenario `driver` lines).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DriverCfg {
-    KeepOnStop(bool),
-    /// The next start_streaming fails; `true`: without returning its buffers.
-    FailStart {
-        keep: bool,
-    },
-    MinQueued(u32),
-    /// Queue parameters: planes per buffer and the size of each.
-    Format {
-        planes: u8,
-        size: u32,
-    },
 }
 
 /// One operation.

@@ -3,9 +3,9 @@
 
 use super::op::{Handle, PlaneArgs};
 use super::state::{Plane, Resources};
-use super::types::{Errno, MemopKind, Memory};
 use super::{KMsg, Model, Qi};
 use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::{Errno, MemopKind, Memory};
 
 pub(super) type Refusal = (Errno, Option<KMsg>);
 
@@ -176,8 +176,8 @@ impl Model {
         let min = self.min_plane_length(q);
         let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
         // dma_buf_get() for every plane, and the length checks.
-        let mut new = [(0u32, 0u32, 0i32); super::MAX_PLANES];
-        let mut inferred = [false; super::MAX_PLANES];
+        let mut new = [(0u32, 0u32, 0i32); crate::v4l2::MAX_PLANES];
+        let mut inferred = [false; crate::v4l2::MAX_PLANES];
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
             let (id, fd) = match a.m {
@@ -208,7 +208,7 @@ impl Model {
                 *slot = (id, len, fd);
             }
         }
-        let mut planes = [(None, 0u32, 0i32, Resources::default()); super::MAX_PLANES];
+        let mut planes = [(None, 0u32, 0i32, Resources::default()); crate::v4l2::MAX_PLANES];
         for (p, slot) in planes.iter_mut().enumerate().take(np) {
             if let Some(pl) = self.plane(qi, index, p) {
                 *slot = (pl.dbuf, pl.length, pl.fd, pl.inferred);

@@ -3,10 +3,11 @@
 use super::files::{FdObj, Orphan};
 use super::observed::{Callback, mem_bit};
 use super::state::{BufState, Buffer, Plane};
-use super::types::{BufType, Errno, MemopKind, Memory, Outcome};
-use super::{KMsg, Model, Qi, Ret, flags};
+use super::{KMsg, Model, Qi, Ret};
 use crate::model::BufTarget;
 use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::flags;
+use crate::v4l2::{BufType, Errno, MemopKind, Memory, Outcome};
 
 impl Model {
     pub(super) fn reqbufs(

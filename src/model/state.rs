@@ -4,24 +4,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use super::types::{BufType, Memory};
-
-/// Identifies a queue: the device it belongs to and its buffer type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct QueueKey {
-    pub dev: u16,
-    pub ty: BufType,
-}
-
-impl std::fmt::Display for QueueKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.dev == 0 {
-            f.write_str(self.ty.short())
-        } else {
-            write!(f, "dev{}:{}", self.dev, self.ty.short())
-        }
-    }
-}
+use crate::v4l2::{Memory, QueueKey, VB2_MAX_FRAME};
 
 /// `vb->state`. PREPARED exists as a state only under the 2012 and 3.8 policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -183,9 +166,7 @@ pub struct Queue {
     pub lingering_reported: bool,
 }
 
-pub const MAX_PLANES: usize = 8;
 pub const DEFAULT_PLANE_SIZE: u32 = 614_400;
-pub const VB2_MAX_FRAME: u32 = 32;
 
 impl Queue {
     pub fn new(key: QueueKey) -> Queue {

@@ -2,9 +2,9 @@
 
 use super::op::{BufTarget, PlaneArgs};
 use super::state::{BufState, Resources};
-use super::types::{BufType, DoneState, Errno, MemopKind, Memory, Outcome};
 use super::{KMsg, Model, Qi, Ret};
 use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::{BufType, DoneState, Errno, MemopKind, Memory, Outcome};
 
 use super::observed::Callback;
 use super::prepare::Refusal;
@@ -290,10 +290,10 @@ impl Model {
         }
         let mut flags = self.buffer_flags(qi, index);
         if was_error {
-            flags |= super::flags::ERROR;
+            flags |= crate::v4l2::flags::ERROR;
         }
         // R02 / R04: what the plane still holds once the application owns the buffer.
-        let mut held = [Resources::default(); super::MAX_PLANES];
+        let mut held = [Resources::default(); crate::v4l2::MAX_PLANES];
         let mut n = 0;
         if let Some(q) = self.queues.get(qi) {
             for (slot, p) in held

@@ -1,6 +1,6 @@
 //! A finding: one rule broken at one place in a trace.
 
-use crate::model::{Errno, MemopKind, Memory, Outcome, QueueKey, outcome_str};
+use crate::v4l2::{Errno, MemopKind, Memory, Outcome, QueueKey, outcome_str};
 
 use super::RuleId;
 

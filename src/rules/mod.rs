@@ -10,7 +10,7 @@ pub use finding::{Finding, FindingDetail};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Policy;
+use crate::policy::Policy;
 
 /// Identifies a rule. `R07b` and `R12b` are the reference's sub-rules; `Expect` is a failed
 /// `expect` line of a scenario; `Diverge` is a kernel result that the chosen policy does not

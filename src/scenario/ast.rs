@@ -1,6 +1,6 @@
 //! The parsed form of a scenario.
 
-use crate::model::{BufType, DoneState, Memory, Outcome};
+use crate::v4l2::{BufType, DoneState, Memory, Outcome};
 
 /// A named object of a scenario: a dma-buf, a user memory area or a file handle.
 pub type Name = String;

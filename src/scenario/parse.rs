@@ -3,7 +3,8 @@
 
 use thiserror::Error;
 
-use crate::model::{BufType, DoneState, MAX_PLANES, Memory, VB2_MAX_FRAME, parse_outcome};
+use crate::v4l2::VB2_MAX_FRAME;
+use crate::v4l2::{BufType, DoneState, MAX_PLANES, Memory, parse_outcome};
 
 use super::ast::{DriverStmt, Name, Names, Scenario, Stmt, StmtKind};
 

@@ -7,13 +7,14 @@ use std::collections::{BTreeSet, HashMap};
 use thiserror::Error;
 
 use crate::model::{
-    BufTarget, BufType, DriverCfg, Effect, Handle, Memory, Model, Op, Origin, Outcome, PlaneArg,
-    PlaneArgs, Policy, QueueKey, Ret, mem_offset_cookie,
+    BufTarget, Effect, Handle, Model, Op, PlaneArg, PlaneArgs, Ret, mem_offset_cookie,
 };
+use crate::policy::Policy;
 use crate::trace::{
     Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
     V4l2Plane,
 };
+use crate::v4l2::{BufType, DriverCfg, Memory, Origin, Outcome, QueueKey};
 
 use super::ast::{DriverStmt, Scenario, StmtKind};
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::Memory;
+use crate::v4l2::Memory;
 
 /// Scenario text for a capture session of `frames` frames over 8 buffers of `memory`,
 /// with a STREAMOFF/STREAMON cycle every 1000 frames, as a long-running application does.

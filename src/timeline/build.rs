@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::check::replay_until;
-use crate::model::{BufState, Model, Policy, Queue, QueueKey, Resources};
+use crate::model::{BufState, Model, Queue, Resources};
+use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds};
+use crate::v4l2::QueueKey;
 
 use super::{
     Assoc, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source, SpanBuilder,
@@ -125,7 +127,7 @@ fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &VideoFds) -> Opti
         Body::Tracepoint { .. } | Body::Klog { .. } | Body::Marker { .. } | Body::Expect { .. } => {
             Some(QueueKey {
                 dev: u16::MAX,
-                ty: crate::model::BufType::VideoCapture,
+                ty: crate::v4l2::BufType::VideoCapture,
             })
         }
         _ => None,

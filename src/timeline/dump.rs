@@ -30,7 +30,7 @@ impl Timeline {
                 .queue
                 .map(|q| q.to_string())
                 .unwrap_or_else(|| "device".into());
-            let r = crate::model::outcome_str(m.result);
+            let r = crate::v4l2::outcome_str(m.result);
             let _ = writeln!(o, "mark {} {q} {} -> {r}", ms(m.t_ns), m.label);
         }
         for l in &self.lanes {

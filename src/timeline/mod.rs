@@ -6,6 +6,7 @@ mod axis;
 mod build;
 mod dump;
 mod lod;
+pub mod palette;
 mod pyramid;
 mod span;
 
@@ -16,7 +17,8 @@ pub use pyramid::Pyramid;
 pub use span::{Span, SpanBuilder};
 
 use crate::check::CheckReport;
-use crate::model::{BufState, DmabufId, Memory, Outcome, QueueKey};
+use crate::model::{BufState, DmabufId};
+use crate::v4l2::{Memory, Outcome, QueueKey};
 
 /// What a plane is tied to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

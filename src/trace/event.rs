@@ -1,6 +1,6 @@
 //! Event types. `Event` stays small (56 bytes): anything large sits in the trace's side tables.
 
-use crate::model::{BufType, DoneState, DriverCfg, MemopKind, Memory, Origin, Outcome};
+use crate::v4l2::{BufType, DoneState, DriverCfg, MemopKind, Memory, Origin, Outcome};
 
 use super::store::Sym;
 

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::model::Policy;
+use crate::policy::Policy;
 
 use super::event::{Event, Extent, IoctlArg, V4l2Buffer, V4l2Plane};
 
@@ -134,7 +134,7 @@ impl Trace {
     /// Stores the planes of a multi-planar buffer; returns `(first, count)`.
     pub fn add_planes(&mut self, planes: &[V4l2Plane]) -> (u32, u8) {
         let first = self.planes.len() as u32;
-        let n = planes.len().min(crate::model::MAX_PLANES);
+        let n = planes.len().min(crate::v4l2::MAX_PLANES);
         self.planes
             .extend_from_slice(planes.get(..n).unwrap_or(&[]));
         (first, n as u8)

@@ -2,7 +2,7 @@
 //! that turns an ioctl's fd into a queue (replay, timeline, event filters) reads it the same
 //! way.
 
-use crate::model::{BufType, QueueKey};
+use crate::v4l2::{BufType, QueueKey};
 
 use super::event::{Body, IoctlArg};
 use super::store::Trace;

@@ -1,7 +1,7 @@
 //! Events in words, for the event table and the step explanation.
 
-use crate::model::outcome_str;
 use crate::trace::{Body, DriverAction, IoctlArg, Trace};
+use crate::v4l2::outcome_str;
 
 /// What the events panel shows for a value the source did not record.
 const UNKNOWN: &str = "unknown (not in the source)";
@@ -46,12 +46,12 @@ pub fn event(trace: &Trace, i: usize) -> String {
                 }
                 Some(IoctlArg::Buffer(b)) if b.index != u32::MAX => {
                     let m = match (b.memory, b.known_m()) {
-                        (Some(crate::model::Memory::Dmabuf), Some(m)) => {
+                        (Some(crate::v4l2::Memory::Dmabuf), Some(m)) => {
                             format!(" fd {}", m as i64)
                         }
-                        (Some(crate::model::Memory::Userptr), Some(m)) => format!(" ptr {m:#x}"),
-                        (Some(crate::model::Memory::Dmabuf), None) => " fd ?".into(),
-                        (Some(crate::model::Memory::Userptr), None) => " ptr ?".into(),
+                        (Some(crate::v4l2::Memory::Userptr), Some(m)) => format!(" ptr {m:#x}"),
+                        (Some(crate::v4l2::Memory::Dmabuf), None) => " fd ?".into(),
+                        (Some(crate::v4l2::Memory::Userptr), None) => " ptr ?".into(),
                         _ => String::new(),
                     };
                     format!(" {} index {}{m}", b.ty.short(), b.index)
@@ -132,7 +132,7 @@ pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
         out.push(("result".into(), outcome_str(result)));
         match trace.arg(arg) {
             Some(IoctlArg::Buffer(b)) if b.index != u32::MAX => {
-                let flags = crate::model::flags::names(b.flags);
+                let flags = crate::v4l2::flags::names(b.flags);
                 out.push(("index".into(), b.index.to_string()));
                 out.push(("type".into(), b.ty.as_str().into()));
                 out.push((
@@ -148,8 +148,8 @@ pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
                 out.push(("sequence".into(), b.sequence.to_string()));
                 out.push(("timestamp".into(), format!("{} ns", b.timestamp_ns)));
                 let m = match b.memory {
-                    Some(crate::model::Memory::Dmabuf) => "m.fd",
-                    Some(crate::model::Memory::Userptr) => "m.userptr",
+                    Some(crate::v4l2::Memory::Dmabuf) => "m.fd",
+                    Some(crate::v4l2::Memory::Userptr) => "m.userptr",
                     _ => "m.offset",
                 };
                 let shown =

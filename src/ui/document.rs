@@ -3,7 +3,7 @@
 
 use crate::check::choose_policy;
 use crate::format::Diagnostic;
-use crate::model::Policy;
+use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::scenario;
 use crate::timeline::{Timeline, build, build_with};

@@ -5,8 +5,8 @@ use egui::{RichText, Ui};
 
 use super::describe;
 use super::document::Document;
-use crate::model::{Memory, QueueKey};
 use crate::trace::{Body, DriverAction, IoctlArg, Trace, VideoFds};
+use crate::v4l2::{Memory, QueueKey};
 
 /// Which kinds of event the table shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -148,7 +148,7 @@ type FilterKey = (
     Option<u32>,
     Option<Memory>,
     usize,
-    crate::model::Policy,
+    crate::policy::Policy,
 );
 
 /// What the table shows, and the rows that match (kept until the filter or document change).
@@ -191,7 +191,7 @@ impl EventFilter {
             .events
             .iter()
             .enumerate()
-            .filter(|(_, e)| !(self.hide_inferred && e.origin == crate::model::Origin::Inferred))
+            .filter(|(_, e)| !(self.hide_inferred && e.origin == crate::v4l2::Origin::Inferred))
             .filter(|(_, e)| self.kind == Kind::All || kind_of(&e.body) == self.kind)
             .filter(|(i, _)| {
                 let f = facts.get(*i).copied().unwrap_or_default();

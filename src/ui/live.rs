@@ -9,9 +9,9 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 
 use crate::device::{Caps, Live, LiveConfig, LiveOp, Update};
 use crate::format::NATIVE_VERSION;
-use crate::model::BufType;
 use crate::timeline::Timeline;
 use crate::trace::{Trace, TraceHeader};
+use crate::v4l2::BufType;
 
 use super::document::{Document, PolicyChoice};
 use super::timeline_view::View;

@@ -6,7 +6,7 @@ use crossbeam_channel::{Receiver, Sender};
 use egui::{Button, RichText, Ui};
 
 use crate::device::{self, DeviceEntry, DmabufSource, LiveConfig, LiveOp, Update};
-use crate::model::{BufType, Memory};
+use crate::v4l2::{BufType, Memory};
 
 use super::Request;
 use super::live::{LiveSession, Log, LogKind, Streaming};

@@ -61,7 +61,7 @@ pub struct Inspector {
     /// The Live panel and its device session, which outlive the documents shown.
     pub live: LivePanel,
     /// The model around the cursor: (cursor, policy, what it shows).
-    state_at: Option<(u32, crate::model::Policy, state_view::Around)>,
+    state_at: Option<(u32, crate::policy::Policy, state_view::Around)>,
 }
 
 impl Inspector {
@@ -149,7 +149,7 @@ impl Inspector {
                 .trace
                 .events
                 .get(i as usize)
-                .is_some_and(|e| e.origin == crate::model::Origin::Inferred);
+                .is_some_and(|e| e.origin == crate::v4l2::Origin::Inferred);
             if !inferred {
                 break;
             }
@@ -617,7 +617,7 @@ impl Inspector {
                 });
             });
             // What the kernel returned against what the policy predicts.
-            let observed = d.trace.events.get(c as usize).is_some_and(|e| e.origin == crate::model::Origin::Observed);
+            let observed = d.trace.events.get(c as usize).is_some_and(|e| e.origin == crate::v4l2::Origin::Observed);
             if observed && matches!(d.trace.events.get(c as usize).map(|e| &e.body), Some(crate::trace::Body::Ioctl { .. })) {
                 let diverged = d.timeline.report.findings.iter().find(|f| f.event == c && f.rule == crate::rules::RuleId::Diverge);
                 ui.label(match diverged {
@@ -665,7 +665,7 @@ impl Inspector {
                 ui.label(r.explanation);
                 ui.label(RichText::new(format!("“{}”", r.quote)).italics());
                 ui.small(r.source);
-                if let Some(p) = crate::model::Policy::ALL.iter().position(|p| *p == d.policy)
+                if let Some(p) = crate::policy::Policy::ALL.iter().position(|p| *p == d.policy)
                     && let Some(text) = r.per_policy.get(p) {
                         ui.small(format!("Under {}: {text}", d.policy));
                     }

@@ -1,9 +1,11 @@
 //! The model's state just before and just after one event, in words, for the inspector.
 
 use crate::check::replay_until;
-use crate::model::{Effect, Memory, Model, Policy};
+use crate::model::{Effect, Model};
+use crate::policy::Policy;
 use crate::timeline::Assoc;
 use crate::trace::Trace;
+use crate::v4l2::Memory;
 
 fn summarize(m: &Model) -> Vec<String> {
     let mut out = Vec::new();
@@ -106,7 +108,7 @@ pub fn around(trace: &Trace, policy: Policy, c: u32) -> Around {
     let stepped = trace
         .events
         .get(c as usize)
-        .is_some_and(|e| e.origin != crate::model::Origin::Inferred);
+        .is_some_and(|e| e.origin != crate::v4l2::Origin::Inferred);
     replay_until(trace, policy, |i, m| {
         if i + 1 == c as usize {
             a.before = summarize(m);

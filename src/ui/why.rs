@@ -1,7 +1,7 @@
 //! Why vb2 does what it does at a step, in words, with the sentence of the specification
 //! behind it: the teaching text of step mode.
 
-use crate::model::Policy;
+use crate::policy::Policy;
 use crate::rules::{RuleId, info};
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
 

@@ -1,6 +1,6 @@
 //! The `key=value` lists of `v4l2-ioctl.c`'s `v4l_print_*` helpers, and the names they print.
 
-use crate::model::{BufType, Memory};
+use crate::v4l2::{BufType, Memory};
 
 /// The `key=value` tokens of one line, separated by `, ` or spaces (format plane lines use
 /// spaces). A leading `HH:MM:SS.ffffff` is the buffer timestamp.

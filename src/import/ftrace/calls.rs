@@ -15,8 +15,8 @@ use rustc_hash::FxHashMap;
 
 use crate::kernel::ftrace::{Record, kprobe_args, parse_int, tp_field};
 use crate::kernel::merge::Pin;
-use crate::model::{BufType, Memory, Origin};
 use crate::trace::{Body, Event, IoctlArg, IoctlCmd, Trace, V4l2Buffer};
+use crate::v4l2::{BufType, Memory, Origin};
 
 use super::devices::{Devices, Name, Numbered, name_of};
 
@@ -33,7 +33,7 @@ const FD_BASE: i32 = 1000;
 /// buffer's memory taken or given back, the dma-buf core under it, its `vb2_qbuf`. Never an
 /// allocation, a free, an mmap or an export: those are other calls'.
 fn part_of_buffer_call(name: &str, dq: bool) -> bool {
-    use crate::model::MemopKind as K;
+    use crate::v4l2::MemopKind as K;
     let dmabuf_core = [
         "get",
         "get_ret",
@@ -216,9 +216,9 @@ impl Builder<'_> {
             return;
         };
         let memory = match kind {
-            crate::model::MemopKind::Alloc => Memory::Mmap,
-            crate::model::MemopKind::GetUserptr => Memory::Userptr,
-            crate::model::MemopKind::AttachDmabuf => Memory::Dmabuf,
+            crate::v4l2::MemopKind::Alloc => Memory::Mmap,
+            crate::v4l2::MemopKind::GetUserptr => Memory::Userptr,
+            crate::v4l2::MemopKind::AttachDmabuf => Memory::Dmabuf,
             _ => return,
         };
         if let (Some(dev), Some(ty)) = (self.dev(r), self.queue_type(r)) {
@@ -362,7 +362,7 @@ impl Builder<'_> {
             .following(pos, r.tid)
             .filter(|x| {
                 crate::kernel::kprobes::memop_kind(x.rec.name)
-                    == Some(crate::model::MemopKind::Alloc)
+                    == Some(crate::v4l2::MemopKind::Alloc)
             })
             .map(|x| arg_u32(&x.rec, "index"))
             .collect();
@@ -412,7 +412,7 @@ impl Builder<'_> {
             self.following(pos, r.tid)
                 .find(|x| {
                     crate::kernel::kprobes::memop_kind(x.rec.name)
-                        == Some(crate::model::MemopKind::GetDmabuf)
+                        == Some(crate::v4l2::MemopKind::GetDmabuf)
                 })
                 .and_then(|x| arg_u32(&x.rec, "index"))
         });
@@ -561,6 +561,6 @@ fn is_marking(r: &Record) -> bool {
 /// `MAPPED|QUEUED|TIMESTAMP_MONOTONIC` as `V4L2_BUF_FLAG_*` bits.
 fn parse_flags(s: &str) -> u32 {
     s.split('|')
-        .filter_map(|f| crate::model::flags::by_name(f.trim()))
+        .filter_map(|f| crate::v4l2::flags::by_name(f.trim()))
         .fold(0, |a, b| a | b)
 }

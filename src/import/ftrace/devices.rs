@@ -46,7 +46,7 @@ pub(super) fn name_of(r: &Record) -> Option<(Name, Option<u32>, Option<u32>)> {
         "v4l2_qbuf" | "v4l2_dqbuf" => {
             let minor = num(field("minor"))?;
             let ty = field("type")
-                .and_then(crate::model::BufType::parse)
+                .and_then(crate::v4l2::BufType::parse)
                 .map(|t| t.raw());
             Some((Name::Minor(minor), ty, num(field("index"))))
         }

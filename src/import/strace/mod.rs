@@ -11,8 +11,8 @@ mod v4l2;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::Origin;
 use crate::trace::{Body, Event, Trace, TraceHeader};
+use crate::v4l2::Origin;
 
 use super::Imported;
 use diag::{Diags, Kind};

@@ -3,14 +3,14 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{BufType, Errno, Outcome};
 use crate::trace::{Body, DriverAction, Extent, IoctlArg, IoctlCmd};
+use crate::v4l2::{BufType, Errno, Outcome};
 
 use super::diag::Kind;
 use super::lex::{self, TopSplit};
 use super::v4l2::{self, Req, Skip};
 use super::{Ctx, Importer};
-use crate::model::DriverCfg;
+use crate::v4l2::DriverCfg;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FdKind {

@@ -1,8 +1,8 @@
 //! V4L2 ioctl arguments as strace decodes them (strace's `src/v4l2.c`): symbolic, raw
 //! (`-X raw`) or both (`-X verbose`). A field strace does not print stays unknown.
 
-use crate::model::{BufType, Memory};
 use crate::trace::{IoctlArg, IoctlCmd, V4l2Buffer};
+use crate::v4l2::{BufType, Memory};
 
 use super::lex::{self, Fields};
 
@@ -102,7 +102,7 @@ fn buf_flags(v: &str) -> u32 {
         if let Some(n) = lex::u32v(t) {
             out |= n;
         } else if let Some(name) = t.strip_prefix("V4L2_BUF_FLAG_")
-            && let Some(bit) = crate::model::flags::by_name(name)
+            && let Some(bit) = crate::v4l2::flags::by_name(name)
         {
             out |= bit;
         }

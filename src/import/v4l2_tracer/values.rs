@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::model::{BufType, Errno, Memory};
+use crate::v4l2::{BufType, Errno, Memory};
 
 /// A number as the tracer writes it: an integer, or a string (`""` for 0, `0x…` for hex).
 pub fn num(v: &Value) -> Option<u64> {
@@ -82,7 +82,7 @@ pub fn buf_flags(v: &Value) -> u32 {
     s.split('|')
         .map(|part| {
             let name = part.trim().trim_start_matches("V4L2_BUF_FLAG_");
-            crate::model::flags::by_name(name)
+            crate::v4l2::flags::by_name(name)
                 .or_else(|| parse_num(part).map(|n| n as u32))
                 .unwrap_or(0)
         })
@@ -96,7 +96,7 @@ pub fn buf_caps(v: &Value) -> Option<u32> {
     };
     s.split('|')
         .filter(|p| !p.trim().is_empty())
-        .map(|part| crate::model::caps::by_name(part).or_else(|| parse_num(part).map(|n| n as u32)))
+        .map(|part| crate::v4l2::caps::by_name(part).or_else(|| parse_num(part).map(|n| n as u32)))
         .try_fold(0, |a, b| b.map(|b| a | b))
 }
 

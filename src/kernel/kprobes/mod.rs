@@ -16,7 +16,7 @@
 //! buffer instead). Argument positions follow the Linux 6.12 and 5.10 signatures; the tests
 //! list them, so a probe that reads the wrong argument fails there rather than on a kernel.
 
-use crate::model::MemopKind;
+use crate::v4l2::MemopKind;
 
 /// One kprobe_events line and the names it defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 //! Otherwise the memop is left unattributed, with the reasons.
 
 use crate::format::DiagSeverity;
-use crate::model::{MAX_PLANES, MemopKind, Memory};
 use crate::trace::Body;
+use crate::v4l2::{MAX_PLANES, MemopKind, Memory};
 
 use super::KEv;
 use super::resolve::{
@@ -189,7 +189,7 @@ impl Resolver<'_> {
         kind: MemopKind,
         a: &Args,
         win: Option<&Win>,
-        ty: crate::model::BufType,
+        ty: crate::v4l2::BufType,
         index: u32,
         nth: u32,
     ) -> Option<u8> {

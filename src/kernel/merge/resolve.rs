@@ -6,8 +6,8 @@
 use rustc_hash::FxHashMap;
 
 use crate::format::{DiagSeverity, Diagnostic};
-use crate::model::{BufType, DoneState, MemopKind, Memory, QueueKey};
 use crate::trace::{Body, DriverAction, Trace, VideoFds};
+use crate::v4l2::{BufType, DoneState, MemopKind, Memory, QueueKey};
 
 use super::super::ftrace::{kprobe_args, parse_int, parse_pointer, tp_field};
 use super::super::kprobes::{Probe, classify};

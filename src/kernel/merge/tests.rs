@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::format::read_native_bytes;
-use crate::model::{BufType, DoneState, MemopKind};
+use crate::v4l2::{BufType, DoneState, MemopKind};
 
 fn user(lines: &[&str]) -> Trace {
     let mut text = String::from("{\"vb2scope\":\"trace\",\"version\":1}\n");

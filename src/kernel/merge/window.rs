@@ -1,8 +1,8 @@
 //! The syscall a kernel event happened in, as far as attribution cares: which device, which
 //! queue, which buffer, and how many memops of each kind it holds.
 
-use crate::model::{BufType, MemopKind, Memory};
 use crate::trace::{Body, IoctlArg, IoctlCmd, VideoFds};
+use crate::v4l2::{BufType, MemopKind, Memory};
 
 use super::super::kprobes::{Probe, classify};
 use super::KEv;

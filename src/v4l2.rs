@@ -1,4 +1,5 @@
-//! Small value types shared by the model, the trace and the rules.
+//! The V4L2 and vb2 vocabulary: memory and buffer types, errnos, memop kinds, buffer flags and
+//! capability bits, as the kernel defines them. A leaf: every layer may use it, it uses none.
 
 use serde::{Deserialize, Serialize};
 
@@ -357,3 +358,119 @@ pub fn parse_outcome(s: &str) -> Option<Outcome> {
         Errno::parse(s).map(Err)
     }
 }
+
+/// `VIDEO_MAX_PLANES`.
+pub const MAX_PLANES: usize = 8;
+
+/// Identifies a queue: the device it belongs to and its buffer type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QueueKey {
+    pub dev: u16,
+    pub ty: BufType,
+}
+
+impl std::fmt::Display for QueueKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.dev == 0 {
+            f.write_str(self.ty.short())
+        } else {
+            write!(f, "dev{}:{}", self.dev, self.ty.short())
+        }
+    }
+}
+
+/// A driver-side configuration change (scenario `driver` lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverCfg {
+    KeepOnStop(bool),
+    /// The next start_streaming fails; `true`: without returning its buffers.
+    FailStart {
+        keep: bool,
+    },
+    MinQueued(u32),
+    /// Queue parameters: planes per buffer and the size of each.
+    Format {
+        planes: u8,
+        size: u32,
+    },
+}
+
+/// V4L2 buffer flags the model reports (`V4L2_BUF_FLAG_*`).
+pub mod flags {
+    pub const MAPPED: u32 = 0x0000_0001;
+    pub const QUEUED: u32 = 0x0000_0002;
+    pub const DONE: u32 = 0x0000_0004;
+    pub const ERROR: u32 = 0x0000_0040;
+    pub const PREPARED: u32 = 0x0000_0400;
+
+    /// Every `V4L2_BUF_FLAG_*` by name (without the prefix), as importers read them; the
+    /// zero-valued names add nothing.
+    pub const ALL: &[(&str, u32)] = &[
+        ("MAPPED", 0x1),
+        ("QUEUED", 0x2),
+        ("DONE", 0x4),
+        ("KEYFRAME", 0x8),
+        ("PFRAME", 0x10),
+        ("BFRAME", 0x20),
+        ("ERROR", 0x40),
+        ("IN_REQUEST", 0x80),
+        ("TIMECODE", 0x100),
+        ("M2M_HOLD_CAPTURE_BUF", 0x200),
+        ("PREPARED", 0x400),
+        ("NO_CACHE_INVALIDATE", 0x800),
+        ("NO_CACHE_CLEAN", 0x1000),
+        ("TIMESTAMP_UNKNOWN", 0),
+        ("TIMESTAMP_MONOTONIC", 0x2000),
+        ("TIMESTAMP_COPY", 0x4000),
+        ("TSTAMP_SRC_EOF", 0),
+        ("TSTAMP_SRC_SOE", 0x10000),
+        ("LAST", 0x100000),
+        ("REQUEST_FD", 0x800000),
+    ];
+
+    /// The bit of a flag name without its `V4L2_BUF_FLAG_` prefix.
+    pub fn by_name(name: &str) -> Option<u32> {
+        ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+
+    /// The names of the flags set in `f`, joined with `|`.
+    pub fn names(f: u32) -> String {
+        let names: Vec<&str> = [
+            (MAPPED, "MAPPED"),
+            (QUEUED, "QUEUED"),
+            (DONE, "DONE"),
+            (ERROR, "ERROR"),
+            (PREPARED, "PREPARED"),
+        ]
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+        names.join("|")
+    }
+}
+
+/// The capabilities REQBUFS and CREATE_BUFS report (`V4L2_BUF_CAP_*`).
+pub mod caps {
+    /// Every `V4L2_BUF_CAP_*` by name, without the prefix.
+    pub const ALL: &[(&str, u32)] = &[
+        ("SUPPORTS_MMAP", 0x1),
+        ("SUPPORTS_USERPTR", 0x2),
+        ("SUPPORTS_DMABUF", 0x4),
+        ("SUPPORTS_REQUESTS", 0x8),
+        ("SUPPORTS_ORPHANED_BUFS", 0x10),
+        ("SUPPORTS_M2M_HOLD_CAPTURE_BUF", 0x20),
+        ("SUPPORTS_MMAP_CACHE_HINTS", 0x40),
+        ("SUPPORTS_MAX_NUM_BUFFERS", 0x80),
+        ("SUPPORTS_REMOVE_BUFS", 0x100),
+    ];
+
+    /// The bit of a capability name, with or without its `V4L2_BUF_CAP_` prefix.
+    pub fn by_name(name: &str) -> Option<u32> {
+        let name = name.trim().trim_start_matches("V4L2_BUF_CAP_");
+        ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+}
+
+/// `VB2_MAX_FRAME`: the most buffers a vb2 queue had before 6.8, and the default since.
+pub const VB2_MAX_FRAME: u32 = 32;

@@ -241,7 +241,7 @@ impl Policy {
     /// The most buffers a queue can have unless the driver says otherwise: `VB2_MAX_FRAME`
     /// (32), a hard limit before 6.8 and `max_num_buffers`'s default since.
     pub fn default_max_buffers(self) -> u32 {
-        super::VB2_MAX_FRAME
+        crate::v4l2::VB2_MAX_FRAME
     }
     /// A queue may hold more than 32 buffers if its driver allows (`max_num_buffers`, 6.8).
     pub fn driver_sets_max_buffers(self) -> bool {
