@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use vb2scope::format::{read_native_bytes, write_native};
-use vb2scope::model::{Origin, Policy};
-use vb2scope::scenario;
+use vb2scope_core::format::{read_native_bytes, write_native};
+use vb2scope_core::policy::Policy;
+use vb2scope_core::scenario;
+use vb2scope_core::v4l2::Origin;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vb2scope"));
@@ -388,7 +389,7 @@ fn import_joins_strace_and_ftrace_and_check_reads_any_format() {
     assert!(
         t.events
             .iter()
-            .any(|e| matches!(e.body, vb2scope::trace::Body::Memop { .. }))
+            .any(|e| matches!(e.body, vb2scope_core::trace::Body::Memop { .. }))
     );
     // check, timeline and export take the other tools' formats directly.
     let o = run(&["check", &s, "--policy", "auto"]);

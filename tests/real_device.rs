@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use vb2scope::check::check_trace;
-use vb2scope::device::{self, DeviceError, DmabufSource, Session, StreamConfig};
-use vb2scope::model::{Kernel, MemopKind, Memory, Origin, Policy};
-use vb2scope::rules::RuleId;
-use vb2scope::trace::{Body, IoctlCmd, OwnedEvent, Trace, TraceHeader};
+use vb2scope_core::check::check_trace;
+use vb2scope_core::policy::{Kernel, Policy};
+use vb2scope_core::rules::RuleId;
+use vb2scope_core::trace::{Body, IoctlCmd, OwnedEvent, Trace, TraceHeader};
+use vb2scope_core::v4l2::{MemopKind, Memory, Origin};
+use vb2scope_device::{self as device, DeviceError, DmabufSource, Session, StreamConfig};
 
 const NEEDS: &str = "needs vivid: run through tests/vm/vm.sh (see .ci/run)";
 /// Instance 0: videobuf2-vmalloc, single-planar.
@@ -29,7 +30,7 @@ const UDMABUF: &str = "/dev/udmabuf";
 
 /// vb2 of the running kernel: what the device's results are checked against.
 fn running() -> Policy {
-    vb2scope::kernel::kernel_release()
+    vb2scope_device::kernel_release()
         .as_deref()
         .and_then(Kernel::parse)
         .map_or(Policy::MODERN, Policy::for_kernel)
@@ -37,7 +38,7 @@ fn running() -> Policy {
 
 /// Says why a test, or part of one, does not run on this kernel.
 fn skip(what: &str, why: &str) {
-    let release = vb2scope::kernel::kernel_release().unwrap_or_default();
+    let release = vb2scope_device::kernel_release().unwrap_or_default();
     eprintln!("SKIPPED {what}: {why} (Linux {release})");
 }
 
@@ -88,7 +89,9 @@ fn ioctls(t: &Trace) -> Vec<(IoctlCmd, String)> {
     t.events
         .iter()
         .filter_map(|e| match e.body {
-            Body::Ioctl { cmd, result, .. } => Some((cmd, vb2scope::model::outcome_str(result))),
+            Body::Ioctl { cmd, result, .. } => {
+                Some((cmd, vb2scope_core::v4l2::outcome_str(result)))
+            }
             _ => None,
         })
         .collect()
@@ -355,8 +358,8 @@ fn vivid_starts_at(k: Policy) -> usize {
 
 /// The `expect` lines a scenario fails on the model alone under `policy`: those are the
 /// scenario's own policy dependence (REMOVE_BUFS is ENOTTY before 6.10), not a device's.
-fn expects_failing_on_the_model(sc: &vb2scope::scenario::Scenario, policy: Policy) -> usize {
-    vb2scope::scenario::run(sc, policy).map_or(0, |t| {
+fn expects_failing_on_the_model(sc: &vb2scope_core::scenario::Scenario, policy: Policy) -> usize {
+    vb2scope_core::scenario::run(sc, policy).map_or(0, |t| {
         check_trace(&t, policy)
             .findings
             .iter()
@@ -375,7 +378,7 @@ fn every_runnable_scenario_holds_on_vivid() {
         let file = format!("traces/{name}.vb2s");
         let text =
             std::fs::read_to_string(Path::new(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let sc = vb2scope::scenario::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+        let sc = vb2scope_core::scenario::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
         let (mut s, events) = session(dev, any_dmabuf_source());
         let rep = device::run_scenario(&mut s, &sc, &AtomicBool::new(false));
         drop(s);
@@ -515,7 +518,7 @@ fn observed_memops(t: &Trace) -> Vec<String> {
 /// What the model of the running kernel predicts for the same calls.
 fn predicted_memops(t: &Trace) -> Vec<String> {
     let mut out = Vec::new();
-    vb2scope::check::replay(t, running(), |i, m| {
+    vb2scope_core::check::replay(t, running(), |i, m| {
         let call = match t.events.get(i).map(|e| e.body) {
             Some(Body::Ioctl { cmd, .. }) => format!("#{i} {}", cmd.name()),
             Some(Body::Close { fd }) => format!("#{i} close({fd})"),
@@ -523,7 +526,7 @@ fn predicted_memops(t: &Trace) -> Vec<String> {
             _ => return,
         };
         for fx in &m.fx.items {
-            if let vb2scope::model::Effect::Memop(r) = fx
+            if let vb2scope_core::model::Effect::Memop(r) = fx
                 && lifecycle(r.kind)
             {
                 out.push(format!(
@@ -552,7 +555,8 @@ fn kernel_traced(args: &[&str], what: &str) {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.code().is_some_and(|c| c < 2), "{what}: {err}");
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
-    let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
     let r = check_trace(&t, running());
     let st = r.stats;
@@ -692,7 +696,8 @@ fn refused(args: &[&str], out: &Path, want: &str) {
     assert!(err.contains(want), "{args:?}: wanted {want:?} in {err}");
     assert!(!err.contains("panicked"), "{err}");
     let bytes = std::fs::read(out).unwrap_or_else(|e| panic!("{e}"));
-    let (_, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let (_, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
 }
 
@@ -785,7 +790,8 @@ fn ctrl_c_ends_a_recording_cleanly() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("stopped early"), "{err}");
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
-    let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
     // Complete: streamed, stopped, freed and closed.
     let calls = ioctls(&t);
@@ -811,7 +817,8 @@ fn a_killed_recording_keeps_what_was_flushed() {
     child.kill().unwrap_or_else(|e| panic!("{e}"));
     let _ = child.wait();
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
-    let (t, diags) = vb2scope::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     // At most the last line is cut short.
     assert!(diags.len() <= 1, "{diags:?}");
     assert!(count(&t, IoctlCmd::Dqbuf) > 0);
@@ -848,7 +855,7 @@ fn vivid_bind(op: &str) {
 fn a_live_session_survives_its_device_going_away() {
     let _one = one_at_a_time();
     use std::time::{Duration, Instant};
-    use vb2scope::device::{Live, LiveConfig, LiveOp, Update};
+    use vb2scope_device::{Live, LiveConfig, LiveOp, Update};
     let live = Live::start(LiveConfig {
         device: VMALLOC.into(),
         queue: None,
@@ -917,11 +924,11 @@ fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
     assert_eq!(s.streamon().ok(), Some(Ok(())));
     let t0 = std::time::Instant::now();
     let (r, _) = s.dqbuf(true, 5000).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(r, Err(vb2scope::model::Errno::EAGAIN));
+    assert_eq!(r, Err(vb2scope_core::v4l2::Errno::EAGAIN));
     assert!(t0.elapsed() < std::time::Duration::from_secs(3));
     // And the handle is blocking again: a blocking DQBUF now waits and is interrupted.
     let (r, _) = s.dqbuf(false, 500).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(r, Err(vb2scope::model::Errno::ETIMEDOUT));
+    assert_eq!(r, Err(vb2scope_core::v4l2::Errno::ETIMEDOUT));
     drop(s);
     let t = trace_of(&events);
     let nb: Vec<bool> = t
@@ -933,7 +940,7 @@ fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
                 arg,
                 ..
             } => match t.arg(arg) {
-                Some(vb2scope::trace::IoctlArg::Buffer(b)) => Some(b.nonblock),
+                Some(vb2scope_core::trace::IoctlArg::Buffer(b)) => Some(b.nonblock),
                 _ => None,
             },
             _ => None,
@@ -968,7 +975,7 @@ fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
 fn live_streaming_after_freeing_allocates_again() {
     let _one = one_at_a_time();
     use std::time::{Duration, Instant};
-    use vb2scope::device::{Live, LiveConfig, LiveOp, Update};
+    use vb2scope_device::{Live, LiveConfig, LiveOp, Update};
     let live = Live::start(LiveConfig {
         device: VMALLOC.into(),
         queue: None,
@@ -1026,7 +1033,7 @@ fn live_streaming_after_freeing_allocates_again() {
                 arg,
                 ..
             } => match t.arg(arg) {
-                Some(vb2scope::trace::IoctlArg::Alloc { count, .. }) => Some(*count),
+                Some(vb2scope_core::trace::IoctlArg::Alloc { count, .. }) => Some(*count),
                 _ => None,
             },
             _ => None,
@@ -1052,7 +1059,8 @@ fn live_streaming_after_freeing_allocates_again() {
 fn prepare_buf_create_bufs_and_querybuf() {
     let _one = one_at_a_time();
     let (mut s, events) = session(VMALLOC, DmabufSource::default());
-    let ok = |r: Result<vb2scope::model::Outcome, DeviceError>| r.unwrap_or_else(|e| panic!("{e}"));
+    let ok =
+        |r: Result<vb2scope_core::v4l2::Outcome, DeviceError>| r.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ok(s.reqbufs(2, Memory::Userptr)), Ok(()));
     assert_eq!(ok(s.create_bufs(1)), Ok(()));
     assert_eq!(s.queue_info(s.queue()).1, 3);

@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     // dmesg is text; invalid UTF-8 is read lossily, as a caller reading a file would.
     let text = String::from_utf8_lossy(data);
-    let _ = vb2scope::import::dmesg::import_dmesg(&text);
+    let _ = vb2scope_core::import::dmesg::import_dmesg(&text);
 });

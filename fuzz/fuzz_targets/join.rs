@@ -10,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[][..]),
     };
-    let user = vb2scope::import::strace::import_strace(&String::from_utf8_lossy(user));
+    let user = vb2scope_core::import::strace::import_strace(&String::from_utf8_lossy(user));
     let n = user.trace.events.len();
-    let (joined, _) = vb2scope::import::join(user, &String::from_utf8_lossy(kernel));
+    let (joined, _) = vb2scope_core::import::join(user, &String::from_utf8_lossy(kernel));
     assert!(joined.trace.events.len() >= n);
 });

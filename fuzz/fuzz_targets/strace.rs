@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = vb2scope::import::strace::import_strace(&text);
+    let _ = vb2scope_core::import::strace::import_strace(&text);
 });

@@ -7,10 +7,12 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
-use vb2scope::device::{self, DmabufSource, LoopCost, Session, StreamConfig, cpu_ns, now_ns};
-use vb2scope::record::Recorder;
-use vb2scope::trace::TraceHeader;
-use vb2scope::v4l2::Memory;
+use vb2scope_core::trace::TraceHeader;
+use vb2scope_core::v4l2::Memory;
+use vb2scope_device::record::Recorder;
+use vb2scope_device::{
+    self as device, DmabufSource, LoopCost, Session, StreamConfig, cpu_ns, now_ns,
+};
 
 fn recorded(path: &Path, buffers: u32, frames: u32, out: &Path) -> Result<(LoopCost, u64)> {
     let (t0, c0) = (now_ns(), cpu_ns());

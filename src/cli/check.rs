@@ -4,9 +4,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use vb2scope::check::{check_trace, choose_policy};
-use vb2scope::policy::Policy;
-use vb2scope::report::{FailOn, InputResult, exit_code, to_json, to_junit, to_text};
+use vb2scope_core::check::{check_trace, choose_policy};
+use vb2scope_core::policy::Policy;
+use vb2scope_core::report::{FailOn, InputResult, exit_code, to_json, to_junit, to_text};
 
 use super::input::{is_scenario, read_trace, run_scenario};
 use super::{FailOnArg, FormatArg, PolicyArg};
@@ -100,7 +100,7 @@ pub fn timeline(path: &Path, policy: PolicyArg) -> Result<i32> {
     for d in &diagnostics {
         eprintln!("{}:{}: {}", path.display(), d.line, d.message);
     }
-    print!("{}", vb2scope::timeline::build(&trace, p).dump());
+    print!("{}", vb2scope_core::timeline::build(&trace, p).dump());
     Ok(0)
 }
 

@@ -7,16 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
-use vb2scope::check::check_trace;
-use vb2scope::device::{self, DmabufSource, Session, StreamConfig};
-use vb2scope::format::NATIVE_VERSION;
-use vb2scope::policy::Policy;
-use vb2scope::record::Recorder;
-use vb2scope::report::{InputResult, to_text};
-use vb2scope::rules::RuleId;
-use vb2scope::scenario;
-use vb2scope::trace::TraceHeader;
-use vb2scope::v4l2::Memory;
+use vb2scope_core::check::check_trace;
+use vb2scope_core::format::NATIVE_VERSION;
+use vb2scope_core::policy::Policy;
+use vb2scope_core::report::{InputResult, to_text};
+use vb2scope_core::rules::RuleId;
+use vb2scope_core::scenario;
+use vb2scope_core::trace::TraceHeader;
+use vb2scope_core::v4l2::Memory;
+use vb2scope_device::record::Recorder;
+use vb2scope_device::{self as device, DmabufSource, Session, StreamConfig};
 
 use super::input::read_trace;
 
@@ -66,7 +66,7 @@ fn header(source: String, title: String) -> TraceHeader {
         source,
         policy: None,
         title,
-        kernel: vb2scope::kernel::kernel_release(),
+        kernel: vb2scope_device::kernel_release(),
     }
 }
 
@@ -163,7 +163,7 @@ pub struct RecordArgs<'a> {
     pub device: &'a str,
     pub memory: Memory,
     pub dmabuf_from: Option<&'a str>,
-    pub queue: Option<vb2scope::v4l2::BufType>,
+    pub queue: Option<vb2scope_core::v4l2::BufType>,
     pub frames: u32,
     pub cycles: u32,
     pub buffers: u32,

@@ -2,8 +2,8 @@
 
 use anyhow::{Result, bail};
 
-use vb2scope::policy::Policy;
-use vb2scope::rules::{RuleId, RuleInfo, all_rules, info};
+use vb2scope_core::policy::Policy;
+use vb2scope_core::rules::{RuleId, RuleInfo, all_rules, info};
 
 fn wrap(text: &str, indent: &str, width: usize) -> String {
     let mut out = String::new();

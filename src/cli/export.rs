@@ -4,12 +4,12 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use vb2scope::check::{PolicyScore, choose_policy};
-use vb2scope::export::{ExportFormat, export_native, html, perfetto, svg};
-use vb2scope::format::Diagnostic;
-use vb2scope::policy::Policy;
-use vb2scope::timeline;
-use vb2scope::trace::Trace;
+use vb2scope_core::check::{PolicyScore, choose_policy};
+use vb2scope_core::export::{ExportFormat, export_native, html, perfetto, svg};
+use vb2scope_core::format::Diagnostic;
+use vb2scope_core::policy::Policy;
+use vb2scope_core::timeline;
+use vb2scope_core::trace::Trace;
 
 use super::input::{is_scenario, read_trace, run_scenario};
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow};
 
-use vb2scope::ui::{Inspector, PolicyChoice, Request};
+use vb2scope_gui::{Inspector, PolicyChoice, Request};
 
 use super::check::DEFAULT_TRACE;
 
@@ -28,7 +28,7 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
         None => Inspector::open(
             "2012-report (bundled)",
             DEFAULT_TRACE,
-            PolicyChoice::Fixed(vb2scope::policy::Policy::Vb2_2012),
+            PolicyChoice::Fixed(vb2scope_core::policy::Policy::Vb2_2012),
         ),
     };
     let mut inspector = inspector;

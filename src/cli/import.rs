@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use vb2scope::format::write_native;
-use vb2scope::import::{Format, Imported, import_bytes, join};
+use vb2scope_core::format::write_native;
+use vb2scope_core::import::{Format, Imported, import_bytes, join};
 
 use super::input::forced_format;
 
-fn print_diagnostics(path: &Path, d: &[vb2scope::format::Diagnostic]) {
+fn print_diagnostics(path: &Path, d: &[vb2scope_core::format::Diagnostic]) {
     for x in d.iter().take(20) {
         eprintln!("{}: {x}", path.display());
     }
@@ -27,7 +27,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
         let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
         let name = p.display().to_string();
         let format = forced_format()
-            .or_else(|| vb2scope::import::detect(&bytes, &name))
+            .or_else(|| vb2scope_core::import::detect(&bytes, &name))
             .with_context(|| {
                 format!("{name}: not a format vb2scope reads; name one with --from")
             })?;
@@ -64,7 +64,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
         }
         (Some((_, u)), None) => u.trace,
         (None, Some((kp, text))) => {
-            let imp = vb2scope::import::import_ftrace(&text);
+            let imp = vb2scope_core::import::import_ftrace(&text);
             print_diagnostics(&kp, &imp.diagnostics);
             imp.trace
         }

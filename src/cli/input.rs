@@ -4,11 +4,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use vb2scope::format::Diagnostic;
-use vb2scope::import::{Format, import_bytes};
-use vb2scope::policy::Policy;
-use vb2scope::scenario;
-use vb2scope::trace::Trace;
+use vb2scope_core::format::Diagnostic;
+use vb2scope_core::import::{Format, import_bytes};
+use vb2scope_core::policy::Policy;
+use vb2scope_core::scenario;
+use vb2scope_core::trace::Trace;
 
 /// What kind of file a path is, by its name.
 pub fn is_scenario(path: &Path) -> bool {

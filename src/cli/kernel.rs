@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use vb2scope::format::write_native;
-use vb2scope::kernel::{self, CaptureOptions, KernelCapture};
+use vb2scope_core::format::write_native;
+use vb2scope_core::kernel;
+use vb2scope_device::{CaptureOptions, KernelCapture};
 
 use super::input::read_trace;
 

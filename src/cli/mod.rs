@@ -32,12 +32,12 @@ struct Cli {
     /// Read inputs as this format instead of telling it from their content: native,
     /// strace, ftrace, v4l2-tracer or dmesg.
     #[arg(long, global = true, value_parser = parse_format)]
-    from: Option<vb2scope::import::Format>,
+    from: Option<vb2scope_core::import::Format>,
 }
 
-fn parse_format(s: &str) -> Result<vb2scope::import::Format, String> {
-    vb2scope::import::Format::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = vb2scope::import::Format::ALL
+fn parse_format(s: &str) -> Result<vb2scope_core::import::Format, String> {
+    vb2scope_core::import::Format::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = vb2scope_core::import::Format::ALL
             .iter()
             .map(|f| f.name())
             .collect();
@@ -48,10 +48,10 @@ fn parse_format(s: &str) -> Result<vb2scope::import::Format, String> {
 /// `--policy`: a policy by name (`spec`, `vb2-2012`, `vb2-3.8`, `modern`, `linux-X.Y`), or
 /// `auto` (`None`).
 #[derive(Clone, Copy, Debug)]
-pub struct PolicyArg(pub Option<vb2scope::policy::Policy>);
+pub struct PolicyArg(pub Option<vb2scope_core::policy::Policy>);
 
 fn parse_policy(s: &str) -> Result<PolicyArg, String> {
-    use vb2scope::policy::Policy;
+    use vb2scope_core::policy::Policy;
     if s.trim().eq_ignore_ascii_case("auto") {
         return Ok(PolicyArg(None));
     }
@@ -193,7 +193,7 @@ enum Cmd {
         input: std::path::PathBuf,
         /// perfetto (Chrome trace-event JSON for ui.perfetto.dev), svg, html or native.
         #[arg(long)]
-        to: vb2scope::export::ExportFormat,
+        to: vb2scope_core::export::ExportFormat,
         #[arg(short, long)]
         output: std::path::PathBuf,
         #[arg(long, value_parser = parse_policy, default_value = "auto")]
@@ -288,13 +288,13 @@ pub fn main() -> i32 {
         }) => device::record(&device::RecordArgs {
             device: &device,
             memory: match memory {
-                MemoryArg::Mmap => vb2scope::v4l2::Memory::Mmap,
-                MemoryArg::Userptr => vb2scope::v4l2::Memory::Userptr,
-                MemoryArg::Dmabuf => vb2scope::v4l2::Memory::Dmabuf,
+                MemoryArg::Mmap => vb2scope_core::v4l2::Memory::Mmap,
+                MemoryArg::Userptr => vb2scope_core::v4l2::Memory::Userptr,
+                MemoryArg::Dmabuf => vb2scope_core::v4l2::Memory::Dmabuf,
             },
             dmabuf_from: dmabuf_from.as_deref(),
             queue: queue
-                .map(|q| vb2scope::v4l2::BufType::new(matches!(q, QueueArg::Output), false)),
+                .map(|q| vb2scope_core::v4l2::BufType::new(matches!(q, QueueArg::Output), false)),
             frames,
             cycles,
             buffers,

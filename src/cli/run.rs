@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use vb2scope::format::write_native;
-use vb2scope::policy::Policy;
+use vb2scope_core::format::write_native;
+use vb2scope_core::policy::Policy;
 
 use super::PolicyArg;
 use super::check::policy_of;

@@ -2,7 +2,7 @@
 # Captures the corpus on the test kernels: for each kernel label, boots the test VM
 # (tests/vm/vm.sh) with vivid and vim2m and runs capture-guest.sh (applications) and
 # scenarios-guest.sh (the scenarios of traces/ on vivid) in it, then stores every capture
-# zstd-compressed under tests/fixtures/corpus/linux-KREL/, where tests/corpus.rs checks them.
+# zstd-compressed under tests/fixtures/corpus/linux-KREL/, where crates/core/tests/corpus.rs checks them.
 # See tests/corpus/README.md. The raw captures stay in target/corpus/LABEL.
 #
 #   capture.sh [--kernel K[,K...]|all] [--apps|--scenarios] [NAME...]

@@ -1,0 +1,240 @@
+//! Placement and attribution rules, one small case each. The fixture-driven cases are in
+//! crates/core/tests/kernel_merge.rs.
+
+use super::*;
+use crate::format::read_native_bytes;
+use crate::v4l2::{BufType, DoneState, MemopKind};
+
+fn user(lines: &[&str]) -> Trace {
+    let mut text = String::from("{\"vb2scope\":\"trace\",\"version\":1}\n");
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    match read_native_bytes(text.as_bytes()) {
+        Ok((t, d)) if d.is_empty() => t,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn kline(tid: u32, flags: &str, us: u64, name: &str, body: &str) -> String {
+    format!(
+        "  t-{tid} [000] {flags} {}.{:06}: {name}: {body}",
+        us / 1_000_000,
+        us % 1_000_000
+    )
+}
+
+/// The kernel events of the merged trace (those not in `u`), with their position.
+fn kernel(m: &Merged, u: &Trace) -> Vec<(usize, Body)> {
+    m.trace
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !u.events.contains(e))
+        .map(|(i, e)| (i, e.body))
+        .collect()
+}
+
+const OPEN0: &str = r#"{"t":1000000,"ev":"open","pid":7,"fd":3,"path":"/dev/video0"}"#;
+const OPEN1: &str = r#"{"t":1100000,"ev":"open","pid":7,"fd":4,"path":"/dev/video1"}"#;
+const REQ0: &str = r#"{"t":2000000,"ev":"ioctl","pid":7,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":1,"count_out":1}"#;
+
+#[test]
+fn an_interrupt_belongs_to_its_queue_not_to_the_interrupted_syscall() {
+    let u = user(&[
+        OPEN0,
+        OPEN1,
+        r#"{"t":3000000,"ev":"ioctl","pid":7,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":4096}}"#,
+        r#"{"t":4000000,"ev":"ioctl","pid":7,"fd":4,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_OUTPUT"}"#,
+    ]);
+    let text = [
+        kline(
+            7,
+            ".....",
+            3_010,
+            "vb2_qbuf",
+            "owner = 00000000000000aa, queued = 1, owned_by_drv = 0, index = 0, type = 1",
+        ),
+        // A completion of video0's buffer, in a hard interrupt taken during video1's STREAMON.
+        kline(
+            7,
+            "d.h1.",
+            4_020,
+            "vb2_buf_done",
+            "owner = 00000000000000aa, queued = 1, owned_by_drv = 0, index = 0, type = 1",
+        ),
+    ]
+    .join("\n");
+    let m = merge(&u, &text);
+    let done = Body::Driver {
+        dev: 0,
+        ty: BufType::VideoCapture,
+        action: DriverAction::BufferDone {
+            index: Some(0),
+            state: DoneState::Done,
+        },
+    };
+    assert_eq!(kernel(&m, &u).last().map(|k| k.1), Some(done));
+}
+
+#[test]
+fn bad_lines_and_lost_events_are_reported_where_they_are() {
+    let text =
+        "# tracer: nop\nnot an event\r\n  t-1 [000] ..... 1.000000: x: y\nCPU:1 [LOST 12 EVENTS]\n";
+    let m = merge(&Trace::default(), text);
+    assert_eq!(m.counts.lines, 4);
+    assert_eq!(
+        (m.counts.events, m.counts.malformed, m.counts.lost),
+        (1, 1, 12)
+    );
+    let d: Vec<String> = m
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {d}", d.byte))
+        .collect();
+    assert_eq!(
+        d,
+        [
+            "14 line 2: warning: not an ftrace event line (no `[cpu]` column); skipped",
+            "61 line 4: warning: the kernel lost 12 events on CPU 1: memops may be missing from here on",
+        ]
+    );
+}
+
+#[test]
+fn windows_start_a_microsecond_early_and_not_before_the_first_syscall() {
+    let u = user(&[OPEN0, REQ0]);
+    let text = [
+        // Before the thread's first syscall: by time, before everything.
+        kline(7, ".....", 500, "vb2_qbuf", "index = 9"),
+        // Printed 1 µs before REQBUFS started (ftrace truncates to µs): inside REQBUFS.
+        kline(
+            7,
+            ".....",
+            1_999,
+            "vmalloc_alloc",
+            "(vb2_vmalloc_alloc+0x4/0xf0 [videobuf2_vmalloc]) vb=0x10 size=4096",
+        ),
+    ]
+    .join("\n");
+    let m = merge(&u, &text);
+    let k = kernel(&m, &u);
+    assert_eq!(k.first().map(|k| k.0), Some(0));
+    let alloc = Body::Memop {
+        kind: MemopKind::Alloc,
+        dev: 0,
+        ty: BufType::VideoCapture,
+        index: 0,
+        plane: 0,
+    };
+    assert_eq!(k.get(1).copied(), Some((3, alloc)));
+    // Its time is kept after the syscall's.
+    assert_eq!(m.trace.events.get(3).map(|e| e.t_ns), Some(2_000_000));
+}
+
+#[test]
+fn puts_count_references_and_free_orphans_last() {
+    let u = user(&[
+        OPEN0,
+        REQ0,
+        r#"{"t":3000000,"ev":"mmap","pid":7,"fd":3,"offset":0,"len":4096,"addr":65536}"#,
+        r#"{"t":4000000,"ev":"mmap","pid":7,"fd":3,"offset":0,"len":4096,"addr":131072}"#,
+        r#"{"t":5000000,"ev":"munmap","pid":7,"len":4096,"addr":65536}"#,
+        r#"{"t":6000000,"ev":"ioctl","pid":7,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":0,"count_out":0}"#,
+        r#"{"t":7000000,"ev":"munmap","pid":7,"len":4096,"addr":131072}"#,
+    ]);
+    let probe = |us, name: &str, args: &str| {
+        kline(
+            7,
+            ".....",
+            us,
+            name,
+            &format!("(vb2_vmalloc_{name}+0x4/0xf0 [videobuf2_vmalloc]) {args}"),
+        )
+    };
+    let text = [
+        probe(
+            2_010,
+            "vmalloc_alloc",
+            "vb=0x10 q=0x20 index=0 type=1 size=4096",
+        ),
+        probe(2_020, "vmalloc_alloc_ret", "ret=0xffff000000000100"),
+        probe(3_010, "vmalloc_mmap", "priv=0xffff000000000100 vma=0x1"),
+        probe(4_010, "vmalloc_mmap", "priv=0xffff000000000100 vma=0x2"),
+        probe(5_010, "vmalloc_put", "priv=0xffff000000000100"),
+        probe(6_010, "vmalloc_put", "priv=0xffff000000000100"),
+        probe(7_010, "vmalloc_put", "priv=0xffff000000000100"),
+    ]
+    .join("\n");
+    let m = merge(&u, &text);
+    let mut puts: Vec<bool> = kernel(&m, &u)
+        .iter()
+        .rev()
+        .take(3)
+        .map(|(_, b)| {
+            matches!(
+                b,
+                Body::Memop {
+                    kind: MemopKind::Put,
+                    ..
+                }
+            )
+        })
+        .collect();
+    puts.reverse();
+    // munmap: a reference; REQBUFS(0): vb2's own put; the last munmap: frees the orphan.
+    assert_eq!(puts, [false, true, true]);
+    assert_eq!((m.counts.ref_drops, m.counts.memops_unresolved), (1, 0));
+}
+
+#[test]
+fn without_return_probes_a_single_plane_buffer_takes_its_qbuf_memops() {
+    let u = user(&[
+        OPEN0,
+        r#"{"t":2000000,"ev":"ioctl","pid":7,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"DMABUF","count":2,"count_out":2}"#,
+        r#"{"t":2500000,"ev":"dmabuf","pid":7,"fd":5,"size":4096}"#,
+        r#"{"t":3000000,"ev":"ioctl","pid":7,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":1,"type":"VIDEO_CAPTURE","memory":"DMABUF","length":4096,"fd":5}}"#,
+    ]);
+    let text = [
+        kline(7, ".....", 3_010, "get", "(dma_buf_get+0x4/0x50) fd=5"),
+        kline(
+            7,
+            ".....",
+            3_020,
+            "sg_attach_dmabuf",
+            "(vb2_dma_sg_attach_dmabuf+0x4/0x70 [videobuf2_dma_sg]) vb=0x10 dbuf=0x30 size=4096",
+        ),
+        kline(
+            7,
+            ".....",
+            3_030,
+            "sg_map_dmabuf",
+            "(vb2_dma_sg_map_dmabuf+0x4/0x70 [videobuf2_dma_sg]) priv=0x40",
+        ),
+        kline(
+            7,
+            ".....",
+            3_040,
+            "sg_map_dmabuf_ret",
+            "(__prepare_dmabuf+0x3d5/0x590 [videobuf2_common] <- vb2_dma_sg_map_dmabuf) ret=-14",
+        ),
+    ]
+    .join("\n");
+    let m = merge(&u, &text);
+    let kinds: Vec<String> = kernel(&m, &u)
+        .iter()
+        .map(|(_, b)| match b {
+            Body::Memop { kind, index, .. } => format!("{} #{index}", kind.as_str()),
+            _ => "raw".into(),
+        })
+        .collect();
+    // The map failed (-14): it holds nothing, so it stays a tracepoint.
+    assert_eq!(kinds, ["dma_buf_get #1", "attach_dmabuf #1", "raw", "raw"]);
+    assert_eq!(m.counts.memops_failed, 1);
+    assert!(
+        m.diagnostics
+            .iter()
+            .any(|d| d.message.starts_with("sg_map_dmabuf_ret returned -14"))
+    );
+}

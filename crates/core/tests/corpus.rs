@@ -1,0 +1,489 @@
+//! Real runs on real kernels (tests/fixtures/corpus/linux-KREL/, made by
+//! tests/corpus/capture.sh, see tests/corpus/README.md):
+//! * applications (GStreamer, FFmpeg, v4l2-ctl on vivid and vim2m), each run recorded with
+//!   strace and `vb2scope trace-kernel` at once. These programs are correct, so every capture
+//!   must check clean (nothing at warning or error) read from strace alone, from ftrace alone
+//!   and joined, under `auto` and under the model of its kernel;
+//! * the scenarios of traces/ played on vivid with the kernel's side (`vb2scope run --device
+//!   --kernel-trace`). They break rules on purpose, so their findings are reported, not
+//!   failed on.
+//!
+//! Both kinds must show, joined, the kernel's results and memops as the model of their kernel
+//! predicts them. docs/fidelity.md is this test's table;
+//! `VB2SCOPE_UPDATE_DOCS=1 cargo test -p vb2scope-core --test corpus` rewrites it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use vb2scope_core::check::{CheckReport, check_trace, choose_policy};
+use vb2scope_core::format::{DiagSeverity, read_native_bytes};
+use vb2scope_core::import::strace::import_strace;
+use vb2scope_core::import::{Imported, import_ftrace, join};
+use vb2scope_core::kernel::ftrace::{Line, parse_line};
+use vb2scope_core::kernel::kprobes::memop_kind;
+use vb2scope_core::policy::{Kernel, Policy};
+use vb2scope_core::rules::Severity;
+use vb2scope_core::trace::{Body, IoctlArg, Trace};
+use vb2scope_core::v4l2::MemopKind;
+
+const DIR: &str = concat!(
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
+    "/tests/fixtures/corpus"
+);
+const DOC: &str = concat!(
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
+    "/docs/fidelity.md"
+);
+
+/// What one run holds.
+enum Run {
+    /// An application: its strace log and ftrace capture.
+    App { strace: String, ftrace: String },
+    /// A scenario played on a device: the trace vb2scope recorded (the kernel's side merged
+    /// in by the recording binary) and the raw kernel text, merged again here so that the
+    /// merge under test is the one checked.
+    Scenario { trace: Vec<u8>, ftrace: String },
+}
+
+struct Capture {
+    kernel: String,
+    name: String,
+    run: Run,
+    /// The program's exit status, the last line of NAME.out.txt.
+    exit: String,
+}
+
+fn unpack(p: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    zstd::decode_all(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn text(p: &Path) -> String {
+    String::from_utf8_lossy(&unpack(p)).into_owned()
+}
+
+fn sorted_dir(p: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .filter_map(|e| Some(e.ok()?.path()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn captures() -> Vec<Capture> {
+    let mut out = Vec::new();
+    for kdir in sorted_dir(Path::new(DIR)) {
+        let Some(kernel) = kdir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("linux-"))
+        else {
+            continue;
+        };
+        for cmd in sorted_dir(&kdir) {
+            let Some(name) = cmd
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".cmd.txt"))
+            else {
+                continue;
+            };
+            let part = |p: &str| kdir.join(format!("{name}.{p}.zst"));
+            let run = if name.starts_with("scenario-") {
+                Run::Scenario {
+                    trace: unpack(&part("jsonl")),
+                    ftrace: text(&part("jsonl.ftrace.txt")),
+                }
+            } else {
+                Run::App {
+                    strace: text(&part("strace.txt")),
+                    ftrace: text(&part("ftrace.txt")),
+                }
+            };
+            let out_txt =
+                std::fs::read_to_string(kdir.join(format!("{name}.out.txt"))).unwrap_or_default();
+            out.push(Capture {
+                kernel: kernel.to_owned(),
+                name: name.to_owned(),
+                run,
+                exit: out_txt
+                    .lines()
+                    .last()
+                    .and_then(|l| l.strip_prefix("exit "))
+                    .unwrap_or("?")
+                    .to_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// The findings at warning or error, in words.
+fn loud(r: &CheckReport) -> Vec<String> {
+    r.findings
+        .iter()
+        .filter(|f| r.severity(f) >= Severity::Warning)
+        .map(|f| {
+            format!(
+                "{} {} event {}: {}",
+                f.rule,
+                r.severity(f).as_str(),
+                f.event,
+                f.message()
+            )
+        })
+        .collect()
+}
+
+fn dmabuf_core(k: MemopKind) -> bool {
+    matches!(k, MemopKind::DmabufGet | MemopKind::DmabufPut)
+}
+
+/// Allocator memop entries in the ftrace text, as grep counts them
+/// (`grep -cE ': (vmalloc|dc|sg)_KIND: '` summed over the kinds).
+fn allocator_memops_in(ftrace: &str) -> usize {
+    ftrace
+        .lines()
+        .filter(|l| {
+            matches!(parse_line(l), Ok(Line::Event(r))
+                if memop_kind(r.name).is_some_and(|k| !dmabuf_core(k)))
+        })
+        .count()
+}
+
+/// Allocator memops the trace put on a buffer.
+fn allocator_memops_on_buffers(t: &Trace) -> usize {
+    t.events
+        .iter()
+        .filter(|e| matches!(e.body, Body::Memop { kind, .. } if !dmabuf_core(kind)))
+        .count()
+}
+
+/// The memory types the trace's REQBUFS and CREATE_BUFS allocated buffers of (GStreamer
+/// probes each type with REQBUFS 0 first: those do not count).
+fn memories(t: &Trace) -> String {
+    let mut m = BTreeSet::new();
+    for e in &t.events {
+        if let Body::Ioctl { arg, result, .. } = e.body
+            && result.is_ok()
+            && let Some(IoctlArg::Alloc {
+                memory,
+                count,
+                count_out,
+                ..
+            }) = t.arg(arg)
+            && count_out.unwrap_or(*count) > 0
+        {
+            m.insert(memory.as_str().to_ascii_lowercase());
+        }
+    }
+    if m.is_empty() {
+        "-".into()
+    } else {
+        m.into_iter().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// How one reading of a run checked.
+struct Reading {
+    auto: Policy,
+    loud_auto: Vec<String>,
+    own: CheckReport,
+    loud_own: Vec<String>,
+}
+
+impl Reading {
+    fn of(t: &Trace, own: Policy) -> Reading {
+        let auto = choose_policy(t).policy;
+        let own_report = check_trace(t, own);
+        Reading {
+            auto,
+            loud_auto: loud(&check_trace(t, auto)),
+            loud_own: loud(&own_report),
+            own: own_report,
+        }
+    }
+
+    fn loud(&self) -> usize {
+        self.loud_auto.len().max(self.loud_own.len())
+    }
+
+    /// For an application: `clean (N info)` or the number of loud findings.
+    fn verdict(&self) -> String {
+        match self.loud() {
+            0 => format!("clean ({} info)", self.own.findings.len()),
+            n => format!("**{n} loud**"),
+        }
+    }
+
+    /// For a scenario: its findings under its kernel, by rule and severity.
+    fn findings(&self) -> String {
+        let mut by: BTreeMap<String, usize> = BTreeMap::new();
+        for f in &self.own.findings {
+            *by.entry(format!("{} {}", f.rule, self.own.severity(f).as_str()))
+                .or_default() += 1;
+        }
+        if by.is_empty() {
+            return "none".into();
+        }
+        let v: Vec<String> = by
+            .into_iter()
+            .map(|(k, n)| if n > 1 { format!("{k} ×{n}") } else { k })
+            .collect();
+        v.join(", ")
+    }
+}
+
+fn imported_ok(what: &str, i: &Imported, failures: &mut Vec<String>) {
+    for d in &i.diagnostics {
+        if d.severity >= DiagSeverity::Error {
+            failures.push(format!("{what}: import: {d}"));
+        }
+    }
+}
+
+/// What the device session itself recorded: the trace without the kernel events the
+/// recording merged in (memops, tracepoints, completions, log lines).
+fn device_side(t: &Trace) -> Trace {
+    assert!(
+        t.durations().is_empty(),
+        "a device session times no syscall"
+    );
+    let mut user = t.clone();
+    user.events.retain(|e| {
+        !matches!(
+            e.body,
+            Body::Memop { .. }
+                | Body::Tracepoint { .. }
+                | Body::Klog { .. }
+                | Body::Driver {
+                    action: vb2scope_core::trace::DriverAction::BufferDone { .. },
+                    ..
+                }
+        )
+    });
+    user
+}
+
+/// One row of the table, and what the totals add.
+struct Row {
+    kernel: String,
+    line: String,
+    results: (u32, u32),
+    memops: (u32, u32),
+    clean: Option<bool>,
+}
+
+fn agreement(r: &Reading) -> ((u32, u32), (u32, u32)) {
+    let s = &r.own.stats;
+    (
+        (s.observed_results - s.divergences, s.observed_results),
+        (s.memops_matched, s.observed_memops),
+    )
+}
+
+fn app_row(c: &Capture, strace: &Reading, ftrace: &Reading, joined: &Reading, t: &Trace) -> Row {
+    let Run::App { ftrace: text, .. } = &c.run else {
+        unreachable!("an application")
+    };
+    let (results, memops) = agreement(joined);
+    let line = format!(
+        "| {} | {} | {} | {} | {}/{} | {}/{} | {}/{} | {} | {} | {} | {} |",
+        c.kernel,
+        c.name,
+        memories(t),
+        c.exit,
+        results.0,
+        results.1,
+        memops.0,
+        memops.1,
+        allocator_memops_on_buffers(t),
+        allocator_memops_in(text),
+        joined.own.stats.memops_missing,
+        strace.verdict(),
+        ftrace.verdict(),
+        joined.verdict(),
+    );
+    Row {
+        kernel: c.kernel.clone(),
+        line,
+        results,
+        memops,
+        clean: Some(strace.loud() + ftrace.loud() + joined.loud() == 0),
+    }
+}
+
+fn scenario_row(c: &Capture, r: &Reading, t: &Trace) -> Row {
+    let (results, memops) = agreement(r);
+    let line = format!(
+        "| {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |",
+        c.kernel,
+        c.name.trim_start_matches("scenario-"),
+        memories(t),
+        c.exit,
+        results.0,
+        results.1,
+        memops.0,
+        memops.1,
+        r.own.stats.memops_missing,
+        r.findings(),
+    );
+    Row {
+        kernel: c.kernel.clone(),
+        line,
+        results,
+        memops,
+        clean: None,
+    }
+}
+
+const TABLE_START: &str = "<!-- fidelity table: generated by crates/core/tests/corpus.rs -->";
+const TABLE_END: &str = "<!-- end of fidelity table -->";
+
+fn table(apps: &[Row], scenarios: &[Row]) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "{TABLE_START}");
+    let _ = writeln!(t, "### Totals\n");
+    let _ = writeln!(
+        t,
+        "| kernel | applications clean (all three readings) | scenarios | results as predicted | memops as predicted |"
+    );
+    let _ = writeln!(t, "|---|---|---|---|---|");
+    let mut kernels: BTreeMap<&str, [u32; 7]> = BTreeMap::new();
+    for r in apps.iter().chain(scenarios) {
+        let k = kernels.entry(&r.kernel).or_default();
+        match r.clean {
+            Some(clean) => {
+                k[0] += u32::from(clean);
+                k[1] += 1;
+            }
+            None => k[2] += 1,
+        }
+        k[3] += r.results.0;
+        k[4] += r.results.1;
+        k[5] += r.memops.0;
+        k[6] += r.memops.1;
+    }
+    for (k, [clean, apps, scen, r_ok, r, m_ok, m]) in &kernels {
+        let _ = writeln!(
+            t,
+            "| {k} | {clean}/{apps} | {scen} | {r_ok}/{r} | {m_ok}/{m} |"
+        );
+    }
+    let _ = writeln!(t, "\n### Applications\n");
+    let _ = writeln!(
+        t,
+        "| kernel | capture | memory | exit | results as predicted | memops as predicted | allocator memops on buffers | predicted, not seen | strace alone | ftrace alone | joined |"
+    );
+    let _ = writeln!(t, "|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in apps {
+        let _ = writeln!(t, "{}", r.line);
+    }
+    let _ = writeln!(t, "\n### Scenarios on vivid\n");
+    let _ = writeln!(
+        t,
+        "| kernel | scenario | memory | exit | results as predicted | memops as predicted | predicted, not seen | findings under its kernel |"
+    );
+    let _ = writeln!(t, "|---|---|---|---|---|---|---|---|");
+    for r in scenarios {
+        let _ = writeln!(t, "{}", r.line);
+    }
+    let _ = writeln!(t, "{TABLE_END}");
+    t
+}
+
+/// Joined, the kernel must have done what the model of its release predicts.
+fn check_agreement(what: &str, r: &Reading, failures: &mut Vec<String>) {
+    let s = &r.own.stats;
+    if s.divergences > 0 || s.memops_unpredicted > 0 || s.memops_missing > 0 {
+        failures.push(format!(
+            "{what} under {}: the kernel and the model differ: {s:?}",
+            r.own.policy
+        ));
+    }
+}
+
+#[test]
+fn real_runs_check_as_the_model_of_their_kernel_predicts() {
+    let caps = captures();
+    assert!(!caps.is_empty(), "no captures under {DIR}");
+    let mut failures = Vec::new();
+    let (mut apps, mut scenarios) = (Vec::new(), Vec::new());
+    for c in &caps {
+        let what = format!("linux-{}/{}", c.kernel, c.name);
+        let own = Kernel::parse(&c.kernel).map_or(Policy::MODERN, Policy::for_kernel);
+        match &c.run {
+            Run::App { strace, ftrace } => {
+                let user = import_strace(strace);
+                imported_ok(&format!("{what} strace"), &user, &mut failures);
+                let alone = import_ftrace(ftrace);
+                imported_ok(&format!("{what} ftrace"), &alone, &mut failures);
+                let s = Reading::of(&user.trace, own);
+                let f = Reading::of(&alone.trace, own);
+                let (joined, _) = join(user, ftrace);
+                imported_ok(&format!("{what} joined"), &joined, &mut failures);
+                let j = Reading::of(&joined.trace, own);
+                for (how, r) in [("strace", &s), ("ftrace", &f), ("joined", &j)] {
+                    for l in &r.loud_auto {
+                        failures.push(format!("{what} {how} under {}: {l}", r.auto));
+                    }
+                    for l in &r.loud_own {
+                        failures.push(format!("{what} {how} under {own}: {l}"));
+                    }
+                }
+                check_agreement(&what, &j, &mut failures);
+                apps.push(app_row(c, &s, &f, &j, &joined.trace));
+            }
+            Run::Scenario { trace, ftrace } => {
+                let (recorded, diags) =
+                    read_native_bytes(trace).unwrap_or_else(|e| panic!("{what}: {e}"));
+                if let Some(d) = diags.iter().find(|d| d.severity >= DiagSeverity::Warning) {
+                    failures.push(format!("{what}: {d}"));
+                }
+                let merged = vb2scope_core::kernel::merge(&device_side(&recorded), ftrace);
+                if let Some(d) = merged
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.severity >= DiagSeverity::Error)
+                {
+                    failures.push(format!("{what}: merge: {d}"));
+                }
+                let t = merged.trace;
+                let r = Reading::of(&t, own);
+                if r.auto != own {
+                    failures.push(format!(
+                        "{what}: auto chose {} though the trace names its kernel",
+                        r.auto
+                    ));
+                }
+                check_agreement(&what, &r, &mut failures);
+                scenarios.push(scenario_row(c, &r, &t));
+            }
+        }
+    }
+    let generated = table(&apps, &scenarios);
+    let doc = std::fs::read_to_string(DOC).unwrap_or_default();
+    if std::env::var_os("VB2SCOPE_UPDATE_DOCS").is_some() {
+        let new = match doc.split_once(TABLE_START) {
+            Some((head, rest)) => {
+                let tail = rest.split_once(TABLE_END).map_or("", |(_, t)| t);
+                format!("{head}{}{tail}", generated.trim_end())
+            }
+            None => format!("{doc}\n{generated}"),
+        };
+        std::fs::write(DOC, new).unwrap_or_else(|e| panic!("{DOC}: {e}"));
+    } else {
+        let current = doc
+            .split_once(TABLE_START)
+            .and_then(|(_, rest)| rest.split_once(TABLE_END))
+            .map(|(mid, _)| format!("{TABLE_START}{mid}{TABLE_END}\n"));
+        assert_eq!(
+            current.as_deref(),
+            Some(generated.as_str()),
+            "docs/fidelity.md is out of date: VB2SCOPE_UPDATE_DOCS=1 cargo test -p vb2scope-core --test corpus"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

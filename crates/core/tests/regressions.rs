@@ -1,0 +1,541 @@
+//! One test per fixed bug, named after what went wrong.
+
+mod common;
+
+use vb2scope_core::check::check_trace;
+use vb2scope_core::model::{BufTarget, Model, Op, PlaneArgs};
+use vb2scope_core::policy::{OffsetScheme, Policy};
+use vb2scope_core::v4l2::{BufType, Errno, Memory};
+
+fn model_with_queued_buffer(p: Policy) -> Model {
+    let mut m = Model::new(p);
+    let ty = BufType::VideoCapture;
+    let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+    let _ = m.step(
+        &Op::Reqbufs {
+            fd: 3,
+            ty,
+            memory: Memory::Mmap,
+            count: 2,
+        },
+        1,
+        0,
+        None,
+    );
+    let t = BufTarget {
+        fd: 3,
+        ty,
+        index: 0,
+        memory: None,
+    };
+    let _ = m.step(&Op::Qbuf(t, PlaneArgs::default()), 2, 0, None);
+    m
+}
+
+/// A QBUF of a queued buffer that the kernel accepted counted the buffer twice.
+#[test]
+fn forced_qbuf_of_queued_buffer_does_not_count_it_twice() {
+    for p in Policy::ALL {
+        let mut m = model_with_queued_buffer(p);
+        let t = BufTarget {
+            fd: 3,
+            ty: BufType::VideoCapture,
+            index: 0,
+            memory: None,
+        };
+        let _ = m.step(&Op::Qbuf(t, PlaneArgs::default()), 3, 0, Some(Ok(())));
+        assert_eq!(m.check_invariants(), Ok(()), "{p}");
+        assert!(
+            m.findings
+                .iter()
+                .any(|f| f.rule == vb2scope_core::rules::RuleId::Diverge),
+            "{p}"
+        );
+    }
+}
+
+/// A PREPARE_BUF of a queued buffer that the kernel accepted turned it PREPARED (3.8).
+#[test]
+fn forced_prepare_of_queued_buffer_keeps_it_queued() {
+    for p in Policy::ALL {
+        let mut m = model_with_queued_buffer(p);
+        let t = BufTarget {
+            fd: 3,
+            ty: BufType::VideoCapture,
+            index: 0,
+            memory: None,
+        };
+        let _ = m.step(&Op::PrepareBuf(t, PlaneArgs::default()), 3, 0, Some(Ok(())));
+        assert_eq!(m.check_invariants(), Ok(()), "{p}");
+    }
+}
+
+/// A REMOVE_BUFS over a queued buffer that the kernel accepted left queued_count behind.
+#[test]
+fn forced_remove_bufs_over_queued_buffer_keeps_counters() {
+    for p in Policy::ALL {
+        let mut m = model_with_queued_buffer(p);
+        let _ = m.step(
+            &Op::RemoveBufs {
+                fd: 3,
+                ty: BufType::VideoCapture,
+                index: 0,
+                count: 2,
+            },
+            3,
+            0,
+            Some(Ok(())),
+        );
+        assert_eq!(m.check_invariants(), Ok(()), "{p}");
+    }
+}
+
+/// A CREATE_BUFS with another memory type that the kernel accepted changed the queue's
+/// memory under its existing buffers.
+#[test]
+fn forced_create_bufs_memory_mismatch_keeps_queue_memory() {
+    for p in Policy::ALL {
+        let mut m = Model::new(p);
+        let ty = BufType::VideoCapture;
+        let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+        let _ = m.step(
+            &Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Userptr,
+                count: 1,
+            },
+            1,
+            0,
+            None,
+        );
+        let (r, _) = m.step(
+            &Op::CreateBufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 1,
+            },
+            2,
+            0,
+            None,
+        );
+        assert_eq!(r, Err(Errno::EINVAL), "{p}: predicted");
+        let _ = m.step(
+            &Op::CreateBufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 1,
+            },
+            3,
+            0,
+            Some(Ok(())),
+        );
+        assert_eq!(m.check_invariants(), Ok(()), "{p}");
+        assert_eq!(
+            m.queues.first().and_then(|q| q.memory),
+            Some(Memory::Userptr),
+            "{p}"
+        );
+    }
+}
+
+/// `driver done` without an index was recorded with the index the recording policy chose, so
+/// the trace replayed differently from its scenario under another policy.
+#[test]
+fn driver_done_without_index_replays_like_its_scenario() {
+    let s = "driver min-queued 2\nreqbufs 2 mmap\nqbuf 0\nstreamon\ndqbuf\nqbuf 1\ndriver done\ndqbuf\n";
+    let recorded = common::run(s, Policy::MODERN);
+    for p in Policy::ALL {
+        let direct = common::check(s, p);
+        assert_eq!(
+            common::render(&check_trace(&recorded, p)),
+            common::render(&direct),
+            "{p}"
+        );
+    }
+}
+
+/// A failed start under 3.8 reported R08 (stop_streaming leaving buffers), though 3.8 never
+/// calls stop_streaming for a queue that did not start.
+#[test]
+fn failed_start_under_3_8_is_not_a_stop_streaming_bug() {
+    let s = "reqbufs 2 mmap\nqbuf 0\ndriver fail-start keep\nstreamon\n";
+    assert!(common::rules(&common::check(s, Policy::Vb2_3_8)).is_empty());
+    assert_eq!(common::rules(&common::check(s, Policy::MODERN)), ["R09"]);
+}
+
+/// `expect` after a line that performs no call (`use`, a bare `queue`) checked the hidden
+/// opening of the main handle instead of failing to parse.
+#[test]
+fn expect_after_a_line_without_a_call_is_a_parse_error() {
+    for s in [
+        "queue capture\nexpect EINVAL\n",
+        "open b\nuse b\nexpect ok\n",
+    ] {
+        let e = vb2scope_core::scenario::parse("x.vb2s", s).expect_err("refused");
+        assert!(e.message.contains("expect must follow an operation"), "{e}");
+    }
+    assert!(
+        vb2scope_core::scenario::parse("x.vb2s", "queue capture planes=2\nexpect ok\n").is_ok()
+    );
+}
+
+/// Queueing user memory that was freed stopped the run with "not defined"; it is the
+/// stale-pin case R18 describes.
+#[test]
+fn queueing_freed_user_memory_again_reports_the_stale_pin() {
+    let s = "reqbufs 1 userptr\nuserptr a 614400\nqbuf 0 ptr=a\nstreamon\ndriver done\ndqbuf\nfree a\nqbuf 0 ptr=a\n";
+    let r = common::check(s, Policy::MODERN);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == vb2scope_core::rules::RuleId::R18 && f.t_ns == 8_000_000),
+        "{:?}",
+        common::rules(&r)
+    );
+}
+
+/// A plane mapped twice could be unmapped only once.
+#[test]
+fn a_plane_mapped_twice_is_unmapped_twice() {
+    let t = common::run(
+        "reqbufs 1 mmap\nmmap 0\nmmap 0\nmunmap 0\nmunmap 0\nreqbufs 0 mmap\n",
+        Policy::MODERN,
+    );
+    assert_eq!(common::result_at(&t, 6), Ok(()));
+}
+
+/// With observed memops, R05 was reported twice for one QBUF: predicted and observed.
+#[test]
+fn one_double_map_is_one_finding() {
+    let text = std::fs::read_to_string(concat!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
+        "/traces/2012-report.vb2s"
+    ))
+    .expect("scenario");
+    let mut t = common::run(&text, Policy::Vb2_2012);
+    for e in &mut t.events {
+        e.origin = vb2scope_core::v4l2::Origin::Observed;
+    }
+    let r = check_trace(&t, Policy::Vb2_2012);
+    assert_eq!(common::rules(&r), ["R03", "R03", "R05", "R05", "R03"]);
+}
+
+/// A completion with no active buffer gave a garbled message.
+#[test]
+fn buffer_done_with_no_active_buffer_says_so() {
+    let r = common::check("reqbufs 1 mmap\ndriver done\n", Policy::MODERN);
+    assert_eq!(
+        r.findings.first().map(|f| f.message()).as_deref(),
+        Some("the driver completes a buffer, but no buffer is active")
+    );
+}
+
+/// A blocking DQBUF with nothing in flight logged vb2's non-blocking message.
+#[test]
+fn blocking_dqbuf_with_nothing_in_flight_prints_no_kernel_message() {
+    let t = common::run(
+        "reqbufs 1 mmap\nstreamon\ndqbuf\ndqbuf nonblock\n",
+        Policy::MODERN,
+    );
+    assert!(common::klogs_at(&t, 3).is_empty());
+    assert_eq!(common::klogs_at(&t, 4).len(), 1);
+}
+
+/// The consequences of a step were grouped by kind, so a completion's `finish` came before
+/// the completion itself.
+#[test]
+fn consequences_are_recorded_in_the_order_they_happen() {
+    let t = common::run("reqbufs 1 mmap\nqbuf 0\nstreamon\ndqbuf\n", Policy::MODERN);
+    let kinds: Vec<&str> = t
+        .events
+        .iter()
+        .filter(|e| e.line == 4 && e.origin == vb2scope_core::v4l2::Origin::Inferred)
+        .map(|e| match e.body {
+            vb2scope_core::trace::Body::Driver { .. } => "done",
+            vb2scope_core::trace::Body::Memop { .. } => "memop",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["done", "memop"]);
+}
+
+fn mmap_result(m: &mut Model, fd: i32, offset: u64) -> vb2scope_core::v4l2::Outcome {
+    m.step(
+        &Op::Mmap {
+            fd,
+            offset,
+            len: 4096,
+            addr: 0x7000_0000 + offset,
+        },
+        9,
+        0,
+        None,
+    )
+    .0
+}
+
+/// An output node's MMAP planes were given cookies with bit 30 set, an m2m convention for
+/// capture queues: mmap() at the offsets a real output node returns (vivid-000-vid-out:
+/// 0, 0x8000…) was predicted EINVAL.
+#[test]
+fn output_node_mmap_offsets_are_vb2s_own() {
+    for p in Policy::ALL {
+        let mut m = Model::new(p);
+        let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+        let ty = BufType::VideoOutput;
+        let _ = m.step(
+            &Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 2,
+            },
+            1,
+            0,
+            None,
+        );
+        // Buffer 1 sits at the policy's cookie: indexed (6.8 on) or right after buffer 0.
+        let second = match p.offset_scheme() {
+            OffsetScheme::Indexed => 0x8000,
+            OffsetScheme::Cumulative => 0x96000,
+        };
+        assert_eq!(mmap_result(&mut m, 3, 0), Ok(()), "{p}");
+        assert_eq!(mmap_result(&mut m, 3, second), Ok(()), "{p}");
+    }
+}
+
+/// On an m2m node both queues have buffer 0; bit 30 of the offset picks the capture one.
+#[test]
+fn m2m_capture_offsets_carry_bit_30() {
+    let mut m = Model::new(Policy::MODERN);
+    let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+    for ty in [BufType::VideoOutput, BufType::VideoCapture] {
+        let _ = m.step(
+            &Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 1,
+            },
+            1,
+            0,
+            None,
+        );
+    }
+    assert_eq!(mmap_result(&mut m, 3, 1 << 30), Ok(()));
+    let mapped = |ty| {
+        m.queue(vb2scope_core::v4l2::QueueKey { dev: 0, ty })
+            .and_then(|q| q.buf(0))
+            .and_then(|b| b.planes.first().map(|p| p.mmaps))
+    };
+    assert_eq!(mapped(BufType::VideoCapture), Some(1));
+    assert_eq!(mapped(BufType::VideoOutput), Some(0));
+}
+
+/// A dup of a video fd was not followed: ioctls on the copy went to device 0's queues.
+#[test]
+fn ioctls_on_a_dup_of_a_video_fd_reach_its_device() {
+    let text = r#"{"vb2scope":"trace","version":1}
+{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":1100,"ev":"open","pid":1,"fd":4,"path":"/dev/video1"}
+{"t":1200,"ev":"dup","pid":1,"fd":4,"new_fd":5}
+{"t":2000,"ev":"ioctl","pid":1,"fd":5,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":1,"fd":5,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+"#;
+    let (trace, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    let r = check_trace(&trace, Policy::MODERN);
+    assert_eq!(r.stats.divergences, 0, "{:?}", r.stats);
+    let tl = vb2scope_core::timeline::build(&trace, Policy::MODERN);
+    let devs: Vec<u16> = tl.lanes.iter().map(|l| l.queue.dev).collect();
+    // /dev/video1 is the trace's second device.
+    assert_eq!(devs, [1, 1], "{:?}", tl.lanes);
+}
+
+fn observed_trace(lines: &str) -> vb2scope_core::trace::Trace {
+    let text = format!("{{\"vb2scope\":\"trace\",\"version\":1}}\n{lines}");
+    let (trace, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    trace
+}
+
+/// A QBUF whose memory the model refused but the kernel took passed silently, and the buffer
+/// was left without its memory.
+#[test]
+fn memory_the_kernel_took_but_the_model_refuses_is_a_divergence() {
+    let trace = observed_trace(
+        r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":1500,"ev":"driver","pid":1,"op":"format","type":"VIDEO_CAPTURE","size":614400,"planes":1}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"USERPTR","count":1,"count_out":1}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"USERPTR","length":4096,"userptr":140000000000000}}
+"#,
+    );
+    let r = check_trace(&trace, Policy::MODERN);
+    assert_eq!(r.stats.divergences, 1, "{:?}", r.findings);
+    assert!(
+        r.findings.iter().any(|f| f
+            .message()
+            .contains("VIDIOC_QBUF returned ok where the policy predicts EINVAL")),
+        "{:?}",
+        r.findings
+    );
+}
+
+/// A trace that never showed the format was checked against the model's default plane size:
+/// a kernel-accepted 460800-byte USERPTR plane diverged. QUERYBUF tells the size; without it
+/// the length is not checked.
+#[test]
+fn an_untold_plane_size_refuses_nothing_and_querybuf_tells_it() {
+    let head = r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"USERPTR","count":1,"count_out":1}
+"#;
+    let querybuf = r#"{"t":2500,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QUERYBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"USERPTR","length":460800,"userptr":0}}
+"#;
+    let qbuf = |len: u32| {
+        format!(
+            r#"{{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{{"index":0,"type":"VIDEO_CAPTURE","memory":"USERPTR","length":{len},"userptr":140000000000000}}}}
+"#
+        )
+    };
+    let divergences = |lines: String| {
+        check_trace(&observed_trace(&lines), Policy::MODERN)
+            .stats
+            .divergences
+    };
+    assert_eq!(divergences(format!("{head}{}", qbuf(460_800))), 0);
+    assert_eq!(divergences(format!("{head}{querybuf}{}", qbuf(460_800))), 0);
+    // Once QUERYBUF said 460800, a shorter plane is refused: the kernel taking it diverges.
+    assert_eq!(divergences(format!("{head}{querybuf}{}", qbuf(4096))), 1);
+}
+
+/// A multi-planar queue whose format the trace never showed was taken as one plane: a QBUF's
+/// second plane was dropped. QUERYBUF tells the plane count and sizes.
+#[test]
+fn querybuf_tells_the_plane_count_of_an_untold_format() {
+    let trace = observed_trace(
+        r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT_MPLANE","memory":"DMABUF","count":1,"count_out":1}
+{"t":2500,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QUERYBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT_MPLANE","memory":"DMABUF","length":2,"planes":[{"length":921600,"fd":0},{"length":460800,"fd":0}]}}
+{"t":2600,"ev":"dmabuf","pid":1,"fd":5,"size":921600,"name":"heap"}
+{"t":2700,"ev":"dmabuf","pid":1,"fd":6,"size":462848,"name":"heap"}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT_MPLANE","memory":"DMABUF","length":2,"planes":[{"length":921600,"fd":5},{"length":460800,"fd":6}]}}
+"#,
+    );
+    let r = check_trace(&trace, Policy::MODERN);
+    assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+    let tl = vb2scope_core::timeline::build(&trace, Policy::MODERN);
+    let fds: Vec<String> = tl.lanes[0]
+        .planes
+        .iter()
+        .flat_map(|p| p.assoc.iter().map(|s| s.value.handle_text()))
+        .collect();
+    assert_eq!(fds, ["5", "6"]);
+}
+
+/// A second STREAMOFF (v4l2-ctl stops twice) reported every lingering mapping again.
+#[test]
+fn a_repeated_streamoff_reports_what_lingers_once() {
+    let head = r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":1500,"ev":"dmabuf","pid":1,"fd":4,"size":614400,"name":"heap"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"DMABUF","count":1,"count_out":1}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"DMABUF","length":614400,"fd":4}}
+{"t":4000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":5000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":6000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+"#;
+    let requeue = r#"{"t":7000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"DMABUF","length":614400,"fd":4}}
+{"t":8000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+"#;
+    let r03 = |lines: String| -> Vec<u64> {
+        let trace = observed_trace(&lines);
+        let r = check_trace(&trace, Policy::MODERN);
+        r.findings
+            .iter()
+            .filter(|f| f.rule == vb2scope_core::rules::RuleId::R03)
+            .map(|f| f.t_ns)
+            .collect()
+    };
+    assert_eq!(r03(head.to_string()), [5000]);
+    // Queued again after the stop: the next STREAMOFF finds it anew.
+    assert_eq!(r03(format!("{head}{requeue}")), [5000, 8000]);
+}
+
+/// mmap() of an exported dma-buf's fd was predicted EBADF (only video fds were taken), so
+/// every capture whose output maps the capture's dma-bufs had false DIVERGE findings. The
+/// mapping keeps the exporter's memory in use, like one of the video node.
+#[test]
+fn mmap_of_an_exported_dmabuf_is_a_user_of_the_exporter() {
+    for p in Policy::ALL {
+        let mut m = Model::new(p);
+        let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+        let ty = BufType::VideoCapture;
+        let reqbufs = Op::Reqbufs {
+            fd: 3,
+            ty,
+            memory: Memory::Mmap,
+            count: 2,
+        };
+        let _ = m.step(&reqbufs, 1, 0, None);
+        let expbuf = Op::Expbuf {
+            fd: 3,
+            ty,
+            index: 0,
+            plane: 0,
+            new_fd: 7,
+        };
+        assert_eq!(m.step(&expbuf, 2, 0, None).0, Ok(()), "{p}");
+        assert_eq!(mmap_result(&mut m, 7, 0), Ok(()), "{p}");
+        let plane = m
+            .queues
+            .first()
+            .and_then(|q| q.buf(0))
+            .and_then(|b| b.planes.first());
+        assert_eq!(plane.map(|p| (p.mmaps, p.exports)), Some((1, 1)), "{p}");
+        // An fd the trace never showed opened is no video node to the model: no finding.
+        let mut lenient = Model::new(p);
+        lenient.lenient = true;
+        let r = lenient.step(
+            &Op::Mmap {
+                fd: 9,
+                offset: 0,
+                len: 4096,
+                addr: 0x1000,
+            },
+            0,
+            0,
+            Some(Ok(())),
+        );
+        assert_eq!(r.0, Ok(()), "{p}");
+        assert!(lenient.findings.is_empty(), "{p}: {:?}", lenient.findings);
+    }
+}
+
+/// A blocking DQBUF that a signal interrupted while the driver had completed nothing (vivid of
+/// 5.10 starts streaming at its second queued buffer, and the program had queued one) was a
+/// DIVERGE: "returned EINTR where the policy predicts ok". vb2 was waiting, as predicted; the
+/// signal ended the wait. With a buffer done, vb2 returns at once, so EINTR is not predicted.
+#[test]
+fn a_blocking_dqbuf_interrupted_while_waiting_is_not_a_divergence() {
+    let head = r#"{"t":1000,"ev":"open","pid":1,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+{"t":4000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+"#;
+    let interrupted = r#"{"t":5000,"ev":"ioctl","pid":1,"fd":3,"op":"VIDIOC_DQBUF","result":"EINTR","type":"VIDEO_CAPTURE","memory":"MMAP"}
+"#;
+    // The driver's thread completes the buffer.
+    let done = r#"{"t":4500,"ev":"driver","pid":1,"tid":7,"op":"buffer_done","type":"VIDEO_CAPTURE","index":0,"state":"DONE"}
+"#;
+    for p in [
+        Policy::for_kernel(vb2scope_core::policy::Kernel::new(5, 10)),
+        Policy::MODERN,
+    ] {
+        let waiting = observed_trace(&format!("{head}{interrupted}"));
+        assert_eq!(check_trace(&waiting, p).stats.divergences, 0, "{p}");
+        let ready = observed_trace(&format!("{head}{done}{interrupted}"));
+        assert_eq!(check_trace(&ready, p).stats.divergences, 1, "{p}");
+    }
+}

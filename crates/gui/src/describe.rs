@@ -1,0 +1,182 @@
+//! Events in words, for the event table and the step explanation.
+
+use vb2scope_core::trace::{Body, DriverAction, IoctlArg, Trace};
+use vb2scope_core::v4l2::outcome_str;
+
+/// What the events panel shows for a value the source did not record.
+const UNKNOWN: &str = "unknown (not in the source)";
+
+/// One line saying what event `i` is.
+pub fn event(trace: &Trace, i: usize) -> String {
+    let Some(e) = trace.events.get(i) else {
+        return String::new();
+    };
+    let what = match e.body {
+        Body::Ioctl {
+            fd,
+            cmd,
+            result,
+            arg,
+        } => {
+            let detail = match trace.arg(arg) {
+                Some(IoctlArg::Alloc {
+                    count,
+                    memory,
+                    count_out,
+                    ..
+                }) => {
+                    let got = count_out.map(|c| format!(" → {c}")).unwrap_or_default();
+                    format!(" count {count} {}{got}", memory.as_str())
+                }
+                Some(IoctlArg::Remove { index, count, .. }) => {
+                    format!(" index {index} count {count}")
+                }
+                Some(IoctlArg::Stream { ty }) => format!(" {}", ty.short()),
+                Some(IoctlArg::Undecoded) => " (argument not decoded)".into(),
+                Some(IoctlArg::Expbuf {
+                    index,
+                    plane,
+                    fd_out,
+                    ..
+                }) => {
+                    format!(
+                        " index {index} plane {plane}{}",
+                        fd_out.map(|f| format!(" → fd {f}")).unwrap_or_default()
+                    )
+                }
+                Some(IoctlArg::Buffer(b)) if b.index != u32::MAX => {
+                    let m = match (b.memory, b.known_m()) {
+                        (Some(vb2scope_core::v4l2::Memory::Dmabuf), Some(m)) => {
+                            format!(" fd {}", m as i64)
+                        }
+                        (Some(vb2scope_core::v4l2::Memory::Userptr), Some(m)) => {
+                            format!(" ptr {m:#x}")
+                        }
+                        (Some(vb2scope_core::v4l2::Memory::Dmabuf), None) => " fd ?".into(),
+                        (Some(vb2scope_core::v4l2::Memory::Userptr), None) => " ptr ?".into(),
+                        _ => String::new(),
+                    };
+                    format!(" {} index {}{m}", b.ty.short(), b.index)
+                }
+                _ => String::new(),
+            };
+            format!("{} fd {fd}{detail} = {}", cmd.name(), outcome_str(result))
+        }
+        Body::Open { fd, path, .. } => format!("open {} = fd {fd}", trace.str(path)),
+        Body::Close { fd } => format!("close fd {fd}"),
+        Body::Dup { fd, new_fd } => format!("dup fd {fd} = fd {new_fd}"),
+        Body::Mmap { fd, ext } => {
+            let x = trace.extent(ext);
+            if fd < 0 {
+                format!("user memory {:#x} +{}", x.addr, x.len)
+            } else {
+                format!("mmap fd {fd} offset {:#x} = {:#x}", x.offset, x.addr)
+            }
+        }
+        Body::Munmap { ext } => {
+            let x = trace.extent(ext);
+            format!("munmap {:#x} +{}", x.addr, x.len)
+        }
+        Body::Dmabuf { fd, name, ext } => format!(
+            "dma-buf {} of {} bytes = fd {fd}",
+            trace.str(name),
+            trace.extent(ext).len
+        ),
+        Body::Tracepoint { name, text } => format!("{}: {}", trace.str(name), trace.str(text)),
+        Body::Memop {
+            kind,
+            ty,
+            index,
+            plane,
+            ..
+        } => format!("{} {} #{index} plane {plane}", kind.as_str(), ty.short()),
+        Body::Driver { ty, action, .. } => match action {
+            DriverAction::BufferDone { index, state } => {
+                let i = index
+                    .map(|i| format!("#{i}"))
+                    .unwrap_or_else(|| "oldest active".into());
+                format!(
+                    "driver: vb2_buffer_done({} {i}, {})",
+                    ty.short(),
+                    state.as_str()
+                )
+            }
+            DriverAction::Config(c) => format!("driver: {c:?}"),
+        },
+        Body::Klog { text } => format!("kernel: {}", trace.str(text)),
+        Body::Marker { text } => format!("marker: {}", trace.str(text)),
+        Body::Expect { want } => format!("expect {}", outcome_str(want)),
+    };
+    format!("{what}  [{}]", e.origin.as_str())
+}
+
+/// The decoded fields of event `i`, as (name, value) pairs, for the inspector.
+pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(e) = trace.events.get(i) else {
+        return out;
+    };
+    out.push(("time".into(), format!("{:.6} ms", e.t_ns as f64 / 1e6)));
+    if e.pid != 0 {
+        out.push(("pid / tid".into(), format!("{} / {}", e.pid, e.tid)));
+    }
+    if e.line != 0 {
+        out.push(("scenario line".into(), e.line.to_string()));
+    }
+    if let Body::Ioctl {
+        fd,
+        cmd,
+        result,
+        arg,
+    } = e.body
+    {
+        out.push(("ioctl".into(), format!("{} on fd {fd}", cmd.name())));
+        out.push(("result".into(), outcome_str(result)));
+        match trace.arg(arg) {
+            Some(IoctlArg::Buffer(b)) if b.index != u32::MAX => {
+                let flags = vb2scope_core::v4l2::flags::names(b.flags);
+                out.push(("index".into(), b.index.to_string()));
+                out.push(("type".into(), b.ty.as_str().into()));
+                out.push((
+                    "memory".into(),
+                    b.memory.map(|m| m.as_str()).unwrap_or("-").into(),
+                ));
+                out.push(("flags".into(), format!("{:#010x} {flags}", b.flags)));
+                out.push(("field".into(), b.field.to_string()));
+                out.push((
+                    "bytesused / length".into(),
+                    format!("{} / {}", b.bytesused, b.length),
+                ));
+                out.push(("sequence".into(), b.sequence.to_string()));
+                out.push(("timestamp".into(), format!("{} ns", b.timestamp_ns)));
+                let m = match b.memory {
+                    Some(vb2scope_core::v4l2::Memory::Dmabuf) => "m.fd",
+                    Some(vb2scope_core::v4l2::Memory::Userptr) => "m.userptr",
+                    _ => "m.offset",
+                };
+                let shown =
+                    |v: Option<u64>| v.map_or_else(|| UNKNOWN.to_string(), |v| format!("{v:#x}"));
+                if b.planes_count == 0 && b.ty.is_mplane() {
+                    out.push(("planes".into(), UNKNOWN.into()));
+                } else if b.planes_count == 0 {
+                    out.push((m.into(), shown(b.known_m())));
+                }
+                for (p, pl) in trace.planes_of(b).iter().enumerate() {
+                    out.push((
+                        format!("plane {p}"),
+                        format!(
+                            "{m} {}, length {}, bytesused {}, data_offset {}",
+                            shown(pl.known_m()),
+                            pl.length,
+                            pl.bytesused,
+                            pl.data_offset
+                        ),
+                    ));
+                }
+            }
+            Some(a) => out.push(("argument".into(), format!("{a:?}"))),
+            None => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,539 @@
+//! The timeline widget: one lane per buffer, grouped by queue; state bands, what each plane
+//! is tied to, held resources (filled when observed, outlined when inferred), findings and
+//! queue-wide marks. Paints only the visible window, at pixel resolution (level of detail).
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2, pos2, vec2};
+
+use vb2scope_core::rules::info;
+use vb2scope_core::timeline::{Assoc, Segment, Source, Timeline, segments};
+
+use super::palette;
+
+/// The visible time window, in nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    pub t0: f64,
+    pub t1: f64,
+}
+
+impl View {
+    pub fn fit(t: &Timeline) -> View {
+        let pad = ((t.end_ns - t.start_ns) as f64 * 0.02).max(1000.0);
+        View {
+            t0: t.start_ns as f64 - pad,
+            t1: t.end_ns as f64 + pad,
+        }
+    }
+    fn x(&self, rect: Rect, t: f64) -> f32 {
+        rect.left() + ((t - self.t0) / (self.t1 - self.t0).max(1.0)) as f32 * rect.width()
+    }
+    fn t(&self, rect: Rect, x: f32) -> f64 {
+        self.t0 + f64::from((x - rect.left()) / rect.width().max(1.0)) * (self.t1 - self.t0)
+    }
+    /// Zooms by `factor` (< 1 zooms in) around time `at`.
+    pub fn zoom(&mut self, factor: f64, at: f64) {
+        let factor = factor.clamp(0.01, 100.0);
+        let min_span = 1_000.0;
+        let t0 = at - (at - self.t0) * factor;
+        let t1 = at + (self.t1 - at) * factor;
+        if t1 - t0 >= min_span {
+            self.t0 = t0;
+            self.t1 = t1;
+        }
+    }
+    pub fn pan(&mut self, dt: f64) {
+        self.t0 += dt;
+        self.t1 += dt;
+    }
+}
+
+/// Merges touching rectangles of one color into one shape: at a coarse zoom a lane is
+/// thousands of one-pixel segments, and tessellation cost follows the shape count.
+#[derive(Default)]
+struct Batch {
+    pending: Option<(Rect, Color32, bool)>,
+}
+
+impl Batch {
+    /// Adds a rectangle; `outline` draws it as an inferred resource (light fill, outline).
+    fn push(&mut self, painter: &egui::Painter, r: Rect, color: Color32, outline: bool) {
+        if let Some((p, c, o)) = &mut self.pending
+            && *c == color
+            && *o == outline
+            && p.top() == r.top()
+            && r.left() <= p.right() + 0.5
+        {
+            p.max.x = p.max.x.max(r.right());
+            return;
+        }
+        self.flush(painter);
+        self.pending = Some((r, color, outline));
+    }
+
+    fn flush(&mut self, painter: &egui::Painter) {
+        if let Some((r, c, outline)) = self.pending.take() {
+            if outline {
+                painter.rect_filled(r, 0.0, c.gamma_multiply(0.35));
+                // Outlines only where they can be seen: strokes cost more than fills.
+                if r.width() >= 6.0 {
+                    painter.rect_stroke(r, 0.0, Stroke::new(1.0, c), egui::StrokeKind::Inside);
+                }
+            } else {
+                painter.rect_filled(r, 0.0, c);
+            }
+        }
+    }
+}
+
+/// What the user did in the widget this frame.
+#[derive(Default)]
+pub struct Picked {
+    pub event: Option<u32>,
+    pub lane: Option<usize>,
+}
+
+const LABEL_W: f32 = 96.0;
+const AXIS_H: f32 = 40.0;
+const STATE_H: f32 = 20.0;
+const ASSOC_H: f32 = 15.0;
+const RES_H: f32 = 8.0;
+const GROUP_H: f32 = 18.0;
+
+/// A time label with units that suit the step.
+fn fmt_t(t: f64, step: f64) -> String {
+    // No "-0" for a tick a rounding error away from zero.
+    let t = if t.abs() < step / 2.0 { 0.0 } else { t };
+    if step >= 1e9 {
+        format!("{:.0} s", t / 1e9)
+    } else if step >= 1e6 {
+        format!("{:.0} ms", t / 1e6)
+    } else if step >= 1e3 {
+        format!("{:.0} µs", t / 1e3)
+    } else {
+        format!("{t:.0} ns")
+    }
+}
+
+fn assoc_text(a: &Assoc) -> String {
+    let h = a.handle_text();
+    match *a {
+        Assoc::Mmap { .. } => format!("mmap {h}"),
+        Assoc::Userptr { len, .. } if a.inferred() => format!("ptr {h} +{len} (inferred)"),
+        Assoc::Userptr { len, .. } => format!("ptr {h} +{len}"),
+        Assoc::Dmabuf { id, .. } if a.inferred() => format!("dma-buf #{id} (fd {h}, inferred)"),
+        Assoc::Dmabuf { id, .. } => format!("dma-buf #{id} (fd {h})"),
+    }
+}
+
+/// Draws the timeline; returns what was clicked.
+pub fn show(
+    ui: &mut Ui,
+    tl: &Timeline,
+    view: &mut View,
+    cursor: Option<u32>,
+    selected_lane: Option<usize>,
+) -> Picked {
+    let mut picked = Picked::default();
+    let height: f32 = AXIS_H
+        + tl.lanes
+            .iter()
+            .map(|l| {
+                STATE_H
+                    + 6.0
+                    + l.planes
+                        .iter()
+                        .map(|p| ASSOC_H + p.tracks.len() as f32 * (RES_H + 1.0))
+                        .sum::<f32>()
+            })
+            .sum::<f32>()
+        + GROUP_H * 4.0
+        + 10.0;
+    let size = vec2(ui.available_width(), height.max(ui.available_height()));
+    let (resp, painter) = ui.allocate_painter(size, Sense::click_and_drag());
+    let full = resp.rect;
+    let area = Rect::from_min_max(pos2(full.left() + LABEL_W, full.top()), full.max);
+    let visuals = ui.visuals().clone();
+    let text = visuals.text_color();
+    let weak = visuals.weak_text_color();
+    painter.rect_filled(full, 0.0, visuals.extreme_bg_color);
+
+    // Input: wheel and pinch zoom, drag and keys pan, F fits.
+    if let Some(p) = resp.hover_pos() {
+        let at = view.t(area, p.x);
+        let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta));
+        if zoom != 1.0 {
+            view.zoom(1.0 / f64::from(zoom), at);
+        } else if scroll.y != 0.0 {
+            view.zoom((-f64::from(scroll.y) / 300.0).exp(), at);
+        }
+        if scroll.x != 0.0 {
+            view.pan(-f64::from(scroll.x) / f64::from(area.width()) * (view.t1 - view.t0));
+        }
+    }
+    if resp.dragged() {
+        let dx = resp.drag_delta().x;
+        view.pan(-f64::from(dx) / f64::from(area.width().max(1.0)) * (view.t1 - view.t0));
+    }
+    let mid = (view.t0 + view.t1) / 2.0;
+    // Letters typed into a text field (the search, the Live panel's device) are not shortcuts.
+    let typing = ui.ctx().text_edit_focused();
+    ui.input(|i| {
+        if typing {
+            return;
+        }
+        let w = view.t1 - view.t0;
+        if i.key_pressed(egui::Key::W) {
+            view.zoom(0.8, mid);
+        }
+        if i.key_pressed(egui::Key::S) {
+            view.zoom(1.25, mid);
+        }
+        if i.key_pressed(egui::Key::A) {
+            view.pan(-0.2 * w);
+        }
+        if i.key_pressed(egui::Key::D) {
+            view.pan(0.2 * w);
+        }
+        if i.key_pressed(egui::Key::F) {
+            *view = View::fit(tl);
+        }
+    });
+
+    // Time axis.
+    let step = vb2scope_core::timeline::tick_step(
+        view.t1 - view.t0,
+        f64::from(area.width() / 110.0).max(2.0),
+    );
+    let mut t = (view.t0 / step).ceil() * step;
+    while t <= view.t1 {
+        let x = view.x(area, t);
+        painter.line_segment(
+            [pos2(x, area.top() + AXIS_H - 5.0), pos2(x, area.bottom())],
+            Stroke::new(1.0, visuals.faint_bg_color),
+        );
+        painter.text(
+            pos2(x + 2.0, area.top() + 2.0),
+            Align2::LEFT_TOP,
+            fmt_t(t - tl.start_ns as f64, step),
+            FontId::proportional(11.0),
+            weak,
+        );
+        t += step;
+    }
+    let ns_per_px = ((view.t1 - view.t0) / f64::from(area.width().max(1.0))).max(1.0) as u64;
+    // Spans under three pixels are drawn merged: more would be noise, and cost per shape.
+    let min_ns = ns_per_px * 3;
+    let (w0, w1) = (view.t0.max(0.0) as u64, view.t1.max(0.0) as u64 + 1);
+
+    // Lanes.
+    let mut y = full.top() + AXIS_H;
+    let mut last_queue = None;
+    let mut segs: Vec<Segment<vb2scope_core::model::BufState>> = Vec::with_capacity(2048);
+    let mut hover: Option<String> = None;
+    let mut batch = Batch::default();
+    // Reused across lanes: the paint loop allocates nothing per row.
+    let mut assoc_segs: Vec<Segment<Assoc>> = Vec::new();
+    let mut track_segs: Vec<Segment<()>> = Vec::new();
+    let mut labels: Vec<(Pos2, &'static str)> = Vec::new();
+    let pointer = resp.hover_pos();
+    let clicked = resp.clicked();
+    for (li, lane) in tl.lanes.iter().enumerate() {
+        if last_queue != Some(lane.queue) {
+            last_queue = Some(lane.queue);
+            y += 4.0;
+            painter.text(
+                pos2(full.left() + 4.0, y),
+                Align2::LEFT_TOP,
+                format!("queue {}", lane.queue),
+                FontId::proportional(13.0),
+                text,
+            );
+            y += GROUP_H;
+        }
+        let lane_top = y;
+        let band = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), STATE_H));
+        segs.clear();
+        lane.state_segments(w0, w1, min_ns, &mut segs);
+        for s in &segs {
+            let (x0, x1) = (
+                view.x(area, s.start_ns() as f64),
+                view.x(area, s.end_ns() as f64)
+                    .max(view.x(area, s.start_ns() as f64) + 1.0),
+            );
+            let r = Rect::from_min_max(
+                pos2(x0.max(area.left()), band.top()),
+                pos2(x1.min(area.right()), band.bottom()),
+            );
+            let color = match s {
+                Segment::One(sp) => palette::state(sp.value),
+                Segment::Mixed { .. } => palette::MIXED,
+            };
+            batch.push(&painter, r, color, false);
+            if let Segment::One(sp) = s {
+                if r.width() > 60.0 {
+                    labels.push((r.left_center() + vec2(3.0, 0.0), sp.value.as_str()));
+                }
+                if pointer.is_some_and(|p| r.contains(p)) {
+                    hover = Some(format!(
+                        "{} #{}: {} from {:.3} ms to {:.3} ms (event {})",
+                        lane.queue,
+                        lane.index,
+                        sp.value.as_str(),
+                        sp.start_ns as f64 / 1e6,
+                        sp.end_ns as f64 / 1e6,
+                        sp.event
+                    ));
+                    if clicked {
+                        picked.event = Some(sp.event);
+                        picked.lane = Some(li);
+                    }
+                }
+            } else if let Segment::Mixed { count, .. } = s
+                && pointer.is_some_and(|p| r.contains(p))
+            {
+                hover = Some(format!(
+                    "{} #{}: {count} states too close to show apart; zoom in",
+                    lane.queue, lane.index
+                ));
+            }
+        }
+        batch.flush(&painter);
+        for (at, l) in labels.drain(..) {
+            painter.text(
+                at,
+                Align2::LEFT_CENTER,
+                l,
+                FontId::proportional(10.0),
+                Color32::BLACK,
+            );
+        }
+        y += STATE_H + 2.0;
+        for (pi, plane) in lane.planes.iter().enumerate() {
+            let row = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), ASSOC_H));
+            assoc_segs.clear();
+            segments(&plane.assoc, w0, w1, ns_per_px, &mut assoc_segs);
+            draw_assoc(
+                &painter,
+                view,
+                area,
+                row,
+                &assoc_segs,
+                text,
+                pointer,
+                &mut hover,
+                lane,
+                pi,
+            );
+            painter.text(
+                pos2(full.left() + 14.0, row.center().y),
+                Align2::LEFT_CENTER,
+                format!("plane {pi}"),
+                FontId::proportional(9.5),
+                weak,
+            );
+            y += ASSOC_H;
+            for track in &plane.tracks {
+                let color = palette::resource(track.resource);
+                let r = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), RES_H));
+                track_segs.clear();
+                track.segments(w0, w1, min_ns, &mut track_segs);
+                for s in &track_segs {
+                    let x0 = view.x(area, s.start_ns() as f64).max(area.left());
+                    let x1 = view
+                        .x(area, s.end_ns() as f64)
+                        .min(area.right())
+                        .max(x0 + 1.0);
+                    let rr = Rect::from_min_max(pos2(x0, r.top()), pos2(x1, r.bottom()));
+                    batch.push(&painter, rr, color, track.source == Source::Inferred);
+                    if pointer.is_some_and(|p| rr.contains(p)) {
+                        let src = if track.source == Source::Observed {
+                            "observed"
+                        } else {
+                            "inferred"
+                        };
+                        hover = Some(format!(
+                            "{} #{} plane {pi}: {} ({src}) {:.3}–{:.3} ms",
+                            lane.queue,
+                            lane.index,
+                            track.resource.as_str(),
+                            s.start_ns() as f64 / 1e6,
+                            s.end_ns() as f64 / 1e6
+                        ));
+                    }
+                }
+                batch.flush(&painter);
+                painter.text(
+                    pos2(full.left() + 14.0, r.center().y),
+                    Align2::LEFT_CENTER,
+                    track.resource.as_str(),
+                    FontId::proportional(9.0),
+                    color,
+                );
+                y += RES_H + 1.0;
+            }
+        }
+        let lane_rect = Rect::from_min_max(pos2(full.left(), lane_top), pos2(full.right(), y));
+        if selected_lane == Some(li) {
+            painter.rect_stroke(
+                lane_rect,
+                2.0,
+                Stroke::new(1.5, visuals.selection.stroke.color),
+                egui::StrokeKind::Outside,
+            );
+        }
+        painter.text(
+            pos2(full.left() + 4.0, lane_top + STATE_H / 2.0),
+            Align2::LEFT_CENTER,
+            format!("#{}", lane.index),
+            FontId::monospace(12.0),
+            text,
+        );
+        // Findings on this buffer.
+        for f in tl
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.queue == Some(lane.queue) && f.index == Some(lane.index))
+        {
+            let x = view.x(area, f.t_ns as f64);
+            if x < area.left() || x > area.right() {
+                continue;
+            }
+            let color = palette::severity(tl.report.severity(f));
+            let top = lane_top - 1.0;
+            painter.add(egui::Shape::convex_polygon(
+                vec![pos2(x - 5.0, top), pos2(x + 5.0, top), pos2(x, top + 8.0)],
+                color,
+                Stroke::new(1.0, Color32::BLACK),
+            ));
+            if pointer.is_some_and(|p| (p - pos2(x, top + 4.0)).length() < 7.0) {
+                hover = Some(format!(
+                    "{} {}: {}",
+                    f.rule,
+                    info(f.rule).title,
+                    f.message()
+                ));
+                if clicked {
+                    picked.event = Some(f.event);
+                    picked.lane = Some(li);
+                }
+            }
+        }
+        y += 4.0;
+    }
+
+    // Queue-wide marks and the cursor.
+    // Mark labels take the lower of two rows, the upper when the lower is taken there, or
+    // none (the line stays) when both are.
+    let mut row_end = [f32::MIN; 2];
+    for m in &tl.marks {
+        let x = view.x(area, m.t_ns as f64);
+        if x < area.left() || x > area.right() {
+            continue;
+        }
+        let color = if m.result.is_ok() {
+            weak
+        } else {
+            palette::severity(vb2scope_core::rules::Severity::Error)
+        };
+        painter.line_segment(
+            [pos2(x, area.top() + AXIS_H), pos2(x, area.bottom())],
+            Stroke::new(1.0, color.gamma_multiply(0.6)),
+        );
+        let galley = painter.layout_no_wrap(m.label.clone(), FontId::proportional(10.0), color);
+        let w = galley.size().x;
+        if let Some(row) = (0..2).find(|&r| row_end.get(r).is_some_and(|&e| x > e + 4.0)) {
+            let y = area.top() + AXIS_H - 1.0 - row as f32 * 12.0 - galley.size().y;
+            painter.galley(pos2(x + 2.0, y), galley, color);
+            if let Some(e) = row_end.get_mut(row) {
+                *e = x + 2.0 + w;
+            }
+        }
+    }
+    if let Some(ev) = cursor
+        && let Some(t) = tl.event_time(ev)
+    {
+        let x = view.x(area, t as f64);
+        painter.line_segment(
+            [pos2(x, area.top()), pos2(x, area.bottom())],
+            Stroke::new(2.0, visuals.selection.stroke.color),
+        );
+    }
+    if let Some(h) = hover {
+        resp.on_hover_text_at_pointer(h);
+    }
+    picked
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_assoc(
+    painter: &egui::Painter,
+    view: &View,
+    area: Rect,
+    row: Rect,
+    segs: &[Segment<Assoc>],
+    text: Color32,
+    pointer: Option<Pos2>,
+    hover: &mut Option<String>,
+    lane: &vb2scope_core::timeline::Lane,
+    pi: usize,
+) {
+    for (k, s) in segs.iter().enumerate() {
+        let x0 = view.x(area, s.start_ns() as f64).max(area.left());
+        let x1 = view
+            .x(area, s.end_ns() as f64)
+            .min(area.right())
+            .max(x0 + 1.0);
+        let r = Rect::from_min_max(pos2(x0, row.top() + 1.0), pos2(x1, row.bottom() - 1.0));
+        // Neighbouring associations alternate shades, so a change stands out.
+        let shade = if k % 2 == 0 {
+            Color32::from_gray(120)
+        } else {
+            Color32::from_gray(160)
+        };
+        let inferred = matches!(s, Segment::One(sp) if sp.value.inferred());
+        if inferred {
+            // Dashed: the trace did not record the fd or address; the model inferred it.
+            let pts = [
+                r.left_top(),
+                r.right_top(),
+                r.right_bottom(),
+                r.left_bottom(),
+                r.left_top(),
+            ];
+            painter.extend(egui::Shape::dashed_line(
+                &pts,
+                Stroke::new(1.0, shade),
+                4.0,
+                3.0,
+            ));
+        } else {
+            painter.rect_stroke(r, 2.0, Stroke::new(1.0, shade), egui::StrokeKind::Inside);
+        }
+        let label = match s {
+            Segment::One(sp) => assoc_text(&sp.value),
+            Segment::Mixed { count, .. } => format!("{count} changes"),
+        };
+        if r.width() > 50.0 {
+            painter.with_clip_rect(r).text(
+                r.left_center() + Vec2::new(3.0, 0.0),
+                Align2::LEFT_CENTER,
+                &label,
+                FontId::proportional(9.5),
+                text,
+            );
+        }
+        if pointer.is_some_and(|p| r.contains(p)) {
+            let why = if inferred {
+                "\nThe trace does not record this call's fd or address: the plane keeps the \
+                 memory it held unless the kernel was seen attaching or pinning anew."
+            } else {
+                ""
+            };
+            *hover = Some(format!(
+                "{} #{} plane {pi} tied to {label}{why}",
+                lane.queue, lane.index
+            ));
+        }
+    }
+}
