@@ -1,61 +1,22 @@
-//! `vb2scope check`.
+//! `vb2scope check` and `vb2scope timeline`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
-use vb2scope_core::check::{check_trace, choose_policy};
-use vb2scope_core::policy::Policy;
+use vb2scope_core::analysis::{Depth, PolicyChoice};
 use vb2scope_core::report::{FailOn, InputResult, exit_code, to_json, to_junit, to_text};
 
-use super::input::{is_scenario, read_trace, run_scenario};
-use super::{FailOnArg, FormatArg, PolicyArg};
+use super::input::{load, print_diagnostics};
+use super::{FailOnArg, FormatArg};
 
-pub fn policy_of(p: PolicyArg) -> Option<Policy> {
-    p.0
-}
-
-fn check_one(path: &Path, policy: PolicyArg) -> Result<InputResult> {
-    let name = path.display().to_string();
-    if is_scenario(path) {
-        let (p, reason) = match policy_of(policy) {
-            Some(p) => (p, None),
-            None => (
-                Policy::MODERN,
-                Some("a scenario has no observed kernel behaviour; modern assumed".to_string()),
-            ),
-        };
-        let trace = run_scenario(path, p)?;
-        return Ok(InputResult {
-            path: name,
-            report: check_trace(&trace, p),
-            policy_reason: reason,
-            diagnostics: Vec::new(),
-        });
-    }
-    let (trace, diagnostics) = read_trace(path)?;
-    Ok(match policy_of(policy) {
-        Some(p) => InputResult {
-            path: name,
-            report: check_trace(&trace, p),
-            policy_reason: None,
-            diagnostics,
-        },
-        None => {
-            let choice = choose_policy(&trace);
-            let report = choice
-                .scores
-                .into_iter()
-                .find(|s| s.policy == choice.policy)
-                .map(|s| s.report);
-            let report = report.unwrap_or_else(|| check_trace(&trace, choice.policy));
-            InputResult {
-                path: name,
-                report,
-                policy_reason: Some(choice.reason),
-                diagnostics,
-            }
-        }
+fn check_one(path: &Path, choice: PolicyChoice) -> Result<InputResult> {
+    let a = load(path, choice, Depth::Findings)?;
+    Ok(InputResult {
+        path: path.display().to_string(),
+        report: a.report().clone(),
+        policy_reason: a.reason,
+        diagnostics: a.diagnostics,
     })
 }
 
@@ -69,8 +30,8 @@ fn print(results: &[InputResult], format: FormatArg, fail_on: FailOn) {
 }
 
 pub fn run(
-    inputs: &[std::path::PathBuf],
-    policy: PolicyArg,
+    inputs: &[PathBuf],
+    choice: PolicyChoice,
     format: FormatArg,
     fail_on: FailOnArg,
 ) -> Result<i32> {
@@ -81,26 +42,20 @@ pub fn run(
     };
     let results = inputs
         .iter()
-        .map(|p| check_one(p, policy))
+        .map(|p| check_one(p, choice))
         .collect::<Result<Vec<_>>>()?;
     print(&results, format, fail_on);
     Ok(exit_code(&results, fail_on))
 }
 
 /// `vb2scope timeline`: every lane of one input, as text.
-pub fn timeline(path: &Path, policy: PolicyArg) -> Result<i32> {
-    let (trace, diagnostics, p) = if is_scenario(path) {
-        let p = policy_of(policy).unwrap_or(Policy::MODERN);
-        (run_scenario(path, p)?, Vec::new(), p)
-    } else {
-        let (t, d) = read_trace(path)?;
-        let p = policy_of(policy).unwrap_or_else(|| choose_policy(&t).policy);
-        (t, d, p)
+pub fn timeline(path: &Path, choice: PolicyChoice) -> Result<i32> {
+    let a = load(path, choice, Depth::Timeline)?;
+    print_diagnostics(&a);
+    let Some(tl) = a.timeline() else {
+        bail!("{}: no timeline was built", path.display());
     };
-    for d in &diagnostics {
-        eprintln!("{}:{}: {}", path.display(), d.line, d.message);
-    }
-    print!("{}", vb2scope_core::timeline::build(&trace, p).dump());
+    print!("{}", tl.dump());
     Ok(0)
 }
 

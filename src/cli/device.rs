@@ -7,9 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
-use vb2scope_core::check::check_trace;
+use vb2scope_core::analysis::{Depth, PolicyChoice};
 use vb2scope_core::format::NATIVE_VERSION;
-use vb2scope_core::policy::Policy;
 use vb2scope_core::report::{InputResult, to_text};
 use vb2scope_core::rules::RuleId;
 use vb2scope_core::scenario;
@@ -18,7 +17,7 @@ use vb2scope_core::v4l2::Memory;
 use vb2scope_device::record::Recorder;
 use vb2scope_device::{self as device, DmabufSource, Session, StreamConfig};
 
-use super::input::read_trace;
+use super::input::load;
 
 /// Ctrl-C and SIGTERM end a session cleanly: the run stops at the next call and tears down.
 fn stop_flag() -> Arc<AtomicBool> {
@@ -90,7 +89,7 @@ pub fn run_scenario(
     dev: &str,
     source: Option<&str>,
     output: Option<&Path>,
-    policy: Option<Policy>,
+    choice: PolicyChoice,
     kernel_trace: bool,
 ) -> Result<i32> {
     let text = std::fs::read_to_string(file)
@@ -138,9 +137,8 @@ pub fn run_scenario(
         );
     }
     // `expect` lines are compared with what the device answered by the check.
-    let (trace, _) = read_trace(&out)?;
-    let policy = policy.unwrap_or(Policy::MODERN);
-    let mut report = check_trace(&trace, policy);
+    let a = load(&out, choice, Depth::Findings)?;
+    let mut report = a.report().clone();
     report.findings.retain(|f| f.rule == RuleId::Expect);
     let n = report.findings.len();
     if n > 0 {

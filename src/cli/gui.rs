@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow};
 
-use vb2scope_gui::{Inspector, PolicyChoice, Request};
+use vb2scope_gui::{Inspector, LoadError, PolicyChoice, Request};
 
 use super::check::DEFAULT_TRACE;
 
@@ -19,9 +19,9 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
                 std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
             // A user's file: the policy that explains it best (modern when nothing was
             // observed), loaded in the background so a big trace keeps the window alive.
-            let mut i = Inspector::failed(String::new(), PolicyChoice::Auto);
+            let mut i = Inspector::empty(PolicyChoice::Auto);
             i.open_in_background(p.display().to_string(), bytes);
-            remember(&mut i.recent, &p.display().to_string());
+            remember(i.recent_mut(), &p.display().to_string());
             i
         }
         // The bundled 2012 report, under the vb2 it was reported against.
@@ -32,8 +32,8 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
         ),
     };
     let mut inspector = inspector;
-    if inspector.recent.is_empty() {
-        inspector.recent = recent_files();
+    if inspector.recent().is_empty() {
+        *inspector.recent_mut() = recent_files();
     }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -123,10 +123,10 @@ fn open_path(inspector: &mut Inspector, path: &Path) {
     let name = path.display().to_string();
     match std::fs::read(path) {
         Ok(bytes) => {
-            remember(&mut inspector.recent, &name);
+            remember(inspector.recent_mut(), &name);
             inspector.open_in_background(name, bytes);
         }
-        Err(e) => inspector.fail(format!("{name}: cannot read: {e}")),
+        Err(e) => inspector.fail(LoadError::Unreadable(format!("{name}: cannot read: {e}"))),
     }
 }
 
@@ -149,7 +149,10 @@ fn save_recording(inspector: &mut Inspector, name: &str, bytes: &[u8]) {
                 &compressed[..]
             }
             Err(e) => {
-                inspector.live.log.error(format!("cannot compress: {e}"));
+                inspector
+                    .live_mut()
+                    .log
+                    .error(format!("cannot compress: {e}"));
                 return;
             }
         }
@@ -158,11 +161,11 @@ fn save_recording(inspector: &mut Inspector, name: &str, bytes: &[u8]) {
     };
     match std::fs::write(&path, data) {
         Ok(()) => inspector
-            .live
+            .live_mut()
             .log
             .info(format!("saved the recording to {}", path.display())),
         Err(e) => inspector
-            .live
+            .live_mut()
             .log
             .error(format!("{}: cannot write: {e}", path.display())),
     }
@@ -184,11 +187,13 @@ impl eframe::App for Gui {
             let name = f.path().display().to_string();
             match f.bytes() {
                 Ok(b) => self.inspector.open_in_background(name, b),
-                Err(e) => self.inspector.fail(format!("{name}: cannot read: {e}")),
+                Err(e) => self
+                    .inspector
+                    .fail(LoadError::Unreadable(format!("{name}: cannot read: {e}"))),
             }
         }
         self.inspector.ui(ui);
-        for r in std::mem::take(&mut self.inspector.requests) {
+        for r in self.inspector.take_requests() {
             let path = match r {
                 Request::OpenDialog => rfd::FileDialog::new()
                     .set_title("Open a trace or a scenario")
@@ -210,7 +215,7 @@ impl eframe::App for Gui {
         }
         let Some(shot) = &mut self.shot else { return };
         ui.ctx().request_repaint();
-        if self.inspector.loading.is_some() {
+        if self.inspector.is_loading() {
             // The picture is of the loaded input, not of the progress bar.
             return;
         }

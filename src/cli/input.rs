@@ -1,33 +1,12 @@
-//! Loading what the user names on the command line: a trace in any format, or a scenario.
+//! Loading what the user names on the command line: a trace in any format, or a scenario,
+//! through the core's one analysis path.
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use vb2scope_core::format::Diagnostic;
-use vb2scope_core::import::{Format, import_bytes};
-use vb2scope_core::policy::Policy;
-use vb2scope_core::scenario;
-use vb2scope_core::trace::Trace;
-
-/// What kind of file a path is, by its name.
-pub fn is_scenario(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "vb2s")
-}
-
-/// Reads a scenario file and runs it under `policy`.
-pub fn run_scenario(path: &Path, policy: Policy) -> Result<Trace> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let sc = scenario::parse(&path.display().to_string(), &text)?;
-    Ok(scenario::run(&sc, policy)?)
-}
-
-/// Reads a trace in any format vb2scope reads (native, strace, ftrace, v4l2-tracer, dmesg),
-/// told apart by content.
-pub fn read_trace(path: &Path) -> Result<(Trace, Vec<Diagnostic>)> {
-    read_trace_from(path, forced_format())
-}
+use vb2scope_core::analysis::{Analysis, Depth, PolicyChoice, analyze};
+use vb2scope_core::import::Format;
 
 /// `--from`: one format for every input of this run, set once by `main`.
 static FORCED: std::sync::OnceLock<Option<Format>> = std::sync::OnceLock::new();
@@ -40,19 +19,33 @@ pub fn forced_format() -> Option<Format> {
     FORCED.get().copied().flatten()
 }
 
-/// [`read_trace`], with the format forced when `from` names one.
-pub fn read_trace_from(path: &Path, from: Option<Format>) -> Result<(Trace, Vec<Diagnostic>)> {
+/// Reads `path` (a trace in any format vb2scope reads, or a `.vb2s` scenario) and judges it
+/// under `choice`, as far as `depth`.
+pub fn load(path: &Path, choice: PolicyChoice, depth: Depth) -> Result<Analysis> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    read_bytes_from(path, &bytes, from)
+    let name = path.display().to_string();
+    Ok(analyze(
+        &name,
+        &bytes,
+        forced_format(),
+        choice,
+        depth,
+        None,
+    )?)
 }
 
-fn read_bytes_from(
-    path: &Path,
-    bytes: &[u8],
-    from: Option<Format>,
-) -> Result<(Trace, Vec<Diagnostic>)> {
-    match import_bytes(bytes, &path.display().to_string(), from, None) {
-        Ok((imported, _)) => Ok((imported.trace, imported.diagnostics)),
-        Err(e) => bail!("{}: {e}", path.display()),
+/// Prints the reader's diagnostics, `file:line: message`.
+pub fn print_diagnostics(a: &Analysis) {
+    for d in &a.diagnostics {
+        eprintln!("{}:{}: {}", a.name, d.line, d.message);
     }
+}
+
+/// Reads a trace to merge or rewrite, without judging it.
+pub fn read_trace(path: &Path) -> Result<vb2scope_core::trace::Trace> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let name = path.display().to_string();
+    let (imported, _) = vb2scope_core::import::import_bytes(&bytes, &name, forced_format(), None)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    Ok(imported.trace)
 }

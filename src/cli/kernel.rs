@@ -41,7 +41,7 @@ pub fn finish(cap: Option<KernelCapture>, trace: &Path) -> Result<()> {
     let noted = cap.notes().len();
     let out = cap.stop().context("--kernel-trace: stopping the capture")?;
     print_notes(out.notes.get(noted..).unwrap_or(&[]));
-    let (user, _) = read_trace(trace)?;
+    let user = read_trace(trace)?;
     let merged = kernel::merge(&user, &out.text);
     for d in merged.diagnostics.iter().take(10) {
         eprintln!("vb2scope: kernel trace: {d}");

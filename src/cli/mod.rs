@@ -14,6 +14,8 @@ mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use vb2scope_core::analysis::PolicyChoice;
+
 #[derive(Parser)]
 #[command(
     name = "vb2scope",
@@ -46,22 +48,9 @@ fn parse_format(s: &str) -> Result<vb2scope_core::import::Format, String> {
 }
 
 /// `--policy`: a policy by name (`spec`, `vb2-2012`, `vb2-3.8`, `modern`, `linux-X.Y`), or
-/// `auto` (`None`).
-#[derive(Clone, Copy, Debug)]
-pub struct PolicyArg(pub Option<vb2scope_core::policy::Policy>);
-
-fn parse_policy(s: &str) -> Result<PolicyArg, String> {
-    use vb2scope_core::policy::Policy;
-    if s.trim().eq_ignore_ascii_case("auto") {
-        return Ok(PolicyArg(None));
-    }
-    Policy::parse(s).map(|p| PolicyArg(Some(p))).ok_or_else(|| {
-        let names: Vec<String> = Policy::offered().map(|p| p.to_string()).collect();
-        format!(
-            "unknown policy {s:?}; one of: {}, auto, or linux-X.Y for any release from 5.10",
-            names.join(", ")
-        )
-    })
+/// `auto`, the default of every command.
+fn parse_policy(s: &str) -> Result<PolicyChoice, String> {
+    s.parse()
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,7 +90,7 @@ enum Cmd {
         /// The vb2 to check against; `auto` (the default) takes the trace's own kernel when
         /// its header names one, else the policy that best explains what the kernel did.
         #[arg(long, value_parser = parse_policy, default_value = "auto")]
-        policy: PolicyArg,
+        policy: PolicyChoice,
         #[arg(long, value_enum, default_value = "text")]
         format: FormatArg,
         #[arg(long = "fail-on", value_enum, default_value = "error")]
@@ -110,8 +99,8 @@ enum Cmd {
     /// Run a scenario on the model, or on a real device with --device, and write the trace.
     Run {
         scenario: std::path::PathBuf,
-        #[arg(long, value_parser = parse_policy, default_value = "modern")]
-        policy: PolicyArg,
+        #[arg(long, value_parser = parse_policy, default_value = "auto")]
+        policy: PolicyChoice,
         /// Output file (`.zst` compresses); standard output when absent (model runs), or
         /// SCENARIO.jsonl beside the scenario (device runs).
         #[arg(short, long)]
@@ -197,7 +186,7 @@ enum Cmd {
         #[arg(short, long)]
         output: std::path::PathBuf,
         #[arg(long, value_parser = parse_policy, default_value = "auto")]
-        policy: PolicyArg,
+        policy: PolicyChoice,
     },
     /// Read traces of other tools (strace, ftrace / trace-cmd, v4l2-tracer JSON, dmesg) and
     /// write one native trace; a userspace log and an ftrace capture of one run are joined.
@@ -211,8 +200,8 @@ enum Cmd {
     Timeline {
         /// A native trace or a scenario.
         input: std::path::PathBuf,
-        #[arg(long, value_parser = parse_policy, default_value = "modern")]
-        policy: PolicyArg,
+        #[arg(long, value_parser = parse_policy, default_value = "auto")]
+        policy: PolicyChoice,
     },
     /// Print a rule in full: what it means, its severities, the spec sentence behind it.
     Explain {
@@ -251,7 +240,7 @@ pub fn main() -> i32 {
             &dev,
             dmabuf_from.as_deref(),
             output.as_deref(),
-            check::policy_of(policy),
+            policy,
             kernel_trace,
         ),
         Some(Cmd::Run {
@@ -268,7 +257,7 @@ pub fn main() -> i32 {
             to,
             output,
             policy,
-        }) => export::run(&input, to, &output, check::policy_of(policy)),
+        }) => export::run(&input, to, &output, policy),
         Some(Cmd::BenchRecord {
             device,
             frames,

@@ -5,18 +5,16 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use vb2scope_core::analysis::{Depth, PolicyChoice};
 use vb2scope_core::format::write_native;
-use vb2scope_core::policy::Policy;
 
-use super::PolicyArg;
-use super::check::policy_of;
-use super::input::run_scenario;
+use super::input::load;
 
-pub fn run(scenario: &Path, policy: PolicyArg, output: Option<&Path>) -> Result<i32> {
-    let policy = policy_of(policy).unwrap_or(Policy::MODERN);
-    let trace = run_scenario(scenario, policy)?;
+pub fn run(scenario: &Path, choice: PolicyChoice, output: Option<&Path>) -> Result<i32> {
+    let a = load(scenario, choice, Depth::Findings)?;
+    let (trace, policy) = (&a.trace, a.policy);
     let mut bytes = Vec::new();
-    write_native(&mut bytes, &trace)?;
+    write_native(&mut bytes, trace)?;
     match output {
         Some(o) => {
             let data = if o.extension().is_some_and(|e| e == "zst") {

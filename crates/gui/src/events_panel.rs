@@ -242,7 +242,7 @@ impl EventFilter {
                     }
                 });
             let queues: Vec<QueueKey> =
-                d.timeline
+                d.timeline()
                     .lanes
                     .iter()
                     .map(|l| l.queue)
@@ -273,7 +273,7 @@ impl EventFilter {
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.index, None, "all buffers");
                     let max = d
-                        .timeline
+                        .timeline()
                         .lanes
                         .iter()
                         .map(|l| l.index + 1)

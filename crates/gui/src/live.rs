@@ -13,7 +13,7 @@ use vb2scope_core::trace::{Trace, TraceHeader};
 use vb2scope_core::v4l2::BufType;
 use vb2scope_device::{Caps, Live, LiveConfig, LiveOp, Update};
 
-use super::document::{Document, PolicyChoice};
+use super::document::{Document, LoadError, PolicyChoice};
 use super::timeline_view::View;
 
 /// Updates taken per frame: a flood of events cannot hold a frame up.
@@ -76,6 +76,9 @@ enum Commands {
     Channel(Option<Sender<LiveOp>>),
 }
 
+/// A rebuild's result, what it cost and the policy choice it was made under.
+type Rebuilt = (Result<Document, LoadError>, Duration, PolicyChoice);
+
 pub struct LiveSession {
     /// The device as the user named it.
     pub device: String,
@@ -94,7 +97,7 @@ pub struct LiveSession {
     /// What the last rebuild took (a slow one is done less often).
     pub refresh_cost: Duration,
     /// A rebuild running on a thread: the document, its cost and the policy choice it used.
-    pending: Option<Receiver<(Document, Duration, PolicyChoice)>>,
+    pending: Option<Receiver<Rebuilt>>,
 }
 
 impl LiveSession {
@@ -267,7 +270,7 @@ impl LiveSession {
             };
             self.pending = None;
             self.refresh_cost = cost;
-            return Some((d, built_for));
+            return self.built(d, built_for);
         }
         if !self.refresh_due(now) {
             return None;
@@ -283,7 +286,7 @@ impl LiveSession {
         if self.trace.events.len() <= BACKGROUND_ABOVE {
             let (d, cost, _) = work();
             self.refresh_cost = cost;
-            return Some((d, choice));
+            return self.built(d, choice);
         }
         let (tx, rx) = bounded(1);
         std::thread::spawn(move || {
@@ -292,6 +295,23 @@ impl LiveSession {
         });
         self.pending = Some(rx);
         None
+    }
+}
+
+impl LiveSession {
+    /// A rebuilt document, or, if the rebuild failed, another try later.
+    fn built(
+        &mut self,
+        d: Result<Document, LoadError>,
+        choice: PolicyChoice,
+    ) -> Option<(Document, PolicyChoice)> {
+        match d {
+            Ok(d) => Some((d, choice)),
+            Err(_) => {
+                self.dirty = true;
+                None
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
 use vb2scope_core::progress::Progress;
 
-use super::document::{Document, PolicyChoice};
+use super::document::{Document, LoadError, PolicyChoice};
 
 /// A load in progress.
 pub struct Loader {
@@ -15,7 +15,7 @@ pub struct Loader {
     pub progress: Arc<Progress>,
     /// Re-evaluating the shown document: the view, cursor and filters stay.
     pub same_document: bool,
-    rx: Receiver<Result<Document, String>>,
+    rx: Receiver<Result<Document, LoadError>>,
 }
 
 impl Loader {
@@ -39,7 +39,7 @@ impl Loader {
 
     fn run(
         name: String,
-        work: impl FnOnce(&Progress) -> Result<Document, String> + Send + 'static,
+        work: impl FnOnce(&Progress) -> Result<Document, LoadError> + Send + 'static,
     ) -> Loader {
         let progress = Arc::new(Progress::default());
         let (tx, rx) = bounded(1);
@@ -57,13 +57,11 @@ impl Loader {
     }
 
     /// The result, once there is one.
-    pub fn poll(&self) -> Option<Result<Document, String>> {
+    pub fn poll(&self) -> Option<Result<Document, LoadError>> {
         match self.rx.try_recv() {
             Ok(r) => Some(r),
             Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => {
-                Some(Err(format!("{}: loading stopped unexpectedly", self.name)))
-            }
+            Err(TryRecvError::Disconnected) => Some(Err(LoadError::Stopped(self.name.clone()))),
         }
     }
 

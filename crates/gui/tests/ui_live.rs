@@ -83,7 +83,7 @@ fn scripted(h: &mut Harness<'static, Inspector>) -> (Sender<Update>, Receiver<Li
     let (up, updates) = unbounded();
     let (commands, ops) = unbounded();
     h.state_mut()
-        .live
+        .live_mut()
         .attach("/dev/video0", updates, Some(commands));
     (up, ops)
 }
@@ -110,20 +110,26 @@ fn refresh(h: &mut Harness<'static, Inspector>) {
 
 fn live_events(h: &Harness<'static, Inspector>) -> usize {
     h.state()
-        .live
+        .live()
         .session
         .as_ref()
         .map_or(0, |s| s.trace.events.len())
 }
 
 fn shown_events(h: &Harness<'static, Inspector>) -> usize {
-    h.state().doc.as_ref().map_or(0, |d| d.trace.events.len())
+    h.state().document().map_or(0, |d| d.trace.events.len())
 }
 
 /// Runs frames until the real session thread has ended.
 fn until_ended(h: &mut Harness<'static, Inspector>) {
     let start = Instant::now();
-    while h.state().live.session.as_ref().is_some_and(|s| s.running()) {
+    while h
+        .state()
+        .live()
+        .session
+        .as_ref()
+        .is_some_and(|s| s.running())
+    {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "session still running"
@@ -179,7 +185,7 @@ fn devices_that_cannot_be_opened_show_an_error_and_the_app_goes_on() {
     ] {
         h.get(path_field()).set_text_value_accesskit(device);
         h.run();
-        assert_eq!(h.state().live.form.device, device);
+        assert_eq!(h.state().live().form.device, device);
         h.get_by_label("Open device").click();
         h.run();
         until_ended(&mut h);
@@ -193,15 +199,15 @@ fn devices_that_cannot_be_opened_show_an_error_and_the_app_goes_on() {
         h.get_by_label("Findings (4) under modern");
         h.get_by_label("Step forward >").click();
         h.run();
-        assert_eq!(h.state().cursor, Some(0));
-        h.state_mut().cursor = None;
+        assert_eq!(h.state().selection().cursor, Some(0));
+        h.state_mut().set_cursor(None);
         assert!(!disabled(&h, "Open device"));
     }
     // A dma-buf source that does not exist stops the open before any session.
-    h.state_mut().live.form.device = "/dev/video0".into();
-    h.state_mut().live.form.memory = vb2scope_core::v4l2::Memory::Dmabuf;
-    h.state_mut().live.form.source = vb2scope_gui::SourceKind::Device;
-    h.state_mut().live.form.source_text = "/nonexistent-exporter".into();
+    h.state_mut().live_mut().form.device = "/dev/video0".into();
+    h.state_mut().live_mut().form.memory = vb2scope_core::v4l2::Memory::Dmabuf;
+    h.state_mut().live_mut().form.source = vb2scope_gui::SourceKind::Device;
+    h.state_mut().live_mut().form.source_text = "/nonexistent-exporter".into();
     h.run();
     h.get_by_label("Open device").click();
     h.run();
@@ -211,7 +217,7 @@ fn devices_that_cannot_be_opened_show_an_error_and_the_app_goes_on() {
         1
     );
     // An empty name is refused the same way.
-    h.state_mut().live.form.device = "  ".into();
+    h.state_mut().live_mut().form.device = "  ".into();
     h.get_by_label("Open device").click();
     h.run();
     h.get_by_label("no device: pick one, or type a path or a sysfs name");
@@ -237,10 +243,10 @@ fn a_session_grows_the_timeline_and_updates_the_findings() {
     assert_eq!(shown_events(&h), 6, "the first events show at once");
     h.get_by_label("Findings (0) under modern");
     h.get_by_label("6 of 6 events");
-    let doc = h.state().doc.as_ref().expect("the live recording");
+    let doc = h.state().document().expect("the live recording");
     assert_eq!(doc.name, "live: /dev/video0");
-    assert_eq!(doc.timeline.lanes.len(), 2, "REQBUFS 2: two buffer lanes");
-    let end_before = doc.timeline.end_ns;
+    assert_eq!(doc.timeline().lanes.len(), 2, "REQBUFS 2: two buffer lanes");
+    let end_before = doc.timeline().end_ns;
 
     // Buttons send their operation; results come back in words.
     h.get_by_label("REQBUFS 4").click();
@@ -279,9 +285,9 @@ fn a_session_grows_the_timeline_and_updates_the_findings() {
     h.get_by_label("28 of 28 events");
     h.get_by_label("Reqbufs(4): ok");
     h.get_by_label("QbufAll: EINVAL");
-    let doc = h.state().doc.as_ref().expect("the live recording");
-    assert!(doc.timeline.end_ns > end_before, "the timeline grew");
-    assert_eq!(doc.timeline.event_times.len(), 28);
+    let doc = h.state().document().expect("the live recording");
+    assert!(doc.timeline().end_ns > end_before, "the timeline grew");
+    assert_eq!(doc.timeline().event_times.len(), 28);
 
     // Streaming, then a device error: in the panel, and the session goes on.
     up.send(Update::Result {
@@ -319,7 +325,7 @@ fn a_session_grows_the_timeline_and_updates_the_findings() {
     for e in &errors {
         h.get_by_label(e);
     }
-    let s = h.state().live.session.as_ref().expect("a session");
+    let s = h.state().live().session.as_ref().expect("a session");
     assert!(s.running());
     assert_eq!(s.streaming, Streaming::On, "the dequeue loop stopped");
     h.get_by_label("Stop streaming").click();
@@ -357,7 +363,7 @@ fn a_device_that_goes_away_ends_the_session_and_the_recording_is_kept_and_saved(
 
     h.get_by_label("Save recording…").click();
     h.run();
-    let requests = std::mem::take(&mut h.state_mut().requests);
+    let requests = h.state_mut().take_requests();
     let [Request::SaveRecording { name, bytes }] = &requests[..] else {
         panic!("one save request, got {requests:?}")
     };
@@ -370,7 +376,7 @@ fn a_device_that_goes_away_ends_the_session_and_the_recording_is_kept_and_saved(
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(trace.events.len(), 30);
     assert_eq!(trace.header.source, "vb2scope live --device /dev/video0");
-    let shown = &h.state().doc.as_ref().expect("kept").trace;
+    let shown = &h.state().document().expect("kept").trace;
     for (i, (a, b)) in trace.events.iter().zip(&shown.events).enumerate() {
         assert_eq!(
             OwnedEvent::from_trace(&trace, a),
@@ -400,15 +406,15 @@ fn the_view_follows_new_events_until_the_user_zooms() {
     let (up, _ops) = scripted(&mut h);
     send_all(&up, &events[..10]);
     h.run();
-    let first = h.state().view;
+    let first = h.state().view();
     send_all(&up, &events[10..40]);
     refresh(&mut h);
-    let second = h.state().view;
+    let second = h.state().view();
     assert!(
         second.t1 > first.t1,
         "the view followed: {first:?} then {second:?}"
     );
-    let end = h.state().doc.as_ref().expect("shown").timeline.end_ns as f64;
+    let end = h.state().document().expect("shown").timeline().end_ns as f64;
     assert!(
         second.t0 < end && end < second.t1,
         "the newest event is in view"
@@ -433,26 +439,26 @@ fn the_view_follows_new_events_until_the_user_zooms() {
     }
     h.get(path_field()).type_text("wad");
     h.run();
-    assert!(h.state().live.form.device.ends_with("wad"));
-    assert_eq!(h.state().view, second);
-    assert_eq!(h.state().cursor, None);
+    assert!(h.state().live().form.device.ends_with("wad"));
+    assert_eq!(h.state().view(), second);
+    assert_eq!(h.state().selection().cursor, None);
 
     // The user zooms: the view stays where they put it.
-    h.state_mut().view.zoom(0.5, second.t0);
-    let zoomed = h.state().view;
+    h.state_mut().view_mut().zoom(0.5, second.t0);
+    let zoomed = h.state().view();
     send_all(&up, &events[40..]);
     refresh(&mut h);
     assert_eq!(shown_events(&h), events.len());
-    assert_eq!(h.state().view, zoomed);
-    assert!(!h.state().live.follow);
+    assert_eq!(h.state().view(), zoomed);
+    assert!(!h.state().live().follow);
 
     // Asked to follow again, it does at the next refresh.
     h.get_by_label("Follow newest events").click();
     h.run();
     up.send(Update::Event(events[0].clone())).expect("listens");
     refresh(&mut h);
-    assert_ne!(h.state().view, zoomed);
-    assert!(h.state().live.follow);
+    assert_ne!(h.state().view(), zoomed);
+    assert!(h.state().live().follow);
 }
 
 /// Sends copies of `base`, each later in time, until `at_least` events are sent.
@@ -506,7 +512,7 @@ fn a_big_recording_is_re_evaluated_off_the_ui_thread() {
     while shown_events(&h) < n {
         assert!(start.elapsed() < Duration::from_secs(120), "never shown");
         if h.state()
-            .live
+            .live()
             .session
             .as_ref()
             .is_some_and(|s| s.rebuilding())
@@ -520,7 +526,7 @@ fn a_big_recording_is_re_evaluated_off_the_ui_thread() {
         frames_while_rebuilding >= 2,
         "frames went on during the rebuild: {frames_while_rebuilding}"
     );
-    let doc = h.state().doc.as_ref().expect("shown");
-    assert_eq!(doc.timeline.event_times.len(), n);
-    assert_eq!(doc.timeline.lanes.len(), 4);
+    let doc = h.state().document().expect("shown");
+    assert_eq!(doc.timeline().event_times.len(), n);
+    assert_eq!(doc.timeline().lanes.len(), 4);
 }

@@ -1,0 +1,290 @@
+//! The one way from an input to what vb2scope says about it: bytes and a name (and a format,
+//! when the user forces one) in; the trace, its diagnostics, the policy with the reason it
+//! was chosen, the findings and, when asked, the timeline out. The command line, the exports
+//! and the window all call [`analyze`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::check::{CheckReport, PolicyScore, check_trace, choose_policy};
+use crate::format::Diagnostic;
+use crate::import::{Format, ImportError, import_bytes};
+use crate::policy::Policy;
+use crate::progress::Progress;
+use crate::scenario::{self, RunError, Scenario, ScenarioError};
+use crate::timeline::{Timeline, build_with};
+use crate::trace::Trace;
+
+/// Why a scenario under `auto` runs under the newest vb2.
+pub const SCENARIO_AUTO: &str = "a scenario has no observed kernel behaviour; modern assumed";
+
+/// The vb2 a trace is judged against: one policy, or `auto` (the default everywhere).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PolicyChoice {
+    /// The trace's own kernel when its header names one, else the policy that explains what
+    /// the kernel did best.
+    #[default]
+    Auto,
+    Fixed(Policy),
+}
+
+impl PolicyChoice {
+    /// Every choice offered: each policy by name, then `auto`.
+    pub fn all() -> impl Iterator<Item = PolicyChoice> {
+        Policy::offered()
+            .map(PolicyChoice::Fixed)
+            .chain([PolicyChoice::Auto])
+    }
+
+    pub fn label(self) -> Cow<'static, str> {
+        match self {
+            PolicyChoice::Fixed(p) => p.name(),
+            PolicyChoice::Auto => "auto".into(),
+        }
+    }
+}
+
+impl fmt::Display for PolicyChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+impl FromStr for PolicyChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<PolicyChoice, String> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            return Ok(PolicyChoice::Auto);
+        }
+        Policy::parse(s).map(PolicyChoice::Fixed).ok_or_else(|| {
+            let names: Vec<String> = Policy::offered().map(|p| p.to_string()).collect();
+            format!(
+                "unknown policy {s:?}; one of: {}, auto, or linux-X.Y for any release from 5.10",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// How far to go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// The findings only (`check`): no timeline is laid out.
+    Findings,
+    /// The findings and the timeline, from the same replay.
+    Timeline,
+}
+
+/// Why an input could not be analysed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("{name}: {source}")]
+    Import {
+        name: String,
+        #[source]
+        source: ImportError,
+    },
+    #[error("{name}: not UTF-8 text: {source}")]
+    NotText {
+        name: String,
+        #[source]
+        source: std::str::Utf8Error,
+    },
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// The input an analysis came from.
+#[derive(Clone, Debug)]
+enum Source {
+    /// A scenario: re-run under each policy, since its trace is the model's own.
+    Scenario(Scenario),
+    /// A trace: read once; another policy only replays it.
+    Trace,
+}
+
+/// What vb2scope says about one input.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub name: String,
+    source: Source,
+    pub trace: Trace,
+    /// What the reader recovered from (bad lines, unknown calls), with positions.
+    pub diagnostics: Vec<Diagnostic>,
+    pub choice: PolicyChoice,
+    /// The policy the findings are under.
+    pub policy: Policy,
+    /// Why `auto` chose `policy`; `None` for a fixed choice.
+    pub reason: Option<String>,
+    /// Every policy `auto` tried, with its score (empty for a fixed choice or a scenario).
+    pub scores: Vec<PolicyScore>,
+    judged: Judged,
+}
+
+#[derive(Clone, Debug)]
+enum Judged {
+    Findings(CheckReport),
+    Timeline(Box<Timeline>),
+}
+
+/// Reads `bytes` (named `name`; `format` forces how) and judges it under `choice`.
+pub fn analyze(
+    name: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    choice: PolicyChoice,
+    depth: Depth,
+    progress: Option<&Progress>,
+) -> Result<Analysis, AnalysisError> {
+    let scenario_named = format.is_none() && name.ends_with(".vb2s");
+    if format == Some(Format::Scenario) || scenario_named {
+        let text = std::str::from_utf8(bytes).map_err(|source| AnalysisError::NotText {
+            name: name.into(),
+            source,
+        })?;
+        let sc = scenario::parse(name, text)?;
+        return Analysis::judge(
+            name,
+            Source::Scenario(sc),
+            Trace::default(),
+            Vec::new(),
+            choice,
+            depth,
+            progress,
+        );
+    }
+    let (imported, _) =
+        import_bytes(bytes, name, format, progress).map_err(|source| match source {
+            ImportError::Native(crate::format::LoadError::Cancelled) => AnalysisError::Cancelled,
+            source => AnalysisError::Import {
+                name: name.into(),
+                source,
+            },
+        })?;
+    Analysis::judge(
+        name,
+        Source::Trace,
+        imported.trace,
+        imported.diagnostics,
+        choice,
+        depth,
+        progress,
+    )
+}
+
+impl Analysis {
+    /// A trace already in memory (a live recording), judged under `choice`.
+    pub fn of_trace(
+        name: &str,
+        trace: Trace,
+        choice: PolicyChoice,
+        depth: Depth,
+        progress: Option<&Progress>,
+    ) -> Result<Analysis, AnalysisError> {
+        Analysis::judge(
+            name,
+            Source::Trace,
+            trace,
+            Vec::new(),
+            choice,
+            depth,
+            progress,
+        )
+    }
+
+    fn judge(
+        name: &str,
+        source: Source,
+        trace: Trace,
+        diagnostics: Vec<Diagnostic>,
+        choice: PolicyChoice,
+        depth: Depth,
+        progress: Option<&Progress>,
+    ) -> Result<Analysis, AnalysisError> {
+        let mut a = Analysis {
+            name: name.into(),
+            source,
+            trace,
+            diagnostics,
+            choice,
+            policy: Policy::MODERN,
+            reason: None,
+            scores: Vec::new(),
+            judged: Judged::Findings(check_trace(&Trace::default(), Policy::MODERN)),
+        };
+        a.rejudge(choice, depth, progress)?;
+        Ok(a)
+    }
+
+    /// Judges the same input under another policy (a scenario is run again under it).
+    pub fn rejudge(
+        &mut self,
+        choice: PolicyChoice,
+        depth: Depth,
+        progress: Option<&Progress>,
+    ) -> Result<(), AnalysisError> {
+        let (policy, reason, scores, report) = match (choice, &self.source) {
+            (PolicyChoice::Fixed(p), _) => (p, None, Vec::new(), None),
+            (PolicyChoice::Auto, Source::Scenario(_)) => {
+                (Policy::MODERN, Some(SCENARIO_AUTO.into()), Vec::new(), None)
+            }
+            (PolicyChoice::Auto, Source::Trace) => {
+                let c = choose_policy(&self.trace);
+                let report = c
+                    .scores
+                    .iter()
+                    .find(|s| s.policy == c.policy)
+                    .map(|s| s.report.clone());
+                (c.policy, Some(c.reason), c.scores, report)
+            }
+        };
+        if let Source::Scenario(sc) = &self.source {
+            self.trace = scenario::run(sc, policy)?;
+        }
+        self.judged = match depth {
+            Depth::Findings => {
+                Judged::Findings(report.unwrap_or_else(|| check_trace(&self.trace, policy)))
+            }
+            Depth::Timeline => {
+                if let Some(p) = progress {
+                    p.set(1, 0, 1);
+                }
+                let tl =
+                    build_with(&self.trace, policy, progress).ok_or(AnalysisError::Cancelled)?;
+                Judged::Timeline(Box::new(tl))
+            }
+        };
+        self.choice = choice;
+        self.policy = policy;
+        self.reason = reason;
+        self.scores = scores;
+        Ok(())
+    }
+
+    /// The findings under [`Analysis::policy`].
+    pub fn report(&self) -> &CheckReport {
+        match &self.judged {
+            Judged::Findings(r) => r,
+            Judged::Timeline(t) => &t.report,
+        }
+    }
+
+    /// The timeline, when the analysis went that far.
+    pub fn timeline(&self) -> Option<&Timeline> {
+        match &self.judged {
+            Judged::Findings(_) => None,
+            Judged::Timeline(t) => Some(t),
+        }
+    }
+
+    /// Whether the input is a scenario (run on the model, not read).
+    pub fn is_scenario(&self) -> bool {
+        matches!(self.source, Source::Scenario(_))
+    }
+}

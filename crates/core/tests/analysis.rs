@@ -1,0 +1,165 @@
+//! The one analysis path: inputs of each kind in, the policy with its reason, findings and
+//! timeline out.
+
+use std::path::Path;
+
+use vb2scope_core::analysis::{
+    Analysis, AnalysisError, Depth, PolicyChoice, SCENARIO_AUTO, analyze,
+};
+use vb2scope_core::import::Format;
+use vb2scope_core::policy::Policy;
+use vb2scope_core::progress::Progress;
+
+fn traces(name: &str) -> Vec<u8> {
+    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("traces")
+        .join(name);
+    std::fs::read(p).expect("bundled trace")
+}
+
+fn rules(a: &Analysis) -> Vec<String> {
+    a.report()
+        .findings
+        .iter()
+        .map(|f| f.rule.to_string())
+        .collect()
+}
+
+#[test]
+fn a_scenario_under_auto_runs_under_modern_and_says_why() {
+    let a = analyze(
+        "2012-report.vb2s",
+        &traces("2012-report.vb2s"),
+        None,
+        PolicyChoice::Auto,
+        Depth::Findings,
+        None,
+    )
+    .expect("analyses");
+    assert!(a.is_scenario());
+    assert_eq!(a.policy, Policy::MODERN);
+    assert_eq!(a.reason.as_deref(), Some(SCENARIO_AUTO));
+    assert!(a.timeline().is_none(), "findings only");
+    assert!(a.scores.is_empty());
+}
+
+#[test]
+fn rejudging_a_scenario_runs_it_again_under_the_new_policy() {
+    let bytes = traces("2012-report.vb2s");
+    let fixed = PolicyChoice::Fixed(Policy::Vb2_2012);
+    let mut a = analyze(
+        "2012-report.vb2s",
+        &bytes,
+        None,
+        fixed,
+        Depth::Timeline,
+        None,
+    )
+    .expect("analyses");
+    assert!(rules(&a).contains(&"R05".to_string()), "{:?}", rules(&a));
+    assert_eq!(a.reason, None, "a fixed policy needs no reason");
+    let tl = a.timeline().expect("a timeline");
+    assert_eq!(tl.report.findings.len(), a.report().findings.len());
+    a.rejudge(PolicyChoice::Fixed(Policy::MODERN), Depth::Timeline, None)
+        .expect("rejudged");
+    assert_eq!(a.policy, Policy::MODERN);
+    assert!(!rules(&a).contains(&"R05".to_string()), "{:?}", rules(&a));
+}
+
+#[test]
+fn a_trace_under_auto_keeps_every_score_and_the_chosen_report() {
+    let a = analyze(
+        "2012-report.jsonl",
+        &traces("2012-report.jsonl"),
+        None,
+        PolicyChoice::Auto,
+        Depth::Findings,
+        None,
+    )
+    .expect("analyses");
+    assert!(!a.is_scenario());
+    assert!(a.reason.is_some());
+    let chosen = a
+        .scores
+        .iter()
+        .find(|s| s.policy == a.policy)
+        .expect("scored");
+    assert_eq!(chosen.report.findings.len(), a.report().findings.len());
+}
+
+#[test]
+fn findings_and_timeline_depths_agree() {
+    let bytes = traces("clean-session.jsonl");
+    let fixed = PolicyChoice::Fixed(Policy::MODERN);
+    let f = analyze("c.jsonl", &bytes, None, fixed, Depth::Findings, None).expect("findings");
+    let t = analyze("c.jsonl", &bytes, None, fixed, Depth::Timeline, None).expect("timeline");
+    assert_eq!(rules(&f), rules(&t));
+    assert!(!t.timeline().expect("built").lanes.is_empty());
+}
+
+#[test]
+fn errors_are_typed() {
+    let e = analyze(
+        "x.bin",
+        b"\x00\x01 nothing",
+        None,
+        PolicyChoice::Auto,
+        Depth::Findings,
+        None,
+    )
+    .expect_err("not a trace");
+    assert!(matches!(e, AnalysisError::Import { .. }), "{e}");
+    assert!(e.to_string().starts_with("x.bin: "), "{e}");
+    let e = analyze(
+        "bad.vb2s",
+        b"frobnicate 0\n",
+        None,
+        PolicyChoice::Auto,
+        Depth::Findings,
+        None,
+    )
+    .expect_err("no such statement");
+    assert!(matches!(e, AnalysisError::Scenario(_)), "{e}");
+    let e = analyze(
+        "a.jsonl",
+        &[0xff, 0xfe],
+        Some(Format::Scenario),
+        PolicyChoice::Auto,
+        Depth::Findings,
+        None,
+    )
+    .expect_err("a forced scenario must be text");
+    assert!(matches!(e, AnalysisError::NotText { .. }), "{e}");
+}
+
+#[test]
+fn a_cancelled_read_is_cancelled_not_an_error_in_the_input() {
+    let p = Progress::default();
+    p.cancel();
+    let bytes = traces("2012-report.jsonl");
+    let e = analyze(
+        "a.jsonl",
+        &bytes,
+        None,
+        PolicyChoice::Auto,
+        Depth::Timeline,
+        Some(&p),
+    )
+    .expect_err("cancelled");
+    assert!(matches!(e, AnalysisError::Cancelled), "{e}");
+}
+
+#[test]
+fn policy_choices_parse_and_print_back() {
+    for c in PolicyChoice::all() {
+        assert_eq!(c.to_string().parse::<PolicyChoice>(), Ok(c));
+    }
+    assert_eq!("AUTO".parse::<PolicyChoice>(), Ok(PolicyChoice::Auto));
+    assert_eq!(
+        "linux-6.1".parse::<PolicyChoice>().map(|c| c.to_string()),
+        Ok("linux-6.1".to_string())
+    );
+    let e = "vb2-1999".parse::<PolicyChoice>().expect_err("unknown");
+    assert!(e.contains("auto"), "{e}");
+    assert_eq!(PolicyChoice::default(), PolicyChoice::Auto);
+}

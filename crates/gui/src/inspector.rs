@@ -1,0 +1,386 @@
+//! The inspector: what is shown (a document, a load in progress, or why nothing can be),
+//! the view and selection on it, and the panels around the timeline.
+
+use egui::{RichText, Ui};
+
+use super::document::{Document, LoadError, PolicyChoice};
+use super::events_panel::EventFilter;
+use super::explain_panel::ExplainPanel;
+use super::live_panel::LivePanel;
+use super::loader::Loader;
+use super::selection::{Selection, zoom_to};
+use super::timeline_view::{self, View};
+use super::toolbar::{self, Action};
+use super::{BIG_TRACE, Request, findings_panel, live};
+
+/// What the central area shows.
+#[derive(Debug)]
+enum Shown {
+    /// Nothing yet (a load may be on its way).
+    Nothing,
+    Document(Box<Document>),
+    /// Why the input could not be shown.
+    Failed(LoadError),
+}
+
+/// Everything the window shows.
+pub struct Inspector {
+    shown: Shown,
+    choice: PolicyChoice,
+    view: View,
+    selection: Selection,
+    show_help: bool,
+    filter: EventFilter,
+    /// A document loading in the background; the current one stays shown meanwhile.
+    loading: Option<Loader>,
+    /// Recently opened files, newest first (kept by the program around the window).
+    recent: Vec<String>,
+    /// What the user asked for that the window cannot do itself.
+    requests: Vec<Request>,
+    /// The Live panel and its device session, which outlive the documents shown.
+    live: LivePanel,
+    explain: ExplainPanel,
+}
+
+impl Inspector {
+    /// A window showing nothing yet, judging what it will show under `choice`.
+    pub fn empty(choice: PolicyChoice) -> Inspector {
+        Inspector {
+            shown: Shown::Nothing,
+            choice,
+            view: View { t0: 0.0, t1: 1.0 },
+            selection: Selection::default(),
+            show_help: false,
+            filter: EventFilter::default(),
+            loading: None,
+            recent: Vec::new(),
+            requests: Vec::new(),
+            live: LivePanel::default(),
+            explain: ExplainPanel::default(),
+        }
+    }
+
+    /// Opens `bytes` named `name` (a trace, or a scenario when the name ends in `.vb2s`).
+    pub fn open(name: &str, bytes: &[u8], choice: PolicyChoice) -> Inspector {
+        let mut i = Inspector::empty(choice);
+        i.show_result(Document::load(name, bytes, choice));
+        i
+    }
+
+    /// Shows why an input could not be opened, keeping the recent files and the Live panel.
+    pub fn fail(&mut self, error: LoadError) {
+        self.show_result(Err(error));
+    }
+
+    /// The document shown, if any.
+    pub fn document(&self) -> Option<&Document> {
+        match &self.shown {
+            Shown::Document(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Why nothing is shown, if that is the case.
+    pub fn error(&self) -> Option<&LoadError> {
+        match &self.shown {
+            Shown::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn choice(&self) -> PolicyChoice {
+        self.choice
+    }
+    pub fn view(&self) -> View {
+        self.view
+    }
+    pub fn view_mut(&mut self) -> &mut View {
+        &mut self.view
+    }
+    pub fn selection(&self) -> Selection {
+        self.selection
+    }
+    /// Puts the step cursor on an event (`None`: no event selected).
+    pub fn set_cursor(&mut self, cursor: Option<u32>) {
+        self.selection.cursor = cursor;
+        self.selection.finding = None;
+    }
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some()
+    }
+    pub fn recent(&self) -> &[String] {
+        &self.recent
+    }
+    pub fn recent_mut(&mut self) -> &mut Vec<String> {
+        &mut self.recent
+    }
+    /// What the user asked for that the program around the window must do.
+    pub fn requests(&self) -> &[Request] {
+        &self.requests
+    }
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
+    }
+    pub fn live(&self) -> &LivePanel {
+        &self.live
+    }
+    pub fn live_mut(&mut self) -> &mut LivePanel {
+        &mut self.live
+    }
+
+    /// Shows a new load's result: a new document starts with a fitted view and no
+    /// selection. A live session records on; the window shows the file.
+    fn show_result(&mut self, result: Result<Document, LoadError>) {
+        self.selection = Selection::default();
+        self.show_help = false;
+        self.filter = EventFilter::default();
+        self.explain.reset();
+        self.live.shown = false;
+        self.view = match &result {
+            Ok(d) => View::fit(d.timeline()),
+            Err(_) => View { t0: 0.0, t1: 1.0 },
+        };
+        self.shown = match result {
+            Ok(d) => Shown::Document(Box::new(d)),
+            Err(e) => Shown::Failed(e),
+        };
+    }
+
+    /// Re-evaluates under another policy: at once for small traces, in the background (with
+    /// progress) for big ones, so the window stays responsive.
+    pub fn set_policy(&mut self, choice: PolicyChoice) {
+        self.choice = choice;
+        self.selection.finding = None;
+        let big = self
+            .document()
+            .is_some_and(|d| d.trace.events.len() > BIG_TRACE);
+        if big && self.loading.is_none() {
+            if let Shown::Document(d) = std::mem::replace(&mut self.shown, Shown::Nothing) {
+                self.loading = Some(Loader::repolicy(*d, choice));
+            }
+        } else if let Shown::Document(d) = &mut self.shown
+            && let Err(e) = d.set_policy(choice)
+        {
+            self.shown = Shown::Failed(e);
+        }
+    }
+
+    /// Moves the cursor `delta` events, skipping the model's inferred consequences.
+    pub fn step(&mut self, delta: i64) {
+        if let Shown::Document(d) = &self.shown {
+            self.selection.step(d, &mut self.view, delta);
+        }
+    }
+
+    pub fn select_finding(&mut self, k: usize) {
+        if let Shown::Document(d) = &self.shown {
+            self.selection.select_finding(d, &mut self.view, k);
+        }
+    }
+
+    /// Centers the cursor with a window of about twenty events around it.
+    pub fn zoom_to_cursor(&mut self) {
+        if let Some(v) = self
+            .document()
+            .and_then(|d| zoom_to(self.selection.cursor, d))
+        {
+            self.view = v;
+        }
+    }
+
+    /// Starts loading another input in the background.
+    pub fn open_in_background(&mut self, name: String, bytes: Vec<u8>) {
+        if let Some(l) = self.loading.take() {
+            l.cancel();
+        }
+        self.loading = Some(Loader::spawn(name, bytes, self.choice));
+    }
+
+    /// Takes the background load's result once it is there.
+    fn poll_loading(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loading else { return };
+        match l.poll() {
+            None => {
+                let (stage, done) = l.progress.get();
+                let name = l.name.clone();
+                let same = l.same_document;
+                let mut cancel = false;
+                egui::Window::new("Loading")
+                    .collapsible(false)
+                    .resizable(false)
+                    .show(ui.ctx(), |ui| {
+                        ui.label(format!("{name}: {stage}"));
+                        ui.add(egui::ProgressBar::new(done).show_percentage());
+                        // Re-evaluation holds the only copy of the document: it runs to its end.
+                        if !same {
+                            cancel = ui.button("Cancel").clicked();
+                        }
+                    });
+                if cancel {
+                    l.cancel();
+                }
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(50));
+            }
+            Some(Err(e)) if e.is_cancelled() => self.loading = None,
+            Some(result) if l.same_document => {
+                self.loading = None;
+                self.explain.reset();
+                self.shown = match result {
+                    Ok(d) => Shown::Document(Box::new(d)),
+                    Err(e) => Shown::Failed(e),
+                };
+            }
+            Some(result) => {
+                self.loading = None;
+                self.show_result(result);
+            }
+        }
+    }
+
+    /// Takes a live session's updates and, a few times a second, shows its recording.
+    fn poll_live(&mut self, ctx: &egui::Context) {
+        let Some(s) = &mut self.live.session else {
+            return;
+        };
+        if s.drain(&mut self.live.log) {
+            ctx.request_repaint();
+        } else if s.running() || s.rebuilding() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        // A background re-evaluation holds the document: the recording waits for it.
+        if !self.live.shown || self.loading.is_some() {
+            return;
+        }
+        let Some((doc, built_for)) = s.poll_document(self.choice, std::time::Instant::now()) else {
+            return;
+        };
+        if built_for == self.choice {
+            self.show_live(doc);
+        } else {
+            // The policy changed while it was being built.
+            s.touch();
+        }
+    }
+
+    /// Replaces the shown document by a newer one of the live recording.
+    fn show_live(&mut self, doc: Document) {
+        let same_policy = self.document().is_some_and(|d| d.policy == doc.policy);
+        if std::mem::take(&mut self.live.replaced) {
+            self.selection = Selection::default();
+            self.explain.reset();
+            self.live.follow = true;
+            self.live.followed = None;
+        } else if !same_policy {
+            // `auto` may change its mind as events arrive: findings are numbered anew.
+            self.selection.finding = None;
+        }
+        // The user zoomed or panned since the view was last set: leave it alone.
+        if self.live.followed.is_some_and(|v| v != self.view) {
+            self.live.follow = false;
+        }
+        if self.live.follow {
+            self.view = live::follow_view(doc.timeline());
+            self.live.followed = Some(self.view);
+        }
+        self.shown = Shown::Document(Box::new(doc));
+    }
+
+    fn act(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::OpenDialog => self.requests.push(Request::OpenDialog),
+                Action::OpenRecent(r) => self.requests.push(Request::Open(r)),
+                Action::ShowLive => self.live.open = true,
+                Action::Policy(c) => self.set_policy(c),
+                Action::Fit => {
+                    if let Some(d) = self.document() {
+                        self.view = View::fit(d.timeline());
+                    }
+                }
+                Action::Step(n) => self.step(n),
+                Action::ToggleHelp => self.show_help = !self.show_help,
+                Action::ZoomToCursor => self.zoom_to_cursor(),
+            }
+        }
+    }
+
+    /// The whole window's contents.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        self.poll_loading(ui);
+        self.poll_live(ui.ctx());
+        let r = egui::Panel::top("toolbar").show(ui, |ui| {
+            let a = toolbar::show(ui, &self.recent, self.document(), self.choice);
+            toolbar::legend(ui);
+            a
+        });
+        self.act(r.inner);
+        if self.live.open {
+            let r = egui::Panel::left("live")
+                .default_size(340.0)
+                .resizable(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("live-panel")
+                        .show(ui, |ui| self.live.ui(ui))
+                        .inner
+                });
+            self.requests.extend(r.inner);
+        }
+        let Shown::Document(d) = &self.shown else {
+            self.nothing_to_show(ui);
+            return;
+        };
+        let clicked = egui::Panel::right("side")
+            .default_size(380.0)
+            .show(ui, |ui| {
+                let clicked = findings_panel::show(ui, d, self.selection.finding);
+                ui.separator();
+                self.explain.show(ui, d, self.selection.cursor);
+                clicked
+            })
+            .inner;
+        let picked = egui::Panel::bottom("events")
+            .default_size(170.0)
+            .resizable(true)
+            .show(ui, |ui| self.filter.ui(ui, d, self.selection.cursor))
+            .inner;
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                let s = &mut self.selection;
+                let p = timeline_view::show(ui, d.timeline(), &mut self.view, s.cursor, s.lane);
+                if p.event.is_some() {
+                    s.cursor = p.event;
+                    s.lane = p.lane;
+                    s.finding = None;
+                }
+            });
+        });
+        if let Some(k) = clicked {
+            self.selection.select_finding(d, &mut self.view, k);
+        }
+        if let Some(c) = picked {
+            self.selection.go_to(d, &mut self.view, c);
+        }
+        if self.show_help {
+            toolbar::help(ui);
+        }
+        let keys = toolbar::keys(ui);
+        self.act(keys);
+    }
+
+    /// The central area when no document is shown: a load on its way, or why it failed.
+    fn nothing_to_show(&self, ui: &mut Ui) {
+        let loading = self.loading.as_ref().map(|l| l.name.clone());
+        let error = self.error().map(|e| e.to_string()).unwrap_or_default();
+        egui::CentralPanel::default().show(ui, |ui| match loading {
+            Some(name) => {
+                ui.heading(format!("Loading {name}"));
+            }
+            None => {
+                ui.heading("This input cannot be shown");
+                ui.label(RichText::new(error).monospace());
+            }
+        });
+    }
+}

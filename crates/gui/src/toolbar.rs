@@ -1,0 +1,170 @@
+//! The toolbar, the colour legend and the keyboard: each turns what the user did into
+//! [`Action`]s for the inspector.
+
+use egui::{RichText, Ui};
+
+use vb2scope_core::timeline::Resource;
+
+use super::document::{Document, PolicyChoice};
+use super::palette;
+
+/// What the user asked for from the toolbar or the keyboard.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    OpenDialog,
+    OpenRecent(String),
+    ShowLive,
+    Policy(PolicyChoice),
+    Fit,
+    Step(i64),
+    ToggleHelp,
+    ZoomToCursor,
+}
+
+/// The toolbar: file menu, the policy selector (with what `auto` chose), navigation.
+pub fn show(
+    ui: &mut Ui,
+    recent: &[String],
+    doc: Option<&Document>,
+    choice: PolicyChoice,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    ui.horizontal(|ui| {
+        ui.strong("vb2scope");
+        ui.menu_button("File", |ui| {
+            if ui.button("Open…").clicked() {
+                out.push(Action::OpenDialog);
+                ui.close();
+            }
+            if ui.button("Live device…").clicked() {
+                out.push(Action::ShowLive);
+                ui.close();
+            }
+            if !recent.is_empty() {
+                ui.separator();
+                ui.label("Recent");
+                for r in recent {
+                    if ui.button(r).clicked() {
+                        out.push(Action::OpenRecent(r.clone()));
+                        ui.close();
+                    }
+                }
+            }
+        });
+        if let Some(d) = doc {
+            ui.label(&d.name);
+        }
+        ui.separator();
+        let mut picked = choice;
+        egui::ComboBox::from_label("Policy")
+            .selected_text(picked.label())
+            .show_ui(ui, |ui| {
+                for c in PolicyChoice::all() {
+                    ui.selectable_value(&mut picked, c, c.label());
+                }
+            });
+        if picked != choice {
+            out.push(Action::Policy(picked));
+        }
+        if let Some(d) = doc
+            && choice == PolicyChoice::Auto
+        {
+            ui.label(format!("(auto chose {})", d.policy))
+                .on_hover_text(d.reason.clone().unwrap_or_default());
+        }
+        ui.separator();
+        if ui.button("Fit").clicked() {
+            out.push(Action::Fit);
+        }
+        if ui.button("< Step back").clicked() {
+            out.push(Action::Step(-1));
+        }
+        if ui.button("Step forward >").clicked() {
+            out.push(Action::Step(1));
+        }
+        if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
+            out.push(Action::ToggleHelp);
+        }
+        let dark = ui.ctx().theme() == egui::Theme::Dark;
+        if ui
+            .button(if dark { "Light theme" } else { "Dark theme" })
+            .clicked()
+        {
+            ui.ctx().set_theme(if dark {
+                egui::Theme::Light
+            } else {
+                egui::Theme::Dark
+            });
+        }
+        if ui
+            .button("Zoom to event")
+            .on_hover_text("Center the selected event, zoomed in")
+            .clicked()
+        {
+            out.push(Action::ZoomToCursor);
+        }
+    });
+    out
+}
+
+/// What the colors mean.
+pub fn legend(ui: &mut Ui) {
+    ui.horizontal(|ui| {
+        ui.small("states:");
+        for s in palette::STATES {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, palette::state(s));
+            ui.small(s.as_str());
+        }
+        ui.separator();
+        ui.small("held:");
+        for r in Resource::ALL {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 7.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 0.0, palette::resource(r));
+            ui.small(r.as_str());
+        }
+        ui.small("(filled: observed by the kernel, outlined: inferred by the model; a dashed tie: the trace has no fd or address for it)");
+    });
+}
+
+/// The keyboard help window, when shown.
+pub fn help(ui: &mut Ui) {
+    egui::Window::new("Keyboard")
+        .collapsible(false)
+        .show(ui.ctx(), |ui| {
+            for (k, what) in [
+                ("W / S, wheel, pinch", "zoom in / out"),
+                ("A / D, drag", "pan"),
+                ("F", "fit the whole trace"),
+                ("Left / Right arrow", "step back / forward one event"),
+                ("?", "this help"),
+            ] {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(k).strong());
+                    ui.label(what);
+                });
+            }
+        });
+}
+
+/// The window-wide keys (not while typing: in a text field the arrows move the caret and
+/// `?` is a character).
+pub fn keys(ui: &Ui) -> Vec<Action> {
+    let typing = ui.ctx().text_edit_focused();
+    ui.input(|i| {
+        let mut out = Vec::new();
+        if typing {
+            return out;
+        }
+        if i.key_pressed(egui::Key::ArrowLeft) {
+            out.push(Action::Step(-1));
+        }
+        if i.key_pressed(egui::Key::ArrowRight) {
+            out.push(Action::Step(1));
+        }
+        if i.key_pressed(egui::Key::Questionmark) {
+            out.push(Action::ToggleHelp);
+        }
+        out
+    })
+}
