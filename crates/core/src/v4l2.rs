@@ -249,6 +249,30 @@ pub enum MemopKind {
 }
 
 impl MemopKind {
+    /// The memop an allocator event names (`vmalloc_alloc`, `dc_map_dmabuf`, `sg_put`…: vb2's
+    /// `vb2_<allocator>_<memop>` functions, as vb2scope's kprobes name them); the allocator
+    /// prefix does not matter.
+    pub fn of_allocator_event(event: &str) -> Option<MemopKind> {
+        let base = ["vmalloc_", "dc_", "sg_"]
+            .iter()
+            .find_map(|p| event.strip_prefix(p))?;
+        match base {
+            "alloc" => Some(MemopKind::Alloc),
+            "put" => Some(MemopKind::Put),
+            "get_userptr" => Some(MemopKind::GetUserptr),
+            "put_userptr" => Some(MemopKind::PutUserptr),
+            "attach_dmabuf" => Some(MemopKind::AttachDmabuf),
+            "detach_dmabuf" => Some(MemopKind::DetachDmabuf),
+            "map_dmabuf" => Some(MemopKind::MapDmabuf),
+            "unmap_dmabuf" => Some(MemopKind::UnmapDmabuf),
+            "prepare" => Some(MemopKind::Prepare),
+            "finish" => Some(MemopKind::Finish),
+            "get_dmabuf" => Some(MemopKind::GetDmabuf),
+            "mmap" => Some(MemopKind::Mmap),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             MemopKind::Alloc => "alloc",

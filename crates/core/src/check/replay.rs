@@ -3,7 +3,6 @@
 //! skipped. Observed memops that follow an ioctl are applied before it is stepped (they
 //! happened inside it) and compared with what the model infers.
 
-use crate::kernel::kprobes;
 use crate::model::{BufTarget, Handle, Model, Op, PlaneArg, PlaneArgs, Seen};
 use crate::policy::Policy;
 use crate::rules::{FindingDetail, RuleId};
@@ -359,7 +358,7 @@ impl Replayer<'_> {
                     }
                 }
                 Body::Tracepoint { name, .. } => {
-                    let kind = kprobes::memop_kind(self.trace.str(name));
+                    let kind = MemopKind::of_allocator_event(self.trace.str(name));
                     if kind.is_some_and(releases) {
                         out.unattributed_release = true;
                     }

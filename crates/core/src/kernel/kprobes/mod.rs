@@ -108,24 +108,7 @@ pub enum Probe {
 
 /// The memop of an allocator event name; the allocator prefix does not matter.
 pub fn memop_kind(event: &str) -> Option<MemopKind> {
-    let base = ["vmalloc_", "dc_", "sg_"]
-        .iter()
-        .find_map(|p| event.strip_prefix(p))?;
-    match base {
-        "alloc" => Some(MemopKind::Alloc),
-        "put" => Some(MemopKind::Put),
-        "get_userptr" => Some(MemopKind::GetUserptr),
-        "put_userptr" => Some(MemopKind::PutUserptr),
-        "attach_dmabuf" => Some(MemopKind::AttachDmabuf),
-        "detach_dmabuf" => Some(MemopKind::DetachDmabuf),
-        "map_dmabuf" => Some(MemopKind::MapDmabuf),
-        "unmap_dmabuf" => Some(MemopKind::UnmapDmabuf),
-        "prepare" => Some(MemopKind::Prepare),
-        "finish" => Some(MemopKind::Finish),
-        "get_dmabuf" => Some(MemopKind::GetDmabuf),
-        "mmap" => Some(MemopKind::Mmap),
-        _ => None,
-    }
+    MemopKind::of_allocator_event(event)
 }
 
 /// What an event name means, if it is one of our probes (or of the sample captures' list).
