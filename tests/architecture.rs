@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 const CORE: &[(&str, &[&str])] = &[
     ("v4l2", &[]),
     ("progress", &[]),
+    ("time", &[]),
     ("policy", &["v4l2"]),
     ("rules", &["v4l2", "policy"]),
     ("model", &["v4l2", "policy", "rules"]),
@@ -24,14 +25,17 @@ const CORE: &[(&str, &[&str])] = &[
     (
         "timeline",
         &[
-            "v4l2", "policy", "progress", "rules", "model", "trace", "check",
+            "v4l2", "policy", "time", "progress", "rules", "model", "trace", "check",
         ],
     ),
-    ("report", &["v4l2", "policy", "rules", "format", "check"]),
+    (
+        "report",
+        &["v4l2", "policy", "time", "rules", "format", "check"],
+    ),
     (
         "export",
         &[
-            "v4l2", "policy", "rules", "model", "trace", "format", "check", "timeline",
+            "v4l2", "policy", "time", "rules", "model", "trace", "format", "check", "timeline",
         ],
     ),
     (

@@ -29,6 +29,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scenario;
+pub mod time;
 pub mod timeline;
 pub mod trace;
 pub mod v4l2;

@@ -5,7 +5,10 @@
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2, pos2, vec2};
 
 use vb2scope_core::rules::info;
-use vb2scope_core::timeline::{Assoc, Segment, Source, Timeline, segments};
+use vb2scope_core::timeline::layout::{
+    ASSOC_H, GROUP_H, LANE_GAP, RES_GAP, RES_H, STATE_GAP, STATE_H, lane_height,
+};
+use vb2scope_core::timeline::{Assoc, Segment, Source, Timeline, segments, tick_label};
 
 use super::palette;
 
@@ -94,36 +97,6 @@ pub struct Picked {
 
 const LABEL_W: f32 = 96.0;
 const AXIS_H: f32 = 40.0;
-const STATE_H: f32 = 20.0;
-const ASSOC_H: f32 = 15.0;
-const RES_H: f32 = 8.0;
-const GROUP_H: f32 = 18.0;
-
-/// A time label with units that suit the step.
-fn fmt_t(t: f64, step: f64) -> String {
-    // No "-0" for a tick a rounding error away from zero.
-    let t = if t.abs() < step / 2.0 { 0.0 } else { t };
-    if step >= 1e9 {
-        format!("{:.0} s", t / 1e9)
-    } else if step >= 1e6 {
-        format!("{:.0} ms", t / 1e6)
-    } else if step >= 1e3 {
-        format!("{:.0} µs", t / 1e3)
-    } else {
-        format!("{t:.0} ns")
-    }
-}
-
-fn assoc_text(a: &Assoc) -> String {
-    let h = a.handle_text();
-    match *a {
-        Assoc::Mmap { .. } => format!("mmap {h}"),
-        Assoc::Userptr { len, .. } if a.inferred() => format!("ptr {h} +{len} (inferred)"),
-        Assoc::Userptr { len, .. } => format!("ptr {h} +{len}"),
-        Assoc::Dmabuf { id, .. } if a.inferred() => format!("dma-buf #{id} (fd {h}, inferred)"),
-        Assoc::Dmabuf { id, .. } => format!("dma-buf #{id} (fd {h})"),
-    }
-}
 
 /// Draws the timeline; returns what was clicked.
 pub fn show(
@@ -134,20 +107,7 @@ pub fn show(
     selected_lane: Option<usize>,
 ) -> Picked {
     let mut picked = Picked::default();
-    let height: f32 = AXIS_H
-        + tl.lanes
-            .iter()
-            .map(|l| {
-                STATE_H
-                    + 6.0
-                    + l.planes
-                        .iter()
-                        .map(|p| ASSOC_H + p.tracks.len() as f32 * (RES_H + 1.0))
-                        .sum::<f32>()
-            })
-            .sum::<f32>()
-        + GROUP_H * 4.0
-        + 10.0;
+    let height: f32 = AXIS_H + tl.lanes.iter().map(lane_height).sum::<f32>() + GROUP_H * 4.0 + 10.0;
     let size = vec2(ui.available_width(), height.max(ui.available_height()));
     let (resp, painter) = ui.allocate_painter(size, Sense::click_and_drag());
     let full = resp.rect;
@@ -214,7 +174,7 @@ pub fn show(
         painter.text(
             pos2(x + 2.0, area.top() + 2.0),
             Align2::LEFT_TOP,
-            fmt_t(t - tl.start_ns as f64, step),
+            tick_label(t - tl.start_ns as f64, step),
             FontId::proportional(11.0),
             weak,
         );
@@ -307,7 +267,7 @@ pub fn show(
                 Color32::BLACK,
             );
         }
-        y += STATE_H + 2.0;
+        y += STATE_H + STATE_GAP;
         for (pi, plane) in lane.planes.iter().enumerate() {
             let row = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), ASSOC_H));
             assoc_segs.clear();
@@ -369,7 +329,7 @@ pub fn show(
                     FontId::proportional(9.0),
                     color,
                 );
-                y += RES_H + 1.0;
+                y += RES_H + RES_GAP;
             }
         }
         let lane_rect = Rect::from_min_max(pos2(full.left(), lane_top), pos2(full.right(), y));
@@ -419,7 +379,7 @@ pub fn show(
                 }
             }
         }
-        y += 4.0;
+        y += LANE_GAP;
     }
 
     // Queue-wide marks and the cursor.
@@ -511,7 +471,7 @@ fn draw_assoc(
             painter.rect_stroke(r, 2.0, Stroke::new(1.0, shade), egui::StrokeKind::Inside);
         }
         let label = match s {
-            Segment::One(sp) => assoc_text(&sp.value),
+            Segment::One(sp) => sp.value.label(false),
             Segment::Mixed { count, .. } => format!("{count} changes"),
         };
         if r.width() > 50.0 {

@@ -104,21 +104,11 @@ pub(crate) fn hex(c: crate::timeline::palette::Rgb) -> String {
     c.hex()
 }
 
-/// A time in ms with µs precision, as the text dumps write it.
-pub(crate) fn ms(t: u64) -> String {
-    format!("{}.{:03}", t / 1_000_000, (t % 1_000_000) / 1_000)
-}
+pub(crate) use crate::timeline::ms;
 
-/// An association in words.
+/// An association in words, with a dma-buf's size.
 pub(crate) fn assoc_text(a: &Assoc) -> String {
-    let h = a.handle_text();
-    let inferred = if a.inferred() { ", inferred" } else { "" };
-    match *a {
-        Assoc::Mmap { .. } => format!("mmap {h}"),
-        Assoc::Userptr { len, .. } if a.inferred() => format!("userptr {h} +{len} (inferred)"),
-        Assoc::Userptr { len, .. } => format!("userptr {h} +{len}"),
-        Assoc::Dmabuf { id, len, .. } => format!("dma-buf #{id} (fd {h}, {len} bytes{inferred})"),
-    }
+    a.label(true)
 }
 
 /// The memory type of a queue as its lanes show it, if any association says.

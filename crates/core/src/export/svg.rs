@@ -12,8 +12,8 @@ use std::io::{self, Write};
 
 use crate::check::CheckReport;
 use crate::rules::{Severity, info};
-use crate::timeline::palette;
 use crate::timeline::{Resource, Segment, Source, Timeline, segments};
+use crate::timeline::{duration, layout, palette, tick_label};
 use crate::trace::Trace;
 use crate::v4l2::QueueKey;
 
@@ -24,10 +24,10 @@ const LABEL_W: f64 = 130.0;
 const RIGHT_PAD: f64 = 16.0;
 const HEADER_H: f64 = 52.0;
 const AXIS_H: f64 = 44.0;
-const STATE_H: f64 = 20.0;
-const ASSOC_H: f64 = 15.0;
-const RES_H: f64 = 8.0;
-const GROUP_H: f64 = 18.0;
+const STATE_H: f64 = layout::STATE_H as f64;
+const ASSOC_H: f64 = layout::ASSOC_H as f64;
+const RES_H: f64 = layout::RES_H as f64;
+const GROUP_H: f64 = layout::GROUP_H as f64;
 const LEGEND_H: f64 = 64.0;
 /// Rough width of one character of the 10 px sans-serif labels, to decide what fits.
 const CHAR_W: f64 = 5.6;
@@ -45,33 +45,6 @@ pub fn write<W: Write>(
     report: &CheckReport,
 ) -> io::Result<()> {
     w.write_all(to_string(trace, tl, report).as_bytes())
-}
-
-/// A time label with units that suit the step (as the inspector's axis).
-fn fmt_t(t: f64, step: f64) -> String {
-    if step >= 1e9 {
-        format!("{} s", t / 1e9)
-    } else if step >= 1e6 {
-        format!("{} ms", t / 1e6)
-    } else if step >= 1e3 {
-        format!("{} µs", t / 1e3)
-    } else {
-        format!("{t:.0} ns")
-    }
-}
-
-/// A duration in the largest unit that keeps it above one.
-fn fmt_dur(ns: u64) -> String {
-    let t = ns as f64;
-    if t >= 1e9 {
-        format!("{:.3} s", t / 1e9)
-    } else if t >= 1e6 {
-        format!("{:.3} ms", t / 1e6)
-    } else if t >= 1e3 {
-        format!("{:.3} µs", t / 1e3)
-    } else {
-        format!("{ns} ns")
-    }
 }
 
 fn state_class(s: crate::model::BufState) -> String {
@@ -284,7 +257,7 @@ pub(crate) fn render(
             }
             row.flush();
             body.push_str(&labels);
-            y += STATE_H + 2.0;
+            y += STATE_H + f64::from(layout::STATE_GAP);
             for (pi, plane) in lane.planes.iter().enumerate() {
                 let _ = writeln!(
                     body,
@@ -358,11 +331,11 @@ pub(crate) fn render(
                         row.push(sc.x(s.start_ns()), sc.x(s.end_ns()), class.clone());
                     }
                     row.flush();
-                    y += RES_H + 1.0;
+                    y += RES_H + f64::from(layout::RES_GAP);
                 }
             }
             body.push_str("</g>\n");
-            y += 4.0;
+            y += f64::from(layout::LANE_GAP);
         }
         groups.insert(q, (group_top, y));
     }
@@ -406,7 +379,7 @@ pub(crate) fn render(
         trace.events.len(),
         tl.lanes.len(),
         report.findings.len(),
-        fmt_dur(tl.end_ns.saturating_sub(tl.start_ns)),
+        duration(tl.end_ns.saturating_sub(tl.start_ns)),
         super::ms(tl.start_ns),
         escape(&trace.header.source)
     );
@@ -423,7 +396,7 @@ pub(crate) fn render(
             HEADER_H + 12.0,
             x + 2.0,
             HEADER_H + 10.0,
-            fmt_t(rel, step)
+            tick_label(rel, step)
         );
         k += 1;
     }

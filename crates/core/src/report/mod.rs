@@ -71,11 +71,4 @@ pub fn exit_code(results: &[InputResult], fail_on: FailOn) -> i32 {
     i32::from(failed)
 }
 
-/// `t_ns` as seconds with microseconds, the way ftrace prints time.
-pub fn fmt_time(t_ns: u64) -> String {
-    format!(
-        "{}.{:06}",
-        t_ns / 1_000_000_000,
-        (t_ns % 1_000_000_000) / 1_000
-    )
-}
+pub use crate::time::seconds as fmt_time;

@@ -5,9 +5,7 @@ use std::fmt::Write as _;
 
 use super::{Assoc, Source, Span, Timeline};
 
-fn ms(t: u64) -> String {
-    format!("{}.{:03}", t / 1_000_000, (t % 1_000_000) / 1_000)
-}
+use crate::time::ms;
 
 fn range<T>(s: &Span<T>) -> String {
     format!("[{}, {})", ms(s.start_ns), ms(s.end_ns))

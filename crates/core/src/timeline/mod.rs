@@ -2,15 +2,15 @@
 //! (queue, buffer index), built by replaying a trace and sampling the model after each event.
 //! Pure data for views (the desktop inspector, exporters) and for teaching dumps.
 
-mod axis;
 mod build;
 mod dump;
+pub mod layout;
 mod lod;
 pub mod palette;
 mod pyramid;
 mod span;
 
-pub use axis::tick_step;
+pub use crate::time::{duration, ms, tick_label, tick_step};
 pub use build::{build, build_with};
 pub use lod::{Segment, segments};
 pub use pyramid::Pyramid;
@@ -66,6 +66,23 @@ impl Assoc {
     }
 
     /// The address or fd as text; `?` when the trace did not record it.
+    /// The association in words; `bytes`: with a dma-buf's size (the exports have room).
+    pub fn label(&self, bytes: bool) -> String {
+        let h = self.handle_text();
+        let inferred = if self.inferred() { ", inferred" } else { "" };
+        match *self {
+            Assoc::Mmap { .. } => format!("mmap {h}"),
+            Assoc::Userptr { len, .. } if self.inferred() => {
+                format!("userptr {h} +{len} (inferred)")
+            }
+            Assoc::Userptr { len, .. } => format!("userptr {h} +{len}"),
+            Assoc::Dmabuf { id, len, .. } if bytes => {
+                format!("dma-buf #{id} (fd {h}, {len} bytes{inferred})")
+            }
+            Assoc::Dmabuf { id, .. } => format!("dma-buf #{id} (fd {h}{inferred})"),
+        }
+    }
+
     pub fn handle_text(&self) -> String {
         match *self {
             Assoc::Mmap { offset, .. } => format!("{offset:#x}"),
