@@ -12,7 +12,7 @@ mod input;
 mod kernel;
 mod run;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +33,42 @@ struct Cli {
     /// strace, ftrace, v4l2-tracer or dmesg.
     #[arg(long, global = true, value_parser = parse_format)]
     from: Option<vb2scope::import::Format>,
+}
+
+/// The command line as clap sees it; `--version` also names the policies the model knows.
+pub(crate) fn command() -> clap::Command {
+    Cli::command().long_version(long_version())
+}
+
+/// The version, then every policy `--policy` takes.
+fn long_version() -> String {
+    format!(
+        "{}\npolicies: {}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        policy_names().join(", "),
+        other_releases()
+    )
+}
+
+/// Every policy `--policy` takes by name, as the library offers them, then `auto`.
+pub(crate) fn policy_names() -> Vec<String> {
+    use vb2scope::model::Policy;
+    Policy::offered()
+        .map(|p| match p.kernel() {
+            // `modern` is a release too: say which.
+            Some(k) if p.name() != format!("linux-{k}") => format!("{p} (linux-{k})"),
+            _ => p.to_string(),
+        })
+        .chain(["auto".to_owned()])
+        .collect()
+}
+
+/// What `--policy` does with a release not named.
+pub(crate) fn other_releases() -> String {
+    format!(
+        "Any other linux-X.Y from {} on is taken as the nearest release modelled",
+        vb2scope::model::Kernel::OLDEST
+    )
 }
 
 fn parse_format(s: &str) -> Result<vb2scope::import::Format, String> {
@@ -223,7 +259,10 @@ enum Cmd {
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
