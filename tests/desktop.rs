@@ -1,7 +1,7 @@
 //! What a desktop installs beside the binary: `--version`, shell completions, manual pages,
 //! the desktop entry and its icon.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use vb2scope::model::Policy;
@@ -25,6 +25,35 @@ fn ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stdout).expect("UTF-8")
+}
+
+fn tmp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vb2scope-desktop-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("tmp dir");
+    d
+}
+
+/// The subcommands `--help` lists (all but `help`).
+fn subcommands() -> Vec<String> {
+    let help = ok(&["--help"]);
+    let section = help
+        .split("Commands:\n")
+        .nth(1)
+        .expect("a Commands section");
+    let names: Vec<String> = section
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        // An entry starts at two spaces; its wrapped description is indented further.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_owned)
+        .collect();
+    for known in ["check", "run", "record", "export", "completions", "man"] {
+        assert!(names.iter().any(|n| n == known), "{known}: {names:?}");
+    }
+    names
 }
 
 #[test]
@@ -57,6 +86,66 @@ fn version_names_the_version_and_every_policy() {
     }
     // -V stays one line.
     assert_eq!(ok(&["-V"]).trim(), first);
+}
+
+#[test]
+fn completions_cover_every_subcommand() {
+    let subs = subcommands();
+    let bash = ok(&["completions", "bash"]);
+    assert!(bash.contains("complete -F _vb2scope"), "{bash}");
+    for s in &subs {
+        // The script has a case for each subcommand, for its own options.
+        assert!(bash.contains(&format!("vb2scope,{s})")), "bash: {s}");
+    }
+    let zsh = ok(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef vb2scope"), "{zsh}");
+    let fish = ok(&["completions", "fish"]);
+    for s in &subs {
+        assert!(zsh.contains(&format!("'{s}:")), "zsh: {s}");
+        assert!(fish.contains(&format!("-a \"{s}\"")), "fish: {s}");
+    }
+    for shell in ["elvish", "powershell"] {
+        assert!(ok(&["completions", shell]).contains("vb2scope"), "{shell}");
+    }
+    let o = run(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is refused");
+}
+
+#[test]
+fn man_writes_a_page_per_subcommand() {
+    let subs = subcommands();
+    let dir = tmp_dir("man");
+    let out = ok(&["man", "--out", dir.to_str().expect("UTF-8 path")]);
+    let main = std::fs::read_to_string(dir.join("vb2scope.1")).expect("vb2scope.1");
+    assert!(main.contains(".TH vb2scope 1"), "{main}");
+    assert!(main.contains(".SH SUBCOMMANDS"), "{main}");
+    assert!(main.contains(env!("CARGO_PKG_VERSION")));
+    let policies = main
+        .split(".SH POLICIES\n")
+        .nth(1)
+        .expect("a POLICIES section");
+    for p in Policy::offered() {
+        assert!(policies.contains(&p.name().replace('-', "\\-")), "{p}");
+    }
+    for s in &subs {
+        assert!(
+            main.contains(&format!("vb2scope\\-{}(1)", s.replace('-', "\\-"))),
+            "{s} in vb2scope.1"
+        );
+        let path = dir.join(format!("vb2scope-{s}.1"));
+        let page = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert!(page.contains(&format!(".TH vb2scope-{s} 1")), "{page}");
+        assert!(page.contains(&format!("\"vb2scope {}\"", env!("CARGO_PKG_VERSION"))));
+        assert!(out.contains(&path.display().to_string()), "{out}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).expect("dir").count(),
+        subs.len() + 1,
+        "one page per subcommand, no more"
+    );
+    // Without --out, the main page on standard output.
+    assert_eq!(ok(&["man"]), main);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The keys of the `[Desktop Entry]` group.

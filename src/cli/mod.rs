@@ -11,6 +11,7 @@ mod import;
 mod input;
 mod kernel;
 mod run;
+mod shell;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -255,6 +256,18 @@ enum Cmd {
         /// A rule ID such as R03, R07b or EXPECT; all rules when absent.
         rule: Option<String>,
     },
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages, vb2scope.1 and one per subcommand, into a directory; print
+    /// vb2scope.1 without --out.
+    Man {
+        /// The directory (created if missing), such as ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs the command line; returns the exit status.
@@ -343,6 +356,8 @@ pub fn main() -> i32 {
         Some(Cmd::TraceKernel { output, command }) => kernel::trace_command(&output, &command),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),
+        Some(Cmd::Completions { shell }) => shell::completions(shell),
+        Some(Cmd::Man { out }) => shell::man(out.as_deref()),
         None => gui::run(cli.file.as_deref(), cli.screenshot),
     };
     match r {
