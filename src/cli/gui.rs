@@ -10,6 +10,9 @@ use vb2scope_gui::{Inspector, LoadError, PolicyChoice, Request};
 
 use super::check::DEFAULT_TRACE;
 
+/// The window's icon: `assets/vb2scope.svg` rendered at 256×256.
+const ICON: &[u8] = include_bytes!("../../assets/vb2scope.png");
+
 /// Opens the window on `file`, or on the bundled trace. With `screenshot`, saves the window
 /// as a PNG once it has settled and exits.
 pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
@@ -35,10 +38,15 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
     if inspector.recent().is_empty() {
         *inspector.recent_mut() = recent_files();
     }
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_inner_size([1400.0, 820.0])
+        .with_title("vb2scope");
+    // The desktop entry's icon, for the title bar and the task switcher (X11).
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON) {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_inner_size([1400.0, 820.0])
-            .with_title("vb2scope"),
+        viewport,
         ..Default::default()
     };
     let outcome: Arc<Mutex<Option<Result<(), String>>>> = Arc::new(Mutex::new(None));

@@ -11,8 +11,9 @@ mod import;
 mod input;
 mod kernel;
 mod run;
+mod shell;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use vb2scope_core::analysis::PolicyChoice;
 
@@ -35,6 +36,42 @@ struct Cli {
     /// strace, ftrace, v4l2-tracer or dmesg.
     #[arg(long, global = true, value_parser = parse_format)]
     from: Option<vb2scope_core::import::Format>,
+}
+
+/// The command line as clap sees it; `--version` also names the policies the model knows.
+pub(crate) fn command() -> clap::Command {
+    Cli::command().long_version(long_version())
+}
+
+/// The version, then every policy `--policy` takes.
+fn long_version() -> String {
+    format!(
+        "{}\npolicies: {}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        policy_names().join(", "),
+        other_releases()
+    )
+}
+
+/// Every policy `--policy` takes by name, as the library offers them, then `auto`.
+pub(crate) fn policy_names() -> Vec<String> {
+    use vb2scope_core::policy::Policy;
+    Policy::offered()
+        .map(|p| match p.kernel() {
+            // `modern` is a release too: say which.
+            Some(k) if p.name() != format!("linux-{k}") => format!("{p} (linux-{k})"),
+            _ => p.to_string(),
+        })
+        .chain(["auto".to_owned()])
+        .collect()
+}
+
+/// What `--policy` does with a release not named.
+pub(crate) fn other_releases() -> String {
+    format!(
+        "Any other linux-X.Y from {} on is taken as the nearest release modelled",
+        vb2scope_core::policy::Kernel::OLDEST
+    )
 }
 
 fn parse_format(s: &str) -> Result<vb2scope_core::import::Format, String> {
@@ -208,11 +245,26 @@ enum Cmd {
         /// A rule ID such as R03, R07b or EXPECT; all rules when absent.
         rule: Option<String>,
     },
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages, vb2scope.1 and one per subcommand, into a directory; print
+    /// vb2scope.1 without --out.
+    Man {
+        /// The directory (created if missing), such as ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -293,6 +345,8 @@ pub fn main() -> i32 {
         Some(Cmd::TraceKernel { output, command }) => kernel::trace_command(&output, &command),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),
+        Some(Cmd::Completions { shell }) => shell::completions(shell),
+        Some(Cmd::Man { out }) => shell::man(out.as_deref()),
         None => gui::run(cli.file.as_deref(), cli.screenshot),
     };
     match r {
