@@ -36,6 +36,12 @@ target_includes() {
     fi
 }
 
+# Check every target's headers before building anything.
+declare -A extra
+for arch in "$@"; do
+    extra[$arch]=$(target_includes "$arch-linux-gnu")
+done
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/src"
@@ -78,11 +84,9 @@ mkdir -p "$here/bindings"
 # As v4l2r's build script: the header path relative to the crate, the wrapper's directory.
 cd "$here"
 for arch in "$@"; do
-    triple="$arch-linux-gnu"
-    extra=$(target_includes "$triple")
     out="bindings/videodev2_$arch.rs"
-    # shellcheck disable=SC2086 # $extra is empty or one word
-    "$generator" v4l2r_wrapper.h "$work/$arch.rs" "-I$headers" "--target=$triple" $extra
+    # shellcheck disable=SC2086 # empty or one word
+    "$generator" v4l2r_wrapper.h "$work/$arch.rs" "-I$headers" "--target=$arch-linux-gnu" ${extra[$arch]}
     mv "$work/$arch.rs" "$out"
     echo "regenerate.sh: wrote third_party/v4l2r/$out" >&2
 done
