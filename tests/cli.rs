@@ -428,3 +428,41 @@ fn an_unknown_format_or_a_bad_from_exits_2() {
     no_panic(&o);
     assert_ne!(o.status.code(), Some(101));
 }
+
+/// An error is printed once, not once per link of its chain.
+#[test]
+fn an_unreadable_trace_is_reported_once() {
+    let p = tmp("v99.jsonl", b"{\"vb2scope\":\"trace\",\"version\":99}\n");
+    let o = run(&["check", p.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("newer than this vb2scope reads").count(),
+        1,
+        "{err}"
+    );
+}
+
+/// `run` reads its argument as a scenario whatever its name; `--from` does not turn a `.vb2s`
+/// into something else.
+#[test]
+fn scenarios_are_scenarios_whatever_the_name_or_from() {
+    let text = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/2012-report.vb2s"))
+        .expect("scenario");
+    let p = tmp("2012-report.txt", &text);
+    let o = run(&["run", p.to_str().expect("utf-8"), "--policy", "vb2-2012"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("{\"vb2scope\":\"trace\""));
+    let o = run(&["run", "traces/2012-report.jsonl"]);
+    assert_eq!(o.status.code(), Some(2), "a trace is not a scenario");
+    let o = run(&[
+        "check",
+        "--from",
+        "strace",
+        "traces/2012-report.vb2s",
+        "--policy",
+        "vb2-2012",
+    ]);
+    assert!(stdout(&o).contains("R05 error"), "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(1));
+}

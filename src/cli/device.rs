@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use vb2scope_core::analysis::{Depth, PolicyChoice};
 use vb2scope_core::format::NATIVE_VERSION;
+use vb2scope_core::import::Format;
 use vb2scope_core::report::{InputResult, to_text};
 use vb2scope_core::rules::RuleId;
 use vb2scope_core::scenario;
@@ -17,7 +18,7 @@ use vb2scope_core::v4l2::Memory;
 use vb2scope_device::record::Recorder;
 use vb2scope_device::{self as device, DmabufSource, Session, StreamConfig};
 
-use super::input::load;
+use super::input::load_as;
 
 /// Ctrl-C and SIGTERM end a session cleanly: the run stops at the next call and tears down.
 fn stop_flag() -> Arc<AtomicBool> {
@@ -137,7 +138,7 @@ pub fn run_scenario(
         );
     }
     // `expect` lines are compared with what the device answered by the check.
-    let a = load(&out, choice, Depth::Findings)?;
+    let a = load_as(&out, Some(Format::Native), choice, Depth::Findings)?;
     let mut report = a.report().clone();
     report.findings.retain(|f| f.rule == RuleId::Expect);
     let n = report.findings.len();

@@ -20,18 +20,26 @@ pub fn forced_format() -> Option<Format> {
 }
 
 /// Reads `path` (a trace in any format vb2scope reads, or a `.vb2s` scenario) and judges it
-/// under `choice`, as far as `depth`.
+/// under `choice`, as far as `depth`. A `.vb2s` is a scenario whatever `--from` says.
 pub fn load(path: &Path, choice: PolicyChoice, depth: Depth) -> Result<Analysis> {
+    let format = if path.extension().is_some_and(|e| e == "vb2s") {
+        Some(Format::Scenario)
+    } else {
+        forced_format()
+    };
+    load_as(path, format, choice, depth)
+}
+
+/// [`load`], reading `path` as `format` (told from its content when `None`).
+pub fn load_as(
+    path: &Path,
+    format: Option<Format>,
+    choice: PolicyChoice,
+    depth: Depth,
+) -> Result<Analysis> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let name = path.display().to_string();
-    Ok(analyze(
-        &name,
-        &bytes,
-        forced_format(),
-        choice,
-        depth,
-        None,
-    )?)
+    Ok(analyze(&name, &bytes, format, choice, depth, None)?)
 }
 
 /// Prints the reader's diagnostics, `file:line: message`.

@@ -7,11 +7,13 @@ use anyhow::{Context, Result};
 
 use vb2scope_core::analysis::{Depth, PolicyChoice};
 use vb2scope_core::format::write_native;
+use vb2scope_core::import::Format;
 
-use super::input::load;
+use super::input::load_as;
 
 pub fn run(scenario: &Path, choice: PolicyChoice, output: Option<&Path>) -> Result<i32> {
-    let a = load(scenario, choice, Depth::Findings)?;
+    // The file is a scenario, whatever its name.
+    let a = load_as(scenario, Some(Format::Scenario), choice, Depth::Findings)?;
     let (trace, policy) = (&a.trace, a.policy);
     let mut bytes = Vec::new();
     write_native(&mut bytes, trace)?;

@@ -80,17 +80,13 @@ pub enum Depth {
 /// Why an input could not be analysed.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
-    #[error("{name}: {source}")]
-    Import {
-        name: String,
-        #[source]
-        source: ImportError,
-    },
-    #[error("{name}: not UTF-8 text: {source}")]
+    // The message carries the cause: it is not also a `source`, or chains print it twice.
+    #[error("{name}: {error}")]
+    Import { name: String, error: ImportError },
+    #[error("{name}: not UTF-8 text: {error}")]
     NotText {
         name: String,
-        #[source]
-        source: std::str::Utf8Error,
+        error: std::str::Utf8Error,
     },
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
@@ -144,9 +140,9 @@ pub fn analyze(
 ) -> Result<Analysis, AnalysisError> {
     let scenario_named = format.is_none() && name.ends_with(".vb2s");
     if format == Some(Format::Scenario) || scenario_named {
-        let text = std::str::from_utf8(bytes).map_err(|source| AnalysisError::NotText {
+        let text = std::str::from_utf8(bytes).map_err(|error| AnalysisError::NotText {
             name: name.into(),
-            source,
+            error,
         })?;
         let sc = scenario::parse(name, text)?;
         return Analysis::judge(
@@ -160,11 +156,11 @@ pub fn analyze(
         );
     }
     let (imported, _) =
-        import_bytes(bytes, name, format, progress).map_err(|source| match source {
+        import_bytes(bytes, name, format, progress).map_err(|error| match error {
             ImportError::Native(crate::format::LoadError::Cancelled) => AnalysisError::Cancelled,
-            source => AnalysisError::Import {
+            error => AnalysisError::Import {
                 name: name.into(),
-                source,
+                error,
             },
         })?;
     Analysis::judge(
@@ -239,27 +235,34 @@ impl Analysis {
                 let report = c
                     .scores
                     .iter()
+                    .filter(|_| depth == Depth::Findings)
                     .find(|s| s.policy == c.policy)
                     .map(|s| s.report.clone());
                 (c.policy, Some(c.reason), c.scores, report)
             }
         };
-        if let Source::Scenario(sc) = &self.source {
-            self.trace = scenario::run(sc, policy)?;
-        }
-        self.judged = match depth {
+        // Everything is computed before anything changes: a failure leaves the analysis as it was.
+        let rerun = match &self.source {
+            Source::Scenario(sc) => Some(scenario::run(sc, policy)?),
+            Source::Trace => None,
+        };
+        let trace = rerun.as_ref().unwrap_or(&self.trace);
+        let judged = match depth {
             Depth::Findings => {
-                Judged::Findings(report.unwrap_or_else(|| check_trace(&self.trace, policy)))
+                Judged::Findings(report.unwrap_or_else(|| check_trace(trace, policy)))
             }
             Depth::Timeline => {
                 if let Some(p) = progress {
                     p.set(1, 0, 1);
                 }
-                let tl =
-                    build_with(&self.trace, policy, progress).ok_or(AnalysisError::Cancelled)?;
+                let tl = build_with(trace, policy, progress).ok_or(AnalysisError::Cancelled)?;
                 Judged::Timeline(Box::new(tl))
             }
         };
+        if let Some(t) = rerun {
+            self.trace = t;
+        }
+        self.judged = judged;
         self.choice = choice;
         self.policy = policy;
         self.reason = reason;

@@ -33,6 +33,11 @@ pub fn ms(t: u64) -> String {
     format!("{}.{:03}", t / 1_000_000, (t % 1_000_000) / 1_000)
 }
 
+/// A time in ms to the nanosecond, as the window's event table and details write it.
+pub fn ms_ns(t: u64) -> String {
+    format!("{}.{:06}", t / 1_000_000, t % 1_000_000)
+}
+
 /// `t_ns` as seconds with microseconds, the way ftrace prints time (the check reports).
 pub fn seconds(t_ns: u64) -> String {
     format!(
@@ -67,6 +72,7 @@ mod tests {
         assert_eq!(tick_label(2_000_000.000_000_4, 1e6), "2 ms");
         assert_eq!(tick_label(2500.0, 500.0), "2500 ns");
         assert_eq!(ms(1_234_567), "1.234");
+        assert_eq!(ms_ns(1_234_567), "1.234567");
         assert_eq!(duration(1_500_000), "1.500 ms");
         assert_eq!(duration(12), "12 ns");
         assert_eq!(seconds(1_234_567_891), "1.234567");

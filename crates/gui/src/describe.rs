@@ -116,7 +116,10 @@ pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
     let Some(e) = trace.events.get(i) else {
         return out;
     };
-    out.push(("time".into(), format!("{:.6} ms", e.t_ns as f64 / 1e6)));
+    out.push((
+        "time".into(),
+        format!("{} ms", vb2scope_core::time::ms_ns(e.t_ns)),
+    ));
     if e.pid != 0 {
         out.push(("pid / tid".into(), format!("{} / {}", e.pid, e.tid)));
     }

@@ -3,6 +3,8 @@
 
 use egui::{RichText, Ui};
 
+use vb2scope_core::time::ms_ns;
+
 use super::describe;
 use super::document::Document;
 use vb2scope_core::trace::{Body, DriverAction, IoctlArg, Trace, VideoFds};
@@ -318,8 +320,8 @@ impl EventFilter {
             for &i in rows.get(range).unwrap_or(&[]) {
                 let t = d.trace.events.get(i as usize).map(|e| e.t_ns).unwrap_or(0);
                 let text = RichText::new(format!(
-                    "{i:>6}  {:>12.6} ms  {}",
-                    t as f64 / 1e6,
+                    "{i:>6}  {:>12} ms  {}",
+                    ms_ns(t),
                     describe::event(&d.trace, i as usize)
                 ))
                 .monospace();

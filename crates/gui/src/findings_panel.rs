@@ -3,6 +3,7 @@
 use egui::{RichText, Ui};
 
 use vb2scope_core::rules::Finding;
+use vb2scope_core::time::ms;
 
 use super::document::Document;
 use super::palette;
@@ -26,10 +27,10 @@ pub fn show(ui: &mut Ui, d: &Document, selected: Option<usize>) -> Option<usize>
     let text_of = |f: &Finding| {
         let sev = report.severity(f);
         RichText::new(format!(
-            "{} {} {:.3} ms: {}",
+            "{} {} {} ms: {}",
             f.rule,
             sev.as_str(),
-            f.t_ns as f64 / 1e6,
+            ms(f.t_ns),
             f.message()
         ))
         .color(palette::severity(sev))

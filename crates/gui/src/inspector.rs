@@ -7,7 +7,7 @@ use super::document::{Document, LoadError, PolicyChoice};
 use super::events_panel::EventFilter;
 use super::explain_panel::ExplainPanel;
 use super::live_panel::LivePanel;
-use super::loader::Loader;
+use super::loader::{Loaded, Loader};
 use super::selection::{Selection, zoom_to};
 use super::timeline_view::{self, View};
 use super::toolbar::{self, Action};
@@ -40,6 +40,8 @@ pub struct Inspector {
     /// The Live panel and its device session, which outlive the documents shown.
     live: LivePanel,
     explain: ExplainPanel,
+    /// Why the last policy change could not be made (the document stays as it was).
+    policy_error: Option<LoadError>,
 }
 
 impl Inspector {
@@ -57,6 +59,7 @@ impl Inspector {
             requests: Vec::new(),
             live: LivePanel::default(),
             explain: ExplainPanel::default(),
+            policy_error: None,
         }
     }
 
@@ -67,8 +70,12 @@ impl Inspector {
         i
     }
 
-    /// Shows why an input could not be opened, keeping the recent files and the Live panel.
+    /// Shows why an input could not be opened, keeping the recent files and the Live panel
+    /// (a load on its way is given up).
     pub fn fail(&mut self, error: LoadError) {
+        if let Some(l) = self.loading.take() {
+            l.cancel();
+        }
         self.show_result(Err(error));
     }
 
@@ -105,6 +112,10 @@ impl Inspector {
         self.selection.cursor = cursor;
         self.selection.finding = None;
     }
+    /// Why the last policy change could not be made, if it could not.
+    pub fn policy_error(&self) -> Option<&LoadError> {
+        self.policy_error.as_ref()
+    }
     pub fn is_loading(&self) -> bool {
         self.loading.is_some()
     }
@@ -135,6 +146,7 @@ impl Inspector {
         self.show_help = false;
         self.filter = EventFilter::default();
         self.explain.reset();
+        self.policy_error = None;
         self.live.shown = false;
         self.view = match &result {
             Ok(d) => View::fit(d.timeline()),
@@ -148,9 +160,12 @@ impl Inspector {
 
     /// Re-evaluates under another policy: at once for small traces, in the background (with
     /// progress) for big ones, so the window stays responsive.
+    /// A policy the input cannot be judged under (a scenario that cannot run there) leaves the
+    /// document and the choice as they were, and says why.
     pub fn set_policy(&mut self, choice: PolicyChoice) {
         self.choice = choice;
         self.selection.finding = None;
+        self.policy_error = None;
         let big = self
             .document()
             .is_some_and(|d| d.trace.events.len() > BIG_TRACE);
@@ -161,7 +176,8 @@ impl Inspector {
         } else if let Shown::Document(d) = &mut self.shown
             && let Err(e) = d.set_policy(choice)
         {
-            self.shown = Shown::Failed(e);
+            self.choice = d.choice;
+            self.policy_error = Some(e);
         }
     }
 
@@ -222,18 +238,24 @@ impl Inspector {
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(50));
             }
-            Some(Err(e)) if e.is_cancelled() => self.loading = None,
-            Some(result) if l.same_document => {
+            Some(Loaded::Done(Err(e))) if e.is_cancelled() => self.loading = None,
+            Some(Loaded::Kept(d, e)) => {
+                self.loading = None;
+                self.choice = d.choice;
+                self.policy_error = Some(e);
+                self.shown = Shown::Document(d);
+            }
+            Some(Loaded::Done(result)) if l.same_document => {
                 self.loading = None;
                 self.explain.reset();
                 self.shown = match result {
-                    Ok(d) => Shown::Document(Box::new(d)),
+                    Ok(d) => Shown::Document(d),
                     Err(e) => Shown::Failed(e),
                 };
             }
-            Some(result) => {
+            Some(Loaded::Done(result)) => {
                 self.loading = None;
-                self.show_result(result);
+                self.show_result(result.map(|d| *d));
             }
         }
     }
@@ -311,6 +333,12 @@ impl Inspector {
         self.poll_live(ui.ctx());
         let r = egui::Panel::top("toolbar").show(ui, |ui| {
             let a = toolbar::show(ui, &self.recent, self.document(), self.choice);
+            if let Some(e) = &self.policy_error {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("cannot change the policy: {e}"),
+                );
+            }
             toolbar::legend(ui);
             a
         });
@@ -340,11 +368,18 @@ impl Inspector {
                 clicked
             })
             .inner;
+        // What a panel picked shows in the panels drawn after it, this frame.
+        if let Some(k) = clicked {
+            self.selection.select_finding(d, &mut self.view, k);
+        }
         let picked = egui::Panel::bottom("events")
             .default_size(170.0)
             .resizable(true)
             .show(ui, |ui| self.filter.ui(ui, d, self.selection.cursor))
             .inner;
+        if let Some(c) = picked {
+            self.selection.go_to(d, &mut self.view, c);
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let s = &mut self.selection;
@@ -356,12 +391,6 @@ impl Inspector {
                 }
             });
         });
-        if let Some(k) = clicked {
-            self.selection.select_finding(d, &mut self.view, k);
-        }
-        if let Some(c) = picked {
-            self.selection.go_to(d, &mut self.view, c);
-        }
         if self.show_help {
             toolbar::help(ui);
         }

@@ -8,7 +8,7 @@ use vb2scope_core::rules::info;
 use vb2scope_core::timeline::layout::{
     ASSOC_H, GROUP_H, LANE_GAP, RES_GAP, RES_H, STATE_GAP, STATE_H, lane_height,
 };
-use vb2scope_core::timeline::{Assoc, Segment, Source, Timeline, segments, tick_label};
+use vb2scope_core::timeline::{Assoc, Segment, Source, Timeline, ms, segments, tick_label};
 
 use super::palette;
 
@@ -235,12 +235,12 @@ pub fn show(
                 }
                 if pointer.is_some_and(|p| r.contains(p)) {
                     hover = Some(format!(
-                        "{} #{}: {} from {:.3} ms to {:.3} ms (event {})",
+                        "{} #{}: {} from {} ms to {} ms (event {})",
                         lane.queue,
                         lane.index,
                         sp.value.as_str(),
-                        sp.start_ns as f64 / 1e6,
-                        sp.end_ns as f64 / 1e6,
+                        ms(sp.start_ns),
+                        ms(sp.end_ns),
                         sp.event
                     ));
                     if clicked {
@@ -312,12 +312,12 @@ pub fn show(
                             "inferred"
                         };
                         hover = Some(format!(
-                            "{} #{} plane {pi}: {} ({src}) {:.3}–{:.3} ms",
+                            "{} #{} plane {pi}: {} ({src}) {}–{} ms",
                             lane.queue,
                             lane.index,
                             track.resource.as_str(),
-                            s.start_ns() as f64 / 1e6,
-                            s.end_ns() as f64 / 1e6
+                            ms(s.start_ns()),
+                            ms(s.end_ns())
                         ));
                     }
                 }

@@ -368,3 +368,44 @@ fn many_findings_are_listed_one_line_each() {
     // Only the rows in view are laid out.
     assert!(h.query_all_by_label_contains("R12 warning").count() < 100);
 }
+
+/// A scenario that runs under vb2-2012 but not under modern (its mmap fails there, so its
+/// munmap names nothing): switching to modern keeps the document and the choice, and says why.
+#[test]
+fn a_policy_the_input_cannot_run_under_keeps_the_document() {
+    let text = b"reqbufs 2 mmap\nremove_bufs 1 1\ncreate_bufs 2\nmmap 3\nmunmap 3\n";
+    let fixed = PolicyChoice::Fixed(Policy::Vb2_2012);
+    let mut h = harness(Inspector::open("remove.vb2s", text, fixed));
+    h.run();
+    let events = h
+        .state()
+        .document()
+        .expect("runs under vb2-2012")
+        .trace
+        .events
+        .len();
+    h.state_mut()
+        .set_policy(PolicyChoice::Fixed(Policy::MODERN));
+    h.run();
+    let doc = h.state().document().expect("still shown");
+    assert_eq!(doc.policy, Policy::Vb2_2012);
+    assert_eq!(doc.trace.events.len(), events);
+    assert_eq!(
+        h.state().choice(),
+        fixed,
+        "the selector shows what is shown"
+    );
+    let e = h.state().policy_error().expect("says why").to_string();
+    assert!(e.contains("not mmapped"), "{e}");
+    let _ = h.get_by_label_contains("cannot change the policy");
+    h.state_mut().set_policy(fixed);
+    h.run();
+    assert!(
+        h.state().policy_error().is_none(),
+        "a later change clears it"
+    );
+    assert_eq!(
+        h.state().document().map(|d| d.policy),
+        Some(Policy::Vb2_2012)
+    );
+}

@@ -12,7 +12,7 @@ pub enum ImportError {
         "not a format vb2scope reads (native trace, scenario, strace, ftrace, v4l2-tracer JSON, dmesg); name one with --from"
     )]
     Unknown,
-    #[error("{0}")]
+    #[error(transparent)]
     Native(#[from] format::LoadError),
     #[error("a scenario is run, not imported")]
     Scenario,

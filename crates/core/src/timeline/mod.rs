@@ -10,7 +10,7 @@ pub mod palette;
 mod pyramid;
 mod span;
 
-pub use crate::time::{duration, ms, tick_label, tick_step};
+pub use crate::time::{duration, ms, ms_ns, tick_label, tick_step};
 pub use build::{build, build_with};
 pub use lod::{Segment, segments};
 pub use pyramid::Pyramid;
@@ -65,7 +65,6 @@ impl Assoc {
         }
     }
 
-    /// The address or fd as text; `?` when the trace did not record it.
     /// The association in words; `bytes`: with a dma-buf's size (the exports have room).
     pub fn label(&self, bytes: bool) -> String {
         let h = self.handle_text();
@@ -83,6 +82,7 @@ impl Assoc {
         }
     }
 
+    /// The address or fd as text; `?` when the trace did not record it.
     pub fn handle_text(&self) -> String {
         match *self {
             Assoc::Mmap { offset, .. } => format!("{offset:#x}"),
