@@ -129,6 +129,66 @@ enum Judged {
     Timeline(Box<Timeline>),
 }
 
+/// Everything a judgement under one choice gives, computed before anything changes.
+struct Verdict {
+    policy: Policy,
+    reason: Option<String>,
+    scores: Vec<PolicyScore>,
+    /// A scenario's trace, run again under `policy`.
+    rerun: Option<Trace>,
+    judged: Judged,
+}
+
+fn verdict(
+    source: &Source,
+    trace: &Trace,
+    choice: PolicyChoice,
+    depth: Depth,
+    progress: Option<&Progress>,
+) -> Result<Verdict, AnalysisError> {
+    let (policy, reason, scores, report) = match (choice, source) {
+        (PolicyChoice::Fixed(p), _) => (p, None, Vec::new(), None),
+        (PolicyChoice::Auto, Source::Scenario(_)) => {
+            (Policy::MODERN, Some(SCENARIO_AUTO.into()), Vec::new(), None)
+        }
+        (PolicyChoice::Auto, Source::Trace) => {
+            let c = choose_policy(trace);
+            // `auto` replayed the trace under the policy it chose: findings need no more.
+            let report = c
+                .scores
+                .iter()
+                .filter(|_| depth == Depth::Findings)
+                .find(|s| s.policy == c.policy)
+                .map(|s| s.report.clone());
+            (c.policy, Some(c.reason), c.scores, report)
+        }
+    };
+    let rerun = match source {
+        Source::Scenario(sc) => Some(scenario::run(sc, policy)?),
+        Source::Trace => None,
+    };
+    let judged_trace = rerun.as_ref().unwrap_or(trace);
+    let judged = match depth {
+        Depth::Findings => {
+            Judged::Findings(report.unwrap_or_else(|| check_trace(judged_trace, policy)))
+        }
+        Depth::Timeline => {
+            if let Some(p) = progress {
+                p.set(1, 0, 1);
+            }
+            let tl = build_with(judged_trace, policy, progress).ok_or(AnalysisError::Cancelled)?;
+            Judged::Timeline(Box::new(tl))
+        }
+    };
+    Ok(Verdict {
+        policy,
+        reason,
+        scores,
+        rerun,
+        judged,
+    })
+}
+
 /// Reads `bytes` (named `name`; `format` forces how) and judges it under `choice`.
 pub fn analyze(
     name: &str,
@@ -203,70 +263,37 @@ impl Analysis {
         depth: Depth,
         progress: Option<&Progress>,
     ) -> Result<Analysis, AnalysisError> {
-        let mut a = Analysis {
+        let v = verdict(&source, &trace, choice, depth, progress)?;
+        Ok(Analysis {
             name: name.into(),
             source,
-            trace,
+            trace: v.rerun.unwrap_or(trace),
             diagnostics,
             choice,
-            policy: Policy::MODERN,
-            reason: None,
-            scores: Vec::new(),
-            judged: Judged::Findings(check_trace(&Trace::default(), Policy::MODERN)),
-        };
-        a.rejudge(choice, depth, progress)?;
-        Ok(a)
+            policy: v.policy,
+            reason: v.reason,
+            scores: v.scores,
+            judged: v.judged,
+        })
     }
 
-    /// Judges the same input under another policy (a scenario is run again under it).
+    /// Judges the same input under another policy (a scenario is run again under it). A
+    /// failure leaves the analysis as it was.
     pub fn rejudge(
         &mut self,
         choice: PolicyChoice,
         depth: Depth,
         progress: Option<&Progress>,
     ) -> Result<(), AnalysisError> {
-        let (policy, reason, scores, report) = match (choice, &self.source) {
-            (PolicyChoice::Fixed(p), _) => (p, None, Vec::new(), None),
-            (PolicyChoice::Auto, Source::Scenario(_)) => {
-                (Policy::MODERN, Some(SCENARIO_AUTO.into()), Vec::new(), None)
-            }
-            (PolicyChoice::Auto, Source::Trace) => {
-                let c = choose_policy(&self.trace);
-                let report = c
-                    .scores
-                    .iter()
-                    .filter(|_| depth == Depth::Findings)
-                    .find(|s| s.policy == c.policy)
-                    .map(|s| s.report.clone());
-                (c.policy, Some(c.reason), c.scores, report)
-            }
-        };
-        // Everything is computed before anything changes: a failure leaves the analysis as it was.
-        let rerun = match &self.source {
-            Source::Scenario(sc) => Some(scenario::run(sc, policy)?),
-            Source::Trace => None,
-        };
-        let trace = rerun.as_ref().unwrap_or(&self.trace);
-        let judged = match depth {
-            Depth::Findings => {
-                Judged::Findings(report.unwrap_or_else(|| check_trace(trace, policy)))
-            }
-            Depth::Timeline => {
-                if let Some(p) = progress {
-                    p.set(1, 0, 1);
-                }
-                let tl = build_with(trace, policy, progress).ok_or(AnalysisError::Cancelled)?;
-                Judged::Timeline(Box::new(tl))
-            }
-        };
-        if let Some(t) = rerun {
+        let v = verdict(&self.source, &self.trace, choice, depth, progress)?;
+        if let Some(t) = v.rerun {
             self.trace = t;
         }
-        self.judged = judged;
         self.choice = choice;
-        self.policy = policy;
-        self.reason = reason;
-        self.scores = scores;
+        self.policy = v.policy;
+        self.reason = v.reason;
+        self.scores = v.scores;
+        self.judged = v.judged;
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use crate::timeline::Timeline;
 use crate::timeline::palette;
 use crate::trace::Trace;
 
-use super::{escape, hex, ms, trace_title};
+use super::{escape, ms, trace_title};
 
 /// What the report says besides the trace: where it came from and how the policy was chosen.
 #[derive(Clone, Copy, Debug, Default)]
@@ -150,7 +150,7 @@ fn findings(o: &mut String, report: &CheckReport) {
             o,
             "<tr class=\"finding\" id=\"event-{}\"><td class=\"sev\" style=\"color:{}\">{}</td><td>{} {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}\n<details><summary>why</summary><p>{}</p><blockquote>{}</blockquote><p><code>{}</code></p><p>Under {}: {}</p></details></td></tr>",
             f.event,
-            hex(palette::severity(sev)),
+            palette::severity(sev).hex(),
             sev.as_str(),
             escape(f.rule.as_str()),
             escape(r.title),

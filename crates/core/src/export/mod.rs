@@ -99,17 +99,7 @@ pub(crate) fn escape(s: &str) -> String {
     o
 }
 
-/// `#RRGGBB` of a palette color.
-pub(crate) fn hex(c: crate::timeline::palette::Rgb) -> String {
-    c.hex()
-}
-
 pub(crate) use crate::timeline::ms;
-
-/// An association in words, with a dma-buf's size.
-pub(crate) fn assoc_text(a: &Assoc) -> String {
-    a.label(true)
-}
 
 /// The memory type of a queue as its lanes show it, if any association says.
 pub(crate) fn queue_memory(lanes: &[Lane]) -> Option<&'static str> {

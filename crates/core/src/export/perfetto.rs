@@ -18,7 +18,7 @@ use crate::timeline::{Assoc, Lane, Source, Timeline};
 use crate::trace::Trace;
 use crate::v4l2::{QueueKey, outcome_str};
 
-use super::{assoc_text, queue_title, trace_title};
+use super::{queue_title, trace_title};
 
 /// The process of device-wide events (open, close) and findings tied to no queue.
 const DEVICE_PID: u64 = 1;
@@ -210,7 +210,7 @@ pub fn write<W: Write>(
                             tid,
                             s.start_ns,
                             s.end_ns,
-                            &assoc_text(&s.value),
+                            &s.value.label(true),
                             "assoc",
                             args,
                         )?;

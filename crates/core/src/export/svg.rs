@@ -17,7 +17,7 @@ use crate::timeline::{duration, layout, palette, tick_label};
 use crate::trace::Trace;
 use crate::v4l2::QueueKey;
 
-use super::{assoc_text, escape, hex, queue_groups, queue_title, trace_title};
+use super::{escape, queue_groups, queue_title, trace_title};
 
 pub const WIDTH: f64 = 1600.0;
 const LABEL_W: f64 = 130.0;
@@ -83,12 +83,12 @@ fn style() -> String {
             s,
             ".{}{{fill:{}}}",
             state_class(st),
-            hex(palette::state(st))
+            palette::state(st).hex()
         );
     }
-    let _ = write!(s, ".mixed{{fill:{}}}", hex(palette::MIXED));
+    let _ = write!(s, ".mixed{{fill:{}}}", palette::MIXED.hex());
     for r in Resource::ALL {
-        let c = hex(palette::resource(r));
+        let c = palette::resource(r).hex();
         let _ = write!(
             s,
             ".{}{{fill:{c}}}.{}{{fill:none;stroke:{c};stroke-width:1}}",
@@ -101,7 +101,7 @@ fn style() -> String {
             s,
             ".{}{{fill:{}}}",
             sev_class(sev),
-            hex(palette::severity(sev))
+            palette::severity(sev).hex()
         );
     }
     s
@@ -278,7 +278,7 @@ pub(crate) fn render(
                     let (x0, x1) = (sc.x(s.start_ns()), sc.x(s.end_ns()));
                     let class = match s {
                         Segment::One(sp) => {
-                            let t = assoc_text(&sp.value);
+                            let t = sp.value.label(true);
                             if x1 - x0 > t.chars().count() as f64 * CHAR_W * 0.9 + 6.0 {
                                 let _ = writeln!(
                                     labels,
@@ -309,7 +309,7 @@ pub(crate) fn render(
                         body,
                         r#"<text class="sub" x="16" y="{:.1}" style="fill:{}">{} ({src})</text>"#,
                         y + 7.5,
-                        hex(palette::resource(track.resource)),
+                        palette::resource(track.resource).hex(),
                         track.resource.as_str()
                     );
                     track_segs.clear();
