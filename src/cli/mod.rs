@@ -55,14 +55,15 @@ fn long_version() -> String {
 
 /// Every policy `--policy` takes by name, as the library offers them, then `auto`.
 pub(crate) fn policy_names() -> Vec<String> {
-    use vb2scope_core::policy::Policy;
-    Policy::offered()
-        .map(|p| match p.kernel() {
+    PolicyChoice::all()
+        .map(|c| match c {
             // `modern` is a release too: say which.
-            Some(k) if p.name() != format!("linux-{k}") => format!("{p} (linux-{k})"),
-            _ => p.to_string(),
+            PolicyChoice::Fixed(p) => match p.kernel() {
+                Some(k) if p.name() != format!("linux-{k}") => format!("{p} (linux-{k})"),
+                _ => p.to_string(),
+            },
+            PolicyChoice::Auto => c.to_string(),
         })
-        .chain(["auto".to_owned()])
         .collect()
 }
 

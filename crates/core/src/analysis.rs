@@ -61,8 +61,9 @@ impl FromStr for PolicyChoice {
         Policy::parse(s).map(PolicyChoice::Fixed).ok_or_else(|| {
             let names: Vec<String> = Policy::offered().map(|p| p.to_string()).collect();
             format!(
-                "unknown policy {s:?}; one of: {}, auto, or linux-X.Y for any release from 5.10",
-                names.join(", ")
+                "unknown policy {s:?}; one of: {}, auto, or linux-X.Y for any release from {}",
+                names.join(", "),
+                crate::policy::Kernel::OLDEST
             )
         })
     }
