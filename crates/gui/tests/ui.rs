@@ -1,5 +1,8 @@
 //! The inspector driven as a user would, by accessible labels, without a display.
 
+mod common;
+
+use common::harness;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
@@ -7,22 +10,7 @@ use vb2scope_core::policy::Policy;
 use vb2scope_gui::{Inspector, PolicyChoice};
 
 fn default_trace() -> Inspector {
-    let bytes = std::fs::read(concat!(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
-        "/assets/default-trace.jsonl"
-    ))
-    .expect("bundled trace");
-    Inspector::open(
-        "2012-report (bundled)",
-        &bytes,
-        PolicyChoice::Fixed(Policy::Vb2_2012),
-    )
-}
-
-fn harness(i: Inspector) -> Harness<'static, Inspector> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 820.0))
-        .build_ui_state(|ui, s: &mut Inspector| s.ui(ui), i)
+    common::bundled(PolicyChoice::Fixed(Policy::Vb2_2012))
 }
 
 /// Types `text` into the event search and moves to the first match.

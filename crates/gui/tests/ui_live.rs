@@ -4,6 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::harness;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -16,22 +19,7 @@ use vb2scope_gui::{Inspector, PolicyChoice, Request, Streaming};
 
 /// The bundled trace under modern, as the window shows it before any session.
 fn bundled() -> Inspector {
-    let bytes = std::fs::read(concat!(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
-        "/assets/default-trace.jsonl"
-    ))
-    .expect("bundled trace");
-    Inspector::open(
-        "2012-report (bundled)",
-        &bytes,
-        PolicyChoice::Fixed(Policy::MODERN),
-    )
-}
-
-fn harness(i: Inspector) -> Harness<'static, Inspector> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 820.0))
-        .build_ui_state(|ui, s: &mut Inspector| s.ui(ui), i)
+    common::bundled(PolicyChoice::Fixed(Policy::MODERN))
 }
 
 fn disabled(h: &Harness<'static, Inspector>, label: &str) -> bool {
