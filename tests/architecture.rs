@@ -20,7 +20,7 @@ const CORE: &[(&str, &[&str])] = &[
         "import",
         &["v4l2", "policy", "progress", "trace", "format", "kernel"],
     ),
-    ("scenario", &["v4l2", "policy", "model", "trace", "format"]),
+    ("scenario", &["v4l2", "policy", "trace", "format", "check"]),
     ("check", &["v4l2", "policy", "rules", "model", "trace"]),
     (
         "timeline",

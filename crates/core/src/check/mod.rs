@@ -3,9 +3,11 @@
 //! Pure: a trace in, findings out.
 
 mod auto;
+mod record;
 mod replay;
 
 pub use auto::{AutoChoice, PolicyScore, choose_policy};
+pub use record::{PlaneRef, RecordError, record};
 pub use replay::{ReplayStats, check_trace, replay, replay_until};
 
 use crate::policy::Policy;

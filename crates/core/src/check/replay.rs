@@ -3,7 +3,9 @@
 //! skipped. Observed memops that follow an ioctl are applied before it is stepped (they
 //! happened inside it) and compared with what the model infers.
 
-use crate::model::{BufTarget, Handle, Model, Op, PlaneArg, PlaneArgs, Seen};
+use std::borrow::Cow;
+
+use crate::model::{BufTarget, Handle, Model, Op, PlaneArg, PlaneArgs, Ret, Seen};
 use crate::policy::Policy;
 use crate::rules::{FindingDetail, RuleId};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, VideoFds};
@@ -223,9 +225,13 @@ fn klog_rule(text: &str) -> Option<RuleId> {
     }
 }
 
-struct Replayer<'t> {
-    trace: &'t Trace,
-    model: Model,
+pub(super) struct Replayer<'t> {
+    /// The trace replayed; the recorder's own, growing as it records.
+    pub(super) trace: Cow<'t, Trace>,
+    pub(super) model: Model,
+    /// The result and return values of the last model step of the current event, if it
+    /// stepped the model.
+    pub(super) stepped: Option<(Outcome, Ret)>,
     stats: ReplayStats,
     /// The last operation's line and result, for `expect`.
     last: Option<(u32, Outcome)>,
@@ -242,15 +248,37 @@ struct Replayer<'t> {
     within_marked: bool,
 }
 
-impl Replayer<'_> {
+impl<'t> Replayer<'t> {
+    pub(super) fn new(trace: Cow<'t, Trace>, policy: Policy) -> Replayer<'t> {
+        let observed = |e: &Event| e.origin == Origin::Observed;
+        let mut model = Model::new(policy);
+        model.lenient = trace.events.iter().any(observed);
+        Replayer {
+            model,
+            stepped: None,
+            stats: ReplayStats::default(),
+            last: None,
+            consumed_to: 0,
+            video_fds: VideoFds::default(),
+            skip: Vec::new(),
+            memops_traced: trace
+                .events
+                .iter()
+                .any(|e| observed(e) && matches!(e.body, Body::Memop { .. })),
+            within_marked: trace.events.iter().any(|e| e.within),
+            trace,
+        }
+    }
+
     fn step(&mut self, i: usize, e: &Event, op: &Op, forced: Option<Outcome>) {
         self.stats.steps += 1;
-        let (out, _) = self.model.step(op, i as u32, e.t_ns, forced);
+        let (out, ret) = self.model.step(op, i as u32, e.t_ns, forced);
+        self.stepped = Some((out, ret));
         self.last = Some((e.line, out));
     }
 
     fn ioctl(&mut self, i: usize, e: &Event, fd: i32, cmd: IoctlCmd, arg: u32, result: Outcome) {
-        let Some(op) = ioctl_op(self.trace, fd, cmd, arg) else {
+        let Some(op) = ioctl_op(&self.trace, fd, cmd, arg) else {
             return;
         };
         // A rebuilt call's memops were seen; its result is the model's to predict.
@@ -309,6 +337,7 @@ impl Replayer<'_> {
             self.compare_memops(group);
         }
         if observed && let (Ok(()), Some(IoctlArg::Buffer(buf))) = (result, self.trace.arg(arg)) {
+            let buf = *buf;
             self.observe_buffer(fd, cmd, buf);
         }
     }
@@ -406,10 +435,11 @@ impl Replayer<'_> {
         self.observe_all(&released, i, e.t_ns);
         let before = self.model.divergences;
         self.stats.steps += 1;
-        let (out, _) = match seen {
+        let (out, ret) = match seen {
             Some(seen) => self.model.step_seen(op, i as u32, e.t_ns, forced, seen),
             None => self.model.step(op, i as u32, e.t_ns, forced),
         };
+        self.stepped = Some((out, ret));
         self.last = Some((e.line, out));
         self.model.unsure_frees = false;
         self.stats.divergences += self.model.divergences - before;
@@ -438,26 +468,27 @@ impl Replayer<'_> {
 
     /// What a successful QUERYBUF shows of a buffer (its flags, plane lengths and MMAP
     /// offsets), and the offsets a QBUF or DQBUF reports back.
-    fn observe_buffer(&mut self, fd: i32, cmd: IoctlCmd, buf: &crate::trace::V4l2Buffer) {
+    fn observe_buffer(&mut self, fd: i32, cmd: IoctlCmd, buf: crate::trace::V4l2Buffer) {
         let key = self.key_of(fd, buf.ty);
-        let stored = self.trace.planes_of(buf);
-        if cmd == IoctlCmd::Querybuf {
-            self.check_querybuf(fd, buf.ty, buf.index, buf.flags);
-            let lens: Vec<u32> = if stored.is_empty() && !buf.ty.is_mplane() {
+        let stored = self.trace.planes_of(&buf);
+        let lens: Option<Vec<u32>> = (cmd == IoctlCmd::Querybuf).then(|| {
+            if stored.is_empty() && !buf.ty.is_mplane() {
                 vec![buf.length]
             } else {
                 stored.iter().map(|p| p.length).collect()
-            };
-            self.model.observe_plane_lengths(key, buf.index, &lens);
-        }
-        if buf.memory != Some(crate::v4l2::Memory::Mmap) {
-            return;
-        }
-        let offsets: Option<Vec<u64>> = if stored.is_empty() {
+            }
+        });
+        let offsets: Option<Vec<u64>> = if buf.memory != Some(crate::v4l2::Memory::Mmap) {
+            None
+        } else if stored.is_empty() {
             buf.known_m().map(|m| vec![m])
         } else {
             stored.iter().map(|p| p.known_m()).collect()
         };
+        if let Some(lens) = lens {
+            self.check_querybuf(fd, buf.ty, buf.index, buf.flags);
+            self.model.observe_plane_lengths(key, buf.index, &lens);
+        }
         if let Some(offsets) = offsets {
             self.model.observe_mmap_offsets(key, buf.index, &offsets);
         }
@@ -515,7 +546,7 @@ impl Replayer<'_> {
         }
     }
 
-    fn key_of(&self, fd: i32, ty: crate::v4l2::BufType) -> QueueKey {
+    pub(super) fn key_of(&self, fd: i32, ty: crate::v4l2::BufType) -> QueueKey {
         QueueKey {
             dev: self.video_fds.dev(fd),
             ty,
@@ -561,7 +592,7 @@ impl Replayer<'_> {
         }
     }
 
-    fn event(&mut self, i: usize, e: &Event) {
+    pub(super) fn event(&mut self, i: usize, e: &Event) {
         if e.origin == Origin::Inferred {
             return;
         }
@@ -721,22 +752,7 @@ pub fn replay_until(
     policy: Policy,
     mut after: impl FnMut(usize, &Model) -> bool,
 ) -> Option<CheckReport> {
-    let mut model = Model::new(policy);
-    model.lenient = trace.events.iter().any(|e| e.origin == Origin::Observed);
-    let mut r = Replayer {
-        trace,
-        model,
-        stats: ReplayStats::default(),
-        last: None,
-        consumed_to: 0,
-        video_fds: VideoFds::default(),
-        skip: Vec::new(),
-        memops_traced: trace
-            .events
-            .iter()
-            .any(|e| e.origin == Origin::Observed && matches!(e.body, Body::Memop { .. })),
-        within_marked: trace.events.iter().any(|e| e.within),
-    };
+    let mut r = Replayer::new(Cow::Borrowed(trace), policy);
     for (i, e) in trace.events.iter().enumerate() {
         r.event(i, e);
         if !after(i, &r.model) {

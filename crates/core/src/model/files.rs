@@ -191,6 +191,18 @@ impl Model {
         r
     }
 
+    /// The size of the dma-buf `fd` refers to, if it refers to one of known size.
+    pub fn dmabuf_size(&self, fd: i32) -> Option<u64> {
+        match self.fds.get(fd) {
+            FdObj::Dmabuf(id) => self
+                .fds
+                .dmabuf(id)
+                .map(|d| d.size)
+                .filter(|&s| s != u64::MAX),
+            _ => None,
+        }
+    }
+
     /// Resolves a DMABUF fd to its dma-buf; lenient mode adopts unknown fds.
     pub(super) fn dmabuf_of_fd(&mut self, fd: i32) -> Option<DmabufId> {
         match self.fds.get(fd) {

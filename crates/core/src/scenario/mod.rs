@@ -1,14 +1,18 @@
 //! Scenarios (`.vb2s`): operations written by hand, one per line, for teaching and for
-//! driving devices. [`parse`] checks a file completely before anything runs; [`run`] steps
-//! the model through it and records a native trace (memops and driver consequences marked
-//! `inferred`).
+//! driving devices. [`parse`] checks a file completely before anything runs; [`lower`] turns
+//! it, once, into the scripted events its application side makes; [`run`] records that
+//! script on the model (memops and driver consequences marked `inferred`), and a device
+//! plays the same script.
 
 mod ast;
+mod lower;
 mod parse;
 mod run;
 mod workload;
 
-pub use ast::{DriverStmt, Names, Scenario, Stmt, StmtKind};
+pub use crate::check::PlaneRef;
+pub use ast::{DriverStmt, Name, Names, Scenario, Stmt, StmtKind};
+pub use lower::{DEVICE, Script, lower};
 pub use parse::{ScenarioError, parse};
 pub use run::{RunError, run};
 pub use workload::streaming_workload;

@@ -99,6 +99,13 @@ impl Trace {
         self.args.get(i as usize)
     }
 
+    /// Replaces the ioctl argument `i` (a recorder filling in what the kernel answered).
+    pub fn set_arg(&mut self, i: u32, a: IoctlArg) {
+        if let Some(slot) = self.args.get_mut(i as usize) {
+            *slot = a;
+        }
+    }
+
     /// Fills in `m` of plane `plane` of the buffer argument `i`, which its source did not
     /// record (a DMABUF fd a kernel probe saw). Known values are left alone.
     pub fn fill_plane_m(&mut self, i: u32, plane: u8, m: u64) {
