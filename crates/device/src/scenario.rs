@@ -1,11 +1,16 @@
-//! Plays a `.vb2s` scenario on a real device. The device answers instead of the model:
-//! `expect` lines are recorded for the check to compare, `driver` lines are skipped (the
-//! driver does what it does), and sizes come from the device's format.
+//! Plays a `.vb2s` scenario on a real device: the same lowered script the model records
+//! ([`vb2scope_core::scenario::lower`]), with the device answering instead of the model.
+//! The script's fds and placeholder addresses stand for the scenario's names; the session
+//! holds the real objects by those names. `expect` lines are recorded for the check to
+//! compare, `driver` lines are skipped (the driver does what it does), and sizes come from
+//! the device's format.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use vb2scope_core::scenario::{Scenario, StmtKind};
-use vb2scope_core::v4l2::Errno;
+use vb2scope_core::scenario::{Name, Scenario, Script, lower};
+use vb2scope_core::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, V4l2Buffer};
+use vb2scope_core::v4l2::{BufType, DriverCfg, Errno, Memory};
 
 use super::error::DeviceError;
 use super::ops::PlaneMem;
@@ -34,15 +39,22 @@ pub struct ScenarioError {
     pub source: DeviceError,
 }
 
-fn mems(fds: &[String], ptrs: &[String]) -> Vec<PlaneMem> {
-    if !fds.is_empty() {
-        fds.iter().map(|n| PlaneMem::Dmabuf(n.clone())).collect()
-    } else if !ptrs.is_empty() {
-        ptrs.iter().map(|n| PlaneMem::User(n.clone())).collect()
-    } else {
-        // As on the model: a DMABUF or USERPTR plane with no memory named is passed empty.
-        vec![PlaneMem::None]
-    }
+/// What a script fd stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Named {
+    Handle(Name),
+    Dmabuf(Name),
+}
+
+struct Player<'s> {
+    script: &'s Script,
+    fds: HashMap<i32, Named>,
+    /// User memory by placeholder address.
+    areas: HashMap<u64, Name>,
+    /// The handle and the queue type calls go through now.
+    handle: Name,
+    queue: Option<BufType>,
+    rep: ScenarioReport,
 }
 
 pub fn run_scenario(
@@ -50,82 +62,229 @@ pub fn run_scenario(
     sc: &Scenario,
     stop: &AtomicBool,
 ) -> Result<ScenarioReport, ScenarioError> {
-    let mut rep = ScenarioReport::default();
-    for st in &sc.stmts {
+    let script = lower(sc).map_err(|e| ScenarioError {
+        file: sc.file.clone(),
+        line: e.line,
+        source: DeviceError::Scenario(e.message),
+    })?;
+    let mut p = Player {
+        script: &script,
+        fds: HashMap::new(),
+        areas: HashMap::new(),
+        handle: "main".into(),
+        queue: None,
+        rep: ScenarioReport::default(),
+    };
+    let mut last_line = 0;
+    for (i, e) in script.trace.events.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
-            rep.stopped = true;
+            p.rep.stopped = true;
             break;
         }
-        s.line = st.line;
-        rep.statements += 1;
-        let r = statement(s, &st.kind, &mut rep, st.line);
-        r.map_err(|source| ScenarioError {
+        s.line = e.line;
+        last_line = e.line;
+        p.event(s, i, e).map_err(|source| ScenarioError {
             file: sc.file.clone(),
-            line: st.line,
+            line: e.line,
             source,
         })?;
     }
     s.line = 0;
-    Ok(rep)
+    let done = |st: &&vb2scope_core::scenario::Stmt| !p.rep.stopped || st.line <= last_line;
+    p.rep.statements = sc.stmts.iter().filter(done).count() as u32;
+    Ok(p.rep)
 }
 
-fn statement(
-    s: &mut Session,
-    k: &StmtKind,
-    rep: &mut ScenarioReport,
-    line: u32,
-) -> Result<(), DeviceError> {
-    match k {
-        StmtKind::Queue { ty, .. } => {
-            s.select_queue(*ty)?;
-        }
-        &StmtKind::Reqbufs { count, memory } => {
-            let _ = s.reqbufs(count, memory)?;
-        }
-        &StmtKind::CreateBufs { count } => {
-            let _ = s.create_bufs(count)?;
-        }
-        &StmtKind::RemoveBufs { index, count } => {
-            let _ = s.remove_bufs(index, count)?;
-        }
-        &StmtKind::Querybuf { index } => {
-            let _ = s.querybuf(index)?;
-        }
-        StmtKind::PrepareBuf { index, fds, ptrs } => {
-            let _ = s.prepare_buf(*index, &mems(fds, ptrs))?;
-        }
-        StmtKind::Qbuf { index, fds, ptrs } => {
-            let _ = s.qbuf(*index, &mems(fds, ptrs))?;
-        }
-        &StmtKind::Dqbuf { nonblock } => {
-            let (r, _) = s.dqbuf(nonblock, DQBUF_TIMEOUT_MS)?;
-            if r == Err(Errno::ETIMEDOUT) {
-                rep.timed_out.push(line);
-                s.marker("blocking DQBUF: no buffer within 5 s, interrupted");
-            }
-        }
-        StmtKind::Streamon => {
-            let _ = s.streamon()?;
-        }
-        StmtKind::Streamoff => {
-            let _ = s.streamoff()?;
-        }
-        StmtKind::Expbuf { index, plane, name } => {
-            let _ = s.expbuf(*index, *plane, name)?;
-        }
-        &StmtKind::Mmap { index, plane } => s.mmap(index, plane)?,
-        &StmtKind::Munmap { index, plane } => s.munmap(index, plane)?,
-        StmtKind::Dmabuf { name, size } => s.dmabuf(name, *size)?,
-        StmtKind::Userptr { name, size } => s.userptr(name, *size)?,
-        StmtKind::Free { name } => s.free(name)?,
-        StmtKind::Dup { name, as_name } => s.dup(name, as_name)?,
-        StmtKind::CloseName { name } => s.close_name(name)?,
-        StmtKind::Close => s.close_handle(None)?,
-        StmtKind::Open { name } => s.open_handle(name, false)?,
-        StmtKind::Use { name } => s.use_handle(name)?,
-        StmtKind::Driver(_) => rep.skipped_driver_lines.push(line),
-        &StmtKind::Expect(want) => s.expect(want),
-        StmtKind::Marker(text) => s.marker(text),
+impl Player<'_> {
+    fn name(&self, i: usize) -> Result<&Name, DeviceError> {
+        self.script
+            .names
+            .get(&(i as u32))
+            .ok_or_else(|| DeviceError::Scenario("a line names nothing".into()))
     }
-    Ok(())
+
+    /// Makes the handle `fd` stands for the current one.
+    fn through(&mut self, s: &mut Session, fd: i32) -> Result<(), DeviceError> {
+        if let Some(Named::Handle(n)) = self.fds.get(&fd)
+            && *n != self.handle
+        {
+            s.use_handle(n)?;
+            self.handle = n.clone();
+        }
+        Ok(())
+    }
+
+    fn on_queue(&mut self, s: &mut Session, ty: BufType) -> Result<(), DeviceError> {
+        if self.queue != Some(ty) {
+            s.select_queue(ty)?;
+            self.queue = Some(ty);
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, s: &mut Session, i: usize, e: &Event) -> Result<(), DeviceError> {
+        let t = &self.script.trace;
+        match e.body {
+            // The session opened the device as `main` already.
+            Body::Open { fd, .. } if i == 0 => {
+                self.fds.insert(fd, Named::Handle("main".into()));
+            }
+            Body::Open { fd, .. } => {
+                let name = self.name(i)?.clone();
+                s.open_handle(&name, false)?;
+                self.fds.insert(fd, Named::Handle(name));
+            }
+            Body::Close { fd } => {
+                let name = self.name(i)?.clone();
+                s.close_name(&name)?;
+                self.fds.remove(&fd);
+            }
+            Body::Dmabuf { fd, ext, .. } => {
+                let name = self.name(i)?.clone();
+                s.dmabuf(&name, t.extent(ext).len)?;
+                self.fds.insert(fd, Named::Dmabuf(name));
+            }
+            Body::Dup { fd, new_fd } => {
+                let as_name = self.name(i)?.clone();
+                let from = match self.fds.get(&fd) {
+                    Some(Named::Dmabuf(n) | Named::Handle(n)) => n.clone(),
+                    None => String::new(),
+                };
+                s.dup(&from, &as_name)?;
+                self.fds.insert(new_fd, Named::Dmabuf(as_name));
+            }
+            Body::Mmap { fd, ext } => {
+                let x = t.extent(ext);
+                match self.script.maps.get(&x.addr) {
+                    Some(p) => {
+                        self.through(s, fd)?;
+                        self.on_queue(s, p.ty)?;
+                        s.mmap(p.index, p.plane)?;
+                    }
+                    None => {
+                        let name = self.name(i)?.clone();
+                        s.userptr(&name, x.len)?;
+                        self.areas.insert(x.addr, name);
+                    }
+                }
+            }
+            Body::Munmap { ext } => {
+                let x = t.extent(ext);
+                match self.script.maps.get(&x.addr) {
+                    Some(p) => {
+                        self.on_queue(s, p.ty)?;
+                        s.munmap(p.index, p.plane)?;
+                    }
+                    None => s.free(self.name(i)?)?,
+                }
+            }
+            Body::Ioctl { fd, cmd, arg, .. } => {
+                let a = t.arg(arg).copied().unwrap_or(IoctlArg::Undecoded);
+                self.through(s, fd)?;
+                self.ioctl(s, i, e.line, cmd, a)?;
+            }
+            Body::Driver {
+                ty,
+                action: DriverAction::Config(DriverCfg::Format { .. }),
+                ..
+            } => self.on_queue(s, ty)?,
+            Body::Driver { .. } => self.rep.skipped_driver_lines.push(e.line),
+            Body::Expect { want } => s.expect(want),
+            Body::Marker { text } => s.marker(t.str(text)),
+            Body::Memop { .. } | Body::Klog { .. } | Body::Tracepoint { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn ioctl(
+        &mut self,
+        s: &mut Session,
+        i: usize,
+        line: u32,
+        cmd: IoctlCmd,
+        a: IoctlArg,
+    ) -> Result<(), DeviceError> {
+        let ty = match a {
+            IoctlArg::Alloc { ty, .. }
+            | IoctlArg::Remove { ty, .. }
+            | IoctlArg::Stream { ty }
+            | IoctlArg::Expbuf { ty, .. } => ty,
+            IoctlArg::Buffer(b) => b.ty,
+            IoctlArg::Undecoded => return Ok(()),
+        };
+        self.on_queue(s, ty)?;
+        match (cmd, a) {
+            (IoctlCmd::Reqbufs, IoctlArg::Alloc { memory, count, .. }) => {
+                let _ = s.reqbufs(count, memory)?;
+            }
+            (IoctlCmd::CreateBufs, IoctlArg::Alloc { count, .. }) => {
+                let _ = s.create_bufs(count)?;
+            }
+            (IoctlCmd::RemoveBufs, IoctlArg::Remove { index, count, .. }) => {
+                let _ = s.remove_bufs(index, count)?;
+            }
+            (IoctlCmd::Querybuf, IoctlArg::Buffer(b)) => {
+                let _ = s.querybuf(b.index)?;
+            }
+            (IoctlCmd::Qbuf, IoctlArg::Buffer(b)) => {
+                let _ = s.qbuf(b.index, &self.mems(&b))?;
+            }
+            (IoctlCmd::PrepareBuf, IoctlArg::Buffer(b)) => {
+                let _ = s.prepare_buf(b.index, &self.mems(&b))?;
+            }
+            (IoctlCmd::Dqbuf, IoctlArg::Buffer(b)) => {
+                let (r, _) = s.dqbuf(b.nonblock, DQBUF_TIMEOUT_MS)?;
+                if r == Err(Errno::ETIMEDOUT) {
+                    self.rep.timed_out.push(line);
+                    s.marker("blocking DQBUF: no buffer within 5 s, interrupted");
+                }
+            }
+            (IoctlCmd::Streamon, _) => {
+                let _ = s.streamon()?;
+            }
+            (IoctlCmd::Streamoff, _) => {
+                let _ = s.streamoff()?;
+            }
+            (
+                IoctlCmd::Expbuf,
+                IoctlArg::Expbuf {
+                    index,
+                    plane,
+                    fd_out,
+                    ..
+                },
+            ) => {
+                let name = self.name(i)?.clone();
+                if s.expbuf(index, plane, &name)?.is_ok()
+                    && let Some(fd) = fd_out
+                {
+                    self.fds.insert(fd, Named::Dmabuf(name));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The memory a QBUF line names, plane by plane; as on the model, a DMABUF or USERPTR
+    /// plane with no memory named (or memory no longer there) is passed empty.
+    fn mems(&self, b: &V4l2Buffer) -> Vec<PlaneMem> {
+        let planes = self.script.trace.planes_of(b);
+        let one = |m: u64| match b.memory {
+            Some(Memory::Dmabuf) => match i32::try_from(m).ok().and_then(|fd| self.fds.get(&fd)) {
+                Some(Named::Dmabuf(n)) => PlaneMem::Dmabuf(n.clone()),
+                _ => PlaneMem::None,
+            },
+            Some(Memory::Userptr) => self
+                .areas
+                .get(&m)
+                .map_or(PlaneMem::None, |n| PlaneMem::User(n.clone())),
+            _ => PlaneMem::None,
+        };
+        if planes.is_empty() {
+            vec![PlaneMem::None]
+        } else {
+            planes.iter().map(|p| one(p.m)).collect()
+        }
+    }
 }
