@@ -159,7 +159,7 @@ fn save_recording(inspector: &mut Inspector, name: &str, bytes: &[u8]) {
             Err(e) => {
                 inspector
                     .live_mut()
-                    .log
+                    .log_mut()
                     .error(format!("cannot compress: {e}"));
                 return;
             }
@@ -170,11 +170,11 @@ fn save_recording(inspector: &mut Inspector, name: &str, bytes: &[u8]) {
     match std::fs::write(&path, data) {
         Ok(()) => inspector
             .live_mut()
-            .log
+            .log_mut()
             .info(format!("saved the recording to {}", path.display())),
         Err(e) => inspector
             .live_mut()
-            .log
+            .log_mut()
             .error(format!("{}: cannot write: {e}", path.display())),
     }
 }

@@ -81,26 +81,36 @@ type Rebuilt = (Result<Document, LoadError>, Duration, PolicyChoice);
 
 pub struct LiveSession {
     /// The device as the user named it.
-    pub device: String,
+    pub(crate) device: String,
     commands: Commands,
     updates: Receiver<Update>,
     /// Every event recorded so far.
-    pub trace: Trace,
+    pub(crate) trace: Trace,
     /// What the device said when it opened: its path, capabilities and the queue in use.
-    pub opened: Option<(String, Caps, BufType)>,
-    pub streaming: Streaming,
+    pub(crate) opened: Option<(String, Caps, BufType)>,
+    pub(crate) streaming: Streaming,
     /// Why the session ended, once it has.
-    pub ended: Option<String>,
+    pub(crate) ended: Option<String>,
     /// Events arrived since the document was last rebuilt.
     dirty: bool,
     last_refresh: Option<Instant>,
     /// What the last rebuild took (a slow one is done less often).
-    pub refresh_cost: Duration,
+    pub(crate) refresh_cost: Duration,
     /// A rebuild running on a thread: the document, its cost and the policy choice it used.
     pending: Option<Receiver<Rebuilt>>,
 }
 
 impl LiveSession {
+    /// Every event recorded so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Whether the dequeue loop runs.
+    pub fn streaming(&self) -> Streaming {
+        self.streaming
+    }
+
     /// Opens a device on a session thread.
     pub fn start(cfg: LiveConfig) -> LiveSession {
         let device = cfg.device.clone();

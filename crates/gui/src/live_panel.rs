@@ -79,23 +79,38 @@ impl Form {
 #[derive(Default)]
 pub struct LivePanel {
     /// The panel is visible (a session runs on while it is hidden).
-    pub open: bool,
+    pub(crate) open: bool,
     pub form: Form,
     /// The V4L2 nodes found at the last refresh; `None` before the first.
     devices: Option<Vec<DeviceEntry>>,
-    pub session: Option<LiveSession>,
-    pub log: Log,
+    pub(crate) session: Option<LiveSession>,
+    pub(crate) log: Log,
     /// The window shows the live recording (or will, at its first events).
-    pub shown: bool,
+    pub(crate) shown: bool,
     /// The next live document replaces another one: cursor and view start afresh.
     pub(super) replaced: bool,
     /// The view follows the newest events until the user zooms or pans.
-    pub follow: bool,
+    pub(crate) follow: bool,
     /// The view this panel last set, to tell the user's zooming from its own.
     pub(super) followed: Option<View>,
 }
 
 impl LivePanel {
+    /// The session shown, running or ended.
+    pub fn session(&self) -> Option<&LiveSession> {
+        self.session.as_ref()
+    }
+
+    /// Whether the view follows the newest events.
+    pub fn follows(&self) -> bool {
+        self.follow
+    }
+
+    /// The panel's log, for what happens to the recording outside it (a save).
+    pub fn log_mut(&mut self) -> &mut Log {
+        &mut self.log
+    }
+
     /// Opens the device of the form on a session thread.
     pub fn start(&mut self) {
         match self.form.config() {

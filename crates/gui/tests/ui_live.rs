@@ -99,9 +99,8 @@ fn refresh(h: &mut Harness<'static, Inspector>) {
 fn live_events(h: &Harness<'static, Inspector>) -> usize {
     h.state()
         .live()
-        .session
-        .as_ref()
-        .map_or(0, |s| s.trace.events.len())
+        .session()
+        .map_or(0, |s| s.trace().events.len())
 }
 
 fn shown_events(h: &Harness<'static, Inspector>) -> usize {
@@ -111,13 +110,7 @@ fn shown_events(h: &Harness<'static, Inspector>) -> usize {
 /// Runs frames until the real session thread has ended.
 fn until_ended(h: &mut Harness<'static, Inspector>) {
     let start = Instant::now();
-    while h
-        .state()
-        .live()
-        .session
-        .as_ref()
-        .is_some_and(|s| s.running())
-    {
+    while h.state().live().session().is_some_and(|s| s.running()) {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "session still running"
@@ -313,9 +306,9 @@ fn a_session_grows_the_timeline_and_updates_the_findings() {
     for e in &errors {
         h.get_by_label(e);
     }
-    let s = h.state().live().session.as_ref().expect("a session");
+    let s = h.state().live().session().expect("a session");
     assert!(s.running());
-    assert_eq!(s.streaming, Streaming::On, "the dequeue loop stopped");
+    assert_eq!(s.streaming(), Streaming::On, "the dequeue loop stopped");
     h.get_by_label("Stop streaming").click();
     h.run();
     assert_eq!(ops.try_recv().ok(), Some(LiveOp::StopStreaming));
@@ -438,7 +431,7 @@ fn the_view_follows_new_events_until_the_user_zooms() {
     refresh(&mut h);
     assert_eq!(shown_events(&h), events.len());
     assert_eq!(h.state().view(), zoomed);
-    assert!(!h.state().live().follow);
+    assert!(!h.state().live().follows());
 
     // Asked to follow again, it does at the next refresh.
     h.get_by_label("Follow newest events").click();
@@ -446,7 +439,7 @@ fn the_view_follows_new_events_until_the_user_zooms() {
     up.send(Update::Event(events[0].clone())).expect("listens");
     refresh(&mut h);
     assert_ne!(h.state().view(), zoomed);
-    assert!(h.state().live().follow);
+    assert!(h.state().live().follows());
 }
 
 /// Sends copies of `base`, each later in time, until `at_least` events are sent.
@@ -499,12 +492,7 @@ fn a_big_recording_is_re_evaluated_off_the_ui_thread() {
     let mut frames_while_rebuilding = 0;
     while shown_events(&h) < n {
         assert!(start.elapsed() < Duration::from_secs(120), "never shown");
-        if h.state()
-            .live()
-            .session
-            .as_ref()
-            .is_some_and(|s| s.rebuilding())
-        {
+        if h.state().live().session().is_some_and(|s| s.rebuilding()) {
             frames_while_rebuilding += 1;
         }
         h.step();
