@@ -117,49 +117,13 @@ impl Binder<'_> {
                 Body::Dmabuf { fd, name, ext }
             }
             Body::Mmap { fd, ext } => {
-                let x = script.extent(ext);
-                let (offset, len) = match self.maps.get(&x.addr) {
-                    Some(&p) => {
-                        let key = r.key_of(fd, p.ty);
-                        let (offset, len) = plane_extent(&r.model, key, p);
-                        (offset, len)
-                    }
-                    None => (x.offset, x.len),
-                };
-                let addr = self.alloc_addr(len);
-                match self.maps.get(&x.addr) {
-                    Some(p) => mapping = Some(((p.ty, p.index, p.plane), (addr, len))),
-                    None => {
-                        self.addrs.insert(x.addr, (addr, len));
-                    }
-                }
-                let ext = r.trace.to_mut().add_extent(Extent { offset, len, addr });
+                let (ext, made) = self.mmap(script.extent(ext), fd, r);
+                mapping = made;
                 Body::Mmap { fd, ext }
             }
-            Body::Munmap { ext } => {
-                let x = script.extent(ext);
-                let (addr, len) = match self.maps.get(&x.addr) {
-                    Some(p) => self
-                        .mapped
-                        .get_mut(&(p.ty, p.index, p.plane))
-                        .and_then(Vec::pop)
-                        .ok_or_else(|| RecordError {
-                            line: e.line,
-                            message: format!(
-                                "buffer {} plane {} is not mmapped (no successful mmap line \
-                                 before this one)",
-                                p.index, p.plane
-                            ),
-                        })?,
-                    None => self.addrs.get(&x.addr).copied().unwrap_or((x.addr, x.len)),
-                };
-                let ext = r.trace.to_mut().add_extent(Extent {
-                    offset: 0,
-                    len,
-                    addr,
-                });
-                Body::Munmap { ext }
-            }
+            Body::Munmap { ext } => Body::Munmap {
+                ext: self.munmap(script.extent(ext), e.line, r)?,
+            },
             Body::Ioctl {
                 fd,
                 cmd,
@@ -181,18 +145,7 @@ impl Binder<'_> {
                 ty,
                 action: DriverAction::Config(DriverCfg::Format { planes, size }),
             } => {
-                // 0: what the queue has now.
-                let q = r.model.queue(QueueKey { dev, ty });
-                let cfg = DriverCfg::Format {
-                    planes: Some(planes)
-                        .filter(|&p| p != 0)
-                        .or(q.map(|q| q.num_planes))
-                        .unwrap_or(1),
-                    size: Some(size)
-                        .filter(|&s| s != 0)
-                        .or(q.map(|q| q.plane_size))
-                        .unwrap_or(DEFAULT_PLANE_SIZE),
-                };
+                let cfg = format(&r.model, QueueKey { dev, ty }, planes, size);
                 let action = DriverAction::Config(cfg);
                 Body::Driver { dev, ty, action }
             }
@@ -218,6 +171,54 @@ impl Binder<'_> {
         let bound = Event { body, ..*e };
         r.trace.to_mut().push(bound);
         Ok((bound, mapping))
+    }
+
+    /// An mmap(): of a plane, at the model's offset and length (the mapping it makes, if
+    /// it succeeds, is returned); of user memory, as long as the script says. Either gets
+    /// the next free address.
+    fn mmap(&mut self, x: Extent, fd: i32, r: &mut Replayer) -> (u32, Option<Mapping>) {
+        let plane = self.maps.get(&x.addr).copied();
+        let (offset, len) = match plane {
+            Some(p) => plane_extent(&r.model, r.key_of(fd, p.ty), p),
+            None => (x.offset, x.len),
+        };
+        let addr = self.alloc_addr(len);
+        let made = match plane {
+            Some(p) => Some(((p.ty, p.index, p.plane), (addr, len))),
+            None => {
+                self.addrs.insert(x.addr, (addr, len));
+                None
+            }
+        };
+        (
+            r.trace.to_mut().add_extent(Extent { offset, len, addr }),
+            made,
+        )
+    }
+
+    /// A munmap(): of a plane, its newest mapping; of user memory, the memory.
+    fn munmap(&mut self, x: Extent, line: u32, r: &mut Replayer) -> Result<u32, RecordError> {
+        let (addr, len) = match self.maps.get(&x.addr) {
+            Some(p) => self
+                .mapped
+                .get_mut(&(p.ty, p.index, p.plane))
+                .and_then(Vec::pop)
+                .ok_or_else(|| RecordError {
+                    line,
+                    message: format!(
+                        "buffer {} plane {} is not mmapped (no successful mmap line before \
+                         this one)",
+                        p.index, p.plane
+                    ),
+                })?,
+            None => self.addrs.get(&x.addr).copied().unwrap_or((x.addr, x.len)),
+        };
+        let ext = Extent {
+            offset: 0,
+            len,
+            addr,
+        };
+        Ok(r.trace.to_mut().add_extent(ext))
     }
 
     /// An ioctl's argument as the application passes it: a buffer's memory is the queue's,
@@ -327,6 +328,21 @@ impl Binder<'_> {
             });
         }
         a
+    }
+}
+
+/// A format the script leaves partly open (0: what the queue has now).
+fn format(model: &Model, key: QueueKey, planes: u8, size: u32) -> DriverCfg {
+    let q = model.queue(key);
+    DriverCfg::Format {
+        planes: Some(planes)
+            .filter(|&p| p != 0)
+            .or(q.map(|q| q.num_planes))
+            .unwrap_or(1),
+        size: Some(size)
+            .filter(|&s| s != 0)
+            .or(q.map(|q| q.plane_size))
+            .unwrap_or(DEFAULT_PLANE_SIZE),
     }
 }
 
