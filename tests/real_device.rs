@@ -683,8 +683,9 @@ fn temp(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-/// Exit 2, a message naming the problem, and the trace so far kept and readable.
-fn refused(args: &[&str], out: &Path, want: &str) {
+/// Exit 2, a message naming the problem, and the trace so far kept and readable; returns the
+/// message.
+fn refused(args: &[&str], out: &Path, want: &str) -> String {
     let o = cli()
         .args(args)
         .arg("-o")
@@ -699,6 +700,7 @@ fn refused(args: &[&str], out: &Path, want: &str) {
     let (_, diags) =
         vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
+    err.into_owned()
 }
 
 #[test]
@@ -726,6 +728,15 @@ fn bad_devices_are_refused_with_exit_2() {
         &out,
         "does not support USERPTR",
     );
+    // Regression: a scenario line the device cannot carry out printed the device's error
+    // twice. It names the line, once.
+    let sc = temp("dmabuf.vb2s");
+    std::fs::write(&sc, "reqbufs 1 dmabuf\ndmabuf a 1048576\n").unwrap_or_else(|e| panic!("{e}"));
+    let sc = sc.display().to_string();
+    let heap = "/dev/dma_heap/none";
+    let args = ["run", &sc, "--device", VMALLOC, "--dmabuf-from", heap];
+    let err = refused(&args, &out, "dmabuf.vb2s:2: no dma-buf source");
+    assert_eq!(err.matches("no dma-buf source").count(), 1, "{err}");
     // Busy: this process owns the queue's buffers.
     let (mut owner, _) = session(VMALLOC, DmabufSource::default());
     assert_eq!(owner.reqbufs(2, Memory::Mmap).ok(), Some(Ok(())));

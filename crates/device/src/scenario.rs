@@ -30,13 +30,14 @@ pub struct ScenarioReport {
     pub stopped: bool,
 }
 
-/// A statement the device run could not carry out, with its line.
+/// A statement the device run could not carry out, with its line. The device's error is
+/// part of the message, not a cause to print again after it.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {source}")]
+#[error("{file}:{line}: {error}")]
 pub struct ScenarioError {
     pub file: String,
     pub line: u32,
-    pub source: DeviceError,
+    pub error: DeviceError,
 }
 
 /// What a script fd stands for.
@@ -65,7 +66,7 @@ pub fn run_scenario(
     let script = lower(sc).map_err(|e| ScenarioError {
         file: sc.file.clone(),
         line: e.line,
-        source: DeviceError::Scenario(e.message),
+        error: DeviceError::Scenario(e.message),
     })?;
     let mut p = Player {
         script: &script,
@@ -83,10 +84,10 @@ pub fn run_scenario(
         }
         s.line = e.line;
         last_line = e.line;
-        p.event(s, i, e).map_err(|source| ScenarioError {
+        p.event(s, i, e).map_err(|error| ScenarioError {
             file: sc.file.clone(),
             line: e.line,
-            source,
+            error,
         })?;
     }
     s.line = 0;
