@@ -466,3 +466,60 @@ fn scenarios_are_scenarios_whatever_the_name_or_from() {
     assert!(stdout(&o).contains("R05 error"), "{}", stdout(&o));
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// `record -- CMD` runs the program to its end under the tracer and exits with its status;
+/// a program that touches no video node leaves a trace with its header only.
+#[test]
+fn record_runs_a_program_and_exits_with_its_status() {
+    let out = tmp("record-exit.jsonl", b"");
+    let o = run(&[
+        "record",
+        "-o",
+        &out.display().to_string(),
+        "--",
+        "sh",
+        "-c",
+        "cat /proc/self/status > /dev/null; exec 3</dev/null; exit 7",
+    ]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).expect("the trace is written");
+    let (t, diags) = read_native_bytes(&bytes).expect("a trace");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(t.events.is_empty(), "{:?}", t.events);
+    assert!(
+        t.header.source.contains("record -- sh -c"),
+        "{}",
+        t.header.source
+    );
+    // Killed by a signal: 128 + its number, as a shell says it.
+    let o = run(&[
+        "record",
+        "-o",
+        &out.display().to_string(),
+        "--",
+        "sh",
+        "-c",
+        "kill -TERM $$",
+    ]);
+    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+}
+
+#[test]
+fn record_refuses_a_program_that_does_not_exist() {
+    let out = tmp("record-missing.jsonl", b"");
+    let o = run(&[
+        "record",
+        "-o",
+        &out.display().to_string(),
+        "--",
+        "/no/such/program",
+    ]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/no/such/program: no such program"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -60,7 +60,7 @@ pub fn devices() -> Result<i32> {
     Ok(0)
 }
 
-fn header(source: String, title: String) -> TraceHeader {
+pub(super) fn header(source: String, title: String) -> TraceHeader {
     TraceHeader {
         version: NATIVE_VERSION,
         source,

@@ -1,6 +1,7 @@
 //! Command-line front end: parses arguments, loads inputs, prints results. Errors are
 //! reported once, here, with exit status 2.
 
+mod app;
 mod bench;
 mod check;
 mod device;
@@ -171,11 +172,14 @@ enum Cmd {
         #[arg(short, long, default_value = "bench-record.jsonl")]
         output: std::path::PathBuf,
     },
-    /// Stream on a real device and record every call to a trace as it goes.
+    /// Record a program's buffer calls (`record -- CMD ARGS…`), unmodified, with every field
+    /// the kernel saw; or stream on a device (`record --device DEV`) and record every call.
+    /// Writes the trace as it goes.
     Record {
-        /// A path, or a name from /sys/class/video4linux/*/name (vivid-000-vid-cap).
-        #[arg(long)]
-        device: String,
+        /// Stream on this device: a path, or a name from /sys/class/video4linux/*/name
+        /// (vivid-000-vid-cap).
+        #[arg(long, required_unless_present = "command")]
+        device: Option<String>,
         #[arg(long, value_enum, default_value = "mmap")]
         memory: MemoryArg,
         /// dma-buf source for --memory dmabuf: heap, a /dev/dma_heap path, udmabuf, or a
@@ -193,13 +197,17 @@ enum Cmd {
         cycles: u32,
         #[arg(long, default_value_t = 4)]
         buffers: u32,
-        /// Output trace (`.zst` compresses).
-        #[arg(short, long)]
-        output: std::path::PathBuf,
+        /// Output trace (`.zst` compresses); for a program, NAME.jsonl when absent.
+        #[arg(short, long, required_unless_present = "command")]
+        output: Option<std::path::PathBuf>,
         /// Also capture the kernel's side (tracepoints, memop and dma-buf kprobes; needs
         /// root and tracefs) and merge it into the trace, so memops are observed.
         #[arg(long = "kernel-trace")]
         kernel_trace: bool,
+        /// The program to record and its arguments, after `--`. vb2scope exits with its
+        /// status.
+        #[arg(last = true, conflicts_with = "device")]
+        command: Vec<String>,
     },
     /// Run a command while capturing the kernel's side of every V4L2 buffer (vb2 and V4L2
     /// tracepoints, kprobes on the vb2 memops and the dma-buf core; needs root and tracefs)
@@ -327,22 +335,28 @@ pub fn main() -> i32 {
             buffers,
             output,
             kernel_trace,
-        }) => device::record(&device::RecordArgs {
-            device: &device,
-            memory: match memory {
-                MemoryArg::Mmap => vb2scope_core::v4l2::Memory::Mmap,
-                MemoryArg::Userptr => vb2scope_core::v4l2::Memory::Userptr,
-                MemoryArg::Dmabuf => vb2scope_core::v4l2::Memory::Dmabuf,
-            },
-            dmabuf_from: dmabuf_from.as_deref(),
-            queue: queue
-                .map(|q| vb2scope_core::v4l2::BufType::new(matches!(q, QueueArg::Output), false)),
-            frames,
-            cycles,
-            buffers,
-            output: &output,
-            kernel_trace,
-        }),
+            command,
+        }) => match (device, output) {
+            (None, output) => app::record(&command, output.as_deref(), kernel_trace),
+            (Some(device), Some(output)) => device::record(&device::RecordArgs {
+                device: &device,
+                memory: match memory {
+                    MemoryArg::Mmap => vb2scope_core::v4l2::Memory::Mmap,
+                    MemoryArg::Userptr => vb2scope_core::v4l2::Memory::Userptr,
+                    MemoryArg::Dmabuf => vb2scope_core::v4l2::Memory::Dmabuf,
+                },
+                dmabuf_from: dmabuf_from.as_deref(),
+                queue: queue.map(|q| {
+                    vb2scope_core::v4l2::BufType::new(matches!(q, QueueArg::Output), false)
+                }),
+                frames,
+                cycles,
+                buffers,
+                output: &output,
+                kernel_trace,
+            }),
+            (Some(_), None) => Err(anyhow::anyhow!("record --device needs -o TRACE")),
+        },
         Some(Cmd::TraceKernel { output, command }) => kernel::trace_command(&output, &command),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),
         Some(Cmd::Timeline { input, policy }) => check::timeline(&input, policy),

@@ -2,6 +2,7 @@
 //! observed event. Around the pure core: the model never sees a device, only the trace this
 //! layer writes.
 
+mod app;
 mod bench;
 mod discover;
 mod dmabuf;
@@ -19,6 +20,7 @@ mod watchdog;
 pub mod record;
 pub mod tracefs;
 
+pub use app::{AppError, AppExit, AppStats, record_program};
 pub use bench::{LoopCost, cpu_ns, plain_loop};
 pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use dmabuf::DmabufSource;

@@ -1,5 +1,7 @@
 //! The few calls v4l2r does not wrap: reading the `m` unions of a `v4l2_buffer`,
-//! VIDIOC_REMOVE_BUFS, dma-heap allocation and udmabuf. The crate's only unsafe code.
+//! VIDIOC_REMOVE_BUFS, dma-heap allocation and udmabuf; and for recording applications,
+//! spawning a traced child under a seccomp filter and reading ptrace's syscall stops. The
+//! crate's only unsafe code.
 #![allow(unsafe_code)]
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -122,4 +124,119 @@ pub fn install_wakeup_signal() -> Result<(), Errno> {
     let act = SigAction::new(SigHandler::Handler(wake), SaFlags::empty(), SigSet::empty());
     // SAFETY: the handler does nothing, so it is async-signal-safe.
     unsafe { sigaction(Signal::SIGUSR1, &act) }.map(|_| ())
+}
+
+use nix::libc;
+
+/// What a ptrace stop of a traced syscall shows (`PTRACE_GET_SYSCALL_INFO`, Linux 5.3+).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyscallStop {
+    /// A seccomp `RET_TRACE` stop or a syscall-entry stop: the call and its arguments.
+    Entry { arch: u32, nr: u64, args: [u64; 6] },
+    /// A syscall-exit stop: the return value, or `-errno` when `is_error`.
+    Exit { rval: i64, is_error: bool },
+    /// Not a syscall stop.
+    None,
+}
+
+/// The syscall `pid` is stopped at.
+pub fn syscall_stop(pid: nix::unistd::Pid) -> Result<SyscallStop, Errno> {
+    // nix's `syscall_info` passes a size of 0, so the kernel copies nothing: the size goes
+    // in `addr`.
+    let mut info = std::mem::MaybeUninit::<libc::ptrace_syscall_info>::zeroed();
+    let size = std::mem::size_of::<libc::ptrace_syscall_info>();
+    // SAFETY: the kernel writes at most `size` bytes into `info`, which is zeroed, so every
+    // byte is initialised whatever it copies.
+    let res = unsafe {
+        libc::ptrace(
+            libc::PTRACE_GET_SYSCALL_INFO,
+            pid.as_raw(),
+            size as *mut libc::c_void,
+            info.as_mut_ptr(),
+        )
+    };
+    Errno::result(res)?;
+    // SAFETY: zeroed then partly written by the kernel: plain integers throughout.
+    let info = unsafe { info.assume_init() };
+    // SAFETY: `op` says which member of the union the kernel filled in; every member is plain
+    // integers, valid whatever their bits.
+    let stop = unsafe {
+        match info.op {
+            libc::PTRACE_SYSCALL_INFO_ENTRY => SyscallStop::Entry {
+                arch: info.arch,
+                nr: info.u.entry.nr,
+                args: info.u.entry.args,
+            },
+            libc::PTRACE_SYSCALL_INFO_SECCOMP => SyscallStop::Entry {
+                arch: info.arch,
+                nr: info.u.seccomp.nr,
+                args: info.u.seccomp.args,
+            },
+            libc::PTRACE_SYSCALL_INFO_EXIT => SyscallStop::Exit {
+                rval: info.u.exit.sval,
+                is_error: info.u.exit.is_error != 0,
+            },
+            _ => SyscallStop::None,
+        }
+    };
+    Ok(stop)
+}
+
+/// Spawns `cmd` traced by the calling thread, under the seccomp filter `filter`: the child
+/// asks to be traced, installs the filter (setting no_new_privs first when it may not
+/// otherwise) and execs; it then stops with SIGTRAP before running a single instruction of
+/// the program, so the tracer sets its options before any filtered call.
+pub fn spawn_traced(
+    cmd: &mut std::process::Command,
+    filter: Vec<libc::sock_filter>,
+) -> std::io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // The program and its filter live until spawn() returns, after the child's exec.
+    let prog_addr = &prog as *const libc::sock_fprog as usize;
+    // SAFETY: between fork and exec the closure makes only async-signal-safe system calls
+    // (ptrace, signal, prctl, seccomp) on memory allocated before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // vb2scope's runtime ignores SIGPIPE; the program must get the default.
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            let set = || {
+                libc::syscall(
+                    libc::SYS_seccomp,
+                    libc::SECCOMP_SET_MODE_FILTER,
+                    0,
+                    prog_addr as *const libc::sock_fprog,
+                )
+            };
+            if set() == 0 {
+                return Ok(());
+            }
+            // Without CAP_SYS_ADMIN a filter needs no_new_privs.
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 || set() != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn();
+    drop(filter);
+    child
+}
+
+/// Ignores SIGINT and SIGQUIT in vb2scope itself, so a Ctrl-C reaches only the traced
+/// program, which then ends and the trace with it.
+pub fn ignore_terminal_signals() -> Result<(), Errno> {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: SIG_IGN installs no handler code.
+    unsafe {
+        signal(Signal::SIGINT, SigHandler::SigIgn)?;
+        signal(Signal::SIGQUIT, SigHandler::SigIgn)?;
+    }
+    Ok(())
 }

@@ -1,0 +1,810 @@
+//! The ptrace loop: one thread traces the program and every task it starts, decodes each
+//! stopped call at its entry and exit, and hands observed events to the sink.
+
+use std::collections::HashMap;
+use std::io::IoSliceMut;
+
+use nix::errno::Errno;
+use nix::sys::ptrace::{self, Event as PtraceEvent, Options};
+use nix::sys::signal::Signal;
+use nix::sys::uio::{RemoteIoVec, process_vm_readv};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use vb2scope_core::trace::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, OwnedEvent};
+use vb2scope_core::v4l2::{Errno as KErrno, Origin};
+
+use super::AppError;
+use super::procfs::{fd_nonblock, fd_path, is_dmabuf, is_video_node, tgid};
+use super::uapi::{self, Request};
+use crate::raw::{SyscallStop, syscall_stop};
+use crate::session::now_ns;
+
+/// How the program ended: its exit code, or the signal that killed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppExit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// What the recording did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppStats {
+    /// Calls the filter stopped.
+    pub stops: u64,
+    pub events: u64,
+    /// Buffer calls whose argument could not be read (a bad pointer: the kernel refuses them
+    /// too), and 32-bit calls, which are not decoded.
+    pub unreadable: u64,
+    pub compat: u64,
+    pub processes: u32,
+}
+
+/// An fd the trace follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Video,
+    Dmabuf,
+}
+
+/// One process: its fds and MAP_SHARED mappings of a video node, and what its fds are
+/// written as.
+#[derive(Clone, Debug, Default)]
+struct Proc {
+    base: i32,
+    fds: HashMap<i32, Kind>,
+    /// Start, length and (trace) fd of each mapping.
+    maps: Vec<(u64, u64, i32)>,
+}
+
+/// A call stopped at its entry, waiting for its exit.
+struct Pending {
+    t: u64,
+    nr: i64,
+    args: [u64; 6],
+    call: Call,
+}
+
+enum Call {
+    Ioctl {
+        req: Request,
+        input: Vec<u8>,
+        planes: Option<(u64, usize)>,
+        nonblock: bool,
+    },
+    Other,
+}
+
+struct Tracer<'s> {
+    sink: &'s mut dyn FnMut(OwnedEvent),
+    main: Pid,
+    status: Option<AppExit>,
+    /// tid → tgid, for every task traced.
+    tasks: HashMap<Pid, i32>,
+    /// Tasks whose first stop (the SIGSTOP of a new task) has not come yet.
+    starting: Vec<Pid>,
+    /// New tasks stopped before their parent's event came.
+    held: Vec<Pid>,
+    pending: HashMap<Pid, Pending>,
+    procs: HashMap<i32, Proc>,
+    devices: Vec<String>,
+    /// Events waiting for calls in flight that started before them, in time order.
+    waiting: std::collections::VecDeque<OwnedEvent>,
+    stats: AppStats,
+}
+
+/// How many events may wait for a call in flight before they are written anyway.
+const WAITING_MAX: usize = 4096;
+
+const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
+    .union(Options::PTRACE_O_TRACECLONE)
+    .union(Options::PTRACE_O_TRACEFORK)
+    .union(Options::PTRACE_O_TRACEVFORK)
+    .union(Options::PTRACE_O_TRACEEXEC)
+    .union(Options::PTRACE_O_TRACESECCOMP)
+    .union(Options::PTRACE_O_EXITKILL);
+
+/// Runs `program` (its path or name, then its arguments) under the tracer until every task
+/// it started has ended, giving each event to `sink`.
+pub fn record_program(
+    program: &[String],
+    sink: &mut dyn FnMut(OwnedEvent),
+) -> Result<(AppExit, AppStats), AppError> {
+    if !cfg!(target_arch = "x86_64") {
+        return Err(AppError::Unsupported);
+    }
+    let Some((name, args)) = program.split_first() else {
+        return Err(AppError::NotFound(String::new()));
+    };
+    let filter = super::filter::filter()?;
+    let mut cmd = std::process::Command::new(name);
+    cmd.args(args);
+    let child = crate::raw::spawn_traced(&mut cmd, filter).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AppError::NotFound(name.clone()),
+        std::io::ErrorKind::PermissionDenied if e.raw_os_error() == Some(1) => {
+            AppError::NotPermitted {
+                program: name.clone(),
+                reason: yama_reason(),
+            }
+        }
+        _ => AppError::Spawn {
+            program: name.clone(),
+            source: e,
+        },
+    })?;
+    let main = Pid::from_raw(child.id() as i32);
+    // The program was started; from here a Ctrl-C is its to get.
+    let _ = crate::raw::ignore_terminal_signals();
+    // Its first stop: the SIGTRAP after exec, before any of its instructions.
+    match waitpid(main, Some(WaitPidFlag::__WALL)) {
+        Ok(WaitStatus::Stopped(_, Signal::SIGTRAP)) => {}
+        Ok(other) => {
+            return Err(AppError::Spawn {
+                program: name.clone(),
+                source: std::io::Error::other(format!("unexpected first stop {other:?}")),
+            });
+        }
+        Err(e) => return Err(AppError::Ptrace(e)),
+    }
+    ptrace::setoptions(main, OPTIONS).map_err(AppError::Ptrace)?;
+    let mut t = Tracer {
+        sink,
+        main,
+        status: None,
+        tasks: HashMap::from([(main, main.as_raw())]),
+        starting: Vec::new(),
+        held: Vec::new(),
+        pending: HashMap::new(),
+        procs: HashMap::from([(main.as_raw(), Proc::default())]),
+        devices: Vec::new(),
+        waiting: std::collections::VecDeque::new(),
+        stats: AppStats {
+            processes: 1,
+            ..AppStats::default()
+        },
+    };
+    ptrace::cont(main, None).map_err(AppError::Ptrace)?;
+    let ran = t.run();
+    t.flush(true);
+    ran?;
+    let status = t.status.unwrap_or(AppExit::Code(0));
+    Ok((status, t.stats))
+}
+
+fn yama_reason() -> String {
+    match std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope") {
+        Ok(s) => format!("kernel.yama.ptrace_scope is {}", s.trim()),
+        Err(_) => "ptrace is not permitted here (a container's seccomp profile?)".into(),
+    }
+}
+
+impl Tracer<'_> {
+    fn run(&mut self) -> Result<(), AppError> {
+        loop {
+            let st = match waitpid(None, Some(WaitPidFlag::__WALL)) {
+                Ok(st) => st,
+                Err(Errno::ECHILD) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(AppError::Ptrace(e)),
+            };
+            self.stop(st);
+        }
+    }
+
+    fn stop(&mut self, st: WaitStatus) {
+        match st {
+            WaitStatus::PtraceEvent(pid, _, ev) => {
+                if ev == PtraceEvent::PTRACE_EVENT_SECCOMP as i32 {
+                    self.stats.stops += 1;
+                    self.entry(pid);
+                    // On to the exit stop of the same call.
+                    let _ = ptrace::syscall(pid, None);
+                    return;
+                }
+                if ev == PtraceEvent::PTRACE_EVENT_FORK as i32
+                    || ev == PtraceEvent::PTRACE_EVENT_VFORK as i32
+                    || ev == PtraceEvent::PTRACE_EVENT_CLONE as i32
+                {
+                    if let Ok(new) = ptrace::getevent(pid) {
+                        self.spawned(pid, Pid::from_raw(new as i32));
+                    }
+                } else if ev == PtraceEvent::PTRACE_EVENT_EXEC as i32 {
+                    self.exec(pid);
+                }
+                self.resume(pid, None);
+            }
+            WaitStatus::PtraceSyscall(pid) => {
+                self.exit(pid);
+                self.resume(pid, None);
+            }
+            WaitStatus::Stopped(pid, sig) => {
+                if let Some(i) = self.starting.iter().position(|&p| p == pid)
+                    && sig == Signal::SIGSTOP
+                {
+                    // A new task's first stop.
+                    self.starting.swap_remove(i);
+                    self.resume(pid, None);
+                } else if !self.tasks.contains_key(&pid) && sig == Signal::SIGSTOP {
+                    // A new task whose stop came before its parent's event: it waits until
+                    // the event says what it is.
+                    self.held.push(pid);
+                } else if ptrace::getsiginfo(pid) == Err(Errno::EINVAL) {
+                    // A group-stop: let it go on.
+                    self.resume(pid, None);
+                } else {
+                    self.resume(pid, Some(sig));
+                }
+            }
+            WaitStatus::Exited(pid, code) => self.gone(pid, AppExit::Code(code)),
+            WaitStatus::Signaled(pid, sig, _) => self.gone(pid, AppExit::Signal(sig as i32)),
+            _ => {}
+        }
+    }
+
+    /// Resumes a task: to its call's exit when one is pending, else freely.
+    fn resume(&mut self, pid: Pid, sig: Option<Signal>) {
+        let _ = if self.pending.contains_key(&pid) {
+            ptrace::syscall(pid, sig)
+        } else {
+            ptrace::cont(pid, sig)
+        };
+    }
+
+    fn tgid(&self, pid: Pid) -> i32 {
+        self.tasks.get(&pid).copied().unwrap_or(pid.as_raw())
+    }
+
+    fn emit(&mut self, pid: Pid, t: u64, body: Body, fill: impl FnOnce(&mut OwnedEvent)) {
+        let mut o = OwnedEvent::plain(Event {
+            t_ns: t,
+            pid: self.tgid(pid) as u32,
+            tid: pid.as_raw() as u32,
+            origin: Origin::Observed,
+            line: 0,
+            within: false,
+            body,
+        });
+        fill(&mut o);
+        self.queue(o);
+    }
+
+    /// Events carry their call's start time and the trace is in time order, but a call is
+    /// written when it ends: a call another thread started earlier and that is still in
+    /// flight (a blocking DQBUF) goes before. Events wait here until no call in flight
+    /// started before them (or too many wait).
+    fn queue(&mut self, o: OwnedEvent) {
+        let at = self
+            .waiting
+            .partition_point(|w| w.event.t_ns <= o.event.t_ns);
+        self.waiting.insert(at, o);
+        self.flush(false);
+    }
+
+    fn flush(&mut self, all: bool) {
+        let oldest = self.pending.values().map(|p| p.t).min();
+        let ready = match oldest {
+            _ if all || self.waiting.len() > WAITING_MAX => self.waiting.len(),
+            Some(t) => self.waiting.partition_point(|w| w.event.t_ns < t),
+            None => self.waiting.len(),
+        };
+        for o in self.waiting.drain(..ready) {
+            self.stats.events += 1;
+            (self.sink)(o);
+        }
+    }
+
+    /// The trace fd of a process's fd.
+    fn label(&self, pid: Pid, fd: i32) -> i32 {
+        let base = self.procs.get(&self.tgid(pid)).map_or(0, |p| p.base);
+        if fd < 0 { fd } else { base + fd }
+    }
+
+    fn kind(&self, pid: Pid, fd: i32) -> Option<Kind> {
+        self.procs.get(&self.tgid(pid))?.fds.get(&fd).copied()
+    }
+
+    fn set_kind(&mut self, pid: Pid, fd: i32, kind: Option<Kind>) {
+        let g = self.tgid(pid);
+        let p = self.procs.entry(g).or_default();
+        match kind {
+            Some(k) => {
+                p.fds.insert(fd, k);
+            }
+            None => {
+                p.fds.remove(&fd);
+            }
+        }
+    }
+
+    fn dev_number(&mut self, path: &str) -> u16 {
+        if let Some(i) = self.devices.iter().position(|d| d == path) {
+            return i as u16;
+        }
+        self.devices.push(path.to_owned());
+        (self.devices.len() - 1) as u16
+    }
+
+    /// A video fd first seen in a call, never opened in the trace (inherited, passed over a
+    /// socket): its open is written then, so that its device is known.
+    fn adopt(&mut self, pid: Pid, fd: i32, t: u64) -> Option<Kind> {
+        if let Some(k) = self.kind(pid, fd) {
+            return Some(k);
+        }
+        let path = fd_path(pid.as_raw(), fd)?;
+        if is_video_node(&path) {
+            self.opened(pid, fd, &path, t);
+            Some(Kind::Video)
+        } else {
+            None
+        }
+    }
+
+    fn opened(&mut self, pid: Pid, fd: i32, path: &str, t: u64) {
+        let dev = self.dev_number(path);
+        let label = self.label(pid, fd);
+        let body = Body::Open {
+            fd: label,
+            path: Default::default(),
+            dev,
+        };
+        self.emit(pid, t, body, |o| o.text = path.to_owned());
+        self.set_kind(pid, fd, Some(Kind::Video));
+    }
+
+    fn read(&self, pid: Pid, addr: u64, len: usize) -> Option<Vec<u8>> {
+        if addr == 0 || len == 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; len];
+        let remote = [RemoteIoVec {
+            base: addr as usize,
+            len,
+        }];
+        let n = process_vm_readv(pid, &mut [IoSliceMut::new(&mut buf)], &remote).ok()?;
+        (n == len).then_some(buf)
+    }
+
+    fn entry(&mut self, pid: Pid) {
+        let Ok(SyscallStop::Entry { arch, nr, args }) = syscall_stop(pid) else {
+            return;
+        };
+        let t = now_ns();
+        if arch != 0xc000_003e {
+            self.stats.compat += 1;
+            return;
+        }
+        let nr = nr as i64;
+        let call = if nr == nix::libc::SYS_ioctl {
+            self.ioctl_entry(pid, args, t)
+        } else {
+            Some(Call::Other)
+        };
+        if let Some(call) = call {
+            self.pending.insert(pid, Pending { t, nr, args, call });
+        }
+    }
+
+    fn ioctl_entry(&mut self, pid: Pid, args: [u64; 6], t: u64) -> Option<Call> {
+        let fd = args[0] as i32;
+        let req = uapi::request(args[1])?;
+        if self.adopt(pid, fd, t) != Some(Kind::Video) {
+            return None;
+        }
+        let Some(input) = self.read(pid, args[2], uapi::arg_size(req)) else {
+            self.stats.unreadable += 1;
+            return None;
+        };
+        let buffer_call = matches!(
+            req,
+            Request::Buffer(
+                IoctlCmd::Querybuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf | IoctlCmd::PrepareBuf
+            )
+        );
+        let planes = if buffer_call {
+            uapi::planes_ptr(&input)
+        } else {
+            None
+        };
+        let nonblock = req == Request::Buffer(IoctlCmd::Dqbuf) && fd_nonblock(pid.as_raw(), fd);
+        Some(Call::Ioctl {
+            req,
+            input,
+            planes,
+            nonblock,
+        })
+    }
+
+    fn exit(&mut self, pid: Pid) {
+        let Some(p) = self.pending.remove(&pid) else {
+            return;
+        };
+        let Ok(SyscallStop::Exit { rval, is_error }) = syscall_stop(pid) else {
+            return;
+        };
+        let result = if is_error {
+            // A call a signal interrupted (ERESTART*) is what the program sees as EINTR.
+            let e = (-rval).clamp(0, i64::from(u16::MAX)) as u16;
+            Err(KErrno(if (512..=516).contains(&e) { 4 } else { e }))
+        } else {
+            Ok(())
+        };
+        match &p.call {
+            &Call::Ioctl {
+                req,
+                ref input,
+                planes,
+                nonblock,
+            } => self.ioctl_exit(pid, &p, req, input, planes, nonblock, result),
+            Call::Other => self.fd_call(pid, &p, rval, result),
+        }
+        // What waited for this call goes now.
+        self.flush(false);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ioctl_exit(
+        &mut self,
+        pid: Pid,
+        p: &Pending,
+        req: Request,
+        input: &[u8],
+        planes: Option<(u64, usize)>,
+        nonblock: bool,
+        result: Result<(), KErrno>,
+    ) {
+        let fd = p.args[0] as i32;
+        let label = self.label(pid, fd);
+        // The kernel writes the argument back only when the call succeeds.
+        let out = result
+            .ok()
+            .and_then(|()| self.read(pid, p.args[2], input.len()));
+        let cmd = match req {
+            Request::Format { .. } => {
+                if let Some((ty, cfg)) = out.as_deref().and_then(uapi::format) {
+                    let dev = self.dev_of(pid, fd);
+                    let body = Body::Driver {
+                        dev,
+                        ty,
+                        action: DriverAction::Config(cfg),
+                    };
+                    self.emit(pid, p.t, body, |_| {});
+                }
+                return;
+            }
+            Request::Buffer(cmd) => cmd,
+        };
+        let (arg, plane_list) = match cmd {
+            IoctlCmd::Querybuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf | IoctlCmd::PrepareBuf => {
+                let bytes = out.as_deref().unwrap_or(input);
+                let plane_bytes = planes
+                    .and_then(|(at, n)| self.read(pid, at, n * uapi::PLANE_SIZE))
+                    .unwrap_or_default();
+                let Some((b, ps)) = uapi::buffer(bytes, &plane_bytes, nonblock) else {
+                    return;
+                };
+                if matches!(cmd, IoctlCmd::Qbuf | IoctlCmd::PrepareBuf) {
+                    self.note_dmabufs(pid, &b, &ps);
+                }
+                (
+                    IoctlArg::Buffer(label_buffer(self, pid, b)),
+                    label_planes(self, pid, &b, ps),
+                )
+            }
+            _ => {
+                let Some(a) = uapi::other(cmd, input, out.as_deref()) else {
+                    return;
+                };
+                let a = match a {
+                    IoctlArg::Expbuf {
+                        ty,
+                        index,
+                        plane,
+                        fd_out: Some(new),
+                    } => {
+                        self.set_kind(pid, new, Some(Kind::Dmabuf));
+                        IoctlArg::Expbuf {
+                            ty,
+                            index,
+                            plane,
+                            fd_out: Some(self.label(pid, new)),
+                        }
+                    }
+                    a => a,
+                };
+                (a, Vec::new())
+            }
+        };
+        let body = Body::Ioctl {
+            fd: label,
+            cmd,
+            result,
+            arg: 0,
+        };
+        self.emit(pid, p.t, body, |o| {
+            o.arg = Some(arg);
+            o.planes = plane_list;
+        });
+    }
+
+    /// The dma-buf fds a QBUF passes become fds the trace follows (their close matters).
+    fn note_dmabufs(
+        &mut self,
+        pid: Pid,
+        b: &vb2scope_core::trace::V4l2Buffer,
+        ps: &[vb2scope_core::trace::V4l2Plane],
+    ) {
+        if b.memory != Some(vb2scope_core::v4l2::Memory::Dmabuf) {
+            return;
+        }
+        let fds: Vec<i32> = if ps.is_empty() {
+            vec![b.m as i64 as i32]
+        } else {
+            ps.iter().map(|p| p.m as i64 as i32).collect()
+        };
+        for fd in fds.into_iter().filter(|&fd| fd >= 0) {
+            if self.kind(pid, fd).is_none()
+                && fd_path(pid.as_raw(), fd).is_some_and(|p| is_dmabuf(&p))
+            {
+                self.set_kind(pid, fd, Some(Kind::Dmabuf));
+            }
+        }
+    }
+
+    fn dev_of(&mut self, pid: Pid, fd: i32) -> u16 {
+        match fd_path(pid.as_raw(), fd) {
+            Some(path) => self.dev_number(&path),
+            None => 0,
+        }
+    }
+
+    /// open, close, dup, mmap and munmap: what they did to the fds and mappings the trace
+    /// follows.
+    fn fd_call(&mut self, pid: Pid, p: &Pending, rval: i64, result: Result<(), KErrno>) {
+        use nix::libc as c;
+        if result.is_err() {
+            return;
+        }
+        let a = p.args;
+        let t = p.t;
+        match p.nr {
+            c::SYS_open | c::SYS_openat | c::SYS_openat2 => {
+                let fd = rval as i32;
+                self.set_kind(pid, fd, None);
+                if let Some(path) = fd_path(pid.as_raw(), fd).filter(|p| is_video_node(p)) {
+                    self.opened(pid, fd, &path, t);
+                }
+            }
+            c::SYS_close => self.closed(pid, a[0] as i32, t),
+            // CLOSE_RANGE_CLOEXEC only marks them; exec closes them.
+            c::SYS_close_range if a[2] & 4 == 0 => {
+                let (first, last) = (a[0] as i32, a[1].min(i32::MAX as u64) as i32);
+                let fds: Vec<i32> = self
+                    .procs
+                    .get(&self.tgid(pid))
+                    .map(|pr| {
+                        let open = pr.fds.keys().copied();
+                        open.filter(|f| (first..=last).contains(f)).collect()
+                    })
+                    .unwrap_or_default();
+                for fd in fds {
+                    self.closed(pid, fd, t);
+                }
+            }
+            c::SYS_dup | c::SYS_dup2 | c::SYS_dup3 | c::SYS_fcntl => {
+                let (old, new) = (a[0] as i32, rval as i32);
+                if old == new {
+                    return;
+                }
+                // dup2 onto an open fd closes it first.
+                self.closed(pid, new, t);
+                if let Some(k) = self.kind(pid, old) {
+                    let body = Body::Dup {
+                        fd: self.label(pid, old),
+                        new_fd: self.label(pid, new),
+                    };
+                    self.emit(pid, t, body, |_| {});
+                    self.set_kind(pid, new, Some(k));
+                }
+            }
+            c::SYS_mmap => {
+                let fd = a[4] as i32;
+                if self.kind(pid, fd) == Some(Kind::Video) {
+                    let label = self.label(pid, fd);
+                    let ext = Extent {
+                        offset: a[5],
+                        len: a[1],
+                        addr: rval as u64,
+                    };
+                    self.emit(pid, t, Body::Mmap { fd: label, ext: 0 }, |o| {
+                        o.extent = Some(ext)
+                    });
+                    let g = self.tgid(pid);
+                    if let Some(pr) = self.procs.get_mut(&g) {
+                        pr.maps.push((ext.addr, ext.len, label));
+                    }
+                }
+            }
+            c::SYS_munmap => self.unmapped(pid, a[0], a[1], t),
+            _ => {}
+        }
+    }
+
+    fn closed(&mut self, pid: Pid, fd: i32, t: u64) {
+        if self.kind(pid, fd).is_some() {
+            let label = self.label(pid, fd);
+            self.emit(pid, t, Body::Close { fd: label }, |_| {});
+            self.set_kind(pid, fd, None);
+        }
+    }
+
+    fn unmapped(&mut self, pid: Pid, addr: u64, len: u64, t: u64) {
+        let g = self.tgid(pid);
+        let Some(pr) = self.procs.get_mut(&g) else {
+            return;
+        };
+        let end = addr.saturating_add(len);
+        let before = pr.maps.len();
+        pr.maps
+            .retain(|&(a, l, _)| a.saturating_add(l) <= addr || a >= end);
+        if pr.maps.len() != before {
+            let ext = Extent {
+                offset: 0,
+                len,
+                addr,
+            };
+            self.emit(pid, t, Body::Munmap { ext: 0 }, |o| o.extent = Some(ext));
+        }
+    }
+
+    /// A new task: a thread of its parent's process, or a new process whose fds are copies
+    /// of the parent's (written as dups).
+    fn spawned(&mut self, parent: Pid, new: Pid) {
+        let pg = self.tgid(parent);
+        let g = tgid(new.as_raw()).unwrap_or(new.as_raw());
+        self.tasks.insert(new, g);
+        let held = self.held.iter().position(|&p| p == new);
+        if held.is_none() {
+            self.starting.push(new);
+        }
+        if g != pg && !self.procs.contains_key(&g) {
+            self.new_process(pg, g, new);
+        }
+        if let Some(i) = held {
+            self.held.swap_remove(i);
+            self.resume(new, None);
+        }
+    }
+
+    fn new_process(&mut self, pg: i32, g: i32, new: Pid) {
+        self.stats.processes += 1;
+        let from = self.procs.get(&pg).cloned().unwrap_or_default();
+        let base = self.stats.processes.saturating_sub(1) as i32 * 1_000_000;
+        self.procs.insert(
+            g,
+            Proc {
+                base,
+                fds: from.fds.clone(),
+                maps: Vec::new(),
+            },
+        );
+        let t = now_ns();
+        let mut fds: Vec<i32> = from.fds.keys().copied().collect();
+        fds.sort_unstable();
+        for fd in fds {
+            let body = Body::Dup {
+                fd: from.base + fd,
+                new_fd: base + fd,
+            };
+            self.emit(new, t, body, |_| {});
+        }
+    }
+
+    /// After an exec the mappings are gone, and so are the close-on-exec fds.
+    fn exec(&mut self, pid: Pid) {
+        // A thread that is not the leader took the leader's tid.
+        if let Ok(former) = ptrace::getevent(pid)
+            && former as i32 != pid.as_raw()
+        {
+            self.tasks.remove(&Pid::from_raw(former as i32));
+            self.pending.remove(&Pid::from_raw(former as i32));
+        }
+        let g = self.tgid(pid);
+        let t = now_ns();
+        self.pending.remove(&pid);
+        let maps = self
+            .procs
+            .get_mut(&g)
+            .map(|p| std::mem::take(&mut p.maps))
+            .unwrap_or_default();
+        for (addr, len, _) in maps {
+            let ext = Extent {
+                offset: 0,
+                len,
+                addr,
+            };
+            self.emit(pid, t, Body::Munmap { ext: 0 }, |o| o.extent = Some(ext));
+        }
+        let fds: Vec<i32> = self
+            .procs
+            .get(&g)
+            .map(|p| p.fds.keys().copied().collect())
+            .unwrap_or_default();
+        for fd in fds {
+            let still = fd_path(g, fd).is_some_and(|p| is_video_node(&p) || is_dmabuf(&p));
+            if !still {
+                self.closed(pid, fd, t);
+            }
+        }
+    }
+
+    /// A task ended; the last of a process takes its mappings and fds with it.
+    fn gone(&mut self, pid: Pid, how: AppExit) {
+        if pid == self.main {
+            self.status = Some(how);
+        }
+        self.pending.remove(&pid);
+        self.flush(false);
+        let Some(g) = self.tasks.remove(&pid) else {
+            return;
+        };
+        if self.tasks.values().any(|&other| other == g) {
+            return;
+        }
+        let Some(pr) = self.procs.remove(&g) else {
+            return;
+        };
+        let t = now_ns();
+        let ev = |tr: &mut Self, body: Body, ext: Option<Extent>| {
+            let mut o = OwnedEvent::plain(Event {
+                t_ns: t,
+                pid: g as u32,
+                tid: pid.as_raw() as u32,
+                origin: Origin::Observed,
+                line: 0,
+                within: false,
+                body,
+            });
+            o.extent = ext;
+            tr.queue(o);
+        };
+        for (addr, len, _) in pr.maps {
+            let ext = Extent {
+                offset: 0,
+                len,
+                addr,
+            };
+            ev(self, Body::Munmap { ext: 0 }, Some(ext));
+        }
+        let mut fds: Vec<i32> = pr.fds.keys().copied().collect();
+        fds.sort_unstable();
+        for fd in fds {
+            ev(self, Body::Close { fd: pr.base + fd }, None);
+        }
+    }
+}
+
+/// A buffer with its DMABUF fds written as the trace's.
+fn label_buffer(
+    t: &Tracer,
+    pid: Pid,
+    mut b: vb2scope_core::trace::V4l2Buffer,
+) -> vb2scope_core::trace::V4l2Buffer {
+    if b.memory == Some(vb2scope_core::v4l2::Memory::Dmabuf) && b.m_known {
+        b.m = t.label(pid, b.m as i64 as i32) as i64 as u64;
+    }
+    b
+}
+
+fn label_planes(
+    t: &Tracer,
+    pid: Pid,
+    b: &vb2scope_core::trace::V4l2Buffer,
+    mut ps: Vec<vb2scope_core::trace::V4l2Plane>,
+) -> Vec<vb2scope_core::trace::V4l2Plane> {
+    if b.memory == Some(vb2scope_core::v4l2::Memory::Dmabuf) {
+        for p in &mut ps {
+            p.m = t.label(pid, p.m as i64 as i32) as i64 as u64;
+        }
+    }
+    ps
+}

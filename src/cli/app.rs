@@ -1,0 +1,58 @@
+//! `vb2scope record -- CMD`: an unmodified program recorded with every field of its buffer
+//! calls, optionally with the kernel's side merged.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use vb2scope_device::record::Recorder;
+use vb2scope_device::{AppExit, record_program};
+
+/// Where the trace of `program` goes when `-o` does not say: `NAME.jsonl` here.
+fn default_output(program: &str) -> PathBuf {
+    let name = Path::new(program)
+        .file_name()
+        .map_or_else(|| "program".into(), |n| n.to_string_lossy().into_owned());
+    PathBuf::from(format!("{name}.jsonl"))
+}
+
+/// Records `command`; returns the program's exit status (128 + the signal that killed it).
+pub fn record(command: &[String], output: Option<&Path>, kernel_trace: bool) -> Result<i32> {
+    let program = command.first().map_or("", String::as_str);
+    let out = output.map_or_else(|| default_output(program), Path::to_path_buf);
+    let shown = command.join(" ");
+    let rec = Recorder::create(
+        &out,
+        super::device::header(format!("vb2scope record -- {shown}"), shown.clone()),
+    )
+    .with_context(|| format!("{}: cannot write", out.display()))?;
+    let cap = super::kernel::start(kernel_trace, &out)?;
+    let tx = rec.sender();
+    let mut sink = |e| {
+        let _ = tx.send(e);
+    };
+    let run = record_program(command, &mut sink);
+    drop(tx);
+    let written = rec
+        .finish()
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    let merged = super::kernel::finish(cap, &out);
+    let (exit, stats) = run?;
+    merged?;
+    eprintln!(
+        "vb2scope: recorded `{shown}`: {} events from {} stopped calls in {} process(es) to {}{}",
+        written.events,
+        stats.stops,
+        stats.processes,
+        out.display(),
+        if stats.compat > 0 {
+            format!("; {} 32-bit calls not decoded", stats.compat)
+        } else {
+            String::new()
+        }
+    );
+    Ok(match exit {
+        AppExit::Code(c) => c,
+        AppExit::Signal(s) => 128 + s,
+    })
+}

@@ -1,0 +1,102 @@
+/* A V4L2 capture program that uses threads, fork and exec, for the recorder's tests:
+ * MMAP buffers queued by the main thread, dequeued and queued again by a second thread,
+ * dequeued once more by a forked child, then STREAMOFF and an exec of `true` with the video
+ * fd still open (it is not close-on-exec). Usage: exercise /dev/videoN */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int fd;
+
+static int xioctl(unsigned long req, void *arg)
+{
+	int r;
+	do
+		r = ioctl(fd, req, arg);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+static void cycle(const char *who)
+{
+	struct v4l2_buffer b;
+	memset(&b, 0, sizeof(b));
+	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	b.memory = V4L2_MEMORY_MMAP;
+	if (xioctl(VIDIOC_DQBUF, &b)) {
+		perror(who);
+		exit(1);
+	}
+	if (xioctl(VIDIOC_QBUF, &b)) {
+		perror(who);
+		exit(1);
+	}
+}
+
+static void *worker(void *arg)
+{
+	for (int i = 0; i < 3; i++)
+		cycle("thread");
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	fd = open(argv[1], O_RDWR);
+	if (fd < 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	struct v4l2_requestbuffers rb = {.count = 4, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					 .memory = V4L2_MEMORY_MMAP};
+	if (xioctl(VIDIOC_REQBUFS, &rb) || rb.count < 2) {
+		perror("REQBUFS");
+		return 1;
+	}
+	for (unsigned i = 0; i < rb.count; i++) {
+		struct v4l2_buffer b = {.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					.memory = V4L2_MEMORY_MMAP};
+		if (xioctl(VIDIOC_QUERYBUF, &b) || xioctl(VIDIOC_QBUF, &b)) {
+			perror("QBUF");
+			return 1;
+		}
+		if (i == 0 && mmap(NULL, b.length, PROT_READ, MAP_SHARED, fd, b.m.offset) == MAP_FAILED) {
+			perror("mmap");
+			return 1;
+		}
+	}
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	if (xioctl(VIDIOC_STREAMON, &type)) {
+		perror("STREAMON");
+		return 1;
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, worker, NULL);
+	pthread_join(t, NULL);
+	pid_t child = fork();
+	if (child == 0) {
+		cycle("child");
+		_exit(0);
+	}
+	int st;
+	waitpid(child, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return 1;
+	if (xioctl(VIDIOC_STREAMOFF, &type)) {
+		perror("STREAMOFF");
+		return 1;
+	}
+	execl("/bin/true", "true", (char *)NULL);
+	perror("exec");
+	return 1;
+}
