@@ -3,6 +3,7 @@
 //! ignored in a plain `cargo test`; `.ci/run` runs them inside a QEMU guest with
 //! `cargo test --test real_device -- --ignored`.
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -1084,4 +1085,205 @@ fn prepare_buf_create_bufs_and_querybuf() {
     drop(s);
     let t = trace_of(&events);
     assert_model_agrees(&t, "PREPARE_BUF, CREATE_BUFS and QUERYBUF");
+}
+
+/// A program recorded with `vb2scope record -- …`: its exit status and its trace.
+fn record_program(name: &str, args: &[&str]) -> (Option<i32>, Trace) {
+    let dir = std::env::temp_dir().join(format!("vb2scope-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join(format!("{name}.jsonl"));
+    let o = cli()
+        .arg("record")
+        .arg("-o")
+        .arg(&out)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{name}: {err}");
+    let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (t, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(diags.is_empty(), "{name}: {diags:?}");
+    (o.status.code(), t)
+}
+
+/// What a recorded program's trace must be: its buffer calls there, every DMABUF fd known
+/// (what strace cannot show), and nothing worse than information under `auto`.
+fn assert_recorded_well(name: &str, t: &Trace) {
+    assert!(count(t, IoctlCmd::Qbuf) > 0, "{name}: no QBUF recorded");
+    assert!(count(t, IoctlCmd::Dqbuf) > 0, "{name}: no DQBUF recorded");
+    for e in &t.events {
+        if let Body::Ioctl { arg, .. } = e.body
+            && let Some(vb2scope_core::trace::IoctlArg::Buffer(b)) = t.arg(arg)
+            && b.memory == Some(Memory::Dmabuf)
+        {
+            let planes = t.planes_of(b);
+            let known = if planes.is_empty() {
+                b.m_known
+            } else {
+                planes.iter().all(|p| p.m_known)
+            };
+            assert!(known, "{name}: a DMABUF fd is unknown at event {e:?}");
+        }
+    }
+    let chosen = vb2scope_core::check::choose_policy(t);
+    let report = check_trace(t, chosen.policy);
+    let worst = report.worst();
+    assert!(
+        worst <= Some(vb2scope_core::rules::Severity::Info),
+        "{name} under {}: {:?}",
+        chosen.policy,
+        report.findings
+    );
+}
+
+fn have(program: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn recorded_programs_are_decoded_and_check_clean() {
+    let _one = one_at_a_time();
+    let path = |n: &str| {
+        device::resolve(n)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .display()
+            .to_string()
+    };
+    let (cap, out) = (path(VMALLOC), path(VMALLOC_OUT));
+    let mut runs: Vec<(&str, Vec<String>)> = Vec::new();
+    let v = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["v4l2-ctl".to_string(), "-d".into(), cap.clone()];
+        a.extend(args.iter().map(|s| s.to_string()));
+        a.push("--stream-count=12".into());
+        a
+    };
+    if have("v4l2-ctl") {
+        runs.push(("v4l2-ctl-mmap", v(&["--stream-mmap"])));
+        runs.push(("v4l2-ctl-user", v(&["--stream-user"])));
+        runs.push((
+            "v4l2-ctl-dmabuf",
+            v(&["-e", &out, "--stream-dmabuf", "--stream-out-mmap"]),
+        ));
+    } else {
+        skip("v4l2-ctl under the recorder", "v4l2-ctl is not installed");
+    }
+    if have("gst-launch-1.0") {
+        for mode in ["mmap", "userptr", "dmabuf"] {
+            let name = match mode {
+                "mmap" => "gst-mmap",
+                "userptr" => "gst-userptr",
+                _ => "gst-dmabuf",
+            };
+            let pipeline = format!(
+                "gst-launch-1.0 -q v4l2src device={cap} io-mode={mode} num-buffers=12 ! fakesink"
+            );
+            runs.push((name, pipeline.split(' ').map(str::to_string).collect()));
+        }
+    } else {
+        skip("GStreamer under the recorder", "gst-launch-1.0 is not installed");
+    }
+    if have("ffmpeg") {
+        let cmd = format!("ffmpeg -nostdin -loglevel error -f v4l2 -i {cap} -frames:v 12 -f null -");
+        runs.push(("ffmpeg", cmd.split(' ').map(str::to_string).collect()));
+    } else {
+        skip("FFmpeg under the recorder", "ffmpeg is not installed");
+    }
+    for (name, args) in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, t) = record_program(name, &args);
+        assert_eq!(status, Some(0), "{name} exited with {status:?}");
+        assert_recorded_well(name, &t);
+    }
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_program_with_threads_a_fork_and_an_exec_is_followed() {
+    let _one = one_at_a_time();
+    let dir = std::env::temp_dir().join(format!("vb2scope-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let exe = dir.join("exercise");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps/exercise.c");
+    let st = std::process::Command::new("cc")
+        .args(["-O1", "-pthread", "-o"])
+        .arg(&exe)
+        .arg(src)
+        .status()
+        .unwrap_or_else(|e| panic!("cc: {e}"));
+    assert!(st.success(), "cc {src}");
+    let cap = device::resolve(VMALLOC).unwrap_or_else(|e| panic!("{e}"));
+    let exe = exe.display().to_string();
+    let cap = cap.display().to_string();
+    let (status, t) = record_program("exercise", &[&exe, &cap]);
+    assert_eq!(status, Some(0));
+    assert_recorded_well("exercise", &t);
+    let pids: std::collections::BTreeSet<u32> = t.events.iter().map(|e| e.pid).collect();
+    assert_eq!(pids.len(), 2, "the program and its forked child");
+    // The second thread's DQBUFs, and the child's, on its copy of the fd.
+    let dq: Vec<(u32, u32, i32)> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Ioctl {
+                fd,
+                cmd: IoctlCmd::Dqbuf,
+                ..
+            } => Some((e.pid, e.tid, fd)),
+            _ => None,
+        })
+        .collect();
+    assert!(dq.iter().any(|&(p, t, _)| t != p), "{dq:?}");
+    assert!(dq.iter().any(|&(_, _, fd)| fd > 1_000_000), "{dq:?}");
+    // The exec unmapped what the program had mapped; its exit closed the video fd.
+    assert!(matches!(t.events.last().map(|e| e.body), Some(Body::Close { .. })));
+    assert!(t.events.iter().any(|e| matches!(e.body, Body::Munmap { .. })));
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn ctrl_c_reaches_a_recorded_program_and_the_trace_is_complete() {
+    let _one = one_at_a_time();
+    if !have("v4l2-ctl") {
+        return skip("Ctrl-C of a recorded program", "v4l2-ctl is not installed");
+    }
+    let dir = std::env::temp_dir().join(format!("vb2scope-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("ctrl-c.jsonl");
+    let cap = device::resolve(VMALLOC).unwrap_or_else(|e| panic!("{e}"));
+    // Its own process group, as a shell gives a job: the terminal's SIGINT goes to it all.
+    let mut child = cli()
+        .arg("record")
+        .arg("-o")
+        .arg(&out)
+        .args(["--", "v4l2-ctl", "-d"])
+        .arg(&cap)
+        .args(["--stream-mmap", "--stream-count=100000"])
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Until it streams.
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&out).map_or(0, |s| s.matches("VIDIOC_DQBUF").count()) < 3 {
+        assert!(start.elapsed().as_secs() < 60, "never streamed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pgid = nix::unistd::Pid::from_raw(-(child.id() as i32));
+    nix::sys::signal::kill(pgid, nix::sys::signal::Signal::SIGINT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let st = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    // v4l2-ctl dies of the SIGINT; vb2scope says so as a shell would.
+    assert_eq!(st.code(), Some(128 + 2), "{st:?}");
+    let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(diags.is_empty(), "{diags:?}");
+    // The end of the program closed its video fd.
+    assert!(matches!(t.events.last().map(|e| e.body), Some(Body::Close { .. })));
 }
