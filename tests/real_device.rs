@@ -1187,10 +1187,14 @@ fn recorded_programs_are_decoded_and_check_clean() {
             runs.push((name, pipeline.split(' ').map(str::to_string).collect()));
         }
     } else {
-        skip("GStreamer under the recorder", "gst-launch-1.0 is not installed");
+        skip(
+            "GStreamer under the recorder",
+            "gst-launch-1.0 is not installed",
+        );
     }
     if have("ffmpeg") {
-        let cmd = format!("ffmpeg -nostdin -loglevel error -f v4l2 -i {cap} -frames:v 12 -f null -");
+        let cmd =
+            format!("ffmpeg -nostdin -loglevel error -f v4l2 -i {cap} -frames:v 12 -f null -");
         runs.push(("ffmpeg", cmd.split(' ').map(str::to_string).collect()));
     } else {
         skip("FFmpeg under the recorder", "ffmpeg is not installed");
@@ -1242,8 +1246,15 @@ fn a_program_with_threads_a_fork_and_an_exec_is_followed() {
     assert!(dq.iter().any(|&(p, t, _)| t != p), "{dq:?}");
     assert!(dq.iter().any(|&(_, _, fd)| fd > 1_000_000), "{dq:?}");
     // The exec unmapped what the program had mapped; its exit closed the video fd.
-    assert!(matches!(t.events.last().map(|e| e.body), Some(Body::Close { .. })));
-    assert!(t.events.iter().any(|e| matches!(e.body, Body::Munmap { .. })));
+    assert!(matches!(
+        t.events.last().map(|e| e.body),
+        Some(Body::Close { .. })
+    ));
+    assert!(
+        t.events
+            .iter()
+            .any(|e| matches!(e.body, Body::Munmap { .. }))
+    );
 }
 
 #[test]
@@ -1285,5 +1296,8 @@ fn ctrl_c_reaches_a_recorded_program_and_the_trace_is_complete() {
         vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
     // The end of the program closed its video fd.
-    assert!(matches!(t.events.last().map(|e| e.body), Some(Body::Close { .. })));
+    assert!(matches!(
+        t.events.last().map(|e| e.body),
+        Some(Body::Close { .. })
+    ));
 }

@@ -45,6 +45,14 @@ pub struct AppStats {
 enum Kind {
     Video,
     Dmabuf,
+    /// Looked at once and not followed (a buffer ioctl's number on another file).
+    Other,
+}
+
+impl Kind {
+    fn followed(self) -> bool {
+        self != Kind::Other
+    }
 }
 
 /// One process: its fds and MAP_SHARED mappings of a video node, and what its fds are
@@ -335,7 +343,8 @@ impl Tracer<'_> {
             self.opened(pid, fd, &path, t);
             Some(Kind::Video)
         } else {
-            None
+            self.set_kind(pid, fd, Some(Kind::Other));
+            Some(Kind::Other)
         }
     }
 
@@ -542,7 +551,7 @@ impl Tracer<'_> {
             ps.iter().map(|p| p.m as i64 as i32).collect()
         };
         for fd in fds.into_iter().filter(|&fd| fd >= 0) {
-            if self.kind(pid, fd).is_none()
+            if !self.kind(pid, fd).is_some_and(Kind::followed)
                 && fd_path(pid.as_raw(), fd).is_some_and(|p| is_dmabuf(&p))
             {
                 self.set_kind(pid, fd, Some(Kind::Dmabuf));
@@ -597,7 +606,7 @@ impl Tracer<'_> {
                 }
                 // dup2 onto an open fd closes it first.
                 self.closed(pid, new, t);
-                if let Some(k) = self.kind(pid, old) {
+                if let Some(k) = self.kind(pid, old).filter(|k| k.followed()) {
                     let body = Body::Dup {
                         fd: self.label(pid, old),
                         new_fd: self.label(pid, new),
@@ -630,11 +639,11 @@ impl Tracer<'_> {
     }
 
     fn closed(&mut self, pid: Pid, fd: i32, t: u64) {
-        if self.kind(pid, fd).is_some() {
+        if self.kind(pid, fd).is_some_and(Kind::followed) {
             let label = self.label(pid, fd);
             self.emit(pid, t, Body::Close { fd: label }, |_| {});
-            self.set_kind(pid, fd, None);
         }
+        self.set_kind(pid, fd, None);
     }
 
     fn unmapped(&mut self, pid: Pid, addr: u64, len: u64, t: u64) {
@@ -677,7 +686,8 @@ impl Tracer<'_> {
 
     fn new_process(&mut self, pg: i32, g: i32, new: Pid) {
         self.stats.processes += 1;
-        let from = self.procs.get(&pg).cloned().unwrap_or_default();
+        let mut from = self.procs.get(&pg).cloned().unwrap_or_default();
+        from.fds.retain(|_, k| k.followed());
         let base = self.stats.processes.saturating_sub(1) as i32 * 1_000_000;
         self.procs.insert(
             g,
@@ -723,6 +733,9 @@ impl Tracer<'_> {
                 addr,
             };
             self.emit(pid, t, Body::Munmap { ext: 0 }, |o| o.extent = Some(ext));
+        }
+        if let Some(p) = self.procs.get_mut(&g) {
+            p.fds.retain(|_, k| k.followed());
         }
         let fds: Vec<i32> = self
             .procs
@@ -775,7 +788,12 @@ impl Tracer<'_> {
             };
             ev(self, Body::Munmap { ext: 0 }, Some(ext));
         }
-        let mut fds: Vec<i32> = pr.fds.keys().copied().collect();
+        let mut fds: Vec<i32> = pr
+            .fds
+            .iter()
+            .filter(|(_, k)| k.followed())
+            .map(|(&fd, _)| fd)
+            .collect();
         fds.sort_unstable();
         for fd in fds {
             ev(self, Body::Close { fd: pr.base + fd }, None);
