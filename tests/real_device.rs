@@ -1301,3 +1301,54 @@ fn ctrl_c_reaches_a_recorded_program_and_the_trace_is_complete() {
         Some(Body::Close { .. })
     ));
 }
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn attaching_to_a_streaming_program_records_it_and_leaves_it_running() {
+    let _one = one_at_a_time();
+    if !have("v4l2-ctl") {
+        return skip("--attach", "v4l2-ctl is not installed");
+    }
+    let dir = std::env::temp_dir().join(format!("vb2scope-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("attach.jsonl");
+    let cap = device::resolve(VMALLOC).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = std::process::Command::new("v4l2-ctl")
+        .arg("-d")
+        .arg(&cap)
+        .args(["--stream-mmap", "--stream-count=100000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let mut rec = cli()
+        .arg("record")
+        .arg("--attach")
+        .arg(app.id().to_string())
+        .arg("-o")
+        .arg(&out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&out).map_or(0, |s| s.matches("VIDIOC_DQBUF").count()) < 3 {
+        assert!(start.elapsed().as_secs() < 60, "nothing recorded");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let me = nix::unistd::Pid::from_raw(rec.id() as i32);
+    nix::sys::signal::kill(me, nix::sys::signal::Signal::SIGINT).unwrap_or_else(|e| panic!("{e}"));
+    let st = rec.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(st.code(), Some(0));
+    // Left running, and still streaming.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(app.try_wait().unwrap_or_else(|e| panic!("{e}")).is_none(), "the program ended");
+    let _ = app.kill();
+    let _ = app.wait();
+    let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let (t, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(diags.is_empty(), "{diags:?}");
+    // The video fd it had before: written as opened at its first use.
+    assert!(matches!(t.events.first().map(|e| e.body), Some(Body::Open { .. })));
+    assert_recorded_well("attached v4l2-ctl", &t);
+}

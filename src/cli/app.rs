@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use vb2scope_device::record::Recorder;
-use vb2scope_device::{AppExit, record_program};
+use vb2scope_device::{AppExit, attach_process, record_program};
 
 /// Where the trace of `program` goes when `-o` does not say: `NAME.jsonl` here.
 fn default_output(program: &str) -> PathBuf {
@@ -55,4 +55,49 @@ pub fn record(command: &[String], output: Option<&Path>, kernel_trace: bool) -> 
         AppExit::Code(c) => c,
         AppExit::Signal(s) => 128 + s,
     })
+}
+
+/// Records the running process `pid` until it ends or Ctrl-C, then leaves it running.
+pub fn attach(pid: i32, output: Option<&Path>, kernel_trace: bool) -> Result<i32> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim().to_owned())
+        .unwrap_or_else(|_| format!("process {pid}"));
+    let out = output.map_or_else(
+        || PathBuf::from(format!("{comm}-{pid}.jsonl")),
+        Path::to_path_buf,
+    );
+    let shown = format!("{comm} (pid {pid})");
+    let rec = Recorder::create(
+        &out,
+        super::device::header(format!("vb2scope record --attach {pid}"), shown.clone()),
+    )
+    .with_context(|| format!("{}: cannot write", out.display()))?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    let _ = ctrlc::set_handler(move || s.store(true, std::sync::atomic::Ordering::Relaxed));
+    let cap = super::kernel::start(kernel_trace, &out)?;
+    let tx = rec.sender();
+    let mut sink = |e| {
+        let _ = tx.send(e);
+    };
+    let run = attach_process(pid, &mut sink, &stop);
+    drop(tx);
+    let written = rec
+        .finish()
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    let merged = super::kernel::finish(cap, &out);
+    let (exit, stats) = run?;
+    merged?;
+    eprintln!(
+        "vb2scope: recorded {shown}: {} events from {} stopped calls to {}; {}",
+        written.events,
+        stats.stops,
+        out.display(),
+        match exit {
+            Some(AppExit::Code(c)) => format!("it exited with {c}"),
+            Some(AppExit::Signal(s)) => format!("it was killed by signal {s}"),
+            None => "it runs on".into(),
+        }
+    );
+    Ok(0)
 }

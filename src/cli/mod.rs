@@ -178,7 +178,7 @@ enum Cmd {
     Record {
         /// Stream on this device: a path, or a name from /sys/class/video4linux/*/name
         /// (vivid-000-vid-cap).
-        #[arg(long, required_unless_present = "command")]
+        #[arg(long, required_unless_present_any = ["command", "attach"])]
         device: Option<String>,
         #[arg(long, value_enum, default_value = "mmap")]
         memory: MemoryArg,
@@ -198,12 +198,16 @@ enum Cmd {
         #[arg(long, default_value_t = 4)]
         buffers: u32,
         /// Output trace (`.zst` compresses); for a program, NAME.jsonl when absent.
-        #[arg(short, long, required_unless_present = "command")]
+        #[arg(short, long, required_unless_present_any = ["command", "attach"])]
         output: Option<std::path::PathBuf>,
         /// Also capture the kernel's side (tracepoints, memop and dma-buf kprobes; needs
         /// root and tracefs) and merge it into the trace, so memops are observed.
         #[arg(long = "kernel-trace")]
         kernel_trace: bool,
+        /// Record a running process instead (every thread, until it ends or Ctrl-C, then
+        /// leave it running). It is slower for the process than `-- CMD`: every call stops.
+        #[arg(long, conflicts_with_all = ["device", "command"])]
+        attach: Option<i32>,
         /// The program to record and its arguments, after `--`. vb2scope exits with its
         /// status.
         #[arg(last = true, conflicts_with = "device")]
@@ -335,10 +339,12 @@ pub fn main() -> i32 {
             buffers,
             output,
             kernel_trace,
+            attach,
             command,
-        }) => match (device, output) {
-            (None, output) => app::record(&command, output.as_deref(), kernel_trace),
-            (Some(device), Some(output)) => device::record(&device::RecordArgs {
+        }) => match (device, attach, output) {
+            (None, Some(pid), output) => app::attach(pid, output.as_deref(), kernel_trace),
+            (None, None, output) => app::record(&command, output.as_deref(), kernel_trace),
+            (Some(device), _, Some(output)) => device::record(&device::RecordArgs {
                 device: &device,
                 memory: match memory {
                     MemoryArg::Mmap => vb2scope_core::v4l2::Memory::Mmap,
@@ -355,7 +361,7 @@ pub fn main() -> i32 {
                 output: &output,
                 kernel_trace,
             }),
-            (Some(_), None) => Err(anyhow::anyhow!("record --device needs -o TRACE")),
+            (Some(_), _, None) => Err(anyhow::anyhow!("record --device needs -o TRACE")),
         },
         Some(Cmd::TraceKernel { output, command }) => kernel::trace_command(&output, &command),
         Some(Cmd::Explain { rule }) => explain::run(rule.as_deref()),

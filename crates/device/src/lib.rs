@@ -20,7 +20,7 @@ mod watchdog;
 pub mod record;
 pub mod tracefs;
 
-pub use app::{AppError, AppExit, AppStats, record_program};
+pub use app::{AppError, AppExit, AppStats, attach_process, record_program};
 pub use bench::{LoopCost, cpu_ns, plain_loop};
 pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use dmabuf::DmabufSource;

@@ -132,6 +132,26 @@ fn program() -> Vec<Ins> {
     p
 }
 
+/// What the filter decides, for a process traced without it (`--attach`: a filter can only
+/// be installed by the process itself): whether a native call stops.
+pub fn stops(nr: u64, args: &[u64; 6]) -> bool {
+    let Ok(nr) = u32::try_from(nr) else {
+        return false;
+    };
+    let Some(&(_, to)) = syscalls().iter().find(|&&(n, _)| n == nr) else {
+        return false;
+    };
+    let lo = |i: usize| args[i] as u32;
+    match to {
+        Label::Ioctl => REQUESTS.iter().any(|&(req, _)| req == lo(1)),
+        Label::Fcntl => lo(1) == libc::F_DUPFD as u32 || lo(1) == libc::F_DUPFD_CLOEXEC as u32,
+        Label::Mmap => {
+            lo(3) & libc::MAP_SHARED as u32 != 0 && lo(3) & libc::MAP_ANONYMOUS as u32 == 0
+        }
+        _ => true,
+    }
+}
+
 /// Why a program cannot be assembled (a jump too far): a bug here, never the user's.
 #[derive(Debug, thiserror::Error)]
 #[error("the seccomp filter cannot be assembled: {0}")]
@@ -270,6 +290,36 @@ mod tests {
             run(&f, fcntl, X86, [3, libc::F_GETFL as u64, 0, 0, 0, 0]),
             RET_ALLOW
         );
+    }
+
+    /// `stops` and the filter agree on every call the tests above try, and on more.
+    #[test]
+    fn the_filter_and_its_userspace_twin_agree() {
+        let f = filter().expect("assembles");
+        let requests = [
+            0xc058_560f,
+            0xc040_5602,
+            0x541b,
+            0xc014_5608,
+            0xc0d0_5605,
+            0,
+        ];
+        let flags = [
+            libc::MAP_SHARED as u64,
+            (libc::MAP_SHARED | libc::MAP_ANONYMOUS) as u64,
+            libc::MAP_PRIVATE as u64,
+            libc::F_DUPFD as u64,
+            libc::F_GETFL as u64,
+        ];
+        for nr in 0..450u32 {
+            for &r in &requests {
+                for &fl in &flags {
+                    let args = [3, r.max(fl), 0, fl, 3, 0];
+                    let bpf = run(&f, nr, X86, args) == RET_TRACE;
+                    assert_eq!(stops(u64::from(nr), &args), bpf, "nr {nr} args {args:?}");
+                }
+            }
+        }
     }
 
     #[test]

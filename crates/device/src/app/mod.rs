@@ -14,7 +14,7 @@ mod tracer;
 mod uapi;
 
 pub use filter::FilterError;
-pub use tracer::{AppExit, AppStats, record_program};
+pub use tracer::{AppExit, AppStats, attach_process, record_program};
 
 /// Why a program could not be recorded.
 #[derive(Debug, thiserror::Error)]

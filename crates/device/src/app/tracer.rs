@@ -85,6 +85,8 @@ enum Call {
 
 struct Tracer<'s> {
     sink: &'s mut dyn FnMut(OwnedEvent),
+    /// Attached to a running process: no filter, every call stops, and the tracer can leave.
+    attached: bool,
     main: Pid,
     status: Option<AppExit>,
     /// tid → tgid, for every task traced.
@@ -103,6 +105,10 @@ struct Tracer<'s> {
 
 /// How many events may wait for a call in flight before they are written anyway.
 const WAITING_MAX: usize = 4096;
+
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// `PTRACE_EVENT_STOP`: the stops of a task attached with PTRACE_SEIZE.
+const PTRACE_EVENT_STOP: i32 = 128;
 
 const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
     .union(Options::PTRACE_O_TRACECLONE)
@@ -157,6 +163,7 @@ pub fn record_program(
     ptrace::setoptions(main, OPTIONS).map_err(AppError::Ptrace)?;
     let mut t = Tracer {
         sink,
+        attached: false,
         main,
         status: None,
         tasks: HashMap::from([(main, main.as_raw())]),
@@ -204,9 +211,23 @@ impl Tracer<'_> {
             WaitStatus::PtraceEvent(pid, _, ev) => {
                 if ev == PtraceEvent::PTRACE_EVENT_SECCOMP as i32 {
                     self.stats.stops += 1;
-                    self.entry(pid);
+                    if let Ok(SyscallStop::Entry { arch, nr, args }) = syscall_stop(pid) {
+                        self.entry(pid, arch, nr, args);
+                    }
                     // On to the exit stop of the same call.
                     let _ = ptrace::syscall(pid, None);
+                    return;
+                }
+                if ev == PTRACE_EVENT_STOP {
+                    // Attached: the stop that follows the attach, a new task's first stop
+                    // (held until its parent's event says what it is, as below), or a
+                    // group-stop (let go on: a recorded program cannot be stopped).
+                    if !self.tasks.contains_key(&pid) {
+                        self.held.push(pid);
+                        return;
+                    }
+                    self.starting.retain(|&p| p != pid);
+                    self.resume(pid, None);
                     return;
                 }
                 if ev == PtraceEvent::PTRACE_EVENT_FORK as i32
@@ -222,7 +243,17 @@ impl Tracer<'_> {
                 self.resume(pid, None);
             }
             WaitStatus::PtraceSyscall(pid) => {
-                self.exit(pid);
+                match syscall_stop(pid) {
+                    // Attached, every call stops at its entry: the filter's choice is made
+                    // here.
+                    Ok(SyscallStop::Entry { arch, nr, args }) => {
+                        if arch != AUDIT_ARCH_X86_64 || super::filter::stops(nr, &args) {
+                            self.stats.stops += 1;
+                            self.entry(pid, arch, nr, args);
+                        }
+                    }
+                    _ => self.exit(pid),
+                }
                 self.resume(pid, None);
             }
             WaitStatus::Stopped(pid, sig) => {
@@ -249,9 +280,10 @@ impl Tracer<'_> {
         }
     }
 
-    /// Resumes a task: to its call's exit when one is pending, else freely.
+    /// Resumes a task: to its call's exit when one is pending (or to every call, attached),
+    /// else freely.
     fn resume(&mut self, pid: Pid, sig: Option<Signal>) {
-        let _ = if self.pending.contains_key(&pid) {
+        let _ = if self.attached || self.pending.contains_key(&pid) {
             ptrace::syscall(pid, sig)
         } else {
             ptrace::cont(pid, sig)
@@ -373,12 +405,9 @@ impl Tracer<'_> {
         (n == len).then_some(buf)
     }
 
-    fn entry(&mut self, pid: Pid) {
-        let Ok(SyscallStop::Entry { arch, nr, args }) = syscall_stop(pid) else {
-            return;
-        };
+    fn entry(&mut self, pid: Pid, arch: u32, nr: u64, args: [u64; 6]) {
         let t = now_ns();
-        if arch != 0xc000_003e {
+        if arch != AUDIT_ARCH_X86_64 {
             self.stats.compat += 1;
             return;
         }
@@ -825,4 +854,139 @@ fn label_planes(
         }
     }
     ps
+}
+
+const ATTACH_OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
+    .union(Options::PTRACE_O_TRACECLONE)
+    .union(Options::PTRACE_O_TRACEFORK)
+    .union(Options::PTRACE_O_TRACEVFORK)
+    .union(Options::PTRACE_O_TRACEEXEC);
+
+fn threads(pid: i32) -> Vec<Pid> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .map(Pid::from_raw)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Attaches to the running process `pid`, every thread of it, and records until it ends or
+/// `stop` is set, then detaches and leaves it running. Without a filter (a process can only
+/// install one itself) every call of it stops, and the choice is made in the tracer: it costs
+/// the program more than `record -- CMD`. Returns how it ended, if it did.
+pub fn attach_process(
+    pid: i32,
+    sink: &mut dyn FnMut(OwnedEvent),
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(Option<AppExit>, AppStats), AppError> {
+    if !cfg!(target_arch = "x86_64") {
+        return Err(AppError::Unsupported);
+    }
+    let refused = |e: Errno| match e {
+        Errno::EPERM => AppError::NotPermitted {
+            program: format!("process {pid}"),
+            reason: yama_reason(),
+        },
+        Errno::ESRCH => AppError::NotFound(format!("process {pid}")),
+        e => AppError::Ptrace(e),
+    };
+    let mut tasks = HashMap::new();
+    // Threads may start while the others are seized: list them until none is new.
+    loop {
+        let new: Vec<Pid> = threads(pid)
+            .into_iter()
+            .filter(|t| !tasks.contains_key(t))
+            .collect();
+        if new.is_empty() {
+            break;
+        }
+        for t in new {
+            ptrace::seize(t, ATTACH_OPTIONS).map_err(refused)?;
+            // Into a stop, from which it is resumed to stop at every call.
+            ptrace::interrupt(t).map_err(refused)?;
+            tasks.insert(t, pid);
+        }
+    }
+    if tasks.is_empty() {
+        return Err(AppError::NotFound(format!("process {pid}")));
+    }
+    let main = Pid::from_raw(pid);
+    let mut t = Tracer {
+        sink,
+        attached: true,
+        main,
+        status: None,
+        tasks,
+        starting: Vec::new(),
+        held: Vec::new(),
+        pending: HashMap::new(),
+        procs: HashMap::from([(pid, Proc::default())]),
+        devices: Vec::new(),
+        waiting: std::collections::VecDeque::new(),
+        stats: AppStats {
+            processes: 1,
+            ..AppStats::default()
+        },
+    };
+    let ran = t.run_until(stop);
+    t.detach_all();
+    t.flush(true);
+    ran?;
+    Ok((t.status, t.stats))
+}
+
+impl Tracer<'_> {
+    /// The loop of an attached tracer: it polls, so that it sees `stop` when the process is
+    /// idle (a blocked call makes no stop).
+    fn run_until(&mut self, stop: &std::sync::atomic::AtomicBool) -> Result<(), AppError> {
+        let mut idle = 0u64;
+        loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(());
+            }
+            let flags = WaitPidFlag::__WALL | WaitPidFlag::WNOHANG;
+            match waitpid(None, Some(flags)) {
+                Ok(WaitStatus::StillAlive) => {
+                    idle = (idle + 1).min(20);
+                    std::thread::sleep(std::time::Duration::from_micros(100 * idle));
+                }
+                Ok(st) => {
+                    idle = 0;
+                    self.stop(st);
+                }
+                Err(Errno::ECHILD) => return Ok(()),
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(AppError::Ptrace(e)),
+            }
+        }
+    }
+
+    /// Leaves every task running as it was: each is brought to a stop and detached there,
+    /// with the signal it was about to get. A call in flight is not recorded.
+    fn detach_all(&mut self) {
+        let tasks: Vec<Pid> = self.tasks.keys().copied().collect();
+        for t in tasks {
+            if ptrace::interrupt(t).is_err() {
+                continue;
+            }
+            loop {
+                match waitpid(t, Some(WaitPidFlag::__WALL)) {
+                    Ok(WaitStatus::Stopped(_, sig)) => {
+                        let group = ptrace::getsiginfo(t) == Err(Errno::EINVAL);
+                        let _ = ptrace::detach(t, (!group).then_some(sig));
+                        break;
+                    }
+                    Ok(WaitStatus::PtraceEvent(..) | WaitStatus::PtraceSyscall(_)) => {
+                        let _ = ptrace::detach(t, None);
+                        break;
+                    }
+                    Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+        self.pending.clear();
+    }
 }
