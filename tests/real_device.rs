@@ -1102,6 +1102,14 @@ fn record_program(name: &str, args: &[&str]) -> (Option<i32>, Trace) {
         .unwrap_or_else(|e| panic!("{e}"));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("panicked"), "{name}: {err}");
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            o.status.signal().is_none(),
+            "{name}: vb2scope was killed by signal {:?}: {err}",
+            o.status.signal()
+        );
+    }
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
     let (t, diags) =
         vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
@@ -1175,11 +1183,12 @@ fn recorded_programs_are_decoded_and_check_clean() {
         skip("v4l2-ctl under the recorder", "v4l2-ctl is not installed");
     }
     if have("gst-launch-1.0") {
-        for mode in ["mmap", "userptr", "dmabuf"] {
-            let name = match mode {
-                "mmap" => "gst-mmap",
-                "userptr" => "gst-userptr",
-                _ => "gst-dmabuf",
+        // io-mode=userptr is left out: v4l2src fails it on vivid untraced too (not-negotiated).
+        for mode in ["mmap", "dmabuf"] {
+            let name = if mode == "mmap" {
+                "gst-mmap"
+            } else {
+                "gst-dmabuf"
             };
             let pipeline = format!(
                 "gst-launch-1.0 -q v4l2src device={cap} io-mode={mode} num-buffers=12 ! fakesink"
@@ -1257,18 +1266,14 @@ fn a_program_with_threads_a_fork_and_an_exec_is_followed() {
     );
 }
 
-#[test]
-#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
-fn ctrl_c_reaches_a_recorded_program_and_the_trace_is_complete() {
-    let _one = one_at_a_time();
-    if !have("v4l2-ctl") {
-        return skip("Ctrl-C of a recorded program", "v4l2-ctl is not installed");
-    }
+/// Streams under `vb2scope record` until `signal` is sent (to vb2scope, or to its whole
+/// process group as a terminal's Ctrl-C is); returns how vb2scope ended and the trace.
+fn streaming_recorded_until(signal: nix::sys::signal::Signal, group: bool) -> (Option<i32>, Trace) {
     let dir = std::env::temp_dir().join(format!("vb2scope-app-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let out = dir.join("ctrl-c.jsonl");
+    let out = dir.join(format!("signal-{signal}.jsonl"));
     let cap = device::resolve(VMALLOC).unwrap_or_else(|e| panic!("{e}"));
-    // Its own process group, as a shell gives a job: the terminal's SIGINT goes to it all.
+    // Its own process group, as a shell gives a job.
     let mut child = cli()
         .arg("record")
         .arg("-o")
@@ -1276,26 +1281,62 @@ fn ctrl_c_reaches_a_recorded_program_and_the_trace_is_complete() {
         .args(["--", "v4l2-ctl", "-d"])
         .arg(&cap)
         .args(["--stream-mmap", "--stream-count=100000"])
+        .stdout(std::process::Stdio::null())
         .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
-    // Until it streams.
     let start = std::time::Instant::now();
     while std::fs::read_to_string(&out).map_or(0, |s| s.matches("VIDIOC_DQBUF").count()) < 3 {
         assert!(start.elapsed().as_secs() < 60, "never streamed");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let pgid = nix::unistd::Pid::from_raw(-(child.id() as i32));
-    nix::sys::signal::kill(pgid, nix::sys::signal::Signal::SIGINT)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let pid = child.id() as i32;
+    let to = nix::unistd::Pid::from_raw(if group { -pid } else { pid });
+    nix::sys::signal::kill(to, signal).unwrap_or_else(|e| panic!("{e}"));
     let st = child.wait().unwrap_or_else(|e| panic!("{e}"));
-    // v4l2-ctl dies of the SIGINT; vb2scope says so as a shell would.
-    assert_eq!(st.code(), Some(128 + 2), "{st:?}");
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
     let (t, diags) =
         vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
-    // The end of the program closed its video fd.
+    (st.code(), t)
+}
+
+/// Whether this process was started with SIGINT ignored (as a non-interactive shell starts
+/// its background jobs): its children then ignore it too.
+fn sigint_ignored() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let v = s.lines().find_map(|l| l.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(v.trim(), 16).ok()
+        })
+        .is_some_and(|m| m & (1 << 1) != 0)
+}
+
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn ctrl_c_and_sigterm_end_a_recorded_program_and_the_trace_is_complete() {
+    let _one = one_at_a_time();
+    if !have("v4l2-ctl") {
+        return skip("signals to a recorded program", "v4l2-ctl is not installed");
+    }
+    use nix::sys::signal::Signal;
+    // SIGTERM to vb2scope is passed on to the program; its end closes the video fd.
+    let (code, t) = streaming_recorded_until(Signal::SIGTERM, false);
+    assert_eq!(code, Some(128 + 15));
+    assert!(matches!(
+        t.events.last().map(|e| e.body),
+        Some(Body::Close { .. })
+    ));
+    // Ctrl-C: SIGINT to the whole job; vb2scope ignores it, the program dies of it.
+    if sigint_ignored() {
+        return skip(
+            "Ctrl-C of a recorded program",
+            "this test runs with SIGINT ignored, and so would the program",
+        );
+    }
+    let (code, t) = streaming_recorded_until(Signal::SIGINT, true);
+    assert_eq!(code, Some(128 + 2));
     assert!(matches!(
         t.events.last().map(|e| e.body),
         Some(Body::Close { .. })
@@ -1341,7 +1382,10 @@ fn attaching_to_a_streaming_program_records_it_and_leaves_it_running() {
     assert_eq!(st.code(), Some(0));
     // Left running, and still streaming.
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(app.try_wait().unwrap_or_else(|e| panic!("{e}")).is_none(), "the program ended");
+    assert!(
+        app.try_wait().unwrap_or_else(|e| panic!("{e}")).is_none(),
+        "the program ended"
+    );
     let _ = app.kill();
     let _ = app.wait();
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
@@ -1349,6 +1393,9 @@ fn attaching_to_a_streaming_program_records_it_and_leaves_it_running() {
         vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(diags.is_empty(), "{diags:?}");
     // The video fd it had before: written as opened at its first use.
-    assert!(matches!(t.events.first().map(|e| e.body), Some(Body::Open { .. })));
+    assert!(matches!(
+        t.events.first().map(|e| e.body),
+        Some(Body::Open { .. })
+    ));
     assert_recorded_well("attached v4l2-ctl", &t);
 }

@@ -254,6 +254,7 @@ fn hostile_report(p: Policy) -> CheckReport {
         value_notes: Vec::new(),
         rebuilt_calls: false,
         incomplete_from: None,
+        unseen_setup: Vec::new(),
     }
 }
 

@@ -539,3 +539,46 @@ fn a_blocking_dqbuf_interrupted_while_waiting_is_not_a_divergence() {
         assert_eq!(check_trace(&ready, p).stats.divergences, 1, "{p}");
     }
 }
+
+fn observed(lines: &[&str]) -> vb2scope_core::trace::Trace {
+    let mut text = String::from("{\"vb2scope\":\"trace\",\"version\":1}\n");
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    let (t, diags) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("a trace");
+    assert!(diags.is_empty(), "{diags:?}");
+    t
+}
+
+/// A recording attached to a program that was already streaming starts with DQBUF and QBUF
+/// on a queue whose REQBUFS it never saw: the kernel's answers contradicted the empty queue
+/// the model assumed, and DIVERGE and R12 were reported as errors on correct code. Findings
+/// on such a queue, before it is set up again, are information at most, and say why.
+#[test]
+fn a_trace_that_starts_mid_session_is_not_blamed_for_what_it_did_not_see() {
+    let buf = |op: &str, t: u64, flags: u32| {
+        format!(
+            "{{\"t\":{t},\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",\"fd\":3,\"op\":\"{op}\",\"result\":\"ok\",\"buf\":{{\"index\":0,\"type\":\"VIDEO_CAPTURE\",\"memory\":\"MMAP\",\"flags\":{flags},\"length\":460800,\"offset\":0}}}}"
+        )
+    };
+    let open = "{\"t\":1,\"ev\":\"open\",\"pid\":7,\"origin\":\"observed\",\"fd\":3,\"path\":\"/dev/video0\"}";
+    let (dq, q) = (buf("VIDIOC_DQBUF", 10, 1), buf("VIDIOC_QBUF", 20, 3));
+    let t = observed(&[open, &dq, &q]);
+    for p in Policy::ALL {
+        let r = check_trace(&t, p);
+        assert!(!r.findings.is_empty(), "{p}: the model still disagrees");
+        assert!(
+            r.worst() <= Some(vb2scope_core::rules::Severity::Info),
+            "{p}: {:?}",
+            r.findings
+        );
+        assert_eq!(r.unseen_setup.len(), 1, "{p}");
+    }
+    // A program that never set the queue up and was refused: the kernel agrees with the
+    // model, so nothing is capped.
+    let refused = dq.replace("\"result\":\"ok\"", "\"result\":\"EINVAL\"");
+    let t = observed(&[open, &refused]);
+    let r = check_trace(&t, Policy::MODERN);
+    assert!(r.unseen_setup.is_empty(), "{:?}", r.unseen_setup);
+}

@@ -229,14 +229,31 @@ pub fn spawn_traced(
     child
 }
 
+/// The signal vb2scope was asked to end with (SIGTERM, SIGHUP) while tracing, for the
+/// tracer to pass on to the program; 0 when none.
+pub static FORWARD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn note_forward(sig: libc::c_int) {
+    FORWARD.store(sig, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Ignores SIGINT and SIGQUIT in vb2scope itself, so a Ctrl-C reaches only the traced
-/// program, which then ends and the trace with it.
+/// program, which then ends and the trace with it; SIGTERM and SIGHUP are noted in
+/// [`FORWARD`] (interrupting the tracer's wait) for the tracer to pass on.
 pub fn ignore_terminal_signals() -> Result<(), Errno> {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    // SAFETY: SIG_IGN installs no handler code.
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction, signal};
+    let fwd = SigAction::new(
+        SigHandler::Handler(note_forward),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: SIG_IGN installs no handler code; `note_forward` only stores to an atomic,
+    // which is async-signal-safe.
     unsafe {
         signal(Signal::SIGINT, SigHandler::SigIgn)?;
         signal(Signal::SIGQUIT, SigHandler::SigIgn)?;
+        sigaction(Signal::SIGTERM, &fwd)?;
+        sigaction(Signal::SIGHUP, &fwd)?;
     }
     Ok(())
 }

@@ -81,6 +81,7 @@ fn timeline() -> Timeline {
         value_notes: Vec::new(),
         rebuilt_calls: false,
         incomplete_from: None,
+        unseen_setup: Vec::new(),
     };
     Timeline {
         lanes,

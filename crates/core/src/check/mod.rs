@@ -27,12 +27,21 @@ pub struct CheckReport {
     /// The event from which the kernel's side is incomplete: a capture that lost events
     /// (`[LOST n EVENTS]`).
     pub incomplete_from: Option<u32>,
+    /// Queues the kernel showed in use before the trace set them up (it starts mid-session:
+    /// a recording attached to a running program), with the event of their setup if the
+    /// trace has one.
+    pub unseen_setup: Vec<(crate::v4l2::QueueKey, Option<u32>)>,
 }
 
 /// Why findings of a trace whose calls were rebuilt are information at most.
 pub const REBUILT_CALLS: &str = "the calls were rebuilt from the kernel's events: calls that \
     failed, or never reached vb2, are not seen, so a finding that rests on every call being \
     known is information at most";
+
+/// Why findings on a queue the trace never saw set up are information at most.
+pub const UNSEEN_SETUP: &str = "the trace starts after a queue was set up (a recording \
+    attached to a running program): the kernel's answers show buffers the trace never saw \
+    allocated, so a finding on that queue before it is set up again is information at most";
 
 /// Why findings after the kernel lost events are information at most.
 pub const INCOMPLETE: &str = "the kernel lost events here (its ring buffer overflowed): from \
@@ -42,14 +51,20 @@ impl CheckReport {
     /// The severity of a finding under this report's policy. In a trace whose calls were
     /// rebuilt, only what the kernel's memops show themselves (a double map, an unbalanced
     /// unmap or detach) keeps its severity: the rest rests on calls the kernel may not show.
-    /// After the kernel lost events nothing does: any memop may be missing.
+    /// After the kernel lost events nothing does: any memop may be missing. Nor does a
+    /// finding on a queue the trace never saw set up.
     pub fn severity(&self, f: &Finding) -> Severity {
         let s = info(f.rule)
             .severity_under(self.policy)
             .unwrap_or(Severity::Info);
         let seen_itself = matches!(f.rule, RuleId::R05 | RuleId::R06);
         let after_gap = self.incomplete_from.is_some_and(|g| f.event >= g);
-        if after_gap || (self.rebuilt_calls && !seen_itself) {
+        let before_setup = f.queue.is_some_and(|q| {
+            self.unseen_setup
+                .iter()
+                .any(|&(k, setup)| k == q && setup.is_none_or(|s| f.event < s))
+        });
+        if after_gap || before_setup || (self.rebuilt_calls && !seen_itself) {
             s.min(Severity::Info)
         } else {
             s

@@ -246,6 +246,11 @@ pub(super) struct Replayer<'t> {
     memops_traced: bool,
     /// The trace marks the kernel events that happened inside a syscall (`within`).
     within_marked: bool,
+    /// The first REQBUFS or CREATE_BUFS of each queue, by event.
+    setups: Vec<(QueueKey, u32)>,
+    /// Queues whose kernel answers contradicted the model before any setup of theirs: set up
+    /// before the trace began.
+    unseen_setup: Vec<QueueKey>,
 }
 
 impl<'t> Replayer<'t> {
@@ -266,7 +271,30 @@ impl<'t> Replayer<'t> {
                 .iter()
                 .any(|e| observed(e) && matches!(e.body, Body::Memop { .. })),
             within_marked: trace.events.iter().any(|e| e.within),
+            setups: Vec::new(),
+            unseen_setup: Vec::new(),
             trace,
+        }
+    }
+
+    /// Notes a queue's first setup, and the queues a DIVERGE shows in use before theirs.
+    fn note_setup(&mut self, i: usize, cmd: IoctlCmd, fd: i32, arg: u32, findings_before: usize) {
+        if let (IoctlCmd::Reqbufs | IoctlCmd::CreateBufs, Some(IoctlArg::Alloc { ty, .. })) =
+            (cmd, self.trace.arg(arg))
+        {
+            let key = self.key_of(fd, *ty);
+            if !self.setups.iter().any(|&(k, _)| k == key) {
+                self.setups.push((key, i as u32));
+            }
+        }
+        let new = self.model.findings.get(findings_before..).unwrap_or(&[]);
+        for f in new.iter().filter(|f| f.rule == RuleId::Diverge) {
+            if let Some(q) = f.queue
+                && !self.setups.iter().any(|&(k, _)| k == q)
+                && !self.unseen_setup.contains(&q)
+            {
+                self.unseen_setup.push(q);
+            }
         }
     }
 
@@ -278,6 +306,20 @@ impl<'t> Replayer<'t> {
     }
 
     fn ioctl(&mut self, i: usize, e: &Event, fd: i32, cmd: IoctlCmd, arg: u32, result: Outcome) {
+        let before = self.model.findings.len();
+        self.ioctl_step(i, e, fd, cmd, arg, result);
+        self.note_setup(i, cmd, fd, arg, before);
+    }
+
+    fn ioctl_step(
+        &mut self,
+        i: usize,
+        e: &Event,
+        fd: i32,
+        cmd: IoctlCmd,
+        arg: u32,
+        result: Outcome,
+    ) {
         let Some(op) = ioctl_op(&self.trace, fd, cmd, arg) else {
             return;
         };
@@ -743,6 +785,7 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
         value_notes: Vec::new(),
         rebuilt_calls: false,
         incomplete_from: None,
+        unseen_setup: Vec::new(),
     })
 }
 
@@ -779,6 +822,11 @@ pub fn replay_until(
                     if trace.str(name) == crate::trace::LOST_EVENTS)
             })
             .map(|i| i as u32),
+        unseen_setup: r
+            .unseen_setup
+            .iter()
+            .map(|&q| (q, r.setups.iter().find(|&&(k, _)| k == q).map(|&(_, i)| i)))
+            .collect(),
     })
 }
 

@@ -30,6 +30,11 @@ struct JsonInput<'a> {
     incomplete_from: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     incomplete: Option<&'static str>,
+    /// Queues in use before the trace set them up, and why their findings are capped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unseen_setup: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unseen_setup_note: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +77,14 @@ pub fn to_json(results: &[InputResult]) -> String {
                     .then_some(crate::check::REBUILT_CALLS),
                 incomplete_from: r.report.incomplete_from,
                 incomplete: r.report.incomplete_from.map(|_| crate::check::INCOMPLETE),
+                unseen_setup: r
+                    .report
+                    .unseen_setup
+                    .iter()
+                    .map(|(q, _)| q.ty.short().to_string())
+                    .collect(),
+                unseen_setup_note: (!r.report.unseen_setup.is_empty())
+                    .then_some(crate::check::UNSEEN_SETUP),
             })
             .collect(),
         findings: results

@@ -24,6 +24,15 @@ pub fn to_text(results: &[InputResult]) -> String {
                 crate::check::INCOMPLETE
             );
         }
+        for &(q, _) in &r.report.unseen_setup {
+            let _ = writeln!(
+                out,
+                "{}: note: queue {}: {}",
+                r.path,
+                q.ty.short(),
+                crate::check::UNSEEN_SETUP
+            );
+        }
         for d in &r.diagnostics {
             let sev = match d.severity {
                 DiagSeverity::Info => "info",

@@ -199,10 +199,21 @@ impl Tracer<'_> {
             let st = match waitpid(None, Some(WaitPidFlag::__WALL)) {
                 Ok(st) => st,
                 Err(Errno::ECHILD) => return Ok(()),
-                Err(Errno::EINTR) => continue,
+                Err(Errno::EINTR) => {
+                    self.forward();
+                    continue;
+                }
                 Err(e) => return Err(AppError::Ptrace(e)),
             };
             self.stop(st);
+        }
+    }
+
+    /// SIGTERM or SIGHUP to vb2scope: passed on to the program, whose end ends the trace.
+    fn forward(&mut self) {
+        let sig = crate::raw::FORWARD.swap(0, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(sig) = Signal::try_from(sig) {
+            let _ = nix::sys::signal::kill(self.main, sig);
         }
     }
 
