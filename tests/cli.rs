@@ -523,3 +523,22 @@ fn record_refuses_a_program_that_does_not_exist() {
         stderr(&o)
     );
 }
+
+/// `--no-filter`: every call stops and vb2scope chooses; the program runs the same.
+#[test]
+fn record_without_the_filter_runs_the_program_the_same() {
+    let out = tmp("record-nofilter.jsonl", b"");
+    let o = run(&[
+        "record",
+        "--no-filter",
+        "-o",
+        &out.display().to_string(),
+        "--",
+        "sh",
+        "-c",
+        "exec 3</dev/null; exit 4",
+    ]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("every call of the program stopped"), "{}", stderr(&o));
+}

@@ -1089,6 +1089,12 @@ fn prepare_buf_create_bufs_and_querybuf() {
 
 /// A program recorded with `vb2scope record -- …`: its exit status and its trace.
 fn record_program(name: &str, args: &[&str]) -> (Option<i32>, Trace) {
+    let with: Vec<&str> = ["--"].into_iter().chain(args.iter().copied()).collect();
+    record_program_with(name, &with)
+}
+
+/// `vb2scope record -o TRACE ARGS…` (options, then `--` and the program).
+fn record_program_with(name: &str, args: &[&str]) -> (Option<i32>, Trace) {
     let dir = std::env::temp_dir().join(format!("vb2scope-app-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let out = dir.join(format!("{name}.jsonl"));
@@ -1096,7 +1102,6 @@ fn record_program(name: &str, args: &[&str]) -> (Option<i32>, Trace) {
         .arg("record")
         .arg("-o")
         .arg(&out)
-        .arg("--")
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -1213,6 +1218,17 @@ fn recorded_programs_are_decoded_and_check_clean() {
         let (status, t) = record_program(name, &args);
         assert_eq!(status, Some(0), "{name} exited with {status:?}");
         assert_recorded_well(name, &t);
+        // Without the filter every call stops and the tracer chooses: the same calls.
+        if *name == "v4l2-ctl-mmap" {
+            let unfiltered: Vec<&str> = ["--no-filter", "--"].into_iter().chain(args).collect();
+            let (status, u) = record_program_with("v4l2-ctl-mmap-unfiltered", &unfiltered);
+            assert_eq!(status, Some(0));
+            assert_eq!(
+                ioctls(&u),
+                ioctls(&t),
+                "the filter and its userspace twin differ"
+            );
+        }
     }
 }
 

@@ -17,7 +17,12 @@ fn default_output(program: &str) -> PathBuf {
 }
 
 /// Records `command`; returns the program's exit status (128 + the signal that killed it).
-pub fn record(command: &[String], output: Option<&Path>, kernel_trace: bool) -> Result<i32> {
+pub fn record(
+    command: &[String],
+    output: Option<&Path>,
+    kernel_trace: bool,
+    filtered: bool,
+) -> Result<i32> {
     let program = command.first().map_or("", String::as_str);
     let out = output.map_or_else(|| default_output(program), Path::to_path_buf);
     let shown = command.join(" ");
@@ -31,7 +36,7 @@ pub fn record(command: &[String], output: Option<&Path>, kernel_trace: bool) -> 
     let mut sink = |e| {
         let _ = tx.send(e);
     };
-    let run = record_program(command, &mut sink);
+    let run = record_program(command, filtered, &mut sink);
     drop(tx);
     let written = rec
         .finish()
@@ -39,6 +44,17 @@ pub fn record(command: &[String], output: Option<&Path>, kernel_trace: bool) -> 
     let merged = super::kernel::finish(cap, &out);
     let (exit, stats) = run?;
     merged?;
+    if !stats.filtered {
+        eprintln!(
+            "vb2scope: note: {}: every call of the program stopped, not only the buffer calls \
+             (slower for it)",
+            if filtered {
+                "this kernel has no seccomp filters"
+            } else {
+                "--no-filter"
+            }
+        );
+    }
     eprintln!(
         "vb2scope: recorded `{shown}`: {} events from {} stopped calls in {} process(es) to {}{}",
         written.events,

@@ -204,6 +204,10 @@ enum Cmd {
         /// root and tracefs) and merge it into the trace, so memops are observed.
         #[arg(long = "kernel-trace")]
         kernel_trace: bool,
+        /// Stop the program at every call and choose in vb2scope, instead of its seccomp
+        /// filter (for comparison; what a kernel without seccomp filters gets).
+        #[arg(long = "no-filter")]
+        no_filter: bool,
         /// Record a running process instead (every thread, until it ends or Ctrl-C, then
         /// leave it running). It is slower for the process than `-- CMD`: every call stops.
         #[arg(long, conflicts_with_all = ["device", "command"])]
@@ -340,10 +344,13 @@ pub fn main() -> i32 {
             output,
             kernel_trace,
             attach,
+            no_filter,
             command,
         }) => match (device, attach, output) {
             (None, Some(pid), output) => app::attach(pid, output.as_deref(), kernel_trace),
-            (None, None, output) => app::record(&command, output.as_deref(), kernel_trace),
+            (None, None, output) => {
+                app::record(&command, output.as_deref(), kernel_trace, !no_filter)
+            }
             (Some(device), _, Some(output)) => device::record(&device::RecordArgs {
                 device: &device,
                 memory: match memory {

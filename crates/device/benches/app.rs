@@ -54,9 +54,10 @@ fn timed(mut cmd: Command) -> f64 {
     t.elapsed().as_secs_f64() * 1e6 / CALLS as f64
 }
 
-fn recorded(kind: &str) -> f64 {
+fn recorded(kind: &str, filtered: bool) -> f64 {
     let t = Instant::now();
-    let (exit, stats) = vb2scope_device::record_program(&args(kind), &mut |_| {}).expect("records");
+    let (exit, stats) =
+        vb2scope_device::record_program(&args(kind), filtered, &mut |_| {}).expect("records");
     let us = t.elapsed().as_secs_f64() * 1e6 / CALLS as f64;
     assert_eq!(exit, vb2scope_device::AppExit::Code(0));
     // /dev/null is no video node: the calls stop and are decoded, nothing is written.
@@ -86,7 +87,8 @@ fn table(label: &str) {
         println!("  {:<40} {:>10.2} {:>10.2}", name, f("ioctl"), f("getppid"));
     };
     row("untraced (the floor)", &|k| timed(me(k)));
-    row("vb2scope record", &recorded);
+    row("vb2scope record", &|k| recorded(k, true));
+    row("vb2scope record --no-filter", &|k| recorded(k, false));
     if have("strace") {
         row("strace -f -e trace=ioctl", &|k| strace(k, false));
         row("strace -f --seccomp-bpf -e trace=ioctl", &|k| {

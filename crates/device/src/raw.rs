@@ -186,11 +186,16 @@ pub fn syscall_stop(pid: nix::unistd::Pid) -> Result<SyscallStop, Errno> {
 /// asks to be traced, installs the filter (setting no_new_privs first when it may not
 /// otherwise) and execs; it then stops with SIGTRAP before running a single instruction of
 /// the program, so the tracer sets its options before any filtered call.
+///
+/// Without a filter (`None`) only the tracing is asked for: every call of the program will
+/// stop.
 pub fn spawn_traced(
     cmd: &mut std::process::Command,
-    filter: Vec<libc::sock_filter>,
+    filter: Option<Vec<libc::sock_filter>>,
 ) -> std::io::Result<std::process::Child> {
     use std::os::unix::process::CommandExt;
+    let filtered = filter.is_some();
+    let filter = filter.unwrap_or_default();
     let prog = libc::sock_fprog {
         len: filter.len() as u16,
         filter: filter.as_ptr().cast_mut(),
@@ -206,6 +211,9 @@ pub fn spawn_traced(
             }
             // vb2scope's runtime ignores SIGPIPE; the program must get the default.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            if !filtered {
+                return Ok(());
+            }
             let set = || {
                 libc::syscall(
                     libc::SYS_seccomp,

@@ -38,6 +38,15 @@ pub struct AppStats {
     pub unreadable: u64,
     pub compat: u64,
     pub processes: u32,
+    /// The program ran under the seccomp filter (else every call stopped).
+    pub filtered: bool,
+}
+
+/// Whether this kernel has seccomp filters (`Seccomp_filters:` in /proc, Linux 5.9+; before,
+/// `Seccomp:` with CONFIG_SECCOMP_FILTER assumed).
+fn seccomp_filters() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Seccomp:")))
 }
 
 /// An fd the trace follows.
@@ -122,6 +131,7 @@ const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
 /// it started has ended, giving each event to `sink`.
 pub fn record_program(
     program: &[String],
+    filtered: bool,
     sink: &mut dyn FnMut(OwnedEvent),
 ) -> Result<(AppExit, AppStats), AppError> {
     if !cfg!(target_arch = "x86_64") {
@@ -130,7 +140,13 @@ pub fn record_program(
     let Some((name, args)) = program.split_first() else {
         return Err(AppError::NotFound(String::new()));
     };
-    let filter = super::filter::filter()?;
+    // Without seccomp filters (a kernel built without them) every call stops instead.
+    let filter = if filtered && seccomp_filters() {
+        Some(super::filter::filter()?)
+    } else {
+        None
+    };
+    let unfiltered = filter.is_none();
     let mut cmd = std::process::Command::new(name);
     cmd.args(args);
     let child = crate::raw::spawn_traced(&mut cmd, filter).map_err(|e| match e.kind() {
@@ -163,7 +179,7 @@ pub fn record_program(
     ptrace::setoptions(main, OPTIONS).map_err(AppError::Ptrace)?;
     let mut t = Tracer {
         sink,
-        attached: false,
+        attached: unfiltered,
         main,
         status: None,
         tasks: HashMap::from([(main, main.as_raw())]),
@@ -175,10 +191,15 @@ pub fn record_program(
         waiting: std::collections::VecDeque::new(),
         stats: AppStats {
             processes: 1,
+            filtered: !unfiltered,
             ..AppStats::default()
         },
     };
-    ptrace::cont(main, None).map_err(AppError::Ptrace)?;
+    if unfiltered {
+        ptrace::syscall(main, None).map_err(AppError::Ptrace)?;
+    } else {
+        ptrace::cont(main, None).map_err(AppError::Ptrace)?;
+    }
     let ran = t.run();
     t.flush(true);
     ran?;
