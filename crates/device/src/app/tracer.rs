@@ -107,13 +107,10 @@ struct Tracer<'s> {
     pending: HashMap<Pid, Pending>,
     procs: HashMap<i32, Proc>,
     devices: Vec<String>,
-    /// Events waiting for calls in flight that started before them, in time order.
-    waiting: std::collections::VecDeque<OwnedEvent>,
+    /// The time of the last event written.
+    last_t: u64,
     stats: AppStats,
 }
-
-/// How many events may wait for a call in flight before they are written anyway.
-const WAITING_MAX: usize = 4096;
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 /// `PTRACE_EVENT_STOP`: the stops of a task attached with PTRACE_SEIZE.
@@ -188,7 +185,7 @@ pub fn record_program(
         pending: HashMap::new(),
         procs: HashMap::from([(main.as_raw(), Proc::default())]),
         devices: Vec::new(),
-        waiting: std::collections::VecDeque::new(),
+        last_t: 0,
         stats: AppStats {
             processes: 1,
             filtered: !unfiltered,
@@ -200,9 +197,7 @@ pub fn record_program(
     } else {
         ptrace::cont(main, None).map_err(AppError::Ptrace)?;
     }
-    let ran = t.run();
-    t.flush(true);
-    ran?;
+    t.run()?;
     let status = t.status.unwrap_or(AppExit::Code(0));
     Ok((status, t.stats))
 }
@@ -340,29 +335,15 @@ impl Tracer<'_> {
         self.queue(o);
     }
 
-    /// Events carry their call's start time and the trace is in time order, but a call is
-    /// written when it ends: a call another thread started earlier and that is still in
-    /// flight (a blocking DQBUF) goes before. Events wait here until no call in flight
-    /// started before them (or too many wait).
-    fn queue(&mut self, o: OwnedEvent) {
-        let at = self
-            .waiting
-            .partition_point(|w| w.event.t_ns <= o.event.t_ns);
-        self.waiting.insert(at, o);
-        self.flush(false);
-    }
-
-    fn flush(&mut self, all: bool) {
-        let oldest = self.pending.values().map(|p| p.t).min();
-        let ready = match oldest {
-            _ if all || self.waiting.len() > WAITING_MAX => self.waiting.len(),
-            Some(t) => self.waiting.partition_point(|w| w.event.t_ns < t),
-            None => self.waiting.len(),
-        };
-        for o in self.waiting.drain(..ready) {
-            self.stats.events += 1;
-            (self.sink)(o);
-        }
+    /// Writes an event when its call ends, at its start time, or just after the event before
+    /// it when that is later: a call that overlapped calls of other threads (a blocking
+    /// DQBUF while another thread queued the buffer it returns) goes after them, in the order
+    /// the kernel finished them, and the trace stays in time order.
+    fn queue(&mut self, mut o: OwnedEvent) {
+        o.event.t_ns = o.event.t_ns.max(self.last_t);
+        self.last_t = o.event.t_ns;
+        self.stats.events += 1;
+        (self.sink)(o);
     }
 
     /// The trace fd of a process's fd.
@@ -507,8 +488,6 @@ impl Tracer<'_> {
             } => self.ioctl_exit(pid, &p, req, input, planes, nonblock, result),
             Call::Other => self.fd_call(pid, &p, rval, result),
         }
-        // What waited for this call goes now.
-        self.flush(false);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -817,7 +796,6 @@ impl Tracer<'_> {
             self.status = Some(how);
         }
         self.pending.remove(&pid);
-        self.flush(false);
         let Some(g) = self.tasks.remove(&pid) else {
             return;
         };
@@ -956,7 +934,7 @@ pub fn attach_process(
         pending: HashMap::new(),
         procs: HashMap::from([(pid, Proc::default())]),
         devices: Vec::new(),
-        waiting: std::collections::VecDeque::new(),
+        last_t: 0,
         stats: AppStats {
             processes: 1,
             ..AppStats::default()
@@ -964,7 +942,6 @@ pub fn attach_process(
     };
     let ran = t.run_until(stop);
     t.detach_all();
-    t.flush(true);
     ran?;
     Ok((t.status, t.stats))
 }
