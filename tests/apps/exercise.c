@@ -1,7 +1,9 @@
 /* A V4L2 capture program that uses threads, fork and exec, for the recorder's tests:
- * MMAP buffers queued by the main thread, dequeued and queued again by a second thread,
- * dequeued once more by a forked child, then STREAMOFF and an exec of `true` with the video
- * fd still open (it is not close-on-exec). Usage: exercise /dev/videoN */
+ * MMAP buffers queued by the main thread, dequeued and queued again by a second thread;
+ * then every buffer dequeued, a thread waiting in DQBUF with nothing queued until the main
+ * thread queues one (the DQBUF returns after that QBUF, from another thread); one more
+ * dequeued by a forked child; then STREAMOFF and an exec of `true` with the video fd still
+ * open (it is not close-on-exec). Usage: exercise /dev/videoN */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/videodev2.h>
@@ -48,6 +50,35 @@ static void *worker(void *arg)
 	return arg;
 }
 
+static unsigned dequeue(const char *who)
+{
+	struct v4l2_buffer b;
+	memset(&b, 0, sizeof(b));
+	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	b.memory = V4L2_MEMORY_MMAP;
+	if (xioctl(VIDIOC_DQBUF, &b)) {
+		perror(who);
+		exit(1);
+	}
+	return b.index;
+}
+
+static void queue(unsigned index)
+{
+	struct v4l2_buffer b = {.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				.memory = V4L2_MEMORY_MMAP};
+	if (xioctl(VIDIOC_QBUF, &b)) {
+		perror("QBUF");
+		exit(1);
+	}
+}
+
+static void *waiter(void *arg)
+{
+	queue(dequeue("waiter"));
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -83,6 +114,15 @@ int main(int argc, char **argv)
 	pthread_t t;
 	pthread_create(&t, NULL, worker, NULL);
 	pthread_join(t, NULL);
+	unsigned held[VIDEO_MAX_FRAME];
+	for (unsigned i = 0; i < rb.count; i++)
+		held[i] = dequeue("drain");
+	pthread_create(&t, NULL, waiter, NULL);
+	usleep(300000);
+	queue(held[0]);
+	pthread_join(t, NULL);
+	for (unsigned i = 1; i < rb.count; i++)
+		queue(held[i]);
 	pid_t child = fork();
 	if (child == 0) {
 		cycle("child");

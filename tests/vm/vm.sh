@@ -998,6 +998,8 @@ cmd_run() {
     fi
     rc=$(cat "$tmp/share/rc")
     [[ $rc =~ ^[0-9]+$ ]] || die "bad exit code '$rc' from the guest"
+    # A command the guest's OOM killer ended says so, rather than a bare 137.
+    grep -h 'Out of memory: Killed process' "$CONSOLE_LOG" 2>/dev/null | sed 's/^/vm.sh: guest: /' >&2 || true
     [ -z "${VM_VERBOSE:-}" ] || log "$label: $KPKG: guest run took $secs s, exit $rc"
     exit "$rc"
 }
