@@ -540,5 +540,9 @@ fn record_without_the_filter_runs_the_program_the_same() {
     ]);
     no_panic(&o);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    assert!(stderr(&o).contains("every call of the program stopped"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("every call of the program stopped"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -3,11 +3,16 @@
  * then every buffer dequeued, a thread waiting in DQBUF with nothing queued until the main
  * thread queues one (the DQBUF returns after that QBUF, from another thread); one more
  * dequeued by a forked child; then STREAMOFF and an exec of `true` with the video fd still
- * open (it is not close-on-exec). Usage: exercise /dev/videoN */
+ * open (it is not close-on-exec). Usage: exercise /dev/videoN
+ *
+ * `exercise /dev/videoN bad` misbehaves instead: a QBUF with a garbage pointer, a buffer
+ * queued and its fd closed before any DQBUF, a DQBUF on the closed fd, then it kills itself
+ * mid-stream. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/videodev2.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +84,28 @@ static void *waiter(void *arg)
 	return arg;
 }
 
+static int bad(void)
+{
+	struct v4l2_requestbuffers rb = {.count = 2, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					 .memory = V4L2_MEMORY_MMAP};
+	if (xioctl(VIDIOC_REQBUFS, &rb))
+		return 1;
+	/* The kernel refuses it (EFAULT); there is nothing to read. */
+	ioctl(fd, VIDIOC_QBUF, (void *)1);
+	struct v4l2_buffer b = {.index = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				.memory = V4L2_MEMORY_MMAP};
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	if (xioctl(VIDIOC_QBUF, &b) || xioctl(VIDIOC_STREAMON, &type))
+		return 1;
+	int again = open("/dev/null", O_RDONLY);
+	close(fd);
+	/* The same number, now another file: EBADF or ENOTTY, never a video call. */
+	dup2(again, fd);
+	ioctl(fd, VIDIOC_DQBUF, &b);
+	kill(getpid(), SIGKILL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -88,6 +115,8 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
+	if (argc > 2 && !strcmp(argv[2], "bad"))
+		return bad();
 	struct v4l2_requestbuffers rb = {.count = 4, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 					 .memory = V4L2_MEMORY_MMAP};
 	if (xioctl(VIDIOC_REQBUFS, &rb) || rb.count < 2) {
