@@ -1343,7 +1343,22 @@ fn streaming_recorded_until(signal: nix::sys::signal::Signal, group: bool) -> (O
     let pid = child.id() as i32;
     let to = nix::unistd::Pid::from_raw(if group { -pid } else { pid });
     nix::sys::signal::kill(to, signal).unwrap_or_else(|e| panic!("{e}"));
-    let st = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    // Ended within a few seconds, or the test fails rather than hangs.
+    let sent = std::time::Instant::now();
+    let st = loop {
+        if let Some(st) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break st;
+        }
+        if sent.elapsed().as_secs() > 30 {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(-pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            let _ = child.wait();
+            panic!("{signal} did not end the recording within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     let bytes = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
     let (t, diags) =
         vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));

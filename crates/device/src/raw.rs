@@ -237,26 +237,30 @@ pub fn spawn_traced(
     child
 }
 
-/// The signal vb2scope was asked to end with (SIGTERM, SIGHUP) while tracing, for the
-/// tracer to pass on to the program; 0 when none.
-pub static FORWARD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// The traced program, which SIGTERM and SIGHUP to vb2scope are passed on to.
+static TRACEE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
-extern "C" fn note_forward(sig: libc::c_int) {
-    FORWARD.store(sig, std::sync::atomic::Ordering::Relaxed);
+extern "C" fn forward(sig: libc::c_int) {
+    let pid = TRACEE.load(std::sync::atomic::Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill() is async-signal-safe.
+        unsafe { libc::kill(pid, sig) };
+    }
 }
 
 /// Ignores SIGINT and SIGQUIT in vb2scope itself, so a Ctrl-C reaches only the traced
-/// program, which then ends and the trace with it; SIGTERM and SIGHUP are noted in
-/// [`FORWARD`] (interrupting the tracer's wait) for the tracer to pass on.
-pub fn ignore_terminal_signals() -> Result<(), Errno> {
+/// program, which then ends and the trace with it; SIGTERM and SIGHUP are passed on to the
+/// program `tracee` from the handler itself, whichever of vb2scope's threads gets them.
+pub fn ignore_terminal_signals(tracee: i32) -> Result<(), Errno> {
+    TRACEE.store(tracee, std::sync::atomic::Ordering::Relaxed);
     use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction, signal};
     let fwd = SigAction::new(
-        SigHandler::Handler(note_forward),
-        SaFlags::empty(),
+        SigHandler::Handler(forward),
+        SaFlags::SA_RESTART,
         SigSet::empty(),
     );
-    // SAFETY: SIG_IGN installs no handler code; `note_forward` only stores to an atomic,
-    // which is async-signal-safe.
+    // SAFETY: SIG_IGN installs no handler code; `forward` only loads an atomic and calls
+    // kill(), both async-signal-safe.
     unsafe {
         signal(Signal::SIGINT, SigHandler::SigIgn)?;
         signal(Signal::SIGQUIT, SigHandler::SigIgn)?;

@@ -161,7 +161,7 @@ pub fn record_program(
     })?;
     let main = Pid::from_raw(child.id() as i32);
     // The program was started; from here a Ctrl-C is its to get.
-    let _ = crate::raw::ignore_terminal_signals();
+    let _ = crate::raw::ignore_terminal_signals(main.as_raw());
     // Its first stop: the SIGTRAP after exec, before any of its instructions.
     match waitpid(main, Some(WaitPidFlag::__WALL)) {
         Ok(WaitStatus::Stopped(_, Signal::SIGTRAP)) => {}
@@ -215,21 +215,10 @@ impl Tracer<'_> {
             let st = match waitpid(None, Some(WaitPidFlag::__WALL)) {
                 Ok(st) => st,
                 Err(Errno::ECHILD) => return Ok(()),
-                Err(Errno::EINTR) => {
-                    self.forward();
-                    continue;
-                }
+                Err(Errno::EINTR) => continue,
                 Err(e) => return Err(AppError::Ptrace(e)),
             };
             self.stop(st);
-        }
-    }
-
-    /// SIGTERM or SIGHUP to vb2scope: passed on to the program, whose end ends the trace.
-    fn forward(&mut self) {
-        let sig = crate::raw::FORWARD.swap(0, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(sig) = Signal::try_from(sig) {
-            let _ = nix::sys::signal::kill(self.main, sig);
         }
     }
 
