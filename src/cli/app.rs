@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use vb2scope_core::trace::OwnedEvent;
 use vb2scope_device::record::Recorder;
-use vb2scope_device::{AppExit, attach_process, record_program};
+use vb2scope_device::{AppError, AppExit, attach_process, record_program};
 
 /// Where the trace of `program` goes when `-o` does not say: `NAME.jsonl` here.
 fn default_output(program: &str) -> PathBuf {
@@ -14,6 +15,33 @@ fn default_output(program: &str) -> PathBuf {
         .file_name()
         .map_or_else(|| "program".into(), |n| n.to_string_lossy().into_owned());
     PathBuf::from(format!("{name}.jsonl"))
+}
+
+/// Writes to `out` (a trace headed `source`/`title`, with the kernel's side merged when
+/// `kernel_trace`) the events `run` gives its sink; returns what `run` returned and how many
+/// events were written.
+fn recording<T>(
+    out: &Path,
+    source: String,
+    title: String,
+    kernel_trace: bool,
+    run: impl FnOnce(&mut dyn FnMut(OwnedEvent)) -> Result<T, AppError>,
+) -> Result<(T, u64)> {
+    let rec = Recorder::create(out, super::device::header(source, title))
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    let cap = super::kernel::start(kernel_trace, out)?;
+    let tx = rec.sender();
+    let ran = run(&mut |e| {
+        let _ = tx.send(e);
+    });
+    drop(tx);
+    let written = rec
+        .finish()
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    let merged = super::kernel::finish(cap, out);
+    let ran = ran?;
+    merged?;
+    Ok((ran, written.events))
 }
 
 /// Records `command`; returns the program's exit status (128 + the signal that killed it).
@@ -26,24 +54,10 @@ pub fn record(
     let program = command.first().map_or("", String::as_str);
     let out = output.map_or_else(|| default_output(program), Path::to_path_buf);
     let shown = command.join(" ");
-    let rec = Recorder::create(
-        &out,
-        super::device::header(format!("vb2scope record -- {shown}"), shown.clone()),
-    )
-    .with_context(|| format!("{}: cannot write", out.display()))?;
-    let cap = super::kernel::start(kernel_trace, &out)?;
-    let tx = rec.sender();
-    let mut sink = |e| {
-        let _ = tx.send(e);
-    };
-    let run = record_program(command, filtered, &mut sink);
-    drop(tx);
-    let written = rec
-        .finish()
-        .with_context(|| format!("{}: cannot write", out.display()))?;
-    let merged = super::kernel::finish(cap, &out);
-    let (exit, stats) = run?;
-    merged?;
+    let source = format!("vb2scope record -- {shown}");
+    let ((exit, stats), events) = recording(&out, source, shown.clone(), kernel_trace, |sink| {
+        record_program(command, filtered, sink)
+    })?;
     if !stats.filtered {
         eprintln!(
             "vb2scope: note: {}: every call of the program stopped, not only the buffer calls \
@@ -57,7 +71,7 @@ pub fn record(
     }
     eprintln!(
         "vb2scope: recorded `{shown}`: {} events from {} stopped calls in {} process(es) to {}{}",
-        written.events,
+        events,
         stats.stops,
         stats.processes,
         out.display(),
@@ -83,30 +97,16 @@ pub fn attach(pid: i32, output: Option<&Path>, kernel_trace: bool) -> Result<i32
         Path::to_path_buf,
     );
     let shown = format!("{comm} (pid {pid})");
-    let rec = Recorder::create(
-        &out,
-        super::device::header(format!("vb2scope record --attach {pid}"), shown.clone()),
-    )
-    .with_context(|| format!("{}: cannot write", out.display()))?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let s = stop.clone();
     let _ = ctrlc::set_handler(move || s.store(true, std::sync::atomic::Ordering::Relaxed));
-    let cap = super::kernel::start(kernel_trace, &out)?;
-    let tx = rec.sender();
-    let mut sink = |e| {
-        let _ = tx.send(e);
-    };
-    let run = attach_process(pid, &mut sink, &stop);
-    drop(tx);
-    let written = rec
-        .finish()
-        .with_context(|| format!("{}: cannot write", out.display()))?;
-    let merged = super::kernel::finish(cap, &out);
-    let (exit, stats) = run?;
-    merged?;
+    let source = format!("vb2scope record --attach {pid}");
+    let ((exit, stats), events) = recording(&out, source, shown.clone(), kernel_trace, |sink| {
+        attach_process(pid, sink, &stop)
+    })?;
     eprintln!(
         "vb2scope: recorded {shown}: {} events from {} stopped calls to {}; {}",
-        written.events,
+        events,
         stats.stops,
         out.display(),
         match exit {

@@ -32,29 +32,6 @@ static int xioctl(unsigned long req, void *arg)
 	return r;
 }
 
-static void cycle(const char *who)
-{
-	struct v4l2_buffer b;
-	memset(&b, 0, sizeof(b));
-	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	b.memory = V4L2_MEMORY_MMAP;
-	if (xioctl(VIDIOC_DQBUF, &b)) {
-		perror(who);
-		exit(1);
-	}
-	if (xioctl(VIDIOC_QBUF, &b)) {
-		perror(who);
-		exit(1);
-	}
-}
-
-static void *worker(void *arg)
-{
-	for (int i = 0; i < 3; i++)
-		cycle("thread");
-	return arg;
-}
-
 static unsigned dequeue(const char *who)
 {
 	struct v4l2_buffer b;
@@ -76,6 +53,18 @@ static void queue(unsigned index)
 		perror("QBUF");
 		exit(1);
 	}
+}
+
+static void cycle(const char *who)
+{
+	queue(dequeue(who));
+}
+
+static void *worker(void *arg)
+{
+	for (int i = 0; i < 3; i++)
+		cycle("thread");
+	return arg;
 }
 
 static void *waiter(void *arg)

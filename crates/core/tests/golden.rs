@@ -3,22 +3,13 @@
 
 mod common;
 
-use std::path::Path;
-
 use vb2scope_core::check::check_trace;
 use vb2scope_core::format::read_native_bytes;
 use vb2scope_core::policy::Policy;
 use vb2scope_core::scenario;
 
 fn scenarios() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("traces");
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .expect("traces/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "vb2s"))
-        .collect();
-    v.sort();
-    v
+    common::curated_scenarios()
 }
 
 #[test]

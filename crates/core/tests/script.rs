@@ -4,7 +4,6 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use proptest::prelude::*;
 
@@ -15,14 +14,7 @@ use vb2scope_core::trace::{Body, IoctlArg, Trace};
 use vb2scope_core::v4l2::{Errno, Origin};
 
 fn curated() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("traces");
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .expect("traces/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "vb2s"))
-        .collect();
-    v.sort();
-    v
+    common::curated_scenarios()
 }
 
 fn render(s: &Script) -> String {

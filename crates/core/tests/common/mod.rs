@@ -111,3 +111,15 @@ pub fn memops_per_buffer(t: &Trace, kind: MemopKind) -> Vec<(BufType, u32)> {
     v.sort();
     v
 }
+
+/// The curated scenarios in `traces/`, sorted.
+pub fn curated_scenarios() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("traces");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .expect("traces/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "vb2s"))
+        .collect();
+    v.sort();
+    v
+}
