@@ -57,7 +57,7 @@ fn op() -> impl Strategy<Value = Op> {
         // Closing the main handle ends everything; keep it rare.
         1 => prop_oneof![1 => Just(3i32), 8 => 4i32..8].prop_map(|fd| Op::Close { fd }),
         1 => (fd.clone(), 4i32..8).prop_map(|(fd, new_fd)| Op::Dup { fd, new_fd }),
-        2 => (4i32..8, 0u64..2_000_000).prop_map(|(fd, size)| Op::DmabufNew { fd, size }),
+        2 => (4i32..8, 0u64..2_000_000, 0u64..3).prop_map(|(fd, size, ino)| Op::Dmabuf { fd, size, ino, name: None }),
         1 => (fd.clone(), 0u64..8, 0u64..4).prop_map(|(fd, o, a)| Op::Mmap { fd, offset: o << 12, len: 614_400, addr: 0x7f00_0000_0000 + a * 0x10_0000 }),
         1 => (0u64..4).prop_map(|a| Op::Munmap { addr: 0x7f00_0000_0000 + a * 0x10_0000, len: 4096 }),
         3 => (fd.clone(), ty(), memory(), 0u32..6).prop_map(|(fd, ty, memory, count)| Op::Reqbufs { fd, ty, memory, count }),

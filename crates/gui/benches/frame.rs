@@ -84,6 +84,7 @@ fn timeline() -> Timeline {
         unseen_setup: Vec::new(),
     };
     Timeline {
+        dmabufs: Vec::new(),
         lanes,
         marks: Vec::new(),
         report,

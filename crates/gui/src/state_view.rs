@@ -41,7 +41,11 @@ fn summarize(m: &Model) -> Vec<String> {
                 }
                 let tie = match Assoc::of(q.memory, pl) {
                     Some(a @ Assoc::Dmabuf { id, .. }) => {
-                        format!(" dma-buf #{id} (fd {}{})", a.handle_text(), inferred(&a))
+                        let who = m
+                            .dmabuf_view(id)
+                            .and_then(|d| d.ino)
+                            .map_or(format!("#{id}"), |ino| format!("ino {ino}"));
+                        format!(" dma-buf {who} (fd {}{})", a.handle_text(), inferred(&a))
                     }
                     Some(a @ Assoc::Userptr { .. }) => {
                         format!(" ptr {}{}", a.handle_text(), inferred(&a))

@@ -281,7 +281,7 @@ pub fn show(
                 text,
                 pointer,
                 &mut hover,
-                lane,
+                (tl, lane),
                 pi,
             );
             painter.text(
@@ -435,7 +435,7 @@ fn draw_assoc(
     text: Color32,
     pointer: Option<Pos2>,
     hover: &mut Option<String>,
-    lane: &vb2scope_core::timeline::Lane,
+    (tl, lane): (&Timeline, &vb2scope_core::timeline::Lane),
     pi: usize,
 ) {
     for (k, s) in segs.iter().enumerate() {
@@ -471,7 +471,7 @@ fn draw_assoc(
             painter.rect_stroke(r, 2.0, Stroke::new(1.0, shade), egui::StrokeKind::Inside);
         }
         let label = match s {
-            Segment::One(sp) => sp.value.label(false),
+            Segment::One(sp) => tl.assoc_text(&sp.value, false),
             Segment::Mixed { count, .. } => format!("{count} changes"),
         };
         if r.width() > 50.0 {
@@ -490,10 +490,30 @@ fn draw_assoc(
             } else {
                 ""
             };
+            let label = match s {
+                Segment::One(sp) => tl.assoc_text(&sp.value, true) + &imported_by(tl, &sp.value),
+                Segment::Mixed { .. } => label,
+            };
             *hover = Some(format!(
                 "{} #{} plane {pi} tied to {label}{why}",
                 lane.queue, lane.index
             ));
         }
     }
+}
+
+/// Which planes import a dma-buf, for its hover text (the other ends of a zero-copy link).
+fn imported_by(tl: &Timeline, a: &Assoc) -> String {
+    let Assoc::Dmabuf { id, .. } = *a else {
+        return String::new();
+    };
+    let by: Vec<String> = tl
+        .importers(id)
+        .into_iter()
+        .map(|(q, i, p)| format!("{q} #{i}.{p}"))
+        .collect();
+    if by.len() < 2 {
+        return String::new();
+    }
+    format!("\nimported by {}", by.join(", "))
 }

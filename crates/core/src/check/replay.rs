@@ -680,16 +680,15 @@ impl<'t> Replayer<'t> {
                 };
                 self.syscall(i, e, &op, None);
             }
-            Body::Dmabuf { fd, ext, .. } => {
-                self.step(
-                    i,
-                    e,
-                    &Op::DmabufNew {
-                        fd,
-                        size: self.trace.extent(ext).len,
-                    },
-                    None,
-                );
+            Body::Dmabuf { fd, name, ext } => {
+                let x = self.trace.extent(ext);
+                let op = Op::Dmabuf {
+                    fd,
+                    size: x.len,
+                    ino: x.offset,
+                    name: Some(name.0),
+                };
+                self.step(i, e, &op, None);
             }
             Body::Memop {
                 kind,

@@ -210,7 +210,7 @@ pub fn write<W: Write>(
                             tid,
                             s.start_ns,
                             s.end_ns,
-                            &s.value.label(true),
+                            &tl.assoc_text(&s.value, true),
                             "assoc",
                             args,
                         )?;

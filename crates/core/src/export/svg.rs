@@ -278,7 +278,7 @@ pub(crate) fn render(
                     let (x0, x1) = (sc.x(s.start_ns()), sc.x(s.end_ns()));
                     let class = match s {
                         Segment::One(sp) => {
-                            let t = sp.value.label(true);
+                            let t = tl.assoc_text(&sp.value, true);
                             if x1 - x0 > t.chars().count() as f64 * CHAR_W * 0.9 + 6.0 {
                                 let _ = writeln!(
                                     labels,

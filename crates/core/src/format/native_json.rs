@@ -135,6 +135,9 @@ pub struct EventLine<'a> {
     pub addr: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// A dma-buf's inode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ino: Option<u64>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub state: Option<&'a str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -464,7 +464,8 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
             let name = trace.intern(l.name.as_deref().unwrap_or(""));
             let ext = trace.add_extent(Extent {
                 len: req(l.size, "size", ev)?,
-                ..Extent::default()
+                offset: l.ino.unwrap_or(0),
+                addr: 0,
             });
             Body::Dmabuf {
                 fd: req(l.fd, "fd", ev)?,

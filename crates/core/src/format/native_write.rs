@@ -179,7 +179,9 @@ pub fn write_event<W: Write>(
         Body::Dmabuf { fd, name, ext } => {
             l.ev = "dmabuf";
             l.fd = Some(fd);
-            l.size = Some(trace.extent(ext).len);
+            let x = trace.extent(ext);
+            l.size = Some(x.len);
+            l.ino = (x.offset != 0).then_some(x.offset);
             l.name = Some(trace.str(name).into());
         }
         Body::Tracepoint { name, text } => {

@@ -28,12 +28,60 @@ pub(super) struct Fh {
 /// A dma-buf object.
 #[derive(Clone, Debug)]
 pub(super) struct Dmabuf {
+    /// `u64::MAX`: unknown.
     pub size: u64,
     pub fds: u32,
     /// References vb2 holds (one per attached plane).
     pub vb2_refs: u32,
     /// The MMAP plane that exported it: (buffer uid, plane).
     pub exporter: Option<(u32, u8)>,
+    /// The exporter's plane still counts this dma-buf among its users; dropped when the
+    /// dma-buf dies, taken again if the trace shows it alive after all.
+    pub export_held: bool,
+    /// Where it was exported from: queue, buffer index, plane.
+    pub exported_from: Option<(QueueKey, u32, u8)>,
+    /// Its inode, the same through every fd and process (0: unknown).
+    pub ino: u64,
+    /// The trace's label for it (a `Sym` of the trace).
+    pub name: Option<u32>,
+}
+
+impl Dmabuf {
+    fn view(&self, id: DmabufId) -> DmabufView {
+        DmabufView {
+            id,
+            size: (self.size != u64::MAX).then_some(self.size),
+            ino: (self.ino != 0).then_some(self.ino),
+            name: self.name,
+            exported_from: self.exported_from,
+            fds: self.fds,
+            vb2_refs: self.vb2_refs,
+        }
+    }
+}
+
+/// What a `dmabuf` event says of the dma-buf an fd refers to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DmabufIdent {
+    /// `u64::MAX`: unknown.
+    pub size: u64,
+    /// 0: unknown.
+    pub ino: u64,
+    pub name: Option<u32>,
+}
+
+/// What the model knows of one dma-buf, for views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmabufView {
+    pub id: DmabufId,
+    pub size: Option<u64>,
+    pub ino: Option<u64>,
+    /// The trace's label (a `Sym` of the trace).
+    pub name: Option<u32>,
+    pub exported_from: Option<(QueueKey, u32, u8)>,
+    /// fds referring to it now, and planes vb2 attached it to.
+    pub fds: u32,
+    pub vb2_refs: u32,
 }
 
 /// A live mmap(): of a vb2 MMAP plane (`uid`), or of user memory (`uid == None`).
@@ -60,6 +108,8 @@ pub(super) struct FdTable {
     pub fds: Vec<FdObj>,
     pub fhs: Vec<Fh>,
     pub dmabufs: Vec<Dmabuf>,
+    /// dma-bufs by inode, for those whose inode the trace gave.
+    pub by_ino: std::collections::HashMap<u64, DmabufId>,
     pub maps: Vec<Mapping>,
     pub orphans: Vec<Orphan>,
     /// USERPTR planes whose memory was unmapped while pinned: (uid, plane).
@@ -96,6 +146,10 @@ impl FdTable {
             fds: 0,
             vb2_refs: 0,
             exporter,
+            export_held: exporter.is_some(),
+            exported_from: None,
+            ino: 0,
+            name: None,
         });
         (self.dmabufs.len() - 1) as DmabufId
     }
@@ -179,16 +233,109 @@ impl Model {
         r
     }
 
-    pub(super) fn dmabuf_new(&mut self, fd: i32, size: u64, forced: Option<Outcome>) -> Outcome {
-        let r = self.decide("dmabuf", None, Ok(()), forced);
-        if r.is_ok() {
-            let id = self.fds.new_dmabuf(size, None);
-            if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
-                d.fds = 1;
-            }
-            self.fds.set(fd, FdObj::Dmabuf(id));
+    /// A `dmabuf` event: `fd` refers to the dma-buf `ident` describes. The trace's word on
+    /// identity wins: an inode already known is that dma-buf (an fd received from another
+    /// process), whatever the fd number; on an fd that refers to a dma-buf of no known inode
+    /// (an EXPBUF's, described just after it) it names that one.
+    pub(super) fn dmabuf_ref(
+        &mut self,
+        fd: i32,
+        ident: DmabufIdent,
+        forced: Option<Outcome>,
+    ) -> Outcome {
+        self.decide("dmabuf", None, Ok(()), forced)?;
+        let current = match self.fds.get(fd) {
+            FdObj::Dmabuf(id) => Some(id),
+            _ => None,
+        };
+        let known = (ident.ino != 0)
+            .then(|| self.fds.by_ino.get(&ident.ino).copied())
+            .flatten();
+        let cur_ino = current.and_then(|c| self.fds.dmabuf(c)).map(|d| d.ino);
+        if let Some(cur) = current
+            && ident.ino != 0
+            && (cur_ino == Some(ident.ino) || (cur_ino == Some(0) && known.is_none()))
+        {
+            self.describe_dmabuf(cur, ident);
+            return Ok(());
         }
-        r
+        // The number was reused without a close the trace shows.
+        if current.is_some() {
+            let _ = self.close(fd, None);
+        }
+        let id = match known {
+            Some(id) => {
+                self.dmabuf_revive(id);
+                id
+            }
+            None => self.fds.new_dmabuf(u64::MAX, None),
+        };
+        self.describe_dmabuf(id, ident);
+        if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+            d.fds += 1;
+        }
+        self.fds.set(fd, FdObj::Dmabuf(id));
+        Ok(())
+    }
+
+    fn describe_dmabuf(&mut self, id: DmabufId, ident: DmabufIdent) {
+        let Some(d) = self.fds.dmabufs.get_mut(id as usize) else {
+            return;
+        };
+        if ident.size != u64::MAX && ident.size != 0 {
+            d.size = ident.size;
+        }
+        if ident.name.is_some() {
+            d.name = ident.name;
+        }
+        if ident.ino != 0 {
+            d.ino = ident.ino;
+            self.fds.by_ino.insert(ident.ino, id);
+        }
+    }
+
+    /// A dma-buf the model had let die is shown alive by the trace (a holder it cannot see,
+    /// such as a socket in flight, kept it): its exporter's plane counts it again.
+    fn dmabuf_revive(&mut self, id: DmabufId) {
+        let Some(d) = self.fds.dmabufs.get(id as usize) else {
+            return;
+        };
+        let Some((uid, plane)) = d.exporter.filter(|_| !d.export_held) else {
+            return;
+        };
+        let p = self
+            .queues
+            .iter_mut()
+            .flat_map(|q| q.bufs.iter_mut().flatten())
+            .find(|b| b.uid == uid)
+            .and_then(|b| b.planes.get_mut(usize::from(plane)));
+        if let Some(p) = p {
+            p.exports += 1;
+            if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
+                d.export_held = true;
+            }
+        }
+    }
+
+    /// Every dma-buf the model has known, by id.
+    pub fn dmabufs(&self) -> impl Iterator<Item = DmabufView> + '_ {
+        self.fds
+            .dmabufs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d.view(i as DmabufId))
+    }
+
+    pub fn dmabuf_view(&self, id: DmabufId) -> Option<DmabufView> {
+        self.fds.dmabuf(id).map(|d| d.view(id))
+    }
+
+    /// The dma-buf `fd` refers to now, if any.
+    pub fn dmabuf_at(&self, fd: i32) -> Option<DmabufView> {
+        match self.fds.get(fd) {
+            FdObj::Dmabuf(id) => self.fds.dmabuf(id).map(|d| d.view(id)),
+            _ => None,
+        }
     }
 
     /// The size of the dma-buf `fd` refers to, if it refers to one of known size.
@@ -232,8 +379,10 @@ impl Model {
         };
         if d.fds == 0
             && d.vb2_refs == 0
-            && let Some((uid, plane)) = d.exporter.take()
+            && d.export_held
+            && let Some((uid, plane)) = d.exporter
         {
+            d.export_held = false;
             self.mmap_user_gone(uid, plane, false);
         }
     }

@@ -29,6 +29,7 @@ use crate::v4l2::{Errno, MemopKind, Memory, Outcome, QueueKey};
 
 use crate::rules::{Finding, FindingDetail, RuleId};
 use files::FdTable;
+pub use files::{DmabufIdent, DmabufView};
 
 /// A queue's index in [`Model::queues`].
 type Qi = usize;
@@ -135,9 +136,14 @@ impl Model {
             Op::Open { fd, dev } => self.open(fd, dev, forced).map(|()| Ret::default()),
             Op::Close { fd } => self.close(fd, forced).map(|()| Ret::default()),
             Op::Dup { fd, new_fd } => self.dup(fd, new_fd, forced).map(|()| Ret::default()),
-            Op::DmabufNew { fd, size } => {
-                self.dmabuf_new(fd, size, forced).map(|()| Ret::default())
-            }
+            Op::Dmabuf {
+                fd,
+                size,
+                ino,
+                name,
+            } => self
+                .dmabuf_ref(fd, DmabufIdent { size, ino, name }, forced)
+                .map(|()| Ret::default()),
             Op::Mmap {
                 fd,
                 offset,

@@ -89,10 +89,15 @@ pub enum Op {
         fd: i32,
         new_fd: i32,
     },
-    /// A dma-buf created outside V4L2 (dma-heap, another driver), known by `fd`.
-    DmabufNew {
+    /// `fd` refers to a dma-buf: one made outside V4L2 (dma-heap, another driver), or,
+    /// when `ino` names one already known, that one (received over a socket, from a broker);
+    /// on an fd that already refers to a dma-buf of no known inode (an EXPBUF's), its
+    /// identity. `ino` 0: unknown; `size` `u64::MAX`: unknown; `name`: the trace's label.
+    Dmabuf {
         fd: i32,
         size: u64,
+        ino: u64,
+        name: Option<u32>,
     },
     /// mmap() of a video fd at `offset`, mapped at `addr`; or anonymous user memory when
     /// `fd < 0` (USERPTR memory).
@@ -169,7 +174,7 @@ impl Op {
             Op::Open { .. } => "open",
             Op::Close { .. } => "close",
             Op::Dup { .. } => "dup",
-            Op::DmabufNew { .. } => "dmabuf",
+            Op::Dmabuf { .. } => "dmabuf",
             Op::Mmap { .. } => "mmap",
             Op::Munmap { .. } => "munmap",
             Op::Reqbufs { .. } => "VIDIOC_REQBUFS",

@@ -435,6 +435,7 @@ impl Model {
         let id = self.fds.new_dmabuf(size, Some((uid, plane)));
         if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
             d.fds = 1;
+            d.exported_from = Some((key, index, plane));
         }
         if self.fds.get(new_fd) != FdObj::Free {
             let _ = self.close(new_fd, None);

@@ -11,8 +11,8 @@ use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds};
 use crate::v4l2::QueueKey;
 
 use super::{
-    Assoc, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source, SpanBuilder,
-    Timeline,
+    Assoc, DmabufInfo, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source,
+    SpanBuilder, Timeline,
 };
 
 #[derive(Default)]
@@ -166,6 +166,23 @@ fn backfill_offsets(mut spans: Vec<super::Span<Assoc>>) -> Vec<super::Span<Assoc
     out
 }
 
+/// Every dma-buf the model knew at the end of the trace.
+fn dmabuf_infos(trace: &Trace, model: &Model) -> Vec<DmabufInfo> {
+    model
+        .dmabufs()
+        .map(|d| DmabufInfo {
+            id: d.id,
+            ino: d.ino,
+            size: d.size,
+            name: d
+                .name
+                .map_or("", |n| trace.str(crate::trace::Sym(n)))
+                .to_owned(),
+            exported_from: d.exported_from,
+        })
+        .collect()
+}
+
 /// Replays `trace` under `policy` and records every buffer's life.
 pub fn build(trace: &Trace, policy: Policy) -> Timeline {
     build_with(trace, policy, None).unwrap_or_else(|| build(&Trace::default(), policy))
@@ -180,6 +197,8 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let mut video_fds = VideoFds::default();
     let start_ns = trace.events.first().map(|e| e.t_ns).unwrap_or(0);
     let mut end_ns = start_ns;
+    let mut dmabufs = Vec::new();
+    let last = trace.events.len().saturating_sub(1);
     let report = replay_until(trace, policy, |i, model: &Model| {
         if i % 65_536 == 0
             && let Some(p) = progress
@@ -188,6 +207,9 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
                 return false;
             }
             p.set(2, i as u64, total);
+        }
+        if i == last {
+            dmabufs = dmabuf_infos(trace, model);
         }
         let Some(e) = trace.events.get(i) else {
             return true;
@@ -246,6 +268,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let event_times = trace.events.iter().map(|e| e.t_ns).collect();
     Some(Timeline {
         lanes,
+        dmabufs,
         marks,
         report,
         start_ns,

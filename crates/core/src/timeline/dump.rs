@@ -51,7 +51,11 @@ impl Timeline {
                             Assoc::Mmap { .. } => format!("mmap@{h}"),
                             Assoc::Userptr { len, .. } => format!("userptr {h}+{len}{inferred}"),
                             Assoc::Dmabuf { id, len, .. } => {
-                                format!("dmabuf#{id} fd {h} len {len}{inferred}")
+                                let who = match self.dmabuf(id).and_then(|d| d.ino) {
+                                    Some(ino) => format!(" ino {ino}"),
+                                    None => format!("#{id}"),
+                                };
+                                format!("dmabuf{who} fd {h} len {len}{inferred}")
                             }
                         };
                         format!("{} {v}", range(s))
@@ -74,6 +78,19 @@ impl Timeline {
                     );
                 }
             }
+        }
+        for d in &self.dmabufs {
+            let by: Vec<String> = self
+                .importers(d.id)
+                .into_iter()
+                .map(|(q, i, p)| format!("{q} #{i}.{p}"))
+                .collect();
+            let by = if by.is_empty() {
+                "none".to_string()
+            } else {
+                by.join(", ")
+            };
+            let _ = writeln!(o, "{}; imported by {by}", d.describe());
         }
         for f in &self.report.findings {
             let _ = writeln!(

@@ -201,11 +201,53 @@ pub struct QueueMark {
     pub result: Outcome,
 }
 
+/// One dma-buf of the trace: what it is and where it was exported from. Planes that
+/// imported it are the lanes whose associations name its id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DmabufInfo {
+    pub id: DmabufId,
+    /// Its inode: the one identity it has in every fd and process, when the trace gave it.
+    pub ino: Option<u64>,
+    pub size: Option<u64>,
+    /// The trace's label: for a recording, the exporter's name (`videobuf2_vmalloc`, a
+    /// dma-heap's `system`).
+    pub name: String,
+    /// The MMAP plane it was exported from (EXPBUF): queue, buffer index, plane.
+    pub exported_from: Option<(QueueKey, u32, u8)>,
+}
+
+impl DmabufInfo {
+    /// Its identity in words: `ino 25` when the trace gave the inode, else `#id`.
+    pub fn identity(&self) -> String {
+        match self.ino {
+            Some(ino) => format!("ino {ino}"),
+            None => format!("#{}", self.id),
+        }
+    }
+
+    /// Everything known of it, in one line.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("dma-buf {}", self.identity())];
+        if !self.name.is_empty() {
+            parts.push(self.name.clone());
+        }
+        if let Some(s) = self.size {
+            parts.push(format!("{s} bytes"));
+        }
+        if let Some((q, i, p)) = self.exported_from {
+            parts.push(format!("exported by {q} #{i} plane {p}"));
+        }
+        parts.join(" · ")
+    }
+}
+
 /// Everything a view needs to draw a trace.
 #[derive(Clone, Debug)]
 pub struct Timeline {
     /// Sorted by queue, then index.
     pub lanes: Vec<Lane>,
+    /// Every dma-buf, by id.
+    pub dmabufs: Vec<DmabufInfo>,
     pub marks: Vec<QueueMark>,
     pub report: CheckReport,
     pub start_ns: u64,
@@ -219,5 +261,44 @@ impl Timeline {
     /// findings; `None` if the timeline never saw it.
     pub fn event_time(&self, event: u32) -> Option<u64> {
         self.event_times.get(event as usize).copied()
+    }
+
+    pub fn dmabuf(&self, id: DmabufId) -> Option<&DmabufInfo> {
+        self.dmabufs.get(id as usize)
+    }
+
+    /// The planes that imported dma-buf `id`: (queue, buffer index, plane), each once.
+    pub fn importers(&self, id: DmabufId) -> Vec<(QueueKey, u32, u8)> {
+        let mut out = Vec::new();
+        for l in &self.lanes {
+            for (pi, p) in l.planes.iter().enumerate() {
+                let hit = p
+                    .assoc
+                    .iter()
+                    .any(|s| matches!(s.value, Assoc::Dmabuf { id: d, .. } if d == id));
+                if hit {
+                    out.push((l.queue, l.index, pi as u8));
+                }
+            }
+        }
+        out
+    }
+
+    /// What a plane is tied to, in words, with the dma-buf's identity; `long`: with its
+    /// exporter, size and origin too.
+    pub fn assoc_text(&self, a: &Assoc, long: bool) -> String {
+        let Assoc::Dmabuf { id, .. } = *a else {
+            return a.label(long);
+        };
+        let Some(info) = self.dmabuf(id).filter(|d| d.ino.is_some() || long) else {
+            return a.label(long);
+        };
+        let h = a.handle_text();
+        let inferred = if a.inferred() { ", inferred" } else { "" };
+        if long {
+            format!("{} (fd {h}{inferred})", info.describe())
+        } else {
+            format!("dma-buf {} (fd {h}{inferred})", info.identity())
+        }
     }
 }

@@ -189,7 +189,10 @@ pub enum Body {
     Munmap {
         ext: u32,
     },
-    /// A dma-buf made outside V4L2 (a dma-heap, another device); `ext`: its size as len.
+    /// `fd` refers to a dma-buf: one made outside V4L2 (a dma-heap, another device), one
+    /// received from elsewhere, or (right after an EXPBUF) the one the EXPBUF made. `ext`:
+    /// its size as len and its inode as offset (0: unknown); `name`: a label, for recorders
+    /// the exporter's name.
     Dmabuf {
         fd: i32,
         name: Sym,
