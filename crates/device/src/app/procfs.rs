@@ -27,6 +27,40 @@ pub fn tgid(tid: i32) -> Option<i32> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// What identifies a dma-buf, whichever fd and process it is seen through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DmabufIdent {
+    /// Its inode (`stat` of the fd): one per dma-buf, the same in every process.
+    pub ino: u64,
+    pub size: u64,
+    /// `exp_name` of its fdinfo: the exporter (`videobuf2_vmalloc`, a heap's `system`).
+    pub exporter: String,
+}
+
+/// The identity of the dma-buf fd `fd` of task `tid` refers to; `None` when it refers to no
+/// dma-buf (or is gone).
+pub fn dmabuf_ident(tid: i32, fd: i32) -> Option<DmabufIdent> {
+    use std::os::unix::fs::MetadataExt;
+    if !fd_path(tid, fd).is_some_and(|p| is_dmabuf(&p)) {
+        return None;
+    }
+    let meta = std::fs::metadata(format!("/proc/{tid}/fd/{fd}")).ok()?;
+    let info = std::fs::read_to_string(format!("/proc/{tid}/fdinfo/{fd}")).unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    };
+    Some(DmabufIdent {
+        ino: meta.ino(),
+        // The dma-buf's inode has its size; fdinfo says it too.
+        size: field("size:")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(meta.size()),
+        exporter: field("exp_name:").unwrap_or_default(),
+    })
+}
+
 /// Whether `path` is a V4L2 video node.
 pub fn is_video_node(path: &str) -> bool {
     path.strip_prefix("/dev/video")
@@ -52,6 +86,15 @@ mod tests {
         assert!(is_dmabuf("/dmabuf:"));
         assert!(is_dmabuf("anon_inode:dmabuf"));
         assert!(!is_dmabuf("/dev/dma_heap/system"));
+    }
+
+    #[test]
+    fn a_file_that_is_no_dmabuf_has_no_dmabuf_identity() {
+        use std::os::fd::AsRawFd;
+        let me = std::process::id() as i32;
+        let f = std::fs::File::open("/proc/self/status").expect("readable");
+        assert_eq!(dmabuf_ident(me, f.as_raw_fd()), None);
+        assert_eq!(dmabuf_ident(me, 1 << 20), None);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use vb2scope_core::trace::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd
 use vb2scope_core::v4l2::{Errno as KErrno, Origin};
 
 use super::AppError;
-use super::procfs::{fd_nonblock, fd_path, is_dmabuf, is_video_node, tgid};
+use super::procfs::{
+    DmabufIdent, dmabuf_ident, fd_nonblock, fd_path, is_dmabuf, is_video_node, tgid,
+};
 use super::uapi::{self, Request};
 use crate::raw::{SyscallStop, syscall_stop};
 use crate::session::now_ns;
@@ -445,6 +447,9 @@ impl Tracer<'_> {
         } else {
             None
         };
+        if matches!(req, Request::Buffer(IoctlCmd::Qbuf | IoctlCmd::PrepareBuf)) {
+            self.identify_planes(pid, &input, planes, t);
+        }
         let nonblock = req == Request::Buffer(IoctlCmd::Dqbuf) && fd_nonblock(pid.as_raw(), fd);
         Some(Call::Ioctl {
             req,
@@ -511,6 +516,7 @@ impl Tracer<'_> {
             }
             Request::Buffer(cmd) => cmd,
         };
+        let mut exported = None;
         let (arg, plane_list) = match cmd {
             IoctlCmd::Querybuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf | IoctlCmd::PrepareBuf => {
                 let bytes = out.as_deref().unwrap_or(input);
@@ -520,9 +526,6 @@ impl Tracer<'_> {
                 let Some((b, ps)) = uapi::buffer(bytes, &plane_bytes, nonblock) else {
                     return;
                 };
-                if matches!(cmd, IoctlCmd::Qbuf | IoctlCmd::PrepareBuf) {
-                    self.note_dmabufs(pid, &b, &ps);
-                }
                 (
                     IoctlArg::Buffer(label_buffer(self, pid, b)),
                     label_planes(self, pid, &b, ps),
@@ -540,6 +543,7 @@ impl Tracer<'_> {
                         fd_out: Some(new),
                     } => {
                         self.set_kind(pid, new, Some(Kind::Dmabuf));
+                        exported = Some(new);
                         IoctlArg::Expbuf {
                             ty,
                             index,
@@ -562,15 +566,25 @@ impl Tracer<'_> {
             o.arg = Some(arg);
             o.planes = plane_list;
         });
+        // What the EXPBUF made, so that its importers, in any process, are tied to it.
+        if let Some(fd) = exported
+            && let Some(id) = dmabuf_ident(pid.as_raw(), fd)
+        {
+            self.describe_dmabuf(pid, fd, id, p.t);
+        }
     }
 
-    /// The dma-buf fds a QBUF passes become fds the trace follows (their close matters).
-    fn note_dmabufs(
-        &mut self,
-        pid: Pid,
-        b: &vb2scope_core::trace::V4l2Buffer,
-        ps: &[vb2scope_core::trace::V4l2Plane],
-    ) {
+    /// The dma-buf fds a QBUF or PREPARE_BUF passes, as it starts: each one not yet seen
+    /// (received from another process, made by a heap or another device) is written with
+    /// its identity, before the call. Not at DQBUF: the fd it returns is the one given at
+    /// QBUF, which may have been closed or reused since.
+    fn identify_planes(&mut self, pid: Pid, input: &[u8], planes: Option<(u64, usize)>, t: u64) {
+        let plane_bytes = planes
+            .and_then(|(at, n)| self.read(pid, at, n * uapi::PLANE_SIZE))
+            .unwrap_or_default();
+        let Some((b, ps)) = uapi::buffer(input, &plane_bytes, false) else {
+            return;
+        };
         if b.memory != Some(vb2scope_core::v4l2::Memory::Dmabuf) {
             return;
         }
@@ -579,13 +593,40 @@ impl Tracer<'_> {
         } else {
             ps.iter().map(|p| p.m as i64 as i32).collect()
         };
-        for fd in fds.into_iter().filter(|&fd| fd >= 0) {
-            if !self.kind(pid, fd).is_some_and(Kind::followed)
-                && fd_path(pid.as_raw(), fd).is_some_and(|p| is_dmabuf(&p))
-            {
-                self.set_kind(pid, fd, Some(Kind::Dmabuf));
-            }
+        for fd in fds {
+            self.identify(pid, fd, t);
         }
+    }
+
+    /// Writes the identity of the dma-buf behind `fd` the first time the trace meets it;
+    /// an fd that is no dma-buf is remembered as not followed.
+    fn identify(&mut self, pid: Pid, fd: i32, t: u64) {
+        if fd < 0 || self.kind(pid, fd).is_some() {
+            return;
+        }
+        match dmabuf_ident(pid.as_raw(), fd) {
+            Some(id) => {
+                self.set_kind(pid, fd, Some(Kind::Dmabuf));
+                self.describe_dmabuf(pid, fd, id, t);
+            }
+            None => self.set_kind(pid, fd, Some(Kind::Other)),
+        }
+    }
+
+    fn describe_dmabuf(&mut self, pid: Pid, fd: i32, id: DmabufIdent, t: u64) {
+        let body = Body::Dmabuf {
+            fd: self.label(pid, fd),
+            name: Default::default(),
+            ext: 0,
+        };
+        self.emit(pid, t, body, |o| {
+            o.text = id.exporter;
+            o.extent = Some(Extent {
+                offset: id.ino,
+                len: id.size,
+                addr: 0,
+            });
+        });
     }
 
     fn dev_of(&mut self, pid: Pid, fd: i32) -> u16 {
@@ -646,7 +687,9 @@ impl Tracer<'_> {
             }
             c::SYS_mmap => {
                 let fd = a[4] as i32;
-                if self.kind(pid, fd) == Some(Kind::Video) {
+                // A dma-buf's mmap() keeps its memory (the exporter's plane) in use.
+                self.identify(pid, fd, t);
+                if self.kind(pid, fd).is_some_and(Kind::followed) {
                     let label = self.label(pid, fd);
                     let ext = Extent {
                         offset: a[5],
