@@ -546,3 +546,28 @@ fn record_without_the_filter_runs_the_program_the_same() {
         stderr(&o)
     );
 }
+
+/// `record --view` with no display to open a window on: said, and the recording goes on to
+/// the same trace and status.
+#[test]
+fn record_view_without_a_display_records_all_the_same() {
+    let out = tmp("record-view.jsonl", b"");
+    let o = Command::new(env!("CARGO_BIN_EXE_vb2scope"))
+        .args(["record", "--view", "-o"])
+        .arg(&out)
+        .args(["--", "sh", "-c", "exec 3</dev/null; exit 6"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("runs");
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("recording on without the window"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("window was closed"), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).expect("the trace is written");
+    assert!(read_native_bytes(&bytes).is_ok());
+}

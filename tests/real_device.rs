@@ -1591,3 +1591,119 @@ fn attaching_to_a_streaming_program_records_it_and_leaves_it_running() {
     ));
     assert_recorded_well("attached v4l2-ctl", &t);
 }
+
+/// The window's "Record application…": a real program recorded on a thread while the
+/// document is rebuilt as it grows, as the window does between frames; at the end the
+/// recording has every dma-buf's identity, its links, nothing worse than notes, and saves to
+/// a trace that reads back the same. The same for "Attach to process…", which leaves the
+/// process running when it detaches.
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_program_recorded_from_the_window_is_shown_as_it_grows() {
+    use std::time::{Duration, Instant};
+    use vb2scope_gui::{LiveSession, Log, PolicyChoice};
+    let _one = one_at_a_time();
+    let path = |n: &str| {
+        device::resolve(n)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .display()
+            .to_string()
+    };
+    let (cap, out) = (path(VMALLOC), path(VMALLOC_OUT));
+    let command: Vec<String> = [
+        "v4l2-ctl",
+        "-d",
+        &cap,
+        "-e",
+        &out,
+        "--stream-dmabuf",
+        "--stream-out-mmap",
+        "--stream-count=40",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let spec = device::ProgramSpec {
+        command,
+        filtered: true,
+        ..Default::default()
+    };
+    let mut s = LiveSession::program(spec);
+    let mut log = Log::default();
+    let mut shown = Vec::new();
+    let mut last = None;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "still recording: {:?}",
+            log.lines
+        );
+        s.drain(&mut log);
+        if let Some((doc, _)) = s.poll_document(PolicyChoice::Auto, Instant::now()) {
+            shown.push((doc.trace.events.len(), s.running()));
+            last = Some(doc);
+        }
+        if !s.running()
+            && !s.rebuilding()
+            && last
+                .as_ref()
+                .is_some_and(|d| d.trace.events.len() == s.trace().events.len())
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        log.lines
+            .iter()
+            .any(|(_, l)| l.contains("the program exited with 0")),
+        "{:?}",
+        log.lines
+    );
+    // Shown while it ran, growing, and at its end.
+    let while_running: Vec<usize> = shown.iter().filter(|s| s.1).map(|s| s.0).collect();
+    assert!(while_running.len() >= 2, "{shown:?}");
+    assert!(while_running.windows(2).all(|w| w[0] <= w[1]), "{shown:?}");
+    let doc = last.unwrap_or_else(|| panic!("no document"));
+    assert!(!doc.timeline().lanes.is_empty());
+    assert_recorded_well("window", &doc.trace);
+    assert_exports_imported("window", &doc.trace, 1);
+    // Saved as the window saves it, it reads back the same.
+    let mut bytes = Vec::new();
+    vb2scope_core::format::write_native(&mut bytes, s.trace()).unwrap_or_else(|e| panic!("{e}"));
+    let (back, diags) =
+        vb2scope_core::format::read_native_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(back.events.len(), s.trace().events.len());
+
+    // Attach to a running stream, then detach: the process runs on and ends well.
+    let mut child = std::process::Command::new("v4l2-ctl")
+        .args(["-d", &cap, "--stream-mmap", "--stream-count=60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut a = LiveSession::process(child.id() as i32);
+    let mut log = Log::default();
+    let start = Instant::now();
+    while count(a.trace(), IoctlCmd::Dqbuf) < 10 {
+        assert!(start.elapsed() < Duration::from_secs(60), "{:?}", log.lines);
+        a.drain(&mut log);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    a.stop();
+    while a.running() {
+        assert!(start.elapsed() < Duration::from_secs(90), "{:?}", log.lines);
+        a.drain(&mut log);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        log.lines.iter().any(|(_, l)| l.contains("which runs on")),
+        "{:?}",
+        log.lines
+    );
+    let st = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(st.success(), "v4l2-ctl after the detach: {st:?}");
+}

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use vb2scope_core::trace::OwnedEvent;
 use vb2scope_device::record::Recorder;
-use vb2scope_device::{AppError, AppExit, attach_process, record_program};
+use vb2scope_device::{AppError, AppExit, ProgramSpec, Update, attach_process, record_program};
 
 /// Where the trace of `program` goes when `-o` does not say: `NAME.jsonl` here.
 fn default_output(program: &str) -> PathBuf {
@@ -17,24 +17,63 @@ fn default_output(program: &str) -> PathBuf {
     PathBuf::from(format!("{name}.jsonl"))
 }
 
+/// How `record -- CMD` records.
+pub struct Options<'a> {
+    pub output: Option<&'a Path>,
+    pub kernel_trace: bool,
+    pub filtered: bool,
+    /// Show the recording in the window as it grows.
+    pub view: bool,
+}
+
 /// Writes to `out` (a trace headed `source`/`title`, with the kernel's side merged when
 /// `kernel_trace`) the events `run` gives its sink; returns what `run` returned and how many
-/// events were written.
-fn recording<T>(
+/// events were written. With `view`, `run` runs on a thread while the window shows its
+/// events; `closed` is called when the window is closed before the recording ended.
+fn recording<T: Send + 'static>(
     out: &Path,
-    source: String,
-    title: String,
+    (source, title): (String, String),
     kernel_trace: bool,
-    run: impl FnOnce(&mut dyn FnMut(OwnedEvent)) -> Result<T, AppError>,
+    view: bool,
+    closed: impl FnOnce(),
+    run: impl FnOnce(&mut dyn FnMut(OwnedEvent)) -> Result<T, AppError> + Send + 'static,
 ) -> Result<(T, u64)> {
-    let rec = Recorder::create(out, super::device::header(source, title))
+    let rec = Recorder::create(out, super::device::header(source, title.clone()))
         .with_context(|| format!("{}: cannot write", out.display()))?;
     let cap = super::kernel::start(kernel_trace, out)?;
     let tx = rec.sender();
-    let ran = run(&mut |e| {
-        let _ = tx.send(e);
-    });
-    drop(tx);
+    let ran = if view {
+        let (up, updates) = crossbeam_channel::unbounded();
+        let worker = std::thread::Builder::new()
+            .name("vb2scope-record".into())
+            .spawn(move || {
+                let ran = run(&mut |e| {
+                    let _ = up.send(Update::Event(e.clone()));
+                    let _ = tx.send(e);
+                });
+                let why = match &ran {
+                    Ok(_) => "the recording is complete".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                let _ = up.send(Update::Ended(why));
+                ran
+            })
+            .context("cannot start the recording thread")?;
+        match super::gui::run_live(&title, updates, None) {
+            Err(e) => eprintln!("vb2scope: {e:#}; recording on without the window"),
+            Ok(_) if !worker.is_finished() => closed(),
+            Ok(_) => {}
+        }
+        worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the recording thread failed"))?
+    } else {
+        let ran = run(&mut |e| {
+            let _ = tx.send(e);
+        });
+        drop(tx);
+        ran
+    };
     let written = rec
         .finish()
         .with_context(|| format!("{}: cannot write", out.display()))?;
@@ -45,19 +84,33 @@ fn recording<T>(
 }
 
 /// Records `command`; returns the program's exit status (128 + the signal that killed it).
-pub fn record(
-    command: &[String],
-    output: Option<&Path>,
-    kernel_trace: bool,
-    filtered: bool,
-) -> Result<i32> {
+pub fn record(command: &[String], o: &Options) -> Result<i32> {
     let program = command.first().map_or("", String::as_str);
-    let out = output.map_or_else(|| default_output(program), Path::to_path_buf);
+    let out = o
+        .output
+        .map_or_else(|| default_output(program), Path::to_path_buf);
     let shown = command.join(" ");
     let source = format!("vb2scope record -- {shown}");
-    let ((exit, stats), events) = recording(&out, source, shown.clone(), kernel_trace, |sink| {
-        record_program(command, filtered, sink)
-    })?;
+    let spec = ProgramSpec {
+        command: command.to_vec(),
+        filtered: o.filtered,
+        terminal: true,
+        ..ProgramSpec::default()
+    };
+    let closed = || {
+        eprintln!(
+            "vb2scope: the window was closed; recording until the program ends (Ctrl-C ends it)"
+        )
+    };
+    let ((exit, stats), events) = recording(
+        &out,
+        (source, shown.clone()),
+        o.kernel_trace,
+        o.view,
+        closed,
+        move |sink| record_program(spec, &mut |_| {}, sink),
+    )?;
+    let filtered = o.filtered;
     if !stats.filtered {
         eprintln!(
             "vb2scope: note: {}: every call of the program stopped, not only the buffer calls \
@@ -87,8 +140,9 @@ pub fn record(
     })
 }
 
-/// Records the running process `pid` until it ends or Ctrl-C, then leaves it running.
-pub fn attach(pid: i32, output: Option<&Path>, kernel_trace: bool) -> Result<i32> {
+/// Records the running process `pid` until it ends or Ctrl-C (or, with `view`, the window
+/// is closed), then leaves it running.
+pub fn attach(pid: i32, output: Option<&Path>, kernel_trace: bool, view: bool) -> Result<i32> {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|c| c.trim().to_owned())
         .unwrap_or_else(|_| format!("process {pid}"));
@@ -101,9 +155,16 @@ pub fn attach(pid: i32, output: Option<&Path>, kernel_trace: bool) -> Result<i32
     let s = stop.clone();
     let _ = ctrlc::set_handler(move || s.store(true, std::sync::atomic::Ordering::Relaxed));
     let source = format!("vb2scope record --attach {pid}");
-    let ((exit, stats), events) = recording(&out, source, shown.clone(), kernel_trace, |sink| {
-        attach_process(pid, sink, &stop)
-    })?;
+    let closing = stop.clone();
+    let closed = move || closing.store(true, std::sync::atomic::Ordering::Relaxed);
+    let ((exit, stats), events) = recording(
+        &out,
+        (source, shown.clone()),
+        kernel_trace,
+        view,
+        closed,
+        move |sink| attach_process(pid, sink, &stop),
+    )?;
     eprintln!(
         "vb2scope: recorded {shown}: {} events from {} stopped calls to {}; {}",
         events,

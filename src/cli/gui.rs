@@ -34,7 +34,22 @@ pub fn run(file: Option<&Path>, screenshot: Option<PathBuf>) -> Result<i32> {
             PolicyChoice::Fixed(vb2scope_core::policy::Policy::Vb2_2012),
         ),
     };
-    let mut inspector = inspector;
+    show(inspector, screenshot)
+}
+
+/// Opens the window on a recording in progress: `updates` are its events, then how it ended.
+/// Returns when the window is closed (the recording may go on).
+pub fn run_live(
+    name: &str,
+    updates: crossbeam_channel::Receiver<vb2scope_device::Update>,
+    screenshot: Option<PathBuf>,
+) -> Result<i32> {
+    let mut inspector = Inspector::empty(PolicyChoice::Auto);
+    inspector.live_mut().watch(name, updates);
+    show(inspector, screenshot)
+}
+
+fn show(mut inspector: Inspector, screenshot: Option<PathBuf>) -> Result<i32> {
     if inspector.recent().is_empty() {
         *inspector.recent_mut() = recent_files();
     }

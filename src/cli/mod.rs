@@ -212,6 +212,10 @@ enum Cmd {
         /// leave it running). It is slower for the process than `-- CMD`: every call stops.
         #[arg(long, conflicts_with_all = ["device", "command"])]
         attach: Option<i32>,
+        /// Also show the recording in the window as it grows (the trace is written all the
+        /// same). Closing the window does not stop the program; the recording ends with it.
+        #[arg(long, conflicts_with = "device")]
+        view: bool,
         /// The program to record and its arguments, after `--`. vb2scope exits with its
         /// status.
         #[arg(last = true, conflicts_with = "device")]
@@ -345,12 +349,19 @@ pub fn main() -> i32 {
             kernel_trace,
             attach,
             no_filter,
+            view,
             command,
         }) => match (device, attach, output) {
-            (None, Some(pid), output) => app::attach(pid, output.as_deref(), kernel_trace),
-            (None, None, output) => {
-                app::record(&command, output.as_deref(), kernel_trace, !no_filter)
-            }
+            (None, Some(pid), output) => app::attach(pid, output.as_deref(), kernel_trace, view),
+            (None, None, output) => app::record(
+                &command,
+                &app::Options {
+                    output: output.as_deref(),
+                    kernel_trace,
+                    filtered: !no_filter,
+                    view,
+                },
+            ),
             (Some(device), _, Some(output)) => device::record(&device::RecordArgs {
                 device: &device,
                 memory: match memory {

@@ -56,8 +56,14 @@ fn timed(mut cmd: Command) -> f64 {
 
 fn recorded(kind: &str, filtered: bool) -> f64 {
     let t = Instant::now();
-    let (exit, stats) =
-        vb2scope_device::record_program(&args(kind), filtered, &mut |_| {}).expect("records");
+    let (exit, stats) = {
+        let spec = vb2scope_device::ProgramSpec {
+            command: args(kind),
+            filtered,
+            ..Default::default()
+        };
+        vb2scope_device::record_program(spec, &mut |_| {}, &mut |_| {}).expect("records")
+    };
     let us = t.elapsed().as_secs_f64() * 1e6 / CALLS as f64;
     assert_eq!(exit, vb2scope_device::AppExit::Code(0));
     // /dev/null is no video node: the calls stop and are decoded, nothing is written.

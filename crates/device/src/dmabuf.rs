@@ -81,6 +81,8 @@ impl Session {
             DmabufSource::Export(path) => return self.export_from(&path, len),
         };
         let raw_fd = fd.as_raw_fd();
+        // Its inode: the dma-buf's identity, whatever fd later refers to it.
+        let ino = nix::sys::stat::fstat(&fd).map_or(0, |st| st.st_ino);
         self.emit(
             t,
             Body::Dmabuf {
@@ -91,7 +93,7 @@ impl Session {
             |o| {
                 o.text = label;
                 o.extent = Some(Extent {
-                    offset: 0,
+                    offset: ino,
                     len,
                     addr: 0,
                 });

@@ -20,7 +20,10 @@ mod watchdog;
 pub mod record;
 pub mod tracefs;
 
-pub use app::{AppError, AppExit, AppStats, attach_process, record_program};
+pub use app::{
+    AppError, AppExit, AppRecording, AppStats, AppTarget, MediaProcess, ProgramSpec, ProgramStdio,
+    attach_process, media_processes, record_program,
+};
 pub use bench::{LoopCost, cpu_ns, plain_loop};
 pub use discover::{DeviceEntry, list, open, query, queue_memory, resolve};
 pub use dmabuf::DmabufSource;

@@ -67,6 +67,8 @@ pub enum Update {
         outcome: String,
     },
     Error(String),
+    /// A line a recorded program printed.
+    Output(String),
     /// The session is over (closed, failed or the device went away); its trace is complete.
     Ended(String),
 }

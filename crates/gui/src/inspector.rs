@@ -313,7 +313,10 @@ impl Inspector {
             match a {
                 Action::OpenDialog => self.requests.push(Request::OpenDialog),
                 Action::OpenRecent(r) => self.requests.push(Request::Open(r)),
-                Action::ShowLive => self.live.open = true,
+                Action::ShowLive(tab) => {
+                    self.live.open = true;
+                    self.live.tab = tab;
+                }
                 Action::Policy(c) => self.set_policy(c),
                 Action::Fit => {
                     if let Some(d) = self.document() {

@@ -11,6 +11,7 @@ mod live;
 mod live_panel;
 mod loader;
 pub(crate) mod palette;
+mod record_panel;
 mod selection;
 mod state_view;
 mod timeline_view;
@@ -22,6 +23,7 @@ pub use inspector::Inspector;
 pub use live::{LiveSession, Log, LogKind, Streaming};
 pub use live_panel::{Form, LivePanel, SourceKind};
 pub use loader::Loader;
+pub use record_panel::{AppAction, AppForm, LiveTab};
 pub use selection::Selection;
 
 pub use timeline_view::{View, show as show_timeline};

@@ -11,7 +11,9 @@ use vb2scope_core::format::NATIVE_VERSION;
 use vb2scope_core::timeline::Timeline;
 use vb2scope_core::trace::{Trace, TraceHeader};
 use vb2scope_core::v4l2::BufType;
-use vb2scope_device::{Caps, Live, LiveConfig, LiveOp, Update};
+use vb2scope_device::{
+    AppRecording, AppTarget, Caps, Live, LiveConfig, LiveOp, ProgramSpec, Update,
+};
 
 use super::document::{Document, LoadError, PolicyChoice};
 use super::timeline_view::View;
@@ -72,6 +74,10 @@ pub enum Streaming {
 enum Commands {
     /// A device session thread; dropping it closes the device.
     Device(Live),
+    /// A recorded program or process: no V4L2 commands, only a stop.
+    App(AppRecording),
+    /// A recording made elsewhere (`record --view`), only watched.
+    Watched,
     /// Anything else (a test's script); `None` when nothing listens.
     Channel(Option<Sender<LiveOp>>),
 }
@@ -119,6 +125,60 @@ impl LiveSession {
         LiveSession::new(device, Commands::Device(live), updates)
     }
 
+    /// Records `spec`'s program, started on a thread under the tracer.
+    pub fn program(spec: ProgramSpec) -> LiveSession {
+        let shown = spec.command.join(" ");
+        let rec = AppRecording::program(spec);
+        let updates = rec.updates().clone();
+        let mut s = LiveSession::new(shown.clone(), Commands::App(rec), updates);
+        s.trace.header.source = format!("vb2scope record -- {shown}");
+        s.trace.header.title = shown;
+        s
+    }
+
+    /// Records the running process `pid` until it ends or the recording is stopped.
+    pub fn process(pid: i32) -> LiveSession {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|c| c.trim().to_owned())
+            .unwrap_or_default();
+        let shown = format!("{comm} (pid {pid})");
+        let rec = AppRecording::attach(pid);
+        let updates = rec.updates().clone();
+        let mut s = LiveSession::new(shown.clone(), Commands::App(rec), updates);
+        s.trace.header.source = format!("vb2scope record --attach {pid}");
+        s.trace.header.title = shown;
+        s
+    }
+
+    /// Watches a recording that runs elsewhere: `updates` are its events.
+    pub fn watching(name: &str, updates: Receiver<Update>) -> LiveSession {
+        let mut s = LiveSession::new(name.to_owned(), Commands::Watched, updates);
+        s.trace.header.source = format!("vb2scope record -- {name}");
+        s.trace.header.title = name.to_owned();
+        s
+    }
+
+    /// A program or a process is recorded, rather than a device driven.
+    pub fn is_recording(&self) -> bool {
+        matches!(self.commands, Commands::App(_) | Commands::Watched)
+    }
+
+    /// What the session records: a device, a program or a process.
+    pub fn target(&self) -> Option<&AppTarget> {
+        match &self.commands {
+            Commands::App(r) => Some(r.target()),
+            _ => None,
+        }
+    }
+
+    /// Ends a recorded program (SIGTERM) or detaches from a process; closes a device.
+    pub fn stop(&self) {
+        match &self.commands {
+            Commands::App(r) => r.stop(),
+            _ => self.send(LiveOp::Close),
+        }
+    }
+
     /// A session whose updates come from `updates` and commands go to `commands`.
     pub fn attach(
         device: &str,
@@ -158,6 +218,7 @@ impl LiveSession {
     pub fn send(&self, op: LiveOp) {
         match &self.commands {
             Commands::Device(live) => live.send(op),
+            Commands::App(_) | Commands::Watched => {}
             Commands::Channel(Some(tx)) => {
                 // A script that stopped listening is a session that ended; its Ended says so.
                 let _ = tx.send(op);
@@ -168,7 +229,11 @@ impl LiveSession {
 
     /// The name of the recording's document.
     pub fn name(&self) -> String {
-        format!("live: {}", self.device)
+        if self.is_recording() {
+            format!("recording: {}", self.device)
+        } else {
+            format!("live: {}", self.device)
+        }
     }
 
     /// Takes the waiting updates, at most a frame's worth; true when more are waiting.
@@ -223,6 +288,7 @@ impl LiveSession {
                 }
                 log.error(e);
             }
+            Update::Output(line) => log.info(line),
             Update::Ended(why) => self.end(why, log),
         }
     }

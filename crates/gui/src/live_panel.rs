@@ -1,6 +1,8 @@
 //! The Live panel: pick a device, queue, memory type and buffer count, open it, press the
-//! V4L2 operations one by one or stream, and save what was recorded. The session runs on its
-//! own thread ([`vb2scope_device::Live`]); this panel only sends commands and shows results.
+//! V4L2 operations one by one or stream; or record a program, or a running process; and save
+//! what was recorded. The session runs on its own thread ([`vb2scope_device::Live`],
+//! [`vb2scope_device::AppRecording`]); this panel only starts it, sends commands and shows
+//! results.
 
 use crossbeam_channel::{Receiver, Sender};
 use egui::{Button, RichText, Ui};
@@ -11,6 +13,7 @@ use vb2scope_device::{DeviceEntry, DmabufSource, LiveConfig, LiveOp, Update};
 use super::Request;
 use super::live::{LiveSession, Log, LogKind, Streaming};
 use super::palette;
+use super::record_panel::{AppAction, AppForm, LiveTab};
 use super::timeline_view::View;
 
 /// Where DMABUF buffers come from.
@@ -80,7 +83,11 @@ impl Form {
 pub struct LivePanel {
     /// The panel is visible (a session runs on while it is hidden).
     pub(crate) open: bool,
+    /// Which source the panel shows.
+    pub tab: LiveTab,
     pub form: Form,
+    /// The program or process to record.
+    pub app: AppForm,
     /// The V4L2 nodes found at the last refresh; `None` before the first.
     devices: Option<Vec<DeviceEntry>>,
     pub(crate) session: Option<LiveSession>,
@@ -104,6 +111,11 @@ impl LivePanel {
     /// Whether the view follows the newest events.
     pub fn follows(&self) -> bool {
         self.follow
+    }
+
+    /// The panel's log: results, errors, a recorded program's output.
+    pub fn log(&self) -> &Log {
+        &self.log
     }
 
     /// The panel's log, for what happens to the recording outside it (a save).
@@ -130,6 +142,34 @@ impl LivePanel {
         commands: Option<Sender<LiveOp>>,
     ) {
         self.begin(LiveSession::attach(device, updates, commands));
+    }
+
+    /// Shows a recording that runs elsewhere (`record --view`): its events come from
+    /// `updates`, and the panel is open on its log.
+    pub fn watch(&mut self, name: &str, updates: Receiver<Update>) {
+        self.open = true;
+        self.tab = LiveTab::Program;
+        self.begin(LiveSession::watching(name, updates));
+    }
+
+    /// Records a program, or a running process, as the panel's session.
+    pub fn record(&mut self, action: AppAction) {
+        match action {
+            AppAction::Start(spec) => {
+                self.log
+                    .info(format!("starting {}", spec.command.join(" ")));
+                self.begin(LiveSession::program(spec));
+            }
+            AppAction::Attach(pid) => {
+                self.log.info(format!("attaching to process {pid}"));
+                self.begin(LiveSession::process(pid));
+            }
+            AppAction::Stop => {
+                if let Some(s) = self.running() {
+                    s.stop();
+                }
+            }
+        }
     }
 
     fn begin(&mut self, s: LiveSession) {
@@ -159,16 +199,21 @@ impl LivePanel {
             self.log.error(format!("cannot write the recording: {e}"));
             return None;
         }
-        let stem: String = s
-            .device
+        let name = match s.target() {
+            Some(vb2scope_device::AppTarget::Program(c)) => c.first().cloned().unwrap_or_default(),
+            Some(vb2scope_device::AppTarget::Process(pid)) => format!("pid-{pid}"),
+            None => s.device.clone(),
+        };
+        let stem: String = name
             .rsplit('/')
             .next()
             .unwrap_or("device")
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
+        let prefix = if s.is_recording() { "rec" } else { "live" };
         Some(Request::SaveRecording {
-            name: format!("live-{stem}.jsonl"),
+            name: format!("{prefix}-{stem}.jsonl"),
             bytes,
         })
     }
@@ -177,17 +222,38 @@ impl LivePanel {
     pub fn ui(&mut self, ui: &mut Ui) -> Option<Request> {
         let mut request = None;
         ui.horizontal(|ui| {
-            ui.heading("Live device");
+            ui.heading("Live");
             if ui.button("Hide").clicked() {
                 self.open = false;
             }
         });
-        self.setup(ui);
+        ui.horizontal(|ui| {
+            for t in LiveTab::ALL {
+                ui.selectable_value(&mut self.tab, t, t.title());
+            }
+        });
+        ui.separator();
+        let running = self.running().is_some();
+        match self.tab {
+            LiveTab::Device => self.setup(ui),
+            LiveTab::Program => {
+                if let Some(a) = self.app.program_ui(ui, running) {
+                    self.record(a);
+                }
+            }
+            LiveTab::Process => {
+                if let Some(a) = self.app.process_ui(ui, running) {
+                    self.record(a);
+                }
+            }
+        }
         ui.separator();
         ui.label(self.status());
         ui.separator();
-        self.operations(ui);
-        ui.separator();
+        if self.tab == LiveTab::Device {
+            self.operations(ui);
+            ui.separator();
+        }
         ui.horizontal_wrapped(|ui| {
             let has_events = self
                 .session
@@ -356,6 +422,9 @@ impl LivePanel {
         let n = s.trace.events.len();
         if let Some(why) = &s.ended {
             return format!("Ended ({why}): {n} events recorded, kept.");
+        }
+        if s.is_recording() {
+            return format!("Recording {}: {n} events so far.", s.device);
         }
         let Some((path, caps, queue)) = &s.opened else {
             return format!("Opening {}: {n} events recorded.", s.device);

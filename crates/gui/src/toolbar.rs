@@ -13,7 +13,7 @@ use super::palette;
 pub enum Action {
     OpenDialog,
     OpenRecent(String),
-    ShowLive,
+    ShowLive(super::record_panel::LiveTab),
     Policy(PolicyChoice),
     Fit,
     Step(i64),
@@ -36,9 +36,15 @@ pub fn show(
                 out.push(Action::OpenDialog);
                 ui.close();
             }
-            if ui.button("Live device…").clicked() {
-                out.push(Action::ShowLive);
-                ui.close();
+            for (text, tab) in [
+                ("Live device…", super::record_panel::LiveTab::Device),
+                ("Record application…", super::record_panel::LiveTab::Program),
+                ("Attach to process…", super::record_panel::LiveTab::Process),
+            ] {
+                if ui.button(text).clicked() {
+                    out.push(Action::ShowLive(tab));
+                    ui.close();
+                }
             }
             if !recent.is_empty() {
                 ui.separator();

@@ -124,9 +124,9 @@ fn until_ended(h: &mut Harness<'static, Inspector>) {
 #[test]
 fn the_live_panel_is_closed_by_default_and_opens_from_the_file_menu() {
     let mut h = harness(bundled());
-    assert!(h.query_by_label("Live device").is_none());
+    assert!(h.query_by_label("Live").is_none());
     open_panel(&mut h);
-    h.get_by_label("Live device");
+    h.get_by_label("Live");
     h.get_by_label("No session: pick a device and open it.");
     // Without a session, operations are disabled and send nothing.
     assert!(disabled(&h, "DQBUF"));
@@ -141,7 +141,7 @@ fn the_live_panel_is_closed_by_default_and_opens_from_the_file_menu() {
     h.get_by_label("dma-buf source");
     h.get_by_label("Hide").click();
     h.run();
-    assert!(h.query_by_label("Live device").is_none());
+    assert!(h.query_by_label("Live").is_none());
     h.get_by_label("Findings (4) under modern");
 }
 

@@ -9,12 +9,16 @@
 //! written as the dups it makes of every buffer-related fd.
 
 mod filter;
+mod processes;
 mod procfs;
+mod session;
 mod tracer;
 mod uapi;
 
 pub use filter::FilterError;
-pub use tracer::{AppExit, AppStats, attach_process, record_program};
+pub use processes::{MediaProcess, media_processes};
+pub use session::{AppRecording, AppTarget};
+pub use tracer::{AppExit, AppStats, ProgramSpec, ProgramStdio, attach_process, record_program};
 
 /// Why a program could not be recorded.
 #[derive(Debug, thiserror::Error)]

@@ -115,6 +115,10 @@ struct Tracer<'s> {
 }
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// Every task this thread traces, and only those: another thread's recording (a window can
+/// have one ending while the next starts) must not take its tracees' stops, nor std's own
+/// wait for a child whose exec failed.
+const WAIT: WaitPidFlag = WaitPidFlag::__WALL.union(WaitPidFlag::__WNOTHREAD);
 /// `PTRACE_EVENT_STOP`: the stops of a task attached with PTRACE_SEIZE.
 const PTRACE_EVENT_STOP: i32 = 128;
 
@@ -126,17 +130,59 @@ const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
     .union(Options::PTRACE_O_TRACESECCOMP)
     .union(Options::PTRACE_O_EXITKILL);
 
-/// Runs `program` (its path or name, then its arguments) under the tracer until every task
-/// it started has ended, giving each event to `sink`.
+/// A program to record and how.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramSpec {
+    /// Its path or name, then its arguments.
+    pub command: Vec<String>,
+    /// Where it runs; vb2scope's own directory when `None`.
+    pub cwd: Option<std::path::PathBuf>,
+    /// Under the seccomp filter (else every call stops).
+    pub filtered: bool,
+    /// It shares vb2scope's terminal: Ctrl-C is left to it alone, and SIGTERM and SIGHUP
+    /// passed on (the CLI). A window leaves its signals alone.
+    pub terminal: bool,
+    /// Its standard streams, when not vb2scope's.
+    pub stdio: Option<ProgramStdio>,
+}
+
+/// Where a recorded program's standard streams go.
+#[derive(Debug)]
+pub struct ProgramStdio {
+    pub stdin: std::process::Stdio,
+    pub stdout: std::process::Stdio,
+    pub stderr: std::process::Stdio,
+}
+
+impl Clone for ProgramStdio {
+    /// Streams are not copied: a clone reads nothing and writes nowhere.
+    fn clone(&self) -> Self {
+        ProgramStdio {
+            stdin: std::process::Stdio::null(),
+            stdout: std::process::Stdio::null(),
+            stderr: std::process::Stdio::null(),
+        }
+    }
+}
+
+/// Runs the program of `spec` under the tracer until every task it started has ended,
+/// giving each event to `sink`; `started` learns its pid once it runs.
 pub fn record_program(
-    program: &[String],
-    filtered: bool,
+    spec: ProgramSpec,
+    started: &mut dyn FnMut(i32),
     sink: &mut dyn FnMut(OwnedEvent),
 ) -> Result<(AppExit, AppStats), AppError> {
     if !cfg!(target_arch = "x86_64") {
         return Err(AppError::Unsupported);
     }
-    let Some((name, args)) = program.split_first() else {
+    let ProgramSpec {
+        command,
+        cwd,
+        filtered,
+        terminal,
+        stdio,
+    } = spec;
+    let Some((name, args)) = command.split_first() else {
         return Err(AppError::NotFound(String::new()));
     };
     // Without seccomp filters (a kernel built without them) every call stops instead.
@@ -148,6 +194,12 @@ pub fn record_program(
     let unfiltered = filter.is_none();
     let mut cmd = std::process::Command::new(name);
     cmd.args(args);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    if let Some(io) = stdio {
+        cmd.stdin(io.stdin).stdout(io.stdout).stderr(io.stderr);
+    }
     let child = crate::raw::spawn_traced(&mut cmd, filter).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => AppError::NotFound(name.clone()),
         std::io::ErrorKind::PermissionDenied if e.raw_os_error() == Some(1) => {
@@ -162,10 +214,12 @@ pub fn record_program(
         },
     })?;
     let main = Pid::from_raw(child.id() as i32);
-    // The program was started; from here a Ctrl-C is its to get.
-    let _ = crate::raw::ignore_terminal_signals(main.as_raw());
+    if terminal {
+        // The program was started; from here a Ctrl-C is its to get.
+        let _ = crate::raw::ignore_terminal_signals(main.as_raw());
+    }
     // Its first stop: the SIGTRAP after exec, before any of its instructions.
-    match waitpid(main, Some(WaitPidFlag::__WALL)) {
+    match waitpid(main, Some(WAIT)) {
         Ok(WaitStatus::Stopped(_, Signal::SIGTRAP)) => {}
         Ok(other) => {
             return Err(AppError::Spawn {
@@ -176,6 +230,7 @@ pub fn record_program(
         Err(e) => return Err(AppError::Ptrace(e)),
     }
     ptrace::setoptions(main, OPTIONS).map_err(AppError::Ptrace)?;
+    started(main.as_raw());
     let mut t = Tracer {
         sink,
         attached: unfiltered,
@@ -214,7 +269,7 @@ fn yama_reason() -> String {
 impl Tracer<'_> {
     fn run(&mut self) -> Result<(), AppError> {
         loop {
-            let st = match waitpid(None, Some(WaitPidFlag::__WALL)) {
+            let st = match waitpid(None, Some(WAIT)) {
                 Ok(st) => st,
                 Err(Errno::ECHILD) => return Ok(()),
                 Err(Errno::EINTR) => continue,
@@ -987,7 +1042,7 @@ impl Tracer<'_> {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(());
             }
-            let flags = WaitPidFlag::__WALL | WaitPidFlag::WNOHANG;
+            let flags = WAIT | WaitPidFlag::WNOHANG;
             match waitpid(None, Some(flags)) {
                 Ok(WaitStatus::StillAlive) => {
                     idle = (idle + 1).min(20);
@@ -1013,7 +1068,7 @@ impl Tracer<'_> {
                 continue;
             }
             loop {
-                match waitpid(t, Some(WaitPidFlag::__WALL)) {
+                match waitpid(t, Some(WAIT)) {
                     Ok(WaitStatus::Stopped(_, sig)) => {
                         let group = ptrace::getsiginfo(t) == Err(Errno::EINVAL);
                         let _ = ptrace::detach(t, (!group).then_some(sig));
