@@ -81,8 +81,10 @@ impl Session {
             DmabufSource::Export(path) => return self.export_from(&path, len),
         };
         let raw_fd = fd.as_raw_fd();
-        // Its inode: the dma-buf's identity, whatever fd later refers to it.
-        let ino = nix::sys::stat::fstat(&fd).map_or(0, |st| st.st_ino);
+        // Its inode: the dma-buf's identity, whatever fd later refers to it (when it has one
+        // of its own).
+        let me = std::process::id() as i32;
+        let ino = crate::app::procfs::dmabuf_ident(me, raw_fd).map_or(0, |d| d.ino);
         self.emit(
             t,
             Body::Dmabuf {

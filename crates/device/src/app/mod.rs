@@ -10,7 +10,7 @@
 
 mod filter;
 mod processes;
-mod procfs;
+pub(crate) mod procfs;
 mod session;
 mod tracer;
 mod uapi;

@@ -41,9 +41,7 @@ pub struct DmabufIdent {
 /// dma-buf (or is gone).
 pub fn dmabuf_ident(tid: i32, fd: i32) -> Option<DmabufIdent> {
     use std::os::unix::fs::MetadataExt;
-    if !fd_path(tid, fd).is_some_and(|p| is_dmabuf(&p)) {
-        return None;
-    }
+    let path = fd_path(tid, fd).filter(|p| is_dmabuf(p))?;
     let meta = std::fs::metadata(format!("/proc/{tid}/fd/{fd}")).ok()?;
     let info = std::fs::read_to_string(format!("/proc/{tid}/fdinfo/{fd}")).unwrap_or_default();
     let field = |name: &str| {
@@ -52,13 +50,20 @@ pub fn dmabuf_ident(tid: i32, fd: i32) -> Option<DmabufIdent> {
             .map(|v| v.trim().to_owned())
     };
     Some(DmabufIdent {
-        ino: meta.ino(),
+        ino: if own_inode(&path) { meta.ino() } else { 0 },
         // The dma-buf's inode has its size; fdinfo says it too.
         size: field("size:")
             .and_then(|s| s.parse().ok())
             .unwrap_or(meta.size()),
         exporter: field("exp_name:").unwrap_or_default(),
     })
+}
+
+/// Whether a dma-buf shown as `path` has an inode of its own (Linux 5.3 on: `/dmabuf:NAME`),
+/// rather than the one anonymous inode every dma-buf shared before (`anon_inode:dmabuf`),
+/// which would make them all look like one.
+pub fn own_inode(path: &str) -> bool {
+    path.starts_with("/dmabuf:")
 }
 
 /// Whether `path` is a V4L2 video node.
@@ -86,6 +91,11 @@ mod tests {
         assert!(is_dmabuf("/dmabuf:"));
         assert!(is_dmabuf("anon_inode:dmabuf"));
         assert!(!is_dmabuf("/dev/dma_heap/system"));
+        assert!(own_inode("/dmabuf:"));
+        assert!(
+            !own_inode("anon_inode:dmabuf"),
+            "shared by every dma-buf before 5.3"
+        );
     }
 
     #[test]
