@@ -77,11 +77,19 @@ pub fn event(trace: &Trace, i: usize) -> String {
             let x = trace.extent(ext);
             format!("munmap {:#x} +{}", x.addr, x.len)
         }
-        Body::Dmabuf { fd, name, ext } => format!(
-            "dma-buf {} of {} bytes = fd {fd}",
-            trace.str(name),
-            trace.extent(ext).len
-        ),
+        Body::Dmabuf { fd, name, ext } => {
+            let x = trace.extent(ext);
+            let ino = if x.offset != 0 {
+                format!(" ino {}", x.offset)
+            } else {
+                String::new()
+            };
+            format!(
+                "dma-buf{ino} {} of {} bytes = fd {fd}",
+                trace.str(name),
+                x.len
+            )
+        }
         Body::Tracepoint { name, text } => format!("{}: {}", trace.str(name), trace.str(text)),
         Body::Memop {
             kind,
