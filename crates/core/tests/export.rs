@@ -255,6 +255,7 @@ fn hostile_report(p: Policy) -> CheckReport {
         rebuilt_calls: false,
         incomplete_from: None,
         unseen_setup: Vec::new(),
+        undecoded_from: None,
     }
 }
 

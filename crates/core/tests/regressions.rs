@@ -582,3 +582,27 @@ fn a_trace_that_starts_mid_session_is_not_blamed_for_what_it_did_not_see() {
     let r = check_trace(&t, Policy::MODERN);
     assert!(r.unseen_setup.is_empty(), "{:?}", r.unseen_setup);
 }
+
+/// A QBUF whose argument the source did not decode (a 32-bit program under `record`, an
+/// strace that printed a pointer) left the model without the buffer it queued: the DQBUF of
+/// that buffer was an error (R12b, DIVERGE) on correct code. Findings after such a call are
+/// information at most, with the note saying why.
+#[test]
+fn findings_after_an_undecoded_buffer_call_are_information_at_most() {
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("tests/fixtures/regressions/undecoded-qbuf.jsonl");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let (t, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("a trace");
+    for p in Policy::ALL {
+        let r = check_trace(&t, p);
+        assert_eq!(r.undecoded_from, Some(2), "{p}");
+        assert!(!r.findings.is_empty(), "{p}: the model still says what it saw");
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| r.severity(f) == vb2scope_core::rules::Severity::Info),
+            "{p}: {:?}",
+            r.findings
+        );
+    }
+}

@@ -82,6 +82,7 @@ fn timeline() -> Timeline {
         rebuilt_calls: false,
         incomplete_from: None,
         unseen_setup: Vec::new(),
+        undecoded_from: None,
     };
     Timeline {
         dmabufs: Vec::new(),

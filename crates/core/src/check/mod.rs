@@ -31,6 +31,9 @@ pub struct CheckReport {
     /// a recording attached to a running program), with the event of their setup if the
     /// trace has one.
     pub unseen_setup: Vec<(crate::v4l2::QueueKey, Option<u32>)>,
+    /// The first call that can change a buffer's state whose argument the source did not
+    /// decode (strace printing a pointer; a 32-bit program under `record`).
+    pub undecoded_from: Option<u32>,
 }
 
 /// Why findings of a trace whose calls were rebuilt are information at most.
@@ -42,6 +45,11 @@ pub const REBUILT_CALLS: &str = "the calls were rebuilt from the kernel's events
 pub const UNSEEN_SETUP: &str = "the trace starts after a queue was set up (a recording \
     attached to a running program): the kernel's answers show buffers the trace never saw \
     allocated, so a finding on that queue before it is set up again is information at most";
+
+/// Why findings after a call the source did not decode are information at most.
+pub const UNDECODED: &str = "a buffer call here was not decoded (its source showed no \
+    argument, or it came from a 32-bit program): which buffer it changed is unknown, so a \
+    finding after it is information at most";
 
 /// Why findings after the kernel lost events are information at most.
 pub const INCOMPLETE: &str = "the kernel lost events here (its ring buffer overflowed): from \
@@ -58,7 +66,8 @@ impl CheckReport {
             .severity_under(self.policy)
             .unwrap_or(Severity::Info);
         let seen_itself = matches!(f.rule, RuleId::R05 | RuleId::R06);
-        let after_gap = self.incomplete_from.is_some_and(|g| f.event >= g);
+        let after_gap = self.incomplete_from.is_some_and(|g| f.event >= g)
+            || self.undecoded_from.is_some_and(|u| f.event >= u);
         let before_setup = f.queue.is_some_and(|q| {
             self.unseen_setup
                 .iter()

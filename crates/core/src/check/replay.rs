@@ -785,7 +785,17 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
         rebuilt_calls: false,
         incomplete_from: None,
         unseen_setup: Vec::new(),
+        undecoded_from: None,
     })
+}
+
+/// A call that can change a buffer's state, whose argument its source did not decode: the
+/// model takes no step for it, and does not know which buffer it changed. (QUERYBUF and
+/// EXPBUF change none.)
+fn undecoded_state_change(trace: &Trace, e: &Event) -> bool {
+    matches!(e.body, Body::Ioctl { cmd, arg, result: Ok(()), .. }
+        if !matches!(cmd, IoctlCmd::Querybuf | IoctlCmd::Expbuf)
+            && matches!(trace.arg(arg), Some(IoctlArg::Undecoded)))
 }
 
 /// [`replay`], stopping (and returning `None`) as soon as `after` returns false.
@@ -826,6 +836,11 @@ pub fn replay_until(
             .iter()
             .map(|&q| (q, r.setups.iter().find(|&&(k, _)| k == q).map(|&(_, i)| i)))
             .collect(),
+        undecoded_from: trace
+            .events
+            .iter()
+            .position(|e| undecoded_state_change(trace, e))
+            .map(|i| i as u32),
     })
 }
 

@@ -35,6 +35,11 @@ struct JsonInput<'a> {
     unseen_setup: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unseen_setup_note: Option<&'static str>,
+    /// The first buffer call not decoded, and why findings after it are capped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undecoded_from: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undecoded: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -85,6 +90,8 @@ pub fn to_json(results: &[InputResult]) -> String {
                     .collect(),
                 unseen_setup_note: (!r.report.unseen_setup.is_empty())
                     .then_some(crate::check::UNSEEN_SETUP),
+                undecoded_from: r.report.undecoded_from,
+                undecoded: r.report.undecoded_from.map(|_| crate::check::UNDECODED),
             })
             .collect(),
         findings: results

@@ -24,6 +24,14 @@ pub fn to_text(results: &[InputResult]) -> String {
                 crate::check::INCOMPLETE
             );
         }
+        if let Some(e) = r.report.undecoded_from {
+            let _ = writeln!(
+                out,
+                "{}: note: event {e}: {}",
+                r.path,
+                crate::check::UNDECODED
+            );
+        }
         for &(q, _) in &r.report.unseen_setup {
             let _ = writeln!(
                 out,
