@@ -1707,3 +1707,57 @@ fn a_program_recorded_from_the_window_is_shown_as_it_grows() {
     let st = child.wait().unwrap_or_else(|e| panic!("{e}"));
     assert!(st.success(), "v4l2-ctl after the detach: {st:?}");
 }
+
+/// `tests/apps/compat.c`: buffer calls made as a 32-bit program makes them. STREAMON has the
+/// 64-bit layout and is decoded; QBUF has another and is written undecoded, so the DQBUF of
+/// a buffer the model never saw queued is information at most, never an error.
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_32_bit_programs_buffer_calls_are_marked_undecoded() {
+    let _one = one_at_a_time();
+    let exe = test_program("compat");
+    let cap = device::resolve(VMALLOC).unwrap_or_else(|e| panic!("{e}"));
+    let cap = cap.display().to_string();
+    let (status, t) = record_program("compat", &[&exe, &cap]);
+    if status == Some(77) {
+        skip(
+            "32-bit calls under the recorder",
+            "this kernel runs no 32-bit code",
+        );
+        return;
+    }
+    assert_eq!(status, Some(0));
+    let calls: Vec<(IoctlCmd, bool)> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Ioctl { cmd, arg, .. } => Some((
+                cmd,
+                matches!(t.arg(arg), Some(vb2scope_core::trace::IoctlArg::Undecoded)),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (IoctlCmd::Reqbufs, false),
+            (IoctlCmd::Qbuf, true),
+            (IoctlCmd::Qbuf, true),
+            (IoctlCmd::Streamon, false),
+            (IoctlCmd::Dqbuf, false),
+            (IoctlCmd::Streamoff, false),
+        ]
+    );
+    for p in [running(), Policy::Vb2_2012] {
+        let r = check_trace(&t, p);
+        assert!(r.undecoded_from.is_some());
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| r.severity(f) <= vb2scope_core::rules::Severity::Info),
+            "{p}: {:?}",
+            r.findings
+        );
+    }
+}

@@ -129,7 +129,10 @@ pub fn record(command: &[String], o: &Options) -> Result<i32> {
         stats.processes,
         out.display(),
         if stats.compat > 0 {
-            format!("; {} 32-bit calls not decoded", stats.compat)
+            format!(
+                "; {} buffer calls of 32-bit code written without their argument (another layout)",
+                stats.compat
+            )
         } else {
             String::new()
         }

@@ -596,7 +596,10 @@ fn findings_after_an_undecoded_buffer_call_are_information_at_most() {
     for p in Policy::ALL {
         let r = check_trace(&t, p);
         assert_eq!(r.undecoded_from, Some(2), "{p}");
-        assert!(!r.findings.is_empty(), "{p}: the model still says what it saw");
+        assert!(
+            !r.findings.is_empty(),
+            "{p}: the model still says what it saw"
+        );
         assert!(
             r.findings
                 .iter()

@@ -10,9 +10,9 @@ use super::uapi::REQUESTS;
 const RET_ALLOW: u32 = 0x7fff_0000;
 const RET_TRACE: u32 = 0x7ff0_0000;
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+pub(super) const AUDIT_ARCH_I386: u32 = 0x4000_0003;
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
-const I386_IOCTL: u32 = 54;
+pub(super) const I386_IOCTL: u32 = 54;
 
 /// `seccomp_data` offsets: nr, arch, then the arguments (low 32 bits first on x86).
 const NR: u32 = 0;

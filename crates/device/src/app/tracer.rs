@@ -36,8 +36,9 @@ pub struct AppStats {
     pub stops: u64,
     pub events: u64,
     /// Buffer calls whose argument could not be read (a bad pointer: the kernel refuses them
-    /// too), and 32-bit calls, which are not decoded.
+    /// too).
     pub unreadable: u64,
+    /// 32-bit buffer calls whose argument has another layout: written undecoded.
     pub compat: u64,
     pub processes: u32,
     /// The program ran under the seccomp filter (else every call stopped).
@@ -91,6 +92,8 @@ enum Call {
         planes: Option<(u64, usize)>,
         nonblock: bool,
     },
+    /// A 32-bit program's buffer call: which one, not what it asked.
+    Undecoded(IoctlCmd),
     Other,
 }
 
@@ -466,12 +469,17 @@ impl Tracer<'_> {
 
     fn entry(&mut self, pid: Pid, arch: u32, nr: u64, args: [u64; 6]) {
         let t = now_ns();
-        if arch != AUDIT_ARCH_X86_64 {
-            self.stats.compat += 1;
+        let i386 = arch == super::filter::AUDIT_ARCH_I386;
+        if arch != AUDIT_ARCH_X86_64 && !i386 {
             return;
         }
         let nr = nr as i64;
-        let call = if nr == nix::libc::SYS_ioctl {
+        let call = if i386 {
+            // Only its ioctls stop; its fds are adopted at first use.
+            (nr == i64::from(super::filter::I386_IOCTL))
+                .then(|| self.compat_ioctl_entry(pid, args, t))
+                .flatten()
+        } else if nr == nix::libc::SYS_ioctl {
             self.ioctl_entry(pid, args, t)
         } else {
             Some(Call::Other)
@@ -479,6 +487,20 @@ impl Tracer<'_> {
         if let Some(call) = call {
             self.pending.insert(pid, Pending { t, nr, args, call });
         }
+    }
+
+    /// A 32-bit program's ioctl: decoded when its argument has the 64-bit layout, else
+    /// written as a buffer call whose argument is unknown.
+    fn compat_ioctl_entry(&mut self, pid: Pid, args: [u64; 6], t: u64) -> Option<Call> {
+        if uapi::request(args[1]).is_some() {
+            return self.ioctl_entry(pid, args, t);
+        }
+        let cmd = uapi::compat_cmd(args[1])?;
+        if self.adopt(pid, args[0] as i32, t) != Some(Kind::Video) {
+            return None;
+        }
+        self.stats.compat += 1;
+        Some(Call::Undecoded(cmd))
     }
 
     fn ioctl_entry(&mut self, pid: Pid, args: [u64; 6], t: u64) -> Option<Call> {
@@ -535,6 +557,16 @@ impl Tracer<'_> {
                 planes,
                 nonblock,
             } => self.ioctl_exit(pid, &p, req, input, planes, nonblock, result),
+            &Call::Undecoded(cmd) => {
+                let fd = self.label(pid, p.args[0] as i32);
+                let body = Body::Ioctl {
+                    fd,
+                    cmd,
+                    result,
+                    arg: 0,
+                };
+                self.emit(pid, p.t, body, |o| o.arg = Some(IoctlArg::Undecoded));
+            }
             Call::Other => self.fd_call(pid, &p, rval, result),
         }
     }
