@@ -1338,6 +1338,30 @@ fn a_dmabuf_passed_to_another_process_is_one_buffer() {
         "{:?}",
         tl.report.findings
     );
+    // CREATE_BUFS: max_num_buffers where the kernel says it wrote it (6.10 on).
+    let create = t.events.iter().find_map(|e| match e.body {
+        Body::Ioctl {
+            cmd: IoctlCmd::CreateBufs,
+            arg,
+            ..
+        } => t.arg(arg).copied(),
+        _ => None,
+    });
+    match create {
+        Some(vb2scope_core::trace::IoctlArg::Alloc {
+            caps: Some(caps),
+            max_buffers,
+            count_out: Some(n),
+            ..
+        }) => {
+            if caps & vb2scope_core::v4l2::BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS != 0 {
+                assert!(max_buffers.is_some_and(|m| m >= n), "{max_buffers:?}");
+            } else {
+                assert_eq!(max_buffers, None);
+            }
+        }
+        other => panic!("CREATE_BUFS: {other:?}"),
+    }
     // The importer's mapping of a dma-buf is in the trace.
     assert!(
         t.events

@@ -420,6 +420,9 @@ pub enum DriverCfg {
 }
 
 /// V4L2 buffer flags the model reports (`V4L2_BUF_FLAG_*`).
+/// `V4L2_BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS`: CREATE_BUFS wrote `max_num_buffers` (6.10 on).
+pub const BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS: u32 = 1 << 7;
+
 pub mod flags {
     pub const MAPPED: u32 = 0x0000_0001;
     pub const QUEUED: u32 = 0x0000_0002;

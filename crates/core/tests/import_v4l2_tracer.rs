@@ -302,6 +302,7 @@ fn userptr_compact() {
             index: Some(0),
             // MMAP | DMABUF, from the names the tracer wrote.
             caps: Some(5),
+            max_buffers: None,
         })
     );
     snapshot("userptr_compact", &imp);

@@ -151,6 +151,7 @@ impl Session {
                 count_out: r.ok().map(|x| x.0),
                 index: None,
                 caps: r.ok().map(|x| x.1),
+                max_buffers: None,
             };
             self.record_ioctl_on(fd, t, IoctlCmd::Reqbufs, r.map(|_| ()), arg, Vec::new());
             let (count, _) =

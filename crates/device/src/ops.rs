@@ -53,6 +53,7 @@ impl Session {
             count_out: r.ok().map(|x| x.0),
             index: None,
             caps: r.ok().map(|x| x.1),
+            max_buffers: None,
         };
         let res = r.map(|_| ());
         self.record_ioctl(t, IoctlCmd::Reqbufs, res, arg, Vec::new());
@@ -85,6 +86,7 @@ impl Session {
             count_out: r.ok().map(|x| x.1),
             index: r.ok().map(|x| x.0),
             caps: None,
+            max_buffers: None,
         };
         let res = r.map(|_| ());
         self.record_ioctl(t, IoctlCmd::CreateBufs, res, arg, Vec::new());

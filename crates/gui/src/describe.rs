@@ -23,10 +23,14 @@ pub fn event(trace: &Trace, i: usize) -> String {
                     count,
                     memory,
                     count_out,
+                    max_buffers,
                     ..
                 }) => {
                     let got = count_out.map(|c| format!(" → {c}")).unwrap_or_default();
-                    format!(" count {count} {}{got}", memory.as_str())
+                    let max = max_buffers
+                        .map(|m| format!(" (at most {m})"))
+                        .unwrap_or_default();
+                    format!(" count {count} {}{got}{max}", memory.as_str())
                 }
                 Some(IoctlArg::Remove { index, count, .. }) => {
                     format!(" index {index} count {count}")

@@ -246,6 +246,7 @@ impl Binder<'_> {
                         count_out,
                         index,
                         caps,
+                        max_buffers,
                         ..
                     } => IoctlArg::Alloc {
                         ty,
@@ -254,6 +255,7 @@ impl Binder<'_> {
                         count_out,
                         index,
                         caps,
+                        max_buffers,
                     },
                     other => other,
                 }
@@ -469,6 +471,7 @@ fn complete(r: &mut Replayer, i: usize, out: crate::v4l2::Outcome, ret: Ret) {
             count_out: Some(ret.count),
             index: (cmd == IoctlCmd::CreateBufs).then_some(ret.index),
             caps,
+            max_buffers: None,
         },
         (IoctlCmd::Querybuf, IoctlArg::Buffer(b)) => {
             let key = r.key_of(fd, b.ty);

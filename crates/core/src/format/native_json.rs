@@ -107,6 +107,8 @@ pub struct EventLine<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caps: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_num_buffers: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plane: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fd_out: Option<i32>,

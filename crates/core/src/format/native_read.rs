@@ -371,6 +371,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                     count_out: l.count_out,
                     index: l.index,
                     caps: l.caps,
+                    max_buffers: l.max_num_buffers,
                 },
                 IoctlCmd::RemoveBufs => IoctlArg::Remove {
                     ty: ty()?,

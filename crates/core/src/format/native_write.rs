@@ -109,7 +109,9 @@ pub fn write_event<W: Write>(
                     count_out,
                     index,
                     caps,
+                    max_buffers,
                 }) => {
+                    l.max_num_buffers = *max_buffers;
                     l.ty = Some(ty.as_str());
                     l.memory = Some(memory.as_str());
                     l.count = Some(*count);

@@ -305,6 +305,7 @@ impl Reader {
                 None
             },
             caps: None,
+            max_buffers: None,
         })
     }
 

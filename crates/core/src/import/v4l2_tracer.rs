@@ -451,6 +451,14 @@ fn alloc(
         .map(|n| n as u32)
         .or(granted)?;
     let ok = result.is_ok();
+    let caps = if ok {
+        d.and_then(|d| d.get("capabilities"))
+            .and_then(values::buf_caps)
+    } else {
+        None
+    };
+    // Meaningful only where the kernel says it wrote it (6.10 on).
+    let has_max = caps.is_some_and(|c| c & crate::v4l2::BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS != 0);
     Some(IoctlArg::Alloc {
         ty,
         memory,
@@ -463,9 +471,11 @@ fn alloc(
         } else {
             None
         },
-        caps: if ok {
-            d.and_then(|d| d.get("capabilities"))
-                .and_then(values::buf_caps)
+        caps,
+        max_buffers: if has_max && key == "v4l2_create_buffers" {
+            d.and_then(|d| d.get("max_num_buffers"))
+                .and_then(num)
+                .map(|n| n as u32)
         } else {
             None
         },

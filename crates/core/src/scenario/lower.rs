@@ -403,5 +403,6 @@ fn alloc(ty: BufType, memory: Memory, count: u32) -> IoctlArg {
         count_out: None,
         index: None,
         caps: None,
+        max_buffers: None,
     }
 }

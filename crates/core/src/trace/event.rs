@@ -129,6 +129,9 @@ pub enum IoctlArg {
         index: Option<u32>,
         /// The `capabilities` the kernel returned (`V4L2_BUF_CAP_*`), if recorded.
         caps: Option<u32>,
+        /// CREATE_BUFS: the `max_num_buffers` the kernel returned (Linux 6.10 on, when
+        /// `caps` has `SUPPORTS_MAX_NUM_BUFFERS`), if recorded.
+        max_buffers: Option<u32>,
     },
     /// REMOVE_BUFS.
     Remove { ty: BufType, index: u32, count: u32 },

@@ -184,6 +184,7 @@ pub fn other(cmd: IoctlCmd, input: &[u8], out: Option<&[u8]>) -> Option<IoctlArg
             count_out: out.map(|o| u32_at(o, 0)),
             index: None,
             caps: out.map(|o| u32_at(o, 12)),
+            max_buffers: None,
         },
         IoctlCmd::CreateBufs => IoctlArg::Alloc {
             ty,
@@ -192,6 +193,12 @@ pub fn other(cmd: IoctlCmd, input: &[u8], out: Option<&[u8]>) -> Option<IoctlArg
             count_out: out.map(|o| u32_at(o, 4)),
             index: out.map(|o| u32_at(o, 0)),
             caps: out.map(|o| u32_at(o, 224)),
+            // Written by kernels that say so in `capabilities` (6.10 on).
+            max_buffers: out
+                .filter(|o| {
+                    u32_at(o, 224) & vb2scope_core::v4l2::BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS != 0
+                })
+                .map(|o| u32_at(o, 232)),
         },
         IoctlCmd::Expbuf => IoctlArg::Expbuf {
             ty,
@@ -248,6 +255,7 @@ mod tests {
         assert_eq!(offset_of!(b::v4l2_plane, data_offset), 16);
         assert_eq!(offset_of!(b::v4l2_create_buffers, format), 16);
         assert_eq!(offset_of!(b::v4l2_create_buffers, capabilities), 224);
+        assert_eq!(offset_of!(b::v4l2_create_buffers, max_num_buffers), 232);
         assert_eq!(offset_of!(b::v4l2_exportbuffer, fd), 16);
         assert_eq!(offset_of!(b::v4l2_requestbuffers, capabilities), 12);
         assert_eq!(offset_of!(b::v4l2_format, fmt), 8);

@@ -393,6 +393,7 @@ impl Builder<'_> {
                 None
             },
             caps: None,
+            max_buffers: None,
         });
         let cmd = if create {
             IoctlCmd::CreateBufs

@@ -168,6 +168,7 @@ pub(super) fn arg(
                 count_out,
                 index: None,
                 caps: None,
+                max_buffers: None,
             })
         }
         IoctlCmd::CreateBufs => {
@@ -190,6 +191,7 @@ pub(super) fn arg(
                 count_out,
                 index,
                 caps: None,
+                max_buffers: None,
             })
         }
         IoctlCmd::RemoveBufs => {
