@@ -1,7 +1,7 @@
 /* A 64-bit program that makes some of its V4L2 calls as a 32-bit (i386) program would,
- * through `int $0x80`, for the recorder's tests: REQBUFS from 64-bit code, then an i386
- * STREAMON (the same layout and number as a 64-bit one: decoded), i386 QBUFs (struct
- * v4l2_buffer has another layout there: written undecoded), then 64-bit DQBUF and STREAMOFF.
+ * through `int $0x80`, for the recorder's tests: REQBUFS from 64-bit code, then i386 QBUFs
+ * (struct v4l2_buffer has another layout there) and an i386 STREAMON (the same layout and
+ * number as a 64-bit one), then 64-bit DQBUF and STREAMOFF.
  * Exits 77 when the kernel runs no 32-bit code (IA32 emulation off).
  * Usage: compat /dev/videoN */
 #include <fcntl.h>

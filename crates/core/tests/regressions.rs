@@ -609,3 +609,27 @@ fn findings_after_an_undecoded_buffer_call_are_information_at_most() {
         );
     }
 }
+
+/// A `dmabuf` line without an inode on an EXPBUF's fd (what a recorder writes where dma-bufs
+/// have no inode of their own) replaced the exported dma-buf with a new one: the exporting
+/// plane lost its export, and a REQBUFS(0) the kernel refused (EBUSY, 3.8) was a DIVERGE.
+/// The line describes the dma-buf the fd refers to; the findings are those without it.
+#[test]
+fn a_dmabuf_line_without_inode_describes_an_exported_dmabuf() {
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("tests/fixtures/regressions/expbuf-described-without-inode.jsonl");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let (with, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("a trace");
+    let text = String::from_utf8_lossy(&bytes);
+    let without: String = text
+        .lines()
+        .filter(|l| !l.contains("\"ev\":\"dmabuf\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (without, _) =
+        vb2scope_core::format::read_native_bytes(without.as_bytes()).expect("a trace");
+    for p in Policy::ALL {
+        let rules = |t| -> Vec<_> { check_trace(t, p).findings.iter().map(|f| f.rule).collect() };
+        assert_eq!(rules(&with), rules(&without), "{p}");
+    }
+}

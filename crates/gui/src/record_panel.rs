@@ -118,7 +118,10 @@ impl AppForm {
             }
             if ui
                 .add_enabled(running, Button::new("Stop"))
-                .on_hover_text("Send the program SIGTERM; the recording ends with it")
+                .on_hover_text(
+                    "Send SIGTERM to the program and what it started; the recording ends \
+                     when they have",
+                )
                 .clicked()
             {
                 action = Some(AppAction::Stop);

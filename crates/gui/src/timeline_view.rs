@@ -491,7 +491,9 @@ fn draw_assoc(
                 ""
             };
             let label = match s {
-                Segment::One(sp) => tl.assoc_text(&sp.value, true) + &imported_by(tl, &sp.value),
+                Segment::One(sp) => {
+                    tl.assoc_text(&sp.value, true) + &shared_with(tl, &sp.value, (lane, pi))
+                }
                 Segment::Mixed { .. } => label,
             };
             *hover = Some(format!(
@@ -502,18 +504,40 @@ fn draw_assoc(
     }
 }
 
-/// Which planes import a dma-buf, for its hover text (the other ends of a zero-copy link).
-fn imported_by(tl: &Timeline, a: &Assoc) -> String {
-    let Assoc::Dmabuf { id, .. } = *a else {
-        return String::new();
+/// Where the memory of a tie is shared, for its hover text (the other ends of a zero-copy
+/// link): the planes that import a dma-buf; for an MMAP plane, the dma-bufs exported from it
+/// and who imported them.
+fn shared_with(
+    tl: &Timeline,
+    a: &Assoc,
+    (lane, pi): (&vb2scope_core::timeline::Lane, usize),
+) -> String {
+    let names = |id| -> String {
+        let by: Vec<String> = tl
+            .importers(id)
+            .into_iter()
+            .map(|(q, i, p)| format!("{q} #{i}.{p}"))
+            .collect();
+        if by.is_empty() {
+            "none".into()
+        } else {
+            by.join(", ")
+        }
     };
-    let by: Vec<String> = tl
-        .importers(id)
-        .into_iter()
-        .map(|(q, i, p)| format!("{q} #{i}.{p}"))
-        .collect();
-    if by.len() < 2 {
-        return String::new();
+    match *a {
+        Assoc::Dmabuf { id, .. } => format!("\nimported by {}", names(id)),
+        Assoc::Mmap { .. } => tl
+            .dmabufs
+            .iter()
+            .filter(|d| d.exported_from == Some((lane.queue, lane.index, pi as u8)))
+            .map(|d| {
+                format!(
+                    "\nexported as dma-buf {}, imported by {}",
+                    d.identity(),
+                    names(d.id)
+                )
+            })
+            .collect(),
+        Assoc::Userptr { .. } => String::new(),
     }
-    format!("\nimported by {}", by.join(", "))
 }

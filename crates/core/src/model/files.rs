@@ -252,15 +252,18 @@ impl Model {
             .then(|| self.fds.by_ino.get(&ident.ino).copied())
             .flatten();
         let cur_ino = current.and_then(|c| self.fds.dmabuf(c)).map(|d| d.ino);
+        // Without an inode, or with this one's (or one it had none of, known nowhere else),
+        // the line describes the dma-buf the fd refers to: an EXPBUF's, just made.
         if let Some(cur) = current
-            && ident.ino != 0
-            && (cur_ino == Some(ident.ino) || (cur_ino == Some(0) && known.is_none()))
+            && (ident.ino == 0
+                || cur_ino == Some(ident.ino)
+                || (cur_ino == Some(0) && known.is_none()))
         {
             self.describe_dmabuf(cur, ident);
             return Ok(());
         }
         // The number was reused without a close the trace shows.
-        if current.is_some() {
+        if self.fds.get(fd) != FdObj::Free {
             let _ = self.close(fd, None);
         }
         let id = match known {

@@ -119,14 +119,17 @@ impl AppRecording {
         &self.rx
     }
 
-    /// Ends the recording: a started program is sent SIGTERM (its end ends the recording);
-    /// an attached process is detached from and runs on.
+    /// Ends the recording: a started program's process group (it and what it started) is
+    /// sent SIGTERM, and their end ends the recording; an attached process is detached from
+    /// and runs on.
     pub fn stop(&self) {
         match self.target {
             AppTarget::Program(_) => {
                 let pid = self.pid.load(Ordering::Relaxed);
-                if pid > 0 {
-                    let _ = nix::sys::signal::kill(
+                // Only while the tracer runs: it still holds the program (or what it left),
+                // so the group's number is not anyone else's yet.
+                if pid > 0 && self.running() {
+                    let _ = nix::sys::signal::killpg(
                         nix::unistd::Pid::from_raw(pid),
                         nix::sys::signal::Signal::SIGTERM,
                     );

@@ -203,6 +203,10 @@ pub fn record_program(
     if let Some(io) = stdio {
         cmd.stdin(io.stdin).stdout(io.stdout).stderr(io.stderr);
     }
+    if !terminal {
+        // Its own process group, so that a stop reaches every process it started.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    }
     let child = crate::raw::spawn_traced(&mut cmd, filter).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => AppError::NotFound(name.clone()),
         std::io::ErrorKind::PermissionDenied if e.raw_os_error() == Some(1) => {
@@ -489,12 +493,11 @@ impl Tracer<'_> {
         }
     }
 
-    /// A 32-bit program's ioctl: decoded when its argument has the 64-bit layout, else
-    /// written as a buffer call whose argument is unknown.
+    /// A 32-bit program's buffer ioctl, written as a call of that kind whose argument is
+    /// unknown. Even those laid out as a 64-bit program's are not decoded: the program's
+    /// open, close and dup are not followed (the filter stops only its ioctls), so which
+    /// queue and file handle an fd stands for is not known for sure.
     fn compat_ioctl_entry(&mut self, pid: Pid, args: [u64; 6], t: u64) -> Option<Call> {
-        if uapi::request(args[1]).is_some() {
-            return self.ioctl_entry(pid, args, t);
-        }
         let cmd = uapi::compat_cmd(args[1])?;
         if self.adopt(pid, args[0] as i32, t) != Some(Kind::Video) {
             return None;
@@ -666,13 +669,20 @@ impl Tracer<'_> {
     /// its identity, before the call. Not at DQBUF: the fd it returns is the one given at
     /// QBUF, which may have been closed or reused since.
     fn identify_planes(&mut self, pid: Pid, input: &[u8], planes: Option<(u64, usize)>, t: u64) {
-        let plane_bytes = planes
-            .and_then(|(at, n)| self.read(pid, at, n * uapi::PLANE_SIZE))
-            .unwrap_or_default();
+        let plane_bytes = match planes {
+            Some((at, n)) => match self.read(pid, at, n * uapi::PLANE_SIZE) {
+                Some(b) => b,
+                // Unreadable planes: no fds to read (the kernel refuses the call too).
+                None => return,
+            },
+            None => Vec::new(),
+        };
         let Some((b, ps)) = uapi::buffer(input, &plane_bytes, false) else {
             return;
         };
-        if b.memory != Some(vb2scope_core::v4l2::Memory::Dmabuf) {
+        if b.memory != Some(vb2scope_core::v4l2::Memory::Dmabuf)
+            || b.ty.is_mplane() && ps.is_empty()
+        {
             return;
         }
         let fds: Vec<i32> = if ps.is_empty() {
@@ -685,18 +695,16 @@ impl Tracer<'_> {
         }
     }
 
-    /// Writes the identity of the dma-buf behind `fd` the first time the trace meets it;
-    /// an fd that is no dma-buf is remembered as not followed.
+    /// Writes the identity of the dma-buf behind `fd` the first time the trace meets it.
+    /// Nothing is remembered of an fd that is no dma-buf: it may be a video node not yet
+    /// adopted (a program that passes the wrong fd; a first mmap before any ioctl).
     fn identify(&mut self, pid: Pid, fd: i32, t: u64) {
         if fd < 0 || self.kind(pid, fd).is_some() {
             return;
         }
-        match dmabuf_ident(pid.as_raw(), fd) {
-            Some(id) => {
-                self.set_kind(pid, fd, Some(Kind::Dmabuf));
-                self.describe_dmabuf(pid, fd, id, t);
-            }
-            None => self.set_kind(pid, fd, Some(Kind::Other)),
+        if let Some(id) = dmabuf_ident(pid.as_raw(), fd) {
+            self.set_kind(pid, fd, Some(Kind::Dmabuf));
+            self.describe_dmabuf(pid, fd, id, t);
         }
     }
 
@@ -774,8 +782,12 @@ impl Tracer<'_> {
             }
             c::SYS_mmap => {
                 let fd = a[4] as i32;
-                // A dma-buf's mmap() keeps its memory (the exporter's plane) in use.
+                // A dma-buf's mmap() keeps its memory (the exporter's plane) in use; a video
+                // node first met here (attached mid-stream) is adopted.
                 self.identify(pid, fd, t);
+                if self.kind(pid, fd).is_none() {
+                    self.adopt(pid, fd, t);
+                }
                 if self.kind(pid, fd).is_some_and(Kind::followed) {
                     let label = self.label(pid, fd);
                     let ext = Extent {

@@ -58,21 +58,25 @@ pub fn request(req: u64) -> Option<Request> {
         .map(|&(_, what)| what)
 }
 
-/// A 32-bit (i386) program's buffer ioctl whose argument is laid out otherwise than a 64-bit
-/// one's (`struct v4l2_buffer` holds a pointer and a `timeval`; `v4l2_create_buffers` a
-/// `v4l2_format`): told by its number alone, whatever its size. The rest have the 64-bit
-/// layout and number, and are decoded as such.
+/// A 32-bit (i386) program's buffer ioctl, told by its number alone, whatever its size
+/// (`struct v4l2_buffer` holds a pointer and a `timeval`, `v4l2_create_buffers` a
+/// `v4l2_format`: their sizes differ from a 64-bit program's).
 pub fn compat_cmd(req: u64) -> Option<IoctlCmd> {
     let req = u32::try_from(req).ok()?;
     if (req >> 8) & 0xff != u32::from(b'V') {
         return None;
     }
     match req & 0xff {
+        8 => Some(IoctlCmd::Reqbufs),
         9 => Some(IoctlCmd::Querybuf),
         15 => Some(IoctlCmd::Qbuf),
+        16 => Some(IoctlCmd::Expbuf),
         17 => Some(IoctlCmd::Dqbuf),
+        18 => Some(IoctlCmd::Streamon),
+        19 => Some(IoctlCmd::Streamoff),
         92 => Some(IoctlCmd::CreateBufs),
         93 => Some(IoctlCmd::PrepareBuf),
+        104 => Some(IoctlCmd::RemoveBufs),
         _ => None,
     }
 }
