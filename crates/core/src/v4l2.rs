@@ -429,6 +429,8 @@ pub mod flags {
     pub const DONE: u32 = 0x0000_0004;
     pub const ERROR: u32 = 0x0000_0040;
     pub const PREPARED: u32 = 0x0000_0400;
+    /// The buffer goes to the media request `request_fd`, queued when the request is.
+    pub const REQUEST_FD: u32 = 0x0080_0000;
 
     /// Every `V4L2_BUF_FLAG_*` by name (without the prefix), as importers read them; the
     /// zero-valued names add nothing.

@@ -633,3 +633,25 @@ fn a_dmabuf_line_without_inode_describes_an_exported_dmabuf() {
         assert_eq!(rules(&with), rules(&without), "{p}");
     }
 }
+
+/// A buffer given to a media request (QBUF with REQUEST_FD) is queued when the request is,
+/// which the model does not follow yet: it takes the buffer as queued at once, and the
+/// findings after such a call are information at most, with the note saying why.
+#[test]
+fn findings_after_a_buffer_given_to_a_request_are_information_at_most() {
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("tests/fixtures/regressions/request-qbuf.jsonl");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let (t, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("a trace");
+    for p in Policy::ALL {
+        let r = check_trace(&t, p);
+        assert_eq!(r.undecoded_from, Some(2), "{p}");
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| r.severity(f) == vb2scope_core::rules::Severity::Info),
+            "{p}: {:?}",
+            r.findings
+        );
+    }
+}

@@ -789,13 +789,32 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
     })
 }
 
-/// A call that can change a buffer's state, whose argument its source did not decode: the
-/// model takes no step for it, and does not know which buffer it changed. (QUERYBUF and
-/// EXPBUF change none.)
+/// A QBUF or PREPARE_BUF into a media request.
+fn to_request(b: &crate::trace::V4l2Buffer) -> bool {
+    b.flags & crate::v4l2::flags::REQUEST_FD != 0
+}
+
+/// A call that changed a buffer's state in a way the model cannot follow: one whose argument
+/// its source did not decode (QUERYBUF and EXPBUF change none: the model takes no step for
+/// it), or a buffer given to a media request (the model takes it as queued at once, which it
+/// is only when the request is).
 fn undecoded_state_change(trace: &Trace, e: &Event) -> bool {
-    matches!(e.body, Body::Ioctl { cmd, arg, result: Ok(()), .. }
-        if !matches!(cmd, IoctlCmd::Querybuf | IoctlCmd::Expbuf)
-            && matches!(trace.arg(arg), Some(IoctlArg::Undecoded)))
+    let Body::Ioctl {
+        cmd,
+        arg,
+        result: Ok(()),
+        ..
+    } = e.body
+    else {
+        return false;
+    };
+    match trace.arg(arg) {
+        Some(IoctlArg::Undecoded) => !matches!(cmd, IoctlCmd::Querybuf | IoctlCmd::Expbuf),
+        Some(IoctlArg::Buffer(b)) => {
+            matches!(cmd, IoctlCmd::Qbuf | IoctlCmd::PrepareBuf) && to_request(b)
+        }
+        _ => false,
+    }
 }
 
 /// [`replay`], stopping (and returning `None`) as soon as `after` returns false.
