@@ -14,13 +14,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The top of a stack below 4 GiB, as a 32-bit program has: kernels before 5.11 build the
+ * compat ioctl's 64-bit argument on the user stack (compat_alloc_user_space), which must
+ * be reachable through a 32-bit pointer. */
+static char *stack_top;
+
 static long sys32(long nr, long a, long b, long c)
 {
 	long ret;
-	__asm__ volatile("int $0x80"
+	__asm__ volatile("mov %%rsp, %%r12\n\t"
+			 "mov %5, %%rsp\n\t"
+			 "int $0x80\n\t"
+			 "mov %%r12, %%rsp"
 			 : "=a"(ret)
-			 : "a"(nr), "b"(a), "c"(b), "d"(c)
-			 : "memory", "r8", "r9", "r10", "r11");
+			 : "a"(nr), "b"(a), "c"(b), "d"(c), "r"(stack_top)
+			 : "memory", "r8", "r9", "r10", "r11", "r12");
 	return ret;
 }
 
@@ -37,6 +45,13 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
+	char *stack = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (stack == MAP_FAILED) {
+		perror("mmap stack");
+		return 1;
+	}
+	stack_top = stack + (1 << 16) - 64;
 	pid_t probe = fork();
 	if (probe == 0)
 		_exit(sys32(20 /* getpid */, 0, 0, 0) > 0 ? 0 : 1);
