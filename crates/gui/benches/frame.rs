@@ -86,6 +86,7 @@ fn timeline() -> Timeline {
     };
     Timeline {
         dmabufs: Vec::new(),
+        activity: None,
         lanes,
         marks: Vec::new(),
         report,

@@ -323,6 +323,11 @@ impl Inspector {
                         self.view = View::fit(d.timeline());
                     }
                 }
+                Action::FitAll => {
+                    if let Some(d) = self.document() {
+                        self.view = View::fit_all(d.timeline());
+                    }
+                }
                 Action::Step(n) => self.step(n),
                 Action::ToggleHelp => self.show_help = !self.show_help,
                 Action::ZoomToCursor => self.zoom_to_cursor(),

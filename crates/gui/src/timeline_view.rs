@@ -20,11 +20,22 @@ pub struct View {
 }
 
 impl View {
+    /// The buffer activity, with a margin: what a developer came to see.
     pub fn fit(t: &Timeline) -> View {
-        let pad = ((t.end_ns - t.start_ns) as f64 * 0.02).max(1000.0);
+        let (a, b) = t.activity_range();
+        View::around(a, b)
+    }
+
+    /// The whole trace, kernel events before and after the activity included.
+    pub fn fit_all(t: &Timeline) -> View {
+        View::around(t.start_ns, t.end_ns)
+    }
+
+    fn around(a: u64, b: u64) -> View {
+        let pad = (b.saturating_sub(a) as f64 * 0.03).max(1000.0);
         View {
-            t0: t.start_ns as f64 - pad,
-            t1: t.end_ns as f64 + pad,
+            t0: a as f64 - pad,
+            t1: b as f64 + pad,
         }
     }
     fn x(&self, rect: Rect, t: f64) -> f32 {
@@ -155,7 +166,11 @@ pub fn show(
             view.pan(0.2 * w);
         }
         if i.key_pressed(egui::Key::F) {
-            *view = View::fit(tl);
+            *view = if i.modifiers.shift {
+                View::fit_all(tl)
+            } else {
+                View::fit(tl)
+            };
         }
     });
 

@@ -16,6 +16,7 @@ pub enum Action {
     ShowLive(super::record_panel::LiveTab),
     Policy(PolicyChoice),
     Fit,
+    FitAll,
     Step(i64),
     ToggleHelp,
     ZoomToCursor,
@@ -79,8 +80,19 @@ pub fn show(
                 .on_hover_text(d.reason.clone().unwrap_or_default());
         }
         ui.separator();
-        if ui.button("Fit").clicked() {
+        if ui
+            .button("Fit")
+            .on_hover_text("Frame the buffer activity (F)")
+            .clicked()
+        {
             out.push(Action::Fit);
+        }
+        if ui
+            .button("Fit all")
+            .on_hover_text("Show the whole trace, kernel events before and after (Shift+F)")
+            .clicked()
+        {
+            out.push(Action::FitAll);
         }
         if ui.button("< Step back").clicked() {
             out.push(Action::Step(-1));
@@ -141,7 +153,8 @@ pub fn help(ui: &mut Ui) {
             for (k, what) in [
                 ("W / S, wheel, pinch", "zoom in / out"),
                 ("A / D, drag", "pan"),
-                ("F", "fit the whole trace"),
+                ("F", "frame the buffer activity"),
+                ("Shift+F", "show the whole trace"),
                 ("Left / Right arrow", "step back / forward one event"),
                 ("?", "this help"),
             ] {

@@ -134,6 +134,17 @@ fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &VideoFds) -> Opti
     }
 }
 
+/// Whether an event is buffer activity: a call on a video queue, a memop, a driver's action
+/// on a buffer (`touched` names their queue; it names a placeholder for kernel notes).
+fn buffer_activity(e: &crate::trace::Event, queue: Option<QueueKey>) -> bool {
+    let on_queue = queue.is_some_and(|q| q.dev != u16::MAX);
+    on_queue
+        && matches!(
+            e.body,
+            Body::Ioctl { .. } | Body::Memop { .. } | Body::Driver { .. }
+        )
+}
+
 /// An MMAP plane's cookie is fixed when the buffer is allocated, but a trace shows it only
 /// at the first QUERYBUF: the cookie seen then is the plane's from the start, whatever the
 /// policy predicted before.
@@ -198,6 +209,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let start_ns = trace.events.first().map(|e| e.t_ns).unwrap_or(0);
     let mut end_ns = start_ns;
     let mut dmabufs = Vec::new();
+    let mut activity: Option<(u64, u64)> = None;
     let last = trace.events.len().saturating_sub(1);
     let report = replay_until(trace, policy, |i, model: &Model| {
         if i % 65_536 == 0
@@ -222,6 +234,11 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         // Only the queue an event addresses can change, except for process-wide events
         // (open, close, dup, mmap…), after which every queue is sampled.
         let only = touched(trace, e, &video_fds);
+        if buffer_activity(e, only) {
+            let (a, b) = activity.get_or_insert((e.t_ns, e.t_ns));
+            *a = (*a).min(e.t_ns);
+            *b = (*b).max(e.t_ns);
+        }
         for q in model
             .queues
             .iter()
@@ -269,6 +286,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     Some(Timeline {
         lanes,
         dmabufs,
+        activity,
         marks,
         report,
         start_ns,

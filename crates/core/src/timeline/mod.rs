@@ -252,6 +252,11 @@ pub struct Timeline {
     pub report: CheckReport,
     pub start_ns: u64,
     pub end_ns: u64,
+    /// The first and the last buffer event (a buffer ioctl, a memop, a buffer the driver
+    /// completed): what a view frames. Kernel events before the program started (another
+    /// process's release, a probe's open) or after it ended lie outside. `None` when the
+    /// trace has none.
+    pub activity: Option<(u64, u64)>,
     /// The time of every event, by event number (for cursors and selections).
     pub event_times: Vec<u64>,
 }
@@ -261,6 +266,11 @@ impl Timeline {
     /// findings; `None` if the timeline never saw it.
     pub fn event_time(&self, event: u32) -> Option<u64> {
         self.event_times.get(event as usize).copied()
+    }
+
+    /// The span a view frames: the buffer activity, else the whole trace.
+    pub fn activity_range(&self) -> (u64, u64) {
+        self.activity.unwrap_or((self.start_ns, self.end_ns))
     }
 
     pub fn dmabuf(&self, id: DmabufId) -> Option<&DmabufInfo> {
