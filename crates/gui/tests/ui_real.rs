@@ -1,8 +1,7 @@
 //! The window on real captures from the repository's corpus (real programs on real kernels,
 //! strace joined with the kernel's side), opened as a user opens them.
 
-mod common;
-
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
 use vb2scope_core::import::strace::import_strace;
@@ -29,9 +28,11 @@ fn joined(name: &str) -> Vec<u8> {
     out
 }
 
-fn opened(name: &str) -> egui_kittest::Harness<'static, Inspector> {
+fn opened(name: &str) -> Harness<'static, Inspector> {
     let i = Inspector::open(name, &joined(name), PolicyChoice::Auto);
-    let mut h = common::harness(i);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 820.0))
+        .build_ui_state(|ui, s: &mut Inspector| s.ui(ui), i);
     h.run();
     h
 }
