@@ -141,7 +141,7 @@ fn perfetto_2012_report() {
         e["name"] == "process_name"
             && e["args"]["name"]
                 .as_str()
-                .is_some_and(|n| n.starts_with("/dev/video0 VIDEO_CAPTURE"))
+                .is_some_and(|n| n.starts_with("/dev/video0 · capture · DMABUF"))
     }));
     assert!(names.values().any(|n| n == "buf 0 mapped (inferred)"));
     assert!(names.values().any(|n| n == "buf 0 attached (inferred)"));

@@ -87,6 +87,7 @@ fn timeline() -> Timeline {
     Timeline {
         dmabufs: Vec::new(),
         activity: None,
+        queue_info: Default::default(),
         lanes,
         marks: Vec::new(),
         report,

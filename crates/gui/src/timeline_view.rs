@@ -219,7 +219,7 @@ pub fn show(
             painter.text(
                 pos2(full.left() + 4.0, y),
                 Align2::LEFT_TOP,
-                format!("queue {}", lane.queue),
+                tl.queue_title(lane.queue),
                 FontId::proportional(13.0),
                 text,
             );

@@ -82,3 +82,25 @@ fn fit_frames_the_streaming_and_fit_all_shows_everything() {
     // What made this matter: in real captures the activity is a small part of the trace.
     assert!(squeezed > 0);
 }
+
+/// Each queue is named by what a developer recognises: its device node, direction, memory
+/// type, buffer count and the process that used it, not `dev12:cap`.
+#[test]
+fn queues_are_named_by_their_device_node() {
+    for name in [
+        "gst-v4l2src-dmabuf",
+        "gst-zero-copy",
+        "v4l2ctl-dmabuf-import",
+    ] {
+        let h = opened(name);
+        let tl = h.state().document().expect("loaded").timeline().clone();
+        let queues: std::collections::BTreeSet<_> = tl.lanes.iter().map(|l| l.queue).collect();
+        assert!(!queues.is_empty(), "{name}");
+        for q in queues {
+            let title = tl.queue_title(q);
+            assert!(title.starts_with("/dev/video"), "{name}: {title}");
+            assert!(title.contains(" · pid"), "{name}: {title}");
+            assert!(title.contains("buffers"), "{name}: {title}");
+        }
+    }
+}

@@ -7,9 +7,7 @@ pub mod html;
 pub mod perfetto;
 pub mod svg;
 
-use std::fmt::Write as _;
-
-use crate::timeline::{Assoc, Lane};
+use crate::timeline::Lane;
 use crate::trace::Trace;
 
 /// What `vb2scope export --to` produces.
@@ -100,36 +98,6 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 pub(crate) use crate::timeline::ms;
-
-/// The memory type of a queue as its lanes show it, if any association says.
-pub(crate) fn queue_memory(lanes: &[Lane]) -> Option<&'static str> {
-    lanes
-        .iter()
-        .flat_map(|l| l.planes.iter())
-        .flat_map(|p| p.assoc.first())
-        .map(|s| match s.value {
-            Assoc::Mmap { .. } => "MMAP",
-            Assoc::Userptr { .. } => "USERPTR",
-            Assoc::Dmabuf { .. } => "DMABUF",
-        })
-        .next()
-}
-
-/// A queue's full name: `/dev/video0 VIDEO_CAPTURE (DMABUF)`.
-pub(crate) fn queue_title(trace: &Trace, q: crate::v4l2::QueueKey, lanes: &[Lane]) -> String {
-    let mut s = String::new();
-    let dev = trace.device_path(q.dev);
-    if dev.is_empty() {
-        let _ = write!(s, "dev{}", q.dev);
-    } else {
-        s.push_str(dev);
-    }
-    let _ = write!(s, " {}", q.ty.as_str());
-    if let Some(m) = queue_memory(lanes) {
-        let _ = write!(s, " ({m})");
-    }
-    s
-}
 
 /// The trace's title, or its source when it has none; the first line only.
 pub(crate) fn trace_title(trace: &Trace) -> String {

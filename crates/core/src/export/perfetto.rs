@@ -18,7 +18,7 @@ use crate::timeline::{Assoc, Lane, Source, Timeline};
 use crate::trace::Trace;
 use crate::v4l2::{QueueKey, outcome_str};
 
-use super::{queue_title, trace_title};
+use super::trace_title;
 
 /// The process of device-wide events (open, close) and findings tied to no queue.
 const DEVICE_PID: u64 = 1;
@@ -155,11 +155,8 @@ pub fn write<W: Write>(
     let mut lane_tid: BTreeMap<(QueueKey, u32), (u64, u64)> = BTreeMap::new();
     for (qi, q) in queues.iter().enumerate() {
         let pid = 2 + qi as u64;
-        // Lanes are sorted by queue, so a queue's lanes are one run.
-        let a = tl.lanes.partition_point(|l| l.queue < *q);
-        let b = tl.lanes.partition_point(|l| l.queue <= *q);
-        let lanes: &[Lane] = tl.lanes.get(a..b).unwrap_or(&[]);
-        let title = queue_title(trace, *q, lanes);
+        let lanes: &[Lane] = tl.lanes_of(*q);
+        let title = tl.queue_title(*q);
         o.meta(pid, None, "process_name", json!({ "name": title }))?;
         o.meta(
             pid,

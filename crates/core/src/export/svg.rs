@@ -17,7 +17,7 @@ use crate::timeline::{duration, layout, palette, tick_label};
 use crate::trace::Trace;
 use crate::v4l2::QueueKey;
 
-use super::{escape, queue_groups, queue_title, trace_title};
+use super::{escape, queue_groups, trace_title};
 
 pub const WIDTH: f64 = 1600.0;
 const LABEL_W: f64 = 130.0;
@@ -209,10 +209,9 @@ pub(crate) fn render(
         let group_top = y;
         let _ = writeln!(
             body,
-            r#"<text class="q" x="4" y="{:.1}">queue {} — {}</text>"#,
+            r#"<text class="q" x="4" y="{:.1}">{}</text>"#,
             y + 13.0,
-            escape(&q.to_string()),
-            escape(&queue_title(trace, q, group))
+            escape(&tl.queue_title(q))
         );
         y += GROUP_H;
         for lane in group {

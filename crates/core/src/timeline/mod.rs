@@ -6,6 +6,7 @@ mod build;
 mod dump;
 pub mod layout;
 mod lod;
+mod names;
 pub mod palette;
 mod pyramid;
 mod span;
@@ -13,6 +14,7 @@ mod span;
 pub use crate::time::{duration, ms, ms_ns, tick_label, tick_step};
 pub use build::{build, build_with};
 pub use lod::{Segment, segments};
+pub use names::{QueueInfo, queue_memory};
 pub use pyramid::Pyramid;
 pub use span::{Span, SpanBuilder};
 
@@ -248,6 +250,8 @@ pub struct Timeline {
     pub lanes: Vec<Lane>,
     /// Every dma-buf, by id.
     pub dmabufs: Vec<DmabufInfo>,
+    /// The device node and users of each queue.
+    pub queue_info: std::collections::BTreeMap<QueueKey, QueueInfo>,
     pub marks: Vec<QueueMark>,
     pub report: CheckReport,
     pub start_ns: u64,
