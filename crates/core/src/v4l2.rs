@@ -419,10 +419,35 @@ pub enum DriverCfg {
     },
 }
 
-/// V4L2 buffer flags the model reports (`V4L2_BUF_FLAG_*`).
+impl DriverCfg {
+    /// The configuration in words, for event tables and reports.
+    pub fn describe(&self) -> String {
+        match *self {
+            DriverCfg::KeepOnStop(true) => {
+                "the driver keeps its buffers at STREAMOFF (stop_streaming returns none)".into()
+            }
+            DriverCfg::KeepOnStop(false) => "the driver returns its buffers at STREAMOFF".into(),
+            DriverCfg::FailStart { keep: false } => {
+                "the next start_streaming fails and returns its buffers".into()
+            }
+            DriverCfg::FailStart { keep: true } => {
+                "the next start_streaming fails and keeps its buffers".into()
+            }
+            DriverCfg::MinQueued(n) => {
+                format!("streaming starts once {n} buffer(s) are queued (min_queued_buffers)")
+            }
+            DriverCfg::Format { planes: 1, size } => format!("format: 1 plane of {size} bytes"),
+            DriverCfg::Format { planes, size } => {
+                format!("format: {planes} planes, {size} bytes each at least")
+            }
+        }
+    }
+}
+
 /// `V4L2_BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS`: CREATE_BUFS wrote `max_num_buffers` (6.10 on).
 pub const BUF_CAP_SUPPORTS_MAX_NUM_BUFFERS: u32 = 1 << 7;
 
+/// V4L2 buffer flags the model reports (`V4L2_BUF_FLAG_*`).
 pub mod flags {
     pub const MAPPED: u32 = 0x0000_0001;
     pub const QUEUED: u32 = 0x0000_0002;

@@ -6,6 +6,65 @@ use vb2scope_core::v4l2::outcome_str;
 /// What the events panel shows for a value the source did not record.
 const UNKNOWN: &str = "unknown (not in the source)";
 
+/// A kprobe's text without the probed address: `(vb2_core_queue_release+0x4/0x80
+/// [videobuf2_common]) q=0x…` reads `vb2_core_queue_release q=0x…` (the raw line stays in
+/// the inspector).
+fn probe_text(text: &str) -> String {
+    let Some(rest) = text.strip_prefix('(') else {
+        return text.to_owned();
+    };
+    let Some((site, args)) = rest.split_once(')') else {
+        return text.to_owned();
+    };
+    let func = site.split(['+', ' ']).next().unwrap_or(site);
+    format!("{func}{args}")
+}
+
+/// An ioctl argument other than a buffer, in words.
+fn argument(a: &IoctlArg) -> String {
+    match *a {
+        IoctlArg::Alloc {
+            ty,
+            memory,
+            count,
+            count_out,
+            index,
+            caps,
+            max_buffers,
+        } => {
+            let mut s = format!("{} {} count {count}", ty.as_str(), memory.as_str());
+            if let Some(c) = count_out {
+                s.push_str(&format!(", granted {c}"));
+            }
+            if let Some(i) = index {
+                s.push_str(&format!(", first index {i}"));
+            }
+            if let Some(c) = caps {
+                s.push_str(&format!(", capabilities {c:#x}"));
+            }
+            if let Some(m) = max_buffers {
+                s.push_str(&format!(", at most {m} buffers"));
+            }
+            s
+        }
+        IoctlArg::Remove { ty, index, count } => {
+            format!("{} index {index} count {count}", ty.as_str())
+        }
+        IoctlArg::Stream { ty } => ty.as_str().to_owned(),
+        IoctlArg::Expbuf {
+            ty,
+            index,
+            plane,
+            fd_out,
+        } => {
+            let out = fd_out.map_or_else(String::new, |f| format!(", exported as fd {f}"));
+            format!("{} index {index} plane {plane}{out}", ty.as_str())
+        }
+        IoctlArg::Buffer(b) => format!("{} index {}", b.ty.as_str(), b.index),
+        IoctlArg::Undecoded => "not decoded by its source".into(),
+    }
+}
+
 /// One line saying what event `i` is.
 pub fn event(trace: &Trace, i: usize) -> String {
     let Some(e) = trace.events.get(i) else {
@@ -94,7 +153,9 @@ pub fn event(trace: &Trace, i: usize) -> String {
                 x.len
             )
         }
-        Body::Tracepoint { name, text } => format!("{}: {}", trace.str(name), trace.str(text)),
+        Body::Tracepoint { name, text } => {
+            format!("{}: {}", trace.str(name), probe_text(trace.str(text)))
+        }
         Body::Memop {
             kind,
             ty,
@@ -113,7 +174,7 @@ pub fn event(trace: &Trace, i: usize) -> String {
                     state.as_str()
                 )
             }
-            DriverAction::Config(c) => format!("driver: {c:?}"),
+            DriverAction::Config(c) => format!("driver: {}", c.describe()),
         },
         Body::Klog { text } => format!("kernel: {}", trace.str(text)),
         Body::Marker { text } => format!("marker: {}", trace.str(text)),
@@ -137,6 +198,10 @@ pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
     }
     if e.line != 0 {
         out.push(("scenario line".into(), e.line.to_string()));
+    }
+    if let Body::Tracepoint { name, text } = e.body {
+        out.push(("tracepoint".into(), trace.str(name).to_owned()));
+        out.push(("raw text".into(), trace.str(text).to_owned()));
     }
     if let Body::Ioctl {
         fd,
@@ -189,7 +254,7 @@ pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
                     ));
                 }
             }
-            Some(a) => out.push(("argument".into(), format!("{a:?}"))),
+            Some(a) => out.push(("argument".into(), argument(a))),
             None => {}
         }
     }

@@ -1,7 +1,7 @@
 //! The desktop inspector's widgets and state. It takes bytes, not files: opening files,
 //! the window and screenshots live in the binary (`cli/gui.rs`).
 
-mod describe;
+pub mod describe;
 mod document;
 mod events_panel;
 mod explain_panel;

@@ -104,3 +104,56 @@ fn queues_are_named_by_their_device_node() {
         }
     }
 }
+
+/// Every event of every real capture in the corpus, on every kernel, reads as words: no Rust
+/// debug text (`Format { planes: 1 … }`, `Some(…)`) and no raw probe address.
+#[test]
+fn every_event_of_every_real_capture_is_described_in_words() {
+    let root = format!("{}/../../tests/fixtures/corpus", env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0usize;
+    for kdir in std::fs::read_dir(&root).expect("corpus").flatten() {
+        let mut names: Vec<String> = std::fs::read_dir(kdir.path())
+            .expect("kernel dir")
+            .flatten()
+            .filter_map(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                n.strip_suffix(".strace.txt.zst").map(str::to_owned)
+            })
+            .collect();
+        names.sort();
+        for name in names {
+            let read = |part: &str| {
+                let p = kdir.path().join(format!("{name}.{part}.zst"));
+                let b = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                String::from_utf8_lossy(&zstd::decode_all(&b[..]).expect("zstd")).into_owned()
+            };
+            let user = import_strace(&read("strace.txt"));
+            let (j, _) = vb2scope_core::import::join(user, &read("ftrace.txt"));
+            for i in 0..j.trace.events.len() {
+                let line = vb2scope_gui::describe::event(&j.trace, i);
+                let debug = ["Some(", "None", "::", "+0x"];
+                assert!(
+                    !debug.iter().any(|d| line.contains(d)) && !rust_struct(&line),
+                    "{}/{name} event {i}: {line}",
+                    kdir.file_name().to_string_lossy()
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 10_000, "{seen} events");
+}
+
+/// Whether `line` holds Rust debug text for a struct: `Name { field: …`.
+fn rust_struct(line: &str) -> bool {
+    line.match_indices(" { ").any(|(at, _)| {
+        let before = line[..at].rsplit(' ').next().unwrap_or("");
+        let after = &line[at + 3..];
+        let camel = before.starts_with(|c: char| c.is_ascii_uppercase())
+            && before.chars().all(|c| c.is_ascii_alphanumeric());
+        let field = after
+            .split_once(": ")
+            .is_some_and(|(f, _)| f.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        camel && field
+    })
+}
