@@ -350,6 +350,10 @@ fn many_findings_are_listed_one_line_each() {
         PolicyChoice::Fixed(Policy::MODERN),
     ));
     h.get_by_label("Findings (250) under modern");
+    // Many findings: grouped, counted, and collapsed until opened.
+    assert!(h.query_by_label_contains("R12 warning 3.000 ms").is_none());
+    h.get_by_label_contains("R12 warning × 250").click();
+    h.run();
     h.get_by_label_contains("R12 warning 3.000 ms").click();
     h.run();
     assert_eq!(h.state().selection().finding, Some(1));

@@ -85,4 +85,55 @@ impl CheckReport {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| self.severity(f)).max()
     }
+
+    /// The findings grouped by severity (errors first), then rule: what to triage first.
+    pub fn groups(&self) -> Vec<FindingGroup> {
+        let mut by: std::collections::BTreeMap<(std::cmp::Reverse<Severity>, RuleId), Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for (k, f) in self.findings.iter().enumerate() {
+            by.entry((std::cmp::Reverse(self.severity(f)), f.rule))
+                .or_default()
+                .push(k);
+        }
+        by.into_iter()
+            .map(
+                |((std::cmp::Reverse(severity), rule), findings)| FindingGroup {
+                    rule,
+                    severity,
+                    findings,
+                },
+            )
+            .collect()
+    }
+}
+
+/// The findings of one rule at one severity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindingGroup {
+    pub rule: RuleId,
+    pub severity: Severity,
+    /// Indices into the report's findings, in time order.
+    pub findings: Vec<usize>,
+}
+
+impl FindingGroup {
+    /// What the group means, in one sentence: the first of its rule's explanation.
+    pub fn meaning(&self) -> &'static str {
+        let text = info(self.rule).explanation;
+        match text.find(". ") {
+            Some(at) => text.get(..=at).unwrap_or(text),
+            None => text,
+        }
+    }
+
+    /// `R03 info × 13608: dma-buf still mapped after STREAMOFF`.
+    pub fn headline(&self) -> String {
+        format!(
+            "{} {} × {}: {}",
+            self.rule,
+            self.severity.as_str(),
+            self.findings.len(),
+            info(self.rule).title
+        )
+    }
 }

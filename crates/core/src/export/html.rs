@@ -136,41 +136,62 @@ fn findings(o: &mut String, report: &CheckReport) {
         let _ = writeln!(o, "<p>No findings under {}.</p>", report.policy);
         return;
     }
-    o.push_str("<table class=\"findings\">\n<tr><th>severity</th><th>rule</th><th>time (ms)</th><th>queue</th><th>buffer</th><th>message</th></tr>\n");
-    for f in &report.findings {
-        let sev = report.severity(f);
-        let r = info(f.rule);
-        let buffer = match (f.index, f.plane) {
-            (Some(i), Some(p)) => format!("{i} plane {p}"),
-            (Some(i), None) => i.to_string(),
-            _ => String::new(),
+    // Grouped by severity, then rule; errors first and open.
+    for g in report.groups() {
+        let open = if g.severity == crate::rules::Severity::Error {
+            " open"
+        } else {
+            ""
         };
-        let queue = f.queue.map(|q| q.to_string()).unwrap_or_default();
         let _ = writeln!(
             o,
-            "<tr class=\"finding\" id=\"event-{}\"><td class=\"sev\" style=\"color:{}\">{}</td><td>{} {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}\n<details><summary>why</summary><p>{}</p><blockquote>{}</blockquote><p><code>{}</code></p><p>Under {}: {}</p></details></td></tr>",
-            f.event,
-            palette::severity(sev).hex(),
-            sev.as_str(),
-            escape(f.rule.as_str()),
-            escape(r.title),
-            ms(f.t_ns),
-            escape(&queue),
-            escape(&buffer),
-            escape(&f.message()),
-            escape(r.explanation),
-            escape(r.quote),
-            escape(r.source),
-            report.policy,
-            escape(
-                r.per_policy
-                    .get(report.policy.generation())
-                    .copied()
-                    .unwrap_or("")
-            )
+            "<details class=\"group\"{open}><summary style=\"color:{}\">{}</summary><p>{}</p>",
+            palette::severity(g.severity).hex(),
+            escape(&g.headline()),
+            escape(g.meaning())
         );
+        o.push_str("<table class=\"findings\">\n<tr><th>severity</th><th>rule</th><th>time (ms)</th><th>queue</th><th>buffer</th><th>message</th></tr>\n");
+        for &k in &g.findings {
+            if let Some(f) = report.findings.get(k) {
+                finding_row(o, report, f);
+            }
+        }
+        o.push_str("</table>\n</details>\n");
     }
-    o.push_str("</table>\n");
+}
+
+fn finding_row(o: &mut String, report: &CheckReport, f: &crate::rules::Finding) {
+    let sev = report.severity(f);
+    let r = info(f.rule);
+    let buffer = match (f.index, f.plane) {
+        (Some(i), Some(p)) => format!("{i} plane {p}"),
+        (Some(i), None) => i.to_string(),
+        _ => String::new(),
+    };
+    let queue = f.queue.map(|q| q.to_string()).unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "<tr class=\"finding\" id=\"event-{}\"><td class=\"sev\" style=\"color:{}\">{}</td><td>{} {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}\n<details><summary>why</summary><p>{}</p><blockquote>{}</blockquote><p><code>{}</code></p><p>Under {}: {}</p></details></td></tr>",
+        f.event,
+        palette::severity(sev).hex(),
+        sev.as_str(),
+        escape(f.rule.as_str()),
+        escape(r.title),
+        ms(f.t_ns),
+        escape(&queue),
+        escape(&buffer),
+        escape(&f.message()),
+        escape(r.explanation),
+        escape(r.quote),
+        escape(r.source),
+        report.policy,
+        escape(
+            r.per_policy
+                .get(report.policy.generation())
+                .copied()
+                .unwrap_or("")
+        )
+    );
 }
 
 fn diagnostics(o: &mut String, diags: &[Diagnostic]) {

@@ -69,6 +69,12 @@ pub fn to_text(results: &[InputResult]) -> String {
                 f.message()
             );
         }
+        // What to triage first: errors, then warnings, then notes, by rule, with counts.
+        if r.report.findings.len() > 1 {
+            for g in r.report.groups() {
+                let _ = writeln!(out, "{}: summary: {}", r.path, g.headline());
+            }
+        }
     }
     let s = summarize(results);
     let policies: Vec<String> = results
