@@ -1099,6 +1099,14 @@ fn record_program(name: &str, args: &[&str]) -> (Option<i32>, Trace) {
     record_program_with(name, &with)
 }
 
+/// The node of a vivid device by its sysfs name, as a path.
+fn node(name: &str) -> String {
+    device::resolve(name)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .display()
+        .to_string()
+}
+
 /// `vb2scope record -o TRACE ARGS…` (options, then `--` and the program).
 fn record_program_with(name: &str, args: &[&str]) -> (Option<i32>, Trace) {
     let dir = std::env::temp_dir().join(format!("vb2scope-app-{}", std::process::id()));
@@ -1186,13 +1194,7 @@ fn have(program: &str) -> bool {
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn recorded_programs_are_decoded_and_check_clean() {
     let _one = one_at_a_time();
-    let path = |n: &str| {
-        device::resolve(n)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .display()
-            .to_string()
-    };
-    let (cap, out) = (path(VMALLOC), path(VMALLOC_OUT));
+    let (cap, out) = (node(VMALLOC), node(VMALLOC_OUT));
     let mut runs: Vec<(&str, Vec<String>)> = Vec::new();
     let v = |args: &[&str]| -> Vec<String> {
         let mut a = vec!["v4l2-ctl".to_string(), "-d".into(), cap.clone()];
@@ -1315,13 +1317,7 @@ fn assert_exports_imported(name: &str, t: &Trace, min: usize) {
 fn a_dmabuf_passed_to_another_process_is_one_buffer() {
     let _one = one_at_a_time();
     let exe = test_program("broker");
-    let path = |n: &str| {
-        device::resolve(n)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .display()
-            .to_string()
-    };
-    let (cap, out) = (path(VMALLOC), path(VMALLOC_OUT));
+    let (cap, out) = (node(VMALLOC), node(VMALLOC_OUT));
     let (status, t) = record_program("broker", &[&exe, &cap, &out]);
     assert_eq!(status, Some(0));
     assert_recorded_well("broker", &t);
@@ -1627,13 +1623,7 @@ fn a_program_recorded_from_the_window_is_shown_as_it_grows() {
     use std::time::{Duration, Instant};
     use vb2scope_gui::{LiveSession, Log, PolicyChoice};
     let _one = one_at_a_time();
-    let path = |n: &str| {
-        device::resolve(n)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .display()
-            .to_string()
-    };
-    let (cap, out) = (path(VMALLOC), path(VMALLOC_OUT));
+    let (cap, out) = (node(VMALLOC), node(VMALLOC_OUT));
     let command: Vec<String> = [
         "v4l2-ctl",
         "-d",
@@ -1741,8 +1731,7 @@ fn a_program_recorded_from_the_window_is_shown_as_it_grows() {
 fn a_32_bit_programs_buffer_calls_are_marked_undecoded() {
     let _one = one_at_a_time();
     let exe = test_program("compat");
-    let cap = device::resolve(VMALLOC).unwrap_or_else(|e| panic!("{e}"));
-    let cap = cap.display().to_string();
+    let cap = node(VMALLOC);
     let (status, t) = record_program("compat", &[&exe, &cap]);
     if status == Some(77) {
         skip(

@@ -589,9 +589,7 @@ fn a_trace_that_starts_mid_session_is_not_blamed_for_what_it_did_not_see() {
 /// information at most, with the note saying why.
 #[test]
 fn findings_after_an_undecoded_buffer_call_are_information_at_most() {
-    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("tests/fixtures/regressions/undecoded-qbuf.jsonl");
-    let bytes = std::fs::read(&path).expect("fixture");
+    let bytes = fixture("undecoded-qbuf.jsonl");
     let (t, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("a trace");
     for p in Policy::ALL {
         let r = check_trace(&t, p);
@@ -616,9 +614,7 @@ fn findings_after_an_undecoded_buffer_call_are_information_at_most() {
 /// The line describes the dma-buf the fd refers to; the findings are those without it.
 #[test]
 fn a_dmabuf_line_without_inode_describes_an_exported_dmabuf() {
-    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("tests/fixtures/regressions/expbuf-described-without-inode.jsonl");
-    let bytes = std::fs::read(&path).expect("fixture");
+    let bytes = fixture("expbuf-described-without-inode.jsonl");
     let (with, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("a trace");
     let text = String::from_utf8_lossy(&bytes);
     let without: String = text
@@ -639,9 +635,7 @@ fn a_dmabuf_line_without_inode_describes_an_exported_dmabuf() {
 /// findings after such a call are information at most, with the note saying why.
 #[test]
 fn findings_after_a_buffer_given_to_a_request_are_information_at_most() {
-    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("tests/fixtures/regressions/request-qbuf.jsonl");
-    let bytes = std::fs::read(&path).expect("fixture");
+    let bytes = fixture("request-qbuf.jsonl");
     let (t, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("a trace");
     for p in Policy::ALL {
         let r = check_trace(&t, p);
@@ -654,4 +648,12 @@ fn findings_after_a_buffer_given_to_a_request_are_information_at_most() {
             r.findings
         );
     }
+}
+
+/// A trace of `tests/fixtures/regressions/`, as bytes.
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("tests/fixtures/regressions")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
