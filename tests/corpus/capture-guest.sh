@@ -2,14 +2,23 @@
 # Runs inside the test VM (tests/vm/vm.sh run): real applications on vivid (and vim2m where it
 # was built), each run under strace and, around that, `vb2scope trace-kernel`, so every
 # capture is one run seen from both sides. Writes NAME.{cmd,out,strace,ftrace}.txt into OUT.
+# Some (those in RECORDED) then run once more under vb2scope's own recorder
+# (`vb2scope record -- CMD`): NAME.record.jsonl, with what it printed in NAME.record.out.txt.
 #
-#   capture-guest.sh OUT [NAME...]      (all captures when no NAME is given)
+#   capture-guest.sh [--record-only] OUT [NAME...]      (all captures when no NAME is given)
+#
+# --record-only   only the recordings of RECORDED (no strace, no ftrace)
 #
 # Devices are found by their sysfs names, never by number. Needs: strace, v4l2-ctl,
 # gst-launch-1.0 with the good plugins, ffmpeg, python3-gi (for the restart capture).
 set -uo pipefail
 
-OUT=${1:?usage: capture-guest.sh OUT [NAME...]}
+RECORD_ONLY=0
+if [ "${1:-}" = --record-only ]; then
+    RECORD_ONLY=1
+    shift
+fi
+OUT=${1:?usage: capture-guest.sh [--record-only] OUT [NAME...]}
 shift
 mkdir -p "$OUT"
 VB2SCOPE=${VB2SCOPE:-target/release/vb2scope}
@@ -53,19 +62,42 @@ reset_formats() {
 # strace: every call that changes what a buffer is tied to, with results and durations.
 STRACE=(strace -f -v -ttt -T -y -e trace=openat,ioctl,mmap,munmap,close,dup,dup2,dup3)
 
+# The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
+# as dma-bufs (exported by one, imported by another), and FFmpeg's many MMAP buffers.
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 "
+
 capture() { # NAME CMD ARGS...
     local name=$1
     shift
     if [ ${#WANT[@]} -gt 0 ] && [[ " ${WANT[*]} " != *" $name "* ]]; then return 0; fi
-    local base=$OUT/$name
+    if [ "$RECORD_ONLY" = 1 ] && [[ "$RECORDED" != *" $name "* ]]; then return 0; fi
+    local base=$OUT/$name rc
     printf '$ %s\n# kernel %s\n' "$*" "$KERNEL" >"$base.cmd.txt"
-    echo "capture $name: $*" >&2
-    reset_formats
-    timeout 300 "$VB2SCOPE" trace-kernel -o "$base.ftrace.txt" -- \
-        "${STRACE[@]}" -o "$base.strace.txt" "$@" >"$base.out.txt" 2>&1
-    local rc=$?
-    echo "exit $rc" >>"$base.out.txt"
-    echo "capture $name: exit $rc" >&2
+    if [ "$RECORD_ONLY" = 0 ]; then
+        echo "capture $name: $*" >&2
+        reset_formats
+        timeout 300 "$VB2SCOPE" trace-kernel -o "$base.ftrace.txt" -- \
+            "${STRACE[@]}" -o "$base.strace.txt" "$@" >"$base.out.txt" 2>&1
+        rc=$?
+        echo "exit $rc" >>"$base.out.txt"
+        echo "capture $name: exit $rc" >&2
+    fi
+    if [[ "$RECORDED" == *" $name "* ]]; then
+        # The same program once more, seen by vb2scope's recorder. A failure here is
+        # reported and leaves the other captures as they are.
+        echo "record $name: $*" >&2
+        reset_formats
+        rm -f "$base.record.jsonl"
+        timeout 300 "$VB2SCOPE" record -o "$base.record.jsonl" -- "$@" >"$base.record.out.txt" 2>&1
+        rc=$?
+        echo "exit $rc" >>"$base.record.out.txt"
+        # vb2scope exits with the program's status; it says `recorded` when the trace is whole.
+        if grep -q '^vb2scope: recorded ' "$base.record.out.txt" && [ -s "$base.record.jsonl" ]; then
+            echo "record $name: exit $rc" >&2
+        else
+            echo "record $name: FAILED (exit $rc): $(tail -n 3 "$base.record.out.txt" | tr '\n' ' ')" >&2
+        fi
+    fi
 }
 
 WANT=("$@")
