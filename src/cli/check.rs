@@ -12,12 +12,14 @@ use super::{FailOnArg, FormatArg};
 
 fn check_one(path: &Path, choice: PolicyChoice) -> Result<InputResult> {
     let a = load(path, choice, Depth::Findings)?;
-    Ok(InputResult {
-        path: path.display().to_string(),
-        report: a.report().clone(),
-        policy_reason: a.reason,
-        diagnostics: a.diagnostics,
-    })
+    let report = a.report().clone();
+    Ok(InputResult::new(
+        path.display().to_string(),
+        &a.trace,
+        report,
+        a.reason,
+        a.diagnostics,
+    ))
 }
 
 fn print(results: &[InputResult], format: FormatArg, fail_on: FailOn) {

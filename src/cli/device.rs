@@ -67,6 +67,7 @@ pub(super) fn header(source: String, title: String) -> TraceHeader {
         policy: None,
         title,
         kernel: vb2scope_device::kernel_release(),
+        clock: vb2scope_device::recording_clock(),
     }
 }
 
@@ -145,12 +146,13 @@ pub fn run_scenario(
     if n > 0 {
         print!(
             "{}",
-            to_text(&[InputResult {
-                path: out.display().to_string(),
+            to_text(&[InputResult::new(
+                out.display().to_string(),
+                &a.trace,
                 report,
-                policy_reason: None,
-                diagnostics: Vec::new(),
-            }])
+                None,
+                Vec::new(),
+            )])
         );
     } else {
         eprintln!("vb2scope: every `expect` line held on the device");

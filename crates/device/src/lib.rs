@@ -31,7 +31,7 @@ pub use error::{DeviceError, errno_text};
 pub use live::{Live, LiveConfig, LiveOp, Update};
 pub use ops::{PlaneMem, Ready};
 pub use scenario::{DQBUF_TIMEOUT_MS, ScenarioError, ScenarioReport, run_scenario};
-pub use session::{Session, Sink, now_ns};
+pub use session::{Session, Sink, now_ns, recording_clock};
 pub use stream::{StreamConfig, StreamStats, stream};
 pub use tracefs::{
     CaptureOptions, CaptureOutput, KernelCapture, KernelError, STATE_FILE, StaleCleanup,

@@ -26,6 +26,25 @@ pub fn now_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// The clock of a recording: CLOCK_MONOTONIC, with what turns it into wall-clock time now
+/// (a later clock step is not followed: the offset is the one of the recording's start).
+pub fn recording_clock() -> vb2scope_core::time::TraceClock {
+    let ns = |id| {
+        nix::time::clock_gettime(id)
+            .map(|t| i128::from(t.tv_sec()) * 1_000_000_000 + i128::from(t.tv_nsec()))
+            .ok()
+    };
+    match (
+        ns(nix::time::ClockId::CLOCK_REALTIME),
+        ns(nix::time::ClockId::CLOCK_MONOTONIC),
+    ) {
+        (Some(r), Some(m)) => vb2scope_core::time::TraceClock::Realtime {
+            offset_ns: i64::try_from(r - m).unwrap_or(0),
+        },
+        _ => vb2scope_core::time::TraceClock::Unknown,
+    }
+}
+
 /// An open file handle on a video node.
 pub(super) struct Handle {
     pub name: String,

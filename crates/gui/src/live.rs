@@ -195,6 +195,7 @@ impl LiveSession {
             policy: None,
             title: format!("A live session on {device}"),
             kernel: vb2scope_device::kernel_release(),
+            clock: vb2scope_device::recording_clock(),
         };
         LiveSession {
             device,

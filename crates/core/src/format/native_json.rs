@@ -23,6 +23,12 @@ pub struct HeaderLine<'a> {
     pub title: Option<Cow<'a, str>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<Cow<'a, str>>,
+    /// What `t` counts: `realtime`, `time-of-day`, `boot`, `order`; absent: unknown.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<Cow<'a, str>>,
+    /// Added to `t`, the wall-clock time in ns since 1970 (with `clock: realtime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime_offset_ns: Option<i64>,
 }
 
 /// A buffer (`struct v4l2_buffer`) or one of its planes.

@@ -264,7 +264,24 @@ fn h_to_header(
         }
         None => None,
     };
+    let clock = match h.clock.as_deref() {
+        None => crate::time::TraceClock::Unknown,
+        Some(name) => {
+            crate::time::TraceClock::parse(name, h.realtime_offset_ns).unwrap_or_else(|| {
+                diags.push(diag(
+                    DiagSeverity::Warning,
+                    line,
+                    byte,
+                    format!(
+                        "unknown clock {name:?} in header: times are shown without a wall clock"
+                    ),
+                ));
+                crate::time::TraceClock::Unknown
+            })
+        }
+    };
     Ok(TraceHeader {
+        clock,
         version: h.version,
         source: h.source.as_deref().unwrap_or("").to_string(),
         policy,

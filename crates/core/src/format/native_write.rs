@@ -17,6 +17,12 @@ pub fn write_header<W: Write>(w: &mut W, h: &TraceHeader) -> io::Result<()> {
         policy: h.policy.map(|p| p.name()),
         title: (!h.title.is_empty()).then_some(Cow::Borrowed(&h.title)),
         kernel: h.kernel.as_deref().map(Cow::Borrowed),
+        clock: (h.clock != crate::time::TraceClock::Unknown)
+            .then_some(Cow::Borrowed(h.clock.name())),
+        realtime_offset_ns: match h.clock {
+            crate::time::TraceClock::Realtime { offset_ns } if offset_ns != 0 => Some(offset_ns),
+            _ => None,
+        },
     };
     serde_json::to_writer(&mut *w, &line)?;
     w.write_all(b"\n")

@@ -51,6 +51,11 @@ pub fn import_dmesg(text: &str) -> Imported {
         policy: None,
         title: String::new(),
         kernel: None,
+        clock: if r.timed {
+            crate::time::TraceClock::Boot
+        } else {
+            crate::time::TraceClock::Order
+        },
     };
     Imported {
         trace: r.trace,

@@ -39,6 +39,7 @@ pub fn import_v4l2_tracer(bytes: &[u8]) -> Imported {
         policy: None,
         title: String::new(),
         kernel: None,
+        clock: crate::time::TraceClock::Order,
     };
     Imported {
         trace: r.trace,

@@ -22,6 +22,13 @@ struct JsonInput<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_reason: Option<&'a str>,
     events: u64,
+    /// What finding times count from: the first buffer event, on the trace's clock.
+    origin_ns: u64,
+    /// The trace's clock: `realtime`, `time-of-day`, `boot`, `order`, `unknown`.
+    clock: &'static str,
+    /// The origin on the wall clock, when the trace's clock gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin_wall: Option<String>,
     /// Why severities were capped: the calls were rebuilt from kernel events.
     #[serde(skip_serializing_if = "Option::is_none")]
     calls_rebuilt: Option<&'static str>,
@@ -50,6 +57,8 @@ struct JsonFinding<'a> {
     severity: &'static str,
     event: u32,
     t_ns: u64,
+    /// From the input's `origin_ns` (its first buffer event).
+    t_rel_ns: i64,
     queue: Option<String>,
     index: Option<u32>,
     plane: Option<u8>,
@@ -76,6 +85,9 @@ pub fn to_json(results: &[InputResult]) -> String {
                 policy: r.report.policy.name().into_owned(),
                 policy_reason: r.policy_reason.as_deref(),
                 events: r.report.stats.events,
+                origin_ns: r.time.origin_ns,
+                clock: r.time.clock.name(),
+                origin_wall: r.time.clock.wall(r.time.origin_ns),
                 calls_rebuilt: r
                     .report
                     .rebuilt_calls
@@ -104,6 +116,7 @@ pub fn to_json(results: &[InputResult]) -> String {
                     severity: r.report.severity(f).as_str(),
                     event: f.event,
                     t_ns: f.t_ns,
+                    t_rel_ns: r.time.rel_i64(f.t_ns),
                     queue: f.queue.map(|q| q.to_string()),
                     index: f.index,
                     plane: f.plane,

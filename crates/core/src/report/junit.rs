@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::format::DiagSeverity;
 use crate::rules::{RuleId, Severity, info};
 
-use super::{FailOn, InputResult, fmt_time};
+use super::{FailOn, InputResult};
 
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -71,7 +71,7 @@ pub fn to_junit(results: &[InputResult], fail_on: FailOn) -> String {
                     format!(
                         "[{}] t={} event {}: {}",
                         r.report.severity(f).as_str(),
-                        fmt_time(f.t_ns),
+                        r.time.rel_seconds(f.t_ns),
                         f.event,
                         f.message()
                     )

@@ -21,6 +21,30 @@ pub struct InputResult {
     /// Why the policy was chosen, with `--policy auto`.
     pub policy_reason: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What finding times count from (the first buffer event) and on which clock.
+    pub time: crate::time::TimeBase,
+}
+
+impl InputResult {
+    /// The result of checking `trace`: finding times count from its first buffer event.
+    pub fn new(
+        path: String,
+        trace: &crate::trace::Trace,
+        report: CheckReport,
+        policy_reason: Option<String>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> InputResult {
+        let origin = crate::timeline::activity_start(trace)
+            .or_else(|| trace.events.first().map(|e| e.t_ns))
+            .unwrap_or(0);
+        InputResult {
+            path,
+            report,
+            policy_reason,
+            diagnostics,
+            time: crate::time::TimeBase::new(origin, trace.header.clock),
+        }
+    }
 }
 
 /// The `--fail-on` threshold.

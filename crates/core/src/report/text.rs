@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 
 use crate::format::DiagSeverity;
 
-use super::{InputResult, fmt_time, summarize};
+use super::{InputResult, summarize};
 
-/// One line per finding: `PATH: RULE SEVERITY t=SECONDS queue=Q index=I plane=P: MESSAGE`.
+/// One line per finding: `PATH: RULE SEVERITY t=+SECONDS queue=Q index=I plane=P: MESSAGE`,
+/// times from the first buffer event, which a note line places on the trace's clock.
 pub fn to_text(results: &[InputResult]) -> String {
     let mut out = String::new();
     for r in results {
@@ -53,6 +54,14 @@ pub fn to_text(results: &[InputResult]) -> String {
                 r.path, d.line, d.message, d.byte
             );
         }
+        if !r.report.findings.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}: note: times are from the first buffer event, at {}",
+                r.path,
+                r.time.absolute(r.time.origin_ns)
+            );
+        }
         for f in &r.report.findings {
             let dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
             let _ = writeln!(
@@ -61,7 +70,7 @@ pub fn to_text(results: &[InputResult]) -> String {
                 r.path,
                 f.rule,
                 r.report.severity(f).as_str(),
-                fmt_time(f.t_ns),
+                r.time.rel_seconds(f.t_ns),
                 dash(f.queue.map(|q| q.to_string())),
                 dash(f.index.map(|i| i.to_string())),
                 dash(f.plane.map(|p| p.to_string())),

@@ -169,6 +169,7 @@ pub fn lower(sc: &Scenario) -> Result<Script, RunError> {
         policy: None,
         title: sc.title.clone(),
         kernel: None,
+        clock: crate::time::TraceClock::Order,
     };
     let mut l = Lowering {
         script: Script {

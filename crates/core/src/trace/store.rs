@@ -22,6 +22,8 @@ pub struct TraceHeader {
     pub title: String,
     /// The release of the kernel the trace was recorded on (`uname -r`), if known.
     pub kernel: Option<String>,
+    /// What the times count: the wall clock, a kernel clock, or only the order.
+    pub clock: crate::time::TraceClock,
 }
 
 /// A loaded trace.

@@ -22,6 +22,7 @@ pub fn import_ftrace(text: &str) -> Imported {
         policy: None,
         title: String::new(),
         kernel: ftrace::header_release(text).map(str::to_owned),
+        clock: crate::time::TraceClock::Boot,
     };
     let lines: Vec<calls::Line> = text
         .split('\n')

@@ -79,6 +79,16 @@ impl Clock {
         self.kind.is_some()
     }
 
+    /// What the times count, for the trace header.
+    pub fn trace_clock(&self) -> crate::time::TraceClock {
+        use crate::time::TraceClock;
+        match self.kind {
+            None | Some(Kind::Relative) => TraceClock::Order,
+            Some(Kind::Clock { .. }) => TraceClock::TimeOfDay,
+            Some(Kind::Epoch) => TraceClock::Realtime { offset_ns: 0 },
+        }
+    }
+
     /// The trace header's description of the clock.
     pub fn describe(&self) -> &'static str {
         match self.kind {

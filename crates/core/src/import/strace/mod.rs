@@ -259,6 +259,7 @@ impl Importer {
             policy: None,
             title: String::new(),
             kernel: None,
+            clock: self.clock.trace_clock(),
         };
         self.trace.shrink();
         Imported {
