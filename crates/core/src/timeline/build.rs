@@ -145,6 +145,16 @@ fn buffer_activity(e: &crate::trace::Event, queue: Option<QueueKey>) -> bool {
         )
 }
 
+/// The time of the first buffer event, where a timeline's activity starts, without building
+/// the timeline (the check reports count from it). Stops at that event.
+pub fn activity_start(trace: &Trace) -> Option<u64> {
+    let mut video_fds = VideoFds::default();
+    trace.events.iter().find_map(|e| {
+        video_fds.follow(&e.body);
+        buffer_activity(e, touched(trace, e, &video_fds)).then_some(e.t_ns)
+    })
+}
+
 /// An MMAP plane's cookie is fixed when the buffer is allocated, but a trace shows it only
 /// at the first QUERYBUF: the cookie seen then is the plane's from the start, whatever the
 /// policy predicted before.

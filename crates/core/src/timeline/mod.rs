@@ -4,16 +4,20 @@
 
 mod build;
 mod dump;
+mod holders;
 pub mod layout;
 mod lod;
+mod marks;
 mod names;
 pub mod palette;
 mod pyramid;
 mod span;
 
 pub use crate::time::{duration, ms, ms_ns, tick_label, tick_step};
-pub use build::{build, build_with};
+pub use build::{activity_start, build, build_with};
+pub use holders::{DmabufLane, Holder, Role};
 pub use lod::{Segment, segments};
+pub use marks::{MarkGroup, mark_groups};
 pub use names::{QueueInfo, queue_memory};
 pub use pyramid::Pyramid;
 pub use span::{Span, SpanBuilder};
@@ -275,6 +279,32 @@ impl Timeline {
     /// The span a view frames: the buffer activity, else the whole trace.
     pub fn activity_range(&self) -> (u64, u64) {
         self.activity.unwrap_or((self.start_ns, self.end_ns))
+    }
+
+    /// Where relative times count from, for `origin`: an event the timeline does not know
+    /// and a trace without STREAMON fall back to the first buffer event.
+    pub fn origin_ns(&self, origin: crate::time::Origin) -> u64 {
+        use crate::time::Origin;
+        let activity = self.activity_range().0;
+        match origin {
+            Origin::Activity => activity,
+            Origin::TraceStart => self.start_ns,
+            Origin::FirstStreamon => self
+                .marks
+                .iter()
+                .find(|m| m.result.is_ok() && m.label == "STREAMON")
+                .map_or(activity, |m| m.t_ns),
+            Origin::Event(e) => self.event_time(e).unwrap_or(activity),
+        }
+    }
+
+    /// The time base of every view of this timeline: times from `origin`, on `clock`.
+    pub fn time_base(
+        &self,
+        origin: crate::time::Origin,
+        clock: crate::time::TraceClock,
+    ) -> crate::time::TimeBase {
+        crate::time::TimeBase::new(self.origin_ns(origin), clock)
     }
 
     pub fn dmabuf(&self, id: DmabufId) -> Option<&DmabufInfo> {
