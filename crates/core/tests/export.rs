@@ -1,6 +1,7 @@
 //! The exporters: Perfetto JSON, SVG, HTML. Golden snapshots of the 2012 report, structure
-//! checks on the parsed output, every trace in traces/ exporting, and the SVG of a long
-//! session staying small.
+//! checks on the parsed output, every trace in traces/ exporting, the reports titled with
+//! the input's name and timed from the first buffer event, who held each dma-buf, and the
+//! SVG of a long session staying small.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use vb2scope_core::format::{DiagSeverity, Diagnostic, read_native_bytes};
 use vb2scope_core::policy::Policy;
 use vb2scope_core::rules::{Finding, FindingDetail, RuleId};
 use vb2scope_core::scenario::{parse, run, streaming_workload};
-use vb2scope_core::timeline::{Timeline, build};
+use vb2scope_core::time::{TimeBase, TraceClock};
+use vb2scope_core::timeline::{Role, Timeline, build};
 use vb2scope_core::trace::Trace;
 use vb2scope_core::v4l2::Memory;
 
@@ -235,6 +237,30 @@ fn svg_2012_report() {
     for unit in [" ms<", "STREAMOFF<"] {
         assert!(s.contains(unit), "{unit}");
     }
+    // Titled with the trace's own title when no input is named, with the input's file name
+    // when one is; never with the long "made by" text.
+    assert!(s.contains("<title>The 2012 report: DMABUF buffers queued again"));
+    let named = svg::to_string_named(&trace, &tl, &tl.report, "traces/2012-report.vb2s");
+    assert!(named.contains("<title>2012-report.vb2s</title>"));
+    assert!(named.contains(">2012-report.vb2s</text>"));
+    assert!(named.contains("made by vb2scope run 2012-report.vb2s"));
+    // One time base: the axis and the header count from the first buffer event.
+    let tb = TimeBase::new(tl.activity_range().0, trace.header.clock);
+    assert!(
+        s.contains(">0 ms</text>"),
+        "a tick at the first buffer event"
+    );
+    assert!(s.contains(&format!(
+        "buffer activity +0.000 ms to {}",
+        tb.rel(tl.activity_range().1)
+    )));
+    assert!(s.contains("times from the first buffer event, at "));
+    // The dma-bufs each buffer imported, under the lanes.
+    assert!(s.contains("<g class=\"dmabufs\">"));
+    assert_eq!(
+        s.matches("<g class=\"dmabuf\" ").count(),
+        tl.dmabuf_lanes().len()
+    );
 }
 
 fn hostile_report(p: Policy) -> CheckReport {
@@ -277,6 +303,25 @@ fn html_2012_report() {
         assert!(h.contains(&format!("<td>{} ", f.rule)));
     }
     assert!(h.contains("<details>") && h.contains("<blockquote>"));
+    // Titled with the input's file name; the trace's source is what made it.
+    assert!(h.contains("<title>2012-report.vb2s</title>"));
+    assert!(h.contains("<h1>2012-report.vb2s</h1>"));
+    assert!(h.contains("<tr><th>made by</th><td>vb2scope run 2012-report.vb2s</td></tr>"));
+    // Times from the first buffer event, the absolute one in the tooltip.
+    let tb = TimeBase::new(tl.activity_range().0, trace.header.clock);
+    assert!(h.contains("<tr><th>buffer activity</th><td>+0.000 ms to "));
+    assert!(h.contains("time (from the first buffer event)"));
+    for f in &tl.report.findings {
+        let cell = format!(
+            "<td class=\"num\" title=\"{}\">{}</td>",
+            tb.absolute(f.t_ns).replace('\'', "&#39;"),
+            tb.rel(f.t_ns)
+        );
+        assert!(h.contains(&cell), "{cell}");
+    }
+    // The dma-bufs the capture queue imported, in a table.
+    assert!(h.contains("<h2 id=\"dmabufs\">dma-bufs (2)</h2>"));
+    assert!(h.contains("<td>importer cap #0.0</td>"));
     // Self-contained: nothing fetched, no scripts.
     for bad in [
         "=\"http", "='http", "url(", "src=", "href=", "<script", "<link", "xmlns=",
@@ -321,6 +366,134 @@ fn html_escapes_everything() {
             .as_str()
             .is_some_and(|m| m.contains("<script>"))
     }));
+}
+
+#[test]
+fn html_groups_come_errors_first() {
+    let (trace, tl) = scenario("2012-report.vb2s", Policy::Vb2_2012);
+    let mut report = hostile_report(Policy::Vb2_2012);
+    let mut info = report.findings[0].clone();
+    info.rule = RuleId::R17;
+    info.t_ns = 500;
+    report.findings.insert(0, info);
+    let h = html::to_string(&trace, &tl, &report, &html::Context::default());
+    let error = h.find(">R05 error × 1: ").expect("the R05 group");
+    let info = h.find(">R17 info × 1: ").expect("the R17 group");
+    assert!(error < info, "errors first");
+    assert!(h.contains("<details class=\"group\" open><summary style=\"color:#D55E00\">R05"));
+    // No input named: the trace's own title, never what made it.
+    assert!(h.contains("<title>The 2012 report: DMABUF buffers queued again"));
+    assert!(!h.contains("<th>source</th>"));
+}
+
+#[test]
+fn html_times_carry_the_wall_clock_when_the_trace_knows_it() {
+    let (mut trace, tl) = scenario("2012-report.vb2s", Policy::Vb2_2012);
+    // 2026-12-05T00:00:00Z, as an strace -ttt log or a recording would say.
+    trace.header.clock = TraceClock::Realtime {
+        offset_ns: 1_796_428_800_000_000_000,
+    };
+    let cx = html::Context {
+        source: "/tmp/captures/run 1.jsonl",
+        ..Default::default()
+    };
+    let h = html::to_string(&trace, &tl, &tl.report, &cx);
+    assert!(h.contains("<title>run 1.jsonl</title>"));
+    assert!(
+        h.contains("<tr><th>times count from</th><td>the first buffer event, at "),
+        "the origin in absolute terms"
+    );
+    assert!(h.contains("wall clock 2026-12-05T00:00:00.00"));
+    let f = &tl.report.findings[0];
+    let tb = TimeBase::new(tl.activity_range().0, trace.header.clock);
+    assert!(tb.absolute(f.t_ns).contains("wall clock 2026-12-05T"));
+    assert!(h.contains(&format!(
+        "title=\"{}\">{}</td>",
+        tb.absolute(f.t_ns).replace('\'', "&#39;"),
+        tb.rel(f.t_ns)
+    )));
+}
+
+/// The SVG's and the HTML's dma-bufs: a group per dma-buf with its description, a row per
+/// holder, exporter first, an arrow to each importer.
+fn assert_dmabuf_section(name: &str, tl: &Timeline, s: &str, h: &str) {
+    let lanes = tl.dmabuf_lanes();
+    assert!(!lanes.is_empty(), "{name}: dma-bufs");
+    assert_eq!(
+        s.matches("<g class=\"dmabuf\" ").count(),
+        lanes.len(),
+        "{name}"
+    );
+    assert!(h.contains(&format!(
+        "<h2 id=\"dmabufs\">dma-bufs ({})</h2>",
+        lanes.len()
+    )));
+    let mut arrows = 0;
+    for d in &lanes {
+        let info = tl.dmabuf(d.id).expect("known dma-buf");
+        assert!(s.contains(&info.describe()), "{name}: {}", info.describe());
+        for h0 in &d.holders {
+            let label = format!("{} {}", h0.role.as_str(), h0.name());
+            assert!(s.contains(&format!(">{label}</text>")), "{name}: {label}");
+            assert!(h.contains(&format!("<td>{label}</td>")), "{name}: {label}");
+        }
+        if d.holders.first().is_some_and(|x| x.role == Role::Exporter) {
+            arrows += d.holders.len() - 1;
+        }
+    }
+    assert_eq!(s.matches("<g class=\"link\">").count(), arrows, "{name}");
+}
+
+#[test]
+fn dmabuf_holders_are_drawn_and_listed() {
+    // Exported by one process, imported by another (one inode, two fds).
+    let (trace, tl) = native(&root().join("tests/fixtures/identity/broker.jsonl"));
+    let s = svg::to_string(&trace, &tl, &tl.report);
+    let h = html::to_string(&trace, &tl, &tl.report, &html::Context::default());
+    assert_balanced(&s);
+    assert_balanced(&h);
+    assert_dmabuf_section("broker", &tl, &s, &h);
+    assert!(
+        s.contains("<g class=\"link\">"),
+        "the exporter links to its importer"
+    );
+    assert!(
+        s.contains(">exporter out #0.0</text>") && s.contains(">importer dev1:cap #0.0</text>")
+    );
+    assert!(h.contains("ino 25"));
+    insta::assert_snapshot!("svg_dmabuf_broker", s);
+    // Imported only: dma-bufs from a heap, one index given another.
+    let (trace, tl) = native(&root().join("traces/dmabuf-reassociation.jsonl"));
+    let s = svg::to_string(&trace, &tl, &tl.report);
+    let h = html::to_string(&trace, &tl, &tl.report, &html::Context::default());
+    assert_dmabuf_section("reassociation", &tl, &s, &h);
+    assert!(!s.contains("<g class=\"link\">"));
+    // What each importer held of it: its attached and mapped tracks, clipped to the tie.
+    assert!(s.contains("class=\"i-attached\"") || s.contains("class=\"r-attached\""));
+}
+
+#[test]
+fn many_dmabufs_are_capped() {
+    let mut sc = String::from("reqbufs 1 dmabuf\ndmabuf d0 614400\nqbuf 0 fd=d0\nstreamon\n");
+    for i in 1..80 {
+        sc.push_str(&format!(
+            "driver done\ndqbuf\ndmabuf d{i} 614400\nqbuf 0 fd=d{i}\n"
+        ));
+    }
+    sc.push_str("streamoff\n");
+    let sc = parse("many.vb2s", &sc).expect("parses");
+    let trace = run(&sc, Policy::MODERN).expect("runs");
+    let tl = build(&trace, Policy::MODERN);
+    let n = tl.dmabuf_lanes().len();
+    assert_eq!(n, 80);
+    let s = svg::to_string(&trace, &tl, &tl.report);
+    assert_balanced(&s);
+    assert_eq!(s.matches("<g class=\"dmabuf\" ").count(), 64);
+    assert!(s.contains(">16 more dma-bufs not shown</text>"));
+    let h = html::to_string(&trace, &tl, &tl.report, &html::Context::default());
+    assert_balanced(&h);
+    assert_eq!(h.matches("<tr class=\"dmabuf\">").count(), 64);
+    assert!(h.contains("<p>16 more dma-bufs not shown.</p>"));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! A self-contained HTML report for CI artifacts: what was checked and under which policy,
-//! the timeline as inline SVG, every finding with its rule's explanation and spec quote,
-//! the input diagnostics and, for `--policy auto`, how each policy scored. No scripts, no
+//! the timeline as inline SVG, every finding with its rule's explanation and spec quote, who
+//! held each dma-buf, the input diagnostics and, for `--policy auto`, how each policy scored.
+//! It is titled with the input's file name; every time in it counts from the first buffer
+//! event (the absolute time is in the facts and in each finding's tooltip). No scripts, no
 //! external resources; every piece of text is escaped.
 
 use std::fmt::Write as _;
@@ -9,11 +11,11 @@ use std::io::{self, Write};
 use crate::check::{CheckReport, PolicyScore};
 use crate::format::Diagnostic;
 use crate::rules::{Severity, info};
-use crate::timeline::Timeline;
-use crate::timeline::palette;
+use crate::time::TimeBase;
+use crate::timeline::{DmabufLane, Timeline, palette};
 use crate::trace::Trace;
 
-use super::{escape, ms, trace_title};
+use super::{MAX_DMABUFS, escape, report_title, time_base};
 
 /// What the report says besides the trace: where it came from and how the policy was chosen.
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,30 +33,37 @@ const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
     table{border-collapse:collapse;margin:.5em 0}\
     th,td{border:1px solid #CCC;padding:3px 8px;text-align:left;vertical-align:top}\
     th{background:#F2F2F2}.facts th{width:12em}.num{text-align:right}\
-    .svg{overflow-x:auto;border:1px solid #DDD}\
+    .svg{overflow-x:auto;border:1px solid #DDD}.svg svg{max-width:100%;height:auto}\
     blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid #CCC;font-style:italic}\
-    code{font-size:90%}.sev{font-weight:bold}";
+    code{font-size:90%}.sev{font-weight:bold}.dmabufs td{white-space:nowrap}";
+
+/// At most this many tied ranges written per holder.
+const MAX_RANGES: usize = 8;
 
 /// The report as one HTML document.
 pub fn to_string(trace: &Trace, tl: &Timeline, report: &CheckReport, cx: &Context) -> String {
     let mut o = String::with_capacity(64 * 1024);
-    let title = trace_title(trace);
+    let title = report_title(cx.source, trace);
+    let tb = time_base(trace, tl);
     let _ = writeln!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>vb2scope: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
         escape(&title)
     );
     let _ = writeln!(o, "<h1>{}</h1>", escape(&title));
-    let rest: Vec<&str> = trace.header.title.lines().skip(1).collect();
-    let rest = rest.join("\n");
-    if !rest.trim().is_empty() {
-        let _ = writeln!(o, "<p>{}</p>", escape(rest.trim()));
+    // The trace's own description (a scenario's comment) under the name, a paragraph per
+    // paragraph of it.
+    for para in trace.header.title.split("\n\n").map(str::trim) {
+        if !para.is_empty() {
+            let _ = writeln!(o, "<p class=\"about\">{}</p>", escape(para));
+        }
     }
-    facts(&mut o, trace, tl, report, cx);
+    facts(&mut o, trace, tl, report, cx, &tb);
     let _ = writeln!(o, "<h2>Timeline</h2>\n<div class=\"svg\">");
-    o.push_str(&super::svg::render(trace, tl, report, false));
+    o.push_str(&super::svg::render(trace, tl, report, &title, false));
     o.push_str("</div>\n");
-    findings(&mut o, report);
+    findings(&mut o, report, &tb);
+    dmabufs(&mut o, tl, &tb);
     diagnostics(&mut o, cx.diagnostics);
     scores(&mut o, cx.scores, report);
     let _ = writeln!(
@@ -80,16 +89,19 @@ fn row(o: &mut String, k: &str, v: &str) {
     let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
 }
 
-fn facts(o: &mut String, trace: &Trace, tl: &Timeline, report: &CheckReport, cx: &Context) {
+fn facts(
+    o: &mut String,
+    trace: &Trace,
+    tl: &Timeline,
+    report: &CheckReport,
+    cx: &Context,
+    tb: &TimeBase,
+) {
     o.push_str("<table class=\"facts\">\n");
-    let source = if cx.source.is_empty() {
-        trace.header.source.as_str()
-    } else {
-        cx.source
-    };
-    row(o, "source", source);
-    if !cx.source.is_empty() && !trace.header.source.is_empty() && cx.source != trace.header.source
-    {
+    if !cx.source.is_empty() {
+        row(o, "source", cx.source);
+    }
+    if !trace.header.source.is_empty() && cx.source != trace.header.source {
         row(o, "made by", &trace.header.source);
     }
     row(o, "policy", &report.policy.name());
@@ -103,10 +115,28 @@ fn facts(o: &mut String, trace: &Trace, tl: &Timeline, report: &CheckReport, cx:
         "buffers",
         &format!("{} in {queues} queue(s)", tl.lanes.len()),
     );
+    let (a0, a1) = tl.activity_range();
     row(
         o,
-        "time",
-        &format!("{} ms to {} ms", ms(tl.start_ns), ms(tl.end_ns)),
+        "buffer activity",
+        &format!(
+            "{} to {} ({})",
+            tb.rel(a0),
+            tb.rel(a1),
+            crate::time::duration(a1.saturating_sub(a0))
+        ),
+    );
+    if (tl.start_ns, tl.end_ns) != (a0, a1) {
+        row(
+            o,
+            "whole trace",
+            &format!("{} to {}", tb.rel(tl.start_ns), tb.rel(tl.end_ns)),
+        );
+    }
+    row(
+        o,
+        "times count from",
+        &format!("the first buffer event, at {}", tb.absolute(tb.origin_ns)),
     );
     let count = |s: Severity| {
         report
@@ -130,13 +160,13 @@ fn facts(o: &mut String, trace: &Trace, tl: &Timeline, report: &CheckReport, cx:
     o.push_str("</table>\n");
 }
 
-fn findings(o: &mut String, report: &CheckReport) {
+fn findings(o: &mut String, report: &CheckReport, tb: &TimeBase) {
     let _ = writeln!(o, "<h2>Findings ({})</h2>", report.findings.len());
     if report.findings.is_empty() {
         let _ = writeln!(o, "<p>No findings under {}.</p>", report.policy);
         return;
     }
-    // Grouped by severity, then rule; errors first and open.
+    // Grouped by severity, then rule (`groups` puts errors first); errors open.
     for g in report.groups() {
         let open = if g.severity == crate::rules::Severity::Error {
             " open"
@@ -150,17 +180,17 @@ fn findings(o: &mut String, report: &CheckReport) {
             escape(&g.headline()),
             escape(g.meaning())
         );
-        o.push_str("<table class=\"findings\">\n<tr><th>severity</th><th>rule</th><th>time (ms)</th><th>queue</th><th>buffer</th><th>message</th></tr>\n");
+        o.push_str("<table class=\"findings\">\n<tr><th>severity</th><th>rule</th><th>time (from the first buffer event)</th><th>queue</th><th>buffer</th><th>message</th></tr>\n");
         for &k in &g.findings {
             if let Some(f) = report.findings.get(k) {
-                finding_row(o, report, f);
+                finding_row(o, report, f, tb);
             }
         }
         o.push_str("</table>\n</details>\n");
     }
 }
 
-fn finding_row(o: &mut String, report: &CheckReport, f: &crate::rules::Finding) {
+fn finding_row(o: &mut String, report: &CheckReport, f: &crate::rules::Finding, tb: &TimeBase) {
     let sev = report.severity(f);
     let r = info(f.rule);
     let buffer = match (f.index, f.plane) {
@@ -171,13 +201,14 @@ fn finding_row(o: &mut String, report: &CheckReport, f: &crate::rules::Finding) 
     let queue = f.queue.map(|q| q.to_string()).unwrap_or_default();
     let _ = writeln!(
         o,
-        "<tr class=\"finding\" id=\"event-{}\"><td class=\"sev\" style=\"color:{}\">{}</td><td>{} {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}\n<details><summary>why</summary><p>{}</p><blockquote>{}</blockquote><p><code>{}</code></p><p>Under {}: {}</p></details></td></tr>",
+        "<tr class=\"finding\" id=\"event-{}\"><td class=\"sev\" style=\"color:{}\">{}</td><td>{} {}</td><td class=\"num\" title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}\n<details><summary>why</summary><p>{}</p><blockquote>{}</blockquote><p><code>{}</code></p><p>Under {}: {}</p></details></td></tr>",
         f.event,
         palette::severity(sev).hex(),
         sev.as_str(),
         escape(f.rule.as_str()),
         escape(r.title),
-        ms(f.t_ns),
+        escape(&tb.absolute(f.t_ns)),
+        tb.rel(f.t_ns),
         escape(&queue),
         escape(&buffer),
         escape(&f.message()),
@@ -192,6 +223,91 @@ fn finding_row(o: &mut String, report: &CheckReport, f: &crate::rules::Finding) 
                 .unwrap_or("")
         )
     );
+}
+
+/// Who held each dma-buf: its exporter, every plane tied to it and when, relative.
+fn dmabufs(o: &mut String, tl: &Timeline, tb: &TimeBase) {
+    let lanes = tl.dmabuf_lanes();
+    if lanes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "<h2 id=\"dmabufs\">dma-bufs ({})</h2>\n<p>Each dma-buf a buffer held: the plane that exported it and the planes that imported it, with the times each was tied to it.</p>",
+        lanes.len()
+    );
+    o.push_str("<table class=\"dmabufs\">\n<tr><th>dma-buf</th><th>exporter</th><th>holder</th><th>tied (from the first buffer event)</th></tr>\n");
+    for d in lanes.iter().take(MAX_DMABUFS) {
+        dmabuf_rows(o, tl, d, tb);
+    }
+    o.push_str("</table>\n");
+    if lanes.len() > MAX_DMABUFS {
+        let _ = writeln!(
+            o,
+            "<p>{} more dma-bufs not shown.</p>",
+            lanes.len() - MAX_DMABUFS
+        );
+    }
+    let never = tl.dmabufs.len().saturating_sub(lanes.len());
+    if never > 0 {
+        let _ = writeln!(
+            o,
+            "<p>{never} other dma-buf(s) of the trace were never tied to a buffer.</p>"
+        );
+    }
+}
+
+fn dmabuf_rows(o: &mut String, tl: &Timeline, d: &DmabufLane, tb: &TimeBase) {
+    let info = tl.dmabuf(d.id);
+    let identity = info.map_or_else(|| format!("#{}", d.id), |i| i.identity());
+    let mut what = Vec::new();
+    if let Some(i) = info {
+        if !i.name.is_empty() {
+            what.push(i.name.clone());
+        }
+        if let Some(s) = i.size {
+            what.push(format!("{s} bytes"));
+        }
+        if let Some((q, idx, p)) = i.exported_from {
+            what.push(format!("exported by {q} #{idx}.{p}"));
+        }
+    }
+    if what.is_empty() {
+        what.push("exporter not in the trace".to_string());
+    }
+    let span = d.holders.len().max(1);
+    let _ = write!(
+        o,
+        "<tr class=\"dmabuf\"><td rowspan=\"{span}\">{}</td><td rowspan=\"{span}\">{}</td>",
+        escape(&identity),
+        escape(&what.join(", "))
+    );
+    if d.holders.is_empty() {
+        o.push_str("<td></td><td></td></tr>\n");
+    }
+    for (k, h) in d.holders.iter().enumerate() {
+        if k > 0 {
+            o.push_str("<tr>");
+        }
+        let mut when: Vec<String> = h
+            .tied
+            .iter()
+            .take(MAX_RANGES)
+            .map(|&(s, e)| format!("{} to {}", tb.rel(s), tb.rel(e)))
+            .collect();
+        if h.tied.len() > MAX_RANGES {
+            when.push(format!("and {} more", h.tied.len() - MAX_RANGES));
+        }
+        let first = h.tied.first().map_or(tb.origin_ns, |r| r.0);
+        let _ = writeln!(
+            o,
+            "<td>{} {}</td><td title=\"first: {}\">{}</td></tr>",
+            h.role.as_str(),
+            escape(&h.name()),
+            escape(&tb.absolute(first)),
+            escape(&when.join("; "))
+        );
+    }
 }
 
 fn diagnostics(o: &mut String, diags: &[Diagnostic]) {

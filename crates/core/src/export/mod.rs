@@ -7,7 +7,8 @@ pub mod html;
 pub mod perfetto;
 pub mod svg;
 
-use crate::timeline::Lane;
+use crate::time::TimeBase;
+use crate::timeline::{Lane, Timeline};
 use crate::trace::Trace;
 
 /// What `vb2scope export --to` produces.
@@ -97,20 +98,32 @@ pub(crate) fn escape(s: &str) -> String {
     o
 }
 
-pub(crate) use crate::timeline::ms;
+/// At most this many dma-bufs in a report's table and drawing: a long session can make
+/// thousands, and the report must stay a file a browser opens.
+pub const MAX_DMABUFS: usize = 64;
 
-/// The trace's title, or its source when it has none; the first line only.
-pub(crate) fn trace_title(trace: &Trace) -> String {
+/// The trace's own title, its first line; `None` when it has none. Never the header's source
+/// ("made by"), which can be a long command line.
+pub(crate) fn trace_title(trace: &Trace) -> Option<String> {
     let t = trace.header.title.lines().next().unwrap_or("").trim();
-    if t.is_empty() {
-        if trace.header.source.is_empty() {
-            "vb2scope trace".to_string()
-        } else {
-            trace.header.source.clone()
-        }
-    } else {
-        t.to_string()
-    }
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// What a report or a drawing is called: the file name of the input as the user named it
+/// (`source`, a path), else the trace's own title, else a generic name.
+pub(crate) fn report_title(source: &str, trace: &Trace) -> String {
+    let name = std::path::Path::new(source)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.trim().is_empty());
+    name.or_else(|| trace_title(trace))
+        .unwrap_or_else(|| "vb2scope trace".to_string())
+}
+
+/// The one time base of the exports: times from the first buffer event, so that every
+/// printed time reads the same as the window's, with the trace's own clock for the absolute.
+pub(crate) fn time_base(trace: &Trace, tl: &Timeline) -> TimeBase {
+    TimeBase::new(tl.activity_range().0, trace.header.clock)
 }
 
 /// The lanes of one queue, as consecutive runs of the timeline's sorted lanes.

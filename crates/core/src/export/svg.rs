@@ -1,6 +1,9 @@
 //! The timeline as an SVG, drawn as the desktop inspector draws it: lanes grouped by queue,
 //! state bands, association rows, the four resource sub-tracks (filled when observed,
-//! outlined when inferred), finding markers, queue-wide operations, a time axis and a legend.
+//! outlined when inferred), finding markers, queue-wide operations, a time axis and a legend;
+//! under the lanes, who held each dma-buf (exporter and importers, when each was tied to it
+//! and what it held meanwhile, an arrow where an importer got it). Every time counts from the
+//! first buffer event, as the window's do.
 //!
 //! The width is fixed; spans narrower than a pixel merge (`timeline::segments` / `Pyramid`)
 //! and touching rectangles of one class merge into one, so the file grows with lanes and
@@ -12,29 +15,42 @@ use std::io::{self, Write};
 
 use crate::check::CheckReport;
 use crate::rules::{Severity, info};
-use crate::timeline::{Resource, Segment, Source, Timeline, segments};
+use crate::time::TimeBase;
+use crate::timeline::{DmabufLane, Resource, Role, Segment, Source, Timeline, segments};
 use crate::timeline::{duration, layout, palette, tick_label};
 use crate::trace::Trace;
 use crate::v4l2::QueueKey;
 
-use super::{escape, queue_groups, trace_title};
+use super::{MAX_DMABUFS, escape, queue_groups, report_title, time_base};
 
 pub const WIDTH: f64 = 1600.0;
 const LABEL_W: f64 = 130.0;
 const RIGHT_PAD: f64 = 16.0;
-const HEADER_H: f64 = 52.0;
+const HEADER_H: f64 = 66.0;
 const AXIS_H: f64 = 44.0;
 const STATE_H: f64 = layout::STATE_H as f64;
 const ASSOC_H: f64 = layout::ASSOC_H as f64;
 const RES_H: f64 = layout::RES_H as f64;
 const GROUP_H: f64 = layout::GROUP_H as f64;
+const ROW_H: f64 = layout::DMABUF_ROW_H as f64;
+const DRES_H: f64 = layout::DMABUF_RES_H as f64;
 const LEGEND_H: f64 = 64.0;
+/// The legend's row for the dma-bufs, when they are drawn.
+const LEGEND_DMABUF_H: f64 = 18.0;
+/// At most this many holders drawn per dma-buf (and `MAX_DMABUFS` dma-bufs).
+const MAX_HOLDERS: usize = 16;
 /// Rough width of one character of the 10 px sans-serif labels, to decide what fits.
 const CHAR_W: f64 = 5.6;
 
-/// The standalone SVG document.
+/// The standalone SVG document, titled with the trace's own title.
 pub fn to_string(trace: &Trace, tl: &Timeline, report: &CheckReport) -> String {
-    render(trace, tl, report, true)
+    render(trace, tl, report, &report_title("", trace), true)
+}
+
+/// The standalone SVG document, titled with the file name of `source`, the input as the user
+/// named it.
+pub fn to_string_named(trace: &Trace, tl: &Timeline, report: &CheckReport, source: &str) -> String {
+    render(trace, tl, report, &report_title(source, trace), true)
 }
 
 /// Writes [`to_string`].
@@ -76,7 +92,10 @@ fn style() -> String {
          .mark-err{stroke:#D55E00;stroke-opacity:.7}.ml{font-size:9.5px;fill:#666}\
          .ml-err{font-size:9.5px;fill:#D55E00}\
          .a0{fill:#EFEFEF;stroke:#BBB;stroke-width:.5}.a1{fill:#E0E0E0;stroke:#BBB;stroke-width:.5}\
-         .f-error,.f-warning,.f-info{stroke:#000;stroke-width:1}",
+         .f-error,.f-warning,.f-info{stroke:#000;stroke-width:1}\
+         .dh{font-size:10px;font-weight:bold;fill:#333}\
+         .tie{fill:#E0E0E0;stroke:#999;stroke-width:.5}.tie-x{fill:#C8C8C8;stroke:#777;stroke-width:.5}\
+         .link{stroke:#444;stroke-width:1}.head{fill:#444}",
     );
     for st in palette::STATES {
         let _ = write!(
@@ -117,8 +136,13 @@ struct Scale {
 }
 
 impl Scale {
+    /// Times outside the drawn window land on its edges.
     fn x(&self, t: u64) -> f64 {
-        self.x0 + t.saturating_sub(self.t0) as f64 / self.span * self.w
+        (self.x0 + t.saturating_sub(self.t0) as f64 / self.span * self.w).min(self.x0 + self.w)
+    }
+
+    fn shows(&self, t: u64) -> bool {
+        t >= self.t0 && t as f64 <= self.t0 as f64 + self.span
     }
 }
 
@@ -182,15 +206,23 @@ pub(crate) fn render(
     trace: &Trace,
     tl: &Timeline,
     report: &CheckReport,
+    title: &str,
     standalone: bool,
 ) -> String {
+    let tb = time_base(trace, tl);
+    // The buffer activity with a margin, as the window's Fit frames it: real captures spend
+    // most of their time before and after it (device probing, the program's start and end).
+    let (a0, a1) = tl.activity_range();
+    let pad = ((a1.saturating_sub(a0) as f64 * 0.03) as u64).max(1000);
+    let t0 = a0.saturating_sub(pad).max(tl.start_ns);
+    let t1 = a1.saturating_add(pad).min(tl.end_ns).max(t0);
     let sc = Scale {
-        t0: tl.start_ns,
-        span: tl.end_ns.saturating_sub(tl.start_ns).max(1) as f64,
+        t0,
+        span: t1.saturating_sub(t0).max(1) as f64,
         x0: LABEL_W,
         w: WIDTH - LABEL_W - RIGHT_PAD,
     };
-    let (w0, w1) = (tl.start_ns, tl.end_ns.saturating_add(1));
+    let (w0, w1) = (t0, t1.saturating_add(1));
     // One pixel of time: narrower spans merge.
     let ns_per_px = ((sc.span / sc.w) as u64).max(1);
     let mut body = String::new();
@@ -347,9 +379,17 @@ pub(crate) fn render(
         y += 30.0;
     }
     let lanes_bottom = y;
+    let dmabuf_lanes = tl.dmabuf_lanes();
+    let y = dmabuf_section(&mut body, tl, &dmabuf_lanes, &sc, ns_per_px, &tb, y);
+    let content_bottom = y;
+    let legend_h = if dmabuf_lanes.is_empty() {
+        LEGEND_H
+    } else {
+        LEGEND_H + LEGEND_DMABUF_H
+    };
 
     let mut out = String::with_capacity(body.len() + 16_384);
-    let height = (lanes_bottom + LEGEND_H).ceil();
+    let height = (content_bottom + legend_h).ceil();
     let ns = if standalone {
         r#" xmlns="http://www.w3.org/2000/svg""#
     } else {
@@ -359,8 +399,7 @@ pub(crate) fn render(
         out,
         r#"<svg{ns} width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img">"#
     );
-    let title = trace_title(trace);
-    let _ = writeln!(out, "<title>{}</title>", escape(&title));
+    let _ = writeln!(out, "<title>{}</title>", escape(title));
     let _ = writeln!(out, "<style>{}</style>", style());
     let _ = writeln!(
         out,
@@ -369,35 +408,61 @@ pub(crate) fn render(
     let _ = writeln!(
         out,
         r#"<text class="t1" x="8" y="20">{}</text>"#,
-        escape(&title)
+        escape(title)
     );
+    let whole = if (t0, t1) == (tl.start_ns, tl.end_ns) {
+        String::new()
+    } else {
+        format!(
+            " · drawn around it; the whole trace runs from {} to {}",
+            tb.rel(tl.start_ns),
+            tb.rel(tl.end_ns)
+        )
+    };
     let _ = writeln!(
         out,
-        r#"<text class="t2" x="8" y="40">policy {} · {} events · {} buffers · {} findings · {} from {} ms · {}</text>"#,
+        r#"<text class="t2" x="8" y="38">policy {} · {} events · {} buffers · {} findings · buffer activity {} to {} ({}){whole}</text>"#,
         report.policy,
         trace.events.len(),
         tl.lanes.len(),
         report.findings.len(),
-        duration(tl.end_ns.saturating_sub(tl.start_ns)),
-        super::ms(tl.start_ns),
-        escape(&trace.header.source)
+        tb.rel(a0),
+        tb.rel(a1),
+        duration(a1.saturating_sub(a0))
+    );
+    let made_by = if trace.header.source.is_empty() {
+        String::new()
+    } else {
+        format!(" · made by {}", trace.header.source)
+    };
+    let _ = writeln!(
+        out,
+        r#"<text class="t2" x="8" y="54">times from the first buffer event, at {}{}</text>"#,
+        escape(&tb.absolute(tb.origin_ns)),
+        escape(&made_by)
     );
 
-    // Time axis, relative to the start, and its grid.
+    // Time axis, from the first buffer event (ticks before it negative), and its grid.
     let step = crate::timeline::tick_step(sc.span, (sc.w / 110.0).max(2.0));
-    let mut k = 0u64;
-    while (k as f64) * step <= sc.span {
-        let rel = k as f64 * step;
-        let x = sc.x0 + rel / sc.span * sc.w;
+    let from_origin = sc.t0 as f64 - tb.origin_ns as f64;
+    let mut k = (from_origin / step).ceil();
+    while k * step <= from_origin + sc.span {
+        let rel = k * step;
+        let x = sc.x0 + (rel - from_origin) / sc.span * sc.w;
+        let label = tick_label(rel, step);
+        // The last label ends at its line rather than past the picture's edge.
+        let (lx, anchor) = if x + label.chars().count() as f64 * CHAR_W + 4.0 > WIDTH {
+            (x - 2.0, r#" text-anchor="end""#)
+        } else {
+            (x + 2.0, "")
+        };
         let _ = writeln!(
             out,
-            r#"<line class="grid" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{lanes_bottom:.1}"/><text class="t2" x="{:.1}" y="{:.1}">{}</text>"#,
+            r#"<line class="grid" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{content_bottom:.1}"/><text class="t2" x="{lx:.1}" y="{:.1}"{anchor}>{label}</text>"#,
             HEADER_H + 12.0,
-            x + 2.0,
             HEADER_H + 10.0,
-            tick_label(rel, step)
         );
-        k += 1;
+        k += 1.0;
     }
     out.push_str(&body);
 
@@ -405,7 +470,7 @@ pub(crate) fn render(
     // one per pixel; labels on two rows above the lanes where they fit.
     let mut seen: BTreeMap<(Option<QueueKey>, i64), ()> = BTreeMap::new();
     let mut row_end = [f64::MIN; 2];
-    for m in &tl.marks {
+    for m in tl.marks.iter().filter(|m| sc.shows(m.t_ns)) {
         let x = sc.x(m.t_ns);
         if seen.insert((m.queue, x.round() as i64), ()).is_some() {
             continue;
@@ -453,7 +518,13 @@ pub(crate) fn render(
                     .or_else(|| groups.get(&q).map(|g| g.0 + 2.0))
             })
             .unwrap_or(lanes_top - 30.0);
-        let text = format!("{} {}: {}", f.rule, info(f.rule).title, f.message());
+        let text = format!(
+            "{} {}: {} ({})",
+            f.rule,
+            info(f.rule).title,
+            f.message(),
+            tb.rel(f.t_ns)
+        );
         add_marker(&mut markers, x, y - 1.0, report.severity(f), text);
     }
     for (x, y, sev, n, text) in markers.into_values() {
@@ -472,12 +543,178 @@ pub(crate) fn render(
             escape(&title)
         );
     }
-    legend(&mut out, lanes_bottom + 10.0);
+    legend(&mut out, content_bottom + 10.0, !dmabuf_lanes.is_empty());
     out.push_str("</svg>\n");
     out
 }
 
-fn legend(out: &mut String, y: f64) {
+/// Time ranges merged where they are less than a pixel apart: what a bar of them draws, in
+/// at most one range per pixel however many times the plane was tied.
+fn merge_px(ranges: &[(u64, u64)], ns_per_px: u64) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for &(s, e) in ranges {
+        match out.last_mut() {
+            Some(last) if s <= last.1.saturating_add(ns_per_px) => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+/// The dma-bufs under the lanes, from `y`: per dma-buf a header line, then per holder a bar
+/// of when it was tied to it and a thin bar per resource its plane held meanwhile; an arrow
+/// from the exporter's row to each importer's where the importer first got it. Returns the
+/// y under the section.
+fn dmabuf_section(
+    body: &mut String,
+    tl: &Timeline,
+    lanes: &[DmabufLane],
+    sc: &Scale,
+    ns_per_px: u64,
+    tb: &TimeBase,
+    mut y: f64,
+) -> f64 {
+    if lanes.is_empty() {
+        return y;
+    }
+    y += 10.0;
+    let _ = writeln!(
+        body,
+        r#"<g class="dmabufs"><text class="q" x="4" y="{:.1}">dma-bufs ({})</text>"#,
+        y + 13.0,
+        lanes.len()
+    );
+    y += GROUP_H;
+    let mut segs = Vec::new();
+    for d in lanes.iter().take(MAX_DMABUFS) {
+        let head = tl
+            .dmabuf(d.id)
+            .map_or_else(|| format!("dma-buf #{}", d.id), |i| i.describe());
+        let _ = writeln!(
+            body,
+            r#"<g class="dmabuf" data-id="{}"><text class="dh" x="8" y="{:.1}">{}</text>"#,
+            d.id,
+            y + 12.0,
+            escape(&head)
+        );
+        y += f64::from(layout::DMABUF_HEAD_H);
+        // The top of each holder's bar, for the arrows.
+        let mut tops = Vec::new();
+        for h in d.holders.iter().take(MAX_HOLDERS) {
+            let tied = merge_px(&h.tied, ns_per_px);
+            let (first, n) = (h.tied.first().map_or(tb.origin_ns, |r| r.0), h.tied.len());
+            let _ = writeln!(
+                body,
+                r#"<g class="holder"><title>{} {}: tied {n} time(s), first at {}</title><text class="sub" x="8" y="{:.1}">{} {}</text>"#,
+                h.role.as_str(),
+                escape(&h.name()),
+                tb.rel(first),
+                y + 8.5,
+                h.role.as_str(),
+                escape(&h.name())
+            );
+            tops.push((h, y));
+            let mut row = Row {
+                out: &mut *body,
+                y,
+                h: ROW_H,
+                pending: None,
+                inset: 0.0,
+            };
+            let class = match h.role {
+                Role::Exporter => "tie-x",
+                Role::Importer => "tie",
+            };
+            for &(s, e) in &tied {
+                row.push(sc.x(s), sc.x(e), class.to_string());
+            }
+            row.flush();
+            y += ROW_H + f64::from(layout::DMABUF_RES_GAP);
+            let tracks = tl
+                .lanes
+                .get(h.lane)
+                .and_then(|l| l.planes.get(usize::from(h.plane)))
+                .map(|p| p.tracks.as_slice())
+                .unwrap_or(&[]);
+            for track in layout::dmabuf_tracks(tracks) {
+                let inset = if track.source == Source::Inferred {
+                    0.5
+                } else {
+                    0.0
+                };
+                let class = res_class(track.resource, track.source);
+                let mut row = Row {
+                    out: &mut *body,
+                    y,
+                    h: DRES_H,
+                    pending: None,
+                    inset,
+                };
+                for &(s, e) in &tied {
+                    segs.clear();
+                    track.segments(s, e, ns_per_px, &mut segs);
+                    for g in &segs {
+                        let (a, b) = (g.start_ns().max(s), g.end_ns().min(e));
+                        if a < b {
+                            row.push(sc.x(a), sc.x(b), class.clone());
+                        }
+                    }
+                }
+                row.flush();
+                y += DRES_H + f64::from(layout::DMABUF_RES_GAP);
+            }
+            body.push_str("</g>\n");
+            y += f64::from(layout::DMABUF_ROW_GAP);
+        }
+        // Arrows: the exporter's bar down to where each importer first got the dma-buf.
+        if let Some(&(exp, ey)) = tops.first().filter(|(h, _)| h.role == Role::Exporter) {
+            for &(h, iy) in tops.iter().skip(1) {
+                let Some(&(t, _)) = h.tied.first() else {
+                    continue;
+                };
+                let x = sc.x(t);
+                let _ = writeln!(
+                    body,
+                    r#"<g class="link"><title>{} {} gets it from {} at {}</title><line class="link" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/><polygon class="head" points="{:.1},{:.1} {:.1},{:.1} {x:.1},{iy:.1}"/></g>"#,
+                    h.role.as_str(),
+                    escape(&h.name()),
+                    escape(&exp.name()),
+                    tb.rel(t),
+                    ey + ROW_H / 2.0,
+                    iy - 4.0,
+                    x - 3.0,
+                    iy - 5.0,
+                    x + 3.0,
+                    iy - 5.0
+                );
+            }
+        }
+        if d.holders.len() > MAX_HOLDERS {
+            let _ = writeln!(
+                body,
+                r#"<text class="sub" x="8" y="{:.1}">{} more holders not shown</text>"#,
+                y + 8.0,
+                d.holders.len() - MAX_HOLDERS
+            );
+            y += 12.0;
+        }
+        body.push_str("</g>\n");
+        y += f64::from(layout::DMABUF_GAP);
+    }
+    if lanes.len() > MAX_DMABUFS {
+        let _ = writeln!(
+            body,
+            r#"<text class="t2" x="8" y="{:.1}">{} more dma-bufs not shown</text>"#,
+            y + 12.0,
+            lanes.len() - MAX_DMABUFS
+        );
+        y += 18.0;
+    }
+    body.push_str("</g>\n");
+    y
+}
+
+fn legend(out: &mut String, y: f64, dmabufs: bool) {
     let _ = writeln!(
         out,
         r#"<g class="legend"><text class="q" x="8" y="{:.1}">legend</text>"#,
@@ -538,9 +775,27 @@ fn legend(out: &mut String, y: f64) {
     }
     let _ = writeln!(
         out,
-        r#"<line class="mark" x1="{x:.1}" y1="{y3:.1}" x2="{x:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}">queue-wide operation (REQBUFS, STREAMON, STREAMOFF…; red: failed)</text></g>"#,
+        r#"<line class="mark" x1="{x:.1}" y1="{y3:.1}" x2="{x:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}">queue-wide operation (REQBUFS, STREAMON, STREAMOFF…; red: failed)</text>"#,
         y3 + 10.0,
         x + 6.0,
         y3 + 8.0
     );
+    if dmabufs {
+        let y4 = y + 58.0;
+        let _ = writeln!(
+            out,
+            r#"<rect class="tie-x" x="{LABEL_W:.1}" y="{y4:.1}" width="14" height="10"/><text x="{:.1}" y="{:.1}">exporter: its memory exists</text><rect class="tie" x="{:.1}" y="{y4:.1}" width="14" height="10"/><text x="{:.1}" y="{:.1}">importer: its plane tied to the dma-buf (thin bars: what it held meanwhile)</text><line class="link" x1="{:.1}" y1="{y4:.1}" x2="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}">an importer gets it</text>"#,
+            LABEL_W + 18.0,
+            y4 + 9.0,
+            LABEL_W + 180.0,
+            LABEL_W + 198.0,
+            y4 + 9.0,
+            LABEL_W + 600.0,
+            LABEL_W + 600.0,
+            y4 + 10.0,
+            LABEL_W + 606.0,
+            y4 + 9.0
+        );
+    }
+    out.push_str("</g>\n");
 }
