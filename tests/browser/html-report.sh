@@ -44,9 +44,13 @@ check() {
     html="$work/$name.html"
     shot="$work/$name.png"
     dom="$work/$name.dom.html"
-    "$VB2SCOPE" export "$input" --to html -o "$html" 2>>"$work/vb2scope.log"
-    run_browser --screenshot="$shot" "file://$html" >/dev/null
-    run_browser --dump-dom "file://$html" >"$dom"
+    if ! "$VB2SCOPE" export "$input" --to html -o "$html" 2>>"$work/vb2scope.log"; then
+        fail "$name: vb2scope export failed"
+        failed=$((failed | before))
+        return
+    fi
+    run_browser --screenshot="$shot" "file://$html" >/dev/null || fail "$name: chromium failed"
+    run_browser --dump-dom "file://$html" >"$dom" || fail "$name: chromium failed"
     [ -s "$shot" ] || fail "$name: no screenshot"
     # The state colours of the lanes (dequeued, queued, active) and a resource's (attached):
     # the timeline was drawn, not only the text.
@@ -71,6 +75,7 @@ check "$work/gst-zero-copy.strace.txt"
 check traces/2012-report.jsonl
 
 if [ "$failed" -ne 0 ]; then
+    tail -n 20 "$work/chromium.log" >&2 2>/dev/null || true
     echo "html-report: failed; reports, screenshots and logs kept in $work" >&2
     exit 1
 fi
