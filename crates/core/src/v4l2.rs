@@ -526,5 +526,50 @@ pub mod caps {
     }
 }
 
+/// The capabilities QUERYCAP reports of a device and of a node (`V4L2_CAP_*`).
+pub mod dev_caps {
+    /// Every `V4L2_CAP_*` by name, without the prefix (`ASYNCIO`, gone from the headers,
+    /// shares its bit with `EDID`).
+    pub const ALL: &[(&str, u32)] = &[
+        ("VIDEO_CAPTURE", 0x1),
+        ("VIDEO_OUTPUT", 0x2),
+        ("VIDEO_OVERLAY", 0x4),
+        ("VBI_CAPTURE", 0x10),
+        ("VBI_OUTPUT", 0x20),
+        ("SLICED_VBI_CAPTURE", 0x40),
+        ("SLICED_VBI_OUTPUT", 0x80),
+        ("RDS_CAPTURE", 0x100),
+        ("VIDEO_OUTPUT_OVERLAY", 0x200),
+        ("HW_FREQ_SEEK", 0x400),
+        ("RDS_OUTPUT", 0x800),
+        ("VIDEO_CAPTURE_MPLANE", 0x1000),
+        ("VIDEO_OUTPUT_MPLANE", 0x2000),
+        ("VIDEO_M2M_MPLANE", 0x4000),
+        ("VIDEO_M2M", 0x8000),
+        ("TUNER", 0x1_0000),
+        ("AUDIO", 0x2_0000),
+        ("RADIO", 0x4_0000),
+        ("MODULATOR", 0x8_0000),
+        ("SDR_CAPTURE", 0x10_0000),
+        ("EXT_PIX_FORMAT", 0x20_0000),
+        ("SDR_OUTPUT", 0x40_0000),
+        ("META_CAPTURE", 0x80_0000),
+        ("READWRITE", 0x100_0000),
+        ("EDID", 0x200_0000),
+        ("ASYNCIO", 0x200_0000),
+        ("STREAMING", 0x400_0000),
+        ("META_OUTPUT", 0x800_0000),
+        ("TOUCH", 0x1000_0000),
+        ("IO_MC", 0x2000_0000),
+        ("DEVICE_CAPS", 0x8000_0000),
+    ];
+
+    /// The bit of a capability name, with or without its `V4L2_CAP_` prefix.
+    pub fn by_name(name: &str) -> Option<u32> {
+        let name = name.trim().trim_start_matches("V4L2_CAP_");
+        ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+}
+
 /// `VB2_MAX_FRAME`: the most buffers a vb2 queue had before 6.8, and the default since.
 pub const VB2_MAX_FRAME: u32 = 32;

@@ -103,6 +103,7 @@ fn vivid_mmap_with_printk_times() {
     assert_eq!(
         ioctls(t),
         map(&[
+            ("/dev/video0 VIDIOC_QUERYCAP", 1),
             ("/dev/video0 VIDIOC_REQBUFS", 2),
             ("/dev/video0 VIDIOC_QUERYBUF", 4),
             ("/dev/video0 VIDIOC_QBUF", 10),
@@ -112,6 +113,18 @@ fn vivid_mmap_with_printk_times() {
             ("/dev/video0 VIDIOC_STREAMOFF", 1),
         ])
     );
+    // `driver=vivid, card=vivid, bus=platform:vivid-000, …, device_caps=0x05a00001`.
+    let cap = t.events.iter().find_map(|e| match e.body {
+        Body::Ioctl { arg, .. } => match t.arg(arg) {
+            Some(IoctlArg::Querycap(c)) => Some(*c),
+            _ => None,
+        },
+        _ => None,
+    });
+    let cap = cap.expect("a QUERYCAP");
+    let strings = [cap.driver, cap.card, cap.bus_info].map(|s| t.str(s));
+    assert_eq!(strings, ["vivid", "vivid", "platform:vivid-000"]);
+    assert_eq!(cap.device_caps, Some(0x05a0_0001));
     // One node, one stand-in open; the S_FMT size; printk times in ns.
     assert_eq!(t.devices.len(), 1);
     let fmt: Vec<_> = t
@@ -138,7 +151,7 @@ fn vivid_mmap_with_printk_times() {
         .events
         .iter()
         .find(|e| matches!(e.body, Body::Ioctl { .. }));
-    assert_eq!(first_ioctl.map(|e| e.t_ns), Some(18_102_924_000));
+    assert_eq!(first_ioctl.map(|e| e.t_ns), Some(18_101_462_000));
     assert!(t.events.windows(2).all(|w| w[0].t_ns <= w[1].t_ns));
     let qb = buffers(t, IoctlCmd::Querybuf);
     let idx: Vec<u32> = qb.iter().map(|b| b.index).collect();
@@ -327,6 +340,8 @@ fn real_captures_import_with_the_counts_grep_gives() {
             (&format!("{node} VIDIOC_DQBUF"), dqbuf),
             (&format!("{node} VIDIOC_STREAMON"), 1),
             (&format!("{node} VIDIOC_STREAMOFF"), streamoff),
+            // v4l2-ctl asks QUERYCAP twice: when it opens the node and before streaming.
+            (&format!("{node} VIDIOC_QUERYCAP"), 2),
         ])
     };
     // Counted per node (`grep -cE "video0: VIDIOC_<CMD>:"`): v4l2-ctl exports the output

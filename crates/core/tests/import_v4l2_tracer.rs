@@ -112,6 +112,7 @@ fn sp_mmap_pretty() {
     assert_eq!(
         ioctls(t),
         map(&[
+            ("VIDIOC_QUERYCAP", 1),
             ("VIDIOC_REQBUFS", 2),
             ("VIDIOC_QUERYBUF", 2),
             ("VIDIOC_QBUF", 8),
@@ -122,6 +123,19 @@ fn sp_mmap_pretty() {
             ("VIDIOC_STREAMOFF", 1),
         ])
     );
+    // QUERYCAP's `v4l2_capability`, capabilities by name.
+    let cap = t.events.iter().find_map(|e| match e.body {
+        Body::Ioctl { arg, .. } => match t.arg(arg) {
+            Some(IoctlArg::Querycap(c)) => Some(*c),
+            _ => None,
+        },
+        _ => None,
+    });
+    let cap = cap.expect("a QUERYCAP");
+    let strings = [cap.driver, cap.card, cap.bus_info].map(|s| t.str(s));
+    assert_eq!(strings, ["vivid", "vivid", "platform:vivid-000"]);
+    assert_eq!(cap.device_caps, Some(0x0400_1001));
+    assert_eq!(cap.caps, Some(0x8520_8000));
     assert_eq!(count(t, |b| matches!(b, Body::Mmap { fd: 3, .. })), 2);
     assert_eq!(count(t, |b| matches!(b, Body::Munmap { .. })), 2);
     assert_eq!(count(t, |b| matches!(b, Body::Open { fd: 3, .. })), 1);
@@ -322,10 +336,11 @@ fn truncated_file_keeps_complete_calls_and_reports_the_cut() {
     let cut = &full[..obj + 40];
     let imp = import_v4l2_tracer(cut);
     let t = &imp.trace;
-    // Calls before it: open, REQBUFS, 2 QUERYBUF, 2 mmap, 2 QBUF, STREAMON, S_FMT.
+    // Calls before it: open, QUERYCAP, REQBUFS, 2 QUERYBUF, 2 mmap, 2 QBUF, STREAMON, S_FMT.
     assert_eq!(
         ioctls(t),
         map(&[
+            ("VIDIOC_QUERYCAP", 1),
             ("VIDIOC_REQBUFS", 1),
             ("VIDIOC_QUERYBUF", 2),
             ("VIDIOC_QBUF", 2),
@@ -349,7 +364,8 @@ fn truncated_file_keeps_complete_calls_and_reports_the_cut() {
     let imp = import_v4l2_tracer(after.as_bytes());
     assert_eq!(imp.diagnostics.len(), 1);
     assert!(imp.diagnostics[0].message.contains("without the closing"));
-    assert_eq!(ioctls(&imp.trace).values().sum::<usize>(), 6);
+    // QUERYCAP, REQBUFS, 2 QUERYBUF, 2 QBUF, STREAMON.
+    assert_eq!(ioctls(&imp.trace).values().sum::<usize>(), 7);
 }
 
 #[test]

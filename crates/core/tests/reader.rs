@@ -196,3 +196,81 @@ fn unknown_memory_handles_survive_write_and_read() {
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(handles(&back), before);
 }
+
+/// QUERYCAP and the node's sysfs name go through the native format unchanged; a QUERYCAP
+/// changes nothing the checker sees, whatever it says or leaves out.
+#[test]
+fn querycap_and_node_names_survive_write_and_read() {
+    use vb2scope_core::trace::{Body, IoctlArg, IoctlCmd};
+    let lines = [
+        r#"{"t":1,"ev":"open","pid":290,"fd":3,"path":"/dev/video0","name":"vivid-000-vid-cap"}"#,
+        r#"{"t":2,"ev":"ioctl","pid":290,"fd":3,"op":"VIDIOC_QUERYCAP","result":"ok","driver":"vivid","card":"vivid","bus_info":"platform:vivid-000","caps":2646543859,"device_caps":86179841,"version":"6.12"}"#,
+        r#"{"t":3,"ev":"ioctl","pid":290,"fd":3,"op":"QUERYCAP","result":"ENOTTY"}"#,
+        r#"{"t":4,"ev":"ioctl","pid":290,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}"#,
+    ];
+    let input = format!("{HEADER}{}\n", lines.join("\n"));
+    let (t, diags) = read_native_bytes(input.as_bytes()).expect("read");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(t.device_name(0), Some("vivid-000-vid-cap"));
+    let caps: Vec<_> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Ioctl {
+                cmd, result, arg, ..
+            } => Some((cmd, result, t.arg(arg)?)),
+            _ => None,
+        })
+        .filter_map(|(cmd, result, a)| match a {
+            IoctlArg::Querycap(c) => Some((
+                cmd,
+                result.is_ok(),
+                [c.driver, c.card, c.bus_info].map(|s| t.str(s).to_owned()),
+                c.caps,
+                c.device_caps,
+            )),
+            _ => None,
+        })
+        .collect();
+    let known = ["vivid", "vivid", "platform:vivid-000"].map(String::from);
+    let none = [""; 3].map(String::from);
+    assert_eq!(
+        caps,
+        [
+            (
+                IoctlCmd::Querycap,
+                true,
+                known,
+                Some(0x9dbf_0df3),
+                Some(0x0523_0001)
+            ),
+            (IoctlCmd::Querycap, false, none, None, None),
+        ]
+    );
+    let mut bytes = Vec::new();
+    write_native(&mut bytes, &t).expect("write");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains(r#""name":"vivid-000-vid-cap""#), "{text}");
+    let (back, diags) = read_native_bytes(&bytes).expect("read again");
+    assert!(diags.is_empty(), "{diags:?}");
+    let mut again = Vec::new();
+    write_native(&mut again, &back).expect("write again");
+    assert_eq!(String::from_utf8_lossy(&again), text);
+    let r = vb2scope_core::check::check_trace(&back, Policy::MODERN);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+}
+
+/// A QUERYCAP with fields of the wrong type is one bad line, not a stop.
+#[test]
+fn a_malformed_querycap_is_a_diagnostic() {
+    let input = format!(
+        "{HEADER}{}\n{}\n",
+        r#"{"t":1,"ev":"ioctl","fd":3,"op":"VIDIOC_QUERYCAP","result":"ok","driver":7,"device_caps":"x"}"#,
+        r#"{"t":2,"ev":"open","fd":3,"path":"/dev/video0","name":null}"#,
+    );
+    let (t, diags) = read_native_bytes(input.as_bytes()).expect("read");
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].line, 2);
+    assert_eq!(t.events.len(), 1);
+    assert_eq!(t.device_name(0), None);
+}

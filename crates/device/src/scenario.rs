@@ -205,13 +205,9 @@ impl Player<'_> {
         cmd: IoctlCmd,
         a: IoctlArg,
     ) -> Result<(), DeviceError> {
-        let ty = match a {
-            IoctlArg::Alloc { ty, .. }
-            | IoctlArg::Remove { ty, .. }
-            | IoctlArg::Stream { ty }
-            | IoctlArg::Expbuf { ty, .. } => ty,
-            IoctlArg::Buffer(b) => b.ty,
-            IoctlArg::Undecoded => return Ok(()),
+        // Undecoded calls and QUERYCAP (which names no queue) are not played.
+        let Some(ty) = a.buf_type() else {
+            return Ok(());
         };
         self.on_queue(s, ty)?;
         match (cmd, a) {

@@ -91,6 +91,7 @@ pub fn why(trace: &Trace, i: usize, policy: Policy) -> Option<Why> {
                     Some(RuleId::R14),
                 ),
                 IoctlCmd::Querybuf => ("QUERYBUF only reports: the buffer's state as flags, and its memory.".to_string(), None),
+                IoctlCmd::Querycap => ("QUERYCAP only reports which driver serves the node and what it can do; it changes no buffer.".to_string(), None),
             }
         }
         Body::Driver { .. } => (

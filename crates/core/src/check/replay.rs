@@ -109,7 +109,8 @@ fn undone_dropped(mut group: Vec<Memop>) -> Vec<Memop> {
     group
 }
 
-/// Turns an ioctl event into a model operation.
+/// Turns an ioctl event into a model operation; `None` for calls that change no buffer
+/// (QUERYCAP) or that the source did not decode.
 fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
     let a = trace.arg(arg)?;
     Some(match (cmd, *a) {
@@ -795,8 +796,8 @@ fn to_request(b: &crate::trace::V4l2Buffer) -> bool {
 }
 
 /// A call that changed a buffer's state in a way the model cannot follow: one whose argument
-/// its source did not decode (QUERYBUF and EXPBUF change none: the model takes no step for
-/// it), or a buffer given to a media request (the model takes it as queued at once, which it
+/// its source did not decode (QUERYBUF, EXPBUF and QUERYCAP change none: the model takes no
+/// step for it), or a buffer given to a media request (the model takes it as queued at once, which it
 /// is only when the request is).
 fn undecoded_state_change(trace: &Trace, e: &Event) -> bool {
     let Body::Ioctl {
@@ -809,7 +810,10 @@ fn undecoded_state_change(trace: &Trace, e: &Event) -> bool {
         return false;
     };
     match trace.arg(arg) {
-        Some(IoctlArg::Undecoded) => !matches!(cmd, IoctlCmd::Querybuf | IoctlCmd::Expbuf),
+        Some(IoctlArg::Undecoded) => !matches!(
+            cmd,
+            IoctlCmd::Querybuf | IoctlCmd::Expbuf | IoctlCmd::Querycap
+        ),
         Some(IoctlArg::Buffer(b)) => {
             matches!(cmd, IoctlCmd::Qbuf | IoctlCmd::PrepareBuf) && to_request(b)
         }

@@ -125,6 +125,16 @@ pub struct EventLine<'a> {
     pub undecoded: Option<bool>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub buf: Option<Box<BufLine<'a>>>,
+    /// QUERYCAP's `driver`, `card`, `bus_info` and `device_caps` (`caps` holds its
+    /// `capabilities`).
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub bus_info: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_caps: Option<u32>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub path: Option<Cow<'a, str>>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]

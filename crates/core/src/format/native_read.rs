@@ -8,8 +8,8 @@ use thiserror::Error;
 
 use crate::policy::Policy;
 use crate::trace::{
-    Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
-    V4l2Plane,
+    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader,
+    V4l2Buffer, V4l2Plane,
 };
 use crate::v4l2::{BufType, DoneState, DriverCfg, MemopKind, Memory, parse_outcome};
 
@@ -359,6 +359,18 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
     })
 }
 
+/// QUERYCAP: every field optional (a source may know only the driver).
+fn querycap(l: &EventLine, trace: &mut Trace) -> IoctlArg {
+    let mut s = |v: &Option<std::borrow::Cow<str>>| trace.intern(v.as_deref().unwrap_or(""));
+    IoctlArg::Querycap(Capability {
+        driver: s(&l.driver),
+        card: s(&l.card),
+        bus_info: s(&l.bus_info),
+        caps: l.caps,
+        device_caps: l.device_caps,
+    })
+}
+
 fn dev_of(l: &EventLine, trace: &mut Trace) -> u16 {
     match l.dev.as_deref() {
         Some(p) => trace.device(p),
@@ -396,6 +408,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                     count: req(l.count, "count", ev)?,
                 },
                 IoctlCmd::Streamon | IoctlCmd::Streamoff => IoctlArg::Stream { ty: ty()? },
+                IoctlCmd::Querycap => querycap(l, trace),
                 IoctlCmd::Expbuf => IoctlArg::Expbuf {
                     ty: ty()?,
                     index: req(l.index, "index", ev)?,
@@ -444,6 +457,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
         "open" => {
             let path = req(l.path.as_deref(), "path", ev)?;
             let dev = trace.device(path);
+            trace.set_device_name(dev, l.name.as_deref().unwrap_or(""));
             Body::Open {
                 fd: req(l.fd, "fd", ev)?,
                 path: trace.intern(path),

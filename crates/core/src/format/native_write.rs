@@ -131,6 +131,18 @@ pub fn write_event<W: Write>(
                     l.count = Some(*count);
                 }
                 Some(IoctlArg::Stream { ty }) => l.ty = Some(ty.as_str()),
+                Some(IoctlArg::Querycap(c)) => {
+                    let s = |sym| {
+                        Some(trace.str(sym))
+                            .filter(|s| !s.is_empty())
+                            .map(Cow::from)
+                    };
+                    l.driver = s(c.driver);
+                    l.card = s(c.card);
+                    l.bus_info = s(c.bus_info);
+                    l.caps = c.caps;
+                    l.device_caps = c.device_caps;
+                }
                 Some(IoctlArg::Undecoded) => l.undecoded = Some(true),
                 Some(IoctlArg::Expbuf {
                     ty,
@@ -156,10 +168,11 @@ pub fn write_event<W: Write>(
                 None => {}
             }
         }
-        Body::Open { fd, path, .. } => {
+        Body::Open { fd, path, dev } => {
             l.ev = "open";
             l.fd = Some(fd);
             l.path = Some(trace.str(path).into());
+            l.name = trace.device_name(dev).map(Cow::from);
         }
         Body::Close { fd } => {
             l.ev = "close";

@@ -8,7 +8,8 @@
 
 use crate::format::{DiagSeverity, Diagnostic};
 use crate::trace::{
-    Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer, V4l2Plane,
+    Body, Capability, DriverAction, Event, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
+    V4l2Plane,
 };
 use crate::v4l2::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 
@@ -192,7 +193,7 @@ impl Reader {
         let is_fmt = matches!(name, "VIDIOC_S_FMT" | "VIDIOC_G_FMT");
         let cmd = IoctlCmd::parse(name);
         if cmd.is_none() && !is_fmt {
-            return; // QUERYCAP, controls…: not buffer lifetimes.
+            return; // Controls, formats enumerated…: not buffer lifetimes.
         }
         if args.trim().is_empty() {
             // dev_debug without 0x02 logs names only: nothing to replay.
@@ -239,6 +240,7 @@ impl Reader {
                         .flatten(),
                 })
             })(),
+            IoctlCmd::Querycap => Some(self.querycap(args, &f)),
             _ => {
                 let Some(mut buf) = buffer(&f) else {
                     return self.unreadable(no, byte, name, &f);
@@ -278,6 +280,23 @@ impl Reader {
             }
             None => self.unreadable(no, byte, name, &f),
         }
+    }
+
+    /// QUERYCAP: who drives the node (`v4l_print_querycap`).
+    fn querycap(&mut self, args: &str, f: &Fields) -> IoctlArg {
+        let [driver, card, bus] = fields::querycap_strings(args);
+        let caps = |k| {
+            f.get(k)
+                .and_then(num)
+                .map(|n| n.min(u32::MAX as u64) as u32)
+        };
+        IoctlArg::Querycap(Capability {
+            driver: self.trace.intern(driver),
+            card: self.trace.intern(card),
+            bus_info: self.trace.intern(bus),
+            caps: caps("capabilities"),
+            device_caps: caps("device_caps"),
+        })
     }
 
     /// A V4L2 line whose arguments do not make an ioctl vb2scope reads.

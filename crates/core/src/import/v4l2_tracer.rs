@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::format::{DiagSeverity, Diagnostic};
 use crate::trace::{
-    Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader, V4l2Buffer,
-    V4l2Plane, VideoFds,
+    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, Trace, TraceHeader,
+    V4l2Buffer, V4l2Plane, VideoFds,
 };
 use crate::v4l2::{DriverCfg, Memory, Origin, Outcome};
 
@@ -16,7 +16,7 @@ use super::Imported;
 
 mod values;
 
-use values::{buf_flags, buf_type, errno, field, memory, num, u32_of};
+use values::{buf_flags, buf_type, dev_caps, errno, field, memory, num, u32_of};
 
 type Obj = Map<String, Value>;
 
@@ -267,7 +267,7 @@ impl Reader {
             return;
         }
         let Some(cmd) = IoctlCmd::parse(name) else {
-            return; // QUERYCAP, ENUM_FMT, controls…: not buffer lifetimes.
+            return; // ENUM_FMT, controls…: not buffer lifetimes.
         };
         // The struct as the application passed it (QBUF, PREPARE_BUF) or as the kernel left it.
         let (first, second) = match cmd {
@@ -275,6 +275,7 @@ impl Reader {
             _ => (driver, user),
         };
         let arg = match cmd {
+            IoctlCmd::Querycap => Some(self.capability(driver)),
             IoctlCmd::Reqbufs => alloc(user, driver, "v4l2_requestbuffers", result),
             IoctlCmd::CreateBufs => alloc(user, driver, "v4l2_create_buffers", result),
             IoctlCmd::RemoveBufs => field_of(first, second, "v4l2_remove_buffers").and_then(|r| {
@@ -324,6 +325,22 @@ impl Reader {
                 self.diag(bytes, DiagSeverity::Info, pos, format!("{msg} is skipped"));
             }
         }
+    }
+
+    /// QUERYCAP's `v4l2_capability`, as the driver filled it; what is missing stays unknown.
+    fn capability(&mut self, driver: Option<&Value>) -> IoctlArg {
+        let c = driver.and_then(|d| d.get("v4l2_capability"));
+        let mut text = |k: &str| {
+            let s = c.and_then(|c| c.get(k)).and_then(Value::as_str);
+            self.trace.intern(s.unwrap_or(""))
+        };
+        IoctlArg::Querycap(Capability {
+            driver: text("driver"),
+            card: text("card"),
+            bus_info: text("bus_info"),
+            caps: c.and_then(|c| c.get("capabilities")).and_then(dev_caps),
+            device_caps: c.and_then(|c| c.get("device_caps")).and_then(dev_caps),
+        })
     }
 
     fn is_nonblock(&self, fd: i32) -> bool {

@@ -21,10 +21,12 @@ pub enum IoctlCmd {
     Streamon,
     Streamoff,
     Expbuf,
+    /// Says which driver serves the node; changes no buffer (the model takes no step).
+    Querycap,
 }
 
 impl IoctlCmd {
-    pub const ALL: [IoctlCmd; 10] = [
+    pub const ALL: [IoctlCmd; 11] = [
         IoctlCmd::Reqbufs,
         IoctlCmd::CreateBufs,
         IoctlCmd::RemoveBufs,
@@ -35,6 +37,7 @@ impl IoctlCmd {
         IoctlCmd::Streamon,
         IoctlCmd::Streamoff,
         IoctlCmd::Expbuf,
+        IoctlCmd::Querycap,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -48,6 +51,7 @@ impl IoctlCmd {
             IoctlCmd::Streamon => "VIDIOC_STREAMON",
             IoctlCmd::Streamoff => "VIDIOC_STREAMOFF",
             IoctlCmd::Expbuf => "VIDIOC_EXPBUF",
+            IoctlCmd::Querycap => "VIDIOC_QUERYCAP",
         }
     }
     pub fn parse(s: &str) -> Option<IoctlCmd> {
@@ -117,6 +121,19 @@ pub struct Extent {
     pub addr: u64,
 }
 
+/// What QUERYCAP returned (`struct v4l2_capability`): who drives the node. A string the
+/// source did not record is empty; a number it did not record is `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capability {
+    pub driver: Sym,
+    pub card: Sym,
+    pub bus_info: Sym,
+    /// `capabilities`: those of the whole device (`V4L2_CAP_*`).
+    pub caps: Option<u32>,
+    /// `device_caps`: those of this node.
+    pub device_caps: Option<u32>,
+}
+
 /// The argument of an ioctl, beyond fd and result. Stored in the trace's side table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IoctlArg {
@@ -146,6 +163,8 @@ pub enum IoctlArg {
     },
     /// QUERYBUF, PREPARE_BUF, QBUF, DQBUF.
     Buffer(V4l2Buffer),
+    /// QUERYCAP: what the kernel returned (all unknown when the call failed).
+    Querycap(Capability),
     /// The source printed only a pointer (strace before 6.x does for EXPBUF): what was asked
     /// is unknown. The call is kept so that what the kernel did inside it lands in it; the
     /// model takes no step for it.

@@ -8,7 +8,8 @@ mod store;
 mod video_fds;
 
 pub use event::{
-    Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, LOST_EVENTS, V4l2Buffer, V4l2Plane,
+    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, LOST_EVENTS, V4l2Buffer,
+    V4l2Plane,
 };
 pub use owned::OwnedEvent;
 pub use store::{Sym, Trace, TraceHeader};

@@ -13,10 +13,13 @@ pub struct OwnedEvent {
     /// The planes of a multi-planar buffer argument.
     pub planes: Vec<V4l2Plane>,
     pub extent: Option<Extent>,
-    /// An open's path, a dma-buf's name, a tracepoint's name, a log line or a marker.
+    /// An open's path, a dma-buf's name, a tracepoint's name, a log line, a marker, or a
+    /// QUERYCAP's driver.
     pub text: String,
-    /// A tracepoint's text.
+    /// A tracepoint's text, the sysfs name of an opened node, or a QUERYCAP's card.
     pub detail: String,
+    /// A QUERYCAP's bus_info.
+    pub extra: String,
 }
 
 impl OwnedEvent {
@@ -29,6 +32,7 @@ impl OwnedEvent {
             extent: None,
             text: String::new(),
             detail: String::new(),
+            extra: String::new(),
         }
     }
 
@@ -38,11 +42,20 @@ impl OwnedEvent {
         match e.body {
             Body::Ioctl { arg, .. } => {
                 o.arg = trace.arg(arg).copied();
-                if let Some(IoctlArg::Buffer(b)) = &o.arg {
-                    o.planes = trace.planes_of(b).to_vec();
+                match &o.arg {
+                    Some(IoctlArg::Buffer(b)) => o.planes = trace.planes_of(b).to_vec(),
+                    Some(IoctlArg::Querycap(c)) => {
+                        o.text = trace.str(c.driver).to_owned();
+                        o.detail = trace.str(c.card).to_owned();
+                        o.extra = trace.str(c.bus_info).to_owned();
+                    }
+                    _ => {}
                 }
             }
-            Body::Open { path, .. } => o.text = trace.str(path).to_owned(),
+            Body::Open { path, dev, .. } => {
+                o.text = trace.str(path).to_owned();
+                o.detail = trace.device_name(dev).unwrap_or("").to_owned();
+            }
             Body::Mmap { ext, .. } | Body::Munmap { ext } => o.extent = Some(trace.extent(ext)),
             Body::Dmabuf { name, ext, .. } => {
                 o.text = trace.str(name).to_owned();
@@ -64,14 +77,22 @@ impl OwnedEvent {
         match &mut e.body {
             Body::Ioctl { arg, .. } => {
                 if let Some(mut a) = self.arg {
-                    if let IoctlArg::Buffer(b) = &mut a {
-                        let (first, count) = if self.planes.is_empty() {
-                            (0, 0)
-                        } else {
-                            trace.add_planes(&self.planes)
-                        };
-                        b.planes_first = first;
-                        b.planes_count = count;
+                    match &mut a {
+                        IoctlArg::Buffer(b) => {
+                            let (first, count) = if self.planes.is_empty() {
+                                (0, 0)
+                            } else {
+                                trace.add_planes(&self.planes)
+                            };
+                            b.planes_first = first;
+                            b.planes_count = count;
+                        }
+                        IoctlArg::Querycap(c) => {
+                            c.driver = trace.intern(&self.text);
+                            c.card = trace.intern(&self.detail);
+                            c.bus_info = trace.intern(&self.extra);
+                        }
+                        _ => {}
                     }
                     *arg = trace.add_arg(a);
                 }
@@ -79,6 +100,7 @@ impl OwnedEvent {
             Body::Open { path, dev, .. } => {
                 *path = trace.intern(&self.text);
                 *dev = trace.device(&self.text);
+                trace.set_device_name(*dev, &self.detail);
             }
             Body::Mmap { ext, .. } | Body::Munmap { ext } => {
                 *ext = trace.add_extent(self.extent.unwrap_or_default());

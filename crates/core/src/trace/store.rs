@@ -39,6 +39,9 @@ pub struct Trace {
     string_ids: FxHashMap<Box<str>, Sym>,
     /// Device paths by device number (the `dev` of queue keys). Device 0 is the first opened.
     pub devices: Vec<Sym>,
+    /// The names the nodes have in sysfs (`vivid-000-vid-cap`), by device number, where a
+    /// recorder wrote them.
+    device_names: Vec<(u16, Sym)>,
     /// How long the syscalls a source timed took (strace `-T`): (event index, ns), by index.
     durations: Vec<(u32, u64)>,
 }
@@ -90,6 +93,26 @@ impl Trace {
             .get(dev as usize)
             .map(|&s| self.str(s))
             .unwrap_or("/dev/video0")
+    }
+
+    /// Records the sysfs name of device `dev`; an empty name says nothing.
+    pub fn set_device_name(&mut self, dev: u16, name: &str) {
+        if name.is_empty() {
+            return;
+        }
+        let sym = self.intern(name);
+        match self.device_names.iter_mut().find(|(d, _)| *d == dev) {
+            Some(slot) => slot.1 = sym,
+            None => self.device_names.push((dev, sym)),
+        }
+    }
+
+    /// The sysfs name of device `dev`, if the trace says it.
+    pub fn device_name(&self, dev: u16) -> Option<&str> {
+        self.device_names
+            .iter()
+            .find(|(d, _)| *d == dev)
+            .map(|&(_, s)| self.str(s))
     }
 
     pub fn add_arg(&mut self, a: IoctlArg) -> u32 {

@@ -66,7 +66,8 @@ impl VideoFds {
 }
 
 impl IoctlArg {
-    /// The buffer type the argument names; `None` when it was not decoded.
+    /// The buffer type the argument names; `None` when it was not decoded or names no queue
+    /// (QUERYCAP).
     pub fn buf_type(&self) -> Option<BufType> {
         match *self {
             IoctlArg::Alloc { ty, .. }
@@ -74,7 +75,7 @@ impl IoctlArg {
             | IoctlArg::Stream { ty }
             | IoctlArg::Expbuf { ty, .. } => Some(ty),
             IoctlArg::Buffer(b) => Some(b.ty),
-            IoctlArg::Undecoded => None,
+            IoctlArg::Undecoded | IoctlArg::Querycap(_) => None,
         }
     }
 }

@@ -75,6 +75,20 @@ pub fn num(s: &str) -> Option<u64> {
     }
 }
 
+/// QUERYCAP's strings (`driver=vivid, card=vivid, bus=platform:vivid-000, version=…`): each
+/// runs to the next field's name, since a card may hold spaces and commas.
+pub fn querycap_strings(args: &str) -> [&str; 3] {
+    let between = |from: &str, to: &str| {
+        let rest = args.split_once(from).map_or("", |(_, r)| r);
+        rest.split_once(to).map_or(rest, |(v, _)| v).trim()
+    };
+    [
+        between("driver=", ", card="),
+        between("card=", ", bus="),
+        between("bus=", ", version="),
+    ]
+}
+
 /// `v4l2_type_names`: only the video queues vb2scope models.
 pub fn buf_type(s: &str) -> Option<BufType> {
     match s {

@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::trace::{Body, DriverAction, Extent, IoctlArg, IoctlCmd};
+use crate::trace::{Body, Capability, DriverAction, Extent, IoctlArg, IoctlCmd};
 use crate::v4l2::{BufType, Errno, Outcome};
 
 use super::diag::Kind;
@@ -359,6 +359,7 @@ impl Importer {
         };
         let cmd = match req {
             Req::Buf(cmd) => cmd,
+            Req::Querycap => return self.querycap(fd, arg3, result, ctx),
             Req::GFmt | Req::SFmt => {
                 if result.is_ok()
                     && let Some((ty, planes, size)) = v4l2::format(arg3, req == Req::SFmt)
@@ -409,6 +410,37 @@ impl Importer {
             }
             Err(e) => self.skipped(cmd, e, ctx),
         }
+    }
+
+    /// QUERYCAP on a video fd: who drives its node. A failed one, or one printed as a
+    /// pointer, is kept with nothing known.
+    fn querycap(&mut self, fd: i32, arg3: &str, result: Outcome, ctx: Ctx) {
+        if !matches!(self.fds.open.get(&fd), Some(FdKind::Video { .. })) {
+            return;
+        }
+        let c = match result.map(|()| v4l2::querycap(arg3)) {
+            Ok(Ok(c)) => c,
+            Ok(Err(Skip::Malformed(what))) => return self.malformed(ctx.pos, what),
+            _ => v4l2::CapText::default(),
+        };
+        let cap = Capability {
+            driver: self.trace.intern(&c.driver),
+            card: self.trace.intern(&c.card),
+            bus_info: self.trace.intern(&c.bus_info),
+            caps: c.caps,
+            device_caps: c.device_caps,
+        };
+        let arg = self.trace.add_arg(IoctlArg::Querycap(cap));
+        let cmd = IoctlCmd::Querycap;
+        self.push(
+            ctx,
+            Body::Ioctl {
+                fd,
+                cmd,
+                result,
+                arg,
+            },
+        );
     }
 
     fn skipped(&mut self, cmd: IoctlCmd, e: Skip, ctx: Ctx) {

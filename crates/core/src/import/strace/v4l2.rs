@@ -12,6 +12,7 @@ pub(super) enum Req {
     Buf(IoctlCmd),
     GFmt,
     SFmt,
+    Querycap,
 }
 
 /// `VIDIOC_QBUF`, `VIDIOC_QBUF_TIME32`, `0xc058560f` or `0xc058560f /* VIDIOC_QBUF */`.
@@ -24,6 +25,7 @@ pub(super) fn request(s: &str) -> Option<Req> {
             return None;
         }
         return Some(match code & 0xff {
+            0 => Req::Querycap,
             4 => Req::GFmt,
             5 => Req::SFmt,
             8 => Req::Buf(IoctlCmd::Reqbufs),
@@ -44,6 +46,7 @@ pub(super) fn request(s: &str) -> Option<Req> {
     match name {
         "G_FMT" => Some(Req::GFmt),
         "S_FMT" => Some(Req::SFmt),
+        "QUERYCAP" => Some(Req::Querycap),
         _ => IoctlCmd::parse(name).map(Req::Buf),
     }
 }
@@ -97,17 +100,55 @@ fn memory(v: &str) -> Result<Memory, Skip> {
 /// `V4L2_BUF_FLAG_A|V4L2_BUF_FLAG_B|0x200000`, `0x2003`, or `-X verbose` with comments.
 /// Names strace prints for zero values (`TSTAMP_SRC_EOF`) or does not know add nothing.
 fn buf_flags(v: &str) -> u32 {
+    flag_bits(v, "V4L2_BUF_FLAG_", crate::v4l2::flags::by_name)
+}
+
+/// Flags as strace prints them: names with `prefix`, numbers, or both.
+fn flag_bits(v: &str, prefix: &str, by_name: fn(&str) -> Option<u32>) -> u32 {
     let mut out = 0;
     for t in lex::flag_names(v) {
         if let Some(n) = lex::u32v(t) {
             out |= n;
-        } else if let Some(name) = t.strip_prefix("V4L2_BUF_FLAG_")
-            && let Some(bit) = crate::v4l2::flags::by_name(name)
+        } else if let Some(name) = t.strip_prefix(prefix)
+            && let Some(bit) = by_name(name)
         {
             out |= bit;
         }
     }
     out
+}
+
+/// What QUERYCAP returned, as strace printed it (`{driver="vim2m", card="vim2m",
+/// bus_info="platform:vim2m", version=…, capabilities=…, device_caps=…}`); a field it left
+/// out stays unknown.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct CapText {
+    pub driver: String,
+    pub card: String,
+    pub bus_info: String,
+    pub caps: Option<u32>,
+    pub device_caps: Option<u32>,
+}
+
+pub(super) fn querycap(arg: &str) -> Result<CapText, Skip> {
+    let f = fields(arg)?;
+    let text = |k| {
+        f.get(k)
+            .and_then(lex::c_string)
+            .map(|(s, _cut)| s)
+            .unwrap_or_default()
+    };
+    let caps = |k| {
+        f.get(k)
+            .map(|v| flag_bits(v, "V4L2_CAP_", crate::v4l2::dev_caps::by_name))
+    };
+    Ok(CapText {
+        driver: text("driver"),
+        card: text("card"),
+        bus_info: text("bus_info"),
+        caps: caps("capabilities"),
+        device_caps: caps("device_caps"),
+    })
 }
 
 fn num(f: &Fields, key: &str) -> Result<Option<u32>, Skip> {
@@ -222,6 +263,8 @@ pub(super) fn arg(
         IoctlCmd::Querybuf | IoctlCmd::PrepareBuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf => {
             buffer(cmd, arg, ok, nonblock).map(IoctlArg::Buffer)
         }
+        // Its strings go to the trace's table: read by `querycap` (`Req::Querycap`).
+        IoctlCmd::Querycap => Err(Skip::Undecoded),
     }
 }
 

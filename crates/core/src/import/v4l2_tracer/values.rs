@@ -91,12 +91,21 @@ pub fn buf_flags(v: &Value) -> u32 {
 
 /// `V4L2_BUF_CAP_A|V4L2_BUF_CAP_B` or a number; `None` when a name is unknown.
 pub fn buf_caps(v: &Value) -> Option<u32> {
+    caps_with(v, crate::v4l2::caps::by_name)
+}
+
+/// QUERYCAP's `V4L2_CAP_A|V4L2_CAP_B` or a number; `None` when a name is unknown.
+pub fn dev_caps(v: &Value) -> Option<u32> {
+    caps_with(v, crate::v4l2::dev_caps::by_name)
+}
+
+fn caps_with(v: &Value, by_name: fn(&str) -> Option<u32>) -> Option<u32> {
     let Some(s) = v.as_str() else {
         return num(v).map(|n| n as u32);
     };
     s.split('|')
         .filter(|p| !p.trim().is_empty())
-        .map(|part| crate::v4l2::caps::by_name(part).or_else(|| parse_num(part).map(|n| n as u32)))
+        .map(|part| by_name(part).or_else(|| parse_num(part).map(|n| n as u32)))
         .try_fold(0, |a, b| b.map(|b| a | b))
 }
 
