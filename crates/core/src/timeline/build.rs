@@ -220,7 +220,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let mut end_ns = start_ns;
     let mut dmabufs = Vec::new();
     let mut activity: Option<(u64, u64)> = None;
-    let mut queue_info: BTreeMap<QueueKey, super::QueueInfo> = BTreeMap::new();
+    let mut infos = super::names::InfoBuilder::default();
     let last = trace.events.len().saturating_sub(1);
     let report = replay_until(trace, policy, |i, model: &Model| {
         if i % 65_536 == 0
@@ -245,15 +245,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         // Only the queue an event addresses can change, except for process-wide events
         // (open, close, dup, mmap…), after which every queue is sampled.
         let only = touched(trace, e, &video_fds);
-        if let (Body::Ioctl { .. }, Some(q)) = (e.body, only.filter(|q| q.dev != u16::MAX)) {
-            let info = queue_info.entry(q).or_default();
-            if info.path.is_empty() {
-                info.path = trace.device_path(q.dev).to_owned();
-            }
-            if !info.pids.contains(&e.pid) {
-                info.pids.push(e.pid);
-            }
-        }
+        infos.note(trace, e, only, &video_fds);
         if buffer_activity(e, only) {
             let (a, b) = activity.get_or_insert((e.t_ns, e.t_ns));
             *a = (*a).min(e.t_ns);
@@ -306,7 +298,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     Some(Timeline {
         lanes,
         dmabufs,
-        queue_info,
+        queue_info: infos.finish(trace),
         activity,
         marks,
         report,
