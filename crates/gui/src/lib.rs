@@ -10,6 +10,7 @@ mod inspector;
 mod live;
 mod live_panel;
 mod loader;
+mod minimap;
 pub(crate) mod palette;
 mod record_panel;
 mod selection;
@@ -23,6 +24,7 @@ pub use inspector::Inspector;
 pub use live::{LiveSession, Log, LogKind, Streaming};
 pub use live_panel::{Form, LivePanel, SourceKind};
 pub use loader::Loader;
+pub use minimap::Minimap;
 pub use record_panel::{AppAction, AppForm, LiveTab};
 pub use selection::Selection;
 
