@@ -40,6 +40,7 @@ pub struct Inspector {
     /// The Live panel and its device session, which outlive the documents shown.
     live: LivePanel,
     explain: ExplainPanel,
+    findings: findings_panel::FindingsPanel,
     /// Why the last policy change could not be made (the document stays as it was).
     policy_error: Option<LoadError>,
 }
@@ -59,6 +60,7 @@ impl Inspector {
             requests: Vec::new(),
             live: LivePanel::default(),
             explain: ExplainPanel::default(),
+            findings: Default::default(),
             policy_error: None,
         }
     }
@@ -370,7 +372,7 @@ impl Inspector {
         let clicked = egui::Panel::right("side")
             .default_size(380.0)
             .show(ui, |ui| {
-                let clicked = findings_panel::show(ui, d, self.selection.finding);
+                let clicked = self.findings.show(ui, d, self.selection.finding);
                 ui.separator();
                 self.explain.show(ui, d, self.selection.cursor);
                 clicked
