@@ -188,6 +188,26 @@ fn mmap_capture_with_streamoff_streamon_cycles() {
     assert_eq!((maps, unmaps), (4, 4));
     assert!(t.events.iter().all(|e| e.origin == Origin::Observed));
     assert_model_agrees(&t, "MMAP capture");
+    // The session records its QUERYCAP and the node's sysfs name: the queue is named by it.
+    assert_eq!(count(&t, IoctlCmd::Querycap), 1);
+    assert_titled(
+        &t,
+        &[&format!(" · {VMALLOC} · capture · MMAP · ")],
+        "MMAP capture",
+    );
+}
+
+/// Every queue title of a recorded trace, each checked to contain one of `want`.
+fn assert_titled(t: &Trace, want: &[&str], what: &str) {
+    let tl = vb2scope_core::timeline::build(t, running());
+    let titles: Vec<String> = tl.queue_info.keys().map(|&q| tl.queue_title(q)).collect();
+    assert!(!titles.is_empty(), "{what}: no queue");
+    for title in &titles {
+        assert!(
+            want.iter().any(|w| title.contains(w)),
+            "{what}: {title:?} names none of {want:?}"
+        );
+    }
 }
 
 #[test]
@@ -1256,6 +1276,17 @@ fn recorded_programs_are_decoded_and_check_clean() {
         let (status, t) = record_program(name, &args);
         assert_eq!(status, Some(0), "{name} exited with {status:?}");
         assert_recorded_well(name, &t);
+        // Queues named by the nodes' sysfs names; GStreamer's streaming thread listed.
+        let (on_cap, on_out) = (format!(" · {VMALLOC} · "), format!(" · {VMALLOC_OUT} · "));
+        assert_titled(&t, &[&on_cap, &on_out], name);
+        if name.starts_with("gst") {
+            let tl = vb2scope_core::timeline::build(&t, running());
+            let titles: Vec<String> = tl.queue_info.keys().map(|&q| tl.queue_title(q)).collect();
+            assert!(
+                titles.iter().any(|s| s.contains(" (thread")),
+                "{name}: v4l2src's own thread is not listed: {titles:?}"
+            );
+        }
         if *name == "v4l2-ctl-dmabuf" || *name == "gst-zero-copy" {
             // The output's MMAP buffers, exported, are the capture's DMABUF buffers.
             assert_exports_imported(name, &t, 1);

@@ -81,6 +81,24 @@ pub fn resolve(spec: &str) -> Result<PathBuf, DeviceError> {
     }
 }
 
+/// The name sysfs gives the node `path` leads to (`vivid-000-vid-cap`), found by its device
+/// number, so that a symlink or an fd's `/proc/PID/fd/N` names it too; `None` when it is no
+/// character device or sysfs has no name for it.
+pub fn sysfs_name(path: &Path) -> Option<String> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let m = std::fs::metadata(path).ok()?;
+    if !m.file_type().is_char_device() {
+        return None;
+    }
+    let (major, minor) = (
+        nix::sys::stat::major(m.rdev()),
+        nix::sys::stat::minor(m.rdev()),
+    );
+    let name = std::fs::read_to_string(format!("/sys/dev/char/{major}:{minor}/name")).ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 /// Opens a node read-write, optionally non-blocking, with errors in users' words.
 pub fn open(path: &Path, nonblock: bool) -> Result<File, DeviceError> {
     use std::os::unix::fs::OpenOptionsExt;

@@ -6,7 +6,9 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use vb2scope_core::trace::{Body, DriverAction, Event, Extent, IoctlArg, IoctlCmd, OwnedEvent};
+use vb2scope_core::trace::{
+    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, OwnedEvent,
+};
 use vb2scope_core::v4l2::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 
 use super::discover;
@@ -144,6 +146,7 @@ impl Session {
             line: 0,
         };
         s.open_handle("main", nonblock)?;
+        s.record_querycap();
         s.select_queue(queue)?;
         Ok(s)
     }
@@ -255,6 +258,7 @@ impl Session {
         let fd = file.as_raw_fd();
         let path = self.path.display().to_string();
         let dev = self.dev_number(&path);
+        let node_name = discover::sysfs_name(&self.path).unwrap_or_default();
         self.emit(
             t,
             Body::Open {
@@ -262,7 +266,10 @@ impl Session {
                 path: Default::default(),
                 dev,
             },
-            |o| o.text = path.clone(),
+            |o| {
+                o.text = path.clone();
+                o.detail = node_name;
+            },
         );
         self.handles.push(Handle {
             name: name.to_owned(),
@@ -273,6 +280,36 @@ impl Session {
             self.cur = 0;
         }
         Ok(())
+    }
+
+    /// QUERYCAP on the current handle, recorded: the trace then names the driver behind the
+    /// node (it changes no buffer). The answer was checked at open; this one is only told.
+    fn record_querycap(&mut self) {
+        let Ok(file) = self.file() else { return };
+        let t = now_ns();
+        let got = v4l2::querycap_with_device(file);
+        let fd = self.fd();
+        let body = Body::Ioctl {
+            fd,
+            cmd: IoctlCmd::Querycap,
+            result: got.as_ref().map(|_| ()).map_err(|&e| e),
+            arg: 0,
+        };
+        let known = got.as_ref().ok();
+        let cap = Capability {
+            driver: Default::default(),
+            card: Default::default(),
+            bus_info: Default::default(),
+            caps: known.map(|(_, all)| *all),
+            device_caps: known.map(|(c, _)| c.device_caps),
+        };
+        let strings = known.map(|(c, _)| (c.driver.clone(), c.card.clone(), c.bus_info.clone()));
+        self.emit(t, body, |o| {
+            o.arg = Some(IoctlArg::Querycap(cap));
+            if let Some(s) = strings {
+                (o.text, o.detail, o.extra) = s;
+            }
+        });
     }
 
     /// Makes `name` the handle later calls go through (`use NAME`).

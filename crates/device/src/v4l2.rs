@@ -96,13 +96,19 @@ impl Caps {
 }
 
 pub fn querycap(f: &File) -> Result<Caps, Errno> {
+    querycap_with_device(f).map(|(c, _)| c)
+}
+
+/// QUERYCAP, with the capabilities of the whole device (`capabilities`) beside the node's.
+pub fn querycap_with_device(f: &File) -> Result<(Caps, u32), Errno> {
     let c: ioctl::Capability = ioctl::querycap(f).map_err(errno_of)?;
-    Ok(Caps {
+    let caps = Caps {
         driver: c.driver.clone(),
         card: c.card.clone(),
         bus_info: c.bus_info.clone(),
         device_caps: c.device_caps().bits(),
-    })
+    };
+    Ok((caps, c.capabilities().bits()))
 }
 
 /// The current format of a queue: bytes per plane.

@@ -14,6 +14,7 @@ pub const CREATE_BUFS_SIZE: usize = 256;
 pub const EXPBUF_SIZE: usize = 64;
 pub const REMOVE_BUFS_SIZE: usize = 64;
 pub const FORMAT_SIZE: usize = 208;
+pub const CAPABILITY_SIZE: usize = 104;
 
 const fn iowr(nr: u32, size: usize) -> u32 {
     (3 << 30) | ((size as u32) << 16) | ((b'V' as u32) << 8) | nr
@@ -21,15 +22,22 @@ const fn iowr(nr: u32, size: usize) -> u32 {
 const fn iow(nr: u32, size: usize) -> u32 {
     (1 << 30) | ((size as u32) << 16) | ((b'V' as u32) << 8) | nr
 }
+const fn ior(nr: u32, size: usize) -> u32 {
+    (2 << 30) | ((size as u32) << 16) | ((b'V' as u32) << 8) | nr
+}
 
 /// What a recorded ioctl is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Request {
     Buffer(IoctlCmd),
-    Format { set: bool },
+    Format {
+        set: bool,
+    },
+    /// QUERYCAP: which driver serves the node, for the trace's names.
+    Querycap,
 }
 
-pub const REQUESTS: [(u32, Request); 12] = [
+pub const REQUESTS: [(u32, Request); 13] = [
     (iowr(8, REQBUFS_SIZE), Request::Buffer(IoctlCmd::Reqbufs)),
     (iowr(9, BUFFER_SIZE), Request::Buffer(IoctlCmd::Querybuf)),
     (iowr(15, BUFFER_SIZE), Request::Buffer(IoctlCmd::Qbuf)),
@@ -48,6 +56,7 @@ pub const REQUESTS: [(u32, Request); 12] = [
     ),
     (iowr(4, FORMAT_SIZE), Request::Format { set: false }),
     (iowr(5, FORMAT_SIZE), Request::Format { set: true }),
+    (ior(0, CAPABILITY_SIZE), Request::Querycap),
 ];
 
 pub fn request(req: u64) -> Option<Request> {
@@ -91,6 +100,7 @@ pub fn arg_size(r: Request) -> usize {
         Request::Buffer(IoctlCmd::Streamon | IoctlCmd::Streamoff) => 4,
         Request::Buffer(_) => BUFFER_SIZE,
         Request::Format { .. } => FORMAT_SIZE,
+        Request::Querycap => CAPABILITY_SIZE,
     }
 }
 
@@ -220,6 +230,33 @@ pub fn other(cmd: IoctlCmd, input: &[u8], out: Option<&[u8]>) -> Option<IoctlArg
     })
 }
 
+/// A `struct v4l2_capability` the kernel filled: driver, card, bus_info, and the
+/// capabilities of the device and of the node.
+pub struct CapabilityText {
+    pub driver: String,
+    pub card: String,
+    pub bus_info: String,
+    pub caps: u32,
+    pub device_caps: u32,
+}
+
+/// A NUL-padded `__u8[N]` at `off`, up to its first NUL (all of it when the driver filled it).
+fn c_str(b: &[u8], off: usize, len: usize) -> String {
+    let raw = b.get(off..off + len).unwrap_or(&[]);
+    let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(raw.get(..end).unwrap_or(&[])).into_owned()
+}
+
+pub fn capability(b: &[u8]) -> CapabilityText {
+    CapabilityText {
+        driver: c_str(b, 0, 16),
+        card: c_str(b, 16, 32),
+        bus_info: c_str(b, 48, 32),
+        caps: u32_at(b, 84),
+        device_caps: u32_at(b, 88),
+    }
+}
+
 /// What a `struct v4l2_format` says of the buffers: plane count and the smallest plane size
 /// (as a device session records it).
 pub fn format(b: &[u8]) -> Option<(BufType, DriverCfg)> {
@@ -267,6 +304,11 @@ mod tests {
         assert_eq!(offset_of!(b::v4l2_pix_format_mplane, plane_fmt), 20);
         assert_eq!(size_of::<b::v4l2_plane_pix_format>(), 20);
         assert_eq!(offset_of!(b::v4l2_pix_format_mplane, num_planes), 180);
+        assert_eq!(size_of::<b::v4l2_capability>(), CAPABILITY_SIZE);
+        assert_eq!(offset_of!(b::v4l2_capability, card), 16);
+        assert_eq!(offset_of!(b::v4l2_capability, bus_info), 48);
+        assert_eq!(offset_of!(b::v4l2_capability, capabilities), 84);
+        assert_eq!(offset_of!(b::v4l2_capability, device_caps), 88);
     }
 
     #[test]
@@ -281,6 +323,24 @@ mod tests {
         assert_eq!(iowr(92, CREATE_BUFS_SIZE), 0xc100_565c);
         assert_eq!(iowr(93, BUFFER_SIZE), 0xc058_565d);
         assert_eq!(iowr(104, REMOVE_BUFS_SIZE), 0xc040_5668);
+        assert_eq!(ior(0, CAPABILITY_SIZE), 0x8068_5600);
+    }
+
+    #[test]
+    fn a_capability_decodes_its_strings_whole_or_cut_at_nul() {
+        let mut b = [0u8; CAPABILITY_SIZE];
+        b[..5].copy_from_slice(b"vivid");
+        b[16..48].copy_from_slice(&[b'x'; 32]);
+        b[48..66].copy_from_slice(b"platform:vivid-000");
+        b[88..92].copy_from_slice(&0x0523_0001u32.to_ne_bytes());
+        let c = capability(&b);
+        assert_eq!(
+            (c.driver.as_str(), c.bus_info.as_str()),
+            ("vivid", "platform:vivid-000")
+        );
+        assert_eq!(c.card.len(), 32);
+        assert_eq!(c.device_caps, 0x0523_0001);
+        assert_eq!(capability(&b[..10]).card, "");
     }
 
     #[test]

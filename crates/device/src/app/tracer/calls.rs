@@ -3,7 +3,7 @@
 
 use nix::unistd::Pid;
 
-use vb2scope_core::trace::{Body, DriverAction, Extent, IoctlArg, IoctlCmd};
+use vb2scope_core::trace::{Body, Capability, DriverAction, Extent, IoctlArg, IoctlCmd};
 use vb2scope_core::v4l2::Errno as KErrno;
 
 use super::super::procfs::{DmabufIdent, dmabuf_ident, fd_nonblock, fd_path};
@@ -146,6 +146,9 @@ impl Tracer<'_> {
                 }
                 return;
             }
+            Request::Querycap => {
+                return self.querycap_exit(pid, p, label, out.as_deref(), result);
+            }
             Request::Buffer(cmd) => cmd,
         };
         let mut exported = None;
@@ -204,6 +207,36 @@ impl Tracer<'_> {
         {
             self.describe_dmabuf(pid, fd, id, p.t);
         }
+    }
+
+    /// QUERYCAP: what the kernel filled in (nothing when it failed), for the trace's names.
+    fn querycap_exit(
+        &mut self,
+        pid: Pid,
+        p: &Pending,
+        fd: i32,
+        out: Option<&[u8]>,
+        result: Result<(), KErrno>,
+    ) {
+        let c = out.map(uapi::capability);
+        let body = Body::Ioctl {
+            fd,
+            cmd: IoctlCmd::Querycap,
+            result,
+            arg: 0,
+        };
+        self.emit(pid, p.t, body, |o| {
+            o.arg = Some(IoctlArg::Querycap(Capability {
+                driver: Default::default(),
+                card: Default::default(),
+                bus_info: Default::default(),
+                caps: c.as_ref().map(|c| c.caps),
+                device_caps: c.as_ref().map(|c| c.device_caps),
+            }));
+            if let Some(c) = c {
+                (o.text, o.detail, o.extra) = (c.driver, c.card, c.bus_info);
+            }
+        });
     }
 
     /// The dma-buf fds a QBUF or PREPARE_BUF passes, as it starts: each one not yet seen

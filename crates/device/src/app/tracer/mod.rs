@@ -459,7 +459,13 @@ impl Tracer<'_> {
             path: Default::default(),
             dev,
         };
-        self.emit(pid, t, body, |o| o.text = path.to_owned());
+        // The fd, not the path: it names the node the program holds, whatever the path did.
+        let fd_link = format!("/proc/{}/fd/{fd}", pid.as_raw());
+        let name = crate::discover::sysfs_name(std::path::Path::new(&fd_link));
+        self.emit(pid, t, body, |o| {
+            o.text = path.to_owned();
+            o.detail = name.unwrap_or_default();
+        });
         self.set_kind(pid, fd, Some(Kind::Video));
     }
 
