@@ -62,6 +62,10 @@ fn argument(a: &IoctlArg) -> String {
         }
         IoctlArg::Buffer(b) => format!("{} index {}", b.ty.as_str(), b.index),
         IoctlArg::Undecoded => "not decoded by its source".into(),
+        IoctlArg::Querycap(c) => match c.device_caps {
+            Some(d) => format!("node capabilities {d:#x}"),
+            None => "capabilities not recorded".into(),
+        },
     }
 }
 
@@ -96,6 +100,13 @@ pub fn event(trace: &Trace, i: usize) -> String {
                 }
                 Some(IoctlArg::Stream { ty }) => format!(" {}", ty.short()),
                 Some(IoctlArg::Undecoded) => " (argument not decoded)".into(),
+                Some(IoctlArg::Querycap(c)) if !trace.str(c.driver).is_empty() => {
+                    format!(
+                        " driver {:?} card {:?}",
+                        trace.str(c.driver),
+                        trace.str(c.card)
+                    )
+                }
                 Some(IoctlArg::Expbuf {
                     index,
                     plane,

@@ -74,9 +74,10 @@ fn facts(trace: &Trace) -> Vec<Facts> {
                         Some(IoctlArg::Remove { index, .. } | IoctlArg::Expbuf { index, .. }) => {
                             (q, Some(*index), None)
                         }
-                        Some(IoctlArg::Stream { .. } | IoctlArg::Undecoded) | None => {
-                            (q, None, None)
-                        }
+                        Some(
+                            IoctlArg::Stream { .. } | IoctlArg::Undecoded | IoctlArg::Querycap(_),
+                        )
+                        | None => (q, None, None),
                     }
                 }
                 Body::Memop { dev, ty, index, .. } => {
