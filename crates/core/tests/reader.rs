@@ -206,6 +206,7 @@ fn querycap_and_node_names_survive_write_and_read() {
         r#"{"t":1,"ev":"open","pid":290,"fd":3,"path":"/dev/video0","name":"vivid-000-vid-cap"}"#,
         r#"{"t":2,"ev":"ioctl","pid":290,"fd":3,"op":"VIDIOC_QUERYCAP","result":"ok","driver":"vivid","card":"vivid","bus_info":"platform:vivid-000","caps":2646543859,"device_caps":86179841,"version":"6.12"}"#,
         r#"{"t":3,"ev":"ioctl","pid":290,"fd":3,"op":"QUERYCAP","result":"ENOTTY"}"#,
+        r#"{"t":3,"ev":"ioctl","pid":290,"fd":3,"op":"VIDIOC_QUERYCAP","result":"ok","undecoded":true}"#,
         r#"{"t":4,"ev":"ioctl","pid":290,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}"#,
     ];
     let input = format!("{HEADER}{}\n", lines.join("\n"));
@@ -256,8 +257,10 @@ fn querycap_and_node_names_survive_write_and_read() {
     let mut again = Vec::new();
     write_native(&mut again, &back).expect("write again");
     assert_eq!(String::from_utf8_lossy(&again), text);
+    // Not even undecoded does a QUERYCAP hide a buffer's state from the checker.
     let r = vb2scope_core::check::check_trace(&back, Policy::MODERN);
     assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(r.undecoded_from, None);
 }
 
 /// A QUERYCAP with fields of the wrong type is one bad line, not a stop.
