@@ -1,6 +1,6 @@
 //! strace text (`strace -f -tt -T -y -X raw|verbose …`, strace 6.x and 7.x) to a trace of
-//! observed events: V4L2 buffer ioctls, the opens, closes, dups and mmaps of video fds, and
-//! the formats that size the buffers. What strace does not print stays unknown. One pass over
+//! observed events: V4L2 buffer ioctls, the opens, closes, dups and mmaps of video fds, the
+//! formats that size the buffers, and QUERYCAP, which names the driver. What strace does not print stays unknown. One pass over
 //! borrowed lines; only unfinished calls are copied, to join them with their resumption.
 
 mod clock;
