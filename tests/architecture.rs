@@ -13,14 +13,19 @@ const CORE: &[(&str, &[&str])] = &[
     ("policy", &["v4l2"]),
     ("rules", &["v4l2", "policy"]),
     ("model", &["v4l2", "policy", "rules"]),
-    ("trace", &["v4l2", "policy"]),
-    ("format", &["v4l2", "policy", "progress", "trace"]),
+    ("trace", &["v4l2", "policy", "time"]),
+    ("format", &["v4l2", "policy", "progress", "time", "trace"]),
     ("kernel", &["v4l2", "trace", "format"]),
     (
         "import",
-        &["v4l2", "policy", "progress", "trace", "format", "kernel"],
+        &[
+            "v4l2", "policy", "progress", "time", "trace", "format", "kernel",
+        ],
     ),
-    ("scenario", &["v4l2", "policy", "trace", "format", "check"]),
+    (
+        "scenario",
+        &["v4l2", "policy", "time", "trace", "format", "check"],
+    ),
     ("check", &["v4l2", "policy", "rules", "model", "trace"]),
     (
         "timeline",
@@ -30,7 +35,9 @@ const CORE: &[(&str, &[&str])] = &[
     ),
     (
         "report",
-        &["v4l2", "policy", "time", "rules", "format", "check"],
+        &[
+            "v4l2", "policy", "time", "rules", "trace", "format", "check",
+        ],
     ),
     (
         "export",
@@ -48,7 +55,7 @@ const CORE: &[(&str, &[&str])] = &[
 ];
 
 /// The core modules the device layer may use: it records traces, and never knows the model.
-const DEVICE_USES: &[&str] = &["v4l2", "trace", "format", "kernel", "scenario"];
+const DEVICE_USES: &[&str] = &["v4l2", "time", "trace", "format", "kernel", "scenario"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -34,7 +34,7 @@ impl InputResult {
         policy_reason: Option<String>,
         diagnostics: Vec<Diagnostic>,
     ) -> InputResult {
-        let origin = crate::timeline::activity_start(trace)
+        let origin = crate::trace::activity_start(trace)
             .or_else(|| trace.events.first().map(|e| e.t_ns))
             .unwrap_or(0);
         InputResult {

@@ -7,7 +7,7 @@ use crate::check::replay_until;
 use crate::model::{BufState, Model, Queue, Resources};
 use crate::policy::Policy;
 use crate::progress::Progress;
-use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds};
+use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds, buffer_activity, touched};
 use crate::v4l2::QueueKey;
 
 use super::{
@@ -115,43 +115,6 @@ fn mark(trace: &Trace, i: usize, video_fds: &VideoFds, closed: bool) -> Option<Q
         queue,
         label,
         result,
-    })
-}
-
-/// The one queue an event can change, if it is tied to one.
-fn touched(trace: &Trace, e: &crate::trace::Event, video_fds: &VideoFds) -> Option<QueueKey> {
-    match e.body {
-        Body::Ioctl { fd, arg, .. } => video_fds.queue(trace, fd, arg),
-        Body::Memop { dev, ty, .. } | Body::Driver { dev, ty, .. } => Some(QueueKey { dev, ty }),
-        // Inferred consequences and notes change nothing the previous sample missed.
-        Body::Tracepoint { .. } | Body::Klog { .. } | Body::Marker { .. } | Body::Expect { .. } => {
-            Some(QueueKey {
-                dev: u16::MAX,
-                ty: crate::v4l2::BufType::VideoCapture,
-            })
-        }
-        _ => None,
-    }
-}
-
-/// Whether an event is buffer activity: a call on a video queue, a memop, a driver's action
-/// on a buffer (`touched` names their queue; it names a placeholder for kernel notes).
-fn buffer_activity(e: &crate::trace::Event, queue: Option<QueueKey>) -> bool {
-    let on_queue = queue.is_some_and(|q| q.dev != u16::MAX);
-    on_queue
-        && matches!(
-            e.body,
-            Body::Ioctl { .. } | Body::Memop { .. } | Body::Driver { .. }
-        )
-}
-
-/// The time of the first buffer event, where a timeline's activity starts, without building
-/// the timeline (the check reports count from it). Stops at that event.
-pub fn activity_start(trace: &Trace) -> Option<u64> {
-    let mut video_fds = VideoFds::default();
-    trace.events.iter().find_map(|e| {
-        video_fds.follow(&e.body);
-        buffer_activity(e, touched(trace, e, &video_fds)).then_some(e.t_ns)
     })
 }
 

@@ -81,6 +81,42 @@ fn push_range(v: &mut Vec<(u64, u64)>, s: u64, e: u64) {
 }
 
 impl Timeline {
+    /// A queue in a few letters, by its node when the trace shows it: `video0:cap`, else
+    /// `dev1:cap`.
+    pub fn queue_short(&self, q: QueueKey) -> String {
+        match self.queue_info.get(&q).map(|i| i.path.as_str()) {
+            Some(p) if !p.is_empty() => {
+                let node = p.rsplit('/').next().unwrap_or(p);
+                format!("{node}:{}", q.ty.short())
+            }
+            _ => q.to_string(),
+        }
+    }
+
+    /// A holder's plane: `video0:cap #0.0`.
+    pub fn holder_name(&self, h: &Holder) -> String {
+        format!("{} #{}.{}", self.queue_short(h.queue), h.index, h.plane)
+    }
+
+    /// A dma-buf in one line, its exporter named by node: `dma-buf ino 25 ·
+    /// videobuf2_vmalloc · 614400 bytes · exported by video0:cap #0 plane 0`.
+    pub fn describe_dmabuf(&self, d: &super::DmabufInfo) -> String {
+        let mut s = format!("dma-buf {}", d.identity());
+        if !d.name.is_empty() {
+            s.push_str(&format!(" · {}", d.name));
+        }
+        if let Some(size) = d.size {
+            s.push_str(&format!(" · {size} bytes"));
+        }
+        if let Some((q, i, p)) = d.exported_from {
+            s.push_str(&format!(
+                " · exported by {} #{i} plane {p}",
+                self.queue_short(q)
+            ));
+        }
+        s
+    }
+
     /// Every dma-buf that a plane held, in id order, with its holders. Dma-bufs no buffer
     /// held (an fd passed around but never queued) have no lane.
     pub fn dmabuf_lanes(&self) -> Vec<DmabufLane> {

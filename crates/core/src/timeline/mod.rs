@@ -14,7 +14,7 @@ mod pyramid;
 mod span;
 
 pub use crate::time::{duration, ms, ms_ns, tick_label, tick_step};
-pub use build::{activity_start, build, build_with};
+pub use build::{build, build_with};
 pub use holders::{DmabufLane, Holder, Role};
 pub use lod::{Segment, segments};
 pub use marks::{MarkGroup, mark_groups};

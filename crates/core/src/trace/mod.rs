@@ -2,11 +2,13 @@
 //! fixed-size [`Event`] per entry, with buffer arguments and strings in side tables).
 //! Pure data; reading and writing files lives in `crate::format`.
 
+mod activity;
 mod event;
 mod owned;
 mod store;
 mod video_fds;
 
+pub use activity::{activity_start, buffer_activity, touched};
 pub use event::{
     Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, LOST_EVENTS, V4l2Buffer,
     V4l2Plane,
