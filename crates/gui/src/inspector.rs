@@ -41,6 +41,7 @@ pub struct Inspector {
     live: LivePanel,
     explain: ExplainPanel,
     findings: findings_panel::FindingsPanel,
+    minimap: super::minimap::Minimap,
     /// Why the last policy change could not be made (the document stays as it was).
     policy_error: Option<LoadError>,
 }
@@ -61,6 +62,7 @@ impl Inspector {
             live: LivePanel::default(),
             explain: ExplainPanel::default(),
             findings: Default::default(),
+            minimap: Default::default(),
             policy_error: None,
         }
     }
@@ -391,6 +393,9 @@ impl Inspector {
             self.selection.go_to(d, &mut self.view, c);
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            // Times from the first buffer event, the default origin.
+            let tb = d.timeline().time_base(Default::default(), d.trace.header.clock);
+            self.minimap.show(ui, d.timeline(), &mut self.view, &tb);
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let s = &mut self.selection;
                 let p = timeline_view::show(ui, d.timeline(), &mut self.view, s.cursor, s.lane);
