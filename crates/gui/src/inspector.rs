@@ -394,7 +394,9 @@ impl Inspector {
         }
         egui::CentralPanel::default().show(ui, |ui| {
             // Times from the first buffer event, the default origin.
-            let tb = d.timeline().time_base(Default::default(), d.trace.header.clock);
+            let tb = d
+                .timeline()
+                .time_base(Default::default(), d.trace.header.clock);
             self.minimap.show(ui, d.timeline(), &mut self.view, &tb);
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let s = &mut self.selection;
