@@ -23,7 +23,9 @@ pub fn run(input: &Path, to: ExportFormat, output: &Path, choice: PolicyChoice) 
         (ExportFormat::Perfetto, Some(tl)) => {
             perfetto::to_string(&a.trace, tl, &tl.report).into_bytes()
         }
-        (ExportFormat::Svg, Some(tl)) => svg::to_string(&a.trace, tl, &tl.report).into_bytes(),
+        (ExportFormat::Svg, Some(tl)) => {
+            svg::to_string_named(&a.trace, tl, &tl.report, &a.name).into_bytes()
+        }
         (_, Some(tl)) => {
             let cx = html::Context {
                 source: &a.name,

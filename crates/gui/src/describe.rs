@@ -195,15 +195,23 @@ pub fn event(trace: &Trace, i: usize) -> String {
 }
 
 /// The decoded fields of event `i`, as (name, value) pairs, for the inspector.
-pub fn fields(trace: &Trace, i: usize) -> Vec<(String, String)> {
+pub fn fields(
+    trace: &Trace,
+    i: usize,
+    tb: &vb2scope_core::time::TimeBase,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let Some(e) = trace.events.get(i) else {
         return out;
     };
+    out.push(("time".into(), tb.rel_ns(e.t_ns)));
     out.push((
-        "time".into(),
-        format!("{} ms", vb2scope_core::time::ms_ns(e.t_ns)),
+        "trace clock".into(),
+        format!("{} s", vb2scope_core::time::seconds(e.t_ns)),
     ));
+    if let Some(w) = tb.clock.wall(e.t_ns) {
+        out.push(("wall clock".into(), w));
+    }
     if e.pid != 0 {
         out.push(("pid / tid".into(), format!("{} / {}", e.pid, e.tid)));
     }

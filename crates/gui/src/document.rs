@@ -2,12 +2,13 @@
 //! its timeline, under the chosen policy.
 
 use std::ops::Deref;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use vb2scope_core::analysis::{Analysis, AnalysisError, Depth, analyze};
 use vb2scope_core::policy::Policy;
 use vb2scope_core::progress::Progress;
-use vb2scope_core::timeline::{Timeline, build};
+use vb2scope_core::time::{Origin, TimeBase};
+use vb2scope_core::timeline::{DmabufLane, Timeline, build};
 use vb2scope_core::trace::Trace;
 
 pub use vb2scope_core::analysis::PolicyChoice;
@@ -36,6 +37,8 @@ impl LoadError {
 #[derive(Clone, Debug)]
 pub struct Document {
     analysis: Analysis,
+    /// Who held each dma-buf, computed once per judgement (not per frame).
+    holders: OnceLock<Vec<DmabufLane>>,
 }
 
 /// What a document without a timeline shows (never the case once loaded).
@@ -62,7 +65,10 @@ impl Document {
         progress: Option<&Progress>,
     ) -> Result<Document, LoadError> {
         let analysis = analyze(name, bytes, None, choice, Depth::Timeline, progress)?;
-        Ok(Document { analysis })
+        Ok(Document {
+            analysis,
+            holders: OnceLock::new(),
+        })
     }
 
     /// A trace in memory (a live recording), evaluated under `choice`.
@@ -72,11 +78,24 @@ impl Document {
         choice: PolicyChoice,
     ) -> Result<Document, LoadError> {
         let analysis = Analysis::of_trace(name, trace, choice, Depth::Timeline, None)?;
-        Ok(Document { analysis })
+        Ok(Document {
+            analysis,
+            holders: OnceLock::new(),
+        })
     }
 
     pub fn timeline(&self) -> &Timeline {
         self.analysis.timeline().unwrap_or(&EMPTY)
+    }
+
+    /// Every dma-buf a plane held, with its holders.
+    pub fn dmabuf_lanes(&self) -> &[DmabufLane] {
+        self.holders.get_or_init(|| self.timeline().dmabuf_lanes())
+    }
+
+    /// The time base every panel shows this document's times in.
+    pub fn time_base(&self, origin: Origin) -> TimeBase {
+        self.timeline().time_base(origin, self.trace.header.clock)
     }
 
     /// Re-evaluates everything under another policy.
@@ -89,6 +108,8 @@ impl Document {
         choice: PolicyChoice,
         progress: Option<&Progress>,
     ) -> Result<(), LoadError> {
-        Ok(self.analysis.rejudge(choice, Depth::Timeline, progress)?)
+        self.analysis.rejudge(choice, Depth::Timeline, progress)?;
+        self.holders = OnceLock::new();
+        Ok(())
     }
 }

@@ -3,8 +3,6 @@
 
 use egui::{RichText, Ui};
 
-use vb2scope_core::time::ms_ns;
-
 use super::describe;
 use super::document::Document;
 use vb2scope_core::trace::{Body, DriverAction, IoctlArg, Trace, VideoFds};
@@ -224,7 +222,13 @@ impl EventFilter {
     }
 
     /// Draws the filter bar and the table; returns a clicked event.
-    pub fn ui(&mut self, ui: &mut Ui, d: &Document, cursor: Option<u32>) -> Option<u32> {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        d: &Document,
+        cursor: Option<u32>,
+        tb: &vb2scope_core::time::TimeBase,
+    ) -> Option<u32> {
         let mut jump = None;
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Search:");
@@ -321,12 +325,16 @@ impl EventFilter {
             for &i in rows.get(range).unwrap_or(&[]) {
                 let t = d.trace.events.get(i as usize).map(|e| e.t_ns).unwrap_or(0);
                 let text = RichText::new(format!(
-                    "{i:>6}  {:>12} ms  {}",
-                    ms_ns(t),
+                    "{i:>6}  {:>16}  {}",
+                    tb.rel_ns(t),
                     describe::event(&d.trace, i as usize)
                 ))
                 .monospace();
-                if ui.selectable_label(cursor == Some(i), text).clicked() {
+                let row = ui.selectable_label(cursor == Some(i), text);
+                if row.hovered() {
+                    row.clone().on_hover_text(tb.absolute(t));
+                }
+                if row.clicked() {
                     clicked_row = Some(i);
                 }
             }

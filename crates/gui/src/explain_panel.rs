@@ -6,6 +6,7 @@ use egui::{RichText, Ui};
 
 use vb2scope_core::policy::Policy;
 use vb2scope_core::rules::{RuleId, info};
+use vb2scope_core::time::TimeBase;
 use vb2scope_core::trace::Body;
 use vb2scope_core::v4l2::Origin;
 
@@ -24,12 +25,12 @@ impl ExplainPanel {
         self.around = None;
     }
 
-    pub fn show(&mut self, ui: &mut Ui, d: &Document, cursor: Option<u32>) {
+    pub fn show(&mut self, ui: &mut Ui, d: &Document, cursor: Option<u32>, tb: &TimeBase) {
         self.refresh(d, cursor);
         egui::ScrollArea::vertical()
             .id_salt("explain")
             .show(ui, |ui| match cursor {
-                Some(c) => self.event(ui, d, c),
+                Some(c) => self.event(ui, d, c, tb),
                 None => {
                     ui.label("Select an event, a finding or a lane, or step with the Left and Right arrow keys.");
                 }
@@ -52,14 +53,22 @@ impl ExplainPanel {
         self.around = Some((c, d.policy, state_view::around(&d.trace, d.policy, c)));
     }
 
-    fn event(&self, ui: &mut Ui, d: &Document, c: u32) {
-        ui.strong(format!("Event {c}"));
+    fn event(&self, ui: &mut Ui, d: &Document, c: u32, tb: &TimeBase) {
+        match d.trace.events.get(c as usize) {
+            Some(e) => {
+                ui.strong(format!("Event {c} at {}", tb.rel_ns(e.t_ns)));
+                ui.small(tb.absolute(e.t_ns));
+            }
+            None => {
+                ui.strong(format!("Event {c}"));
+            }
+        }
         ui.label(RichText::new(describe::event(&d.trace, c as usize)).monospace());
         egui::CollapsingHeader::new("Decoded fields")
             .default_open(false)
             .show(ui, |ui| {
                 egui::Grid::new("fields").num_columns(2).show(ui, |ui| {
-                    for (k, v) in describe::fields(&d.trace, c as usize) {
+                    for (k, v) in describe::fields(&d.trace, c as usize, tb) {
                         ui.small(k);
                         ui.label(RichText::new(v).monospace().small());
                         ui.end_row();

@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 
 use vb2scope_core::check::{CheckReport, FindingGroup};
 use vb2scope_core::rules::{Finding, RuleId, Severity};
-use vb2scope_core::time::ms;
+use vb2scope_core::time::TimeBase;
 use vb2scope_core::timeline::Timeline;
 use vb2scope_core::v4l2::QueueKey;
 
@@ -120,7 +120,13 @@ pub struct FindingsPanel {
 
 impl FindingsPanel {
     /// Shows the findings (`selected` highlighted); returns the one clicked.
-    pub fn show(&mut self, ui: &mut Ui, d: &Document, selected: Option<usize>) -> Option<usize> {
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        d: &Document,
+        selected: Option<usize>,
+        tb: &TimeBase,
+    ) -> Option<usize> {
         let tl = d.timeline();
         let report = &tl.report;
         ui.heading(format!(
@@ -153,7 +159,7 @@ impl FindingsPanel {
                     ui.label("No finding matches the filters.");
                 }
                 for g in &cache.shown {
-                    if let Some(k) = group(ui, report, g, selected) {
+                    if let Some(k) = group(ui, report, g, selected, tb) {
                         clicked = Some(k);
                     }
                 }
@@ -220,6 +226,7 @@ fn group(
     report: &CheckReport,
     g: &FindingGroup,
     selected: Option<usize>,
+    tb: &TimeBase,
 ) -> Option<usize> {
     // Indices are in ascending order: a search, not a pass over a million findings a frame.
     let holds_selected = selected.is_some_and(|s| g.findings.binary_search(&s).is_ok());
@@ -236,10 +243,10 @@ fn group(
             let text_of = |f: &Finding| {
                 let sev = report.severity(f);
                 RichText::new(format!(
-                    "{} {} {} ms: {}",
+                    "{} {} {}: {}",
                     f.rule,
                     sev.as_str(),
-                    ms(f.t_ns),
+                    tb.rel(f.t_ns),
                     f.message()
                 ))
                 .color(palette::severity(sev))

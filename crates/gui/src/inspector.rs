@@ -12,6 +12,7 @@ use super::selection::{Selection, zoom_to};
 use super::timeline_view::{self, View};
 use super::toolbar::{self, Action};
 use super::{BIG_TRACE, Request, findings_panel, live};
+use vb2scope_core::time::Origin;
 
 /// What the central area shows.
 #[derive(Debug)]
@@ -28,6 +29,10 @@ pub struct Inspector {
     shown: Shown,
     choice: PolicyChoice,
     view: View,
+    /// Where every time shown counts from.
+    origin: Origin,
+    /// The dma-buf under the pointer: highlighted on every lane that held it.
+    lit_dmabuf: Option<vb2scope_core::model::DmabufId>,
     selection: Selection,
     show_help: bool,
     filter: EventFilter,
@@ -53,6 +58,8 @@ impl Inspector {
             shown: Shown::Nothing,
             choice,
             view: View { t0: 0.0, t1: 1.0 },
+            origin: Origin::default(),
+            lit_dmabuf: None,
             selection: Selection::default(),
             show_help: false,
             filter: EventFilter::default(),
@@ -104,6 +111,14 @@ impl Inspector {
     }
     pub fn view(&self) -> View {
         self.view
+    }
+    /// The dma-buf highlighted on every lane (the one under the pointer).
+    pub fn lit_dmabuf(&self) -> Option<vb2scope_core::model::DmabufId> {
+        self.lit_dmabuf
+    }
+    /// Where times count from.
+    pub fn origin(&self) -> Origin {
+        self.origin
     }
     pub fn view_mut(&mut self) -> &mut View {
         &mut self.view
@@ -334,6 +349,7 @@ impl Inspector {
                 }
                 Action::Step(n) => self.step(n),
                 Action::ToggleHelp => self.show_help = !self.show_help,
+                Action::Origin(o) => self.origin = o,
                 Action::ZoomToCursor => self.zoom_to_cursor(),
             }
         }
@@ -344,7 +360,8 @@ impl Inspector {
         self.poll_loading(ui);
         self.poll_live(ui.ctx());
         let r = egui::Panel::top("toolbar").show(ui, |ui| {
-            let a = toolbar::show(ui, &self.recent, self.document(), self.choice);
+            let at = (self.origin, self.selection.cursor);
+            let a = toolbar::show(ui, &self.recent, self.document(), self.choice, at);
             if let Some(e) = &self.policy_error {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
@@ -371,12 +388,13 @@ impl Inspector {
             self.nothing_to_show(ui);
             return;
         };
+        let tb = d.time_base(self.origin);
         let clicked = egui::Panel::right("side")
             .default_size(380.0)
             .show(ui, |ui| {
-                let clicked = self.findings.show(ui, d, self.selection.finding);
+                let clicked = self.findings.show(ui, d, self.selection.finding, &tb);
                 ui.separator();
-                self.explain.show(ui, d, self.selection.cursor);
+                self.explain.show(ui, d, self.selection.cursor, &tb);
                 clicked
             })
             .inner;
@@ -387,20 +405,24 @@ impl Inspector {
         let picked = egui::Panel::bottom("events")
             .default_size(170.0)
             .resizable(true)
-            .show(ui, |ui| self.filter.ui(ui, d, self.selection.cursor))
+            .show(ui, |ui| self.filter.ui(ui, d, self.selection.cursor, &tb))
             .inner;
         if let Some(c) = picked {
             self.selection.go_to(d, &mut self.view, c);
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            // Times from the first buffer event, the default origin.
-            let tb = d
-                .timeline()
-                .time_base(Default::default(), d.trace.header.clock);
             self.minimap.show(ui, d.timeline(), &mut self.view, &tb);
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let s = &mut self.selection;
-                let p = timeline_view::show(ui, d.timeline(), &mut self.view, s.cursor, s.lane);
+                let p = timeline_view::show_at(
+                    ui,
+                    d.timeline(),
+                    &mut self.view,
+                    (s.cursor, s.lane),
+                    &tb,
+                    d.dmabuf_lanes(),
+                    &mut self.lit_dmabuf,
+                );
                 if p.event.is_some() {
                     s.cursor = p.event;
                     s.lane = p.lane;

@@ -2,6 +2,7 @@
 //! the window and screenshots live in the binary (`cli/gui.rs`).
 
 pub mod describe;
+mod dmabuf_view;
 mod document;
 mod events_panel;
 mod explain_panel;

@@ -4,13 +4,17 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2, pos2, vec2};
 
+use vb2scope_core::model::DmabufId;
 use vb2scope_core::rules::info;
+use vb2scope_core::time::{Origin, TimeBase, TraceClock};
 use vb2scope_core::timeline::layout::{
     ASSOC_H, GROUP_H, LANE_GAP, RES_GAP, RES_H, STATE_GAP, STATE_H, lane_height,
 };
-use vb2scope_core::timeline::{Assoc, Segment, Source, Timeline, ms, segments, tick_label};
+use vb2scope_core::timeline::{
+    Assoc, DmabufLane, Role, Segment, Source, Timeline, mark_groups, segments, tick_label,
+};
 
-use super::palette;
+use super::{dmabuf_view, palette};
 
 /// The visible time window, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,10 +42,10 @@ impl View {
             t1: b as f64 + pad,
         }
     }
-    fn x(&self, rect: Rect, t: f64) -> f32 {
+    pub(crate) fn x(&self, rect: Rect, t: f64) -> f32 {
         rect.left() + ((t - self.t0) / (self.t1 - self.t0).max(1.0)) as f32 * rect.width()
     }
-    fn t(&self, rect: Rect, x: f32) -> f64 {
+    pub(crate) fn t(&self, rect: Rect, x: f32) -> f64 {
         self.t0 + f64::from((x - rect.left()) / rect.width().max(1.0)) * (self.t1 - self.t0)
     }
     /// Zooms by `factor` (< 1 zooms in) around time `at`.
@@ -109,7 +113,7 @@ pub struct Picked {
 const LABEL_W: f32 = 96.0;
 const AXIS_H: f32 = 40.0;
 
-/// Draws the timeline; returns what was clicked.
+/// Draws the timeline with times from its first buffer event; returns what was clicked.
 pub fn show(
     ui: &mut Ui,
     tl: &Timeline,
@@ -117,8 +121,39 @@ pub fn show(
     cursor: Option<u32>,
     selected_lane: Option<usize>,
 ) -> Picked {
+    let tb = tl.time_base(Origin::Activity, TraceClock::Unknown);
+    let mut lit = None;
+    show_at(
+        ui,
+        tl,
+        view,
+        (cursor, selected_lane),
+        &tb,
+        &tl.dmabuf_lanes(),
+        &mut lit,
+    )
+}
+
+/// Draws the timeline with times in `tb`; returns what was clicked.
+pub fn show_at(
+    ui: &mut Ui,
+    tl: &Timeline,
+    view: &mut View,
+    (cursor, selected_lane): (Option<u32>, Option<usize>),
+    tb: &TimeBase,
+    dmabufs: &[DmabufLane],
+    lit_state: &mut Option<DmabufId>,
+) -> Picked {
     let mut picked = Picked::default();
-    let height: f32 = AXIS_H + tl.lanes.iter().map(lane_height).sum::<f32>() + GROUP_H * 4.0 + 10.0;
+    let height: f32 = AXIS_H
+        + tl.lanes.iter().map(lane_height).sum::<f32>()
+        + GROUP_H * 4.0
+        + 10.0
+        + dmabuf_view::height(tl, dmabufs);
+    // The dma-buf under the pointer last frame is highlighted on every lane this frame.
+    let lit = *lit_state;
+    let mut now_lit: Option<DmabufId> = None;
+    let highlight = ui.visuals().selection.stroke.color;
     let size = vec2(ui.available_width(), height.max(ui.available_height()));
     let (resp, painter) = ui.allocate_painter(size, Sense::click_and_drag());
     let full = resp.rect;
@@ -179,7 +214,9 @@ pub fn show(
         view.t1 - view.t0,
         f64::from(area.width() / 110.0).max(2.0),
     );
-    let mut t = (view.t0 / step).ceil() * step;
+    // Ticks fall on whole steps from the origin, which reads as 0.
+    let origin = tb.origin_ns as f64;
+    let mut t = origin + ((view.t0 - origin) / step).ceil() * step;
     while t <= view.t1 {
         let x = view.x(area, t);
         painter.line_segment(
@@ -189,7 +226,7 @@ pub fn show(
         painter.text(
             pos2(x + 2.0, area.top() + 2.0),
             Align2::LEFT_TOP,
-            tick_label(t - tl.start_ns as f64, step),
+            tick_label(t - origin, step),
             FontId::proportional(11.0),
             weak,
         );
@@ -210,6 +247,7 @@ pub fn show(
     let mut assoc_segs: Vec<Segment<Assoc>> = Vec::new();
     let mut track_segs: Vec<Segment<()>> = Vec::new();
     let mut labels: Vec<(Pos2, &'static str)> = Vec::new();
+    let mut lane_tops: Vec<f32> = Vec::with_capacity(tl.lanes.len());
     let pointer = resp.hover_pos();
     let clicked = resp.clicked();
     for (li, lane) in tl.lanes.iter().enumerate() {
@@ -226,6 +264,7 @@ pub fn show(
             y += GROUP_H;
         }
         let lane_top = y;
+        lane_tops.push(lane_top);
         let band = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), STATE_H));
         segs.clear();
         lane.state_segments(w0, w1, min_ns, &mut segs);
@@ -250,13 +289,14 @@ pub fn show(
                 }
                 if pointer.is_some_and(|p| r.contains(p)) {
                     hover = Some(format!(
-                        "{} #{}: {} from {} ms to {} ms (event {})",
+                        "{} #{}: {} from {} to {} (event {})\nfrom {}",
                         lane.queue,
                         lane.index,
                         sp.value.as_str(),
-                        ms(sp.start_ns),
-                        ms(sp.end_ns),
-                        sp.event
+                        tb.rel(sp.start_ns),
+                        tb.rel(sp.end_ns),
+                        sp.event,
+                        tb.absolute(sp.start_ns)
                     ));
                     if clicked {
                         picked.event = Some(sp.event);
@@ -287,18 +327,19 @@ pub fn show(
             let row = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), ASSOC_H));
             assoc_segs.clear();
             segments(&plane.assoc, w0, w1, ns_per_px, &mut assoc_segs);
-            draw_assoc(
+            let lit_here = draw_assoc(
                 &painter,
                 view,
-                area,
-                row,
+                (area, row),
                 &assoc_segs,
-                text,
+                (text, highlight),
                 pointer,
                 &mut hover,
                 (tl, lane),
                 pi,
+                lit,
             );
+            now_lit = now_lit.or(lit_here);
             painter.text(
                 pos2(full.left() + 14.0, row.center().y),
                 Align2::LEFT_CENTER,
@@ -327,12 +368,12 @@ pub fn show(
                             "inferred"
                         };
                         hover = Some(format!(
-                            "{} #{} plane {pi}: {} ({src}) {}–{} ms",
+                            "{} #{} plane {pi}: {} ({src}) {} to {}",
                             lane.queue,
                             lane.index,
                             track.resource.as_str(),
-                            ms(s.start_ns()),
-                            ms(s.end_ns())
+                            tb.rel(s.start_ns()),
+                            tb.rel(s.end_ns())
                         ));
                     }
                 }
@@ -383,9 +424,10 @@ pub fn show(
             ));
             if pointer.is_some_and(|p| (p - pos2(x, top + 4.0)).length() < 7.0) {
                 hover = Some(format!(
-                    "{} {}: {}",
+                    "{} {} at {}: {}",
                     f.rule,
                     info(f.rule).title,
+                    tb.rel(f.t_ns),
                     f.message()
                 ));
                 if clicked {
@@ -397,34 +439,31 @@ pub fn show(
         y += LANE_GAP;
     }
 
-    // Queue-wide marks and the cursor.
-    // Mark labels take the lower of two rows, the upper when the lower is taken there, or
-    // none (the line stays) when both are.
-    let mut row_end = [f32::MIN; 2];
-    for m in &tl.marks {
-        let x = view.x(area, m.t_ns as f64);
-        if x < area.left() || x > area.right() {
-            continue;
-        }
-        let color = if m.result.is_ok() {
-            weak
-        } else {
-            palette::severity(vb2scope_core::rules::Severity::Error)
-        };
-        painter.line_segment(
-            [pos2(x, area.top() + AXIS_H), pos2(x, area.bottom())],
-            Stroke::new(1.0, color.gamma_multiply(0.6)),
-        );
-        let galley = painter.layout_no_wrap(m.label.clone(), FontId::proportional(10.0), color);
-        let w = galley.size().x;
-        if let Some(row) = (0..2).find(|&r| row_end.get(r).is_some_and(|&e| x > e + 4.0)) {
-            let y = area.top() + AXIS_H - 1.0 - row as f32 * 12.0 - galley.size().y;
-            painter.galley(pos2(x + 2.0, y), galley, color);
-            if let Some(e) = row_end.get_mut(row) {
-                *e = x + 2.0 + w;
-            }
+    // The dma-bufs below the queues, and the links of the lit one across the lanes.
+    let mut place = dmabuf_view::Place {
+        ui,
+        painter: &painter,
+        view,
+        full,
+        area,
+        pointer,
+        tb,
+        text,
+        weak,
+        highlight,
+    };
+    if let Some((id, h)) = dmabuf_view::draw(&mut place, tl, dmabufs, y, lit) {
+        now_lit = Some(id);
+        if h.is_some() {
+            hover = h;
         }
     }
+    if let Some(id) = lit {
+        link_lanes(&place, tl, dmabufs, id, &lane_tops);
+    }
+    *lit_state = now_lit;
+    // Queue-wide marks and the cursor.
+    draw_marks(&painter, tl, view, area, pointer, &mut hover, weak);
     if let Some(ev) = cursor
         && let Some(t) = tl.event_time(ev)
     {
@@ -434,25 +473,113 @@ pub fn show(
             Stroke::new(2.0, visuals.selection.stroke.color),
         );
     }
+    // Over the axis: the time under the pointer, relative and absolute.
+    if let Some(p) = pointer
+        && hover.is_none()
+        && p.y < area.top() + AXIS_H
+        && area.x_range().contains(p.x)
+    {
+        let t = view.t(area, p.x).max(0.0) as u64;
+        painter.line_segment(
+            [pos2(p.x, area.top()), pos2(p.x, area.bottom())],
+            Stroke::new(1.0, weak.gamma_multiply(0.5)),
+        );
+        hover = Some(format!("{}\n{}", tb.rel(t), tb.absolute(t)));
+    }
     if let Some(h) = hover {
         resp.on_hover_text_at_pointer(h);
     }
     picked
 }
 
+/// Marks four pixels apart or closer are one, with a count.
+const MARK_SLOT_PX: f32 = 4.0;
+
+/// Queue-wide marks (STREAMON, REQBUFS, close…) merged by slot. When there are more than a
+/// label every few pixels could say, they are a density strip under the axis instead of
+/// lines. Labels take the lower of two rows, else the upper, else none; a label that would
+/// run off the right edge goes left of its line.
+fn draw_marks(
+    painter: &egui::Painter,
+    tl: &Timeline,
+    view: &View,
+    area: Rect,
+    pointer: Option<Pos2>,
+    hover: &mut Option<String>,
+    weak: Color32,
+) {
+    let slot_ns = ((view.t1 - view.t0) / f64::from(area.width().max(1.0)) * f64::from(MARK_SLOT_PX))
+        .max(1.0) as u64;
+    let (t0, t1) = (view.t0.max(0.0) as u64, view.t1.max(0.0) as u64 + 1);
+    let groups = mark_groups(&tl.marks, t0, t1, slot_ns);
+    let error = palette::severity(vb2scope_core::rules::Severity::Error);
+    let dense = groups.len() as f32 > area.width() / 12.0;
+    let axis_bottom = area.top() + AXIS_H;
+    let mut row_end = [f32::MIN; 2];
+    for g in &groups {
+        let x = view.x(area, g.first.t_ns as f64);
+        let color = if g.failed > 0 { error } else { weak };
+        let hit = pointer.is_some_and(|p| (p.x - x).abs() <= MARK_SLOT_PX / 2.0 + 1.0);
+        if dense {
+            let strip = Rect::from_min_max(
+                pos2(x - MARK_SLOT_PX / 2.0, axis_bottom - 6.0),
+                pos2(x + MARK_SLOT_PX / 2.0, axis_bottom - 1.0),
+            );
+            let alpha = (0.35 + 0.15 * (g.count as f32).log2()).min(1.0);
+            painter.rect_filled(strip, 0.0, color.gamma_multiply(alpha));
+            if hit && pointer.is_some_and(|p| p.y < axis_bottom) {
+                *hover = Some(format!("{} here; zoom in to see them apart", g.label()));
+            }
+            continue;
+        }
+        let width = if g.count > 1 { 2.0 } else { 1.0 };
+        painter.line_segment(
+            [pos2(x, axis_bottom), pos2(x, area.bottom())],
+            Stroke::new(width, color.gamma_multiply(0.6)),
+        );
+        let galley = painter.layout_no_wrap(g.label(), FontId::proportional(10.0), color);
+        let w = galley.size().x;
+        let right = x + 2.0 + w <= area.right();
+        let (left_x, end) = if right {
+            (x + 2.0, x + 2.0 + w)
+        } else {
+            (x - 2.0 - w, x - 2.0)
+        };
+        let fits = |e: f32| left_x > e + 4.0 && left_x >= area.left();
+        if let Some(row) = (0..2).find(|&r| row_end.get(r).is_some_and(|&e| fits(e))) {
+            let y = axis_bottom - 1.0 - row as f32 * 12.0 - galley.size().y;
+            painter.galley(pos2(left_x, y), galley, color);
+            if let Some(e) = row_end.get_mut(row) {
+                *e = end;
+            }
+        }
+        if hit && pointer.is_some_and(|p| p.y < axis_bottom) {
+            *hover = Some(match g.count {
+                1 => format!("{} (event {})", g.label(), g.first.event),
+                _ => format!(
+                    "{} from event {}; zoom in to see them apart",
+                    g.label(),
+                    g.first.event
+                ),
+            });
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn draw_assoc(
     painter: &egui::Painter,
     view: &View,
-    area: Rect,
-    row: Rect,
+    (area, row): (Rect, Rect),
     segs: &[Segment<Assoc>],
-    text: Color32,
+    (text, highlight): (Color32, Color32),
     pointer: Option<Pos2>,
     hover: &mut Option<String>,
     (tl, lane): (&Timeline, &vb2scope_core::timeline::Lane),
     pi: usize,
-) {
+    lit: Option<DmabufId>,
+) -> Option<DmabufId> {
+    let mut hovered = None;
     for (k, s) in segs.iter().enumerate() {
         let x0 = view.x(area, s.start_ns() as f64).max(area.left());
         let x1 = view
@@ -467,6 +594,19 @@ fn draw_assoc(
             Color32::from_gray(160)
         };
         let inferred = matches!(s, Segment::One(sp) if sp.value.inferred());
+        let dmabuf = match s {
+            Segment::One(sp) => dmabuf_of(tl, &sp.value, (lane, pi)),
+            Segment::Mixed { .. } => None,
+        };
+        if dmabuf.is_some() && dmabuf == lit {
+            painter.rect_filled(r, 2.0, highlight.gamma_multiply(0.3));
+            painter.rect_stroke(
+                r,
+                2.0,
+                Stroke::new(2.0, highlight),
+                egui::StrokeKind::Inside,
+            );
+        }
         if inferred {
             // Dashed: the trace did not record the fd or address; the model inferred it.
             let pts = [
@@ -515,7 +655,75 @@ fn draw_assoc(
                 "{} #{} plane {pi} tied to {label}{why}",
                 lane.queue, lane.index
             ));
+            hovered = dmabuf;
         }
+    }
+    hovered
+}
+
+/// The dma-buf a tie is: the one a DMABUF plane imported, or the first one exported from an
+/// MMAP plane.
+fn dmabuf_of(
+    tl: &Timeline,
+    a: &Assoc,
+    (lane, pi): (&vb2scope_core::timeline::Lane, usize),
+) -> Option<DmabufId> {
+    match *a {
+        Assoc::Dmabuf { id, .. } => Some(id),
+        Assoc::Mmap { .. } => tl
+            .dmabufs
+            .iter()
+            .find(|d| d.exported_from == Some((lane.queue, lane.index, pi as u8)))
+            .map(|d| d.id),
+        Assoc::Userptr { .. } => None,
+    }
+}
+
+/// The vertical middle of plane `pi`'s tie row in a lane drawn from `top`.
+fn plane_row_y(lane: &vb2scope_core::timeline::Lane, pi: usize, top: f32) -> f32 {
+    let above: f32 = lane
+        .planes
+        .iter()
+        .take(pi)
+        .map(|p| ASSOC_H + p.tracks.len() as f32 * (RES_H + RES_GAP))
+        .sum();
+    top + STATE_H + STATE_GAP + above + ASSOC_H / 2.0
+}
+
+/// Arrows from the lit dma-buf's exporter plane to each importer plane, across the lanes.
+fn link_lanes(
+    p: &dmabuf_view::Place,
+    tl: &Timeline,
+    dmabufs: &[DmabufLane],
+    id: DmabufId,
+    lane_tops: &[f32],
+) {
+    let Some(d) = dmabufs.iter().find(|d| d.id == id) else {
+        return;
+    };
+    let y_of = |h: &vb2scope_core::timeline::Holder| {
+        let lane = tl.lanes.get(h.lane)?;
+        Some(plane_row_y(
+            lane,
+            usize::from(h.plane),
+            *lane_tops.get(h.lane)?,
+        ))
+    };
+    let Some(exp) = d.holders.iter().find(|h| h.role == Role::Exporter) else {
+        return;
+    };
+    let Some(from_y) = y_of(exp) else {
+        return;
+    };
+    for h in d.holders.iter().filter(|h| h.role == Role::Importer) {
+        let (Some(to_y), Some(&(s, _))) = (y_of(h), h.tied.first()) else {
+            continue;
+        };
+        let x = p
+            .view
+            .x(p.area, s as f64)
+            .clamp(p.area.left() + 2.0, p.area.right() - 2.0);
+        dmabuf_view::arrow(p.painter, pos2(x, from_y), pos2(x, to_y), p.highlight);
     }
 }
 

@@ -3,6 +3,7 @@
 
 use egui::{RichText, Ui};
 
+use vb2scope_core::time::Origin;
 use vb2scope_core::timeline::Resource;
 
 use super::document::{Document, PolicyChoice};
@@ -18,6 +19,8 @@ pub enum Action {
     Fit,
     FitAll,
     Step(i64),
+    /// Count times from another origin.
+    Origin(Origin),
     ToggleHelp,
     ZoomToCursor,
 }
@@ -28,6 +31,7 @@ pub fn show(
     recent: &[String],
     doc: Option<&Document>,
     choice: PolicyChoice,
+    (origin, cursor): (Origin, Option<u32>),
 ) -> Vec<Action> {
     let mut out = Vec::new();
     ui.horizontal(|ui| {
@@ -94,6 +98,9 @@ pub fn show(
         {
             out.push(Action::FitAll);
         }
+        if let Some(o) = origin_menu(ui, origin, cursor) {
+            out.push(Action::Origin(o));
+        }
         if ui.button("< Step back").clicked() {
             out.push(Action::Step(-1));
         }
@@ -123,6 +130,45 @@ pub fn show(
         }
     });
     out
+}
+
+/// Where times count from: the first buffer event, the trace's start, the first STREAMON
+/// or the selected event. Returns a new choice.
+fn origin_menu(ui: &mut Ui, origin: Origin, cursor: Option<u32>) -> Option<Origin> {
+    let mut picked = origin;
+    let short = |o: Origin| match o {
+        Origin::Activity => "first buffer event".to_owned(),
+        Origin::TraceStart => "trace start".to_owned(),
+        Origin::FirstStreamon => "first STREAMON".to_owned(),
+        Origin::Event(e) => format!("event {e}"),
+    };
+    egui::ComboBox::from_label("Time from")
+        .selected_text(short(origin))
+        .show_ui(ui, |ui| {
+            for o in [Origin::Activity, Origin::TraceStart, Origin::FirstStreamon] {
+                ui.selectable_value(&mut picked, o, short(o));
+            }
+            let here = cursor.map(Origin::Event);
+            let text = match cursor {
+                Some(c) => format!("the selected event ({c})"),
+                None => "the selected event (select one first)".to_owned(),
+            };
+            if ui
+                .add_enabled(
+                    here.is_some(),
+                    egui::Button::selectable(here == Some(origin), text),
+                )
+                .clicked()
+                && let Some(h) = here
+            {
+                picked = h;
+            }
+        })
+        .response
+        .on_hover_text(
+            "Every time shown counts from here; the absolute time is on hover and in the details",
+        );
+    (picked != origin).then_some(picked)
 }
 
 /// What the colors mean.

@@ -57,7 +57,7 @@ fn switching_policy_re_evaluates_the_findings() {
 #[test]
 fn selecting_a_finding_explains_it() {
     let mut h = harness(default_trace());
-    h.get_by_label_contains("R05 error 17.000 ms").click();
+    h.get_by_label_contains("R05 error +15.000 ms").click();
     h.run();
     assert_eq!(h.state().selection().finding, Some(2));
     assert!(h.state().selection().cursor.is_some());
@@ -145,7 +145,7 @@ fn search_finds_the_next_matching_event() {
 #[test]
 fn the_model_state_around_a_finding_is_shown() {
     let mut h = harness(default_trace());
-    h.get_by_label_contains("R05 error 17.000 ms").click();
+    h.get_by_label_contains("R05 error +15.000 ms").click();
     h.run();
     h.run();
     h.get_by_label("Model state before and after");
@@ -306,7 +306,7 @@ mod images {
         let mut h = harness(default_trace());
         h.run();
         h.snapshot("inspector_default");
-        h.get_by_label_contains("R05 error 17.000 ms").click();
+        h.get_by_label_contains("R05 error +15.000 ms").click();
         h.run();
         h.snapshot("inspector_finding_selected");
         h.state_mut()
@@ -322,7 +322,7 @@ fn consequences_follow_the_chosen_policy_not_the_recording() {
     // The bundled trace was recorded under vb2-2012; under modern the second QBUF of
     // buffer 0 maps nothing and prints no "already pinned".
     let mut h = harness(default_trace());
-    h.get_by_label_contains("R05 error 17.000 ms").click();
+    h.get_by_label_contains("R05 error +15.000 ms").click();
     h.run();
     h.run();
     // Exact labels: the side panel's lines (the event table's rows end in "[inferred]").
@@ -351,10 +351,10 @@ fn many_findings_are_listed_one_line_each() {
     ));
     h.get_by_label("Findings (250) under modern");
     // Many findings: grouped, counted, and collapsed until opened.
-    assert!(h.query_by_label_contains("R12 warning 3.000 ms").is_none());
+    assert!(h.query_by_label_contains("R12 warning +2.000 ms").is_none());
     h.get_by_label_contains("R12 warning × 250").click();
     h.run();
-    h.get_by_label_contains("R12 warning 3.000 ms").click();
+    h.get_by_label_contains("R12 warning +2.000 ms").click();
     h.run();
     assert_eq!(h.state().selection().finding, Some(1));
     // Only the rows in view are laid out.

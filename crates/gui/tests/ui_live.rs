@@ -260,9 +260,9 @@ fn a_session_grows_the_timeline_and_updates_the_findings() {
     refresh(&mut h);
     assert_eq!(shown_events(&h), 28);
     h.get_by_label("Findings (3) under modern");
-    h.get_by_label("R11 warning 5.000 ms: QBUF of buffer 0, which is already queued");
-    h.get_by_label("R11 warning 8.000 ms: QBUF of buffer 0, which is already active");
-    h.get_by_label("R11 warning 11.000 ms: QBUF of buffer 0, which is already done");
+    h.get_by_label("R11 warning +3.000 ms: QBUF of buffer 0, which is already queued");
+    h.get_by_label("R11 warning +6.000 ms: QBUF of buffer 0, which is already active");
+    h.get_by_label("R11 warning +9.000 ms: QBUF of buffer 0, which is already done");
     h.get_by_label("28 of 28 events");
     h.get_by_label("Reqbufs(4): ok");
     h.get_by_label("QbufAll: EINVAL");

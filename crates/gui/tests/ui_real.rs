@@ -110,7 +110,7 @@ fn queues_are_named_by_their_device_node() {
 #[test]
 fn every_event_of_every_real_capture_is_described_in_words() {
     let root = format!("{}/../../tests/fixtures/corpus", env!("CARGO_MANIFEST_DIR"));
-    let mut seen = 0usize;
+    let (mut seen, mut recorded) = (0usize, 0usize);
     for kdir in std::fs::read_dir(&root).expect("corpus").flatten() {
         let mut names: Vec<String> = std::fs::read_dir(kdir.path())
             .expect("kernel dir")
@@ -140,8 +140,34 @@ fn every_event_of_every_real_capture_is_described_in_words() {
                 seen += 1;
             }
         }
+        // vb2scope record's own recordings of some of those programs: every field it wrote.
+        for e in std::fs::read_dir(kdir.path())
+            .expect("kernel dir")
+            .flatten()
+        {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if !n.ends_with(".record.jsonl.zst") {
+                continue;
+            }
+            let b = std::fs::read(e.path()).expect("recording");
+            let text = zstd::decode_all(&b[..]).expect("zstd");
+            let (t, _) = vb2scope_core::format::read_native(&text[..]).expect("native");
+            for i in 0..t.events.len() {
+                let line = vb2scope_gui::describe::event(&t, i);
+                assert!(!debug_text(&line), "{n} event {i}: {line}");
+                recorded += 1;
+            }
+        }
     }
     assert!(seen > 10_000, "{seen} events");
+    assert!(recorded > 500, "{recorded} recorded events");
+}
+
+fn debug_text(line: &str) -> bool {
+    ["Some(", "None", "::", "+0x"]
+        .iter()
+        .any(|d| line.contains(d))
+        || rust_struct(line)
 }
 
 /// Whether `line` holds Rust debug text for a struct: `Name { field: …`.
