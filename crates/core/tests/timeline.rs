@@ -194,3 +194,32 @@ mod lod {
         }
     }
 }
+
+/// A buffer queued again and again: its findings (R11 each time) are one mark with their
+/// count when the view is too coarse to tell them apart, and one mark each when it is not.
+#[test]
+fn findings_on_a_lane_merge_by_slot() {
+    let text = format!("reqbufs 1 mmap\nqbuf 0\n{}", "qbuf 0\n".repeat(40));
+    let sc = parse("requeue.vb2s", &text).expect("parses");
+    let trace = run(&sc, Policy::MODERN).expect("runs");
+    let tl = build(&trace, Policy::MODERN);
+    let on_lane = tl
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.index == Some(0))
+        .count();
+    assert_eq!(on_lane, 40);
+    let lf = vb2scope_core::timeline::LaneFindings::of(&tl);
+    let mut marks = Vec::new();
+    lf.marks(0, (tl.start_ns, tl.end_ns + 1), tl.end_ns + 1, &mut marks);
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].count, 40);
+    assert_eq!(marks[0].severity, vb2scope_core::rules::Severity::Warning);
+    lf.marks(0, (tl.start_ns, tl.end_ns + 1), 1, &mut marks);
+    assert_eq!(marks.len(), 40);
+    // Half the window: half of them.
+    let mid = tl.report.findings[20].t_ns;
+    lf.marks(0, (mid, tl.end_ns + 1), 1, &mut marks);
+    assert_eq!(marks.len(), 20);
+}

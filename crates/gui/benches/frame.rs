@@ -1,5 +1,6 @@
 //! CPU time of one frame of the timeline view (egui layout plus tessellation), headless, at
-//! 10 million state spans in 64 lanes, 1600×900: the whole trace, 1 %, and 0.01 % of it.
+//! 10 million state spans in 64 lanes (half importing 32 dma-bufs the other half exported,
+//! with the dma-buf view under them), 1600×900: the whole trace, 1 %, and 0.01 % of it.
 //! Target: ≤ 8 ms at any zoom. Then the same frame with the overview strip above it and a
 //! million findings in the report.
 
@@ -11,10 +12,11 @@ use vb2scope_core::policy::Policy;
 use vb2scope_core::rules::{Finding, FindingDetail, RuleId};
 use vb2scope_core::time::{TimeBase, TraceClock};
 use vb2scope_core::timeline::{
-    Lane, PlaneLane, Pyramid, Resource, ResourceTrack, Source, Span, Timeline,
+    Assoc, DmabufInfo, Lane, LaneFindings, PlaneLane, Pyramid, Resource, ResourceTrack, Source,
+    Span, Timeline,
 };
 use vb2scope_core::v4l2::{BufType, QueueKey};
-use vb2scope_gui::{Minimap, View, show_timeline};
+use vb2scope_gui::{Extras, Minimap, View, show_timeline};
 
 const STATES: [BufState; 4] = [
     BufState::Queued,
@@ -22,6 +24,57 @@ const STATES: [BufState; 4] = [
     BufState::Done,
     BufState::Dequeued,
 ];
+
+/// The first half of the lanes are MMAP buffers, each exporting a dma-buf; the second half
+/// import those, a different one every 64 frames (a zero-copy pipeline whose buffers rotate).
+const DMABUFS: u32 = 32;
+
+fn assoc(lane: u32, end: u64) -> Vec<Span<Assoc>> {
+    if lane < DMABUFS {
+        return vec![Span {
+            start_ns: 0,
+            end_ns: end,
+            event: 0,
+            value: Assoc::Mmap {
+                offset: lane * 4096,
+                observed: true,
+            },
+        }];
+    }
+    let every = 64 * 1_000_000;
+    (0..end / every)
+        .map(|k| Span {
+            start_ns: k * every,
+            end_ns: (k + 1) * every,
+            event: k as u32,
+            value: Assoc::Dmabuf {
+                id: ((k + u64::from(lane)) % u64::from(DMABUFS)) as u32,
+                fd: Some(100 + (k % 8) as i32),
+                len: 614_400,
+                inferred: false,
+            },
+        })
+        .collect()
+}
+
+fn dmabufs() -> Vec<DmabufInfo> {
+    (0..DMABUFS)
+        .map(|id| DmabufInfo {
+            id,
+            ino: Some(u64::from(id) + 9000),
+            size: Some(614_400),
+            name: "videobuf2_vmalloc".into(),
+            exported_from: Some((
+                QueueKey {
+                    dev: (id / 8) as u16,
+                    ty: BufType::VideoCapture,
+                },
+                id % 8,
+                0,
+            )),
+        })
+        .collect()
+}
 
 fn timeline() -> Timeline {
     const LANES: u32 = 64;
@@ -63,15 +116,7 @@ fn timeline() -> Timeline {
                 states_lod: Pyramid::build(&states),
                 states,
                 planes: vec![PlaneLane {
-                    assoc: vec![Span {
-                        start_ns: 0,
-                        end_ns: end,
-                        event: 0,
-                        value: vb2scope_core::timeline::Assoc::Mmap {
-                            offset: 0,
-                            observed: true,
-                        },
-                    }],
+                    assoc: assoc(l, end),
                     tracks: vec![held(Resource::Attached, 8), held(Resource::Mapped, 4)],
                 }],
             }
@@ -88,7 +133,7 @@ fn timeline() -> Timeline {
         undecoded_from: None,
     };
     Timeline {
-        dmabufs: Vec::new(),
+        dmabufs: dmabufs(),
         activity: None,
         queue_info: Default::default(),
         lanes,
@@ -100,8 +145,34 @@ fn timeline() -> Timeline {
     }
 }
 
+/// Draws the timeline as the window does: with what it computes once per document.
+fn draw(ui: &mut egui::Ui, tl: &Timeline, view: &mut View, tb: &TimeBase, extras: &Extras) {
+    draw_from(ui, tl, view, tb, extras, 0.0);
+}
+
+/// [`draw`], scrolled down by `offset` pixels.
+fn draw_from(
+    ui: &mut egui::Ui,
+    tl: &Timeline,
+    view: &mut View,
+    tb: &TimeBase,
+    extras: &Extras,
+    offset: f32,
+) {
+    let area = egui::ScrollArea::vertical().vertical_scroll_offset(offset);
+    area.show(ui, |ui| {
+        show_timeline(ui, tl, view, (None, None), tb, extras, &mut None);
+    });
+}
+
 fn frame(c: &mut Criterion) {
     let tl = timeline();
+    let (dmabufs, findings) = (tl.dmabuf_lanes(), LaneFindings::of(&tl));
+    let extras = Extras {
+        dmabufs: &dmabufs,
+        findings: &findings,
+    };
+    let tb = TimeBase::new(tl.activity_range().0, TraceClock::default());
     let ctx = egui::Context::default();
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
@@ -127,10 +198,30 @@ fn frame(c: &mut Criterion) {
                     t0: mid - w / 2.0,
                     t1: mid + w / 2.0,
                 };
+                let out = ctx.run_ui(input(), |ui| draw(ui, &tl, &mut view, &tb, &extras));
+                ctx.tessellate(out.shapes, out.pixels_per_point).len()
+            })
+        });
+    }
+    // Scrolled to the dma-buf view under the lanes: 32 dma-bufs, each held by its exporter
+    // and by the 32 importing lanes in turn, the whole trace and 1 % of it.
+    let below_lanes: f32 = tl
+        .lanes
+        .iter()
+        .map(vb2scope_core::timeline::layout::lane_height)
+        .sum::<f32>()
+        + 200.0;
+    for (name, fraction) in [("dmabuf-view-all", 1.0), ("dmabuf-view-one-percent", 0.01)] {
+        let w = (full.t1 - full.t0) * fraction;
+        let mid = (full.t0 + full.t1) / 2.0;
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut view = View {
+                    t0: mid - w / 2.0,
+                    t1: mid + w / 2.0,
+                };
                 let out = ctx.run_ui(input(), |ui| {
-                    egui::ScrollArea::vertical().show(ui, |ui| {
-                        show_timeline(ui, &tl, &mut view, None, None);
-                    });
+                    draw_from(ui, &tl, &mut view, &tb, &extras, below_lanes)
                 });
                 ctx.tessellate(out.shapes, out.pixels_per_point).len()
             })
@@ -158,6 +249,11 @@ fn frame_with_overview(c: &mut Criterion) {
         })
         .collect();
     let tb = TimeBase::new(tl.activity_range().0, TraceClock::default());
+    let (dmabufs, lane_findings) = (tl.dmabuf_lanes(), LaneFindings::of(&tl));
+    let extras = Extras {
+        dmabufs: &dmabufs,
+        findings: &lane_findings,
+    };
     let ctx = egui::Context::default();
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
@@ -169,8 +265,6 @@ fn frame_with_overview(c: &mut Criterion) {
     let full = View::fit(&tl);
     let mut minimap = Minimap::default();
     let mut g = c.benchmark_group("frame-10M-spans-1M-findings-overview");
-    // The timeline draws each finding in view: at a million that takes most of a second.
-    g.sample_size(10);
     for (name, fraction) in [("all", 1.0), ("one-percent", 0.01)] {
         let w = (full.t1 - full.t0) * fraction;
         let mid = (full.t0 + full.t1) / 2.0;
@@ -185,9 +279,7 @@ fn frame_with_overview(c: &mut Criterion) {
                     minimap.show(ui, &tl, &mut view, &tb);
                 }
                 if timeline {
-                    egui::ScrollArea::vertical().show(ui, |ui| {
-                        show_timeline(ui, &tl, &mut view, None, None);
-                    });
+                    draw(ui, &tl, &mut view, &tb, &extras);
                 }
             });
             ctx.tessellate(out.shapes, out.pixels_per_point).len()

@@ -97,7 +97,19 @@ pub fn draw(
         p.text,
     );
     y += GROUP_H;
+    let visible = p.painter.clip_rect();
     for d in lanes.iter().take(MAX_SHOWN) {
+        // A group scrolled out of sight costs its height only.
+        let group_h = DMABUF_HEAD_H
+            + DMABUF_GAP
+            + d.holders
+                .iter()
+                .map(|h| dmabuf_holder_height(tracks_of(tl, h).count()))
+                .sum::<f32>();
+        if y + group_h < visible.top() || y > visible.bottom() {
+            y += group_h;
+            continue;
+        }
         let info = tl.dmabuf(d.id).map(|i| tl.describe_dmabuf(i));
         let name = info.unwrap_or_else(|| format!("dma-buf #{}", d.id));
         let head = Rect::from_min_size(pos2(p.full.left(), y), vec2(p.full.width(), DMABUF_HEAD_H));
@@ -155,23 +167,23 @@ fn holder_row(p: &Place, tl: &Timeline, h: &Holder, row: Rect, lit: bool) -> Opt
     } else {
         Color32::from_gray(140)
     };
-    for &(s, e) in &h.tied {
-        let (x0, x1) = (p.view_x(s), p.view_x(e));
-        if x1 < p.area.left() || x0 > p.area.right() {
-            continue;
+    let runs = p.runs(&h.tied);
+    for &(s, e, merged) in &runs {
+        let x0 = p.view_x(s).max(p.area.left());
+        let x1 = p.view_x(e).min(p.area.right()).max(x0 + 1.0);
+        let r = Rect::from_min_max(pos2(x0, row.top() + 1.0), pos2(x1, row.bottom() - 1.0));
+        if merged {
+            p.painter.rect_filled(r, 0.0, bar_color.gamma_multiply(0.6));
+        } else {
+            p.painter.rect_stroke(
+                r,
+                2.0,
+                Stroke::new(if lit { 2.0 } else { 1.0 }, bar_color),
+                egui::StrokeKind::Inside,
+            );
         }
-        let r = Rect::from_min_max(
-            pos2(x0.max(p.area.left()), row.top() + 1.0),
-            pos2(x1.min(p.area.right()).max(x0 + 1.0), row.bottom() - 1.0),
-        );
-        p.painter.rect_stroke(
-            r,
-            2.0,
-            Stroke::new(if lit { 2.0 } else { 1.0 }, bar_color),
-            egui::StrokeKind::Inside,
-        );
     }
-    held_tracks(p, tl, h, row);
+    held_tracks(p, tl, h, (row, &runs));
     let on = p.pointer.filter(|q| row.contains(*q))?;
     let t = p.time_at(on.x);
     let mut text = format!(
@@ -187,32 +199,42 @@ fn holder_row(p: &Place, tl: &Timeline, h: &Holder, row: Rect, lit: bool) -> Opt
 }
 
 /// The plane's attached, mapped and pinned tracks (observed and inferred each their own)
-/// inside the times it was tied to the dma-buf: thin bars under its row.
-fn held_tracks(p: &Place, tl: &Timeline, h: &Holder, row: Rect) {
-    let (w0, w1) = (p.view.t0.max(0.0) as u64, p.view.t1.max(0.0) as u64 + 1);
-    let ns_px = ((p.view.t1 - p.view.t0) / f64::from(p.area.width().max(1.0))).max(1.0) as u64;
+/// inside the times it was tied to the dma-buf (`runs`, from [`Place::runs`]): thin bars
+/// under its row. A merged run (ties too close to tell apart) shows whether the track was
+/// held in it at all.
+fn held_tracks(p: &Place, tl: &Timeline, h: &Holder, (row, runs): (Rect, &[(u64, u64, bool)])) {
+    let ns_px = p.ns_per_px();
     let mut segs: Vec<Segment<()>> = Vec::new();
     let mut top = row.bottom() + DMABUF_RES_GAP;
     for track in tracks_of(tl, h) {
-        segs.clear();
-        track.segments(w0, w1, ns_px * 3, &mut segs);
         let color = palette::resource(track.resource);
-        for s in &segs {
-            for (a, b) in clip(&h.tied, s.start_ns(), s.end_ns()) {
-                let x0 = p.view_x(a).max(p.area.left());
-                let x1 = p.view_x(b).min(p.area.right()).max(x0 + 1.0);
-                let rr = Rect::from_min_max(pos2(x0, top), pos2(x1, top + DMABUF_RES_H));
-                if track.source == Source::Observed {
-                    p.painter.rect_filled(rr, 0.0, color);
-                } else {
-                    p.painter.rect_filled(rr, 0.0, color.gamma_multiply(0.35));
-                    p.painter.rect_stroke(
-                        rr,
-                        0.0,
-                        Stroke::new(1.0, color),
-                        egui::StrokeKind::Inside,
-                    );
+        let paint = |a: u64, b: u64| {
+            let x0 = p.view_x(a).max(p.area.left());
+            let x1 = p.view_x(b).min(p.area.right()).max(x0 + 1.0);
+            let rr = Rect::from_min_max(pos2(x0, top), pos2(x1, top + DMABUF_RES_H));
+            if track.source == Source::Observed {
+                p.painter.rect_filled(rr, 0.0, color);
+            } else {
+                p.painter.rect_filled(rr, 0.0, color.gamma_multiply(0.35));
+                if rr.width() >= 6.0 {
+                    let stroke = Stroke::new(1.0, color);
+                    p.painter
+                        .rect_stroke(rr, 0.0, stroke, egui::StrokeKind::Inside);
                 }
+            }
+        };
+        for &(a, b, merged) in runs {
+            if merged {
+                let k = track.spans.partition_point(|s| s.end_ns <= a);
+                if track.spans.get(k).is_some_and(|s| s.start_ns < b) {
+                    paint(a, b);
+                }
+                continue;
+            }
+            segs.clear();
+            track.segments(a, b, ns_px * 3, &mut segs);
+            for s in &segs {
+                paint(s.start_ns().max(a), s.end_ns().min(b));
             }
         }
         top += DMABUF_RES_H + DMABUF_RES_GAP;
@@ -311,6 +333,35 @@ pub fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32) {
 }
 
 impl Place<'_> {
+    fn ns_per_px(&self) -> u64 {
+        ((self.view.t1 - self.view.t0) / f64::from(self.area.width().max(1.0))).max(1.0) as u64
+    }
+
+    /// The visible parts of `ranges`, those closer than three pixels merged into one run:
+    /// `(start, end, merged)`. A holder tied now and then costs pixels, not ranges.
+    fn runs(&self, ranges: &[(u64, u64)]) -> Vec<(u64, u64, bool)> {
+        let (w0, w1) = (
+            self.view.t0.max(0.0) as u64,
+            self.view.t1.max(0.0) as u64 + 1,
+        );
+        let near = self.ns_per_px() * 3;
+        let mut out: Vec<(u64, u64, bool)> = Vec::new();
+        for (a, b) in clip(ranges, w0, w1) {
+            match out.last_mut() {
+                Some(last) if a.saturating_sub(last.1) < near || b - a < near => {
+                    if a.saturating_sub(last.1) < near {
+                        last.1 = b;
+                        last.2 = true;
+                    } else {
+                        out.push((a, b, true));
+                    }
+                }
+                _ => out.push((a, b, b - a < near)),
+            }
+        }
+        out
+    }
+
     fn view_x(&self, t: u64) -> f32 {
         self.view.x(self.area, t as f64)
     }

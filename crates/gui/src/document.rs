@@ -8,7 +8,7 @@ use vb2scope_core::analysis::{Analysis, AnalysisError, Depth, analyze};
 use vb2scope_core::policy::Policy;
 use vb2scope_core::progress::Progress;
 use vb2scope_core::time::{Origin, TimeBase};
-use vb2scope_core::timeline::{DmabufLane, Timeline, build};
+use vb2scope_core::timeline::{DmabufLane, LaneFindings, Timeline, build};
 use vb2scope_core::trace::Trace;
 
 pub use vb2scope_core::analysis::PolicyChoice;
@@ -39,6 +39,8 @@ pub struct Document {
     analysis: Analysis,
     /// Who held each dma-buf, computed once per judgement (not per frame).
     holders: OnceLock<Vec<DmabufLane>>,
+    /// The findings of each lane in time order, likewise.
+    lane_findings: OnceLock<LaneFindings>,
 }
 
 /// What a document without a timeline shows (never the case once loaded).
@@ -68,6 +70,7 @@ impl Document {
         Ok(Document {
             analysis,
             holders: OnceLock::new(),
+            lane_findings: OnceLock::new(),
         })
     }
 
@@ -81,6 +84,7 @@ impl Document {
         Ok(Document {
             analysis,
             holders: OnceLock::new(),
+            lane_findings: OnceLock::new(),
         })
     }
 
@@ -91,6 +95,12 @@ impl Document {
     /// Every dma-buf a plane held, with its holders.
     pub fn dmabuf_lanes(&self) -> &[DmabufLane] {
         self.holders.get_or_init(|| self.timeline().dmabuf_lanes())
+    }
+
+    /// The findings of each lane in time order.
+    pub fn lane_findings(&self) -> &LaneFindings {
+        self.lane_findings
+            .get_or_init(|| LaneFindings::of(self.timeline()))
     }
 
     /// The time base every panel shows this document's times in.
@@ -110,6 +120,7 @@ impl Document {
     ) -> Result<(), LoadError> {
         self.analysis.rejudge(choice, Depth::Timeline, progress)?;
         self.holders = OnceLock::new();
+        self.lane_findings = OnceLock::new();
         Ok(())
     }
 }

@@ -420,7 +420,10 @@ impl Inspector {
                     &mut self.view,
                     (s.cursor, s.lane),
                     &tb,
-                    d.dmabuf_lanes(),
+                    &timeline_view::Extras {
+                        dmabufs: d.dmabuf_lanes(),
+                        findings: d.lane_findings(),
+                    },
                     &mut self.lit_dmabuf,
                 );
                 if p.event.is_some() {

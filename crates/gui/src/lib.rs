@@ -29,7 +29,7 @@ pub use minimap::Minimap;
 pub use record_panel::{AppAction, AppForm, LiveTab};
 pub use selection::Selection;
 
-pub use timeline_view::{View, show as show_timeline};
+pub use timeline_view::{Extras, View, show_at as show_timeline};
 
 /// Traces with more events than this are re-evaluated in the background.
 const BIG_TRACE: usize = 200_000;

@@ -6,12 +6,13 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2, pos2, v
 
 use vb2scope_core::model::DmabufId;
 use vb2scope_core::rules::info;
-use vb2scope_core::time::{Origin, TimeBase, TraceClock};
+use vb2scope_core::time::TimeBase;
 use vb2scope_core::timeline::layout::{
     ASSOC_H, GROUP_H, LANE_GAP, RES_GAP, RES_H, STATE_GAP, STATE_H, lane_height,
 };
 use vb2scope_core::timeline::{
-    Assoc, DmabufLane, Role, Segment, Source, Timeline, mark_groups, segments, tick_label,
+    Assoc, DmabufLane, LaneFindings, Role, Segment, Source, Timeline, mark_groups, segments,
+    tick_label,
 };
 
 use super::{dmabuf_view, palette};
@@ -113,25 +114,11 @@ pub struct Picked {
 const LABEL_W: f32 = 96.0;
 const AXIS_H: f32 = 40.0;
 
-/// Draws the timeline with times from its first buffer event; returns what was clicked.
-pub fn show(
-    ui: &mut Ui,
-    tl: &Timeline,
-    view: &mut View,
-    cursor: Option<u32>,
-    selected_lane: Option<usize>,
-) -> Picked {
-    let tb = tl.time_base(Origin::Activity, TraceClock::Unknown);
-    let mut lit = None;
-    show_at(
-        ui,
-        tl,
-        view,
-        (cursor, selected_lane),
-        &tb,
-        &tl.dmabuf_lanes(),
-        &mut lit,
-    )
+/// What the timeline draws besides the lanes, each computed once per judgement of a
+/// document (never per frame).
+pub struct Extras<'a> {
+    pub dmabufs: &'a [DmabufLane],
+    pub findings: &'a LaneFindings,
 }
 
 /// Draws the timeline with times in `tb`; returns what was clicked.
@@ -141,9 +128,10 @@ pub fn show_at(
     view: &mut View,
     (cursor, selected_lane): (Option<u32>, Option<usize>),
     tb: &TimeBase,
-    dmabufs: &[DmabufLane],
+    extras: &Extras,
     lit_state: &mut Option<DmabufId>,
 ) -> Picked {
+    let dmabufs = extras.dmabufs;
     let mut picked = Picked::default();
     let height: f32 = AXIS_H
         + tl.lanes.iter().map(lane_height).sum::<f32>()
@@ -248,6 +236,8 @@ pub fn show_at(
     let mut track_segs: Vec<Segment<()>> = Vec::new();
     let mut labels: Vec<(Pos2, &'static str)> = Vec::new();
     let mut lane_tops: Vec<f32> = Vec::with_capacity(tl.lanes.len());
+    let mut finding_marks = Vec::new();
+    let visible = painter.clip_rect();
     let pointer = resp.hover_pos();
     let clicked = resp.clicked();
     for (li, lane) in tl.lanes.iter().enumerate() {
@@ -265,6 +255,12 @@ pub fn show_at(
         }
         let lane_top = y;
         lane_tops.push(lane_top);
+        // Lanes scrolled out of sight cost their height only.
+        let h = lane_height(lane);
+        if lane_top + h < visible.top() || lane_top > visible.bottom() {
+            y += h;
+            continue;
+        }
         let band = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), STATE_H));
         segs.clear();
         lane.state_segments(w0, w1, min_ns, &mut segs);
@@ -404,18 +400,16 @@ pub fn show_at(
             FontId::monospace(12.0),
             text,
         );
-        // Findings on this buffer.
-        for f in tl
-            .report
+        // Findings on this buffer: the worst of each slot, counted.
+        extras
             .findings
-            .iter()
-            .filter(|f| f.queue == Some(lane.queue) && f.index == Some(lane.index))
-        {
-            let x = view.x(area, f.t_ns as f64);
-            if x < area.left() || x > area.right() {
+            .marks(li, (w0, w1), ns_per_px * 6, &mut finding_marks);
+        for m in &finding_marks {
+            let Some(f) = tl.report.findings.get(m.finding as usize) else {
                 continue;
-            }
-            let color = palette::severity(tl.report.severity(f));
+            };
+            let x = view.x(area, f.t_ns as f64);
+            let color = palette::severity(m.severity);
             let top = lane_top - 1.0;
             painter.add(egui::Shape::convex_polygon(
                 vec![pos2(x - 5.0, top), pos2(x + 5.0, top), pos2(x, top + 8.0)],
@@ -423,8 +417,12 @@ pub fn show_at(
                 Stroke::new(1.0, Color32::BLACK),
             ));
             if pointer.is_some_and(|p| (p - pos2(x, top + 4.0)).length() < 7.0) {
+                let more = match m.count {
+                    1 => String::new(),
+                    n => format!("\n{} more here; zoom in to see them apart", n - 1),
+                };
                 hover = Some(format!(
-                    "{} {} at {}: {}",
+                    "{} {} at {}: {}{more}",
                     f.rule,
                     info(f.rule).title,
                     tb.rel(f.t_ns),
@@ -625,7 +623,7 @@ fn draw_assoc(
         } else {
             painter.rect_stroke(r, 2.0, Stroke::new(1.0, shade), egui::StrokeKind::Inside);
         }
-        let label = match s {
+        let label = || match s {
             Segment::One(sp) => tl.assoc_text(&sp.value, false),
             Segment::Mixed { count, .. } => format!("{count} changes"),
         };
@@ -633,7 +631,7 @@ fn draw_assoc(
             painter.with_clip_rect(r).text(
                 r.left_center() + Vec2::new(3.0, 0.0),
                 Align2::LEFT_CENTER,
-                &label,
+                label(),
                 FontId::proportional(9.5),
                 text,
             );
@@ -649,7 +647,7 @@ fn draw_assoc(
                 Segment::One(sp) => {
                     tl.assoc_text(&sp.value, true) + &shared_with(tl, &sp.value, (lane, pi))
                 }
-                Segment::Mixed { .. } => label,
+                Segment::Mixed { .. } => label(),
             };
             *hover = Some(format!(
                 "{} #{} plane {pi} tied to {label}{why}",

@@ -102,7 +102,10 @@ fn choosing_a_rule_hides_the_other_rules() {
     h.run();
     h.get_by_label_contains("R03 error × 3");
     h.get_by_label_contains("R05 error × 2");
-    assert_eq!(h.get_all_by_label_contains("R03 error +13.000 ms").count(), 2);
+    assert_eq!(
+        h.get_all_by_label_contains("R03 error +13.000 ms").count(),
+        2
+    );
     h.get_by_label("Rule").click();
     h.run();
     h.get_by_label("R05 (2)").click();

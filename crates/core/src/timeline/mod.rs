@@ -5,6 +5,7 @@
 mod build;
 mod dump;
 mod holders;
+mod lane_findings;
 pub mod layout;
 mod lod;
 mod marks;
@@ -16,6 +17,7 @@ mod span;
 pub use crate::time::{duration, ms, ms_ns, tick_label, tick_step};
 pub use build::{build, build_with};
 pub use holders::{DmabufLane, Holder, Role};
+pub use lane_findings::{FindingMark, LaneFindings};
 pub use lod::{Segment, segments};
 pub use marks::{MarkGroup, mark_groups};
 pub use names::{QueueInfo, queue_memory};
