@@ -119,5 +119,46 @@ fn lod(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, lod);
+/// Grouping a million findings (what the findings panel, `check`'s summary and the HTML
+/// report show), against a floor: one plain pass counting them by severity.
+fn grouping(c: &mut Criterion) {
+    use vb2scope_core::check::CheckReport;
+    use vb2scope_core::rules::{Finding, FindingDetail, RuleId};
+    let rules = [RuleId::R03, RuleId::R05, RuleId::R11, RuleId::R12, RuleId::R16];
+    let report = CheckReport {
+        policy: Policy::MODERN,
+        findings: (0..1_000_000u32)
+            .map(|k| Finding {
+                rule: rules[(k % 5) as usize],
+                event: k,
+                t_ns: u64::from(k) * 1000,
+                queue: None,
+                index: Some(k % 8),
+                plane: Some(0),
+                detail: FindingDetail::None,
+            })
+            .collect(),
+        stats: Default::default(),
+        value_notes: Vec::new(),
+        rebuilt_calls: false,
+        incomplete_from: None,
+        unseen_setup: Vec::new(),
+        undecoded_from: None,
+    };
+    let mut g = c.benchmark_group("findings-1M");
+    g.sample_size(20);
+    g.bench_function("floor-count-by-severity", |b| {
+        b.iter(|| {
+            let mut n = [0usize; 3];
+            for f in &report.findings {
+                n[report.severity(f) as usize] += 1;
+            }
+            n
+        })
+    });
+    g.bench_function("groups", |b| b.iter(|| report.groups().len()));
+    g.finish();
+}
+
+criterion_group!(benches, bench, lod, grouping);
 criterion_main!(benches);
