@@ -22,14 +22,16 @@ pub fn touched(trace: &Trace, e: &Event, video_fds: &VideoFds) -> Option<QueueKe
 }
 
 /// Whether an event is buffer activity: a call on a video queue, a memop, a driver's action
-/// on a buffer (`touched` names their queue; it names a placeholder for kernel notes).
+/// on a buffer (`touched` names their queue; it names a placeholder for kernel notes). A
+/// driver's format, seen when the program sets it, is about no buffer yet.
 pub fn buffer_activity(e: &Event, queue: Option<QueueKey>) -> bool {
     let on_queue = queue.is_some_and(|q| q.dev != u16::MAX);
     on_queue
-        && matches!(
-            e.body,
-            Body::Ioctl { .. } | Body::Memop { .. } | Body::Driver { .. }
-        )
+        && match e.body {
+            Body::Ioctl { .. } | Body::Memop { .. } => true,
+            Body::Driver { action, .. } => !matches!(action, super::DriverAction::Config(_)),
+            _ => false,
+        }
 }
 
 /// The time of the first buffer event, where a timeline's activity starts, without building
