@@ -124,7 +124,13 @@ fn lod(c: &mut Criterion) {
 fn grouping(c: &mut Criterion) {
     use vb2scope_core::check::CheckReport;
     use vb2scope_core::rules::{Finding, FindingDetail, RuleId};
-    let rules = [RuleId::R03, RuleId::R05, RuleId::R11, RuleId::R12, RuleId::R16];
+    let rules = [
+        RuleId::R03,
+        RuleId::R05,
+        RuleId::R11,
+        RuleId::R12,
+        RuleId::R16,
+    ];
     let report = CheckReport {
         policy: Policy::MODERN,
         findings: (0..1_000_000u32)
