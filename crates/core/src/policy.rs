@@ -205,6 +205,11 @@ impl Policy {
     pub fn reqbufs0_implicit_streamoff(self) -> bool {
         self == Policy::Spec
     }
+    /// `V4L2_BUF_FLAG_LAST` ends a capture stream: DQBUF then returns EPIPE (v4.2; long
+    /// before the oldest modelled release). vb2 of 2012 and 3.8 have neither.
+    pub fn has_last_buffer(self) -> bool {
+        matches!(self, Policy::Spec | Policy::Linux(_))
+    }
     /// The driver's `min_queued_buffers` defers `start_streaming`.
     pub fn has_min_queued(self) -> bool {
         matches!(self, Policy::Spec | Policy::Linux(_))

@@ -454,6 +454,12 @@ pub mod flags {
     pub const DONE: u32 = 0x0000_0004;
     pub const ERROR: u32 = 0x0000_0040;
     pub const PREPARED: u32 = 0x0000_0400;
+    /// The buffer sits in a media request, waiting for the request to be queued.
+    pub const IN_REQUEST: u32 = 0x0000_0080;
+    /// An OUTPUT buffer of a stateless decoder: keep the CAPTURE buffer for the next slice.
+    pub const M2M_HOLD_CAPTURE_BUF: u32 = 0x0000_0200;
+    /// The last buffer of a stream (a drain, a resolution change): DQBUF then gives EPIPE.
+    pub const LAST: u32 = 0x0010_0000;
     /// The buffer goes to the media request `request_fd`, queued when the request is.
     pub const REQUEST_FD: u32 = 0x0080_0000;
 
@@ -494,7 +500,9 @@ pub mod flags {
             (QUEUED, "QUEUED"),
             (DONE, "DONE"),
             (ERROR, "ERROR"),
+            (IN_REQUEST, "IN_REQUEST"),
             (PREPARED, "PREPARED"),
+            (LAST, "LAST"),
         ]
         .iter()
         .filter(|(b, _)| f & b != 0)
@@ -568,6 +576,74 @@ pub mod dev_caps {
     pub fn by_name(name: &str) -> Option<u32> {
         let name = name.trim().trim_start_matches("V4L2_CAP_");
         ALL.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+}
+
+/// Codec commands and events (`V4L2_DEC_CMD_*`, `V4L2_ENC_CMD_*`, `V4L2_EVENT_*`).
+pub mod codec {
+    /// `V4L2_DEC_CMD_START` and `V4L2_ENC_CMD_START`: resume after a drain.
+    pub const CMD_START: u32 = 0;
+    /// `V4L2_DEC_CMD_STOP` and `V4L2_ENC_CMD_STOP`: drain, the last result carries LAST.
+    pub const CMD_STOP: u32 = 1;
+    pub const CMD_PAUSE: u32 = 2;
+    pub const CMD_RESUME: u32 = 3;
+    /// `V4L2_DEC_CMD_FLUSH` (stateless decoders): release a held CAPTURE buffer.
+    pub const DEC_CMD_FLUSH: u32 = 4;
+    pub const EVENT_EOS: u32 = 2;
+    pub const EVENT_SOURCE_CHANGE: u32 = 5;
+    /// `V4L2_EVENT_SRC_CH_RESOLUTION`.
+    pub const SRC_CH_RESOLUTION: u32 = 1;
+
+    /// A command's name without its prefix: `STOP`, `START`, …; `encoder` picks the
+    /// encoder's names (the same numbers, no FLUSH).
+    pub fn cmd_name(cmd: u32, encoder: bool) -> Option<&'static str> {
+        Some(match cmd {
+            CMD_START => "START",
+            CMD_STOP => "STOP",
+            CMD_PAUSE => "PAUSE",
+            CMD_RESUME => "RESUME",
+            DEC_CMD_FLUSH if !encoder => "FLUSH",
+            _ => return None,
+        })
+    }
+
+    /// A command's number from its name, with or without the `V4L2_DEC_CMD_` or
+    /// `V4L2_ENC_CMD_` prefix.
+    pub fn cmd_by_name(name: &str) -> Option<u32> {
+        let n = name.trim();
+        let n = n
+            .strip_prefix("V4L2_DEC_CMD_")
+            .or_else(|| n.strip_prefix("V4L2_ENC_CMD_"))
+            .unwrap_or(n);
+        Some(match n {
+            "START" => CMD_START,
+            "STOP" => CMD_STOP,
+            "PAUSE" => CMD_PAUSE,
+            "RESUME" => CMD_RESUME,
+            "FLUSH" => DEC_CMD_FLUSH,
+            _ => return None,
+        })
+    }
+
+    /// An event type's name without its `V4L2_EVENT_` prefix.
+    pub fn event_name(ty: u32) -> Option<&'static str> {
+        Some(match ty {
+            0 => "ALL",
+            1 => "VSYNC",
+            EVENT_EOS => "EOS",
+            3 => "CTRL",
+            4 => "FRAME_SYNC",
+            EVENT_SOURCE_CHANGE => "SOURCE_CHANGE",
+            6 => "MOTION_DET",
+            _ => return None,
+        })
+    }
+
+    /// An event type's number from its name, with or without the `V4L2_EVENT_` prefix.
+    pub fn event_by_name(name: &str) -> Option<u32> {
+        let n = name.trim();
+        let n = n.strip_prefix("V4L2_EVENT_").unwrap_or(n);
+        (0..=6).find(|&t| event_name(t) == Some(n))
     }
 }
 

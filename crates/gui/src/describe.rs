@@ -66,6 +66,44 @@ fn argument(a: &IoctlArg) -> String {
             Some(d) => format!("node capabilities {d:#x}"),
             None => "capabilities not recorded".into(),
         },
+        IoctlArg::Command { .. } | IoctlArg::Event { .. } | IoctlArg::Request { .. } => {
+            codec_arg(a).trim_start().to_owned()
+        }
+    }
+}
+
+/// A codec command, an event or a media request, in words, with a leading space; empty
+/// when there is nothing to say.
+fn codec_arg(a: &IoctlArg) -> String {
+    use vb2scope_core::v4l2::codec;
+    match *a {
+        IoctlArg::Command {
+            cmd: Some(c),
+            flags,
+        } => {
+            let name =
+                codec::cmd_name(c, false).map_or_else(|| format!("command {c}"), str::to_owned);
+            if flags != 0 {
+                format!(" {name} (flags {flags:#x})")
+            } else {
+                format!(" {name}")
+            }
+        }
+        IoctlArg::Command { cmd: None, .. } => " (command not decoded)".into(),
+        IoctlArg::Event {
+            ty: Some(t),
+            changes,
+        } => {
+            let name = codec::event_name(t).map_or_else(|| format!("event {t}"), str::to_owned);
+            if changes & codec::SRC_CH_RESOLUTION != 0 {
+                format!(" {name} (resolution)")
+            } else {
+                format!(" {name}")
+            }
+        }
+        IoctlArg::Event { ty: None, .. } => " (event not decoded)".into(),
+        IoctlArg::Request { fd_out: Some(f) } => format!(" → request fd {f}"),
+        _ => String::new(),
     }
 }
 
@@ -100,6 +138,11 @@ pub fn event(trace: &Trace, i: usize) -> String {
                 }
                 Some(IoctlArg::Stream { ty }) => format!(" {}", ty.short()),
                 Some(IoctlArg::Undecoded) => " (argument not decoded)".into(),
+                Some(
+                    a @ (IoctlArg::Command { .. }
+                    | IoctlArg::Event { .. }
+                    | IoctlArg::Request { .. }),
+                ) => codec_arg(a),
                 Some(IoctlArg::Querycap(c)) if !trace.str(c.driver).is_empty() => {
                     format!(
                         " driver {:?} card {:?}",

@@ -73,7 +73,12 @@ fn facts(trace: &Trace) -> Vec<Facts> {
                             (q, Some(*index), None)
                         }
                         Some(
-                            IoctlArg::Stream { .. } | IoctlArg::Undecoded | IoctlArg::Querycap(_),
+                            IoctlArg::Stream { .. }
+                            | IoctlArg::Undecoded
+                            | IoctlArg::Querycap(_)
+                            | IoctlArg::Command { .. }
+                            | IoctlArg::Event { .. }
+                            | IoctlArg::Request { .. },
                         )
                         | None => (q, None, None),
                     }

@@ -92,6 +92,16 @@ pub fn why(trace: &Trace, i: usize, policy: Policy) -> Option<Why> {
                 ),
                 IoctlCmd::Querybuf => ("QUERYBUF only reports: the buffer's state as flags, and its memory.".to_string(), None),
                 IoctlCmd::Querycap => ("QUERYCAP only reports which driver serves the node and what it can do; it changes no buffer.".to_string(), None),
+                IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd => (
+                    "A codec command. STOP starts a drain: the OUTPUT buffers queued so far are processed, and the last CAPTURE result comes back with V4L2_BUF_FLAG_LAST; after it DQBUF(CAPTURE) returns EPIPE. START resumes after a drain (the driver must re-arm DQBUF); STREAMOFF of CAPTURE also does.".to_string(),
+                    Some(RuleId::R32),
+                ),
+                IoctlCmd::TryDecoderCmd | IoctlCmd::TryEncoderCmd => ("TRY_DECODER_CMD and TRY_ENCODER_CMD only ask whether a command would be accepted; they change nothing.".to_string(), None),
+                IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent => ("Subscribing to an event (a decoder's SOURCE_CHANGE, EOS) only says what the application wants to hear of; it changes no buffer.".to_string(), None),
+                IoctlCmd::Dqevent => ("DQEVENT takes a pending event. After a SOURCE_CHANGE a decoder's CAPTURE queue is set up again: STREAMOFF, REQBUFS(0), the new format, REQBUFS and STREAMON, while OUTPUT keeps streaming.".to_string(), None),
+                IoctlCmd::RequestAlloc => ("MEDIA_IOC_REQUEST_ALLOC makes a media request: an fd that gathers a buffer and the controls that go with it, queued together.".to_string(), None),
+                IoctlCmd::RequestQueue => ("MEDIA_REQUEST_IOC_QUEUE queues a request: its buffer is queued to vb2 now (not at QBUF), and the request completes when the driver is done with everything in it.".to_string(), None),
+                IoctlCmd::RequestReinit => ("MEDIA_REQUEST_IOC_REINIT empties an idle or completed request for reuse; a buffer still in it goes back to the application.".to_string(), None),
             }
         }
         Body::Driver { .. } => (

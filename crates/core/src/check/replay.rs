@@ -159,6 +159,9 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
             plane,
             new_fd: fd_out.unwrap_or(-1),
         },
+        (IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd, IoctlArg::Command { cmd: c, .. }) => {
+            Op::Command { fd, cmd: c }
+        }
         (IoctlCmd::Dqbuf, IoctlArg::Buffer(buf)) => Op::Dqbuf {
             fd,
             ty: buf.ty,
@@ -382,6 +385,15 @@ impl<'t> Replayer<'t> {
         if observed && let (Ok(()), Some(IoctlArg::Buffer(buf))) = (result, self.trace.arg(arg)) {
             let buf = *buf;
             self.observe_buffer(fd, cmd, buf);
+            // The driver completed the buffer inside the QBUF (a drain's immediate LAST):
+            // the reply says DONE, not QUEUED.
+            if cmd == IoctlCmd::Qbuf
+                && buf.flags & flags::DONE != 0
+                && buf.flags & flags::QUEUED == 0
+            {
+                let key = self.key_of(fd, buf.ty);
+                self.model.qbuf_came_back_done(key, buf.index, buf.flags);
+            }
         }
     }
 
@@ -563,6 +575,11 @@ impl<'t> Replayer<'t> {
                     None
                 },
                 caps,
+                flags: None,
+            }),
+            (IoctlCmd::Dqbuf, Some(IoctlArg::Buffer(b))) if b.index != u32::MAX => Some(Seen {
+                flags: Some(b.flags),
+                ..Seen::default()
             }),
             _ => None,
         }

@@ -120,6 +120,17 @@ pub struct EventLine<'a> {
     pub fd_out: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonblock: Option<bool>,
+    /// DECODER_CMD / ENCODER_CMD: the command (`V4L2_DEC_CMD_*`) and its flags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmd: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmd_flags: Option<u32>,
+    /// SUBSCRIBE_EVENT / DQEVENT: the event type (`V4L2_EVENT_*`) and a source change's
+    /// `changes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<u32>,
     /// The call's argument was not decoded by the source (`IoctlArg::Undecoded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undecoded: Option<bool>,

@@ -409,6 +409,22 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                 },
                 IoctlCmd::Streamon | IoctlCmd::Streamoff => IoctlArg::Stream { ty: ty()? },
                 IoctlCmd::Querycap => querycap(l, trace),
+                IoctlCmd::DecoderCmd
+                | IoctlCmd::EncoderCmd
+                | IoctlCmd::TryDecoderCmd
+                | IoctlCmd::TryEncoderCmd => IoctlArg::Command {
+                    cmd: l.cmd,
+                    flags: l.cmd_flags.unwrap_or(0),
+                },
+                IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent | IoctlCmd::Dqevent => {
+                    IoctlArg::Event {
+                        ty: l.event,
+                        changes: l.changes.unwrap_or(0),
+                    }
+                }
+                IoctlCmd::RequestAlloc | IoctlCmd::RequestQueue | IoctlCmd::RequestReinit => {
+                    IoctlArg::Request { fd_out: l.fd_out }
+                }
                 IoctlCmd::Expbuf => IoctlArg::Expbuf {
                     ty: ty()?,
                     index: req(l.index, "index", ev)?,

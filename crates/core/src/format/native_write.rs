@@ -144,6 +144,15 @@ pub fn write_event<W: Write>(
                     l.device_caps = c.device_caps;
                 }
                 Some(IoctlArg::Undecoded) => l.undecoded = Some(true),
+                Some(IoctlArg::Command { cmd, flags }) => {
+                    l.cmd = *cmd;
+                    l.cmd_flags = (*flags != 0).then_some(*flags);
+                }
+                Some(IoctlArg::Event { ty, changes }) => {
+                    l.event = *ty;
+                    l.changes = (*changes != 0).then_some(*changes);
+                }
+                Some(IoctlArg::Request { fd_out }) => l.fd_out = *fd_out,
                 Some(IoctlArg::Expbuf {
                     ty,
                     index,

@@ -301,6 +301,40 @@ impl Reader {
                         .flatten(),
                 })
             }),
+            IoctlCmd::DecoderCmd
+            | IoctlCmd::EncoderCmd
+            | IoctlCmd::TryDecoderCmd
+            | IoctlCmd::TryEncoderCmd => {
+                let key = if cmd.is_encoder_cmd() {
+                    "v4l2_encoder_cmd"
+                } else {
+                    "v4l2_decoder_cmd"
+                };
+                let c = field_of(first, second, key);
+                Some(IoctlArg::Command {
+                    cmd: c.and_then(|c| c.get("cmd")).and_then(|v| {
+                        num(v)
+                            .map(|n| n as u32)
+                            .or_else(|| v.as_str().and_then(crate::v4l2::codec::cmd_by_name))
+                    }),
+                    flags: c.and_then(|c| c.get("flags")).and_then(num).unwrap_or(0) as u32,
+                })
+            }
+            IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent | IoctlCmd::Dqevent => {
+                let e = field_of(first, second, "v4l2_event_subscription")
+                    .or_else(|| field_of(first, second, "v4l2_event"));
+                Some(IoctlArg::Event {
+                    ty: e.and_then(|e| e.get("type")).and_then(|v| {
+                        num(v)
+                            .map(|n| n as u32)
+                            .or_else(|| v.as_str().and_then(crate::v4l2::codec::event_by_name))
+                    }),
+                    changes: 0,
+                })
+            }
+            IoctlCmd::RequestAlloc | IoctlCmd::RequestQueue | IoctlCmd::RequestReinit => {
+                Some(IoctlArg::Request { fd_out: None })
+            }
             IoctlCmd::Querybuf | IoctlCmd::PrepareBuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf => {
                 match field_of(first, second, "v4l2_buffer") {
                     Some(b) => self.buffer(b, cmd == IoctlCmd::Dqbuf && self.is_nonblock(fd)),

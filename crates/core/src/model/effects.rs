@@ -30,6 +30,7 @@ pub enum KMsg {
     BufferAlreadyPrepared,
     StreamingOffWillNotWait,
     NonblockingNoBuffers,
+    LastBufferDequeued,
     AlreadyStreaming,
     NotStreaming,
     NoBuffersAllocated,
@@ -97,6 +98,10 @@ impl KMsg {
                 "streaming off, will not wait for buffers",
             ),
             KMsg::StreamingOffWillNotWait => pre("", "Streaming off, will not wait for buffers"),
+            KMsg::LastBufferDequeued => pre(
+                "__vb2_wait_for_done_vb",
+                "last buffer dequeued already, will not wait for buffers",
+            ),
             KMsg::NonblockingNoBuffers => pre(
                 "__vb2_wait_for_done_vb",
                 "nonblocking and no buffers to dequeue, will not wait",

@@ -6,6 +6,7 @@
 //! A step can be *forced* to an observed result: the model then records a `DIVERGE` finding
 //! when its prediction differs, and follows what the kernel really did.
 
+mod codec;
 mod driver;
 mod effects;
 mod files;
@@ -21,7 +22,8 @@ pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
 pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
 pub use op::{BufTarget, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
 pub use state::{
-    BufState, Buffer, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, Plane, Queue, Resources,
+    BufState, Buffer, CodecState, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, Plane, Queue,
+    Resources,
 };
 
 use crate::policy::Policy;
@@ -195,6 +197,7 @@ impl Model {
             } => self
                 .expbuf(fd, ty, index, plane, new_fd, forced)
                 .map(|()| Ret::default()),
+            Op::Command { fd, cmd } => self.command(fd, cmd, forced).map(|()| Ret::default()),
             Op::BufferDone {
                 dev,
                 ty,

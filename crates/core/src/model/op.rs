@@ -153,6 +153,11 @@ pub enum Op {
         plane: u8,
         new_fd: i32,
     },
+    /// DECODER_CMD / ENCODER_CMD on a video fd; `cmd` is `None` when not recorded.
+    Command {
+        fd: i32,
+        cmd: Option<u32>,
+    },
     /// The driver calls `vb2_buffer_done`; `None`: the oldest ACTIVE buffer.
     BufferDone {
         dev: u16,
@@ -187,6 +192,7 @@ impl Op {
             Op::Streamon { .. } => "VIDIOC_STREAMON",
             Op::Streamoff { .. } => "VIDIOC_STREAMOFF",
             Op::Expbuf { .. } => "VIDIOC_EXPBUF",
+            Op::Command { .. } => "codec command",
             Op::BufferDone { .. } => "vb2_buffer_done",
             Op::Driver { .. } => "driver",
         }
@@ -215,4 +221,6 @@ pub struct Seen {
     pub index: Option<u32>,
     /// REQBUFS/CREATE_BUFS: `capabilities` (`V4L2_BUF_CAP_*`).
     pub caps: Option<u32>,
+    /// DQBUF: the flags of the buffer it returned (LAST ends the stream).
+    pub flags: Option<u32>,
 }

@@ -164,6 +164,24 @@ pub struct Queue {
     /// What lingers was reported at a STREAMOFF, and no QBUF, PREPARE_BUF or STREAMON came
     /// since: another STREAMOFF finds the same and says nothing.
     pub lingering_reported: bool,
+    /// The codec state of a capture queue: LAST, EPIPE and the commands around them.
+    pub codec: CodecState,
+}
+
+/// What a capture queue knows of the end of a stream (`last_buffer_dequeued` and what may
+/// have cleared it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CodecState {
+    /// vb2's `last_buffer_dequeued`: a buffer with LAST was dequeued; DQBUF gives EPIPE
+    /// until STREAMOFF (or a START the driver honours).
+    pub last_dequeued: bool,
+    /// EPIPEs returned since the LAST buffer.
+    pub epipes: u32,
+    /// A START was accepted after the LAST buffer: DQBUF should work again.
+    pub restarted: bool,
+    /// A codec command of unknown kind (its source printed a pointer) came after the LAST
+    /// buffer: whether DQBUF gives EPIPE is not known until a DQBUF shows it.
+    pub unsure: bool,
 }
 
 pub const DEFAULT_PLANE_SIZE: u32 = 614_400;
@@ -195,6 +213,7 @@ impl Queue {
             memops_observed: false,
             stopped: false,
             lingering_reported: false,
+            codec: CodecState::default(),
         }
     }
 

@@ -235,14 +235,22 @@ impl Model {
             return Err(Errno::EINVAL);
         };
         let nothing_coming = q.done_list.is_empty() && q.owned_by_drv == 0;
+        let (streaming, error) = (q.streaming, q.error);
+        self.settle_epipe(qi, forced);
+        let epipe = self.epipe_prediction(qi);
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let pred = if busy {
             Err((Errno::EBUSY, None))
         } else if memory.is_some() && memory != q.memory {
             Err((Errno::EINVAL, None))
-        } else if !q.streaming {
+        } else if !streaming {
             Err((Errno::EINVAL, Some(KMsg::StreamingOffWillNotWait)))
-        } else if q.error {
+        } else if error {
             Err((Errno::EIO, None))
+        } else if let Some(e) = epipe {
+            Err(e)
         } else if q.done_list.is_empty() && nonblock {
             Err((Errno::EAGAIN, Some(KMsg::NonblockingNoBuffers)))
         } else if q.done_list.is_empty() && forced == Some(Err(Errno::EINTR)) {
@@ -256,10 +264,13 @@ impl Model {
         } else {
             Ok(())
         };
-        if !nonblock && nothing_coming && q.streaming && !busy {
+        if !nonblock && nothing_coming && q.streaming && !busy && epipe.is_none() {
             self.find(RuleId::R12b, Some(key), None, None, FindingDetail::None);
         }
-        self.decide("VIDIOC_DQBUF", Some(key), pred, forced)?;
+        if let Err(e) = self.decide("VIDIOC_DQBUF", Some(key), pred, forced) {
+            self.after_dqbuf(qi, Err(e));
+            return Err(e);
+        }
         // A blocking DQBUF waits for the driver: the oldest active buffer completes.
         if self.queues.get(qi).is_some_and(|q| q.done_list.is_empty()) {
             let oldest = self.queues.get(qi).and_then(|q| q.oldest_active());
@@ -267,7 +278,13 @@ impl Model {
                 self.buffer_done_inner(qi, i, DoneState::Done, true);
             }
         }
-        self.dequeue_head(qi).ok_or(Errno::EINVAL)
+        let mut ret = self.dequeue_head(qi).ok_or(Errno::EINVAL)?;
+        // The kernel's reply says whether this was the LAST buffer.
+        if let Some(f) = self.seen.flags {
+            ret.flags |= f & crate::v4l2::flags::LAST;
+        }
+        self.after_dqbuf(qi, Ok(ret.flags));
+        Ok(ret)
     }
 
     /// Takes the head of the done list (`__vb2_get_done_vb` + `__vb2_dqbuf`).
@@ -496,6 +513,7 @@ impl Model {
         }
         if r.is_ok() {
             self.cancel(qi, false);
+            self.clear_last(qi);
         }
         let Some(q) = self.queues.get_mut(qi) else {
             return r;

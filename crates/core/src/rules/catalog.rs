@@ -6,6 +6,7 @@
 //! `spec`, `vb2-2012`, `vb2-3.8`, `modern`. `None` means the behaviour is expected under that
 //! policy and is not reported. Quotes are copied verbatim from the documents named in `source`.
 
+use super::codec_catalog::CODEC_RULES;
 use super::driver_catalog::DRIVER_RULES;
 use super::{RuleId, RuleInfo, Severity};
 
@@ -623,9 +624,13 @@ static FALLBACK: RuleInfo = RuleInfo {
     ],
 };
 
-/// Every rule: vb2's and the scenario's ([`RULES`]), then the driver's ([`DRIVER_RULES`]).
+/// Every rule: vb2's and the scenario's ([`RULES`]), the codecs' and requests'
+/// ([`CODEC_RULES`]), then the driver's ([`DRIVER_RULES`]).
 pub fn all_rules() -> impl Iterator<Item = &'static RuleInfo> {
-    RULES.iter().chain(DRIVER_RULES.iter())
+    RULES
+        .iter()
+        .chain(CODEC_RULES.iter())
+        .chain(DRIVER_RULES.iter())
 }
 
 /// The catalog entry for `id`. Never panics.

@@ -2,6 +2,7 @@
 //! the model reports against them. Pure data; evaluation happens inside the model's step.
 
 mod catalog;
+mod codec_catalog;
 mod driver_catalog;
 mod finding;
 
@@ -41,6 +42,15 @@ pub enum RuleId {
     R20,
     R21,
     R22,
+    R23,
+    R24,
+    R25,
+    R26,
+    R28,
+    R30,
+    R32,
+    R37,
+    R49,
     R50,
     R51,
     R52,
@@ -54,7 +64,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 32] = [
+    pub const ALL: [RuleId; 41] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -79,6 +89,15 @@ impl RuleId {
         RuleId::R20,
         RuleId::R21,
         RuleId::R22,
+        RuleId::R23,
+        RuleId::R24,
+        RuleId::R25,
+        RuleId::R26,
+        RuleId::R28,
+        RuleId::R30,
+        RuleId::R32,
+        RuleId::R37,
+        RuleId::R49,
         RuleId::R50,
         RuleId::R51,
         RuleId::R52,
@@ -115,6 +134,15 @@ impl RuleId {
             RuleId::R20 => "R20",
             RuleId::R21 => "R21",
             RuleId::R22 => "R22",
+            RuleId::R23 => "R23",
+            RuleId::R24 => "R24",
+            RuleId::R25 => "R25",
+            RuleId::R26 => "R26",
+            RuleId::R28 => "R28",
+            RuleId::R30 => "R30",
+            RuleId::R32 => "R32",
+            RuleId::R37 => "R37",
+            RuleId::R49 => "R49",
             RuleId::R50 => "R50",
             RuleId::R51 => "R51",
             RuleId::R52 => "R52",

@@ -23,10 +23,25 @@ pub enum IoctlCmd {
     Expbuf,
     /// Says which driver serves the node; changes no buffer (the model takes no step).
     Querycap,
+    /// Codec commands: a drain (STOP), a restart (START), a stateless FLUSH.
+    DecoderCmd,
+    EncoderCmd,
+    /// What a command would do, without doing it (the model takes no step).
+    TryDecoderCmd,
+    TryEncoderCmd,
+    /// Events: a codec's source change and end of stream (the model takes no step).
+    SubscribeEvent,
+    UnsubscribeEvent,
+    Dqevent,
+    /// `MEDIA_IOC_REQUEST_ALLOC` on a media device: a new request fd.
+    RequestAlloc,
+    /// `MEDIA_REQUEST_IOC_QUEUE` and `_REINIT`, on a request fd.
+    RequestQueue,
+    RequestReinit,
 }
 
 impl IoctlCmd {
-    pub const ALL: [IoctlCmd; 11] = [
+    pub const ALL: [IoctlCmd; 21] = [
         IoctlCmd::Reqbufs,
         IoctlCmd::CreateBufs,
         IoctlCmd::RemoveBufs,
@@ -38,6 +53,16 @@ impl IoctlCmd {
         IoctlCmd::Streamoff,
         IoctlCmd::Expbuf,
         IoctlCmd::Querycap,
+        IoctlCmd::DecoderCmd,
+        IoctlCmd::EncoderCmd,
+        IoctlCmd::TryDecoderCmd,
+        IoctlCmd::TryEncoderCmd,
+        IoctlCmd::SubscribeEvent,
+        IoctlCmd::UnsubscribeEvent,
+        IoctlCmd::Dqevent,
+        IoctlCmd::RequestAlloc,
+        IoctlCmd::RequestQueue,
+        IoctlCmd::RequestReinit,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -52,12 +77,27 @@ impl IoctlCmd {
             IoctlCmd::Streamoff => "VIDIOC_STREAMOFF",
             IoctlCmd::Expbuf => "VIDIOC_EXPBUF",
             IoctlCmd::Querycap => "VIDIOC_QUERYCAP",
+            IoctlCmd::DecoderCmd => "VIDIOC_DECODER_CMD",
+            IoctlCmd::EncoderCmd => "VIDIOC_ENCODER_CMD",
+            IoctlCmd::TryDecoderCmd => "VIDIOC_TRY_DECODER_CMD",
+            IoctlCmd::TryEncoderCmd => "VIDIOC_TRY_ENCODER_CMD",
+            IoctlCmd::SubscribeEvent => "VIDIOC_SUBSCRIBE_EVENT",
+            IoctlCmd::UnsubscribeEvent => "VIDIOC_UNSUBSCRIBE_EVENT",
+            IoctlCmd::Dqevent => "VIDIOC_DQEVENT",
+            IoctlCmd::RequestAlloc => "MEDIA_IOC_REQUEST_ALLOC",
+            IoctlCmd::RequestQueue => "MEDIA_REQUEST_IOC_QUEUE",
+            IoctlCmd::RequestReinit => "MEDIA_REQUEST_IOC_REINIT",
         }
     }
+    /// `VIDIOC_QBUF` or `QBUF`; the media ioctls by their full names only.
     pub fn parse(s: &str) -> Option<IoctlCmd> {
         IoctlCmd::ALL
             .into_iter()
-            .find(|c| c.name() == s || &c.name()[7..] == s)
+            .find(|c| c.name() == s || c.name().strip_prefix("VIDIOC_") == Some(s))
+    }
+    /// A codec command (or its TRY_ form) of an encoder.
+    pub fn is_encoder_cmd(self) -> bool {
+        matches!(self, IoctlCmd::EncoderCmd | IoctlCmd::TryEncoderCmd)
     }
 }
 
@@ -165,6 +205,16 @@ pub enum IoctlArg {
     Buffer(V4l2Buffer),
     /// QUERYCAP: what the kernel returned (all unknown when the call failed).
     Querycap(Capability),
+    /// DECODER_CMD / ENCODER_CMD and their TRY_ forms: the command (`v4l2::codec::CMD_*`)
+    /// and its flags; `cmd` is `None` when the source printed only a pointer (strace does).
+    Command { cmd: Option<u32>, flags: u32 },
+    /// SUBSCRIBE_EVENT / UNSUBSCRIBE_EVENT / DQEVENT: the event type
+    /// (`v4l2::codec::EVENT_*`) and, for a source change, its `changes` bits; `ty` is `None`
+    /// when not decoded.
+    Event { ty: Option<u32>, changes: u32 },
+    /// MEDIA_IOC_REQUEST_ALLOC: the new request's fd, if recorded. QUEUE and REINIT take
+    /// no argument: the call's fd is the request.
+    Request { fd_out: Option<i32> },
     /// The source printed only a pointer (strace before 6.x does for EXPBUF): what was asked
     /// is unknown. The call is kept so that what the kernel did inside it lands in it; the
     /// model takes no step for it.

@@ -75,7 +75,11 @@ impl IoctlArg {
             | IoctlArg::Stream { ty }
             | IoctlArg::Expbuf { ty, .. } => Some(ty),
             IoctlArg::Buffer(b) => Some(b.ty),
-            IoctlArg::Undecoded | IoctlArg::Querycap(_) => None,
+            IoctlArg::Undecoded
+            | IoctlArg::Querycap(_)
+            | IoctlArg::Command { .. }
+            | IoctlArg::Event { .. }
+            | IoctlArg::Request { .. } => None,
         }
     }
 }

@@ -19,8 +19,17 @@ pub(super) enum Req {
 pub(super) fn request(s: &str) -> Option<Req> {
     let s = lex::token(lex::unname(s));
     if s.starts_with("0x") {
-        // Codes differ by ABI (struct sizes); type 'V' and the number do not.
+        // Codes differ by ABI (struct sizes); the type ('V', or '|' for the media
+        // requests) and the number do not.
         let code = lex::uint(s)?;
+        if (code >> 8) & 0xff == 0x7c {
+            return Some(Req::Buf(match code & 0xff {
+                0x05 => IoctlCmd::RequestAlloc,
+                0x80 => IoctlCmd::RequestQueue,
+                0x81 => IoctlCmd::RequestReinit,
+                _ => return None,
+            }));
+        }
         if (code >> 8) & 0xff != 0x56 {
             return None;
         }
@@ -38,8 +47,18 @@ pub(super) fn request(s: &str) -> Option<Req> {
             92 => Req::Buf(IoctlCmd::CreateBufs),
             93 => Req::Buf(IoctlCmd::PrepareBuf),
             104 => Req::Buf(IoctlCmd::RemoveBufs),
+            77 => Req::Buf(IoctlCmd::EncoderCmd),
+            78 => Req::Buf(IoctlCmd::TryEncoderCmd),
+            89 => Req::Buf(IoctlCmd::Dqevent),
+            90 => Req::Buf(IoctlCmd::SubscribeEvent),
+            91 => Req::Buf(IoctlCmd::UnsubscribeEvent),
+            96 => Req::Buf(IoctlCmd::DecoderCmd),
+            97 => Req::Buf(IoctlCmd::TryDecoderCmd),
             _ => return None,
         });
+    }
+    if s.starts_with("MEDIA_") {
+        return IoctlCmd::parse(s).map(Req::Buf);
     }
     let name = s.strip_prefix("VIDIOC_")?;
     let name = name.strip_suffix("_TIME32").unwrap_or(name);
@@ -265,7 +284,53 @@ pub(super) fn arg(
         }
         // Its strings go to the trace's table: read by `querycap` (`Req::Querycap`).
         IoctlCmd::Querycap => Err(Skip::Undecoded),
+        // strace (6.1 to 7.2) prints a pointer for these; a struct is read when printed. A
+        // pointer is kept as a command or event of unknown kind: the call still happened.
+        IoctlCmd::DecoderCmd
+        | IoctlCmd::EncoderCmd
+        | IoctlCmd::TryDecoderCmd
+        | IoctlCmd::TryEncoderCmd => Ok(command(arg)),
+        IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent | IoctlCmd::Dqevent => Ok(event(arg)),
+        // `[5]`, or `[5</anon_inode:[media_request]>]` with `-y`.
+        IoctlCmd::RequestAlloc => Ok(IoctlArg::Request {
+            fd_out: ok
+                .then(|| arg.trim().strip_prefix('['))
+                .flatten()
+                .and_then(lex::fd_arg)
+                .map(|(fd, _)| fd),
+        }),
+        IoctlCmd::RequestQueue | IoctlCmd::RequestReinit => Ok(IoctlArg::Request { fd_out: None }),
     }
+}
+
+/// `{cmd=V4L2_DEC_CMD_STOP, flags=0, …}`, or a pointer.
+fn command(arg: &str) -> IoctlArg {
+    let f = fields(arg).ok();
+    let cmd = f.as_ref().and_then(|f| f.get("cmd")).and_then(|v| {
+        let t = lex::token(v);
+        lex::u32v(t).or_else(|| crate::v4l2::codec::cmd_by_name(t))
+    });
+    let flags = f
+        .as_ref()
+        .and_then(|f| f.get("flags"))
+        .and_then(lex::u32v)
+        .unwrap_or(0);
+    IoctlArg::Command { cmd, flags }
+}
+
+/// `{type=V4L2_EVENT_SOURCE_CHANGE, …}`, or a pointer.
+fn event(arg: &str) -> IoctlArg {
+    let f = fields(arg).ok();
+    let ty = f.as_ref().and_then(|f| f.get("type")).and_then(|v| {
+        let t = lex::token(v);
+        lex::u32v(t).or_else(|| crate::v4l2::codec::event_by_name(t))
+    });
+    let changes = f
+        .as_ref()
+        .and_then(|f| f.get("u.src_change.changes").or_else(|| f.get("changes")))
+        .and_then(lex::u32v)
+        .unwrap_or(0);
+    IoctlArg::Event { ty, changes }
 }
 
 fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buffer, Skip> {

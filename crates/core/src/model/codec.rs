@@ -1,0 +1,157 @@
+//! The end of a capture stream: the LAST buffer, vb2's `last_buffer_dequeued` and EPIPE,
+//! and the codec commands (DECODER_CMD / ENCODER_CMD) that act on them.
+//!
+//! vb2 sets `last_buffer_dequeued` when DQBUF returns a buffer with LAST on any capture
+//! queue; from then on DQBUF fails with EPIPE before looking at the done list, until
+//! STREAMOFF of that queue, or until the driver calls `vb2_clear_last_buffer_dequeued()`
+//! (what a START command must do; v4l2-mem2mem's helpers leave it to the driver).
+
+use super::{KMsg, Model, Qi};
+use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::{Errno, Outcome, codec, flags};
+
+impl Model {
+    /// DECODER_CMD / ENCODER_CMD on `fd`. The command's effect on the drain is the driver's;
+    /// the model follows only what it does to DQBUF: START re-arms a capture queue that
+    /// returned LAST, and a command of unknown kind leaves that open.
+    pub(super) fn command(
+        &mut self,
+        fd: i32,
+        cmd: Option<u32>,
+        forced: Option<Outcome>,
+    ) -> Outcome {
+        let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
+        let r = self.decide("codec command", None, Ok(()), forced);
+        if r.is_err() {
+            return r;
+        }
+        let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
+        for q in self.queues.iter_mut() {
+            if q.key.dev != dev || q.key.ty.is_output() || !q.codec.last_dequeued {
+                continue;
+            }
+            match cmd {
+                Some(codec::CMD_START) => {
+                    q.codec.last_dequeued = false;
+                    q.codec.restarted = true;
+                    q.codec.epipes = 0;
+                }
+                Some(_) => {}
+                None => q.codec.unsure = true,
+            }
+        }
+        Ok(())
+    }
+
+    /// What DQBUF would answer from the end-of-stream state alone: EPIPE after LAST.
+    /// `None` when it would go on to the done list (or the state is not known).
+    pub(super) fn epipe_prediction(&self, qi: Qi) -> Option<(Errno, Option<KMsg>)> {
+        let q = self.queues.get(qi)?;
+        (self.policy.has_last_buffer() && q.codec.last_dequeued && !q.codec.unsure)
+            .then_some((Errno::EPIPE, Some(KMsg::LastBufferDequeued)))
+    }
+
+    /// Before a DQBUF's result is compared: what the kernel showed settles what the model
+    /// could not know (a command of unknown kind), and an EPIPE after a START that should
+    /// have re-armed the queue is the driver's fault (R49), not a divergence.
+    pub(super) fn settle_epipe(&mut self, qi: Qi, forced: Option<Outcome>) {
+        if !self.policy.has_last_buffer() {
+            return;
+        }
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
+        let key = q.key;
+        let epipe = forced == Some(Err(Errno::EPIPE));
+        if q.codec.unsure && forced.is_some() {
+            q.codec.unsure = false;
+            q.codec.last_dequeued = epipe;
+            return;
+        }
+        if epipe && q.codec.restarted && !q.codec.last_dequeued {
+            q.codec.last_dequeued = true;
+            q.codec.restarted = false;
+            self.find(RuleId::R49, Some(key), None, None, FindingDetail::None);
+        }
+    }
+
+    /// After a DQBUF: a LAST buffer ends the stream; each EPIPE is counted, and a loop of
+    /// them (the third in a row) is reported once.
+    pub(super) fn after_dqbuf(&mut self, qi: Qi, result: Result<u32, Errno>) {
+        if !self.policy.has_last_buffer() {
+            return;
+        }
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
+        if q.key.ty.is_output() {
+            return;
+        }
+        let key = q.key;
+        match result {
+            Ok(f) if f & flags::LAST != 0 => {
+                q.codec.last_dequeued = true;
+                q.codec.restarted = false;
+                q.codec.epipes = 0;
+            }
+            Err(Errno::EPIPE) => {
+                q.codec.epipes = q.codec.epipes.saturating_add(1);
+                if q.codec.epipes == 3 {
+                    self.find(
+                        RuleId::R32,
+                        Some(key),
+                        None,
+                        None,
+                        FindingDetail::Count { have: 3, need: 1 },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// STREAMOFF of a queue (`vb2_core_streamoff`) clears `last_buffer_dequeued`.
+    pub(super) fn clear_last(&mut self, qi: Qi) {
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.codec = Default::default();
+        }
+    }
+
+    /// A QBUF whose reply says the buffer is already DONE (and not QUEUED): the driver
+    /// completed it inside the QBUF, as the immediate LAST buffer of a drain does
+    /// (`v4l2_m2m_last_buffer_done`, `force_last_buf_done`). Believed as shown: the buffer
+    /// is on the done list.
+    pub fn qbuf_came_back_done(&mut self, key: crate::v4l2::QueueKey, index: u32, f: u32) {
+        let Some(qi) = self.queues.iter().position(|q| q.key == key) else {
+            return;
+        };
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
+        let Some(b) = q.buf_mut(index) else { return };
+        match b.state {
+            super::BufState::Queued => {
+                // Forced to the driver first (`force_last_buf_done`).
+                b.state = super::BufState::Active;
+                q.owned_by_drv += 1;
+            }
+            super::BufState::Active => {}
+            _ => return,
+        }
+        let state = if f & flags::ERROR != 0 {
+            crate::v4l2::DoneState::Error
+        } else {
+            crate::v4l2::DoneState::Done
+        };
+        self.buffer_done_inner(qi, index, state, false);
+        if f & flags::LAST != 0 && self.policy.has_last_buffer() {
+            self.find(
+                RuleId::R37,
+                Some(key),
+                Some(index),
+                None,
+                FindingDetail::None,
+            );
+        }
+    }
+}

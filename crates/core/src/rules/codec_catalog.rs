@@ -1,0 +1,201 @@
+//! Rules of memory-to-memory devices, stateful codecs and the Request API (R23–R49 of the
+//! codec reference, `m2m-codecs.md` section 6). None of this exists in vb2 of 2012 or 3.8
+//! (no LAST flag, no EPIPE, no requests), so those columns are `None`.
+//!
+//! Where the kernel and the spec disagree (the errno of R23, the reply of R37), the modern
+//! column expects the kernel's behaviour and the rule reports only what the application did.
+
+use super::Severity::{Error as E, Info as I, Warning as W};
+use super::{RuleId, RuleInfo, Severity};
+
+const fn new_only(spec: Severity, modern: Severity) -> [Option<Severity>; 4] {
+    [Some(spec), None, None, Some(modern)]
+}
+
+const QBUF_RST: &str = "Documentation/userspace-api/media/v4l/vidioc-qbuf.rst";
+const BUFFER_RST: &str = "Documentation/userspace-api/media/v4l/buffer.rst";
+const DECODER_RST: &str = "Documentation/userspace-api/media/v4l/dev-decoder.rst";
+const REQ_QUEUE_RST: &str =
+    "Documentation/userspace-api/media/mediactl/media-request-ioc-queue.rst";
+const REQ_REINIT_RST: &str =
+    "Documentation/userspace-api/media/mediactl/media-request-ioc-reinit.rst";
+
+const NO_REQUESTS: &str = "vb2 of this era has no Request API: not applicable.";
+const NO_LAST: &str = "vb2 of this era has no LAST flag and no EPIPE: not applicable.";
+
+/// R23–R49 as far as the model checks them, in the order of [`RuleId::ALL`].
+pub static CODEC_RULES: &[RuleInfo] = &[
+    RuleInfo {
+        id: RuleId::R23,
+        title: "Request fd on an M2M CAPTURE buffer",
+        severity: new_only(W, W),
+        source: QBUF_RST,
+        quote: "For memory-to-memory devices you can specify the request_fd only for output \
+                buffers, not for capture buffers. Attempting to specify this for a capture \
+                buffer will result in an EBADR error.",
+        explanation: "On a memory-to-memory device only the OUTPUT side (what the application \
+            feeds in) takes part in requests; CAPTURE buffers are queued directly. A QBUF of a \
+            CAPTURE buffer with V4L2_BUF_FLAG_REQUEST_FD is refused before vb2 looks at it. The \
+            spec names EBADR; v4l2-mem2mem returns EPERM (v4l2_m2m_qbuf: \"requests cannot be \
+            used with capture buffers\"). Queue CAPTURE buffers without a request.",
+        per_policy: [
+            "The spec refuses the QBUF with EBADR.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "v4l2-mem2mem refuses it with EPERM, not the EBADR the spec names; the finding is \
+             about the application's request, not the errno.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R24,
+        title: "Direct QBUF and request QBUF mixed on one queue",
+        severity: new_only(W, W),
+        source: QBUF_RST,
+        quote: "It is not allowed to mix queuing requests with queuing buffers directly. EBUSY \
+                will be returned if the first buffer was queued directly and then the \
+                application tries to queue a request, or vice versa.",
+        explanation: "The first QBUF after a queue was set up decides its mode: direct, or \
+            through requests (vb2's uses_qbuf and uses_requests). The other kind is refused \
+            with EBUSY until STREAMOFF, REQBUFS or close resets the queue; even a request QBUF \
+            that failed sets the mode. Queue every buffer of a stream the same way.",
+        per_policy: [
+            "The spec refuses the other kind of QBUF with EBUSY.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "vb2 refuses it with EBUSY (\"queue uses requests\" or \"queue does not use \
+             requests\") until STREAMOFF, REQBUFS or close.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R25,
+        title: "Request queued without a buffer",
+        severity: new_only(W, W),
+        source: REQ_QUEUE_RST,
+        quote: "A request must contain at least one buffer, otherwise this ioctl will return \
+                an ENOENT error.",
+        explanation: "MEDIA_REQUEST_IOC_QUEUE validates the request first: with no buffer in \
+            it (none was queued into it since it was allocated or re-initialised, or \
+            STREAMOFF took it back) it fails with ENOENT. A stateless decoder also returns \
+            ENOENT when a required control is missing. Put the OUTPUT buffer and the codec \
+            controls into the request before queueing it.",
+        per_policy: [
+            "The spec refuses the request with ENOENT.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "vb2_request_validate refuses it with ENOENT (drivers add their own checks first).",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R26,
+        title: "Request touched while in flight",
+        severity: new_only(W, W),
+        source: REQ_REINIT_RST,
+        quote: "A request can only be re-initialized if it either has not been queued yet, or \
+                if it was queued and completed. Otherwise it will set errno to EBUSY.",
+        explanation: "A queued request belongs to the driver until it completes: queueing it \
+            again, re-initialising it or adding a buffer to it fails with EBUSY, and a \
+            completed request must be re-initialised before it is used again. Wait for \
+            completion (poll the request fd for POLLPRI), then MEDIA_REQUEST_IOC_REINIT.",
+        per_policy: [
+            "The spec refuses the call with EBUSY.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "The media core refuses the call with EBUSY.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R28,
+        title: "REQUEST_FD on an ioctl other than QBUF",
+        severity: new_only(W, W),
+        source: BUFFER_RST,
+        quote: "Applications should not set V4L2_BUF_FLAG_REQUEST_FD for any ioctls other \
+                than VIDIOC_QBUF.",
+        explanation: "Only QBUF puts a buffer into a request. PREPARE_BUF with \
+            V4L2_BUF_FLAG_REQUEST_FD fails with EINVAL, silently; prepare the buffer without \
+            the flag, then QBUF it into the request.",
+        per_policy: [
+            "The spec forbids the flag outside QBUF.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "vb2_prepare_buf refuses it with EINVAL and no kernel message.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R30,
+        title: "Buffer put into a request while not dequeued",
+        severity: new_only(W, W),
+        source: BUFFER_RST,
+        quote: "The buffer has been queued for the media request associated with the \
+                request_fd, but the request has not been queued yet.",
+        explanation: "A buffer can go into a request only from the DEQUEUED state: one already \
+            in a request, queued or done is refused with EINVAL (\"buffer is not in dequeued \
+            state\"). Dequeue it first, or use another buffer.",
+        per_policy: [
+            "The spec allows only a dequeued buffer into a request.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "vb2 refuses it with EINVAL (\"qbuf: buffer is not in dequeued state\").",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R32,
+        title: "DQBUF loops on EPIPE after LAST",
+        severity: new_only(W, W),
+        source: BUFFER_RST,
+        quote: "Any subsequent call to the VIDIOC_DQBUF ioctl will not block anymore, but \
+                return an EPIPE error code.",
+        explanation: "Once a capture queue has returned a buffer with V4L2_BUF_FLAG_LAST (the \
+            end of a drain, or a decoder's resolution change), every DQBUF fails with EPIPE at \
+            once, and poll reports the queue readable, until STREAMOFF of that queue or a \
+            START command that the driver honours. One EPIPE is how an application learns the \
+            stream ended; calling DQBUF again and again is a busy loop (the CPU goes to 100%). \
+            Stop dequeuing at LAST, or restart the queue.",
+        per_policy: [
+            "After LAST every DQBUF returns EPIPE; a loop on it is reported.",
+            NO_LAST,
+            NO_LAST,
+            "vb2 returns EPIPE (\"last buffer dequeued already, will not wait for buffers\"); \
+             one EPIPE is expected, a loop of them is reported.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R37,
+        title: "QBUF reply already DONE and LAST",
+        severity: new_only(W, I),
+        source: QBUF_RST,
+        quote: "the driver sets the V4L2_BUF_FLAG_MAPPED and V4L2_BUF_FLAG_QUEUED flags and \
+                clears the V4L2_BUF_FLAG_DONE flag in the flags field",
+        explanation: "When a drain has nothing left to process, v4l2-mem2mem completes the \
+            next CAPTURE buffer as the empty LAST buffer inside its own QBUF: the reply \
+            already says DONE and LAST, not QUEUED, and the buffer waits on the done list. \
+            This is how the kernel ends a drain; DQBUF returns that buffer, then EPIPE.",
+        per_policy: [
+            "The reply contradicts the spec's QBUF: QUEUED is not set and DONE is.",
+            NO_LAST,
+            NO_LAST,
+            "The immediate LAST buffer of a drain (next_buf_last, force_last_buf_done); shown \
+             for information.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R49,
+        title: "START does not re-arm DQBUF after a drain (driver)",
+        severity: new_only(E, E),
+        source: DECODER_RST,
+        quote: "V4L2_DEC_CMD_START - the decoder will not be reset and will resume operation \
+                normally, with all the state from before the drain.",
+        explanation: "After a drain the capture queue returns EPIPE until it is restarted. A \
+            START command must restart it: the driver has to call \
+            vb2_clear_last_buffer_dequeued(), since v4l2-mem2mem's helpers do not. Here DQBUF \
+            still returned EPIPE after a successful START with no STREAMOFF between: the \
+            driver forgot it (vicodec does, up to at least Linux 6.12). STREAMOFF and \
+            STREAMON of the CAPTURE queue restart it on any driver.",
+        per_policy: [
+            "The spec resumes operation after START; EPIPE after it is the driver's fault.",
+            NO_LAST,
+            NO_LAST,
+            "v4l2-mem2mem leaves vb2's last_buffer_dequeued to the driver; this driver did \
+             not clear it at START.",
+        ],
+    },
+];

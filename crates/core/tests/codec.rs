@@ -1,0 +1,148 @@
+//! The end of a capture stream: LAST, EPIPE and the codec commands, on a real vim2m capture
+//! (v4l2-ctl, Linux 6.12) whose tail is changed the way a drain ends it: its last CAPTURE
+//! DQBUF returns LAST, then DQBUF gives EPIPE.
+
+use vb2scope_core::check::{CheckReport, check_trace};
+use vb2scope_core::import::{Format, import_bytes};
+use vb2scope_core::policy::Policy;
+use vb2scope_core::rules::{RuleId, Severity};
+
+const VIM2M: &str =
+    include_str!("../../../tests/fixtures/import/strace/k612-31-vim2m-mmap.strace.txt");
+
+/// The capture with `after_last` (strace lines, `{t}` replaced by a time just after it)
+/// inserted after its last CAPTURE DQBUF, which is given the LAST flag.
+fn drained(after_last: &[&str]) -> String {
+    let lines: Vec<&str> = VIM2M.lines().collect();
+    let last = lines
+        .iter()
+        .rposition(|l| l.contains("VIDIOC_DQBUF, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE"))
+        .expect("the capture dequeues CAPTURE buffers");
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i == last {
+            out.push_str(&l.replacen(
+                "flags=V4L2_BUF_FLAG_MAPPED",
+                "flags=V4L2_BUF_FLAG_MAPPED|V4L2_BUF_FLAG_LAST",
+                1,
+            ));
+            out.push('\n');
+            let pid = l.split_whitespace().next().unwrap_or("1");
+            for (k, extra) in after_last.iter().enumerate() {
+                out.push_str(&format!(
+                    "{pid}   1795609712.1141{k:02} {extra} <0.000010>\n"
+                ));
+            }
+        } else {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn check(text: &str, policy: Policy) -> CheckReport {
+    let (imported, _) = import_bytes(
+        text.as_bytes(),
+        "drain.strace.txt",
+        Some(Format::Strace),
+        None,
+    )
+    .expect("the edited capture imports");
+    check_trace(&imported.trace, policy)
+}
+
+fn loud(r: &CheckReport) -> Vec<String> {
+    r.findings
+        .iter()
+        .filter(|f| r.severity(f) > Severity::Info)
+        .map(|f| format!("{} {}", f.rule, f.message()))
+        .collect()
+}
+
+const EPIPE: &str =
+    "ioctl(3, VIDIOC_DQBUF, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE}) = -1 EPIPE (Broken pipe)";
+
+/// Regression: an EPIPE after the LAST buffer, which is how every drain ends, was a DIVERGE
+/// warning ("the policy predicts ok").
+#[test]
+fn one_epipe_after_last_is_what_the_kernel_does() {
+    for policy in [Policy::MODERN, Policy::Spec] {
+        let r = check(&drained(&[EPIPE]), policy);
+        assert_eq!(loud(&r), Vec::<String>::new(), "{policy}");
+        assert_eq!(r.stats.divergences, 0, "{policy}");
+    }
+}
+
+#[test]
+fn a_loop_of_epipes_is_a_warning_once() {
+    let r = check(
+        &drained(&[EPIPE, EPIPE, EPIPE, EPIPE, EPIPE]),
+        Policy::MODERN,
+    );
+    let r32: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == RuleId::R32)
+        .collect();
+    assert_eq!(r32.len(), 1);
+    assert_eq!(r.severity(r32[0]), Severity::Warning);
+    assert!(r.findings.iter().all(|f| f.rule != RuleId::Diverge));
+}
+
+/// Kernels without LAST (vb2 of 2012 and 3.8) would not have said EPIPE: that is a
+/// divergence there, and `auto` picks a policy that explains it.
+#[test]
+fn old_vb2_does_not_explain_epipe() {
+    let r = check(&drained(&[EPIPE]), Policy::Vb2_3_8);
+    assert!(r.findings.iter().any(|f| f.rule == RuleId::Diverge));
+}
+
+/// STREAMOFF of the capture queue re-arms DQBUF (`vb2_core_streamoff`).
+#[test]
+fn streamoff_rearms_dequeue() {
+    let r = check(
+        &drained(&[
+            EPIPE,
+            "ioctl(3, VIDIOC_STREAMOFF, [V4L2_BUF_TYPE_VIDEO_CAPTURE]) = 0",
+            "ioctl(3, VIDIOC_STREAMON, [V4L2_BUF_TYPE_VIDEO_CAPTURE]) = 0",
+            "ioctl(3, VIDIOC_DQBUF, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE}) = -1 EAGAIN (Resource temporarily unavailable)",
+        ]),
+        Policy::MODERN,
+    );
+    assert!(
+        r.findings.iter().all(|f| f.rule != RuleId::Diverge),
+        "{:?}",
+        loud(&r)
+    );
+}
+
+/// A START the driver honours re-arms DQBUF; one it does not (vicodec up to 6.12) leaves
+/// EPIPE, which is the driver's fault (R49), not a divergence.
+#[test]
+fn start_after_a_drain() {
+    let start = "ioctl(3, VIDIOC_ENCODER_CMD, {cmd=V4L2_ENC_CMD_START, flags=0}) = 0";
+    let r = check(&drained(&[EPIPE, start, EPIPE]), Policy::MODERN);
+    let rules: Vec<RuleId> = r.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::R49]);
+    assert_eq!(r.severity(&r.findings[0]), Severity::Error);
+}
+
+/// strace prints a pointer for DECODER_CMD: after a command of unknown kind, whether DQBUF
+/// gives EPIPE is believed as the kernel shows it, either way.
+#[test]
+fn a_command_strace_did_not_decode_is_no_evidence() {
+    let cmd = "ioctl(3, VIDIOC_DECODER_CMD, 0x7ffd8c0c4f40) = 0";
+    let again = "ioctl(3, VIDIOC_DQBUF, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE}) = -1 EINTR (Interrupted system call)";
+    for tail in [[EPIPE, cmd, EPIPE], [EPIPE, cmd, again]] {
+        let r = check(&drained(&tail), Policy::MODERN);
+        let about_epipe: Vec<String> = r
+            .findings
+            .iter()
+            .map(|f| f.message())
+            .filter(|m| m.contains("EPIPE"))
+            .collect();
+        assert_eq!(about_epipe, Vec::<String>::new(), "{tail:?}");
+        assert!(r.findings.iter().all(|f| f.rule != RuleId::R49), "{tail:?}");
+    }
+}
