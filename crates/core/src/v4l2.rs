@@ -141,6 +141,8 @@ const ERRNO_NAMES: &[(u16, &str)] = &[
 ];
 
 impl Errno {
+    pub const EPERM: Errno = Errno(1);
+    pub const ENOENT: Errno = Errno(2);
     pub const EINTR: Errno = Errno(4);
     pub const EIO: Errno = Errno(5);
     pub const EBADF: Errno = Errno(9);
@@ -152,6 +154,7 @@ impl Errno {
     pub const EINVAL: Errno = Errno(22);
     pub const ENOTTY: Errno = Errno(25);
     pub const EPIPE: Errno = Errno(32);
+    pub const EBADR: Errno = Errno(53);
     pub const ENOBUFS: Errno = Errno(105);
 
     pub fn name(self) -> Option<&'static str> {
@@ -514,6 +517,8 @@ pub mod flags {
 
 /// The capabilities REQBUFS and CREATE_BUFS report (`V4L2_BUF_CAP_*`).
 pub mod caps {
+    /// `V4L2_BUF_CAP_SUPPORTS_REQUESTS`.
+    pub const SUPPORTS_REQUESTS: u32 = 0x8;
     /// Every `V4L2_BUF_CAP_*` by name, without the prefix.
     pub const ALL: &[(&str, u32)] = &[
         ("SUPPORTS_MMAP", 0x1),

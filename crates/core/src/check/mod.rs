@@ -48,9 +48,8 @@ pub const UNSEEN_SETUP: &str = "the trace starts after a queue was set up (a rec
 
 /// Why findings after a call the model cannot follow are information at most.
 pub const UNDECODED: &str = "a buffer call here is one the model cannot follow (its source \
-    showed no argument, it came from a 32-bit program, or it gave the buffer to a media \
-    request, which the model does not follow yet): which buffer it changed, or when, is not \
-    known for sure, so a finding after it is information at most";
+    showed no argument, or it came from a 32-bit program): which buffer it changed, or when, \
+    is not known for sure, so a finding after it is information at most";
 
 /// Why findings after the kernel lost events are information at most.
 pub const INCOMPLETE: &str = "the kernel lost events here (its ring buffer overflowed): from \

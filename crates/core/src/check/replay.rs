@@ -162,6 +162,11 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
         (IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd, IoctlArg::Command { cmd: c, .. }) => {
             Op::Command { fd, cmd: c }
         }
+        (IoctlCmd::RequestAlloc, IoctlArg::Request { fd_out }) => {
+            Op::RequestAlloc { new_fd: fd_out }
+        }
+        (IoctlCmd::RequestQueue, _) => Op::RequestQueue { fd },
+        (IoctlCmd::RequestReinit, _) => Op::RequestReinit { fd },
         (IoctlCmd::Dqbuf, IoctlArg::Buffer(buf)) => Op::Dqbuf {
             fd,
             ty: buf.ty,
@@ -205,6 +210,13 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
             }
             match cmd {
                 IoctlCmd::Querybuf => Op::Querybuf(t),
+                // strace never prints `request_fd`: which request stays open.
+                IoctlCmd::PrepareBuf | IoctlCmd::Qbuf if to_request(&buf) => Op::BufToRequest {
+                    t,
+                    planes,
+                    prepare: cmd == IoctlCmd::PrepareBuf,
+                    request_fd: None,
+                },
                 IoctlCmd::PrepareBuf => Op::PrepareBuf(t, planes),
                 _ => Op::Qbuf(t, planes),
             }
@@ -345,6 +357,8 @@ impl<'t> Replayer<'t> {
             {
                 // The kernel says which buffer came back: the driver completed it meanwhile.
                 let key = self.key_of(fd, buf.ty);
+                // One the model holds in a request: the request was queued out of sight.
+                self.model.request_queued_unseen(key, buf.index);
                 let active = self
                     .model
                     .queue(key)
@@ -814,8 +828,7 @@ fn to_request(b: &crate::trace::V4l2Buffer) -> bool {
 
 /// A call that changed a buffer's state in a way the model cannot follow: one whose argument
 /// its source did not decode (QUERYBUF, EXPBUF and QUERYCAP change none: the model takes no
-/// step for it), or a buffer given to a media request (the model takes it as queued at once, which it
-/// is only when the request is).
+/// step for it).
 fn undecoded_state_change(trace: &Trace, e: &Event) -> bool {
     let Body::Ioctl {
         cmd,
@@ -831,9 +844,6 @@ fn undecoded_state_change(trace: &Trace, e: &Event) -> bool {
             cmd,
             IoctlCmd::Querybuf | IoctlCmd::Expbuf | IoctlCmd::Querycap
         ),
-        Some(IoctlArg::Buffer(b)) => {
-            matches!(cmd, IoctlCmd::Qbuf | IoctlCmd::PrepareBuf) && to_request(b)
-        }
         _ => false,
     }
 }

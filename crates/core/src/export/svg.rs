@@ -64,7 +64,7 @@ pub fn write<W: Write>(
 }
 
 fn state_class(s: crate::model::BufState) -> String {
-    format!("s-{}", s.as_str())
+    format!("s-{}", s.as_str().replace(' ', "-"))
 }
 
 fn res_class(r: Resource, src: Source) -> String {

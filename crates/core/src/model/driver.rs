@@ -63,6 +63,7 @@ impl Model {
             q.done_list.push_back(i);
         }
         q.owned_by_drv = q.owned_by_drv.saturating_sub(1);
+        self.request_buffer_finished(qi, i);
         if inferred {
             self.fx.push(Effect::Done(DoneRec {
                 queue: key,

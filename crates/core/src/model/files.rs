@@ -15,6 +15,8 @@ pub(super) enum FdObj {
     /// A video device file handle.
     Video(u32),
     Dmabuf(DmabufId),
+    /// A media request (its index in `Model::requests`).
+    Request(u32),
 }
 
 /// An open video file (`struct file` / `v4l2_fh`).
@@ -224,6 +226,11 @@ impl Model {
                 FdObj::Dmabuf(id) => {
                     if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
                         d.fds += 1;
+                    }
+                }
+                FdObj::Request(id) => {
+                    if let Some(r) = self.requests.get_mut(id as usize) {
+                        r.fds += 1;
                     }
                 }
                 FdObj::Free => {}
@@ -457,6 +464,7 @@ impl Model {
                 }
                 self.dmabuf_maybe_release(id);
             }
+            FdObj::Request(id) => self.request_fd_closed(id),
             FdObj::Free => {}
         }
         Ok(())
@@ -522,6 +530,10 @@ impl Model {
                 return r;
             }
             FdObj::Free => return self.decide("mmap", None, Err((Errno::EBADF, None)), forced),
+            // A request fd cannot be mapped.
+            FdObj::Request(_) => {
+                return self.decide("mmap", None, Err((Errno::ENODEV, None)), forced);
+            }
         };
         // Find the plane whose cookie is `offset` on a queue of this fd's device.
         let found = self.plane_at(dev, offset);

@@ -14,6 +14,7 @@ mod observed;
 mod offsets;
 mod op;
 mod prepare;
+mod request;
 mod setup;
 mod state;
 mod stream;
@@ -21,6 +22,7 @@ mod stream;
 pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
 pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
 pub use op::{BufTarget, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
+pub use request::{ReqState, Request};
 pub use state::{
     BufState, Buffer, CodecState, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, Plane, Queue,
     Resources,
@@ -45,6 +47,8 @@ pub struct Model {
     /// that start mid-session; scenarios run strict.
     pub lenient: bool,
     pub queues: Vec<Queue>,
+    /// Media requests, by the index their fds refer to.
+    pub requests: Vec<Request>,
     fds: FdTable,
     /// Effects of the last step.
     pub fx: Effects,
@@ -78,6 +82,7 @@ impl Model {
             policy,
             lenient: false,
             queues: Vec::new(),
+            requests: Vec::new(),
             fds: FdTable::default(),
             fx: Effects::default(),
             findings: Vec::new(),
@@ -198,6 +203,19 @@ impl Model {
                 .expbuf(fd, ty, index, plane, new_fd, forced)
                 .map(|()| Ret::default()),
             Op::Command { fd, cmd } => self.command(fd, cmd, forced).map(|()| Ret::default()),
+            Op::BufToRequest {
+                t,
+                ref planes,
+                prepare,
+                request_fd,
+            } => self
+                .buf_to_request(t, planes, prepare, request_fd, forced)
+                .map(|()| Ret::default()),
+            Op::RequestAlloc { new_fd } => {
+                self.request_alloc(new_fd, forced).map(|()| Ret::default())
+            }
+            Op::RequestQueue { fd } => self.request_queue(fd, forced).map(|()| Ret::default()),
+            Op::RequestReinit { fd } => self.request_reinit(fd, forced).map(|()| Ret::default()),
             Op::BufferDone {
                 dev,
                 ty,

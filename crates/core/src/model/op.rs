@@ -153,6 +153,26 @@ pub enum Op {
         plane: u8,
         new_fd: i32,
     },
+    /// QBUF (or PREPARE_BUF, which refuses it) with `V4L2_BUF_FLAG_REQUEST_FD`: the buffer
+    /// goes into media request `request_fd`, `None` when the source did not record which.
+    BufToRequest {
+        t: BufTarget,
+        planes: PlaneArgs,
+        prepare: bool,
+        request_fd: Option<i32>,
+    },
+    /// `MEDIA_IOC_REQUEST_ALLOC` on a media device gave `new_fd` (`None`: not recorded).
+    RequestAlloc {
+        new_fd: Option<i32>,
+    },
+    /// `MEDIA_REQUEST_IOC_QUEUE` on request `fd`.
+    RequestQueue {
+        fd: i32,
+    },
+    /// `MEDIA_REQUEST_IOC_REINIT` on request `fd`.
+    RequestReinit {
+        fd: i32,
+    },
     /// DECODER_CMD / ENCODER_CMD on a video fd; `cmd` is `None` when not recorded.
     Command {
         fd: i32,
@@ -193,6 +213,11 @@ impl Op {
             Op::Streamoff { .. } => "VIDIOC_STREAMOFF",
             Op::Expbuf { .. } => "VIDIOC_EXPBUF",
             Op::Command { .. } => "codec command",
+            Op::BufToRequest { prepare: true, .. } => "VIDIOC_PREPARE_BUF",
+            Op::BufToRequest { .. } => "VIDIOC_QBUF",
+            Op::RequestAlloc { .. } => "MEDIA_IOC_REQUEST_ALLOC",
+            Op::RequestQueue { .. } => "MEDIA_REQUEST_IOC_QUEUE",
+            Op::RequestReinit { .. } => "MEDIA_REQUEST_IOC_REINIT",
             Op::BufferDone { .. } => "vb2_buffer_done",
             Op::Driver { .. } => "driver",
         }

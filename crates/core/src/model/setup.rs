@@ -258,6 +258,7 @@ impl Model {
                 prepared: false,
                 synced: false,
                 qseq: 0,
+                request: None,
                 planes,
             };
             if let Some(q) = self.queues.get_mut(qi) {
@@ -377,6 +378,7 @@ impl Model {
             BufState::Done => flags::DONE,
             BufState::Error => flags::DONE | flags::ERROR,
             BufState::Prepared => flags::PREPARED,
+            BufState::InRequest => flags::IN_REQUEST | flags::REQUEST_FD,
             BufState::Dequeued if b.prepared && b.synced => flags::PREPARED,
             BufState::Dequeued => 0,
         };

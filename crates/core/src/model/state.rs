@@ -12,6 +12,8 @@ use crate::v4l2::{Memory, QueueKey, VB2_MAX_FRAME};
 pub enum BufState {
     Dequeued,
     Prepared,
+    /// In a media request that is not queued yet (`VB2_BUF_STATE_IN_REQUEST`).
+    InRequest,
     Queued,
     Active,
     Done,
@@ -23,6 +25,7 @@ impl BufState {
         match self {
             BufState::Dequeued => "dequeued",
             BufState::Prepared => "prepared",
+            BufState::InRequest => "in request",
             BufState::Queued => "queued",
             BufState::Active => "active",
             BufState::Done => "done",
@@ -110,6 +113,10 @@ pub struct Buffer {
     pub synced: bool,
     /// Order of the last QBUF, so "the oldest active buffer" is well defined.
     pub qseq: u64,
+    /// The media request the buffer was queued with (`vb->request`), from its QBUF into a
+    /// request until DQBUF or a cancel; `None` also while the request is not known (strace
+    /// never prints `request_fd`: the request queued next takes it).
+    pub request: Option<u32>,
     pub planes: Vec<Plane>,
 }
 
@@ -166,6 +173,10 @@ pub struct Queue {
     pub lingering_reported: bool,
     /// The codec state of a capture queue: LAST, EPIPE and the commands around them.
     pub codec: CodecState,
+    /// vb2's `uses_qbuf` and `uses_requests`: the first QBUF since the last cancel chose
+    /// direct queueing or media requests; the other kind is refused (EBUSY).
+    pub uses_qbuf: bool,
+    pub uses_requests: bool,
 }
 
 /// What a capture queue knows of the end of a stream (`last_buffer_dequeued` and what may
@@ -214,6 +225,8 @@ impl Queue {
             stopped: false,
             lingering_reported: false,
             codec: CodecState::default(),
+            uses_qbuf: false,
+            uses_requests: false,
         }
     }
 

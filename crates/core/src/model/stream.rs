@@ -46,6 +46,17 @@ impl Model {
             }
             return Ok(());
         }
+        if self.queues.get(qi).is_some_and(|q| q.uses_requests) {
+            // vb2_queue_or_prepare_buf: "qbuf: queue uses requests".
+            self.find(
+                RuleId::R24,
+                Some(key),
+                Some(t.index),
+                None,
+                FindingDetail::None,
+            );
+            return Err((Errno::EBUSY, None));
+        }
         if state.is_queued() {
             self.find(
                 RuleId::R11,
@@ -147,6 +158,7 @@ impl Model {
         let Some(q) = self.queues.get_mut(qi) else {
             return Err(Errno::EINVAL);
         };
+        q.uses_qbuf = true;
         if let Some(b) = q.buf_mut(t.index) {
             b.state = BufState::Queued;
             b.prepared = true;
@@ -296,6 +308,7 @@ impl Model {
         let b = q.buf_mut(index)?;
         let was_error = b.state == BufState::Error;
         b.state = BufState::Dequeued;
+        b.request = None;
         b.prepared = false;
         b.synced = false;
         q.queued_count = q.queued_count.saturating_sub(1);
@@ -617,6 +630,8 @@ impl Model {
         };
         q.streaming = false;
         q.start_streaming_called = false;
+        q.uses_qbuf = false;
+        q.uses_requests = false;
         q.queued_count = 0;
         q.owned_by_drv = 0;
         q.error = false;
@@ -629,6 +644,12 @@ impl Model {
             let Some(b) = q.buf_mut(i) else { continue };
             let (synced, np) = (b.synced, b.planes.len());
             b.state = BufState::Dequeued;
+            if let Some(id) = b.request.take() {
+                self.request_lost_buffer(id, qi, i);
+            }
+            let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i)) else {
+                continue;
+            };
             b.prepared = false;
             b.synced = false;
             if synced {

@@ -29,6 +29,7 @@ pub fn state(s: BufState) -> Rgb {
     match s {
         BufState::Dequeued => GREY,
         BufState::Prepared => YELLOW,
+        BufState::InRequest => PURPLE,
         BufState::Queued => SKY,
         BufState::Active => BLUE,
         BufState::Done => GREEN,
@@ -56,9 +57,10 @@ pub fn severity(s: Severity) -> Rgb {
     }
 }
 
-pub const STATES: [BufState; 6] = [
+pub const STATES: [BufState; 7] = [
     BufState::Dequeued,
     BufState::Prepared,
+    BufState::InRequest,
     BufState::Queued,
     BufState::Active,
     BufState::Done,

@@ -19,6 +19,8 @@ enum FdKind {
         nonblock: bool,
     },
     Dmabuf,
+    /// A media request (`MEDIA_IOC_REQUEST_ALLOC`): its close ends it.
+    Request,
     /// tracefs' `trace_marker`: what is written there is also in the kernel's capture.
     Marker,
 }
@@ -376,6 +378,12 @@ impl Importer {
                 } = a
                 {
                     self.fds.open.insert(out, FdKind::Dmabuf);
+                }
+                if let IoctlArg::Request {
+                    fd_out: Some(out), ..
+                } = a
+                {
+                    self.fds.open.insert(out, FdKind::Request);
                 }
                 let arg = self.trace.add_arg(a);
                 self.push(

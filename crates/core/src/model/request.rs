@@ -1,0 +1,437 @@
+//! Media requests (the Request API of stateless codecs): a request fd gathers a buffer (and
+//! controls) and is queued as a whole; its buffer reaches vb2's queued list only then.
+//!
+//! A request is IDLE after `MEDIA_IOC_REQUEST_ALLOC` or REINIT, QUEUED after
+//! `MEDIA_REQUEST_IOC_QUEUE` and COMPLETE once the driver is done with its buffer. A buffer
+//! QBUF'd into a request is IN_REQUEST until the request is queued; REINIT, the last close
+//! of an unqueued request, or a cancel of its queue sends it back to DEQUEUED.
+//!
+//! strace never prints `request_fd`: a buffer whose request is not known waits unbound, and
+//! the next request queued takes it (applications fill one request and queue it at once).
+
+use serde::Serialize;
+
+use super::files::FdObj;
+use super::op::{BufTarget, PlaneArgs};
+use super::state::BufState;
+use super::{Model, Qi};
+use crate::rules::{FindingDetail, RuleId};
+use crate::v4l2::{Errno, Outcome};
+
+/// `enum media_request_state`, the states the model tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ReqState {
+    Idle,
+    Queued,
+    Complete,
+}
+
+/// One media request.
+#[derive(Clone, Debug, Serialize)]
+pub struct Request {
+    pub state: ReqState,
+    /// Open fds referring to it.
+    pub fds: u32,
+    /// The buffers bound to it: (queue index, buffer index).
+    pub bufs: Vec<(usize, u32)>,
+}
+
+impl Model {
+    /// The request `fd` refers to; in a lenient replay an fd never seen allocated (a trace
+    /// that starts mid-session) becomes an idle request.
+    fn request_of(&mut self, fd: i32) -> Option<u32> {
+        match self.fds.get(fd) {
+            FdObj::Request(id) => Some(id),
+            FdObj::Free if self.lenient => Some(self.new_request(fd)),
+            _ => None,
+        }
+    }
+
+    fn new_request(&mut self, fd: i32) -> u32 {
+        let id = self.requests.len() as u32;
+        self.requests.push(Request {
+            state: ReqState::Idle,
+            fds: 1,
+            bufs: Vec::new(),
+        });
+        self.fds.set(fd, FdObj::Request(id));
+        id
+    }
+
+    pub(super) fn request_alloc(
+        &mut self,
+        new_fd: Option<i32>,
+        forced: Option<Outcome>,
+    ) -> Outcome {
+        self.decide("MEDIA_IOC_REQUEST_ALLOC", None, Ok(()), forced)?;
+        if let Some(fd) = new_fd {
+            self.new_request(fd);
+        }
+        Ok(())
+    }
+
+    /// QBUF with `V4L2_BUF_FLAG_REQUEST_FD` (`vb2_queue_or_prepare_buf`, `vb2_core_qbuf`), or
+    /// PREPARE_BUF with it, which vb2 refuses.
+    pub(super) fn buf_to_request(
+        &mut self,
+        t: BufTarget,
+        planes: &PlaneArgs,
+        prepare: bool,
+        request_fd: Option<i32>,
+        forced: Option<Outcome>,
+    ) -> Outcome {
+        let (qi, fh) = self.target(t.fd, t.ty)?;
+        let key = self.key(qi);
+        self.grow_to(qi, t.index, forced);
+        if prepare {
+            self.find(RuleId::R28, key, Some(t.index), None, FindingDetail::None);
+            return self.decide(
+                "VIDIOC_PREPARE_BUF",
+                key,
+                Err((Errno::EINVAL, None)),
+                forced,
+            );
+        }
+        let pred = self.request_qbuf_checks(qi, fh, t, request_fd, forced);
+        if let Some(q) = self.queues.get_mut(qi) {
+            // Set before the checks that follow it in vb2, so even a failed QBUF sets it.
+            if pred.as_ref().err().is_none_or(|(e, _)| *e != Errno::EPERM) {
+                q.uses_requests = true;
+            }
+        }
+        self.decide("VIDIOC_QBUF", key, pred, forced)?;
+        let Some(b) = self.queues.get(qi).and_then(|q| q.buf(t.index)) else {
+            return Err(Errno::EINVAL);
+        };
+        if b.state != BufState::Dequeued {
+            // Accepted by the kernel although the model refuses: nothing it can apply.
+            return Ok(());
+        }
+        if self.needs_prepare(qi, t.index)
+            && let Err((e, m)) = self.prepare_planes(qi, t.index, planes)
+        {
+            if let Some(m) = m {
+                self.msg(qi, m);
+            }
+            self.decide("VIDIOC_QBUF", key, Err((e, None)), forced)?;
+        }
+        let req = request_fd.and_then(|fd| match self.fds.get(fd) {
+            FdObj::Request(id) => Some(id),
+            _ => None,
+        });
+        if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
+            b.state = BufState::InRequest;
+            b.request = req;
+        }
+        if let Some(r) = req.and_then(|id| self.requests.get_mut(id as usize)) {
+            r.bufs.push((qi, t.index));
+        }
+        Ok(())
+    }
+
+    /// What vb2 and v4l2-mem2mem check before a buffer goes into a request.
+    fn request_qbuf_checks(
+        &mut self,
+        qi: Qi,
+        fh: u32,
+        t: BufTarget,
+        request_fd: Option<i32>,
+        forced: Option<Outcome>,
+    ) -> Result<(), (Errno, Option<super::KMsg>)> {
+        let key = self.key(qi);
+        let m2m_capture = !t.ty.is_output() && self.is_m2m(qi);
+        if m2m_capture
+            || (!t.ty.is_output()
+                && matches!(forced, Some(Err(e)) if e == Errno::EPERM || e == Errno::EBADR))
+        {
+            self.find(RuleId::R23, key, Some(t.index), None, FindingDetail::None);
+            // The spec names EBADR; v4l2-mem2mem answers EPERM before vb2 sees the call.
+            let e = if self.policy == crate::policy::Policy::Spec {
+                Errno::EBADR
+            } else {
+                Errno::EPERM
+            };
+            return Err((
+                match forced {
+                    Some(Err(f)) => f,
+                    _ => e,
+                },
+                None,
+            ));
+        }
+        if self.busy(qi, fh) {
+            return Err((Errno::EBUSY, None));
+        }
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
+        let Some(b) = q.buf(t.index) else {
+            return Err((Errno::EINVAL, None));
+        };
+        if t.memory.is_some() && t.memory != q.memory {
+            return Err((Errno::EINVAL, None));
+        }
+        if b.state != BufState::Dequeued {
+            let s = b.state.as_str();
+            self.find(
+                RuleId::R30,
+                key,
+                Some(t.index),
+                None,
+                FindingDetail::State(s),
+            );
+            return Err((Errno::EINVAL, None));
+        }
+        let caps = q.caps;
+        let uses_qbuf = q.uses_qbuf;
+        let error = q.error;
+        if caps.is_some_and(|c| c & crate::v4l2::caps::SUPPORTS_REQUESTS == 0) {
+            return Err((Errno::EBADR, None));
+        }
+        if uses_qbuf {
+            self.find(RuleId::R24, key, Some(t.index), None, FindingDetail::None);
+            return Err((Errno::EBUSY, None));
+        }
+        match request_fd.map(|fd| self.fds.get(fd)) {
+            Some(FdObj::Request(id)) => {
+                if self
+                    .requests
+                    .get(id as usize)
+                    .is_some_and(|r| r.state != ReqState::Idle)
+                {
+                    self.find(RuleId::R26, key, Some(t.index), None, FindingDetail::None);
+                    return Err((Errno::EBUSY, None));
+                }
+            }
+            Some(FdObj::Free) if !self.lenient => return Err((Errno::EINVAL, None)),
+            Some(FdObj::Video(_) | FdObj::Dmabuf(_)) => return Err((Errno::EINVAL, None)),
+            _ => {}
+        }
+        if error {
+            return Err((Errno::EIO, None));
+        }
+        Ok(())
+    }
+
+    /// An M2M node: one file handle with both an OUTPUT and a CAPTURE queue in use.
+    fn is_m2m(&self, qi: Qi) -> bool {
+        let Some(q) = self.queues.get(qi) else {
+            return false;
+        };
+        let (dev, out) = (q.key.dev, q.key.ty.is_output());
+        self.queues
+            .iter()
+            .any(|o| o.key.dev == dev && o.key.ty.is_output() != out && o.num_buffers() > 0)
+    }
+
+    /// `MEDIA_REQUEST_IOC_QUEUE`: validate, then queue every bound buffer to vb2.
+    pub(super) fn request_queue(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
+        let Some(id) = self.request_of(fd) else {
+            return self.decide(
+                "MEDIA_REQUEST_IOC_QUEUE",
+                None,
+                Err((Errno::ENOTTY, None)),
+                forced,
+            );
+        };
+        // A buffer whose request the trace did not name goes with the first request queued.
+        let unbound = self.unbound_in_request();
+        let Some(r) = self.requests.get(id as usize) else {
+            return Err(Errno::EINVAL);
+        };
+        let empty = r.bufs.is_empty() && unbound.is_empty();
+        let pred = if r.state != ReqState::Idle {
+            self.find(RuleId::R26, None, None, None, FindingDetail::None);
+            Err((Errno::EBUSY, None))
+        } else if empty {
+            self.find(RuleId::R25, None, None, None, FindingDetail::None);
+            Err((Errno::ENOENT, None))
+        } else {
+            Ok(())
+        };
+        if pred.is_ok() && forced == Some(Err(Errno::ENOENT)) {
+            // The driver's own validation (a required control missing).
+            self.find(RuleId::R25, None, None, None, FindingDetail::None);
+            return Err(Errno::ENOENT);
+        }
+        self.decide("MEDIA_REQUEST_IOC_QUEUE", None, pred, forced)?;
+        let Some(r) = self.requests.get_mut(id as usize) else {
+            return Err(Errno::EINVAL);
+        };
+        r.state = ReqState::Queued;
+        for &(qi, i) in &unbound {
+            r.bufs.push((qi, i));
+        }
+        let bufs = r.bufs.clone();
+        for (qi, i) in bufs {
+            if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i)) {
+                b.request = Some(id);
+            }
+            self.request_buffer_to_vb2(qi, i);
+        }
+        Ok(())
+    }
+
+    /// Buffers IN_REQUEST whose request is not known.
+    fn unbound_in_request(&self) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        for (qi, q) in self.queues.iter().enumerate() {
+            for (i, b) in q.iter() {
+                if b.state == BufState::InRequest && b.request.is_none() {
+                    out.push((qi, i));
+                }
+            }
+        }
+        out
+    }
+
+    /// `vb2_req_queue`: IN_REQUEST → QUEUED, and on to the driver once it has started.
+    fn request_buffer_to_vb2(&mut self, qi: Qi, index: u32) {
+        self.qseq += 1;
+        let qseq = self.qseq;
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
+        let Some(b) = q.buf_mut(index) else { return };
+        if b.state != BufState::InRequest {
+            return;
+        }
+        b.state = BufState::Queued;
+        b.prepared = true;
+        b.qseq = qseq;
+        q.queued_count += 1;
+        let started = q.start_streaming_called;
+        let (streaming, queued, min) = (q.streaming, q.queued_count, q.min_queued);
+        if started {
+            self.enqueue(qi, index);
+        } else if streaming && self.policy.has_min_queued() && queued >= min {
+            let _ = self.start_streaming(qi);
+        }
+    }
+
+    /// `MEDIA_REQUEST_IOC_REINIT`: an idle or completed request is emptied for reuse.
+    pub(super) fn request_reinit(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
+        let Some(id) = self.request_of(fd) else {
+            return self.decide(
+                "MEDIA_REQUEST_IOC_REINIT",
+                None,
+                Err((Errno::ENOTTY, None)),
+                forced,
+            );
+        };
+        let queued = self
+            .requests
+            .get(id as usize)
+            .is_some_and(|r| r.state == ReqState::Queued);
+        let pred = if queued {
+            self.find(RuleId::R26, None, None, None, FindingDetail::None);
+            Err((Errno::EBUSY, None))
+        } else {
+            Ok(())
+        };
+        self.decide("MEDIA_REQUEST_IOC_REINIT", None, pred, forced)?;
+        self.request_clean(id);
+        Ok(())
+    }
+
+    /// `media_request_clean`: every bound buffer still IN_REQUEST goes back to DEQUEUED.
+    fn request_clean(&mut self, id: u32) {
+        let Some(r) = self.requests.get_mut(id as usize) else {
+            return;
+        };
+        r.state = ReqState::Idle;
+        let bufs = std::mem::take(&mut r.bufs);
+        for (qi, i) in bufs {
+            if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i))
+                && b.request == Some(id)
+            {
+                b.request = None;
+                if b.state == BufState::InRequest {
+                    b.state = BufState::Dequeued;
+                }
+            }
+        }
+    }
+
+    /// close() of a request fd: the last one frees an unqueued request (its buffer goes
+    /// back); a queued one lives until it completes.
+    pub(super) fn request_fd_closed(&mut self, id: u32) {
+        let Some(r) = self.requests.get_mut(id as usize) else {
+            return;
+        };
+        r.fds = r.fds.saturating_sub(1);
+        if r.fds == 0 && r.state != ReqState::Queued {
+            self.request_clean(id);
+        }
+    }
+
+    /// A buffer left its request's hands: done by the driver, or cancelled with its queue.
+    /// The request completes when none of its buffers is still pending.
+    pub(super) fn request_buffer_finished(&mut self, qi: Qi, index: u32) {
+        let Some(id) = self
+            .queues
+            .get(qi)
+            .and_then(|q| q.buf(index))
+            .and_then(|b| b.request)
+        else {
+            return;
+        };
+        let pending = |m: &Model, (q, i): (usize, u32)| {
+            m.queues.get(q).and_then(|q| q.buf(i)).is_some_and(|b| {
+                matches!(
+                    b.state,
+                    BufState::InRequest | BufState::Queued | BufState::Active
+                )
+            })
+        };
+        let Some(r) = self.requests.get(id as usize) else {
+            return;
+        };
+        if r.state == ReqState::Queued && !r.bufs.iter().any(|&b| pending(self, b)) {
+            if let Some(r) = self.requests.get_mut(id as usize) {
+                r.state = ReqState::Complete;
+            }
+        }
+    }
+
+    /// A cancel took a buffer out of request `id`: an unqueued request loses it and stays
+    /// usable; a queued one completes once nothing of it is pending.
+    pub(super) fn request_lost_buffer(&mut self, id: u32, qi: Qi, index: u32) {
+        let Some(r) = self.requests.get_mut(id as usize) else {
+            return;
+        };
+        if r.state != ReqState::Queued {
+            r.bufs.retain(|&b| b != (qi, index));
+            return;
+        }
+        let pending = r.bufs.iter().any(|&(q, i)| {
+            (q, i) != (qi, index)
+                && self.queues.get(q).and_then(|q| q.buf(i)).is_some_and(|b| {
+                    matches!(
+                        b.state,
+                        BufState::InRequest | BufState::Queued | BufState::Active
+                    )
+                })
+        });
+        if !pending && let Some(r) = self.requests.get_mut(id as usize) {
+            r.state = ReqState::Complete;
+        }
+    }
+
+    /// The kernel returned a buffer the model holds IN_REQUEST: its request was queued
+    /// where the trace does not show it (a source that missed the media ioctls). Believed:
+    /// the buffer went on to vb2 then.
+    pub fn request_queued_unseen(&mut self, key: crate::v4l2::QueueKey, index: u32) {
+        let Some(qi) = self.queues.iter().position(|q| q.key == key) else {
+            return;
+        };
+        if self
+            .queues
+            .get(qi)
+            .and_then(|q| q.buf(index))
+            .is_some_and(|b| b.state == BufState::InRequest)
+        {
+            self.request_buffer_to_vb2(qi, index);
+        }
+    }
+}
