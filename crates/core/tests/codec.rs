@@ -146,3 +146,147 @@ fn a_command_strace_did_not_decode_is_no_evidence() {
         assert!(r.findings.iter().all(|f| f.rule != RuleId::R49), "{tail:?}");
     }
 }
+
+mod requests {
+    use vb2scope_core::model::{BufState, BufTarget, Model, Op, PlaneArgs, ReqState};
+    use vb2scope_core::policy::Policy;
+    use vb2scope_core::rules::RuleId;
+    use vb2scope_core::v4l2::{BufType, Errno, Memory, Outcome};
+
+    const OUT: BufType = BufType::VideoOutput;
+    const CAP: BufType = BufType::VideoCapture;
+
+    /// An M2M file handle (fd 3) with two buffers on each queue and request fd 10.
+    fn m2m(policy: Policy) -> Model {
+        let mut m = Model::new(policy);
+        let mut step = |op: Op| assert_eq!(m.step(&op, 0, 0, None).0, Ok(()), "{op:?}");
+        step(Op::Open { fd: 3, dev: 0 });
+        for ty in [OUT, CAP] {
+            step(Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 2,
+            });
+        }
+        step(Op::RequestAlloc { new_fd: Some(10) });
+        m
+    }
+
+    fn t(ty: BufType, index: u32) -> BufTarget {
+        BufTarget {
+            fd: 3,
+            ty,
+            index,
+            memory: Some(Memory::Mmap),
+        }
+    }
+
+    fn to_request(m: &mut Model, ty: BufType, index: u32) -> Outcome {
+        let op = Op::BufToRequest {
+            t: t(ty, index),
+            planes: PlaneArgs::default(),
+            prepare: false,
+            request_fd: Some(10),
+        };
+        m.step(&op, 0, 0, None).0
+    }
+
+    fn state(m: &Model, ty: BufType, index: u32) -> Option<BufState> {
+        let q = m.queues.iter().find(|q| q.key.ty == ty)?;
+        q.buf(index).map(|b| b.state)
+    }
+
+    fn rules(m: &Model) -> Vec<RuleId> {
+        m.findings.iter().map(|f| f.rule).collect()
+    }
+
+    /// ALLOC, QBUF into the request, QUEUE, the driver's completion, DQBUF, REINIT: the
+    /// buffer is IN_REQUEST until the request is queued, and the request completes with it.
+    #[test]
+    fn a_request_goes_round() {
+        let mut m = m2m(Policy::MODERN);
+        for ty in [OUT, CAP] {
+            let _ = m.step(&Op::Streamon { fd: 3, ty }, 0, 0, None);
+        }
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        assert_eq!(state(&m, OUT, 0), Some(BufState::InRequest));
+        assert_eq!(m.step(&Op::RequestQueue { fd: 10 }, 0, 0, None).0, Ok(()));
+        assert_eq!(state(&m, OUT, 0), Some(BufState::Active));
+        assert_eq!(m.requests[0].state, ReqState::Queued);
+        let done = Op::BufferDone {
+            dev: 0,
+            ty: OUT,
+            index: Some(0),
+            state: vb2scope_core::v4l2::DoneState::Done,
+        };
+        let _ = m.step(&done, 0, 0, None);
+        assert_eq!(m.requests[0].state, ReqState::Complete);
+        let dq = Op::Dqbuf {
+            fd: 3,
+            ty: OUT,
+            memory: None,
+            nonblock: true,
+        };
+        assert_eq!(m.step(&dq, 0, 0, None).0, Ok(()));
+        assert_eq!(m.step(&Op::RequestReinit { fd: 10 }, 0, 0, None).0, Ok(()));
+        assert_eq!(m.requests[0].state, ReqState::Idle);
+        assert_eq!(rules(&m), vec![]);
+        assert_eq!(m.check_invariants(), Ok(()));
+    }
+
+    #[test]
+    fn direct_and_request_qbuf_do_not_mix() {
+        let mut m = m2m(Policy::MODERN);
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        let direct = Op::Qbuf(t(OUT, 1), PlaneArgs::default());
+        assert_eq!(m.step(&direct, 0, 0, None).0, Err(Errno::EBUSY));
+        assert_eq!(rules(&m), vec![RuleId::R24]);
+        // STREAMOFF resets the mode and gives the buffer back.
+        let _ = m.step(&Op::Streamoff { fd: 3, ty: OUT }, 0, 0, None);
+        assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
+        assert_eq!(m.step(&direct, 0, 0, None).0, Ok(()));
+        assert_eq!(m.check_invariants(), Ok(()));
+    }
+
+    /// The spec names EBADR; v4l2-mem2mem answers EPERM.
+    #[test]
+    fn a_request_on_an_m2m_capture_buffer() {
+        for (policy, errno) in [(Policy::MODERN, Errno::EPERM), (Policy::Spec, Errno::EBADR)] {
+            let mut m = m2m(policy);
+            assert_eq!(to_request(&mut m, CAP, 0), Err(errno), "{policy}");
+            assert_eq!(rules(&m), vec![RuleId::R23], "{policy}");
+            assert_eq!(state(&m, CAP, 0), Some(BufState::Dequeued));
+        }
+    }
+
+    #[test]
+    fn an_empty_request_and_a_busy_one() {
+        let mut m = m2m(Policy::MODERN);
+        let queue = Op::RequestQueue { fd: 10 };
+        // Findings are one per rule and event: each call is its own event here.
+        assert_eq!(m.step(&queue, 1, 0, None).0, Err(Errno::ENOENT));
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        assert_eq!(m.step(&queue, 2, 0, None).0, Ok(()));
+        assert_eq!(m.step(&queue, 3, 0, None).0, Err(Errno::EBUSY));
+        let reinit = Op::RequestReinit { fd: 10 };
+        assert_eq!(m.step(&reinit, 4, 0, None).0, Err(Errno::EBUSY));
+        assert_eq!(rules(&m), vec![RuleId::R25, RuleId::R26, RuleId::R26]);
+        // Not streaming: the request's buffer waits QUEUED in vb2 for STREAMON.
+        assert_eq!(state(&m, OUT, 0), Some(BufState::Queued));
+        assert_eq!(m.check_invariants(), Ok(()));
+    }
+
+    /// REINIT (or the last close) of a request that was never queued gives its buffer back.
+    #[test]
+    fn reinit_and_close_give_the_buffer_back() {
+        let mut m = m2m(Policy::MODERN);
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        let _ = m.step(&Op::RequestReinit { fd: 10 }, 0, 0, None);
+        assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        let _ = m.step(&Op::Close { fd: 10 }, 0, 0, None);
+        assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
+        assert_eq!(rules(&m), vec![]);
+    }
+}
