@@ -10,7 +10,10 @@
 # --record-only   only the recordings of RECORDED (no strace, no ftrace)
 #
 # Devices are found by their sysfs names, never by number. Needs: strace, v4l2-ctl,
-# gst-launch-1.0 with the good plugins, ffmpeg, python3-gi (for the restart capture).
+# v4l2-compliance, gst-launch-1.0 with the good and bad plugins (v4l2codecs, ivfparse,
+# h264parse), ffmpeg with libx264 and libvpx, python3-gi (for the restart capture).
+# The codec captures (vicodec, visl) run where those modules were loaded; their inputs are
+# made here at run time, in the guest's /tmp.
 set -uo pipefail
 
 RECORD_ONLY=0
@@ -41,6 +44,11 @@ OUTDEV=$(node vivid-000-vid-out)
 DC_CAP=$(node vivid-001-vid-cap)
 DC_OUT=$(node vivid-001-vid-out)
 M2M=$(node vim2m || true)
+# vicodec's three instances and visl (6.2 and later), where loaded.
+ENC=$(node stateful-encoder || true)
+DEC=$(node stateful-decoder || true)
+SL_DEC=$(node stateless-decoder || true)
+VISL=$(node visl || true)
 KERNEL=$(uname -r)
 
 # Every capture starts from the same formats (vivid keeps what the last program set):
@@ -59,26 +67,36 @@ reset_formats() {
     done
 }
 
-# strace: every call that changes what a buffer is tied to, with results and durations.
-STRACE=(strace -f -v -ttt -T -y -e trace=openat,ioctl,mmap,munmap,close,dup,dup2,dup3)
+# strace: every call that changes what a buffer is tied to, with results and durations, and
+# the waits (on a device, or on a request fd for its completion).
+STRACE=(strace -f -v -ttt -T -y
+    -e trace=openat,ioctl,mmap,munmap,close,dup,dup2,dup3,poll,ppoll,pselect6,select,epoll_wait,epoll_pwait)
 
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
 # as dma-bufs (exported by one, imported by another), and FFmpeg's many MMAP buffers.
 RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 "
 
-capture() { # NAME CMD ARGS...
+wanted() { # NAME: whether this run makes that capture
+    [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1
+    [ ${#WANT[@]} -eq 0 ] || [[ " ${WANT[*]} " == *" $1 "* ]]
+}
+
+# capture NAME CMD ARGS...; with NOTE=TEXT in its environment, TEXT goes into NAME.cmd.txt and,
+# before the exit status, into NAME.out.txt.
+capture() {
     local name=$1
     shift
-    if [ ${#WANT[@]} -gt 0 ] && [[ " ${WANT[*]} " != *" $name "* ]]; then return 0; fi
-    if [ "$RECORD_ONLY" = 1 ] && [[ "$RECORDED" != *" $name "* ]]; then return 0; fi
+    wanted "$name" || return 0
     local base=$OUT/$name rc
     printf '$ %s\n# kernel %s\n' "$*" "$KERNEL" >"$base.cmd.txt"
+    [ -z "${NOTE:-}" ] || printf '# note: %s\n' "$NOTE" >>"$base.cmd.txt"
     if [ "$RECORD_ONLY" = 0 ]; then
         echo "capture $name: $*" >&2
         reset_formats
         timeout 300 "$VB2SCOPE" trace-kernel -o "$base.ftrace.txt" -- \
             "${STRACE[@]}" -o "$base.strace.txt" "$@" >"$base.out.txt" 2>&1
         rc=$?
+        [ -z "${NOTE:-}" ] || printf '# note: %s\n' "$NOTE" >>"$base.out.txt"
         echo "exit $rc" >>"$base.out.txt"
         echo "capture $name: exit $rc" >&2
     fi
@@ -131,5 +149,80 @@ if [ -n "$M2M" ]; then
     # RGB in, BGR out: with equal caps on both sides v4l2convert passes buffers through
     # without touching the device.
     capture gst-vim2m gst-launch-1.0 -q videotestsrc num-buffers=20 ! video/x-raw,format=RGB,width=640,height=480 ! v4l2convert ! video/x-raw,format=BGR ! fakesink
+fi
+
+# --- codecs: vicodec (stateful encoder and decoder, stateless decoder) and visl ---------------
+# Inputs are made at run time: raw I420 from FFmpeg's testsrc, FWHT by vicodec's own encoder,
+# H.264 and VP8 by libx264 and libvpx.
+MEDIA=/tmp/vb2scope-corpus-media
+mkdir -p "$MEDIA"
+COMPLIANCE_NOTE="v4l2-compliance 1.22.1 is older than this kernel: a non-zero exit status (failed tests) is kept, the calls it made are real"
+
+raw_i420() { # W H FRAMES FILE
+    [ -s "$4" ] || ffmpeg -hide_banner -loglevel error -f lavfi -i "testsrc=size=$1x$2:rate=25" \
+        -frames:v "$3" -pix_fmt yuv420p -f rawvideo -y "$4" >&2
+}
+# v4l2-ctl on vicodec's stateful encoder: raw I420 of W x H from RAW in, the FWHT stream out.
+ENC_ARGS() { # W H RAW FWHT
+    echo -d "$ENC" -x "width=$1,height=$2,pixelformat=YU12" --stream-mmap=4 --stream-out-mmap=4 \
+        --stream-from "$3" --stream-to "$4"
+}
+fwht() { # W H FRAMES FWHT: encoded untraced, unless it is there already
+    [ -s "$4" ] && return 0
+    raw_i420 "$1" "$2" "$3" "$MEDIA/in-$1x$2-$3.yuv"
+    # shellcheck disable=SC2046 # the arguments are words without blanks
+    v4l2-ctl $(ENC_ARGS "$1" "$2" "$MEDIA/in-$1x$2-$3.yuv" "$4") >/dev/null 2>&1
+    [ -s "$4" ] || echo "capture-guest.sh: encoding $4 with vicodec failed" >&2
+}
+
+if [ -n "$ENC" ] && [ -n "$DEC" ] && [ -n "$SL_DEC" ]; then
+    FWHT=$MEDIA/vicodec-enc-640x360.fwht
+    ! wanted vicodec-enc || raw_i420 640 360 20 "$MEDIA/in-640x360-20.yuv"
+    # Stateful encoder, MMAP on both queues, 20 frames of 640x360 (vicodec's smallest size)
+    # read from a file: at its end v4l2-ctl sends ENCODER_CMD STOP and stops at the LAST buffer.
+    # shellcheck disable=SC2046
+    capture vicodec-enc v4l2-ctl $(ENC_ARGS 640 360 "$MEDIA/in-640x360-20.yuv" "$FWHT")
+    if wanted vicodec-dec || wanted vicodec-dec-drc || wanted vicodec-stateless; then
+        fwht 640 360 20 "$FWHT"
+    fi
+    # Stateful decoder on that stream, fed as a byte stream (each OUTPUT buffer filled from the
+    # file): SOURCE_CHANGE sets up CAPTURE, DECODER_CMD STOP at the end of the file, LAST.
+    capture vicodec-dec v4l2-ctl -d "$DEC" -x width=640,height=360 --stream-mmap=4 --stream-out-mmap=4 \
+        --stream-from "$FWHT" --stream-to "$MEDIA/vicodec-dec.yuv"
+    # Dynamic resolution change: the 640x360 stream followed by 10 frames of 800x480. At the
+    # new header the decoder returns an empty LAST buffer and sends SOURCE_CHANGE; v4l2-ctl's
+    # capture_setup restarts CAPTURE (STREAMOFF, REQBUFS 0, G_FMT, REQBUFS, STREAMON).
+    if wanted vicodec-dec-drc; then
+        fwht 800 480 10 "$MEDIA/enc-800x480.fwht"
+        cat "$FWHT" "$MEDIA/enc-800x480.fwht" >"$MEDIA/drc.fwht"
+    fi
+    capture vicodec-dec-drc v4l2-ctl -d "$DEC" -x width=640,height=360 --stream-mmap=4 --stream-out-mmap=4 \
+        --stream-from "$MEDIA/drc.fwht" --stream-to "$MEDIA/vicodec-dec-drc.yuv"
+    # Stateless decoder (Request API): per frame a request from the media device
+    # (MEDIA_IOC_REQUEST_ALLOC), S_EXT_CTRLS of the FWHT parameters and QBUF(OUTPUT) in it,
+    # MEDIA_REQUEST_IOC_QUEUE, select() on the request fd, REINIT for reuse.
+    capture vicodec-stateless v4l2-ctl -d "$SL_DEC" -x width=640,height=360 -v width=640,height=360 \
+        --stream-mmap=4 --stream-out-mmap=4 --stream-from "$FWHT" --stream-to "$MEDIA/vicodec-stateless.yuv"
+    NOTE=$COMPLIANCE_NOTE capture compliance-vicodec-enc v4l2-compliance -d "$ENC" -s
+fi
+if [ -n "$VISL" ]; then
+    # visl: a stateless decoder that decodes nothing (it draws its debug pattern) but takes
+    # the real controls and requests of GStreamer's v4l2codecs decoders. H.264 with two slices
+    # a frame: GStreamer queues one request per slice and holds the CAPTURE buffer
+    # (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF) until the frame's last slice.
+    if wanted visl-gst-h264; then
+        ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=320x240:rate=25 -frames:v 10 \
+            -pix_fmt yuv420p -c:v libx264 -x264-params slices=2 -f h264 -y "$MEDIA/visl.h264" >&2
+    fi
+    capture visl-gst-h264 gst-launch-1.0 filesrc location="$MEDIA/visl.h264" ! h264parse ! v4l2slh264dec ! fakesink
+    if wanted visl-gst-vp8; then
+        ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=320x240:rate=25 -frames:v 10 \
+            -c:v libvpx -b:v 300k -f ivf -y "$MEDIA/visl.ivf" >&2
+    fi
+    capture visl-gst-vp8 gst-launch-1.0 filesrc location="$MEDIA/visl.ivf" ! ivfparse ! v4l2slvp8dec ! fakesink
+    NOTE=$COMPLIANCE_NOTE capture compliance-visl v4l2-compliance -d "$VISL" -s
+fi
+if [ -n "$M2M" ]; then
+    NOTE=$COMPLIANCE_NOTE capture compliance-vim2m v4l2-compliance -d "$M2M" -s
 fi
 exit 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Captures the corpus on the test kernels: for each kernel label, boots the test VM
-# (tests/vm/vm.sh) with vivid and vim2m and runs capture-guest.sh (applications) and
+# (tests/vm/vm.sh) with vivid, vim2m, vicodec and visl (where the kernel has them) and runs capture-guest.sh (applications) and
 # scenarios-guest.sh (the scenarios of traces/ on vivid) in it, then stores every capture
 # zstd-compressed under tests/fixtures/corpus/linux-KREL/, where crates/core/tests/corpus.rs checks them.
 # See tests/corpus/README.md. The raw captures stay in target/corpus/LABEL.
@@ -15,7 +15,7 @@
 #               stay as they are
 #
 # Needs on the host what the guest runs (it chroots into the host's root): strace, v4l2-ctl,
-# gst-launch-1.0 with the good plugins, ffmpeg, python3-gi; and zstd.
+# v4l2-compliance, gst-launch-1.0 with the good and bad plugins, ffmpeg, python3-gi; and zstd.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-for tool in strace v4l2-ctl gst-launch-1.0 ffmpeg zstd; do
+for tool in strace v4l2-ctl v4l2-compliance gst-launch-1.0 ffmpeg zstd; do
     command -v "$tool" >/dev/null || { echo "capture.sh: $tool is needed" >&2; exit 2; }
 done
 
@@ -66,8 +66,9 @@ for k in "${KERNELS[@]}"; do
     guest="true"
     [ "$APPS" = 0 ] || guest+=" && bash tests/corpus/capture-guest.sh $RECORD_ONLY $raw ${WANT[*]}"
     [ "$SCENARIOS" = 0 ] || guest+=" && bash tests/corpus/scenarios-guest.sh $raw ${WANT[*]}"
+    # visl is from 6.2, so it is optional; so is vicodec, so that the rest goes on without it.
     VB2SCOPE=$BIN VM_PASS_ENV=VB2SCOPE bash tests/vm/vm.sh run --kernel "$k" \
-        --modules vim2m --timeout 2400 -- bash -c "$guest"
+        --modules "vim2m vicodec? visl?" --timeout 2400 -- bash -c "$guest"
     krel=$(sed -n 's/^# kernel //p' "$(ls "$raw"/*.cmd.txt | head -1)")
     store=tests/fixtures/corpus/linux-$krel
     mkdir -p "$store"

@@ -21,10 +21,7 @@ impl Model {
         forced: Option<Outcome>,
     ) -> Outcome {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
-        let r = self.decide("codec command", None, Ok(()), forced);
-        if r.is_err() {
-            return r;
-        }
+        self.decide("codec command", None, Ok(()), forced)?;
         let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
         for q in self.queues.iter_mut() {
             if q.key.dev != dev || q.key.ty.is_output() || !q.codec.last_dequeued {

@@ -193,15 +193,14 @@ impl Model {
             return Err((Errno::EBUSY, None));
         }
         match request_fd.map(|fd| self.fds.get(fd)) {
-            Some(FdObj::Request(id)) => {
+            Some(FdObj::Request(id))
                 if self
                     .requests
                     .get(id as usize)
-                    .is_some_and(|r| r.state != ReqState::Idle)
-                {
-                    self.find(RuleId::R26, key, Some(t.index), None, FindingDetail::None);
-                    return Err((Errno::EBUSY, None));
-                }
+                    .is_some_and(|r| r.state != ReqState::Idle) =>
+            {
+                self.find(RuleId::R26, key, Some(t.index), None, FindingDetail::None);
+                return Err((Errno::EBUSY, None));
             }
             Some(FdObj::Free) if !self.lenient => return Err((Errno::EINVAL, None)),
             Some(FdObj::Video(_) | FdObj::Dmabuf(_)) => return Err((Errno::EINVAL, None)),
@@ -387,10 +386,11 @@ impl Model {
         let Some(r) = self.requests.get(id as usize) else {
             return;
         };
-        if r.state == ReqState::Queued && !r.bufs.iter().any(|&b| pending(self, b)) {
-            if let Some(r) = self.requests.get_mut(id as usize) {
-                r.state = ReqState::Complete;
-            }
+        if r.state == ReqState::Queued
+            && !r.bufs.iter().any(|&b| pending(self, b))
+            && let Some(r) = self.requests.get_mut(id as usize)
+        {
+            r.state = ReqState::Complete;
         }
     }
 
