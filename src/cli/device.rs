@@ -132,6 +132,13 @@ pub fn run_scenario(
             rep.skipped_driver_lines
         );
     }
+    if !rep.skipped_request_lines.is_empty() {
+        eprintln!(
+            "vb2scope: skipped media request lines {:?}: a device run does not drive the \
+             Request API yet (the model runs them: `vb2scope run FILE` without --device)",
+            rep.skipped_request_lines
+        );
+    }
     if !rep.timed_out.is_empty() {
         eprintln!(
             "vb2scope: blocking DQBUF got nothing within 5 s at lines {:?} (interrupted)",

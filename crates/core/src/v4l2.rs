@@ -335,6 +335,9 @@ pub enum DoneState {
     Done,
     Error,
     Queued,
+    /// DONE with `V4L2_BUF_FLAG_LAST`: the last buffer of a drain or before a resolution
+    /// change (`v4l2_m2m_last_buffer_done`).
+    Last,
 }
 
 impl MemopKind {
@@ -365,6 +368,7 @@ impl DoneState {
             DoneState::Done => "DONE",
             DoneState::Error => "ERROR",
             DoneState::Queued => "QUEUED",
+            DoneState::Last => "LAST",
         }
     }
     pub fn parse(s: &str) -> Option<DoneState> {
@@ -372,6 +376,7 @@ impl DoneState {
             "DONE" => Some(DoneState::Done),
             "ERROR" => Some(DoneState::Error),
             "QUEUED" => Some(DoneState::Queued),
+            "LAST" => Some(DoneState::Last),
             _ => None,
         }
     }

@@ -292,6 +292,24 @@ impl Session {
         Ok(r)
     }
 
+    /// DECODER_CMD / ENCODER_CMD (`v4l2::codec::CMD_*`): a drain (STOP), a restart (START).
+    pub fn codec_command(&mut self, encoder: bool, cmd: u32) -> Result<Outcome, DeviceError> {
+        let t = now_ns();
+        let r = crate::raw::codec_cmd(self.file()?, encoder, cmd)
+            .map_err(|e| vb2scope_core::v4l2::Errno(e as i32 as u16));
+        let what = if encoder {
+            IoctlCmd::EncoderCmd
+        } else {
+            IoctlCmd::DecoderCmd
+        };
+        let arg = IoctlArg::Command {
+            cmd: Some(cmd),
+            flags: 0,
+        };
+        self.record_ioctl(t, what, r, arg, Vec::new());
+        Ok(r)
+    }
+
     /// Asks for a fast frame rate so streaming runs do not wait on a 5 fps default.
     pub fn fast_frame_rate(&mut self) {
         if let Ok(f) = self.file() {

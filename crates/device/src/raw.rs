@@ -61,6 +61,39 @@ pub fn remove_bufs(fd: &impl AsRawFd, ty: u32, index: u32, count: u32) -> Result
     unsafe { vidioc_remove_bufs(fd.as_raw_fd(), &mut arg) }.map(|_| ())
 }
 
+nix::ioctl_readwrite!(
+    vidioc_encoder_cmd,
+    b'V',
+    77,
+    v4l2r::bindings::v4l2_encoder_cmd
+);
+nix::ioctl_readwrite!(
+    vidioc_decoder_cmd,
+    b'V',
+    96,
+    v4l2r::bindings::v4l2_decoder_cmd
+);
+
+/// VIDIOC_DECODER_CMD or VIDIOC_ENCODER_CMD with command `cmd` and no flags (v4l2r's
+/// wrappers fold the errno into their own errors; the trace wants the kernel's).
+pub fn codec_cmd(fd: &impl AsRawFd, encoder: bool, cmd: u32) -> Result<(), Errno> {
+    if encoder {
+        let mut arg = v4l2r::bindings::v4l2_encoder_cmd {
+            cmd,
+            ..Default::default()
+        };
+        // SAFETY: `arg` is a live, correctly sized `struct v4l2_encoder_cmd`.
+        unsafe { vidioc_encoder_cmd(fd.as_raw_fd(), &mut arg) }.map(|_| ())
+    } else {
+        let mut arg = v4l2r::bindings::v4l2_decoder_cmd {
+            cmd,
+            ..Default::default()
+        };
+        // SAFETY: `arg` is a live, correctly sized `struct v4l2_decoder_cmd`.
+        unsafe { vidioc_decoder_cmd(fd.as_raw_fd(), &mut arg) }.map(|_| ())
+    }
+}
+
 #[repr(C)]
 #[derive(Default)]
 struct DmaHeapAllocation {

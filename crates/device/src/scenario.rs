@@ -25,6 +25,9 @@ pub struct ScenarioReport {
     pub statements: u32,
     /// `driver` lines, which a real device cannot obey.
     pub skipped_driver_lines: Vec<u32>,
+    /// Media request lines (`request`, `queue_request`, `reinit`, `qbuf … request=`): a
+    /// device run does not open the media device yet.
+    pub skipped_request_lines: Vec<u32>,
     /// Blocking DQBUFs that got nothing within the timeout (interrupted: EINTR).
     pub timed_out: Vec<u32>,
     pub stopped: bool,
@@ -205,6 +208,26 @@ impl Player<'_> {
         cmd: IoctlCmd,
         a: IoctlArg,
     ) -> Result<(), DeviceError> {
+        match (cmd, a) {
+            (
+                IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd,
+                IoctlArg::Command { cmd: Some(c), .. },
+            ) => {
+                let _ = s.codec_command(cmd == IoctlCmd::EncoderCmd, c)?;
+                return Ok(());
+            }
+            (IoctlCmd::RequestAlloc | IoctlCmd::RequestQueue | IoctlCmd::RequestReinit, _) => {
+                self.rep.skipped_request_lines.push(line);
+                return Ok(());
+            }
+            (IoctlCmd::Qbuf | IoctlCmd::PrepareBuf, IoctlArg::Buffer(b))
+                if b.flags & vb2scope_core::v4l2::flags::REQUEST_FD != 0 =>
+            {
+                self.rep.skipped_request_lines.push(line);
+                return Ok(());
+            }
+            _ => {}
+        }
         // Undecoded calls and QUERYCAP (which names no queue) are not played.
         let Some(ty) = a.buf_type() else {
             return Ok(());

@@ -282,6 +282,7 @@ pub fn decode(u: &UncheckedV4l2Buffer, nonblock: bool) -> (V4l2Buffer, Vec<V4l2P
             .saturating_add((b.timestamp.tv_usec.max(0) as u64).saturating_mul(1000)),
         planes_first: 0,
         planes_count: 0,
+        request_fd: V4l2Buffer::NO_REQUEST,
         nonblock,
     };
     (buf, planes)

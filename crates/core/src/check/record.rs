@@ -424,6 +424,7 @@ fn buffer(
         timestamp_ns: 0,
         planes_first: 0,
         planes_count: 0,
+        request_fd: V4l2Buffer::NO_REQUEST,
     };
     if key.ty.is_mplane() {
         let ps: Vec<V4l2Plane> = (0..np as usize)

@@ -210,12 +210,12 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
             }
             match cmd {
                 IoctlCmd::Querybuf => Op::Querybuf(t),
-                // strace never prints `request_fd`: which request stays open.
+                // strace never prints `request_fd`: which request then stays open.
                 IoctlCmd::PrepareBuf | IoctlCmd::Qbuf if to_request(&buf) => Op::BufToRequest {
                     t,
                     planes,
                     prepare: cmd == IoctlCmd::PrepareBuf,
-                    request_fd: None,
+                    request_fd: buf.request_fd(),
                 },
                 IoctlCmd::PrepareBuf => Op::PrepareBuf(t, planes),
                 _ => Op::Qbuf(t, planes),

@@ -63,6 +63,9 @@ pub struct BufLine<'a> {
     pub fd: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u32>,
+    /// A buffer given to a media request: the request's fd.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_fd: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp_ns: Option<u64>,
     #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]

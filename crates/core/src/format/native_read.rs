@@ -356,6 +356,10 @@ fn to_buffer(b: &BufLine, ev: &str, trace: &mut Trace) -> Result<V4l2Buffer, Str
         timestamp_ns: b.timestamp_ns.unwrap_or(0),
         planes_first,
         planes_count,
+        request_fd: b
+            .request_fd
+            .and_then(|f| u16::try_from(f).ok())
+            .unwrap_or(V4l2Buffer::NO_REQUEST),
     })
 }
 
@@ -450,6 +454,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                             timestamp_ns: 0,
                             planes_first: 0,
                             planes_count: 0,
+                            request_fd: V4l2Buffer::NO_REQUEST,
                         },
                         None => return Err(format!("{op} without \"buf\"")),
                     };

@@ -55,6 +55,7 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
         length: Some(b.length),
         sequence: (b.sequence != 0).then_some(b.sequence),
         timestamp_ns: (b.timestamp_ns != 0).then_some(b.timestamp_ns),
+        request_fd: b.request_fd(),
         ..BufLine::default()
     };
     let planes = trace.planes_of(b);

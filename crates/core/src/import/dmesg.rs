@@ -454,6 +454,7 @@ fn buffer(f: &Fields) -> Option<V4l2Buffer> {
         timestamp_ns: f.timestamp_ns().unwrap_or(0),
         planes_first: 0,
         planes_count: 0,
+        request_fd: V4l2Buffer::NO_REQUEST,
         nonblock: false,
     })
 }

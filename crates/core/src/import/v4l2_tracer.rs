@@ -424,6 +424,7 @@ impl Reader {
             timestamp_ns: b.get("timestamp_ns").and_then(num).unwrap_or(0),
             planes_first,
             planes_count,
+            request_fd: V4l2Buffer::NO_REQUEST,
             nonblock,
         }))
     }

@@ -53,8 +53,9 @@ impl Model {
         let Some(b) = q.buf_mut(i) else { return };
         let np = b.planes.len();
         let synced = b.synced;
+        b.last = state == DoneState::Last;
         b.state = match state {
-            DoneState::Done => BufState::Done,
+            DoneState::Done | DoneState::Last => BufState::Done,
             DoneState::Error => BufState::Error,
             DoneState::Queued => BufState::Queued,
         };

@@ -259,6 +259,7 @@ impl Model {
                 synced: false,
                 qseq: 0,
                 request: None,
+                last: false,
                 planes,
             };
             if let Some(q) = self.queues.get_mut(qi) {

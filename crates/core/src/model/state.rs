@@ -117,6 +117,8 @@ pub struct Buffer {
     /// request until DQBUF or a cancel; `None` also while the request is not known (strace
     /// never prints `request_fd`: the request queued next takes it).
     pub request: Option<u32>,
+    /// Completed with `V4L2_BUF_FLAG_LAST`, not dequeued yet.
+    pub last: bool,
     pub planes: Vec<Plane>,
 }
 

@@ -307,6 +307,7 @@ impl Model {
         let index = q.done_list.pop_front()?;
         let b = q.buf_mut(index)?;
         let was_error = b.state == BufState::Error;
+        let was_last = std::mem::take(&mut b.last);
         b.state = BufState::Dequeued;
         b.request = None;
         b.prepared = false;
@@ -321,6 +322,9 @@ impl Model {
         let mut flags = self.buffer_flags(qi, index);
         if was_error {
             flags |= crate::v4l2::flags::ERROR;
+        }
+        if was_last {
+            flags |= crate::v4l2::flags::LAST;
         }
         // R02 / R04: what the plane still holds once the application owns the buffer.
         let mut held = [Resources::default(); crate::v4l2::MAX_PLANES];

@@ -175,6 +175,34 @@ impl Finding {
             (RuleId::R22, FindingDetail::Count { have, need }) => format!(
                 "streaming, but start_streaming waits: {have} buffer(s) queued, driver needs {need}"
             ),
+            (RuleId::R23, _) => format!(
+                "QBUF of {b} on an M2M CAPTURE queue with a request fd: only OUTPUT buffers go \
+                 into requests"
+            ),
+            (RuleId::R24, _) => format!(
+                "QBUF of {b}: direct queueing and media requests mixed on one queue (EBUSY until \
+                 STREAMOFF or REQBUFS)"
+            ),
+            (RuleId::R25, _) => "a media request queued with no buffer in it (ENOENT)".into(),
+            (RuleId::R26, _) => {
+                "a media request used while queued or completed (EBUSY): re-initialise it first"
+                    .into()
+            }
+            (RuleId::R28, _) => {
+                format!("PREPARE_BUF of {b} with REQUEST_FD: only QBUF takes a request (EINVAL)")
+            }
+            (RuleId::R30, FindingDetail::State(s)) => {
+                format!("{b} put into a media request while {s}, not dequeued (EINVAL)")
+            }
+            (RuleId::R32, FindingDetail::Count { have, .. }) => format!(
+                "DQBUF returned EPIPE {have} times in a row after the LAST buffer: a busy loop"
+            ),
+            (RuleId::R37, _) => format!(
+                "QBUF of {b} came back DONE and LAST: the drain's last buffer, completed at once"
+            ),
+            (RuleId::R49, _) => "DQBUF still returns EPIPE after a START command: the driver did \
+                 not re-arm the queue"
+                .into(),
             (RuleId::R50, FindingDetail::Refused { op, errno, memory }) => format!(
                 "{op}: the driver does not offer {} buffers on this queue ({errno})",
                 mem_str(*memory)

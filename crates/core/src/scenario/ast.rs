@@ -45,11 +45,30 @@ pub enum StmtKind {
         index: u32,
         fds: Vec<Name>,
         ptrs: Vec<Name>,
+        request: Option<Name>,
     },
     Qbuf {
         index: u32,
         fds: Vec<Name>,
         ptrs: Vec<Name>,
+        request: Option<Name>,
+    },
+    /// `decoder_cmd CMD` / `encoder_cmd CMD` (`v4l2::codec::CMD_*`).
+    Command {
+        encoder: bool,
+        cmd: u32,
+    },
+    /// `request NAME`: MEDIA_IOC_REQUEST_ALLOC.
+    Request {
+        name: Name,
+    },
+    /// `queue_request NAME`: MEDIA_REQUEST_IOC_QUEUE.
+    QueueRequest {
+        name: Name,
+    },
+    /// `reinit NAME`: MEDIA_REQUEST_IOC_REINIT.
+    Reinit {
+        name: Name,
     },
     Dqbuf {
         nonblock: bool,
@@ -114,6 +133,7 @@ pub struct Names {
     pub dmabufs: Vec<Name>,
     pub userptrs: Vec<Name>,
     pub handles: Vec<Name>,
+    pub requests: Vec<Name>,
 }
 
 /// A parsed scenario.

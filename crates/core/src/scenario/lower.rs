@@ -48,6 +48,7 @@ struct Lowering {
     current: Name,
     dmabufs: HashMap<Name, i32>,
     userptrs: HashMap<Name, (u64, u64)>,
+    requests: HashMap<Name, i32>,
     ty: BufType,
     next_addr: u64,
     t: u64,
@@ -146,7 +147,20 @@ impl Lowering {
             timestamp_ns: 0,
             planes_first,
             planes_count,
+            request_fd: V4l2Buffer::NO_REQUEST,
         }
+    }
+}
+
+impl Lowering {
+    /// A QBUF or PREPARE_BUF into media request `request`: the flag and its fd.
+    fn to_request(&self, mut b: V4l2Buffer, request: Option<&str>) -> V4l2Buffer {
+        if let Some(name) = request {
+            let fd = self.requests.get(name).copied().unwrap_or(-1);
+            b.flags |= crate::v4l2::flags::REQUEST_FD;
+            b.request_fd = u16::try_from(fd).unwrap_or(V4l2Buffer::NO_REQUEST);
+        }
+        b
     }
 }
 
@@ -181,6 +195,7 @@ pub fn lower(sc: &Scenario) -> Result<Script, RunError> {
         current: "main".into(),
         dmabufs: HashMap::new(),
         userptrs: HashMap::new(),
+        requests: HashMap::new(),
         ty: BufType::VideoCapture,
         next_addr: USER_BASE,
         t: 0,
@@ -241,13 +256,64 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
             let b = l.buffer(index, &[], &[]);
             l.ioctl(line, IoctlCmd::Querybuf, IoctlArg::Buffer(b));
         }
-        StmtKind::PrepareBuf { index, fds, ptrs } => {
+        StmtKind::PrepareBuf {
+            index,
+            fds,
+            ptrs,
+            request,
+        } => {
             let b = l.buffer(*index, fds, ptrs);
+            let b = l.to_request(b, request.as_deref());
             l.ioctl(line, IoctlCmd::PrepareBuf, IoctlArg::Buffer(b));
         }
-        StmtKind::Qbuf { index, fds, ptrs } => {
+        StmtKind::Qbuf {
+            index,
+            fds,
+            ptrs,
+            request,
+        } => {
             let b = l.buffer(*index, fds, ptrs);
+            let b = l.to_request(b, request.as_deref());
             l.ioctl(line, IoctlCmd::Qbuf, IoctlArg::Buffer(b));
+        }
+        &StmtKind::Command { encoder, cmd } => {
+            let c = if encoder {
+                IoctlCmd::EncoderCmd
+            } else {
+                IoctlCmd::DecoderCmd
+            };
+            let arg = IoctlArg::Command {
+                cmd: Some(cmd),
+                flags: 0,
+            };
+            l.ioctl(line, c, arg);
+        }
+        StmtKind::Request { name } => {
+            // MEDIA_IOC_REQUEST_ALLOC goes to the media device; the model asks only for
+            // the fd it makes.
+            let fd_out = l.alloc_fd();
+            l.requests.insert(name.clone(), fd_out);
+            let arg = IoctlArg::Request {
+                fd_out: Some(fd_out),
+            };
+            let i = l.ioctl(line, IoctlCmd::RequestAlloc, arg);
+            l.script.names.insert(i, name.clone());
+        }
+        StmtKind::QueueRequest { name } | StmtKind::Reinit { name } => {
+            let cmd = if matches!(k, StmtKind::Reinit { .. }) {
+                IoctlCmd::RequestReinit
+            } else {
+                IoctlCmd::RequestQueue
+            };
+            let fd = l.requests.get(name).copied().unwrap_or(-1);
+            let arg = l.script.trace.add_arg(IoctlArg::Request { fd_out: None });
+            let body = Body::Ioctl {
+                fd,
+                cmd,
+                result: Ok(()),
+                arg,
+            };
+            l.named(line, body, name);
         }
         &StmtKind::Dqbuf { nonblock } => {
             let b = V4l2Buffer {
@@ -355,6 +421,7 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
                 .dmabufs
                 .get(name)
                 .or_else(|| l.handles.get(name))
+                .or_else(|| l.requests.get(name))
                 .copied()
                 .unwrap_or(-1);
             l.used_fds.remove(&fd);

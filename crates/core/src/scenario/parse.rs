@@ -30,6 +30,7 @@ enum Kind {
     Dmabuf,
     Userptr,
     Handle,
+    Request,
 }
 
 struct Parser<'a> {
@@ -104,6 +105,7 @@ impl Parser<'_> {
             Kind::Dmabuf => &mut self.out.dmabufs,
             Kind::Userptr => &mut self.out.userptrs,
             Kind::Handle => &mut self.out.handles,
+            Kind::Request => &mut self.out.requests,
         };
         if !list.iter().any(|n| n == t.s) {
             list.push(t.s.to_string());
@@ -116,6 +118,7 @@ impl Parser<'_> {
             Kind::Dmabuf => "dma-buf",
             Kind::Userptr => "user memory area",
             Kind::Handle => "file handle",
+            Kind::Request => "media request",
         };
         match self.names.iter().rev().find(|(n, _)| n == s) {
             Some((_, k)) if kinds.contains(k) => Ok(s.to_string()),
@@ -138,17 +141,25 @@ impl Parser<'_> {
     }
 
     /// `fd=A[,B…]` / `ptr=A[,B…]` options of prepare_buf and qbuf.
-    fn buf_opts(&self, rest: &[Tok]) -> R<(Vec<Name>, Vec<Name>)> {
-        let (mut fds, mut ptrs) = (Vec::new(), Vec::new());
+    fn buf_opts(&self, rest: &[Tok]) -> R<(Vec<Name>, Vec<Name>, Option<Name>)> {
+        let (mut fds, mut ptrs, mut request) = (Vec::new(), Vec::new(), None);
         for t in rest {
             let (key, val) = t.s.split_once('=').unwrap_or((t.s, ""));
             let (list, kind) = match key {
                 "fd" => (&mut fds, Kind::Dmabuf),
                 "ptr" => (&mut ptrs, Kind::Userptr),
+                "request" => {
+                    let col = t.col + key.len() as u32 + 1;
+                    request = Some(self.use_name(val, col, &[Kind::Request])?);
+                    continue;
+                }
                 _ => {
                     return self.err(
                         t.col,
-                        format!("unknown option {:?}; expected fd=NAME or ptr=NAME", t.s),
+                        format!(
+                            "unknown option {:?}; expected fd=NAME, ptr=NAME or request=NAME",
+                            t.s
+                        ),
                     );
                 }
             };
@@ -164,7 +175,7 @@ impl Parser<'_> {
                 return self.err(t.col, format!("at most {MAX_PLANES} planes"));
             }
         }
-        Ok((fds, ptrs))
+        Ok((fds, ptrs, request))
     }
 
     fn plane_opt(&self, rest: &[Tok]) -> R<u8> {
@@ -295,11 +306,58 @@ impl Parser<'_> {
             }
             "prepare_buf" | "qbuf" => {
                 let index = self.index(arg(0), end)?;
-                let (fds, ptrs) = self.buf_opts(rest.get(1..).unwrap_or(&[]))?;
+                let (fds, ptrs, request) = self.buf_opts(rest.get(1..).unwrap_or(&[]))?;
                 if kw == "qbuf" {
-                    StmtKind::Qbuf { index, fds, ptrs }
+                    StmtKind::Qbuf {
+                        index,
+                        fds,
+                        ptrs,
+                        request,
+                    }
                 } else {
-                    StmtKind::PrepareBuf { index, fds, ptrs }
+                    StmtKind::PrepareBuf {
+                        index,
+                        fds,
+                        ptrs,
+                        request,
+                    }
+                }
+            }
+            "decoder_cmd" | "encoder_cmd" => {
+                let encoder = kw == "encoder_cmd";
+                let Some(c) = arg(0) else {
+                    return self.err(end, format!("{kw} needs stop, start, pause or resume"));
+                };
+                let cmd = crate::v4l2::codec::cmd_by_name(&c.s.to_ascii_uppercase())
+                    .filter(|&n| !(encoder && n == crate::v4l2::codec::DEC_CMD_FLUSH));
+                let Some(cmd) = cmd else {
+                    let also = if encoder { "" } else { " or flush" };
+                    return self.err(
+                        c.col,
+                        format!(
+                            "unknown command {:?}; expected stop, start, pause, resume{also}",
+                            c.s
+                        ),
+                    );
+                };
+                self.no_more(&rest[1..])?;
+                StmtKind::Command { encoder, cmd }
+            }
+            "request" => {
+                let name = self.new_name(arg(0), end, Kind::Request)?;
+                self.no_more(&rest[1..])?;
+                StmtKind::Request { name }
+            }
+            "queue_request" | "reinit" => {
+                let Some(t) = arg(0) else {
+                    return self.err(end, format!("{kw} needs the NAME of a media request"));
+                };
+                let name = self.use_name(t.s, t.col, &[Kind::Request])?;
+                self.no_more(&rest[1..])?;
+                if kw == "reinit" {
+                    StmtKind::Reinit { name }
+                } else {
+                    StmtKind::QueueRequest { name }
                 }
             }
             "dqbuf" => {
@@ -405,7 +463,8 @@ impl Parser<'_> {
             "close" => match arg(0) {
                 None => StmtKind::Close,
                 Some(t) => {
-                    let name = self.use_name(t.s, t.col, &[Kind::Dmabuf, Kind::Handle])?;
+                    let name =
+                        self.use_name(t.s, t.col, &[Kind::Dmabuf, Kind::Handle, Kind::Request])?;
                     self.no_more(&rest[1..])?;
                     StmtKind::CloseName { name }
                 }
@@ -427,7 +486,7 @@ impl Parser<'_> {
                 let Some(t) = arg(0) else {
                     return self.err(
                         end,
-                        "driver needs done, error, queued, keep-on-stop, fail-start or min-queued",
+                        "driver needs done, error, queued, last, keep-on-stop, fail-start or min-queued",
                     );
                 };
                 let opt_index = |p: &Self| -> R<Option<u32>> {
@@ -443,6 +502,7 @@ impl Parser<'_> {
                     "done" => DriverStmt::Done { index: opt_index(self)?, state: DoneState::Done },
                     "error" => DriverStmt::Done { index: opt_index(self)?, state: DoneState::Error },
                     "queued" => DriverStmt::Done { index: opt_index(self)?, state: DoneState::Queued },
+                    "last" => DriverStmt::Done { index: opt_index(self)?, state: DoneState::Last },
                     "keep-on-stop" => {
                         self.no_more(&rest[1..])?;
                         DriverStmt::KeepOnStop
@@ -461,7 +521,7 @@ impl Parser<'_> {
                         self.no_more(&rest[2..])?;
                         DriverStmt::MinQueued(self.num(n, "min-queued", u64::from(VB2_MAX_FRAME))? as u32)
                     }
-                    other => return self.err(t.col, format!("unknown driver action {other:?}; expected done, error, queued, keep-on-stop, fail-start or min-queued")),
+                    other => return self.err(t.col, format!("unknown driver action {other:?}; expected done, error, queued, last, keep-on-stop, fail-start or min-queued")),
                 })
             }
             "expect" => {

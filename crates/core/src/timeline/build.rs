@@ -98,6 +98,29 @@ fn mark(trace: &Trace, i: usize, video_fds: &VideoFds, closed: bool) -> Option<Q
                 (IoctlCmd::RemoveBufs, IoctlArg::Remove { index, count, .. }) => {
                     format!(" {index}+{count}")
                 }
+                // The end of a stream and what restarts it: a drain, its LAST buffer, the
+                // EPIPE after it, a decoder's source change.
+                (IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd, IoctlArg::Command { cmd: c, .. }) => {
+                    let enc = cmd == IoctlCmd::EncoderCmd;
+                    match c.and_then(|c| crate::v4l2::codec::cmd_name(c, enc)) {
+                        Some(n) => format!(" {n}"),
+                        None => String::new(),
+                    }
+                }
+                (IoctlCmd::Dqevent, IoctlArg::Event { ty: Some(t), .. }) if result.is_ok() => {
+                    let n = crate::v4l2::codec::event_name(*t).unwrap_or("?");
+                    format!(" {n}")
+                }
+                (IoctlCmd::Dqbuf, IoctlArg::Buffer(b))
+                    if result.is_ok() && b.flags & crate::v4l2::flags::LAST != 0 =>
+                {
+                    format!(" LAST #{}", b.index)
+                }
+                (IoctlCmd::Dqbuf, IoctlArg::Buffer(_))
+                    if result == Err(crate::v4l2::Errno::EPIPE) =>
+                {
+                    String::new()
+                }
                 _ => return None,
             };
             let name = cmd.name().trim_start_matches("VIDIOC_");

@@ -136,9 +136,21 @@ pub struct V4l2Buffer {
     pub planes_count: u8,
     /// DQBUF on an `O_NONBLOCK` file.
     pub nonblock: bool,
+    /// `request_fd` of a buffer given to a media request (`V4L2_BUF_FLAG_REQUEST_FD`), as
+    /// far as the source recorded it; [`V4l2Buffer::NO_REQUEST`] when not (strace never
+    /// prints it), or for an fd above 65534. Two bytes keep the argument small.
+    pub request_fd: u16,
 }
 
 impl V4l2Buffer {
+    /// `request_fd` not recorded.
+    pub const NO_REQUEST: u16 = u16::MAX;
+
+    /// The request fd, if the source recorded it.
+    pub fn request_fd(&self) -> Option<i32> {
+        (self.request_fd != Self::NO_REQUEST).then_some(i32::from(self.request_fd))
+    }
+
     /// `m`, if the source recorded it.
     pub fn known_m(&self) -> Option<u64> {
         self.m_known.then_some(self.m)

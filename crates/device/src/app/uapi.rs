@@ -180,6 +180,12 @@ pub fn buffer(b: &[u8], planes: &[u8], nonblock: bool) -> Option<(V4l2Buffer, Ve
             .saturating_add(usec.saturating_mul(1000)),
         planes_first: 0,
         planes_count: 0,
+        // The union after `reserved2` holds `request_fd` when the flag says so.
+        request_fd: if u32_at(b, 12) & vb2scope_core::v4l2::flags::REQUEST_FD != 0 {
+            u16::try_from(u32_at(b, 80) as i32).unwrap_or(V4l2Buffer::NO_REQUEST)
+        } else {
+            V4l2Buffer::NO_REQUEST
+        },
         nonblock,
     };
     Some((buf, ps))

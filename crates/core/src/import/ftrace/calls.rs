@@ -527,6 +527,7 @@ impl Builder<'_> {
             timestamp_ns: 0,
             planes_first: 0,
             planes_count: 0,
+            request_fd: V4l2Buffer::NO_REQUEST,
             nonblock: false,
         };
         self.open(dev, first, r.tid);

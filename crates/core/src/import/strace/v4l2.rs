@@ -379,6 +379,7 @@ fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buff
         timestamp_ns,
         planes_first: 0,
         planes_count: 0,
+        request_fd: V4l2Buffer::NO_REQUEST,
         nonblock: nonblock && cmd == IoctlCmd::Dqbuf,
     })
 }
