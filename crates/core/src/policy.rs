@@ -210,6 +210,11 @@ impl Policy {
     pub fn has_last_buffer(self) -> bool {
         matches!(self, Policy::Spec | Policy::Linux(_))
     }
+    /// The Request API (media requests, `V4L2_BUF_FLAG_REQUEST_FD`; v4.20). Before it the
+    /// flag was not defined, and the media request ioctls did not exist (ENOTTY).
+    pub fn has_requests(self) -> bool {
+        matches!(self, Policy::Spec | Policy::Linux(_))
+    }
     /// The driver's `min_queued_buffers` defers `start_streaming`.
     pub fn has_min_queued(self) -> bool {
         matches!(self, Policy::Spec | Policy::Linux(_))

@@ -264,7 +264,12 @@ impl Binder<'_> {
                 let key = r.key_of(fd, b.ty);
                 let planes = self.plane_args(&r.model, key, b.memory, script.planes_of(&b));
                 let (model, out) = (&r.model, r.trace.to_mut());
-                IoctlArg::Buffer(buffer(model, out, key, b.index, 0, &planes))
+                // A buffer for a media request keeps its flag and request fd.
+                let request = b.flags & crate::v4l2::flags::REQUEST_FD;
+                IoctlArg::Buffer(V4l2Buffer {
+                    request_fd: b.request_fd,
+                    ..buffer(model, out, key, b.index, request, &planes)
+                })
             }
             (_, IoctlArg::Buffer(b)) => {
                 let key = r.key_of(fd, b.ty);

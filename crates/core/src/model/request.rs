@@ -63,7 +63,12 @@ impl Model {
         new_fd: Option<i32>,
         forced: Option<Outcome>,
     ) -> Outcome {
-        self.decide("MEDIA_IOC_REQUEST_ALLOC", None, Ok(()), forced)?;
+        let pred = if self.policy.has_requests() {
+            Ok(())
+        } else {
+            Err((Errno::ENOTTY, None))
+        };
+        self.decide("MEDIA_IOC_REQUEST_ALLOC", None, pred, forced)?;
         if let Some(fd) = new_fd {
             self.new_request(fd);
         }
@@ -80,6 +85,14 @@ impl Model {
         request_fd: Option<i32>,
         forced: Option<Outcome>,
     ) -> Outcome {
+        if !self.policy.has_requests() {
+            // The flag meant nothing yet: a plain QBUF or PREPARE_BUF.
+            return if prepare {
+                self.prepare_buf(t, planes, forced)
+            } else {
+                self.qbuf(t, planes, forced)
+            };
+        }
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         self.grow_to(qi, t.index, forced);
@@ -225,7 +238,8 @@ impl Model {
 
     /// `MEDIA_REQUEST_IOC_QUEUE`: validate, then queue every bound buffer to vb2.
     pub(super) fn request_queue(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
-        let Some(id) = self.request_of(fd) else {
+        let id = self.request_of(fd).filter(|_| self.policy.has_requests());
+        let Some(id) = id else {
             return self.decide(
                 "MEDIA_REQUEST_IOC_QUEUE",
                 None,
@@ -310,7 +324,8 @@ impl Model {
 
     /// `MEDIA_REQUEST_IOC_REINIT`: an idle or completed request is emptied for reuse.
     pub(super) fn request_reinit(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
-        let Some(id) = self.request_of(fd) else {
+        let id = self.request_of(fd).filter(|_| self.policy.has_requests());
+        let Some(id) = id else {
             return self.decide(
                 "MEDIA_REQUEST_IOC_REINIT",
                 None,
