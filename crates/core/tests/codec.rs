@@ -290,3 +290,41 @@ mod requests {
         assert_eq!(rules(&m), vec![]);
     }
 }
+
+/// strace never prints `request_fd`: two buffers put into two requests, then the requests
+/// queued one after the other, each take one buffer; neither queue is called empty.
+#[test]
+fn requests_strace_did_not_name_take_one_buffer_each() {
+    use vb2scope_core::model::{BufTarget, Model, Op, PlaneArgs};
+    use vb2scope_core::v4l2::{BufType, Memory};
+    let mut m = Model::new(Policy::MODERN);
+    let mut step = |op: Op| m.step(&op, 0, 0, Some(Ok(()))).0;
+    step(Op::Open { fd: 3, dev: 0 });
+    step(Op::Reqbufs {
+        fd: 3,
+        ty: BufType::VideoOutput,
+        memory: Memory::Mmap,
+        count: 2,
+    });
+    step(Op::RequestAlloc { new_fd: Some(10) });
+    step(Op::RequestAlloc { new_fd: Some(11) });
+    for index in 0..2 {
+        let t = BufTarget {
+            fd: 3,
+            ty: BufType::VideoOutput,
+            index,
+            memory: None,
+        };
+        step(Op::BufToRequest {
+            t,
+            planes: PlaneArgs::default(),
+            prepare: false,
+            request_fd: None,
+        });
+    }
+    step(Op::RequestQueue { fd: 10 });
+    step(Op::RequestQueue { fd: 11 });
+    assert_eq!(m.findings, vec![]);
+    assert_eq!(m.requests[0].bufs, vec![(0, 0)]);
+    assert_eq!(m.requests[1].bufs, vec![(0, 1)]);
+}

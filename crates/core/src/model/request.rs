@@ -132,9 +132,12 @@ impl Model {
             FdObj::Request(id) => Some(id),
             _ => None,
         });
+        self.qseq += 1;
+        let qseq = self.qseq;
         if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
             b.state = BufState::InRequest;
             b.request = req;
+            b.qseq = qseq;
         }
         if let Some(r) = req.and_then(|id| self.requests.get_mut(id as usize)) {
             r.bufs.push((qi, t.index));
@@ -285,14 +288,17 @@ impl Model {
         Ok(())
     }
 
-    /// Buffers IN_REQUEST whose request is not known.
+    /// Buffers IN_REQUEST whose request is not known: the oldest of each queue, since a
+    /// request holds one buffer per queue (a codec's OUTPUT buffer).
     fn unbound_in_request(&self) -> Vec<(usize, u32)> {
         let mut out = Vec::new();
         for (qi, q) in self.queues.iter().enumerate() {
-            for (i, b) in q.iter() {
-                if b.state == BufState::InRequest && b.request.is_none() {
-                    out.push((qi, i));
-                }
+            let oldest = q
+                .iter()
+                .filter(|(_, b)| b.state == BufState::InRequest && b.request.is_none())
+                .min_by_key(|(_, b)| b.qseq);
+            if let Some((i, _)) = oldest {
+                out.push((qi, i));
             }
         }
         out
