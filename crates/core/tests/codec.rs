@@ -298,7 +298,7 @@ fn requests_strace_did_not_name_take_one_buffer_each() {
     use vb2scope_core::model::{BufTarget, Model, Op, PlaneArgs};
     use vb2scope_core::v4l2::{BufType, Memory};
     let mut m = Model::new(Policy::MODERN);
-    let mut step = |op: Op| m.step(&op, 0, 0, Some(Ok(()))).0;
+    let mut step = |op: Op| assert_eq!(m.step(&op, 0, 0, Some(Ok(()))).0, Ok(()));
     step(Op::Open { fd: 3, dev: 0 });
     step(Op::Reqbufs {
         fd: 3,

@@ -15,6 +15,10 @@ pub const EXPBUF_SIZE: usize = 64;
 pub const REMOVE_BUFS_SIZE: usize = 64;
 pub const FORMAT_SIZE: usize = 208;
 pub const CAPABILITY_SIZE: usize = 104;
+pub const DECODER_CMD_SIZE: usize = 72;
+pub const ENCODER_CMD_SIZE: usize = 40;
+pub const EVENT_SIZE: usize = 136;
+pub const EVENT_SUBSCRIPTION_SIZE: usize = 32;
 
 const fn iowr(nr: u32, size: usize) -> u32 {
     (3 << 30) | ((size as u32) << 16) | ((b'V' as u32) << 8) | nr
@@ -37,7 +41,7 @@ pub enum Request {
     Querycap,
 }
 
-pub const REQUESTS: [(u32, Request); 13] = [
+pub const REQUESTS: [(u32, Request); 18] = [
     (iowr(8, REQBUFS_SIZE), Request::Buffer(IoctlCmd::Reqbufs)),
     (iowr(9, BUFFER_SIZE), Request::Buffer(IoctlCmd::Querybuf)),
     (iowr(15, BUFFER_SIZE), Request::Buffer(IoctlCmd::Qbuf)),
@@ -57,6 +61,24 @@ pub const REQUESTS: [(u32, Request); 13] = [
     (iowr(4, FORMAT_SIZE), Request::Format { set: false }),
     (iowr(5, FORMAT_SIZE), Request::Format { set: true }),
     (ior(0, CAPABILITY_SIZE), Request::Querycap),
+    // A codec's drain and its events.
+    (
+        iowr(96, DECODER_CMD_SIZE),
+        Request::Buffer(IoctlCmd::DecoderCmd),
+    ),
+    (
+        iowr(77, ENCODER_CMD_SIZE),
+        Request::Buffer(IoctlCmd::EncoderCmd),
+    ),
+    (ior(89, EVENT_SIZE), Request::Buffer(IoctlCmd::Dqevent)),
+    (
+        iow(90, EVENT_SUBSCRIPTION_SIZE),
+        Request::Buffer(IoctlCmd::SubscribeEvent),
+    ),
+    (
+        iow(91, EVENT_SUBSCRIPTION_SIZE),
+        Request::Buffer(IoctlCmd::UnsubscribeEvent),
+    ),
 ];
 
 pub fn request(req: u64) -> Option<Request> {
@@ -98,6 +120,13 @@ pub fn arg_size(r: Request) -> usize {
         Request::Buffer(IoctlCmd::RemoveBufs) => REMOVE_BUFS_SIZE,
         Request::Buffer(IoctlCmd::Expbuf) => EXPBUF_SIZE,
         Request::Buffer(IoctlCmd::Streamon | IoctlCmd::Streamoff) => 4,
+        Request::Buffer(IoctlCmd::DecoderCmd) => DECODER_CMD_SIZE,
+        Request::Buffer(IoctlCmd::EncoderCmd) => ENCODER_CMD_SIZE,
+        // DQEVENT's argument is all written by the kernel; nothing is read on entry.
+        Request::Buffer(IoctlCmd::Dqevent) => EVENT_SIZE,
+        Request::Buffer(IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent) => {
+            EVENT_SUBSCRIPTION_SIZE
+        }
         Request::Buffer(_) => BUFFER_SIZE,
         Request::Format { .. } => FORMAT_SIZE,
         Request::Querycap => CAPABILITY_SIZE,
@@ -194,6 +223,30 @@ pub fn buffer(b: &[u8], planes: &[u8], nonblock: bool) -> Option<(V4l2Buffer, Ve
 /// The argument of a REQBUFS, CREATE_BUFS, EXPBUF, REMOVE_BUFS, STREAMON or STREAMOFF: what
 /// the program passed (`input`) and, when the call succeeded, what the kernel wrote back.
 pub fn other(cmd: IoctlCmd, input: &[u8], out: Option<&[u8]>) -> Option<IoctlArg> {
+    match cmd {
+        IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd => {
+            return Some(IoctlArg::Command {
+                cmd: Some(u32_at(input, 0)),
+                flags: u32_at(input, 4),
+            });
+        }
+        IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent => {
+            return Some(IoctlArg::Event {
+                ty: Some(u32_at(input, 0)),
+                changes: 0,
+            });
+        }
+        // The event is the kernel's answer: unknown when the call failed (EAGAIN, none).
+        IoctlCmd::Dqevent => {
+            let ty = out.map(|o| u32_at(o, 0));
+            let changes = match (ty, out) {
+                (Some(vb2scope_core::v4l2::codec::EVENT_SOURCE_CHANGE), Some(o)) => u32_at(o, 8),
+                _ => 0,
+            };
+            return Some(IoctlArg::Event { ty, changes });
+        }
+        _ => {}
+    }
     let ty = arg_type(cmd, input)?;
     let mem = |b: &[u8]| memory(u32_at(b, 8));
     Some(match cmd {
@@ -311,6 +364,14 @@ mod tests {
         assert_eq!(size_of::<b::v4l2_plane_pix_format>(), 20);
         assert_eq!(offset_of!(b::v4l2_pix_format_mplane, num_planes), 180);
         assert_eq!(size_of::<b::v4l2_capability>(), CAPABILITY_SIZE);
+        assert_eq!(size_of::<b::v4l2_decoder_cmd>(), DECODER_CMD_SIZE);
+        assert_eq!(size_of::<b::v4l2_encoder_cmd>(), ENCODER_CMD_SIZE);
+        assert_eq!(size_of::<b::v4l2_event>(), EVENT_SIZE);
+        assert_eq!(
+            size_of::<b::v4l2_event_subscription>(),
+            EVENT_SUBSCRIPTION_SIZE
+        );
+        assert_eq!(offset_of!(b::v4l2_event, u), 8);
         assert_eq!(offset_of!(b::v4l2_capability, card), 16);
         assert_eq!(offset_of!(b::v4l2_capability, bus_info), 48);
         assert_eq!(offset_of!(b::v4l2_capability, capabilities), 84);
