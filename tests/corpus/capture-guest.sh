@@ -162,17 +162,21 @@ raw_i420() { # W H FRAMES FILE
     [ -s "$4" ] || ffmpeg -hide_banner -loglevel error -f lavfi -i "testsrc=size=$1x$2:rate=25" \
         -frames:v "$3" -pix_fmt yuv420p -f rawvideo -y "$4" >&2
 }
-# v4l2-ctl on vicodec's stateful encoder: raw I420 of W x H from RAW in, the FWHT stream out.
-ENC_ARGS() { # W H RAW FWHT
-    echo -d "$ENC" -x "width=$1,height=$2,pixelformat=YU12" --stream-mmap=4 --stream-out-mmap=4 \
-        --stream-from "$3" --stream-to "$4"
+# v4l2-ctl on vicodec's stateful encoder: raw I420 of W x H from RAW in, the FWHT stream out,
+# plain (--stream-to) or each frame behind a length header (--stream-to-hdr).
+# vicodec rounds the coded height up to a multiple of 16 (360 -> 368) and makes that the
+# visible size: the crop rectangle brings it back to H, so v4l2-ctl reads H lines a frame.
+ENC_ARGS() { # W H RAW --stream-to|--stream-to-hdr FWHT
+    echo -d "$ENC" -x "width=$1,height=$2,pixelformat=YU12" \
+        --set-selection-output "target=crop,width=$1,height=$2" --stream-mmap=4 --stream-out-mmap=4 \
+        --stream-from "$3" "$4" "$5"
 }
-fwht() { # W H FRAMES FWHT: encoded untraced, unless it is there already
-    [ -s "$4" ] && return 0
+fwht() { # W H FRAMES --stream-to|--stream-to-hdr FWHT: encoded untraced, unless it is there
+    [ -s "$5" ] && return 0
     raw_i420 "$1" "$2" "$3" "$MEDIA/in-$1x$2-$3.yuv"
     # shellcheck disable=SC2046 # the arguments are words without blanks
-    v4l2-ctl $(ENC_ARGS "$1" "$2" "$MEDIA/in-$1x$2-$3.yuv" "$4") >/dev/null 2>&1
-    [ -s "$4" ] || echo "capture-guest.sh: encoding $4 with vicodec failed" >&2
+    v4l2-ctl $(ENC_ARGS "$1" "$2" "$MEDIA/in-$1x$2-$3.yuv" "$4" "$5") >/dev/null 2>&1
+    [ -s "$5" ] || echo "capture-guest.sh: encoding $5 with vicodec failed" >&2
 }
 
 if [ -n "$ENC" ] && [ -n "$DEC" ] && [ -n "$SL_DEC" ]; then
@@ -181,23 +185,36 @@ if [ -n "$ENC" ] && [ -n "$DEC" ] && [ -n "$SL_DEC" ]; then
     # Stateful encoder, MMAP on both queues, 20 frames of 640x360 (vicodec's smallest size)
     # read from a file: at its end v4l2-ctl sends ENCODER_CMD STOP and stops at the LAST buffer.
     # shellcheck disable=SC2046
-    capture vicodec-enc v4l2-ctl $(ENC_ARGS 640 360 "$MEDIA/in-640x360-20.yuv" "$FWHT")
-    if wanted vicodec-dec || wanted vicodec-dec-drc || wanted vicodec-stateless; then
-        fwht 640 360 20 "$FWHT"
+    capture vicodec-enc v4l2-ctl $(ENC_ARGS 640 360 "$MEDIA/in-640x360-20.yuv" --stream-to "$FWHT")
+    if wanted vicodec-dec || wanted vicodec-dec-drc-bytestream || wanted vicodec-stateless; then
+        fwht 640 360 20 --stream-to "$FWHT"
     fi
-    # Stateful decoder on that stream, fed as a byte stream (each OUTPUT buffer filled from the
-    # file): SOURCE_CHANGE sets up CAPTURE, DECODER_CMD STOP at the end of the file, LAST.
+    # Stateful decoder on that stream, fed as a byte stream: each OUTPUT buffer is filled from
+    # the file, and the 20 frames (420 KB) fit in the first one. SOURCE_CHANGE sets up
+    # CAPTURE, DECODER_CMD STOP at the end of the file (sent before CAPTURE streams), LAST.
     capture vicodec-dec v4l2-ctl -d "$DEC" -x width=640,height=360 --stream-mmap=4 --stream-out-mmap=4 \
         --stream-from "$FWHT" --stream-to "$MEDIA/vicodec-dec.yuv"
-    # Dynamic resolution change: the 640x360 stream followed by 10 frames of 800x480. At the
-    # new header the decoder returns an empty LAST buffer and sends SOURCE_CHANGE; v4l2-ctl's
-    # capture_setup restarts CAPTURE (STREAMOFF, REQBUFS 0, G_FMT, REQBUFS, STREAMON).
+    # Dynamic resolution change, one frame an OUTPUT buffer (--stream-from-hdr): 20 frames of
+    # 640x360 then 10 of 800x480. At the first 800x480 header the decoder returns an empty
+    # LAST buffer and sends SOURCE_CHANGE; v4l2-ctl's capture_setup restarts CAPTURE
+    # (STREAMOFF, REQBUFS 0, G_FMT, REQBUFS, STREAMON) while OUTPUT keeps streaming; at the
+    # end of the file DECODER_CMD STOP and LAST.
     if wanted vicodec-dec-drc; then
-        fwht 800 480 10 "$MEDIA/enc-800x480.fwht"
-        cat "$FWHT" "$MEDIA/enc-800x480.fwht" >"$MEDIA/drc.fwht"
+        fwht 640 360 20 --stream-to-hdr "$MEDIA/enc-640x360.hdr.fwht"
+        fwht 800 480 10 --stream-to-hdr "$MEDIA/enc-800x480.hdr.fwht"
+        cat "$MEDIA/enc-640x360.hdr.fwht" "$MEDIA/enc-800x480.hdr.fwht" >"$MEDIA/drc.hdr.fwht"
     fi
     capture vicodec-dec-drc v4l2-ctl -d "$DEC" -x width=640,height=360 --stream-mmap=4 --stream-out-mmap=4 \
-        --stream-from "$MEDIA/drc.fwht" --stream-to "$MEDIA/vicodec-dec-drc.yuv"
+        --stream-from-hdr "$MEDIA/drc.hdr.fwht" --stream-to "$MEDIA/vicodec-dec-drc.yuv"
+    # The same two streams as one byte stream (both in the first OUTPUT buffer): STOP goes out
+    # before the resolution change, whose CAPTURE restart cancels that drain, so no LAST
+    # comes; v4l2-ctl ends on its 0.5 s select timeout.
+    if wanted vicodec-dec-drc-bytestream; then
+        fwht 800 480 10 --stream-to "$MEDIA/enc-800x480.fwht"
+        cat "$FWHT" "$MEDIA/enc-800x480.fwht" >"$MEDIA/drc.fwht"
+    fi
+    capture vicodec-dec-drc-bytestream v4l2-ctl -d "$DEC" -x width=640,height=360 --stream-mmap=4 \
+        --stream-out-mmap=4 --stream-from "$MEDIA/drc.fwht" --stream-to "$MEDIA/vicodec-dec-drc-bytestream.yuv"
     # Stateless decoder (Request API): per frame a request from the media device
     # (MEDIA_IOC_REQUEST_ALLOC), S_EXT_CTRLS of the FWHT parameters and QBUF(OUTPUT) in it,
     # MEDIA_REQUEST_IOC_QUEUE, select() on the request fd, REINIT for reuse.
