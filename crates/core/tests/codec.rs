@@ -328,3 +328,88 @@ fn requests_strace_did_not_name_take_one_buffer_each() {
     assert_eq!(m.requests[0].bufs, vec![(0, 0)]);
     assert_eq!(m.requests[1].bufs, vec![(0, 1)]);
 }
+
+/// Fixes found on real codec captures (Linux 6.12 and 6.1, vicodec, visl, vim2m), each
+/// checked here on the capture that showed it: the whole run, strace and ftrace joined,
+/// must check without a finding above info.
+mod on_real_captures {
+    use vb2scope_core::check::check_trace;
+    use vb2scope_core::import::{Format, import_bytes, join};
+    use vb2scope_core::policy::Policy;
+    use vb2scope_core::rules::Severity;
+
+    fn joined(kernel: &str, name: &str) -> vb2scope_core::trace::Trace {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .join("tests/fixtures/corpus")
+            .join(kernel);
+        let read = |part: &str| {
+            let p = dir.join(format!("{name}.{part}.zst"));
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            zstd::decode_all(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        };
+        let (user, _) = import_bytes(&read("strace.txt"), name, Some(Format::Strace), None)
+            .expect("strace imports");
+        let ftrace = String::from_utf8_lossy(&read("ftrace.txt")).into_owned();
+        join(user, &ftrace).0.trace
+    }
+
+    fn loud(kernel: &str, name: &str, policy: Policy) -> Vec<String> {
+        let r = check_trace(&joined(kernel, name), policy);
+        r.findings
+            .iter()
+            .filter(|f| r.severity(f) > Severity::Info)
+            .map(|f| format!("{} {}", f.rule, f.message()))
+            .collect()
+    }
+
+    fn linux(release: &str) -> Policy {
+        Policy::parse(&format!("linux-{release}")).expect("a modelled release")
+    }
+
+    const K612: &str = "linux-6.12.118+deb12-amd64";
+    const K61: &str = "linux-6.1.0-57-amd64";
+
+    /// Regression: vicodec decodes inside the caller's STREAMON and QBUF (an M2M job run
+    /// at once); those completions were taken as a failed start returning its buffers, and
+    /// the next DQBUF dequeued the wrong buffer (R10 errors, R11 warnings, DIVERGE).
+    #[test]
+    fn a_job_run_inside_streamon_is_a_real_completion() {
+        for name in ["vicodec-dec", "vicodec-enc"] {
+            assert_eq!(
+                loud(K612, name, linux("6.12")),
+                Vec::<String>::new(),
+                "{name}"
+            );
+        }
+    }
+
+    /// Regression: visl completes a request's buffers inside MEDIA_REQUEST_IOC_QUEUE, on
+    /// the request's fd; those completions were put on the first video device (R10 ×30).
+    #[test]
+    fn completions_inside_a_request_queue_go_to_their_owner() {
+        assert_eq!(
+            loud(K612, "visl-gst-h264", linux("6.12")),
+            Vec::<String>::new()
+        );
+    }
+
+    /// Regression: v4l2-compliance's blocking DQBUF, woken with EINVAL by another thread's
+    /// STREAMOFF, was "DQBUF will block forever" and a DIVERGE.
+    #[test]
+    fn a_dqbuf_woken_by_streamoff() {
+        assert_eq!(
+            loud(K612, "compliance-visl", linux("6.12")),
+            Vec::<String>::new()
+        );
+    }
+
+    /// Regression: a close of the fd kept mmaps of the buffers alive: the queue is released
+    /// only with the last mapping, not at the close (the frees predicted there never came).
+    #[test]
+    fn a_close_with_live_mappings_does_not_release_the_queue() {
+        let t = joined(K61, "vicodec-dec");
+        let r = check_trace(&t, linux("6.1"));
+        assert_eq!(r.stats.memops_missing, 0, "{:?}", r.stats);
+        assert_eq!(r.stats.memops_unpredicted, 0, "{:?}", r.stats);
+    }
+}

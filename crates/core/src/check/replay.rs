@@ -339,6 +339,10 @@ impl<'t> Replayer<'t> {
         let Some(op) = ioctl_op(&self.trace, fd, cmd, arg) else {
             return;
         };
+        if result == Err(crate::v4l2::Errno::EINVAL) && self.stopped_while_waiting(i, e, fd, &op) {
+            // The wait ended because the queue stopped: nothing of the DQBUF happened.
+            return;
+        }
         // A rebuilt call's memops were seen; its result is the model's to predict.
         let seen_inside = e.origin.seen();
         let observed = e.origin == Origin::Observed;
@@ -387,7 +391,11 @@ impl<'t> Replayer<'t> {
             self.fill_unknown(t, planes, &group);
         }
         let seen = self.seen_of(cmd, arg).filter(|_| seen_inside);
+        let findings_before = self.model.findings.len();
         self.step_around(i, e, &op, forced, seen, memops);
+        if observed && result.is_err() && partial_buffer(&self.trace, cmd, arg) {
+            self.believe_result(findings_before);
+        }
         if seen_inside {
             let group = if observed && result.is_err() {
                 undone_dropped(group)
@@ -413,16 +421,19 @@ impl<'t> Replayer<'t> {
 
     /// The observed events that follow syscall `i` and happened inside it: its memops (all,
     /// and the lifecycle ones to compare), up to the next event of another kind. Driver
-    /// completions on the caller's thread inside a STREAMOFF, REQBUFS, STREAMON or close are
-    /// the driver returning its buffers (stop_streaming, a failed start): the model steps
-    /// them itself, so they are skipped later. Those of the driver's own thread (a kthread
-    /// completing frames after STREAMON) stand on their own.
+    /// completions on the caller's thread that the model makes itself are skipped later
+    /// ([`Replayer::made_by_the_model`]); the others (a kthread completing frames, an M2M
+    /// job run inside the caller's QBUF or STREAMON) stand on their own.
     fn inside(&mut self, i: usize, e: &Event, cmd: Option<IoctlCmd>) -> Inside {
         let mut out = Inside::default();
-        let returns_buffers = matches!(
-            cmd,
-            None | Some(IoctlCmd::Streamoff | IoctlCmd::Reqbufs | IoctlCmd::Streamon)
-        );
+        let target = match e.body {
+            Body::Ioctl { fd, arg, .. } => self
+                .trace
+                .arg(arg)
+                .and_then(IoctlArg::buf_type)
+                .map(|ty| (self.key_of(fd, ty), self.trace.arg(arg).copied())),
+            _ => None,
+        };
         // The merge marks the kernel events it placed inside a call. In a trace without those
         // marks, a call the source timed ends then, and what its thread did later (a process
         // exiting releases its dma-bufs without a syscall) or other threads did is not part
@@ -464,10 +475,14 @@ impl<'t> Replayer<'t> {
                 // Log lines fire inside the call too; the main loop reads them.
                 Body::Klog { .. } => {}
                 Body::Driver {
-                    action: DriverAction::BufferDone { .. },
-                    ..
-                } if n.origin == Origin::Observed && n.tid == e.tid && returns_buffers => {
-                    self.skip.push(j);
+                    dev,
+                    ty,
+                    action: DriverAction::BufferDone { index, state },
+                } if n.origin == Origin::Observed && n.tid == e.tid => {
+                    let done = (QueueKey { dev, ty }, index, state);
+                    if made_by_the_model(cmd, target, done) {
+                        self.skip.push(j);
+                    }
                 }
                 _ if n.origin == Origin::Inferred => {}
                 _ => break,
@@ -531,7 +546,21 @@ impl<'t> Replayer<'t> {
         }
         let inside = self.inside(i, e, None);
         self.model.unsure_frees = inside.unattributed_release;
+        // The close of a dma-buf the model never saw exported (its EXPBUF undecoded): the
+        // memory the kernel freed in it tells which export it was.
+        let exports_gone: Vec<Memop> = match *op {
+            Op::Close { fd } if !self.model.knows_fd(fd) => inside
+                .memops
+                .iter()
+                .copied()
+                .filter(|m| m.3 == MemopKind::Put)
+                .collect(),
+            _ => Vec::new(),
+        };
         self.step_around(i, e, op, forced, None, inside.memops);
+        for (key, index, plane, _) in exports_gone {
+            self.model.observe_export_gone(key, index, plane);
+        }
         self.compare_memops(inside.group);
     }
 
@@ -561,6 +590,64 @@ impl<'t> Replayer<'t> {
         if let Some(offsets) = offsets {
             self.model.observe_mmap_offsets(key, buf.index, &offsets);
         }
+    }
+
+    /// A blocking DQBUF that another thread's STREAMOFF, REQBUFS or close of the same queue
+    /// ended while it waited: vb2 wakes it with EINVAL ("streaming off, will not wait").
+    /// The source shows the call where it started (strace's `<unfinished ...>`), before
+    /// the stop the model has not yet seen.
+    fn stopped_while_waiting(&self, i: usize, e: &Event, fd: i32, op: &Op) -> bool {
+        let Op::Dqbuf {
+            ty,
+            nonblock: false,
+            ..
+        } = *op
+        else {
+            return false;
+        };
+        let Some(end) = self
+            .trace
+            .duration(i as u32)
+            .map(|d| e.t_ns.saturating_add(d))
+        else {
+            return false;
+        };
+        let key = self.key_of(fd, ty);
+        self.trace
+            .events
+            .iter()
+            .skip(i + 1)
+            .take_while(|n| n.t_ns <= end)
+            .any(|n| match n.body {
+                Body::Ioctl {
+                    fd: f,
+                    cmd: IoctlCmd::Streamoff | IoctlCmd::Reqbufs,
+                    arg,
+                    result: Ok(()),
+                } => {
+                    n.tid != e.tid
+                        && self
+                            .trace
+                            .arg(arg)
+                            .and_then(IoctlArg::buf_type)
+                            .map(|t| self.key_of(f, t))
+                            == Some(key)
+                }
+                Body::Close { .. } => n.tid != e.tid,
+                _ => false,
+            })
+    }
+
+    /// The step's result was the kernel's to give: a divergence it recorded is taken back.
+    fn believe_result(&mut self, findings_before: usize) {
+        let at = findings_before.min(self.model.findings.len());
+        let mut tail = self.model.findings.split_off(at);
+        let before = tail.len();
+        tail.retain(|f| f.rule != RuleId::Diverge);
+        let removed = (before - tail.len()) as u32;
+        self.model.findings.extend(tail);
+        self.model.divergences = self.model.divergences.saturating_sub(removed);
+        self.stats.divergences = self.stats.divergences.saturating_sub(removed);
     }
 
     fn observe_all(&mut self, memops: &[(QueueKey, u32, u8, MemopKind)], i: usize, t_ns: u64) {
@@ -793,6 +880,44 @@ impl<'t> Replayer<'t> {
             }
             Body::Klog { .. } | Body::Tracepoint { .. } | Body::Marker { .. } => {}
         }
+    }
+}
+
+/// A failed QBUF or PREPARE_BUF whose argument the source printed only in part (strace
+/// prints `{type, index}` when the call fails): its flags, a request fd among them, are
+/// not known, so the kernel's errno may answer what the model cannot see.
+fn partial_buffer(trace: &Trace, cmd: IoctlCmd, arg: u32) -> bool {
+    matches!(cmd, IoctlCmd::Qbuf | IoctlCmd::PrepareBuf)
+        && matches!(trace.arg(arg), Some(IoctlArg::Buffer(b)) if b.memory.is_none())
+}
+
+/// Whether a completion seen inside call `cmd` on queue `target` is one the model makes
+/// itself when it steps the call: stop_streaming returning the stopped queue's buffers
+/// (STREAMOFF, REQBUFS, a close), a failed start giving them back QUEUED, or the LAST buffer
+/// a QBUF's reply already shows DONE. A completion on another queue (the M2M job that
+/// STREAMOFF waits for), or a DONE inside a successful STREAMON or QBUF (an M2M job run in
+/// the caller's thread), is the driver's own.
+fn made_by_the_model(
+    cmd: Option<IoctlCmd>,
+    target: Option<(QueueKey, Option<IoctlArg>)>,
+    (key, index, state): (QueueKey, Option<u32>, DoneState),
+) -> bool {
+    let on_target = target.as_ref().is_some_and(|(k, _)| *k == key);
+    match cmd {
+        // A close releases every queue of the handle.
+        None => true,
+        Some(IoctlCmd::Streamoff | IoctlCmd::Reqbufs) => on_target,
+        Some(IoctlCmd::Streamon) => on_target && state == DoneState::Queued,
+        Some(IoctlCmd::Qbuf) => match target {
+            Some((k, Some(IoctlArg::Buffer(b)))) => {
+                k == key
+                    && index == Some(b.index)
+                    && b.flags & flags::DONE != 0
+                    && b.flags & flags::QUEUED == 0
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 

@@ -21,7 +21,13 @@ impl Model {
         forced: Option<Outcome>,
     ) -> Outcome {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
-        self.decide("codec command", None, Ok(()), forced)?;
+        // Whether a command is accepted is the driver's call (an unknown command, a
+        // decoder's command on an encoder, a node with no codec): the kernel's answer stands.
+        let pred = match forced {
+            Some(Err(e)) => Err((e, None)),
+            _ => Ok(()),
+        };
+        self.decide("codec command", None, pred, forced)?;
         let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
         for q in self.queues.iter_mut() {
             if q.key.dev != dev || q.key.ty.is_output() || !q.codec.last_dequeued {

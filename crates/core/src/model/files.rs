@@ -25,6 +25,9 @@ pub(super) struct Fh {
     pub dev: u16,
     /// fds referring to it; released at 0.
     pub refs: u32,
+    /// Every fd is closed but mmaps of its buffers still hold the file: it is released at
+    /// the last munmap (or when the process exits).
+    pub held_by_mmaps: bool,
 }
 
 /// A dma-buf object.
@@ -166,7 +169,11 @@ impl Model {
         match self.fds.get(fd) {
             FdObj::Video(fh) => Some(fh),
             FdObj::Free if self.lenient => {
-                self.fds.fhs.push(super::files::Fh { dev: 0, refs: 1 });
+                self.fds.fhs.push(super::files::Fh {
+                    dev: 0,
+                    refs: 1,
+                    held_by_mmaps: false,
+                });
                 let fh = (self.fds.fhs.len() - 1) as u32;
                 self.fds.set(fd, FdObj::Video(fh)).then_some(fh)
             }
@@ -197,7 +204,11 @@ impl Model {
     pub(super) fn open(&mut self, fd: i32, dev: u16, forced: Option<Outcome>) -> Outcome {
         let r = self.decide("open", None, Ok(()), forced);
         if r.is_ok() {
-            self.fds.fhs.push(Fh { dev, refs: 1 });
+            self.fds.fhs.push(Fh {
+                dev,
+                refs: 1,
+                held_by_mmaps: false,
+            });
             let fh = (self.fds.fhs.len() - 1) as u32;
             self.fds.set(fd, FdObj::Video(fh));
         }
@@ -397,6 +408,37 @@ impl Model {
         }
     }
 
+    /// Live mmaps of the buffers of the queues `fh` owns.
+    fn mmaps_of(&self, fh: u32) -> u32 {
+        let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev);
+        self.queues
+            .iter()
+            .filter(|q| Some(q.key.dev) == dev && q.owner == Some(fh))
+            .flat_map(|q| q.iter())
+            .flat_map(|(_, b)| b.planes.iter())
+            .map(|p| p.mmaps)
+            .sum()
+    }
+
+    /// A handle whose fds are all closed is released with its last mapping.
+    fn release_unmapped_handles(&mut self) {
+        let ready: Vec<u32> = (0..self.fds.fhs.len() as u32)
+            .filter(|&fh| {
+                self.fds
+                    .fhs
+                    .get(fh as usize)
+                    .is_some_and(|f| f.held_by_mmaps && f.refs == 0)
+                    && self.mmaps_of(fh) == 0
+            })
+            .collect();
+        for fh in ready {
+            if let Some(f) = self.fds.fhs.get_mut(fh as usize) {
+                f.held_by_mmaps = false;
+            }
+            self.release_fh(fh);
+        }
+    }
+
     /// One user of an MMAP plane (an mmap or an exported dma-buf) went away.
     pub(super) fn mmap_user_gone(&mut self, uid: u32, plane: u8, was_mmap: bool) {
         for q in &mut self.queues {
@@ -408,6 +450,9 @@ impl Model {
                         } else {
                             p.exports = p.exports.saturating_sub(1);
                         }
+                    }
+                    if was_mmap {
+                        self.release_unmapped_handles();
                     }
                     return;
                 }
@@ -454,7 +499,12 @@ impl Model {
                     }
                     None => false,
                 };
-                if last {
+                if last && self.mmaps_of(fh) > 0 {
+                    // A mapping holds the struct file: no release yet.
+                    if let Some(f) = self.fds.fhs.get_mut(fh as usize) {
+                        f.held_by_mmaps = true;
+                    }
+                } else if last {
                     self.release_fh(fh);
                 }
             }

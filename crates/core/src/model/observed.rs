@@ -234,6 +234,38 @@ impl Model {
         }
     }
 
+    /// Whether `fd` is one the model knows (a video handle, a dma-buf, a request).
+    pub fn knows_fd(&self, fd: i32) -> bool {
+        self.fds.get(fd) != super::files::FdObj::Free
+    }
+
+    /// The kernel freed an MMAP plane's memory (its allocator's last `put`) inside the close
+    /// of an fd the model did not know: a dma-buf exported by an EXPBUF whose fd its source
+    /// did not decode. That export is gone; the last user of an orphan frees it.
+    pub fn observe_export_gone(&mut self, key: QueueKey, index: u32, plane: u8) {
+        let orphan = self
+            .fds
+            .orphans
+            .iter()
+            .find(|o| o.key == key && o.index == index && o.plane == plane)
+            .map(|o| o.uid);
+        let live = || {
+            self.queues
+                .iter()
+                .find(|q| q.key == key)
+                .and_then(|q| q.buf(index))
+                .filter(|b| {
+                    b.planes
+                        .get(usize::from(plane))
+                        .is_some_and(|p| p.exports > 0)
+                })
+                .map(|b| b.uid)
+        };
+        if let Some(uid) = orphan.or_else(live) {
+            self.mmap_user_gone(uid, plane, false);
+        }
+    }
+
     /// What a successful REQBUFS/CREATE_BUFS tells of the queue: the memory type works, and
     /// the capabilities it reported.
     pub(super) fn setup_succeeded(&mut self, qi: Qi, memory: Memory) {

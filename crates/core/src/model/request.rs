@@ -37,14 +37,27 @@ pub struct Request {
 }
 
 impl Model {
-    /// The request `fd` refers to; in a lenient replay an fd never seen allocated (a trace
-    /// that starts mid-session) becomes an idle request.
-    fn request_of(&mut self, fd: i32) -> Option<u32> {
+    /// The request `fd` refers to. In a lenient replay an fd the model does not know (a
+    /// trace that starts mid-session, or an fd closed since) is a request only if the
+    /// kernel took the call: then it becomes an idle one.
+    fn request_of(&mut self, fd: i32, forced: Option<Outcome>) -> Option<u32> {
         match self.fds.get(fd) {
             FdObj::Request(id) => Some(id),
-            FdObj::Free if self.lenient => Some(self.new_request(fd)),
+            FdObj::Free if self.lenient && forced == Some(Ok(())) => Some(self.new_request(fd)),
             _ => None,
         }
+    }
+
+    /// A request ioctl on an fd that is no request the model knows: EBADF for an fd it
+    /// knows closed, ENOTTY for another kind of file; in a lenient replay whatever the
+    /// kernel answered (the fd may have come from before the trace).
+    fn not_a_request(&mut self, op: &'static str, fd: i32, forced: Option<Outcome>) -> Outcome {
+        let pred = match (self.fds.get(fd), forced) {
+            (FdObj::Free, Some(Err(e))) if self.lenient => Err((e, None)),
+            (FdObj::Free, _) => Err((Errno::EBADF, None)),
+            _ => Err((Errno::ENOTTY, None)),
+        };
+        self.decide(op, None, pred, forced)
     }
 
     fn new_request(&mut self, fd: i32) -> u32 {
@@ -241,14 +254,16 @@ impl Model {
 
     /// `MEDIA_REQUEST_IOC_QUEUE`: validate, then queue every bound buffer to vb2.
     pub(super) fn request_queue(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
-        let id = self.request_of(fd).filter(|_| self.policy.has_requests());
-        let Some(id) = id else {
+        if !self.policy.has_requests() {
             return self.decide(
                 "MEDIA_REQUEST_IOC_QUEUE",
                 None,
                 Err((Errno::ENOTTY, None)),
                 forced,
             );
+        }
+        let Some(id) = self.request_of(fd, forced) else {
+            return self.not_a_request("MEDIA_REQUEST_IOC_QUEUE", fd, forced);
         };
         // A buffer whose request the trace did not name goes with the first request queued.
         let unbound = self.unbound_in_request();
@@ -330,14 +345,16 @@ impl Model {
 
     /// `MEDIA_REQUEST_IOC_REINIT`: an idle or completed request is emptied for reuse.
     pub(super) fn request_reinit(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
-        let id = self.request_of(fd).filter(|_| self.policy.has_requests());
-        let Some(id) = id else {
+        if !self.policy.has_requests() {
             return self.decide(
                 "MEDIA_REQUEST_IOC_REINIT",
                 None,
                 Err((Errno::ENOTTY, None)),
                 forced,
             );
+        }
+        let Some(id) = self.request_of(fd, forced) else {
+            return self.not_a_request("MEDIA_REQUEST_IOC_REINIT", fd, forced);
         };
         let queued = self
             .requests

@@ -56,6 +56,11 @@ fn is_dmabuf(path: &str) -> bool {
     path.starts_with("anon_inode:dmabuf") || path.starts_with("/dmabuf:")
 }
 
+/// A media request's fd as `-y` names it (`anon_inode:request`).
+fn is_request(path: &str) -> bool {
+    path == "anon_inode:request" || path == "anon_inode:[request]"
+}
+
 fn has_nonblock(flags: &str) -> bool {
     lex::flag_names(flags)
         .any(|f| f == "O_NONBLOCK" || lex::uint(f).is_some_and(|v| v & 0o4000 != 0))
@@ -129,7 +134,16 @@ impl Importer {
                         }
                     }
                     "close" => {
-                        if let Some((fd, _)) = a.next().and_then(lex::fd_arg)
+                        // An fd `-y` names a dma-buf or a request is one even if the trace
+                        // never saw it made (an EXPBUF strace printed as a pointer).
+                        let arg = a.next().and_then(lex::fd_arg);
+                        if let Some((fd, Some(deco))) = arg
+                            && !self.fds.open.contains_key(&fd)
+                            && (is_dmabuf(deco) || is_request(deco))
+                        {
+                            self.annotated(fd, Some(deco), ctx);
+                        }
+                        if let Some((fd, _)) = arg
                             && let Some(kind) = self.fds.open.remove(&fd)
                             && kind != FdKind::Marker
                         {
@@ -306,6 +320,10 @@ impl Importer {
             self.opened(fd, path, false, ctx);
         } else if is_dmabuf(path) {
             self.fds.open.insert(fd, FdKind::Dmabuf);
+        } else if is_request(path) {
+            // strace prints MEDIA_IOC_REQUEST_ALLOC's fd as a pointer: the request is
+            // known from its first use, and followed to its close.
+            self.fds.open.insert(fd, FdKind::Request);
         }
     }
 

@@ -88,7 +88,13 @@ impl Resolver<'_> {
                 result,
                 arg,
             } => {
-                w.dev = Some(self.fds.dev(fd));
+                // A media request's ioctls are on its own fd, not a video node's: what the
+                // driver does inside them is told apart by the events' owners.
+                let media = matches!(
+                    cmd,
+                    IoctlCmd::RequestAlloc | IoctlCmd::RequestQueue | IoctlCmd::RequestReinit
+                );
+                w.dev = (!media).then(|| self.fds.dev(fd));
                 w.cmd = Some(cmd);
                 let a = self.user.arg(arg).copied();
                 w.ty = a.and_then(|a| a.buf_type());
