@@ -403,6 +403,24 @@ mod on_real_captures {
         );
     }
 
+    /// Regression: each open of an M2M node has its own two queues; v4l2-compliance opens
+    /// vim2m again and sets up buffers on the new handle, which the model, sharing one
+    /// queue per node and type, refused as another handle's (R20, DIVERGE on REQBUFS).
+    #[test]
+    fn each_open_of_an_m2m_node_has_its_own_queues() {
+        for kernel in [K612, K61] {
+            let t = joined(kernel, "compliance-vim2m");
+            let r = check_trace(&t, linux(if kernel == K612 { "6.12" } else { "6.1" }));
+            assert_eq!(r.stats.divergences, 0, "{kernel}: {:?}", r.stats);
+            assert!(
+                r.findings
+                    .iter()
+                    .all(|f| f.rule != vb2scope_core::rules::RuleId::R20),
+                "{kernel}"
+            );
+        }
+    }
+
     /// Regression: a close of the fd kept mmaps of the buffers alive: the queue is released
     /// only with the last mapping, not at the close (the frees predicted there never came).
     #[test]

@@ -163,11 +163,11 @@ const AGREEMENT_GAPS: &[(&str, &str)] = &[
     ),
     (
         "compliance-vim2m",
-        "v4l2-compliance opens the M2M node several times; each open has its own two queues, which the model shares per node",
+        "strace prints PREPARE_BUF's argument as a pointer: the model takes no step for it, so it predicts at the next QBUF the pin that PREPARE_BUF made",
     ),
     (
         "compliance-vicodec-enc",
-        "v4l2-compliance opens the M2M node several times; each open has its own two queues, which the model shares per node",
+        "strace prints PREPARE_BUF's argument as a pointer (the pin it made is not seen); and after REQBUFS(0) orphans two mmapped buffers, the frees at their munmaps come in the other order than the model places them",
     ),
     (
         "compliance-visl",

@@ -592,19 +592,18 @@ impl<'t> Replayer<'t> {
         }
     }
 
-    /// A blocking DQBUF that another thread's STREAMOFF, REQBUFS or close of the same queue
-    /// ended while it waited: vb2 wakes it with EINVAL ("streaming off, will not wait").
-    /// The source shows the call where it started (strace's `<unfinished ...>`), before
-    /// the stop the model has not yet seen.
+    /// A blocking DQBUF that another thread's STREAMOFF or REQBUFS of the same queue ended
+    /// while it waited: vb2 wakes it with EINVAL ("streaming off, will not wait"). The
+    /// source shows the call where it started (strace's `<unfinished ...>`), before the
+    /// stop, which it may even stamp after the DQBUF's return (a tracer stamps a stopped
+    /// thread when it gets to it): the next call on the queue is that stop, soon after.
     fn stopped_while_waiting(&self, i: usize, e: &Event, fd: i32, op: &Op) -> bool {
-        let Op::Dqbuf {
-            ty,
-            nonblock: false,
-            ..
-        } = *op
-        else {
+        // Not by the fd's O_NONBLOCK: a program may clear it with fcntl, which the source
+        // does not show; the call's own duration says it waited.
+        let Op::Dqbuf { ty, .. } = *op else {
             return false;
         };
+        const SOON_NS: u64 = 50_000_000;
         let Some(end) = self
             .trace
             .duration(i as u32)
@@ -613,29 +612,31 @@ impl<'t> Replayer<'t> {
             return false;
         };
         let key = self.key_of(fd, ty);
-        self.trace
+        let next = self
+            .trace
             .events
             .iter()
             .skip(i + 1)
-            .take_while(|n| n.t_ns <= end)
-            .any(|n| match n.body {
+            .take_while(|n| n.t_ns <= end.saturating_add(SOON_NS))
+            .find_map(|n| match n.body {
                 Body::Ioctl {
                     fd: f,
-                    cmd: IoctlCmd::Streamoff | IoctlCmd::Reqbufs,
+                    cmd,
                     arg,
-                    result: Ok(()),
-                } => {
-                    n.tid != e.tid
-                        && self
-                            .trace
-                            .arg(arg)
-                            .and_then(IoctlArg::buf_type)
-                            .map(|t| self.key_of(f, t))
-                            == Some(key)
+                    result,
+                    ..
+                } if self
+                    .trace
+                    .arg(arg)
+                    .and_then(IoctlArg::buf_type)
+                    .map(|t| self.key_of(f, t))
+                    == Some(key) =>
+                {
+                    Some((n.tid, cmd, result))
                 }
-                Body::Close { .. } => n.tid != e.tid,
-                _ => false,
-            })
+                _ => None,
+            });
+        matches!(next, Some((tid, IoctlCmd::Streamoff | IoctlCmd::Reqbufs, Ok(()))) if tid != e.tid)
     }
 
     /// The step's result was the kernel's to give: a divergence it recorded is taken back.

@@ -477,7 +477,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
         }
         "open" => {
             let path = req(l.path.as_deref(), "path", ev)?;
-            let dev = trace.device(path);
+            let dev = trace.device(l.dev.as_deref().unwrap_or(path));
             trace.set_device_name(dev, l.name.as_deref().unwrap_or(""));
             Body::Open {
                 fd: req(l.fd, "fd", ev)?,

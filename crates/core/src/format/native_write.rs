@@ -183,6 +183,10 @@ pub fn write_event<W: Write>(
             l.fd = Some(fd);
             l.path = Some(trace.str(path).into());
             l.name = trace.device_name(dev).map(Cow::from);
+            // An M2M context of its own (`/dev/video12 (open 2)`).
+            if trace.device_path(dev) != trace.str(path) {
+                l.dev = Some(trace.device_path(dev).to_string().into());
+            }
         }
         Body::Close { fd } => {
             l.ev = "close";

@@ -33,6 +33,7 @@ pub fn import_v4l2_tracer(bytes: &[u8]) -> Imported {
         (None, Some(a)) => format!("v4l2-tracer: {}", a.trim()),
         (None, None) => "v4l2-tracer".to_string(),
     };
+    crate::trace::split_m2m_contexts(&mut r.trace);
     r.trace.header = TraceHeader {
         version: crate::format::NATIVE_VERSION,
         source: format!("{source} (clock none: t is the order of calls, 1 µs apart)"),

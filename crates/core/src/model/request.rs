@@ -367,6 +367,7 @@ impl Model {
             Ok(())
         };
         self.decide("MEDIA_REQUEST_IOC_REINIT", None, pred, forced)?;
+        self.adopt_unbound(id);
         self.request_clean(id);
         Ok(())
     }
@@ -398,7 +399,30 @@ impl Model {
         };
         r.fds = r.fds.saturating_sub(1);
         if r.fds == 0 && r.state != ReqState::Queued {
+            self.adopt_unbound(id);
             self.request_clean(id);
+        }
+    }
+
+    /// A request of no known buffer, re-initialised or closed while buffers whose request
+    /// the trace did not name wait IN_REQUEST: like a queue, it takes the oldest of each
+    /// queue (an application fills one request and uses it before the next).
+    fn adopt_unbound(&mut self, id: u32) {
+        if self
+            .requests
+            .get(id as usize)
+            .is_none_or(|r| !r.bufs.is_empty())
+        {
+            return;
+        }
+        let unbound = self.unbound_in_request();
+        for &(qi, i) in &unbound {
+            if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i)) {
+                b.request = Some(id);
+            }
+        }
+        if let Some(r) = self.requests.get_mut(id as usize) {
+            r.bufs = unbound;
         }
     }
 

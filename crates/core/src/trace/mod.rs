@@ -4,6 +4,7 @@
 
 mod activity;
 mod event;
+mod m2m_contexts;
 mod owned;
 mod store;
 mod video_fds;
@@ -13,6 +14,7 @@ pub use event::{
     Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, LOST_EVENTS, V4l2Buffer,
     V4l2Plane,
 };
+pub use m2m_contexts::split_m2m_contexts;
 pub use owned::OwnedEvent;
 pub use store::{Sym, Trace, TraceHeader};
 pub use video_fds::VideoFds;

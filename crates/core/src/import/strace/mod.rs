@@ -253,6 +253,8 @@ impl Importer {
                 .collect();
             self.trace.set_durations(durs);
         }
+        // Each open of an M2M node has queues of its own.
+        crate::trace::split_m2m_contexts(&mut self.trace);
         self.trace.header = TraceHeader {
             version: crate::format::NATIVE_VERSION,
             source: self.clock.describe().to_owned(),
