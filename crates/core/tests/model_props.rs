@@ -70,7 +70,21 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (fd.clone(), ty()).prop_map(|(fd, ty)| Op::Streamon { fd, ty }),
         2 => (fd.clone(), ty()).prop_map(|(fd, ty)| Op::Streamoff { fd, ty }),
         1 => (fd.clone(), ty(), idx.clone(), 0u8..3, 4i32..8).prop_map(|(fd, ty, index, plane, new_fd)| Op::Expbuf { fd, ty, index, plane, new_fd }),
-        5 => (0u16..2, ty(), proptest::option::of(idx.clone()), prop_oneof![Just(DoneState::Done), Just(DoneState::Error), Just(DoneState::Queued)])
+        // Codec commands (a known START or STOP, or one a source did not decode), and media
+        // requests: buffers into them, queued, re-initialised, closed (fds 8..10).
+        1 => (fd.clone(), proptest::option::of(0u32..5)).prop_map(|(fd, cmd)| Op::Command { fd, cmd }),
+        1 => proptest::option::of(8i32..10).prop_map(|new_fd| Op::RequestAlloc { new_fd }),
+        3 => (fd.clone(), ty(), idx.clone(), planes(), any::<bool>(), proptest::option::of(8i32..10))
+            .prop_map(|(fd, ty, index, planes, prepare, request_fd)| Op::BufToRequest {
+                t: BufTarget { fd, ty, index, memory: None },
+                planes,
+                prepare: prepare && index == 0,
+                request_fd,
+            }),
+        2 => (8i32..10).prop_map(|fd| Op::RequestQueue { fd }),
+        1 => (8i32..10).prop_map(|fd| Op::RequestReinit { fd }),
+        1 => (8i32..10).prop_map(|fd| Op::Close { fd }),
+        5 => (0u16..2, ty(), proptest::option::of(idx.clone()), prop_oneof![Just(DoneState::Done), Just(DoneState::Error), Just(DoneState::Queued), Just(DoneState::Last)])
             .prop_map(|(dev, ty, index, state)| Op::BufferDone { dev, ty, index, state }),
         1 => (0u16..2, ty(), prop_oneof![
             any::<bool>().prop_map(DriverCfg::KeepOnStop),
@@ -88,6 +102,7 @@ fn forced() -> impl Strategy<Value = Option<Outcome>> {
         1 => Just(Some(Ok(()))),
         1 => Just(Some(Err(Errno::EINVAL))),
         1 => Just(Some(Err(Errno::EBUSY))),
+        1 => Just(Some(Err(Errno::EPIPE))),
     ]
 }
 

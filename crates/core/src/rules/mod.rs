@@ -1,4 +1,4 @@
-//! The rules R01–R22 and R50–R55: what each one means, how severe it is under each policy, and the findings
+//! The rules R01–R22, the codec and request rules R23–R49 and the driver's R50–R55: what each one means, how severe it is under each policy, and the findings
 //! the model reports against them. Pure data; evaluation happens inside the model's step.
 
 mod catalog;
