@@ -154,14 +154,6 @@ fn unexpected<'a>(name: &str, loud: &'a [String]) -> Vec<&'a String> {
 /// required.
 const AGREEMENT_GAPS: &[(&str, &str)] = &[
     (
-        "vicodec-dec-drc",
-        "v4l2-ctl exits with the first CAPTURE buffers still mmapped: the kernel frees them at exit, after the close, and the join puts those frees in the last REQBUFS",
-    ),
-    (
-        "vicodec-dec-drc-bytestream",
-        "v4l2-ctl exits with the first CAPTURE buffers still mmapped: the kernel frees them at exit, after the close, and the join puts those frees in the last REQBUFS",
-    ),
-    (
         "compliance-vim2m",
         "strace prints PREPARE_BUF's argument as a pointer: the model takes no step for it, so it predicts at the next QBUF the pin that PREPARE_BUF made",
     ),

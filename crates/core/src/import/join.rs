@@ -240,6 +240,15 @@ fn kernel_key(r: &ftrace::Record) -> Option<Key> {
 /// A matched call as a pin of the two clocks: the kernel event at the time the common offset
 /// gives it, kept inside its call (a `v4l2_qbuf` fires as the call returns: at its `-T` end
 /// when timed).
+/// Whether kernel call `k`, on the userspace clock, happened before timed call `u` returned
+/// (within a millisecond: the clock map is fitted to many calls, not to this one).
+fn released_within(u: &UserCall, k: &KernelCall, offset: i64) -> bool {
+    const RELEASE_SLACK_NS: i128 = 1_000_000;
+    let at = i128::from(k.t) + i128::from(offset);
+    u.end
+        .is_none_or(|end| at <= i128::from(end) + RELEASE_SLACK_NS)
+}
+
 fn pin(u: UserCall, k: KernelCall, offset: i64) -> Pin {
     let at_return = matches!(u.key, Key::Buf { .. });
     let by_offset = (i128::from(k.t) + i128::from(offset)).max(0) as u64;
@@ -436,6 +445,12 @@ pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
     }
     let fit = align(&pairs).or_else(|| align_markers(&marks));
     let offset = fit.map_or(0, |f| f.0);
+    // A queue released after its close returned was not released by it: mmaps kept the
+    // file open, and it went with the last munmap or the process's exit.
+    let pairs: Vec<(UserCall, KernelCall)> = pairs
+        .into_iter()
+        .filter(|(u, k)| u.key != Key::Close || !u.timed || released_within(u, k, offset))
+        .collect();
     let mut pins: Vec<Pin> = pairs.iter().map(|&(u, k)| pin(u, k, offset)).collect();
     pins.extend(marks.iter().copied());
     let clock = ClockMap::through(&mut pins, fit.map_or(0, |f| f.0));
