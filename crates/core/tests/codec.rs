@@ -421,6 +421,23 @@ mod on_real_captures {
         }
     }
 
+    /// Regression: v4l2-ctl exits with buffers of a resolution change still mmapped; the
+    /// kernel releases the queue at exit, after the close returned, and the join put that
+    /// release in the close and the frees before it in the last REQBUFS.
+    #[test]
+    fn a_release_after_the_close_is_not_the_closes() {
+        for kernel in [K612, K61] {
+            let t = joined(kernel, "vicodec-dec-drc");
+            let r = check_trace(&t, linux(if kernel == K612 { "6.12" } else { "6.1" }));
+            assert_eq!(
+                (r.stats.memops_missing, r.stats.memops_unpredicted),
+                (0, 0),
+                "{kernel}: {:?}",
+                r.stats
+            );
+        }
+    }
+
     /// Regression: a close of the fd kept mmaps of the buffers alive: the queue is released
     /// only with the last mapping, not at the close (the frees predicted there never came).
     #[test]
