@@ -448,3 +448,22 @@ mod on_real_captures {
         assert_eq!(r.stats.memops_unpredicted, 0, "{:?}", r.stats);
     }
 }
+
+/// A capture node's queue is shared by all its handles: two opens of one stay one queue,
+/// and the second handle's REQBUFS is another handle's access (R20), M2M split or not.
+#[test]
+fn a_capture_node_opened_twice_keeps_one_queue() {
+    let text = r#"100 1.000000 openat(AT_FDCWD, "/dev/video0", O_RDWR) = 3</dev/video0>
+100 1.000100 ioctl(3</dev/video0>, VIDIOC_QUERYCAP, {driver="vivid", card="vivid", bus_info="platform:vivid-000", version=KERNEL_VERSION(6, 12, 0), capabilities=0x85200001, device_caps=0x5200001}) = 0
+100 1.000200 ioctl(3</dev/video0>, VIDIOC_REQBUFS, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE, memory=V4L2_MEMORY_MMAP, count=2 => 2}) = 0
+100 1.000300 openat(AT_FDCWD, "/dev/video0", O_RDWR) = 4</dev/video0>
+100 1.000400 ioctl(4</dev/video0>, VIDIOC_REQBUFS, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE, memory=V4L2_MEMORY_MMAP, count=2}) = -1 EBUSY (Device or resource busy)
+"#;
+    let r = check(text, Policy::MODERN);
+    assert!(
+        r.findings.iter().any(|f| f.rule == RuleId::R20),
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(r.stats.divergences, 0);
+}

@@ -24,22 +24,27 @@ struct Lineage {
     open: usize,
     output: bool,
     capture: bool,
-    m2m_caps: bool,
+    /// What QUERYCAP said of the node, when it was asked and answered.
+    caps: Option<u32>,
 }
 
 /// Splits the opens of M2M nodes into one device each; returns how many were split off.
 pub fn split_m2m_contexts(trace: &mut Trace) -> usize {
     let lineages = lineages(trace);
-    let m2m: Vec<u16> = {
-        let mut v: Vec<u16> = lineages
-            .iter()
-            .filter(|l| l.m2m_caps || (l.output && l.capture))
-            .map(|l| l.dev)
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
+    // QUERYCAP's word wins; without it, one open using both directions says M2M.
+    let mut said: FxHashMap<u16, bool> = FxHashMap::default();
+    for l in &lineages {
+        if let Some(c) = l.caps {
+            *said.entry(l.dev).or_default() |= c & M2M_CAPS != 0;
+        }
+    }
+    let mut m2m: Vec<u16> = Vec::new();
+    for l in &lineages {
+        let is = said.get(&l.dev).copied().unwrap_or(l.output && l.capture);
+        if is && !m2m.contains(&l.dev) {
+            m2m.push(l.dev);
+        }
+    }
     // The first open of each M2M node keeps its device; each later one gets its own.
     let mut seen: FxHashMap<u16, u32> = FxHashMap::default();
     let mut new_dev: FxHashMap<usize, (u16, u16)> = FxHashMap::default();
@@ -98,8 +103,9 @@ fn lineages(trace: &Trace) -> Vec<Lineage> {
                 };
                 match trace.arg(arg) {
                     Some(IoctlArg::Querycap(c)) if cmd == IoctlCmd::Querycap => {
-                        let caps = c.device_caps.or(c.caps).unwrap_or(0);
-                        l.m2m_caps |= caps & M2M_CAPS != 0;
+                        if let Some(caps) = c.device_caps.or(c.caps) {
+                            l.caps = Some(l.caps.unwrap_or(0) | caps);
+                        }
                     }
                     Some(a) => match a.buf_type() {
                         Some(ty) if ty.is_output() => l.output = true,
