@@ -134,6 +134,7 @@ fn timeline() -> Timeline {
     };
     Timeline {
         dmabufs: dmabufs(),
+        requests: Vec::new(),
         activity: None,
         queue_info: Default::default(),
         lanes,

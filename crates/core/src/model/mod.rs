@@ -49,6 +49,8 @@ pub struct Model {
     pub queues: Vec<Queue>,
     /// Media requests, by the index their fds refer to.
     pub requests: Vec<Request>,
+    /// Grows whenever a request changes (state, buffers): views sample requests only then.
+    pub requests_version: u64,
     fds: FdTable,
     /// Effects of the last step.
     pub fx: Effects,
@@ -83,6 +85,7 @@ impl Model {
             lenient: false,
             queues: Vec::new(),
             requests: Vec::new(),
+            requests_version: 0,
             fds: FdTable::default(),
             fx: Effects::default(),
             findings: Vec::new(),

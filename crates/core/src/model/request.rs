@@ -61,6 +61,7 @@ impl Model {
     }
 
     fn new_request(&mut self, fd: i32) -> u32 {
+        self.requests_version += 1;
         let id = self.requests.len() as u32;
         self.requests.push(Request {
             state: ReqState::Idle,
@@ -155,6 +156,7 @@ impl Model {
         if let Some(r) = req.and_then(|id| self.requests.get_mut(id as usize)) {
             r.bufs.push((qi, t.index));
         }
+        self.requests_version += 1;
         Ok(())
     }
 
@@ -286,6 +288,7 @@ impl Model {
             return Err(Errno::ENOENT);
         }
         self.decide("MEDIA_REQUEST_IOC_QUEUE", None, pred, forced)?;
+        self.requests_version += 1;
         let Some(r) = self.requests.get_mut(id as usize) else {
             return Err(Errno::EINVAL);
         };
@@ -321,6 +324,7 @@ impl Model {
 
     /// `vb2_req_queue`: IN_REQUEST → QUEUED, and on to the driver once it has started.
     fn request_buffer_to_vb2(&mut self, qi: Qi, index: u32) {
+        self.requests_version += 1;
         self.qseq += 1;
         let qseq = self.qseq;
         let Some(q) = self.queues.get_mut(qi) else {
@@ -374,6 +378,7 @@ impl Model {
 
     /// `media_request_clean`: every bound buffer still IN_REQUEST goes back to DEQUEUED.
     fn request_clean(&mut self, id: u32) {
+        self.requests_version += 1;
         let Some(r) = self.requests.get_mut(id as usize) else {
             return;
         };
@@ -408,6 +413,7 @@ impl Model {
     /// the trace did not name wait IN_REQUEST: like a queue, it takes the oldest of each
     /// queue (an application fills one request and uses it before the next).
     fn adopt_unbound(&mut self, id: u32) {
+        self.requests_version += 1;
         if self
             .requests
             .get(id as usize)
@@ -429,6 +435,7 @@ impl Model {
     /// A buffer left its request's hands: done by the driver, or cancelled with its queue.
     /// The request completes when none of its buffers is still pending.
     pub(super) fn request_buffer_finished(&mut self, qi: Qi, index: u32) {
+        self.requests_version += 1;
         let Some(id) = self
             .queues
             .get(qi)
@@ -459,6 +466,7 @@ impl Model {
     /// A cancel took a buffer out of request `id`: an unqueued request loses it and stays
     /// usable; a queued one completes once nothing of it is pending.
     pub(super) fn request_lost_buffer(&mut self, id: u32, qi: Qi, index: u32) {
+        self.requests_version += 1;
         let Some(r) = self.requests.get_mut(id as usize) else {
             return;
         };

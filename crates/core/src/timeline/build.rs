@@ -173,6 +173,30 @@ fn backfill_offsets(mut spans: Vec<super::Span<Assoc>>) -> Vec<super::Span<Assoc
     out
 }
 
+/// Every request's state and bound buffer now.
+fn sample_requests(
+    out: &mut Vec<SpanBuilder<super::RequestPhase>>,
+    model: &Model,
+    t: u64,
+    ev: u32,
+) {
+    out.resize_with(model.requests.len().max(out.len()), SpanBuilder::default);
+    for (b, r) in out.iter_mut().zip(&model.requests) {
+        let buffer = r
+            .bufs
+            .first()
+            .and_then(|&(qi, i)| Some((model.queues.get(qi)?.key, i)));
+        b.set(
+            t,
+            ev,
+            Some(super::RequestPhase {
+                state: r.state,
+                buffer,
+            }),
+        );
+    }
+}
+
 /// Every dma-buf the model knew at the end of the trace.
 fn dmabuf_infos(trace: &Trace, model: &Model) -> Vec<DmabufInfo> {
     model
@@ -207,6 +231,8 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let mut dmabufs = Vec::new();
     let mut activity: Option<(u64, u64)> = None;
     let mut infos = super::names::InfoBuilder::default();
+    let mut requests: Vec<SpanBuilder<super::RequestPhase>> = Vec::new();
+    let mut requests_seen = 0u64;
     let last = trace.events.len().saturating_sub(1);
     let report = replay_until(trace, policy, |i, model: &Model| {
         if i % 65_536 == 0
@@ -244,8 +270,20 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         {
             sample(&mut lanes, &mut seen, q, e.t_ns, i as u32);
         }
+        if model.requests_version != requests_seen {
+            requests_seen = model.requests_version;
+            sample_requests(&mut requests, model, e.t_ns, i as u32);
+        }
         true
     })?;
+    let requests = requests
+        .into_iter()
+        .enumerate()
+        .map(|(id, b)| super::RequestLane {
+            id: id as u32,
+            phases: b.finish(end_ns),
+        })
+        .collect();
     // Spans still open run to the end of the trace.
     let lanes = lanes
         .into_iter()
@@ -284,6 +322,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     Some(Timeline {
         lanes,
         dmabufs,
+        requests,
         queue_info: infos.finish(trace),
         activity,
         marks,

@@ -79,6 +79,14 @@ impl Timeline {
                 }
             }
         }
+        for r in &self.requests {
+            let phases: Vec<String> = r
+                .phases
+                .iter()
+                .map(|s| format!("{} {}", range(s), s.value.describe()))
+                .collect();
+            let _ = writeln!(o, "request {} {}", r.id, phases.join(" "));
+        }
         for d in &self.dmabufs {
             let by: Vec<String> = self
                 .importers(d.id)

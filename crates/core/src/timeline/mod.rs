@@ -249,6 +249,37 @@ impl DmabufInfo {
     }
 }
 
+/// A media request over time: its state and the buffer bound to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestLane {
+    /// The model's number for it, in the order requests were first met.
+    pub id: u32,
+    pub phases: Vec<Span<RequestPhase>>,
+}
+
+/// What a request is at one time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestPhase {
+    pub state: crate::model::ReqState,
+    /// Its first bound buffer: queue and index.
+    pub buffer: Option<(QueueKey, u32)>,
+}
+
+impl RequestPhase {
+    /// `queued: out #2`, `idle`, …
+    pub fn describe(&self) -> String {
+        let state = match self.state {
+            crate::model::ReqState::Idle => "idle",
+            crate::model::ReqState::Queued => "queued",
+            crate::model::ReqState::Complete => "complete",
+        };
+        match self.buffer {
+            Some((q, i)) => format!("{state}: {q} #{i}"),
+            None => state.to_owned(),
+        }
+    }
+}
+
 /// Everything a view needs to draw a trace.
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -256,6 +287,8 @@ pub struct Timeline {
     pub lanes: Vec<Lane>,
     /// Every dma-buf, by id.
     pub dmabufs: Vec<DmabufInfo>,
+    /// Every media request, by id.
+    pub requests: Vec<RequestLane>,
     /// The device node and users of each queue.
     pub queue_info: std::collections::BTreeMap<QueueKey, QueueInfo>,
     pub marks: Vec<QueueMark>,
