@@ -3,6 +3,25 @@
 use vb2scope_core::trace::{Body, DriverAction, IoctlArg, Trace};
 use vb2scope_core::v4l2::outcome_str;
 
+/// A kernel log line in words: code addresses (`func+0xec/0x100`) become the function's
+/// name, and a WARN's CPU and PID go (the raw line stays in the inspector).
+fn klog_text(text: &str) -> String {
+    let text = match text.split_once(" CPU: ") {
+        Some((head, rest)) => match rest.split_once(" at ") {
+            Some((_, site)) => format!("{head} at {site}"),
+            None => text.to_owned(),
+        },
+        None => text.to_owned(),
+    };
+    text.split(' ')
+        .map(|w| match w.split_once("+0x") {
+            Some((func, off)) if off.contains("/0x") && !func.is_empty() => func,
+            _ => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// What the events panel shows for a value the source did not record.
 const UNKNOWN: &str = "unknown (not in the source)";
 
@@ -230,7 +249,7 @@ pub fn event(trace: &Trace, i: usize) -> String {
             }
             DriverAction::Config(c) => format!("driver: {}", c.describe()),
         },
-        Body::Klog { text } => format!("kernel: {}", trace.str(text)),
+        Body::Klog { text } => format!("kernel: {}", klog_text(trace.str(text))),
         Body::Marker { text } => format!("marker: {}", trace.str(text)),
         Body::Expect { want } => format!("expect {}", outcome_str(want)),
     };

@@ -14,6 +14,7 @@ mod loader;
 mod minimap;
 pub(crate) mod palette;
 mod record_panel;
+mod request_view;
 mod selection;
 mod state_view;
 mod timeline_view;

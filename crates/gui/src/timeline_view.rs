@@ -15,7 +15,7 @@ use vb2scope_core::timeline::{
     tick_label,
 };
 
-use super::{dmabuf_view, palette};
+use super::{dmabuf_view, palette, request_view};
 
 /// The visible time window, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -137,7 +137,8 @@ pub fn show_at(
         + tl.lanes.iter().map(lane_height).sum::<f32>()
         + GROUP_H * 4.0
         + 10.0
-        + dmabuf_view::height(tl, dmabufs);
+        + dmabuf_view::height(tl, dmabufs)
+        + request_view::height(tl);
     // The dma-buf under the pointer last frame is highlighted on every lane this frame.
     let lit = *lit_state;
     let mut now_lit: Option<DmabufId> = None;
@@ -455,6 +456,11 @@ pub fn show_at(
         if h.is_some() {
             hover = h;
         }
+    }
+    // The media requests below the dma-bufs.
+    let requests_y = y + dmabuf_view::height(tl, dmabufs);
+    if let Some(h) = request_view::draw(&mut place, tl, requests_y) {
+        hover = Some(h);
     }
     if let Some(id) = lit {
         link_lanes(&place, tl, dmabufs, id, &lane_tops);
