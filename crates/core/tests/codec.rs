@@ -211,7 +211,11 @@ mod requests {
         }
         assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
         assert_eq!(state(&m, OUT, 0), Some(BufState::InRequest));
-        assert_eq!(m.step(&Op::RequestQueue { fd: 10 }, 0, 0, None).0, Ok(()));
+        assert_eq!(
+            m.step(&Op::RequestQueue { fd: 10, near: None }, 0, 0, None)
+                .0,
+            Ok(())
+        );
         assert_eq!(state(&m, OUT, 0), Some(BufState::Active));
         assert_eq!(m.requests[0].state, ReqState::Queued);
         let done = Op::BufferDone {
@@ -229,7 +233,11 @@ mod requests {
             nonblock: true,
         };
         assert_eq!(m.step(&dq, 0, 0, None).0, Ok(()));
-        assert_eq!(m.step(&Op::RequestReinit { fd: 10 }, 0, 0, None).0, Ok(()));
+        assert_eq!(
+            m.step(&Op::RequestReinit { fd: 10, near: None }, 0, 0, None)
+                .0,
+            Ok(())
+        );
         assert_eq!(m.requests[0].state, ReqState::Idle);
         assert_eq!(rules(&m), vec![]);
         assert_eq!(m.check_invariants(), Ok(()));
@@ -263,13 +271,13 @@ mod requests {
     #[test]
     fn an_empty_request_and_a_busy_one() {
         let mut m = m2m(Policy::MODERN);
-        let queue = Op::RequestQueue { fd: 10 };
+        let queue = Op::RequestQueue { fd: 10, near: None };
         // Findings are one per rule and event: each call is its own event here.
         assert_eq!(m.step(&queue, 1, 0, None).0, Err(Errno::ENOENT));
         assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
         assert_eq!(m.step(&queue, 2, 0, None).0, Ok(()));
         assert_eq!(m.step(&queue, 3, 0, None).0, Err(Errno::EBUSY));
-        let reinit = Op::RequestReinit { fd: 10 };
+        let reinit = Op::RequestReinit { fd: 10, near: None };
         assert_eq!(m.step(&reinit, 4, 0, None).0, Err(Errno::EBUSY));
         assert_eq!(rules(&m), vec![RuleId::R25, RuleId::R26, RuleId::R26]);
         // Not streaming: the request's buffer waits QUEUED in vb2 for STREAMON.
@@ -282,7 +290,7 @@ mod requests {
     fn reinit_and_close_give_the_buffer_back() {
         let mut m = m2m(Policy::MODERN);
         assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
-        let _ = m.step(&Op::RequestReinit { fd: 10 }, 0, 0, None);
+        let _ = m.step(&Op::RequestReinit { fd: 10, near: None }, 0, 0, None);
         assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
         assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
         let _ = m.step(&Op::Close { fd: 10 }, 0, 0, None);
@@ -322,8 +330,8 @@ fn requests_strace_did_not_name_take_one_buffer_each() {
             request_fd: None,
         });
     }
-    step(Op::RequestQueue { fd: 10 });
-    step(Op::RequestQueue { fd: 11 });
+    step(Op::RequestQueue { fd: 10, near: None });
+    step(Op::RequestQueue { fd: 11, near: None });
     assert_eq!(m.findings, vec![]);
     assert_eq!(m.requests[0].bufs, vec![(0, 0)]);
     assert_eq!(m.requests[1].bufs, vec![(0, 1)]);
@@ -466,4 +474,126 @@ fn a_capture_node_opened_twice_keeps_one_queue() {
         r.findings
     );
     assert_eq!(r.stats.divergences, 0);
+}
+
+/// Cases a review of the model found, each a correct program the model must not flag.
+mod believed {
+    use vb2scope_core::check::check_trace;
+    use vb2scope_core::model::{BufTarget, Model, Op, PlaneArgs};
+    use vb2scope_core::policy::Policy;
+    use vb2scope_core::rules::RuleId;
+    use vb2scope_core::v4l2::{BufType, Errno, Memory};
+
+    fn rules(m: &Model) -> Vec<RuleId> {
+        m.findings.iter().map(|f| f.rule).collect()
+    }
+
+    /// The kernel returned a buffer where the model thought LAST had been dequeued (a
+    /// START its source did not decode, a driver that re-armed the queue): believed.
+    #[test]
+    fn a_buffer_after_last_is_believed() {
+        let r = super::check(
+            &super::drained(&[
+                "ioctl(3, VIDIOC_DQBUF, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE}) = -1 EINTR (Interrupted system call)",
+            ]),
+            Policy::MODERN,
+        );
+        assert!(
+            r.findings.iter().all(|f| f.rule != RuleId::Diverge),
+            "{:?}",
+            r.findings
+        );
+    }
+
+    /// A request QBUF refused (EBUSY: the queue is in direct mode) does not put the queue
+    /// in request mode: the direct QBUFs after it are fine.
+    #[test]
+    fn a_refused_request_qbuf_leaves_the_mode() {
+        let mut m = Model::new(Policy::MODERN);
+        m.lenient = true;
+        let ty = BufType::VideoOutput;
+        let t = |index| BufTarget {
+            fd: 3,
+            ty,
+            index,
+            memory: Some(Memory::Mmap),
+        };
+        let mut ev = 0;
+        // Each step ends as the kernel said (its result is forced).
+        let mut step = |m: &mut Model, op: Op, r| {
+            ev += 1;
+            assert_eq!(m.step(&op, ev, 0, Some(r)).0, r);
+        };
+        step(&mut m, Op::Open { fd: 3, dev: 0 }, Ok(()));
+        step(
+            &mut m,
+            Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 2,
+            },
+            Ok(()),
+        );
+        step(&mut m, Op::Qbuf(t(0), PlaneArgs::default()), Ok(()));
+        let req = Op::BufToRequest {
+            t: t(1),
+            planes: PlaneArgs::default(),
+            prepare: false,
+            request_fd: None,
+        };
+        step(&mut m, req, Err(Errno::EBUSY));
+        step(&mut m, Op::Qbuf(t(1), PlaneArgs::default()), Ok(()));
+        assert_eq!(
+            rules(&m),
+            vec![RuleId::R24],
+            "only the refused request QBUF"
+        );
+        assert_eq!(m.check_invariants(), Ok(()));
+    }
+
+    /// A program that closes its fd and exits with its buffers still mmapped: the kernel
+    /// frees its queue at exit, which no source shows; the next program's REQBUFS, which
+    /// the kernel takes, is not another handle's access.
+    #[test]
+    fn a_handle_held_by_mmaps_is_gone_when_another_takes_the_queue() {
+        let text = r#"{"vb2scope":"trace","version":1,"source":"hand-written"}
+{"t":1000,"ev":"open","pid":100,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":1,"count_out":1}
+{"t":3000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_QUERYBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+{"t":4000,"ev":"mmap","pid":100,"fd":3,"offset":0,"len":614400,"addr":139887084830720}
+{"t":5000,"ev":"close","pid":100,"fd":3}
+{"t":9000,"ev":"open","pid":200,"fd":3,"path":"/dev/video0"}
+{"t":10000,"ev":"ioctl","pid":200,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":1,"count_out":1}
+"#;
+        let (t, _) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("a trace");
+        let r = check_trace(&t, Policy::MODERN);
+        let loud: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| matches!(f.rule, RuleId::R20 | RuleId::Diverge))
+            .collect();
+        assert!(loud.is_empty(), "{loud:?}");
+    }
+
+    /// A source that writes calls as they end puts another thread's STREAMOFF before the
+    /// blocking DQBUF it woke (EINVAL): not a DQBUF on a stopped queue.
+    #[test]
+    fn a_woken_dqbuf_written_after_the_stop() {
+        let text = r#"{"vb2scope":"trace","version":1,"source":"hand-written"}
+{"t":1000,"ev":"open","pid":100,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":9000,"ev":"ioctl","pid":100,"tid":102,"fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":4000,"ev":"ioctl","pid":100,"tid":101,"dur":6000,"fd":3,"op":"VIDIOC_DQBUF","result":"EINVAL","type":"VIDEO_CAPTURE"}
+"#;
+        let (t, _) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("a trace");
+        let r = check_trace(&t, Policy::MODERN);
+        let loud: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| r.severity(f) > vb2scope_core::rules::Severity::Info)
+            .collect();
+        assert!(loud.is_empty(), "{loud:?}");
+    }
 }

@@ -81,8 +81,8 @@ fn op() -> impl Strategy<Value = Op> {
                 prepare: prepare && index == 0,
                 request_fd,
             }),
-        2 => (8i32..10).prop_map(|fd| Op::RequestQueue { fd }),
-        1 => (8i32..10).prop_map(|fd| Op::RequestReinit { fd }),
+        2 => (8i32..10).prop_map(|fd| Op::RequestQueue { fd, near: None }),
+        1 => (8i32..10).prop_map(|fd| Op::RequestReinit { fd, near: None }),
         1 => (8i32..10).prop_map(|fd| Op::Close { fd }),
         5 => (0u16..2, ty(), proptest::option::of(idx.clone()), prop_oneof![Just(DoneState::Done), Just(DoneState::Error), Just(DoneState::Queued), Just(DoneState::Last)])
             .prop_map(|(dev, ty, index, state)| Op::BufferDone { dev, ty, index, state }),

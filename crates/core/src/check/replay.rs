@@ -165,8 +165,8 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
         (IoctlCmd::RequestAlloc, IoctlArg::Request { fd_out }) => {
             Op::RequestAlloc { new_fd: fd_out }
         }
-        (IoctlCmd::RequestQueue, _) => Op::RequestQueue { fd },
-        (IoctlCmd::RequestReinit, _) => Op::RequestReinit { fd },
+        (IoctlCmd::RequestQueue, _) => Op::RequestQueue { fd, near: None },
+        (IoctlCmd::RequestReinit, _) => Op::RequestReinit { fd, near: None },
         (IoctlCmd::Dqbuf, IoctlArg::Buffer(buf)) => Op::Dqbuf {
             fd,
             ty: buf.ty,
@@ -267,6 +267,9 @@ pub(super) struct Replayer<'t> {
     /// Queues whose kernel answers contradicted the model before any setup of theirs: set up
     /// before the trace began.
     unseen_setup: Vec<QueueKey>,
+    /// Per thread, the device of its last buffer put into a media request: where its next
+    /// request's buffer is, when the source did not say.
+    request_dev: rustc_hash::FxHashMap<u32, u16>,
 }
 
 impl<'t> Replayer<'t> {
@@ -277,6 +280,7 @@ impl<'t> Replayer<'t> {
         Replayer {
             model,
             stepped: None,
+            request_dev: rustc_hash::FxHashMap::default(),
             stats: ReplayStats::default(),
             last: None,
             consumed_to: 0,
@@ -385,6 +389,16 @@ impl<'t> Replayer<'t> {
             }
         }
         let mut op = op;
+        match &mut op {
+            Op::BufToRequest { t, .. } => {
+                let dev = self.key_of(t.fd, t.ty).dev;
+                self.request_dev.insert(e.tid, dev);
+            }
+            Op::RequestQueue { near, .. } | Op::RequestReinit { near, .. } => {
+                *near = self.request_dev.get(&e.tid).copied();
+            }
+            _ => {}
+        }
         if let Op::Qbuf(t, planes) | Op::PrepareBuf(t, planes) = &mut op
             && self.memops_traced
         {
@@ -593,50 +607,57 @@ impl<'t> Replayer<'t> {
     }
 
     /// A blocking DQBUF that another thread's STREAMOFF or REQBUFS of the same queue ended
-    /// while it waited: vb2 wakes it with EINVAL ("streaming off, will not wait"). The
-    /// source shows the call where it started (strace's `<unfinished ...>`), before the
-    /// stop, which it may even stamp after the DQBUF's return (a tracer stamps a stopped
-    /// thread when it gets to it): the next call on the queue is that stop, soon after.
+    /// while it waited: vb2 wakes it with EINVAL ("streaming off, will not wait"). A source
+    /// that writes calls as they start (strace's `<unfinished ...>`) puts the stop after the
+    /// DQBUF, and may even stamp it after the DQBUF's return (a tracer stamps a stopped
+    /// thread when it gets to it): the next call on the queue is that stop, soon after. A
+    /// source that writes calls as they end (vb2scope's recorder) puts the stop first, with
+    /// a start after the DQBUF's.
     fn stopped_while_waiting(&self, i: usize, e: &Event, fd: i32, op: &Op) -> bool {
         // Not by the fd's O_NONBLOCK: a program may clear it with fcntl, which the source
-        // does not show; the call's own duration says it waited.
+        // does not show.
         let Op::Dqbuf { ty, .. } = *op else {
             return false;
         };
         const SOON_NS: u64 = 50_000_000;
-        let Some(end) = self
-            .trace
-            .duration(i as u32)
-            .map(|d| e.t_ns.saturating_add(d))
-        else {
-            return false;
-        };
+        const LOOK_BACK: usize = 4096;
+        let end = e
+            .t_ns
+            .saturating_add(self.trace.duration(i as u32).unwrap_or(0));
         let key = self.key_of(fd, ty);
+        let on_queue = |n: &Event| match n.body {
+            Body::Ioctl {
+                fd: f,
+                cmd,
+                arg,
+                result,
+            } if self
+                .trace
+                .arg(arg)
+                .and_then(IoctlArg::buf_type)
+                .map(|t| self.key_of(f, t))
+                == Some(key) =>
+            {
+                Some((n.tid, n.t_ns, cmd, result))
+            }
+            _ => None,
+        };
+        let a_stop = |c: Option<(u32, u64, IoctlCmd, Outcome)>| matches!(c, Some((tid, _, IoctlCmd::Streamoff | IoctlCmd::Reqbufs, Ok(()))) if tid != e.tid);
         let next = self
             .trace
             .events
             .iter()
             .skip(i + 1)
             .take_while(|n| n.t_ns <= end.saturating_add(SOON_NS))
-            .find_map(|n| match n.body {
-                Body::Ioctl {
-                    fd: f,
-                    cmd,
-                    arg,
-                    result,
-                    ..
-                } if self
-                    .trace
-                    .arg(arg)
-                    .and_then(IoctlArg::buf_type)
-                    .map(|t| self.key_of(f, t))
-                    == Some(key) =>
-                {
-                    Some((n.tid, cmd, result))
-                }
-                _ => None,
-            });
-        matches!(next, Some((tid, IoctlCmd::Streamoff | IoctlCmd::Reqbufs, Ok(()))) if tid != e.tid)
+            .find_map(on_queue);
+        let before = i.saturating_sub(LOOK_BACK);
+        let prev = self
+            .trace
+            .events
+            .get(before..i)
+            .and_then(|s| s.iter().rev().find_map(on_queue))
+            .filter(|&(_, t, _, _)| t >= e.t_ns);
+        a_stop(next) || a_stop(prev)
     }
 
     /// The step's result was the kernel's to give: a divergence it recorded is taken back.

@@ -54,9 +54,12 @@ impl Model {
             .then_some((Errno::EPIPE, Some(KMsg::LastBufferDequeued)))
     }
 
-    /// Before a DQBUF's result is compared: what the kernel showed settles what the model
-    /// could not know (a command of unknown kind), and an EPIPE after a START that should
-    /// have re-armed the queue is the driver's fault (R49), not a divergence.
+    /// Before a DQBUF's result is compared, the kernel's answer settles the end-of-stream
+    /// state: a buffer, EAGAIN or EINTR say `last_buffer_dequeued` was clear (a START the
+    /// driver honoured, a LAST the model never saw); EPIPE says it was set (a LAST before
+    /// the trace began). An EPIPE after a START that should have re-armed the queue is the
+    /// driver's fault (R49), not a divergence. EINVAL, EBUSY and EIO come before the flag in
+    /// vb2's checks and say nothing of it.
     pub(super) fn settle_epipe(&mut self, qi: Qi, forced: Option<Outcome>) {
         if !self.policy.has_last_buffer() {
             return;
@@ -64,17 +67,24 @@ impl Model {
         let Some(q) = self.queues.get_mut(qi) else {
             return;
         };
-        let key = q.key;
-        let epipe = forced == Some(Err(Errno::EPIPE));
-        if q.codec.unsure && forced.is_some() {
-            q.codec.unsure = false;
-            q.codec.last_dequeued = epipe;
+        if q.key.ty.is_output() {
             return;
         }
-        if epipe && q.codec.restarted && !q.codec.last_dequeued {
-            q.codec.last_dequeued = true;
-            q.codec.restarted = false;
-            self.find(RuleId::R49, Some(key), None, None, FindingDetail::None);
+        let key = q.key;
+        match forced {
+            Some(Ok(())) | Some(Err(Errno::EAGAIN)) | Some(Err(Errno::EINTR)) => {
+                q.codec.unsure = false;
+                q.codec.last_dequeued = false;
+            }
+            Some(Err(Errno::EPIPE)) => {
+                q.codec.unsure = false;
+                let restarted = std::mem::take(&mut q.codec.restarted);
+                let was = std::mem::replace(&mut q.codec.last_dequeued, true);
+                if restarted && !was {
+                    self.find(RuleId::R49, Some(key), None, None, FindingDetail::None);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -143,6 +153,8 @@ impl Model {
         }
         let state = if f & flags::ERROR != 0 {
             crate::v4l2::DoneState::Error
+        } else if f & flags::LAST != 0 {
+            crate::v4l2::DoneState::Last
         } else {
             crate::v4l2::DoneState::Done
         };

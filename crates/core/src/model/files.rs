@@ -193,6 +193,25 @@ impl Model {
         let Some(q) = self.queues.get(qi) else {
             return false;
         };
+        // An owner whose fds are all closed lives on in its mmaps until its process exits,
+        // which no source shows: another handle's call the kernel took says it is gone.
+        if let Some(o) = q.owner
+            && o != fh
+            && self.forced_ok
+            && self
+                .fds
+                .fhs
+                .get(o as usize)
+                .is_some_and(|f| f.held_by_mmaps && f.refs == 0)
+        {
+            if let Some(f) = self.fds.fhs.get_mut(o as usize) {
+                f.held_by_mmaps = false;
+            }
+            self.release_fh(o);
+        }
+        let Some(q) = self.queues.get(qi) else {
+            return false;
+        };
         let busy = q.owner.is_some_and(|o| o != fh);
         if busy {
             let key = q.key;

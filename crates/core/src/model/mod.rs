@@ -69,6 +69,8 @@ pub struct Model {
     pub driver_refusals: u32,
     /// What the kernel answered in the current step beyond its result.
     seen: Seen,
+    /// The trace shows the current step succeeded.
+    forced_ok: bool,
     /// The current step's frees are not all seen (a release the trace could not put on a
     /// buffer): memory still held by a freed buffer is then no finding (R13).
     pub unsure_frees: bool,
@@ -95,6 +97,7 @@ impl Model {
             value_notes: Vec::new(),
             driver_refusals: 0,
             seen: Seen::default(),
+            forced_ok: false,
             unsure_frees: false,
             ev: 0,
             t_ns: 0,
@@ -142,6 +145,7 @@ impl Model {
         self.fx.clear();
         self.ev = ev;
         self.t_ns = t_ns;
+        self.forced_ok = forced == Some(Ok(()));
         let r = match *op {
             Op::Open { fd, dev } => self.open(fd, dev, forced).map(|()| Ret::default()),
             Op::Close { fd } => self.close(fd, forced).map(|()| Ret::default()),
@@ -217,8 +221,12 @@ impl Model {
             Op::RequestAlloc { new_fd } => {
                 self.request_alloc(new_fd, forced).map(|()| Ret::default())
             }
-            Op::RequestQueue { fd } => self.request_queue(fd, forced).map(|()| Ret::default()),
-            Op::RequestReinit { fd } => self.request_reinit(fd, forced).map(|()| Ret::default()),
+            Op::RequestQueue { fd, near } => self
+                .request_queue(fd, near, forced)
+                .map(|()| Ret::default()),
+            Op::RequestReinit { fd, near } => self
+                .request_reinit(fd, near, forced)
+                .map(|()| Ret::default()),
             Op::BufferDone {
                 dev,
                 ty,
@@ -410,6 +418,22 @@ impl Model {
             }
             if q.num_buffers() == 0 && q.memory.is_some() {
                 return Err(format!("{}: memory set with no buffers", q.key));
+            }
+            if q.uses_qbuf && q.uses_requests {
+                return Err(format!("{}: uses both direct QBUF and requests", q.key));
+            }
+            if q.key.ty.is_output() && q.codec != CodecState::default() {
+                return Err(format!("{}: an OUTPUT queue with a LAST state", q.key));
+            }
+            for (i, b) in q.iter() {
+                if let Some(r) = b.request
+                    && self.requests.get(r as usize).is_none()
+                {
+                    return Err(format!(
+                        "{}: buffer {i} in request {r}, which is none",
+                        q.key
+                    ));
+                }
             }
         }
         Ok(())

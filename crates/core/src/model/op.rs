@@ -165,13 +165,17 @@ pub enum Op {
     RequestAlloc {
         new_fd: Option<i32>,
     },
-    /// `MEDIA_REQUEST_IOC_QUEUE` on request `fd`.
+    /// `MEDIA_REQUEST_IOC_QUEUE` on request `fd`. `near`: the device of the calling
+    /// thread's last buffer into a request, where a buffer whose request the source did not
+    /// name is looked for.
     RequestQueue {
         fd: i32,
+        near: Option<u16>,
     },
-    /// `MEDIA_REQUEST_IOC_REINIT` on request `fd`.
+    /// `MEDIA_REQUEST_IOC_REINIT` on request `fd` (`near` as for QUEUE).
     RequestReinit {
         fd: i32,
+        near: Option<u16>,
     },
     /// DECODER_CMD / ENCODER_CMD on a video fd; `cmd` is `None` when not recorded.
     Command {

@@ -120,13 +120,13 @@ impl Model {
             );
         }
         let pred = self.request_qbuf_checks(qi, fh, t, request_fd, forced);
-        if let Some(q) = self.queues.get_mut(qi) {
-            // Set before the checks that follow it in vb2, so even a failed QBUF sets it.
-            if pred.as_ref().err().is_none_or(|(e, _)| *e != Errno::EPERM) {
-                q.uses_requests = true;
-            }
-        }
         self.decide("VIDIOC_QBUF", key, pred, forced)?;
+        // vb2 sets it after most of its checks, so a refused QBUF sets it only sometimes
+        // (a buffer in the wrong state, a busy request): taken only from a QBUF it took.
+        if let Some(q) = self.queues.get_mut(qi) {
+            q.uses_requests = true;
+            q.uses_qbuf = false;
+        }
         let Some(b) = self.queues.get(qi).and_then(|q| q.buf(t.index)) else {
             return Err(Errno::EINVAL);
         };
@@ -255,7 +255,12 @@ impl Model {
     }
 
     /// `MEDIA_REQUEST_IOC_QUEUE`: validate, then queue every bound buffer to vb2.
-    pub(super) fn request_queue(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
+    pub(super) fn request_queue(
+        &mut self,
+        fd: i32,
+        near: Option<u16>,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         if !self.policy.has_requests() {
             return self.decide(
                 "MEDIA_REQUEST_IOC_QUEUE",
@@ -267,17 +272,25 @@ impl Model {
         let Some(id) = self.request_of(fd, forced) else {
             return self.not_a_request("MEDIA_REQUEST_IOC_QUEUE", fd, forced);
         };
-        // A buffer whose request the trace did not name goes with the first request queued.
-        let unbound = self.unbound_in_request();
+        // A buffer whose request the trace did not name goes with the request its thread
+        // queues next (`near`: the device of that thread's last buffer into a request).
+        let unbound = self.unbound_in_request(near);
         let Some(r) = self.requests.get(id as usize) else {
             return Err(Errno::EINVAL);
         };
         let empty = r.bufs.is_empty() && unbound.is_empty();
+        // The rule is found only where the kernel agrees: which buffer is in which request
+        // is the model's inference when the source did not say.
+        let agrees = |e: Errno| forced.is_none_or(|f| f == Err(e));
         let pred = if r.state != ReqState::Idle {
-            self.find(RuleId::R26, None, None, None, FindingDetail::None);
+            if agrees(Errno::EBUSY) {
+                self.find(RuleId::R26, None, None, None, FindingDetail::None);
+            }
             Err((Errno::EBUSY, None))
         } else if empty {
-            self.find(RuleId::R25, None, None, None, FindingDetail::None);
+            if agrees(Errno::ENOENT) {
+                self.find(RuleId::R25, None, None, None, FindingDetail::None);
+            }
             Err((Errno::ENOENT, None))
         } else {
             Ok(())
@@ -285,16 +298,21 @@ impl Model {
         if pred.is_ok() && forced == Some(Err(Errno::ENOENT)) {
             // The driver's own validation (a required control missing).
             self.find(RuleId::R25, None, None, None, FindingDetail::None);
-            return Err(Errno::ENOENT);
         }
+        // The driver validates too (one buffer only, controls, a queue error): a traced
+        // result is the kernel's to give.
+        let pred = match forced {
+            Some(f) if self.lenient => f.map_err(|e| (e, None)),
+            _ => pred,
+        };
         self.decide("MEDIA_REQUEST_IOC_QUEUE", None, pred, forced)?;
         self.requests_version += 1;
         let Some(r) = self.requests.get_mut(id as usize) else {
             return Err(Errno::EINVAL);
         };
         r.state = ReqState::Queued;
-        for &(qi, i) in &unbound {
-            r.bufs.push((qi, i));
+        if r.bufs.is_empty() {
+            r.bufs.extend(unbound.iter().copied());
         }
         let bufs = r.bufs.clone();
         for (qi, i) in bufs {
@@ -306,11 +324,15 @@ impl Model {
         Ok(())
     }
 
-    /// Buffers IN_REQUEST whose request is not known: the oldest of each queue, since a
-    /// request holds one buffer per queue (a codec's OUTPUT buffer).
-    fn unbound_in_request(&self) -> Vec<(usize, u32)> {
+    /// Buffers IN_REQUEST whose request is not known, on device `near` when known: the
+    /// oldest of each queue, since a request holds one buffer per queue (a codec's OUTPUT
+    /// buffer).
+    fn unbound_in_request(&self, near: Option<u16>) -> Vec<(usize, u32)> {
         let mut out = Vec::new();
         for (qi, q) in self.queues.iter().enumerate() {
+            if near.is_some_and(|d| d != q.key.dev) {
+                continue;
+            }
             let oldest = q
                 .iter()
                 .filter(|(_, b)| b.state == BufState::InRequest && b.request.is_none())
@@ -348,7 +370,12 @@ impl Model {
     }
 
     /// `MEDIA_REQUEST_IOC_REINIT`: an idle or completed request is emptied for reuse.
-    pub(super) fn request_reinit(&mut self, fd: i32, forced: Option<Outcome>) -> Outcome {
+    pub(super) fn request_reinit(
+        &mut self,
+        fd: i32,
+        near: Option<u16>,
+        forced: Option<Outcome>,
+    ) -> Outcome {
         if !self.policy.has_requests() {
             return self.decide(
                 "MEDIA_REQUEST_IOC_REINIT",
@@ -365,13 +392,20 @@ impl Model {
             .get(id as usize)
             .is_some_and(|r| r.state == ReqState::Queued);
         let pred = if queued {
-            self.find(RuleId::R26, None, None, None, FindingDetail::None);
+            if forced.is_none_or(|f| f == Err(Errno::EBUSY)) {
+                self.find(RuleId::R26, None, None, None, FindingDetail::None);
+            }
             Err((Errno::EBUSY, None))
         } else {
             Ok(())
         };
+        // When a request completes is the driver's; a traced answer stands.
+        let pred = match forced {
+            Some(f) if self.lenient => f.map_err(|e| (e, None)),
+            _ => pred,
+        };
         self.decide("MEDIA_REQUEST_IOC_REINIT", None, pred, forced)?;
-        self.adopt_unbound(id);
+        self.adopt_unbound(id, near);
         self.request_clean(id);
         Ok(())
     }
@@ -404,16 +438,15 @@ impl Model {
         };
         r.fds = r.fds.saturating_sub(1);
         if r.fds == 0 && r.state != ReqState::Queued {
-            self.adopt_unbound(id);
             self.request_clean(id);
         }
     }
 
-    /// A request of no known buffer, re-initialised or closed while buffers whose request
-    /// the trace did not name wait IN_REQUEST: like a queue, it takes the oldest of each
-    /// queue (an application fills one request and uses it before the next).
-    fn adopt_unbound(&mut self, id: u32) {
-        self.requests_version += 1;
+    /// A request of no known buffer, re-initialised while buffers whose request the trace
+    /// did not name wait IN_REQUEST on the device its thread used last: like a queue, it
+    /// takes the oldest of each queue (an application fills one request and uses it before
+    /// the next).
+    fn adopt_unbound(&mut self, id: u32, near: Option<u16>) {
         if self
             .requests
             .get(id as usize)
@@ -421,7 +454,11 @@ impl Model {
         {
             return;
         }
-        let unbound = self.unbound_in_request();
+        let unbound = self.unbound_in_request(near);
+        if unbound.is_empty() {
+            return;
+        }
+        self.requests_version += 1;
         for &(qi, i) in &unbound {
             if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i)) {
                 b.request = Some(id);
@@ -435,7 +472,6 @@ impl Model {
     /// A buffer left its request's hands: done by the driver, or cancelled with its queue.
     /// The request completes when none of its buffers is still pending.
     pub(super) fn request_buffer_finished(&mut self, qi: Qi, index: u32) {
-        self.requests_version += 1;
         let Some(id) = self
             .queues
             .get(qi)
@@ -444,6 +480,7 @@ impl Model {
         else {
             return;
         };
+        self.requests_version += 1;
         let pending = |m: &Model, (q, i): (usize, u32)| {
             m.queues.get(q).and_then(|q| q.buf(i)).is_some_and(|b| {
                 matches!(

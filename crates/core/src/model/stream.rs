@@ -158,7 +158,10 @@ impl Model {
         let Some(q) = self.queues.get_mut(qi) else {
             return Err(Errno::EINVAL);
         };
+        // A direct QBUF the kernel took: the queue is in direct mode, whatever the model
+        // thought.
         q.uses_qbuf = true;
+        q.uses_requests = false;
         if let Some(b) = q.buf_mut(t.index) {
             b.state = BufState::Queued;
             b.prepared = true;
@@ -291,9 +294,9 @@ impl Model {
             }
         }
         let mut ret = self.dequeue_head(qi).ok_or(Errno::EINVAL)?;
-        // The kernel's reply says whether this was the LAST buffer.
+        // The kernel's reply, when the trace has it, says whether this was the LAST buffer.
         if let Some(f) = self.seen.flags {
-            ret.flags |= f & crate::v4l2::flags::LAST;
+            ret.flags = (ret.flags & !crate::v4l2::flags::LAST) | (f & crate::v4l2::flags::LAST);
         }
         self.after_dqbuf(qi, Ok(ret.flags));
         Ok(ret)

@@ -16,6 +16,18 @@ use super::store::Trace;
 /// `V4L2_CAP_VIDEO_M2M_MPLANE | V4L2_CAP_VIDEO_M2M`.
 const M2M_CAPS: u32 = 0x4000 | 0x8000;
 
+/// What QUERYCAP says: M2M by its bits, or, for the node's own caps, by capture and output
+/// together (older M2M drivers report those instead, and GStreamer takes either); `None`
+/// when only the device's caps are known and they say nothing of this node.
+fn m2m_by_caps(device_caps: Option<u32>, caps: Option<u32>) -> Option<bool> {
+    let both = |c: u32, cap: u32, out: u32| c & cap != 0 && c & out != 0;
+    match (device_caps, caps) {
+        (Some(d), _) => Some(d & M2M_CAPS != 0 || both(d, 0x1, 0x2) || both(d, 0x1000, 0x2000)),
+        (None, Some(c)) if c & M2M_CAPS != 0 => Some(true),
+        _ => None,
+    }
+}
+
 /// One open and the fds (dups) that refer to it.
 #[derive(Default)]
 struct Lineage {
@@ -24,8 +36,8 @@ struct Lineage {
     open: usize,
     output: bool,
     capture: bool,
-    /// What QUERYCAP said of the node, when it was asked and answered.
-    caps: Option<u32>,
+    /// Whether QUERYCAP said the node is M2M, when it was asked and answered.
+    said: Option<bool>,
 }
 
 /// Splits the opens of M2M nodes into one device each; returns how many were split off.
@@ -34,8 +46,8 @@ pub fn split_m2m_contexts(trace: &mut Trace) -> usize {
     // QUERYCAP's word wins; without it, one open using both directions says M2M.
     let mut said: FxHashMap<u16, bool> = FxHashMap::default();
     for l in &lineages {
-        if let Some(c) = l.caps {
-            *said.entry(l.dev).or_default() |= c & M2M_CAPS != 0;
+        if let Some(m2m) = l.said {
+            *said.entry(l.dev).or_default() |= m2m;
         }
     }
     let mut m2m: Vec<u16> = Vec::new();
@@ -54,7 +66,8 @@ pub fn split_m2m_contexts(trace: &mut Trace) -> usize {
         }
         let n = seen.entry(l.dev).or_insert(0);
         *n += 1;
-        if *n == 1 {
+        // Device numbers are 16 bits: past that, later opens share the node's queues.
+        if *n == 1 || trace.device_count() >= usize::from(u16::MAX) {
             continue;
         }
         let path = format!("{} (open {n})", trace.device_path(l.dev));
@@ -97,16 +110,24 @@ fn lineages(trace: &Trace) -> Vec<Lineage> {
             Body::Close { fd } => {
                 fds.remove(&fd);
             }
-            Body::Ioctl { fd, cmd, arg, .. } => {
+            Body::Ioctl {
+                fd,
+                cmd,
+                arg,
+                result,
+            } => {
                 let Some(l) = fds.get(&fd).and_then(|&l| out.get_mut(l)) else {
                     continue;
                 };
                 match trace.arg(arg) {
                     Some(IoctlArg::Querycap(c)) if cmd == IoctlCmd::Querycap => {
-                        if let Some(caps) = c.device_caps.or(c.caps) {
-                            l.caps = Some(l.caps.unwrap_or(0) | caps);
+                        if let Some(m2m) = m2m_by_caps(c.device_caps, c.caps) {
+                            l.said = Some(l.said.unwrap_or(false) || m2m);
                         }
                     }
+                    // Only calls the kernel took: a probe refused on a capture node says
+                    // nothing of what the node is.
+                    Some(_) if result.is_err() => {}
                     Some(a) => match a.buf_type() {
                         Some(ty) if ty.is_output() => l.output = true,
                         Some(_) => l.capture = true,

@@ -88,6 +88,11 @@ impl Trace {
         (self.devices.len() - 1) as u16
     }
 
+    /// How many devices the trace names.
+    pub fn device_count(&self) -> usize {
+        self.devices.len()
+    }
+
     pub fn device_path(&self, dev: u16) -> &str {
         self.devices
             .get(dev as usize)
