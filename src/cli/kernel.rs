@@ -41,7 +41,10 @@ pub fn finish(cap: Option<KernelCapture>, trace: &Path) -> Result<()> {
     let noted = cap.notes().len();
     let out = cap.stop().context("--kernel-trace: stopping the capture")?;
     print_notes(out.notes.get(noted..).unwrap_or(&[]));
-    let user = read_trace(trace)?;
+    let mut user = read_trace(trace)?;
+    // Each open of an M2M node has its own queues, before the kernel's events are put on
+    // them.
+    vb2scope_core::trace::split_m2m_contexts(&mut user);
     let merged = kernel::merge(&user, &out.text);
     for d in merged.diagnostics.iter().take(10) {
         eprintln!("vb2scope: kernel trace: {d}");

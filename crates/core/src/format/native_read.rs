@@ -226,6 +226,20 @@ impl<'p> LineReader<'p> {
 
     fn finish(self) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
         let mut trace = self.header.ok_or(LoadError::Empty)?;
+        // A recording of a program (observed calls) with no kernel side yet: each open of
+        // an M2M node gets queues of its own, as an importer gives them. A trace with kernel
+        // events keeps its devices: those events were placed on them.
+        let recorded = trace
+            .events
+            .iter()
+            .any(|e| e.origin == crate::v4l2::Origin::Observed);
+        let kernel_side = trace
+            .events
+            .iter()
+            .any(|e| matches!(e.body, Body::Memop { .. } | Body::Driver { .. }));
+        if recorded && !kernel_side {
+            crate::trace::split_m2m_contexts(&mut trace);
+        }
         trace.shrink();
         Ok((trace, self.diags))
     }
