@@ -597,3 +597,32 @@ mod believed {
         assert!(loud.is_empty(), "{loud:?}");
     }
 }
+
+/// `force_last_buf_done`: on an M2M device whose CAPTURE queue streams but has not started
+/// (fewer buffers than its driver's minimum), a QBUF during a drain comes back at once as
+/// the LAST buffer; DQBUF returns the buffer the model held QUEUED. Believed, and EPIPE
+/// follows.
+#[test]
+fn a_forced_last_buffer_on_a_queue_not_started() {
+    let text = r#"{"vb2scope":"trace","version":1,"source":"hand-written"}
+{"t":1000,"ev":"open","pid":100,"fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":3500,"ev":"driver","pid":100,"type":"VIDEO_CAPTURE","op":"min_queued","count":2}
+{"t":4000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":5000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","flags":3,"length":614400}}
+{"t":6000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_DQBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","flags":1048577,"length":614400}}
+{"t":7000,"ev":"ioctl","pid":100,"fd":3,"op":"VIDIOC_DQBUF","result":"EPIPE","type":"VIDEO_CAPTURE"}
+"#;
+    let (t, diags) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("a trace");
+    assert!(diags.is_empty(), "{diags:?}");
+    let r = check_trace(&t, Policy::MODERN);
+    let loud: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| r.severity(f) > Severity::Info)
+        .map(|f| f.message())
+        .collect();
+    assert_eq!(loud, Vec::<String>::new());
+    assert_eq!(r.stats.divergences, 0);
+}

@@ -385,6 +385,10 @@ impl<'t> Replayer<'t> {
                         state,
                     };
                     let _ = self.model.step(&op, i as u32, e.t_ns, None);
+                } else {
+                    // Still QUEUED in the model (a start it deferred, a LAST the driver
+                    // forced): the kernel had it and finished it.
+                    self.model.observe_completed(key, buf.index, buf.flags);
                 }
             }
         }

@@ -135,21 +135,44 @@ impl Model {
     /// (`v4l2_m2m_last_buffer_done`, `force_last_buf_done`). Believed as shown: the buffer
     /// is on the done list.
     pub fn qbuf_came_back_done(&mut self, key: crate::v4l2::QueueKey, index: u32, f: u32) {
+        if self.observe_completed(key, index, f)
+            && f & flags::LAST != 0
+            && self.policy.has_last_buffer()
+        {
+            self.find(
+                RuleId::R37,
+                Some(key),
+                Some(index),
+                None,
+                FindingDetail::None,
+            );
+        }
+    }
+
+    /// The kernel shows buffer `index` completed (a QBUF's DONE reply, a DQBUF that
+    /// returned it) while the model holds it QUEUED or ACTIVE: the driver had it, and is
+    /// done with it. Returns whether the model completed it now.
+    pub fn observe_completed(&mut self, key: crate::v4l2::QueueKey, index: u32, f: u32) -> bool {
         let Some(qi) = self.queues.iter().position(|q| q.key == key) else {
-            return;
+            return false;
         };
+        let m2m = self.is_m2m(qi);
         let Some(q) = self.queues.get_mut(qi) else {
-            return;
+            return false;
         };
-        let Some(b) = q.buf_mut(index) else { return };
+        let Some(b) = q.buf_mut(index) else {
+            return false;
+        };
         match b.state {
-            super::BufState::Queued => {
-                // Forced to the driver first (`force_last_buf_done`).
+            // Forced to the driver first (`force_last_buf_done`): an M2M device's way. On
+            // another device a QUEUED buffer coming back says the policy's start is not
+            // this kernel's, which the comparison must see.
+            super::BufState::Queued if m2m => {
                 b.state = super::BufState::Active;
                 q.owned_by_drv += 1;
             }
             super::BufState::Active => {}
-            _ => return,
+            _ => return false,
         }
         let state = if f & flags::ERROR != 0 {
             crate::v4l2::DoneState::Error
@@ -159,14 +182,6 @@ impl Model {
             crate::v4l2::DoneState::Done
         };
         self.buffer_done_inner(qi, index, state, false);
-        if f & flags::LAST != 0 && self.policy.has_last_buffer() {
-            self.find(
-                RuleId::R37,
-                Some(key),
-                Some(index),
-                None,
-                FindingDetail::None,
-            );
-        }
+        true
     }
 }

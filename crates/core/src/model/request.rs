@@ -244,7 +244,7 @@ impl Model {
     }
 
     /// An M2M node: one file handle with both an OUTPUT and a CAPTURE queue in use.
-    fn is_m2m(&self, qi: Qi) -> bool {
+    pub(super) fn is_m2m(&self, qi: Qi) -> bool {
         let Some(q) = self.queues.get(qi) else {
             return false;
         };
