@@ -297,11 +297,7 @@ impl Session {
         let t = now_ns();
         let r = crate::raw::codec_cmd(self.file()?, encoder, cmd)
             .map_err(|e| vb2scope_core::v4l2::Errno(e as i32 as u16));
-        let what = if encoder {
-            IoctlCmd::EncoderCmd
-        } else {
-            IoctlCmd::DecoderCmd
-        };
+        let what = IoctlCmd::codec_cmd(encoder);
         let arg = IoctlArg::Command {
             cmd: Some(cmd),
             flags: 0,

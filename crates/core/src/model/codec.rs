@@ -46,6 +46,15 @@ impl Model {
         Ok(())
     }
 
+    /// Queue `qi` when it is a capture queue under a policy with LAST: the one whose
+    /// end-of-stream state DQBUF follows.
+    fn capture_codec(&mut self, qi: Qi) -> Option<&mut super::Queue> {
+        let has_last = self.policy.has_last_buffer();
+        self.queues
+            .get_mut(qi)
+            .filter(|q| has_last && !q.key.ty.is_output())
+    }
+
     /// What DQBUF would answer from the end-of-stream state alone: EPIPE after LAST.
     /// `None` when it would go on to the done list (or the state is not known).
     pub(super) fn epipe_prediction(&self, qi: Qi) -> Option<(Errno, Option<KMsg>)> {
@@ -61,15 +70,9 @@ impl Model {
     /// driver's fault (R49), not a divergence. EINVAL, EBUSY and EIO come before the flag in
     /// vb2's checks and say nothing of it.
     pub(super) fn settle_epipe(&mut self, qi: Qi, forced: Option<Outcome>) {
-        if !self.policy.has_last_buffer() {
-            return;
-        }
-        let Some(q) = self.queues.get_mut(qi) else {
+        let Some(q) = self.capture_codec(qi) else {
             return;
         };
-        if q.key.ty.is_output() {
-            return;
-        }
         let key = q.key;
         match forced {
             Some(Ok(())) | Some(Err(Errno::EAGAIN)) | Some(Err(Errno::EINTR)) => {
@@ -91,15 +94,9 @@ impl Model {
     /// After a DQBUF: a LAST buffer ends the stream; each EPIPE is counted, and a loop of
     /// them (the third in a row) is reported once.
     pub(super) fn after_dqbuf(&mut self, qi: Qi, result: Result<u32, Errno>) {
-        if !self.policy.has_last_buffer() {
-            return;
-        }
-        let Some(q) = self.queues.get_mut(qi) else {
+        let Some(q) = self.capture_codec(qi) else {
             return;
         };
-        if q.key.ty.is_output() {
-            return;
-        }
         let key = q.key;
         match result {
             Ok(f) if f & flags::LAST != 0 => {

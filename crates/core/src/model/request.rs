@@ -48,6 +48,23 @@ impl Model {
         }
     }
 
+    /// The request a QUEUE or REINIT on `fd` addresses, or the call's whole answer: ENOTTY
+    /// before the Request API, and what [`Model::not_a_request`] says of another fd.
+    fn request_target(
+        &mut self,
+        op: &'static str,
+        fd: i32,
+        forced: Option<Outcome>,
+    ) -> Result<u32, Outcome> {
+        if !self.policy.has_requests() {
+            return Err(self.decide(op, None, Err((Errno::ENOTTY, None)), forced));
+        }
+        match self.request_of(fd, forced) {
+            Some(id) => Ok(id),
+            None => Err(self.not_a_request(op, fd, forced)),
+        }
+    }
+
     /// A request ioctl on an fd that is no request the model knows: EBADF for an fd it
     /// knows closed, ENOTTY for another kind of file; in a lenient replay whatever the
     /// kernel answered (the fd may have come from before the trace).
@@ -261,16 +278,9 @@ impl Model {
         near: Option<u16>,
         forced: Option<Outcome>,
     ) -> Outcome {
-        if !self.policy.has_requests() {
-            return self.decide(
-                "MEDIA_REQUEST_IOC_QUEUE",
-                None,
-                Err((Errno::ENOTTY, None)),
-                forced,
-            );
-        }
-        let Some(id) = self.request_of(fd, forced) else {
-            return self.not_a_request("MEDIA_REQUEST_IOC_QUEUE", fd, forced);
+        let id = match self.request_target("MEDIA_REQUEST_IOC_QUEUE", fd, forced) {
+            Ok(id) => id,
+            Err(r) => return r,
         };
         // A buffer whose request the trace did not name goes with the request its thread
         // queues next (`near`: the device of that thread's last buffer into a request).
@@ -376,16 +386,9 @@ impl Model {
         near: Option<u16>,
         forced: Option<Outcome>,
     ) -> Outcome {
-        if !self.policy.has_requests() {
-            return self.decide(
-                "MEDIA_REQUEST_IOC_REINIT",
-                None,
-                Err((Errno::ENOTTY, None)),
-                forced,
-            );
-        }
-        let Some(id) = self.request_of(fd, forced) else {
-            return self.not_a_request("MEDIA_REQUEST_IOC_REINIT", fd, forced);
+        let id = match self.request_target("MEDIA_REQUEST_IOC_REINIT", fd, forced) {
+            Ok(id) => id,
+            Err(r) => return r,
         };
         let queued = self
             .requests

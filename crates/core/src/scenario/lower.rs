@@ -277,11 +277,7 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
             l.ioctl(line, IoctlCmd::Qbuf, IoctlArg::Buffer(b));
         }
         &StmtKind::Command { encoder, cmd } => {
-            let c = if encoder {
-                IoctlCmd::EncoderCmd
-            } else {
-                IoctlCmd::DecoderCmd
-            };
+            let c = IoctlCmd::codec_cmd(encoder);
             let arg = IoctlArg::Command {
                 cmd: Some(cmd),
                 flags: 0,

@@ -95,6 +95,14 @@ impl IoctlCmd {
             .into_iter()
             .find(|c| c.name() == s || c.name().strip_prefix("VIDIOC_") == Some(s))
     }
+    /// DECODER_CMD, or ENCODER_CMD for an encoder.
+    pub fn codec_cmd(encoder: bool) -> IoctlCmd {
+        if encoder {
+            IoctlCmd::EncoderCmd
+        } else {
+            IoctlCmd::DecoderCmd
+        }
+    }
     /// A codec command (or its TRY_ form) of an encoder.
     pub fn is_encoder_cmd(self) -> bool {
         matches!(self, IoctlCmd::EncoderCmd | IoctlCmd::TryEncoderCmd)

@@ -391,17 +391,17 @@ impl Importer {
         };
         match v4l2::arg(cmd, arg3, result.is_ok(), ret.aux, nonblock) {
             Ok(a) => {
-                if let IoctlArg::Expbuf {
-                    fd_out: Some(out), ..
-                } = a
-                {
-                    self.fds.open.insert(out, FdKind::Dmabuf);
-                }
-                if let IoctlArg::Request {
-                    fd_out: Some(out), ..
-                } = a
-                {
-                    self.fds.open.insert(out, FdKind::Request);
+                // The fd a call made is followed to its close.
+                match a {
+                    IoctlArg::Expbuf {
+                        fd_out: Some(out), ..
+                    } => {
+                        self.fds.open.insert(out, FdKind::Dmabuf);
+                    }
+                    IoctlArg::Request { fd_out: Some(out) } => {
+                        self.fds.open.insert(out, FdKind::Request);
+                    }
+                    _ => {}
                 }
                 let arg = self.trace.add_arg(a);
                 self.push(
