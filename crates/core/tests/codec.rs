@@ -626,3 +626,136 @@ fn a_forced_last_buffer_on_a_queue_not_started() {
     assert_eq!(loud, Vec::<String>::new());
     assert_eq!(r.stats.divergences, 0);
 }
+
+/// The drain of a codec context as the trace shows it: only a command of known kind and
+/// the kernel's answer to it move it, and what a driver accepts is believed.
+mod drain {
+    use vb2scope_core::model::{DrainPhase, Model, Op};
+    use vb2scope_core::policy::Policy;
+    use vb2scope_core::rules::RuleId;
+    use vb2scope_core::v4l2::{BufType, Errno, Memory, Outcome, codec};
+
+    /// Fd 3 on an M2M node, both queues set up and streaming.
+    fn streaming() -> Model {
+        let mut m = Model::new(Policy::MODERN);
+        m.lenient = true;
+        let mut step = |op: Op| assert_eq!(m.step(&op, 0, 0, None).0, Ok(()), "{op:?}");
+        step(Op::Open { fd: 3, dev: 0 });
+        for ty in [BufType::VideoOutput, BufType::VideoCapture] {
+            step(Op::Reqbufs {
+                fd: 3,
+                ty,
+                memory: Memory::Mmap,
+                count: 2,
+            });
+            step(Op::Streamon { fd: 3, ty });
+        }
+        m
+    }
+
+    fn command(m: &mut Model, cmd: Option<u32>, seen: Outcome) {
+        let _ = m.step(&Op::Command { fd: 3, cmd }, 1, 1, Some(seen));
+    }
+
+    fn phase(m: &Model) -> Option<DrainPhase> {
+        m.drain(0).map(|d| d.phase)
+    }
+
+    fn rules(m: &Model) -> Vec<RuleId> {
+        m.findings.iter().map(|f| f.rule).collect()
+    }
+
+    /// Regression guard: strace prints DECODER_CMD as a pointer. A command of unknown kind
+    /// leaves the drain unknown, and nothing is drawn from it when the queue stops.
+    #[test]
+    fn a_command_of_unknown_kind_draws_nothing() {
+        let mut m = streaming();
+        command(&mut m, None, Ok(()));
+        assert_eq!(phase(&m), Some(DrainPhase::Unknown));
+        let _ = m.step(
+            &Op::Streamoff {
+                fd: 3,
+                ty: BufType::VideoCapture,
+            },
+            2,
+            2,
+            Some(Ok(())),
+        );
+        assert_eq!(rules(&m), vec![]);
+        assert_eq!(phase(&m), Some(DrainPhase::Running));
+    }
+
+    /// A driver that does not use the drain helpers may accept a second STOP: believed,
+    /// no R36 and no divergence; only the kernel's EBUSY is R36.
+    #[test]
+    fn a_second_stop_is_the_drivers_to_answer() {
+        let mut m = streaming();
+        command(&mut m, Some(codec::CMD_STOP), Ok(()));
+        command(&mut m, Some(codec::CMD_STOP), Ok(()));
+        assert_eq!(rules(&m), vec![]);
+        command(&mut m, Some(codec::CMD_START), Err(Errno::EBUSY));
+        assert_eq!(rules(&m), vec![RuleId::R36]);
+        assert_eq!(m.divergences, 0);
+    }
+
+    /// LAST ends the drain; a STOP after it is a no-op (`has_stopped`), and closing the
+    /// context then abandons nothing.
+    #[test]
+    fn last_ends_the_drain_and_a_close_after_it_is_quiet() {
+        let mut m = streaming();
+        command(&mut m, Some(codec::CMD_STOP), Ok(()));
+        assert_eq!(phase(&m), Some(DrainPhase::Draining));
+        let _ = m.step(
+            &Op::Qbuf(
+                vb2scope_core::model::BufTarget {
+                    fd: 3,
+                    ty: BufType::VideoCapture,
+                    index: 0,
+                    memory: Some(Memory::Mmap),
+                },
+                Default::default(),
+            ),
+            3,
+            3,
+            None,
+        );
+        let _ = m.step(
+            &Op::BufferDone {
+                dev: 0,
+                ty: BufType::VideoCapture,
+                index: Some(0),
+                state: vb2scope_core::v4l2::DoneState::Last,
+            },
+            4,
+            4,
+            None,
+        );
+        let (r, ret) = m.step(
+            &Op::Dqbuf {
+                fd: 3,
+                ty: BufType::VideoCapture,
+                memory: None,
+                nonblock: true,
+            },
+            5,
+            5,
+            None,
+        );
+        assert_eq!(r, Ok(()));
+        assert_ne!(ret.flags & vb2scope_core::v4l2::flags::LAST, 0);
+        assert_eq!(phase(&m), Some(DrainPhase::Stopped));
+        command(&mut m, Some(codec::CMD_STOP), Ok(()));
+        assert_eq!(phase(&m), Some(DrainPhase::Stopped));
+        let _ = m.step(&Op::Close { fd: 3 }, 6, 6, Some(Ok(())));
+        assert_eq!(rules(&m), vec![]);
+    }
+
+    /// Closing the context mid-drain abandons it (R33, information only).
+    #[test]
+    fn a_close_mid_drain_is_an_abandon() {
+        let mut m = streaming();
+        command(&mut m, Some(codec::CMD_STOP), Ok(()));
+        let _ = m.step(&Op::Close { fd: 3 }, 2, 2, Some(Ok(())));
+        assert_eq!(rules(&m), vec![RuleId::R33]);
+    }
+}

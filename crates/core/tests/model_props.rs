@@ -73,6 +73,7 @@ fn op() -> impl Strategy<Value = Op> {
         // Codec commands (a known START or STOP, or one a source did not decode), and media
         // requests: buffers into them, queued, re-initialised, closed (fds 8..10).
         1 => (fd.clone(), proptest::option::of(0u32..5)).prop_map(|(fd, cmd)| Op::Command { fd, cmd }),
+        1 => (fd.clone(), proptest::option::of(prop_oneof![Just(2u32), Just(5u32)])).prop_map(|(fd, ty)| Op::Dqevent { fd, ty }),
         1 => proptest::option::of(8i32..10).prop_map(|new_fd| Op::RequestAlloc { new_fd }),
         3 => (fd.clone(), ty(), idx.clone(), planes(), any::<bool>(), proptest::option::of(8i32..10))
             .prop_map(|(fd, ty, index, planes, prepare, request_fd)| Op::BufToRequest {

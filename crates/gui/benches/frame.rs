@@ -135,6 +135,7 @@ fn timeline() -> Timeline {
     Timeline {
         dmabufs: dmabufs(),
         requests: Vec::new(),
+        drains: Vec::new(),
         activity: None,
         queue_info: Default::default(),
         lanes,

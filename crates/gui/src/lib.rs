@@ -1,6 +1,7 @@
 //! The desktop inspector's widgets and state. It takes bytes, not files: opening files,
 //! the window and screenshots live in the binary (`cli/gui.rs`).
 
+mod codec_view;
 pub mod describe;
 mod dmabuf_view;
 mod document;
@@ -14,7 +15,6 @@ mod loader;
 mod minimap;
 pub(crate) mod palette;
 mod record_panel;
-mod request_view;
 mod selection;
 mod state_view;
 mod timeline_view;

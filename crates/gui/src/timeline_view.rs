@@ -15,7 +15,7 @@ use vb2scope_core::timeline::{
     tick_label,
 };
 
-use super::{dmabuf_view, palette, request_view};
+use super::{codec_view, dmabuf_view, palette};
 
 /// The visible time window, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -138,7 +138,7 @@ pub fn show_at(
         + GROUP_H * 4.0
         + 10.0
         + dmabuf_view::height(tl, dmabufs)
-        + request_view::height(tl);
+        + codec_view::height(tl);
     // The dma-buf under the pointer last frame is highlighted on every lane this frame.
     let lit = *lit_state;
     let mut now_lit: Option<DmabufId> = None;
@@ -459,7 +459,7 @@ pub fn show_at(
     }
     // The media requests below the dma-bufs.
     let requests_y = y + dmabuf_view::height(tl, dmabufs);
-    if let Some(h) = request_view::draw(&mut place, tl, requests_y) {
+    if let Some(h) = codec_view::draw(&mut place, tl, requests_y) {
         hover = Some(h);
     }
     if let Some(id) = lit {

@@ -162,6 +162,7 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
         (IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd, IoctlArg::Command { cmd: c, .. }) => {
             Op::Command { fd, cmd: c }
         }
+        (IoctlCmd::Dqevent, IoctlArg::Event { ty, .. }) => Op::Dqevent { fd, ty },
         (IoctlCmd::RequestAlloc, IoctlArg::Request { fd_out }) => {
             Op::RequestAlloc { new_fd: fd_out }
         }
@@ -359,7 +360,9 @@ impl<'t> Replayer<'t> {
         self.model.unsure_frees = inside.unattributed_release;
         let (memops, group) = (inside.memops, inside.group);
         if observed {
-            self.stats.observed_results += 1;
+            if !op.result_is_the_kernels() {
+                self.stats.observed_results += 1;
+            }
             if let (IoctlCmd::Dqbuf, Ok(()), Some(IoctlArg::Buffer(buf))) =
                 (cmd, result, self.trace.arg(arg))
             {

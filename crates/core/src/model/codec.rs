@@ -21,14 +21,18 @@ impl Model {
         forced: Option<Outcome>,
     ) -> Outcome {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
+        let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
         // Whether a command is accepted is the driver's call (an unknown command, a
         // decoder's command on an encoder, a node with no codec): the kernel's answer stands.
+        // Without one, the drain helpers' answer.
         let pred = match forced {
             Some(Err(e)) => Err((e, None)),
-            _ => Ok(()),
+            Some(Ok(())) => Ok(()),
+            None => self.command_prediction(dev, cmd).map_err(|e| (e, None)),
         };
-        self.decide("codec command", None, pred, forced)?;
-        let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
+        let r = self.decide("codec command", None, pred, forced);
+        self.drain_command(dev, cmd, r);
+        r?;
         for q in self.queues.iter_mut() {
             if q.key.dev != dev || q.key.ty.is_output() || !q.codec.last_dequeued {
                 continue;
@@ -42,6 +46,23 @@ impl Model {
                 Some(_) => {}
                 None => q.codec.unsure = true,
             }
+        }
+        Ok(())
+    }
+
+    /// VIDIOC_DQEVENT on `fd`: whether an event was pending is the kernel's answer (the
+    /// model keeps no event queue). A SOURCE_CHANGE during a drain is noted: the restart
+    /// that follows it clears the drain (R34).
+    pub(super) fn dqevent(&mut self, fd: i32, ty: Option<u32>, forced: Option<Outcome>) -> Outcome {
+        let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
+        let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
+        let pred = match forced {
+            Some(Err(e)) => Err((e, None)),
+            _ => Ok(()),
+        };
+        self.decide("VIDIOC_DQEVENT", None, pred, forced)?;
+        if ty == Some(codec::EVENT_SOURCE_CHANGE) {
+            self.drain_on_source_change(dev);
         }
         Ok(())
     }
@@ -103,6 +124,7 @@ impl Model {
                 q.codec.last_dequeued = true;
                 q.codec.restarted = false;
                 q.codec.epipes = 0;
+                self.drain_on_last(key.dev);
             }
             Err(Errno::EPIPE) => {
                 q.codec.epipes = q.codec.epipes.saturating_add(1);

@@ -543,6 +543,12 @@ impl Model {
     /// queue has no owner); another handle's close leaves them alone.
     fn release_fh(&mut self, fh: u32) {
         let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev);
+        // The last handle on a device ends its codec context (an M2M open is one).
+        if let Some(d) = dev
+            && !self.fds.fhs.iter().any(|f| f.dev == d && f.refs > 0)
+        {
+            self.drain_on_release(d);
+        }
         let unowned = self.policy.close_releases_unowned();
         for qi in 0..self.queues.len() {
             let Some(q) = self.queues.get(qi) else {

@@ -7,6 +7,7 @@
 //! when its prediction differs, and follows what the kernel really did.
 
 mod codec;
+mod drain;
 mod driver;
 mod effects;
 mod files;
@@ -19,6 +20,7 @@ mod setup;
 mod state;
 mod stream;
 
+pub use drain::{Drain, DrainPhase};
 pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
 pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
 pub use op::{BufTarget, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
@@ -51,6 +53,10 @@ pub struct Model {
     pub requests: Vec<Request>,
     /// Grows whenever a request changes (state, buffers): views sample requests only then.
     pub requests_version: u64,
+    /// Codec contexts' drain states, one per device a codec command reached.
+    pub drains: Vec<Drain>,
+    /// Grows whenever a drain state changes.
+    pub drains_version: u64,
     fds: FdTable,
     /// Effects of the last step.
     pub fx: Effects,
@@ -88,6 +94,8 @@ impl Model {
             queues: Vec::new(),
             requests: Vec::new(),
             requests_version: 0,
+            drains: Vec::new(),
+            drains_version: 0,
             fds: FdTable::default(),
             fx: Effects::default(),
             findings: Vec::new(),
@@ -210,6 +218,7 @@ impl Model {
                 .expbuf(fd, ty, index, plane, new_fd, forced)
                 .map(|()| Ret::default()),
             Op::Command { fd, cmd } => self.command(fd, cmd, forced).map(|()| Ret::default()),
+            Op::Dqevent { fd, ty } => self.dqevent(fd, ty, forced).map(|()| Ret::default()),
             Op::BufToRequest {
                 t,
                 ref planes,
@@ -434,6 +443,15 @@ impl Model {
                         q.key
                     ));
                 }
+            }
+        }
+        // One drain state per device; under vb2 without LAST there is none.
+        for (k, d) in self.drains.iter().enumerate() {
+            if self.drains.iter().skip(k + 1).any(|o| o.dev == d.dev) {
+                return Err(format!("dev{}: two drain states", d.dev));
+            }
+            if !self.policy.has_last_buffer() && d.phase != DrainPhase::Running {
+                return Err(format!("dev{}: a drain under a policy without LAST", d.dev));
             }
         }
         Ok(())

@@ -182,6 +182,11 @@ pub enum Op {
         fd: i32,
         cmd: Option<u32>,
     },
+    /// VIDIOC_DQEVENT on a video fd; `ty` is the event's type when recorded.
+    Dqevent {
+        fd: i32,
+        ty: Option<u32>,
+    },
     /// The driver calls `vb2_buffer_done`; `None`: the oldest ACTIVE buffer.
     BufferDone {
         dev: u16,
@@ -197,6 +202,13 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether a trace's result for this operation is taken as given, never predicted: a
+    /// codec command's acceptance is the driver's, and whether an event was pending is not
+    /// modelled. Such results are not counted as predictions.
+    pub fn result_is_the_kernels(&self) -> bool {
+        matches!(self, Op::Command { .. } | Op::Dqevent { .. })
+    }
+
     /// The ioctl or call name, as in reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -217,6 +229,7 @@ impl Op {
             Op::Streamoff { .. } => "VIDIOC_STREAMOFF",
             Op::Expbuf { .. } => "VIDIOC_EXPBUF",
             Op::Command { .. } => "codec command",
+            Op::Dqevent { .. } => "VIDIOC_DQEVENT",
             Op::BufToRequest { prepare: true, .. } => "VIDIOC_PREPARE_BUF",
             Op::BufToRequest { .. } => "VIDIOC_QBUF",
             Op::RequestAlloc { .. } => "MEDIA_IOC_REQUEST_ALLOC",

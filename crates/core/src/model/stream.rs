@@ -532,6 +532,14 @@ impl Model {
             );
         }
         if r.is_ok() {
+            let started = self.queues.get(qi).is_some_and(|q| {
+                if policy.has_min_queued() {
+                    q.start_streaming_called
+                } else {
+                    q.streaming
+                }
+            });
+            self.drain_on_streamoff(qi, started);
             self.cancel(qi, false);
             self.clear_last(qi);
         }

@@ -159,6 +159,92 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R33,
+        title: "Drain abandoned before its LAST buffer",
+        severity: new_only(I, I),
+        source: DECODER_RST,
+        quote: "Once the drain sequence is initiated, the client needs to drive it to \
+                completion, as described by the steps above, unless it aborts the process by \
+                issuing VIDIOC_STREAMOFF on any of the OUTPUT or CAPTURE queues.",
+        explanation: "A STOP command starts a drain: every OUTPUT buffer queued before it is \
+            processed, and the last CAPTURE result comes back with V4L2_BUF_FLAG_LAST. Here \
+            the CAPTURE queue was stopped (or the file closed) before the LAST buffer was \
+            dequeued: results still in the driver or on the done list are discarded. That is \
+            allowed, an abort; it is a lost frame only if the application meant to finish the \
+            stream. Dequeue until LAST to get every frame.",
+        per_policy: [
+            "The spec allows the abort; shown for information.",
+            NO_LAST,
+            NO_LAST,
+            "STREAMOFF of the CAPTURE queue clears the drain (v4l2_m2m_update_stop_streaming_state); \
+             shown for information.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R34,
+        title: "Drain cancelled by a resolution change restart",
+        severity: new_only(I, I),
+        source: DECODER_RST,
+        quote: "handling any operations triggered as a result of processing those buffers, \
+                such as the Dynamic Resolution Change sequence, before continuing with the \
+                drain sequence",
+        explanation: "A STOP was accepted, then the decoder reported a source change and the \
+            application restarted the CAPTURE queue (STREAMOFF, new buffers, STREAMON), as the \
+            resolution change sequence asks. The spec keeps the drain going across the \
+            restart; v4l2-mem2mem's helpers clear it when the CAPTURE queue stops, so on \
+            those drivers no LAST buffer comes unless the application sends STOP again after \
+            the restart.",
+        per_policy: [
+            "The spec continues the drain after the restart; shown for information.",
+            NO_LAST,
+            NO_LAST,
+            "v4l2-mem2mem clears the drain at the CAPTURE queue's stop_streaming; send STOP \
+             again after the restart to finish it.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R35,
+        title: "STOP while a queue is not streaming",
+        severity: new_only(W, I),
+        source: DECODER_RST,
+        quote: "The sequence can be only initiated if both OUTPUT and CAPTURE queues are \
+                streaming. For compatibility reasons, the call to VIDIOC_DECODER_CMD will not \
+                fail even if any of the queues is not streaming, but at the same time it will \
+                not initiate the Drain sequence and so the steps described below would not be \
+                applicable.",
+        explanation: "A STOP command drains a codec that is running: both queues must be \
+            streaming. Sent earlier, the spec says it is accepted and does nothing, so an \
+            application that then waits for the LAST buffer may wait forever. Drivers built \
+            on v4l2-mem2mem's helpers start the drain anyway (vicodec does when only OUTPUT \
+            streams), which is why such code works on them. Send STOP after both STREAMONs.",
+        per_policy: [
+            "The spec starts no drain: a LAST buffer should not be awaited.",
+            NO_LAST,
+            NO_LAST,
+            "v4l2-mem2mem checks neither queue and drains anyway; whether a LAST comes depends \
+             on the driver. Shown for information.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R36,
+        title: "STOP or START during a drain",
+        severity: new_only(W, W),
+        source: DECODER_RST,
+        quote: "The client is not allowed to issue V4L2_DEC_CMD_START or V4L2_DEC_CMD_STOP \
+                again while the drain sequence is in progress and they will fail with -EBUSY \
+                error code if attempted.",
+        explanation: "Between a STOP and the LAST buffer the codec is draining: another STOP, \
+            or a START, is refused with EBUSY (v4l2-mem2mem's is_draining). The command did \
+            nothing. Wait for the LAST buffer, then send START (or restart the CAPTURE queue).",
+        per_policy: [
+            "The spec refuses the command with EBUSY.",
+            NO_LAST,
+            NO_LAST,
+            "v4l2-mem2mem refuses it with EBUSY while is_draining; reported only where the \
+             kernel did.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R37,
         title: "QBUF reply already DONE and LAST",
         severity: new_only(W, I),

@@ -107,6 +107,10 @@ impl Finding {
                     actual,
                 },
             ) => match self.rule {
+                RuleId::R36 => format!(
+                    "{op} command during a drain refused ({}): wait for the LAST buffer",
+                    outcome_str(*actual)
+                ),
                 RuleId::Diverge => format!(
                     "{op} returned {} where the policy predicts {}",
                     outcome_str(*actual),
@@ -197,6 +201,16 @@ impl Finding {
             (RuleId::R32, FindingDetail::Count { have, .. }) => format!(
                 "DQBUF returned EPIPE {have} times in a row after the LAST buffer: a busy loop"
             ),
+            (RuleId::R33, FindingDetail::State(how)) => format!(
+                "a drain abandoned by {how} before its LAST buffer was dequeued: results not \
+                 yet dequeued are discarded"
+            ),
+            (RuleId::R34, _) => "the CAPTURE queue was restarted after a source change during a \
+                 drain: v4l2-mem2mem clears the drain, send STOP again to finish it"
+                .into(),
+            (RuleId::R35, _) => "STOP while a queue is not streaming: the spec starts no drain \
+                 (drivers using v4l2-mem2mem's helpers drain anyway)"
+                .into(),
             (RuleId::R37, _) => format!(
                 "QBUF of {b} came back DONE and LAST: the drain's last buffer, completed at once"
             ),

@@ -49,6 +49,10 @@ pub enum RuleId {
     R28,
     R30,
     R32,
+    R33,
+    R34,
+    R35,
+    R36,
     R37,
     R49,
     R50,
@@ -64,7 +68,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 41] = [
+    pub const ALL: [RuleId; 45] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -96,6 +100,10 @@ impl RuleId {
         RuleId::R28,
         RuleId::R30,
         RuleId::R32,
+        RuleId::R33,
+        RuleId::R34,
+        RuleId::R35,
+        RuleId::R36,
         RuleId::R37,
         RuleId::R49,
         RuleId::R50,
@@ -141,6 +149,10 @@ impl RuleId {
             RuleId::R28 => "R28",
             RuleId::R30 => "R30",
             RuleId::R32 => "R32",
+            RuleId::R33 => "R33",
+            RuleId::R34 => "R34",
+            RuleId::R35 => "R35",
+            RuleId::R36 => "R36",
             RuleId::R37 => "R37",
             RuleId::R49 => "R49",
             RuleId::R50 => "R50",

@@ -58,6 +58,10 @@ pub enum StmtKind {
         encoder: bool,
         cmd: u32,
     },
+    /// `dqevent EVENT`: VIDIOC_DQEVENT returned this event (`v4l2::codec::EVENT_*`).
+    Dqevent {
+        ty: u32,
+    },
     /// `request NAME`: MEDIA_IOC_REQUEST_ALLOC.
     Request {
         name: Name,

@@ -284,6 +284,17 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
             };
             l.ioctl(line, c, arg);
         }
+        &StmtKind::Dqevent { ty } => {
+            let arg = IoctlArg::Event {
+                ty: Some(ty),
+                changes: if ty == crate::v4l2::codec::EVENT_SOURCE_CHANGE {
+                    crate::v4l2::codec::SRC_CH_RESOLUTION
+                } else {
+                    0
+                },
+            };
+            l.ioctl(line, IoctlCmd::Dqevent, arg);
+        }
         StmtKind::Request { name } => {
             // MEDIA_IOC_REQUEST_ALLOC goes to the media device; the model asks only for
             // the fd it makes.

@@ -343,6 +343,19 @@ impl Parser<'_> {
                 self.no_more(&rest[1..])?;
                 StmtKind::Command { encoder, cmd }
             }
+            "dqevent" => {
+                let Some(e) = arg(0) else {
+                    return self.err(end, "dqevent needs an event: source_change or eos");
+                };
+                let Some(ty) = crate::v4l2::codec::event_by_name(&e.s.to_ascii_uppercase()) else {
+                    return self.err(
+                        e.col,
+                        format!("unknown event {:?}; expected source_change or eos", e.s),
+                    );
+                };
+                self.no_more(&rest[1..])?;
+                StmtKind::Dqevent { ty }
+            }
             "request" => {
                 let name = self.new_name(arg(0), end, Kind::Request)?;
                 self.no_more(&rest[1..])?;

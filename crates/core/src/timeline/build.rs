@@ -197,6 +197,27 @@ fn sample_requests(
     }
 }
 
+/// Every codec context's drain phase now.
+fn sample_drains(
+    out: &mut Vec<(u16, SpanBuilder<crate::model::DrainPhase>)>,
+    model: &Model,
+    t: u64,
+    ev: u32,
+) {
+    for d in &model.drains {
+        let pos = match out.iter().position(|(dev, _)| *dev == d.dev) {
+            Some(p) => p,
+            None => {
+                out.push((d.dev, SpanBuilder::default()));
+                out.len() - 1
+            }
+        };
+        if let Some((_, b)) = out.get_mut(pos) {
+            b.set(t, ev, Some(d.phase));
+        }
+    }
+}
+
 /// Every dma-buf the model knew at the end of the trace.
 fn dmabuf_infos(trace: &Trace, model: &Model) -> Vec<DmabufInfo> {
     model
@@ -233,6 +254,8 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let mut infos = super::names::InfoBuilder::default();
     let mut requests: Vec<SpanBuilder<super::RequestPhase>> = Vec::new();
     let mut requests_seen = 0u64;
+    let mut drains: Vec<(u16, SpanBuilder<crate::model::DrainPhase>)> = Vec::new();
+    let mut drains_seen = 0u64;
     let last = trace.events.len().saturating_sub(1);
     let report = replay_until(trace, policy, |i, model: &Model| {
         if i % 65_536 == 0
@@ -274,6 +297,10 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
             requests_seen = model.requests_version;
             sample_requests(&mut requests, model, e.t_ns, i as u32);
         }
+        if model.drains_version != drains_seen {
+            drains_seen = model.drains_version;
+            sample_drains(&mut drains, model, e.t_ns, i as u32);
+        }
         true
     })?;
     let requests = requests
@@ -281,6 +308,13 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         .enumerate()
         .map(|(id, b)| super::RequestLane {
             id: id as u32,
+            phases: b.finish(end_ns),
+        })
+        .collect();
+    let drains = drains
+        .into_iter()
+        .map(|(dev, b)| super::DrainLane {
+            dev,
             phases: b.finish(end_ns),
         })
         .collect();
@@ -323,6 +357,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         lanes,
         dmabufs,
         requests,
+        drains,
         queue_info: infos.finish(trace),
         activity,
         marks,

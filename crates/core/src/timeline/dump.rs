@@ -87,6 +87,14 @@ impl Timeline {
                 .collect();
             let _ = writeln!(o, "request {} {}", r.id, phases.join(" "));
         }
+        for d in &self.drains {
+            let phases: Vec<String> = d
+                .phases
+                .iter()
+                .map(|s| format!("{} {}", range(s), s.value.as_str()))
+                .collect();
+            let _ = writeln!(o, "drain {} {}", self.device_label(d.dev), phases.join(" "));
+        }
         for d in &self.dmabufs {
             let by: Vec<String> = self
                 .importers(d.id)

@@ -280,6 +280,14 @@ impl RequestPhase {
     }
 }
 
+/// A codec context's drain over time (running, draining, stopped), from its first codec
+/// command on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrainLane {
+    pub dev: u16,
+    pub phases: Vec<Span<crate::model::DrainPhase>>,
+}
+
 /// Everything a view needs to draw a trace.
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -289,6 +297,8 @@ pub struct Timeline {
     pub dmabufs: Vec<DmabufInfo>,
     /// Every media request, by id.
     pub requests: Vec<RequestLane>,
+    /// Every codec context a codec command reached, by device.
+    pub drains: Vec<DrainLane>,
     /// The device node and users of each queue.
     pub queue_info: std::collections::BTreeMap<QueueKey, QueueInfo>,
     pub marks: Vec<QueueMark>,

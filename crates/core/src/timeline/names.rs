@@ -162,6 +162,15 @@ impl Timeline {
         self.lanes.get(a..b).unwrap_or(&[])
     }
 
+    /// A device's short name: the node it was opened as (`/dev/video14 (open 2)`), else
+    /// `devN`.
+    pub fn device_label(&self, dev: u16) -> String {
+        self.queue_info
+            .iter()
+            .find(|(k, i)| k.dev == dev && !i.path.is_empty())
+            .map_or_else(|| format!("dev{dev}"), |(_, i)| i.path.clone())
+    }
+
     /// A queue's full name:
     /// `/dev/video0 · vivid-000-vid-cap · capture · DMABUF · 4 buffers · pid 290 (threads 290, 293)`.
     pub fn queue_title(&self, q: QueueKey) -> String {
