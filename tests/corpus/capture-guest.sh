@@ -73,8 +73,9 @@ STRACE=(strace -f -v -ttt -T -y
     -e trace=openat,ioctl,mmap,munmap,close,dup,dup2,dup3,poll,ppoll,pselect6,select,epoll_wait,epoll_pwait)
 
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
-# as dma-bufs (exported by one, imported by another), and FFmpeg's many MMAP buffers.
-RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 "
+# as dma-bufs (exported by one, imported by another), FFmpeg's many MMAP buffers, and the
+# codecs, whose commands and events strace prints only as pointers.
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc "
 
 wanted() { # NAME: whether this run makes that capture
     [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1

@@ -215,6 +215,16 @@ impl Policy {
     pub fn has_requests(self) -> bool {
         matches!(self, Policy::Spec | Policy::Linux(_))
     }
+    /// The errno of a USERPTR plane whose address is not user memory (0, unmapped): the
+    /// allocator's `get_userptr` pins it through a frame vector, and pinning fails with
+    /// EFAULT (every allocator since frame vectors, v4.2). In 2012 and 3.8 `get_userptr`
+    /// returned NULL and vb2 made that EINVAL; the spec names EINVAL too.
+    pub fn bad_userptr_errno(self) -> crate::v4l2::Errno {
+        match self {
+            Policy::Linux(_) => crate::v4l2::Errno::EFAULT,
+            _ => crate::v4l2::Errno::EINVAL,
+        }
+    }
     /// The driver's `min_queued_buffers` defers `start_streaming`.
     pub fn has_min_queued(self) -> bool {
         matches!(self, Policy::Spec | Policy::Linux(_))

@@ -151,6 +151,7 @@ impl Errno {
     pub const ETIMEDOUT: Errno = Errno(110);
     pub const ENOMEM: Errno = Errno(12);
     pub const EBUSY: Errno = Errno(16);
+    pub const EFAULT: Errno = Errno(14);
     pub const EINVAL: Errno = Errno(22);
     pub const ENOTTY: Errno = Errno(25);
     pub const EPIPE: Errno = Errno(32);

@@ -136,7 +136,7 @@ fn provokes_errors(name: &str) -> bool {
 /// may break on purpose.
 const APP_MISUSE: &[&str] = &[
     "R11", "R12", "R12b", "R14", "R15", "R19", "R20", "R21", "R22", "R23", "R24", "R25", "R26",
-    "R28", "R30", "R32",
+    "R28", "R30", "R32", "R35", "R36",
 ];
 
 /// What may be loud in a run: nothing, or for a run that provokes errors, its misuse.
@@ -573,10 +573,15 @@ fn recording_row(r: &Recording, reading: &Reading) -> String {
         (_, 0) => "-".to_owned(),
         (linked, held) => format!("{linked}/{held}"),
     };
+    let name = if provokes_errors(&r.name) {
+        format!("{} (wrong calls on purpose)", r.name)
+    } else {
+        r.name.clone()
+    };
     format!(
         "| {} | {} | {} | {} | {} | {}/{} | {} | {} |",
         r.kernel,
-        r.name,
+        name,
         memories(&r.trace),
         r.exit,
         r.trace.events.len(),
@@ -617,10 +622,10 @@ fn recordings_check_clean_and_tie_exported_dmabufs_to_their_importers() {
                 reading.auto
             ));
         }
-        for l in &reading.loud_auto {
+        for l in unexpected(&r.name, &reading.loud_auto) {
             failures.push(format!("{what} under {}: {l}", reading.auto));
         }
-        for l in &reading.loud_own {
+        for l in unexpected(&r.name, &reading.loud_own) {
             failures.push(format!("{what} under {own}: {l}"));
         }
         let s = &reading.own.stats;

@@ -651,3 +651,76 @@ fn fixture(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A buffer queued again after STREAMOFF (v4l2-compliance re-queues before streaming) was
+/// an R07 error when QUERYBUF showed it QUEUED.
+#[test]
+fn a_buffer_queued_again_after_streamoff_is_not_left_over() {
+    let trace = observed_trace(
+        r#"{"t":1000,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT","memory":"MMAP","flags":3,"bytesused":100,"length":614400,"offset":0}}
+{"t":4000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_OUTPUT"}
+{"t":5000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT","memory":"MMAP","flags":3,"bytesused":100,"length":614400,"offset":0}}
+{"t":6000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QUERYBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT","memory":"MMAP","flags":3,"length":614400,"offset":0}}
+"#,
+    );
+    let r = check_trace(&trace, Policy::MODERN);
+    let rules: Vec<_> = r.findings.iter().map(|f| f.rule).collect();
+    assert!(
+        !rules.contains(&vb2scope_core::rules::RuleId::R07),
+        "{rules:?}"
+    );
+}
+
+/// A USERPTR QBUF of address 0 fails with EFAULT on every modern kernel (the allocator's
+/// pin fails); the model predicted vb2-3.8's EINVAL and reported a divergence.
+#[test]
+fn a_userptr_of_address_zero_is_efault_on_modern_kernels() {
+    let trace = observed_trace(
+        r#"{"t":1000,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video0"}
+{"t":2000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT","memory":"USERPTR","count":2,"count_out":2}
+{"t":3000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"EFAULT","buf":{"index":1,"type":"VIDEO_OUTPUT","memory":"USERPTR","flags":0,"bytesused":1382400,"length":1382400,"userptr":0}}
+"#,
+    );
+    let r = check_trace(&trace, Policy::MODERN);
+    assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+    let m = Model::new(Policy::MODERN);
+    assert_eq!(m.policy.bad_userptr_errno(), Errno::EFAULT);
+    assert_eq!(
+        Model::new(Policy::Spec).policy.bad_userptr_errno(),
+        Errno::EINVAL
+    );
+}
+
+/// A recording whose recorder wrote the driver's formats (every `vb2scope record` does)
+/// was taken for one with a kernel side, and its M2M opens shared one context (on the
+/// 5.10 recording of v4l2-compliance, a REQBUFS on a fresh open was predicted EBUSY).
+#[test]
+fn a_recordings_formats_do_not_stop_the_m2m_split() {
+    let trace = observed_trace(
+        r#"{"t":1000,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video13"}
+{"t":1100,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QUERYCAP","result":"ok","caps":2216722432,"driver":"vicodec","card":"vicodec","bus_info":"platform:vicodec","device_caps":69238784}
+{"t":1200,"ev":"driver","pid":1,"origin":"observed","op":"format","type":"VIDEO_OUTPUT","size":614400,"planes":1}
+{"t":2000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT","memory":"MMAP","count":2,"count_out":2}
+{"t":3000,"ev":"close","pid":1,"origin":"observed","fd":3}
+{"t":4000,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video13"}
+{"t":4100,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QUERYCAP","result":"ok","caps":2216722432,"driver":"vicodec","card":"vicodec","bus_info":"platform:vicodec","device_caps":69238784}
+{"t":4200,"ev":"driver","pid":1,"origin":"observed","op":"format","type":"VIDEO_OUTPUT","size":614400,"planes":1}
+{"t":5000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT","memory":"USERPTR","count":2,"count_out":2}
+"#,
+    );
+    let devs: Vec<u16> = trace
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            vb2scope_core::trace::Body::Open { dev, .. }
+            | vb2scope_core::trace::Body::Driver { dev, .. } => Some(dev),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(devs.len(), 4);
+    assert_eq!(devs[0], devs[1], "the first open's format stays with it");
+    assert_eq!(devs[2], devs[3], "the second open's format moves with it");
+    assert_ne!(devs[0], devs[2], "each open is a context of its own");
+}

@@ -223,3 +223,38 @@ fn findings_on_a_lane_merge_by_slot() {
     lf.marks(0, (mid, tl.end_ns + 1), 1, &mut marks);
     assert_eq!(marks.len(), 20);
 }
+
+/// M2M jobs from the timestamps a real vim2m run (v4l2-ctl, 6.12) copied from OUTPUT to
+/// CAPTURE: each of its ten frames pairs OUTPUT #i with CAPTURE #i; with one timestamp on
+/// every buffer (as v4l2-ctl's decoder gives), nothing is linked.
+#[test]
+fn jobs_come_from_copied_timestamps_and_never_from_a_shared_one() {
+    use vb2scope_core::import::{Format, import_bytes};
+    let text = include_str!("../../../tests/fixtures/import/strace/k612-31-vim2m-mmap.strace.txt");
+    let read = |text: &str| {
+        let (imported, _) =
+            import_bytes(text.as_bytes(), "x.strace.txt", Some(Format::Strace), None)
+                .expect("imports");
+        build(&imported.trace, Policy::MODERN)
+    };
+    let t = read(text);
+    assert_eq!(t.jobs.len(), 9, "{:?}", t.jobs);
+    for j in &t.jobs {
+        assert!(j.output.0.ty.is_output() && !j.capture.0.ty.is_output());
+        assert_eq!(j.output.1, j.capture.1, "{j:?}");
+        assert_eq!(j.by, vb2scope_core::timeline::JobEvidence::Timestamp);
+    }
+    // Every timestamp the same: no CAPTURE buffer is the only one of its timestamp.
+    let same: String = text
+        .lines()
+        .map(|l| match l.find("timestamp={") {
+            Some(a) => {
+                let b = a + l[a..].find('}').unwrap_or(0);
+                format!("{}timestamp={{tv_sec=1, tv_usec=0{}", &l[..a], &l[b..])
+            }
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(read(&same).jobs, vec![]);
+}

@@ -136,6 +136,7 @@ fn timeline() -> Timeline {
         dmabufs: dmabufs(),
         requests: Vec::new(),
         drains: Vec::new(),
+        jobs: Vec::new(),
         activity: None,
         queue_info: Default::default(),
         lanes,

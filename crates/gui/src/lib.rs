@@ -9,6 +9,7 @@ mod events_panel;
 mod explain_panel;
 mod findings_panel;
 mod inspector;
+mod job_view;
 mod live;
 mod live_panel;
 mod loader;

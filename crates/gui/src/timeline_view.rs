@@ -15,7 +15,7 @@ use vb2scope_core::timeline::{
     tick_label,
 };
 
-use super::{codec_view, dmabuf_view, palette};
+use super::{codec_view, dmabuf_view, job_view, palette};
 
 /// The visible time window, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -465,6 +465,7 @@ pub fn show_at(
     if let Some(id) = lit {
         link_lanes(&place, tl, dmabufs, id, &lane_tops);
     }
+    job_view::draw(&place, tl, &lane_tops, selected_lane);
     *lit_state = now_lit;
     // Queue-wide marks and the cursor.
     draw_marks(&painter, tl, view, area, pointer, &mut hover, weak);

@@ -92,3 +92,41 @@ fn a_drain_is_marked() {
         "{labels:?}"
     );
 }
+
+/// The recording of the same decoder (`vb2scope record`, which decodes DECODER_CMD) has a
+/// drain row: draining from the STOP, stopped at the LAST buffer, running after STREAMOFF.
+#[test]
+fn a_recorded_drain_has_its_row() {
+    let dir = format!(
+        "{}/../../tests/fixtures/corpus/{K612}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let b = std::fs::read(format!("{dir}/vicodec-dec.record.jsonl.zst")).expect("recording");
+    let bytes = zstd::decode_all(&b[..]).expect("zstd");
+    let i = Inspector::open("vicodec-dec", &bytes, PolicyChoice::Auto);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 3000.0))
+        .build_ui_state(|ui, s: &mut Inspector| s.ui(ui), i);
+    h.run();
+    let tl = h.state().document().expect("loaded").timeline();
+    let phases: Vec<&str> = tl
+        .drains
+        .iter()
+        .flat_map(|d| d.phases.iter().map(|p| p.value.as_str()))
+        .collect();
+    assert_eq!(phases, ["draining", "stopped", "running"]);
+    h.get_by_label("/dev/video14");
+}
+
+/// M2M jobs are linked in a GStreamer run on vim2m, whose buffers carry the stream's
+/// timestamps: each OUTPUT buffer to the CAPTURE buffer made from it.
+#[test]
+fn m2m_jobs_are_linked() {
+    let h = opened("gst-vim2m");
+    let tl = h.state().document().expect("loaded").timeline();
+    assert!(tl.jobs.len() >= 19, "{}", tl.jobs.len());
+    for j in &tl.jobs {
+        assert!(tl.lane_of(j.output.0, j.output.1).is_some());
+        assert!(tl.lane_of(j.capture.0, j.capture.1).is_some());
+    }
+}

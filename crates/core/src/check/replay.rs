@@ -760,13 +760,17 @@ impl<'t> Replayer<'t> {
         self.stats.memops_unpredicted += observed.len() as u32;
     }
 
-    /// A buffer QUERYBUF shows queued or done after STREAMOFF was not returned (R07).
+    /// A buffer QUERYBUF shows queued or done after STREAMOFF was not returned (R07). One
+    /// the application queued again since (the model holds it queued or prepared) is not.
     fn check_querybuf(&mut self, fd: i32, ty: crate::v4l2::BufType, index: u32, f: u32) {
         let key = self.key_of(fd, ty);
         let Some(q) = self.model.queue(key) else {
             return;
         };
-        if q.stopped && f & (flags::QUEUED | flags::DONE) != 0 {
+        let requeued = q
+            .buf(index)
+            .is_some_and(|b| b.state != crate::model::BufState::Dequeued);
+        if q.stopped && !requeued && f & (flags::QUEUED | flags::DONE) != 0 {
             let s = if f & flags::QUEUED != 0 {
                 "queued"
             } else {

@@ -228,15 +228,18 @@ impl<'p> LineReader<'p> {
         let mut trace = self.header.ok_or(LoadError::Empty)?;
         // A recording of a program (observed calls) with no kernel side yet: each open of
         // an M2M node gets queues of its own, as an importer gives them. A trace with kernel
-        // events keeps its devices: those events were placed on them.
+        // events keeps its devices: those events were placed on them. A driver's format,
+        // which the recorder writes with the program's calls, is not the kernel side: the
+        // split moves it with its thread's open.
         let recorded = trace
             .events
             .iter()
             .any(|e| e.origin == crate::v4l2::Origin::Observed);
-        let kernel_side = trace
-            .events
-            .iter()
-            .any(|e| matches!(e.body, Body::Memop { .. } | Body::Driver { .. }));
+        let kernel_side = trace.events.iter().any(|e| match e.body {
+            Body::Memop { .. } => true,
+            Body::Driver { action, .. } => !matches!(action, crate::trace::DriverAction::Config(_)),
+            _ => false,
+        });
         if recorded && !kernel_side {
             crate::trace::split_m2m_contexts(&mut trace);
         }

@@ -54,11 +54,19 @@ impl Model {
         let np = b.planes.len();
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
-            // What the trace did not record cannot be refused.
-            if a.m == Handle::Known(0) || a.length.is_some_and(|l| l < min) {
+            // What the trace did not record cannot be refused. A short plane is vb2's
+            // EINVAL; address 0 is the allocator's pin failing.
+            let refused = if a.length.is_some_and(|l| l < min) {
+                Some(Errno::EINVAL)
+            } else if a.m == Handle::Known(0) {
+                Some(self.policy.bad_userptr_errno())
+            } else {
+                None
+            };
+            if let Some(e) = refused {
                 // On error every plane gives its pages back.
                 self.unpin_all(qi, index);
-                return Err((Errno::EINVAL, None));
+                return Err((e, None));
             }
         }
         for p in 0..np {

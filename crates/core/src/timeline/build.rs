@@ -256,6 +256,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
     let mut requests_seen = 0u64;
     let mut drains: Vec<(u16, SpanBuilder<crate::model::DrainPhase>)> = Vec::new();
     let mut drains_seen = 0u64;
+    let mut jobs = super::jobs::JobFinder::default();
     let last = trace.events.len().saturating_sub(1);
     let report = replay_until(trace, policy, |i, model: &Model| {
         if i % 65_536 == 0
@@ -274,6 +275,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         };
         end_ns = end_ns.max(e.t_ns);
         let closed = video_fds.follow(&e.body);
+        jobs.note(trace, &e.body, e.t_ns, &video_fds);
         if let Some(m) = mark(trace, i, &video_fds, closed) {
             marks.push(m);
         }
@@ -358,6 +360,7 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         dmabufs,
         requests,
         drains,
+        jobs: jobs.finish(),
         queue_info: infos.finish(trace),
         activity,
         marks,

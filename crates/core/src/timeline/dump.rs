@@ -95,6 +95,22 @@ impl Timeline {
                 .collect();
             let _ = writeln!(o, "drain {} {}", self.device_label(d.dev), phases.join(" "));
         }
+        for j in &self.jobs {
+            let by = match j.by {
+                super::JobEvidence::Timestamp => "timestamp",
+                super::JobEvidence::Completion => "completion",
+            };
+            let _ = writeln!(
+                o,
+                "job {} #{} {} -> {} #{} {} (by {by})",
+                j.output.0,
+                j.output.1,
+                ms(j.output_t_ns),
+                j.capture.0,
+                j.capture.1,
+                ms(j.capture_t_ns)
+            );
+        }
         for d in &self.dmabufs {
             let by: Vec<String> = self
                 .importers(d.id)

@@ -5,6 +5,7 @@
 mod build;
 mod dump;
 mod holders;
+mod jobs;
 mod lane_findings;
 pub mod layout;
 mod lod;
@@ -17,6 +18,7 @@ mod span;
 pub use crate::time::{duration, ms, ms_ns, tick_label, tick_step};
 pub use build::{build, build_with};
 pub use holders::{DmabufLane, Holder, Role};
+pub use jobs::SAME_JOB_NS;
 pub use lane_findings::{FindingMark, LaneFindings};
 pub use lod::{Segment, segments};
 pub use marks::{MarkGroup, mark_groups};
@@ -288,6 +290,27 @@ pub struct DrainLane {
     pub phases: Vec<Span<crate::model::DrainPhase>>,
 }
 
+/// How a job's two buffers were tied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobEvidence {
+    /// The CAPTURE buffer came back with the OUTPUT buffer's timestamp, and no other
+    /// CAPTURE buffer of its device did.
+    Timestamp,
+    /// The driver completed the two back to back.
+    Completion,
+}
+
+/// One memory-to-memory job: an OUTPUT buffer whose result is a CAPTURE buffer. Times are
+/// where each end is drawn: its DQBUF (timestamp evidence) or its completion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub output: (QueueKey, u32),
+    pub output_t_ns: u64,
+    pub capture: (QueueKey, u32),
+    pub capture_t_ns: u64,
+    pub by: JobEvidence,
+}
+
 /// Everything a view needs to draw a trace.
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -299,6 +322,8 @@ pub struct Timeline {
     pub requests: Vec<RequestLane>,
     /// Every codec context a codec command reached, by device.
     pub drains: Vec<DrainLane>,
+    /// Memory-to-memory jobs, in time order of their CAPTURE end.
+    pub jobs: Vec<Job>,
     /// The device node and users of each queue.
     pub queue_info: std::collections::BTreeMap<QueueKey, QueueInfo>,
     pub marks: Vec<QueueMark>,

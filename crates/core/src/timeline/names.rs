@@ -162,6 +162,13 @@ impl Timeline {
         self.lanes.get(a..b).unwrap_or(&[])
     }
 
+    /// The position in [`Timeline::lanes`] of buffer `index` of queue `q`.
+    pub fn lane_of(&self, q: QueueKey, index: u32) -> Option<usize> {
+        self.lanes
+            .binary_search_by(|l| (l.queue, l.index).cmp(&(q, index)))
+            .ok()
+    }
+
     /// A device's short name: the node it was opened as (`/dev/video14 (open 2)`), else
     /// `devN`.
     pub fn device_label(&self, dev: u16) -> String {
