@@ -225,6 +225,10 @@ impl Policy {
             _ => crate::v4l2::Errno::EINVAL,
         }
     }
+    /// `vb2_queue_error` exists (v3.16): QBUF and DQBUF fail with EIO after a fatal error.
+    pub fn has_queue_error(self) -> bool {
+        matches!(self, Policy::Spec | Policy::Linux(_))
+    }
     /// The driver's `min_queued_buffers` defers `start_streaming`.
     pub fn has_min_queued(self) -> bool {
         matches!(self, Policy::Spec | Policy::Linux(_))

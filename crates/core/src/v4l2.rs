@@ -421,6 +421,9 @@ pub enum DriverCfg {
         keep: bool,
     },
     MinQueued(u32),
+    /// The driver calls `vb2_queue_error`: a fatal error; QBUF and DQBUF fail with EIO
+    /// until STREAMOFF or REQBUFS.
+    QueueError,
     /// Queue parameters: planes per buffer and the size of each.
     Format {
         planes: u8,
@@ -444,6 +447,9 @@ impl DriverCfg {
             }
             DriverCfg::MinQueued(n) => {
                 format!("streaming starts once {n} buffer(s) are queued (min_queued_buffers)")
+            }
+            DriverCfg::QueueError => {
+                "the driver reports a fatal error on the queue (vb2_queue_error)".into()
             }
             DriverCfg::Format { planes: 1, size } => format!("format: 1 plane of {size} bytes"),
             DriverCfg::Format { planes, size } => {

@@ -759,3 +759,68 @@ mod drain {
         assert_eq!(rules(&m), vec![RuleId::R33]);
     }
 }
+
+/// EIO from a driver's `vb2_queue_error`, which no trace shows: the kernel's EIO says the
+/// queue is in error, and the next result settles it.
+mod queue_error {
+    use vb2scope_core::check::check_trace;
+    use vb2scope_core::policy::Policy;
+    use vb2scope_core::rules::RuleId;
+
+    fn trace(calls: &str) -> vb2scope_core::trace::Trace {
+        let text = format!(
+            r#"{{"vb2scope":"trace","version":1}}
+{{"t":1000,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video0"}}
+{{"t":2000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}}
+{{"t":3000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}}}
+{{"t":4000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}}
+{calls}"#
+        );
+        let (t, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+        assert!(d.is_empty(), "{d:?}");
+        t
+    }
+
+    const DQBUF_EIO: &str = r#"{"t":5000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DQBUF","result":"EIO","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP"}}
+"#;
+
+    /// One EIO, then STREAMOFF: what a correct application does; no finding, no divergence.
+    #[test]
+    fn one_eio_then_a_reset_is_quiet() {
+        let calls = format!(
+            "{DQBUF_EIO}{}",
+            r#"{"t":6000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":7000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+"#
+        );
+        let r = check_trace(&trace(&calls), Policy::MODERN);
+        assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+    }
+
+    /// A QBUF's EIO may be the driver's buf_prepare: a QBUF that then succeeds says the
+    /// queue was not in error.
+    #[test]
+    fn a_qbuf_eio_then_success_was_no_queue_error() {
+        let calls = r#"{"t":5000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"EIO","buf":{"index":1,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+{"t":6000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":1,"type":"VIDEO_CAPTURE","memory":"MMAP","length":614400,"offset":0}}
+"#;
+        let r = check_trace(&trace(calls), Policy::MODERN);
+        assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+        assert!(
+            !r.findings.iter().any(|f| f.rule == RuleId::R45),
+            "{:?}",
+            r.findings
+        );
+    }
+
+    /// Three DQBUFs answered EIO with no reset: a loop (R45, once).
+    #[test]
+    fn a_loop_on_eio_is_r45() {
+        let calls = DQBUF_EIO.repeat(4);
+        let r = check_trace(&trace(&calls), Policy::MODERN);
+        assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+        let rules: Vec<_> = r.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, vec![RuleId::R45]);
+    }
+}

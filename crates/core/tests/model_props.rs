@@ -91,6 +91,7 @@ fn op() -> impl Strategy<Value = Op> {
             any::<bool>().prop_map(DriverCfg::KeepOnStop),
             any::<bool>().prop_map(|keep| DriverCfg::FailStart { keep }),
             (0u32..4).prop_map(DriverCfg::MinQueued),
+            Just(DriverCfg::QueueError),
             (1u8..4, 1u32..1_000_000).prop_map(|(planes, size)| DriverCfg::Format { planes, size }),
         ])
             .prop_map(|(dev, ty, cfg)| Op::Driver { dev, ty, cfg }),

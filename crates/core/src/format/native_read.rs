@@ -581,6 +581,7 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                 "min_queued" => {
                     DriverAction::Config(DriverCfg::MinQueued(req(l.count, "count", ev)?))
                 }
+                "queue_error" => DriverAction::Config(DriverCfg::QueueError),
                 "format" => DriverAction::Config(DriverCfg::Format {
                     planes: l.planes.unwrap_or(1),
                     size: u32::try_from(req(l.size, "size", ev)?)

@@ -260,6 +260,9 @@ pub fn write_event<W: Write>(
                     l.op = Some("min_queued");
                     l.count = Some(n);
                 }
+                DriverAction::Config(DriverCfg::QueueError) => {
+                    l.op = Some("queue_error");
+                }
                 DriverAction::Config(DriverCfg::Format { planes, size }) => {
                     l.op = Some("format");
                     l.planes = Some(planes);

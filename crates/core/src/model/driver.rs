@@ -80,6 +80,7 @@ impl Model {
     }
 
     pub(super) fn driver_cfg(&mut self, qi: Qi, cfg: DriverCfg) {
+        let has_queue_error = self.policy.has_queue_error();
         let Some(q) = self.queues.get_mut(qi) else {
             return;
         };
@@ -87,6 +88,12 @@ impl Model {
             DriverCfg::KeepOnStop(k) => q.driver.keep_on_stop = k,
             DriverCfg::FailStart { keep } => q.driver.fail_start = Some(keep),
             DriverCfg::MinQueued(n) => q.min_queued = n,
+            DriverCfg::QueueError if !has_queue_error => {}
+            DriverCfg::QueueError => {
+                q.error = true;
+                q.error_inferred = false;
+                q.error_calls = 0;
+            }
             DriverCfg::Format { planes, size } => {
                 if q.num_buffers() == 0 {
                     q.num_planes = planes.clamp(1, crate::v4l2::MAX_PLANES as u8);

@@ -15,6 +15,7 @@ mod observed;
 mod offsets;
 mod op;
 mod prepare;
+mod queue_error;
 mod request;
 mod setup;
 mod state;

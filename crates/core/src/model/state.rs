@@ -148,7 +148,13 @@ pub struct Queue {
     pub owner: Option<u32>,
     /// Indices on `done_list`, oldest first.
     pub done_list: VecDeque<u32>,
+    /// vb2's `q->error` (`vb2_queue_error`): QBUF and DQBUF fail with EIO.
     pub error: bool,
+    /// `error` was taken from an EIO the kernel gave, not from the driver's call: the next
+    /// result settles it.
+    pub error_inferred: bool,
+    /// QBUF and DQBUF calls made since the error (R45 at the second).
+    pub error_calls: u32,
     pub num_planes: u8,
     pub plane_size: u32,
     /// `plane_size` comes from the trace (a format, a QUERYBUF), not the default; an observed
@@ -212,6 +218,8 @@ impl Queue {
             owner: None,
             done_list: VecDeque::new(),
             error: false,
+            error_inferred: false,
+            error_calls: 0,
             num_planes: 1,
             plane_size: DEFAULT_PLANE_SIZE,
             size_known: false,

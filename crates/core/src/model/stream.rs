@@ -32,7 +32,8 @@ impl Model {
         if t.memory.is_some() && t.memory != q.memory {
             return Err((Errno::EINVAL, None));
         }
-        if q.error {
+        // `vb2_core_qbuf` refuses on a queue in error; `vb2_core_prepare_buf` does not look.
+        if q.error && !prepare_only {
             return Err((Errno::EIO, None));
         }
         let state = b.state;
@@ -125,6 +126,7 @@ impl Model {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         self.grow_to(qi, t.index, forced);
+        self.settle_queue_error(qi, forced);
         let pred = self.buf_checks(qi, fh, t, false);
         let cb = if self.qbuf_starts(qi) {
             Callback::Start
@@ -250,6 +252,10 @@ impl Model {
             return Err(Errno::EINVAL);
         };
         let nothing_coming = q.done_list.is_empty() && q.owned_by_drv == 0;
+        self.settle_queue_error(qi, forced);
+        let Some(q) = self.queues.get(qi) else {
+            return Err(Errno::EINVAL);
+        };
         let (streaming, error) = (q.streaming, q.error);
         self.settle_epipe(qi, forced);
         let epipe = self.epipe_prediction(qi);
@@ -650,6 +656,8 @@ impl Model {
         q.queued_count = 0;
         q.owned_by_drv = 0;
         q.error = false;
+        q.error_inferred = false;
+        q.error_calls = 0;
         q.done_list.clear();
         let n = q.bufs.len() as u32;
         for i in 0..n {

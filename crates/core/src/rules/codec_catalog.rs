@@ -264,6 +264,27 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R45,
+        title: "Continuing after a fatal queue error",
+        severity: new_only(W, W),
+        source: REQ_QUEUE_RST,
+        quote: "The exception is the EIO error which signals a fatal error that requires the \
+                application to stop streaming to reset the hardware state.",
+        explanation: "When a driver meets an error it cannot recover from (a hung codec, a \
+            lost device), it calls vb2_queue_error(): from then on every QBUF and DQBUF on \
+            the queue fails with EIO at once, and poll reports an error, until STREAMOFF or \
+            REQBUFS resets the queue. An application that keeps calling QBUF or DQBUF gets \
+            EIO forever: a busy loop, and no frames. Here the third such call came with no \
+            reset in between. Stop streaming on EIO, then restart or give up.",
+        per_policy: [
+            "The spec asks the application to stop streaming after EIO.",
+            "vb2 of 2012 had no vb2_queue_error: not applicable.",
+            "vb2 of 3.8 had no vb2_queue_error: not applicable.",
+            "vb2 fails QBUF and DQBUF with EIO while q->error is set (\"fatal error occurred \
+             on queue\", \"Queue in error state, will not wait for buffers\").",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R49,
         title: "START does not re-arm DQBUF after a drain (driver)",
         severity: new_only(E, E),

@@ -214,6 +214,9 @@ impl Finding {
             (RuleId::R37, _) => format!(
                 "QBUF of {b} came back DONE and LAST: the drain's last buffer, completed at once"
             ),
+            (RuleId::R45, FindingDetail::Count { have, .. }) => {
+                format!("{have} calls on a queue in error (EIO): stop streaming to reset it")
+            }
             (RuleId::R49, _) => "DQBUF still returns EPIPE after a START command: the driver did \
                  not re-arm the queue"
                 .into(),

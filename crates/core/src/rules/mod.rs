@@ -54,6 +54,7 @@ pub enum RuleId {
     R35,
     R36,
     R37,
+    R45,
     R49,
     R50,
     R51,
@@ -68,7 +69,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 45] = [
+    pub const ALL: [RuleId; 46] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -105,6 +106,7 @@ impl RuleId {
         RuleId::R35,
         RuleId::R36,
         RuleId::R37,
+        RuleId::R45,
         RuleId::R49,
         RuleId::R50,
         RuleId::R51,
@@ -154,6 +156,7 @@ impl RuleId {
             RuleId::R35 => "R35",
             RuleId::R36 => "R36",
             RuleId::R37 => "R37",
+            RuleId::R45 => "R45",
             RuleId::R49 => "R49",
             RuleId::R50 => "R50",
             RuleId::R51 => "R51",

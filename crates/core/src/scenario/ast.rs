@@ -17,6 +17,8 @@ pub enum DriverStmt {
         keep: bool,
     },
     MinQueued(u32),
+    /// `driver queue-error`: `vb2_queue_error`.
+    QueueError,
 }
 
 /// One statement.

@@ -456,6 +456,7 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
                     DriverAction::Config(DriverCfg::FailStart { keep })
                 }
                 DriverStmt::MinQueued(n) => DriverAction::Config(DriverCfg::MinQueued(n)),
+                DriverStmt::QueueError => DriverAction::Config(DriverCfg::QueueError),
             };
             l.push(line, Body::Driver { dev, ty, action });
         }

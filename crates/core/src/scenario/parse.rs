@@ -499,7 +499,7 @@ impl Parser<'_> {
                 let Some(t) = arg(0) else {
                     return self.err(
                         end,
-                        "driver needs done, error, queued, last, keep-on-stop, fail-start or min-queued",
+                        "driver needs done, error, queued, last, keep-on-stop, fail-start, min-queued or queue-error",
                     );
                 };
                 let opt_index = |p: &Self| -> R<Option<u32>> {
@@ -520,6 +520,10 @@ impl Parser<'_> {
                         self.no_more(&rest[1..])?;
                         DriverStmt::KeepOnStop
                     }
+                    "queue-error" => {
+                        self.no_more(&rest[1..])?;
+                        DriverStmt::QueueError
+                    }
                     "fail-start" => {
                         let keep = match arg(1) {
                             None => false,
@@ -534,7 +538,7 @@ impl Parser<'_> {
                         self.no_more(&rest[2..])?;
                         DriverStmt::MinQueued(self.num(n, "min-queued", u64::from(VB2_MAX_FRAME))? as u32)
                     }
-                    other => return self.err(t.col, format!("unknown driver action {other:?}; expected done, error, queued, last, keep-on-stop, fail-start or min-queued")),
+                    other => return self.err(t.col, format!("unknown driver action {other:?}; expected done, error, queued, last, keep-on-stop, fail-start, min-queued or queue-error")),
                 })
             }
             "expect" => {
