@@ -75,7 +75,7 @@ STRACE=(strace -f -v -ttt -T -y
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
 # as dma-bufs (exported by one, imported by another), FFmpeg's many MMAP buffers, and the
 # codecs, whose commands and events strace prints only as pointers.
-RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc "
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc probe-m2m-bad-streamoff probe-vicodec-start-after-drain "
 
 wanted() { # NAME: whether this run makes that capture
     [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1
@@ -150,6 +150,8 @@ if [ -n "$M2M" ]; then
     # RGB in, BGR out: with equal caps on both sides v4l2convert passes buffers through
     # without touching the device.
     capture gst-vim2m gst-launch-1.0 -q videotestsrc num-buffers=20 ! video/x-raw,format=RGB,width=640,height=480 ! v4l2convert ! video/x-raw,format=BGR ! fakesink
+    # v4l2-mem2mem's bug: a STREAMOFF the kernel refuses leaves the context aborted (R48).
+    capture probe-m2m-bad-streamoff python3 "$HERE/probes/m2m_probe.py" bad-streamoff "$M2M"
 fi
 
 # --- codecs: vicodec (stateful encoder and decoder, stateless decoder) and visl ---------------
@@ -190,6 +192,8 @@ if [ -n "$ENC" ] && [ -n "$DEC" ] && [ -n "$SL_DEC" ]; then
     # read from a file: at its end v4l2-ctl sends ENCODER_CMD STOP and stops at the LAST buffer.
     # shellcheck disable=SC2046
     capture vicodec-enc v4l2-ctl $(ENC_ARGS 640 360 "$MEDIA/in-640x360-20.yuv" --stream-to "$FWHT")
+    # vicodec's bug: START after a drain does not clear EPIPE (R49).
+    capture probe-vicodec-start-after-drain python3 "$HERE/probes/m2m_probe.py" start-after-drain "$ENC"
     if wanted vicodec-dec || wanted vicodec-dec-drc-bytestream || wanted vicodec-stateless; then
         fwht 640 360 20 --stream-to "$FWHT"
     fi

@@ -824,3 +824,96 @@ mod queue_error {
         assert_eq!(rules, vec![RuleId::R45]);
     }
 }
+
+/// A STREAMOFF the kernel refuses on an M2M context (R48), judged by what comes back.
+mod aborted_context {
+    use vb2scope_core::check::check_trace;
+    use vb2scope_core::policy::Policy;
+    use vb2scope_core::rules::RuleId;
+
+    /// An M2M node (QUERYCAP: single-planar M2M), both queues streaming, a STREAMOFF of the
+    /// multi-planar type refused, buffers queued again, then `after`.
+    fn trace(after: &str) -> vb2scope_core::trace::Trace {
+        let mut clock = 100;
+        let mut line = |_: u32, rest: &str| {
+            clock += 10;
+            format!(r#"{{"t":{clock},"ev":"ioctl","pid":1,"origin":"observed","fd":3,{rest}}}"#)
+        };
+        let buf = |ty: &str, i: u32| {
+            format!(
+                r#""buf":{{"index":{i},"type":"{ty}","memory":"MMAP","length":4096,"offset":{}}}"#,
+                if ty == "VIDEO_OUTPUT" {
+                    i * 4096
+                } else {
+                    0x4000_0000 + i * 4096
+                }
+            )
+        };
+        let mut l = vec![
+            r#"{"vb2scope":"trace","version":1}"#.to_string(),
+            r#"{"t":50,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video12"}"#
+                .into(),
+            line(
+                200,
+                r#""op":"VIDIOC_QUERYCAP","result":"ok","caps":2216722432,"driver":"vim2m","card":"vim2m","bus_info":"platform:vim2m","device_caps":69238784"#,
+            ),
+        ];
+        for ty in ["VIDEO_OUTPUT", "VIDEO_CAPTURE"] {
+            l.push(line(300, &format!(r#""op":"VIDIOC_REQBUFS","result":"ok","type":"{ty}","memory":"MMAP","count":2,"count_out":2"#)));
+            l.push(line(
+                400,
+                &format!(r#""op":"VIDIOC_QBUF","result":"ok",{}"#, buf(ty, 0)),
+            ));
+            l.push(line(
+                500,
+                &format!(r#""op":"VIDIOC_STREAMON","result":"ok","type":"{ty}""#),
+            ));
+        }
+        l.push(line(
+            600,
+            r#""op":"VIDIOC_STREAMOFF","result":"EINVAL","type":"VIDEO_CAPTURE_MPLANE""#,
+        ));
+        for ty in ["VIDEO_OUTPUT", "VIDEO_CAPTURE"] {
+            l.push(line(
+                700,
+                &format!(r#""op":"VIDIOC_QBUF","result":"ok",{}"#, buf(ty, 1)),
+            ));
+        }
+        let eagain = line(
+            800,
+            r#""op":"VIDIOC_DQBUF","result":"EAGAIN","nonblock":true,"buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP"}"#,
+        );
+        for _ in 0..3 {
+            l.push(eagain.clone());
+        }
+        let mut text = l.join("\n");
+        text.push('\n');
+        text.push_str(after);
+        let (t, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+        assert!(d.is_empty(), "{d:?}");
+        t
+    }
+
+    fn rules(after: &str) -> Vec<RuleId> {
+        let r = check_trace(&trace(after), Policy::MODERN);
+        assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+        r.findings.iter().map(|f| f.rule).collect()
+    }
+
+    /// Nothing came back before the trace ended: the context stayed aborted. The refused
+    /// STREAMOFF of a type QUERYCAP says the node has not is no divergence.
+    #[test]
+    fn waits_that_find_nothing_until_the_end() {
+        assert_eq!(rules(""), vec![RuleId::R48]);
+    }
+
+    /// Regression guard: three empty waits may just be a slow job. A buffer queued after
+    /// the refusal that comes back says jobs run: no finding.
+    #[test]
+    fn a_buffer_queued_after_that_comes_back() {
+        let done = r#"{"t":9000,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DQBUF","result":"ok","nonblock":true,"buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","flags":1,"bytesused":4096,"length":4096,"offset":1073741824}}
+{"t":9500,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DQBUF","result":"ok","nonblock":true,"buf":{"index":1,"type":"VIDEO_CAPTURE","memory":"MMAP","flags":1,"bytesused":4096,"length":4096,"offset":1073745920}}
+"#;
+        assert_eq!(rules(done), vec![]);
+    }
+}

@@ -139,14 +139,52 @@ const APP_MISUSE: &[&str] = &[
     "R28", "R30", "R32", "R35", "R36",
 ];
 
-/// What may be loud in a run: nothing, or for a run that provokes errors, its misuse.
+/// Runs that provoke a kernel bug of the reference on purpose (tests/corpus/probes), the
+/// rule that must find it, and the readings that can see it: strace prints codec commands
+/// as pointers, so a START is seen only by the recorder; a refused STREAMOFF only by a
+/// reading with the program's calls.
+const PROVOKED: &[(&str, &str, &[&str])] = &[
+    (
+        "probe-m2m-bad-streamoff",
+        "R48",
+        &["strace", "joined", "record"],
+    ),
+    ("probe-vicodec-start-after-drain", "R49", &["record"]),
+];
+
+fn provoked(name: &str) -> Option<(&'static str, &'static [&'static str])> {
+    PROVOKED
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|&(_, rule, seen_by)| (rule, seen_by))
+}
+
+fn rule_of(line: &str) -> &str {
+    line.split_whitespace().next().unwrap_or("")
+}
+
+/// What may be loud in a run: nothing; for a run that provokes errors, its misuse; for a
+/// run that provokes a kernel bug, that bug's rule.
 fn unexpected<'a>(name: &str, loud: &'a [String]) -> Vec<&'a String> {
     loud.iter()
-        .filter(|l| {
-            !provokes_errors(name)
-                || !APP_MISUSE.contains(&l.split_whitespace().next().unwrap_or(""))
-        })
+        .filter(|l| !provokes_errors(name) || !APP_MISUSE.contains(&rule_of(l)))
+        .filter(|l| provoked(name).is_none_or(|(rule, _)| rule_of(l) != rule))
         .collect()
+}
+
+/// A run's name in the table, with the kernel bug it provokes.
+fn labelled(name: &str) -> String {
+    match provoked(name) {
+        Some((rule, _)) => format!("{name} (provokes {rule})"),
+        None => name.to_owned(),
+    }
+}
+
+/// A provoked bug that a reading able to see it did not find.
+fn missed(name: &str, how: &str, loud: &[String]) -> Option<String> {
+    let (rule, seen_by) = provoked(name)?;
+    (seen_by.contains(&how) && !loud.iter().any(|l| rule_of(l) == rule))
+        .then(|| format!("{how}: the provoked {rule} was not found"))
 }
 
 /// Runs whose kernel side the model does not yet follow in full, and why. Their findings
@@ -346,7 +384,7 @@ fn app_row(c: &Capture, strace: &Reading, ftrace: &Reading, joined: &Reading, t:
     let name = match (agreement_gap(&c.name), provokes_errors(&c.name)) {
         (Some(_), _) => format!("{} (known gap)", c.name),
         (None, true) => format!("{} (wrong calls on purpose)", c.name),
-        (None, false) => c.name.clone(),
+        (None, false) => labelled(&c.name),
     };
     let line = format!(
         "| {} | {} | {} | {} | {}/{} | {}/{} | {}/{} | {} | {} | {} | {} |",
@@ -576,7 +614,7 @@ fn recording_row(r: &Recording, reading: &Reading) -> String {
     let name = if provokes_errors(&r.name) {
         format!("{} (wrong calls on purpose)", r.name)
     } else {
-        r.name.clone()
+        labelled(&r.name)
     };
     format!(
         "| {} | {} | {} | {} | {} | {}/{} | {} | {} |",
@@ -621,6 +659,9 @@ fn recordings_check_clean_and_tie_exported_dmabufs_to_their_importers() {
                 "{what}: auto chose {} though the trace names its kernel",
                 reading.auto
             ));
+        }
+        if let Some(m) = missed(&r.name, "record", &reading.loud_own) {
+            failures.push(format!("{what} {m}"));
         }
         for l in unexpected(&r.name, &reading.loud_auto) {
             failures.push(format!("{what} under {}: {l}", reading.auto));
@@ -669,6 +710,9 @@ fn real_runs_check_as_the_model_of_their_kernel_predicts() {
                 imported_ok(&format!("{what} joined"), &joined, &mut failures);
                 let j = Reading::of(&joined.trace, own);
                 for (how, r) in [("strace", &s), ("ftrace", &f), ("joined", &j)] {
+                    if let Some(m) = missed(&c.name, how, &r.loud_own) {
+                        failures.push(format!("{what} {m}"));
+                    }
                     for l in unexpected(&c.name, &r.loud_auto) {
                         failures.push(format!("{what} {how} under {}: {l}", r.auto));
                     }

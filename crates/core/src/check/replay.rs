@@ -163,6 +163,10 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
             Op::Command { fd, cmd: c }
         }
         (IoctlCmd::Dqevent, IoctlArg::Event { ty, .. }) => Op::Dqevent { fd, ty },
+        (IoctlCmd::Querycap, IoctlArg::Querycap(c)) => Op::Querycap {
+            fd,
+            device_caps: c.device_caps,
+        },
         (IoctlCmd::RequestAlloc, IoctlArg::Request { fd_out }) => {
             Op::RequestAlloc { new_fd: fd_out }
         }
@@ -1019,6 +1023,7 @@ pub fn replay_until(
             return None;
         }
     }
+    r.model.finish();
     r.stats.events = trace.events.len() as u64;
     r.stats.values_observed = r.model.values_observed;
     r.stats.values_unpredicted = r.model.values_unpredicted;

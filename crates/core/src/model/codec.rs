@@ -44,7 +44,11 @@ impl Model {
                     q.codec.epipes = 0;
                 }
                 Some(_) => {}
-                None => q.codec.unsure = true,
+                // Perhaps a START: the EPIPEs after it are not the application's loop.
+                None => {
+                    q.codec.unsure = true;
+                    q.codec.epipes = 0;
+                }
             }
         }
         Ok(())

@@ -19,6 +19,9 @@ impl Model {
             return Ok(());
         };
         self.buffer_done_inner(qi, i, state, false);
+        if state != DoneState::Error {
+            self.abort_on_completion(qi, i);
+        }
         Ok(())
     }
 

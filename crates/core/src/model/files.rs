@@ -188,6 +188,14 @@ impl Model {
         Ok((self.queue_index(QueueKey { dev, ty }), fh))
     }
 
+    /// The device of video fd `fd`, if it is one.
+    pub(super) fn dev_of(&self, fd: i32) -> Option<u16> {
+        match self.fds.get(fd) {
+            FdObj::Video(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev),
+            _ => None,
+        }
+    }
+
     /// `vb2_queue_is_busy`: the queue has an owner and it is not `fh`. Reports R20.
     pub(super) fn busy(&mut self, qi: Qi, fh: u32) -> bool {
         let Some(q) = self.queues.get(qi) else {
@@ -548,6 +556,7 @@ impl Model {
             && !self.fds.fhs.iter().any(|f| f.dev == d && f.refs > 0)
         {
             self.drain_on_release(d);
+            self.abort_on_release(d);
         }
         let unowned = self.policy.close_releases_unowned();
         for qi in 0..self.queues.len() {

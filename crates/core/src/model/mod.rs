@@ -11,6 +11,8 @@ mod drain;
 mod driver;
 mod effects;
 mod files;
+mod m2m_abort;
+mod node_caps;
 mod observed;
 mod offsets;
 mod op;
@@ -23,6 +25,7 @@ mod stream;
 
 pub use drain::{Drain, DrainPhase};
 pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
+pub use m2m_abort::Abort;
 pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
 pub use op::{BufTarget, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
 pub use request::{ReqState, Request};
@@ -58,6 +61,10 @@ pub struct Model {
     pub drains: Vec<Drain>,
     /// Grows whenever a drain state changes.
     pub drains_version: u64,
+    /// M2M contexts a refused STREAMOFF left aborted (R48).
+    pub m2m_aborts: Vec<Abort>,
+    /// Each node's `device_caps`, by device, as QUERYCAP showed them.
+    node_caps: Vec<(u16, u32)>,
     fds: FdTable,
     /// Effects of the last step.
     pub fx: Effects,
@@ -97,6 +104,8 @@ impl Model {
             requests_version: 0,
             drains: Vec::new(),
             drains_version: 0,
+            m2m_aborts: Vec::new(),
+            node_caps: Vec::new(),
             fds: FdTable::default(),
             fx: Effects::default(),
             findings: Vec::new(),
@@ -155,6 +164,9 @@ impl Model {
         self.ev = ev;
         self.t_ns = t_ns;
         self.forced_ok = forced == Some(Ok(()));
+        if let Some(refused) = self.unsupported_type(op, forced) {
+            return refused;
+        }
         let r = match *op {
             Op::Open { fd, dev } => self.open(fd, dev, forced).map(|()| Ret::default()),
             Op::Close { fd } => self.close(fd, forced).map(|()| Ret::default()),
@@ -220,6 +232,9 @@ impl Model {
                 .map(|()| Ret::default()),
             Op::Command { fd, cmd } => self.command(fd, cmd, forced).map(|()| Ret::default()),
             Op::Dqevent { fd, ty } => self.dqevent(fd, ty, forced).map(|()| Ret::default()),
+            Op::Querycap { fd, device_caps } => self
+                .querycap(fd, device_caps, forced)
+                .map(|()| Ret::default()),
             Op::BufToRequest {
                 t,
                 ref planes,

@@ -182,6 +182,11 @@ pub enum Op {
         fd: i32,
         cmd: Option<u32>,
     },
+    /// VIDIOC_QUERYCAP on a video fd; the node's own capabilities when recorded.
+    Querycap {
+        fd: i32,
+        device_caps: Option<u32>,
+    },
     /// VIDIOC_DQEVENT on a video fd; `ty` is the event's type when recorded.
     Dqevent {
         fd: i32,
@@ -206,7 +211,10 @@ impl Op {
     /// codec command's acceptance is the driver's, and whether an event was pending is not
     /// modelled. Such results are not counted as predictions.
     pub fn result_is_the_kernels(&self) -> bool {
-        matches!(self, Op::Command { .. } | Op::Dqevent { .. })
+        matches!(
+            self,
+            Op::Command { .. } | Op::Dqevent { .. } | Op::Querycap { .. }
+        )
     }
 
     /// The ioctl or call name, as in reports.
@@ -230,6 +238,7 @@ impl Op {
             Op::Expbuf { .. } => "VIDIOC_EXPBUF",
             Op::Command { .. } => "codec command",
             Op::Dqevent { .. } => "VIDIOC_DQEVENT",
+            Op::Querycap { .. } => "VIDIOC_QUERYCAP",
             Op::BufToRequest { prepare: true, .. } => "VIDIOC_PREPARE_BUF",
             Op::BufToRequest { .. } => "VIDIOC_QBUF",
             Op::RequestAlloc { .. } => "MEDIA_IOC_REQUEST_ALLOC",

@@ -290,6 +290,9 @@ impl Model {
         }
         if let Err(e) = self.decide("VIDIOC_DQBUF", Some(key), pred, forced) {
             self.after_dqbuf(qi, Err(e));
+            if matches!(e, Errno::EAGAIN | Errno::EINTR) {
+                self.abort_on_empty_wait(qi);
+            }
             return Err(e);
         }
         // A blocking DQBUF waits for the driver: the oldest active buffer completes.
@@ -305,6 +308,7 @@ impl Model {
             ret.flags = (ret.flags & !crate::v4l2::flags::LAST) | (f & crate::v4l2::flags::LAST);
         }
         self.after_dqbuf(qi, Ok(ret.flags));
+        self.abort_on_completion(qi, ret.index);
         Ok(ret)
     }
 
@@ -537,6 +541,7 @@ impl Model {
                 },
             );
         }
+        self.abort_on_streamoff(qi, r);
         if r.is_ok() {
             let started = self.queues.get(qi).is_some_and(|q| {
                 if policy.has_min_queued() {

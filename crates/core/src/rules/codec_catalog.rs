@@ -13,6 +13,7 @@ const fn new_only(spec: Severity, modern: Severity) -> [Option<Severity>; 4] {
 }
 
 const QBUF_RST: &str = "Documentation/userspace-api/media/v4l/vidioc-qbuf.rst";
+const STREAMON_RST: &str = "Documentation/userspace-api/media/v4l/vidioc-streamon.rst";
 const BUFFER_RST: &str = "Documentation/userspace-api/media/v4l/buffer.rst";
 const DECODER_RST: &str = "Documentation/userspace-api/media/v4l/dev-decoder.rst";
 const REQ_QUEUE_RST: &str =
@@ -282,6 +283,33 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             "vb2 of 3.8 had no vb2_queue_error: not applicable.",
             "vb2 fails QBUF and DQBUF with EIO while q->error is set (\"fatal error occurred \
              on queue\", \"Queue in error state, will not wait for buffers\").",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R48,
+        title: "M2M context wedged by a failed STREAMOFF (driver)",
+        severity: new_only(W, E),
+        source: STREAMON_RST,
+        quote: "EINVAL The buffer type is not supported, or no buffers have been allocated \
+                (memory mapping) or enqueued (output) yet.",
+        explanation: "A failed ioctl should change nothing. But v4l2_m2m_streamoff() cancels \
+            the context's job, which sets TRANS_ABORT, before vb2 checks the call, and \
+            clears the job flags only when vb2's STREAMOFF succeeds. A STREAMOFF the kernel \
+            refuses (a buffer type the node has not, as an application probing the \
+            multi-planar API sends) leaves the context aborted: QBUF and STREAMON still \
+            succeed, but no job of the context runs again, and the application waits for \
+            buffers that never come. A STREAMOFF that succeeds, on either queue, clears it. \
+            Reported once the application has waited three times with a job ready and no \
+            buffer queued after the failure has come back.",
+        per_policy: [
+            "A failed STREAMOFF must leave the context as it was; the application also \
+             passed a type the node has not.",
+            "v4l2-mem2mem of 2012 checked the call before cancelling the job: not \
+             applicable.",
+            "v4l2-mem2mem of 3.8 checked the call before cancelling the job: not \
+             applicable.",
+            "v4l2-mem2mem cancels the job before vb2_streamoff() and keeps TRANS_ABORT \
+             when it fails (\"Aborted context\" in its debug log); the kernel's fault.",
         ],
     },
     RuleInfo {

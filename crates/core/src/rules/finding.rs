@@ -217,6 +217,11 @@ impl Finding {
             (RuleId::R45, FindingDetail::Count { have, .. }) => {
                 format!("{have} calls on a queue in error (EIO): stop streaming to reset it")
             }
+            (RuleId::R48, FindingDetail::Count { have, need }) => format!(
+                "no job of this M2M context ran after STREAMOFF failed at event {have} \
+                 ({need} waits found nothing): v4l2-mem2mem leaves the context aborted until \
+                 a STREAMOFF succeeds"
+            ),
             (RuleId::R49, _) => "DQBUF still returns EPIPE after a START command: the driver did \
                  not re-arm the queue"
                 .into(),

@@ -55,6 +55,7 @@ pub enum RuleId {
     R36,
     R37,
     R45,
+    R48,
     R49,
     R50,
     R51,
@@ -69,7 +70,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 46] = [
+    pub const ALL: [RuleId; 47] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -107,6 +108,7 @@ impl RuleId {
         RuleId::R36,
         RuleId::R37,
         RuleId::R45,
+        RuleId::R48,
         RuleId::R49,
         RuleId::R50,
         RuleId::R51,
@@ -157,6 +159,7 @@ impl RuleId {
             RuleId::R36 => "R36",
             RuleId::R37 => "R37",
             RuleId::R45 => "R45",
+            RuleId::R48 => "R48",
             RuleId::R49 => "R49",
             RuleId::R50 => "R50",
             RuleId::R51 => "R51",

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Provokes the two M2M driver bugs of the codec reference on a real kernel, with plain
+ioctls (no codec logic), so that their captures show what the kernel really does:
+
+  bad-streamoff DEV       vim2m: STREAMOFF with a type the node has not (EINVAL) leaves
+                          v4l2-mem2mem's TRANS_ABORT set; buffers queued after it never
+                          complete until a STREAMOFF succeeds (R48).
+  start-after-drain DEV   vicodec's encoder: STOP, the LAST buffer, then START; DQBUF on
+                          the capture queue still fails with EPIPE (R49).
+
+x86-64 layouts of the uAPI structures; MMAP buffers on single-planar queues.
+"""
+
+import errno
+import fcntl
+import os
+import select
+import struct
+import sys
+import time
+
+OUT, CAP = 2, 1  # V4L2_BUF_TYPE_VIDEO_OUTPUT, _CAPTURE
+CAP_MPLANE = 9  # V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE
+MMAP = 1
+FLAG_LAST = 0x00100000
+
+REQBUFS = 0xC0145608  # _IOWR('V', 8, struct v4l2_requestbuffers), 20 bytes
+QUERYBUF = 0xC0585609  # _IOWR('V', 9, struct v4l2_buffer), 88 bytes
+QBUF = 0xC058560F
+DQBUF = 0xC0585611
+STREAMON = 0x40045612  # _IOW('V', 18, int)
+STREAMOFF = 0x40045613
+ENCODER_CMD = 0xC028564D  # _IOWR('V', 77, struct v4l2_encoder_cmd), 40 bytes
+CMD_START, CMD_STOP = 0, 1
+
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def ioctl(fd, req, buf):
+    """The ioctl's result: (0, reply) or (errno, None)."""
+    b = bytearray(buf)
+    try:
+        fcntl.ioctl(fd, req, b, True)
+        return 0, bytes(b)
+    except OSError as e:
+        return e.errno, None
+
+
+def reqbufs(fd, ty, n):
+    e, r = ioctl(fd, REQBUFS, struct.pack("=IIII4x", n, ty, MMAP, 0))
+    return struct.unpack("=IIII4x", r)[0] if e == 0 else -e
+
+
+def buf(ty, index, bytesused=0, offset=0, length=0):
+    b = bytearray(88)
+    struct.pack_into("=IIIII", b, 0, index, ty, bytesused, 0, 0)
+    struct.pack_into("=I", b, 60, MMAP)
+    struct.pack_into("=II", b, 64, offset, 0)
+    struct.pack_into("=I", b, 72, length)
+    return bytes(b)
+
+
+def length_of(fd, ty, index):
+    e, r = ioctl(fd, QUERYBUF, buf(ty, index))
+    return struct.unpack_from("=I", r, 72)[0] if e == 0 else 0
+
+
+def qbuf(fd, ty, index):
+    n = length_of(fd, ty, index)
+    e, _ = ioctl(fd, QBUF, buf(ty, index, bytesused=n if ty == OUT else 0, length=n))
+    say(f"QBUF {'out' if ty == OUT else 'cap'} #{index}: {errno.errorcode.get(e, 'ok')}")
+    return e
+
+
+def dqbuf(fd, ty):
+    """(errno, index, flags) of a non-blocking DQBUF."""
+    e, r = ioctl(fd, DQBUF, buf(ty, 0))
+    if e:
+        return e, None, 0
+    return 0, struct.unpack_from("=I", r, 0)[0], struct.unpack_from("=I", r, 12)[0]
+
+
+def stream(fd, req, ty):
+    e, _ = ioctl(fd, req, struct.pack("=i", ty))
+    name = "STREAMON" if req == STREAMON else "STREAMOFF"
+    say(f"{name} type {ty}: {errno.errorcode.get(e, 'ok')}")
+    return e
+
+
+def wait_dq(fd, ty, tries=10, timeout=0.2):
+    """Waits for one buffer on queue `ty`: (errno, index, flags) of the last DQBUF."""
+    r = (errno.EAGAIN, None, 0)
+    for _ in range(tries):
+        select.select([fd], [], [fd], timeout)
+        r = dqbuf(fd, ty)
+        if r[0] != errno.EAGAIN:
+            break
+    say(f"DQBUF {'out' if ty == OUT else 'cap'}: {errno.errorcode.get(r[0], 'ok')} index {r[1]} flags {r[2]:#x}")
+    return r
+
+
+def setup(dev, n):
+    fd = os.open(dev, os.O_RDWR | os.O_NONBLOCK)
+    for ty in (OUT, CAP):
+        say(f"REQBUFS type {ty}: {reqbufs(fd, ty, n)}")
+    return fd
+
+
+def bad_streamoff(dev):
+    fd = setup(dev, 2)
+    for ty in (OUT, CAP):
+        for i in range(2):
+            qbuf(fd, ty, i)
+    stream(fd, STREAMON, OUT)
+    stream(fd, STREAMON, CAP)
+    # The context runs: a job completes.
+    e, i, _ = wait_dq(fd, CAP)
+    e2, j, _ = wait_dq(fd, OUT)
+    # A STREAMOFF the kernel refuses: the multi-planar type on a single-planar node, as an
+    # application probing both APIs sends.
+    stream(fd, STREAMOFF, CAP_MPLANE)
+    if e == 0:
+        qbuf(fd, CAP, i)
+    if e2 == 0:
+        qbuf(fd, OUT, j)
+    # What was queued before the refusal may still come back; what was queued after it
+    # never does: wait up to a second each time, until a wait finds nothing.
+    for _ in range(3):
+        if wait_dq(fd, CAP, tries=5)[0] == errno.EAGAIN:
+            break
+    # A STREAMOFF that succeeds clears the abort.
+    stream(fd, STREAMOFF, CAP)
+    stream(fd, STREAMOFF, OUT)
+    for ty in (OUT, CAP):
+        reqbufs(fd, ty, 0)
+    os.close(fd)
+
+
+def encoder_cmd(fd, cmd):
+    e, _ = ioctl(fd, ENCODER_CMD, struct.pack("=II32x", cmd, 0))
+    say(f"ENCODER_CMD {'STOP' if cmd == CMD_STOP else 'START'}: {errno.errorcode.get(e, 'ok')}")
+    return e
+
+
+def start_after_drain(dev):
+    fd = setup(dev, 2)
+    for i in range(2):
+        qbuf(fd, CAP, i)
+    qbuf(fd, OUT, 0)
+    stream(fd, STREAMON, OUT)
+    stream(fd, STREAMON, CAP)
+    encoder_cmd(fd, CMD_STOP)
+    # Dequeue until LAST, giving capture buffers back.
+    last = None
+    for _ in range(8):
+        e, i, f = wait_dq(fd, CAP)
+        if e or f & FLAG_LAST:
+            last = i
+            break
+        qbuf(fd, CAP, i)
+    wait_dq(fd, OUT)
+    # EPIPE now: the stream has ended.
+    wait_dq(fd, CAP, tries=1)
+    encoder_cmd(fd, CMD_START)
+    # The encoder should resume: one more frame in, its result out.
+    qbuf(fd, OUT, 0)
+    if last is not None:
+        qbuf(fd, CAP, last)
+    time.sleep(0.2)
+    wait_dq(fd, CAP, tries=3)
+    wait_dq(fd, CAP, tries=1)
+    stream(fd, STREAMOFF, CAP)
+    stream(fd, STREAMOFF, OUT)
+    for ty in (OUT, CAP):
+        reqbufs(fd, ty, 0)
+    os.close(fd)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("bad-streamoff", "start-after-drain"):
+        sys.exit("usage: m2m_probe.py bad-streamoff|start-after-drain DEV")
+    {"bad-streamoff": bad_streamoff, "start-after-drain": start_after_drain}[sys.argv[1]](
+        sys.argv[2]
+    )
