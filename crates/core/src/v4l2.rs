@@ -491,6 +491,8 @@ pub mod flags {
         ("IN_REQUEST", 0x80),
         ("TIMECODE", 0x100),
         ("M2M_HOLD_CAPTURE_BUF", 0x200),
+        // The bit's name before 5.5: strace 6.1 still prints HOLD_CAPTURE_BUF as INPUT.
+        ("INPUT", 0x200),
         ("PREPARED", 0x400),
         ("NO_CACHE_INVALIDATE", 0x800),
         ("NO_CACHE_CLEAN", 0x1000),

@@ -389,3 +389,68 @@ fn real_dmabuf_capture_shows_the_fd_of_every_qbuf() {
     );
     snapshot("k612-dmabuf-import-from-out", &imp);
 }
+
+/// Real `dev_debug=11` logs of v4l2-ctl encoding and decoding with vicodec (Linux 6.12 in
+/// the test VM, `capture-codec.sh`): the codec commands and events are read, the drain is
+/// followed to its LAST buffer, and the runs check clean.
+#[test]
+fn vicodec_codec_commands_and_events() {
+    for name in ["k612-vicodec-enc.dmesg.txt", "k612-vicodec-dec.dmesg.txt"] {
+        let imp = import_dmesg(&fixture(name));
+        assert!(imp.diagnostics.is_empty(), "{name}: {:?}", imp.diagnostics);
+        let t = &imp.trace;
+        let commands: Vec<Option<u32>> = t
+            .events
+            .iter()
+            .filter_map(|e| match e.body {
+                Body::Ioctl {
+                    cmd: IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd,
+                    arg,
+                    ..
+                } => match t.arg(arg) {
+                    Some(IoctlArg::Command { cmd, .. }) => Some(*cmd),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert_eq!(commands, vec![Some(1)], "{name}: one STOP");
+        let r = check_trace(t, Policy::MODERN);
+        let loud: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| r.severity(f) > vb2scope_core::rules::Severity::Info)
+            .map(|f| f.message())
+            .collect();
+        assert!(loud.is_empty(), "{name}: {loud:?}");
+        assert_eq!(r.stats.divergences, 0, "{name}");
+        let tl = vb2scope_core::timeline::build(t, Policy::MODERN);
+        let phases: Vec<&str> = tl
+            .drains
+            .iter()
+            .flat_map(|d| d.phases.iter().map(|p| p.value.as_str()))
+            .collect();
+        assert_eq!(phases.first(), Some(&"draining"), "{name}: {phases:?}");
+        assert!(phases.contains(&"stopped"), "{name}: {phases:?}");
+    }
+    // The decoder's source change and end of stream, by type.
+    let imp = import_dmesg(&fixture("k612-vicodec-dec.dmesg.txt"));
+    let events: Vec<Option<u32>> = imp
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Ioctl {
+                cmd: IoctlCmd::Dqevent,
+                result: Ok(()),
+                arg,
+                ..
+            } => match imp.trace.arg(arg) {
+                Some(IoctlArg::Event { ty, .. }) => Some(*ty),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(events, vec![Some(5), Some(2)]);
+}

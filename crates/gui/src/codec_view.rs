@@ -5,7 +5,8 @@
 
 use egui::{Align2, Color32, FontId, Rect, RichText, Stroke, pos2, vec2};
 
-use vb2scope_core::model::{BufState, DrainPhase, ReqState};
+use vb2scope_core::model::{DrainPhase, ReqState};
+use vb2scope_core::timeline::palette as core_palette;
 use vb2scope_core::timeline::{Span, Timeline};
 
 use super::dmabuf_view::Place;
@@ -32,20 +33,11 @@ pub fn height(tl: &Timeline) -> f32 {
 }
 
 fn request_color(s: ReqState) -> Color32 {
-    match s {
-        ReqState::Idle => palette::state(BufState::Dequeued),
-        ReqState::Queued => palette::state(BufState::Queued),
-        ReqState::Complete => palette::state(BufState::Done),
-    }
+    palette::state(core_palette::request_state(s))
 }
 
 fn drain_color(s: DrainPhase) -> Color32 {
-    match s {
-        DrainPhase::Running => palette::state(BufState::Active),
-        DrainPhase::Draining => palette::state(BufState::Queued),
-        DrainPhase::Stopped => palette::state(BufState::Dequeued),
-        DrainPhase::Unknown => palette::MIXED,
-    }
+    core_palette::drain_phase(s).map_or(palette::MIXED, palette::state)
 }
 
 /// One row's look: its label, and per phase a colour, an inner text and a description.

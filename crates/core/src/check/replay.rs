@@ -713,6 +713,7 @@ impl<'t> Replayer<'t> {
             }),
             (IoctlCmd::Dqbuf, Some(IoctlArg::Buffer(b))) if b.index != u32::MAX => Some(Seen {
                 flags: Some(b.flags),
+                index: Some(b.index),
                 ..Seen::default()
             }),
             _ => None,

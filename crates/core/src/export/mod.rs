@@ -6,6 +6,7 @@
 pub mod html;
 pub mod perfetto;
 pub mod svg;
+mod svg_codec;
 
 use crate::time::TimeBase;
 use crate::timeline::{Lane, Timeline};

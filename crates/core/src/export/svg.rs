@@ -63,7 +63,7 @@ pub fn write<W: Write>(
     w.write_all(to_string(trace, tl, report).as_bytes())
 }
 
-fn state_class(s: crate::model::BufState) -> String {
+pub(super) fn state_class(s: crate::model::BufState) -> String {
     format!("s-{}", s.as_str().replace(' ', "-"))
 }
 
@@ -128,7 +128,7 @@ fn style() -> String {
 
 /// Time to x.
 #[derive(Clone, Copy)]
-struct Scale {
+pub(super) struct Scale {
     t0: u64,
     span: f64,
     x0: f64,
@@ -137,7 +137,7 @@ struct Scale {
 
 impl Scale {
     /// Times outside the drawn window land on its edges.
-    fn x(&self, t: u64) -> f64 {
+    pub(super) fn x(&self, t: u64) -> f64 {
         (self.x0 + t.saturating_sub(self.t0) as f64 / self.span * self.w).min(self.x0 + self.w)
     }
 
@@ -147,7 +147,7 @@ impl Scale {
 }
 
 /// Rectangles of one row, merged while they touch and share a class.
-struct Row<'o> {
+pub(super) struct Row<'o> {
     out: &'o mut String,
     y: f64,
     h: f64,
@@ -156,8 +156,19 @@ struct Row<'o> {
     inset: f64,
 }
 
-impl Row<'_> {
-    fn push(&mut self, x0: f64, x1: f64, class: String) {
+impl<'o> Row<'o> {
+    /// A row of plain (observed-style) rectangles at `y`, `h` high.
+    pub(super) fn new(out: &'o mut String, y: f64, h: f64) -> Row<'o> {
+        Row {
+            out,
+            y,
+            h,
+            pending: None,
+            inset: 0.0,
+        }
+    }
+
+    pub(super) fn push(&mut self, x0: f64, x1: f64, class: String) {
         let x1 = x1.max(x0 + 1.0);
         if let Some((_, e, c)) = &mut self.pending
             && *c == class
@@ -170,7 +181,7 @@ impl Row<'_> {
         self.pending = Some((x0, x1, class));
     }
 
-    fn flush(&mut self) {
+    pub(super) fn flush(&mut self) {
         if let Some((x0, x1, c)) = self.pending.take() {
             let i = self.inset;
             let _ = writeln!(
@@ -381,6 +392,7 @@ pub(crate) fn render(
     let lanes_bottom = y;
     let dmabuf_lanes = tl.dmabuf_lanes();
     let y = dmabuf_section(&mut body, tl, &dmabuf_lanes, &sc, ns_per_px, &tb, y);
+    let y = super::svg_codec::section(&mut body, tl, &sc, &tb, y);
     let content_bottom = y;
     let legend_h = if dmabuf_lanes.is_empty() {
         LEGEND_H

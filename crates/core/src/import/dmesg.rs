@@ -241,6 +241,22 @@ impl Reader {
                 })
             })(),
             IoctlCmd::Querycap => Some(self.querycap(args, &f)),
+            // `v4l_print_decoder_cmd` / `_encoder_cmd`: `cmd=1, flags=0x0`.
+            IoctlCmd::DecoderCmd
+            | IoctlCmd::EncoderCmd
+            | IoctlCmd::TryDecoderCmd
+            | IoctlCmd::TryEncoderCmd => Some(IoctlArg::Command {
+                cmd: f.get("cmd").and_then(num).map(|n| n as u32),
+                flags: f.get("flags").and_then(num).unwrap_or(0) as u32,
+            }),
+            // `v4l_print_event`: `type=0x5, pending=0, …` (a source change's `changes` is not
+            // printed); `v4l_print_event_subscription`: `type=0x5, id=0x0, flags=0x0`.
+            IoctlCmd::Dqevent | IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent => {
+                Some(IoctlArg::Event {
+                    ty: f.get("type").and_then(num).map(|n| n as u32),
+                    changes: 0,
+                })
+            }
             _ => {
                 let Some(mut buf) = buffer(&f) else {
                     return self.unreadable(no, byte, name, &f);

@@ -268,7 +268,7 @@ pub struct Ret {
 pub struct Seen {
     /// REQBUFS/CREATE_BUFS: buffers granted.
     pub count: Option<u32>,
-    /// CREATE_BUFS: the first new index.
+    /// CREATE_BUFS: the first new index; DQBUF: the buffer the kernel returned.
     pub index: Option<u32>,
     /// REQBUFS/CREATE_BUFS: `capabilities` (`V4L2_BUF_CAP_*`).
     pub caps: Option<u32>,

@@ -302,6 +302,17 @@ impl Model {
                 self.buffer_done_inner(qi, i, DoneState::Done, true);
             }
         }
+        // The kernel returned the first buffer of its done list: when the trace names it, it
+        // was first there, whatever order the model's completions (inferred, or a QBUF's
+        // immediate LAST) put them in.
+        if let Some(i) = self.seen.index
+            && let Some(q) = self.queues.get_mut(qi)
+            && let Some(pos) = q.done_list.iter().position(|&d| d == i)
+            && pos > 0
+        {
+            q.done_list.remove(pos);
+            q.done_list.push_front(i);
+        }
         let mut ret = self.dequeue_head(qi).ok_or(Errno::EINVAL)?;
         // The kernel's reply, when the trace has it, says whether this was the LAST buffer.
         if let Some(f) = self.seen.flags {

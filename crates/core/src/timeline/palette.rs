@@ -37,6 +37,27 @@ pub fn state(s: BufState) -> Rgb {
     }
 }
 
+/// The buffer state whose colour a media request's state takes: idle as a dequeued
+/// buffer, queued as a queued one, complete as a done one.
+pub fn request_state(s: crate::model::ReqState) -> BufState {
+    match s {
+        crate::model::ReqState::Idle => BufState::Dequeued,
+        crate::model::ReqState::Queued => BufState::Queued,
+        crate::model::ReqState::Complete => BufState::Done,
+    }
+}
+
+/// The buffer state whose colour a drain phase takes; `None` for a phase not known (drawn
+/// as [`MIXED`]).
+pub fn drain_phase(p: crate::model::DrainPhase) -> Option<BufState> {
+    match p {
+        crate::model::DrainPhase::Running => Some(BufState::Active),
+        crate::model::DrainPhase::Draining => Some(BufState::Queued),
+        crate::model::DrainPhase::Stopped => Some(BufState::Dequeued),
+        crate::model::DrainPhase::Unknown => None,
+    }
+}
+
 /// Many states in less than a pixel.
 pub const MIXED: Rgb = Rgb(0x6b, 0x6b, 0x6b);
 

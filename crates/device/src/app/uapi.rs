@@ -39,9 +39,20 @@ pub enum Request {
     },
     /// QUERYCAP: which driver serves the node, for the trace's names.
     Querycap,
+    /// A media request: MEDIA_IOC_REQUEST_ALLOC on a media device, then QUEUE or REINIT on
+    /// the request's own fd.
+    Media(IoctlCmd),
 }
 
-pub const REQUESTS: [(u32, Request); 18] = [
+/// `_IO('|', nr)` and `_IOR('|', nr, size)` of the media controller.
+const fn media_io(nr: u32) -> u32 {
+    ((b'|' as u32) << 8) | nr
+}
+const fn media_ior(nr: u32, size: usize) -> u32 {
+    (2 << 30) | ((size as u32) << 16) | ((b'|' as u32) << 8) | nr
+}
+
+pub const REQUESTS: [(u32, Request); 21] = [
     (iowr(8, REQBUFS_SIZE), Request::Buffer(IoctlCmd::Reqbufs)),
     (iowr(9, BUFFER_SIZE), Request::Buffer(IoctlCmd::Querybuf)),
     (iowr(15, BUFFER_SIZE), Request::Buffer(IoctlCmd::Qbuf)),
@@ -79,6 +90,10 @@ pub const REQUESTS: [(u32, Request); 18] = [
         iow(91, EVENT_SUBSCRIPTION_SIZE),
         Request::Buffer(IoctlCmd::UnsubscribeEvent),
     ),
+    // Media requests (a stateless decoder's OUTPUT buffers go through them).
+    (media_ior(0x05, 4), Request::Media(IoctlCmd::RequestAlloc)),
+    (media_io(0x80), Request::Media(IoctlCmd::RequestQueue)),
+    (media_io(0x81), Request::Media(IoctlCmd::RequestReinit)),
 ];
 
 pub fn request(req: u64) -> Option<Request> {
@@ -130,7 +145,17 @@ pub fn arg_size(r: Request) -> usize {
         Request::Buffer(_) => BUFFER_SIZE,
         Request::Format { .. } => FORMAT_SIZE,
         Request::Querycap => CAPABILITY_SIZE,
+        // ALLOC writes the new request's fd; QUEUE and REINIT take no argument.
+        Request::Media(IoctlCmd::RequestAlloc) => 4,
+        Request::Media(_) => 0,
     }
+}
+
+/// The fd MEDIA_IOC_REQUEST_ALLOC wrote back.
+pub fn request_fd(out: &[u8]) -> Option<i32> {
+    out.get(0..4)
+        .and_then(|s| s.try_into().ok())
+        .map(i32::from_ne_bytes)
 }
 
 fn u32_at(b: &[u8], off: usize) -> u32 {
@@ -337,6 +362,25 @@ mod tests {
     use super::*;
     use std::mem::{offset_of, size_of};
     use v4l2r::bindings as b;
+
+    /// The media request ioctls as <linux/media.h> numbers them.
+    #[test]
+    fn media_request_numbers() {
+        assert_eq!(
+            request(0x8004_7c05),
+            Some(Request::Media(IoctlCmd::RequestAlloc))
+        );
+        assert_eq!(
+            request(0x7c80),
+            Some(Request::Media(IoctlCmd::RequestQueue))
+        );
+        assert_eq!(
+            request(0x7c81),
+            Some(Request::Media(IoctlCmd::RequestReinit))
+        );
+        assert_eq!(request_fd(&7i32.to_ne_bytes()), Some(7));
+        assert_eq!(request_fd(&[1, 2]), None);
+    }
 
     #[test]
     fn layouts_match_the_uapi_headers() {

@@ -51,8 +51,23 @@ impl Tracer<'_> {
     pub(super) fn ioctl_entry(&mut self, pid: Pid, args: [u64; 6], t: u64) -> Option<Call> {
         let fd = args[0] as i32;
         let req = uapi::request(args[1])?;
-        if self.adopt(pid, fd, t) != Some(Kind::Video) {
+        let kind = self.adopt(pid, fd, t);
+        let on = match req {
+            Request::Media(IoctlCmd::RequestAlloc) => Kind::Media,
+            Request::Media(_) => Kind::Request,
+            _ => Kind::Video,
+        };
+        if kind != Some(on) {
             return None;
+        }
+        if let Request::Media(_) = req {
+            // Nothing is read on entry: ALLOC's argument is written by the kernel.
+            return Some(Call::Ioctl {
+                req,
+                input: Vec::new(),
+                planes: None,
+                nonblock: false,
+            });
         }
         let Some(input) = self.read(pid, args[2], uapi::arg_size(req)) else {
             self.stats.unreadable += 1;
@@ -129,6 +144,9 @@ impl Tracer<'_> {
     ) {
         let fd = p.args[0] as i32;
         let label = self.label(pid, fd);
+        if let Request::Media(cmd) = req {
+            return self.media_exit(pid, p, cmd, label, result);
+        }
         // The kernel writes the argument back only when the call succeeds.
         let out = result
             .ok()
@@ -149,7 +167,8 @@ impl Tracer<'_> {
             Request::Querycap => {
                 return self.querycap_exit(pid, p, label, out.as_deref(), result);
             }
-            Request::Buffer(cmd) => cmd,
+            // Handled above.
+            Request::Buffer(cmd) | Request::Media(cmd) => cmd,
         };
         let mut exported = None;
         let (arg, plane_list) = match cmd {
@@ -207,6 +226,38 @@ impl Tracer<'_> {
         {
             self.describe_dmabuf(pid, fd, id, p.t);
         }
+    }
+
+    /// A media request ioctl: ALLOC's new fd becomes a followed request; QUEUE and REINIT
+    /// name theirs by the fd they were called on.
+    fn media_exit(
+        &mut self,
+        pid: Pid,
+        p: &Pending,
+        cmd: IoctlCmd,
+        fd: i32,
+        result: Result<(), KErrno>,
+    ) {
+        let fd_out = match cmd {
+            IoctlCmd::RequestAlloc => result
+                .ok()
+                .and_then(|()| self.read(pid, p.args[2], 4))
+                .and_then(|o| uapi::request_fd(&o))
+                .map(|new| {
+                    self.set_kind(pid, new, Some(Kind::Request));
+                    self.label(pid, new)
+                }),
+            _ => None,
+        };
+        let body = Body::Ioctl {
+            fd,
+            cmd,
+            result,
+            arg: 0,
+        };
+        self.emit(pid, p.t, body, |o| {
+            o.arg = Some(IoctlArg::Request { fd_out })
+        });
     }
 
     /// QUERYCAP: what the kernel filled in (nothing when it failed), for the trace's names.

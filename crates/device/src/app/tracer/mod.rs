@@ -62,13 +62,17 @@ fn seccomp_filters() -> bool {
 enum Kind {
     Video,
     Dmabuf,
+    /// A media request (MEDIA_IOC_REQUEST_ALLOC's fd): its QUEUE, REINIT and close matter.
+    Request,
+    /// A media device: only its REQUEST_ALLOC is recorded; its fd is not followed.
+    Media,
     /// Looked at once and not followed (a buffer ioctl's number on another file).
     Other,
 }
 
 impl Kind {
     fn followed(self) -> bool {
-        self != Kind::Other
+        !matches!(self, Kind::Other | Kind::Media)
     }
 }
 
@@ -445,6 +449,9 @@ impl Tracer<'_> {
         if is_video_node(&path) {
             self.opened(pid, fd, &path, t);
             Some(Kind::Video)
+        } else if let Some(k) = media_kind(&path) {
+            self.set_kind(pid, fd, Some(k));
+            Some(k)
         } else {
             self.set_kind(pid, fd, Some(Kind::Other));
             Some(Kind::Other)
@@ -480,5 +487,19 @@ impl Tracer<'_> {
         }];
         let n = process_vm_readv(pid, &mut [IoSliceMut::new(&mut buf)], &remote).ok()?;
         (n == len).then_some(buf)
+    }
+}
+
+/// A media device node or a media request fd, by what /proc shows for it.
+fn media_kind(path: &str) -> Option<Kind> {
+    if path
+        .strip_prefix("/dev/media")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+    {
+        Some(Kind::Media)
+    } else if path.starts_with("anon_inode:") && path.contains("request") {
+        Some(Kind::Request)
+    } else {
+        None
     }
 }
