@@ -134,8 +134,8 @@ pub fn run_scenario(
     }
     if !rep.skipped_request_lines.is_empty() {
         eprintln!(
-            "vb2scope: skipped media request lines {:?}: a device run does not drive the \
-             Request API yet (the model runs them: `vb2scope run FILE` without --device)",
+            "vb2scope: skipped media request lines {:?}: the device has no media device to \
+             make requests on (the model runs them: `vb2scope run FILE` without --device)",
             rep.skipped_request_lines
         );
     }

@@ -75,7 +75,7 @@ STRACE=(strace -f -v -ttt -T -y
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
 # as dma-bufs (exported by one, imported by another), FFmpeg's many MMAP buffers, and the
 # codecs, whose commands and events strace prints only as pointers.
-RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc probe-m2m-bad-streamoff probe-vicodec-start-after-drain "
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain "
 
 wanted() { # NAME: whether this run makes that capture
     [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1

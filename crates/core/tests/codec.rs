@@ -201,6 +201,25 @@ mod requests {
         m.findings.iter().map(|f| f.rule).collect()
     }
 
+    /// Regression (v4l2-compliance recorded on vim2m, 6.12): a QBUF into a request fd the
+    /// trace never showed made (0xdead, on purpose) is refused with EINVAL; in a recording
+    /// (lenient) that is believed, not a divergence.
+    #[test]
+    fn an_unknown_request_fd_refused_is_believed() {
+        let mut m = m2m(Policy::MODERN);
+        m.lenient = true;
+        let op = Op::BufToRequest {
+            t: t(OUT, 0),
+            planes: PlaneArgs::default(),
+            prepare: false,
+            request_fd: Some(0xdead),
+        };
+        let (r, _) = m.step(&op, 0, 0, Some(Err(Errno::EINVAL)));
+        assert_eq!(r, Err(Errno::EINVAL));
+        assert_eq!(m.divergences, 0, "{:?}", m.findings);
+        assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
+    }
+
     /// ALLOC, QBUF into the request, QUEUE, the driver's completion, DQBUF, REINIT: the
     /// buffer is IN_REQUEST until the request is queued, and the request completes with it.
     #[test]

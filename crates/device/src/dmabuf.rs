@@ -266,6 +266,9 @@ impl Session {
 
     /// `close NAME` of a dma-buf fd, or of a video handle of that name.
     pub fn close_name(&mut self, name: &str) -> Result<(), DeviceError> {
+        if self.close_request(name) {
+            return Ok(());
+        }
         if let Some((fd, _)) = self.dmabufs.remove(name) {
             let raw_fd = fd.as_raw_fd();
             let t = now_ns();

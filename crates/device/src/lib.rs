@@ -11,6 +11,7 @@ mod live;
 mod memory;
 mod ops;
 mod raw;
+mod requests;
 mod scenario;
 mod session;
 mod stream;

@@ -236,6 +236,7 @@ impl Session {
     pub fn close_all(&mut self) {
         self.munmap_all();
         let mut fds: Vec<OwnedFd> = self.dmabufs.drain().map(|(_, (f, _))| f).collect();
+        fds.extend(self.requests.drain().map(|(_, f)| f));
         fds.extend(self.auto_dmabuf.drain().map(|(_, (f, _))| f));
         fds.append(&mut self.kept_fds);
         fds.sort_by_key(|f| f.as_raw_fd());

@@ -163,9 +163,13 @@ impl Session {
         cmd: IoctlCmd,
         index: u32,
         mems: &[PlaneMem],
+        request: Option<&str>,
     ) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
-        let b = self.buffer_in(index, mems)?;
+        let mut b = self.buffer_in(index, mems)?;
+        if let Some(r) = request {
+            b.request_fd = Some(self.request_fd(r)?);
+        }
         let nb = self.nonblock();
         let t = now_ns();
         let r = match cmd {
@@ -182,11 +186,27 @@ impl Session {
     }
 
     pub fn qbuf(&mut self, index: u32, mems: &[PlaneMem]) -> Result<Outcome, DeviceError> {
-        self.buffer_call(IoctlCmd::Qbuf, index, mems)
+        self.buffer_call(IoctlCmd::Qbuf, index, mems, None)
     }
 
     pub fn prepare_buf(&mut self, index: u32, mems: &[PlaneMem]) -> Result<Outcome, DeviceError> {
-        self.buffer_call(IoctlCmd::PrepareBuf, index, mems)
+        self.buffer_call(IoctlCmd::PrepareBuf, index, mems, None)
+    }
+
+    /// QBUF (or PREPARE_BUF) into media request `request` (`V4L2_BUF_FLAG_REQUEST_FD`).
+    pub fn to_request(
+        &mut self,
+        prepare: bool,
+        index: u32,
+        mems: &[PlaneMem],
+        request: &str,
+    ) -> Result<Outcome, DeviceError> {
+        let cmd = if prepare {
+            IoctlCmd::PrepareBuf
+        } else {
+            IoctlCmd::Qbuf
+        };
+        self.buffer_call(cmd, index, mems, Some(request))
     }
 
     /// DQBUF. `nonblock` on a blocking handle sets O_NONBLOCK on its open file for this one

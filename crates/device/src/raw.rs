@@ -1,5 +1,5 @@
 //! The few calls v4l2r does not wrap: reading the `m` unions of a `v4l2_buffer`,
-//! VIDIOC_REMOVE_BUFS, dma-heap allocation and udmabuf; and for recording applications,
+//! VIDIOC_REMOVE_BUFS, dma-heap allocation and udmabuf, the media request ioctls; and for recording applications,
 //! spawning a traced child under a seccomp filter and reading ptrace's syscall stops. The
 //! crate's only unsafe code.
 #![allow(unsafe_code)]
@@ -10,6 +10,39 @@ use nix::errno::Errno;
 use v4l2r::bindings::{v4l2_buffer, v4l2_plane};
 
 use vb2scope_core::v4l2::Memory;
+
+/// A buffer's `request_fd` (the union after `reserved2`).
+pub fn buffer_request_fd(b: &v4l2_buffer) -> i32 {
+    // SAFETY: both members of the union are plain 32-bit integers.
+    unsafe { b.__bindgen_anon_1.request_fd }
+}
+
+nix::ioctl_read!(media_ioc_request_alloc, b'|', 0x05, i32);
+nix::ioctl_none!(media_request_ioc_queue, b'|', 0x80);
+nix::ioctl_none!(media_request_ioc_reinit, b'|', 0x81);
+
+/// MEDIA_IOC_REQUEST_ALLOC on a media device: the new request's fd.
+pub fn request_alloc(media: &impl AsRawFd) -> Result<OwnedFd, Errno> {
+    let mut fd: i32 = -1;
+    // SAFETY: `fd` is a live i32, the ioctl's whole argument.
+    unsafe { media_ioc_request_alloc(media.as_raw_fd(), &mut fd) }?;
+    // SAFETY: the kernel just made `fd`, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// MEDIA_REQUEST_IOC_QUEUE, or with `reinit` MEDIA_REQUEST_IOC_REINIT, on a request fd.
+pub fn request_ioctl(request: &impl AsRawFd, reinit: bool) -> Result<(), Errno> {
+    let fd = request.as_raw_fd();
+    // SAFETY: these ioctls take no argument.
+    unsafe {
+        if reinit {
+            media_request_ioc_reinit(fd)
+        } else {
+            media_request_ioc_queue(fd)
+        }
+    }
+    .map(|_| ())
+}
 
 /// The `m` of a single-planar buffer as the number the memory type says it is.
 pub fn buffer_m(b: &v4l2_buffer, memory: Option<Memory>) -> u64 {

@@ -25,8 +25,8 @@ pub struct ScenarioReport {
     pub statements: u32,
     /// `driver` lines, which a real device cannot obey.
     pub skipped_driver_lines: Vec<u32>,
-    /// Media request lines (`request`, `queue_request`, `reinit`, `qbuf … request=`): a
-    /// device run does not open the media device yet.
+    /// Media request lines (`request`, `queue_request`, `reinit`, `qbuf … request=`) on a
+    /// node with no media device to make requests on.
     pub skipped_request_lines: Vec<u32>,
     /// Blocking DQBUFs that got nothing within the timeout (interrupted: EINTR).
     pub timed_out: Vec<u32>,
@@ -48,8 +48,9 @@ pub struct ScenarioError {
 enum Named {
     Handle(Name),
     Dmabuf(Name),
-    /// A media request, which a device run does not make: its lines are skipped.
-    Request,
+    /// A media request, by name; `None` when the node has no media device (its lines are
+    /// skipped).
+    Request(Option<Name>),
 }
 
 struct Player<'s> {
@@ -60,6 +61,8 @@ struct Player<'s> {
     /// The handle and the queue type calls go through now.
     handle: Name,
     queue: Option<BufType>,
+    /// The script fd of the ioctl being played (a request's for QUEUE and REINIT).
+    cur_fd: i32,
     rep: ScenarioReport,
 }
 
@@ -79,6 +82,7 @@ pub fn run_scenario(
         areas: HashMap::new(),
         handle: "main".into(),
         queue: None,
+        cur_fd: -1,
         rep: ScenarioReport::default(),
     };
     let mut last_line = 0;
@@ -107,6 +111,14 @@ impl Player<'_> {
             .names
             .get(&(i as u32))
             .ok_or_else(|| DeviceError::Scenario("a line names nothing".into()))
+    }
+
+    /// The request script fd `fd` stands for, when the device made it.
+    fn request_at(&self, fd: i32) -> Option<Name> {
+        match self.fds.get(&fd) {
+            Some(Named::Request(n)) => n.clone(),
+            _ => None,
+        }
     }
 
     /// Makes the handle `fd` stands for the current one.
@@ -140,7 +152,7 @@ impl Player<'_> {
                 s.open_handle(&name, false)?;
                 self.fds.insert(fd, Named::Handle(name));
             }
-            Body::Close { fd } if matches!(self.fds.get(&fd), Some(Named::Request)) => {
+            Body::Close { fd } if matches!(self.fds.get(&fd), Some(Named::Request(None))) => {
                 self.fds.remove(&fd);
                 self.rep.skipped_request_lines.push(e.line);
             }
@@ -158,7 +170,8 @@ impl Player<'_> {
                 let as_name = self.name(i)?.clone();
                 let from = match self.fds.get(&fd) {
                     Some(Named::Dmabuf(n) | Named::Handle(n)) => n.clone(),
-                    Some(Named::Request) | None => String::new(),
+                    Some(Named::Request(n)) => n.clone().unwrap_or_default(),
+                    None => String::new(),
                 };
                 s.dup(&from, &as_name)?;
                 self.fds.insert(new_fd, Named::Dmabuf(as_name));
@@ -191,6 +204,7 @@ impl Player<'_> {
             Body::Ioctl { fd, cmd, arg, .. } => {
                 let a = t.arg(arg).copied().unwrap_or(IoctlArg::Undecoded);
                 self.through(s, fd)?;
+                self.cur_fd = fd;
                 self.ioctl(s, i, e.line, cmd, a)?;
             }
             Body::Driver {
@@ -223,20 +237,41 @@ impl Player<'_> {
                 return Ok(());
             }
             (IoctlCmd::RequestAlloc, IoctlArg::Request { fd_out }) => {
+                let name = if s.has_media_device() {
+                    let name = self.name(i)?.clone();
+                    let _ = s.request_alloc(&name)?;
+                    Some(name)
+                } else {
+                    self.rep.skipped_request_lines.push(line);
+                    None
+                };
                 if let Some(fd) = fd_out {
-                    self.fds.insert(fd, Named::Request);
+                    self.fds.insert(fd, Named::Request(name));
                 }
-                self.rep.skipped_request_lines.push(line);
                 return Ok(());
             }
-            (IoctlCmd::RequestAlloc | IoctlCmd::RequestQueue | IoctlCmd::RequestReinit, _) => {
-                self.rep.skipped_request_lines.push(line);
+            (IoctlCmd::RequestQueue | IoctlCmd::RequestReinit, _) => {
+                match self.request_at(self.cur_fd) {
+                    Some(name) => {
+                        let _ = s.request_call(&name, cmd == IoctlCmd::RequestReinit)?;
+                    }
+                    None => self.rep.skipped_request_lines.push(line),
+                }
                 return Ok(());
             }
             (IoctlCmd::Qbuf | IoctlCmd::PrepareBuf, IoctlArg::Buffer(b))
                 if b.flags & vb2scope_core::v4l2::flags::REQUEST_FD != 0 =>
             {
-                self.rep.skipped_request_lines.push(line);
+                let request = b.request_fd().and_then(|fd| self.request_at(fd));
+                match request {
+                    Some(name) => {
+                        self.on_queue(s, b.ty)?;
+                        let mems = self.mems(&b);
+                        let prepare = cmd == IoctlCmd::PrepareBuf;
+                        let _ = s.to_request(prepare, b.index, &mems, &name)?;
+                    }
+                    None => self.rep.skipped_request_lines.push(line),
+                }
                 return Ok(());
             }
             _ => {}

@@ -93,6 +93,10 @@ pub struct Session {
     pub(super) kept_fds: Vec<OwnedFd>,
     pub(super) kept_areas: Vec<Area>,
     pub(super) watchdog: super::watchdog::Watchdog,
+    /// The media device of the node, opened at the first media request.
+    pub(super) media: Option<File>,
+    /// Media requests by name.
+    pub(super) requests: HashMap<String, OwnedFd>,
     devices: Vec<String>,
     pid: u32,
     sink: Sink,
@@ -140,6 +144,8 @@ impl Session {
             kept_fds: Vec::new(),
             kept_areas: Vec::new(),
             watchdog: super::watchdog::Watchdog::new(),
+            media: None,
+            requests: HashMap::new(),
             devices: Vec::new(),
             pid: std::process::id(),
             sink,

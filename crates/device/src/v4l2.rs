@@ -199,11 +199,17 @@ pub struct BufferIn {
     pub planes: Vec<(u64, u32)>,
     /// Output queues: bytes used per plane.
     pub bytesused: Vec<u32>,
+    /// A media request to put the buffer into (`V4L2_BUF_FLAG_REQUEST_FD`).
+    pub request_fd: Option<i32>,
 }
 
 fn unchecked(ty: BufType, b: &BufferIn) -> UncheckedV4l2Buffer {
     let mut u = UncheckedV4l2Buffer::new_for_querybuf(queue_type(ty), Some(b.index));
     u.0.memory = b.memory.map(|m| memory_type(m) as u32).unwrap_or(0);
+    if let Some(fd) = b.request_fd {
+        u.0.flags |= vb2scope_core::v4l2::flags::REQUEST_FD;
+        u.0.__bindgen_anon_1 = v4l2r::bindings::v4l2_buffer__bindgen_ty_2 { request_fd: fd };
+    }
     let set_m = |mem: Option<Memory>, m: u64| -> v4l2r::bindings::v4l2_buffer__bindgen_ty_1 {
         match mem {
             Some(Memory::Userptr) => v4l2r::bindings::v4l2_buffer__bindgen_ty_1 { userptr: m },
@@ -282,7 +288,11 @@ pub fn decode(u: &UncheckedV4l2Buffer, nonblock: bool) -> (V4l2Buffer, Vec<V4l2P
             .saturating_add((b.timestamp.tv_usec.max(0) as u64).saturating_mul(1000)),
         planes_first: 0,
         planes_count: 0,
-        request_fd: V4l2Buffer::NO_REQUEST,
+        request_fd: if b.flags & vb2scope_core::v4l2::flags::REQUEST_FD != 0 {
+            u16::try_from(raw::buffer_request_fd(b)).unwrap_or(V4l2Buffer::NO_REQUEST)
+        } else {
+            V4l2Buffer::NO_REQUEST
+        },
         nonblock,
     };
     (buf, planes)

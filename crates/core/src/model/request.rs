@@ -252,6 +252,11 @@ impl Model {
             }
             Some(FdObj::Free) if !self.lenient => return Err((Errno::EINVAL, None)),
             Some(FdObj::Video(_) | FdObj::Dmabuf(_)) => return Err((Errno::EINVAL, None)),
+            // A request fd the trace never showed made (or did not record): not known to
+            // be a request, so the kernel's "invalid request_fd" is believed.
+            Some(FdObj::Free) | None if forced == Some(Err(Errno::EINVAL)) => {
+                return Err((Errno::EINVAL, None));
+            }
             _ => {}
         }
         if error {
