@@ -104,6 +104,8 @@ pub enum Probe {
     /// An allocator's release op of a dma-buf it exported (`dbuf=`): the exporter drops the
     /// reference the export took on the buffer.
     ExportRelease,
+    /// v4l2-mem2mem's DECODER_CMD / ENCODER_CMD helper (`cmd=`): the command's kind.
+    CodecCommand,
 }
 
 /// The memop of an allocator event name; the allocator prefix does not matter.
@@ -130,6 +132,7 @@ pub fn classify(event: &str) -> Option<Probe> {
         (GROUP_DMABUF, _) => Probe::Dmabuf,
         (_, "buf_mem_alloc" | "prepare_userptr" | "prepare_dmabuf") => Probe::BufferContext,
         (_, e) if e.ends_with("_dmabuf_release") => Probe::ExportRelease,
+        (_, "m2m_decoder_cmd" | "m2m_encoder_cmd") => Probe::CodecCommand,
         _ => Probe::Core,
     })
 }

@@ -122,6 +122,8 @@ const SIGNATURES_6_12: &[(&str, &[&str])] = &[
     ("vb2_core_streamon", &["q", "type"]),
     ("vb2_core_streamoff", &["q", "type"]),
     ("vb2_core_queue_release", &["q"]),
+    ("v4l2_m2m_ioctl_decoder_cmd", &["file", "priv", "dc"]),
+    ("v4l2_m2m_ioctl_encoder_cmd", &["file", "priv", "ec"]),
 ];
 
 /// `$argN` → N.
@@ -224,6 +226,8 @@ const SIGNATURES_5_10: &[(&str, &[&str])] = &[
     ("vb2_core_streamon", &["q", "type"]),
     ("vb2_core_streamoff", &["q", "type"]),
     ("vb2_core_queue_release", &["q"]),
+    ("v4l2_m2m_ioctl_decoder_cmd", &["file", "priv", "dc"]),
+    ("v4l2_m2m_ioctl_encoder_cmd", &["file", "priv", "ec"]),
     ("__vb2_buf_mem_alloc", &["vb"]),
     ("__prepare_userptr", &["vb"]),
     ("__prepare_dmabuf", &["vb"]),
@@ -276,6 +280,8 @@ fn arguments_match(list: &[KprobeDef], signatures: &[(&str, &[&str])], release: 
                         "qtype" => &["q"],
                         "count" => &["count"],
                         "dbuf_size" => &["dbuf"],
+                        // `struct v4l2_decoder_cmd` / `_encoder_cmd` start with `cmd`.
+                        "cmd" => &["dc", "ec"],
                         _ => &[],
                     },
                 ),

@@ -85,4 +85,8 @@ pub static WITH_VB: &[KprobeDef] = defs! {
     "p" "vb2scope_core"/"streamon" "vb2_core_streamon" " q=$arg1:x64 type=$arg2:u32";
     "p" "vb2scope_core"/"streamoff" "vb2_core_streamoff" " q=$arg1:x64 type=$arg2:u32";
     "p" "vb2scope_core"/"queue_release" "vb2_core_queue_release" " q=$arg1:x64 qtype=+0($arg1):u32";
+    // A codec command's kind (strace prints the argument as a pointer): the helpers'
+    // ioctls, which most M2M codecs call, with the command copied into the kernel.
+    "p" "vb2scope_core"/"m2m_decoder_cmd" "v4l2_m2m_ioctl_decoder_cmd" " cmd=+0($arg3):u32";
+    "p" "vb2scope_core"/"m2m_encoder_cmd" "v4l2_m2m_ioctl_encoder_cmd" " cmd=+0($arg3):u32";
 };

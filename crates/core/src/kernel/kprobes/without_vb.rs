@@ -86,6 +86,10 @@ pub static WITHOUT_VB: &[KprobeDef] = defs! {
     "p" "vb2scope_core"/"streamon" "vb2_core_streamon" " q=$arg1:x64 type=$arg2:u32";
     "p" "vb2scope_core"/"streamoff" "vb2_core_streamoff" " q=$arg1:x64 type=$arg2:u32";
     "p" "vb2scope_core"/"queue_release" "vb2_core_queue_release" " q=$arg1:x64 qtype=+0($arg1):u32";
+    // A codec command's kind (strace prints the argument as a pointer): the helpers'
+    // ioctls, which most M2M codecs call, with the command copied into the kernel.
+    "p" "vb2scope_core"/"m2m_decoder_cmd" "v4l2_m2m_ioctl_decoder_cmd" " cmd=+0($arg3):u32";
+    "p" "vb2scope_core"/"m2m_encoder_cmd" "v4l2_m2m_ioctl_encoder_cmd" " cmd=+0($arg3):u32";
     // The buffer the memops that follow on this thread are about.
     "p" "vb2scope_core"/"buf_mem_alloc" "__vb2_buf_mem_alloc" " vb=$arg1:x64 q=+0($arg1):x64 index=+8($arg1):u32 type=+12($arg1):u32";
     "p" "vb2scope_core"/"prepare_userptr" "__prepare_userptr" " vb=$arg1:x64 q=+0($arg1):x64 index=+8($arg1):u32 type=+12($arg1):u32";

@@ -70,6 +70,8 @@ pub(super) struct Args {
     pub ty: Option<u32>,
     pub fd: Option<i64>,
     pub ret: Option<i128>,
+    /// A codec command (`V4L2_DEC_CMD_*`, `V4L2_ENC_CMD_*`).
+    pub cmd: Option<u32>,
 }
 
 impl Args {
@@ -86,6 +88,7 @@ impl Args {
                 "dbuf" => a.dbuf = u,
                 "vaddr" => a.vaddr = u,
                 "index" => a.index = u32_,
+                "cmd" => a.cmd = u32_,
                 "type" => a.ty = u32_,
                 "fd" => a.fd = n.and_then(|n| i64::try_from(n).ok()),
                 "ret" => a.ret = n,
@@ -245,6 +248,24 @@ impl<'u> Resolver<'u> {
                     self.q_dev.insert(q, dev);
                 }
                 self.context.insert(tid, a);
+                self.tracepoint(ev)
+            }
+            (Some(Probe::CodecCommand), _) => {
+                // The command the source printed as a pointer, read by the helper.
+                let cmd = Args::parse(rec.body).cmd;
+                let arg = win.as_deref_mut().and_then(|w| w.command_arg.take());
+                if let (Some(c), Some(arg)) = (cmd, arg)
+                    && let Some(crate::trace::IoctlArg::Command { flags, .. }) =
+                        self.out.arg(arg).copied()
+                {
+                    self.out.set_arg(
+                        arg,
+                        crate::trace::IoctlArg::Command {
+                            cmd: Some(c),
+                            flags,
+                        },
+                    );
+                }
                 self.tracepoint(ev)
             }
             (Some(Probe::Core), name) => {

@@ -52,6 +52,8 @@ pub(super) struct Win {
     pub got: Vec<(u64, u8)>,
     /// `dma_buf_get` calls seen so far, by fd.
     pub gets: Vec<i64>,
+    /// DECODER_CMD / ENCODER_CMD whose command the source did not record: its argument.
+    pub command_arg: Option<u32>,
 }
 
 impl Win {
@@ -122,6 +124,10 @@ impl Resolver<'_> {
                         w.frees = true;
                     }
                     (IoctlCmd::RemoveBufs, _) => w.frees = true,
+                    (
+                        IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd,
+                        Some(IoctlArg::Command { cmd: None, .. }),
+                    ) => w.command_arg = Some(arg),
                     (IoctlCmd::Expbuf, Some(IoctlArg::Expbuf { index, plane, .. })) => {
                         w.expbuf = Some((index, plane));
                     }
