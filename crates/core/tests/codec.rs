@@ -673,7 +673,16 @@ mod drain {
     }
 
     fn command(m: &mut Model, cmd: Option<u32>, seen: Outcome) {
-        let _ = m.step(&Op::Command { fd: 3, cmd }, 1, 1, Some(seen));
+        let _ = m.step(
+            &Op::Command {
+                fd: 3,
+                cmd,
+                encoder: false,
+            },
+            1,
+            1,
+            Some(seen),
+        );
     }
 
     fn phase(m: &Model) -> Option<DrainPhase> {
@@ -935,4 +944,26 @@ mod aborted_context {
 "#;
         assert_eq!(rules(done), vec![]);
     }
+}
+
+/// R44: a stateful decoder's CAPTURE buffer given another dma-buf while the queue streams;
+/// the same change on a device not known to decode is R16 alone.
+#[test]
+fn a_decoders_capture_memory_swapped_while_streaming() {
+    let run = |decoder: bool| {
+        let cmd = if decoder { "decoder_cmd start\n" } else { "" };
+        let text = format!(
+            "queue output\nreqbufs 1 mmap\nqbuf 0\nstreamon\nqueue capture\nreqbufs 2 dmabuf\n\
+             dmabuf a 614400\ndmabuf b 614400\nqbuf 0 fd=a\nstreamon\n{cmd}driver done 0\n\
+             dqbuf\nqbuf 0 fd=b\n"
+        );
+        let sc = vb2scope_core::scenario::parse("r44.vb2s", &text).expect("parses");
+        let trace = vb2scope_core::scenario::run(&sc, Policy::MODERN).expect("runs");
+        let r = check_trace(&trace, Policy::MODERN);
+        let mut rules: Vec<RuleId> = r.findings.iter().map(|f| f.rule).collect();
+        rules.retain(|&r| r == RuleId::R16 || r == RuleId::R44);
+        rules
+    };
+    assert_eq!(run(true), vec![RuleId::R16, RuleId::R44]);
+    assert_eq!(run(false), vec![RuleId::R16]);
 }

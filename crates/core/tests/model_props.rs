@@ -72,7 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (fd.clone(), ty(), idx.clone(), 0u8..3, 4i32..8).prop_map(|(fd, ty, index, plane, new_fd)| Op::Expbuf { fd, ty, index, plane, new_fd }),
         // Codec commands (a known START or STOP, or one a source did not decode), and media
         // requests: buffers into them, queued, re-initialised, closed (fds 8..10).
-        1 => (fd.clone(), proptest::option::of(0u32..5)).prop_map(|(fd, cmd)| Op::Command { fd, cmd }),
+        1 => (fd.clone(), proptest::option::of(0u32..5), any::<bool>()).prop_map(|(fd, cmd, encoder)| Op::Command { fd, cmd, encoder }),
         1 => (fd.clone(), proptest::option::of(prop_oneof![Just(2u32), Just(5u32)])).prop_map(|(fd, ty)| Op::Dqevent { fd, ty }),
         1 => (fd.clone(), proptest::option::of(prop_oneof![Just(0x0420_8000u32), Just(0x0420_4000u32), Just(0x0420_0001u32)])).prop_map(|(fd, device_caps)| Op::Querycap { fd, device_caps }),
         1 => proptest::option::of(8i32..10).prop_map(|new_fd| Op::RequestAlloc { new_fd }),

@@ -160,7 +160,11 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
             new_fd: fd_out.unwrap_or(-1),
         },
         (IoctlCmd::DecoderCmd | IoctlCmd::EncoderCmd, IoctlArg::Command { cmd: c, .. }) => {
-            Op::Command { fd, cmd: c }
+            Op::Command {
+                fd,
+                cmd: c,
+                encoder: cmd == IoctlCmd::EncoderCmd,
+            }
         }
         (IoctlCmd::Dqevent, IoctlArg::Event { ty, .. }) => Op::Dqevent { fd, ty },
         (IoctlCmd::Querycap, IoctlArg::Querycap(c)) => Op::Querycap {

@@ -18,10 +18,14 @@ impl Model {
         &mut self,
         fd: i32,
         cmd: Option<u32>,
+        encoder: bool,
         forced: Option<Outcome>,
     ) -> Outcome {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
         let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
+        if !encoder && forced.is_none_or(|r| r.is_ok()) {
+            self.note_decoder(dev);
+        }
         // Whether a command is accepted is the driver's call (an unknown command, a
         // decoder's command on an encoder, a node with no codec): the kernel's answer stands.
         // Without one, the drain helpers' answer.
@@ -66,9 +70,34 @@ impl Model {
         };
         self.decide("VIDIOC_DQEVENT", None, pred, forced)?;
         if ty == Some(codec::EVENT_SOURCE_CHANGE) {
+            self.note_decoder(dev);
             self.drain_on_source_change(dev);
         }
         Ok(())
+    }
+
+    /// Device `dev` is a stateful decoder: it took a DECODER_CMD or reported a source change.
+    fn note_decoder(&mut self, dev: u16) {
+        if !self.decoders.contains(&dev) {
+            self.decoders.push(dev);
+        }
+    }
+
+    /// A CAPTURE plane of a decoder given other memory while its queue streams (R16 just
+    /// found it): the decoder may still use the old memory as a reference frame (R44).
+    pub(super) fn decoder_capture_moved(&mut self, qi: super::Qi, index: u32, plane: u8) {
+        let Some(q) = self.queues.get(qi) else { return };
+        let key = q.key;
+        if key.ty.is_output() || !q.streaming || !self.decoders.contains(&key.dev) {
+            return;
+        }
+        self.find(
+            RuleId::R44,
+            Some(key),
+            Some(index),
+            Some(plane),
+            FindingDetail::None,
+        );
     }
 
     /// Queue `qi` when it is a capture queue under a policy with LAST: the one whose

@@ -65,6 +65,8 @@ pub struct Model {
     pub m2m_aborts: Vec<Abort>,
     /// Each node's `device_caps`, by device, as QUERYCAP showed them.
     node_caps: Vec<(u16, u32)>,
+    /// Devices known to be stateful decoders (a DECODER_CMD taken, a source change).
+    decoders: Vec<u16>,
     fds: FdTable,
     /// Effects of the last step.
     pub fx: Effects,
@@ -106,6 +108,7 @@ impl Model {
             drains_version: 0,
             m2m_aborts: Vec::new(),
             node_caps: Vec::new(),
+            decoders: Vec::new(),
             fds: FdTable::default(),
             fx: Effects::default(),
             findings: Vec::new(),
@@ -230,7 +233,9 @@ impl Model {
             } => self
                 .expbuf(fd, ty, index, plane, new_fd, forced)
                 .map(|()| Ret::default()),
-            Op::Command { fd, cmd } => self.command(fd, cmd, forced).map(|()| Ret::default()),
+            Op::Command { fd, cmd, encoder } => self
+                .command(fd, cmd, encoder, forced)
+                .map(|()| Ret::default()),
             Op::Dqevent { fd, ty } => self.dqevent(fd, ty, forced).map(|()| Ret::default()),
             Op::Querycap { fd, device_caps } => self
                 .querycap(fd, device_caps, forced)

@@ -181,6 +181,7 @@ pub enum Op {
     Command {
         fd: i32,
         cmd: Option<u32>,
+        encoder: bool,
     },
     /// VIDIOC_QUERYCAP on a video fd; the node's own capabilities when recorded.
     Querycap {

@@ -117,6 +117,7 @@ impl Model {
                     Some(p as u8),
                     FindingDetail::Reassociated { dmabuf: false },
                 );
+                self.decoder_capture_moved(qi, index, p as u8);
                 self.msg(qi, KMsg::UserptrChanged(p as u8));
             }
             if was_pinned {
@@ -244,6 +245,7 @@ impl Model {
                     Some(p as u8),
                     FindingDetail::Reassociated { dmabuf: true },
                 );
+                self.decoder_capture_moved(qi, index, p as u8);
                 self.msg(qi, KMsg::DmabufChanged(p as u8));
             } else if res.attached && dbuf == Some(id) && fd != nfd {
                 self.find(

@@ -265,6 +265,27 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R44,
+        title: "Decoder CAPTURE buffer re-associated while streaming",
+        severity: new_only(W, W),
+        source: DECODER_RST,
+        quote: "Similarly, when using a memory type other than V4L2_MEMORY_MMAP, the client \
+                should make sure that each CAPTURE buffer is always queued with the same \
+                backing memory for as long as the CAPTURE queue is streaming.",
+        explanation: "A stateful decoder keeps decoded frames as references for the frames \
+            that follow, and it knows them by the CAPTURE buffer. Queuing an index with \
+            another dma-buf or user address while the queue streams (R16) makes vb2 swap \
+            the memory under the decoder: the next frames may be decoded from the wrong \
+            reference. Keep each index on the same memory until STREAMOFF. Only devices the \
+            trace shows are decoders (a DECODER_CMD they took, a source change) are checked.",
+        per_policy: [
+            "The spec asks for stable CAPTURE memory while streaming.",
+            NO_LAST,
+            NO_LAST,
+            "vb2 allows the change (R16); the decoder's references do not.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R45,
         title: "Continuing after a fatal queue error",
         severity: new_only(W, W),

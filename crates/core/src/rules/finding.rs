@@ -214,6 +214,10 @@ impl Finding {
             (RuleId::R37, _) => format!(
                 "QBUF of {b} came back DONE and LAST: the drain's last buffer, completed at once"
             ),
+            (RuleId::R44, _) => format!(
+                "{b}{p} of a decoder's CAPTURE queue queued with other memory while it streams: \
+                 the decoder may still read the old memory as a reference frame"
+            ),
             (RuleId::R45, FindingDetail::Count { have, .. }) => {
                 format!("{have} calls on a queue in error (EIO): stop streaming to reset it")
             }

@@ -54,6 +54,7 @@ pub enum RuleId {
     R35,
     R36,
     R37,
+    R44,
     R45,
     R48,
     R49,
@@ -70,7 +71,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 47] = [
+    pub const ALL: [RuleId; 48] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -107,6 +108,7 @@ impl RuleId {
         RuleId::R35,
         RuleId::R36,
         RuleId::R37,
+        RuleId::R44,
         RuleId::R45,
         RuleId::R48,
         RuleId::R49,
@@ -158,6 +160,7 @@ impl RuleId {
             RuleId::R35 => "R35",
             RuleId::R36 => "R36",
             RuleId::R37 => "R37",
+            RuleId::R44 => "R44",
             RuleId::R45 => "R45",
             RuleId::R48 => "R48",
             RuleId::R49 => "R49",
