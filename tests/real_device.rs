@@ -1806,3 +1806,48 @@ fn a_32_bit_programs_buffer_calls_are_marked_undecoded() {
         );
     }
 }
+
+/// Media requests on vivid's capture node (vivid supports the Request API): the media
+/// device found by its sysfs parent, buffers queued into requests, the requests queued and
+/// completed, one re-initialised and used again, the direct QBUF the mode lock-in refuses,
+/// and the requests closed. Every result the device gave is what the model of the running
+/// kernel predicts.
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn media_requests_on_a_capture_node() {
+    let _one = one_at_a_time();
+    let text = "queue capture\nreqbufs 2 mmap\nrequest r0\nrequest r1\n\
+                qbuf 0 request=r0\nexpect ok\nqbuf 1 request=r1\nexpect ok\n\
+                queue_request r0\nexpect ok\nqueue_request r1\nexpect ok\nstreamon\n\
+                dqbuf\nexpect ok\nreinit r0\nexpect ok\nqbuf 0\nexpect EBUSY\n\
+                qbuf 0 request=r0\nexpect ok\nqueue_request r0\nexpect ok\ndqbuf\nexpect ok\n\
+                streamoff\nclose r0\nclose r1\n";
+    let sc =
+        vb2scope_core::scenario::parse("requests.vb2s", text).unwrap_or_else(|e| panic!("{e}"));
+    let (mut s, events) = session(VMALLOC, any_dmabuf_source());
+    let rep = device::run_scenario(&mut s, &sc, &AtomicBool::new(false))
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(s);
+    let t = trace_of(&events);
+    assert_eq!(
+        rep.skipped_request_lines,
+        Vec::<u32>::new(),
+        "{:?}",
+        ioctls(&t)
+    );
+    assert_eq!(rep.timed_out, Vec::<u32>::new(), "{:?}", ioctls(&t));
+    for (cmd, n) in [
+        (IoctlCmd::RequestAlloc, 2),
+        (IoctlCmd::RequestQueue, 3),
+        (IoctlCmd::RequestReinit, 1),
+    ] {
+        assert_eq!(count(&t, cmd), n, "{cmd:?}: {:?}", ioctls(&t));
+    }
+    assert_model_agrees(&t, "requests on vivid");
+    let r = check_trace(&t, running());
+    assert!(
+        r.findings.iter().any(|f| f.rule == RuleId::R24),
+        "the mode lock-in: {:?}",
+        r.findings
+    );
+}

@@ -967,3 +967,29 @@ fn a_decoders_capture_memory_swapped_while_streaming() {
     assert_eq!(run(true), vec![RuleId::R16, RuleId::R44]);
     assert_eq!(run(false), vec![RuleId::R16]);
 }
+
+/// R43 from the QBUF replies of a recording: the last OUTPUT buffer kept HOLD_CAPTURE_BUF
+/// at STREAMOFF; a FLUSH (or a last slice without the flag) releases the held buffer.
+#[test]
+fn a_held_capture_buffer_at_streamoff() {
+    let run = |between: &str| {
+        let text = format!(
+            r#"{{"vb2scope":"trace","version":1}}
+{{"t":100,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video16"}}
+{{"t":200,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT","memory":"MMAP","count":1,"count_out":1}}
+{{"t":300,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":1,"count_out":1}}
+{{"t":400,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{{"index":0,"type":"VIDEO_OUTPUT","memory":"MMAP","flags":515,"bytesused":100,"length":4096,"offset":0}}}}
+{between}{{"t":900,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_STREAMOFF","result":"ok","type":"VIDEO_OUTPUT"}}
+"#
+        );
+        let (t, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+        assert!(d.is_empty(), "{d:?}");
+        let r = check_trace(&t, Policy::MODERN);
+        assert_eq!(r.stats.divergences, 0, "{:?}", r.findings);
+        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    assert_eq!(run(""), vec![RuleId::R43]);
+    let flush = r#"{"t":500,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DECODER_CMD","result":"ok","cmd":4}
+"#;
+    assert_eq!(run(flush), vec![]);
+}

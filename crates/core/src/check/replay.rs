@@ -715,6 +715,11 @@ impl<'t> Replayer<'t> {
                 caps,
                 flags: None,
             }),
+            // QBUF's reply: whether an OUTPUT buffer holds its CAPTURE buffer (HOLD).
+            (IoctlCmd::Qbuf, Some(IoctlArg::Buffer(b))) => Some(Seen {
+                flags: Some(b.flags),
+                ..Seen::default()
+            }),
             (IoctlCmd::Dqbuf, Some(IoctlArg::Buffer(b))) if b.index != u32::MAX => Some(Seen {
                 flags: Some(b.flags),
                 index: Some(b.index),

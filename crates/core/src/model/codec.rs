@@ -36,6 +36,12 @@ impl Model {
         };
         let r = self.decide("codec command", None, pred, forced);
         self.drain_command(dev, cmd, r);
+        // FLUSH returns a held CAPTURE buffer.
+        if r.is_ok() && cmd == Some(codec::DEC_CMD_FLUSH) {
+            for q in self.queues.iter_mut().filter(|q| q.key.dev == dev) {
+                q.hold_last = false;
+            }
+        }
         r?;
         for q in self.queues.iter_mut() {
             if q.key.dev != dev || q.key.ty.is_output() || !q.codec.last_dequeued {
@@ -74,6 +80,19 @@ impl Model {
             self.drain_on_source_change(dev);
         }
         Ok(())
+    }
+
+    /// STREAMOFF of queue `qi`, or its release: an OUTPUT queue whose last buffer held its
+    /// CAPTURE buffer, with no FLUSH since, leaves the last frame undelivered (R43).
+    pub(super) fn held_at_end(&mut self, qi: super::Qi) {
+        let Some(q) = self.queues.get_mut(qi) else {
+            return;
+        };
+        if !q.key.ty.is_output() || !std::mem::take(&mut q.hold_last) {
+            return;
+        }
+        let key = q.key;
+        self.find(RuleId::R43, Some(key), None, None, FindingDetail::None);
     }
 
     /// Device `dev` is a stateful decoder: it took a DECODER_CMD or reported a source change.

@@ -568,6 +568,7 @@ impl Model {
             }
             let releases = q.owner == Some(fh) || (unowned && q.owner.is_none());
             if releases {
+                self.held_at_end(qi);
                 self.cancel(qi, false);
                 self.free_all(qi);
                 if let Some(q) = self.queues.get_mut(qi) {

@@ -273,6 +273,7 @@ pub struct Seen {
     pub index: Option<u32>,
     /// REQBUFS/CREATE_BUFS: `capabilities` (`V4L2_BUF_CAP_*`).
     pub caps: Option<u32>,
-    /// DQBUF: the flags of the buffer it returned (LAST ends the stream).
+    /// DQBUF: the flags of the buffer it returned (LAST ends the stream); QBUF: the flags
+    /// of its reply (HOLD_CAPTURE_BUF kept on an OUTPUT buffer).
     pub flags: Option<u32>,
 }

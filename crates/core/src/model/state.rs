@@ -185,6 +185,9 @@ pub struct Queue {
     /// direct queueing or media requests; the other kind is refused (EBUSY).
     pub uses_qbuf: bool,
     pub uses_requests: bool,
+    /// OUTPUT: the last buffer queued kept `V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF` (its reply
+    /// said so): its CAPTURE buffer waits for the next slice, or a FLUSH (R43).
+    pub hold_last: bool,
 }
 
 /// What a capture queue knows of the end of a stream (`last_buffer_dequeued` and what may
@@ -237,6 +240,7 @@ impl Queue {
             codec: CodecState::default(),
             uses_qbuf: false,
             uses_requests: false,
+            hold_last: false,
         }
     }
 

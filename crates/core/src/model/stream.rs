@@ -171,6 +171,12 @@ impl Model {
         }
         q.lingering_reported = false;
         q.queued_count += 1;
+        if q.key.ty.is_output() {
+            q.hold_last = self
+                .seen
+                .flags
+                .is_some_and(|f| f & crate::v4l2::flags::M2M_HOLD_CAPTURE_BUF != 0);
+        }
         let (streaming, started) = (q.streaming, q.start_streaming_called);
         let (queued, min) = (q.queued_count, q.min_queued);
         let goes_to_driver = if policy.has_min_queued() {
@@ -562,6 +568,7 @@ impl Model {
                 }
             });
             self.drain_on_streamoff(qi, started);
+            self.held_at_end(qi);
             self.cancel(qi, false);
             self.clear_last(qi);
         }

@@ -15,6 +15,7 @@ const fn new_only(spec: Severity, modern: Severity) -> [Option<Severity>; 4] {
 const QBUF_RST: &str = "Documentation/userspace-api/media/v4l/vidioc-qbuf.rst";
 const STREAMON_RST: &str = "Documentation/userspace-api/media/v4l/vidioc-streamon.rst";
 const BUFFER_RST: &str = "Documentation/userspace-api/media/v4l/buffer.rst";
+const STATELESS_RST: &str = "Documentation/userspace-api/media/v4l/dev-stateless-decoder.rst";
 const DECODER_RST: &str = "Documentation/userspace-api/media/v4l/dev-decoder.rst";
 const REQ_QUEUE_RST: &str =
     "Documentation/userspace-api/media/mediactl/media-request-ioc-queue.rst";
@@ -262,6 +263,30 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             NO_LAST,
             "The immediate LAST buffer of a drain (next_buf_last, force_last_buf_done); shown \
              for information.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R43,
+        title: "Held CAPTURE buffer never released",
+        severity: new_only(I, I),
+        source: STATELESS_RST,
+        quote: "If the last submitted request resulted in a CAPTURE buffer being held by the \
+                use of the V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF flag, then the last frame is not \
+                available on the CAPTURE queue. In this case, a V4L2_DEC_CMD_FLUSH command \
+                shall be sent.",
+        explanation: "A stateless decoder fed one slice per OUTPUT buffer keeps the frame's \
+            CAPTURE buffer while the OUTPUT buffers carry \
+            V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF: the next slice of the frame lands in it. The \
+            buffer is released by an OUTPUT buffer without the flag, by one with a new \
+            timestamp, or by DECODER_CMD FLUSH. Here the last OUTPUT buffer before STREAMOFF \
+            (or close) held it, and no FLUSH came: that frame is never returned decoded. \
+            Intended when the stream is abandoned; at the end of a stream, send FLUSH first.",
+        per_policy: [
+            "Shown for information: the last frame is lost unless FLUSH is sent.",
+            NO_LAST,
+            NO_LAST,
+            "v4l2-mem2mem keeps the held buffer until FLUSH or the next slice; shown for \
+             information.",
         ],
     },
     RuleInfo {

@@ -214,6 +214,9 @@ impl Finding {
             (RuleId::R37, _) => format!(
                 "QBUF of {b} came back DONE and LAST: the drain's last buffer, completed at once"
             ),
+            (RuleId::R43, _) => "the last OUTPUT buffer held its CAPTURE buffer \
+                 (M2M_HOLD_CAPTURE_BUF) and no FLUSH followed: the last frame is not delivered"
+                .into(),
             (RuleId::R44, _) => format!(
                 "{b}{p} of a decoder's CAPTURE queue queued with other memory while it streams: \
                  the decoder may still read the old memory as a reference frame"

@@ -54,6 +54,7 @@ pub enum RuleId {
     R35,
     R36,
     R37,
+    R43,
     R44,
     R45,
     R48,
@@ -71,7 +72,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 48] = [
+    pub const ALL: [RuleId; 49] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -108,6 +109,7 @@ impl RuleId {
         RuleId::R35,
         RuleId::R36,
         RuleId::R37,
+        RuleId::R43,
         RuleId::R44,
         RuleId::R45,
         RuleId::R48,
@@ -160,6 +162,7 @@ impl RuleId {
             RuleId::R35 => "R35",
             RuleId::R36 => "R36",
             RuleId::R37 => "R37",
+            RuleId::R43 => "R43",
             RuleId::R44 => "R44",
             RuleId::R45 => "R45",
             RuleId::R48 => "R48",
