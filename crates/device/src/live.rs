@@ -2,7 +2,7 @@
 //! every recorded event and every result over crossbeam channels. The window never blocks
 //! on the device; a device that fails or disappears ends the session, never the app.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
@@ -50,6 +50,13 @@ pub enum LiveOp {
     StartStreaming,
     StopStreaming,
     Marker(String),
+    /// The queue the buffer buttons act on (an M2M node has two).
+    Queue(BufType),
+    /// DECODER_CMD (or with `encoder` ENCODER_CMD) with command `cmd` (`V4L2_*_CMD_*`).
+    Command {
+        encoder: bool,
+        cmd: u32,
+    },
 }
 
 /// What the session thread reports.
@@ -120,8 +127,25 @@ impl Drop for Live {
 struct State {
     memory: Memory,
     buffers: u32,
-    queued: BTreeSet<u32>,
+    /// Buffers queued, per queue.
+    queued: BTreeMap<BufType, BTreeSet<u32>>,
     streaming: bool,
+    /// Streaming both queues of an M2M node: each turn dequeues and requeues on both.
+    both: Vec<BufType>,
+}
+
+impl State {
+    fn queued(&mut self, ty: BufType) -> &mut BTreeSet<u32> {
+        self.queued.entry(ty).or_default()
+    }
+}
+
+/// The two queues of an M2M node (OUTPUT first: it feeds CAPTURE), if it is one.
+fn m2m_queues(caps: &Caps) -> Option<Vec<BufType>> {
+    let q = caps.queues();
+    let out = q.iter().copied().find(|t| t.is_output())?;
+    let cap = q.iter().copied().find(|t| !t.is_output())?;
+    (out.is_mplane() == cap.is_mplane()).then(|| vec![out, cap])
 }
 
 fn session_thread(cfg: LiveConfig, rx: Receiver<LiveOp>, up: Sender<Update>) {
@@ -152,8 +176,9 @@ fn session_thread(cfg: LiveConfig, rx: Receiver<LiveOp>, up: Sender<Update>) {
     let mut st = State {
         memory: cfg.memory,
         buffers: cfg.buffers.max(1),
-        queued: BTreeSet::new(),
+        queued: BTreeMap::new(),
         streaming: false,
+        both: Vec::new(),
     };
     let end = loop {
         let op = if st.streaming {
@@ -210,7 +235,7 @@ fn apply(
         LiveOp::Reqbufs(n) => {
             let r = s.reqbufs(n, st.memory)?;
             if r.is_ok() {
-                st.queued.clear();
+                st.queued(ty).clear();
                 // REQBUFS(0) frees; Start streaming still allocates the chosen count.
                 let granted = s.queue_info(ty).1;
                 if granted > 0 {
@@ -229,7 +254,7 @@ fn apply(
         LiveOp::Qbuf(i) => {
             let r = s.qbuf(i, &[PlaneMem::Auto])?;
             if r.is_ok() {
-                st.queued.insert(i);
+                st.queued(ty).insert(i);
             }
             r
         }
@@ -237,7 +262,7 @@ fn apply(
         LiveOp::Dqbuf => {
             let (r, idx) = s.dqbuf(true, 0)?;
             if let Some(i) = idx {
-                st.queued.remove(&i);
+                st.queued(ty).remove(&i);
             }
             r
         }
@@ -246,7 +271,7 @@ fn apply(
             st.streaming = false;
             let r = s.streamoff()?;
             if r.is_ok() {
-                st.queued.clear();
+                st.queued(ty).clear();
             }
             r
         }
@@ -260,31 +285,41 @@ fn apply(
             Ok(())
         }
         LiveOp::StartStreaming => {
-            // Each step's failure is the answer: the later steps would only fail too.
+            // An M2M node streams both queues, OUTPUT first; the buttons' queue is kept.
+            let queues = m2m_queues(s.caps()).unwrap_or_else(|| vec![ty]);
             let mut r = Ok(());
-            if s.queue_info(ty).1 == 0 {
-                r = s.reqbufs(st.buffers, st.memory)?;
-                if r.is_ok() && st.memory == Memory::Mmap {
-                    s.mmap_all()?;
+            for &q in &queues {
+                s.select_queue(q)?;
+                r = start_queue(s, st)?;
+                if r.is_err() {
+                    break;
                 }
             }
-            if r.is_ok() {
-                r = queue_all(s, st)?;
-            }
-            if r.is_ok() {
-                r = s.streamon()?;
-            }
+            s.select_queue(ty)?;
             st.streaming = r.is_ok();
+            st.both = if queues.len() > 1 { queues } else { Vec::new() };
             r
         }
         LiveOp::StopStreaming => {
             st.streaming = false;
-            let r = s.streamoff()?;
-            if r.is_ok() {
-                st.queued.clear();
+            let queues = std::mem::take(&mut st.both);
+            let mut r = Ok(());
+            for &q in queues.iter().rev().chain(std::iter::once(&ty)) {
+                s.select_queue(q)?;
+                let one = s.streamoff()?;
+                if one.is_ok() {
+                    st.queued(q).clear();
+                }
+                r = r.and(one);
             }
+            s.select_queue(ty)?;
             r
         }
+        LiveOp::Queue(q) => {
+            s.select_queue(q)?;
+            Ok(())
+        }
+        LiveOp::Command { encoder, cmd } => s.codec_command(encoder, cmd)?,
         LiveOp::Marker(ref t) => {
             s.marker(t);
             Ok(())
@@ -303,48 +338,98 @@ fn apply(
 }
 
 fn queue_all(s: &mut Session, st: &mut State) -> Result<Outcome, DeviceError> {
-    let count = s.queue_info(s.queue()).1;
+    let ty = s.queue();
+    let count = s.queue_info(ty).1;
     let mut last = Ok(());
     for i in 0..count {
-        if st.queued.contains(&i) {
+        if st.queued(ty).contains(&i) {
             continue;
         }
         let r = s.qbuf(i, &[PlaneMem::Auto])?;
         if r.is_ok() {
-            st.queued.insert(i);
+            st.queued(ty).insert(i);
         }
         last = last.and(r);
     }
     Ok(last)
 }
 
+/// Allocates the current queue if needed, queues every buffer and starts it. Each step's
+/// failure is the answer: the later steps would only fail too.
+fn start_queue(s: &mut Session, st: &mut State) -> Result<Outcome, DeviceError> {
+    let ty = s.queue();
+    let mut r = Ok(());
+    if s.queue_info(ty).1 == 0 {
+        r = s.reqbufs(st.buffers, st.memory)?;
+        if r.is_ok() && st.memory == Memory::Mmap {
+            s.mmap_all()?;
+        }
+    }
+    if r.is_ok() {
+        r = queue_all(s, st)?;
+    }
+    if r.is_ok() {
+        r = s.streamon()?;
+    }
+    Ok(r)
+}
+
 /// One turn of streaming: wait briefly for a buffer, give it straight back. Commands are
 /// looked at between turns. The loop stops (the queue stays as it is) when the queue can
-/// give nothing: an error state, a buffer that could not be queued back, a timeout.
+/// give nothing: an error state, a buffer that could not be queued back, a timeout. On an
+/// M2M node each turn looks at both queues: what the driver finished on either goes back.
 fn stream_step(s: &mut Session, st: &mut State) -> Result<(), DeviceError> {
     match s.wait_ready(100)? {
         Ready::No => return Ok(()),
-        Ready::Error => {
+        Ready::Error if st.both.is_empty() => {
             st.streaming = false;
             return Err(DeviceError::Scenario(
                 "streaming stopped: the queue is not streaming, or nothing is queued".into(),
             ));
         }
-        Ready::Yes => {}
+        Ready::Error | Ready::Yes => {}
     }
-    let (r, idx) = s.dqbuf(false, super::scenario::DQBUF_TIMEOUT_MS)?;
+    if st.both.is_empty() {
+        let (r, idx) = s.dqbuf(false, super::scenario::DQBUF_TIMEOUT_MS)?;
+        return requeue(s, st, r, idx);
+    }
+    let here = s.queue();
+    for q in st.both.clone() {
+        s.select_queue(q)?;
+        let (r, idx) = s.dqbuf(true, 0)?;
+        if r == Err(Errno::EAGAIN) {
+            continue;
+        }
+        requeue(s, st, r, idx)?;
+        if !st.streaming {
+            break;
+        }
+    }
+    s.select_queue(here)?;
+    Ok(())
+}
+
+/// After a DQBUF while streaming: the buffer goes back at once; a failure (EPIPE after the
+/// LAST buffer of a drain, a queue stopped elsewhere) ends the loop.
+fn requeue(
+    s: &mut Session,
+    st: &mut State,
+    r: Outcome,
+    idx: Option<u32>,
+) -> Result<(), DeviceError> {
+    let ty = s.queue();
     gone(s, r)?;
     if let Err(e) = r {
         st.streaming = false;
         return Err(DeviceError::call("streaming stopped: VIDIOC_DQBUF", e));
     }
     if let Some(i) = idx {
-        st.queued.remove(&i);
+        st.queued(ty).remove(&i);
         let q = s.qbuf(i, &[PlaneMem::Auto])?;
         gone(s, q)?;
         match q {
             Ok(()) => {
-                st.queued.insert(i);
+                st.queued(ty).insert(i);
             }
             Err(e) => {
                 st.streaming = false;

@@ -279,6 +279,9 @@ impl LiveSession {
                 } else if ok && (is(LiveOp::Streamoff) || is(LiveOp::StopStreaming)) {
                     self.streaming = Streaming::Off;
                 }
+                if let (true, LiveOp::Queue(q), Some(o)) = (ok, &op, self.opened.as_mut()) {
+                    o.2 = *q;
+                }
                 let kind = if ok { LogKind::Result } else { LogKind::Error };
                 log.push(kind, format!("{op:?}: {outcome}"));
             }

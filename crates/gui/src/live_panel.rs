@@ -451,6 +451,30 @@ impl LivePanel {
             ui.add(egui::DragValue::new(&mut self.form.index).range(0..=63))
                 .labelled_by(l.id);
         });
+        // An M2M node: which of its two queues the buttons act on, and the codec commands.
+        let m2m = self
+            .session
+            .as_ref()
+            .and_then(|s| s.opened.as_ref())
+            .and_then(|(_, caps, cur)| {
+                let q = caps.queues();
+                let out = q.iter().copied().find(|t| t.is_output())?;
+                let cap = q.iter().copied().find(|t| !t.is_output())?;
+                Some((out, cap, *cur))
+            });
+        if let Some((out, cap, cur)) = m2m {
+            ui.horizontal(|ui| {
+                ui.label("Queue:");
+                for q in [out, cap] {
+                    if ui
+                        .add_enabled(running, egui::Button::selectable(q == cur, q.as_str()))
+                        .clicked()
+                    {
+                        op = Some(LiveOp::Queue(q));
+                    }
+                }
+            });
+        }
         let mut row = |ui: &mut Ui, buttons: &[(String, LiveOp)]| {
             ui.horizontal_wrapped(|ui| {
                 for (text, o) in buttons {
@@ -463,6 +487,42 @@ impl LivePanel {
                 }
             });
         };
+        if m2m.is_some() {
+            use vb2scope_core::v4l2::codec::{CMD_START, CMD_STOP};
+            row(
+                ui,
+                &[
+                    (
+                        "DECODER_CMD STOP".into(),
+                        LiveOp::Command {
+                            encoder: false,
+                            cmd: CMD_STOP,
+                        },
+                    ),
+                    (
+                        "DECODER_CMD START".into(),
+                        LiveOp::Command {
+                            encoder: false,
+                            cmd: CMD_START,
+                        },
+                    ),
+                    (
+                        "ENCODER_CMD STOP".into(),
+                        LiveOp::Command {
+                            encoder: true,
+                            cmd: CMD_STOP,
+                        },
+                    ),
+                    (
+                        "ENCODER_CMD START".into(),
+                        LiveOp::Command {
+                            encoder: true,
+                            cmd: CMD_START,
+                        },
+                    ),
+                ],
+            );
+        }
         row(
             ui,
             &[

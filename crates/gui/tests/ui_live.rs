@@ -506,3 +506,46 @@ fn a_big_recording_is_re_evaluated_off_the_ui_thread() {
     assert_eq!(doc.timeline().event_times.len(), n);
     assert_eq!(doc.timeline().lanes.len(), 4);
 }
+
+/// An M2M node (vim2m's caps): the panel offers its two queues and the codec commands, and
+/// sends what is clicked; choosing a queue that the session took shows it as the current one.
+#[test]
+fn an_m2m_node_offers_both_queues_and_the_codec_commands() {
+    let mut h = harness(bundled());
+    open_panel(&mut h);
+    let (up, ops) = scripted(&mut h);
+    up.send(Update::Opened {
+        path: "/dev/video12".into(),
+        caps: Caps {
+            driver: "vim2m".into(),
+            card: "vim2m".into(),
+            bus_info: "platform:vim2m".into(),
+            device_caps: 0x0420_8000,
+        },
+        queue: BufType::VideoCapture,
+    })
+    .expect("listens");
+    h.run();
+    h.get_by_label("Queue:");
+    h.get_by_label("VIDEO_OUTPUT").click();
+    h.run();
+    h.get_by_label("DECODER_CMD STOP").click();
+    h.run();
+    assert_eq!(
+        ops.try_iter().collect::<Vec<_>>(),
+        vec![
+            LiveOp::Queue(BufType::VideoOutput),
+            LiveOp::Command {
+                encoder: false,
+                cmd: vb2scope_core::v4l2::codec::CMD_STOP
+            }
+        ]
+    );
+    up.send(Update::Result {
+        op: LiveOp::Queue(BufType::VideoOutput),
+        outcome: "ok".into(),
+    })
+    .expect("listens");
+    h.run();
+    h.get_by_label("/dev/video12 (vim2m), VIDEO_OUTPUT, not streaming: 0 events recorded.");
+}
