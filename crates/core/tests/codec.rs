@@ -993,3 +993,32 @@ fn a_held_capture_buffer_at_streamoff() {
 "#;
     assert_eq!(run(flush), vec![]);
 }
+
+/// `vb2scope run --device` of traces/stateless-requests.vb2s on real vim2m (Linux 6.12 in
+/// the test VM): the requests were made on vim2m's media device, every `expect` held (the
+/// EBUSY of the mode lock-in, the EPERM of a request on CAPTURE), and the check finds just
+/// the two misuses the scenario makes on purpose.
+#[test]
+fn the_request_scenario_run_on_vim2m() {
+    let bytes =
+        include_bytes!("../../../tests/fixtures/device/k612-vim2m-stateless-requests.jsonl");
+    let (t, d) = vb2scope_core::format::read_native_bytes(bytes).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    let cmds: Vec<_> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            vb2scope_core::trace::Body::Ioctl { cmd, .. } => Some(cmd),
+            _ => None,
+        })
+        .filter(|c| c.name().starts_with("MEDIA_"))
+        .collect();
+    assert_eq!(cmds.len(), 6, "{cmds:?}");
+    let r = check_trace(
+        &t,
+        Policy::for_kernel(vb2scope_core::policy::Kernel::new(6, 12)),
+    );
+    let rules: Vec<RuleId> = r.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::R24, RuleId::R23]);
+    assert_eq!(r.stats.divergences, 0);
+}

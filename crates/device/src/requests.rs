@@ -1,5 +1,5 @@
 //! Media requests on a real device: the media device of the session's video node
-//! (the one whose sysfs parent is the same), MEDIA_IOC_REQUEST_ALLOC on it, and
+//! (the one registered for the same device), MEDIA_IOC_REQUEST_ALLOC on it, and
 //! MEDIA_REQUEST_IOC_QUEUE / _REINIT and close on each request's fd, every call recorded
 //! with the kernel's result. A buffer is put into a request by QBUF with
 //! `V4L2_BUF_FLAG_REQUEST_FD` (`ops.rs`).
@@ -14,7 +14,9 @@ use vb2scope_core::v4l2::{Errno, Outcome};
 use super::error::DeviceError;
 use super::session::{Session, now_ns};
 
-/// The media device node whose device is the video node's own device, if any.
+/// The media device node of the video node's own device, if any: a media device sits in
+/// sysfs under the device it was registered for (`/sys/devices/platform/vim2m/media3`), which
+/// is the video node's `device`.
 pub(super) fn media_node_of(video: &Path) -> Option<PathBuf> {
     let name = std::fs::canonicalize(video).ok()?;
     let name = name.file_name()?.to_str()?;
@@ -22,7 +24,11 @@ pub(super) fn media_node_of(video: &Path) -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/sys/bus/media/devices")
         .ok()?
         .filter_map(Result::ok)
-        .filter(|m| std::fs::canonicalize(m.path().join("device")).ok().as_ref() == Some(&parent))
+        .filter(|m| {
+            std::fs::canonicalize(m.path())
+                .ok()
+                .is_some_and(|real| real.parent() == Some(parent.as_path()))
+        })
         .map(|m| PathBuf::from("/dev").join(m.file_name()))
         .collect();
     found.sort();
