@@ -141,15 +141,20 @@ const APP_MISUSE: &[&str] = &[
 
 /// Runs that provoke a kernel bug of the reference on purpose (tests/corpus/probes), the
 /// rule that must find it, and the readings that can see it: strace prints codec commands
-/// as pointers, so a START is seen only by the recorder; a refused STREAMOFF only by a
-/// reading with the program's calls.
+/// as pointers, so a START is seen by the recorder, and by strace joined with the kernel
+/// side (whose probe on the command helper reads it); a refused STREAMOFF only by a reading
+/// with the program's calls.
 const PROVOKED: &[(&str, &str, &[&str])] = &[
     (
         "probe-m2m-bad-streamoff",
         "R48",
         &["strace", "joined", "record"],
     ),
-    ("probe-vicodec-start-after-drain", "R49", &["record"]),
+    (
+        "probe-vicodec-start-after-drain",
+        "R49",
+        &["joined", "record"],
+    ),
 ];
 
 fn provoked(name: &str) -> Option<(&'static str, &'static [&'static str])> {
