@@ -724,3 +724,56 @@ fn a_recordings_formats_do_not_stop_the_m2m_split() {
     assert_eq!(devs[2], devs[3], "the second open's format moves with it");
     assert_ne!(devs[0], devs[2], "each open is a context of its own");
 }
+
+/// A review of the codec and M2M rules found correct sequences they flagged; each is a
+/// trace in tests/fixtures/regressions/review-m2m-*.jsonl, checked under Linux 6.1 and
+/// modern with nothing above information:
+/// a. DQBUF → EIO (a queue in error), then PREPARE_BUF → EIO: vb2 refuses it too;
+/// b. QBUF → EIO (a driver's buf_prepare), then DQBUF → EAGAIN: the queue was not in error;
+/// c. a SOURCE_CHANGE on an HDMI receiver's capture node, then a new dma-buf on an index:
+///    R16 only, not the decoder's R44;
+/// d. DQBUF → EIO, then another thread hands two buffers back (QBUF → EIO) before
+///    STREAMOFF: no loop (R45);
+/// e. a decoder drained, restarted with START, drained again;
+/// f. STOP, SOURCE_CHANGE, the resolution change's empty LAST, the CAPTURE restart: the
+///    drain was cleared by the restart (R34, information), not ended by that LAST;
+/// g. REMOVE_BUFS and CREATE_BUFS answered ENOTTY on a node whose QUERYCAP lacks the type;
+/// h. a QUERYCAP on an fd from before the trace: not filed under another node.
+#[test]
+fn review_of_the_m2m_rules() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/regressions"
+    );
+    for name in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        let path = format!("{dir}/review-m2m-{name}.jsonl");
+        let bytes = std::fs::read(&path).expect("fixture");
+        let (t, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("loads");
+        for p in [
+            Policy::for_kernel(vb2scope_core::policy::Kernel::new(6, 1)),
+            Policy::MODERN,
+        ] {
+            let r = check_trace(&t, p);
+            let loud: Vec<String> = r
+                .findings
+                .iter()
+                .filter(|f| r.severity(f) > vb2scope_core::rules::Severity::Info)
+                .map(|f| format!("{} {}", f.rule, f.message()))
+                .collect();
+            assert!(loud.is_empty(), "{name} under {p}: {loud:?}");
+            let rules: Vec<_> = r.findings.iter().map(|f| f.rule).collect();
+            if name == "c" {
+                assert!(
+                    !rules.contains(&vb2scope_core::rules::RuleId::R44),
+                    "{rules:?}"
+                );
+            }
+            if name == "f" {
+                assert!(
+                    rules.contains(&vb2scope_core::rules::RuleId::R34),
+                    "{rules:?}"
+                );
+            }
+        }
+    }
+}

@@ -23,7 +23,11 @@ impl Model {
     ) -> Outcome {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
         let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
-        if !encoder && forced.is_none_or(|r| r.is_ok()) {
+        // STOP and START are a stateful decoder's (a stateless one takes only FLUSH).
+        if !encoder
+            && matches!(cmd, Some(codec::CMD_STOP | codec::CMD_START))
+            && forced.is_none_or(|r| r.is_ok())
+        {
             self.note_decoder(dev);
         }
         // Whether a command is accepted is the driver's call (an unknown command, a
@@ -107,7 +111,12 @@ impl Model {
     pub(super) fn decoder_capture_moved(&mut self, qi: super::Qi, index: u32, plane: u8) {
         let Some(q) = self.queues.get(qi) else { return };
         let key = q.key;
-        if key.ty.is_output() || !q.streaming || !self.decoders.contains(&key.dev) {
+        // A source change alone also comes from HDMI receivers: only an M2M node decodes.
+        if key.ty.is_output()
+            || !q.streaming
+            || !self.decoders.contains(&key.dev)
+            || !self.is_m2m(qi)
+        {
             return;
         }
         self.find(

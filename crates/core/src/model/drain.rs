@@ -168,21 +168,27 @@ impl Model {
         }
     }
 
-    /// A DQBUF returned the LAST buffer of device `dev`'s CAPTURE queue.
+    /// A DQBUF returned the LAST buffer of device `dev`'s CAPTURE queue. After a source
+    /// change during a drain, that LAST is the resolution change's (vicodec's
+    /// `set_last_buffer` does not stop the context): the drain goes on.
     pub(super) fn drain_on_last(&mut self, dev: u16) {
-        if self
-            .drain(dev)
-            .is_some_and(|d| d.phase != DrainPhase::Stopped)
-        {
-            self.drain_mut(dev).phase = DrainPhase::Stopped;
+        let Some(d) = self.drain(dev) else { return };
+        let drc = d.phase == DrainPhase::Draining && d.source_change;
+        if d.phase == DrainPhase::Stopped || drc {
+            return;
         }
+        self.drain_mut(dev).phase = DrainPhase::Stopped;
     }
 
-    /// A SOURCE_CHANGE event was dequeued on device `dev`.
+    /// A SOURCE_CHANGE event was dequeued on device `dev`. Only one while CAPTURE streams
+    /// is a resolution change in the stream; the first one, before CAPTURE is set up, is the
+    /// stream's format being found (a STOP may come before it: v4l2-ctl sends it early).
     pub(super) fn drain_on_source_change(&mut self, dev: u16) {
-        if self
-            .drain(dev)
-            .is_some_and(|d| d.phase == DrainPhase::Draining)
+        let capture_streams = self.streams(dev, false);
+        if capture_streams
+            && self
+                .drain(dev)
+                .is_some_and(|d| d.phase == DrainPhase::Draining)
         {
             self.drain_mut(dev).source_change = true;
         }

@@ -44,7 +44,9 @@ impl Model {
     pub(super) fn abort_on_refused_streamoff(&mut self, dev: u16, r: Outcome) {
         match r {
             Ok(()) => self.abort_ends(dev),
-            Err(Errno::EBADF | Errno::ENOTTY) => {}
+            // EFAULT, EBUSY (priority), EINTR come before v4l2_m2m_streamoff; EINVAL is
+            // vb2_streamoff's own refusal, after the job was cancelled.
+            Err(e) if e != Errno::EINVAL => {}
             Err(_) => {
                 let m2m = self.is_m2m_dev(dev);
                 let linux = matches!(self.policy, Policy::Linux(_));
@@ -74,7 +76,14 @@ impl Model {
         let Some(key) = self.queues.get(qi).map(|q| q.key) else {
             return;
         };
-        let ready = self.job_ready(key.dev);
+        // A drained context runs no job either ("Device has stopped"): no evidence then.
+        let stopped = self.drain(key.dev).is_some_and(|d| {
+            matches!(
+                d.phase,
+                super::DrainPhase::Stopped | super::DrainPhase::Unknown
+            )
+        });
+        let ready = self.job_ready(key.dev) && !stopped;
         if let Some(a) = self.m2m_aborts.iter_mut().find(|a| a.dev == key.dev)
             && ready
         {

@@ -32,8 +32,8 @@ impl Model {
         if t.memory.is_some() && t.memory != q.memory {
             return Err((Errno::EINVAL, None));
         }
-        // `vb2_core_qbuf` refuses on a queue in error; `vb2_core_prepare_buf` does not look.
-        if q.error && !prepare_only {
+        // QBUF and PREPARE_BUF both refuse on a queue in error (`__buf_prepare` looks too).
+        if q.error {
             return Err((Errno::EIO, None));
         }
         let state = b.state;
@@ -85,6 +85,7 @@ impl Model {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         self.grow_to(qi, t.index, forced);
+        self.settle_queue_error(qi, forced, false);
         let pred = self.buf_checks(qi, fh, t, true);
         let pred = self.with_prepare_outcome(qi, t.index, args, pred, forced, true);
         let cb = Callback::Prepare(self.memory_of(qi, t), t.index);
@@ -126,7 +127,7 @@ impl Model {
         let (qi, fh) = self.target(t.fd, t.ty)?;
         let key = self.key(qi);
         self.grow_to(qi, t.index, forced);
-        self.settle_queue_error(qi, forced);
+        self.settle_queue_error(qi, forced, false);
         let pred = self.buf_checks(qi, fh, t, false);
         let cb = if self.qbuf_starts(qi) {
             Callback::Start
@@ -258,7 +259,7 @@ impl Model {
             return Err(Errno::EINVAL);
         };
         let nothing_coming = q.done_list.is_empty() && q.owned_by_drv == 0;
-        self.settle_queue_error(qi, forced);
+        self.settle_queue_error(qi, forced, true);
         let Some(q) = self.queues.get(qi) else {
             return Err(Errno::EINVAL);
         };
@@ -681,6 +682,7 @@ impl Model {
         q.error = false;
         q.error_inferred = false;
         q.error_calls = 0;
+        q.hold_last = false;
         q.done_list.clear();
         let n = q.bufs.len() as u32;
         for i in 0..n {

@@ -292,7 +292,7 @@ pub static CODEC_RULES: &[RuleInfo] = &[
     RuleInfo {
         id: RuleId::R44,
         title: "Decoder CAPTURE buffer re-associated while streaming",
-        severity: new_only(W, W),
+        severity: [Some(W), Some(W), Some(W), Some(W)],
         source: DECODER_RST,
         quote: "Similarly, when using a memory type other than V4L2_MEMORY_MMAP, the client \
                 should make sure that each CAPTURE buffer is always queued with the same \
@@ -305,8 +305,10 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             trace shows are decoders (a DECODER_CMD they took, a source change) are checked.",
         per_policy: [
             "The spec asks for stable CAPTURE memory while streaming.",
-            NO_LAST,
-            NO_LAST,
+            "vb2 releases and acquires the plane again (R16); the decoder's references do \
+             not follow.",
+            "vb2 releases and acquires the plane again (R16); the decoder's references do \
+             not follow.",
             "vb2 allows the change (R16); the decoder's references do not.",
         ],
     },
@@ -350,10 +352,10 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         per_policy: [
             "A failed STREAMOFF must leave the context as it was; the application also \
              passed a type the node has not.",
-            "v4l2-mem2mem of 2012 checked the call before cancelling the job: not \
-             applicable.",
-            "v4l2-mem2mem of 3.8 checked the call before cancelling the job: not \
-             applicable.",
+            "Not checked: v4l2-mem2mem of this era was not read; the abort was seen from \
+             5.10 on.",
+            "Not checked: v4l2-mem2mem of this era was not read; the abort was seen from \
+             5.10 on.",
             "v4l2-mem2mem cancels the job before vb2_streamoff() and keeps TRANS_ABORT \
              when it fails (\"Aborted context\" in its debug log); the kernel's fault.",
         ],

@@ -5,7 +5,9 @@
 //!   (`V4L2_BUF_FLAG_TIMESTAMP_COPY`), as DQBUF returned them: a CAPTURE buffer is linked to
 //!   the OUTPUT buffers dequeued with the same timestamp on its device, when it is the only
 //!   CAPTURE buffer with that timestamp (v4l2-ctl gives every buffer one timestamp: no links;
-//!   a stateless decoder's slices share their frame's: several OUTPUT buffers to one);
+//!   a stateless decoder's slices share their frame's: several OUTPUT buffers to one). A
+//!   STREAMOFF on the device starts afresh (a seek or a loop reuses timestamps), and
+//!   timestamp 0 (not set, or an empty LAST buffer) ties nothing;
 //! * where the trace has no DQBUF timestamps on a device, the driver's completions (the
 //!   `vb2_buf_done` tracepoint): one OUTPUT and one CAPTURE buffer done back to back on a
 //!   device, within [`SAME_JOB_NS`], with no other completion of that device between them.
@@ -38,8 +40,10 @@ struct Seen {
 /// What the timeline build hands over event by event.
 #[derive(Default)]
 pub struct JobFinder {
-    /// DQBUF results with their timestamp, per device and timestamp.
-    dequeued: BTreeMap<(u16, u64), Vec<Seen>>,
+    /// DQBUF results with their timestamp, per device, streaming run and timestamp.
+    dequeued: BTreeMap<(u16, u32, u64), Vec<Seen>>,
+    /// Each device's streaming run: STREAMOFFs so far.
+    runs: BTreeMap<u16, u32>,
     /// Devices whose DQBUFs showed a timestamp.
     stamped: Vec<u16>,
     /// Observed completions per device in order, and whether each was DONE.
@@ -60,11 +64,15 @@ impl JobFinder {
                     return;
                 };
                 let dev = video_fds.dev(fd);
-                if b.timestamp_ns != 0 && !self.stamped.contains(&dev) {
+                if b.timestamp_ns == 0 {
+                    return;
+                }
+                if !self.stamped.contains(&dev) {
                     self.stamped.push(dev);
                 }
+                let run = self.runs.get(&dev).copied().unwrap_or(0);
                 self.dequeued
-                    .entry((dev, b.timestamp_ns))
+                    .entry((dev, run, b.timestamp_ns))
                     .or_default()
                     .push(Seen {
                         key: QueueKey { dev, ty: b.ty },
@@ -72,6 +80,12 @@ impl JobFinder {
                         t_ns,
                     });
             }
+            Body::Ioctl {
+                fd,
+                cmd: IoctlCmd::Streamoff,
+                result: Ok(()),
+                ..
+            } => *self.runs.entry(video_fds.dev(fd)).or_default() += 1,
             Body::Driver {
                 dev,
                 ty,
@@ -95,7 +109,7 @@ impl JobFinder {
     /// The jobs found, in time order of their CAPTURE end.
     pub fn finish(self) -> Vec<Job> {
         let mut jobs = Vec::new();
-        for (&(dev, _), seen) in &self.dequeued {
+        for (&(dev, _, _), seen) in &self.dequeued {
             if !self.stamped.contains(&dev) {
                 continue;
             }
