@@ -86,6 +86,20 @@ impl Model {
         Ok(())
     }
 
+    /// A buffer queued on queue `qi` (directly or into a request): on an OUTPUT queue,
+    /// whether its reply kept HOLD_CAPTURE_BUF.
+    pub(super) fn note_hold(&mut self, qi: super::Qi) {
+        let hold = self
+            .seen
+            .flags
+            .is_some_and(|f| f & flags::M2M_HOLD_CAPTURE_BUF != 0);
+        if let Some(q) = self.queues.get_mut(qi)
+            && q.key.ty.is_output()
+        {
+            q.hold_last = hold;
+        }
+    }
+
     /// STREAMOFF of queue `qi`, or its release: an OUTPUT queue whose last buffer held its
     /// CAPTURE buffer, with no FLUSH since, leaves the last frame undelivered (R43).
     pub(super) fn held_at_end(&mut self, qi: super::Qi) {

@@ -47,8 +47,6 @@ impl DrainPhase {
 pub struct Drain {
     pub dev: u16,
     pub phase: DrainPhase,
-    /// The event of the STOP that started the current drain.
-    pub since_ev: u32,
     /// A SOURCE_CHANGE event was dequeued during the drain.
     pub source_change: bool,
 }
@@ -76,7 +74,6 @@ impl Model {
                 self.drains.push(Drain {
                     dev,
                     phase: DrainPhase::Running,
-                    since_ev: 0,
                     source_change: false,
                 });
                 self.drains.len() - 1
@@ -117,7 +114,6 @@ impl Model {
             return;
         }
         let phase = self.drain(dev).map_or(DrainPhase::Running, |d| d.phase);
-        let ev = self.ev;
         match (cmd, r) {
             (Some(codec::CMD_STOP), Ok(())) => match phase {
                 // `has_stopped`: a STOP after the LAST buffer is a no-op.
@@ -135,7 +131,6 @@ impl Model {
                     }
                     let d = self.drain_mut(dev);
                     d.phase = DrainPhase::Draining;
-                    d.since_ev = ev;
                     d.source_change = false;
                 }
             },

@@ -165,15 +165,7 @@ impl Model {
         });
         self.qseq += 1;
         let qseq = self.qseq;
-        let hold = self
-            .seen
-            .flags
-            .is_some_and(|f| f & crate::v4l2::flags::M2M_HOLD_CAPTURE_BUF != 0);
-        if let Some(q) = self.queues.get_mut(qi)
-            && q.key.ty.is_output()
-        {
-            q.hold_last = hold;
-        }
+        self.note_hold(qi);
         if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
             b.state = BufState::InRequest;
             b.request = req;

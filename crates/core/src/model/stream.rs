@@ -155,6 +155,7 @@ impl Model {
             // The kernel may have taken memory the model refuses: a divergence, then go on.
             self.decide("VIDIOC_QBUF", key, Err((e, None)), forced)?;
         }
+        self.note_hold(qi);
         self.qseq += 1;
         let qseq = self.qseq;
         let policy = self.policy;
@@ -172,12 +173,6 @@ impl Model {
         }
         q.lingering_reported = false;
         q.queued_count += 1;
-        if q.key.ty.is_output() {
-            q.hold_last = self
-                .seen
-                .flags
-                .is_some_and(|f| f & crate::v4l2::flags::M2M_HOLD_CAPTURE_BUF != 0);
-        }
         let (streaming, started) = (q.streaming, q.start_streaming_called);
         let (queued, min) = (q.queued_count, q.min_queued);
         let goes_to_driver = if policy.has_min_queued() {
