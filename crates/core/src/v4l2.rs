@@ -150,6 +150,7 @@ impl Errno {
     pub const ENODEV: Errno = Errno(19);
     pub const ETIMEDOUT: Errno = Errno(110);
     pub const ENOMEM: Errno = Errno(12);
+    pub const EACCES: Errno = Errno(13);
     pub const EBUSY: Errno = Errno(16);
     pub const EFAULT: Errno = Errno(14);
     pub const EINVAL: Errno = Errno(22);
@@ -663,6 +664,89 @@ pub mod codec {
         let n = name.trim();
         let n = n.strip_prefix("V4L2_EVENT_").unwrap_or(n);
         (0..=6).find(|&t| event_name(t) == Some(n))
+    }
+}
+
+/// Controls of a media request (`struct v4l2_ext_controls`).
+pub mod ctrls {
+    /// `V4L2_CTRL_WHICH_REQUEST_VAL`: the controls of the request `request_fd` names.
+    pub const WHICH_REQUEST_VAL: u32 = 0x0f01_0000;
+
+    /// Which of the three control ioctls.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum CtrlAccess {
+        Set,
+        Get,
+        Try,
+    }
+
+    impl CtrlAccess {
+        pub fn ioctl_name(self) -> &'static str {
+            match self {
+                CtrlAccess::Set => "VIDIOC_S_EXT_CTRLS",
+                CtrlAccess::Get => "VIDIOC_G_EXT_CTRLS",
+                CtrlAccess::Try => "VIDIOC_TRY_EXT_CTRLS",
+            }
+        }
+    }
+}
+
+/// `POLL*` bits of poll(2); select(2)'s sets map to IN, OUT and PRI.
+pub mod poll {
+    pub const IN: u16 = 0x001;
+    pub const PRI: u16 = 0x002;
+    pub const OUT: u16 = 0x004;
+    pub const ERR: u16 = 0x008;
+    pub const HUP: u16 = 0x010;
+    pub const NVAL: u16 = 0x020;
+    pub const RDNORM: u16 = 0x040;
+    pub const WRNORM: u16 = 0x100;
+
+    const NAMES: [(&str, u16); 8] = [
+        ("POLLIN", IN),
+        ("POLLPRI", PRI),
+        ("POLLOUT", OUT),
+        ("POLLERR", ERR),
+        ("POLLHUP", HUP),
+        ("POLLNVAL", NVAL),
+        ("POLLRDNORM", RDNORM),
+        ("POLLWRNORM", WRNORM),
+    ];
+
+    /// A bit's number from its name (`POLLPRI`, or `EPOLLPRI`).
+    pub fn by_name(name: &str) -> Option<u16> {
+        let n = name.trim();
+        let n = n
+            .strip_prefix('E')
+            .filter(|r| r.starts_with("POLL"))
+            .unwrap_or(n);
+        NAMES.iter().find(|(k, _)| *k == n).map(|&(_, b)| b)
+    }
+
+    /// `POLLIN|POLLPRI`, or `0`.
+    pub fn names(bits: u16) -> String {
+        let v: Vec<&str> = NAMES
+            .iter()
+            .filter(|(_, b)| bits & b != 0)
+            .map(|&(n, _)| n)
+            .collect();
+        if v.is_empty() {
+            "0".into()
+        } else {
+            v.join("|")
+        }
+    }
+}
+
+/// Kernel log lines of the V4L2 core that tell a driver bug.
+pub mod klog {
+    /// A WARNING raised in `v4l2_m2m_job_finish` (a queue that may hold CAPTURE buffers) or
+    /// `v4l2_m2m_buf_done_and_job_finish` (a job without both buffers): R47. Stack lines
+    /// naming these functions are not the warning itself.
+    pub fn is_m2m_job_finish_warning(text: &str) -> bool {
+        text.contains("WARNING:")
+            && (text.contains("v4l2_m2m_job_finish")
+                || text.contains("v4l2_m2m_buf_done_and_job_finish"))
     }
 }
 

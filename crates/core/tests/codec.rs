@@ -148,7 +148,7 @@ fn a_command_strace_did_not_decode_is_no_evidence() {
 }
 
 mod requests {
-    use vb2scope_core::model::{BufState, BufTarget, Model, Op, PlaneArgs, ReqState};
+    use vb2scope_core::model::{BufState, BufTarget, CtrlAccess, Model, Op, PlaneArgs, ReqState};
     use vb2scope_core::policy::Policy;
     use vb2scope_core::rules::RuleId;
     use vb2scope_core::v4l2::{BufType, Errno, Memory, Outcome};
@@ -304,17 +304,114 @@ mod requests {
         assert_eq!(m.check_invariants(), Ok(()));
     }
 
-    /// REINIT (or the last close) of a request that was never queued gives its buffer back.
+    /// REINIT (or the last close) of a request that was never queued gives its buffer back,
+    /// silently: R27 says so.
     #[test]
     fn reinit_and_close_give_the_buffer_back() {
         let mut m = m2m(Policy::MODERN);
         assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
-        let _ = m.step(&Op::RequestReinit { fd: 10, near: None }, 0, 0, None);
+        let _ = m.step(&Op::RequestReinit { fd: 10, near: None }, 1, 0, None);
         assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
         assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
-        let _ = m.step(&Op::Close { fd: 10 }, 0, 0, None);
+        let _ = m.step(&Op::Close { fd: 10 }, 2, 0, None);
+        assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
+        assert_eq!(rules(&m), vec![RuleId::R27, RuleId::R27]);
+    }
+
+    /// A buffer the source did not say was in this request (strace): no R27, since which
+    /// request held it is the model's guess.
+    #[test]
+    fn a_guessed_binding_emptied_is_not_reported() {
+        let mut m = m2m(Policy::MODERN);
+        m.lenient = true;
+        let op = Op::BufToRequest {
+            t: t(OUT, 0),
+            planes: PlaneArgs::default(),
+            prepare: false,
+            request_fd: None,
+        };
+        assert_eq!(m.step(&op, 1, 0, Some(Ok(()))).0, Ok(()));
+        let reinit = Op::RequestReinit { fd: 10, near: None };
+        assert_eq!(m.step(&reinit, 2, 0, Some(Ok(()))).0, Ok(()));
         assert_eq!(state(&m, OUT, 0), Some(BufState::Dequeued));
         assert_eq!(rules(&m), vec![]);
+    }
+
+    fn ctrls(access: CtrlAccess) -> Op {
+        Op::Controls {
+            fd: 3,
+            access,
+            count: 2,
+            request_fd: Some(10),
+        }
+    }
+
+    /// Controls go into an idle request only (R26 for a queued one); they are read back
+    /// once it completed (R29 before, EACCES).
+    #[test]
+    fn request_controls_follow_the_request_state() {
+        let mut m = m2m(Policy::MODERN);
+        assert_eq!(m.step(&ctrls(CtrlAccess::Set), 1, 0, None).0, Ok(()));
+        assert_eq!(m.requests[0].ctrls, 2);
+        assert_eq!(
+            m.step(&ctrls(CtrlAccess::Get), 2, 0, None).0,
+            Err(Errno::EACCES)
+        );
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        let queue = Op::RequestQueue { fd: 10, near: None };
+        assert_eq!(m.step(&queue, 3, 0, None).0, Ok(()));
+        assert_eq!(
+            m.step(&ctrls(CtrlAccess::Set), 4, 0, None).0,
+            Err(Errno::EBUSY)
+        );
+        assert_eq!(rules(&m), vec![RuleId::R29, RuleId::R26]);
+    }
+
+    /// In a trace the kernel's answer stands: a driver may refuse a control (EINVAL,
+    /// ERANGE), and an EACCES on a request the model thinks complete is believed, unflagged.
+    #[test]
+    fn request_controls_results_are_the_kernels() {
+        let mut m = m2m(Policy::MODERN);
+        m.lenient = true;
+        let r = m.step(&ctrls(CtrlAccess::Set), 1, 0, Some(Err(Errno::EINVAL)));
+        assert_eq!(r.0, Err(Errno::EINVAL));
+        assert_eq!(m.requests[0].ctrls, 0);
+        // Idle, so the model predicts EACCES; the kernel agrees: R29.
+        let r = m.step(&ctrls(CtrlAccess::Get), 2, 0, Some(Err(Errno::EACCES)));
+        assert_eq!(r.0, Err(Errno::EACCES));
+        // The kernel took a read the model would refuse: believed, not flagged.
+        let r = m.step(&ctrls(CtrlAccess::Get), 3, 0, Some(Ok(())));
+        assert_eq!(r.0, Ok(()));
+        assert_eq!(rules(&m), vec![RuleId::R29]);
+        assert_eq!(m.divergences, 0);
+    }
+
+    /// A request signals completion with POLLPRI only: a poll without it is R31; with it,
+    /// or on a video fd, nothing.
+    #[test]
+    fn polling_a_request_needs_pollpri() {
+        use vb2scope_core::v4l2::poll;
+        let mut m = m2m(Policy::MODERN);
+        let pri = Op::Poll {
+            fd: 10,
+            events: poll::PRI | poll::ERR,
+        };
+        let video = Op::Poll {
+            fd: 3,
+            events: poll::IN,
+        };
+        let wrong = Op::Poll {
+            fd: 10,
+            events: poll::IN,
+        };
+        for (i, op) in [pri, video, wrong].iter().enumerate() {
+            assert_eq!(m.step(op, i as u32, 0, None).0, Ok(()));
+        }
+        assert_eq!(rules(&m), vec![RuleId::R31]);
+        // vb2 of 2012 had no requests: nothing to say.
+        let mut old = Model::new(Policy::Vb2_2012);
+        assert_eq!(old.step(&wrong, 0, 0, Some(Ok(()))).0, Ok(()));
+        assert!(old.findings.is_empty());
     }
 }
 

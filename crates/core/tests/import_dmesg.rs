@@ -459,3 +459,28 @@ fn vicodec_codec_commands_and_events() {
         .collect();
     assert_eq!(events, vec![Some(5), Some(2)]);
 }
+
+/// R47: a WARNING raised in v4l2-mem2mem's job finish is a driver bug found from the log;
+/// the call trace lines that name the same function are not the warning again, and a
+/// warning elsewhere is not R47.
+#[test]
+fn a_job_finish_warning_is_r47() {
+    let text = "\
+[  123.456700] video12: VIDIOC_STREAMON: type=vid-out-mplane
+[  123.456789] ------------[ cut here ]------------
+[  123.456790] WARNING: CPU: 1 PID: 234 at drivers/media/v4l2-core/v4l2-mem2mem.c:480 v4l2_m2m_job_finish+0x8e/0xa0 [v4l2_mem2mem]
+[  123.456800] Call Trace:
+[  123.456802]  v4l2_m2m_job_finish+0x8e/0xa0 [v4l2_mem2mem]
+[  123.456803]  ? v4l2_m2m_buf_done_and_job_finish+0x20/0x90 [v4l2_mem2mem]
+[  123.456900] WARNING: CPU: 1 PID: 234 at drivers/media/common/videobuf2/videobuf2-core.c:1100 vb2_buffer_done+0x1/0x2
+";
+    let imp = import_dmesg(text);
+    let r = check_trace(&imp.trace, Policy::MODERN);
+    let r47: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == vb2scope_core::rules::RuleId::R47)
+        .collect();
+    assert_eq!(r47.len(), 1, "{:?}", r.findings);
+    assert!(r47[0].message().contains("v4l2_m2m_job_finish"));
+}

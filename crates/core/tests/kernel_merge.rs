@@ -77,6 +77,11 @@ fn describe(t: &Trace, e: &Event) -> String {
         Body::Klog { text } => format!("KLOG {}", t.str(text)),
         Body::Marker { text } => format!("MARKER {}", t.str(text)),
         Body::Expect { want } => format!("expect {}", outcome_str(want)),
+        Body::Poll {
+            fd,
+            events,
+            revents,
+        } => format!("POLL fd{fd} {events:#x} -> {revents:#x}"),
     };
     let origin = match e.origin {
         Origin::Observed => "",

@@ -44,6 +44,45 @@ pub fn request_ioctl(request: &impl AsRawFd, reinit: bool) -> Result<(), Errno> 
     .map(|_| ())
 }
 
+nix::ioctl_readwrite!(
+    vidioc_g_ext_ctrls,
+    b'V',
+    71,
+    v4l2r::bindings::v4l2_ext_controls
+);
+nix::ioctl_readwrite!(
+    vidioc_s_ext_ctrls,
+    b'V',
+    72,
+    v4l2r::bindings::v4l2_ext_controls
+);
+nix::ioctl_readwrite!(
+    vidioc_try_ext_ctrls,
+    b'V',
+    73,
+    v4l2r::bindings::v4l2_ext_controls
+);
+
+/// G (0), S (1) or TRY (2) _EXT_CTRLS of no control with `which` =
+/// `V4L2_CTRL_WHICH_REQUEST_VAL` on request `request_fd`: binds (S) or reads (G) the node's
+/// control handler in the request without setting a value, which no driver refuses.
+pub fn request_ext_ctrls(video: &impl AsRawFd, access: u8, request_fd: i32) -> Result<(), Errno> {
+    // SAFETY: all-zero is a valid `v4l2_ext_controls` (no controls, a null array).
+    let mut c: v4l2r::bindings::v4l2_ext_controls = unsafe { std::mem::zeroed() };
+    c.__bindgen_anon_1.which = vb2scope_core::v4l2::ctrls::WHICH_REQUEST_VAL;
+    c.request_fd = request_fd;
+    let fd = video.as_raw_fd();
+    // SAFETY: `c` is a live, initialised struct with count 0: the kernel reads no array.
+    unsafe {
+        match access {
+            0 => vidioc_g_ext_ctrls(fd, &mut c),
+            1 => vidioc_s_ext_ctrls(fd, &mut c),
+            _ => vidioc_try_ext_ctrls(fd, &mut c),
+        }
+    }
+    .map(|_| ())
+}
+
 /// The `m` of a single-planar buffer as the number the memory type says it is.
 pub fn buffer_m(b: &v4l2_buffer, memory: Option<Memory>) -> u64 {
     // SAFETY: every member of the union is a plain integer or pointer-sized integer; any bit

@@ -9,6 +9,7 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use vb2scope_core::trace::{Body, IoctlArg, IoctlCmd};
+use vb2scope_core::v4l2::ctrls::CtrlAccess;
 use vb2scope_core::v4l2::{Errno, Outcome};
 
 use super::error::DeviceError;
@@ -112,6 +113,61 @@ impl Session {
             Vec::new(),
         );
         Ok(r)
+    }
+
+    /// `set_ctrls`, `get_ctrls` or `try_ctrls NAME`: S/G/TRY_EXT_CTRLS of request `name`
+    /// (no control: the node's handler bound to the request, or its values read back).
+    pub fn request_controls(
+        &mut self,
+        name: &str,
+        access: CtrlAccess,
+    ) -> Result<Outcome, DeviceError> {
+        let request_fd = self.request_fd(name)?;
+        let (code, cmd) = match access {
+            CtrlAccess::Get => (0, IoctlCmd::GExtCtrls),
+            CtrlAccess::Set => (1, IoctlCmd::SExtCtrls),
+            CtrlAccess::Try => (2, IoctlCmd::TryExtCtrls),
+        };
+        let t = now_ns();
+        let r = crate::raw::request_ext_ctrls(self.file()?, code, request_fd).map_err(errno);
+        let arg = IoctlArg::Controls {
+            which: vb2scope_core::v4l2::ctrls::WHICH_REQUEST_VAL,
+            count: 0,
+            request_fd: Some(request_fd),
+        };
+        self.record_ioctl(t, cmd, r, arg, Vec::new());
+        Ok(r)
+    }
+
+    /// `poll NAME EVENTS`: poll() of request `name` for `events` (`POLL*` bits), waiting at
+    /// most `timeout_ms`.
+    pub fn poll_request(
+        &mut self,
+        name: &str,
+        events: u16,
+        timeout_ms: u16,
+    ) -> Result<Outcome, DeviceError> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let fd = self.request_fd(name)?;
+        let Some(req) = self.requests.get(name) else {
+            return Err(DeviceError::Scenario(format!("no media request {name:?}")));
+        };
+        let t = now_ns();
+        let flags = PollFlags::from_bits_truncate(events as i16);
+        let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(req), flags)];
+        let r = poll(&mut fds, PollTimeout::from(timeout_ms)).map_err(errno);
+        let revents = fds[0].revents().map_or(0, |f| f.bits() as u16);
+        let res = r.map(|_| ());
+        self.emit(
+            t,
+            Body::Poll {
+                fd,
+                events,
+                revents,
+            },
+            |_| {},
+        );
+        Ok(res)
     }
 
     /// The fd of request `name`.

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vb2scope_core::scenario::{Name, Scenario, Script, lower};
 use vb2scope_core::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, V4l2Buffer};
+use vb2scope_core::v4l2::ctrls::CtrlAccess;
 use vb2scope_core::v4l2::{BufType, DriverCfg, Errno, Memory};
 
 use super::error::DeviceError;
@@ -213,6 +214,14 @@ impl Player<'_> {
                 ..
             } => self.on_queue(s, ty)?,
             Body::Driver { .. } => self.rep.skipped_driver_lines.push(e.line),
+            // A request's completion arrives within a frame or two: 200 ms is plenty, and
+            // bounds a wait that can never end (a poll without POLLPRI, R31).
+            Body::Poll { fd, events, .. } => match self.request_at(fd) {
+                Some(name) => {
+                    let _ = s.poll_request(&name, events, 200)?;
+                }
+                None => self.rep.skipped_request_lines.push(e.line),
+            },
             Body::Expect { want } => s.expect(want),
             Body::Marker { text } => s.marker(t.str(text)),
             Body::Memop { .. } | Body::Klog { .. } | Body::Tracepoint { .. } => {}
@@ -254,6 +263,23 @@ impl Player<'_> {
                 match self.request_at(self.cur_fd) {
                     Some(name) => {
                         let _ = s.request_call(&name, cmd == IoctlCmd::RequestReinit)?;
+                    }
+                    None => self.rep.skipped_request_lines.push(line),
+                }
+                return Ok(());
+            }
+            (
+                IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls,
+                IoctlArg::Controls { request_fd, .. },
+            ) => {
+                match request_fd.and_then(|fd| self.request_at(fd)) {
+                    Some(name) => {
+                        let access = match cmd {
+                            IoctlCmd::SExtCtrls => CtrlAccess::Set,
+                            IoctlCmd::GExtCtrls => CtrlAccess::Get,
+                            _ => CtrlAccess::Try,
+                        };
+                        let _ = s.request_controls(&name, access)?;
                     }
                     None => self.rep.skipped_request_lines.push(line),
                 }

@@ -85,9 +85,10 @@ fn argument(a: &IoctlArg) -> String {
             Some(d) => format!("node capabilities {d:#x}"),
             None => "capabilities not recorded".into(),
         },
-        IoctlArg::Command { .. } | IoctlArg::Event { .. } | IoctlArg::Request { .. } => {
-            codec_arg(a).trim_start().to_owned()
-        }
+        IoctlArg::Command { .. }
+        | IoctlArg::Event { .. }
+        | IoctlArg::Request { .. }
+        | IoctlArg::Controls { .. } => codec_arg(a).trim_start().to_owned(),
     }
 }
 
@@ -122,6 +123,12 @@ fn codec_arg(a: &IoctlArg) -> String {
         }
         IoctlArg::Event { ty: None, .. } => " (event not decoded)".into(),
         IoctlArg::Request { fd_out: Some(f) } => format!(" → request fd {f}"),
+        IoctlArg::Controls {
+            count, request_fd, ..
+        } => match request_fd {
+            Some(r) => format!(" {count} control(s) of request fd {r}"),
+            None => format!(" {count} control(s) of a request (fd not recorded)"),
+        },
         _ => String::new(),
     }
 }
@@ -160,7 +167,8 @@ pub fn event(trace: &Trace, i: usize) -> String {
                 Some(
                     a @ (IoctlArg::Command { .. }
                     | IoctlArg::Event { .. }
-                    | IoctlArg::Request { .. }),
+                    | IoctlArg::Request { .. }
+                    | IoctlArg::Controls { .. }),
                 ) => codec_arg(a),
                 Some(IoctlArg::Querycap(c)) if !trace.str(c.driver).is_empty() => {
                     format!(
@@ -201,6 +209,19 @@ pub fn event(trace: &Trace, i: usize) -> String {
         Body::Open { fd, path, .. } => format!("open {} = fd {fd}", trace.str(path)),
         Body::Close { fd } => format!("close fd {fd}"),
         Body::Dup { fd, new_fd } => format!("dup fd {fd} = fd {new_fd}"),
+        Body::Poll {
+            fd,
+            events,
+            revents,
+        } => {
+            use vb2scope_core::v4l2::poll::names;
+            let got = if revents == 0 {
+                "nothing (timeout)".to_owned()
+            } else {
+                names(revents)
+            };
+            format!("poll fd {fd} for {} = {got}", names(events))
+        }
         Body::Mmap { fd, ext } => {
             let x = trace.extent(ext);
             if fd < 0 {

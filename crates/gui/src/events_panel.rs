@@ -78,7 +78,8 @@ fn facts(trace: &Trace) -> Vec<Facts> {
                             | IoctlArg::Querycap(_)
                             | IoctlArg::Command { .. }
                             | IoctlArg::Event { .. }
-                            | IoctlArg::Request { .. },
+                            | IoctlArg::Request { .. }
+                            | IoctlArg::Controls { .. },
                         )
                         | None => (q, None, None),
                     }
@@ -136,6 +137,7 @@ fn matches(trace: &Trace, i: usize, needle: &str, full_text: bool) -> bool {
         Body::Open { .. } => "open",
         Body::Close { .. } => "close",
         Body::Dup { .. } => "dup",
+        Body::Poll { .. } => "poll",
         Body::Mmap { .. } => "mmap",
         Body::Munmap { .. } => "munmap",
         Body::Dmabuf { .. } => "dma-buf",

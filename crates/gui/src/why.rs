@@ -101,9 +101,15 @@ pub fn why(trace: &Trace, i: usize, policy: Policy) -> Option<Why> {
                 IoctlCmd::Dqevent => ("DQEVENT takes a pending event. After a SOURCE_CHANGE a decoder's CAPTURE queue is set up again: STREAMOFF, REQBUFS(0), the new format, REQBUFS and STREAMON, while OUTPUT keeps streaming.".to_string(), None),
                 IoctlCmd::RequestAlloc => ("MEDIA_IOC_REQUEST_ALLOC makes a media request: an fd that gathers a buffer and the controls that go with it, queued together.".to_string(), None),
                 IoctlCmd::RequestQueue => ("MEDIA_REQUEST_IOC_QUEUE queues a request: its buffer is queued to vb2 now (not at QBUF), and the request completes when the driver is done with everything in it.".to_string(), None),
-                IoctlCmd::RequestReinit => ("MEDIA_REQUEST_IOC_REINIT empties an idle or completed request for reuse; a buffer still in it goes back to the application.".to_string(), None),
+                IoctlCmd::RequestReinit => ("MEDIA_REQUEST_IOC_REINIT empties an idle or completed request for reuse; a buffer still in it goes back to the application.".to_string(), Some(RuleId::R27)),
+                IoctlCmd::SExtCtrls | IoctlCmd::TryExtCtrls => ("S_EXT_CTRLS with which = V4L2_CTRL_WHICH_REQUEST_VAL puts control values into a request (a stateless decoder's slice and frame parameters); they apply when the request is queued. Only an idle request takes them: a queued or completed one answers EBUSY.".to_string(), Some(RuleId::R26)),
+                IoctlCmd::GExtCtrls => ("G_EXT_CTRLS with which = V4L2_CTRL_WHICH_REQUEST_VAL reads the values a request held, once it completed; before that the kernel answers EACCES.".to_string(), Some(RuleId::R29)),
             }
         }
+        Body::Poll { .. } => (
+            "poll() or select() waits until a file is ready. A video node is readable when a buffer waits to be dequeued; a media request signals its completion with POLLPRI (select's exceptfds) only, and a poll without it is never woken by the request.".to_string(),
+            Some(RuleId::R31),
+        ),
         Body::Driver { .. } => (
             "The driver completes a buffer (vb2_buffer_done): it leaves the driver and waits on the done list for DQBUF. Only buffers the driver got through buf_queue may be completed.".to_string(),
             Some(RuleId::R10),

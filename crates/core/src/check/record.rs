@@ -164,6 +164,7 @@ impl Binder<'_> {
             }
             body @ (Body::Close { .. }
             | Body::Dup { .. }
+            | Body::Poll { .. }
             | Body::Memop { .. }
             | Body::Driver { .. }
             | Body::Expect { .. }) => body,

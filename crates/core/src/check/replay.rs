@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{BufTarget, Handle, Model, Op, PlaneArg, PlaneArgs, Ret, Seen};
+use crate::model::{BufTarget, CtrlAccess, Handle, Model, Op, PlaneArg, PlaneArgs, Ret, Seen};
 use crate::policy::Policy;
 use crate::rules::{FindingDetail, RuleId};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, VideoFds};
@@ -176,6 +176,23 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
         }
         (IoctlCmd::RequestQueue, _) => Op::RequestQueue { fd, near: None },
         (IoctlCmd::RequestReinit, _) => Op::RequestReinit { fd, near: None },
+        (
+            IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls,
+            IoctlArg::Controls {
+                which,
+                count,
+                request_fd,
+            },
+        ) if which == crate::v4l2::ctrls::WHICH_REQUEST_VAL => Op::Controls {
+            fd,
+            access: match cmd {
+                IoctlCmd::SExtCtrls => CtrlAccess::Set,
+                IoctlCmd::GExtCtrls => CtrlAccess::Get,
+                _ => CtrlAccess::Try,
+            },
+            count,
+            request_fd,
+        },
         (IoctlCmd::Dqbuf, IoctlArg::Buffer(buf)) => Op::Dqbuf {
             fd,
             ty: buf.ty,
@@ -245,6 +262,8 @@ fn klog_rule(text: &str) -> Option<RuleId> {
         Some(RuleId::R06)
     } else if text.contains("stop_streaming operation is leaving") {
         Some(RuleId::R08)
+    } else if crate::v4l2::klog::is_m2m_job_finish_warning(text) {
+        Some(RuleId::R47)
     } else {
         None
     }
@@ -828,6 +847,7 @@ impl<'t> Replayer<'t> {
                 self.video_fds.follow(&e.body);
                 self.step(i, e, &Op::Dup { fd, new_fd }, None);
             }
+            Body::Poll { fd, events, .. } => self.step(i, e, &Op::Poll { fd, events }, None),
             Body::Mmap { fd, ext } => {
                 let x = self.trace.extent(ext);
                 let op = Op::Mmap {

@@ -134,6 +134,17 @@ pub struct EventLine<'a> {
     pub event: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<u32>,
+    /// S/G/TRY_EXT_CTRLS: `which` (`V4L2_CTRL_WHICH_*`) and the request's fd (`count` holds
+    /// the number of controls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub which: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_fd: Option<i32>,
+    /// poll: the `POLL*` bits asked for and returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revents: Option<u16>,
     /// The call's argument was not decoded by the source (`IoctlArg::Undecoded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undecoded: Option<bool>,

@@ -446,6 +446,13 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
                 IoctlCmd::RequestAlloc | IoctlCmd::RequestQueue | IoctlCmd::RequestReinit => {
                     IoctlArg::Request { fd_out: l.fd_out }
                 }
+                IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls => {
+                    IoctlArg::Controls {
+                        which: req(l.which, "which", ev)?,
+                        count: l.count.unwrap_or(0),
+                        request_fd: l.request_fd,
+                    }
+                }
                 IoctlCmd::Expbuf => IoctlArg::Expbuf {
                     ty: ty()?,
                     index: req(l.index, "index", ev)?,
@@ -504,6 +511,11 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
         }
         "close" => Body::Close {
             fd: req(l.fd, "fd", ev)?,
+        },
+        "poll" => Body::Poll {
+            fd: req(l.fd, "fd", ev)?,
+            events: req(l.events, "events", ev)?,
+            revents: l.revents.unwrap_or(0),
         },
         "dup" => Body::Dup {
             fd: req(l.fd, "fd", ev)?,

@@ -154,6 +154,15 @@ pub fn write_event<W: Write>(
                     l.changes = (*changes != 0).then_some(*changes);
                 }
                 Some(IoctlArg::Request { fd_out }) => l.fd_out = *fd_out,
+                Some(IoctlArg::Controls {
+                    which,
+                    count,
+                    request_fd,
+                }) => {
+                    l.which = Some(*which);
+                    l.count = Some(*count);
+                    l.request_fd = *request_fd;
+                }
                 Some(IoctlArg::Expbuf {
                     ty,
                     index,
@@ -191,6 +200,16 @@ pub fn write_event<W: Write>(
         Body::Close { fd } => {
             l.ev = "close";
             l.fd = Some(fd);
+        }
+        Body::Poll {
+            fd,
+            events,
+            revents,
+        } => {
+            l.ev = "poll";
+            l.fd = Some(fd);
+            l.events = Some(events);
+            l.revents = Some(revents);
         }
         Body::Dup { fd, new_fd } => {
             l.ev = "dup";

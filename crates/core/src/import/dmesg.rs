@@ -112,7 +112,9 @@ impl Reader {
             let t = self.time(t);
             let rest = body.get(pos..).unwrap_or("");
             self.ioctl(no, byte, t, node, rest);
-        } else if KLOG_TEXTS.iter().any(|k| body.contains(k)) {
+        } else if KLOG_TEXTS.iter().any(|k| body.contains(k))
+            || crate::v4l2::klog::is_m2m_job_finish_warning(body)
+        {
             self.flush();
             let t = self.time(t);
             let text = self.trace.intern(body.trim());
@@ -255,6 +257,19 @@ impl Reader {
                 Some(IoctlArg::Event {
                     ty: f.get("type").and_then(num).map(|n| n as u32),
                     changes: 0,
+                })
+            }
+            // `v4l_print_ext_controls`: `which=0xf010000, count=5, error_idx=0,
+            // request_fd=27, id/size=…`. Controls outside a request are not buffer lifetimes.
+            IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls => {
+                let which = f.get("which").and_then(num).map(|n| n as u32);
+                if which != Some(crate::v4l2::ctrls::WHICH_REQUEST_VAL) {
+                    return;
+                }
+                Some(IoctlArg::Controls {
+                    which: crate::v4l2::ctrls::WHICH_REQUEST_VAL,
+                    count: f.get("count").and_then(num).unwrap_or(0) as u32,
+                    request_fd: f.get("request_fd").and_then(num).map(|n| n as i32),
                 })
             }
             _ => {

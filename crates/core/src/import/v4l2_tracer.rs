@@ -336,6 +336,13 @@ impl Reader {
             IoctlCmd::RequestAlloc | IoctlCmd::RequestQueue | IoctlCmd::RequestReinit => {
                 Some(IoctlArg::Request { fd_out: None })
             }
+            IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls => {
+                match request_controls(field_of(first, second, "v4l2_ext_controls")) {
+                    Some(a) => Some(a),
+                    // Controls outside a media request: not buffer lifetimes.
+                    None => return,
+                }
+            }
             IoctlCmd::Querybuf | IoctlCmd::PrepareBuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf => {
                 match field_of(first, second, "v4l2_buffer") {
                     Some(b) => self.buffer(b, cmd == IoctlCmd::Dqbuf && self.is_nonblock(fd)),
@@ -558,4 +565,25 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|w| w == needle)
         .map(|p| p + from)
+}
+
+/// `v4l2_ext_controls` of a media request (`which` = `V4L2_CTRL_WHICH_REQUEST_VAL`, as a
+/// number or by name); `None` for other controls.
+fn request_controls(c: Option<&Value>) -> Option<IoctlArg> {
+    let c = c?;
+    let which = c.get("which").and_then(|v| {
+        num(v).map(|n| n as u32).or_else(|| {
+            v.as_str()
+                .filter(|s| s.contains("V4L2_CTRL_WHICH_REQUEST_VAL"))
+                .map(|_| crate::v4l2::ctrls::WHICH_REQUEST_VAL)
+        })
+    })?;
+    if which != crate::v4l2::ctrls::WHICH_REQUEST_VAL {
+        return None;
+    }
+    Some(IoctlArg::Controls {
+        which,
+        count: c.get("count").and_then(num).unwrap_or(0) as u32,
+        request_fd: c.get("request_fd").and_then(num).map(|n| n as i32),
+    })
 }

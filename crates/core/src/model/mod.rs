@@ -19,6 +19,7 @@ mod op;
 mod prepare;
 mod queue_error;
 mod request;
+mod request_ctrls;
 mod setup;
 mod state;
 mod stream;
@@ -27,7 +28,7 @@ pub use drain::{Drain, DrainPhase};
 pub use effects::{DoneRec, Effect, Effects, KMsg, KMsgRec, MemopRec};
 pub use m2m_abort::Abort;
 pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
-pub use op::{BufTarget, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
+pub use op::{BufTarget, CtrlAccess, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
 pub use request::{ReqState, Request};
 pub use state::{
     BufState, Buffer, CodecState, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, Plane, Queue,
@@ -57,6 +58,9 @@ pub struct Model {
     pub requests: Vec<Request>,
     /// Grows whenever a request changes (state, buffers): views sample requests only then.
     pub requests_version: u64,
+    /// Control values set into a request the source did not name (strace): the next
+    /// request queued takes them.
+    unbound_ctrls: u32,
     /// Codec contexts' drain states, one per device a codec command reached.
     pub drains: Vec<Drain>,
     /// Grows whenever a drain state changes.
@@ -104,6 +108,7 @@ impl Model {
             queues: Vec::new(),
             requests: Vec::new(),
             requests_version: 0,
+            unbound_ctrls: 0,
             drains: Vec::new(),
             drains_version: 0,
             m2m_aborts: Vec::new(),
@@ -257,6 +262,15 @@ impl Model {
             Op::RequestReinit { fd, near } => self
                 .request_reinit(fd, near, forced)
                 .map(|()| Ret::default()),
+            Op::Controls {
+                access,
+                count,
+                request_fd,
+                ..
+            } => self
+                .request_controls(access, count, request_fd, forced)
+                .map(|()| Ret::default()),
+            Op::Poll { fd, events } => self.poll(fd, events).map(|()| Ret::default()),
             Op::BufferDone {
                 dev,
                 ty,

@@ -2,6 +2,7 @@
 //! (fd numbers, addresses, indices). Strings and names are resolved before this point.
 
 use crate::v4l2::MAX_PLANES;
+pub use crate::v4l2::ctrls::CtrlAccess;
 use crate::v4l2::{BufType, DoneState, DriverCfg, Memory};
 
 /// The memory a plane argument names: `m.fd` (DMABUF) or `m.userptr` (USERPTR), or what is
@@ -193,6 +194,20 @@ pub enum Op {
         fd: i32,
         ty: Option<u32>,
     },
+    /// S/G/TRY_EXT_CTRLS with `which` = `V4L2_CTRL_WHICH_REQUEST_VAL` on video fd `fd`:
+    /// `count` controls set into, tried against or read from request `request_fd` (`None`:
+    /// not recorded).
+    Controls {
+        fd: i32,
+        access: CtrlAccess,
+        count: u32,
+        request_fd: Option<i32>,
+    },
+    /// poll()/select() waiting on `fd` for `events` (`POLL*` bits).
+    Poll {
+        fd: i32,
+        events: u16,
+    },
     /// The driver calls `vb2_buffer_done`; `None`: the oldest ACTIVE buffer.
     BufferDone {
         dev: u16,
@@ -214,7 +229,11 @@ impl Op {
     pub fn result_is_the_kernels(&self) -> bool {
         matches!(
             self,
-            Op::Command { .. } | Op::Dqevent { .. } | Op::Querycap { .. }
+            Op::Command { .. }
+                | Op::Dqevent { .. }
+                | Op::Querycap { .. }
+                | Op::Controls { .. }
+                | Op::Poll { .. }
         )
     }
 
@@ -245,6 +264,8 @@ impl Op {
             Op::RequestAlloc { .. } => "MEDIA_IOC_REQUEST_ALLOC",
             Op::RequestQueue { .. } => "MEDIA_REQUEST_IOC_QUEUE",
             Op::RequestReinit { .. } => "MEDIA_REQUEST_IOC_REINIT",
+            Op::Controls { access, .. } => access.ioctl_name(),
+            Op::Poll { .. } => "poll",
             Op::BufferDone { .. } => "vb2_buffer_done",
             Op::Driver { .. } => "driver",
         }

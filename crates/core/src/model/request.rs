@@ -34,6 +34,10 @@ pub struct Request {
     pub fds: u32,
     /// The buffers bound to it: (queue index, buffer index).
     pub bufs: Vec<(usize, u32)>,
+    /// Control values set into it (S_EXT_CTRLS with `V4L2_CTRL_WHICH_REQUEST_VAL`).
+    pub ctrls: u32,
+    /// A buffer went into it by a QBUF that named it (not by the model's guess).
+    pub named: bool,
 }
 
 impl Model {
@@ -84,6 +88,8 @@ impl Model {
             state: ReqState::Idle,
             fds: 1,
             bufs: Vec::new(),
+            ctrls: 0,
+            named: false,
         });
         self.fds.set(fd, FdObj::Request(id));
         id
@@ -173,6 +179,7 @@ impl Model {
         }
         if let Some(r) = req.and_then(|id| self.requests.get_mut(id as usize)) {
             r.bufs.push((qi, t.index));
+            r.named = true;
         }
         self.requests_version += 1;
         Ok(())
@@ -330,6 +337,9 @@ impl Model {
         if r.bufs.is_empty() {
             r.bufs.extend(unbound.iter().copied());
         }
+        if r.ctrls == 0 {
+            r.ctrls = std::mem::take(&mut self.unbound_ctrls);
+        }
         let bufs = r.bufs.clone();
         for (qi, i) in bufs {
             if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i)) {
@@ -415,6 +425,7 @@ impl Model {
         };
         self.decide("MEDIA_REQUEST_IOC_REINIT", None, pred, forced)?;
         self.adopt_unbound(id, near);
+        self.drops_named_buffer(id);
         self.request_clean(id);
         Ok(())
     }
@@ -426,6 +437,8 @@ impl Model {
             return;
         };
         r.state = ReqState::Idle;
+        r.ctrls = 0;
+        r.named = false;
         let bufs = std::mem::take(&mut r.bufs);
         for (qi, i) in bufs {
             if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i))
@@ -439,6 +452,27 @@ impl Model {
         }
     }
 
+    /// An unqueued request about to be emptied while a buffer the trace put into it waits
+    /// there: the buffer silently goes back to the application (R27).
+    fn drops_named_buffer(&mut self, id: u32) {
+        let Some(r) = self.requests.get(id as usize) else {
+            return;
+        };
+        if r.state != ReqState::Idle || !r.named {
+            return;
+        }
+        let waiting = r.bufs.iter().find(|&&(qi, i)| {
+            self.queues
+                .get(qi)
+                .and_then(|q| q.buf(i))
+                .is_some_and(|b| b.state == BufState::InRequest && b.request == Some(id))
+        });
+        if let Some(&(qi, i)) = waiting {
+            let key = self.key(qi);
+            self.find(RuleId::R27, key, Some(i), None, FindingDetail::None);
+        }
+    }
+
     /// close() of a request fd: the last one frees an unqueued request (its buffer goes
     /// back); a queued one lives until it completes.
     pub(super) fn request_fd_closed(&mut self, id: u32) {
@@ -447,6 +481,7 @@ impl Model {
         };
         r.fds = r.fds.saturating_sub(1);
         if r.fds == 0 && r.state != ReqState::Queued {
+            self.drops_named_buffer(id);
             self.request_clean(id);
         }
     }

@@ -22,7 +22,13 @@ const REQ_QUEUE_RST: &str =
 const REQ_REINIT_RST: &str =
     "Documentation/userspace-api/media/mediactl/media-request-ioc-reinit.rst";
 
+const REQUEST_API_RST: &str = "Documentation/userspace-api/media/mediactl/request-api.rst";
+const REQ_POLL_RST: &str = "Documentation/userspace-api/media/mediactl/request-func-poll.rst";
+const EXT_CTRLS_RST: &str = "Documentation/userspace-api/media/v4l/vidioc-g-ext-ctrls.rst";
+const M2M_H: &str = "include/media/v4l2-mem2mem.h";
+
 const NO_REQUESTS: &str = "vb2 of this era has no Request API: not applicable.";
+const NO_HOLD: &str = "vb2 of this era has no M2M_HOLD_CAPTURE_BUF: not applicable.";
 const NO_LAST: &str = "vb2 of this era has no LAST flag and no EPIPE: not applicable.";
 
 /// R23–R49 as far as the model checks them, in the order of [`RuleId::ALL`].
@@ -106,6 +112,27 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R27,
+        title: "Buffer silently taken out of an unqueued request",
+        severity: new_only(I, I),
+        source: REQUEST_API_RST,
+        quote: "The MEDIA_REQUEST_IOC_REINIT will clear a request's state and make it \
+                available again. No state is retained by this operation: the request is as if \
+                it had just been allocated.",
+        explanation: "A buffer QBUF'd into a request waits there (IN_REQUEST) until the \
+            request is queued. Re-initialising the request, or closing its last fd, before it \
+            was queued empties it: the buffer goes back to the application as if never \
+            queued, and nothing reports it. Queuing the emptied request then fails with \
+            ENOENT, and waiting for the buffer waits for nothing. Only reported where the \
+            trace named the request the buffer went into.",
+        per_policy: [
+            "The spec clears the request and drops its buffer silently.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "media_request_clean unbinds the buffer; vb2 returns it to DEQUEUED silently.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R28,
         title: "REQUEST_FD on an ioctl other than QBUF",
         severity: new_only(W, W),
@@ -123,6 +150,27 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R29,
+        title: "Request controls read before the request completed",
+        severity: new_only(W, W),
+        source: EXT_CTRLS_RST,
+        quote: "If the request is not yet completed, then this will result in an EACCES \
+                error.",
+        explanation: "G_EXT_CTRLS with which = V4L2_CTRL_WHICH_REQUEST_VAL reads the values a \
+            request holds, and only once the request completed: while it is idle or queued \
+            the driver may still change them. The call fails with EACCES; request-api.rst \
+            names EBUSY for the same case, the kernel returns EACCES. Wait for the request's \
+            POLLPRI first. Reported where the trace named the request and the kernel answered \
+            EACCES.",
+        per_policy: [
+            "The spec refuses the read (vidioc-g-ext-ctrls.rst says EACCES, request-api.rst \
+             EBUSY).",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "v4l2_g_ext_ctrls_request refuses it with EACCES.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R30,
         title: "Buffer put into a request while not dequeued",
         severity: new_only(W, W),
@@ -137,6 +185,24 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             NO_REQUESTS,
             NO_REQUESTS,
             "vb2 refuses it with EINVAL (\"qbuf: buffer is not in dequeued state\").",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R31,
+        title: "Request completion awaited without POLLPRI",
+        severity: new_only(W, W),
+        source: REQ_POLL_RST,
+        quote: "Request file descriptor set the POLLPRI flag in revents when the request was \
+                completed.",
+        explanation: "A media request tells its completion with POLLPRI (select's exceptfds) \
+            only. media_request_poll returns nothing and registers no wait for a poll that \
+            does not ask for POLLPRI, so poll() on a request fd for POLLIN or POLLOUT sleeps \
+            until its timeout even after the request completed. Ask for POLLPRI.",
+        per_policy: [
+            "The spec signals completion with POLLPRI only.",
+            NO_REQUESTS,
+            NO_REQUESTS,
+            "media_request_poll ignores a poll without EPOLLPRI.",
         ],
     },
     RuleInfo {
@@ -331,6 +397,27 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             "vb2 of 3.8 had no vb2_queue_error: not applicable.",
             "vb2 fails QBUF and DQBUF with EIO while q->error is set (\"fatal error occurred \
              on queue\", \"Queue in error state, will not wait for buffers\").",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R47,
+        title: "Driver with HOLD_CAPTURE_BUF finishes jobs without it (driver)",
+        severity: new_only(E, E),
+        source: M2M_H,
+        quote: "Drivers that set V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF must use this \
+                function instead of job_finish() to take held buffers into account.",
+        explanation: "A stateless decoder that lets an OUTPUT buffer hold its CAPTURE buffer \
+            (several slices into one frame) must end each job with \
+            v4l2_m2m_buf_done_and_job_finish(), which releases a held buffer when its frame is \
+            done. v4l2_m2m_job_finish() on such a queue warns (WARN_ON in v4l2-mem2mem.c) and \
+            held frames are lost; v4l2_m2m_buf_done_and_job_finish() warns when the job has no \
+            source or destination buffer. Found from the kernel's WARNING in the log: a driver \
+            bug, not the application's.",
+        per_policy: [
+            "The helper's contract is broken by the driver.",
+            NO_HOLD,
+            NO_HOLD,
+            "v4l2-mem2mem warns (WARN_ON) and the held CAPTURE buffer is not returned.",
         ],
     },
     RuleInfo {

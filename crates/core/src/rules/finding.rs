@@ -48,6 +48,11 @@ pub enum FindingDetail {
         errno: Errno,
         memory: Option<Memory>,
     },
+    /// A poll on fd `fd` asking for `events` (`POLL*` bits) (R31).
+    Poll {
+        fd: i32,
+        events: u16,
+    },
     /// REQBUFS/CREATE_BUFS granted another number of buffers than asked (R52, R53).
     Granted {
         asked: u32,
@@ -192,9 +197,22 @@ impl Finding {
                 "a media request used while queued or completed (EBUSY): re-initialise it first"
                     .into()
             }
+            (RuleId::R27, _) => format!(
+                "{b} taken out of a media request that was never queued: it is back with the \
+                 application, and the request is empty"
+            ),
             (RuleId::R28, _) => {
                 format!("PREPARE_BUF of {b} with REQUEST_FD: only QBUF takes a request (EINVAL)")
             }
+            (RuleId::R29, FindingDetail::State(s)) => format!(
+                "a media request's controls read while it is {s}: they can be read once it \
+                 completed (EACCES)"
+            ),
+            (RuleId::R31, FindingDetail::Poll { fd, events }) => format!(
+                "poll on media request fd {fd} for {} without POLLPRI: a request signals its \
+                 completion with POLLPRI only, so this wait never ends by it",
+                crate::v4l2::poll::names(*events)
+            ),
             (RuleId::R30, FindingDetail::State(s)) => {
                 format!("{b} put into a media request while {s}, not dequeued (EINVAL)")
             }

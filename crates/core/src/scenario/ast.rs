@@ -76,6 +76,17 @@ pub enum StmtKind {
     Reinit {
         name: Name,
     },
+    /// `set_ctrls`, `get_ctrls` or `try_ctrls NAME`: S/G/TRY_EXT_CTRLS with `which` =
+    /// `V4L2_CTRL_WHICH_REQUEST_VAL` on request `NAME`.
+    Ctrls {
+        name: Name,
+        access: crate::v4l2::ctrls::CtrlAccess,
+    },
+    /// `poll NAME [in] [out] [pri]`: poll() of request `NAME` for these events.
+    Poll {
+        name: Name,
+        events: u16,
+    },
     Dqbuf {
         nonblock: bool,
     },

@@ -322,6 +322,29 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
             };
             l.named(line, body, name);
         }
+        StmtKind::Ctrls { name, access } => {
+            let cmd = match access {
+                crate::v4l2::ctrls::CtrlAccess::Set => IoctlCmd::SExtCtrls,
+                crate::v4l2::ctrls::CtrlAccess::Get => IoctlCmd::GExtCtrls,
+                crate::v4l2::ctrls::CtrlAccess::Try => IoctlCmd::TryExtCtrls,
+            };
+            let arg = IoctlArg::Controls {
+                which: crate::v4l2::ctrls::WHICH_REQUEST_VAL,
+                count: 0,
+                request_fd: l.requests.get(name).copied(),
+            };
+            let i = l.ioctl(line, cmd, arg);
+            l.script.names.insert(i, name.clone());
+        }
+        StmtKind::Poll { name, events } => {
+            let fd = l.requests.get(name).copied().unwrap_or(-1);
+            let body = Body::Poll {
+                fd,
+                events: *events,
+                revents: 0,
+            };
+            l.named(line, body, name);
+        }
         &StmtKind::Dqbuf { nonblock } => {
             let b = V4l2Buffer {
                 nonblock,

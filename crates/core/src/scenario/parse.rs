@@ -373,6 +373,43 @@ impl Parser<'_> {
                     StmtKind::QueueRequest { name }
                 }
             }
+            "set_ctrls" | "get_ctrls" | "try_ctrls" => {
+                let Some(t) = arg(0) else {
+                    return self.err(end, format!("{kw} needs the NAME of a media request"));
+                };
+                let name = self.use_name(t.s, t.col, &[Kind::Request])?;
+                self.no_more(&rest[1..])?;
+                let access = match kw.as_str() {
+                    "set_ctrls" => crate::v4l2::ctrls::CtrlAccess::Set,
+                    "get_ctrls" => crate::v4l2::ctrls::CtrlAccess::Get,
+                    _ => crate::v4l2::ctrls::CtrlAccess::Try,
+                };
+                StmtKind::Ctrls { name, access }
+            }
+            "poll" => {
+                let Some(t) = arg(0) else {
+                    return self.err(end, "poll needs the NAME of a media request");
+                };
+                let name = self.use_name(t.s, t.col, &[Kind::Request])?;
+                let mut events = 0;
+                for e in rest.get(1..).unwrap_or(&[]) {
+                    events |= match e.s {
+                        "in" => crate::v4l2::poll::IN,
+                        "out" => crate::v4l2::poll::OUT,
+                        "pri" => crate::v4l2::poll::PRI,
+                        other => {
+                            return self.err(
+                                e.col,
+                                format!("unknown event {other:?}; expected in, out or pri"),
+                            );
+                        }
+                    };
+                }
+                if events == 0 {
+                    return self.err(end, "poll needs events: in, out or pri");
+                }
+                StmtKind::Poll { name, events }
+            }
             "dqbuf" => {
                 let nonblock = match arg(0) {
                     None => false,

@@ -192,6 +192,7 @@ fn sample_requests(
             Some(super::RequestPhase {
                 state: r.state,
                 buffer,
+                ctrls: r.ctrls,
             }),
         );
     }

@@ -265,6 +265,8 @@ pub struct RequestPhase {
     pub state: crate::model::ReqState,
     /// Its first bound buffer: queue and index.
     pub buffer: Option<(QueueKey, u32)>,
+    /// Control values set into it.
+    pub ctrls: u32,
 }
 
 impl RequestPhase {
@@ -275,9 +277,14 @@ impl RequestPhase {
             crate::model::ReqState::Queued => "queued",
             crate::model::ReqState::Complete => "complete",
         };
+        let ctrls = match self.ctrls {
+            0 => String::new(),
+            1 => ", 1 control".to_owned(),
+            n => format!(", {n} controls"),
+        };
         match self.buffer {
-            Some((q, i)) => format!("{state}: {q} #{i}"),
-            None => state.to_owned(),
+            Some((q, i)) => format!("{state}: {q} #{i}{ctrls}"),
+            None => format!("{state}{ctrls}"),
         }
     }
 }

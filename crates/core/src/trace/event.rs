@@ -38,10 +38,15 @@ pub enum IoctlCmd {
     /// `MEDIA_REQUEST_IOC_QUEUE` and `_REINIT`, on a request fd.
     RequestQueue,
     RequestReinit,
+    /// Controls into (S/TRY) or read from (G) a media request: `which` =
+    /// `V4L2_CTRL_WHICH_REQUEST_VAL`. Other control calls change no buffer and are not kept.
+    SExtCtrls,
+    GExtCtrls,
+    TryExtCtrls,
 }
 
 impl IoctlCmd {
-    pub const ALL: [IoctlCmd; 21] = [
+    pub const ALL: [IoctlCmd; 24] = [
         IoctlCmd::Reqbufs,
         IoctlCmd::CreateBufs,
         IoctlCmd::RemoveBufs,
@@ -63,6 +68,9 @@ impl IoctlCmd {
         IoctlCmd::RequestAlloc,
         IoctlCmd::RequestQueue,
         IoctlCmd::RequestReinit,
+        IoctlCmd::SExtCtrls,
+        IoctlCmd::GExtCtrls,
+        IoctlCmd::TryExtCtrls,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -87,6 +95,9 @@ impl IoctlCmd {
             IoctlCmd::RequestAlloc => "MEDIA_IOC_REQUEST_ALLOC",
             IoctlCmd::RequestQueue => "MEDIA_REQUEST_IOC_QUEUE",
             IoctlCmd::RequestReinit => "MEDIA_REQUEST_IOC_REINIT",
+            IoctlCmd::SExtCtrls => "VIDIOC_S_EXT_CTRLS",
+            IoctlCmd::GExtCtrls => "VIDIOC_G_EXT_CTRLS",
+            IoctlCmd::TryExtCtrls => "VIDIOC_TRY_EXT_CTRLS",
         }
     }
     /// `VIDIOC_QBUF` or `QBUF`; the media ioctls by their full names only.
@@ -235,6 +246,13 @@ pub enum IoctlArg {
     /// MEDIA_IOC_REQUEST_ALLOC: the new request's fd, if recorded. QUEUE and REINIT take
     /// no argument: the call's fd is the request.
     Request { fd_out: Option<i32> },
+    /// S/G/TRY_EXT_CTRLS of a media request's controls: `which` (`V4L2_CTRL_WHICH_*`), how
+    /// many controls, and the request's fd when the source recorded it (strace does not).
+    Controls {
+        which: u32,
+        count: u32,
+        request_fd: Option<i32>,
+    },
     /// The source printed only a pointer (strace before 6.x does for EXPBUF): what was asked
     /// is unknown. The call is kept so that what the kernel did inside it lands in it; the
     /// model takes no step for it.
@@ -290,6 +308,14 @@ pub enum Body {
         name: Sym,
         ext: u32,
     },
+    /// poll(), ppoll(), select() or pselect6() waiting on `fd` (one event per fd of a video
+    /// node or a media request in the set): the `POLL*` bits asked for (select's exceptfds
+    /// as `POLLPRI`) and those returned (0 on a timeout).
+    Poll {
+        fd: i32,
+        events: u16,
+        revents: u16,
+    },
     /// A kernel tracepoint line: its name and its text.
     Tracepoint {
         name: Sym,
@@ -332,6 +358,7 @@ impl Body {
                 | Body::Mmap { .. }
                 | Body::Munmap { .. }
                 | Body::Dmabuf { .. }
+                | Body::Poll { .. }
         )
     }
 }

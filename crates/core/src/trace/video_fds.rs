@@ -79,7 +79,8 @@ impl IoctlArg {
             | IoctlArg::Querycap(_)
             | IoctlArg::Command { .. }
             | IoctlArg::Event { .. }
-            | IoctlArg::Request { .. } => None,
+            | IoctlArg::Request { .. }
+            | IoctlArg::Controls { .. } => None,
         }
     }
 }

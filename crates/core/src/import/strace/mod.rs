@@ -6,6 +6,7 @@
 mod clock;
 mod diag;
 mod lex;
+mod polls;
 mod syscalls;
 mod v4l2;
 

@@ -38,6 +38,27 @@ pub(super) struct Fds {
     formats: Vec<(u16, BufType, u8, u32)>,
 }
 
+impl Fds {
+    /// Whether any media request's fd is open.
+    pub(super) fn any_request(&self) -> bool {
+        self.open.values().any(|k| *k == FdKind::Request)
+    }
+
+    /// Whether `fd` is a media request: known as one, or `named` one by `-y` while the fd
+    /// is not known as something else.
+    pub(super) fn is_request(&self, fd: i32, named: bool) -> bool {
+        match self.open.get(&fd) {
+            Some(k) => *k == FdKind::Request,
+            None => named,
+        }
+    }
+
+    /// `fd` is a media request's, if nothing else is known of it.
+    pub(super) fn note_request(&mut self, fd: i32) {
+        self.open.entry(fd).or_insert(FdKind::Request);
+    }
+}
+
 /// Device nodes with V4L2 buffer queues.
 fn is_video(path: &str) -> bool {
     [
@@ -57,7 +78,7 @@ fn is_dmabuf(path: &str) -> bool {
 }
 
 /// A media request's fd as `-y` names it (`anon_inode:request`).
-fn is_request(path: &str) -> bool {
+pub(super) fn is_request(path: &str) -> bool {
     path == "anon_inode:request" || path == "anon_inode:[request]"
 }
 
@@ -102,6 +123,7 @@ impl Importer {
     pub(super) fn call(&mut self, name: &str, body: &str, ctx: Ctx) {
         match name {
             "ioctl" => self.ioctl(body, ctx),
+            "poll" | "ppoll" | "select" | "pselect6" | "_newselect" => self.wait(name, body, ctx),
             "write" => self.write(body, ctx),
             "open" | "openat" | "openat2" | "close" | "dup" | "dup2" | "dup3" | "fcntl"
             | "fcntl64" | "mmap" | "mmap2" | "munmap" | "clone" | "clone3" => {
@@ -474,6 +496,7 @@ impl Importer {
             Skip::Undecoded => Kind::Undecoded,
             Skip::Unsupported(_) => Kind::Unsupported,
             Skip::Malformed(what) => return self.malformed(ctx.pos, what),
+            Skip::NotOurs => return,
         };
         self.diags.report(kind, ctx.pos.line, ctx.pos.byte, || {
             format!("{}: {e}; left out", cmd.name())

@@ -54,6 +54,9 @@ pub(super) fn request(s: &str) -> Option<Req> {
             91 => Req::Buf(IoctlCmd::UnsubscribeEvent),
             96 => Req::Buf(IoctlCmd::DecoderCmd),
             97 => Req::Buf(IoctlCmd::TryDecoderCmd),
+            71 => Req::Buf(IoctlCmd::GExtCtrls),
+            72 => Req::Buf(IoctlCmd::SExtCtrls),
+            73 => Req::Buf(IoctlCmd::TryExtCtrls),
             _ => return None,
         });
     }
@@ -81,6 +84,9 @@ pub(super) enum Skip {
     Unsupported(String),
     #[error("{0}")]
     Malformed(&'static str),
+    /// A call the model has nothing to do with (controls outside a media request).
+    #[error("not about buffers")]
+    NotOurs,
 }
 
 fn buf_type(v: &str) -> Result<BufType, Skip> {
@@ -300,7 +306,33 @@ pub(super) fn arg(
                 .map(|(fd, _)| fd),
         }),
         IoctlCmd::RequestQueue | IoctlCmd::RequestReinit => Ok(IoctlArg::Request { fd_out: None }),
+        IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls => ext_controls(arg),
     }
+}
+
+/// `{ctrl_class=0xf010000 /* V4L2_CTRL_CLASS_??? */, count=5, controls=[…]}` (older strace
+/// names `which` `ctrl_class`); only a media request's controls are kept. strace prints no
+/// `request_fd` (6.1 to 7.2); one printed is read.
+fn ext_controls(arg: &str) -> Result<IoctlArg, Skip> {
+    let (input, _) = lex::in_out(arg);
+    // A pointer: which controls is unknown, so nothing says they were a request's.
+    let f = fields(input).map_err(|_| Skip::NotOurs)?;
+    let which = f.get("which").or_else(|| f.get("ctrl_class"));
+    let which = which.and_then(|v| {
+        let t = lex::token(v);
+        lex::u32v(t).or_else(|| {
+            (t == "V4L2_CTRL_WHICH_REQUEST_VAL").then_some(crate::v4l2::ctrls::WHICH_REQUEST_VAL)
+        })
+    });
+    if which != Some(crate::v4l2::ctrls::WHICH_REQUEST_VAL) {
+        return Err(Skip::NotOurs);
+    }
+    let request_fd = f.get("request_fd").and_then(lex::fd_arg).map(|(fd, _)| fd);
+    Ok(IoctlArg::Controls {
+        which: crate::v4l2::ctrls::WHICH_REQUEST_VAL,
+        count: num(&f, "count")?.unwrap_or(0),
+        request_fd,
+    })
 }
 
 /// `{cmd=V4L2_DEC_CMD_STOP, flags=0, …}`, or a pointer.

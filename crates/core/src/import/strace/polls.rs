@@ -1,0 +1,194 @@
+//! poll(), ppoll(), select() and pselect6() on media request fds: what each asked for and
+//! what came back. A request signals its completion with POLLPRI only (R31), so these are
+//! what a check of how an application waits for requests needs. Waits on other fds are not
+//! kept. epoll is not read: its interest list is set apart from the wait.
+
+use crate::trace::Body;
+use crate::v4l2::poll;
+
+use super::lex::{self, Fields, TopSplit};
+use super::{Ctx, Importer};
+
+/// One fd of a wait: the bits asked for (or returned), and whether strace's `-y` named it
+/// a media request.
+type Want = (i32, u16, bool);
+
+impl Importer {
+    /// A finished poll-like call: one `poll` event per request fd in its set.
+    pub(super) fn wait(&mut self, name: &str, body: &str, ctx: Ctx) {
+        let Some((args, ret)) = lex::split_result(body) else {
+            return self.malformed(ctx.pos, "no `) = result`");
+        };
+        let Some(r) = lex::ret(ret) else {
+            return self.malformed(ctx.pos, "unreadable result");
+        };
+        // A failed wait (EINTR, EFAULT) tells nothing of what the fds would have said.
+        if r.val.is_none_or(|v| v < 0) || !(args.contains("request") || self.fds.any_request()) {
+            return;
+        }
+        let (wants, got) = if name.contains("select") {
+            (select_wants(args), select_got(r.aux))
+        } else {
+            (poll_wants(args), poll_got(r.aux))
+        };
+        for (fd, events, named) in wants {
+            if !self.fds.is_request(fd, named) {
+                continue;
+            }
+            let revents = got.iter().find(|g| g.0 == fd).map_or(0, |g| g.1);
+            // First seen here: followed to its close like any request fd.
+            self.fds.note_request(fd);
+            self.push(
+                ctx,
+                Body::Poll {
+                    fd,
+                    events,
+                    revents,
+                },
+            );
+        }
+    }
+}
+
+/// `[{fd=27<anon_inode:request>, events=POLLPRI|POLLERR}, …]`, the first argument.
+fn poll_wants(args: &str) -> Vec<Want> {
+    let Some(first) = TopSplit::new(args, b',').next() else {
+        return Vec::new();
+    };
+    entries(first, "events")
+}
+
+/// `= 1 ([{fd=27, revents=POLLPRI}], left {…})`; nothing on a timeout.
+fn poll_got(aux: &str) -> Vec<Want> {
+    let inner = aux
+        .trim()
+        .strip_prefix('(')
+        .and_then(|a| TopSplit::new(a, b',').next())
+        .unwrap_or("");
+    entries(inner, "revents")
+}
+
+/// The `{fd=…, KEY=…}` entries of a list.
+fn entries(list: &str, key: &str) -> Vec<Want> {
+    let Some(inner) = list
+        .trim()
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+    else {
+        return Vec::new();
+    };
+    TopSplit::new(inner, b',')
+        .filter_map(|e| {
+            let f = Fields::of(e.trim())?;
+            let (fd, deco) = lex::fd_arg(f.get("fd")?)?;
+            let bits = f.get(key).map_or(0, bits);
+            Some((fd, bits, deco.is_some_and(super::syscalls::is_request)))
+        })
+        .collect()
+}
+
+fn bits(v: &str) -> u16 {
+    lex::flag_names(v)
+        .map(|n| poll::by_name(n).or_else(|| lex::uint(n).and_then(|u| u16::try_from(u).ok())))
+        .map(|b| b.unwrap_or(0))
+        .fold(0, |a, b| a | b)
+}
+
+/// The three sets of `select(n, [3], NULL, [7<anon_inode:request>], …)`: read, write and
+/// except, as POLLIN, POLLOUT and POLLPRI.
+fn select_wants(args: &str) -> Vec<Want> {
+    let mut out: Vec<Want> = Vec::new();
+    let sets = TopSplit::new(args, b',').skip(1).take(3);
+    for (set, bit) in sets.zip([poll::IN, poll::OUT, poll::PRI]) {
+        for (fd, named) in set_fds(set) {
+            match out.iter_mut().find(|w| w.0 == fd) {
+                Some(w) => w.1 |= bit,
+                None => out.push((fd, bit, named)),
+            }
+        }
+    }
+    out
+}
+
+/// `= 1 (in [3], except [7], left {…})`; nothing on a timeout.
+fn select_got(aux: &str) -> Vec<Want> {
+    let mut out: Vec<Want> = Vec::new();
+    let Some(inner) = aux
+        .trim()
+        .strip_prefix('(')
+        .and_then(|a| a.rsplit_once(')'))
+        .map(|(a, _)| a)
+    else {
+        return out;
+    };
+    for part in TopSplit::new(inner, b',') {
+        let part = part.trim();
+        let (kind, set) = part.split_once(' ').unwrap_or((part, ""));
+        let bit = match kind {
+            "in" => poll::IN,
+            "out" => poll::OUT,
+            "except" => poll::PRI,
+            _ => continue,
+        };
+        for (fd, named) in set_fds(set) {
+            match out.iter_mut().find(|w| w.0 == fd) {
+                Some(w) => w.1 |= bit,
+                None => out.push((fd, bit, named)),
+            }
+        }
+    }
+    out
+}
+
+/// `[3 7<anon_inode:request>]`, or `NULL`.
+fn set_fds(set: &str) -> Vec<(i32, bool)> {
+    let Some(inner) = set
+        .trim()
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+    else {
+        return Vec::new();
+    };
+    inner
+        .split(' ')
+        .filter_map(|t| {
+            lex::fd_arg(t).map(|(fd, d)| (fd, d.is_some_and(super::syscalls::is_request)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ppoll_sets_and_results_are_read() {
+        let args = "[{fd=28<socket:[2568]>, events=POLLIN|POLLERR}, {fd=27<anon_inode:request>, \
+                    events=POLLPRI|POLLERR|POLLHUP|POLLNVAL}], 2, {tv_sec=1, tv_nsec=0}, NULL, 8";
+        assert_eq!(
+            poll_wants(args),
+            vec![
+                (28, poll::IN | poll::ERR, false),
+                (27, poll::PRI | poll::ERR | poll::HUP | poll::NVAL, true)
+            ]
+        );
+        let got = "([{fd=27, revents=POLLPRI}], left {tv_sec=0, tv_nsec=999878367})";
+        assert_eq!(poll_got(got), vec![(27, poll::PRI, false)]);
+        assert!(poll_got("(Timeout)").is_empty());
+    }
+
+    #[test]
+    fn select_sets_map_to_poll_bits() {
+        let args = "8, [3], NULL, [7<anon_inode:request> 3], {tv_sec=2, tv_nsec=0}, NULL";
+        assert_eq!(
+            select_wants(args),
+            vec![(3, poll::IN | poll::PRI, false), (7, poll::PRI, true)]
+        );
+        let got = "(in [3], except [7], left {tv_sec=1, tv_nsec=999838146})";
+        assert_eq!(
+            select_got(got),
+            vec![(3, poll::IN, false), (7, poll::PRI, false)]
+        );
+        assert!(select_got("(Timeout)").is_empty());
+    }
+}
