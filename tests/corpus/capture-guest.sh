@@ -75,7 +75,7 @@ STRACE=(strace -f -v -ttt -T -y
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
 # as dma-bufs (exported by one, imported by another), FFmpeg's many MMAP buffers, and the
 # codecs, whose commands and events strace prints only as pointers.
-RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain "
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain probe-m2m-request-misuse "
 
 wanted() { # NAME: whether this run makes that capture
     [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1
@@ -152,6 +152,9 @@ if [ -n "$M2M" ]; then
     capture gst-vim2m gst-launch-1.0 -q videotestsrc num-buffers=20 ! video/x-raw,format=RGB,width=640,height=480 ! v4l2convert ! video/x-raw,format=BGR ! fakesink
     # v4l2-mem2mem's bug: a STREAMOFF the kernel refuses leaves the context aborted (R48).
     capture probe-m2m-bad-streamoff python3 "$HERE/probes/m2m_probe.py" bad-streamoff "$M2M"
+    # Media requests used wrongly on purpose: controls read early (R29), a POLLIN wait on a
+    # request (R31), a request holding a buffer re-initialised unqueued (R27).
+    capture probe-m2m-request-misuse python3 "$HERE/probes/m2m_probe.py" request-misuse "$M2M"
 fi
 
 # --- codecs: vicodec (stateful encoder and decoder, stateless decoder) and visl ---------------

@@ -139,29 +139,36 @@ const APP_MISUSE: &[&str] = &[
     "R28", "R30", "R32", "R35", "R36",
 ];
 
-/// Runs that provoke a kernel bug of the reference on purpose (tests/corpus/probes), the
-/// rule that must find it, and the readings that can see it: strace prints codec commands
-/// as pointers, so a START is seen by the recorder, and by strace joined with the kernel
-/// side (whose probe on the command helper reads it); a refused STREAMOFF only by a reading
-/// with the program's calls.
-const PROVOKED: &[(&str, &str, &[&str])] = &[
+/// Runs that provoke a kernel bug of the reference, or an application's misuse, on purpose
+/// (tests/corpus/probes), the loud rules that must find it, and the readings that can see
+/// each: strace prints codec commands as pointers, so a START is seen by the recorder, and
+/// by strace joined with the kernel side (whose probe on the command helper reads it); a
+/// refused STREAMOFF only by a reading with the program's calls; a request's fd, which
+/// strace does not print for controls, only by the recorder.
+type Provoked = (&'static str, &'static [&'static str]);
+const PROVOKED: &[(&str, &[Provoked])] = &[
     (
         "probe-m2m-bad-streamoff",
-        "R48",
-        &["strace", "joined", "record"],
+        &[("R48", &["strace", "joined", "record"])],
     ),
     (
         "probe-vicodec-start-after-drain",
-        "R49",
-        &["joined", "record"],
+        &[("R49", &["joined", "record"])],
+    ),
+    (
+        "probe-m2m-request-misuse",
+        &[
+            ("R31", &["strace", "joined", "record"]),
+            ("R29", &["record"]),
+        ],
     ),
 ];
 
-fn provoked(name: &str) -> Option<(&'static str, &'static [&'static str])> {
+fn provoked(name: &str) -> &'static [Provoked] {
     PROVOKED
         .iter()
         .find(|(n, ..)| *n == name)
-        .map(|&(_, rule, seen_by)| (rule, seen_by))
+        .map_or(&[], |&(_, rules)| rules)
 }
 
 fn rule_of(line: &str) -> &str {
@@ -169,27 +176,35 @@ fn rule_of(line: &str) -> &str {
 }
 
 /// What may be loud in a run: nothing; for a run that provokes errors, its misuse; for a
-/// run that provokes a kernel bug, that bug's rule.
+/// run that provokes a kernel bug or a misuse, those rules.
 fn unexpected<'a>(name: &str, loud: &'a [String]) -> Vec<&'a String> {
     loud.iter()
         .filter(|l| !provokes_errors(name) || !APP_MISUSE.contains(&rule_of(l)))
-        .filter(|l| provoked(name).is_none_or(|(rule, _)| rule_of(l) != rule))
+        .filter(|l| provoked(name).iter().all(|(rule, _)| rule_of(l) != *rule))
         .collect()
 }
 
-/// A run's name in the table, with the kernel bug it provokes.
+/// A run's name in the table, with what it provokes.
 fn labelled(name: &str) -> String {
     match provoked(name) {
-        Some((rule, _)) => format!("{name} (provokes {rule})"),
-        None => name.to_owned(),
+        [] => name.to_owned(),
+        rules => {
+            let r: Vec<&str> = rules.iter().map(|(r, _)| *r).collect();
+            format!("{name} (provokes {})", r.join(", "))
+        }
     }
 }
 
-/// A provoked bug that a reading able to see it did not find.
+/// A provoked finding that a reading able to see it did not find.
 fn missed(name: &str, how: &str, loud: &[String]) -> Option<String> {
-    let (rule, seen_by) = provoked(name)?;
-    (seen_by.contains(&how) && !loud.iter().any(|l| rule_of(l) == rule))
-        .then(|| format!("{how}: the provoked {rule} was not found"))
+    let lost: Vec<&str> = provoked(name)
+        .iter()
+        .filter(|(rule, seen_by)| {
+            seen_by.contains(&how) && !loud.iter().any(|l| rule_of(l) == *rule)
+        })
+        .map(|(rule, _)| *rule)
+        .collect();
+    (!lost.is_empty()).then(|| format!("{how}: the provoked {} not found", lost.join(", ")))
 }
 
 /// Runs whose kernel side the model does not yet follow in full, and why. Their findings

@@ -7,6 +7,10 @@ ioctls (no codec logic), so that their captures show what the kernel really does
                           complete until a STREAMOFF succeeds (R48).
   start-after-drain DEV   vicodec's encoder: STOP, the LAST buffer, then START; DQBUF on
                           the capture queue still fails with EPIPE (R49).
+  request-misuse DEV      vim2m with media requests, used wrongly on purpose: the request's
+                          controls read before it completed (EACCES, R29), its completion
+                          awaited with POLLIN (the poll times out, R31; then POLLPRI, right),
+                          and a request holding a buffer re-initialised unqueued (R27).
 
 x86-64 layouts of the uAPI structures; MMAP buffers on single-planar queues.
 """
@@ -32,6 +36,12 @@ STREAMON = 0x40045612  # _IOW('V', 18, int)
 STREAMOFF = 0x40045613
 ENCODER_CMD = 0xC028564D  # _IOWR('V', 77, struct v4l2_encoder_cmd), 40 bytes
 CMD_START, CMD_STOP = 0, 1
+FLAG_REQUEST_FD = 0x00800000
+G_EXT_CTRLS = 0xC0205647  # _IOWR('V', 71, struct v4l2_ext_controls), 32 bytes
+S_EXT_CTRLS = 0xC0205648
+WHICH_REQUEST_VAL = 0x0F010000
+REQUEST_ALLOC = 0x80047C05  # _IOR('|', 0x05, int)
+REQUEST_QUEUE, REQUEST_REINIT = 0x7C80, 0x7C81
 
 
 
@@ -179,9 +189,97 @@ def start_after_drain(dev):
     os.close(fd)
 
 
+def media_of(dev):
+    """The media device registered for the video node's own device."""
+    name = os.path.basename(os.path.realpath(dev))
+    parent = os.path.realpath(f"/sys/class/video4linux/{name}/device")
+    for m in sorted(os.listdir("/sys/bus/media/devices")):
+        if os.path.dirname(os.path.realpath(f"/sys/bus/media/devices/{m}")) == parent:
+            return f"/dev/{m}"
+    sys.exit(f"{dev}: no media device")
+
+
+def request_alloc(media):
+    e, r = ioctl(media, REQUEST_ALLOC, struct.pack("=i", -1))
+    fd = struct.unpack("=i", r)[0] if e == 0 else -1
+    say(f"REQUEST_ALLOC: {errno.errorcode.get(e, 'ok')} fd {fd}")
+    return fd
+
+
+def request_call(req, code):
+    try:
+        fcntl.ioctl(req, code)
+        e = 0
+    except OSError as x:
+        e = x.errno
+    say(f"{'QUEUE' if code == REQUEST_QUEUE else 'REINIT'} request {req}: {errno.errorcode.get(e, 'ok')}")
+    return e
+
+
+def request_ctrls(fd, code, req):
+    """S or G_EXT_CTRLS of no control in request `req` (binds or reads the handler)."""
+    e, _ = ioctl(fd, code, struct.pack("=IIIiI4xQ", WHICH_REQUEST_VAL, 0, 0, req, 0, 0))
+    say(f"{'S' if code == S_EXT_CTRLS else 'G'}_EXT_CTRLS request {req}: {errno.errorcode.get(e, 'ok')}")
+    return e
+
+
+def qbuf_request(fd, index, req):
+    n = length_of(fd, OUT, index)
+    b = bytearray(buf(OUT, index, bytesused=n, length=n))
+    struct.pack_into("=I", b, 12, FLAG_REQUEST_FD)
+    struct.pack_into("=i", b, 80, req)
+    e, _ = ioctl(fd, QBUF, bytes(b))
+    say(f"QBUF out #{index} into request {req}: {errno.errorcode.get(e, 'ok')}")
+    return e
+
+
+def poll_request(req, events, timeout_ms):
+    p = select.poll()
+    p.register(req, events)
+    got = p.poll(timeout_ms)
+    say(f"poll request {req} for {events:#x}: {got or 'timeout'}")
+    return got
+
+
+def request_misuse(dev):
+    fd = setup(dev, 2)
+    media = os.open(media_of(dev), os.O_RDWR)
+    r0, r1 = request_alloc(media), request_alloc(media)
+    request_ctrls(fd, S_EXT_CTRLS, r0)
+    # Too early: the request is not even queued (EACCES).
+    request_ctrls(fd, G_EXT_CTRLS, r0)
+    qbuf_request(fd, 0, r0)
+    for i in range(2):
+        qbuf(fd, CAP, i)
+    stream(fd, STREAMON, OUT)
+    stream(fd, STREAMON, CAP)
+    request_call(r0, REQUEST_QUEUE)
+    # POLLIN on a request never wakes: this sleeps its whole timeout.
+    poll_request(r0, select.POLLIN, 300)
+    poll_request(r0, select.POLLPRI, 1000)
+    request_ctrls(fd, G_EXT_CTRLS, r0)
+    wait_dq(fd, CAP)
+    wait_dq(fd, OUT)
+    # A buffer put into a request, then the request emptied before it was queued.
+    qbuf_request(fd, 1, r1)
+    request_call(r1, REQUEST_REINIT)
+    stream(fd, STREAMOFF, CAP)
+    stream(fd, STREAMOFF, OUT)
+    for r in (r0, r1):
+        os.close(r)
+    for ty in (OUT, CAP):
+        reqbufs(fd, ty, 0)
+    os.close(media)
+    os.close(fd)
+
+
+MODES = {
+    "bad-streamoff": bad_streamoff,
+    "start-after-drain": start_after_drain,
+    "request-misuse": request_misuse,
+}
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("bad-streamoff", "start-after-drain"):
-        sys.exit("usage: m2m_probe.py bad-streamoff|start-after-drain DEV")
-    {"bad-streamoff": bad_streamoff, "start-after-drain": start_after_drain}[sys.argv[1]](
-        sys.argv[2]
-    )
+    if len(sys.argv) != 3 or sys.argv[1] not in MODES:
+        sys.exit(f"usage: m2m_probe.py {'|'.join(MODES)} DEV")
+    MODES[sys.argv[1]](sys.argv[2])

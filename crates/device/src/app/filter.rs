@@ -76,6 +76,11 @@ fn syscalls() -> Vec<(u32, Label)> {
         (nr(libc::SYS_dup2), Label::Trace),
         (nr(libc::SYS_dup3), Label::Trace),
         (nr(libc::SYS_munmap), Label::Trace),
+        // Waits on media requests (R31); the tracer lets a wait on none go at once.
+        (nr(libc::SYS_poll), Label::Trace),
+        (nr(libc::SYS_ppoll), Label::Trace),
+        (nr(libc::SYS_select), Label::Trace),
+        (nr(libc::SYS_pselect6), Label::Trace),
     ]
 }
 

@@ -19,6 +19,7 @@ pub const DECODER_CMD_SIZE: usize = 72;
 pub const ENCODER_CMD_SIZE: usize = 40;
 pub const EVENT_SIZE: usize = 136;
 pub const EVENT_SUBSCRIPTION_SIZE: usize = 32;
+pub const EXT_CONTROLS_SIZE: usize = 32;
 
 const fn iowr(nr: u32, size: usize) -> u32 {
     (3 << 30) | ((size as u32) << 16) | ((b'V' as u32) << 8) | nr
@@ -52,7 +53,7 @@ const fn media_ior(nr: u32, size: usize) -> u32 {
     (2 << 30) | ((size as u32) << 16) | ((b'|' as u32) << 8) | nr
 }
 
-pub const REQUESTS: [(u32, Request); 21] = [
+pub const REQUESTS: [(u32, Request); 24] = [
     (iowr(8, REQBUFS_SIZE), Request::Buffer(IoctlCmd::Reqbufs)),
     (iowr(9, BUFFER_SIZE), Request::Buffer(IoctlCmd::Querybuf)),
     (iowr(15, BUFFER_SIZE), Request::Buffer(IoctlCmd::Qbuf)),
@@ -94,6 +95,19 @@ pub const REQUESTS: [(u32, Request); 21] = [
     (media_ior(0x05, 4), Request::Media(IoctlCmd::RequestAlloc)),
     (media_io(0x80), Request::Media(IoctlCmd::RequestQueue)),
     (media_io(0x81), Request::Media(IoctlCmd::RequestReinit)),
+    // Controls, kept when they are a media request's.
+    (
+        iowr(71, EXT_CONTROLS_SIZE),
+        Request::Buffer(IoctlCmd::GExtCtrls),
+    ),
+    (
+        iowr(72, EXT_CONTROLS_SIZE),
+        Request::Buffer(IoctlCmd::SExtCtrls),
+    ),
+    (
+        iowr(73, EXT_CONTROLS_SIZE),
+        Request::Buffer(IoctlCmd::TryExtCtrls),
+    ),
 ];
 
 pub fn request(req: u64) -> Option<Request> {
@@ -141,6 +155,9 @@ pub fn arg_size(r: Request) -> usize {
         Request::Buffer(IoctlCmd::Dqevent) => EVENT_SIZE,
         Request::Buffer(IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent) => {
             EVENT_SUBSCRIPTION_SIZE
+        }
+        Request::Buffer(IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls) => {
+            EXT_CONTROLS_SIZE
         }
         Request::Buffer(_) => BUFFER_SIZE,
         Request::Format { .. } => FORMAT_SIZE,
@@ -259,6 +276,17 @@ pub fn other(cmd: IoctlCmd, input: &[u8], out: Option<&[u8]>) -> Option<IoctlArg
             return Some(IoctlArg::Event {
                 ty: Some(u32_at(input, 0)),
                 changes: 0,
+            });
+        }
+        // `which`, `count`, `error_idx`, `request_fd`: only a media request's are kept.
+        IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls => {
+            let which = u32_at(input, 0);
+            return (which == vb2scope_core::v4l2::ctrls::WHICH_REQUEST_VAL).then(|| {
+                IoctlArg::Controls {
+                    which,
+                    count: u32_at(input, 4),
+                    request_fd: Some(u32_at(input, 12) as i32),
+                }
             });
         }
         // The event is the kernel's answer: unknown when the call failed (EAGAIN, none).
@@ -416,6 +444,9 @@ mod tests {
             EVENT_SUBSCRIPTION_SIZE
         );
         assert_eq!(offset_of!(b::v4l2_event, u), 8);
+        assert_eq!(size_of::<b::v4l2_ext_controls>(), EXT_CONTROLS_SIZE);
+        assert_eq!(offset_of!(b::v4l2_ext_controls, count), 4);
+        assert_eq!(offset_of!(b::v4l2_ext_controls, request_fd), 12);
         assert_eq!(offset_of!(b::v4l2_capability, card), 16);
         assert_eq!(offset_of!(b::v4l2_capability, bus_info), 48);
         assert_eq!(offset_of!(b::v4l2_capability, capabilities), 84);

@@ -27,6 +27,10 @@ impl Tracer<'_> {
                 .flatten()
         } else if nr == nix::libc::SYS_ioctl {
             self.ioctl_entry(pid, args, t)
+        } else if nr == nix::libc::SYS_poll || nr == nix::libc::SYS_ppoll {
+            self.poll_entry(pid, args)
+        } else if nr == nix::libc::SYS_select || nr == nix::libc::SYS_pselect6 {
+            self.select_entry(pid, args)
         } else {
             Some(Call::Other)
         };
@@ -127,6 +131,7 @@ impl Tracer<'_> {
                 };
                 self.emit(pid, p.t, body, |o| o.arg = Some(IoctlArg::Undecoded));
             }
+            Call::Wait { wants } => self.wait_exit(pid, &p, wants, rval),
             Call::Other => self.fd_call(pid, &p, rval, result),
         }
     }
@@ -190,6 +195,15 @@ impl Tracer<'_> {
                     return;
                 };
                 let a = match a {
+                    IoctlArg::Controls {
+                        which,
+                        count,
+                        request_fd,
+                    } => IoctlArg::Controls {
+                        which,
+                        count,
+                        request_fd: request_fd.map(|r| self.label(pid, r)),
+                    },
                     IoctlArg::Expbuf {
                         ty,
                         index,

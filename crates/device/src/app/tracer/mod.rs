@@ -24,6 +24,7 @@ use crate::raw::{SyscallStop, syscall_stop};
 mod attach;
 mod calls;
 mod files;
+mod waits;
 
 pub use attach::attach_process;
 
@@ -103,6 +104,10 @@ enum Call {
     },
     /// A 32-bit program's buffer call: which one, not what it asked.
     Undecoded(IoctlCmd),
+    /// poll/select on media request fds: each fd and the `POLL*` bits asked for.
+    Wait {
+        wants: Vec<(i32, u16)>,
+    },
     Other,
 }
 
