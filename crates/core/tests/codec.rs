@@ -1119,3 +1119,37 @@ fn the_request_scenario_run_on_vim2m() {
     assert_eq!(rules, vec![RuleId::R24, RuleId::R23]);
     assert_eq!(r.stats.divergences, 0);
 }
+
+/// `vb2scope run --device` of traces/decoder-drain-device.vb2s on vicodec's real stateful
+/// decoder (Linux 6.12 in the test VM): the decoder consumed both OUTPUT buffers, STOP made
+/// v4l2-mem2mem complete the next CAPTURE buffer at once, empty and LAST, and DQBUF then
+/// failed with EPIPE without waiting; every `expect` held and the check is clean.
+#[test]
+fn the_decoder_drain_scenario_run_on_vicodec() {
+    let bytes = include_bytes!("../../../tests/fixtures/device/k612-vicodec-decoder-drain.jsonl");
+    let (t, d) = vb2scope_core::format::read_native_bytes(bytes).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    let last = t.events.iter().find_map(|e| match e.body {
+        vb2scope_core::trace::Body::Ioctl {
+            cmd: vb2scope_core::trace::IoctlCmd::Dqbuf,
+            result: Ok(()),
+            arg,
+            ..
+        } => match t.arg(arg) {
+            Some(vb2scope_core::trace::IoctlArg::Buffer(b))
+                if !b.ty.is_output() && b.flags & vb2scope_core::v4l2::flags::LAST != 0 =>
+            {
+                Some(b.bytesused)
+            }
+            _ => None,
+        },
+        _ => None,
+    });
+    assert_eq!(last, Some(0), "an empty LAST buffer on CAPTURE");
+    let r = check_trace(
+        &t,
+        Policy::for_kernel(vb2scope_core::policy::Kernel::new(6, 12)),
+    );
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(r.stats.divergences, 0);
+}
