@@ -1153,3 +1153,76 @@ fn the_decoder_drain_scenario_run_on_vicodec() {
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     assert_eq!(r.stats.divergences, 0);
 }
+
+/// R46: a result the driver completes after the LAST buffer was dequeued, with no restart,
+/// is the driver's premature LAST. A STREAMOFF or a START in between makes it legitimate.
+#[test]
+fn a_result_after_last_is_the_drivers_fault() {
+    use vb2scope_core::scenario::{parse, run};
+    let base = "queue output\nreqbufs 2 mmap\nqueue capture\nreqbufs 2 mmap\n\
+                queue output\nqbuf 0\nstreamon\nqueue capture\nqbuf 0\nqbuf 1\nstreamon\n\
+                decoder_cmd stop\ndriver last 0\ndqbuf\n";
+    let rules = |tail: &str| {
+        let text = format!("{base}{tail}");
+        let sc = parse("r46.vb2s", &text).expect("parses");
+        let t = run(&sc, Policy::MODERN).expect("runs");
+        let r = check_trace(&t, Policy::MODERN);
+        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    assert_eq!(rules("driver done 1\n"), vec![RuleId::R46]);
+    assert_eq!(rules("decoder_cmd start\ndriver done 1\n"), vec![]);
+    assert_eq!(rules("streamoff\n"), vec![]);
+    // An error completion (a cancel) is no result.
+    assert_eq!(rules("driver error 1\n"), vec![]);
+}
+
+/// Regression: the kernel capture alone of vicodec's START after a drain (6.12) shows the
+/// LAST buffer but not the START (no syscalls): the results after it are no R46.
+#[test]
+fn a_kernel_capture_alone_says_nothing_of_results_after_last() {
+    let bytes = include_bytes!(
+        "../../../tests/fixtures/corpus/linux-6.12.118+deb12-amd64/probe-vicodec-start-after-drain.ftrace.txt.zst"
+    );
+    let (imported, _) = import_bytes(bytes, "probe.ftrace.txt.zst", None, None).expect("imports");
+    let r = check_trace(&imported.trace, Policy::MODERN);
+    assert!(
+        r.findings.iter().all(|f| f.rule != RuleId::R46),
+        "{:?}",
+        r.findings
+    );
+}
+
+/// R39: a decoder's CAPTURE buffer that comes back empty without LAST is noted; the empty
+/// LAST buffer itself is the spec's way and is not; nor is an empty buffer of a node not
+/// known to decode.
+#[test]
+fn an_empty_capture_buffer_without_last_is_noted() {
+    let head = r#"{"vb2scope":"trace","version":1,"source":"test"}
+{"t":1,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video0"}
+{"t":2,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_OUTPUT","memory":"MMAP","count":1,"count_out":1}
+{"t":3,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":4,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":4096}}
+{"t":5,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":1,"type":"VIDEO_CAPTURE","memory":"MMAP","length":4096}}
+{"t":6,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":7,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_OUTPUT","memory":"MMAP","bytesused":100,"length":4096}}
+{"t":8,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_OUTPUT"}
+"#;
+    let stop = r#"{"t":9,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DECODER_CMD","result":"ok","cmd":1}
+"#;
+    let empty = r#"{"t":10,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DQBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":4096}}
+"#;
+    let last = r#"{"t":11,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DQBUF","result":"ok","buf":{"index":1,"type":"VIDEO_CAPTURE","memory":"MMAP","flags":1048576,"length":4096}}
+"#;
+    let rules = |text: String| {
+        let (t, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+        assert!(d.is_empty(), "{d:?}");
+        let r = check_trace(&t, Policy::MODERN);
+        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rules(format!("{head}{stop}{empty}{last}")),
+        vec![RuleId::R39]
+    );
+    assert_eq!(rules(format!("{head}{stop}{last}")), vec![]);
+    assert_eq!(rules(format!("{head}{empty}")), vec![]);
+}

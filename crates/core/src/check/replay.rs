@@ -733,6 +733,7 @@ impl<'t> Replayer<'t> {
                 },
                 caps,
                 flags: None,
+                bytesused: None,
             }),
             // QBUF's reply: whether an OUTPUT buffer holds its CAPTURE buffer (HOLD).
             (IoctlCmd::Qbuf, Some(IoctlArg::Buffer(b))) => Some(Seen {
@@ -742,10 +743,24 @@ impl<'t> Replayer<'t> {
             (IoctlCmd::Dqbuf, Some(IoctlArg::Buffer(b))) if b.index != u32::MAX => Some(Seen {
                 flags: Some(b.flags),
                 index: Some(b.index),
+                bytesused: self.bytesused_of(b),
                 ..Seen::default()
             }),
             _ => None,
         }
+    }
+
+    /// The bytes a returned buffer holds: single-planar `bytesused`, or the planes' sum when
+    /// the source recorded them (strace prints no planes).
+    fn bytesused_of(&self, b: &crate::trace::V4l2Buffer) -> Option<u32> {
+        if !b.ty.is_mplane() {
+            return Some(b.bytesused);
+        }
+        if b.planes_count == 0 {
+            return None;
+        }
+        let planes = self.trace.planes_of(b);
+        Some(planes.iter().map(|p| p.bytesused).sum())
     }
 
     /// For each plane whose memory the source did not record: whether the kernel took new

@@ -54,6 +54,7 @@ impl Model {
             match cmd {
                 Some(codec::CMD_START) => {
                     q.codec.last_dequeued = false;
+                    q.codec.last_seen = false;
                     q.codec.restarted = true;
                     q.codec.epipes = 0;
                 }
@@ -174,6 +175,7 @@ impl Model {
             Some(Ok(())) | Some(Err(Errno::EAGAIN)) | Some(Err(Errno::EINTR)) => {
                 q.codec.unsure = false;
                 q.codec.last_dequeued = false;
+                q.codec.last_seen = false;
             }
             Some(Err(Errno::EPIPE)) => {
                 q.codec.unsure = false;
@@ -195,8 +197,21 @@ impl Model {
         };
         let key = q.key;
         match result {
+            Ok(f) if f & (flags::LAST | flags::ERROR) == 0 => {
+                let dev = key.dev;
+                if self.seen.bytesused == Some(0) && self.decoders.contains(&dev) {
+                    self.find(
+                        RuleId::R39,
+                        Some(key),
+                        self.seen.index,
+                        None,
+                        FindingDetail::None,
+                    );
+                }
+            }
             Ok(f) if f & flags::LAST != 0 => {
                 q.codec.last_dequeued = true;
+                q.codec.last_seen = true;
                 q.codec.restarted = false;
                 q.codec.epipes = 0;
                 self.drain_on_last(key.dev);
@@ -215,6 +230,36 @@ impl Model {
             }
             _ => {}
         }
+    }
+
+    /// The driver completed buffer `index` of capture queue `qi` with a result after the
+    /// LAST buffer was dequeued and before any restart (STREAMOFF, START, or a DQBUF that
+    /// showed the queue re-armed): a frame after the end of the stream (R46). Only after
+    /// the LAST of a drain whose STOP the trace showed: a source that shows STOP shows a
+    /// START too (a kernel capture alone shows neither), and a resolution change's LAST may
+    /// be followed by a START the spec allows. A command of unknown kind since the LAST
+    /// buffer may have been a START: nothing is said then.
+    pub(super) fn done_after_last(&mut self, qi: Qi, index: u32) {
+        let Some(q) = self.capture_codec(qi) else {
+            return;
+        };
+        if !q.codec.last_seen || q.codec.unsure || q.codec.restarted {
+            return;
+        }
+        let key = q.key;
+        let stopped = self
+            .drain(key.dev)
+            .is_some_and(|d| d.phase == super::DrainPhase::Stopped);
+        if !stopped {
+            return;
+        }
+        self.find(
+            RuleId::R46,
+            Some(key),
+            Some(index),
+            None,
+            FindingDetail::None,
+        );
     }
 
     /// STREAMOFF of a queue (`vb2_core_streamoff`) clears `last_buffer_dequeued`.

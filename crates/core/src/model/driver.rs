@@ -22,6 +22,9 @@ impl Model {
         if state != DoneState::Error {
             self.abort_on_completion(qi, i);
         }
+        if state == DoneState::Done {
+            self.done_after_last(qi, i);
+        }
         Ok(())
     }
 

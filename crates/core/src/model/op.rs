@@ -297,4 +297,7 @@ pub struct Seen {
     /// DQBUF: the flags of the buffer it returned (LAST ends the stream); QBUF: the flags
     /// of its reply (HOLD_CAPTURE_BUF kept on an OUTPUT buffer).
     pub flags: Option<u32>,
+    /// DQBUF: the bytes the returned buffer holds, all planes together, when the source
+    /// recorded them.
+    pub bytesused: Option<u32>,
 }

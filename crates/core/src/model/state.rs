@@ -197,6 +197,9 @@ pub struct CodecState {
     /// vb2's `last_buffer_dequeued`: a buffer with LAST was dequeued; DQBUF gives EPIPE
     /// until STREAMOFF (or a START the driver honours).
     pub last_dequeued: bool,
+    /// The LAST buffer itself was dequeued (not just an EPIPE seen): the driver must complete
+    /// nothing more on this queue until a restart (R46).
+    pub last_seen: bool,
     /// EPIPEs returned since the LAST buffer.
     pub epipes: u32,
     /// A START was accepted after the LAST buffer: DQBUF should work again.

@@ -332,6 +332,28 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R39,
+        title: "Empty CAPTURE buffer without LAST from a decoder (legacy end of stream)",
+        severity: new_only(I, I),
+        source: DECODER_RST,
+        quote: "The last buffer may be empty (with v4l2_buffer bytesused = 0) and in that \
+                case it must be ignored by the client, as it does not contain a decoded \
+                frame.",
+        explanation: "A stateful decoder marks the end of a drain or of a resolution change \
+            with V4L2_BUF_FLAG_LAST, and that last buffer may be empty. A CAPTURE buffer that \
+            comes back with no bytes, without LAST and without ERROR, holds no frame either: \
+            old drivers and old applications used it as the end of the stream before the \
+            LAST flag existed. An application must not show it as a picture; one that waits \
+            for LAST to end its stream will not find it here. Reported only where the \
+            source recorded the buffer's size (strace prints none for multi-planar buffers).",
+        per_policy: [
+            "The spec has LAST for the end of a stream; an empty buffer without it is noted.",
+            NO_LAST,
+            NO_LAST,
+            "Noted: the driver returned an empty result that is not the LAST buffer.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R43,
         title: "Held CAPTURE buffer never released",
         severity: new_only(I, I),
@@ -397,6 +419,27 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             "vb2 of 3.8 had no vb2_queue_error: not applicable.",
             "vb2 fails QBUF and DQBUF with EIO while q->error is set (\"fatal error occurred \
              on queue\", \"Queue in error state, will not wait for buffers\").",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R46,
+        title: "Result after the LAST buffer (driver)",
+        severity: new_only(E, E),
+        source: DECODER_RST,
+        quote: "Any OUTPUT buffers queued by the client before the VIDIOC_DECODER_CMD was \
+                issued will be processed and decoded as normal.",
+        explanation: "The LAST buffer ends a capture stream: every result of the OUTPUT \
+            buffers queued before the STOP must come before it, and nothing after it until \
+            the application restarts the queue (STREAMOFF, or a START command). A driver \
+            that completes another CAPTURE buffer with a result after the LAST one was \
+            dequeued marked LAST too early: the frame is stranded, since DQBUF now answers \
+            EPIPE. Found from the kernel's own completions (vb2_buffer_done) after a LAST \
+            buffer the trace shows dequeued; never after a codec command of unknown kind.",
+        per_policy: [
+            "The spec delivers every result before LAST.",
+            NO_LAST,
+            NO_LAST,
+            "vb2 refuses DQBUF with EPIPE after LAST: a result completed after it is lost.",
         ],
     },
     RuleInfo {

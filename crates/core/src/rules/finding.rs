@@ -232,6 +232,10 @@ impl Finding {
             (RuleId::R37, _) => format!(
                 "QBUF of {b} came back DONE and LAST: the drain's last buffer, completed at once"
             ),
+            (RuleId::R39, _) => format!(
+                "{b} came back from the decoder empty, without LAST or ERROR: no frame (the \
+                 end of the stream as drivers before the LAST flag said it)"
+            ),
             (RuleId::R43, _) => "the last OUTPUT buffer held its CAPTURE buffer \
                  (M2M_HOLD_CAPTURE_BUF) and no FLUSH followed: the last frame is not delivered"
                 .into(),
@@ -242,6 +246,10 @@ impl Finding {
             (RuleId::R45, FindingDetail::Count { have, .. }) => {
                 format!("{have} calls on a queue in error (EIO): stop streaming to reset it")
             }
+            (RuleId::R46, _) => format!(
+                "the driver completed {b} after the LAST buffer and before a restart: the \
+                 result comes after the end of the stream, and DQBUF answers EPIPE"
+            ),
             (RuleId::R48, FindingDetail::Count { have, need }) => format!(
                 "no job of this M2M context ran after STREAMOFF failed at event {have} \
                  ({need} waits found nothing): v4l2-mem2mem leaves the context aborted until \

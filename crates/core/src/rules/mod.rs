@@ -57,9 +57,11 @@ pub enum RuleId {
     R35,
     R36,
     R37,
+    R39,
     R43,
     R44,
     R45,
+    R46,
     R47,
     R48,
     R49,
@@ -76,7 +78,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 53] = [
+    pub const ALL: [RuleId; 55] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -116,9 +118,11 @@ impl RuleId {
         RuleId::R35,
         RuleId::R36,
         RuleId::R37,
+        RuleId::R39,
         RuleId::R43,
         RuleId::R44,
         RuleId::R45,
+        RuleId::R46,
         RuleId::R47,
         RuleId::R48,
         RuleId::R49,
@@ -173,9 +177,11 @@ impl RuleId {
             RuleId::R35 => "R35",
             RuleId::R36 => "R36",
             RuleId::R37 => "R37",
+            RuleId::R39 => "R39",
             RuleId::R43 => "R43",
             RuleId::R44 => "R44",
             RuleId::R45 => "R45",
+            RuleId::R46 => "R46",
             RuleId::R47 => "R47",
             RuleId::R48 => "R48",
             RuleId::R49 => "R49",
