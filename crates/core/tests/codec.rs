@@ -1226,3 +1226,46 @@ fn an_empty_capture_buffer_without_last_is_noted() {
     assert_eq!(rules(format!("{head}{stop}{last}")), vec![]);
     assert_eq!(rules(format!("{head}{empty}")), vec![]);
 }
+
+/// R40: a blocking DQBUF on CAPTURE of an M2M context whose OUTPUT queue was stopped, with
+/// CAPTURE buffers still in the driver: no job runs, the wait never ends. With OUTPUT
+/// streaming, or non-blocking, nothing is said.
+#[test]
+fn waiting_on_a_stalled_m2m_context() {
+    use vb2scope_core::scenario::{parse, run};
+    let base = "queue output\nreqbufs 2 mmap\nqueue capture\nreqbufs 2 mmap\n\
+                queue output\nstreamon\nqueue capture\nqbuf 0\nqbuf 1\nstreamon\n";
+    let rules = |tail: &str| {
+        let text = format!("{base}{tail}");
+        let sc = parse("r40.vb2s", &text).expect("parses");
+        let t = run(&sc, Policy::MODERN).expect("runs");
+        let r = check_trace(&t, Policy::MODERN);
+        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rules("queue output\nstreamoff\nqueue capture\ndqbuf\nexpect EAGAIN\n"),
+        vec![RuleId::R40]
+    );
+    assert_eq!(rules("dqbuf\nexpect ok\n"), vec![]);
+    assert_eq!(
+        rules("queue output\nstreamoff\nqueue capture\ndqbuf nonblock\nexpect EAGAIN\n"),
+        vec![]
+    );
+}
+
+/// `vb2scope run --device` of traces/m2m-stalled-wait.vb2s on real vim2m (6.12 in the test
+/// VM): with OUTPUT stopped, the blocking DQBUF on CAPTURE got nothing for 5 s and the
+/// runner's watchdog ended it (EINTR): R40, and nothing else.
+#[test]
+fn the_stalled_wait_run_on_vim2m() {
+    let bytes = include_bytes!("../../../tests/fixtures/device/k612-vim2m-stalled-wait.jsonl");
+    let (t, d) = vb2scope_core::format::read_native_bytes(bytes).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    let r = check_trace(
+        &t,
+        Policy::for_kernel(vb2scope_core::policy::Kernel::new(6, 12)),
+    );
+    let rules: Vec<RuleId> = r.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::R40]);
+    assert_eq!(r.stats.divergences, 0);
+}

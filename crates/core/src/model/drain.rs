@@ -90,7 +90,7 @@ impl Model {
             .map(|q| q.key)
     }
 
-    fn streams(&self, dev: u16, output: bool) -> bool {
+    pub(super) fn streams(&self, dev: u16, output: bool) -> bool {
         self.queues
             .iter()
             .any(|q| q.key.dev == dev && q.key.ty.is_output() == output && q.streaming)

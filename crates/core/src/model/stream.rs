@@ -259,6 +259,7 @@ impl Model {
             return Err(Errno::EINVAL);
         };
         let (streaming, error) = (q.streaming, q.error);
+        let stalled = !nonblock && streaming && self.m2m_stalled(qi);
         self.settle_epipe(qi, forced);
         let epipe = self.epipe_prediction(qi);
         let Some(q) = self.queues.get(qi) else {
@@ -280,6 +281,9 @@ impl Model {
             // vb2 waits for the driver and a signal ended the wait (what a blocking DQBUF
             // with nothing done gives; with a buffer done it returns at once).
             Err((Errno::EINTR, None))
+        } else if stalled && forced.is_none() {
+            // No job runs while the other queue is stopped: the wait never ends.
+            Err((Errno::EAGAIN, None))
         } else if q.done_list.is_empty() && nothing_coming {
             // A blocking DQBUF with nothing in flight would wait forever: shown as EAGAIN,
             // with no kernel message since vb2 just sleeps.
@@ -289,6 +293,16 @@ impl Model {
         };
         if !nonblock && nothing_coming && q.streaming && !busy && epipe.is_none() {
             self.find(RuleId::R12b, Some(key), None, None, FindingDetail::None);
+        }
+        // The trace shows the wait ended by a signal with nothing (or, in a scenario, the
+        // model says it would never end): the application waited on a stalled context.
+        if stalled
+            && !busy
+            && epipe.is_none()
+            && !error
+            && forced.is_none_or(|f| f == Err(Errno::EINTR))
+        {
+            self.find(RuleId::R40, Some(key), None, None, FindingDetail::None);
         }
         if let Err(e) = self.decide("VIDIOC_DQBUF", Some(key), pred, forced) {
             self.after_dqbuf(qi, Err(e));
@@ -323,6 +337,19 @@ impl Model {
         self.after_dqbuf(qi, Ok(ret.flags));
         self.abort_on_completion(qi, ret.index);
         Ok(ret)
+    }
+
+    /// Queue `qi` of an M2M context waits for the driver (buffers with it, none done) while
+    /// the context's other queue is not streaming: v4l2-mem2mem schedules no job, so
+    /// nothing will complete until the other queue streams again.
+    fn m2m_stalled(&self, qi: Qi) -> bool {
+        let Some(q) = self.queues.get(qi) else {
+            return false;
+        };
+        q.done_list.is_empty()
+            && q.owned_by_drv > 0
+            && self.is_m2m(qi)
+            && !self.streams(q.key.dev, !q.key.ty.is_output())
     }
 
     /// Takes the head of the done list (`__vb2_get_done_vb` + `__vb2_dqbuf`).

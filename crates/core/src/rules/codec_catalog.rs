@@ -28,6 +28,9 @@ const EXT_CTRLS_RST: &str = "Documentation/userspace-api/media/v4l/vidioc-g-ext-
 const M2M_H: &str = "include/media/v4l2-mem2mem.h";
 
 const NO_REQUESTS: &str = "vb2 of this era has no Request API: not applicable.";
+const M2M_RST: &str = "Documentation/userspace-api/media/v4l/dev-mem2mem.rst";
+const NO_REQUESTS_M2M: &str =
+    "v4l2-mem2mem's job scheduling was not modelled for this era: not applicable.";
 const NO_HOLD: &str = "vb2 of this era has no M2M_HOLD_CAPTURE_BUF: not applicable.";
 const NO_LAST: &str = "vb2 of this era has no LAST flag and no EPIPE: not applicable.";
 
@@ -351,6 +354,27 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             NO_LAST,
             NO_LAST,
             "Noted: the driver returned an empty result that is not the LAST buffer.",
+        ],
+    },
+    RuleInfo {
+        id: RuleId::R40,
+        title: "Waiting on one M2M queue while the other is stopped",
+        severity: new_only(W, W),
+        source: M2M_RST,
+        quote: "An application will have to setup the stream I/O for both sides and finally \
+                call VIDIOC_STREAMON for both capture and output to start the hardware.",
+        explanation: "A memory-to-memory job needs a buffer on both queues of the context, \
+            and both queues streaming: v4l2-mem2mem schedules nothing while one of them is \
+            stopped. A blocking DQBUF on the other queue, with its buffers still in the \
+            driver and none done, then waits for a result that cannot come. Reported where \
+            the trace shows that wait ended by a signal with nothing (EINTR), or, in a \
+            scenario, where the model sees it could never end. Stop both queues, or dequeue \
+            what is done before stopping the other side.",
+        per_policy: [
+            "The spec runs the hardware only with both sides streaming.",
+            NO_REQUESTS_M2M,
+            NO_REQUESTS_M2M,
+            "v4l2-mem2mem's job_ready needs both queues streaming: no job, no completion.",
         ],
     },
     RuleInfo {

@@ -236,6 +236,9 @@ impl Finding {
                 "{b} came back from the decoder empty, without LAST or ERROR: no frame (the \
                  end of the stream as drivers before the LAST flag said it)"
             ),
+            (RuleId::R40, _) => "a blocking DQBUF on one queue of an M2M context while the \
+                 other queue is stopped: no job can run, so the wait never ends"
+                .into(),
             (RuleId::R43, _) => "the last OUTPUT buffer held its CAPTURE buffer \
                  (M2M_HOLD_CAPTURE_BUF) and no FLUSH followed: the last frame is not delivered"
                 .into(),

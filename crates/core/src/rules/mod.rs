@@ -58,6 +58,7 @@ pub enum RuleId {
     R36,
     R37,
     R39,
+    R40,
     R43,
     R44,
     R45,
@@ -78,7 +79,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 55] = [
+    pub const ALL: [RuleId; 56] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -119,6 +120,7 @@ impl RuleId {
         RuleId::R36,
         RuleId::R37,
         RuleId::R39,
+        RuleId::R40,
         RuleId::R43,
         RuleId::R44,
         RuleId::R45,
@@ -178,6 +180,7 @@ impl RuleId {
             RuleId::R36 => "R36",
             RuleId::R37 => "R37",
             RuleId::R39 => "R39",
+            RuleId::R40 => "R40",
             RuleId::R43 => "R43",
             RuleId::R44 => "R44",
             RuleId::R45 => "R45",
