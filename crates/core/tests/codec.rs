@@ -318,6 +318,44 @@ mod requests {
         assert_eq!(rules(&m), vec![RuleId::R27, RuleId::R27]);
     }
 
+    /// Regression (review): a QUEUE the kernel refused leaves the request idle with its
+    /// buffer; REINIT is the right clean-up (GStreamer's), not R27.
+    #[test]
+    fn reinit_after_a_failed_queue_is_no_r27() {
+        let mut m = m2m(Policy::MODERN);
+        m.lenient = true;
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        let queue = Op::RequestQueue { fd: 10, near: None };
+        let r = m.step(&queue, 1, 0, Some(Err(Errno::ENOENT)));
+        assert_eq!(r.0, Err(Errno::ENOENT));
+        let reinit = Op::RequestReinit { fd: 10, near: None };
+        assert_eq!(m.step(&reinit, 2, 0, Some(Ok(()))).0, Ok(()));
+        assert!(
+            rules(&m).iter().all(|r| *r != RuleId::R27),
+            "{:?}",
+            rules(&m)
+        );
+    }
+
+    /// POLLPRI returned on a request says it completed: reading its controls then is right.
+    #[test]
+    fn pollpri_returned_completes_the_request() {
+        use vb2scope_core::v4l2::poll;
+        let mut m = m2m(Policy::MODERN);
+        assert_eq!(to_request(&mut m, OUT, 0), Ok(()));
+        let queue = Op::RequestQueue { fd: 10, near: None };
+        assert_eq!(m.step(&queue, 1, 0, None).0, Ok(()));
+        let waited = Op::Poll {
+            fd: 10,
+            events: poll::PRI,
+            revents: poll::PRI,
+        };
+        assert_eq!(m.step(&waited, 2, 0, None).0, Ok(()));
+        assert_eq!(m.requests[0].state, ReqState::Complete);
+        assert_eq!(m.step(&ctrls(CtrlAccess::Get), 3, 0, None).0, Ok(()));
+        assert_eq!(rules(&m), vec![]);
+    }
+
     /// A buffer the source did not say was in this request (strace): no R27, since which
     /// request held it is the model's guess.
     #[test]
@@ -395,16 +433,25 @@ mod requests {
         let pri = Op::Poll {
             fd: 10,
             events: poll::PRI | poll::ERR,
+            revents: 0,
         };
         let video = Op::Poll {
             fd: 3,
             events: poll::IN,
+            revents: 0,
+        };
+        // A slot the application disabled is no wait.
+        let disabled = Op::Poll {
+            fd: 10,
+            events: 0,
+            revents: 0,
         };
         let wrong = Op::Poll {
             fd: 10,
             events: poll::IN,
+            revents: 0,
         };
-        for (i, op) in [pri, video, wrong].iter().enumerate() {
+        for (i, op) in [pri, video, disabled, wrong].iter().enumerate() {
             assert_eq!(m.step(op, i as u32, 0, None).0, Ok(()));
         }
         assert_eq!(rules(&m), vec![RuleId::R31]);
@@ -1171,6 +1218,13 @@ fn a_result_after_last_is_the_drivers_fault() {
     };
     assert_eq!(rules("driver done 1\n"), vec![RuleId::R46]);
     assert_eq!(rules("decoder_cmd start\ndriver done 1\n"), vec![]);
+    // The spec's third way to resume a stopped decoder: STREAMOFF and STREAMON of OUTPUT.
+    assert_eq!(
+        rules("queue output\nstreamoff\nstreamon\nqbuf 0\nqueue capture\ndriver done 1\n"),
+        vec![]
+    );
+    // A completion of a buffer the driver does not have is R10's, not a result.
+    assert_eq!(rules("driver done 0\n"), vec![RuleId::R10]);
     assert_eq!(rules("streamoff\n"), vec![]);
     // An error completion (a cancel) is no result.
     assert_eq!(rules("driver error 1\n"), vec![]);
@@ -1225,6 +1279,15 @@ fn an_empty_capture_buffer_without_last_is_noted() {
     );
     assert_eq!(rules(format!("{head}{stop}{last}")), vec![]);
     assert_eq!(rules(format!("{head}{empty}")), vec![]);
+    // An HDMI receiver's source change makes no decoder: a capture-only node.
+    let hdmi = r#"{"vb2scope":"trace","version":1,"source":"test"}
+{"t":1,"ev":"open","pid":1,"origin":"observed","fd":3,"path":"/dev/video0"}
+{"t":3,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_REQBUFS","result":"ok","type":"VIDEO_CAPTURE","memory":"MMAP","count":2,"count_out":2}
+{"t":4,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_QBUF","result":"ok","buf":{"index":0,"type":"VIDEO_CAPTURE","memory":"MMAP","length":4096}}
+{"t":6,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_STREAMON","result":"ok","type":"VIDEO_CAPTURE"}
+{"t":7,"ev":"ioctl","pid":1,"origin":"observed","fd":3,"op":"VIDIOC_DQEVENT","result":"ok","event":5,"changes":1}
+"#;
+    assert_eq!(rules(format!("{hdmi}{empty}")), vec![]);
 }
 
 /// R40: a blocking DQBUF on CAPTURE of an M2M context whose OUTPUT queue was stopped, with

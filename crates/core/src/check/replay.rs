@@ -862,7 +862,18 @@ impl<'t> Replayer<'t> {
                 self.video_fds.follow(&e.body);
                 self.step(i, e, &Op::Dup { fd, new_fd }, None);
             }
-            Body::Poll { fd, events, .. } => self.step(i, e, &Op::Poll { fd, events }, None),
+            Body::Poll {
+                fd,
+                events,
+                revents,
+            } => {
+                let op = Op::Poll {
+                    fd,
+                    events,
+                    revents,
+                };
+                self.step(i, e, &op, None);
+            }
             Body::Mmap { fd, ext } => {
                 let x = self.trace.extent(ext);
                 let op = Op::Mmap {

@@ -199,7 +199,10 @@ impl Model {
         match result {
             Ok(f) if f & (flags::LAST | flags::ERROR) == 0 => {
                 let dev = key.dev;
-                if self.seen.bytesused == Some(0) && self.decoders.contains(&dev) {
+                // A source change alone also comes from HDMI receivers: only an M2M node
+                // decodes.
+                if self.seen.bytesused == Some(0) && self.decoders.contains(&dev) && self.is_m2m(qi)
+                {
                     self.find(
                         RuleId::R39,
                         Some(key),

@@ -195,7 +195,18 @@ impl Model {
     pub(super) fn drain_on_streamoff(&mut self, qi: Qi, started: bool) {
         let Some(q) = self.queues.get(qi) else { return };
         let dev = q.key.dev;
-        if q.key.ty.is_output() || !started || self.drain(dev).is_none() {
+        // STREAMOFF and STREAMON of OUTPUT resume a stopped codec (the decoder's seek): what
+        // completes after it is the new stream's.
+        if q.key.ty.is_output() {
+            if self
+                .drain(dev)
+                .is_some_and(|d| d.phase == DrainPhase::Stopped)
+            {
+                self.drain_mut(dev).phase = DrainPhase::Running;
+            }
+            return;
+        }
+        if !started || self.drain(dev).is_none() {
             return;
         }
         self.drain_ended(dev, DrainEnd::Streamoff);

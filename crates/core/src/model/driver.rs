@@ -18,11 +18,13 @@ impl Model {
             self.find(RuleId::R10, Some(key), None, None, FindingDetail::None);
             return Ok(());
         };
+        let was_active = q.buf(i).is_some_and(|b| b.state == BufState::Active);
         self.buffer_done_inner(qi, i, state, false);
         if state != DoneState::Error {
             self.abort_on_completion(qi, i);
         }
-        if state == DoneState::Done {
+        // Only a buffer the driver had: a completion out of place is R10's, not a result.
+        if state == DoneState::Done && was_active {
             self.done_after_last(qi, i);
         }
         Ok(())

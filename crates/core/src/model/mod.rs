@@ -270,7 +270,11 @@ impl Model {
             } => self
                 .request_controls(access, count, request_fd, forced)
                 .map(|()| Ret::default()),
-            Op::Poll { fd, events } => self.poll(fd, events).map(|()| Ret::default()),
+            Op::Poll {
+                fd,
+                events,
+                revents,
+            } => self.poll(fd, events, revents).map(|()| Ret::default()),
             Op::BufferDone {
                 dev,
                 ty,

@@ -203,10 +203,12 @@ pub enum Op {
         count: u32,
         request_fd: Option<i32>,
     },
-    /// poll()/select() waiting on `fd` for `events` (`POLL*` bits).
+    /// poll()/select() waiting on `fd` for `events` (`POLL*` bits); `revents`: what it
+    /// returned (0: nothing, or a scenario's poll).
     Poll {
         fd: i32,
         events: u16,
+        revents: u16,
     },
     /// The driver calls `vb2_buffer_done`; `None`: the oldest ACTIVE buffer.
     BufferDone {

@@ -38,6 +38,9 @@ pub struct Request {
     pub ctrls: u32,
     /// A buffer went into it by a QBUF that named it (not by the model's guess).
     pub named: bool,
+    /// A QUEUE of it failed: the kernel left it idle with its buffer, and REINIT or close
+    /// is the way to clean up.
+    pub queue_failed: bool,
 }
 
 impl Model {
@@ -90,6 +93,7 @@ impl Model {
             bufs: Vec::new(),
             ctrls: 0,
             named: false,
+            queue_failed: false,
         });
         self.fds.set(fd, FdObj::Request(id));
         id
@@ -328,7 +332,12 @@ impl Model {
             Some(f) if self.lenient => f.map_err(|e| (e, None)),
             _ => pred,
         };
-        self.decide("MEDIA_REQUEST_IOC_QUEUE", None, pred, forced)?;
+        if let Err(e) = self.decide("MEDIA_REQUEST_IOC_QUEUE", None, pred, forced) {
+            if let Some(r) = self.requests.get_mut(id as usize) {
+                r.queue_failed = true;
+            }
+            return Err(e);
+        }
         self.requests_version += 1;
         let Some(r) = self.requests.get_mut(id as usize) else {
             return Err(Errno::EINVAL);
@@ -439,6 +448,7 @@ impl Model {
         r.state = ReqState::Idle;
         r.ctrls = 0;
         r.named = false;
+        r.queue_failed = false;
         let bufs = std::mem::take(&mut r.bufs);
         for (qi, i) in bufs {
             if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(i))
@@ -458,7 +468,7 @@ impl Model {
         let Some(r) = self.requests.get(id as usize) else {
             return;
         };
-        if r.state != ReqState::Idle || !r.named {
+        if r.state != ReqState::Idle || !r.named || r.queue_failed {
             return;
         }
         let waiting = r.bufs.iter().find(|&&(qi, i)| {

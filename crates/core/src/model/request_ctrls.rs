@@ -82,12 +82,22 @@ impl Model {
     }
 
     /// poll()/select() on `fd` asking for `events`: on a request fd without POLLPRI the
-    /// wait can never end by the request's completion (R31).
-    pub(super) fn poll(&mut self, fd: i32, events: u16) -> Outcome {
-        if self.policy.has_requests()
-            && matches!(self.fds.get(fd), FdObj::Request(_))
-            && events & crate::v4l2::poll::PRI == 0
+    /// wait can never end by the request's completion (R31); an empty mask is a slot the
+    /// application disabled, not a wait. POLLPRI returned says the request completed,
+    /// whatever the model thought of its buffers.
+    pub(super) fn poll(&mut self, fd: i32, events: u16, revents: u16) -> Outcome {
+        use crate::v4l2::poll::PRI;
+        let FdObj::Request(id) = self.fds.get(fd) else {
+            return Ok(());
+        };
+        if revents & PRI != 0
+            && let Some(r) = self.requests.get_mut(id as usize)
+            && r.state == ReqState::Queued
         {
+            r.state = ReqState::Complete;
+            self.requests_version += 1;
+        }
+        if self.policy.has_requests() && events != 0 && events & PRI == 0 {
             self.find(
                 RuleId::R31,
                 None,

@@ -198,9 +198,11 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         quote: "Request file descriptor set the POLLPRI flag in revents when the request was \
                 completed.",
         explanation: "A media request tells its completion with POLLPRI (select's exceptfds) \
-            only. media_request_poll returns nothing and registers no wait for a poll that \
-            does not ask for POLLPRI, so poll() on a request fd for POLLIN or POLLOUT sleeps \
-            until its timeout even after the request completed. Ask for POLLPRI.",
+            only. media_request_poll reports nothing to a poll that does not ask for POLLPRI \
+            (and registers no wait for it; select always asks for the except set, but its \
+            read and write sets never see the completion), so poll() on a request fd for \
+            POLLIN or POLLOUT sleeps until its timeout even after the request completed. Ask \
+            for POLLPRI.",
         per_policy: [
             "The spec signals completion with POLLPRI only.",
             NO_REQUESTS,
@@ -454,7 +456,8 @@ pub static CODEC_RULES: &[RuleInfo] = &[
                 issued will be processed and decoded as normal.",
         explanation: "The LAST buffer ends a capture stream: every result of the OUTPUT \
             buffers queued before the STOP must come before it, and nothing after it until \
-            the application restarts the queue (STREAMOFF, or a START command). A driver \
+            the application restarts (STREAMOFF of CAPTURE, a START command, or STREAMOFF \
+            and STREAMON of OUTPUT, the decoder's seek). A driver \
             that completes another CAPTURE buffer with a result after the LAST one was \
             dequeued marked LAST too early: the frame is stranded, since DQBUF now answers \
             EPIPE. Found from the kernel's own completions (vb2_buffer_done) after a LAST \
@@ -468,7 +471,7 @@ pub static CODEC_RULES: &[RuleInfo] = &[
     },
     RuleInfo {
         id: RuleId::R47,
-        title: "Driver with HOLD_CAPTURE_BUF finishes jobs without it (driver)",
+        title: "v4l2-mem2mem warned at the end of a job (driver)",
         severity: new_only(E, E),
         source: M2M_H,
         quote: "Drivers that set V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF must use this \

@@ -1,5 +1,6 @@
 //! The seccomp filter a recorded program runs under: the calls that can touch a buffer's
-//! life stop for the tracer (`RET_TRACE`); everything else runs at full speed. A classic BPF
+//! life stop for the tracer (`RET_TRACE`), and the waits (poll, select), whose fds only the
+//! tracer can read, to find waits on media requests; everything else runs at full speed. A classic BPF
 //! program, assembled here with labels; an i386 call of a 64-bit program never kills it
 //! (unlike seccompiler's prologue): its ioctls stop, to be marked as not decoded.
 

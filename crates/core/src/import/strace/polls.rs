@@ -9,9 +9,9 @@ use crate::v4l2::poll;
 use super::lex::{self, Fields, TopSplit};
 use super::{Ctx, Importer};
 
-/// One fd of a wait: the bits asked for (or returned), and whether strace's `-y` named it
-/// a media request.
-type Want = (i32, u16, bool);
+/// One fd of a wait: the bits asked for (or returned), and what strace's `-y` said it is:
+/// `Some(true)` a media request, `Some(false)` something else, `None` not said.
+type Want = (i32, u16, Option<bool>);
 
 impl Importer {
     /// A finished poll-like call: one `poll` event per request fd in its set.
@@ -31,8 +31,8 @@ impl Importer {
         } else {
             (poll_wants(args), poll_got(r.aux))
         };
-        for (fd, events, named) in wants {
-            if !self.fds.is_request(fd, named) {
+        for (fd, events, deco) in wants {
+            if !self.fds.is_request(fd, deco) {
                 continue;
             }
             let revents = got.iter().find(|g| g.0 == fd).map_or(0, |g| g.1);
@@ -55,17 +55,20 @@ fn poll_wants(args: &str) -> Vec<Want> {
     let Some(first) = TopSplit::new(args, b',').next() else {
         return Vec::new();
     };
-    entries(first, "events")
+    // strace -N (6.16 on) names each argument: `fds=[…]`.
+    entries(lex::unname(first.trim()), "events")
 }
 
-/// `= 1 ([{fd=27, revents=POLLPRI}], left {…})`; nothing on a timeout.
+/// `= 1 ([{fd=27, revents=POLLPRI}], left {…})` (ppoll), `= 1 ([{fd=5, revents=POLLPRI}])`
+/// (poll); nothing on a timeout.
 fn poll_got(aux: &str) -> Vec<Want> {
     let inner = aux
         .trim()
         .strip_prefix('(')
-        .and_then(|a| TopSplit::new(a, b',').next())
+        .and_then(|a| a.rsplit_once(')'))
+        .and_then(|(a, _)| TopSplit::new(a, b',').next())
         .unwrap_or("");
-    entries(inner, "revents")
+    entries(inner.trim(), "revents")
 }
 
 /// The `{fd=…, KEY=…}` entries of a list.
@@ -82,7 +85,7 @@ fn entries(list: &str, key: &str) -> Vec<Want> {
             let f = Fields::of(e.trim())?;
             let (fd, deco) = lex::fd_arg(f.get("fd")?)?;
             let bits = f.get(key).map_or(0, bits);
-            Some((fd, bits, deco.is_some_and(super::syscalls::is_request)))
+            Some((fd, bits, deco.map(super::syscalls::is_request)))
         })
         .collect()
 }
@@ -100,7 +103,7 @@ fn select_wants(args: &str) -> Vec<Want> {
     let mut out: Vec<Want> = Vec::new();
     let sets = TopSplit::new(args, b',').skip(1).take(3);
     for (set, bit) in sets.zip([poll::IN, poll::OUT, poll::PRI]) {
-        for (fd, named) in set_fds(set) {
+        for (fd, named) in set_fds(lex::unname(set.trim())) {
             match out.iter_mut().find(|w| w.0 == fd) {
                 Some(w) => w.1 |= bit,
                 None => out.push((fd, bit, named)),
@@ -141,7 +144,7 @@ fn select_got(aux: &str) -> Vec<Want> {
 }
 
 /// `[3 7<anon_inode:request>]`, or `NULL`.
-fn set_fds(set: &str) -> Vec<(i32, bool)> {
+fn set_fds(set: &str) -> Vec<(i32, Option<bool>)> {
     let Some(inner) = set
         .trim()
         .strip_prefix('[')
@@ -151,9 +154,7 @@ fn set_fds(set: &str) -> Vec<(i32, bool)> {
     };
     inner
         .split(' ')
-        .filter_map(|t| {
-            lex::fd_arg(t).map(|(fd, d)| (fd, d.is_some_and(super::syscalls::is_request)))
-        })
+        .filter_map(|t| lex::fd_arg(t).map(|(fd, d)| (fd, d.map(super::syscalls::is_request))))
         .collect()
 }
 
@@ -168,13 +169,27 @@ mod tests {
         assert_eq!(
             poll_wants(args),
             vec![
-                (28, poll::IN | poll::ERR, false),
-                (27, poll::PRI | poll::ERR | poll::HUP | poll::NVAL, true)
+                (28, poll::IN | poll::ERR, Some(false)),
+                (
+                    27,
+                    poll::PRI | poll::ERR | poll::HUP | poll::NVAL,
+                    Some(true)
+                )
             ]
         );
         let got = "([{fd=27, revents=POLLPRI}], left {tv_sec=0, tv_nsec=999878367})";
-        assert_eq!(poll_got(got), vec![(27, poll::PRI, false)]);
+        assert_eq!(poll_got(got), vec![(27, poll::PRI, None)]);
         assert!(poll_got("(Timeout)").is_empty());
+        // poll() prints no time left.
+        assert_eq!(
+            poll_got("([{fd=5, revents=POLLPRI}])"),
+            vec![(5, poll::PRI, None)]
+        );
+        // strace -N names the arguments.
+        assert_eq!(
+            poll_wants("fds=[{fd=5<anon_inode:request>, events=POLLIN}], nfds=1, timeout=300"),
+            vec![(5, poll::IN, Some(true))]
+        );
     }
 
     #[test]
@@ -182,13 +197,17 @@ mod tests {
         let args = "8, [3], NULL, [7<anon_inode:request> 3], {tv_sec=2, tv_nsec=0}, NULL";
         assert_eq!(
             select_wants(args),
-            vec![(3, poll::IN | poll::PRI, false), (7, poll::PRI, true)]
+            vec![(3, poll::IN | poll::PRI, None), (7, poll::PRI, Some(true))]
         );
         let got = "(in [3], except [7], left {tv_sec=1, tv_nsec=999838146})";
         assert_eq!(
             select_got(got),
-            vec![(3, poll::IN, false), (7, poll::PRI, false)]
+            vec![(3, poll::IN, None), (7, poll::PRI, None)]
         );
         assert!(select_got("(Timeout)").is_empty());
+        assert_eq!(
+            select_wants("nfds=8, readfds=NULL, writefds=NULL, exceptfds=[7<anon_inode:request>]"),
+            vec![(7, poll::PRI, Some(true))]
+        );
     }
 }

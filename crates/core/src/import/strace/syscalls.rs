@@ -44,12 +44,13 @@ impl Fds {
         self.open.values().any(|k| *k == FdKind::Request)
     }
 
-    /// Whether `fd` is a media request: known as one, or `named` one by `-y` while the fd
-    /// is not known as something else.
-    pub(super) fn is_request(&self, fd: i32, named: bool) -> bool {
-        match self.open.get(&fd) {
-            Some(k) => *k == FdKind::Request,
-            None => named,
+    /// Whether `fd` is a media request: what `-y` says of it when it says (the fd map is
+    /// one for all processes, and another process's fd 5 may be a socket), else whether it
+    /// is known as one.
+    pub(super) fn is_request(&self, fd: i32, deco: Option<bool>) -> bool {
+        match deco {
+            Some(said) => said,
+            None => self.open.get(&fd) == Some(&FdKind::Request),
         }
     }
 
@@ -123,7 +124,8 @@ impl Importer {
     pub(super) fn call(&mut self, name: &str, body: &str, ctx: Ctx) {
         match name {
             "ioctl" => self.ioctl(body, ctx),
-            "poll" | "ppoll" | "select" | "pselect6" | "_newselect" => self.wait(name, body, ctx),
+            "poll" | "ppoll" | "ppoll_time64" | "select" | "pselect6" | "pselect6_time64"
+            | "_newselect" => self.wait(name, body, ctx),
             "write" => self.write(body, ctx),
             "open" | "openat" | "openat2" | "close" | "dup" | "dup2" | "dup3" | "fcntl"
             | "fcntl64" | "mmap" | "mmap2" | "munmap" | "clone" | "clone3" => {
