@@ -75,7 +75,7 @@ STRACE=(strace -f -v -ttt -T -y
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
 # as dma-bufs (exported by one, imported by another), FFmpeg's many MMAP buffers, and the
 # codecs, whose commands and events strace prints only as pointers.
-RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain probe-m2m-request-misuse "
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain probe-m2m-request-misuse visl-gst-vp9 visl-gst-mpeg2 "
 
 wanted() { # NAME: whether this run makes that capture
     [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1
@@ -248,6 +248,17 @@ if [ -n "$VISL" ]; then
             -c:v libvpx -b:v 300k -f ivf -y "$MEDIA/visl.ivf" >&2
     fi
     capture visl-gst-vp8 gst-launch-1.0 filesrc location="$MEDIA/visl.ivf" ! ivfparse ! v4l2slvp8dec ! fakesink
+    # More of GStreamer's stateless decoders, each with its own controls in its requests.
+    if wanted visl-gst-vp9; then
+        ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=320x240:rate=25 -frames:v 10 \
+            -c:v libvpx-vp9 -b:v 300k -f ivf -y "$MEDIA/visl-vp9.ivf" >&2
+    fi
+    capture visl-gst-vp9 gst-launch-1.0 filesrc location="$MEDIA/visl-vp9.ivf" ! ivfparse ! vp9parse ! v4l2slvp9dec ! fakesink
+    if wanted visl-gst-mpeg2; then
+        ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=320x240:rate=25 -frames:v 10 \
+            -c:v mpeg2video -f mpeg2video -y "$MEDIA/visl.m2v" >&2
+    fi
+    capture visl-gst-mpeg2 gst-launch-1.0 filesrc location="$MEDIA/visl.m2v" ! mpegvideoparse ! v4l2slmpeg2dec ! fakesink
     NOTE=$COMPLIANCE_NOTE capture compliance-visl v4l2-compliance -d "$VISL" -s
 fi
 if [ -n "$M2M" ]; then
