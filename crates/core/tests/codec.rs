@@ -1332,3 +1332,34 @@ fn the_stalled_wait_run_on_vim2m() {
     assert_eq!(rules, vec![RuleId::R40]);
     assert_eq!(r.stats.divergences, 0);
 }
+
+/// An epoll set's registration of a request fd says what the wait asks for: EPOLLIN alone
+/// is R31, EPOLLPRI is right; another process's fd of the same number (a socket, as `-y`
+/// says) is no request.
+#[test]
+fn an_epoll_registration_of_a_request_fd() {
+    let head = "100   1.000000 openat(AT_FDCWD, \"/dev/video12\", O_RDWR) = 3</dev/video12>\n\
+                100   1.000100 ioctl(27<anon_inode:request>, MEDIA_REQUEST_IOC_REINIT, 0) = 0\n";
+    let rules = |line: &str| {
+        let r = check(&format!("{head}{line}\n"), Policy::MODERN);
+        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rules(
+            "100   1.000200 epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 27<anon_inode:request>, {events=EPOLLIN, data={u32=27, u64=27}}) = 0"
+        ),
+        vec![RuleId::R31]
+    );
+    assert_eq!(
+        rules(
+            "100   1.000200 epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 27<anon_inode:request>, {events=EPOLLPRI|EPOLLET, data={u32=27, u64=27}}) = 0"
+        ),
+        vec![]
+    );
+    assert_eq!(
+        rules(
+            "200   1.000200 epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 27<socket:[99]>, {events=EPOLLIN, data={u32=27, u64=27}}) = 0"
+        ),
+        vec![]
+    );
+}

@@ -82,6 +82,7 @@ fn syscalls() -> Vec<(u32, Label)> {
         (nr(libc::SYS_ppoll), Label::Trace),
         (nr(libc::SYS_select), Label::Trace),
         (nr(libc::SYS_pselect6), Label::Trace),
+        (nr(libc::SYS_epoll_ctl), Label::Trace),
     ]
 }
 

@@ -1,7 +1,9 @@
 //! poll(), ppoll(), select() and pselect6() on media request fds: what each asked for and
 //! what came back. A request signals its completion with POLLPRI only (R31), so these are
 //! what a check of how an application waits for requests needs. Waits on other fds are not
-//! kept. epoll is not read: its interest list is set apart from the wait.
+//! kept. For epoll, the interest list says what a wait asks for: an `epoll_ctl` that adds or
+//! changes a request fd is written as a `poll` event with its mask (the wait itself,
+//! `epoll_wait`, names no fd).
 
 use crate::trace::Body;
 use crate::v4l2::poll;
@@ -50,6 +52,48 @@ impl Importer {
     }
 }
 
+impl Importer {
+    /// `epoll_ctl(5, EPOLL_CTL_ADD, 27<anon_inode:request>, {events=EPOLLPRI, data=…}) = 0`:
+    /// a request fd added to (or changed in) an epoll set, with what a wait on it asks for.
+    pub(super) fn epoll_ctl(&mut self, body: &str, ctx: Ctx) {
+        let Some((args, ret)) = lex::split_result(body) else {
+            return self.malformed(ctx.pos, "no `) = result`");
+        };
+        if lex::ret(ret).and_then(|r| r.val).is_none_or(|v| v < 0) {
+            return;
+        }
+        let mut a = TopSplit::new(args, b',').map(|x| lex::unname(x.trim()));
+        let (_, Some(op), Some(fd), Some(ev)) = (a.next(), a.next(), a.next(), a.next()) else {
+            return;
+        };
+        let op = lex::token(op);
+        if !(op.ends_with("CTL_ADD") || op.ends_with("CTL_MOD") || op == "1" || op == "3") {
+            return;
+        }
+        let Some((fd, deco)) = lex::fd_arg(fd) else {
+            return;
+        };
+        if !self
+            .fds
+            .is_request(fd, deco.map(super::syscalls::is_request))
+        {
+            return;
+        }
+        let events = Fields::of(ev.trim())
+            .and_then(|f| f.get("events"))
+            .map_or(0, bits);
+        self.fds.note_request(fd);
+        self.push(
+            ctx,
+            Body::Poll {
+                fd,
+                events,
+                revents: 0,
+            },
+        );
+    }
+}
+
 /// `[{fd=27<anon_inode:request>, events=POLLPRI|POLLERR}, …]`, the first argument.
 fn poll_wants(args: &str) -> Vec<Want> {
     let Some(first) = TopSplit::new(args, b',').next() else {
@@ -90,9 +134,11 @@ fn entries(list: &str, key: &str) -> Vec<Want> {
         .collect()
 }
 
+/// `POLLIN|POLLPRI`, `EPOLLPRI|EPOLLET` or a number; bits above the 16 of poll's (epoll's
+/// EPOLLET, EPOLLONESHOT) are not kept.
 fn bits(v: &str) -> u16 {
     lex::flag_names(v)
-        .map(|n| poll::by_name(n).or_else(|| lex::uint(n).and_then(|u| u16::try_from(u).ok())))
+        .map(|n| poll::by_name(n).or_else(|| lex::uint(n).map(|u| (u & 0xffff) as u16)))
         .map(|b| b.unwrap_or(0))
         .fold(0, |a, b| a | b)
 }

@@ -126,6 +126,7 @@ impl Importer {
             "ioctl" => self.ioctl(body, ctx),
             "poll" | "ppoll" | "ppoll_time64" | "select" | "pselect6" | "pselect6_time64"
             | "_newselect" => self.wait(name, body, ctx),
+            "epoll_ctl" => self.epoll_ctl(body, ctx),
             "write" => self.write(body, ctx),
             "open" | "openat" | "openat2" | "close" | "dup" | "dup2" | "dup3" | "fcntl"
             | "fcntl64" | "mmap" | "mmap2" | "munmap" | "clone" | "clone3" => {

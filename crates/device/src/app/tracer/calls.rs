@@ -31,6 +31,8 @@ impl Tracer<'_> {
             self.poll_entry(pid, args)
         } else if nr == nix::libc::SYS_select || nr == nix::libc::SYS_pselect6 {
             self.select_entry(pid, args)
+        } else if nr == nix::libc::SYS_epoll_ctl {
+            self.epoll_ctl_entry(pid, args)
         } else {
             Some(Call::Other)
         };

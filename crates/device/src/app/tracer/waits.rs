@@ -1,6 +1,7 @@
 //! poll(), ppoll(), select() and pselect6() of a traced program that wait on a media
 //! request's fd: what they asked for (read at entry: select overwrites its sets) and what
-//! came back (at exit), one `poll` event per request fd. A wait on no request fd is let go
+//! came back (at exit), one `poll` event per request fd; and `epoll_ctl` adding a request
+//! fd to an epoll set, with the mask its waits ask for. A wait on no request fd is let go
 //! at its entry.
 
 use nix::unistd::Pid;
@@ -27,6 +28,21 @@ impl Tracer<'_> {
             .filter(|&(fd, _)| self.kind(pid, fd) == Some(Kind::Request))
             .collect();
         (!wants.is_empty()).then_some(Call::Wait { wants })
+    }
+
+    /// epoll_ctl ADD or MOD of a request fd: the mask a wait on it will ask for
+    /// (`struct epoll_event`'s `events`, its first 4 bytes).
+    pub(super) fn epoll_ctl_entry(&mut self, pid: Pid, args: [u64; 6]) -> Option<Call> {
+        let (op, fd) = (args[1] as i32, args[2] as i32);
+        let add_or_mod = op == nix::libc::EPOLL_CTL_ADD || op == nix::libc::EPOLL_CTL_MOD;
+        if !add_or_mod || self.kind(pid, fd) != Some(Kind::Request) {
+            return None;
+        }
+        let b = self.read(pid, args[3], 4)?;
+        let events = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+        Some(Call::Wait {
+            wants: vec![(fd, (events & 0xffff) as u16)],
+        })
     }
 
     /// select/pselect6: `args[0]` is nfds, `args[1..4]` the read, write and except sets.
@@ -72,7 +88,7 @@ impl Tracer<'_> {
             return;
         }
         let select = p.nr == nix::libc::SYS_select || p.nr == nix::libc::SYS_pselect6;
-        let got: Vec<(i32, u16)> = if rval == 0 {
+        let got: Vec<(i32, u16)> = if rval == 0 || p.nr == nix::libc::SYS_epoll_ctl {
             Vec::new()
         } else if select {
             self.select_sets(pid, &p.args)
