@@ -1363,3 +1363,14 @@ fn an_epoll_registration_of_a_request_fd() {
         vec![]
     );
 }
+
+/// Regression (a real strace, vim2m on 6.12): the request fd is added to an epoll set with
+/// EPOLLIN before its first QUEUE, so the model meets it first in the registration. The
+/// kernel never reported it (0.3 s, though the request completed); EPOLLPRI did at once.
+#[test]
+fn an_epoll_registration_before_the_first_queue() {
+    let text = include_str!("../../../tests/fixtures/regressions/k612-epoll-request.strace.txt");
+    let r = check(text, Policy::MODERN);
+    let rules: Vec<RuleId> = r.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::R31]);
+}

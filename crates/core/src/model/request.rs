@@ -84,7 +84,7 @@ impl Model {
         self.decide(op, None, pred, forced)
     }
 
-    fn new_request(&mut self, fd: i32) -> u32 {
+    pub(super) fn new_request(&mut self, fd: i32) -> u32 {
         self.requests_version += 1;
         let id = self.requests.len() as u32;
         self.requests.push(Request {

@@ -87,8 +87,13 @@ impl Model {
     /// whatever the model thought of its buffers.
     pub(super) fn poll(&mut self, fd: i32, events: u16, revents: u16) -> Outcome {
         use crate::v4l2::poll::PRI;
-        let FdObj::Request(id) = self.fds.get(fd) else {
-            return Ok(());
+        // Sources write waits on request fds only: in a trace, an fd the model has not seen
+        // made (strace prints ALLOC's fd as a pointer; an epoll registration may come before
+        // the request's first ioctl) is taken as an idle request.
+        let id = match self.fds.get(fd) {
+            FdObj::Request(id) => id,
+            FdObj::Free if self.lenient && self.policy.has_requests() => self.new_request(fd),
+            _ => return Ok(()),
         };
         if revents & PRI != 0
             && let Some(r) = self.requests.get_mut(id as usize)
