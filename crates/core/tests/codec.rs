@@ -52,6 +52,15 @@ fn check(text: &str, policy: Policy) -> CheckReport {
     check_trace(&imported.trace, policy)
 }
 
+/// The rules a scenario's run on the model breaks under `modern`, in order.
+fn scenario_rules(text: &str) -> Vec<RuleId> {
+    use vb2scope_core::scenario::{parse, run};
+    let sc = parse("test.vb2s", text).expect("parses");
+    let t = run(&sc, Policy::MODERN).expect("runs");
+    let r = check_trace(&t, Policy::MODERN);
+    r.findings.iter().map(|f| f.rule).collect()
+}
+
 fn loud(r: &CheckReport) -> Vec<String> {
     r.findings
         .iter()
@@ -1205,17 +1214,10 @@ fn the_decoder_drain_scenario_run_on_vicodec() {
 /// is the driver's premature LAST. A STREAMOFF or a START in between makes it legitimate.
 #[test]
 fn a_result_after_last_is_the_drivers_fault() {
-    use vb2scope_core::scenario::{parse, run};
     let base = "queue output\nreqbufs 2 mmap\nqueue capture\nreqbufs 2 mmap\n\
                 queue output\nqbuf 0\nstreamon\nqueue capture\nqbuf 0\nqbuf 1\nstreamon\n\
                 decoder_cmd stop\ndriver last 0\ndqbuf\n";
-    let rules = |tail: &str| {
-        let text = format!("{base}{tail}");
-        let sc = parse("r46.vb2s", &text).expect("parses");
-        let t = run(&sc, Policy::MODERN).expect("runs");
-        let r = check_trace(&t, Policy::MODERN);
-        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
-    };
+    let rules = |tail: &str| scenario_rules(&format!("{base}{tail}"));
     assert_eq!(rules("driver done 1\n"), vec![RuleId::R46]);
     assert_eq!(rules("decoder_cmd start\ndriver done 1\n"), vec![]);
     // The spec's third way to resume a stopped decoder: STREAMOFF and STREAMON of OUTPUT.
@@ -1295,16 +1297,9 @@ fn an_empty_capture_buffer_without_last_is_noted() {
 /// streaming, or non-blocking, nothing is said.
 #[test]
 fn waiting_on_a_stalled_m2m_context() {
-    use vb2scope_core::scenario::{parse, run};
     let base = "queue output\nreqbufs 2 mmap\nqueue capture\nreqbufs 2 mmap\n\
                 queue output\nstreamon\nqueue capture\nqbuf 0\nqbuf 1\nstreamon\n";
-    let rules = |tail: &str| {
-        let text = format!("{base}{tail}");
-        let sc = parse("r40.vb2s", &text).expect("parses");
-        let t = run(&sc, Policy::MODERN).expect("runs");
-        let r = check_trace(&t, Policy::MODERN);
-        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
-    };
+    let rules = |tail: &str| scenario_rules(&format!("{base}{tail}"));
     assert_eq!(
         rules("queue output\nstreamoff\nqueue capture\ndqbuf\nexpect EAGAIN\n"),
         vec![RuleId::R40]

@@ -63,10 +63,15 @@ nix::ioctl_readwrite!(
     v4l2r::bindings::v4l2_ext_controls
 );
 
-/// G (0), S (1) or TRY (2) _EXT_CTRLS of no control with `which` =
+/// G, S or TRY_EXT_CTRLS of no control with `which` =
 /// `V4L2_CTRL_WHICH_REQUEST_VAL` on request `request_fd`: binds (S) or reads (G) the node's
 /// control handler in the request without setting a value, which no driver refuses.
-pub fn request_ext_ctrls(video: &impl AsRawFd, access: u8, request_fd: i32) -> Result<(), Errno> {
+pub fn request_ext_ctrls(
+    video: &impl AsRawFd,
+    access: vb2scope_core::v4l2::ctrls::CtrlAccess,
+    request_fd: i32,
+) -> Result<(), Errno> {
+    use vb2scope_core::v4l2::ctrls::CtrlAccess;
     // SAFETY: all-zero is a valid `v4l2_ext_controls` (no controls, a null array).
     let mut c: v4l2r::bindings::v4l2_ext_controls = unsafe { std::mem::zeroed() };
     c.__bindgen_anon_1.which = vb2scope_core::v4l2::ctrls::WHICH_REQUEST_VAL;
@@ -75,9 +80,9 @@ pub fn request_ext_ctrls(video: &impl AsRawFd, access: u8, request_fd: i32) -> R
     // SAFETY: `c` is a live, initialised struct with count 0: the kernel reads no array.
     unsafe {
         match access {
-            0 => vidioc_g_ext_ctrls(fd, &mut c),
-            1 => vidioc_s_ext_ctrls(fd, &mut c),
-            _ => vidioc_try_ext_ctrls(fd, &mut c),
+            CtrlAccess::Get => vidioc_g_ext_ctrls(fd, &mut c),
+            CtrlAccess::Set => vidioc_s_ext_ctrls(fd, &mut c),
+            CtrlAccess::Try => vidioc_try_ext_ctrls(fd, &mut c),
         }
     }
     .map(|_| ())

@@ -123,13 +123,9 @@ impl Session {
         access: CtrlAccess,
     ) -> Result<Outcome, DeviceError> {
         let request_fd = self.request_fd(name)?;
-        let (code, cmd) = match access {
-            CtrlAccess::Get => (0, IoctlCmd::GExtCtrls),
-            CtrlAccess::Set => (1, IoctlCmd::SExtCtrls),
-            CtrlAccess::Try => (2, IoctlCmd::TryExtCtrls),
-        };
+        let cmd = IoctlCmd::controls(access);
         let t = now_ns();
-        let r = crate::raw::request_ext_ctrls(self.file()?, code, request_fd).map_err(errno);
+        let r = crate::raw::request_ext_ctrls(self.file()?, access, request_fd).map_err(errno);
         let arg = IoctlArg::Controls {
             which: vb2scope_core::v4l2::ctrls::WHICH_REQUEST_VAL,
             count: 0,

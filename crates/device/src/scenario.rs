@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vb2scope_core::scenario::{Name, Scenario, Script, lower};
 use vb2scope_core::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, V4l2Buffer};
-use vb2scope_core::v4l2::ctrls::CtrlAccess;
 use vb2scope_core::v4l2::{BufType, DriverCfg, Errno, Memory};
 
 use super::error::DeviceError;
@@ -272,16 +271,12 @@ impl Player<'_> {
                 IoctlCmd::SExtCtrls | IoctlCmd::GExtCtrls | IoctlCmd::TryExtCtrls,
                 IoctlArg::Controls { request_fd, .. },
             ) => {
-                match request_fd.and_then(|fd| self.request_at(fd)) {
-                    Some(name) => {
-                        let access = match cmd {
-                            IoctlCmd::SExtCtrls => CtrlAccess::Set,
-                            IoctlCmd::GExtCtrls => CtrlAccess::Get,
-                            _ => CtrlAccess::Try,
-                        };
+                let name = request_fd.and_then(|fd| self.request_at(fd));
+                match (name, cmd.ctrl_access()) {
+                    (Some(name), Some(access)) => {
                         let _ = s.request_controls(&name, access)?;
                     }
-                    None => self.rep.skipped_request_lines.push(line),
+                    _ => self.rep.skipped_request_lines.push(line),
                 }
                 return Ok(());
             }

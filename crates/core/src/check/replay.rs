@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{BufTarget, CtrlAccess, Handle, Model, Op, PlaneArg, PlaneArgs, Ret, Seen};
+use crate::model::{BufTarget, Handle, Model, Op, PlaneArg, PlaneArgs, Ret, Seen};
 use crate::policy::Policy;
 use crate::rules::{FindingDetail, RuleId};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace, VideoFds};
@@ -185,11 +185,7 @@ fn ioctl_op(trace: &Trace, fd: i32, cmd: IoctlCmd, arg: u32) -> Option<Op> {
             },
         ) if which == crate::v4l2::ctrls::WHICH_REQUEST_VAL => Op::Controls {
             fd,
-            access: match cmd {
-                IoctlCmd::SExtCtrls => CtrlAccess::Set,
-                IoctlCmd::GExtCtrls => CtrlAccess::Get,
-                _ => CtrlAccess::Try,
-            },
+            access: cmd.ctrl_access()?,
             count,
             request_fd,
         },

@@ -323,11 +323,7 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
             l.named(line, body, name);
         }
         StmtKind::Ctrls { name, access } => {
-            let cmd = match access {
-                crate::v4l2::ctrls::CtrlAccess::Set => IoctlCmd::SExtCtrls,
-                crate::v4l2::ctrls::CtrlAccess::Get => IoctlCmd::GExtCtrls,
-                crate::v4l2::ctrls::CtrlAccess::Try => IoctlCmd::TryExtCtrls,
-            };
+            let cmd = IoctlCmd::controls(*access);
             let arg = IoctlArg::Controls {
                 which: crate::v4l2::ctrls::WHICH_REQUEST_VAL,
                 count: 0,

@@ -114,6 +114,25 @@ impl IoctlCmd {
             IoctlCmd::DecoderCmd
         }
     }
+    /// S/G/TRY_EXT_CTRLS for `access`.
+    pub fn controls(access: crate::v4l2::ctrls::CtrlAccess) -> IoctlCmd {
+        use crate::v4l2::ctrls::CtrlAccess;
+        match access {
+            CtrlAccess::Set => IoctlCmd::SExtCtrls,
+            CtrlAccess::Get => IoctlCmd::GExtCtrls,
+            CtrlAccess::Try => IoctlCmd::TryExtCtrls,
+        }
+    }
+    /// Which control access this ioctl is, if it is one of S/G/TRY_EXT_CTRLS.
+    pub fn ctrl_access(self) -> Option<crate::v4l2::ctrls::CtrlAccess> {
+        use crate::v4l2::ctrls::CtrlAccess;
+        Some(match self {
+            IoctlCmd::SExtCtrls => CtrlAccess::Set,
+            IoctlCmd::GExtCtrls => CtrlAccess::Get,
+            IoctlCmd::TryExtCtrls => CtrlAccess::Try,
+            _ => return None,
+        })
+    }
     /// A codec command (or its TRY_ form) of an encoder.
     pub fn is_encoder_cmd(self) -> bool {
         matches!(self, IoctlCmd::EncoderCmd | IoctlCmd::TryEncoderCmd)

@@ -38,21 +38,24 @@ impl Importer {
                 continue;
             }
             let revents = got.iter().find(|g| g.0 == fd).map_or(0, |g| g.1);
-            // First seen here: followed to its close like any request fd.
-            self.fds.note_request(fd);
-            self.push(
-                ctx,
-                Body::Poll {
-                    fd,
-                    events,
-                    revents,
-                },
-            );
+            self.request_wait(fd, events, revents, ctx);
         }
     }
-}
 
-impl Importer {
+    /// A wait on request fd `fd`; the fd, if first seen here, is followed to its close like
+    /// any request fd.
+    fn request_wait(&mut self, fd: i32, events: u16, revents: u16, ctx: Ctx) {
+        self.fds.note_request(fd);
+        self.push(
+            ctx,
+            Body::Poll {
+                fd,
+                events,
+                revents,
+            },
+        );
+    }
+
     /// `epoll_ctl(5, EPOLL_CTL_ADD, 27<anon_inode:request>, {events=EPOLLPRI, data=…}) = 0`:
     /// a request fd added to (or changed in) an epoll set, with what a wait on it asks for.
     pub(super) fn epoll_ctl(&mut self, body: &str, ctx: Ctx) {
@@ -82,15 +85,7 @@ impl Importer {
         let events = Fields::of(ev.trim())
             .and_then(|f| f.get("events"))
             .map_or(0, bits);
-        self.fds.note_request(fd);
-        self.push(
-            ctx,
-            Body::Poll {
-                fd,
-                events,
-                revents: 0,
-            },
-        );
+        self.request_wait(fd, events, 0, ctx);
     }
 }
 
