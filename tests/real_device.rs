@@ -1092,6 +1092,53 @@ fn live_streaming_after_freeing_allocates_again() {
     assert_model_agrees(&t, "live USERPTR streaming");
 }
 
+/// The Live panel's Run scenario plays a scenario file on the open session, the same player
+/// as `run --device`: the calls are the device's, and the expects hold.
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn live_plays_a_scenario_file() {
+    let _one = one_at_a_time();
+    use std::time::{Duration, Instant};
+    use vb2scope_device::{Live, LiveConfig, LiveOp, Update};
+    let live = Live::start(LiveConfig {
+        device: VMALLOC.into(),
+        queue: None,
+        memory: Memory::Mmap,
+        buffers: 4,
+        source: DmabufSource::default(),
+    });
+    let file = "traces/clean-session.vb2s".to_string();
+    live.send(LiveOp::RunScenario(file.clone()));
+    live.send(LiveOp::Close);
+    let mut events = Vec::new();
+    let mut outcome = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        match live.updates().recv_timeout(Duration::from_millis(200)) {
+            Ok(Update::Event(e)) => events.push(e),
+            Ok(Update::Result { op, outcome: o }) if op == LiveOp::RunScenario(file.clone()) => {
+                outcome = Some(o)
+            }
+            Ok(Update::Error(e)) => panic!("{e}"),
+            Ok(Update::Ended(_)) => break,
+            _ => {}
+        }
+    }
+    let outcome = outcome.expect("the scenario's result");
+    assert!(outcome.starts_with("ran "), "{outcome}");
+    let mut t = Trace::new(TraceHeader::default());
+    for e in &events {
+        e.append_to(&mut t);
+    }
+    assert_eq!(count(&t, IoctlCmd::Dqbuf), 3, "{:?}", ioctls(&t));
+    assert!(
+        t.events
+            .iter()
+            .any(|e| matches!(e.body, Body::Expect { .. }))
+    );
+    assert_model_agrees(&t, "a scenario played from the Live panel");
+}
+
 #[test]
 #[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
 fn prepare_buf_create_bufs_and_querybuf() {

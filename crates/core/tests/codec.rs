@@ -1210,6 +1210,98 @@ fn the_decoder_drain_scenario_run_on_vicodec() {
     assert_eq!(r.stats.divergences, 0);
 }
 
+/// `traces/decoder-resolution-change-device.vb2s` run on vicodec's real stateful decoder
+/// (Linux 6.12 in the test VM), fed real FWHT frames (640x360, 640x360, 800x480): the
+/// decoder sent SOURCE_CHANGE for the first header and again for the new size, returned the
+/// oldest CAPTURE buffer empty with LAST, and after the CAPTURE restart decoded the third
+/// frame into a buffer of the new format. Every `expect` held and the check is clean.
+#[test]
+fn the_resolution_change_scenario_run_on_vicodec() {
+    use vb2scope_core::trace::{Body, DriverAction, IoctlArg, IoctlCmd};
+    let bytes = include_bytes!(
+        "../../../tests/fixtures/device/k612-vicodec-decoder-resolution-change.jsonl"
+    );
+    let (t, d) = vb2scope_core::format::read_native_bytes(bytes).expect("loads");
+    assert!(d.is_empty(), "{d:?}");
+    let events: Vec<u32> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Ioctl {
+                cmd: IoctlCmd::Dqevent,
+                result: Ok(()),
+                arg,
+                ..
+            } => match t.arg(arg) {
+                Some(IoctlArg::Event { ty: Some(ty), .. }) => Some(*ty),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let sc = vb2scope_core::v4l2::codec::EVENT_SOURCE_CHANGE;
+    assert_eq!(events, vec![sc, sc], "two source changes");
+    // The CAPTURE format the device reported: its default, 640x368 and 800x480 in NV12.
+    let sizes: Vec<u32> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Driver {
+                ty,
+                action: DriverAction::Config(vb2scope_core::v4l2::DriverCfg::Format { size, .. }),
+                ..
+            } if !ty.is_output() => Some(size),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes[1..], [640 * 368 * 3 / 2, 800 * 480 * 3 / 2]);
+    // CAPTURE results in order: two pictures, the empty LAST of the change, one picture of
+    // the new size, the drain's empty LAST.
+    let capture: Vec<(u32, bool)> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.body {
+            Body::Ioctl {
+                cmd: IoctlCmd::Dqbuf,
+                result: Ok(()),
+                arg,
+                ..
+            } => match t.arg(arg) {
+                Some(IoctlArg::Buffer(b)) if !b.ty.is_output() => {
+                    Some((b.bytesused, b.flags & vb2scope_core::v4l2::flags::LAST != 0))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let (small, big) = (640 * 368 * 3 / 2, 800 * 480 * 3 / 2);
+    assert_eq!(
+        capture,
+        vec![
+            (small, false),
+            (small, false),
+            (0, true),
+            (big, false),
+            (0, true)
+        ]
+    );
+    let r = check_trace(
+        &t,
+        Policy::for_kernel(vb2scope_core::policy::Kernel::new(6, 12)),
+    );
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(r.stats.divergences, 0);
+}
+
+/// The same scenario on the model gives the same lifecycle: the LAST buffers where the
+/// device put them, and no finding.
+#[test]
+fn the_resolution_change_scenario_on_the_model() {
+    let text = include_str!("../../../traces/decoder-resolution-change-device.vb2s");
+    assert_eq!(scenario_rules(text), vec![]);
+}
+
 /// R46: a result the driver completes after the LAST buffer was dequeued, with no restart,
 /// is the driver's premature LAST. A STREAMOFF or a START in between makes it legitimate.
 #[test]

@@ -4,9 +4,11 @@
 
 mod app;
 mod bench;
+mod bitstream;
 mod discover;
 mod dmabuf;
 mod error;
+mod events;
 mod live;
 mod memory;
 mod ops;

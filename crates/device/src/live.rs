@@ -57,6 +57,13 @@ pub enum LiveOp {
         encoder: bool,
         cmd: u32,
     },
+    /// VIDIOC_SUBSCRIBE_EVENT of an event type (`v4l2::codec::EVENT_*`).
+    Subscribe(u32),
+    /// VIDIOC_DQEVENT, waiting up to a second for an event.
+    Dqevent,
+    /// Plays a `.vb2s` scenario file on the session, as `run --device` does: a decoder
+    /// through a drain or a resolution change, with its bitstream.
+    RunScenario(String),
 }
 
 /// What the session thread reports.
@@ -320,6 +327,20 @@ fn apply(
             Ok(())
         }
         LiveOp::Command { encoder, cmd } => s.codec_command(encoder, cmd)?,
+        LiveOp::Subscribe(ty) => s.subscribe_event(ty, true)?,
+        LiveOp::Dqevent => s.dqevent(1000)?,
+        LiveOp::RunScenario(ref path) => {
+            let outcome = run_file(s, path);
+            // The scenario moved buffers the step buttons did not: start their view afresh.
+            st.queued.clear();
+            st.streaming = false;
+            st.both.clear();
+            let _ = up.send(Update::Result {
+                op: op.clone(),
+                outcome: outcome?,
+            });
+            return Ok(());
+        }
         LiveOp::Marker(ref t) => {
             s.marker(t);
             Ok(())
@@ -335,6 +356,25 @@ fn apply(
         outcome: outcome_str(r),
     });
     Ok(())
+}
+
+/// Plays scenario file `path` on the session; what it did, in words.
+fn run_file(s: &mut Session, path: &str) -> Result<String, DeviceError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| DeviceError::Scenario(format!("{path}: {e}")))?;
+    let sc = vb2scope_core::scenario::parse(path, &text)
+        .map_err(|e| DeviceError::Scenario(e.to_string()))?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let rep = super::scenario::run_scenario(s, &sc, &never)
+        .map_err(|e| DeviceError::Scenario(e.to_string()))?;
+    let mut out = format!("ran {} statements of {path}", rep.statements);
+    if !rep.skipped_driver_lines.is_empty() {
+        out += &format!("; `driver` lines skipped: {:?}", rep.skipped_driver_lines);
+    }
+    if !rep.timed_out.is_empty() {
+        out += &format!("; waits that got nothing in 5 s: lines {:?}", rep.timed_out);
+    }
+    Ok(out)
 }
 
 fn queue_all(s: &mut Session, st: &mut State) -> Result<Outcome, DeviceError> {

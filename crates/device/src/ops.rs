@@ -44,6 +44,9 @@ pub enum PlaneMem {
 impl Session {
     pub fn reqbufs(&mut self, count: u32, memory: Memory) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
+        if count > 0 {
+            self.refresh_format(ty)?;
+        }
         let t = now_ns();
         let r = v4l2::reqbufs(self.file()?, ty, memory, count);
         let arg = IoctlArg::Alloc {
@@ -76,6 +79,7 @@ impl Session {
     /// CREATE_BUFS with the queue's memory type, or `fresh` when it has no buffers yet.
     pub fn create_bufs_of(&mut self, count: u32, fresh: Memory) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
+        self.refresh_format(ty)?;
         let memory = self.queues.get(&ty).and_then(|q| q.memory).unwrap_or(fresh);
         let t = now_ns();
         let r = v4l2::create_bufs(self.file()?, ty, memory, count);
@@ -164,11 +168,16 @@ impl Session {
         index: u32,
         mems: &[PlaneMem],
         request: Option<&str>,
+        payload: Option<u32>,
     ) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
         let mut b = self.buffer_in(index, mems)?;
         if let Some(r) = request {
             b.request_fd = Some(self.request_fd(r)?);
+        }
+        if let Some(n) = payload {
+            b.bytesused.resize(b.bytesused.len().max(1), 0);
+            b.bytesused[0] = n;
         }
         let nb = self.nonblock();
         let t = now_ns();
@@ -186,11 +195,41 @@ impl Session {
     }
 
     pub fn qbuf(&mut self, index: u32, mems: &[PlaneMem]) -> Result<Outcome, DeviceError> {
-        self.buffer_call(IoctlCmd::Qbuf, index, mems, None)
+        self.buffer_call(IoctlCmd::Qbuf, index, mems, None, None)
+    }
+
+    /// The length of the session's mapping of plane 0 of buffer `index` of the queue in use.
+    pub fn mapped_len(&self, index: u32) -> Option<usize> {
+        let ty = self.queue;
+        self.maps
+            .iter()
+            .rfind(|m| m.ty == ty && m.index == index && m.plane == 0)
+            .map(|m| m.len as usize)
+    }
+
+    /// QBUF of a mapped MMAP buffer with `data` written into its plane 0 first and
+    /// `bytesused` its length: a coded frame for a decoder. As in an application, the plane
+    /// must have been mapped (`mmap INDEX`).
+    pub fn qbuf_data(&mut self, index: u32, data: &[u8]) -> Result<Outcome, DeviceError> {
+        let ty = self.queue;
+        let m = self
+            .maps
+            .iter_mut()
+            .rfind(|m| m.ty == ty && m.index == index && m.plane == 0)
+            .ok_or_else(|| {
+                DeviceError::Scenario(format!(
+                    "data= needs buffer {index} mapped: add `mmap {index}` before"
+                ))
+            })?;
+        let dst = m._map.as_mut();
+        let n = data.len().min(dst.len());
+        dst[..n].copy_from_slice(&data[..n]);
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        self.buffer_call(IoctlCmd::Qbuf, index, &[], None, Some(n))
     }
 
     pub fn prepare_buf(&mut self, index: u32, mems: &[PlaneMem]) -> Result<Outcome, DeviceError> {
-        self.buffer_call(IoctlCmd::PrepareBuf, index, mems, None)
+        self.buffer_call(IoctlCmd::PrepareBuf, index, mems, None, None)
     }
 
     /// QBUF (or PREPARE_BUF) into media request `request` (`V4L2_BUF_FLAG_REQUEST_FD`).
@@ -206,7 +245,7 @@ impl Session {
         } else {
             IoctlCmd::Qbuf
         };
-        self.buffer_call(cmd, index, mems, Some(request))
+        self.buffer_call(cmd, index, mems, Some(request), None)
     }
 
     /// DQBUF. `nonblock` on a blocking handle sets O_NONBLOCK on its open file for this one

@@ -1,5 +1,5 @@
 //! The few calls v4l2r does not wrap: reading the `m` unions of a `v4l2_buffer`,
-//! VIDIOC_REMOVE_BUFS, dma-heap allocation and udmabuf, the media request ioctls; and for recording applications,
+//! VIDIOC_REMOVE_BUFS, the event ioctls (v4l2r's DQEVENT panics on some event types), dma-heap allocation and udmabuf, the media request ioctls; and for recording applications,
 //! spawning a traced child under a seccomp filter and reading ptrace's syscall stops. The
 //! crate's only unsafe code.
 #![allow(unsafe_code)]
@@ -150,6 +150,51 @@ nix::ioctl_readwrite!(
     96,
     v4l2r::bindings::v4l2_decoder_cmd
 );
+
+nix::ioctl_read!(vidioc_dqevent, b'V', 89, v4l2r::bindings::v4l2_event);
+nix::ioctl_write_ptr!(
+    vidioc_subscribe_event,
+    b'V',
+    90,
+    v4l2r::bindings::v4l2_event_subscription
+);
+nix::ioctl_write_ptr!(
+    vidioc_unsubscribe_event,
+    b'V',
+    91,
+    v4l2r::bindings::v4l2_event_subscription
+);
+
+/// VIDIOC_SUBSCRIBE_EVENT (`on`) or VIDIOC_UNSUBSCRIBE_EVENT of event type `ty`, id 0.
+pub fn subscribe_event(fd: &impl AsRawFd, ty: u32, on: bool) -> Result<(), Errno> {
+    let sub = v4l2r::bindings::v4l2_event_subscription {
+        type_: ty,
+        ..Default::default()
+    };
+    // SAFETY: `sub` is a live, correctly sized `struct v4l2_event_subscription`.
+    unsafe {
+        if on {
+            vidioc_subscribe_event(fd.as_raw_fd(), &sub)
+        } else {
+            vidioc_unsubscribe_event(fd.as_raw_fd(), &sub)
+        }
+    }
+    .map(|_| ())
+}
+
+/// VIDIOC_DQEVENT: the event's type and, for a source change, its `changes`.
+pub fn dqevent(fd: &impl AsRawFd) -> Result<(u32, u32), Errno> {
+    let mut ev = v4l2r::bindings::v4l2_event::default();
+    // SAFETY: `ev` is a live, correctly sized `struct v4l2_event` for the kernel to fill.
+    unsafe { vidioc_dqevent(fd.as_raw_fd(), &mut ev) }?;
+    let changes = if ev.type_ == vb2scope_core::v4l2::codec::EVENT_SOURCE_CHANGE {
+        // SAFETY: the kernel filled the union's member for this event type.
+        unsafe { ev.u.src_change.changes }
+    } else {
+        0
+    };
+    Ok((ev.type_, changes))
+}
 
 /// VIDIOC_DECODER_CMD or VIDIOC_ENCODER_CMD with command `cmd` and no flags (v4l2r's
 /// wrappers fold the errno into their own errors; the trace wants the kernel's).

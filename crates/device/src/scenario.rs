@@ -12,6 +12,7 @@ use vb2scope_core::scenario::{Name, Scenario, Script, lower};
 use vb2scope_core::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, V4l2Buffer};
 use vb2scope_core::v4l2::{BufType, DriverCfg, Errno, Memory};
 
+use super::bitstream::Bitstream;
 use super::error::DeviceError;
 use super::ops::PlaneMem;
 use super::session::Session;
@@ -63,6 +64,10 @@ struct Player<'s> {
     queue: Option<BufType>,
     /// The script fd of the ioctl being played (a request's for QUEUE and REINIT).
     cur_fd: i32,
+    /// Where `bitstream` paths start: the scenario file's folder.
+    dir: std::path::PathBuf,
+    /// Bitstreams by name, read at their first `data=`.
+    streams: HashMap<Name, Bitstream>,
     rep: ScenarioReport,
 }
 
@@ -83,6 +88,11 @@ pub fn run_scenario(
         handle: "main".into(),
         queue: None,
         cur_fd: -1,
+        dir: std::path::Path::new(&sc.file)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+        streams: HashMap::new(),
         rep: ScenarioReport::default(),
     };
     let mut last_line = 0;
@@ -295,6 +305,18 @@ impl Player<'_> {
                 }
                 return Ok(());
             }
+            (IoctlCmd::SubscribeEvent | IoctlCmd::UnsubscribeEvent, IoctlArg::Event { ty, .. }) => {
+                let on = cmd == IoctlCmd::SubscribeEvent;
+                let _ = s.subscribe_event(ty.unwrap_or(0), on)?;
+                return Ok(());
+            }
+            (IoctlCmd::Dqevent, _) => {
+                if s.dqevent(DQBUF_TIMEOUT_MS)? == Err(Errno::ETIMEDOUT) {
+                    self.rep.timed_out.push(line);
+                    s.marker("blocking DQEVENT: no event within 5 s, interrupted");
+                }
+                return Ok(());
+            }
             _ => {}
         }
         // Undecoded calls and QUERYCAP (which names no queue) are not played.
@@ -315,9 +337,23 @@ impl Player<'_> {
             (IoctlCmd::Querybuf, IoctlArg::Buffer(b)) => {
                 let _ = s.querybuf(b.index)?;
             }
-            (IoctlCmd::Qbuf, IoctlArg::Buffer(b)) => {
-                let _ = s.qbuf(b.index, &self.mems(&b))?;
-            }
+            (IoctlCmd::Qbuf, IoctlArg::Buffer(b)) => match self.script.data.get(&(i as u32)) {
+                Some(name) => {
+                    let max = s.mapped_len(b.index).ok_or_else(|| {
+                        DeviceError::Scenario(format!(
+                            "data= needs buffer {} mapped: add `mmap {}` before",
+                            b.index, b.index
+                        ))
+                    })?;
+                    let chunk = self.stream(name)?.next_chunk(max).ok_or_else(|| {
+                        DeviceError::Scenario(format!("bitstream {name} has no frame left"))
+                    })?;
+                    let _ = s.qbuf_data(b.index, chunk)?;
+                }
+                None => {
+                    let _ = s.qbuf(b.index, &self.mems(&b))?;
+                }
+            },
             (IoctlCmd::PrepareBuf, IoctlArg::Buffer(b)) => {
                 let _ = s.prepare_buf(b.index, &self.mems(&b))?;
             }
@@ -353,6 +389,26 @@ impl Player<'_> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Bitstream `name`, read from its file at the first use.
+    fn stream(&mut self, name: &Name) -> Result<&mut Bitstream, DeviceError> {
+        if !self.streams.contains_key(name) {
+            let rel = self
+                .script
+                .bitstreams
+                .get(name)
+                .cloned()
+                .unwrap_or_default();
+            let path = self.dir.join(&rel);
+            let bytes = std::fs::read(&path).map_err(|e| {
+                DeviceError::Scenario(format!("bitstream {name}: {}: {e}", path.display()))
+            })?;
+            self.streams.insert(name.clone(), Bitstream::new(bytes));
+        }
+        self.streams
+            .get_mut(name)
+            .ok_or_else(|| DeviceError::Scenario(format!("no bitstream {name}")))
     }
 
     /// The memory a QBUF line names, plane by plane; as on the model, a DMABUF or USERPTR

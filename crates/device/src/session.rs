@@ -372,12 +372,22 @@ impl Session {
             }
         };
         self.queue = ty;
-        if self.queues.get(&ty).is_some_and(|q| !q.sizes.is_empty()) {
-            return Ok(ty);
+        if self.queues.get(&ty).is_none_or(|q| q.sizes.is_empty()) {
+            self.refresh_format(ty)?;
         }
+        Ok(ty)
+    }
+
+    /// Reads the queue's format (G_FMT) and records it when it is new or changed: a
+    /// decoder's CAPTURE format changes at a source change, and the buffers allocated next
+    /// are of the new size.
+    pub(super) fn refresh_format(&mut self, ty: BufType) -> Result<(), DeviceError> {
         let t = now_ns();
         let sizes = v4l2::plane_sizes(self.file()?, ty)
             .map_err(|e| DeviceError::call("VIDIOC_G_FMT", e))?;
+        if self.queues.get(&ty).is_some_and(|q| q.sizes == sizes) {
+            return Ok(());
+        }
         let path = self.path.display().to_string();
         let dev = self.dev_number(&path);
         let size = sizes.iter().copied().min().unwrap_or(0);
@@ -394,7 +404,7 @@ impl Session {
             |_| {},
         );
         self.queues.entry(ty).or_default().sizes = sizes;
-        Ok(ty)
+        Ok(())
     }
 
     /// Records an ioctl on the current handle with its argument.

@@ -39,6 +39,8 @@ pub struct Form {
     /// The buffer index of QBUF, QUERYBUF, PREPARE_BUF and EXPBUF.
     pub index: u32,
     pub marker: String,
+    /// A `.vb2s` file to play on the session.
+    pub scenario: String,
 }
 
 impl Default for Form {
@@ -52,6 +54,7 @@ impl Default for Form {
             source_text: "/dev/dma_heap/system".into(),
             index: 0,
             marker: "mark".into(),
+            scenario: "traces/decoder-resolution-change-device.vb2s".into(),
         }
     }
 }
@@ -488,7 +491,18 @@ impl LivePanel {
             });
         };
         if m2m.is_some() {
-            use vb2scope_core::v4l2::codec::{CMD_START, CMD_STOP};
+            use vb2scope_core::v4l2::codec::{CMD_START, CMD_STOP, EVENT_EOS, EVENT_SOURCE_CHANGE};
+            row(
+                ui,
+                &[
+                    (
+                        "SUBSCRIBE SOURCE_CHANGE".into(),
+                        LiveOp::Subscribe(EVENT_SOURCE_CHANGE),
+                    ),
+                    ("SUBSCRIBE EOS".into(), LiveOp::Subscribe(EVENT_EOS)),
+                    ("DQEVENT".into(), LiveOp::Dqevent),
+                ],
+            );
             row(
                 ui,
                 &[
@@ -569,6 +583,16 @@ impl LivePanel {
             }
             ui.text_edit_singleline(&mut self.form.marker)
                 .on_hover_text("the marker's text");
+        });
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(running, Button::new("Run scenario"))
+                .clicked()
+            {
+                op = Some(LiveOp::RunScenario(self.form.scenario.clone()));
+            }
+            ui.text_edit_singleline(&mut self.form.scenario)
+                .on_hover_text("a .vb2s file played on the device, as `run --device` does");
         });
         if let Some(op) = op {
             self.send(op);

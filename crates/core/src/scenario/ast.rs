@@ -54,6 +54,8 @@ pub enum StmtKind {
         fds: Vec<Name>,
         ptrs: Vec<Name>,
         request: Option<Name>,
+        /// `data=NAME`: the next frame of bitstream `NAME` goes into the buffer.
+        data: Option<Name>,
     },
     /// `decoder_cmd CMD` / `encoder_cmd CMD` (`v4l2::codec::CMD_*`).
     Command {
@@ -63,6 +65,17 @@ pub enum StmtKind {
     /// `dqevent EVENT`: VIDIOC_DQEVENT returned this event (`v4l2::codec::EVENT_*`).
     Dqevent {
         ty: u32,
+    },
+    /// `subscribe EVENT` / `unsubscribe EVENT`: VIDIOC_(UN)SUBSCRIBE_EVENT.
+    Subscribe {
+        ty: u32,
+        on: bool,
+    },
+    /// `bitstream NAME PATH`: a coded stream, in a file relative to the scenario's, whose
+    /// frames `qbuf … data=NAME` feeds to a device. The model does not read it.
+    Bitstream {
+        name: Name,
+        path: String,
     },
     /// `request NAME`: MEDIA_IOC_REQUEST_ALLOC.
     Request {
@@ -151,6 +164,7 @@ pub struct Names {
     pub userptrs: Vec<Name>,
     pub handles: Vec<Name>,
     pub requests: Vec<Name>,
+    pub bitstreams: Vec<Name>,
 }
 
 /// A parsed scenario.

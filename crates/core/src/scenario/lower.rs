@@ -39,6 +39,10 @@ pub struct Script {
     /// the dma-buf a `dmabuf`, `dup` or `expbuf`, the user memory a `userptr` or `free`,
     /// and what a `close` closes.
     pub names: BTreeMap<u32, Name>,
+    /// The bitstreams a scenario defines: the path each `bitstream` line gives.
+    pub bitstreams: BTreeMap<Name, String>,
+    /// The bitstream each `qbuf … data=NAME` feeds, by event index.
+    pub data: BTreeMap<u32, Name>,
 }
 
 struct Lowering {
@@ -271,10 +275,14 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
             fds,
             ptrs,
             request,
+            data,
         } => {
             let b = l.buffer(*index, fds, ptrs);
             let b = l.to_request(b, request.as_deref());
-            l.ioctl(line, IoctlCmd::Qbuf, IoctlArg::Buffer(b));
+            let i = l.ioctl(line, IoctlCmd::Qbuf, IoctlArg::Buffer(b));
+            if let Some(name) = data {
+                l.script.data.insert(i, name.clone());
+            }
         }
         &StmtKind::Command { encoder, cmd } => {
             let c = IoctlCmd::codec_cmd(encoder);
@@ -294,6 +302,22 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
                 },
             };
             l.ioctl(line, IoctlCmd::Dqevent, arg);
+        }
+        &StmtKind::Subscribe { ty, on } => {
+            let c = if on {
+                IoctlCmd::SubscribeEvent
+            } else {
+                IoctlCmd::UnsubscribeEvent
+            };
+            let arg = IoctlArg::Event {
+                ty: Some(ty),
+                changes: 0,
+            };
+            l.ioctl(line, c, arg);
+        }
+        // The model does not look at payloads: only a device player reads the file.
+        StmtKind::Bitstream { name, path } => {
+            l.script.bitstreams.insert(name.clone(), path.clone());
         }
         StmtKind::Request { name } => {
             // MEDIA_IOC_REQUEST_ALLOC goes to the media device; the model asks only for

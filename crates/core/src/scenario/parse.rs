@@ -31,6 +31,15 @@ enum Kind {
     Userptr,
     Handle,
     Request,
+    Bitstream,
+}
+
+/// What `prepare_buf` and `qbuf` name besides the index.
+struct BufOpts {
+    fds: Vec<Name>,
+    ptrs: Vec<Name>,
+    request: Option<Name>,
+    data: Option<(Name, u32)>,
 }
 
 struct Parser<'a> {
@@ -106,6 +115,7 @@ impl Parser<'_> {
             Kind::Userptr => &mut self.out.userptrs,
             Kind::Handle => &mut self.out.handles,
             Kind::Request => &mut self.out.requests,
+            Kind::Bitstream => &mut self.out.bitstreams,
         };
         if !list.iter().any(|n| n == t.s) {
             list.push(t.s.to_string());
@@ -119,6 +129,7 @@ impl Parser<'_> {
             Kind::Userptr => "user memory area",
             Kind::Handle => "file handle",
             Kind::Request => "media request",
+            Kind::Bitstream => "bitstream",
         };
         match self.names.iter().rev().find(|(n, _)| n == s) {
             Some((_, k)) if kinds.contains(k) => Ok(s.to_string()),
@@ -140,30 +151,35 @@ impl Parser<'_> {
         }
     }
 
-    /// `fd=A[,B…]` / `ptr=A[,B…]` options of prepare_buf and qbuf.
-    fn buf_opts(&self, rest: &[Tok]) -> R<(Vec<Name>, Vec<Name>, Option<Name>)> {
-        let (mut fds, mut ptrs, mut request) = (Vec::new(), Vec::new(), None);
+    /// `fd=A[,B…]`, `ptr=A[,B…]`, `request=NAME` and `data=NAME` options of prepare_buf
+    /// and qbuf.
+    fn buf_opts(&self, rest: &[Tok]) -> R<BufOpts> {
+        let (mut fds, mut ptrs, mut request, mut data) = (Vec::new(), Vec::new(), None, None);
         for t in rest {
             let (key, val) = t.s.split_once('=').unwrap_or((t.s, ""));
+            let col = t.col + key.len() as u32 + 1;
             let (list, kind) = match key {
                 "fd" => (&mut fds, Kind::Dmabuf),
                 "ptr" => (&mut ptrs, Kind::Userptr),
                 "request" => {
-                    let col = t.col + key.len() as u32 + 1;
                     request = Some(self.use_name(val, col, &[Kind::Request])?);
+                    continue;
+                }
+                "data" => {
+                    data = Some((self.use_name(val, col, &[Kind::Bitstream])?, t.col));
                     continue;
                 }
                 _ => {
                     return self.err(
                         t.col,
                         format!(
-                            "unknown option {:?}; expected fd=NAME, ptr=NAME or request=NAME",
+                            "unknown option {:?}; expected fd=NAME, ptr=NAME, request=NAME or data=NAME",
                             t.s
                         ),
                     );
                 }
             };
-            let mut col = t.col + key.len() as u32 + 1;
+            let mut col = col;
             for part in val.split(',') {
                 if part.is_empty() {
                     return self.err(col, format!("{key}= needs a name"));
@@ -175,7 +191,12 @@ impl Parser<'_> {
                 return self.err(t.col, format!("at most {MAX_PLANES} planes"));
             }
         }
-        Ok((fds, ptrs, request))
+        Ok(BufOpts {
+            fds,
+            ptrs,
+            request,
+            data,
+        })
     }
 
     fn plane_opt(&self, rest: &[Tok]) -> R<u8> {
@@ -306,14 +327,18 @@ impl Parser<'_> {
             }
             "prepare_buf" | "qbuf" => {
                 let index = self.index(arg(0), end)?;
-                let (fds, ptrs, request) = self.buf_opts(rest.get(1..).unwrap_or(&[]))?;
+                let o = self.buf_opts(rest.get(1..).unwrap_or(&[]))?;
+                let (fds, ptrs, request) = (o.fds, o.ptrs, o.request);
                 if kw == "qbuf" {
                     StmtKind::Qbuf {
                         index,
                         fds,
                         ptrs,
                         request,
+                        data: o.data.map(|(n, _)| n),
                     }
+                } else if let Some((_, col)) = o.data {
+                    return self.err(col, "data= is for qbuf: PREPARE_BUF passes no payload");
                 } else {
                     StmtKind::PrepareBuf {
                         index,
@@ -355,6 +380,31 @@ impl Parser<'_> {
                 };
                 self.no_more(&rest[1..])?;
                 StmtKind::Dqevent { ty }
+            }
+            "subscribe" | "unsubscribe" => {
+                let Some(e) = arg(0) else {
+                    return self.err(end, format!("{kw} needs an event: source_change or eos"));
+                };
+                let Some(ty) = crate::v4l2::codec::event_by_name(&e.s.to_ascii_uppercase()) else {
+                    return self.err(
+                        e.col,
+                        format!("unknown event {:?}; expected source_change or eos", e.s),
+                    );
+                };
+                self.no_more(&rest[1..])?;
+                StmtKind::Subscribe {
+                    ty,
+                    on: kw == "subscribe",
+                }
+            }
+            "bitstream" => {
+                let name = self.new_name(arg(0), end, Kind::Bitstream)?;
+                let Some(p) = arg(1) else {
+                    return self.err(end, "bitstream needs NAME PATH");
+                };
+                let path = p.s.to_string();
+                self.no_more(&rest[2..])?;
+                StmtKind::Bitstream { name, path }
             }
             "request" => {
                 let name = self.new_name(arg(0), end, Kind::Request)?;
@@ -647,6 +697,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                 StmtKind::Expect(_)
                     | StmtKind::Marker(_)
                     | StmtKind::Use { .. }
+                    | StmtKind::Bitstream { .. }
                     | StmtKind::Queue {
                         planes: None,
                         size: None,
