@@ -474,6 +474,9 @@ pub mod flags {
     pub const IN_REQUEST: u32 = 0x0000_0080;
     /// An OUTPUT buffer of a stateless decoder: keep the CAPTURE buffer for the next slice.
     pub const M2M_HOLD_CAPTURE_BUF: u32 = 0x0000_0200;
+    /// Cache hints an application may pass; vb2 drops them unless the queue allows them.
+    pub const NO_CACHE_INVALIDATE: u32 = 0x0000_0800;
+    pub const NO_CACHE_CLEAN: u32 = 0x0000_1000;
     /// The last buffer of a stream (a drain, a resolution change): DQBUF then gives EPIPE.
     pub const LAST: u32 = 0x0010_0000;
     /// The buffer goes to the media request `request_fd`, queued when the request is.

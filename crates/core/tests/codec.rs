@@ -1302,6 +1302,41 @@ fn the_resolution_change_scenario_on_the_model() {
     assert_eq!(scenario_rules(text), vec![]);
 }
 
+/// R42: where the trace shows what the application passed (a recording reads QBUF's entry)
+/// and the reply without HOLD_CAPTURE_BUF, the kernel dropped it; a reply that keeps it, or
+/// a source that shows only the reply (strace), says nothing.
+#[test]
+fn hold_capture_buf_dropped_by_the_kernel() {
+    let trace = |reply: u32, flags_in: &str| {
+        format!(
+            "{{\"vb2scope\":\"trace\",\"version\":1,\"source\":\"test\",\"title\":\"\"}}\n\
+             {{\"t\":1,\"ev\":\"open\",\"pid\":7,\"origin\":\"observed\",\"fd\":4,\"path\":\"/dev/video5\"}}\n\
+             {{\"t\":2,\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",\"fd\":4,\"op\":\"VIDIOC_REQBUFS\",\"result\":\"ok\",\"type\":\"VIDEO_OUTPUT\",\"memory\":\"MMAP\",\"count\":2,\"count_out\":2,\"caps\":279}}\n\
+             {{\"t\":3,\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",\"fd\":4,\"op\":\"VIDIOC_REQBUFS\",\"result\":\"ok\",\"type\":\"VIDEO_CAPTURE\",\"memory\":\"MMAP\",\"count\":2,\"count_out\":2,\"caps\":279}}\n\
+             {{\"t\":4,\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",{flags_in}\"fd\":4,\"op\":\"VIDIOC_QBUF\",\"result\":\"ok\",\"buf\":{{\"index\":0,\"type\":\"VIDEO_OUTPUT\",\"memory\":\"MMAP\",\"flags\":{reply},\"bytesused\":100,\"length\":4096,\"offset\":0}}}}\n"
+        )
+    };
+    let rules = |text: String| {
+        let (t, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+        assert!(d.is_empty(), "{d:?}");
+        let r = check_trace(&t, Policy::MODERN);
+        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    // QUEUED|MAPPED back, HOLD gone.
+    assert_eq!(rules(trace(0x4003, "\"flags_in\":512,")), vec![RuleId::R42]);
+    // Kept: the queue supports it.
+    assert_eq!(rules(trace(0x4203, "\"flags_in\":512,")), vec![]);
+    // Only the reply: nothing to say.
+    assert_eq!(rules(trace(0x4003, "")), vec![]);
+    // The flags survive a write and a read.
+    let (t, _) =
+        vb2scope_core::format::read_native_bytes(trace(0x4003, "\"flags_in\":512,").as_bytes())
+            .expect("loads");
+    let mut out = Vec::new();
+    vb2scope_core::format::write_native(&mut out, &t).expect("writes");
+    assert!(String::from_utf8_lossy(&out).contains("\"flags_in\":512"));
+}
+
 /// R46: a result the driver completes after the LAST buffer was dequeued, with no restart,
 /// is the driver's premature LAST. A STREAMOFF or a START in between makes it legitimate.
 #[test]

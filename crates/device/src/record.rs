@@ -127,7 +127,8 @@ fn write_loop(
             match rx.try_recv() {
                 Ok(ev) => {
                     let e = ev.append_to(&mut trace);
-                    write_event(&mut out.w(), &trace, &e, None)?;
+                    let i = trace.events.len() as u32 - 1;
+                    write_event(&mut out.w(), &trace, &e, None, trace.flags_in(i))?;
                     stats.events += 1;
                     got += 1;
                     if trace.events.len() >= ROLL {

@@ -437,7 +437,7 @@ impl<'t> Replayer<'t> {
         {
             self.fill_unknown(t, planes, &group);
         }
-        let seen = self.seen_of(cmd, arg).filter(|_| seen_inside);
+        let seen = self.seen_of(i as u32, cmd, arg).filter(|_| seen_inside);
         let findings_before = self.model.findings.len();
         self.step_around(i, e, &op, forced, seen, memops);
         if observed && result.is_err() && partial_buffer(&self.trace, cmd, arg) {
@@ -712,8 +712,8 @@ impl<'t> Replayer<'t> {
         }
     }
 
-    /// What an observed REQBUFS/CREATE_BUFS showed the kernel choose.
-    fn seen_of(&self, cmd: IoctlCmd, arg: u32) -> Option<Seen> {
+    /// What observed call `i` showed the kernel choose.
+    fn seen_of(&self, i: u32, cmd: IoctlCmd, arg: u32) -> Option<Seen> {
         match (cmd, self.trace.arg(arg)) {
             (
                 IoctlCmd::Reqbufs | IoctlCmd::CreateBufs,
@@ -731,12 +731,12 @@ impl<'t> Replayer<'t> {
                     None
                 },
                 caps,
-                flags: None,
-                bytesused: None,
+                ..Seen::default()
             }),
             // QBUF's reply: whether an OUTPUT buffer holds its CAPTURE buffer (HOLD).
             (IoctlCmd::Qbuf, Some(IoctlArg::Buffer(b))) => Some(Seen {
                 flags: Some(b.flags),
+                flags_in: self.trace.flags_in(i),
                 ..Seen::default()
             }),
             (IoctlCmd::Dqbuf, Some(IoctlArg::Buffer(b))) if b.index != u32::MAX => Some(Seen {

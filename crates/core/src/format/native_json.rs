@@ -92,6 +92,10 @@ pub struct EventLine<'a> {
     /// How long the syscall took, in ns, when its source timed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dur: Option<u64>,
+    /// QBUF/PREPARE_BUF: the buffer flags the application passed, where the source saw them
+    /// and the kernel's reply (`buf.flags`) does not show them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags_in: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fd: Option<i32>,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]

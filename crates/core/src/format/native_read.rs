@@ -200,8 +200,12 @@ impl<'p> LineReader<'p> {
                     }
                     self.last_t = e.t_ns;
                     trace.push(e);
+                    let i = trace.events.len() as u32 - 1;
                     if let Some(d) = l.dur {
-                        trace.set_duration(trace.events.len() as u32 - 1, d);
+                        trace.set_duration(i, d);
+                    }
+                    if let Some(f) = l.flags_in {
+                        trace.set_flags_in(i, f);
                     }
                 }
                 Err(msg) => self

@@ -32,7 +32,8 @@ pub fn write_header<W: Write>(w: &mut W, h: &TraceHeader) -> io::Result<()> {
 pub fn write_native<W: Write>(w: &mut W, trace: &Trace) -> io::Result<()> {
     write_header(w, &trace.header)?;
     for (i, e) in trace.events.iter().enumerate() {
-        write_event(w, trace, e, trace.duration(i as u32))?;
+        let i = i as u32;
+        write_event(w, trace, e, trace.duration(i), trace.flags_in(i))?;
     }
     w.flush()
 }
@@ -75,16 +76,19 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
     l
 }
 
-/// Writes one event line; `dur`: how long the syscall took, if known.
+/// Writes one event line; `dur`: how long the syscall took, if known; `flags_in`: the
+/// flags the application passed to a buffer call, where they differ from the reply's.
 pub fn write_event<W: Write>(
     w: &mut W,
     trace: &Trace,
     e: &Event,
     dur: Option<u64>,
+    flags_in: Option<u32>,
 ) -> io::Result<()> {
     let mut l = EventLine {
         t: e.t_ns,
         dur,
+        flags_in,
         within: e.within.then_some(true),
         pid: (e.pid != 0).then_some(e.pid),
         tid: (e.tid != 0 && e.tid != e.pid).then_some(e.tid),

@@ -377,6 +377,7 @@ fn assemble(
     }
     let mut events = Vec::with_capacity(user.events.len() + kevs.len());
     let mut durations = Vec::with_capacity(user.durations().len());
+    let mut flags_in = Vec::new();
     let mut at = 0;
     for s in 0..=user.events.len() {
         let ks = take_slot(order, places, s, &mut at);
@@ -387,6 +388,9 @@ fn assemble(
             Some((u, e)) => {
                 if let Some(d) = user.duration(u as u32) {
                     durations.push((events.len() as u32, d));
+                }
+                if let Some(f) = user.flags_in(u as u32) {
+                    flags_in.push((events.len() as u32, f));
                 }
                 events.push(*e);
                 e.t_ns
@@ -438,6 +442,9 @@ fn assemble(
     }
     out.events = events;
     out.set_durations(durations);
+    for (i, f) in flags_in {
+        out.set_flags_in(i, f);
+    }
     out
 }
 

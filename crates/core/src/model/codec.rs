@@ -89,7 +89,7 @@ impl Model {
 
     /// A buffer queued on queue `qi` (directly or into a request): on an OUTPUT queue,
     /// whether its reply kept HOLD_CAPTURE_BUF.
-    pub(super) fn note_hold(&mut self, qi: super::Qi) {
+    pub(super) fn note_hold(&mut self, qi: super::Qi, index: u32) {
         let hold = self
             .seen
             .flags
@@ -98,6 +98,21 @@ impl Model {
             && q.key.ty.is_output()
         {
             q.hold_last = hold;
+            // The application asked to hold and the reply says the kernel dropped it (R42).
+            let asked = self
+                .seen
+                .flags_in
+                .is_some_and(|f| f & flags::M2M_HOLD_CAPTURE_BUF != 0);
+            if asked && self.seen.flags.is_some() && !hold {
+                let key = q.key;
+                self.find(
+                    RuleId::R42,
+                    Some(key),
+                    Some(index),
+                    None,
+                    FindingDetail::None,
+                );
+            }
         }
     }
 

@@ -302,4 +302,7 @@ pub struct Seen {
     /// DQBUF: the bytes the returned buffer holds, all planes together, when the source
     /// recorded them.
     pub bytesused: Option<u32>,
+    /// QBUF: the flags the application passed, where the source saw them and the reply
+    /// dropped one of them.
+    pub flags_in: Option<u32>,
 }

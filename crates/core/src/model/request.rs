@@ -175,7 +175,7 @@ impl Model {
         });
         self.qseq += 1;
         let qseq = self.qseq;
-        self.note_hold(qi);
+        self.note_hold(qi, t.index);
         if let Some(b) = self.queues.get_mut(qi).and_then(|q| q.buf_mut(t.index)) {
             b.state = BufState::InRequest;
             b.request = req;

@@ -155,7 +155,7 @@ impl Model {
             // The kernel may have taken memory the model refuses: a divergence, then go on.
             self.decide("VIDIOC_QBUF", key, Err((e, None)), forced)?;
         }
-        self.note_hold(qi);
+        self.note_hold(qi, t.index);
         self.qseq += 1;
         let qseq = self.qseq;
         let policy = self.policy;

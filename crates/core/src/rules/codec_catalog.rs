@@ -380,6 +380,29 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R42,
+        title: "HOLD_CAPTURE_BUF on a queue without the capability",
+        severity: new_only(W, W),
+        source: BUFFER_RST,
+        quote: "Only valid if struct v4l2_requestbuffers flag \
+                V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF is set.",
+        explanation: "An application asked a stateless decoder to keep the CAPTURE buffer \
+            for the next slice (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF on an OUTPUT buffer), but \
+            the queue does not support it: vb2 drops the flag silently, and the driver \
+            returns the CAPTURE buffer after this slice, with part of a frame. Reported \
+            where the trace shows both what the application passed and the kernel's reply \
+            without the flag (a `vb2scope record` of the program; strace and the kernel \
+            print only the reply). Check V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF in the \
+            capabilities REQBUFS or CREATE_BUFS return, and send whole frames otherwise.",
+        per_policy: [
+            "buffer.rst makes the flag valid only with the capability.",
+            NO_HOLD,
+            NO_HOLD,
+            "vb2 clears the flag unless the queue sets \
+             VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF; the QBUF reply shows it gone.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R43,
         title: "Held CAPTURE buffer never released",
         severity: new_only(I, I),

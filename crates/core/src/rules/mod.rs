@@ -59,6 +59,7 @@ pub enum RuleId {
     R37,
     R39,
     R40,
+    R42,
     R43,
     R44,
     R45,
@@ -79,7 +80,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 56] = [
+    pub const ALL: [RuleId; 57] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -121,6 +122,7 @@ impl RuleId {
         RuleId::R37,
         RuleId::R39,
         RuleId::R40,
+        RuleId::R42,
         RuleId::R43,
         RuleId::R44,
         RuleId::R45,
@@ -181,6 +183,7 @@ impl RuleId {
             RuleId::R37 => "R37",
             RuleId::R39 => "R39",
             RuleId::R40 => "R40",
+            RuleId::R42 => "R42",
             RuleId::R43 => "R43",
             RuleId::R44 => "R44",
             RuleId::R45 => "R45",

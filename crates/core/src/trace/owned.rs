@@ -20,6 +20,9 @@ pub struct OwnedEvent {
     pub detail: String,
     /// A QUERYCAP's bus_info.
     pub extra: String,
+    /// QBUF/PREPARE_BUF: the flags the application passed, where the kernel's reply does not
+    /// show them all (see [`Trace::flags_in`]).
+    pub flags_in: Option<u32>,
 }
 
 impl OwnedEvent {
@@ -33,6 +36,7 @@ impl OwnedEvent {
             text: String::new(),
             detail: String::new(),
             extra: String::new(),
+            flags_in: None,
         }
     }
 
@@ -117,6 +121,9 @@ impl OwnedEvent {
             _ => {}
         }
         trace.push(e);
+        if let Some(f) = self.flags_in {
+            trace.set_flags_in(trace.events.len() as u32 - 1, f);
+        }
         e
     }
 }

@@ -44,6 +44,10 @@ pub struct Trace {
     device_names: Vec<(u16, Sym)>,
     /// How long the syscalls a source timed took (strace `-T`): (event index, ns), by index.
     durations: Vec<(u32, u64)>,
+    /// The buffer flags an application passed to QBUF or PREPARE_BUF where the source saw
+    /// them and the kernel's reply does not show them all (a flag it dropped): (event
+    /// index, flags), by index. Only a recorder that reads the call's entry sees them.
+    flags_in: Vec<(u32, u32)>,
 }
 
 impl Trace {
@@ -201,6 +205,31 @@ impl Trace {
         }
     }
 
+    /// Records the flags the application passed to buffer call `i` (see `flags_in`).
+    /// Events are recorded in index order.
+    pub fn set_flags_in(&mut self, i: u32, flags: u32) {
+        match self.flags_in.last() {
+            Some(&(last, _)) if last >= i => {
+                let at = self.flags_in.partition_point(|&(x, _)| x < i);
+                match self.flags_in.get_mut(at) {
+                    Some(slot) if slot.0 == i => slot.1 = flags,
+                    _ => self.flags_in.insert(at, (i, flags)),
+                }
+            }
+            _ => self.flags_in.push((i, flags)),
+        }
+    }
+
+    /// The flags the application passed to buffer call `i`, where the source saw them and
+    /// the reply does not show them all.
+    pub fn flags_in(&self, i: u32) -> Option<u32> {
+        let at = self.flags_in.partition_point(|&(x, _)| x < i);
+        self.flags_in
+            .get(at)
+            .filter(|&&(x, _)| x == i)
+            .map(|&(_, f)| f)
+    }
+
     /// How long syscall event `i` took, if its source timed it.
     pub fn duration(&self, i: u32) -> Option<u64> {
         let at = self.durations.partition_point(|&(x, _)| x < i);
@@ -246,6 +275,7 @@ impl Trace {
         self.planes.clear();
         self.extents.clear();
         self.durations.clear();
+        self.flags_in.clear();
     }
 
     /// Releases spare capacity (after loading).
@@ -255,5 +285,6 @@ impl Trace {
         self.planes.shrink_to_fit();
         self.extents.shrink_to_fit();
         self.durations.shrink_to_fit();
+        self.flags_in.shrink_to_fit();
     }
 }

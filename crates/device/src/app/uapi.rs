@@ -215,6 +215,19 @@ fn m_of(raw: u64, mem: Option<Memory>) -> u64 {
 }
 
 /// A `struct v4l2_buffer` and its planes (`planes`: the array's bytes, for multi-planar).
+/// The flags an application passed to QBUF or PREPARE_BUF (`input`) that the kernel's reply
+/// (`out`) does not show, among those it may drop (HOLD_CAPTURE_BUF without the queue's
+/// capability, cache hints, a request fd): the flags passed, or `None` when none was dropped.
+pub fn flags_dropped(input: &[u8], out: &[u8]) -> Option<u32> {
+    use vb2scope_core::v4l2::flags;
+    const DROPPABLE: u32 = flags::M2M_HOLD_CAPTURE_BUF
+        | flags::NO_CACHE_INVALIDATE
+        | flags::NO_CACHE_CLEAN
+        | flags::REQUEST_FD;
+    let (asked, kept) = (u32_at(input, 12), u32_at(out, 12));
+    (asked & !kept & DROPPABLE != 0).then_some(asked)
+}
+
 pub fn buffer(b: &[u8], planes: &[u8], nonblock: bool) -> Option<(V4l2Buffer, Vec<V4l2Plane>)> {
     let ty = buf_type(u32_at(b, 4))?;
     let mem = memory(u32_at(b, 60));

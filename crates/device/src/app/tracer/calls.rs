@@ -178,6 +178,14 @@ impl Tracer<'_> {
             Request::Buffer(cmd) | Request::Media(cmd) => cmd,
         };
         let mut exported = None;
+        // What the kernel dropped of what the program asked (HOLD_CAPTURE_BUF without the
+        // capability): only the entry shows it.
+        let flags_in = match cmd {
+            IoctlCmd::Qbuf | IoctlCmd::PrepareBuf => {
+                out.as_deref().and_then(|o| uapi::flags_dropped(input, o))
+            }
+            _ => None,
+        };
         let (arg, plane_list) = match cmd {
             IoctlCmd::Querybuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf | IoctlCmd::PrepareBuf => {
                 let bytes = out.as_deref().unwrap_or(input);
@@ -235,6 +243,7 @@ impl Tracer<'_> {
         self.emit(pid, p.t, body, |o| {
             o.arg = Some(arg);
             o.planes = plane_list;
+            o.flags_in = flags_in;
         });
         // What the EXPBUF made, so that its importers, in any process, are tied to it.
         if let Some(fd) = exported
