@@ -75,7 +75,7 @@ STRACE=(strace -f -v -ttt -T -y
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
 # as dma-bufs (exported by one, imported by another), FFmpeg's many MMAP buffers, and the
 # codecs, whose commands and events strace prints only as pointers.
-RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain probe-m2m-request-misuse visl-gst-vp9 visl-gst-mpeg2 "
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain probe-m2m-request-misuse visl-gst-vp9 visl-gst-mpeg2 gst-fwhtdec-drc vicodec-dec-drc-userptr probe-m2m-hold-unsupported "
 
 wanted() { # NAME: whether this run makes that capture
     [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1
@@ -155,6 +155,8 @@ if [ -n "$M2M" ]; then
     # Media requests used wrongly on purpose: controls read early (R29), a POLLIN wait on a
     # request (R31), a request holding a buffer re-initialised unqueued (R27).
     capture probe-m2m-request-misuse python3 "$HERE/probes/m2m_probe.py" request-misuse "$M2M"
+    # HOLD_CAPTURE_BUF on vim2m, which cannot hold: vb2 drops the flag (R42).
+    capture probe-m2m-hold-unsupported python3 "$HERE/probes/m2m_probe.py" hold-unsupported "$M2M"
 fi
 
 # --- codecs: vicodec (stateful encoder and decoder, stateless decoder) and visl ---------------
@@ -226,6 +228,16 @@ if [ -n "$ENC" ] && [ -n "$DEC" ] && [ -n "$SL_DEC" ]; then
     fi
     capture vicodec-dec-drc-bytestream v4l2-ctl -d "$DEC" -x width=640,height=360 --stream-mmap=4 \
         --stream-out-mmap=4 --stream-from "$MEDIA/drc.fwht" --stream-to "$MEDIA/vicodec-dec-drc-bytestream.yuv"
+    # The resolution change in two more applications, on the stream of
+    # traces/decoder-resolution-change-device.vb2s (two FWHT frames of 640x360, one of
+    # 800x480). GStreamer's v4l2fwhtdec is fed filesrc's 4 KiB blocks, no parser: it handles
+    # both SOURCE_CHANGEs by STREAMOFF and reallocation of CAPTURE, without dequeuing the
+    # LAST buffer. v4l2-ctl with USERPTR on both queues: one byte stream, STOP at its end.
+    DRC_FWHT=$HERE/../../traces/media/drc-640x360-800x480.fwht
+    capture gst-fwhtdec-drc gst-launch-1.0 -q filesrc location="$DRC_FWHT" ! \
+        video/x-fwht,width=640,height=360,framerate=25/1,colorimetry=bt709 ! v4l2fwhtdec ! fakesink
+    capture vicodec-dec-drc-userptr v4l2-ctl -d "$DEC" -x width=640,height=360 --stream-user=3 \
+        --stream-out-user=3 --stream-from "$DRC_FWHT" --stream-to /dev/null
     # Stateless decoder (Request API): per frame a request from the media device
     # (MEDIA_IOC_REQUEST_ALLOC), S_EXT_CTRLS of the FWHT parameters and QBUF(OUTPUT) in it,
     # MEDIA_REQUEST_IOC_QUEUE, select() on the request fd, REINIT for reuse.

@@ -7,6 +7,9 @@ ioctls (no codec logic), so that their captures show what the kernel really does
                           complete until a STREAMOFF succeeds (R48).
   start-after-drain DEV   vicodec's encoder: STOP, the LAST buffer, then START; DQBUF on
                           the capture queue still fails with EPIPE (R49).
+  hold-unsupported DEV    vim2m, whose OUTPUT queue lacks SUPPORTS_M2M_HOLD_CAPTURE_BUF: an
+                          OUTPUT buffer queued with M2M_HOLD_CAPTURE_BUF; vb2 drops the flag
+                          and the reply shows it gone (R42, seen by `vb2scope record`).
   request-misuse DEV      vim2m with media requests, used wrongly on purpose: the request's
                           controls read before it completed (EACCES, R29), its completion
                           awaited with POLLIN (the poll times out, R31; then POLLPRI, right),
@@ -37,6 +40,8 @@ STREAMOFF = 0x40045613
 ENCODER_CMD = 0xC028564D  # _IOWR('V', 77, struct v4l2_encoder_cmd), 40 bytes
 CMD_START, CMD_STOP = 0, 1
 FLAG_REQUEST_FD = 0x00800000
+FLAG_HOLD = 0x00000200
+CAP_SUPPORTS_HOLD = 0x20
 G_EXT_CTRLS = 0xC0205647  # _IOWR('V', 71, struct v4l2_ext_controls), 32 bytes
 S_EXT_CTRLS = 0xC0205648
 WHICH_REQUEST_VAL = 0x0F010000
@@ -273,7 +278,33 @@ def request_misuse(dev):
     os.close(fd)
 
 
+def hold_unsupported(dev):
+    fd = os.open(dev, os.O_RDWR | os.O_NONBLOCK)
+    for ty in (OUT, CAP):
+        e, r = ioctl(fd, REQBUFS, struct.pack("=IIII4x", 2, ty, MMAP, 0))
+        count, caps = (struct.unpack_from("=I", r, 0)[0], struct.unpack_from("=I", r, 12)[0]) if e == 0 else (-e, 0)
+        say(f"REQBUFS type {ty}: {count}, capabilities {caps:#x}, hold {bool(caps & CAP_SUPPORTS_HOLD)}")
+    n = length_of(fd, OUT, 0)
+    b = bytearray(buf(OUT, 0, bytesused=n, length=n))
+    struct.pack_into("=I", b, 12, FLAG_HOLD)
+    e, r = ioctl(fd, QBUF, bytes(b))
+    kept = struct.unpack_from("=I", r, 12)[0] if e == 0 else 0
+    say(f"QBUF out #0 with HOLD_CAPTURE_BUF: {errno.errorcode.get(e, 'ok')}, reply flags {kept:#x}")
+    for i in range(2):
+        qbuf(fd, CAP, i)
+    stream(fd, STREAMON, OUT)
+    stream(fd, STREAMON, CAP)
+    wait_dq(fd, CAP)
+    wait_dq(fd, OUT)
+    stream(fd, STREAMOFF, CAP)
+    stream(fd, STREAMOFF, OUT)
+    for ty in (OUT, CAP):
+        reqbufs(fd, ty, 0)
+    os.close(fd)
+
+
 MODES = {
+    "hold-unsupported": hold_unsupported,
     "bad-streamoff": bad_streamoff,
     "start-after-drain": start_after_drain,
     "request-misuse": request_misuse,
