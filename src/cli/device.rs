@@ -141,7 +141,7 @@ pub fn run_scenario(
     }
     if !rep.timed_out.is_empty() {
         eprintln!(
-            "vb2scope: blocking DQBUF got nothing within 5 s at lines {:?} (interrupted)",
+            "vb2scope: a blocking DQBUF or DQEVENT got nothing within 5 s at lines {:?} (interrupted)",
             rep.timed_out
         );
     }

@@ -537,6 +537,8 @@ pub mod flags {
 pub mod caps {
     /// `V4L2_BUF_CAP_SUPPORTS_REQUESTS`.
     pub const SUPPORTS_REQUESTS: u32 = 0x8;
+    /// `V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF`.
+    pub const SUPPORTS_M2M_HOLD_CAPTURE_BUF: u32 = 0x20;
     /// Every `V4L2_BUF_CAP_*` by name, without the prefix.
     pub const ALL: &[(&str, u32)] = &[
         ("SUPPORTS_MMAP", 0x1),

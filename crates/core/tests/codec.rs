@@ -1307,11 +1307,11 @@ fn the_resolution_change_scenario_on_the_model() {
 /// a source that shows only the reply (strace), says nothing.
 #[test]
 fn hold_capture_buf_dropped_by_the_kernel() {
-    let trace = |reply: u32, flags_in: &str| {
+    let trace = |reply: u32, flags_in: &str, caps: &str| {
         format!(
             "{{\"vb2scope\":\"trace\",\"version\":1,\"source\":\"test\",\"title\":\"\"}}\n\
              {{\"t\":1,\"ev\":\"open\",\"pid\":7,\"origin\":\"observed\",\"fd\":4,\"path\":\"/dev/video5\"}}\n\
-             {{\"t\":2,\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",\"fd\":4,\"op\":\"VIDIOC_REQBUFS\",\"result\":\"ok\",\"type\":\"VIDEO_OUTPUT\",\"memory\":\"MMAP\",\"count\":2,\"count_out\":2,\"caps\":279}}\n\
+             {{\"t\":2,\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",\"fd\":4,\"op\":\"VIDIOC_REQBUFS\",\"result\":\"ok\",\"type\":\"VIDEO_OUTPUT\",\"memory\":\"MMAP\",\"count\":2,\"count_out\":2{caps}}}\n\
              {{\"t\":3,\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",\"fd\":4,\"op\":\"VIDIOC_REQBUFS\",\"result\":\"ok\",\"type\":\"VIDEO_CAPTURE\",\"memory\":\"MMAP\",\"count\":2,\"count_out\":2,\"caps\":279}}\n\
              {{\"t\":4,\"ev\":\"ioctl\",\"pid\":7,\"origin\":\"observed\",{flags_in}\"fd\":4,\"op\":\"VIDIOC_QBUF\",\"result\":\"ok\",\"buf\":{{\"index\":0,\"type\":\"VIDEO_OUTPUT\",\"memory\":\"MMAP\",\"flags\":{reply},\"bytesused\":100,\"length\":4096,\"offset\":0}}}}\n"
         )
@@ -1322,16 +1322,20 @@ fn hold_capture_buf_dropped_by_the_kernel() {
         let r = check_trace(&t, Policy::MODERN);
         r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
     };
-    // QUEUED|MAPPED back, HOLD gone.
-    assert_eq!(rules(trace(0x4003, "\"flags_in\":512,")), vec![RuleId::R42]);
+    let (asked, no_hold, hold) = ("\"flags_in\":512,", ",\"caps\":279", ",\"caps\":311");
+    // QUEUED|MAPPED back, HOLD gone, and the queue says it cannot hold.
+    assert_eq!(rules(trace(0x4003, asked, no_hold)), vec![RuleId::R42]);
     // Kept: the queue supports it.
-    assert_eq!(rules(trace(0x4203, "\"flags_in\":512,")), vec![]);
+    assert_eq!(rules(trace(0x4203, asked, hold)), vec![]);
+    // Gone on a queue that can hold: a buffer prepared before keeps its PREPARE_BUF flags.
+    assert_eq!(rules(trace(0x4003, asked, hold)), vec![]);
+    // The capabilities not recorded: not enough to say.
+    assert_eq!(rules(trace(0x4003, asked, "")), vec![]);
     // Only the reply: nothing to say.
-    assert_eq!(rules(trace(0x4003, "")), vec![]);
+    assert_eq!(rules(trace(0x4003, "", no_hold)), vec![]);
     // The flags survive a write and a read.
-    let (t, _) =
-        vb2scope_core::format::read_native_bytes(trace(0x4003, "\"flags_in\":512,").as_bytes())
-            .expect("loads");
+    let (t, _) = vb2scope_core::format::read_native_bytes(trace(0x4003, asked, no_hold).as_bytes())
+        .expect("loads");
     let mut out = Vec::new();
     vb2scope_core::format::write_native(&mut out, &t).expect("writes");
     assert!(String::from_utf8_lossy(&out).contains("\"flags_in\":512"));
@@ -1495,4 +1499,24 @@ fn an_epoll_registration_before_the_first_queue() {
     let r = check(text, Policy::MODERN);
     let rules: Vec<RuleId> = r.findings.iter().map(|f| f.rule).collect();
     assert_eq!(rules, vec![RuleId::R31]);
+}
+
+/// A call the model does not follow answers no `expect` on the model: the scripted result
+/// is a placeholder, not a prediction (an `expect` after it used to check that placeholder,
+/// or the call before it).
+#[test]
+fn an_expect_after_a_call_the_model_does_not_follow_checks_nothing() {
+    let text = "queue output\nreqbufs 1 mmap\nsubscribe eos\nexpect EINVAL\n";
+    assert_eq!(scenario_rules(text), vec![]);
+}
+
+/// `data=` feeds a decoder's frame; with `request=` the frame would need its controls,
+/// which a scenario does not set: refused at parse time, with the column.
+#[test]
+fn data_with_a_request_is_refused() {
+    let text = "bitstream clip x.fwht\nrequest r\nqueue output\nreqbufs 1 mmap\nqbuf 0 request=r data=clip\n";
+    let e = vb2scope_core::scenario::parse("t.vb2s", text).expect_err("refused");
+    let msg = e.to_string();
+    assert!(msg.contains("t.vb2s:5:18"), "{msg}");
+    assert!(msg.contains("data= with request="), "{msg}");
 }

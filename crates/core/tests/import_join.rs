@@ -153,3 +153,47 @@ fn unrecorded_dmabuf_fds_are_inferred_one_dmabuf_per_buffer() {
         );
     }
 }
+
+/// The flags a recording kept of a QBUF (`flags_in`) stay with that QBUF when the kernel's
+/// events are merged in between (they used to stay at their old event numbers, on other
+/// events): the real probe of HOLD_CAPTURE_BUF on vim2m (6.12), recorded and joined with its
+/// ftrace capture, gives R42 on OUTPUT buffer 0's QBUF and nowhere else.
+#[test]
+fn flags_passed_stay_with_their_call_through_a_join() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/corpus/linux-6.12.118+deb12-amd64/probe-m2m-hold-unsupported"
+    );
+    let unzip = |ext: &str| {
+        let bytes = std::fs::read(format!("{dir}.{ext}.zst")).expect("corpus capture");
+        zstd::decode_all(&bytes[..]).expect("zstd")
+    };
+    let (rec, _) = import_bytes(&unzip("record.jsonl"), "rec", None, None).expect("imports");
+    let ftrace = String::from_utf8(unzip("ftrace.txt")).expect("utf-8");
+    let before: Vec<u32> = (0..rec.trace.events.len() as u32)
+        .filter(|&i| rec.trace.flags_in(i).is_some())
+        .collect();
+    assert_eq!(before.len(), 1, "one QBUF kept what it was passed");
+    let (j, _) = join(rec, &ftrace);
+    let t = &j.trace;
+    let at: Vec<u32> = (0..t.events.len() as u32)
+        .filter(|&i| t.flags_in(i).is_some())
+        .collect();
+    assert_eq!(at.len(), 1);
+    assert!(matches!(
+        t.events[at[0] as usize].body,
+        Body::Ioctl {
+            cmd: vb2scope_core::trace::IoctlCmd::Qbuf,
+            ..
+        }
+    ));
+    let r = check_trace(t, Policy::MODERN);
+    let r42: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == RuleId::R42)
+        .collect();
+    assert_eq!(r42.len(), 1, "{:?}", r.findings);
+    assert_eq!(r42[0].event, at[0]);
+    assert_eq!(r42[0].index, Some(0));
+}

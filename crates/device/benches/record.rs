@@ -33,10 +33,9 @@ impl Write for Counting {
 fn events(frames: usize, memory: Memory) -> Vec<OwnedEvent> {
     let sc = parse("workload.vb2s", &streaming_workload(frames, memory)).expect("workload parses");
     let t = run(&sc, Policy::MODERN).expect("workload runs");
-    t.events
-        .iter()
-        .map(|e| {
-            let mut o = OwnedEvent::from_trace(&t, e);
+    (0..t.events.len())
+        .filter_map(|i| OwnedEvent::from_trace_at(&t, i))
+        .map(|mut o| {
             o.event.origin = Origin::Observed;
             o
         })

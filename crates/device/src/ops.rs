@@ -44,7 +44,7 @@ pub enum PlaneMem {
 impl Session {
     pub fn reqbufs(&mut self, count: u32, memory: Memory) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
-        if count > 0 {
+        if count > 0 && self.queue_info(ty).1 == 0 {
             self.refresh_format(ty)?;
         }
         let t = now_ns();
@@ -79,7 +79,9 @@ impl Session {
     /// CREATE_BUFS with the queue's memory type, or `fresh` when it has no buffers yet.
     pub fn create_bufs_of(&mut self, count: u32, fresh: Memory) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
-        self.refresh_format(ty)?;
+        if self.queue_info(ty).1 == 0 {
+            self.refresh_format(ty)?;
+        }
         let memory = self.queues.get(&ty).and_then(|q| q.memory).unwrap_or(fresh);
         let t = now_ns();
         let r = v4l2::create_bufs(self.file()?, ty, memory, count);

@@ -103,11 +103,15 @@ pub fn run_scenario(
         }
         s.line = e.line;
         last_line = e.line;
-        p.event(s, i, e).map_err(|error| ScenarioError {
-            file: sc.file.clone(),
-            line: e.line,
-            error,
-        })?;
+        if let Err(error) = p.event(s, i, e) {
+            // Later calls on the session (the Live panel's buttons) are no line's.
+            s.line = 0;
+            return Err(ScenarioError {
+                file: sc.file.clone(),
+                line: e.line,
+                error,
+            });
+        }
     }
     s.line = 0;
     let done = |st: &&vb2scope_core::scenario::Stmt| !p.rep.stopped || st.line <= last_line;

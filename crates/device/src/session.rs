@@ -380,7 +380,8 @@ impl Session {
 
     /// Reads the queue's format (G_FMT) and records it when it is new or changed: a
     /// decoder's CAPTURE format changes at a source change, and the buffers allocated next
-    /// are of the new size.
+    /// are of the new size. Called only while the queue has no buffers, when the model takes
+    /// a format (it keeps the old one while buffers exist).
     pub(super) fn refresh_format(&mut self, ty: BufType) -> Result<(), DeviceError> {
         let t = now_ns();
         let sizes = v4l2::plane_sizes(self.file()?, ty)

@@ -42,11 +42,9 @@ fn recorded(name: &str) -> Vec<OwnedEvent> {
     );
     let bytes = std::fs::read(&path).expect("curated trace");
     let (trace, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("reads");
-    trace
-        .events
-        .iter()
-        .map(|e| {
-            let mut o = OwnedEvent::from_trace(&trace, e);
+    (0..trace.events.len())
+        .filter_map(|i| OwnedEvent::from_trace_at(&trace, i))
+        .map(|mut o| {
             o.event.origin = Origin::Observed;
             o
         })

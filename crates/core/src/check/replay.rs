@@ -365,9 +365,9 @@ impl<'t> Replayer<'t> {
         result: Outcome,
     ) {
         let Some(op) = ioctl_op(&self.trace, fd, cmd, arg) else {
-            // A call the model does not follow (SUBSCRIBE_EVENT): an `expect` after it
-            // checks what the trace says it gave, not an earlier call.
-            self.last = Some((e.line, result));
+            // A call the model does not follow (SUBSCRIBE_EVENT): an `expect` after it checks
+            // what the kernel gave, or nothing when no kernel answered; never an earlier call.
+            self.last = (e.origin == Origin::Observed).then_some((e.line, result));
             return;
         };
         if result == Err(crate::v4l2::Errno::EINVAL) && self.stopped_while_waiting(i, e, fd, &op) {

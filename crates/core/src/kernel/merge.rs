@@ -442,9 +442,7 @@ fn assemble(
     }
     out.events = events;
     out.set_durations(durations);
-    for (i, f) in flags_in {
-        out.set_flags_in(i, f);
-    }
+    out.set_flags_in_all(flags_in);
     out
 }
 

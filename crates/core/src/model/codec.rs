@@ -98,12 +98,17 @@ impl Model {
             && q.key.ty.is_output()
         {
             q.hold_last = hold;
-            // The application asked to hold and the reply says the kernel dropped it (R42).
+            // The application asked to hold, the reply says the kernel dropped it, and the
+            // queue's capabilities say it cannot hold (R42). A buffer prepared before keeps
+            // its PREPARE_BUF flags whatever QBUF asks: no capability, no finding.
             let asked = self
                 .seen
                 .flags_in
                 .is_some_and(|f| f & flags::M2M_HOLD_CAPTURE_BUF != 0);
-            if asked && self.seen.flags.is_some() && !hold {
+            let cannot = q
+                .caps
+                .is_some_and(|c| c & crate::v4l2::caps::SUPPORTS_M2M_HOLD_CAPTURE_BUF == 0);
+            if asked && cannot && self.seen.flags.is_some() && !hold {
                 let key = q.key;
                 self.find(
                     RuleId::R42,

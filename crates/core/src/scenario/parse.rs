@@ -328,6 +328,13 @@ impl Parser<'_> {
             "prepare_buf" | "qbuf" => {
                 let index = self.index(arg(0), end)?;
                 let o = self.buf_opts(rest.get(1..).unwrap_or(&[]))?;
+                if let (Some((_, col)), Some(_)) = (&o.data, &o.request) {
+                    return self.err(
+                        *col,
+                        "data= with request= is not supported: a stateless decoder's frames \
+                         need their controls, which a scenario does not set",
+                    );
+                }
                 let (fds, ptrs, request) = (o.fds, o.ptrs, o.request);
                 if kw == "qbuf" {
                     StmtKind::Qbuf {

@@ -40,7 +40,16 @@ impl OwnedEvent {
         }
     }
 
-    /// Copies event `e` of `trace` out of it.
+    /// Copies event `i` of `trace` out of it, with what side tables hold for it by index.
+    pub fn from_trace_at(trace: &Trace, i: usize) -> Option<OwnedEvent> {
+        let e = trace.events.get(i)?;
+        let mut o = OwnedEvent::from_trace(trace, e);
+        o.flags_in = trace.flags_in(i as u32);
+        Some(o)
+    }
+
+    /// Copies event `e` of `trace` out of it (without what side tables hold by event index:
+    /// [`OwnedEvent::from_trace_at`] has that).
     pub fn from_trace(trace: &Trace, e: &Event) -> OwnedEvent {
         let mut o = OwnedEvent::plain(*e);
         match e.body {

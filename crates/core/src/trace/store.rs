@@ -250,6 +250,12 @@ impl Trace {
         self.durations = d;
     }
 
+    /// Replaces every recorded `flags_in` (events renumbered by a merge).
+    pub fn set_flags_in_all(&mut self, mut f: Vec<(u32, u32)>) {
+        f.sort_unstable_by_key(|&(i, _)| i);
+        self.flags_in = f;
+    }
+
     /// Bytes the loaded trace holds on the heap (vectors at capacity, strings), for the
     /// memory-per-event figure of the benchmark.
     pub fn heap_bytes(&self) -> usize {
