@@ -75,7 +75,7 @@ STRACE=(strace -f -v -ttt -T -y
 # The captures also recorded by `vb2scope record`: the programs whose buffers cross queues
 # as dma-bufs (exported by one, imported by another), FFmpeg's many MMAP buffers, and the
 # codecs, whose commands and events strace prints only as pointers.
-RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain probe-m2m-request-misuse visl-gst-vp9 visl-gst-mpeg2 gst-fwhtdec-drc vicodec-dec-drc-userptr probe-m2m-hold-unsupported "
+RECORDED=" gst-zero-copy v4l2ctl-dmabuf-import ffmpeg-v4l2 vicodec-enc vicodec-dec vicodec-dec-drc vicodec-stateless visl-gst-h264 compliance-vicodec-enc compliance-vim2m compliance-visl probe-m2m-bad-streamoff probe-vicodec-start-after-drain probe-m2m-request-misuse visl-gst-vp9 visl-gst-mpeg2 gst-fwhtdec-drc vicodec-dec-drc-userptr probe-m2m-hold-unsupported probe-m2m-streamoff-mid-job "
 
 wanted() { # NAME: whether this run makes that capture
     [ "$RECORD_ONLY" = 0 ] || [[ "$RECORDED" == *" $1 "* ]] || return 1
@@ -155,6 +155,11 @@ if [ -n "$M2M" ]; then
     # Media requests used wrongly on purpose: controls read early (R29), a POLLIN wait on a
     # request (R31), a request holding a buffer re-initialised unqueued (R27).
     capture probe-m2m-request-misuse python3 "$HERE/probes/m2m_probe.py" request-misuse "$M2M"
+    # STREAMOFF of CAPTURE while a job runs: it waits for the job (40 ms), whose CAPTURE
+    # result is then dropped with the queue. Every reading must be clean: the kernel merge
+    # puts the job's completion before the call (vb2_core_streamoff, the call's pinned
+    # probe, fires only after the wait), so R41 is not claimed from it.
+    capture probe-m2m-streamoff-mid-job python3 "$HERE/probes/m2m_probe.py" streamoff-mid-job "$M2M"
     # HOLD_CAPTURE_BUF on vim2m, which cannot hold: vb2 drops the flag (R42).
     capture probe-m2m-hold-unsupported python3 "$HERE/probes/m2m_probe.py" hold-unsupported "$M2M"
 fi

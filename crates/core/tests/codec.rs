@@ -1341,6 +1341,83 @@ fn hold_capture_buf_dropped_by_the_kernel() {
     assert!(String::from_utf8_lossy(&out).contains("\"flags_in\":512"));
 }
 
+/// R41: a job's CAPTURE result completed by the driver's thread inside a STREAMOFF of that
+/// queue (v4l2_m2m_cancel_job waited for it) is dropped with the queue: information, and not
+/// the R10 error it used to be (the model's STREAMOFF had already taken the buffer). An
+/// ERROR says nothing; a completion after the call returned is the driver's bug.
+#[test]
+fn a_job_result_dropped_by_streamoff() {
+    let trace = |done_t: u64, tid: u32, state: &str, dur: &str| {
+        let ev = |t: u64, rest: &str| {
+            format!("{{\"t\":{t},\"pid\":7,\"origin\":\"observed\",{rest}}}\n")
+        };
+        let mut s = String::from(
+            "{\"vb2scope\":\"trace\",\"version\":1,\"source\":\"test\",\"title\":\"\"}\n",
+        );
+        s += &ev(1, "\"ev\":\"open\",\"fd\":4,\"path\":\"/dev/video5\"");
+        let mut t = 2;
+        for ty in ["VIDEO_OUTPUT", "VIDEO_CAPTURE"] {
+            s += &ev(
+                t,
+                &format!(
+                    "\"ev\":\"ioctl\",\"fd\":4,\"op\":\"VIDIOC_REQBUFS\",\"result\":\"ok\",\"type\":\"{ty}\",\"memory\":\"MMAP\",\"count\":2,\"count_out\":2"
+                ),
+            );
+            t += 1;
+            for i in 0..2 {
+                s += &ev(
+                    t,
+                    &format!(
+                        "\"ev\":\"ioctl\",\"fd\":4,\"op\":\"VIDIOC_QBUF\",\"result\":\"ok\",\"buf\":{{\"index\":{i},\"type\":\"{ty}\",\"memory\":\"MMAP\",\"flags\":16387,\"length\":4096,\"offset\":0}}"
+                    ),
+                );
+                t += 1;
+            }
+        }
+        for ty in ["VIDEO_OUTPUT", "VIDEO_CAPTURE"] {
+            s += &ev(
+                t,
+                &format!(
+                    "\"ev\":\"ioctl\",\"fd\":4,\"op\":\"VIDIOC_STREAMON\",\"result\":\"ok\",\"type\":\"{ty}\""
+                ),
+            );
+            t += 1;
+        }
+        s += &ev(
+            1000,
+            &format!(
+                "{dur}\"ev\":\"ioctl\",\"fd\":4,\"op\":\"VIDIOC_STREAMOFF\",\"result\":\"ok\",\"type\":\"VIDEO_CAPTURE\""
+            ),
+        );
+        for ty in ["VIDEO_OUTPUT", "VIDEO_CAPTURE"] {
+            s += &format!(
+                "{{\"t\":{done_t},\"pid\":{tid},\"origin\":\"observed\",\"ev\":\"driver\",\"op\":\"buffer_done\",\"type\":\"{ty}\",\"index\":0,\"state\":\"{state}\"}}\n"
+            );
+        }
+        s
+    };
+    let rules = |text: String| {
+        let (t, d) = vb2scope_core::format::read_native_bytes(text.as_bytes()).expect("loads");
+        assert!(d.is_empty(), "{d:?}");
+        let r = check_trace(&t, Policy::MODERN);
+        r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    let timed = "\"dur\":40000000,";
+    assert_eq!(
+        rules(trace(30_000_000, 99, "DONE", timed)),
+        vec![RuleId::R41]
+    );
+    // Given back by the job with an error: nothing lost to tell.
+    assert_eq!(rules(trace(30_000_000, 99, "ERROR", timed)), vec![]);
+    // After STREAMOFF returned, the driver had no buffer to complete: its bug (R10).
+    assert_eq!(
+        rules(trace(50_000_000, 99, "DONE", timed)),
+        vec![RuleId::R10]
+    );
+    // Untimed: the call lasts until its thread's next call, here none.
+    assert_eq!(rules(trace(30_000_000, 99, "DONE", "")), vec![RuleId::R41]);
+}
+
 /// R46: a result the driver completes after the LAST buffer was dequeued, with no restart,
 /// is the driver's premature LAST. A STREAMOFF or a START in between makes it legitimate.
 #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use vb2scope_core::format::{write_event, write_header};
+use vb2scope_core::format::{EventExtra, write_event, write_header};
 use vb2scope_core::trace::{OwnedEvent, Trace, TraceHeader};
 
 /// Events in flight between a device and the recorder. Full means the writer is behind: the
@@ -128,7 +128,8 @@ fn write_loop(
                 Ok(ev) => {
                     let e = ev.append_to(&mut trace);
                     let i = trace.events.len() as u32 - 1;
-                    write_event(&mut out.w(), &trace, &e, None, trace.flags_in(i))?;
+                    let extra = EventExtra::of(&trace, i);
+                    write_event(&mut out.w(), &trace, &e, extra)?;
                     stats.events += 1;
                     got += 1;
                     if trace.events.len() >= ROLL {

@@ -10,6 +10,9 @@ ioctls (no codec logic), so that their captures show what the kernel really does
   hold-unsupported DEV    vim2m, whose OUTPUT queue lacks SUPPORTS_M2M_HOLD_CAPTURE_BUF: an
                           OUTPUT buffer queued with M2M_HOLD_CAPTURE_BUF; vb2 drops the flag
                           and the reply shows it gone (R42, seen by `vb2scope record`).
+  streamoff-mid-job DEV   vim2m (a job takes it 40 ms): STREAMOFF of CAPTURE while a job runs;
+                          v4l2_m2m_cancel_job waits for it, the job completes its CAPTURE
+                          buffer DONE, and vb2 drops it with the queue (what R41 describes).
   request-misuse DEV      vim2m with media requests, used wrongly on purpose: the request's
                           controls read before it completed (EACCES, R29), its completion
                           awaited with POLLIN (the poll times out, R31; then POLLPRI, right),
@@ -303,7 +306,28 @@ def hold_unsupported(dev):
     os.close(fd)
 
 
+def streamoff_mid_job(dev):
+    fd = setup(dev, 2)
+    for ty in (OUT, CAP):
+        for i in range(2):
+            qbuf(fd, ty, i)
+    stream(fd, STREAMON, OUT)
+    stream(fd, STREAMON, CAP)
+    # The first job started at STREAMON and runs for vim2m's 40 ms.
+    time.sleep(0.005)
+    t = time.monotonic()
+    stream(fd, STREAMOFF, CAP)
+    say(f"STREAMOFF of CAPTURE took {(time.monotonic() - t) * 1000:.1f} ms")
+    r = dqbuf(fd, OUT)
+    say(f"DQBUF out after it: {errno.errorcode.get(r[0], 'ok')} index {r[1]}")
+    stream(fd, STREAMOFF, OUT)
+    for ty in (OUT, CAP):
+        reqbufs(fd, ty, 0)
+    os.close(fd)
+
+
 MODES = {
+    "streamoff-mid-job": streamoff_mid_job,
     "hold-unsupported": hold_unsupported,
     "bad-streamoff": bad_streamoff,
     "start-after-drain": start_after_drain,

@@ -5,6 +5,7 @@
 mod auto;
 mod record;
 mod replay;
+mod stopping;
 
 pub use auto::{AutoChoice, PolicyScore, choose_policy};
 pub use record::{PlaneRef, RecordError, record};

@@ -294,6 +294,8 @@ pub(super) struct Replayer<'t> {
     /// Per thread, the device of its last buffer put into a media request: where its next
     /// request's buffer is, when the source did not say.
     request_dev: rustc_hash::FxHashMap<u32, u16>,
+    /// The last timed STREAMOFF that succeeded, for completions inside it (R41).
+    stopping: Option<super::stopping::Stopping>,
 }
 
 impl<'t> Replayer<'t> {
@@ -305,6 +307,7 @@ impl<'t> Replayer<'t> {
             model,
             stepped: None,
             request_dev: rustc_hash::FxHashMap::default(),
+            stopping: None,
             stats: ReplayStats::default(),
             last: None,
             consumed_to: 0,
@@ -353,6 +356,13 @@ impl<'t> Replayer<'t> {
         let before = self.model.findings.len();
         self.ioctl_step(i, e, fd, cmd, arg, result);
         self.note_setup(i, cmd, fd, arg, before);
+        if let (IoctlCmd::Streamoff, Ok(()), Origin::Observed) = (cmd, result, e.origin)
+            && let Some(IoctlArg::Stream { ty }) = self.trace.arg(arg)
+        {
+            let key = self.key_of(fd, *ty);
+            let dur = self.trace.duration(i as u32);
+            self.stopping = Some(super::stopping::Stopping::new(key, e.tid, e.t_ns, dur));
+        }
     }
 
     fn ioctl_step(
@@ -842,6 +852,16 @@ impl<'t> Replayer<'t> {
             return;
         }
         let observed = e.origin == Origin::Observed;
+        if let Some(s) = self.stopping.as_mut()
+            && observed
+            && !e.within
+            && matches!(
+                e.body,
+                Body::Ioctl { .. } | Body::Close { .. } | Body::Mmap { .. } | Body::Munmap { .. }
+            )
+        {
+            s.caller_moved_on(e.tid, e.t_ns);
+        }
         match e.body {
             Body::Ioctl {
                 fd,
@@ -918,6 +938,22 @@ impl<'t> Replayer<'t> {
                 }
             }
             Body::Driver { dev, ty, action } => {
+                if let DriverAction::BufferDone {
+                    index: Some(index),
+                    state,
+                } = action
+                    && observed
+                    && self.finished_while_stopping(QueueKey { dev, ty }, index, e)
+                {
+                    // A job that ended while a STREAMOFF of its queue waited for it: the
+                    // model's STREAMOFF already took the buffer, as vb2's did after the job.
+                    if state == DoneState::Done {
+                        let key = QueueKey { dev, ty };
+                        self.model
+                            .result_dropped_by_streamoff(key, index, i as u32, e.t_ns);
+                    }
+                    return;
+                }
                 let op = match action {
                     DriverAction::BufferDone { index, state } => Op::BufferDone {
                         dev,
@@ -981,6 +1017,21 @@ impl<'t> Replayer<'t> {
 fn partial_buffer(trace: &Trace, cmd: IoctlCmd, arg: u32) -> bool {
     matches!(cmd, IoctlCmd::Qbuf | IoctlCmd::PrepareBuf)
         && matches!(trace.arg(arg), Some(IoctlArg::Buffer(b)) if b.memory.is_none())
+}
+
+impl Replayer<'_> {
+    /// Whether the driver's completion of buffer `index` of `key` (event `e`, from its own
+    /// thread) came while a STREAMOFF of that queue waited for the running job, for a
+    /// buffer the model's STREAMOFF already took.
+    fn finished_while_stopping(&self, key: QueueKey, index: u32, e: &Event) -> bool {
+        let inside = self.stopping.is_some_and(|s| s.covers(key, e.tid, e.t_ns));
+        let with_driver = self
+            .model
+            .queue(key)
+            .and_then(|q| q.buf(index))
+            .is_some_and(|b| b.state == crate::model::BufState::Active);
+        inside && !with_driver
+    }
 }
 
 /// Whether a completion seen inside call `cmd` on queue `target` is one the model makes

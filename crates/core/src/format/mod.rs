@@ -8,7 +8,7 @@ mod native_write;
 
 pub use diagnostic::{DiagSeverity, Diagnostic, summarize};
 pub use native_read::{LoadError, read_native, read_native_bytes, read_native_bytes_with};
-pub use native_write::{write_event, write_header, write_native};
+pub use native_write::{EventExtra, write_event, write_header, write_native};
 
 /// The format version this build writes and the newest it reads.
 pub const NATIVE_VERSION: u32 = 1;

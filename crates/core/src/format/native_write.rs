@@ -32,8 +32,7 @@ pub fn write_header<W: Write>(w: &mut W, h: &TraceHeader) -> io::Result<()> {
 pub fn write_native<W: Write>(w: &mut W, trace: &Trace) -> io::Result<()> {
     write_header(w, &trace.header)?;
     for (i, e) in trace.events.iter().enumerate() {
-        let i = i as u32;
-        write_event(w, trace, e, trace.duration(i), trace.flags_in(i))?;
+        write_event(w, trace, e, EventExtra::of(trace, i as u32))?;
     }
     w.flush()
 }
@@ -76,19 +75,35 @@ fn buf_line<'a>(trace: &Trace, b: &V4l2Buffer) -> BufLine<'a> {
     l
 }
 
-/// Writes one event line; `dur`: how long the syscall took, if known; `flags_in`: the
-/// flags the application passed to a buffer call, where they differ from the reply's.
+/// What side tables hold for one event by its index.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventExtra {
+    /// How long the syscall took, if known.
+    pub dur: Option<u64>,
+    /// The flags the application passed to a buffer call, where they differ from the reply's.
+    pub flags_in: Option<u32>,
+}
+
+impl EventExtra {
+    pub fn of(trace: &Trace, i: u32) -> EventExtra {
+        EventExtra {
+            dur: trace.duration(i),
+            flags_in: trace.flags_in(i),
+        }
+    }
+}
+
+/// Writes one event line with what side tables hold for it.
 pub fn write_event<W: Write>(
     w: &mut W,
     trace: &Trace,
     e: &Event,
-    dur: Option<u64>,
-    flags_in: Option<u32>,
+    extra: EventExtra,
 ) -> io::Result<()> {
     let mut l = EventLine {
         t: e.t_ns,
-        dur,
-        flags_in,
+        dur: extra.dur,
+        flags_in: extra.flags_in,
         within: e.within.then_some(true),
         pid: (e.pid != 0).then_some(e.pid),
         tid: (e.tid != 0 && e.tid != e.pid).then_some(e.tid),

@@ -380,6 +380,29 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R41,
+        title: "A job's result dropped by STREAMOFF",
+        severity: new_only(I, I),
+        source: STREAMON_RST,
+        quote: "If VIDIOC_STREAMOFF is called ... it removes all buffers from the incoming \
+                and outgoing queues",
+        explanation: "STREAMOFF of one queue of a memory-to-memory context first waits for \
+            the job the driver is running (v4l2_m2m_cancel_job). That job may finish while \
+            the call waits and complete its CAPTURE buffer DONE; STREAMOFF then drops it with \
+            the queue, and the application never dequeues that result. This is allowed \
+            (STREAMOFF discards completed buffers), but for a codec it is a lost frame: drain \
+            first (DECODER_CMD or ENCODER_CMD STOP, then the LAST buffer) to keep every \
+            result. Reported where a kernel trace shows the driver's completion, from \
+            another thread, between the start and the end of a timed STREAMOFF.",
+        per_policy: [
+            "STREAMOFF removes done buffers: the result is gone, as the spec allows.",
+            NO_REQUESTS_M2M,
+            NO_REQUESTS_M2M,
+            "v4l2_m2m_streamoff cancels the running job, which may finish first; vb2 then \
+             drops its DONE buffer.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R42,
         title: "HOLD_CAPTURE_BUF on a queue without the capability",
         severity: new_only(W, W),

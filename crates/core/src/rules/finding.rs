@@ -239,6 +239,10 @@ impl Finding {
             (RuleId::R40, _) => "a blocking DQBUF on one queue of an M2M context while the \
                  other queue is stopped: no job can run, so the wait never ends"
                 .into(),
+            (RuleId::R41, _) => format!(
+                "{b} was completed DONE by the driver while STREAMOFF stopped its queue: the \
+                 job's result was dropped, never dequeued"
+            ),
             (RuleId::R42, _) => format!(
                 "QBUF of {b} asked M2M_HOLD_CAPTURE_BUF and the kernel dropped it: the queue \
                  does not support holding the CAPTURE buffer"

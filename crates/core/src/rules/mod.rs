@@ -59,6 +59,7 @@ pub enum RuleId {
     R37,
     R39,
     R40,
+    R41,
     R42,
     R43,
     R44,
@@ -80,7 +81,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 57] = [
+    pub const ALL: [RuleId; 58] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -122,6 +123,7 @@ impl RuleId {
         RuleId::R37,
         RuleId::R39,
         RuleId::R40,
+        RuleId::R41,
         RuleId::R42,
         RuleId::R43,
         RuleId::R44,
@@ -183,6 +185,7 @@ impl RuleId {
             RuleId::R37 => "R37",
             RuleId::R39 => "R39",
             RuleId::R40 => "R40",
+            RuleId::R41 => "R41",
             RuleId::R42 => "R42",
             RuleId::R43 => "R43",
             RuleId::R44 => "R44",
