@@ -1597,3 +1597,39 @@ fn data_with_a_request_is_refused() {
     assert!(msg.contains("t.vb2s:5:18"), "{msg}");
     assert!(msg.contains("data= with request="), "{msg}");
 }
+
+/// R38 (information): a resolution change reported while CAPTURE streams, OUTPUT fed after
+/// it, and CAPTURE never restarted before the trace ends. A restart, a START, a seek
+/// (STREAMOFF of OUTPUT), the initial source change (CAPTURE not yet streaming) or no
+/// feeding after it say nothing.
+#[test]
+fn a_resolution_change_never_completed() {
+    let setup = "queue output\nreqbufs 2 mmap\nqueue capture\nreqbufs 2 mmap\n\
+                 queue output\nqbuf 0\nstreamon\nqueue capture\nqbuf 0\nqbuf 1\nstreamon\n";
+    let rules = |tail: &str| scenario_rules(&format!("{setup}{tail}"));
+    let change = "dqevent source_change\ndriver last 0\ndqbuf\n";
+    assert_eq!(
+        rules(&format!("{change}queue output\nqbuf 1\n")),
+        vec![RuleId::R38]
+    );
+    assert_eq!(
+        rules(&format!(
+            "{change}queue output\nqbuf 1\nqueue capture\nstreamoff\nreqbufs 0 mmap\n\
+             reqbufs 2 mmap\nqbuf 0\nstreamon\n"
+        )),
+        vec![]
+    );
+    assert_eq!(
+        rules(&format!(
+            "{change}queue output\nqbuf 1\ndecoder_cmd start\n"
+        )),
+        vec![]
+    );
+    assert_eq!(
+        rules(&format!("{change}queue output\nqbuf 1\nstreamoff\n")),
+        vec![]
+    );
+    assert_eq!(rules(change), vec![]);
+    let initial = "queue output\nreqbufs 2 mmap\nqbuf 0\nstreamon\ndqevent source_change\nqbuf 1\n";
+    assert_eq!(scenario_rules(initial), vec![]);
+}

@@ -47,6 +47,9 @@ impl Model {
             }
         }
         r?;
+        if cmd == Some(codec::CMD_START) && !encoder {
+            self.resolution_resumed(dev);
+        }
         for q in self.queues.iter_mut() {
             if q.key.dev != dev || q.key.ty.is_output() || !q.codec.last_dequeued {
                 continue;
@@ -83,6 +86,7 @@ impl Model {
         if ty == Some(codec::EVENT_SOURCE_CHANGE) {
             self.note_decoder(dev);
             self.drain_on_source_change(dev);
+            self.resolution_change(dev);
         }
         Ok(())
     }

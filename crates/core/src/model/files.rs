@@ -557,6 +557,7 @@ impl Model {
         {
             self.drain_on_release(d);
             self.abort_on_release(d);
+            self.resolution_resumed(d);
         }
         let unowned = self.policy.close_releases_unowned();
         for qi in 0..self.queues.len() {

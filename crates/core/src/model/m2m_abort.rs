@@ -97,12 +97,14 @@ impl Model {
         self.abort_ends(dev);
     }
 
-    /// The end of the trace: contexts still aborted are judged.
+    /// The end of the trace: contexts still aborted, and resolution changes never
+    /// answered, are judged.
     pub fn finish(&mut self) {
         let devs: Vec<u16> = self.m2m_aborts.iter().map(|a| a.dev).collect();
         for dev in devs {
             self.abort_ends(dev);
         }
+        self.stalled_changes();
     }
 
     /// The abort of `dev` is over (a STREAMOFF succeeded, the context closed, the trace

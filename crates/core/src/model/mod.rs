@@ -20,6 +20,7 @@ mod prepare;
 mod queue_error;
 mod request;
 mod request_ctrls;
+mod resolution;
 mod setup;
 mod state;
 mod stream;
@@ -67,6 +68,8 @@ pub struct Model {
     pub drains_version: u64,
     /// M2M contexts a refused STREAMOFF left aborted (R48).
     pub m2m_aborts: Vec<Abort>,
+    /// Decoders' resolution changes not yet answered by a CAPTURE restart (R38).
+    changes: Vec<resolution::PendingChange>,
     /// Each node's `device_caps`, by device, as QUERYCAP showed them.
     node_caps: Vec<(u16, u32)>,
     /// Devices known to be stateful decoders (a DECODER_CMD taken, a source change).
@@ -112,6 +115,7 @@ impl Model {
             drains: Vec::new(),
             drains_version: 0,
             m2m_aborts: Vec::new(),
+            changes: Vec::new(),
             node_caps: Vec::new(),
             decoders: Vec::new(),
             fds: FdTable::default(),

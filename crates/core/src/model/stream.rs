@@ -156,6 +156,11 @@ impl Model {
             self.decide("VIDIOC_QBUF", key, Err((e, None)), forced)?;
         }
         self.note_hold(qi, t.index);
+        if let Some(k) = key
+            && k.ty.is_output()
+        {
+            self.output_fed(k.dev);
+        }
         self.qseq += 1;
         let qseq = self.qseq;
         let policy = self.policy;
@@ -591,6 +596,7 @@ impl Model {
                 }
             });
             self.drain_on_streamoff(qi, started);
+            self.resolution_resumed(key.dev);
             self.held_at_end(qi);
             self.cancel(qi, false);
             self.clear_last(qi);

@@ -337,6 +337,30 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         ],
     },
     RuleInfo {
+        id: RuleId::R38,
+        title: "Resolution change never completed",
+        severity: new_only(I, I),
+        source: DECODER_RST,
+        quote: "The decoding process must be resumed with either a pair of calls to \
+                VIDIOC_STREAMOFF and VIDIOC_STREAMON on the CAPTURE queue, or a call to \
+                VIDIOC_DECODER_CMD with the V4L2_DEC_CMD_START command.",
+        explanation: "A stateful decoder that meets a new stream resolution sends \
+            SOURCE_CHANGE and stops decoding until the application restarts CAPTURE with \
+            buffers of the new format. Here the application dequeued that event while \
+            CAPTURE was streaming, kept queueing OUTPUT buffers, and neither restarted \
+            CAPTURE (STREAMOFF, REQBUFS, STREAMON) nor sent DECODER_CMD START before the \
+            trace ended: the decoder decodes nothing more. Information only: a trace cut \
+            short in the middle of the sequence looks the same. A STREAMOFF of OUTPUT (a \
+            seek, which the spec lets abort the sequence) or a close ends it without a \
+            finding.",
+        per_policy: [
+            "dev-decoder.rst: CAPTURE must be restarted after a resolution change.",
+            NO_LAST,
+            NO_LAST,
+            "v4l2-mem2mem decoders schedule no job until the CAPTURE queue is restarted.",
+        ],
+    },
+    RuleInfo {
         id: RuleId::R39,
         title: "Empty CAPTURE buffer without LAST from a decoder (legacy end of stream)",
         severity: new_only(I, I),

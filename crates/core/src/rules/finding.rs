@@ -232,6 +232,10 @@ impl Finding {
             (RuleId::R37, _) => format!(
                 "QBUF of {b} came back DONE and LAST: the drain's last buffer, completed at once"
             ),
+            (RuleId::R38, _) => "the decoder reported a resolution change and OUTPUT buffers \
+                 were queued after it, but CAPTURE was never restarted (STREAMOFF and STREAMON, \
+                 or DECODER_CMD START) before the trace ended: the decoder decodes nothing more"
+                .into(),
             (RuleId::R39, _) => format!(
                 "{b} came back from the decoder empty, without LAST or ERROR: no frame (the \
                  end of the stream as drivers before the LAST flag said it)"

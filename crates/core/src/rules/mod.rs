@@ -57,6 +57,7 @@ pub enum RuleId {
     R35,
     R36,
     R37,
+    R38,
     R39,
     R40,
     R41,
@@ -81,7 +82,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 58] = [
+    pub const ALL: [RuleId; 59] = [
         RuleId::R01,
         RuleId::R02,
         RuleId::R03,
@@ -121,6 +122,7 @@ impl RuleId {
         RuleId::R35,
         RuleId::R36,
         RuleId::R37,
+        RuleId::R38,
         RuleId::R39,
         RuleId::R40,
         RuleId::R41,
@@ -183,6 +185,7 @@ impl RuleId {
             RuleId::R35 => "R35",
             RuleId::R36 => "R36",
             RuleId::R37 => "R37",
+            RuleId::R38 => "R38",
             RuleId::R39 => "R39",
             RuleId::R40 => "R40",
             RuleId::R41 => "R41",
