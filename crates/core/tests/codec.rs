@@ -1347,7 +1347,7 @@ fn hold_capture_buf_dropped_by_the_kernel() {
 /// ERROR says nothing; a completion after the call returned is the driver's bug.
 #[test]
 fn a_job_result_dropped_by_streamoff() {
-    let trace = |done_t: u64, tid: u32, state: &str, dur: &str| {
+    let trace_of = |done_t: u64, tid: u32, state: &str, dur: &str, stopped: &str, between: bool| {
         let ev = |t: u64, rest: &str| {
             format!("{{\"t\":{t},\"pid\":7,\"origin\":\"observed\",{rest}}}\n")
         };
@@ -1386,9 +1386,15 @@ fn a_job_result_dropped_by_streamoff() {
         s += &ev(
             1000,
             &format!(
-                "{dur}\"ev\":\"ioctl\",\"fd\":4,\"op\":\"VIDIOC_STREAMOFF\",\"result\":\"ok\",\"type\":\"VIDEO_CAPTURE\""
+                "{dur}\"ev\":\"ioctl\",\"fd\":4,\"op\":\"VIDIOC_STREAMOFF\",\"result\":\"ok\",\"type\":\"{stopped}\""
             ),
         );
+        if between {
+            s += &ev(
+                2000,
+                "\"ev\":\"ioctl\",\"fd\":4,\"op\":\"VIDIOC_QUERYBUF\",\"result\":\"ok\",\"buf\":{\"index\":1,\"type\":\"VIDEO_OUTPUT\",\"memory\":\"MMAP\",\"length\":4096,\"offset\":0}",
+            );
+        }
         for ty in ["VIDEO_OUTPUT", "VIDEO_CAPTURE"] {
             s += &format!(
                 "{{\"t\":{done_t},\"pid\":{tid},\"origin\":\"observed\",\"ev\":\"driver\",\"op\":\"buffer_done\",\"type\":\"{ty}\",\"index\":0,\"state\":\"{state}\"}}\n"
@@ -1402,6 +1408,9 @@ fn a_job_result_dropped_by_streamoff() {
         let r = check_trace(&t, Policy::MODERN);
         r.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
     };
+    let trace = |done_t: u64, tid: u32, state: &str, dur: &str| {
+        trace_of(done_t, tid, state, dur, "VIDEO_CAPTURE", false)
+    };
     let timed = "\"dur\":40000000,";
     assert_eq!(
         rules(trace(30_000_000, 99, "DONE", timed)),
@@ -1414,8 +1423,19 @@ fn a_job_result_dropped_by_streamoff() {
         rules(trace(50_000_000, 99, "DONE", timed)),
         vec![RuleId::R10]
     );
-    // Untimed: the call lasts until its thread's next call, here none.
+    // Untimed: only the kernel events right after the call count as inside it.
     assert_eq!(rules(trace(30_000_000, 99, "DONE", "")), vec![RuleId::R41]);
+    let later = trace_of(30_000_000, 99, "DONE", "", "VIDEO_CAPTURE", true);
+    assert_eq!(rules(later), vec![RuleId::R10]);
+    // A seek (STREAMOFF of OUTPUT) during a job: the OUTPUT buffer's DONE loses nothing;
+    // the CAPTURE one, on a queue still streaming, is an ordinary completion.
+    let seek = trace_of(30_000_000, 99, "DONE", timed, "VIDEO_OUTPUT", false);
+    assert_eq!(rules(seek), vec![]);
+    // Completed in an interrupt on an idle CPU (pid 0): another context too.
+    assert_eq!(
+        rules(trace(30_000_000, 0, "DONE", timed)),
+        vec![RuleId::R41]
+    );
 }
 
 /// R46: a result the driver completes after the LAST buffer was dequeued, with no restart,
@@ -1630,6 +1650,19 @@ fn a_resolution_change_never_completed() {
         vec![]
     );
     assert_eq!(rules(change), vec![]);
+    // No LAST, and more pictures than CAPTURE could hold from before the event: the decoder
+    // went on (FFmpeg answers a change of the same size so), nothing stalled.
+    let went_on = "dqevent source_change\nqueue output\nqbuf 1\nqueue capture\n\
+                   driver done 0\ndqbuf\nqbuf 0\ndriver done 1\ndqbuf\nqbuf 1\n\
+                   driver done 0\ndqbuf\n";
+    assert_eq!(rules(went_on), vec![]);
+    // Two pictures only: they may be from before the change.
+    let two = "dqevent source_change\nqueue output\nqbuf 1\nqueue capture\n\
+               driver done 0\ndqbuf\nqbuf 0\ndriver done 1\ndqbuf\n";
+    assert_eq!(rules(two), vec![RuleId::R38]);
     let initial = "queue output\nreqbufs 2 mmap\nqbuf 0\nstreamon\ndqevent source_change\nqbuf 1\n";
     assert_eq!(scenario_rules(initial), vec![]);
+    // The owner's close stops CAPTURE while another handle stays open: it ended.
+    let closed = format!("open other\n{setup}{change}queue output\nqbuf 1\nclose\n");
+    assert_eq!(scenario_rules(&closed), vec![]);
 }

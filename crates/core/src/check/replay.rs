@@ -294,8 +294,9 @@ pub(super) struct Replayer<'t> {
     /// Per thread, the device of its last buffer put into a media request: where its next
     /// request's buffer is, when the source did not say.
     request_dev: rustc_hash::FxHashMap<u32, u16>,
-    /// The last timed STREAMOFF that succeeded, for completions inside it (R41).
-    stopping: Option<super::stopping::Stopping>,
+    /// Timed STREAMOFFs that succeeded and may still be under way, for completions inside
+    /// them (R41).
+    stopping: Vec<super::stopping::Stopping>,
 }
 
 impl<'t> Replayer<'t> {
@@ -307,7 +308,7 @@ impl<'t> Replayer<'t> {
             model,
             stepped: None,
             request_dev: rustc_hash::FxHashMap::default(),
-            stopping: None,
+            stopping: Vec::new(),
             stats: ReplayStats::default(),
             last: None,
             consumed_to: 0,
@@ -361,7 +362,9 @@ impl<'t> Replayer<'t> {
         {
             let key = self.key_of(fd, *ty);
             let dur = self.trace.duration(i as u32);
-            self.stopping = Some(super::stopping::Stopping::new(key, e.tid, e.t_ns, dur));
+            self.stopping.retain(|s| !s.ended_by(e.t_ns));
+            self.stopping
+                .extend(super::stopping::Stopping::new(key, e.tid, e.t_ns, dur));
         }
     }
 
@@ -852,15 +855,20 @@ impl<'t> Replayer<'t> {
             return;
         }
         let observed = e.origin == Origin::Observed;
-        if let Some(s) = self.stopping.as_mut()
-            && observed
-            && !e.within
+        // Any call made after an untimed STREAMOFF ends what may be taken as inside it.
+        if !e.within
             && matches!(
                 e.body,
-                Body::Ioctl { .. } | Body::Close { .. } | Body::Mmap { .. } | Body::Munmap { .. }
+                Body::Ioctl { .. }
+                    | Body::Open { .. }
+                    | Body::Close { .. }
+                    | Body::Dup { .. }
+                    | Body::Mmap { .. }
+                    | Body::Munmap { .. }
+                    | Body::Poll { .. }
             )
         {
-            s.caller_moved_on(e.tid, e.t_ns);
+            self.stopping.retain(|s| !s.untimed());
         }
         match e.body {
             Body::Ioctl {
@@ -947,7 +955,8 @@ impl<'t> Replayer<'t> {
                 {
                     // A job that ended while a STREAMOFF of its queue waited for it: the
                     // model's STREAMOFF already took the buffer, as vb2's did after the job.
-                    if state == DoneState::Done {
+                    // Its CAPTURE result is what is lost (an OUTPUT buffer's was delivered).
+                    if state == DoneState::Done && !ty.is_output() {
                         let key = QueueKey { dev, ty };
                         self.model
                             .result_dropped_by_streamoff(key, index, i as u32, e.t_ns);
@@ -1024,7 +1033,10 @@ impl Replayer<'_> {
     /// thread) came while a STREAMOFF of that queue waited for the running job, for a
     /// buffer the model's STREAMOFF already took.
     fn finished_while_stopping(&self, key: QueueKey, index: u32, e: &Event) -> bool {
-        let inside = self.stopping.is_some_and(|s| s.covers(key, e.tid, e.t_ns));
+        // Only an M2M context waits for a job in STREAMOFF; elsewhere such a completion
+        // is the driver's (R10).
+        let inside = self.model.is_m2m_dev(key.dev)
+            && self.stopping.iter().any(|s| s.covers(key, e.tid, e.t_ns));
         let with_driver = self
             .model
             .queue(key)

@@ -223,6 +223,9 @@ impl Model {
         match result {
             Ok(f) if f & (flags::LAST | flags::ERROR) == 0 => {
                 let dev = key.dev;
+                if self.seen.bytesused != Some(0) {
+                    self.capture_result(dev, false);
+                }
                 // A source change alone also comes from HDMI receivers: only an M2M node
                 // decodes.
                 if self.seen.bytesused == Some(0) && self.decoders.contains(&dev) && self.is_m2m(qi)
@@ -242,6 +245,7 @@ impl Model {
                 q.codec.restarted = false;
                 q.codec.epipes = 0;
                 self.drain_on_last(key.dev);
+                self.capture_result(key.dev, true);
             }
             Err(Errno::EPIPE) => {
                 q.codec.epipes = q.codec.epipes.saturating_add(1);

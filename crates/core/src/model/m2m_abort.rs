@@ -146,7 +146,7 @@ impl Model {
     }
 
     /// Both an OUTPUT and a CAPTURE queue of `dev` have buffers: an M2M context.
-    fn is_m2m_dev(&self, dev: u16) -> bool {
+    pub fn is_m2m_dev(&self, dev: u16) -> bool {
         let side = |output: bool| {
             self.queues
                 .iter()

@@ -16,16 +16,26 @@ pub struct PendingChange {
     t_ns: u64,
     /// OUTPUT buffers were queued after it: the application went on decoding.
     fed: bool,
+    /// The change's LAST buffer was dequeued.
+    last: bool,
+    /// Pictures dequeued from CAPTURE since the event, and how many the queue could have
+    /// held from before the change.
+    pictures: u32,
+    limit: u32,
 }
 
 impl Model {
     /// DQEVENT gave SOURCE_CHANGE on device `dev`: mid-stream when its CAPTURE streams.
+    /// Only an M2M node decodes: an HDMI receiver's source change is not this.
     pub(super) fn resolution_change(&mut self, dev: u16) {
-        let Some(capture) = self
+        if !self.is_m2m_dev(dev) {
+            return;
+        }
+        let Some((capture, limit)) = self
             .queues
             .iter()
             .find(|q| q.key.dev == dev && !q.key.ty.is_output() && q.streaming)
-            .map(|q| q.key)
+            .map(|q| (q.key, q.num_buffers()))
         else {
             return;
         };
@@ -36,7 +46,27 @@ impl Model {
             ev: self.ev,
             t_ns: self.t_ns,
             fed: false,
+            last: false,
+            pictures: 0,
+            limit,
         });
+    }
+
+    /// CAPTURE of `dev` gave a buffer: `last` its LAST flag, else a picture (not empty).
+    /// A picture after the change's LAST, or more pictures than the queue could hold from
+    /// before the change, shows the decoder went on: nothing is stalled.
+    pub(super) fn capture_result(&mut self, dev: u16, last: bool) {
+        let Some(c) = self.changes.iter_mut().find(|c| c.dev == dev) else {
+            return;
+        };
+        if last {
+            c.last = true;
+            return;
+        }
+        c.pictures = c.pictures.saturating_add(1);
+        if c.last || c.pictures > c.limit {
+            self.resolution_resumed(dev);
+        }
     }
 
     /// An OUTPUT buffer of `dev` was queued.
@@ -52,11 +82,13 @@ impl Model {
         self.changes.retain(|c| c.dev != dev);
     }
 
-    /// The end of the trace: a change still unanswered after the application fed OUTPUT.
+    /// The end of the trace: a change still unanswered after the application fed OUTPUT,
+    /// its CAPTURE queue still streaming (a close of the owner stops it too).
     pub(super) fn stalled_changes(&mut self) {
         let (ev, t) = (self.ev, self.t_ns);
         for c in std::mem::take(&mut self.changes) {
-            if !c.fed {
+            let streaming = self.queue(c.capture).is_some_and(|q| q.streaming);
+            if !c.fed || !streaming {
                 continue;
             }
             self.ev_at(c.ev, c.t_ns);

@@ -347,12 +347,13 @@ pub static CODEC_RULES: &[RuleInfo] = &[
         explanation: "A stateful decoder that meets a new stream resolution sends \
             SOURCE_CHANGE and stops decoding until the application restarts CAPTURE with \
             buffers of the new format. Here the application dequeued that event while \
-            CAPTURE was streaming, kept queueing OUTPUT buffers, and neither restarted \
-            CAPTURE (STREAMOFF, REQBUFS, STREAMON) nor sent DECODER_CMD START before the \
-            trace ended: the decoder decodes nothing more. Information only: a trace cut \
+            CAPTURE was streaming, kept queueing OUTPUT buffers, and neither stopped CAPTURE \
+            (to restart it) nor sent DECODER_CMD START before the trace ended, with CAPTURE \
+            still streaming: the decoder decodes nothing more. Information only: a trace cut \
             short in the middle of the sequence looks the same. A STREAMOFF of OUTPUT (a \
-            seek, which the spec lets abort the sequence) or a close ends it without a \
-            finding.",
+            seek, which the spec lets abort the sequence), the context's last close, or the \
+            decoder going on (more pictures than CAPTURE could hold from before the event) \
+            ends it without a finding.",
         per_policy: [
             "dev-decoder.rst: CAPTURE must be restarted after a resolution change.",
             NO_LAST,
@@ -416,8 +417,9 @@ pub static CODEC_RULES: &[RuleInfo] = &[
             the queue, and the application never dequeues that result. This is allowed \
             (STREAMOFF discards completed buffers), but for a codec it is a lost frame: drain \
             first (DECODER_CMD or ENCODER_CMD STOP, then the LAST buffer) to keep every \
-            result. Reported where a kernel trace shows the driver's completion, from \
-            another thread, between the start and the end of a timed STREAMOFF.",
+            result. Reported where a kernel trace shows the driver's completion of a CAPTURE \
+            buffer, from another context, between the start and the end of a STREAMOFF the \
+            source timed (or right after an untimed one, before any other call).",
         per_policy: [
             "STREAMOFF removes done buffers: the result is gone, as the spec allows.",
             NO_REQUESTS_M2M,
