@@ -883,6 +883,17 @@ fn output_and_multiplanar_dmabuf_streaming() {
 /// The platform device behind a vivid instance, for unbinding it under a session.
 const VIVID0: &str = "vivid.0";
 
+/// A Live session on vivid's vmalloc capture node.
+fn live_on_vmalloc(memory: Memory, buffers: u32) -> vb2scope_device::Live {
+    vb2scope_device::Live::start(vb2scope_device::LiveConfig {
+        device: VMALLOC.into(),
+        queue: None,
+        memory,
+        buffers,
+        source: DmabufSource::default(),
+    })
+}
+
 fn vivid_bind(op: &str) {
     std::fs::write(format!("/sys/bus/platform/drivers/vivid/{op}"), VIVID0)
         .unwrap_or_else(|e| panic!("{op} {VIVID0}: {e}"));
@@ -893,14 +904,8 @@ fn vivid_bind(op: &str) {
 fn a_live_session_survives_its_device_going_away() {
     let _one = one_at_a_time();
     use std::time::{Duration, Instant};
-    use vb2scope_device::{Live, LiveConfig, LiveOp, Update};
-    let live = Live::start(LiveConfig {
-        device: VMALLOC.into(),
-        queue: None,
-        memory: Memory::Mmap,
-        buffers: 4,
-        source: DmabufSource::default(),
-    });
+    use vb2scope_device::{LiveOp, Update};
+    let live = live_on_vmalloc(Memory::Mmap, 4);
     live.send(LiveOp::StartStreaming);
     let mut events = Vec::new();
     let mut ended = None;
@@ -1013,14 +1018,8 @@ fn nonblocking_dqbuf_on_a_blocking_handle_never_blocks() {
 fn live_streaming_after_freeing_allocates_again() {
     let _one = one_at_a_time();
     use std::time::{Duration, Instant};
-    use vb2scope_device::{Live, LiveConfig, LiveOp, Update};
-    let live = Live::start(LiveConfig {
-        device: VMALLOC.into(),
-        queue: None,
-        memory: Memory::Userptr,
-        buffers: 3,
-        source: DmabufSource::default(),
-    });
+    use vb2scope_device::{LiveOp, Update};
+    let live = live_on_vmalloc(Memory::Userptr, 3);
     live.send(LiveOp::Reqbufs(3));
     live.send(LiveOp::Reqbufs(0));
     live.send(LiveOp::StartStreaming);
@@ -1099,14 +1098,8 @@ fn live_streaming_after_freeing_allocates_again() {
 fn live_plays_a_scenario_file() {
     let _one = one_at_a_time();
     use std::time::{Duration, Instant};
-    use vb2scope_device::{Live, LiveConfig, LiveOp, Update};
-    let live = Live::start(LiveConfig {
-        device: VMALLOC.into(),
-        queue: None,
-        memory: Memory::Mmap,
-        buffers: 4,
-        source: DmabufSource::default(),
-    });
+    use vb2scope_device::{LiveOp, Update};
+    let live = live_on_vmalloc(Memory::Mmap, 4);
     let file = "traces/clean-session.vb2s".to_string();
     live.send(LiveOp::RunScenario(file.clone()));
     live.send(LiveOp::Close);

@@ -18,11 +18,7 @@ impl Session {
     pub fn subscribe_event(&mut self, ty: u32, on: bool) -> Result<Outcome, DeviceError> {
         let t = now_ns();
         let r = crate::raw::subscribe_event(self.file()?, ty, on).map_err(errno);
-        let cmd = if on {
-            IoctlCmd::SubscribeEvent
-        } else {
-            IoctlCmd::UnsubscribeEvent
-        };
+        let cmd = IoctlCmd::event_subscription(on);
         let arg = IoctlArg::Event {
             ty: Some(ty),
             changes: 0,

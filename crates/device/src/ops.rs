@@ -200,19 +200,14 @@ impl Session {
         self.buffer_call(IoctlCmd::Qbuf, index, mems, None, None)
     }
 
-    /// The length of the session's mapping of plane 0 of buffer `index` of the queue in use.
-    pub fn mapped_len(&self, index: u32) -> Option<usize> {
-        let ty = self.queue;
-        self.maps
-            .iter()
-            .rfind(|m| m.ty == ty && m.index == index && m.plane == 0)
-            .map(|m| m.len as usize)
-    }
-
-    /// QBUF of a mapped MMAP buffer with `data` written into its plane 0 first and
-    /// `bytesused` its length: a coded frame for a decoder. As in an application, the plane
-    /// must have been mapped (`mmap INDEX`).
-    pub fn qbuf_data(&mut self, index: u32, data: &[u8]) -> Result<Outcome, DeviceError> {
+    /// QBUF of a mapped MMAP buffer after `fill` wrote into its plane 0 (given the whole
+    /// mapping, it returns how many bytes it wrote, the `bytesused`): a coded frame for a
+    /// decoder. As in an application, the plane must have been mapped (`mmap INDEX`).
+    pub fn qbuf_filled(
+        &mut self,
+        index: u32,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, DeviceError>,
+    ) -> Result<Outcome, DeviceError> {
         let ty = self.queue;
         let m = self
             .maps
@@ -223,9 +218,7 @@ impl Session {
                     "data= needs buffer {index} mapped: add `mmap {index}` before"
                 ))
             })?;
-        let dst = m._map.as_mut();
-        let n = data.len().min(dst.len());
-        dst[..n].copy_from_slice(&data[..n]);
+        let n = fill(m._map.as_mut())?;
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         self.buffer_call(IoctlCmd::Qbuf, index, &[], None, Some(n))
     }

@@ -343,16 +343,16 @@ impl Player<'_> {
             }
             (IoctlCmd::Qbuf, IoctlArg::Buffer(b)) => match self.script.data.get(&(i as u32)) {
                 Some(name) => {
-                    let max = s.mapped_len(b.index).ok_or_else(|| {
-                        DeviceError::Scenario(format!(
-                            "data= needs buffer {} mapped: add `mmap {}` before",
-                            b.index, b.index
-                        ))
+                    let name = name.clone();
+                    let stream = self.stream(&name)?;
+                    let _ = s.qbuf_filled(b.index, |dst| {
+                        let chunk = stream.next_chunk(dst.len()).ok_or_else(|| {
+                            DeviceError::Scenario(format!("bitstream {name} has no frame left"))
+                        })?;
+                        let n = chunk.len().min(dst.len());
+                        dst[..n].copy_from_slice(&chunk[..n]);
+                        Ok(n)
                     })?;
-                    let chunk = self.stream(name)?.next_chunk(max).ok_or_else(|| {
-                        DeviceError::Scenario(format!("bitstream {name} has no frame left"))
-                    })?;
-                    let _ = s.qbuf_data(b.index, chunk)?;
                 }
                 None => {
                     let _ = s.qbuf(b.index, &self.mems(&b))?;

@@ -67,9 +67,14 @@ def ioctl(fd, req, buf):
         return e.errno, None
 
 
-def reqbufs(fd, ty, n):
+def reqbufs_caps(fd, ty, n):
+    """(count granted or -errno, the queue's capabilities)."""
     e, r = ioctl(fd, REQBUFS, struct.pack("=IIII4x", n, ty, MMAP, 0))
-    return struct.unpack("=IIII4x", r)[0] if e == 0 else -e
+    return (struct.unpack_from("=I", r, 0)[0], struct.unpack_from("=I", r, 12)[0]) if e == 0 else (-e, 0)
+
+
+def reqbufs(fd, ty, n):
+    return reqbufs_caps(fd, ty, n)[0]
 
 
 def buf(ty, index, bytesused=0, offset=0, length=0):
@@ -284,8 +289,7 @@ def request_misuse(dev):
 def hold_unsupported(dev):
     fd = os.open(dev, os.O_RDWR | os.O_NONBLOCK)
     for ty in (OUT, CAP):
-        e, r = ioctl(fd, REQBUFS, struct.pack("=IIII4x", 2, ty, MMAP, 0))
-        count, caps = (struct.unpack_from("=I", r, 0)[0], struct.unpack_from("=I", r, 12)[0]) if e == 0 else (-e, 0)
+        count, caps = reqbufs_caps(fd, ty, 2)
         say(f"REQBUFS type {ty}: {count}, capabilities {caps:#x}, hold {bool(caps & CAP_SUPPORTS_HOLD)}")
     n = length_of(fd, OUT, 0)
     b = bytearray(buf(OUT, 0, bytesused=n, length=n))

@@ -856,18 +856,7 @@ impl<'t> Replayer<'t> {
         }
         let observed = e.origin == Origin::Observed;
         // Any call made after an untimed STREAMOFF ends what may be taken as inside it.
-        if !e.within
-            && matches!(
-                e.body,
-                Body::Ioctl { .. }
-                    | Body::Open { .. }
-                    | Body::Close { .. }
-                    | Body::Dup { .. }
-                    | Body::Mmap { .. }
-                    | Body::Munmap { .. }
-                    | Body::Poll { .. }
-            )
-        {
+        if !self.stopping.is_empty() && !e.within && e.body.is_syscall() {
             self.stopping.retain(|s| !s.untimed());
         }
         match e.body {

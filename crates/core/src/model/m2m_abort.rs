@@ -129,12 +129,10 @@ impl Model {
     }
 
     /// The driver completed buffer `index` of queue `key` DONE, from its own thread, while a
-    /// STREAMOFF of that queue was under way: on an M2M context, the result of the job
-    /// STREAMOFF waited for (`v4l2_m2m_cancel_job`), which it drops with the queue (R41).
+    /// STREAMOFF of that queue was under way on an M2M context (the replay judges both): the
+    /// result of the job STREAMOFF waited for (`v4l2_m2m_cancel_job`), which it drops with
+    /// the queue (R41).
     pub fn result_dropped_by_streamoff(&mut self, key: QueueKey, index: u32, ev: u32, t: u64) {
-        if !self.is_m2m_dev(key.dev) {
-            return;
-        }
         self.ev_at(ev, t);
         self.find(
             RuleId::R41,

@@ -304,11 +304,7 @@ fn statement(l: &mut Lowering, line: u32, k: &StmtKind) -> Result<(), String> {
             l.ioctl(line, IoctlCmd::Dqevent, arg);
         }
         &StmtKind::Subscribe { ty, on } => {
-            let c = if on {
-                IoctlCmd::SubscribeEvent
-            } else {
-                IoctlCmd::UnsubscribeEvent
-            };
+            let c = IoctlCmd::event_subscription(on);
             let arg = IoctlArg::Event {
                 ty: Some(ty),
                 changes: 0,

@@ -114,6 +114,14 @@ impl IoctlCmd {
             IoctlCmd::DecoderCmd
         }
     }
+    /// VIDIOC_SUBSCRIBE_EVENT (`on`) or VIDIOC_UNSUBSCRIBE_EVENT.
+    pub fn event_subscription(on: bool) -> IoctlCmd {
+        if on {
+            IoctlCmd::SubscribeEvent
+        } else {
+            IoctlCmd::UnsubscribeEvent
+        }
+    }
     /// S/G/TRY_EXT_CTRLS for `access`.
     pub fn controls(access: crate::v4l2::ctrls::CtrlAccess) -> IoctlCmd {
         use crate::v4l2::ctrls::CtrlAccess;

@@ -190,53 +190,24 @@ impl Trace {
 
     /// Records that syscall event `i` took `ns`. Events are recorded in index order.
     pub fn set_duration(&mut self, i: u32, ns: u64) {
-        match self.durations.last() {
-            Some(&(last, _)) if last >= i => {
-                let at = self.durations.partition_point(|&(x, _)| x < i);
-                if self.durations.get(at).is_some_and(|&(x, _)| x == i) {
-                    if let Some(d) = self.durations.get_mut(at) {
-                        d.1 = ns;
-                    }
-                } else {
-                    self.durations.insert(at, (i, ns));
-                }
-            }
-            _ => self.durations.push((i, ns)),
-        }
+        set_sparse(&mut self.durations, i, ns);
     }
 
     /// Records the flags the application passed to buffer call `i` (see `flags_in`).
     /// Events are recorded in index order.
     pub fn set_flags_in(&mut self, i: u32, flags: u32) {
-        match self.flags_in.last() {
-            Some(&(last, _)) if last >= i => {
-                let at = self.flags_in.partition_point(|&(x, _)| x < i);
-                match self.flags_in.get_mut(at) {
-                    Some(slot) if slot.0 == i => slot.1 = flags,
-                    _ => self.flags_in.insert(at, (i, flags)),
-                }
-            }
-            _ => self.flags_in.push((i, flags)),
-        }
+        set_sparse(&mut self.flags_in, i, flags);
     }
 
     /// The flags the application passed to buffer call `i`, where the source saw them and
     /// the reply does not show them all.
     pub fn flags_in(&self, i: u32) -> Option<u32> {
-        let at = self.flags_in.partition_point(|&(x, _)| x < i);
-        self.flags_in
-            .get(at)
-            .filter(|&&(x, _)| x == i)
-            .map(|&(_, f)| f)
+        get_sparse(&self.flags_in, i)
     }
 
     /// How long syscall event `i` took, if its source timed it.
     pub fn duration(&self, i: u32) -> Option<u64> {
-        let at = self.durations.partition_point(|&(x, _)| x < i);
-        self.durations
-            .get(at)
-            .filter(|&&(x, _)| x == i)
-            .map(|&(_, d)| d)
+        get_sparse(&self.durations, i)
     }
 
     /// Every recorded duration, by event index.
@@ -293,4 +264,25 @@ impl Trace {
         self.durations.shrink_to_fit();
         self.flags_in.shrink_to_fit();
     }
+}
+
+/// Sets the value of event `i` in a table sorted by event index; appending is the common
+/// case (events are recorded in order).
+fn set_sparse<T>(v: &mut Vec<(u32, T)>, i: u32, x: T) {
+    match v.last() {
+        Some(&(last, _)) if last >= i => {
+            let at = v.partition_point(|&(k, _)| k < i);
+            match v.get_mut(at) {
+                Some(slot) if slot.0 == i => slot.1 = x,
+                _ => v.insert(at, (i, x)),
+            }
+        }
+        _ => v.push((i, x)),
+    }
+}
+
+/// The value of event `i` in a table sorted by event index.
+fn get_sparse<T: Copy>(v: &[(u32, T)], i: u32) -> Option<T> {
+    let at = v.partition_point(|&(k, _)| k < i);
+    v.get(at).filter(|&&(k, _)| k == i).map(|&(_, x)| x)
 }
