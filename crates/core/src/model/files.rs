@@ -354,8 +354,7 @@ impl Model {
         let p = self
             .queues
             .iter_mut()
-            .flat_map(|q| q.bufs.iter_mut().flatten())
-            .find(|b| b.uid == uid)
+            .find_map(|q| q.buf_by_uid_mut(uid))
             .and_then(|b| b.planes.get_mut(usize::from(plane)));
         if let Some(p) = p {
             p.exports += 1;
@@ -469,20 +468,18 @@ impl Model {
     /// One user of an MMAP plane (an mmap or an exported dma-buf) went away.
     pub(super) fn mmap_user_gone(&mut self, uid: u32, plane: u8, was_mmap: bool) {
         for q in &mut self.queues {
-            for b in q.bufs.iter_mut().flatten() {
-                if b.uid == uid {
-                    if let Some(p) = b.planes.get_mut(plane as usize) {
-                        if was_mmap {
-                            p.mmaps = p.mmaps.saturating_sub(1);
-                        } else {
-                            p.exports = p.exports.saturating_sub(1);
-                        }
-                    }
+            if let Some(b) = q.buf_by_uid_mut(uid) {
+                if let Some(p) = b.planes.get_mut(plane as usize) {
                     if was_mmap {
-                        self.release_unmapped_handles();
+                        p.mmaps = p.mmaps.saturating_sub(1);
+                    } else {
+                        p.exports = p.exports.saturating_sub(1);
                     }
-                    return;
                 }
+                if was_mmap {
+                    self.release_unmapped_handles();
+                }
+                return;
             }
         }
         // Not a live buffer: an orphan. The memory is freed when its last user goes.
@@ -688,10 +685,7 @@ impl Model {
         if let Some((uid, plane)) = exporter {
             for q in &mut self.queues {
                 if let Some(p) = q
-                    .bufs
-                    .iter_mut()
-                    .flatten()
-                    .find(|b| b.uid == uid)
+                    .buf_by_uid_mut(uid)
                     .and_then(|b| b.planes.get_mut(usize::from(plane)))
                 {
                     p.mmaps += 1;

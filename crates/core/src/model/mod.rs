@@ -32,8 +32,8 @@ pub use offsets::{DST_QUEUE_OFF_BASE, mem_offset_cookie};
 pub use op::{BufTarget, CtrlAccess, Handle, Op, PlaneArg, PlaneArgs, Ret, Seen};
 pub use request::{ReqState, Request};
 pub use state::{
-    BufState, Buffer, CodecState, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, Plane, Queue,
-    Resources,
+    BufState, Buffer, Changes, CodecState, DEFAULT_PLANE_SIZE, DmabufId, DriverBehaviour, Plane,
+    Queue, Resources,
 };
 
 use crate::policy::Policy;

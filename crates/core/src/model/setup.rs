@@ -264,10 +264,11 @@ impl Model {
             };
             if let Some(q) = self.queues.get_mut(qi) {
                 let slot = i as usize;
-                if q.bufs.len() <= slot {
-                    q.bufs.resize(slot + 1, None);
+                let bufs = q.bufs_mut();
+                if bufs.len() <= slot {
+                    bufs.resize(slot + 1, None);
                 }
-                if let Some(s) = q.bufs.get_mut(slot) {
+                if let Some(s) = bufs.get_mut(slot) {
                     *s = Some(b);
                 }
             }
@@ -454,7 +455,7 @@ impl Model {
             self.free_buffer(qi, i);
         }
         if let Some(q) = self.queues.get_mut(qi) {
-            q.bufs.clear();
+            q.bufs_mut().clear();
             q.memory = None;
         }
     }
@@ -468,7 +469,7 @@ impl Model {
         let key = q.key;
         let memory = q.memory;
         let observed = q.memops_observed;
-        let Some(b) = q.bufs.get_mut(index as usize).and_then(Option::take) else {
+        let Some(b) = q.bufs_mut().get_mut(index as usize).and_then(Option::take) else {
             return;
         };
         // Only a kernel result the model did not predict frees a buffer still in use; keep

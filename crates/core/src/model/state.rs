@@ -136,8 +136,12 @@ pub struct DriverBehaviour {
 pub struct Queue {
     pub key: QueueKey,
     pub memory: Option<Memory>,
-    /// Buffers by index; `None` is a hole left by REMOVE_BUFS.
+    /// Buffers by index; `None` is a hole left by REMOVE_BUFS. Change them through
+    /// [`Queue::buf_mut`] or [`Queue::bufs_mut`], which note the change in `changes`.
     pub bufs: Vec<Option<Buffer>>,
+    /// Which buffer slots changed lately, for views that follow the model step by step.
+    #[serde(skip)]
+    pub changes: Changes,
     pub streaming: bool,
     pub start_streaming_called: bool,
     /// Buffers between QBUF and DQBUF (`queued_count`).
@@ -211,12 +215,63 @@ pub struct CodecState {
 
 pub const DEFAULT_PLANE_SIZE: u32 = 614_400;
 
+/// How many single-slot changes [`Changes`] remembers: more than one step makes.
+const RECENT: usize = 32;
+
+/// The buffer slots of a queue that changed, as a stamp that grows with each change and the
+/// slots of the last few: a view that sampled the queue at stamp `s` needs to look again
+/// only at [`Changes::since`]`(s)`. Costs the model a store per change, whoever reads it.
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    stamp: u64,
+    /// The stamp of the last change to the whole queue (slots added or removed, or many
+    /// buffers changed at once).
+    all_at: u64,
+    /// The slot of each of the last `RECENT` changes, at its stamp modulo `RECENT`.
+    recent: [u32; RECENT],
+}
+
+impl Changes {
+    fn mark(&mut self, index: u32) {
+        // No reader is known, so none is waited for: the oldest is overwritten.
+        if let Some(r) = self.recent.get_mut((self.stamp % RECENT as u64) as usize) {
+            *r = index;
+        }
+        self.stamp += 1;
+    }
+
+    fn mark_all(&mut self) {
+        self.stamp += 1;
+        self.all_at = self.stamp;
+    }
+
+    /// Grows with every change.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
+    }
+
+    /// The slots changed since stamp `since`, each at least once (one changed several times
+    /// in a row once); `None` when the whole queue may have changed, or more slots than are
+    /// remembered.
+    pub fn since(&self, since: u64) -> Option<impl Iterator<Item = u32> + '_> {
+        let fits = since <= self.stamp && self.stamp - since <= RECENT as u64;
+        (fits && self.all_at <= since).then(|| {
+            let at = |s: u64| self.recent.get((s % RECENT as u64) as usize).copied();
+            (since..self.stamp).filter_map(move |s| {
+                let i = at(s)?;
+                (s == since || at(s - 1) != Some(i)).then_some(i)
+            })
+        })
+    }
+}
+
 impl Queue {
     pub fn new(key: QueueKey) -> Queue {
         Queue {
             key,
             memory: None,
             bufs: Vec::new(),
+            changes: Changes::default(),
             streaming: false,
             start_streaming_called: false,
             queued_count: 0,
@@ -250,8 +305,21 @@ impl Queue {
     pub fn buf(&self, index: u32) -> Option<&Buffer> {
         self.bufs.get(index as usize).and_then(Option::as_ref)
     }
+    /// Buffer `index`, to change: noted as changed.
     pub fn buf_mut(&mut self, index: u32) -> Option<&mut Buffer> {
-        self.bufs.get_mut(index as usize).and_then(Option::as_mut)
+        let b = self.bufs.get_mut(index as usize).and_then(Option::as_mut)?;
+        self.changes.mark(index);
+        Some(b)
+    }
+    /// Every slot, to add, remove or change buffers: the whole queue is noted as changed.
+    pub fn bufs_mut(&mut self) -> &mut Vec<Option<Buffer>> {
+        self.changes.mark_all();
+        &mut self.bufs
+    }
+    /// The buffer whose `uid` this is, to change: noted as changed.
+    pub fn buf_by_uid_mut(&mut self, uid: u32) -> Option<&mut Buffer> {
+        let i = self.iter().find(|(_, b)| b.uid == uid)?.0;
+        self.buf_mut(i)
     }
     /// Number of allocated buffers (holes not counted).
     pub fn num_buffers(&self) -> u32 {
@@ -278,5 +346,35 @@ impl Queue {
             .filter(|(_, b)| b.state == BufState::Active)
             .min_by_key(|(_, b)| b.qseq)
             .map(|(i, _)| i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_name_the_slots_changed_since_a_stamp() {
+        let mut c = Changes::default();
+        let s0 = c.stamp();
+        c.mark(3);
+        c.mark(3);
+        c.mark(1);
+        let since = |c: &Changes, s| c.since(s).map(|i| i.collect::<Vec<u32>>());
+        assert_eq!(since(&c, s0), Some(vec![3, 1]));
+        let s1 = c.stamp();
+        assert_eq!(since(&c, s1), Some(vec![]));
+        c.mark_all();
+        assert_eq!(since(&c, s1), None);
+        let s2 = c.stamp();
+        assert_eq!(since(&c, s2), Some(vec![]));
+        for i in 0..RECENT as u32 {
+            c.mark(i);
+        }
+        assert_eq!(since(&c, s2).map(|v| v.len()), Some(RECENT));
+        c.mark(0);
+        assert_eq!(since(&c, s2), None, "more changes than remembered");
+        // A stamp from the future (another queue's) is no base.
+        assert_eq!(since(&c, c.stamp() + 1), None);
     }
 }

@@ -1,14 +1,13 @@
-//! Building a timeline: replay the trace, and after each event sample every buffer slot of
-//! every queue; a change closes a span and opens the next.
-
-use std::collections::BTreeMap;
+//! Building a timeline: replay the trace, and after each event sample the buffer slots the
+//! model changed (`Queue::changes`) of the queue the event touches; a change closes a span
+//! and opens the next. So an event costs the slots it changed, not every slot.
 
 use crate::check::replay_until;
-use crate::model::{BufState, Model, Queue, Resources};
+use crate::model::{BufState, Buffer, Model, Queue, Resources};
 use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds, buffer_activity, touched};
-use crate::v4l2::QueueKey;
+use crate::v4l2::{Memory, QueueKey};
 
 use super::{
     Assoc, DmabufInfo, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source,
@@ -32,41 +31,93 @@ fn held(r: Resources) -> [bool; 4] {
     [r.allocated, r.pinned, r.attached, r.mapped]
 }
 
-/// Samples one queue's buffer slots at time `t`, event `ev`.
-fn sample(
-    lanes: &mut BTreeMap<(QueueKey, u32), LaneB>,
-    seen: &mut BTreeMap<QueueKey, u32>,
-    q: &Queue,
-    t: u64,
-    ev: u32,
-) {
-    let slots = seen.entry(q.key).or_default();
-    *slots = (*slots).max(q.bufs.len() as u32);
-    for index in 0..*slots {
-        let buf = q.buf(index);
-        if buf.is_none() && !lanes.contains_key(&(q.key, index)) {
-            continue;
+/// One queue's lanes, and what its last sample saw of the queue.
+struct QueueB {
+    key: QueueKey,
+    /// By slot: as many as the queue ever had; `None` until the slot first held a buffer.
+    lanes: Vec<Option<LaneB>>,
+    /// The queue's `changes` stamp, memory and `memops_observed` at the last sample: a
+    /// change of the last two changes every lane.
+    stamp: u64,
+    memory: Option<Memory>,
+    memops_observed: bool,
+}
+
+impl QueueB {
+    fn new(q: &Queue) -> QueueB {
+        QueueB {
+            key: q.key,
+            lanes: Vec::new(),
+            // Never sampled: the first sample takes every slot.
+            stamp: u64::MAX,
+            memory: q.memory,
+            memops_observed: q.memops_observed,
         }
-        let lane = lanes.entry((q.key, index)).or_default();
-        lane.state.set(t, ev, buf.map(|b| b.state));
-        let n = buf
-            .map(|b| b.planes.len())
-            .unwrap_or(0)
-            .max(lane.planes.len());
-        lane.planes.resize_with(n, PlaneB::default);
-        for (pi, pb) in lane.planes.iter_mut().enumerate() {
-            let p = buf.and_then(|b| b.planes.get(pi));
-            pb.assoc.set(t, ev, p.and_then(|p| Assoc::of(q.memory, p)));
-            let inferred = p.map(|p| held(p.inferred)).unwrap_or_default();
-            let observed = p
-                .filter(|_| q.memops_observed)
-                .map(|p| held(p.observed))
-                .unwrap_or_default();
-            for (src, flags) in [inferred, observed].into_iter().enumerate() {
-                for (r, &on) in flags.iter().enumerate() {
-                    if let Some(b) = pb.held.get_mut(src).and_then(|s| s.get_mut(r)) {
-                        b.set(t, ev, on.then_some(()));
-                    }
+    }
+}
+
+/// Which slots a sample looks at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sampling {
+    /// Those the model changed since the queue's last sample.
+    Changed,
+    /// Every slot (what `Changed` must equal; checked in debug builds).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
+    Every,
+}
+
+/// Samples queue `q` at time `t`, event `ev`: its changed slots, or all of them.
+fn sample(qb: &mut QueueB, q: &Queue, t: u64, ev: u32, how: Sampling) {
+    let same = how == Sampling::Changed
+        && qb.memory == q.memory
+        && qb.memops_observed == q.memops_observed
+        && q.bufs.len() <= qb.lanes.len();
+    match q.changes.since(qb.stamp).filter(|_| same) {
+        Some(changed) => {
+            for i in changed {
+                if let Some(lane) = qb.lanes.get_mut(i as usize) {
+                    sample_slot(lane, q, q.buf(i), t, ev);
+                }
+            }
+        }
+        None => {
+            if qb.lanes.len() < q.bufs.len() {
+                qb.lanes.resize_with(q.bufs.len(), || None);
+            }
+            for (i, lane) in qb.lanes.iter_mut().enumerate() {
+                sample_slot(lane, q, q.buf(i as u32), t, ev);
+            }
+        }
+    }
+    qb.stamp = q.changes.stamp();
+    qb.memory = q.memory;
+    qb.memops_observed = q.memops_observed;
+}
+
+/// Samples one slot of queue `q`, holding `buf`.
+fn sample_slot(lane: &mut Option<LaneB>, q: &Queue, buf: Option<&Buffer>, t: u64, ev: u32) {
+    if buf.is_none() && lane.is_none() {
+        return;
+    }
+    let lane = lane.get_or_insert_with(LaneB::default);
+    lane.state.set(t, ev, buf.map(|b| b.state));
+    let n = buf
+        .map(|b| b.planes.len())
+        .unwrap_or(0)
+        .max(lane.planes.len());
+    lane.planes.resize_with(n, PlaneB::default);
+    for (pi, pb) in lane.planes.iter_mut().enumerate() {
+        let p = buf.and_then(|b| b.planes.get(pi));
+        pb.assoc.set(t, ev, p.and_then(|p| Assoc::of(q.memory, p)));
+        let inferred = p.map(|p| held(p.inferred)).unwrap_or_default();
+        let observed = p
+            .filter(|_| q.memops_observed)
+            .map(|p| held(p.observed))
+            .unwrap_or_default();
+        for (src, flags) in [inferred, observed].into_iter().enumerate() {
+            for (r, &on) in flags.iter().enumerate() {
+                if let Some(b) = pb.held.get_mut(src).and_then(|s| s.get_mut(r)) {
+                    b.set(t, ev, on.then_some(()));
                 }
             }
         }
@@ -243,9 +294,46 @@ pub fn build(trace: &Trace, policy: Policy) -> Timeline {
 
 /// [`build`], reporting progress; `None` when cancelled.
 pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) -> Option<Timeline> {
+    let tl = build_sampling(trace, policy, progress, Sampling::Changed)?;
+    // Sampling only the slots the model says it changed must give what sampling every slot
+    // gives: a change the model forgot to note would be a silently wrong timeline.
+    #[cfg(debug_assertions)]
+    if let Some(every) = build_sampling(trace, policy, None, Sampling::Every) {
+        assert!(
+            tl.lanes == every.lanes,
+            "{}",
+            first_difference(&tl.lanes, &every.lanes)
+        );
+    }
+    Some(tl)
+}
+
+/// Where two builds' lanes first differ, in words.
+#[cfg(debug_assertions)]
+fn first_difference(changed: &[Lane], every: &[Lane]) -> String {
+    let lane = changed.iter().zip(every).find(|(a, b)| a != b);
+    match lane {
+        Some((a, b)) => format!(
+            "a slot changed that the model did not note: {} #{}\nsampling changes: {a:?}\nsampling every slot: {b:?}",
+            a.queue, a.index
+        ),
+        None => format!(
+            "lanes: {} sampling changes, {} sampling every slot",
+            changed.len(),
+            every.len()
+        ),
+    }
+}
+
+fn build_sampling(
+    trace: &Trace,
+    policy: Policy,
+    progress: Option<&Progress>,
+    how: Sampling,
+) -> Option<Timeline> {
     let total = trace.events.len() as u64;
-    let mut lanes: BTreeMap<(QueueKey, u32), LaneB> = BTreeMap::new();
-    let mut seen: BTreeMap<QueueKey, u32> = BTreeMap::new();
+    // By the queue's index in `Model::queues`, which only grows (each keeps its key).
+    let mut queues: Vec<QueueB> = Vec::new();
     let mut marks = Vec::new();
     let mut video_fds = VideoFds::default();
     let start_ns = trace.events.first().map(|e| e.t_ns).unwrap_or(0);
@@ -289,12 +377,11 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
             *a = (*a).min(e.t_ns);
             *b = (*b).max(e.t_ns);
         }
-        for q in model
-            .queues
-            .iter()
-            .filter(|q| only.is_none_or(|k| k == q.key))
-        {
-            sample(&mut lanes, &mut seen, q, e.t_ns, i as u32);
+        queues.extend(model.queues.iter().skip(queues.len()).map(QueueB::new));
+        for (q, qb) in model.queues.iter().zip(&mut queues) {
+            if only.is_none_or(|k| k == q.key) {
+                sample(qb, q, e.t_ns, i as u32, how);
+            }
         }
         if model.requests_version != requests_seen {
             requests_seen = model.requests_version;
@@ -322,9 +409,20 @@ pub fn build_with(trace: &Trace, policy: Policy, progress: Option<&Progress>) ->
         })
         .collect();
     // Spans still open run to the end of the trace.
+    let mut lanes: Vec<(QueueKey, u32, LaneB)> = queues
+        .into_iter()
+        .flat_map(|qb| {
+            let key = qb.key;
+            qb.lanes
+                .into_iter()
+                .enumerate()
+                .filter_map(move |(i, l)| Some((key, i as u32, l?)))
+        })
+        .collect();
+    lanes.sort_unstable_by_key(|&(queue, index, _)| (queue, index));
     let lanes = lanes
         .into_iter()
-        .map(|((queue, index), b)| {
+        .map(|(queue, index, b)| {
             let states = b.state.finish(end_ns);
             (queue, index, Pyramid::build(&states), states, b.planes)
         })
