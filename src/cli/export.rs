@@ -19,6 +19,9 @@ pub fn run(input: &Path, to: ExportFormat, output: &Path, choice: PolicyChoice) 
     let a = load(input, choice, depth)?;
     print_diagnostics(&a);
     let bytes = match (to, a.timeline()) {
+        (ExportFormat::Native, _) if super::output::is_binary_name(output) => {
+            return super::output::write_trace(output, &a.trace).map(|()| 0);
+        }
         (ExportFormat::Native, _) => export_native(&a.trace),
         (ExportFormat::Perfetto, Some(tl)) => {
             perfetto::to_string(&a.trace, tl, &tl.report).into_bytes()
@@ -27,11 +30,12 @@ pub fn run(input: &Path, to: ExportFormat, output: &Path, choice: PolicyChoice) 
             svg::to_string_named(&a.trace, tl, &tl.report, &a.name).into_bytes()
         }
         (_, Some(tl)) => {
+            let scores = a.every_score();
             let cx = html::Context {
                 source: &a.name,
                 policy_reason: a.reason.as_deref(),
                 diagnostics: &a.diagnostics,
-                scores: &a.scores,
+                scores: &scores,
             };
             html::to_string(&a.trace, tl, &tl.report, &cx).into_bytes()
         }

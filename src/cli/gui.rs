@@ -237,12 +237,21 @@ impl eframe::App for Gui {
             }
         }
         let Some(shot) = &mut self.shot else { return };
-        ui.ctx().request_repaint();
         if self.inspector.is_loading() {
-            // The picture is of the loaded input, not of the progress bar.
+            // The picture is of the loaded input, not of the progress bar, which repaints as
+            // it would in a window (drawing it flat out would take a core from the loader).
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(50));
             return;
         }
         shot.frames += 1;
+        if shot.frames == 1 && std::env::var_os("VB2SCOPE_REPORT_PEAK").is_some() {
+            // The first frame of the loaded input is being laid out (bench-scale reads it).
+            eprintln!(
+                "vb2scope: first frame after {:.3} s",
+                super::started().elapsed().as_secs_f64()
+            );
+        }
         ui.ctx().request_repaint();
         if shot.frames >= 5 && !shot.requested {
             shot.requested = true;

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use vb2scope_core::format::write_native;
 use vb2scope_core::import::{Format, Imported, import_bytes, join};
 
 use super::input::forced_format;
@@ -70,12 +69,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
         }
         (None, None) => bail!("nothing to import"),
     };
-    let mut bytes = Vec::new();
-    write_native(&mut bytes, &trace)?;
-    if output.extension().is_some_and(|e| e == "zst") {
-        bytes = zstd::encode_all(&bytes[..], 3)?;
-    }
-    std::fs::write(output, bytes).with_context(|| format!("{}: cannot write", output.display()))?;
+    super::output::write_trace(output, &trace)?;
     eprintln!(
         "vb2scope: wrote {} events to {}",
         trace.events.len(),

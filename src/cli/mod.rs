@@ -3,6 +3,7 @@
 
 mod app;
 mod bench;
+mod bench_scale;
 mod check;
 mod device;
 mod explain;
@@ -11,6 +12,7 @@ mod gui;
 mod import;
 mod input;
 mod kernel;
+mod output;
 mod run;
 mod shell;
 
@@ -121,26 +123,39 @@ pub enum FailOnArg {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Check traces or scenarios against the model; exit 1 on findings at or above --fail-on.
+    /// Check traces or scenarios against the model, several at once; exit 1 on findings at
+    /// or above --fail-on, 2 when an input could not be used (the others are checked all the
+    /// same).
     Check {
-        /// Native traces (.jsonl, .jsonl.zst) or scenarios (.vb2s).
+        /// Native traces (.jsonl, .jsonl.zst, .vb2b), traces of other tools, or scenarios (.vb2s).
         #[arg(required = true)]
         inputs: Vec<std::path::PathBuf>,
         /// The vb2 to check against; `auto` (the default) takes the trace's own kernel when
         /// its header names one, else the policy that best explains what the kernel did.
         #[arg(long, value_parser = parse_policy, default_value = "auto")]
         policy: PolicyChoice,
+        /// What standard output gets.
         #[arg(long, value_enum, default_value = "text")]
         format: FormatArg,
+        /// The lowest severity that makes the exit status 1.
         #[arg(long = "fail-on", value_enum, default_value = "error")]
         fail_on: FailOnArg,
+        /// How many inputs to check at once; 0 (the default) is one per core available.
+        #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+        jobs: usize,
+        /// Also write the JSON report to FILE, whatever --format prints.
+        #[arg(long, value_name = "FILE")]
+        json: Option<std::path::PathBuf>,
+        /// Also write the JUnit XML report to FILE, whatever --format prints.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<std::path::PathBuf>,
     },
     /// Run a scenario on the model, or on a real device with --device, and write the trace.
     Run {
         scenario: std::path::PathBuf,
         #[arg(long, value_parser = parse_policy, default_value = "auto")]
         policy: PolicyChoice,
-        /// Output file (`.zst` compresses); standard output when absent (model runs), or
+        /// Output file (`.zst` compresses, `.vb2b` writes the binary form); standard output when absent (model runs), or
         /// SCENARIO.jsonl beside the scenario (device runs).
         #[arg(short, long)]
         output: Option<std::path::PathBuf>,
@@ -159,6 +174,24 @@ enum Cmd {
     },
     /// List V4L2 devices: driver, card, queues and the memory types each queue supports.
     Devices,
+    /// Measure how vb2scope grows with a trace's size: synthetic streaming sessions of each
+    /// size, written as JSON Lines and binary, checked and loaded, against `cat` and
+    /// `grep -c` of the same files in the same run. Prints a Markdown table.
+    BenchScale {
+        /// Sizes in events (`100k`, `10M`), comma-separated.
+        #[arg(long, value_delimiter = ',', value_parser = bench_scale::parse_count,
+              default_value = "100k,1M,10M")]
+        events: Vec<u64>,
+        /// Where the traces are written (a temporary directory when absent).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// The largest size also written and checked as JSON Lines.
+        #[arg(long, value_parser = bench_scale::parse_count, default_value = "10M")]
+        jsonl_max: u64,
+        /// Keep the traces written.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Measure what recording costs: a plain MMAP streaming loop against the same loop
     /// recorded to a trace, alternating, on a real device.
     BenchRecord {
@@ -197,7 +230,7 @@ enum Cmd {
         cycles: u32,
         #[arg(long, default_value_t = 4)]
         buffers: u32,
-        /// Output trace (`.zst` compresses); for a program, NAME.jsonl when absent.
+        /// Output trace (`.zst` compresses, `.vb2b` writes the binary form); for a program, NAME.jsonl when absent.
         #[arg(short, long, required_unless_present_any = ["command", "attach"])]
         output: Option<std::path::PathBuf>,
         /// Also capture the kernel's side (tracepoints, memop and dma-buf kprobes; needs
@@ -246,8 +279,11 @@ enum Cmd {
         #[arg(long, value_parser = parse_policy, default_value = "auto")]
         policy: PolicyChoice,
     },
-    /// Read traces of other tools (strace, ftrace / trace-cmd, v4l2-tracer JSON, dmesg) and
-    /// write one native trace; a userspace log and an ftrace capture of one run are joined.
+    /// Read traces of other tools (strace, ftrace / trace-cmd, v4l2-tracer JSON, dmesg) or a
+    /// native trace and write one native trace: JSON Lines, `.zst` compressed, or `.vb2b`
+    /// binary (chunked, compressed, indexed: the fastest to open); a userspace log and an
+    /// ftrace capture of one run are joined. `convert IN -o OUT.vb2b` is the same command.
+    #[command(visible_alias = "convert")]
     Import {
         #[arg(required = true)]
         inputs: Vec<std::path::PathBuf>,
@@ -281,7 +317,14 @@ enum Cmd {
 }
 
 /// Runs the command line; returns the exit status.
+/// When the process started, for the times `VB2SCOPE_REPORT_PEAK` reports.
+fn started() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
 pub fn main() -> i32 {
+    started();
     let cli = match command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m))
@@ -300,7 +343,20 @@ pub fn main() -> i32 {
             policy,
             format,
             fail_on,
-        }) => check::run(&inputs, policy, format, fail_on),
+            jobs,
+            json,
+            junit,
+        }) => check::run(
+            &inputs,
+            &check::Options {
+                choice: policy,
+                format,
+                fail_on,
+                jobs,
+                json: json.as_deref(),
+                junit: junit.as_deref(),
+            },
+        ),
         Some(Cmd::Run {
             scenario,
             policy,
@@ -324,6 +380,12 @@ pub fn main() -> i32 {
             ..
         }) => run::run(&scenario, policy, output.as_deref()),
         Some(Cmd::Devices) => device::devices(),
+        Some(Cmd::BenchScale {
+            events,
+            dir,
+            jsonl_max,
+            keep,
+        }) => bench_scale::run(&events, dir.as_deref(), jsonl_max, keep),
         Some(Cmd::Import { inputs, output }) => import::run(&inputs, &output),
         Some(Cmd::Export {
             input,
@@ -388,11 +450,28 @@ pub fn main() -> i32 {
         Some(Cmd::Man { out }) => shell::man(out.as_deref()),
         None => gui::run(cli.file.as_deref(), cli.screenshot),
     };
+    report_peak();
     match r {
         Ok(code) => code,
         Err(e) => {
             eprintln!("vb2scope: error: {e:#}");
             2
         }
+    }
+}
+
+/// With `VB2SCOPE_REPORT_PEAK` set, says how much memory the process held at most (`bench-scale`
+/// reads it from each `check` it runs).
+fn report_peak() {
+    if std::env::var_os("VB2SCOPE_REPORT_PEAK").is_none() {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    {
+        eprintln!("vb2scope: peak memory {kb} kB");
     }
 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::check::{CheckReport, PolicyScore, check_trace, choose_policy};
+use crate::check::{CheckReport, PolicyScore, check_trace, choose_policy_seeded, first_candidate};
 use crate::format::Diagnostic;
 use crate::import::{Format, ImportError, import_bytes};
 use crate::policy::Policy;
@@ -119,8 +119,10 @@ pub struct Analysis {
     pub policy: Policy,
     /// Why `auto` chose `policy`; `None` for a fixed choice.
     pub reason: Option<String>,
-    /// Every policy `auto` tried, with its score (empty for a fixed choice or a scenario).
+    /// Every policy `auto` tried, with its score (empty for a fixed choice or a scenario);
+    /// see [`Analysis::every_score`].
     pub scores: Vec<PolicyScore>,
+    scores_partial: bool,
     judged: Judged,
 }
 
@@ -135,6 +137,7 @@ struct Verdict {
     policy: Policy,
     reason: Option<String>,
     scores: Vec<PolicyScore>,
+    scores_partial: bool,
     /// A scenario's trace, run again under `policy`.
     rerun: Option<Trace>,
     judged: Judged,
@@ -147,21 +150,46 @@ fn verdict(
     depth: Depth,
     progress: Option<&Progress>,
 ) -> Result<Verdict, AnalysisError> {
-    let (policy, reason, scores, report) = match (choice, source) {
-        (PolicyChoice::Fixed(p), _) => (p, None, Vec::new(), None),
-        (PolicyChoice::Auto, Source::Scenario(_)) => {
-            (Policy::MODERN, Some(SCENARIO_AUTO.into()), Vec::new(), None)
+    let build = |t: &Trace, p: Policy| -> Result<Box<Timeline>, AnalysisError> {
+        if let Some(pr) = progress {
+            pr.set(1, 0, 1);
         }
+        build_with(t, p, progress)
+            .map(Box::new)
+            .ok_or(AnalysisError::Cancelled)
+    };
+    let (policy, reason, scores, judged, scores_partial) = match (choice, source) {
+        (PolicyChoice::Fixed(p), _) => (p, None, Vec::new(), None, false),
+        (PolicyChoice::Auto, Source::Scenario(_)) => (
+            Policy::MODERN,
+            Some(SCENARIO_AUTO.into()),
+            Vec::new(),
+            None,
+            false,
+        ),
         (PolicyChoice::Auto, Source::Trace) => {
-            let c = choose_policy(trace);
-            // `auto` replayed the trace under the policy it chose: findings need no more.
-            let report = c
-                .scores
-                .iter()
-                .filter(|_| depth == Depth::Findings)
-                .find(|s| s.policy == c.policy)
-                .map(|s| s.report.clone());
-            (c.policy, Some(c.reason), c.scores, report)
+            // The first policy `auto` tries is replayed once, for the timeline too when one
+            // is wanted: most traces keep it (their kernel's, or the newest with nothing
+            // observed), and then no second replay is made.
+            let first = first_candidate(trace);
+            let (seed, judged) = match depth {
+                Depth::Findings => (None, None),
+                Depth::Timeline => {
+                    let tl = build(trace, first)?;
+                    (Some(tl.report.clone()), Some(Judged::Timeline(tl)))
+                }
+            };
+            let c = choose_policy_seeded(trace, false, seed.map(|r| (first, r)));
+            let judged = match judged {
+                Some(j) if c.policy == first => Some(j),
+                _ if depth == Depth::Findings => c
+                    .scores
+                    .iter()
+                    .find(|s| s.policy == c.policy)
+                    .map(|s| Judged::Findings(s.report.clone())),
+                _ => None,
+            };
+            (c.policy, Some(c.reason), c.scores, judged, c.partial)
         }
     };
     let rerun = match source {
@@ -169,22 +197,16 @@ fn verdict(
         Source::Trace => None,
     };
     let judged_trace = rerun.as_ref().unwrap_or(trace);
-    let judged = match depth {
-        Depth::Findings => {
-            Judged::Findings(report.unwrap_or_else(|| check_trace(judged_trace, policy)))
-        }
-        Depth::Timeline => {
-            if let Some(p) = progress {
-                p.set(1, 0, 1);
-            }
-            let tl = build_with(judged_trace, policy, progress).ok_or(AnalysisError::Cancelled)?;
-            Judged::Timeline(Box::new(tl))
-        }
+    let judged = match (judged, depth) {
+        (Some(j), _) => j,
+        (None, Depth::Findings) => Judged::Findings(check_trace(judged_trace, policy)),
+        (None, Depth::Timeline) => Judged::Timeline(build(judged_trace, policy)?),
     };
     Ok(Verdict {
         policy,
         reason,
         scores,
+        scores_partial,
         rerun,
         judged,
     })
@@ -274,6 +296,7 @@ impl Analysis {
             policy: v.policy,
             reason: v.reason,
             scores: v.scores,
+            scores_partial: v.scores_partial,
             judged: v.judged,
         })
     }
@@ -294,8 +317,19 @@ impl Analysis {
         self.policy = v.policy;
         self.reason = v.reason;
         self.scores = v.scores;
+        self.scores_partial = v.scores_partial;
         self.judged = v.judged;
         Ok(())
+    }
+
+    /// Every candidate policy's score under `auto` (the HTML report's table). A trace with
+    /// nothing observed was judged with one replay; the others are replayed now.
+    pub fn every_score(&self) -> Vec<PolicyScore> {
+        if self.scores_partial {
+            crate::check::choose_policy(&self.trace).scores
+        } else {
+            self.scores.clone()
+        }
     }
 
     /// The findings under [`Analysis::policy`].

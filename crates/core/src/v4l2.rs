@@ -219,6 +219,28 @@ impl<'de> Deserialize<'de> for Errno {
 /// The outcome of a call: success, or the errno it failed with.
 pub type Outcome = Result<(), Errno>;
 
+/// An outcome as one number (0: success, else the errno), for binary encodings: the named
+/// form [`Errno`] serializes to needs a self-describing format.
+pub mod outcome_code {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{Errno, Outcome};
+
+    pub fn serialize<S: Serializer>(o: &Outcome, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(match o {
+            Ok(()) => 0,
+            Err(e) => e.0,
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Outcome, D::Error> {
+        Ok(match u16::deserialize(d)? {
+            0 => Ok(()),
+            n => Err(Errno(n)),
+        })
+    }
+}
+
 /// Shows an outcome as `ok` or the errno name.
 /// An errno without a name is written as its number, which [`parse_outcome`] reads back.
 pub fn outcome_str(o: Outcome) -> String {
@@ -414,7 +436,7 @@ impl std::fmt::Display for QueueKey {
 }
 
 /// A driver-side configuration change (scenario `driver` lines).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DriverCfg {
     KeepOnStop(bool),
     /// The next start_streaming fails; `true`: without returning its buffers.

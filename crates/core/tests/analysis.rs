@@ -163,3 +163,77 @@ fn policy_choices_parse_and_print_back() {
     assert!(e.contains("auto"), "{e}");
     assert_eq!(PolicyChoice::default(), PolicyChoice::Auto);
 }
+
+/// Under `auto`, the window's analysis replays the first policy with the timeline and keeps
+/// that replay when the choice stays; `check` replays a trace that shows nothing of the
+/// kernel once. Both must say exactly what choosing among every policy says: the same
+/// policy, reason and findings, on real captures (strace, the recorder, scenarios' records)
+/// of every kernel the corpus holds.
+#[test]
+fn auto_with_one_replay_says_what_every_replay_says() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let mut inputs: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("traces"))
+        .expect("traces/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    let corpus = root.join("tests/fixtures/corpus/linux-6.12.118+deb12-amd64");
+    inputs.extend(
+        std::fs::read_dir(&corpus)
+            .expect("corpus")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let n = p.to_string_lossy();
+                n.ends_with(".strace.txt.zst") || n.ends_with(".record.jsonl.zst")
+            }),
+    );
+    inputs.sort();
+    assert!(inputs.len() > 40, "{}", inputs.len());
+    let said = |a: &Analysis| {
+        let findings: Vec<String> = a
+            .report()
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {:?} {}",
+                    f.rule,
+                    f.event,
+                    a.report().severity(f).as_str()
+                )
+            })
+            .collect();
+        (a.policy, a.reason.clone(), findings, a.report().stats)
+    };
+    for p in inputs {
+        let bytes = std::fs::read(&p).expect("input");
+        let name = p.display().to_string();
+        let run = |depth| {
+            analyze(&name, &bytes, None, PolicyChoice::Auto, depth, None).expect("analyses")
+        };
+        let (check, window) = (run(Depth::Findings), run(Depth::Timeline));
+        let (trace, _) =
+            vb2scope_core::import::import_bytes(&bytes, &name, None, None).expect("imports");
+        let every = vb2scope_core::check::choose_policy(&trace.trace);
+        assert_eq!(check.policy, every.policy, "{name}");
+        assert_eq!(
+            check.reason.as_deref(),
+            Some(every.reason.as_str()),
+            "{name}"
+        );
+        assert_eq!(said(&check), said(&window), "{name}");
+        let full = every
+            .scores
+            .iter()
+            .find(|s| s.policy == every.policy)
+            .expect("the chosen policy's score");
+        assert_eq!(
+            check.report().findings.len(),
+            full.report.findings.len(),
+            "{name}"
+        );
+        assert_eq!(check.report().stats, full.report.stats, "{name}");
+    }
+}

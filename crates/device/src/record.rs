@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use vb2scope_core::format::{EventExtra, write_event, write_header};
+use vb2scope_core::format::{BinaryWriter, EventExtra, write_event, write_header};
 use vb2scope_core::trace::{OwnedEvent, Trace, TraceHeader};
 
 /// Events in flight between a device and the recorder. Full means the writer is behind: the
@@ -33,6 +33,8 @@ enum Out {
     Plain(BufWriter<File>),
     Zstd(zstd::Encoder<'static, BufWriter<File>>),
     Any(Box<dyn Write + Send>),
+    /// The binary form: a chunk per roll of the trace, or per flush.
+    Binary(Box<BinaryWriter<BufWriter<File>>>),
 }
 
 impl Out {
@@ -41,13 +43,31 @@ impl Out {
             Out::Plain(w) => w,
             Out::Zstd(w) => w,
             Out::Any(w) => w,
+            // Chunks are written whole (`Out::chunk`); only flushes come here.
+            Out::Binary(bw) => bw.get_mut(),
         }
+    }
+
+    /// Writes the events held so far as a chunk (binary form only), and forgets them.
+    fn chunk(&mut self, trace: &mut Trace) -> io::Result<()> {
+        if let Out::Binary(bw) = self
+            && !trace.events.is_empty()
+        {
+            bw.chunk(trace, 0..trace.events.len())?;
+            trace.clear_events();
+        }
+        Ok(())
+    }
+
+    fn is_binary(&self) -> bool {
+        matches!(self, Out::Binary(_))
     }
     fn finish(self) -> io::Result<()> {
         match self {
             Out::Plain(mut w) => w.flush(),
             Out::Zstd(w) => w.finish()?.flush(),
             Out::Any(mut w) => w.flush(),
+            Out::Binary(bw) => bw.finish()?.flush(),
         }
     }
 }
@@ -58,10 +78,12 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Records to a file; `.zst` compresses.
+    /// Records to a file; `.zst` compresses, `.vb2b` writes the binary form.
     pub fn create(path: &Path, header: TraceHeader) -> io::Result<Recorder> {
         let f = BufWriter::with_capacity(1 << 16, File::create(path)?);
-        let out = if path.extension().is_some_and(|e| e == "zst") {
+        let out = if path.extension().is_some_and(|e| e == "vb2b") {
+            Out::Binary(Box::new(BinaryWriter::new(f, &header)?))
+        } else if path.extension().is_some_and(|e| e == "zst") {
             Out::Zstd(zstd::Encoder::new(f, 3)?)
         } else {
             Out::Plain(f)
@@ -113,7 +135,10 @@ fn write_loop(
     rx: Receiver<OwnedEvent>,
 ) -> io::Result<RecordStats> {
     let mut trace = Trace::new(header);
-    write_header(&mut out.w(), &trace.header)?;
+    let binary = out.is_binary();
+    if !binary {
+        write_header(&mut out.w(), &trace.header)?;
+    }
     out.w().flush()?;
     let mut stats = RecordStats::default();
     let mut last = Instant::now();
@@ -127,12 +152,15 @@ fn write_loop(
             match rx.try_recv() {
                 Ok(ev) => {
                     let e = ev.append_to(&mut trace);
-                    let i = trace.events.len() as u32 - 1;
-                    let extra = EventExtra::of(&trace, i);
-                    write_event(&mut out.w(), &trace, &e, extra)?;
+                    if !binary {
+                        let i = trace.events.len() as u32 - 1;
+                        let extra = EventExtra::of(&trace, i);
+                        write_event(&mut out.w(), &trace, &e, extra)?;
+                    }
                     stats.events += 1;
                     got += 1;
                     if trace.events.len() >= ROLL {
+                        out.chunk(&mut trace)?;
                         trace.clear_events();
                     }
                 }
@@ -144,9 +172,11 @@ fn write_loop(
             }
         }
         if closed {
+            out.chunk(&mut trace)?;
             break;
         }
         if last.elapsed() >= FLUSH_EVERY {
+            out.chunk(&mut trace)?;
             out.w().flush()?;
             stats.flushes += 1;
             last = Instant::now();

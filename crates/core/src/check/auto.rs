@@ -21,6 +21,9 @@ pub struct AutoChoice {
     pub policy: Policy,
     pub reason: String,
     pub scores: Vec<PolicyScore>,
+    /// Whether candidates were left untried (nothing observed, and not every score asked
+    /// for): [`choose_policy`] gives them all.
+    pub partial: bool,
 }
 
 /// The policies tried, in order of preference when they explain a trace equally well: the
@@ -89,10 +92,39 @@ fn from_header(trace: &Trace) -> Option<(Policy, String)> {
     Some((p, reason))
 }
 
-/// Picks the policy that explains `trace` best.
+/// Picks the policy that explains `trace` best, with every candidate's score.
 pub fn choose_policy(trace: &Trace) -> AutoChoice {
+    choose_policy_with(trace, true)
+}
+
+/// [`choose_policy`]; with `every` false, a trace with no observed kernel behaviour is
+/// replayed once (the newest release's vb2, which it then gets) rather than under every
+/// candidate: the choice and its reason are the same, only the table of scores is short.
+pub fn choose_policy_with(trace: &Trace, every: bool) -> AutoChoice {
+    choose_policy_seeded(trace, every, None)
+}
+
+/// The policy `auto` replays first: the trace's kernel's when its header names one, else
+/// the newest.
+pub fn first_candidate(trace: &Trace) -> Policy {
+    from_header(trace).map_or(Policy::MODERN, |(p, _)| p)
+}
+
+/// [`choose_policy_with`], given the report of [`first_candidate`] when the caller already
+/// replayed it (building a timeline).
+pub fn choose_policy_seeded(
+    trace: &Trace,
+    every: bool,
+    seed: Option<(Policy, CheckReport)>,
+) -> AutoChoice {
+    let seeded = |p: Policy| {
+        seed.as_ref()
+            .filter(|(sp, _)| *sp == p)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| check_trace(trace, p))
+    };
     if let Some((policy, reason)) = from_header(trace) {
-        let report = check_trace(trace, policy);
+        let report = seeded(policy);
         return AutoChoice {
             policy,
             reason,
@@ -101,30 +133,43 @@ pub fn choose_policy(trace: &Trace) -> AutoChoice {
                 cost: cost(&report),
                 report,
             }],
+            partial: false,
         };
     }
-    let scores: Vec<PolicyScore> = candidates()
-        .into_iter()
-        .map(|p| {
-            let report = check_trace(trace, p);
-            PolicyScore {
-                policy: p,
-                cost: cost(&report),
-                report,
-            }
-        })
-        .collect();
-    let evidence = scores.first().map_or(0, |s| {
-        let st = s.report.stats;
-        st.observed_results + st.observed_memops + st.observed_klogs + st.values_observed
+    let cands = candidates();
+    let score = |p: Policy| {
+        let report = check_trace(trace, p);
+        PolicyScore {
+            policy: p,
+            cost: cost(&report),
+            report,
+        }
+    };
+    let first = cands.first().map(|&p| {
+        let report = seeded(p);
+        PolicyScore {
+            policy: p,
+            cost: cost(&report),
+            report,
+        }
     });
-    if evidence == 0 {
+    let partial = !every && first.as_ref().is_some_and(|s| evidence(s) == 0);
+    let scores: Vec<PolicyScore> = if partial {
+        first.into_iter().collect()
+    } else {
+        first
+            .into_iter()
+            .chain(replay_all(cands.get(1..).unwrap_or(&[]), &score))
+            .collect()
+    };
+    if scores.first().map_or(0, evidence) == 0 {
         return AutoChoice {
             policy: Policy::MODERN,
             reason: "the trace holds no observed kernel results, values, memops or warnings; \
                 modern assumed"
                 .into(),
             scores,
+            partial,
         };
     }
     let best_cost = scores.iter().map(|s| s.cost).min().unwrap_or(0);
@@ -136,11 +181,37 @@ pub fn choose_policy(trace: &Trace) -> AutoChoice {
         policy: best,
         reason: reason(&scores, best, best_cost),
         scores,
+        partial: false,
     }
 }
 
 /// "X explains the trace best (…); Y and Z equally; others: …", policies of one score and
 /// one description named together.
+/// How much the kernel showed of its behaviour in a replay.
+fn evidence(s: &PolicyScore) -> u32 {
+    let st = s.report.stats;
+    st.observed_results + st.observed_memops + st.observed_klogs + st.values_observed
+}
+
+/// `score` of every policy, on every core, in order.
+fn replay_all(
+    policies: &[Policy],
+    score: &(dyn Fn(Policy) -> PolicyScore + Sync),
+) -> Vec<PolicyScore> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = policies.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = policies
+            .chunks(per)
+            .map(|part| s.spawn(move || part.iter().map(|&p| score(p)).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 fn reason(scores: &[PolicyScore], best: Policy, best_cost: u64) -> String {
     let chosen = scores
         .iter()

@@ -7,7 +7,10 @@ mod record;
 mod replay;
 mod stopping;
 
-pub use auto::{AutoChoice, PolicyScore, choose_policy};
+pub use auto::{
+    AutoChoice, PolicyScore, choose_policy, choose_policy_seeded, choose_policy_with,
+    first_candidate,
+};
 pub use record::{PlaneRef, RecordError, record};
 pub use replay::{ReplayStats, check_trace, replay, replay_until};
 

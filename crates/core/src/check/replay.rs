@@ -301,9 +301,19 @@ pub(super) struct Replayer<'t> {
 
 impl<'t> Replayer<'t> {
     pub(super) fn new(trace: Cow<'t, Trace>, policy: Policy) -> Replayer<'t> {
-        let observed = |e: &Event| e.origin == Origin::Observed;
+        // One pass over the trace for what the replay needs to know of all of it.
+        let (mut observed, mut memops_traced, mut within_marked) = (false, false, false);
+        for e in &trace.events {
+            let seen = e.origin == Origin::Observed;
+            observed |= seen;
+            memops_traced |= seen && matches!(e.body, Body::Memop { .. });
+            within_marked |= e.within;
+            if memops_traced && within_marked {
+                break;
+            }
+        }
         let mut model = Model::new(policy);
-        model.lenient = trace.events.iter().any(observed);
+        model.lenient = observed;
         Replayer {
             model,
             stepped: None,
@@ -314,11 +324,8 @@ impl<'t> Replayer<'t> {
             consumed_to: 0,
             video_fds: VideoFds::default(),
             skip: Vec::new(),
-            memops_traced: trace
-                .events
-                .iter()
-                .any(|e| observed(e) && matches!(e.body, Body::Memop { .. })),
-            within_marked: trace.events.iter().any(|e| e.within),
+            memops_traced,
+            within_marked,
             setups: Vec::new(),
             unseen_setup: Vec::new(),
             trace,

@@ -14,6 +14,7 @@ use crate::trace::{
 use crate::v4l2::{BufType, DoneState, DriverCfg, MemopKind, Memory, parse_outcome};
 
 use super::NATIVE_VERSION;
+use super::binary::BINARY_VERSION;
 use super::diagnostic::{DiagSeverity, Diagnostic};
 use super::native_json::{BufLine, EventLine, HeaderLine};
 use crate::progress::Progress;
@@ -27,6 +28,8 @@ pub enum LoadError {
     NotATrace(String),
     #[error("trace format version {0} is newer than this vb2scope reads ({NATIVE_VERSION})")]
     TooNew(u32),
+    #[error("binary trace version {0} is newer than this vb2scope reads ({BINARY_VERSION})")]
+    BinaryTooNew(u32),
     #[error("the file is empty")]
     Empty,
     #[error("cancelled")]
@@ -46,6 +49,9 @@ pub fn read_native_bytes_with(
     bytes: &[u8],
     progress: Option<&Progress>,
 ) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+    if super::binary::is_binary(bytes) {
+        return super::binary::read_binary_bytes(bytes, progress);
+    }
     if bytes.starts_with(&ZSTD_MAGIC) {
         let dec = zstd::stream::read::Decoder::new(bytes)?;
         // The uncompressed size is unknown: progress is measured against a typical ratio.
@@ -177,12 +183,7 @@ impl<'p> LineReader<'p> {
             return Ok(());
         }
         let Some(trace) = self.header.as_mut() else {
-            let h = match serde_json::from_str::<HeaderLine>(text) {
-                Ok(h) if h.vb2scope == "trace" => h,
-                Ok(_) => return Err(LoadError::NotATrace("\"vb2scope\" is not \"trace\"".into())),
-                Err(e) => return Err(LoadError::NotATrace(e.to_string())),
-            };
-            let header = h_to_header(&h, &mut self.diags, self.lineno, start)?;
+            let header = parse_header(text, &mut self.diags, self.lineno, start)?;
             let mut t = Trace::new(header);
             t.reserve(self.capacity);
             self.header = Some(t);
@@ -230,25 +231,29 @@ impl<'p> LineReader<'p> {
 
     fn finish(self) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
         let mut trace = self.header.ok_or(LoadError::Empty)?;
-        // A recording of a program (observed calls) with no kernel side yet: each open of
-        // an M2M node gets queues of its own, as an importer gives them. A trace with kernel
-        // events keeps its devices: those events were placed on them. A driver's format,
-        // which the recorder writes with the program's calls, is not the kernel side: the
-        // split moves it with its thread's open.
-        let recorded = trace
-            .events
-            .iter()
-            .any(|e| e.origin == crate::v4l2::Origin::Observed);
-        let kernel_side = trace.events.iter().any(|e| match e.body {
-            Body::Memop { .. } => true,
-            Body::Driver { action, .. } => !matches!(action, crate::trace::DriverAction::Config(_)),
-            _ => false,
-        });
-        if recorded && !kernel_side {
-            crate::trace::split_m2m_contexts(&mut trace);
-        }
+        after_load(&mut trace);
         trace.shrink();
         Ok((trace, self.diags))
+    }
+}
+
+/// What every reader of the native format does once the events are in. A recording of a
+/// program (observed calls) with no kernel side yet: each open of an M2M node gets queues
+/// of its own, as an importer gives them. A trace with kernel events keeps its devices:
+/// those events were placed on them. A driver's format, which the recorder writes with the
+/// program's calls, is not the kernel side: the split moves it with its thread's open.
+pub(super) fn after_load(trace: &mut Trace) {
+    let recorded = trace
+        .events
+        .iter()
+        .any(|e| e.origin == crate::v4l2::Origin::Observed);
+    let kernel_side = trace.events.iter().any(|e| match e.body {
+        Body::Memop { .. } => true,
+        Body::Driver { action, .. } => !matches!(action, crate::trace::DriverAction::Config(_)),
+        _ => false,
+    });
+    if recorded && !kernel_side {
+        crate::trace::split_m2m_contexts(trace);
     }
 }
 
@@ -259,6 +264,21 @@ fn diag(severity: DiagSeverity, line: u32, byte: u64, message: String) -> Diagno
         byte,
         message,
     }
+}
+
+/// The header line of a trace (JSON Lines, or the header of a binary trace).
+pub(super) fn parse_header(
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+    line: u32,
+    byte: u64,
+) -> Result<TraceHeader, LoadError> {
+    let h = match serde_json::from_str::<HeaderLine>(text) {
+        Ok(h) if h.vb2scope == "trace" => h,
+        Ok(_) => return Err(LoadError::NotATrace("\"vb2scope\" is not \"trace\"".into())),
+        Err(e) => return Err(LoadError::NotATrace(e.to_string())),
+    };
+    h_to_header(&h, diags, line, byte)
 }
 
 fn h_to_header(

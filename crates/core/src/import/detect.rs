@@ -47,7 +47,7 @@ pub(super) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// The format of `bytes`, or `None` when nothing fits. `name` (the file name) only breaks a
 /// tie for scenarios, which have no marker of their own.
 pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
-    if bytes.starts_with(&ZSTD_MAGIC) {
+    if bytes.starts_with(&ZSTD_MAGIC) || crate::format::binary::is_binary(bytes) {
         return Some(Format::Native);
     }
     let head = &bytes[..bytes.len().min(64 * 1024)];

@@ -1,5 +1,7 @@
 //! Event types. `Event` stays small (56 bytes): anything large sits in the trace's side tables.
 
+use serde::{Deserialize, Serialize};
+
 use crate::v4l2::{BufType, DoneState, DriverCfg, MemopKind, Memory, Origin, Outcome};
 
 use super::store::Sym;
@@ -9,7 +11,7 @@ use super::store::Sym;
 pub const LOST_EVENTS: &str = "lost_events";
 
 /// The V4L2 ioctls the model understands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IoctlCmd {
     Reqbufs,
     CreateBufs,
@@ -148,7 +150,7 @@ impl IoctlCmd {
 }
 
 /// One plane of a `v4l2_buffer` (`struct v4l2_plane`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct V4l2Plane {
     pub bytesused: u32,
     pub length: u32,
@@ -161,7 +163,7 @@ pub struct V4l2Plane {
 
 /// A decoded `struct v4l2_buffer`. A multi-planar buffer without stored planes is one whose
 /// planes the source did not record (strace); its `length` is then the number of planes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct V4l2Buffer {
     pub index: u32,
     pub ty: BufType,
@@ -212,7 +214,7 @@ impl V4l2Plane {
 
 /// The numbers of an mmap()/munmap() or of a dma-buf allocation, kept in a side table since
 /// they are rare and large.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extent {
     pub offset: u64,
     pub len: u64,
@@ -221,7 +223,7 @@ pub struct Extent {
 
 /// What QUERYCAP returned (`struct v4l2_capability`): who drives the node. A string the
 /// source did not record is empty; a number it did not record is `None`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capability {
     pub driver: Sym,
     pub card: Sym,
@@ -233,7 +235,7 @@ pub struct Capability {
 }
 
 /// The argument of an ioctl, beyond fd and result. Stored in the trace's side table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IoctlArg {
     /// REQBUFS / CREATE_BUFS: requested count, granted count, and (CREATE_BUFS) first index.
     Alloc {
@@ -287,7 +289,7 @@ pub enum IoctlArg {
 }
 
 /// What the driver did (scenario `driver` lines, or `vb2_buf_done` seen in the kernel).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DriverAction {
     BufferDone {
         index: Option<u32>,
@@ -297,11 +299,12 @@ pub enum DriverAction {
 }
 
 /// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Body {
     Ioctl {
         fd: i32,
         cmd: IoctlCmd,
+        #[serde(with = "crate::v4l2::outcome_code")]
         result: Outcome,
         arg: u32,
     },
@@ -368,6 +371,7 @@ pub enum Body {
     },
     /// A scenario's `expect` line, checked against the previous operation's result.
     Expect {
+        #[serde(with = "crate::v4l2::outcome_code")]
         want: Outcome,
     },
 }
@@ -391,7 +395,7 @@ impl Body {
 }
 
 /// One event of a trace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub t_ns: u64,
     pub pid: u32,

@@ -16,5 +16,5 @@ pub use event::{
 };
 pub use m2m_contexts::split_m2m_contexts;
 pub use owned::OwnedEvent;
-pub use store::{Sym, Trace, TraceHeader};
+pub use store::{SideTables, Sym, Trace, TraceHeader, TraceParts};
 pub use video_fds::VideoFds;

@@ -7,7 +7,9 @@ use crate::policy::Policy;
 use super::event::{Event, Extent, IoctlArg, V4l2Buffer, V4l2Plane};
 
 /// An interned string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct Sym(pub u32);
 
 /// What the header line of a trace says.
@@ -50,11 +52,74 @@ pub struct Trace {
     flags_in: Vec<(u32, u32)>,
 }
 
+/// A trace's side tables as they are, for a writer that stores them whole.
+pub struct SideTables<'a> {
+    pub args: &'a [IoctlArg],
+    pub planes: &'a [V4l2Plane],
+    pub extents: &'a [Extent],
+    pub strings: &'a [Box<str>],
+    pub device_names: &'a [(u16, Sym)],
+    pub flags_in: &'a [(u32, u32)],
+}
+
+/// Everything a trace holds, for a reader that decoded its tables whole.
+#[derive(Default)]
+pub struct TraceParts {
+    pub header: TraceHeader,
+    pub events: Vec<Event>,
+    pub args: Vec<IoctlArg>,
+    pub planes: Vec<V4l2Plane>,
+    pub extents: Vec<Extent>,
+    pub strings: Vec<Box<str>>,
+    pub devices: Vec<Sym>,
+    pub device_names: Vec<(u16, Sym)>,
+    pub durations: Vec<(u32, u64)>,
+    pub flags_in: Vec<(u32, u32)>,
+}
+
 impl Trace {
     pub fn new(header: TraceHeader) -> Trace {
         Trace {
             header,
             ..Trace::default()
+        }
+    }
+
+    /// A trace from tables decoded whole; the sparse tables are sorted here.
+    pub fn from_parts(p: TraceParts) -> Trace {
+        let string_ids = p
+            .strings
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), Sym(i as u32)))
+            .collect();
+        let mut t = Trace {
+            header: p.header,
+            events: p.events,
+            args: p.args,
+            planes: p.planes,
+            extents: p.extents,
+            strings: p.strings,
+            string_ids,
+            devices: p.devices,
+            device_names: p.device_names,
+            durations: Vec::new(),
+            flags_in: Vec::new(),
+        };
+        t.set_durations(p.durations);
+        t.set_flags_in_all(p.flags_in);
+        t
+    }
+
+    /// The side tables, for a writer.
+    pub fn side_tables(&self) -> SideTables<'_> {
+        SideTables {
+            args: &self.args,
+            planes: &self.planes,
+            extents: &self.extents,
+            strings: &self.strings,
+            device_names: &self.device_names,
+            flags_in: &self.flags_in,
         }
     }
 

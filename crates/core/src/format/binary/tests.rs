@@ -1,0 +1,143 @@
+use super::*;
+use crate::format::{read_native_bytes, write_native};
+use crate::trace::Trace;
+
+/// Every native trace of the repository (bundled and test fixtures: scenarios' records and
+/// real recordings), read from its JSON Lines.
+fn bundled() -> Vec<(String, Trace)> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let mut dirs = vec![
+        std::path::PathBuf::from(root).join("traces"),
+        std::path::PathBuf::from(root).join("tests/fixtures"),
+    ];
+    let mut out = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                let bytes = std::fs::read(&path).expect("read");
+                if let Ok((t, _)) = read_native_bytes(&bytes) {
+                    out.push((path.display().to_string(), t));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() > 20);
+    out
+}
+
+fn jsonl(t: &Trace) -> String {
+    let mut out = Vec::new();
+    write_native(&mut out, t).expect("write");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// Writes `t` in chunks of `per` events.
+fn binary(t: &Trace, per: usize) -> Vec<u8> {
+    let mut w = BinaryWriter::new(Vec::new(), &t.header).expect("header");
+    let mut start = 0;
+    while start < t.events.len() {
+        let end = (start + per).min(t.events.len());
+        w.chunk(t, start..end).expect("chunk");
+        start = end;
+    }
+    w.finish().expect("finish")
+}
+
+#[test]
+fn every_bundled_trace_reads_back_the_same() {
+    for (name, t) in bundled() {
+        for per in [1, 7, CHUNK_EVENTS] {
+            let bytes = binary(&t, per);
+            let (back, diags) = read_binary_bytes(&bytes, None).expect("reads");
+            assert!(diags.is_empty(), "{name}: {diags:?}");
+            assert_eq!(jsonl(&back), jsonl(&t), "{name}, {per} events per chunk");
+            assert_eq!(back.durations(), t.durations(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_file_cut_anywhere_keeps_its_whole_chunks() {
+    let (name, t) = bundled()
+        .into_iter()
+        .max_by_key(|(_, t)| t.events.len())
+        .expect("a trace");
+    let bytes = binary(&t, 5);
+    let whole = jsonl(&t);
+    let header_end = MAGIC.len() + 8 + u32_le(&bytes, MAGIC.len() + 4) as usize;
+    for cut in (0..bytes.len()).step_by(97) {
+        match read_binary_bytes(&bytes[..cut], None) {
+            Err(_) => assert!(cut < header_end, "{name}: refused when cut at {cut}"),
+            Ok((back, diags)) => {
+                // What is read is a prefix of the trace, each event with its own arguments.
+                let got = jsonl(&back);
+                let body = got.split_once('\n').map_or("", |(_, b)| b);
+                assert!(whole.contains(body), "{name}: cut at {cut}: not a prefix");
+                assert!(!diags.is_empty(), "{name}: cut at {cut} said nothing");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_damaged_chunk_loses_only_its_events() {
+    let (_, t) = bundled()
+        .into_iter()
+        .max_by_key(|(_, t)| t.events.len())
+        .expect("a trace");
+    let bytes = binary(&t, 4);
+    // Find the second chunk and damage its compressed body.
+    let first = MAGIC.len() + 8 + u32_le(&bytes, MAGIC.len() + 4) as usize;
+    let second = first + 4 + META_LEN + u32_le(&bytes, first + 4) as usize;
+    let mut bad = bytes.clone();
+    let body = second + 4 + META_LEN;
+    for b in bad.iter_mut().skip(body + 4).take(6) {
+        *b ^= 0x5a;
+    }
+    let (back, diags) = read_binary_bytes(&bad, None).expect("reads");
+    assert_eq!(back.events.len(), t.events.len() - 4);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(diags[0].message.contains("unreadable"), "{diags:?}");
+    // Every event after the damage still has its own arguments.
+    let lines = |s: &str| s.lines().skip(1).map(str::to_owned).collect::<Vec<_>>();
+    let (all, kept) = (lines(&jsonl(&t)), lines(&jsonl(&back)));
+    assert_eq!(kept[..4], all[..4]);
+    assert_eq!(kept[4..], all[8..]);
+}
+
+#[test]
+fn garbage_is_refused_or_read_without_panic() {
+    let (_, t) = bundled().swap_remove(0);
+    let bytes = binary(&t, 3);
+    let mut state = 0x9e37_79b9_u32;
+    for round in 0..400 {
+        let mut b = bytes.clone();
+        for _ in 0..1 + round % 8 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let i = state as usize % b.len();
+            b[i] = (state >> 8) as u8;
+        }
+        let _ = read_binary_bytes(&b, None);
+    }
+}
+
+#[test]
+fn a_newer_version_is_refused() {
+    let (_, t) = bundled().swap_remove(0);
+    let mut bytes = binary(&t, 64);
+    bytes[MAGIC.len()] = 9;
+    assert!(matches!(
+        read_binary_bytes(&bytes, None),
+        Err(crate::format::LoadError::BinaryTooNew(9))
+    ));
+}
+
+fn u32_le(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
+}
