@@ -579,3 +579,68 @@ fn record_view_without_a_display_records_all_the_same() {
     let bytes = std::fs::read(&out).expect("the trace is written");
     assert!(read_native_bytes(&bytes).is_ok());
 }
+
+/// `bench-scale` runs from a clean clone with no set-up: small sizes, every column filled,
+/// and the importers measured.
+#[test]
+fn bench_scale_measures_against_the_floor() {
+    let o = run(&[
+        "bench-scale",
+        "--events",
+        "2k,4k",
+        "--jsonl-max",
+        "4k",
+        "--text-mb",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.as_bytes().get(2).is_some_and(u8::is_ascii_digit))
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    for r in &rows {
+        assert!(!r.contains("| - |"), "a column left empty: {r}");
+    }
+    assert!(out.contains("growth from"), "{out}");
+    assert!(out.contains("| strace (dense"), "{out}");
+    assert!(out.contains("| ftrace"), "{out}");
+}
+
+/// `convert` writes the binary form by the output's name, and every command reads it back
+/// as the same trace.
+#[test]
+fn convert_to_binary_and_back_keeps_the_trace() {
+    let dir = std::env::temp_dir().join(format!("vb2scope-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (bin_path, back) = (dir.join("t.vb2b"), dir.join("t.jsonl"));
+    let src = "traces/dmabuf-reassociation.jsonl";
+    let o = run(&["convert", src, "-o", &bin_path.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bytes = std::fs::read(&bin_path).expect("written");
+    assert!(bytes.starts_with(b"\x89VB2S"), "not the binary form");
+    let o = run(&[
+        "convert",
+        &bin_path.display().to_string(),
+        "-o",
+        &back.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = |p: &Path| {
+        let (t, _) = read_native_bytes(&std::fs::read(p).expect("read")).expect("reads");
+        let mut out = Vec::new();
+        write_native(&mut out, &t).expect("write");
+        out
+    };
+    assert_eq!(
+        text(&back),
+        text(Path::new(env!("CARGO_MANIFEST_DIR")).join(src).as_path())
+    );
+    let check = |p: &str| stdout(&run(&["check", p]));
+    assert_eq!(
+        check(&bin_path.display().to_string()).replace(&bin_path.display().to_string(), "X"),
+        check(src).replace(src, "X")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

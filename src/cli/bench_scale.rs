@@ -8,7 +8,7 @@
 //! * loading for the window: reading, the replay and the timeline (what the first frame waits
 //!   for), in this process;
 //! * the bytes each event takes once loaded (the trace's tables);
-//! * then the text importers (strace, ftrace) on real captures repeated to 200 MB, against
+//! * then the text importers (strace, ftrace) on real captures repeated to 200 MB (`--text-mb`), against
 //!   `grep -c .` of the same file.
 
 use std::path::{Path, PathBuf};
@@ -38,14 +38,13 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
 }
 
 /// Wall time of a command, and the peak memory it reports (vb2scope's own, via
-/// `VB2SCOPE_REPORT_PEAK`).
-fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>)> {
+/// `VB2SCOPE_REPORT_PEAK`). Its output goes to /dev/null, or to a pipe read here when
+/// `piped` (GNU grep stops at the first match when its output is /dev/null).
+fn timed(cmd: &mut Command, piped: bool) -> Result<(f64, Option<u64>)> {
     let t0 = Instant::now();
     let out = cmd
         .env("VB2SCOPE_REPORT_PEAK", "1")
-        // A pipe, not /dev/null: GNU grep stops at the first match when its output is
-        // /dev/null.
-        .stdout(Stdio::piped())
+        .stdout(if piped { Stdio::piped() } else { Stdio::null() })
         .stderr(Stdio::piped())
         .output()
         .with_context(|| format!("cannot run {cmd:?}"))?;
@@ -73,7 +72,8 @@ fn best(n: usize, mut f: impl FnMut() -> Result<(f64, Option<u64>)>) -> Result<(
 }
 
 fn floor(prog: &str, args: &[&str], file: &Path) -> Result<f64> {
-    let r = best(3, || timed(Command::new(prog).args(args).arg(file)))?;
+    let piped = prog == "grep";
+    let r = best(3, || timed(Command::new(prog).args(args).arg(file), piped))?;
     Ok(r.0)
 }
 
@@ -112,14 +112,14 @@ fn measure(exe: &Path, dir: &Path, events: u64, jsonl: bool, memory: Memory) -> 
     drop(trace);
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
     let cat_binary = floor("cat", &[], &bin)?;
-    let check = |p: &Path| best(3, || timed(Command::new(exe).arg("check").arg(p)));
+    let check = |p: &Path| best(3, || timed(Command::new(exe).arg("check").arg(p), false));
     let check_binary = check(&bin)?;
     let (cat_jsonl, grep_jsonl, check_jsonl) = if jsonl {
         (
             Some(floor("cat", &[], &json_path)?),
             Some(floor("grep", &["-c", "."], &json_path)?),
             Some(best(1, || {
-                timed(Command::new(exe).arg("check").arg(&json_path))
+                timed(Command::new(exe).arg("check").arg(&json_path), false)
             })?),
         )
     } else {
@@ -239,7 +239,13 @@ fn text_imports(dir: &Path, mb: usize) -> Result<()> {
     Ok(())
 }
 
-pub fn run(sizes: &[u64], dir: Option<&Path>, jsonl_max: u64, keep: bool) -> Result<i32> {
+pub fn run(
+    sizes: &[u64],
+    dir: Option<&Path>,
+    jsonl_max: u64,
+    text_mb: usize,
+    keep: bool,
+) -> Result<i32> {
     let exe = std::env::current_exe().context("cannot find this executable")?;
     let dir: PathBuf = match dir {
         Some(d) => d.to_path_buf(),
@@ -275,7 +281,9 @@ pub fn run(sizes: &[u64], dir: Option<&Path>, jsonl_max: u64, keep: bool) -> Res
             growth(a.load_window, b.load_window)
         );
     }
-    text_imports(&dir, 200)?;
+    if text_mb > 0 {
+        text_imports(&dir, text_mb)?;
+    }
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);
     }

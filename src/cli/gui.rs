@@ -222,7 +222,7 @@ impl eframe::App for Gui {
                     .set_title("Open a trace or a scenario")
                     .add_filter(
                         "vb2scope traces and scenarios",
-                        &["jsonl", "zst", "vb2s", "json"],
+                        &["jsonl", "zst", "vb2b", "vb2s", "json"],
                     )
                     .add_filter("all files", &["*"])
                     .pick_file(),

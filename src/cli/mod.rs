@@ -188,6 +188,9 @@ enum Cmd {
         /// The largest size also written and checked as JSON Lines.
         #[arg(long, value_parser = bench_scale::parse_count, default_value = "10M")]
         jsonl_max: u64,
+        /// The size of the text inputs the importers are measured on, in MB (0: none).
+        #[arg(long, default_value_t = 200)]
+        text_mb: usize,
         /// Keep the traces written.
         #[arg(long)]
         keep: bool,
@@ -384,8 +387,9 @@ pub fn main() -> i32 {
             events,
             dir,
             jsonl_max,
+            text_mb,
             keep,
-        }) => bench_scale::run(&events, dir.as_deref(), jsonl_max, keep),
+        }) => bench_scale::run(&events, dir.as_deref(), jsonl_max, text_mb, keep),
         Some(Cmd::Import { inputs, output }) => import::run(&inputs, &output),
         Some(Cmd::Export {
             input,

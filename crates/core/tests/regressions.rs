@@ -777,3 +777,20 @@ fn review_of_the_m2m_rules() {
         }
     }
 }
+
+/// Damaged values a reader takes as they are must not stop the check: a REQBUFS whose
+/// `count_out` says four billion buffers (the model grew its slots toward it and ran out of
+/// memory), and plane `bytesused` whose sum overflows 32 bits (a panic in debug builds).
+#[test]
+fn damaged_counts_and_sizes_are_checked_not_fatal() {
+    for name in [
+        "reqbufs-count-out-4g.jsonl",
+        "mplane-bytesused-overflow.jsonl",
+    ] {
+        let (t, _) = vb2scope_core::format::read_native_bytes(&fixture(name)).expect("reads");
+        for p in [Policy::Spec, Policy::Vb2_2012, Policy::MODERN] {
+            let r = check_trace(&t, p);
+            assert!(r.stats.observed_results > 0, "{name} under {p}");
+        }
+    }
+}

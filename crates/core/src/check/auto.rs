@@ -207,7 +207,8 @@ fn replay_all(
             .collect();
         parts
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            // A candidate that panicked is not dropped from the choice: the panic goes on.
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
 }

@@ -779,7 +779,11 @@ impl<'t> Replayer<'t> {
             return None;
         }
         let planes = self.trace.planes_of(b);
-        Some(planes.iter().map(|p| p.bytesused).sum())
+        Some(
+            planes
+                .iter()
+                .fold(0u32, |n, p| n.saturating_add(p.bytesused)),
+        )
     }
 
     /// For each plane whose memory the source did not record: whether the kernel took new

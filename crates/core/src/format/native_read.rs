@@ -247,12 +247,14 @@ pub(super) fn after_load(trace: &mut Trace) {
         .events
         .iter()
         .any(|e| e.origin == crate::v4l2::Origin::Observed);
-    let kernel_side = trace.events.iter().any(|e| match e.body {
-        Body::Memop { .. } => true,
-        Body::Driver { action, .. } => !matches!(action, crate::trace::DriverAction::Config(_)),
-        _ => false,
-    });
-    if recorded && !kernel_side {
+    let kernel_side = || {
+        trace.events.iter().any(|e| match e.body {
+            Body::Memop { .. } => true,
+            Body::Driver { action, .. } => !matches!(action, crate::trace::DriverAction::Config(_)),
+            _ => false,
+        })
+    };
+    if recorded && !kernel_side() {
         crate::trace::split_m2m_contexts(trace);
     }
 }

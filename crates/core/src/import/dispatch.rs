@@ -52,7 +52,12 @@ pub fn import_bytes(
         .ok_or(ImportError::Unknown)?;
     // The text formats are read as UTF-8 with bad bytes replaced: a line with them is then
     // still read, and a diagnostic says where.
-    let text = || String::from_utf8_lossy(bytes);
+    // Valid UTF-8 (the usual case) is checked at the speed of `str::from_utf8`, several
+    // times faster than the lossy conversion's walk.
+    let text = || match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let imported = match format {
         Format::Native => {
             let (trace, diagnostics) = format::read_native_bytes_with(bytes, progress)?;

@@ -11,6 +11,9 @@ use crate::rules::{FindingDetail, RuleId};
 use crate::v4l2::QueueKey;
 use crate::v4l2::{Errno, Memory, Outcome};
 
+/// The largest buffer count a trace is believed to show.
+const MAX_COUNT_SEEN: u32 = 1 << 16;
+
 /// A driver or allocator callback an operation reaches, which may refuse on its own.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Callback {
@@ -194,6 +197,9 @@ impl Model {
         let Some(got) = self.seen.count else {
             return predicted;
         };
+        // No vb2 numbers more buffers than this (the mmap offset's index field): a larger
+        // count is damaged input, and taken as the most a queue can have.
+        let got = got.min(MAX_COUNT_SEEN);
         self.value_seen(
             "buffer counts granted",
             u64::from(predicted),

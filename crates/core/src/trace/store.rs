@@ -108,6 +108,8 @@ impl Trace {
         };
         t.set_durations(p.durations);
         t.set_flags_in_all(p.flags_in);
+        // Room reserved for what a damaged file claimed and did not hold is given back.
+        t.shrink();
         t
     }
 

@@ -1,7 +1,6 @@
 //! Reading the binary form: find the chunks (by the index, else by walking them), decode
 //! them on every core, then join them in order. A damaged chunk loses its own events only.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::format::diagnostic::{DiagSeverity, Diagnostic};
@@ -41,6 +40,11 @@ fn error(byte: u64, message: String) -> Diagnostic {
 /// the start of the file.
 type Chunks = Vec<(usize, Meta)>;
 
+/// `len` bytes at `at`, if the file has them (offsets read from a file may be anything).
+fn slice(b: &[u8], at: usize, len: usize) -> Option<&[u8]> {
+    b.get(at..at.checked_add(len)?)
+}
+
 /// The chunks the index lists, if the file ends with a whole index that agrees with them.
 fn chunks_from_index(bytes: &[u8]) -> Option<Chunks> {
     let end = bytes.len().checked_sub(END.len())?;
@@ -48,23 +52,23 @@ fn chunks_from_index(bytes: &[u8]) -> Option<Chunks> {
         return None;
     }
     let at = usize::try_from(u64_at(bytes, end.checked_sub(8)?)?).ok()?;
-    if bytes.get(at..at + 4)? != INDEX {
+    if slice(bytes, at, 4)? != INDEX {
         return None;
     }
-    let count = u32_at(bytes, at + 4)? as usize;
+    let count = u32_at(bytes, at.checked_add(4)?)? as usize;
     let mut out = Vec::with_capacity(count.min(bytes.len() / META_LEN));
-    let mut p = at + 8;
+    let mut p = at.checked_add(8)?;
     for _ in 0..count {
         let offset = usize::try_from(u64_at(bytes, p)?).ok()?;
-        let meta = Meta::decode(bytes.get(p + 8..p + 8 + META_LEN)?)?;
+        let meta = Meta::decode(slice(bytes, p.checked_add(8)?, META_LEN)?)?;
         // The chunk itself must say the same.
-        if bytes.get(offset..offset + 4)? != CHUNK
-            || Meta::decode(bytes.get(offset + 4..offset + 4 + META_LEN)?)? != meta
+        if slice(bytes, offset, 4)? != CHUNK
+            || Meta::decode(slice(bytes, offset.checked_add(4)?, META_LEN)?)? != meta
         {
             return None;
         }
         out.push((offset, meta));
-        p += 8 + META_LEN;
+        p = p.checked_add(8 + META_LEN)?;
     }
     Some(out)
 }
@@ -108,32 +112,35 @@ fn chunks_by_walking(bytes: &[u8], start: usize, diags: &mut Vec<Diagnostic>) ->
     out
 }
 
+/// The most a chunk may unpack to.
+const MAX_UNPACKED: u64 = 1 << 30;
+
 /// One chunk, decoded: times absolute, table numbers still the chunk's own.
 struct Decoded {
     body: ChunkBody<String>,
 }
 
-fn decode_chunk(
-    bytes: &[u8],
-    at: usize,
-    meta: &Meta,
-    zstd: &mut zstd::bulk::Decompressor<'_>,
-) -> Result<Decoded, String> {
-    let start = at + 4 + META_LEN;
-    let packed = bytes
-        .get(start..start + meta.compressed_len as usize)
-        .ok_or("cut short")?;
-    let size = zstd::zstd_safe::get_frame_content_size(packed)
+fn decode_chunk(bytes: &[u8], at: usize, meta: &Meta) -> Result<Decoded, String> {
+    use std::io::Read as _;
+    let packed =
+        slice(bytes, at + 4 + META_LEN, meta.compressed_len as usize).ok_or("cut short")?;
+    // The frame's stated size only sizes the first allocation; the output grows with what
+    // really comes out, up to a limit no chunk a writer makes comes near (a chunk holds at
+    // most a million events).
+    let hint = zstd::zstd_safe::get_frame_content_size(packed)
         .ok()
         .flatten()
-        .ok_or("not a zstd frame with its size")?;
-    // No event takes a kilobyte, nor a string 64 KiB.
-    if size > (u64::from(meta.events) + 1) * 1024 + u64::from(meta.strings) * 65_536 {
-        return Err(format!("claims {size} bytes unpacked"));
-    }
-    let raw = zstd
-        .decompress(packed, size as usize)
+        .unwrap_or(0)
+        .min(MAX_UNPACKED / 16);
+    let mut raw = Vec::with_capacity(hint as usize);
+    let dec = zstd::stream::read::Decoder::with_buffer(packed)
         .map_err(|e| format!("cannot decompress: {e}"))?;
+    dec.take(MAX_UNPACKED + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("cannot decompress: {e}"))?;
+    if raw.len() as u64 > MAX_UNPACKED {
+        return Err(format!("unpacks to more than {MAX_UNPACKED} bytes"));
+    }
     let mut body: ChunkBody<String> =
         postcard::from_bytes(&raw).map_err(|e| format!("cannot decode: {e}"))?;
     let counts = (
@@ -197,63 +204,72 @@ fn rebased(mut e: crate::trace::Event, args: u32, extents: u32) -> crate::trace:
     e
 }
 
-/// Decodes every chunk on every core; `None` where a chunk was damaged (with why).
-fn decode_all(
+/// Decodes every chunk on every core and joins them, in order, as they come: a chunk's
+/// tables are freed as soon as they are joined (and their memory reused for the next).
+fn decode_and_join(
     bytes: &[u8],
     chunks: &Chunks,
     progress: Option<&Progress>,
-) -> Result<Vec<Result<Decoded, String>>, LoadError> {
+    joiner: &mut Joiner,
+) -> Result<(), LoadError> {
     let n = chunks.len();
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(n)
         .max(1);
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<Decoded, String>>>> =
-        (0..n).map(|_| Mutex::new(None)).collect();
     let cancelled = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Decoded, String>)>();
         for _ in 0..threads {
-            s.spawn(|| {
-                let Ok(mut zstd) = zstd::bulk::Decompressor::new() else {
-                    return;
-                };
+            let tx = tx.clone();
+            let (next, cancelled) = (&next, &cancelled);
+            s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(at, meta)) = chunks.get(i) else {
                         break;
                     };
-                    if progress.is_some_and(Progress::cancelled) {
+                    if cancelled.load(Ordering::Relaxed)
+                        || progress.is_some_and(Progress::cancelled)
+                    {
                         cancelled.store(true, Ordering::Relaxed);
                         break;
                     }
-                    let r = decode_chunk(bytes, at, &meta, &mut zstd);
-                    if let Some(slot) = slots.get(i)
-                        && let Ok(mut slot) = slot.lock()
-                    {
-                        *slot = Some(r);
-                    }
-                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(p) = progress {
-                        p.set(0, d as u64, n as u64);
+                    if tx.send((i, decode_chunk(bytes, at, &meta))).is_err() {
+                        break;
                     }
                 }
             });
+        }
+        drop(tx);
+        // Chunks come in any order; each is joined once those before it are.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut want = 0;
+        for (i, r) in rx {
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&want) {
+                if let Some(&(at, meta)) = chunks.get(want) {
+                    joiner.add(at, &meta, r);
+                }
+                want += 1;
+                if let Some(p) = progress {
+                    p.set(0, want as u64, n as u64);
+                }
+            }
+        }
+        // A worker that could not start leaves chunks undecoded: say so, in order.
+        for (i, &(at, meta)) in chunks.iter().enumerate().skip(want) {
+            let r = waiting
+                .remove(&i)
+                .unwrap_or_else(|| Err("not decoded".into()));
+            joiner.add(at, &meta, r);
         }
     });
     if cancelled.into_inner() {
         return Err(LoadError::Cancelled);
     }
-    Ok(slots
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| Err("not decoded".into()))
-        })
-        .collect())
+    Ok(())
 }
 
 /// Reads a binary trace. Never fails on a damaged chunk: its events are skipped with a
@@ -294,9 +310,10 @@ pub fn read_binary_bytes(
             c
         }
     };
-    let decoded = decode_all(bytes, &chunks, progress)?;
-    let parts = join(header, &chunks, decoded, bytes.len(), &mut diags);
-    let mut trace = Trace::from_parts(parts);
+    let mut joiner = Joiner::new(header, &chunks, bytes.len());
+    decode_and_join(bytes, &chunks, progress, &mut joiner)?;
+    diags.append(&mut joiner.diags);
+    let mut trace = Trace::from_parts(joiner.parts);
     after_load(&mut trace);
     Ok((trace, diags))
 }
@@ -304,44 +321,50 @@ pub fn read_binary_bytes(
 /// The chunks joined in order, their table numbers made the trace's. A damaged chunk's
 /// events and tables are gone; only its strings are kept as placeholders (as many as the
 /// file could hold), since strings are numbered across the file.
-fn join(
-    header: crate::trace::TraceHeader,
-    chunks: &Chunks,
-    decoded: Vec<Result<Decoded, String>>,
-    file_len: usize,
-    diags: &mut Vec<Diagnostic>,
-) -> TraceParts {
-    let total = |f: fn(&ChunkBody<String>) -> usize| {
-        (decoded.iter().flatten())
-            .map(|d| f(&d.body))
-            .sum::<usize>()
-    };
-    let mut p = TraceParts {
-        header,
-        events: Vec::with_capacity(total(|b| b.events.len())),
-        args: Vec::with_capacity(total(|b| b.args.len())),
-        planes: Vec::with_capacity(total(|b| b.planes.len())),
-        extents: Vec::with_capacity(total(|b| b.extents.len())),
-        strings: Vec::with_capacity(total(|b| b.strings.len())),
-        ..TraceParts::default()
-    };
-    let mut placeholders = file_len;
-    for ((at, meta), d) in chunks.iter().zip(decoded) {
+struct Joiner {
+    parts: TraceParts,
+    /// How many more placeholder strings damaged chunks may take.
+    placeholders: usize,
+    diags: Vec<Diagnostic>,
+}
+
+impl Joiner {
+    fn new(header: crate::trace::TraceHeader, chunks: &Chunks, file_len: usize) -> Joiner {
+        let mut parts = TraceParts {
+            header,
+            ..TraceParts::default()
+        };
+        // Room for what the chunks say they hold, if the system grants it: a damaged
+        // header only costs the reservation.
+        let total = |f: fn(&Meta) -> u32| chunks.iter().map(|(_, m)| f(m) as usize).sum();
+        let _ = parts.events.try_reserve_exact(total(|m| m.events));
+        let _ = parts.args.try_reserve_exact(total(|m| m.args));
+        let _ = parts.planes.try_reserve_exact(total(|m| m.planes));
+        let _ = parts.extents.try_reserve_exact(total(|m| m.extents));
+        Joiner {
+            parts,
+            placeholders: file_len,
+            diags: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, at: usize, meta: &Meta, d: Result<Decoded, String>) {
+        let p = &mut self.parts;
         let body = match d {
             Ok(Decoded { body }) => body,
             Err(why) => {
-                let n = (meta.strings as usize).min(placeholders);
-                placeholders -= n;
+                let n = (meta.strings as usize).min(self.placeholders);
+                self.placeholders -= n;
                 p.strings
                     .extend(std::iter::repeat_n(Box::<str>::default(), n));
-                diags.push(error(
-                    *at as u64,
+                self.diags.push(error(
+                    at as u64,
                     format!(
                         "chunk of {} events unreadable ({why}); they are skipped",
                         meta.events
                     ),
                 ));
-                continue;
+                return;
             }
         };
         let base_event = p.events.len() as u32;
@@ -370,5 +393,4 @@ fn join(
         p.devices = body.devices;
         p.device_names = body.device_names;
     }
-    p
 }

@@ -141,3 +141,76 @@ fn a_newer_version_is_refused() {
 fn u32_le(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
 }
+
+/// A chunk repeats every device the trace knew, and a string may be long: neither may make
+/// the reader refuse a chunk the writer made (a long M2M trace has a device per open).
+#[test]
+fn many_devices_and_long_strings_read_back() {
+    use crate::trace::{Body, Event, TraceHeader};
+    use crate::v4l2::Origin;
+    let mut t = Trace::new(TraceHeader::default());
+    for i in 0..1500 {
+        t.device(&format!("/dev/video12 (open {i})"));
+    }
+    let long = t.intern(&"x".repeat(70_000));
+    for i in 0..3u64 {
+        t.push(Event {
+            t_ns: i,
+            pid: 1,
+            tid: 1,
+            origin: Origin::Observed,
+            line: 0,
+            within: false,
+            body: Body::Marker { text: long },
+        });
+    }
+    let bytes = binary(&t, 2);
+    let (back, diags) = read_binary_bytes(&bytes, None).expect("reads");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(back.events.len(), 3);
+    assert_eq!(back.device_count(), 1500);
+    assert_eq!(jsonl(&back), jsonl(&t));
+}
+
+/// A 108-byte file whose zstd frame claims a terabyte: an unreadable chunk, not an abort.
+#[test]
+fn a_frame_claiming_a_terabyte_is_refused_not_allocated() {
+    let mut b = MAGIC.to_vec();
+    let header = br#"{"vb2scope":"trace","version":1}"#;
+    b.extend_from_slice(&1u32.to_le_bytes());
+    b.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    b.extend_from_slice(header);
+    b.extend_from_slice(&CHUNK);
+    let frame = [
+        0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0,
+    ];
+    let meta = Meta {
+        compressed_len: frame.len() as u32,
+        events: 1,
+        strings: u32::MAX,
+        ..Meta::default()
+    };
+    meta.encode(&mut b);
+    b.extend_from_slice(&frame);
+    let (t, diags) = read_binary_bytes(&b, None).expect("reads what it can");
+    assert!(t.events.is_empty());
+    assert!(
+        diags.iter().any(|d| d.message.contains("unreadable")),
+        "{diags:?}"
+    );
+}
+
+/// Offsets read from the file may be anything: an index at `u64::MAX - 1` is no index.
+#[test]
+fn an_index_offset_past_the_end_is_no_index() {
+    let (_, t) = bundled().swap_remove(0);
+    let mut bytes = binary(&t, 3);
+    let at = bytes.len() - END.len() - 8;
+    bytes[at..at + 8].copy_from_slice(&(u64::MAX - 1).to_le_bytes());
+    let (back, diags) = read_binary_bytes(&bytes, None).expect("reads by walking");
+    assert_eq!(jsonl(&back), jsonl(&t));
+    assert!(
+        diags.iter().any(|d| d.message.contains("no index")),
+        "{diags:?}"
+    );
+}

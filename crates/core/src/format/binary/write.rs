@@ -142,16 +142,21 @@ fn local_tables<'a>(trace: &Trace, events: &[Event], first: u32) -> ChunkBody<&'
         }
         body.events.push(e);
     }
+    // The sparse tables are sorted by event: the chunk's part is found by search.
     let last = first + events.len() as u32;
-    let within = |i: u32| (first..last).contains(&i);
-    body.durations = (trace.durations().iter())
-        .filter(|(i, _)| within(*i))
-        .map(|&(i, d)| (i - first, d))
-        .collect();
-    body.flags_in = (trace.side_tables().flags_in.iter())
-        .filter(|(i, _)| within(*i))
-        .map(|&(i, f)| (i - first, f))
-        .collect();
+    fn part<T: Copy>(v: &[(u32, T)], first: u32, last: u32) -> Vec<(u32, T)> {
+        let (a, b) = (
+            v.partition_point(|&(i, _)| i < first),
+            v.partition_point(|&(i, _)| i < last),
+        );
+        v.get(a..b)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&(i, x)| (i - first, x))
+            .collect()
+    }
+    body.durations = part(trace.durations(), first, last);
+    body.flags_in = part(trace.side_tables().flags_in, first, last);
     body
 }
 
@@ -177,7 +182,7 @@ fn local_arg(trace: &Trace, i: u32, body: &mut ChunkBody<&str>) -> u32 {
 /// One past the highest string the chunk names.
 fn strings_needed(trace: &Trace, body: &ChunkBody<&str>) -> usize {
     let mut hi = 0u32;
-    let mut see = |s: Sym| hi = hi.max(s.0 + 1);
+    let mut see = |s: Sym| hi = hi.max(s.0.saturating_add(1));
     for e in &body.events {
         match e.body {
             Body::Open { path, .. } => see(path),
