@@ -68,6 +68,7 @@ fn show(mut inspector: Inspector, screenshot: Option<PathBuf>) -> Result<i32> {
     let shot = screenshot.map(|path| Shot {
         path,
         frames: 0,
+        preview_reported: false,
         requested: false,
         outcome: outcome.clone(),
     });
@@ -87,6 +88,8 @@ fn show(mut inspector: Inspector, screenshot: Option<PathBuf>) -> Result<i32> {
 struct Shot {
     path: PathBuf,
     frames: u32,
+    /// Whether the first frame of a preview was reported (`VB2SCOPE_REPORT_PEAK`).
+    preview_reported: bool,
     requested: bool,
     outcome: Arc<Mutex<Option<Result<(), String>>>>,
 }
@@ -238,6 +241,16 @@ impl eframe::App for Gui {
         }
         let Some(shot) = &mut self.shot else { return };
         if self.inspector.is_loading() {
+            if self.inspector.shows_document()
+                && !shot.preview_reported
+                && std::env::var_os("VB2SCOPE_REPORT_PEAK").is_some()
+            {
+                shot.preview_reported = true;
+                eprintln!(
+                    "vb2scope: first frame (a preview) after {:.3} s",
+                    super::started().elapsed().as_secs_f64()
+                );
+            }
             // The picture is of the loaded input, not of the progress bar, which repaints as
             // it would in a window (drawing it flat out would take a core from the loader).
             ui.ctx()

@@ -1666,3 +1666,39 @@ fn a_resolution_change_never_completed() {
     let closed = format!("open other\n{setup}{change}queue output\nqbuf 1\nclose\n");
     assert_eq!(scenario_rules(&closed), vec![]);
 }
+
+/// A preview (the first chunks of a binary trace) is not the trace's end: what is judged
+/// at the end, R38 here, is not judged on it; the whole trace still gives it.
+#[test]
+fn a_preview_is_not_judged_as_an_end() {
+    let text = "queue output\nreqbufs 2 mmap\nqueue capture\nreqbufs 2 mmap\n\
+                queue output\nqbuf 0\nstreamon\nqueue capture\nqbuf 0\nqbuf 1\nstreamon\n\
+                dqevent source_change\ndriver last 0\ndqbuf\nqueue output\nqbuf 1\n";
+    let sc = vb2scope_core::scenario::parse("t.vb2s", text).expect("parses");
+    let mut t = vb2scope_core::scenario::run(&sc, Policy::MODERN).expect("runs");
+    let rules = |t: &vb2scope_core::trace::Trace| -> Vec<RuleId> {
+        check_trace(t, Policy::MODERN)
+            .findings
+            .iter()
+            .map(|f| f.rule)
+            .collect()
+    };
+    assert_eq!(rules(&t), vec![RuleId::R38]);
+    // The same trace written in chunks of 4 events, previewed by its first 8.
+    let mut w = vb2scope_core::format::BinaryWriter::new(Vec::new(), &t.header).expect("header");
+    let n = t.events.len();
+    for start in (0..n).step_by(4) {
+        w.chunk(&t, start..(start + 4).min(n)).expect("chunk");
+    }
+    let bytes = w.finish().expect("written");
+    let part = vb2scope_core::format::binary::read_binary_prefix(&bytes, 8).expect("a preview");
+    assert!(part.cut);
+    assert_eq!(part.events.len(), 8);
+    assert!(vb2scope_core::format::binary::read_binary_prefix(&bytes, n).is_none());
+    // Cut after the change was fed: the end is not judged.
+    let fed = n - 1;
+    let part = vb2scope_core::format::binary::read_binary_prefix(&bytes, fed).expect("a preview");
+    assert!(rules(&part).is_empty(), "{:?}", rules(&part));
+    t.cut = true;
+    assert!(rules(&t).is_empty());
+}

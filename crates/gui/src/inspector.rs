@@ -138,6 +138,11 @@ impl Inspector {
     pub fn is_loading(&self) -> bool {
         self.loading.is_some()
     }
+
+    /// Whether a document is shown (while loading: a preview of the input).
+    pub fn shows_document(&self) -> bool {
+        matches!(self.shown, Shown::Document(_))
+    }
     pub fn recent(&self) -> &[String] {
         &self.recent
     }
@@ -256,6 +261,12 @@ impl Inspector {
                 }
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(50));
+            }
+            Some(Loaded::Preview(d)) => {
+                // Shown at once; the load goes on, and its result replaces it.
+                if !l.same_document {
+                    self.show_result(Ok(*d));
+                }
             }
             Some(Loaded::Done(Err(e))) if e.is_cancelled() => self.loading = None,
             Some(Loaded::Kept(d, e)) => {

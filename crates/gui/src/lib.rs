@@ -26,7 +26,7 @@ pub use document::{Document, LoadError, PolicyChoice};
 pub use inspector::Inspector;
 pub use live::{LiveSession, Log, LogKind, Streaming};
 pub use live_panel::{Form, LivePanel, SourceKind};
-pub use loader::Loader;
+pub use loader::{Loaded, Loader};
 pub use minimap::Minimap;
 pub use record_panel::{AppAction, AppForm, LiveTab};
 pub use selection::Selection;

@@ -9,8 +9,14 @@ use vb2scope_core::progress::Progress;
 
 use super::document::{Document, LoadError, PolicyChoice};
 
-/// How a load or a re-evaluation ended.
+/// Events a preview of a large binary trace holds: shown within a few tenths of a second,
+/// while the rest is read.
+pub const PREVIEW_EVENTS: usize = 1 << 20;
+
+/// How a load or a re-evaluation ended, or what it shows meanwhile.
 pub enum Loaded {
+    /// The first part of a large trace, to show while the rest loads (the load goes on).
+    Preview(Box<Document>),
     /// The document to show, or why there is none.
     Done(Result<Box<Document>, LoadError>),
     /// A re-evaluation failed: the document as it was, and why.
@@ -29,8 +35,25 @@ pub struct Loader {
 impl Loader {
     /// Starts loading `bytes` named `name` on a new thread.
     pub fn spawn(name: String, bytes: Vec<u8>, choice: PolicyChoice) -> Loader {
+        Loader::spawn_with_preview(name, bytes, choice, PREVIEW_EVENTS)
+    }
+
+    /// [`Loader::spawn`]; a binary trace of more than `preview` events is first shown by
+    /// its first `preview` events (whole chunks), judged without its end.
+    pub fn spawn_with_preview(
+        name: String,
+        bytes: Vec<u8>,
+        choice: PolicyChoice,
+        preview: usize,
+    ) -> Loader {
         let n = name.clone();
-        Loader::run(name, move |p| {
+        Loader::run(name, move |p, early| {
+            if let Some(part) = vb2scope_core::format::binary::read_binary_prefix(&bytes, preview) {
+                let label = format!("{n} (its first {} events)", part.events.len());
+                if let Ok(d) = Document::from_trace(&label, part, choice) {
+                    early(Loaded::Preview(Box::new(d)));
+                }
+            }
             Loaded::Done(Document::load_with(&n, &bytes, choice, Some(p)).map(Box::new))
         })
     }
@@ -38,21 +61,31 @@ impl Loader {
     /// Re-evaluates a document under another policy on a new thread.
     pub fn repolicy(mut doc: Document, choice: PolicyChoice) -> Loader {
         let name = doc.name.clone();
-        let mut l = Loader::run(name, move |p| match doc.set_policy_with(choice, Some(p)) {
-            Ok(()) => Loaded::Done(Ok(Box::new(doc))),
-            Err(e) => Loaded::Kept(Box::new(doc), e),
+        let mut l = Loader::run(name, move |p, _| {
+            match doc.set_policy_with(choice, Some(p)) {
+                Ok(()) => Loaded::Done(Ok(Box::new(doc))),
+                Err(e) => Loaded::Kept(Box::new(doc), e),
+            }
         });
         l.same_document = true;
         l
     }
 
-    fn run(name: String, work: impl FnOnce(&Progress) -> Loaded + Send + 'static) -> Loader {
+    /// Runs `work` on a thread; it may hand over a preview (`early`) before its result.
+    fn run(
+        name: String,
+        work: impl FnOnce(&Progress, &dyn Fn(Loaded)) -> Loaded + Send + 'static,
+    ) -> Loader {
         let progress = Arc::new(Progress::default());
-        let (tx, rx) = bounded(1);
+        let (tx, rx) = bounded(2);
         let p = progress.clone();
         std::thread::spawn(move || {
             // The window may have gone, or given up on this work: nothing to tell then.
-            let _ = tx.send(work(&p));
+            let early = |l: Loaded| {
+                let _ = tx.try_send(l);
+            };
+            let done = work(&p, &early);
+            let _ = tx.send(done);
         });
         Loader {
             name,

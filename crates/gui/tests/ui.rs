@@ -401,3 +401,57 @@ fn a_policy_the_input_cannot_run_under_keeps_the_document() {
         Some(Policy::Vb2_2012)
     );
 }
+
+/// A large binary trace is first shown by its first chunks (a preview, judged without its
+/// end), then replaced by the whole of it.
+#[test]
+fn a_large_binary_trace_is_previewed_while_it_loads() {
+    use vb2scope_core::format::write_binary;
+    use vb2scope_core::scenario::{parse, run, streaming_workload};
+    let sc = parse(
+        "big.vb2s",
+        &streaming_workload(30_000, vb2scope_core::v4l2::Memory::Dmabuf),
+    )
+    .expect("parses");
+    let trace = run(&sc, Policy::MODERN).expect("runs");
+    let bytes = write_binary(Vec::new(), &trace).expect("write");
+    let l = vb2scope_gui::Loader::spawn_with_preview(
+        "big.vb2b".into(),
+        bytes,
+        PolicyChoice::Auto,
+        5_000,
+    );
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    loop {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "still loading"
+        );
+        match l.poll() {
+            None => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Some(vb2scope_gui::Loaded::Preview(d)) => {
+                got.push(("preview", d.name.clone(), d.trace.events.len(), d.trace.cut))
+            }
+            Some(vb2scope_gui::Loaded::Done(d)) => {
+                let d = d.expect("loads");
+                got.push(("done", d.name.clone(), d.trace.events.len(), d.trace.cut));
+                break;
+            }
+            Some(vb2scope_gui::Loaded::Kept(..)) => panic!("not a re-evaluation"),
+        }
+    }
+    let chunk = vb2scope_core::format::binary::CHUNK_EVENTS;
+    assert_eq!(
+        got,
+        vec![
+            (
+                "preview",
+                format!("big.vb2b (its first {chunk} events)"),
+                chunk,
+                true
+            ),
+            ("done", "big.vb2b".to_string(), trace.events.len(), false),
+        ]
+    );
+}

@@ -1141,7 +1141,10 @@ pub fn replay_until(
             return None;
         }
     }
-    r.model.finish();
+    // A trace cut short (a preview) does not end here: nothing is judged as at its end.
+    if !trace.cut {
+        r.model.finish();
+    }
     r.stats.events = trace.events.len() as u64;
     r.stats.values_observed = r.model.values_observed;
     r.stats.values_unpredicted = r.model.values_unpredicted;

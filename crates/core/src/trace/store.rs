@@ -41,6 +41,9 @@ pub struct Trace {
     string_ids: FxHashMap<Box<str>, Sym>,
     /// Device paths by device number (the `dev` of queue keys). Device 0 is the first opened.
     pub devices: Vec<Sym>,
+    /// Only the first part of a trace that goes on (a preview shown while the rest loads):
+    /// what is judged at a trace's end (R38, R48) is not judged here.
+    pub cut: bool,
     /// The names the nodes have in sysfs (`vivid-000-vid-cap`), by device number, where a
     /// recorder wrote them.
     device_names: Vec<(u16, Sym)>,
@@ -102,6 +105,7 @@ impl Trace {
             strings: p.strings,
             string_ids,
             devices: p.devices,
+            cut: false,
             device_names: p.device_names,
             durations: Vec::new(),
             flags_in: Vec::new(),

@@ -20,7 +20,7 @@
 mod read;
 mod write;
 
-pub use read::{is_binary, read_binary_bytes};
+pub use read::{is_binary, read_binary_bytes, read_binary_prefix};
 pub use write::{BinaryWriter, write_binary};
 
 /// The first bytes of a binary trace (PNG-style: a high byte, then text, then line ends

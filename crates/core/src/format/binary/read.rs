@@ -272,12 +272,40 @@ fn decode_and_join(
     Ok(())
 }
 
-/// Reads a binary trace. Never fails on a damaged chunk: its events are skipped with a
-/// diagnostic (its byte offset), and reading goes on.
-pub fn read_binary_bytes(
+/// The first chunks of a binary trace, up to about `events` events, when it holds more
+/// (and has its index, which says so): a preview to show while the rest is read. The trace
+/// is marked [`Trace::cut`], so nothing is judged as at its end.
+pub fn read_binary_prefix(bytes: &[u8], events: usize) -> Option<Trace> {
+    if !is_binary(bytes) {
+        return None;
+    }
+    let chunks = chunks_from_index(bytes)?;
+    let total: usize = chunks.iter().map(|(_, m)| m.events as usize).sum();
+    if total <= events {
+        return None;
+    }
+    let (mut n, mut take) = (0usize, 0usize);
+    while n < events
+        && let Some((_, m)) = chunks.get(take)
+    {
+        n += m.events as usize;
+        take += 1;
+    }
+    let part: Chunks = chunks.get(..take)?.to_vec();
+    let (header, _) = read_header(bytes, &mut Vec::new()).ok()?;
+    let mut joiner = Joiner::new(header, &part, bytes.len());
+    decode_and_join(bytes, &part, None, &mut joiner).ok()?;
+    let mut trace = Trace::from_parts(joiner.parts);
+    after_load(&mut trace);
+    trace.cut = true;
+    Some(trace)
+}
+
+/// The header of a binary trace, and where its chunks start.
+fn read_header(
     bytes: &[u8],
-    progress: Option<&Progress>,
-) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(crate::trace::TraceHeader, usize), LoadError> {
     let not = |m: &str| LoadError::NotATrace(m.into());
     if !is_binary(bytes) {
         return Err(not("no binary trace magic"));
@@ -288,16 +316,25 @@ pub fn read_binary_bytes(
     }
     let hlen = u32_at(bytes, MAGIC.len() + 4).ok_or_else(|| not("cut short"))? as usize;
     let hstart = MAGIC.len() + 8;
-    let htext = bytes
-        .get(hstart..hstart + hlen)
+    let htext = slice(bytes, hstart, hlen)
         .and_then(|h| std::str::from_utf8(h).ok())
         .ok_or_else(|| not("header cut short or not UTF-8"))?;
+    let header = parse_header(htext, diags, 1, hstart as u64)?;
+    Ok((header, hstart + hlen))
+}
+
+/// Reads a binary trace. Never fails on a damaged chunk: its events are skipped with a
+/// diagnostic (its byte offset), and reading goes on.
+pub fn read_binary_bytes(
+    bytes: &[u8],
+    progress: Option<&Progress>,
+) -> Result<(Trace, Vec<Diagnostic>), LoadError> {
     let mut diags = Vec::new();
-    let header = parse_header(htext, &mut diags, 1, hstart as u64)?;
+    let (header, first_chunk) = read_header(bytes, &mut diags)?;
     let chunks = match chunks_from_index(bytes) {
         Some(c) => c,
         None => {
-            let c = chunks_by_walking(bytes, hstart + hlen, &mut diags);
+            let c = chunks_by_walking(bytes, first_chunk, &mut diags);
             diags.push(Diagnostic {
                 severity: DiagSeverity::Warning,
                 line: 0,
