@@ -237,3 +237,65 @@ fn auto_with_one_replay_says_what_every_replay_says() {
         assert_eq!(check.report().stats, full.report.stats, "{name}");
     }
 }
+
+/// Resuming the replay from the timeline's checkpoints gives the model exactly as replaying
+/// from the start does, at every event around a checkpoint and between them.
+#[test]
+fn a_replay_resumed_from_a_checkpoint_is_the_replay_from_the_start() {
+    use vb2scope_core::check::{Checkpoints, replay_until};
+    use vb2scope_core::scenario::{parse, run, streaming_workload};
+    let every = Checkpoints::EVERY;
+    let sc = parse(
+        "w.vb2s",
+        &streaming_workload(every * 2 / 8 + 100, vb2scope_core::v4l2::Memory::Dmabuf),
+    )
+    .expect("parses");
+    let t = run(&sc, Policy::MODERN).expect("runs");
+    assert!(t.events.len() > 2 * every);
+    let tl = vb2scope_core::timeline::build(&t, Policy::MODERN);
+    assert!(tl.checkpoints.len() >= 3);
+    let state = |m: &vb2scope_core::model::Model| format!("{:?}", m.queues);
+    for c in [
+        0,
+        1,
+        every - 1,
+        every,
+        every + 1,
+        every + 777,
+        2 * every + 3,
+    ] {
+        let mut fresh = None;
+        replay_until(&t, Policy::MODERN, |i, m| {
+            if i == c {
+                fresh = Some(state(m));
+            }
+            i < c
+        });
+        let mut resumed = None;
+        tl.checkpoints.resume(&t, Policy::MODERN, c, |i, m| {
+            if i == c {
+                resumed = Some(state(m));
+            }
+            i < c
+        });
+        assert!(fresh.is_some());
+        assert_eq!(fresh, resumed, "at event {c}");
+    }
+    // Another policy than the checkpoints' replays from the start, and agrees too.
+    let mut other = None;
+    tl.checkpoints
+        .resume(&t, Policy::Vb2_2012, every + 5, |i, m| {
+            if i == every + 5 {
+                other = Some(state(m));
+            }
+            i < every + 5
+        });
+    let mut fresh = None;
+    replay_until(&t, Policy::Vb2_2012, |i, m| {
+        if i == every + 5 {
+            fresh = Some(state(m));
+        }
+        i < every + 5
+    });
+    assert_eq!(other, fresh);
+}

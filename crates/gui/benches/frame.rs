@@ -145,6 +145,7 @@ fn timeline() -> Timeline {
         start_ns: 0,
         end_ns: PER_LANE * 1_000_000,
         event_times: Vec::new(),
+        checkpoints: Default::default(),
     }
 }
 

@@ -50,7 +50,11 @@ impl ExplainPanel {
         {
             return;
         }
-        self.around = Some((c, d.policy, state_view::around(&d.trace, d.policy, c)));
+        self.around = Some((
+            c,
+            d.policy,
+            state_view::around(&d.trace, d.policy, &d.timeline().checkpoints, c),
+        ));
     }
 
     fn event(&self, ui: &mut Ui, d: &Document, c: u32, tb: &TimeBase) {

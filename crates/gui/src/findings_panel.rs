@@ -153,7 +153,13 @@ impl FindingsPanel {
             .max_height(ui.available_height() * 0.45)
             .auto_shrink([false, true])
             .show(ui, |ui| {
-                if report.findings.is_empty() {
+                if d.trace.cut {
+                    ui.label(format!(
+                        "The first {} events only: a part of a trace is drawn, not judged. \
+                         The whole trace is judged once it is read.",
+                        d.trace.events.len()
+                    ));
+                } else if report.findings.is_empty() {
                     ui.label("Nothing to report under this policy.");
                 } else if cache.shown.is_empty() {
                     ui.label("No finding matches the filters.");

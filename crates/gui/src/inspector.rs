@@ -190,6 +190,11 @@ impl Inspector {
         self.choice = choice;
         self.selection.finding = None;
         self.policy_error = None;
+        if self.loading.as_ref().is_some_and(|l| !l.same_document) {
+            // An input is loading (a preview may be shown): its result is judged under the
+            // new choice when it comes.
+            return;
+        }
         let big = self
             .document()
             .is_some_and(|d| d.trace.events.len() > BIG_TRACE);
@@ -266,6 +271,7 @@ impl Inspector {
                 // Shown at once; the load goes on, and its result replaces it.
                 if !l.same_document {
                     self.show_result(Ok(*d));
+                    ui.ctx().request_repaint();
                 }
             }
             Some(Loaded::Done(Err(e))) if e.is_cancelled() => self.loading = None,
@@ -282,6 +288,12 @@ impl Inspector {
                     Ok(d) => Shown::Document(d),
                     Err(e) => Shown::Failed(e),
                 };
+            }
+            Some(Loaded::Done(Ok(d))) if d.choice != self.choice => {
+                // Another policy was chosen while it loaded: judged again under it (the
+                // preview, if any, stays shown meanwhile).
+                self.view = View::fit(d.timeline());
+                self.loading = Some(Loader::repolicy(*d, self.choice));
             }
             Some(Loaded::Done(result)) => {
                 self.loading = None;

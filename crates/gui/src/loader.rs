@@ -39,7 +39,7 @@ impl Loader {
     }
 
     /// [`Loader::spawn`]; a binary trace of more than `preview` events is first shown by
-    /// its first `preview` events (whole chunks), judged without its end.
+    /// its first `preview` events (whole chunks), drawn but not judged.
     pub fn spawn_with_preview(
         name: String,
         bytes: Vec<u8>,
@@ -48,11 +48,16 @@ impl Loader {
     ) -> Loader {
         let n = name.clone();
         Loader::run(name, move |p, early| {
-            if let Some(part) = vb2scope_core::format::binary::read_binary_prefix(&bytes, preview) {
+            // A preview that fails in any way is only not shown: the load goes on.
+            let previewed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let part = vb2scope_core::format::binary::read_binary_prefix(&bytes, preview)?;
                 let label = format!("{n} (its first {} events)", part.events.len());
-                if let Ok(d) = Document::from_trace(&label, part, choice) {
-                    early(Loaded::Preview(Box::new(d)));
-                }
+                Document::from_trace(&label, part, choice).ok()
+            }));
+            if let Ok(Some(d)) = previewed
+                && !p.cancelled()
+            {
+                early(Loaded::Preview(Box::new(d)));
             }
             Loaded::Done(Document::load_with(&n, &bytes, choice, Some(p)).map(Box::new))
         })

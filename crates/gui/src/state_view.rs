@@ -1,6 +1,6 @@
 //! The model's state just before and just after one event, in words, for the inspector.
 
-use vb2scope_core::check::replay_until;
+use vb2scope_core::check::Checkpoints;
 use vb2scope_core::model::{Effect, Model};
 use vb2scope_core::policy::Policy;
 use vb2scope_core::timeline::Assoc;
@@ -102,8 +102,9 @@ pub struct Around {
     pub effects: Vec<String>,
 }
 
-/// Replays `trace` under `policy` up to event `c`.
-pub fn around(trace: &Trace, policy: Policy, c: u32) -> Around {
+/// Replays `trace` under `policy` up to event `c`, from the checkpoint nearest before it
+/// (kept by the timeline's build), so a look at any event costs the same.
+pub fn around(trace: &Trace, policy: Policy, checkpoints: &Checkpoints, c: u32) -> Around {
     let mut a = Around {
         before: vec!["(start of the trace)".to_string()],
         after: Vec::new(),
@@ -113,7 +114,8 @@ pub fn around(trace: &Trace, policy: Policy, c: u32) -> Around {
         .events
         .get(c as usize)
         .is_some_and(|e| e.origin != vb2scope_core::v4l2::Origin::Inferred);
-    replay_until(trace, policy, |i, m| {
+    let from = (c as usize).saturating_sub(1);
+    checkpoints.resume(trace, policy, from, |i, m| {
         if i + 1 == c as usize {
             a.before = summarize(m);
         }

@@ -12,7 +12,9 @@ pub use auto::{
     first_candidate,
 };
 pub use record::{PlaneRef, RecordError, record};
-pub use replay::{ReplayStats, check_trace, replay, replay_until};
+pub use replay::{
+    Checkpoints, ReplayStats, check_trace, replay, replay_until, replay_until_checkpointed,
+};
 
 use crate::policy::Policy;
 use crate::rules::{Finding, RuleId, Severity, info};

@@ -265,6 +265,7 @@ fn klog_rule(text: &str) -> Option<RuleId> {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Replayer<'t> {
     /// The trace replayed; the recorder's own, growing as it records.
     pub(super) trace: Cow<'t, Trace>,
@@ -1132,16 +1133,170 @@ fn undecoded_state_change(trace: &Trace, e: &Event) -> bool {
 pub fn replay_until(
     trace: &Trace,
     policy: Policy,
+    after: impl FnMut(usize, &Model) -> bool,
+) -> Option<CheckReport> {
+    replay_inner(trace, policy, after, None)
+}
+
+/// [`replay_until`], keeping the replay's state every [`Checkpoints::EVERY`] events (more
+/// apart on a trace long enough to need more than [`Checkpoints::MOST`]), so that a later
+/// look at the model around any event resumes from near it.
+pub fn replay_until_checkpointed(
+    trace: &Trace,
+    policy: Policy,
+    after: impl FnMut(usize, &Model) -> bool,
+    checkpoints: &mut Checkpoints,
+) -> Option<CheckReport> {
+    replay_inner(trace, policy, after, Some(checkpoints))
+}
+
+/// The replay's state before some events of one trace under one policy (findings left out:
+/// a look at the model needs its state, not what it found), to resume from the nearest.
+#[derive(Clone, Default)]
+pub struct Checkpoints {
+    policy: Option<Policy>,
+    /// Events between two checkpoints kept.
+    every: usize,
+    at: Vec<(usize, Replayer<'static>)>,
+}
+
+impl std::fmt::Debug for Checkpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Checkpoints({} under {:?})", self.at.len(), self.policy)
+    }
+}
+
+impl Checkpoints {
+    /// Events between two checkpoints at first: resuming replays at most this many.
+    pub const EVERY: usize = 1 << 16;
+    /// The most checkpoints kept: past it, every other one goes and the gap doubles, so
+    /// their memory stays bounded on any trace.
+    pub const MOST: usize = 256;
+
+    fn keep(&mut self, i: usize, r: &mut Replayer<'_>) {
+        if !i.is_multiple_of(self.every.max(1)) {
+            return;
+        }
+        if self.at.len() >= Self::MOST {
+            let mut k = 0;
+            self.at.retain(|_| {
+                k += 1;
+                k % 2 == 1
+            });
+            self.every *= 2;
+            if !i.is_multiple_of(self.every) {
+                return;
+            }
+        }
+        // The findings so far stay out of the copy (a million findings, copied at every
+        // checkpoint, would be most of the memory).
+        let findings = std::mem::take(&mut r.model.findings);
+        let kept = Replayer {
+            trace: Cow::Owned(Trace::default()),
+            model: r.model.clone(),
+            stepped: r.stepped,
+            stats: r.stats,
+            last: r.last,
+            consumed_to: r.consumed_to,
+            video_fds: r.video_fds.clone(),
+            skip: r.skip.clone(),
+            memops_traced: r.memops_traced,
+            within_marked: r.within_marked,
+            setups: r.setups.clone(),
+            unseen_setup: r.unseen_setup.clone(),
+            request_dev: r.request_dev.clone(),
+            stopping: r.stopping.clone(),
+        };
+        r.model.findings = findings;
+        self.at.push((i, kept));
+    }
+
+    /// Replays `trace` (the one the checkpoints were kept for) under `policy` from the last
+    /// checkpoint at or before event `from`, or from the start without one, calling `after`
+    /// after each event until it returns false.
+    pub fn resume(
+        &self,
+        trace: &Trace,
+        policy: Policy,
+        from: usize,
+        mut after: impl FnMut(usize, &Model) -> bool,
+    ) {
+        let found = (self.policy == Some(policy))
+            .then(|| {
+                let k = self.at.partition_point(|(i, _)| *i <= from);
+                k.checked_sub(1).and_then(|k| self.at.get(k))
+            })
+            .flatten();
+        let (start, mut r) = match found {
+            Some((i, kept)) => (*i, kept.clone().rebind(Cow::Borrowed(trace))),
+            None => (0, Replayer::new(Cow::Borrowed(trace), policy)),
+        };
+        for (i, e) in trace.events.iter().enumerate().skip(start) {
+            r.event(i, e);
+            if !after(i, &r.model) {
+                return;
+            }
+        }
+    }
+
+    /// How many checkpoints are kept.
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+}
+
+impl Replayer<'_> {
+    /// The same state, replaying `trace`.
+    fn rebind(self, trace: Cow<'_, Trace>) -> Replayer<'_> {
+        Replayer {
+            trace,
+            model: self.model,
+            stepped: self.stepped,
+            stats: self.stats,
+            last: self.last,
+            consumed_to: self.consumed_to,
+            video_fds: self.video_fds,
+            skip: self.skip,
+            memops_traced: self.memops_traced,
+            within_marked: self.within_marked,
+            setups: self.setups,
+            unseen_setup: self.unseen_setup,
+            request_dev: self.request_dev,
+            stopping: self.stopping,
+        }
+    }
+}
+
+fn replay_inner(
+    trace: &Trace,
+    policy: Policy,
     mut after: impl FnMut(usize, &Model) -> bool,
+    mut checkpoints: Option<&mut Checkpoints>,
 ) -> Option<CheckReport> {
     let mut r = Replayer::new(Cow::Borrowed(trace), policy);
+    if let Some(c) = checkpoints.as_deref_mut() {
+        *c = Checkpoints {
+            policy: Some(policy),
+            every: Checkpoints::EVERY,
+            at: Vec::new(),
+        };
+    }
     for (i, e) in trace.events.iter().enumerate() {
+        if i.is_multiple_of(Checkpoints::EVERY)
+            && let Some(c) = checkpoints.as_deref_mut()
+        {
+            c.keep(i, &mut r);
+        }
         r.event(i, e);
         if !after(i, &r.model) {
             return None;
         }
     }
-    // A trace cut short (a preview) does not end here: nothing is judged as at its end.
+    // A trace cut short (a preview) does not end here.
     if !trace.cut {
         r.model.finish();
     }
@@ -1150,6 +1305,11 @@ pub fn replay_until(
     r.stats.values_unpredicted = r.model.values_unpredicted;
     r.stats.driver_refusals = r.model.driver_refusals;
     let mut findings = std::mem::take(&mut r.model.findings);
+    // A trace cut short is only drawn, not judged: near the cut a call can be missing the
+    // kernel's events inside it, or the STREAMOFF that explains its result.
+    if trace.cut {
+        findings.clear();
+    }
     findings.sort_by_key(|f| f.event);
     Some(CheckReport {
         policy,
@@ -1202,5 +1362,26 @@ mod tests {
             undone_dropped(group),
             vec![(q, 1, 0, MemopKind::DetachDmabuf)]
         );
+    }
+
+    /// Past `MOST` checkpoints every other one goes and the gap doubles: their number stays
+    /// bounded and the ones kept are evenly spaced.
+    #[test]
+    fn checkpoints_thin_out_on_a_long_trace() {
+        let t = Trace::default();
+        let mut r = Replayer::new(Cow::Borrowed(&t), Policy::MODERN);
+        let mut c = Checkpoints {
+            policy: Some(Policy::MODERN),
+            every: 1,
+            at: Vec::new(),
+        };
+        for i in 0..10 * Checkpoints::MOST {
+            c.keep(i, &mut r);
+        }
+        assert!(c.len() <= Checkpoints::MOST, "{}", c.len());
+        assert!(c.len() >= Checkpoints::MOST / 2, "{}", c.len());
+        let gaps: Vec<usize> = c.at.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        assert!(gaps.iter().all(|&g| g == c.every), "{gaps:?}");
+        assert_eq!(c.at.first().map(|a| a.0), Some(0));
     }
 }

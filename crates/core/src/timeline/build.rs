@@ -2,7 +2,7 @@
 //! model changed (`Queue::changes`) of the queue the event touches; a change closes a span
 //! and opens the next. So an event costs the slots it changed, not every slot.
 
-use crate::check::replay_until;
+use crate::check::{Checkpoints, replay_until_checkpointed};
 use crate::model::{BufState, Buffer, Model, Queue, Resources};
 use crate::policy::Policy;
 use crate::progress::Progress;
@@ -347,52 +347,58 @@ fn build_sampling(
     let mut drains_seen = 0u64;
     let mut jobs = super::jobs::JobFinder::default();
     let last = trace.events.len().saturating_sub(1);
-    let report = replay_until(trace, policy, |i, model: &Model| {
-        if i % 65_536 == 0
-            && let Some(p) = progress
-        {
-            if p.cancelled() {
-                return false;
+    let mut checkpoints = Checkpoints::default();
+    let report = replay_until_checkpointed(
+        trace,
+        policy,
+        |i, model: &Model| {
+            if i % 65_536 == 0
+                && let Some(p) = progress
+            {
+                if p.cancelled() {
+                    return false;
+                }
+                p.set(2, i as u64, total);
             }
-            p.set(2, i as u64, total);
-        }
-        if i == last {
-            dmabufs = dmabuf_infos(trace, model);
-        }
-        let Some(e) = trace.events.get(i) else {
-            return true;
-        };
-        end_ns = end_ns.max(e.t_ns);
-        let closed = video_fds.follow(&e.body);
-        jobs.note(trace, &e.body, e.t_ns, &video_fds);
-        if let Some(m) = mark(trace, i, &video_fds, closed) {
-            marks.push(m);
-        }
-        // Only the queue an event addresses can change, except for process-wide events
-        // (open, close, dup, mmap…), after which every queue is sampled.
-        let only = touched(trace, e, &video_fds);
-        infos.note(trace, e, only, &video_fds);
-        if buffer_activity(e, only) {
-            let (a, b) = activity.get_or_insert((e.t_ns, e.t_ns));
-            *a = (*a).min(e.t_ns);
-            *b = (*b).max(e.t_ns);
-        }
-        queues.extend(model.queues.iter().skip(queues.len()).map(QueueB::new));
-        for (q, qb) in model.queues.iter().zip(&mut queues) {
-            if only.is_none_or(|k| k == q.key) {
-                sample(qb, q, e.t_ns, i as u32, how);
+            if i == last {
+                dmabufs = dmabuf_infos(trace, model);
             }
-        }
-        if model.requests_version != requests_seen {
-            requests_seen = model.requests_version;
-            sample_requests(&mut requests, model, e.t_ns, i as u32);
-        }
-        if model.drains_version != drains_seen {
-            drains_seen = model.drains_version;
-            sample_drains(&mut drains, model, e.t_ns, i as u32);
-        }
-        true
-    })?;
+            let Some(e) = trace.events.get(i) else {
+                return true;
+            };
+            end_ns = end_ns.max(e.t_ns);
+            let closed = video_fds.follow(&e.body);
+            jobs.note(trace, &e.body, e.t_ns, &video_fds);
+            if let Some(m) = mark(trace, i, &video_fds, closed) {
+                marks.push(m);
+            }
+            // Only the queue an event addresses can change, except for process-wide events
+            // (open, close, dup, mmap…), after which every queue is sampled.
+            let only = touched(trace, e, &video_fds);
+            infos.note(trace, e, only, &video_fds);
+            if buffer_activity(e, only) {
+                let (a, b) = activity.get_or_insert((e.t_ns, e.t_ns));
+                *a = (*a).min(e.t_ns);
+                *b = (*b).max(e.t_ns);
+            }
+            queues.extend(model.queues.iter().skip(queues.len()).map(QueueB::new));
+            for (q, qb) in model.queues.iter().zip(&mut queues) {
+                if only.is_none_or(|k| k == q.key) {
+                    sample(qb, q, e.t_ns, i as u32, how);
+                }
+            }
+            if model.requests_version != requests_seen {
+                requests_seen = model.requests_version;
+                sample_requests(&mut requests, model, e.t_ns, i as u32);
+            }
+            if model.drains_version != drains_seen {
+                drains_seen = model.drains_version;
+                sample_drains(&mut drains, model, e.t_ns, i as u32);
+            }
+            true
+        },
+        &mut checkpoints,
+    )?;
     let requests = requests
         .into_iter()
         .enumerate()
@@ -467,5 +473,6 @@ fn build_sampling(
         start_ns,
         end_ns,
         event_times,
+        checkpoints,
     })
 }

@@ -344,6 +344,9 @@ pub struct Timeline {
     pub activity: Option<(u64, u64)>,
     /// The time of every event, by event number (for cursors and selections).
     pub event_times: Vec<u64>,
+    /// The replay's state every 65 536 events, so that a look at the model around a
+    /// selected event replays at most that many (`Checkpoints::resume`).
+    pub checkpoints: crate::check::Checkpoints,
 }
 
 impl Timeline {

@@ -42,7 +42,8 @@ pub struct Trace {
     /// Device paths by device number (the `dev` of queue keys). Device 0 is the first opened.
     pub devices: Vec<Sym>,
     /// Only the first part of a trace that goes on (a preview shown while the rest loads):
-    /// what is judged at a trace's end (R38, R48) is not judged here.
+    /// it is replayed and drawn but not judged (no finding is reported on it), since near
+    /// the cut a call may lack what explains it, and its end is not the trace's.
     pub cut: bool,
     /// The names the nodes have in sysfs (`vivid-000-vid-cap`), by device number, where a
     /// recorder wrote them.

@@ -274,7 +274,7 @@ fn decode_and_join(
 
 /// The first chunks of a binary trace, up to about `events` events, when it holds more
 /// (and has its index, which says so): a preview to show while the rest is read. The trace
-/// is marked [`Trace::cut`], so nothing is judged as at its end.
+/// is marked [`Trace::cut`]: drawn, not judged.
 pub fn read_binary_prefix(bytes: &[u8], events: usize) -> Option<Trace> {
     if !is_binary(bytes) {
         return None;
@@ -290,6 +290,10 @@ pub fn read_binary_prefix(bytes: &[u8], events: usize) -> Option<Trace> {
     {
         n += m.events as usize;
         take += 1;
+    }
+    if take >= chunks.len() {
+        // Whole chunks up to `events` are the whole trace: no preview.
+        return None;
     }
     let part: Chunks = chunks.get(..take)?.to_vec();
     let (header, _) = read_header(bytes, &mut Vec::new()).ok()?;
