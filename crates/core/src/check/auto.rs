@@ -117,42 +117,29 @@ pub fn choose_policy_seeded(
     every: bool,
     seed: Option<(Policy, CheckReport)>,
 ) -> AutoChoice {
-    let seeded = |p: Policy| {
-        seed.as_ref()
+    // A policy's score: the caller's replay when it made this one, else a replay now.
+    let score = |p: Policy| {
+        let report = seed
+            .as_ref()
             .filter(|(sp, _)| *sp == p)
             .map(|(_, r)| r.clone())
-            .unwrap_or_else(|| check_trace(trace, p))
+            .unwrap_or_else(|| check_trace(trace, p));
+        PolicyScore {
+            policy: p,
+            cost: cost(&report),
+            report,
+        }
     };
     if let Some((policy, reason)) = from_header(trace) {
-        let report = seeded(policy);
         return AutoChoice {
             policy,
             reason,
-            scores: vec![PolicyScore {
-                policy,
-                cost: cost(&report),
-                report,
-            }],
+            scores: vec![score(policy)],
             partial: false,
         };
     }
     let cands = candidates();
-    let score = |p: Policy| {
-        let report = check_trace(trace, p);
-        PolicyScore {
-            policy: p,
-            cost: cost(&report),
-            report,
-        }
-    };
-    let first = cands.first().map(|&p| {
-        let report = seeded(p);
-        PolicyScore {
-            policy: p,
-            cost: cost(&report),
-            report,
-        }
-    });
+    let first = cands.first().map(|&p| score(p));
     let partial = !every && first.as_ref().is_some_and(|s| evidence(s) == 0);
     let scores: Vec<PolicyScore> = if partial {
         first.into_iter().collect()

@@ -1191,22 +1191,7 @@ impl Checkpoints {
         // The findings so far stay out of the copy (a million findings, copied at every
         // checkpoint, would be most of the memory).
         let findings = std::mem::take(&mut r.model.findings);
-        let kept = Replayer {
-            trace: Cow::Owned(Trace::default()),
-            model: r.model.clone(),
-            stepped: r.stepped,
-            stats: r.stats,
-            last: r.last,
-            consumed_to: r.consumed_to,
-            video_fds: r.video_fds.clone(),
-            skip: r.skip.clone(),
-            memops_traced: r.memops_traced,
-            within_marked: r.within_marked,
-            setups: r.setups.clone(),
-            unseen_setup: r.unseen_setup.clone(),
-            request_dev: r.request_dev.clone(),
-            stopping: r.stopping.clone(),
-        };
+        let kept = r.clone().rebind(Cow::Owned(Trace::default()));
         r.model.findings = findings;
         self.at.push((i, kept));
     }

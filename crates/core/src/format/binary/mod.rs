@@ -39,6 +39,20 @@ pub const CHUNK_EVENTS: usize = 1 << 16;
 pub const MAX_CHUNK_EVENTS: usize = 1 << 20;
 const META_LEN: usize = 4 * 6 + 8 * 2;
 
+/// The little-endian u32 at byte `i`, if `b` has it.
+fn u32_at(b: &[u8], i: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(i..i.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+/// The little-endian u64 at byte `i`, if `b` has it.
+fn u64_at(b: &[u8], i: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        b.get(i..i.checked_add(8)?)?.try_into().ok()?,
+    ))
+}
+
 /// What a chunk holds, as its header and the index say it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Meta {
@@ -69,21 +83,15 @@ impl Meta {
     }
 
     fn decode(b: &[u8]) -> Option<Meta> {
-        let u32_at = |i: usize| -> Option<u32> {
-            Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
-        };
-        let u64_at = |i: usize| -> Option<u64> {
-            Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
-        };
         let m = Meta {
-            compressed_len: u32_at(0)?,
-            events: u32_at(4)?,
-            args: u32_at(8)?,
-            planes: u32_at(12)?,
-            extents: u32_at(16)?,
-            strings: u32_at(20)?,
-            first_t: u64_at(24)?,
-            last_t: u64_at(32)?,
+            compressed_len: u32_at(b, 0)?,
+            events: u32_at(b, 4)?,
+            args: u32_at(b, 8)?,
+            planes: u32_at(b, 12)?,
+            extents: u32_at(b, 16)?,
+            strings: u32_at(b, 20)?,
+            first_t: u64_at(b, 24)?,
+            last_t: u64_at(b, 32)?,
         };
         // What the writer never makes: a damaged header, not a chunk.
         let plausible = m.events as usize <= MAX_CHUNK_EVENTS

@@ -8,23 +8,11 @@ use crate::format::native_read::{LoadError, after_load, parse_header};
 use crate::progress::Progress;
 use crate::trace::{Body, IoctlArg, Trace, TraceParts};
 
-use super::{BINARY_VERSION, CHUNK, ChunkBody, END, INDEX, MAGIC, META_LEN, Meta};
+use super::{BINARY_VERSION, CHUNK, ChunkBody, END, INDEX, MAGIC, META_LEN, Meta, u32_at, u64_at};
 
 /// Whether `bytes` begin as a binary trace.
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
-}
-
-fn u32_at(b: &[u8], i: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(i..i.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn u64_at(b: &[u8], i: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(i..i.checked_add(8)?)?.try_into().ok()?,
-    ))
 }
 
 fn error(byte: u64, message: String) -> Diagnostic {

@@ -29,6 +29,14 @@ fn bundled() -> Vec<(String, Trace)> {
     out
 }
 
+/// The repository's trace with the most events.
+fn largest() -> (String, Trace) {
+    bundled()
+        .into_iter()
+        .max_by_key(|(_, t)| t.events.len())
+        .expect("a trace")
+}
+
 fn jsonl(t: &Trace) -> String {
     let mut out = Vec::new();
     write_native(&mut out, t).expect("write");
@@ -62,10 +70,7 @@ fn every_bundled_trace_reads_back_the_same() {
 
 #[test]
 fn a_file_cut_anywhere_keeps_its_whole_chunks() {
-    let (name, t) = bundled()
-        .into_iter()
-        .max_by_key(|(_, t)| t.events.len())
-        .expect("a trace");
+    let (name, t) = largest();
     let bytes = binary(&t, 5);
     let whole = jsonl(&t);
     let header_end = MAGIC.len() + 8 + u32_le(&bytes, MAGIC.len() + 4) as usize;
@@ -85,10 +90,7 @@ fn a_file_cut_anywhere_keeps_its_whole_chunks() {
 
 #[test]
 fn a_damaged_chunk_loses_only_its_events() {
-    let (_, t) = bundled()
-        .into_iter()
-        .max_by_key(|(_, t)| t.events.len())
-        .expect("a trace");
+    let (_, t) = largest();
     let bytes = binary(&t, 4);
     // Find the second chunk and damage its compressed body.
     let first = MAGIC.len() + 8 + u32_le(&bytes, MAGIC.len() + 4) as usize;
@@ -139,7 +141,7 @@ fn a_newer_version_is_refused() {
 }
 
 fn u32_le(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
+    u32_at(b, i).expect("4 bytes")
 }
 
 /// A chunk repeats every device the trace knew, and a string may be long: neither may make
