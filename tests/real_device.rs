@@ -1716,7 +1716,6 @@ fn a_program_recorded_from_the_window_is_shown_as_it_grows() {
     let mut s = LiveSession::program(spec);
     let mut log = Log::default();
     let mut shown = Vec::new();
-    let mut last = None;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         assert!(
@@ -1725,16 +1724,12 @@ fn a_program_recorded_from_the_window_is_shown_as_it_grows() {
             log.lines
         );
         s.drain(&mut log);
-        if let Some((doc, _)) = s.poll_document(PolicyChoice::Auto, Instant::now()) {
-            shown.push((doc.trace.events.len(), s.running()));
-            last = Some(doc);
+        let refresh = s.poll_document(PolicyChoice::Auto, Instant::now());
+        if refresh != vb2scope_gui::Refresh::None {
+            shown.push((s.document().replayed(), s.running()));
         }
-        if !s.running()
-            && !s.rebuilding()
-            && last
-                .as_ref()
-                .is_some_and(|d| d.trace.events.len() == s.trace().events.len())
-        {
+        // Finished as a whole trace's once the program ended.
+        if !s.running() && !s.rebuilding() && !s.document().is_growing() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -1750,7 +1745,8 @@ fn a_program_recorded_from_the_window_is_shown_as_it_grows() {
     let while_running: Vec<usize> = shown.iter().filter(|s| s.1).map(|s| s.0).collect();
     assert!(while_running.len() >= 2, "{shown:?}");
     assert!(while_running.windows(2).all(|w| w[0] <= w[1]), "{shown:?}");
-    let doc = last.unwrap_or_else(|| panic!("no document"));
+    let doc = s.document();
+    assert_eq!(doc.replayed(), s.trace().events.len());
     assert!(!doc.timeline().lanes.is_empty());
     assert_recorded_well("window", &doc.trace);
     assert_exports_imported("window", &doc.trace, 1);

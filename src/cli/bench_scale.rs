@@ -8,6 +8,7 @@
 //! * loading for the window: reading, the replay and the timeline (what the first frame waits
 //!   for), in this process;
 //! * the bytes each event takes once loaded (the trace's tables);
+//! * the same session taken in as a live recording, a slice at a time (`bench_live`);
 //! * then the text importers (strace, ftrace) on real captures repeated to 200 MB (`--text-mb`), against
 //!   `grep -c .` of the same file.
 
@@ -78,6 +79,7 @@ fn floor(prog: &str, args: &[&str], file: &Path) -> Result<f64> {
 }
 
 struct Row {
+    bin: PathBuf,
     events: usize,
     jsonl_bytes: Option<u64>,
     binary_bytes: u64,
@@ -144,6 +146,7 @@ fn measure(exe: &Path, dir: &Path, events: u64, jsonl: bool, memory: Memory) -> 
     let load_window = t0.elapsed().as_secs_f64();
     drop(a);
     Ok(Row {
+        bin: bin.clone(),
         events: n,
         jsonl_bytes: jsonl.then(|| size(&json_path)).flatten(),
         binary_bytes: size(&bin).unwrap_or(0),
@@ -280,6 +283,11 @@ pub fn run(
             growth(a.check_binary.0, b.check_binary.0),
             growth(a.load_window, b.load_window)
         );
+    }
+    super::bench_live::print_header();
+    for r in &rows {
+        let bytes = std::fs::read(&r.bin)?;
+        super::bench_live::print(&super::bench_live::measure(&bytes)?, r.load_window);
     }
     if text_mb > 0 {
         text_imports(&dir, text_mb)?;

@@ -3,6 +3,7 @@
 
 mod app;
 mod bench;
+mod bench_live;
 mod bench_scale;
 mod check;
 mod device;

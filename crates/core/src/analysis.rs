@@ -7,13 +7,16 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::check::{CheckReport, PolicyScore, check_trace, choose_policy_seeded, first_candidate};
+use crate::check::{
+    CheckReport, PolicyScore, check_trace, choose_policy_seeded, choose_policy_with,
+    first_candidate,
+};
 use crate::format::Diagnostic;
 use crate::import::{Format, ImportError, import_bytes};
 use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::scenario::{self, RunError, Scenario, ScenarioError};
-use crate::timeline::{Timeline, build_with};
+use crate::timeline::{Growing, Timeline, build_with};
 use crate::trace::Trace;
 
 /// Why a scenario under `auto` runs under the newest vb2.
@@ -130,7 +133,16 @@ pub struct Analysis {
 enum Judged {
     Findings(CheckReport),
     Timeline(Box<Timeline>),
+    /// A live recording's, updated as it grows.
+    Growing(Box<Growing>),
 }
+
+/// What came in a live recording changes what was already replayed (its first kernel
+/// event, or one that happened inside the call replayed last; or, at its end, `auto`
+/// chose another policy): the recording must be judged again from the start.
+#[derive(Debug, thiserror::Error)]
+#[error("the recording must be judged again from its start")]
+pub struct Outgrown;
 
 /// Everything a judgement under one choice gives, computed before anything changes.
 struct Verdict {
@@ -301,6 +313,97 @@ impl Analysis {
         })
     }
 
+    /// A live recording so far, judged as it grows ([`Analysis::grow`]) rather than again
+    /// from the start at each look. `auto` takes vb2 of the kernel the header names, else
+    /// chooses on the events so far (and again at the end).
+    pub fn growing(name: &str, trace: Trace, choice: PolicyChoice) -> Analysis {
+        let (policy, reason, scores, scores_partial) = match choice {
+            PolicyChoice::Fixed(p) => (p, None, Vec::new(), false),
+            PolicyChoice::Auto => {
+                let c = choose_policy_with(&trace, false);
+                (c.policy, Some(c.reason), c.scores, c.partial)
+            }
+        };
+        let mut g = Growing::new(&trace, policy);
+        g.feed(&trace, Growing::settled(&trace));
+        Analysis {
+            name: name.into(),
+            source: Source::Trace,
+            trace,
+            diagnostics: Vec::new(),
+            choice,
+            policy,
+            reason,
+            scores,
+            scores_partial,
+            judged: Judged::Growing(Box::new(g)),
+        }
+    }
+
+    /// Whether the analysis grows with its trace.
+    pub fn is_growing(&self) -> bool {
+        matches!(self.judged, Judged::Growing(_))
+    }
+
+    /// The events replayed so far (all of them once the analysis no longer grows).
+    pub fn replayed(&self) -> usize {
+        match &self.judged {
+            Judged::Growing(g) => g.fed(),
+            _ => self.trace.events.len(),
+        }
+    }
+
+    /// Takes in the events appended to [`Analysis::trace`] since the last call: up to its
+    /// last call, or, when `quiet` (nothing came for a while), to its last event; `ended`:
+    /// the recording is over, and the timeline is finished as a whole trace's. An analysis
+    /// that does not grow is left alone.
+    pub fn grow(&mut self, quiet: bool, ended: bool) -> Result<(), Outgrown> {
+        let Judged::Growing(g) = &mut self.judged else {
+            return Ok(());
+        };
+        let len = self.trace.events.len();
+        let to = if quiet || ended {
+            len
+        } else {
+            Growing::settled(&self.trace).max(g.fed())
+        };
+        if g.outgrown(&self.trace, to) {
+            return Err(Outgrown);
+        }
+        g.feed(&self.trace, to);
+        if !ended {
+            return Ok(());
+        }
+        let placeholder = Judged::Findings(CheckReport {
+            policy: self.policy,
+            findings: Vec::new(),
+            stats: Default::default(),
+            value_notes: Vec::new(),
+            rebuilt_calls: false,
+            incomplete_from: None,
+            unseen_setup: Vec::new(),
+            undecoded_from: None,
+        });
+        let Judged::Growing(g) = std::mem::replace(&mut self.judged, placeholder) else {
+            return Ok(());
+        };
+        let tl = g.finish(&self.trace);
+        // `auto` chose on the events so far: at the end it may choose otherwise.
+        if self.choice == PolicyChoice::Auto {
+            let c =
+                choose_policy_seeded(&self.trace, false, Some((self.policy, tl.report.clone())));
+            if c.policy != self.policy {
+                self.judged = Judged::Timeline(Box::new(tl));
+                return Err(Outgrown);
+            }
+            self.reason = Some(c.reason);
+            self.scores = c.scores;
+            self.scores_partial = c.partial;
+        }
+        self.judged = Judged::Timeline(Box::new(tl));
+        Ok(())
+    }
+
     /// Judges the same input under another policy (a scenario is run again under it). A
     /// failure leaves the analysis as it was.
     pub fn rejudge(
@@ -337,6 +440,7 @@ impl Analysis {
         match &self.judged {
             Judged::Findings(r) => r,
             Judged::Timeline(t) => &t.report,
+            Judged::Growing(g) => &g.timeline().report,
         }
     }
 
@@ -345,6 +449,7 @@ impl Analysis {
         match &self.judged {
             Judged::Findings(_) => None,
             Judged::Timeline(t) => Some(t),
+            Judged::Growing(g) => Some(g.timeline()),
         }
     }
 

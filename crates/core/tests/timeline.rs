@@ -193,6 +193,56 @@ mod lod {
             }
         }
     }
+
+    /// A lane's pyramid grown span by span (a live recording's: each span opens with no
+    /// length and is stretched as time goes on, until the next one opens) answers as the one
+    /// built over the finished lane: every visible span accounted for, in order, a bounded
+    /// number of segments.
+    fn grown(spans: &[Span<u8>]) -> (Vec<Span<u8>>, Pyramid<u8>) {
+        let mut p = Pyramid::default();
+        let mut out: Vec<Span<u8>> = Vec::new();
+        for s in spans {
+            if let Some(last) = out.last() {
+                p.stretch(last.end_ns);
+            }
+            out.push(Span {
+                end_ns: s.start_ns,
+                ..*s
+            });
+            p.push(
+                out.len(),
+                &Span {
+                    end_ns: s.start_ns,
+                    ..*s
+                },
+            );
+            // Stretched while open, then to its end.
+            let mid = s.start_ns + (s.end_ns - s.start_ns) / 2;
+            p.stretch(mid);
+            if let Some(last) = out.last_mut() {
+                last.end_ns = s.end_ns;
+            }
+            p.stretch(s.end_ns);
+        }
+        (out, p)
+    }
+
+    proptest! {
+        #[test]
+        fn a_grown_pyramid_accounts_for_every_visible_span(spans in lane(), t0 in 0u64..5000, w in 1u64..30000, min_ns in 0u64..20000) {
+            let t1 = t0 + w;
+            let (spans, p) = grown(&spans);
+            let mut out = Vec::new();
+            p.segments(&spans, t0, t1, min_ns, &mut out);
+            let visible = spans.iter().filter(|s| s.end_ns > t0 && s.start_ns < t1).count();
+            let counted: usize = out.iter().map(|s| match s { Segment::One(_) => 1, Segment::Mixed { count, .. } => *count as usize }).sum();
+            prop_assert_eq!(counted, visible, "{:?}", out);
+            prop_assert!(out.windows(2).all(|p| p[0].start_ns() <= p[1].start_ns()));
+            if let Some(steps) = w.checked_div(min_ns) {
+                prop_assert!(out.len() as u64 <= 4 * (steps + 4), "{} segments", out.len());
+            }
+        }
+    }
 }
 
 /// A buffer queued again and again: its findings (R11 each time) are one mark with their

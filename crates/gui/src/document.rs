@@ -4,7 +4,7 @@
 use std::ops::Deref;
 use std::sync::{LazyLock, OnceLock};
 
-use vb2scope_core::analysis::{Analysis, AnalysisError, Depth, analyze};
+use vb2scope_core::analysis::{Analysis, AnalysisError, Depth, Outgrown, analyze};
 use vb2scope_core::policy::Policy;
 use vb2scope_core::progress::Progress;
 use vb2scope_core::time::{Origin, TimeBase};
@@ -86,6 +86,28 @@ impl Document {
             holders: OnceLock::new(),
             lane_findings: OnceLock::new(),
         })
+    }
+
+    /// A live recording so far, judged as it grows ([`Document::grow`]).
+    pub fn growing(name: &str, trace: Trace, choice: PolicyChoice) -> Document {
+        Document {
+            analysis: Analysis::growing(name, trace, choice),
+            holders: OnceLock::new(),
+            lane_findings: OnceLock::new(),
+        }
+    }
+
+    /// The recording, to append its new events to (then [`Document::grow`]).
+    pub fn trace_mut(&mut self) -> &mut Trace {
+        &mut self.analysis.trace
+    }
+
+    /// Takes in the events appended since (see [`Analysis::grow`]).
+    pub fn grow(&mut self, quiet: bool, ended: bool) -> Result<(), Outgrown> {
+        let r = self.analysis.grow(quiet, ended);
+        self.holders = OnceLock::new();
+        self.lane_findings = OnceLock::new();
+        r
     }
 
     pub fn timeline(&self) -> &Timeline {

@@ -20,6 +20,8 @@ enum Shown {
     /// Nothing yet (a load may be on its way).
     Nothing,
     Document(Box<Document>),
+    /// The live session's recording, growing.
+    Live,
     /// Why the input could not be shown.
     Failed(LoadError),
 }
@@ -92,10 +94,7 @@ impl Inspector {
 
     /// The document shown, if any.
     pub fn document(&self) -> Option<&Document> {
-        match &self.shown {
-            Shown::Document(d) => Some(d),
-            _ => None,
-        }
+        shown_document(&self.shown, &self.live)
     }
 
     /// Why nothing is shown, if that is the case.
@@ -141,7 +140,7 @@ impl Inspector {
 
     /// Whether a document is shown (while loading: a preview of the input).
     pub fn shows_document(&self) -> bool {
-        matches!(self.shown, Shown::Document(_))
+        self.document().is_some()
     }
     pub fn recent(&self) -> &[String] {
         &self.recent
@@ -195,6 +194,10 @@ impl Inspector {
             // new choice when it comes.
             return;
         }
+        if matches!(self.shown, Shown::Live) {
+            // The live session judges its recording again under it.
+            return;
+        }
         let big = self
             .document()
             .is_some_and(|d| d.trace.events.len() > BIG_TRACE);
@@ -212,13 +215,13 @@ impl Inspector {
 
     /// Moves the cursor `delta` events, skipping the model's inferred consequences.
     pub fn step(&mut self, delta: i64) {
-        if let Shown::Document(d) = &self.shown {
+        if let Some(d) = shown_document(&self.shown, &self.live) {
             self.selection.step(d, &mut self.view, delta);
         }
     }
 
     pub fn select_finding(&mut self, k: usize) {
-        if let Shown::Document(d) = &self.shown {
+        if let Some(d) = shown_document(&self.shown, &self.live) {
             self.selection.select_finding(d, &mut self.view, k);
         }
     }
@@ -316,38 +319,40 @@ impl Inspector {
         if !self.live.shown || self.loading.is_some() {
             return;
         }
-        let Some((doc, built_for)) = s.poll_document(self.choice, std::time::Instant::now()) else {
-            return;
-        };
-        if built_for == self.choice {
-            self.show_live(doc);
-        } else {
-            // The policy changed while it was being built.
-            s.touch();
+        let refresh = s.poll_document(self.choice, std::time::Instant::now());
+        let recorded = !s.trace().events.is_empty();
+        let first = !matches!(self.shown, Shown::Live);
+        if recorded && (refresh != live::Refresh::None || first) {
+            self.show_live(refresh);
         }
     }
 
-    /// Replaces the shown document by a newer one of the live recording.
-    fn show_live(&mut self, doc: Document) {
-        let same_policy = self.document().is_some_and(|d| d.policy == doc.policy);
+    /// Shows the live recording as it is now.
+    fn show_live(&mut self, refresh: live::Refresh) {
         if std::mem::take(&mut self.live.replaced) {
             self.selection = Selection::default();
             self.explain.reset();
             self.live.follow = true;
             self.live.followed = None;
-        } else if !same_policy {
-            // `auto` may change its mind as events arrive: findings are numbered anew.
+        } else if refresh == live::Refresh::Rejudged {
+            // Judged again (another policy, or `auto` changed its mind): findings are
+            // numbered anew.
             self.selection.finding = None;
         }
         // The user zoomed or panned since the view was last set: leave it alone.
         if self.live.followed.is_some_and(|v| v != self.view) {
             self.live.follow = false;
         }
-        if self.live.follow {
-            self.view = live::follow_view(doc.timeline());
-            self.live.followed = Some(self.view);
+        self.shown = Shown::Live;
+        let newest = self
+            .live
+            .session
+            .as_ref()
+            .map(|s| live::follow_view(s.document().timeline()));
+        if let Some(v) = newest.filter(|_| self.live.follow) {
+            self.view = v;
+            self.live.followed = Some(v);
         }
-        self.shown = Shown::Document(Box::new(doc));
     }
 
     fn act(&mut self, actions: Vec<Action>) {
@@ -407,7 +412,7 @@ impl Inspector {
                 });
             self.requests.extend(r.inner);
         }
-        let Shown::Document(d) = &self.shown else {
+        let Some(d) = shown_document(&self.shown, &self.live) else {
             self.nothing_to_show(ui);
             return;
         };
@@ -476,5 +481,14 @@ impl Inspector {
                 ui.label(RichText::new(error).monospace());
             }
         });
+    }
+}
+
+/// The document shown: a loaded one, or the live session's recording.
+fn shown_document<'a>(shown: &'a Shown, live: &'a LivePanel) -> Option<&'a Document> {
+    match shown {
+        Shown::Document(d) => Some(d),
+        Shown::Live => live.session.as_ref().map(|s| s.document()),
+        _ => None,
     }
 }

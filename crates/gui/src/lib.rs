@@ -24,7 +24,7 @@ mod why;
 
 pub use document::{Document, LoadError, PolicyChoice};
 pub use inspector::Inspector;
-pub use live::{LiveSession, Log, LogKind, Streaming};
+pub use live::{LiveSession, Log, LogKind, Refresh, Streaming};
 pub use live_panel::{Form, LivePanel, SourceKind};
 pub use loader::{Loaded, Loader};
 pub use minimap::Minimap;

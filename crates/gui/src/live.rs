@@ -1,6 +1,8 @@
 //! A live device session as the window sees it: the updates of a session thread, drained a
-//! bounded number per frame into a growing trace that the window re-evaluates a few times a
-//! second. Updates come from any channel, so tests can script a session without a device.
+//! bounded number per frame into a recording whose document grows with it: a few times a
+//! second the new events are replayed and the timeline updated in place, never rebuilt from
+//! the start (only when the policy changes, or what came changes what was replayed).
+//! Updates come from any channel, so tests can script a session without a device.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -15,18 +17,21 @@ use vb2scope_device::{
     AppRecording, AppTarget, Caps, Live, LiveConfig, LiveOp, ProgramSpec, Update,
 };
 
-use super::document::{Document, LoadError, PolicyChoice};
+use super::document::{Document, PolicyChoice};
 use super::timeline_view::View;
 
 /// Updates taken per frame: a flood of events cannot hold a frame up.
 const DRAIN_PER_FRAME: usize = 20_000;
-/// The most often the growing trace is re-evaluated.
+/// The most often the document takes in new events.
 const REFRESH_EVERY: Duration = Duration::from_millis(250);
-/// A slow re-evaluation waits this many times its cost before the next, so that it takes
-/// at most a fifth of the window's time.
+/// A slow update waits this many times its cost before the next, so that it takes at most
+/// a fifth of the window's time.
 const REFRESH_COST_FACTOR: u32 = 4;
-/// Above this many events the recording is re-evaluated on a thread: about 20 ms in a release
-/// build at 50 000 events, growing with events times buffers.
+/// A recording this long without an event is replayed to its last event (the kernel's events
+/// of its last call had time to come); before, only up to its last call.
+const QUIET: Duration = Duration::from_millis(300);
+/// Above this many events the recording is judged again from its start on a thread: about
+/// 20 ms in a release build at 50 000 events.
 const BACKGROUND_ABOVE: usize = 100_000;
 /// While following, the view shows at most this much of the newest recording.
 const FOLLOW_NS: f64 = 5e9;
@@ -82,34 +87,56 @@ enum Commands {
     Channel(Option<Sender<LiveOp>>),
 }
 
-/// A rebuild's result, what it cost and the policy choice it was made under.
-type Rebuilt = (Result<Document, LoadError>, Duration, PolicyChoice);
+/// A document judged again from the start, and the policy choice it was made under.
+type Rebuilt = (Document, PolicyChoice);
+
+/// What [`LiveSession::poll_document`] did to the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refresh {
+    /// Nothing.
+    None,
+    /// New events were taken in: the timeline grew, findings were added.
+    Grown,
+    /// Judged again from the start (another policy): findings are numbered anew.
+    Rejudged,
+}
 
 pub struct LiveSession {
     /// The device as the user named it.
     pub(crate) device: String,
     commands: Commands,
     updates: Receiver<Update>,
-    /// Every event recorded so far.
-    pub(crate) trace: Trace,
+    /// The recording so far and what vb2scope says of it, grown as events come.
+    doc: Document,
     /// What the device said when it opened: its path, capabilities and the queue in use.
     pub(crate) opened: Option<(String, Caps, BufType)>,
     pub(crate) streaming: Streaming,
     /// Why the session ended, once it has.
     pub(crate) ended: Option<String>,
-    /// Events arrived since the document was last rebuilt.
+    /// Events arrived since the document last took them in.
     dirty: bool,
+    /// When the last event arrived.
+    last_event: Option<Instant>,
+    /// Kernel events came (memops, completions, log lines): those of the last call may still
+    /// be on their way when it arrives.
+    kernel_side: bool,
     last_refresh: Option<Instant>,
-    /// What the last rebuild took (a slow one is done less often).
+    /// What the last update took (a slow one is done less often).
     pub(crate) refresh_cost: Duration,
-    /// A rebuild running on a thread: the document, its cost and the policy choice it used.
+    /// The recording judged again from the start on a thread (another policy, or what came
+    /// changed what was replayed), with the choice it was made under.
     pending: Option<Receiver<Rebuilt>>,
 }
 
 impl LiveSession {
     /// Every event recorded so far.
     pub fn trace(&self) -> &Trace {
-        &self.trace
+        &self.doc.trace
+    }
+
+    /// The recording so far, as the window shows it.
+    pub fn document(&self) -> &Document {
+        &self.doc
     }
 
     /// Whether the dequeue loop runs.
@@ -131,8 +158,8 @@ impl LiveSession {
         let rec = AppRecording::program(spec);
         let updates = rec.updates().clone();
         let mut s = LiveSession::new(shown.clone(), Commands::App(rec), updates);
-        s.trace.header.source = format!("vb2scope record -- {shown}");
-        s.trace.header.title = shown;
+        s.doc.trace_mut().header.source = format!("vb2scope record -- {shown}");
+        s.doc.trace_mut().header.title = shown;
         s
     }
 
@@ -145,16 +172,16 @@ impl LiveSession {
         let rec = AppRecording::attach(pid);
         let updates = rec.updates().clone();
         let mut s = LiveSession::new(shown.clone(), Commands::App(rec), updates);
-        s.trace.header.source = format!("vb2scope record --attach {pid}");
-        s.trace.header.title = shown;
+        s.doc.trace_mut().header.source = format!("vb2scope record --attach {pid}");
+        s.doc.trace_mut().header.title = shown;
         s
     }
 
     /// Watches a recording that runs elsewhere: `updates` are its events.
     pub fn watching(name: &str, updates: Receiver<Update>) -> LiveSession {
         let mut s = LiveSession::new(name.to_owned(), Commands::Watched, updates);
-        s.trace.header.source = format!("vb2scope record -- {name}");
-        s.trace.header.title = name.to_owned();
+        s.doc.trace_mut().header.source = format!("vb2scope record -- {name}");
+        s.doc.trace_mut().header.title = name.to_owned();
         s
     }
 
@@ -197,15 +224,19 @@ impl LiveSession {
             kernel: vb2scope_device::kernel_release(),
             clock: vb2scope_device::recording_clock(),
         };
+        let recording = matches!(commands, Commands::App(_) | Commands::Watched);
+        let name = document_name(recording, &device);
         LiveSession {
             device,
             commands,
             updates,
-            trace: Trace::new(header),
+            doc: Document::growing(&name, Trace::new(header), PolicyChoice::Auto),
             opened: None,
             streaming: Streaming::Off,
             ended: None,
             dirty: false,
+            last_event: None,
+            kernel_side: false,
             last_refresh: None,
             refresh_cost: Duration::ZERO,
             pending: None,
@@ -230,15 +261,20 @@ impl LiveSession {
 
     /// The name of the recording's document.
     pub fn name(&self) -> String {
-        if self.is_recording() {
-            format!("recording: {}", self.device)
-        } else {
-            format!("live: {}", self.device)
-        }
+        document_name(self.is_recording(), &self.device)
     }
 
     /// Takes the waiting updates, at most a frame's worth; true when more are waiting.
     pub fn drain(&mut self, log: &mut Log) -> bool {
+        let before = self.doc.trace.events.len();
+        let more = self.drain_some(log);
+        if self.doc.trace.events.len() != before {
+            self.last_event = Some(Instant::now());
+        }
+        more
+    }
+
+    fn drain_some(&mut self, log: &mut Log) -> bool {
         for _ in 0..DRAIN_PER_FRAME {
             match self.updates.try_recv() {
                 Ok(u) => self.take(u, log),
@@ -257,7 +293,8 @@ impl LiveSession {
     fn take(&mut self, u: Update, log: &mut Log) {
         match u {
             Update::Event(e) => {
-                e.append_to(&mut self.trace);
+                self.kernel_side |= !e.event.body.is_syscall();
+                e.append_to(self.doc.trace_mut());
                 self.dirty = true;
             }
             Update::Opened { path, caps, queue } => {
@@ -300,99 +337,146 @@ impl LiveSession {
     fn end(&mut self, why: String, log: &mut Log) {
         log.info(format!(
             "session ended ({why}); {} events recorded",
-            self.trace.events.len()
+            self.doc.trace.events.len()
         ));
         self.ended = Some(why);
+        // The document is finished as a whole trace's.
+        self.dirty = true;
         self.streaming = Streaming::Off;
     }
 
-    /// Whether the document should be rebuilt now: new events, and a refresh not too recent
-    /// (at once when the session has ended).
+    /// Whether the document should take in new events now: some came, and the last update
+    /// is not too recent (at once when the session has ended).
     fn refresh_due(&self, now: Instant) -> bool {
         let wait = REFRESH_EVERY.max(self.refresh_cost * REFRESH_COST_FACTOR);
         self.dirty
-            && !self.trace.events.is_empty()
             && (!self.running()
                 || self
                     .last_refresh
                     .is_none_or(|t| now.saturating_duration_since(t) >= wait))
     }
 
-    /// Asks for a rebuild at the next frame.
+    /// Asks for an update at the next frame.
     pub fn touch(&mut self) {
         self.dirty = true;
         self.last_refresh = None;
     }
 
-    /// A rebuild runs on a thread.
+    /// The recording is judged again from its start on a thread.
     pub fn rebuilding(&self) -> bool {
         self.pending.is_some()
     }
 
-    /// The recording so far as a document (findings and timeline) under `choice`, when a
-    /// rebuild is due: built at once for a small recording, on a thread for a big one (then
-    /// returned by a later call). Returns the choice the document was built with.
-    pub fn poll_document(
-        &mut self,
-        choice: PolicyChoice,
-        now: Instant,
-    ) -> Option<(Document, PolicyChoice)> {
+    /// Brings the document up to the recording under `choice`, when an update is due: the
+    /// new events are replayed and the timeline grows. Another choice, or events that change
+    /// what was replayed, judge it again from the start: at once for a short recording, on a
+    /// thread for a long one (the document stays as it was meanwhile).
+    pub fn poll_document(&mut self, choice: PolicyChoice, now: Instant) -> Refresh {
+        let mut done = Refresh::None;
         if let Some(rx) = &self.pending {
-            let (d, cost, built_for) = match rx.try_recv() {
-                Ok(r) => r,
-                Err(TryRecvError::Empty) => return None,
+            match rx.try_recv() {
+                Err(TryRecvError::Empty) => return Refresh::None,
                 Err(TryRecvError::Disconnected) => {
-                    // The thread died with the rebuild: try again later.
+                    // The thread died: try again.
                     self.pending = None;
-                    self.dirty = true;
-                    return None;
                 }
-            };
-            self.pending = None;
-            self.refresh_cost = cost;
-            return self.built(d, built_for);
+                Ok((d, built_for)) => {
+                    self.pending = None;
+                    if built_for == choice {
+                        self.adopt(d);
+                        done = Refresh::Rejudged;
+                    }
+                }
+            }
         }
-        if !self.refresh_due(now) {
-            return None;
+        if self.doc.choice != choice {
+            done = self.rejudge(choice);
+            if self.pending.is_some() {
+                return Refresh::None;
+            }
+        }
+        // Judged again from the start: what came since is taken in at once.
+        if done == Refresh::None && !self.refresh_due(now) {
+            return Refresh::None;
         }
         self.last_refresh = Some(now);
         self.dirty = false;
-        let (name, trace) = (self.name(), self.trace.clone());
-        let work = move || {
-            let start = Instant::now();
-            let d = Document::from_trace(&name, trace, choice);
-            (d, start.elapsed(), choice)
-        };
-        if self.trace.events.len() <= BACKGROUND_ABOVE {
-            let (d, cost, _) = work();
-            self.refresh_cost = cost;
-            return self.built(d, choice);
-        }
-        let (tx, rx) = bounded(1);
-        std::thread::spawn(move || {
-            // The window may have gone meanwhile: nobody to tell then.
-            let _ = tx.send(work());
-        });
-        self.pending = Some(rx);
-        None
-    }
-}
-
-impl LiveSession {
-    /// A rebuilt document, or, if the rebuild failed, another try later.
-    fn built(
-        &mut self,
-        d: Result<Document, LoadError>,
-        choice: PolicyChoice,
-    ) -> Option<(Document, PolicyChoice)> {
-        match d {
-            Ok(d) => Some((d, choice)),
+        // Without the kernel's side each call is whole when it arrives; with it, the last
+        // call waits for its kernel events, or for quiet.
+        let quiet = !self.kernel_side
+            || self
+                .last_event
+                .is_none_or(|t| now.saturating_duration_since(t) >= QUIET);
+        let start = Instant::now();
+        match self.doc.grow(quiet, !self.running()) {
+            Ok(()) => {
+                self.refresh_cost = start.elapsed();
+                // Events after the last call wait for the kernel's, or for quiet.
+                self.dirty = self.doc.replayed() < self.doc.trace.events.len();
+                if done == Refresh::None {
+                    Refresh::Grown
+                } else {
+                    done
+                }
+            }
             Err(_) => {
-                self.dirty = true;
-                None
+                let again = self.rejudge(choice);
+                // Judged at once (a short recording): what came is taken in next frame.
+                self.touch();
+                again
             }
         }
     }
+
+    /// Judges the recording again from its start under `choice`.
+    fn rejudge(&mut self, choice: PolicyChoice) -> Refresh {
+        let (name, ended) = (self.name(), !self.running());
+        if self.doc.trace.events.len() <= BACKGROUND_ABOVE {
+            let trace = std::mem::take(self.doc.trace_mut());
+            self.doc = judge(&name, trace, choice, ended);
+            return Refresh::Rejudged;
+        }
+        let trace = self.doc.trace.clone();
+        let (tx, rx) = bounded(1);
+        std::thread::spawn(move || {
+            // The window may have gone meanwhile: nobody to tell then.
+            let _ = tx.send((judge(&name, trace, choice, ended), choice));
+        });
+        self.pending = Some(rx);
+        Refresh::None
+    }
+
+    /// Takes a document judged again on a thread, from the recording as it was then: the
+    /// events that came since are this session's, and it grows on to them.
+    fn adopt(&mut self, mut d: Document) {
+        if d.is_growing() {
+            *d.trace_mut() = std::mem::take(self.doc.trace_mut());
+            self.dirty = true;
+            self.last_refresh = None;
+        }
+        self.doc = d;
+    }
+}
+
+/// The name of a recording's document.
+fn document_name(recording: bool, device: &str) -> String {
+    if recording {
+        format!("recording: {device}")
+    } else {
+        format!("live: {device}")
+    }
+}
+
+/// The recording judged from its start under `choice`: grown to its last call (or, once
+/// it `ended`, to its end and finished as a whole trace's).
+fn judge(name: &str, trace: Trace, choice: PolicyChoice, ended: bool) -> Document {
+    let mut d = Document::growing(name, trace, choice);
+    if ended && d.grow(true, true).is_err() {
+        // At its end `auto` chose another policy than on the events so far: judged as a
+        // whole trace under it (a failure keeps the first judgement).
+        let _ = d.set_policy(choice);
+    }
+    d
 }
 
 /// The newest part of a recording: all of it while short, then its last few seconds.

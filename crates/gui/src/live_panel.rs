@@ -198,7 +198,7 @@ impl LivePanel {
     pub fn save_request(&mut self) -> Option<Request> {
         let s = self.session.as_ref()?;
         let mut bytes = Vec::new();
-        if let Err(e) = vb2scope_core::format::write_native(&mut bytes, &s.trace) {
+        if let Err(e) = vb2scope_core::format::write_native(&mut bytes, s.trace()) {
             self.log.error(format!("cannot write the recording: {e}"));
             return None;
         }
@@ -261,7 +261,7 @@ impl LivePanel {
             let has_events = self
                 .session
                 .as_ref()
-                .is_some_and(|s| !s.trace.events.is_empty());
+                .is_some_and(|s| !s.trace().events.is_empty());
             if ui
                 .add_enabled(has_events, Button::new("Save recording…"))
                 .clicked()
@@ -422,7 +422,7 @@ impl LivePanel {
         let Some(s) = &self.session else {
             return "No session: pick a device and open it.".into();
         };
-        let n = s.trace.events.len();
+        let n = s.trace().events.len();
         if let Some(why) = &s.ended {
             return format!("Ended ({why}): {n} events recorded, kept.");
         }

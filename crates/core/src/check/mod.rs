@@ -13,7 +13,7 @@ pub use auto::{
 };
 pub use record::{PlaneRef, RecordError, record};
 pub use replay::{
-    Checkpoints, ReplayStats, check_trace, replay, replay_until, replay_until_checkpointed,
+    Checkpoints, Replay, ReplayStats, check_trace, replay, replay_until, replay_until_checkpointed,
 };
 
 use crate::policy::Policy;

@@ -300,21 +300,50 @@ pub(super) struct Replayer<'t> {
     stopping: Vec<super::stopping::Stopping>,
 }
 
-impl<'t> Replayer<'t> {
-    pub(super) fn new(trace: Cow<'t, Trace>, policy: Policy) -> Replayer<'t> {
-        // One pass over the trace for what the replay needs to know of all of it.
-        let (mut observed, mut memops_traced, mut within_marked) = (false, false, false);
-        for e in &trace.events {
+/// What the replay needs to know of a whole trace before it starts (one pass over it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Scan {
+    /// Some event was observed on a kernel: the model takes the kernel's word (lenient).
+    observed: bool,
+    /// The trace holds memops seen on the kernel.
+    memops_traced: bool,
+    /// The trace marks the kernel events that happened inside a syscall.
+    within_marked: bool,
+}
+
+impl Scan {
+    fn of(events: &[Event]) -> Scan {
+        let mut s = Scan::default();
+        for e in events {
             let seen = e.origin == Origin::Observed;
-            observed |= seen;
-            memops_traced |= seen && matches!(e.body, Body::Memop { .. });
-            within_marked |= e.within;
-            if memops_traced && within_marked {
+            s.observed |= seen;
+            s.memops_traced |= seen && matches!(e.body, Body::Memop { .. });
+            s.within_marked |= e.within;
+            if s.memops_traced && s.within_marked {
                 break;
             }
         }
+        s
+    }
+
+    /// Whether `events` show something this scan did not.
+    fn outgrown_by(self, events: &[Event]) -> bool {
+        let more = Scan::of(events);
+        (more.observed && !self.observed)
+            || (more.memops_traced && !self.memops_traced)
+            || (more.within_marked && !self.within_marked)
+    }
+}
+
+impl<'t> Replayer<'t> {
+    pub(super) fn new(trace: Cow<'t, Trace>, policy: Policy) -> Replayer<'t> {
+        let scan = Scan::of(&trace.events);
+        Replayer::with_scan(trace, policy, scan)
+    }
+
+    fn with_scan(trace: Cow<'t, Trace>, policy: Policy, scan: Scan) -> Replayer<'t> {
         let mut model = Model::new(policy);
-        model.lenient = observed;
+        model.lenient = scan.observed;
         Replayer {
             model,
             stepped: None,
@@ -325,8 +354,8 @@ impl<'t> Replayer<'t> {
             consumed_to: 0,
             video_fds: VideoFds::default(),
             skip: Vec::new(),
-            memops_traced,
-            within_marked,
+            memops_traced: scan.memops_traced,
+            within_marked: scan.within_marked,
             setups: Vec::new(),
             unseen_setup: Vec::new(),
             trace,
@@ -1259,68 +1288,193 @@ impl Replayer<'_> {
 fn replay_inner(
     trace: &Trace,
     policy: Policy,
-    mut after: impl FnMut(usize, &Model) -> bool,
-    mut checkpoints: Option<&mut Checkpoints>,
+    after: impl FnMut(usize, &Model) -> bool,
+    checkpoints: Option<&mut Checkpoints>,
 ) -> Option<CheckReport> {
-    let mut r = Replayer::new(Cow::Borrowed(trace), policy);
-    if let Some(c) = checkpoints.as_deref_mut() {
-        *c = Checkpoints {
-            policy: Some(policy),
-            every: Checkpoints::EVERY,
-            at: Vec::new(),
-        };
+    let mut replay = Replay::new(trace, policy);
+    let mut report = replay.empty_report();
+    if !replay.run(trace, trace.events.len(), checkpoints, after) {
+        return None;
     }
-    for (i, e) in trace.events.iter().enumerate() {
-        if i.is_multiple_of(Checkpoints::EVERY)
+    replay.finish(trace, &mut report);
+    Some(report)
+}
+
+/// A replay fed a trace in parts, as it grows (a live recording), giving at each point the
+/// report so far; fed all at once and finished, it is [`replay`].
+#[derive(Clone)]
+pub struct Replay {
+    /// Bound to a placeholder between runs: each run borrows the trace as it is then.
+    r: Replayer<'static>,
+    policy: Policy,
+    scan: Scan,
+    /// The next event to replay.
+    next: usize,
+    /// Of the model's findings, the first this many are already delivered: copies kept for
+    /// the look-back of later events (the same fact twice at one event, a log line the
+    /// model predicted just before).
+    delivered: usize,
+    rebuilt_calls: bool,
+    incomplete_from: Option<u32>,
+    undecoded_from: Option<u32>,
+}
+
+/// How many delivered findings the model keeps for its look-back (it reads at most 8).
+const LOOK_BACK: usize = 8;
+
+impl Replay {
+    /// A replay of `trace` under `policy`, knowing of the trace what its events so far show.
+    pub fn new(trace: &Trace, policy: Policy) -> Replay {
+        let scan = Scan::of(&trace.events);
+        Replay {
+            r: Replayer::with_scan(Cow::Owned(Trace::default()), policy, scan),
+            policy,
+            scan,
+            next: 0,
+            delivered: 0,
+            rebuilt_calls: false,
+            incomplete_from: None,
+            undecoded_from: None,
+        }
+    }
+
+    /// The next event to replay.
+    pub fn next(&self) -> usize {
+        self.next
+    }
+
+    /// Whether the events from the next one up to `to` show what the trace did not when
+    /// the replay began (the first observed event, memop or mark of a call's kernel
+    /// events): what went before would be replayed otherwise, so it must start again.
+    pub fn outgrown(&self, trace: &Trace, to: usize) -> bool {
+        let new = trace.events.get(self.next..to).unwrap_or(&[]);
+        self.scan.outgrown_by(new)
+    }
+
+    /// A report with nothing in it yet, for [`Replay::deliver`] and [`Replay::finish`].
+    pub fn empty_report(&self) -> CheckReport {
+        CheckReport {
+            policy: self.policy,
+            findings: Vec::new(),
+            stats: ReplayStats::default(),
+            value_notes: Vec::new(),
+            rebuilt_calls: false,
+            incomplete_from: None,
+            unseen_setup: Vec::new(),
+            undecoded_from: None,
+        }
+    }
+
+    /// Replays events up to `to` (exclusive) of `trace`, calling `after` after each; false
+    /// (and a replay no longer usable) when `after` returned false.
+    pub fn run(
+        &mut self,
+        trace: &Trace,
+        to: usize,
+        mut checkpoints: Option<&mut Checkpoints>,
+        mut after: impl FnMut(usize, &Model) -> bool,
+    ) -> bool {
+        let placeholder = Replayer::with_scan(Cow::Owned(Trace::default()), self.policy, self.scan);
+        let mut r = std::mem::replace(&mut self.r, placeholder).rebind(Cow::Borrowed(trace));
+        if self.next == 0
             && let Some(c) = checkpoints.as_deref_mut()
         {
-            c.keep(i, &mut r);
+            *c = Checkpoints {
+                policy: Some(self.policy),
+                every: Checkpoints::EVERY,
+                at: Vec::new(),
+            };
         }
-        r.event(i, e);
-        if !after(i, &r.model) {
-            return None;
+        let end = to.min(trace.events.len());
+        for (i, e) in trace.events.iter().enumerate().take(end).skip(self.next) {
+            if i.is_multiple_of(Checkpoints::EVERY)
+                && let Some(c) = checkpoints.as_deref_mut()
+            {
+                c.keep(i, &mut r);
+            }
+            r.event(i, e);
+            self.note(trace, i, e);
+            if !after(i, &r.model) {
+                return false;
+            }
+        }
+        self.next = self.next.max(end);
+        self.r = r.rebind(Cow::Owned(Trace::default()));
+        true
+    }
+
+    /// What the report notes of event `i` besides the model's findings.
+    fn note(&mut self, trace: &Trace, i: usize, e: &Event) {
+        self.rebuilt_calls |= e.origin == Origin::Rebuilt;
+        if self.incomplete_from.is_none()
+            && matches!(e.body, Body::Tracepoint { name, .. }
+                if trace.str(name) == crate::trace::LOST_EVENTS)
+        {
+            self.incomplete_from = Some(i as u32);
+        }
+        if self.undecoded_from.is_none() && undecoded_state_change(trace, e) {
+            self.undecoded_from = Some(i as u32);
         }
     }
-    // A trace cut short (a preview) does not end here.
-    if !trace.cut {
-        r.model.finish();
-    }
-    r.stats.events = trace.events.len() as u64;
-    r.stats.values_observed = r.model.values_observed;
-    r.stats.values_unpredicted = r.model.values_unpredicted;
-    r.stats.driver_refusals = r.model.driver_refusals;
-    let mut findings = std::mem::take(&mut r.model.findings);
-    // A trace cut short is only drawn, not judged: near the cut a call can be missing the
-    // kernel's events inside it, or the STREAMOFF that explains its result.
-    if trace.cut {
-        findings.clear();
-    }
-    findings.sort_by_key(|f| f.event);
-    Some(CheckReport {
-        policy,
-        findings,
-        stats: r.stats,
-        value_notes: std::mem::take(&mut r.model.value_notes),
-        rebuilt_calls: trace.events.iter().any(|e| e.origin == Origin::Rebuilt),
-        incomplete_from: trace
-            .events
-            .iter()
-            .position(|e| {
-                matches!(e.body, Body::Tracepoint { name, .. }
-                    if trace.str(name) == crate::trace::LOST_EVENTS)
-            })
-            .map(|i| i as u32),
-        unseen_setup: r
+
+    /// Brings `report` up to the events replayed so far: the findings not yet in it
+    /// (kept in event order), the counts and notes.
+    pub fn deliver(&mut self, report: &mut CheckReport) {
+        let model = &mut self.r.model;
+        let new = model.findings.get(self.delivered..).unwrap_or(&[]);
+        let sorted_from = report.findings.len();
+        report.findings.extend_from_slice(new);
+        let keep = model.findings.len().saturating_sub(LOOK_BACK);
+        model.findings.drain(..keep);
+        self.delivered = model.findings.len();
+        // A finding can name an earlier event than one delivered before it (the calls
+        // around it were read first): the order is restored, stably, as one sort would.
+        let unsorted = report
+            .findings
+            .get(sorted_from.saturating_sub(1)..)
+            .is_some_and(|t| !t.is_sorted_by_key(|f| f.event));
+        if unsorted {
+            report.findings.sort_by_key(|f| f.event);
+        }
+        let mut stats = self.r.stats;
+        stats.events = self.next as u64;
+        stats.values_observed = model.values_observed;
+        stats.values_unpredicted = model.values_unpredicted;
+        stats.driver_refusals = model.driver_refusals;
+        report.stats = stats;
+        report.value_notes.clone_from(&model.value_notes);
+        report.rebuilt_calls = self.rebuilt_calls;
+        report.incomplete_from = self.incomplete_from;
+        report.undecoded_from = self.undecoded_from;
+        report.unseen_setup = self
+            .r
             .unseen_setup
             .iter()
-            .map(|&q| (q, r.setups.iter().find(|&&(k, _)| k == q).map(|&(_, i)| i)))
-            .collect(),
-        undecoded_from: trace
-            .events
-            .iter()
-            .position(|e| undecoded_state_change(trace, e))
-            .map(|i| i as u32),
-    })
+            .map(|&q| {
+                let setup = self.r.setups.iter().find(|&&(k, _)| k == q);
+                (q, setup.map(|&(_, i)| i))
+            })
+            .collect();
+    }
+
+    /// Ends the replay at the end of `trace` and completes `report` (what was never given
+    /// back is found only now). A trace cut short (a preview) does not end here and is
+    /// only drawn, not judged: near the cut a call can be missing the kernel's events
+    /// inside it, or the STREAMOFF that explains its result.
+    pub fn finish(mut self, trace: &Trace, report: &mut CheckReport) {
+        if !trace.cut {
+            self.r.model.finish();
+        }
+        self.deliver(report);
+        if trace.cut {
+            report.findings.clear();
+        }
+    }
+
+    /// The model as the last event left it.
+    pub fn model(&self) -> &Model {
+        &self.r.model
+    }
 }
 
 #[cfg(test)]

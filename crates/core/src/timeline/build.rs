@@ -2,29 +2,69 @@
 //! model changed (`Queue::changes`) of the queue the event touches; a change closes a span
 //! and opens the next. So an event costs the slots it changed, not every slot.
 
-use crate::check::{Checkpoints, replay_until_checkpointed};
-use crate::model::{BufState, Buffer, Model, Queue, Resources};
+use crate::model::{Buffer, Model, Queue, Resources};
 use crate::policy::Policy;
 use crate::progress::Progress;
-use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds, buffer_activity, touched};
+use crate::trace::{Body, IoctlArg, IoctlCmd, Trace, VideoFds};
 use crate::v4l2::{Memory, QueueKey};
 
+use super::span::{Change, Cursor};
 use super::{
-    Assoc, DmabufInfo, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source,
-    SpanBuilder, Timeline,
+    Assoc, DmabufInfo, Lane, PlaneLane, Pyramid, QueueMark, Resource, ResourceTrack, Source, Span,
+    Timeline,
 };
 
-#[derive(Default)]
-struct PlaneB {
-    assoc: SpanBuilder<Assoc>,
+/// Where each span of one plane stands.
+#[derive(Clone, Copy, Default)]
+struct PlaneC {
+    assoc: Cursor,
     /// Indexed by source (inferred, observed), then resource (as `Resource::ALL`).
-    held: [[SpanBuilder<()>; 4]; 2],
+    held: [[Cursor; 4]; 2],
 }
 
-#[derive(Default)]
-struct LaneB {
-    state: SpanBuilder<BufState>,
-    planes: Vec<PlaneB>,
+/// Where each span of one lane stands.
+#[derive(Clone, Default)]
+pub(super) struct LaneC {
+    state: Cursor,
+    planes: Vec<PlaneC>,
+}
+
+impl LaneC {
+    /// Every open span of `lane` runs to `end`.
+    pub(super) fn stretch(&self, lane: &mut Lane, end: u64, lod: bool) {
+        stretch_lod(
+            &self.state,
+            &mut lane.states,
+            &mut lane.states_lod,
+            end,
+            lod,
+        );
+        for (pc, pl) in self.planes.iter().zip(&mut lane.planes) {
+            pc.assoc.stretch(&mut pl.assoc, end);
+            let sources = [Source::Inferred, Source::Observed];
+            for (source, cursors) in sources.into_iter().zip(&pc.held) {
+                for (resource, c) in Resource::ALL.into_iter().zip(cursors) {
+                    let key = (source, resource);
+                    let found = pl
+                        .tracks
+                        .binary_search_by(|t| (t.source, t.resource).cmp(&key));
+                    if let Some(t) = found.ok().and_then(|p| pl.tracks.get_mut(p)) {
+                        stretch_lod(c, &mut t.spans, &mut t.lod, end, lod);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn stretch_lod<T>(c: &Cursor, spans: &mut [Span<T>], pyramid: &mut Pyramid<T>, end: u64, lod: bool)
+where
+    T: Copy,
+{
+    c.stretch(spans, end);
+    if lod && c.is_open() {
+        pyramid.stretch(end);
+    }
 }
 
 fn held(r: Resources) -> [bool; 4] {
@@ -32,10 +72,11 @@ fn held(r: Resources) -> [bool; 4] {
 }
 
 /// One queue's lanes, and what its last sample saw of the queue.
-struct QueueB {
+#[derive(Clone)]
+pub(super) struct QueueB {
     key: QueueKey,
     /// By slot: as many as the queue ever had; `None` until the slot first held a buffer.
-    lanes: Vec<Option<LaneB>>,
+    lanes: Vec<Option<LaneC>>,
     /// The queue's `changes` stamp, memory and `memops_observed` at the last sample: a
     /// change of the last two changes every lane.
     stamp: u64,
@@ -44,7 +85,15 @@ struct QueueB {
 }
 
 impl QueueB {
-    fn new(q: &Queue) -> QueueB {
+    pub(super) fn key(&self) -> QueueKey {
+        self.key
+    }
+
+    pub(super) fn lanes(&self) -> &[Option<LaneC>] {
+        &self.lanes
+    }
+
+    pub(super) fn new(q: &Queue) -> QueueB {
         QueueB {
             key: q.key,
             lanes: Vec::new(),
@@ -58,7 +107,7 @@ impl QueueB {
 
 /// Which slots a sample looks at.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Sampling {
+pub(super) enum Sampling {
     /// Those the model changed since the queue's last sample.
     Changed,
     /// Every slot (what `Changed` must equal; checked in debug builds).
@@ -66,8 +115,15 @@ enum Sampling {
     Every,
 }
 
+/// Where a sample writes: the timeline's lanes, and whether their pyramids grow with them
+/// (a live recording's; a whole trace's are built once at the end).
+pub(super) struct Out<'a> {
+    pub lanes: &'a mut Vec<Lane>,
+    pub lod: bool,
+}
+
 /// Samples queue `q` at time `t`, event `ev`: its changed slots, or all of them.
-fn sample(qb: &mut QueueB, q: &Queue, t: u64, ev: u32, how: Sampling) {
+pub(super) fn sample(qb: &mut QueueB, q: &Queue, t: u64, ev: u32, how: Sampling, out: &mut Out) {
     let same = how == Sampling::Changed
         && qb.memory == q.memory
         && qb.memops_observed == q.memops_observed
@@ -76,7 +132,7 @@ fn sample(qb: &mut QueueB, q: &Queue, t: u64, ev: u32, how: Sampling) {
         Some(changed) => {
             for i in changed {
                 if let Some(lane) = qb.lanes.get_mut(i as usize) {
-                    sample_slot(lane, q, q.buf(i), t, ev);
+                    sample_slot(lane, q, i, t, ev, out);
                 }
             }
         }
@@ -85,7 +141,7 @@ fn sample(qb: &mut QueueB, q: &Queue, t: u64, ev: u32, how: Sampling) {
                 qb.lanes.resize_with(q.bufs.len(), || None);
             }
             for (i, lane) in qb.lanes.iter_mut().enumerate() {
-                sample_slot(lane, q, q.buf(i as u32), t, ev);
+                sample_slot(lane, q, i as u32, t, ev, out);
             }
         }
     }
@@ -94,38 +150,166 @@ fn sample(qb: &mut QueueB, q: &Queue, t: u64, ev: u32, how: Sampling) {
     qb.memops_observed = q.memops_observed;
 }
 
-/// Samples one slot of queue `q`, holding `buf`.
-fn sample_slot(lane: &mut Option<LaneB>, q: &Queue, buf: Option<&Buffer>, t: u64, ev: u32) {
-    if buf.is_none() && lane.is_none() {
+/// The lane of buffer `index` of `queue`, made (in its sorted place) if new.
+fn lane_mut(lanes: &mut Vec<Lane>, queue: QueueKey, index: u32) -> Option<&mut Lane> {
+    let pos = match lanes.binary_search_by(|l| (l.queue, l.index).cmp(&(queue, index))) {
+        Ok(p) => p,
+        Err(p) => {
+            let lane = Lane {
+                queue,
+                index,
+                states: Vec::new(),
+                states_lod: Pyramid::default(),
+                planes: Vec::new(),
+            };
+            lanes.insert(p, lane);
+            p
+        }
+    };
+    lanes.get_mut(pos)
+}
+
+/// Samples slot `i` of queue `q`.
+fn sample_slot(lc: &mut Option<LaneC>, q: &Queue, i: u32, t: u64, ev: u32, out: &mut Out) {
+    let buf: Option<&Buffer> = q.buf(i);
+    if buf.is_none() && lc.is_none() {
         return;
     }
-    let lane = lane.get_or_insert_with(LaneB::default);
-    lane.state.set(t, ev, buf.map(|b| b.state));
+    let lc = lc.get_or_insert_with(LaneC::default);
+    let lod = out.lod;
+    let Some(lane) = lane_mut(out.lanes, q.key, i) else {
+        return;
+    };
+    let state = buf.map(|b| b.state);
+    set_lod(
+        &mut lc.state,
+        &mut lane.states,
+        &mut lane.states_lod,
+        lod,
+        (t, ev),
+        state,
+    );
     let n = buf
         .map(|b| b.planes.len())
         .unwrap_or(0)
-        .max(lane.planes.len());
-    lane.planes.resize_with(n, PlaneB::default);
-    for (pi, pb) in lane.planes.iter_mut().enumerate() {
+        .max(lc.planes.len());
+    lc.planes.resize_with(n, PlaneC::default);
+    lane.planes.resize_with(n, PlaneLane::default);
+    for (pi, (pc, pl)) in lc.planes.iter_mut().zip(&mut lane.planes).enumerate() {
         let p = buf.and_then(|b| b.planes.get(pi));
-        pb.assoc.set(t, ev, p.and_then(|p| Assoc::of(q.memory, p)));
+        set_assoc(
+            &mut pc.assoc,
+            &mut pl.assoc,
+            t,
+            ev,
+            p.and_then(|p| Assoc::of(q.memory, p)),
+        );
         let inferred = p.map(|p| held(p.inferred)).unwrap_or_default();
         let observed = p
             .filter(|_| q.memops_observed)
             .map(|p| held(p.observed))
             .unwrap_or_default();
-        for (src, flags) in [inferred, observed].into_iter().enumerate() {
-            for (r, &on) in flags.iter().enumerate() {
-                if let Some(b) = pb.held.get_mut(src).and_then(|s| s.get_mut(r)) {
-                    b.set(t, ev, on.then_some(()));
-                }
+        let sources = [(Source::Inferred, inferred), (Source::Observed, observed)];
+        for ((source, flags), cursors) in sources.into_iter().zip(&mut pc.held) {
+            for ((resource, on), c) in Resource::ALL.into_iter().zip(flags).zip(cursors) {
+                set_track(c, &mut pl.tracks, (resource, source), lod, (t, ev), on);
             }
         }
     }
 }
 
+/// Sets a span vector with a level of detail (grown with it when `lod`).
+fn set_lod<T: Copy + PartialEq>(
+    c: &mut Cursor,
+    spans: &mut Vec<Span<T>>,
+    pyramid: &mut Pyramid<T>,
+    lod: bool,
+    (t, ev): (u64, u32),
+    v: Option<T>,
+) {
+    let was_open = c.is_open();
+    let change = c.set(spans, t, ev, v);
+    if !lod || change == Change::None {
+        return;
+    }
+    if was_open {
+        pyramid.stretch(t);
+    }
+    if let (Change::Opened, Some(s)) = (change, spans.last()) {
+        pyramid.push(spans.len(), s);
+    }
+}
+
+/// Sets whether a plane holds `resource` by `source`: its track is made (in order of source,
+/// then resource) when it first holds it; a track never held is not there.
+fn set_track(
+    c: &mut Cursor,
+    tracks: &mut Vec<ResourceTrack>,
+    (resource, source): (Resource, Source),
+    lod: bool,
+    at: (u64, u32),
+    on: bool,
+) {
+    let key = (source, resource);
+    let pos = match tracks.binary_search_by(|t| (t.source, t.resource).cmp(&key)) {
+        Ok(p) => p,
+        Err(_) if !on => return,
+        Err(p) => {
+            tracks.insert(p, ResourceTrack::new(resource, source, Vec::new()));
+            p
+        }
+    };
+    if let Some(tr) = tracks.get_mut(pos) {
+        set_lod(c, &mut tr.spans, &mut tr.lod, lod, at, on.then_some(()));
+    }
+}
+
+/// Sets a plane's association. An MMAP plane's cookie is fixed when the buffer is
+/// allocated, but a trace shows it only at the first QUERYBUF: the cookie seen then is the
+/// plane's from the start, whatever the policy predicted before; equal neighbours merge.
+fn set_assoc(c: &mut Cursor, spans: &mut Vec<Span<Assoc>>, t: u64, ev: u32, v: Option<Assoc>) {
+    if c.set(spans, t, ev, v) != Change::Opened {
+        return;
+    }
+    let Some((new, before)) = spans.split_last_mut() else {
+        return;
+    };
+    if let Assoc::Mmap { observed: true, .. } = new.value {
+        let mut next_start = new.start_ns;
+        for s in before.iter_mut().rev() {
+            let predicted = matches!(
+                s.value,
+                Assoc::Mmap {
+                    observed: false,
+                    ..
+                }
+            );
+            if !predicted || s.end_ns != next_start {
+                break;
+            }
+            s.value = new.value;
+            next_start = s.start_ns;
+        }
+    }
+    while let [.., a, b] = spans.as_slice() {
+        if a.value != b.value || a.end_ns != b.start_ns {
+            break;
+        }
+        let end = b.end_ns;
+        spans.pop();
+        if let Some(a) = spans.last_mut() {
+            a.end_ns = end;
+        }
+    }
+}
+
 /// The queue-wide mark an event makes, if any. `closed`: the event closed a video fd.
-fn mark(trace: &Trace, i: usize, video_fds: &VideoFds, closed: bool) -> Option<QueueMark> {
+pub(super) fn mark(
+    trace: &Trace,
+    i: usize,
+    video_fds: &VideoFds,
+    closed: bool,
+) -> Option<QueueMark> {
     let e = trace.events.get(i)?;
     let (label, queue, result) = match e.body {
         Body::Open { fd, .. } => (format!("open fd {fd}"), None, Ok(())),
@@ -192,10 +376,11 @@ fn mark(trace: &Trace, i: usize, video_fds: &VideoFds, closed: bool) -> Option<Q
     })
 }
 
-/// An MMAP plane's cookie is fixed when the buffer is allocated, but a trace shows it only
-/// at the first QUERYBUF: the cookie seen then is the plane's from the start, whatever the
-/// policy predicted before.
-fn backfill_offsets(mut spans: Vec<super::Span<Assoc>>) -> Vec<super::Span<Assoc>> {
+/// What [`set_assoc`] must equal: the whole lane's associations with the predicted cookies
+/// replaced by the one a later QUERYBUF showed, and equal neighbours merged (checked in
+/// debug builds).
+#[cfg(debug_assertions)]
+pub(super) fn backfill_offsets(mut spans: Vec<Span<Assoc>>) -> Vec<Span<Assoc>> {
     for i in (1..spans.len()).rev() {
         let (a, b) = spans.split_at_mut(i);
         let (Some(prev), Some(next)) = (a.last_mut(), b.first()) else {
@@ -212,7 +397,7 @@ fn backfill_offsets(mut spans: Vec<super::Span<Assoc>>) -> Vec<super::Span<Assoc
             prev.value = next.value;
         }
     }
-    let mut out: Vec<super::Span<Assoc>> = Vec::with_capacity(spans.len());
+    let mut out: Vec<Span<Assoc>> = Vec::with_capacity(spans.len());
     for s in spans {
         match out.last_mut() {
             Some(last) if last.value == s.value && last.end_ns == s.start_ns => {
@@ -225,66 +410,89 @@ fn backfill_offsets(mut spans: Vec<super::Span<Assoc>>) -> Vec<super::Span<Assoc
 }
 
 /// Every request's state and bound buffer now.
-fn sample_requests(
-    out: &mut Vec<SpanBuilder<super::RequestPhase>>,
+pub(super) fn sample_requests(
+    lanes: &mut Vec<super::RequestLane>,
+    cursors: &mut Vec<Cursor>,
     model: &Model,
     t: u64,
     ev: u32,
 ) {
-    out.resize_with(model.requests.len().max(out.len()), SpanBuilder::default);
-    for (b, r) in out.iter_mut().zip(&model.requests) {
+    while lanes.len() < model.requests.len() {
+        let id = lanes.len() as u32;
+        lanes.push(super::RequestLane {
+            id,
+            phases: Vec::new(),
+        });
+    }
+    cursors.resize(lanes.len(), Cursor::default());
+    for ((lane, c), r) in lanes
+        .iter_mut()
+        .zip(cursors.iter_mut())
+        .zip(&model.requests)
+    {
         let buffer = r
             .bufs
             .first()
             .and_then(|&(qi, i)| Some((model.queues.get(qi)?.key, i)));
-        b.set(
-            t,
-            ev,
-            Some(super::RequestPhase {
-                state: r.state,
-                buffer,
-                ctrls: r.ctrls,
-            }),
-        );
+        let phase = super::RequestPhase {
+            state: r.state,
+            buffer,
+            ctrls: r.ctrls,
+        };
+        c.set(&mut lane.phases, t, ev, Some(phase));
     }
 }
 
 /// Every codec context's drain phase now.
-fn sample_drains(
-    out: &mut Vec<(u16, SpanBuilder<crate::model::DrainPhase>)>,
+pub(super) fn sample_drains(
+    lanes: &mut Vec<super::DrainLane>,
+    cursors: &mut Vec<Cursor>,
     model: &Model,
     t: u64,
     ev: u32,
 ) {
     for d in &model.drains {
-        let pos = match out.iter().position(|(dev, _)| *dev == d.dev) {
+        let pos = match lanes.iter().position(|l| l.dev == d.dev) {
             Some(p) => p,
             None => {
-                out.push((d.dev, SpanBuilder::default()));
-                out.len() - 1
+                lanes.push(super::DrainLane {
+                    dev: d.dev,
+                    phases: Vec::new(),
+                });
+                cursors.push(Cursor::default());
+                lanes.len() - 1
             }
         };
-        if let Some((_, b)) = out.get_mut(pos) {
-            b.set(t, ev, Some(d.phase));
+        if let (Some(l), Some(c)) = (lanes.get_mut(pos), cursors.get_mut(pos)) {
+            c.set(&mut l.phases, t, ev, Some(d.phase));
         }
     }
 }
 
-/// Every dma-buf the model knew at the end of the trace.
-fn dmabuf_infos(trace: &Trace, model: &Model) -> Vec<DmabufInfo> {
-    model
-        .dmabufs()
-        .map(|d| DmabufInfo {
+/// Brings `infos` to every dma-buf the model knows: new ones added, changed ones (an inode
+/// or size learned later) rewritten, the rest left alone.
+pub(super) fn update_dmabuf_infos(infos: &mut Vec<DmabufInfo>, trace: &Trace, model: &Model) {
+    for d in model.dmabufs() {
+        let name = d.name.map_or("", |n| trace.str(crate::trace::Sym(n)));
+        let known = infos.get(d.id as usize).is_some_and(|i| {
+            (i.id, i.ino, i.size, i.exported_from) == (d.id, d.ino, d.size, d.exported_from)
+                && i.name == name
+        });
+        if known {
+            continue;
+        }
+        let info = DmabufInfo {
             id: d.id,
             ino: d.ino,
             size: d.size,
-            name: d
-                .name
-                .map_or("", |n| trace.str(crate::trace::Sym(n)))
-                .to_owned(),
+            name: name.to_owned(),
             exported_from: d.exported_from,
-        })
-        .collect()
+        };
+        match infos.get_mut(d.id as usize) {
+            Some(i) => *i = info,
+            None => infos.push(info),
+        }
+    }
 }
 
 /// Replays `trace` under `policy` and records every buffer's life.
@@ -331,148 +539,7 @@ fn build_sampling(
     progress: Option<&Progress>,
     how: Sampling,
 ) -> Option<Timeline> {
-    let total = trace.events.len() as u64;
-    // By the queue's index in `Model::queues`, which only grows (each keeps its key).
-    let mut queues: Vec<QueueB> = Vec::new();
-    let mut marks = Vec::new();
-    let mut video_fds = VideoFds::default();
-    let start_ns = trace.events.first().map(|e| e.t_ns).unwrap_or(0);
-    let mut end_ns = start_ns;
-    let mut dmabufs = Vec::new();
-    let mut activity: Option<(u64, u64)> = None;
-    let mut infos = super::names::InfoBuilder::default();
-    let mut requests: Vec<SpanBuilder<super::RequestPhase>> = Vec::new();
-    let mut requests_seen = 0u64;
-    let mut drains: Vec<(u16, SpanBuilder<crate::model::DrainPhase>)> = Vec::new();
-    let mut drains_seen = 0u64;
-    let mut jobs = super::jobs::JobFinder::default();
-    let last = trace.events.len().saturating_sub(1);
-    let mut checkpoints = Checkpoints::default();
-    let report = replay_until_checkpointed(
-        trace,
-        policy,
-        |i, model: &Model| {
-            if i % 65_536 == 0
-                && let Some(p) = progress
-            {
-                if p.cancelled() {
-                    return false;
-                }
-                p.set(2, i as u64, total);
-            }
-            if i == last {
-                dmabufs = dmabuf_infos(trace, model);
-            }
-            let Some(e) = trace.events.get(i) else {
-                return true;
-            };
-            end_ns = end_ns.max(e.t_ns);
-            let closed = video_fds.follow(&e.body);
-            jobs.note(trace, &e.body, e.t_ns, &video_fds);
-            if let Some(m) = mark(trace, i, &video_fds, closed) {
-                marks.push(m);
-            }
-            // Only the queue an event addresses can change, except for process-wide events
-            // (open, close, dup, mmap…), after which every queue is sampled.
-            let only = touched(trace, e, &video_fds);
-            infos.note(trace, e, only, &video_fds);
-            if buffer_activity(e, only) {
-                let (a, b) = activity.get_or_insert((e.t_ns, e.t_ns));
-                *a = (*a).min(e.t_ns);
-                *b = (*b).max(e.t_ns);
-            }
-            queues.extend(model.queues.iter().skip(queues.len()).map(QueueB::new));
-            for (q, qb) in model.queues.iter().zip(&mut queues) {
-                if only.is_none_or(|k| k == q.key) {
-                    sample(qb, q, e.t_ns, i as u32, how);
-                }
-            }
-            if model.requests_version != requests_seen {
-                requests_seen = model.requests_version;
-                sample_requests(&mut requests, model, e.t_ns, i as u32);
-            }
-            if model.drains_version != drains_seen {
-                drains_seen = model.drains_version;
-                sample_drains(&mut drains, model, e.t_ns, i as u32);
-            }
-            true
-        },
-        &mut checkpoints,
-    )?;
-    let requests = requests
-        .into_iter()
-        .enumerate()
-        .map(|(id, b)| super::RequestLane {
-            id: id as u32,
-            phases: b.finish(end_ns),
-        })
-        .collect();
-    let drains = drains
-        .into_iter()
-        .map(|(dev, b)| super::DrainLane {
-            dev,
-            phases: b.finish(end_ns),
-        })
-        .collect();
-    // Spans still open run to the end of the trace.
-    let mut lanes: Vec<(QueueKey, u32, LaneB)> = queues
-        .into_iter()
-        .flat_map(|qb| {
-            let key = qb.key;
-            qb.lanes
-                .into_iter()
-                .enumerate()
-                .filter_map(move |(i, l)| Some((key, i as u32, l?)))
-        })
-        .collect();
-    lanes.sort_unstable_by_key(|&(queue, index, _)| (queue, index));
-    let lanes = lanes
-        .into_iter()
-        .map(|(queue, index, b)| {
-            let states = b.state.finish(end_ns);
-            (queue, index, Pyramid::build(&states), states, b.planes)
-        })
-        .map(|(queue, index, states_lod, states, planes)| Lane {
-            queue,
-            index,
-            states,
-            states_lod,
-            planes: planes
-                .into_iter()
-                .map(|p| PlaneLane {
-                    assoc: backfill_offsets(p.assoc.finish(end_ns)),
-                    tracks: p
-                        .held
-                        .into_iter()
-                        .zip([Source::Inferred, Source::Observed])
-                        .flat_map(|(per_res, source)| {
-                            per_res
-                                .into_iter()
-                                .zip(Resource::ALL)
-                                .map(move |(b, resource)| {
-                                    ResourceTrack::new(resource, source, b.finish(end_ns))
-                                })
-                        })
-                        .filter(|t| !t.spans.is_empty())
-                        .collect(),
-                })
-                .collect(),
-        })
-        .collect();
-    let event_times = trace.events.iter().map(|e| e.t_ns).collect();
-    Some(Timeline {
-        lanes,
-        dmabufs,
-        requests,
-        drains,
-        jobs: jobs.finish(),
-        queue_info: infos.finish(trace),
-        activity,
-        marks,
-        report,
-        start_ns,
-        end_ns,
-        event_times,
-        checkpoints,
-    })
+    let mut g = super::Growing::with_sampling(trace, policy, how, false);
+    g.feed_with(trace, trace.events.len(), progress)?;
+    Some(g.finish(trace))
 }

@@ -14,7 +14,7 @@
 //!
 //! Nothing is inferred from order alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Job, JobEvidence};
 use crate::trace::{Body, DriverAction, IoctlArg, IoctlCmd, Trace, VideoFds};
@@ -38,7 +38,7 @@ struct Seen {
 }
 
 /// What the timeline build hands over event by event.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct JobFinder {
     /// DQBUF results with their timestamp, per device, streaming run and timestamp.
     dequeued: BTreeMap<(u16, u32, u64), Vec<Seen>>,
@@ -48,6 +48,13 @@ pub struct JobFinder {
     stamped: Vec<u16>,
     /// Observed completions per device in order, and whether each was DONE.
     done: BTreeMap<u16, Vec<(Seen, bool)>>,
+    /// Timestamp groups changed since the jobs were last worked out, and the jobs of each
+    /// group that has some: a growing timeline works out only what changed.
+    changed: BTreeSet<(u16, u32, u64)>,
+    by_group: BTreeMap<(u16, u32, u64), Vec<Job>>,
+    /// Per device, the completions paired so far and where the pairing goes on.
+    pairs: BTreeMap<u16, (usize, Vec<Job>)>,
+    dirty: bool,
 }
 
 impl JobFinder {
@@ -71,14 +78,14 @@ impl JobFinder {
                     self.stamped.push(dev);
                 }
                 let run = self.runs.get(&dev).copied().unwrap_or(0);
-                self.dequeued
-                    .entry((dev, run, b.timestamp_ns))
-                    .or_default()
-                    .push(Seen {
-                        key: QueueKey { dev, ty: b.ty },
-                        index: b.index,
-                        t_ns,
-                    });
+                let group = (dev, run, b.timestamp_ns);
+                self.changed.insert(group);
+                self.dirty = true;
+                self.dequeued.entry(group).or_default().push(Seen {
+                    key: QueueKey { dev, ty: b.ty },
+                    index: b.index,
+                    t_ns,
+                });
             }
             Body::Ioctl {
                 fd,
@@ -94,44 +101,72 @@ impl JobFinder {
                         index: Some(index),
                         state,
                     },
-            } => self.done.entry(dev).or_default().push((
-                Seen {
-                    key: QueueKey { dev, ty },
-                    index,
-                    t_ns,
-                },
-                state == DoneState::Done,
-            )),
+            } => {
+                self.dirty = true;
+                self.done.entry(dev).or_default().push((
+                    Seen {
+                        key: QueueKey { dev, ty },
+                        index,
+                        t_ns,
+                    },
+                    state == DoneState::Done,
+                ));
+            }
             _ => {}
         }
     }
 
-    /// The jobs found, in time order of their CAPTURE end.
-    pub fn finish(self) -> Vec<Job> {
-        let mut jobs = Vec::new();
-        for (&(dev, _, _), seen) in &self.dequeued {
-            if !self.stamped.contains(&dev) {
-                continue;
-            }
-            let (caps, outs): (Vec<&Seen>, Vec<&Seen>) =
-                seen.iter().partition(|s| !s.key.ty.is_output());
-            let [cap] = caps.as_slice() else { continue };
-            if outs.is_empty() || outs.len() > MAX_OUTPUTS {
-                continue;
-            }
-            for o in outs {
-                jobs.push(job(o, cap, JobEvidence::Timestamp));
+    /// The jobs found, in time order of their CAPTURE end, when they may have changed
+    /// since the last call: only the groups and completions that came since are worked out.
+    pub fn update(&mut self) -> Option<Vec<Job>> {
+        if !std::mem::take(&mut self.dirty) {
+            return None;
+        }
+        for group in std::mem::take(&mut self.changed) {
+            let jobs = self
+                .dequeued
+                .get(&group)
+                .map(|seen| group_jobs(seen))
+                .unwrap_or_default();
+            if jobs.is_empty() {
+                self.by_group.remove(&group);
+            } else {
+                self.by_group.insert(group, jobs);
             }
         }
         for (dev, done) in &self.done {
-            if self.stamped.contains(dev) {
-                continue;
+            let (at, jobs) = self.pairs.entry(*dev).or_default();
+            *at = paired_completions(done, *at, jobs);
+        }
+        let mut jobs: Vec<Job> = Vec::new();
+        for (&(dev, _, _), group) in &self.by_group {
+            if self.stamped.contains(&dev) {
+                jobs.extend_from_slice(group);
             }
-            jobs.extend(paired_completions(done));
+        }
+        for (dev, (_, paired)) in &self.pairs {
+            if !self.stamped.contains(dev) {
+                jobs.extend_from_slice(paired);
+            }
         }
         jobs.sort_by_key(|j| (j.capture_t_ns, j.output_t_ns));
-        jobs
+        Some(jobs)
     }
+}
+
+/// The jobs of one timestamp group: its one CAPTURE buffer and the OUTPUT buffers that fed
+/// it; none when it has several CAPTURE buffers, or too many OUTPUT ones.
+fn group_jobs(seen: &[Seen]) -> Vec<Job> {
+    let (caps, outs): (Vec<&Seen>, Vec<&Seen>) = seen.iter().partition(|s| !s.key.ty.is_output());
+    let [cap] = caps.as_slice() else {
+        return Vec::new();
+    };
+    if outs.is_empty() || outs.len() > MAX_OUTPUTS {
+        return Vec::new();
+    }
+    outs.iter()
+        .map(|o| job(o, cap, JobEvidence::Timestamp))
+        .collect()
 }
 
 fn job(o: &Seen, c: &Seen, by: JobEvidence) -> Job {
@@ -144,10 +179,9 @@ fn job(o: &Seen, c: &Seen, by: JobEvidence) -> Job {
     }
 }
 
-/// Back-to-back completions of one OUTPUT and one CAPTURE buffer, both DONE.
-fn paired_completions(done: &[(Seen, bool)]) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    let mut i = 0;
+/// Back-to-back completions of one OUTPUT and one CAPTURE buffer, both DONE, paired from
+/// completion `i` on (where the last pairing stopped) into `jobs`; returns where it stops.
+fn paired_completions(done: &[(Seen, bool)], mut i: usize, jobs: &mut Vec<Job>) -> usize {
     while let (Some((a, a_ok)), Some((b, b_ok))) = (done.get(i), done.get(i + 1)) {
         let close = *a_ok && *b_ok && b.t_ns.saturating_sub(a.t_ns) <= SAME_JOB_NS;
         if close && a.key.ty.is_output() != b.key.ty.is_output() {
@@ -158,5 +192,5 @@ fn paired_completions(done: &[(Seen, bool)]) -> Vec<Job> {
             i += 1;
         }
     }
-    jobs
+    i
 }

@@ -4,6 +4,7 @@
 
 mod build;
 mod dump;
+mod grow;
 mod holders;
 mod jobs;
 mod lane_findings;
@@ -17,6 +18,7 @@ mod span;
 
 pub use crate::time::{duration, ms, ms_ns, tick_label, tick_step};
 pub use build::{build, build_with};
+pub use grow::Growing;
 pub use holders::{DmabufLane, Holder, Role};
 pub use jobs::SAME_JOB_NS;
 pub use lane_findings::{FindingMark, LaneFindings};
@@ -24,7 +26,7 @@ pub use lod::{Segment, segments};
 pub use marks::{MarkGroup, mark_groups};
 pub use names::{QueueInfo, queue_memory};
 pub use pyramid::Pyramid;
-pub use span::{Span, SpanBuilder};
+pub use span::Span;
 
 use crate::check::CheckReport;
 use crate::model::{BufState, DmabufId};
@@ -354,6 +356,35 @@ impl Timeline {
     /// findings; `None` if the timeline never saw it.
     pub fn event_time(&self, event: u32) -> Option<u64> {
         self.event_times.get(event as usize).copied()
+    }
+
+    /// The bytes the timeline takes on the heap: lanes, their levels of detail, marks, event
+    /// times and findings (not the checkpoints, a bounded number of model states).
+    pub fn heap_bytes(&self) -> usize {
+        fn vec<T>(v: &[T], cap: usize) -> usize {
+            let _ = v;
+            cap * std::mem::size_of::<T>()
+        }
+        let mut n = vec(&self.lanes, self.lanes.capacity());
+        for l in &self.lanes {
+            n += vec(&l.states, l.states.capacity()) + l.states_lod.heap_bytes();
+            n += vec(&l.planes, l.planes.capacity());
+            for p in &l.planes {
+                n += vec(&p.assoc, p.assoc.capacity()) + vec(&p.tracks, p.tracks.capacity());
+                for t in &p.tracks {
+                    n += vec(&t.spans, t.spans.capacity()) + t.lod.heap_bytes();
+                }
+            }
+        }
+        n += vec(&self.marks, self.marks.capacity());
+        n += self.marks.iter().map(|m| m.label.capacity()).sum::<usize>();
+        n += vec(&self.event_times, self.event_times.capacity());
+        n += vec(&self.report.findings, self.report.findings.capacity());
+        n += vec(&self.jobs, self.jobs.capacity()) + vec(&self.dmabufs, self.dmabufs.capacity());
+        for r in &self.requests {
+            n += vec(&r.phases, r.phases.capacity());
+        }
+        n
     }
 
     /// The span a view frames: the buffer activity, else the whole trace.

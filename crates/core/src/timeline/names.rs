@@ -79,7 +79,7 @@ fn short_list(items: &[String]) -> String {
 }
 
 /// Gathers each queue's [`QueueInfo`] while a timeline is built, event by event.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct InfoBuilder {
     infos: BTreeMap<QueueKey, QueueInfo>,
     /// QUERYCAP's driver and card by device, the latest that named a driver.
@@ -128,15 +128,16 @@ impl InfoBuilder {
     }
 
     /// The infos, with what the trace says of each queue's device.
-    pub(super) fn finish(mut self, trace: &Trace) -> BTreeMap<QueueKey, QueueInfo> {
-        for (q, info) in &mut self.infos {
+    pub(super) fn infos(&self, trace: &Trace) -> BTreeMap<QueueKey, QueueInfo> {
+        let mut infos = self.infos.clone();
+        for (q, info) in &mut infos {
             info.node_name = trace.device_name(q.dev).unwrap_or("").to_owned();
             if let Some((driver, card)) = self.caps.get(&q.dev) {
                 info.driver.clone_from(driver);
                 info.card.clone_from(card);
             }
         }
-        self.infos
+        infos
     }
 }
 

@@ -20,12 +20,22 @@ struct Bucket<T> {
 }
 
 /// The pyramid of one lane.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pyramid<T> {
     origin_ns: u64,
     base_ns: u64,
     /// Level k holds only the non-empty buckets, in time order, with their bucket numbers.
     levels: Vec<Vec<(u64, Bucket<T>)>>,
+}
+
+impl<T> Default for Pyramid<T> {
+    fn default() -> Self {
+        Pyramid {
+            origin_ns: 0,
+            base_ns: 0,
+            levels: Vec::new(),
+        }
+    }
 }
 
 /// Level 0 has at most one bucket per this many spans, so the pyramid stays a fraction of
@@ -66,24 +76,73 @@ impl<T: Copy> Pyramid<T> {
             }
         }
         let mut levels = vec![level];
-        while levels.last().is_some_and(|l| l.len() > 1) {
-            let Some(prev) = levels.last() else { break };
-            let mut next: Vec<(u64, Bucket<T>)> = Vec::with_capacity(prev.len() / 2 + 1);
-            for &(n, bk) in prev {
-                match next.last_mut() {
-                    Some((m, up)) if *m == n / 2 => {
-                        up.count += bk.count;
-                        up.end_ns = up.end_ns.max(bk.end_ns);
-                    }
-                    _ => next.push((n / 2, bk)),
-                }
-            }
+        while let Some(prev) = levels.last().filter(|l| l.len() > 1) {
+            let next = coarser(prev);
             levels.push(next);
         }
         Pyramid {
             origin_ns,
             base_ns,
             levels,
+        }
+    }
+
+    /// Takes in span `s`, just pushed as the `len`-th span of its lane (spans come in time
+    /// order), for a lane that grows (a live recording). The base bucket starts at 1 ns and
+    /// doubles while level 0 has more than a fraction of the spans: the same levels
+    /// [`Pyramid::build`] makes for that base.
+    pub fn push(&mut self, len: usize, s: &Span<T>) {
+        if self.levels.is_empty() {
+            self.origin_ns = s.start_ns;
+            self.base_ns = 1;
+            self.levels.push(Vec::new());
+        }
+        let Some(first) = (len as u64).checked_sub(1) else {
+            return;
+        };
+        let b = s.start_ns.saturating_sub(self.origin_ns) / self.base_ns.max(1);
+        for (k, level) in self.levels.iter_mut().enumerate() {
+            let n = b.checked_shr(k as u32).unwrap_or(0);
+            match level.last_mut() {
+                Some((m, bk)) if *m == n => {
+                    bk.count += 1;
+                    bk.end_ns = bk.end_ns.max(s.end_ns);
+                }
+                _ => level.push((
+                    n,
+                    Bucket {
+                        start_ns: s.start_ns,
+                        end_ns: s.end_ns,
+                        first: first as u32,
+                        count: 1,
+                        value: s.value,
+                    },
+                )),
+            }
+        }
+        while let Some(top) = self.levels.last().filter(|l| l.len() > 1) {
+            let up = coarser(top);
+            self.levels.push(up);
+        }
+        let most = (len as u64 / SPANS_PER_BASE_BUCKET).max(8) * 2;
+        while self.levels.len() > 1 && self.levels.first().is_some_and(|l| l.len() as u64 > most) {
+            self.levels.remove(0);
+            self.base_ns = self.base_ns.saturating_mul(2);
+        }
+    }
+
+    /// The bytes its levels take on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        let bucket = std::mem::size_of::<(u64, Bucket<T>)>();
+        self.levels.iter().map(|l| l.capacity() * bucket).sum()
+    }
+
+    /// The last span now ends at `end_ns` (it was open, or has just been closed).
+    pub fn stretch(&mut self, end_ns: u64) {
+        for level in &mut self.levels {
+            if let Some((_, bk)) = level.last_mut() {
+                bk.end_ns = bk.end_ns.max(end_ns);
+            }
         }
     }
 
@@ -184,6 +243,21 @@ impl<T: Copy> Pyramid<T> {
             segments_starting(spans, tail_start, t1, min_ns, out);
         }
     }
+}
+
+/// The level above `level`: buckets twice as wide.
+fn coarser<T: Copy>(level: &[(u64, Bucket<T>)]) -> Vec<(u64, Bucket<T>)> {
+    let mut next: Vec<(u64, Bucket<T>)> = Vec::with_capacity(level.len() / 2 + 1);
+    for &(n, bk) in level {
+        match next.last_mut() {
+            Some((m, up)) if *m == n / 2 => {
+                up.count += bk.count;
+                up.end_ns = up.end_ns.max(bk.end_ns);
+            }
+            _ => next.push((n / 2, bk)),
+        }
+    }
+    next
 }
 
 /// [`segments`] restricted to spans starting at or after `from`.
