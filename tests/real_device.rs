@@ -1887,3 +1887,87 @@ fn media_requests_on_a_capture_node() {
         r.findings
     );
 }
+
+/// The window's live session on a real device, as a user drives it: allocate, queue, stream
+/// with the session's own loop, switch the policy while it streams (judged again from the
+/// start), stop, free, close. The document grew as the events came; at the end it must say
+/// exactly what the window says of the saved recording opened as a file.
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_live_device_session_ends_as_its_saved_recording_reads() {
+    use std::time::{Duration, Instant};
+    use vb2scope_core::analysis::{Depth, PolicyChoice, analyze};
+    use vb2scope_device::{LiveConfig, LiveOp};
+    use vb2scope_gui::{LiveSession, Log, Refresh};
+    let _one = one_at_a_time();
+    for memory in [Memory::Mmap, Memory::Userptr] {
+        let mut s = LiveSession::start(LiveConfig {
+            device: VMALLOC.into(),
+            queue: None,
+            memory,
+            buffers: 4,
+            source: DmabufSource::default(),
+        });
+        let mut log = Log::default();
+        let mut choice = PolicyChoice::Auto;
+        let (mut grown, mut rejudged) = (0, 0);
+        let script = [
+            (0, LiveOp::Reqbufs(4)),
+            (1, LiveOp::QbufAll),
+            (2, LiveOp::StartStreaming),
+            (40, LiveOp::StopStreaming),
+            (45, LiveOp::Streamoff),
+            (46, LiveOp::Reqbufs(0)),
+            (48, LiveOp::Close),
+        ];
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut tick = 0;
+        while s.running() || s.rebuilding() || s.document().is_growing() {
+            assert!(Instant::now() < deadline, "{memory:?}: {:?}", log.lines);
+            for (_, op) in script.iter().filter(|(at, _)| *at == tick) {
+                s.send(op.clone());
+            }
+            if tick == 20 {
+                choice = PolicyChoice::Fixed(Policy::Vb2_2012);
+            } else if tick == 30 {
+                choice = PolicyChoice::Auto;
+            }
+            s.drain(&mut log);
+            match s.poll_document(choice, Instant::now()) {
+                Refresh::Grown => grown += 1,
+                Refresh::Rejudged => rejudged += 1,
+                Refresh::None => {}
+            }
+            tick += 1;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let doc = s.document();
+        assert!(grown >= 3, "{memory:?}: grew {grown} times");
+        assert!(rejudged >= 2, "{memory:?}: judged again {rejudged} times");
+        assert!(
+            count(s.trace(), IoctlCmd::Dqbuf) >= 5,
+            "{memory:?}: {:?}",
+            log.lines
+        );
+        let mut bytes = Vec::new();
+        vb2scope_core::format::write_native(&mut bytes, s.trace())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let file = analyze("saved.jsonl", &bytes, None, choice, Depth::Timeline, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (doc.timeline(), file.timeline().expect("a timeline"));
+        assert_eq!(doc.policy, file.policy, "{memory:?}");
+        assert_eq!(a.report.findings, b.report.findings, "{memory:?}");
+        assert_eq!(a.lanes, b.lanes, "{memory:?}");
+        assert_eq!(a.marks, b.marks, "{memory:?}");
+        assert_eq!(a.dmabufs, b.dmabufs, "{memory:?}");
+        eprintln!(
+            "{memory:?}: {} events, grew {grown} times, judged again {rejudged} times, findings {:?}",
+            s.trace().events.len(),
+            a.report
+                .findings
+                .iter()
+                .map(|f| (f.rule, f.event))
+                .collect::<Vec<_>>(),
+        );
+    }
+}
