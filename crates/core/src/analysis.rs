@@ -137,6 +137,9 @@ enum Judged {
     Growing(Box<Growing>),
 }
 
+/// The most events [`Analysis::grow`] replays in one call (about 20 ms).
+pub const GROW_AT_MOST: usize = 200_000;
+
 /// What came in a live recording changes what was already replayed (its first kernel
 /// event, or one that happened inside the call replayed last; or, at its end, `auto`
 /// chose another policy): the recording must be judged again from the start.
@@ -325,7 +328,7 @@ impl Analysis {
             }
         };
         let mut g = Growing::new(&trace, policy);
-        g.feed(&trace, Growing::settled(&trace));
+        g.feed(&trace, g.horizon(&trace, false, false));
         Analysis {
             name: name.into(),
             source: Source::Trace,
@@ -362,16 +365,16 @@ impl Analysis {
             return Ok(());
         };
         let len = self.trace.events.len();
-        let to = if quiet || ended {
-            len
-        } else {
-            Growing::settled(&self.trace).max(g.fed())
-        };
+        // A long backlog (a recording shown again after a while) is taken in over several
+        // calls, each a bounded piece of work.
+        let to = g
+            .horizon(&self.trace, quiet, ended)
+            .min(g.fed().saturating_add(GROW_AT_MOST));
         if g.outgrown(&self.trace, to) {
             return Err(Outgrown);
         }
         g.feed(&self.trace, to);
-        if !ended {
+        if !ended || g.fed() < len {
             return Ok(());
         }
         let placeholder = Judged::Findings(CheckReport {

@@ -216,9 +216,11 @@ mod lod {
                     ..*s
                 },
             );
-            // Stretched while open, then to its end.
+            // Stretched while open (by refreshes, one past where it will end: a call stamped
+            // at its start closes it earlier), then to its end.
             let mid = s.start_ns + (s.end_ns - s.start_ns) / 2;
             p.stretch(mid);
+            p.stretch(s.end_ns + 1000);
             if let Some(last) = out.last_mut() {
                 last.end_ns = s.end_ns;
             }
@@ -234,6 +236,9 @@ mod lod {
             let (spans, p) = grown(&spans);
             let mut out = Vec::new();
             p.segments(&spans, t0, t1, min_ns, &mut out);
+            // No segment reaches past the spans it stands for.
+            let last_end = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
+            prop_assert!(out.iter().all(|s| s.end_ns() <= last_end), "{:?}", out);
             let visible = spans.iter().filter(|s| s.end_ns > t0 && s.start_ns < t1).count();
             let counted: usize = out.iter().map(|s| match s { Segment::One(_) => 1, Segment::Mixed { count, .. } => *count as usize }).sum();
             prop_assert_eq!(counted, visible, "{:?}", out);

@@ -104,9 +104,13 @@ impl Document {
 
     /// Takes in the events appended since (see [`Analysis::grow`]).
     pub fn grow(&mut self, quiet: bool, ended: bool) -> Result<(), Outgrown> {
+        let before = (self.analysis.replayed(), self.analysis.is_growing());
         let r = self.analysis.grow(quiet, ended);
-        self.holders = OnceLock::new();
-        self.lane_findings = OnceLock::new();
+        // What is worked out from the whole timeline is worked out again only when it grew.
+        if (self.analysis.replayed(), self.analysis.is_growing()) != before || r.is_err() {
+            self.holders = OnceLock::new();
+            self.lane_findings = OnceLock::new();
+        }
         r
     }
 

@@ -488,7 +488,12 @@ impl Inspector {
 fn shown_document<'a>(shown: &'a Shown, live: &'a LivePanel) -> Option<&'a Document> {
     match shown {
         Shown::Document(d) => Some(d),
-        Shown::Live => live.session.as_ref().map(|s| s.document()),
+        // A new session shows once it recorded something.
+        Shown::Live => live
+            .session
+            .as_ref()
+            .map(|s| s.document())
+            .filter(|d| !d.trace.events.is_empty()),
         _ => None,
     }
 }

@@ -421,8 +421,10 @@ impl LiveSession {
             }
             Err(_) => {
                 let again = self.rejudge(choice);
-                // Judged at once (a short recording): what came is taken in next frame.
-                self.touch();
+                // What the new judgement cost spaces the next updates; what came meanwhile
+                // is taken in at the next one.
+                self.refresh_cost = start.elapsed();
+                self.dirty = true;
                 again
             }
         }

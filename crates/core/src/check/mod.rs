@@ -13,7 +13,8 @@ pub use auto::{
 };
 pub use record::{PlaneRef, RecordError, record};
 pub use replay::{
-    Checkpoints, Replay, ReplayStats, check_trace, replay, replay_until, replay_until_checkpointed,
+    Checkpoints, Replay, ReplayStats, check_trace, reads_ahead_until, replay, replay_until,
+    replay_until_checkpointed,
 };
 
 use crate::policy::Policy;

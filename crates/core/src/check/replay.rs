@@ -278,6 +278,8 @@ pub(super) struct Replayer<'t> {
     last: Option<(u32, Outcome)>,
     /// Index of the first event not yet consumed by an ioctl's memop look-ahead.
     consumed_to: usize,
+    /// The last call whose kernel events were looked for after it.
+    last_call: Option<usize>,
     /// Video fds open so far and their devices.
     video_fds: VideoFds,
     /// Observed events already accounted for inside an earlier ioctl.
@@ -352,6 +354,7 @@ impl<'t> Replayer<'t> {
             stats: ReplayStats::default(),
             last: None,
             consumed_to: 0,
+            last_call: None,
             video_fds: VideoFds::default(),
             skip: Vec::new(),
             memops_traced: scan.memops_traced,
@@ -531,22 +534,11 @@ impl<'t> Replayer<'t> {
                 .map(|ty| (self.key_of(fd, ty), self.trace.arg(arg).copied())),
             _ => None,
         };
-        // The merge marks the kernel events it placed inside a call. In a trace without those
-        // marks, a call the source timed ends then, and what its thread did later (a process
-        // exiting releases its dma-bufs without a syscall) or other threads did is not part
-        // of it.
-        let end = self
-            .trace
-            .duration(i as u32)
-            .map_or(u64::MAX, |d| e.t_ns.saturating_add(d).saturating_add(1_000));
+        let end = self.call_end(i, e);
+        self.last_call = Some(i);
         let mut j = i + 1;
         while let Some(n) = self.trace.events.get(j) {
-            let elsewhere = if self.within_marked {
-                !n.within
-            } else {
-                (n.tid != e.tid && n.tid != 0 && e.tid != 0) || n.t_ns > end
-            };
-            if elsewhere && n.origin == Origin::Observed {
+            if !self.part_of_call(e, end, n) {
                 break;
             }
             match n.body {
@@ -581,13 +573,55 @@ impl<'t> Replayer<'t> {
                         self.skip.push(j);
                     }
                 }
-                _ if n.origin == Origin::Inferred => {}
-                _ => break,
+                _ => {}
             }
             j += 1;
         }
         self.consumed_to = j;
         out
+    }
+
+    /// When call `e` (event `i`) ended, for what happened inside it; unbounded when its
+    /// source did not time it.
+    fn call_end(&self, i: usize, e: &Event) -> u64 {
+        call_end(&self.trace, i, e)
+    }
+
+    /// Whether event `n`, after call `e` (which ended at `end`) with nothing but such events
+    /// between them, happened inside it: the kernel events that follow a call, up to the
+    /// next event of another kind. The merge marks the kernel events it placed inside a
+    /// call. In a trace without those marks, a call the source timed ends then, and what its
+    /// thread did later (a process exiting releases its dma-bufs without a syscall) or other
+    /// threads did is not part of it.
+    fn part_of_call(&self, e: &Event, end: u64, n: &Event) -> bool {
+        let elsewhere = if self.within_marked {
+            !n.within
+        } else {
+            (n.tid != e.tid && n.tid != 0 && e.tid != 0) || n.t_ns > end
+        };
+        if elsewhere && n.origin == Origin::Observed {
+            return false;
+        }
+        match n.body {
+            Body::Memop { .. } if n.origin == Origin::Observed => true,
+            Body::Tracepoint { .. } | Body::Klog { .. } => true,
+            Body::Driver { .. } if n.origin == Origin::Observed && n.tid == e.tid => true,
+            _ => n.origin == Origin::Inferred,
+        }
+    }
+
+    /// Whether event `n` (event `next` of `trace`), coming after every event replayed, would
+    /// have been read with the last call replayed: that call's reading went to the end of
+    /// what was there. The replayer is bound to a placeholder between runs: `trace` is the
+    /// one it replayed.
+    fn trace_free_continues(&self, trace: &Trace, next: usize, n: &Event) -> bool {
+        let Some(i) = self.last_call.filter(|_| self.consumed_to >= next) else {
+            return false;
+        };
+        let Some(e) = trace.events.get(i) else {
+            return false;
+        };
+        self.part_of_call(e, call_end(trace, i, e), n)
     }
 
     /// Steps `op` with the memops observed inside it: what the call released happened to
@@ -697,12 +731,12 @@ impl<'t> Replayer<'t> {
     /// source that writes calls as they end (vb2scope's recorder) puts the stop first, with
     /// a start after the DQBUF's.
     fn stopped_while_waiting(&self, i: usize, e: &Event, fd: i32, op: &Op) -> bool {
+        // Keep in step with `reads_ahead_until`, which tells a growing replay to wait.
         // Not by the fd's O_NONBLOCK: a program may clear it with fcntl, which the source
         // does not show.
         let Op::Dqbuf { ty, .. } = *op else {
             return false;
         };
-        const SOON_NS: u64 = 50_000_000;
         const LOOK_BACK: usize = 4096;
         let end = e
             .t_ns
@@ -1106,6 +1140,36 @@ fn made_by_the_model(
     }
 }
 
+/// When call `e` (event `i` of `trace`) ended, for what happened inside it; unbounded when
+/// its source did not time it.
+fn call_end(trace: &Trace, i: usize, e: &Event) -> u64 {
+    trace
+        .duration(i as u32)
+        .map_or(u64::MAX, |d| e.t_ns.saturating_add(d).saturating_add(1_000))
+}
+
+/// How long after a refused DQBUF's end the stop that woke it may come ([`Replayer::stopped_while_waiting`]).
+const SOON_NS: u64 = 50_000_000;
+
+/// Until when the replay of event `i` reads the events after it by their time: a DQBUF that
+/// got EINVAL looks for the stop that woke it up to [`SOON_NS`] after its end. A growing
+/// trace is replayed past such an event only once it holds a later event.
+pub fn reads_ahead_until(trace: &Trace, i: usize) -> Option<u64> {
+    let e = trace.events.get(i)?;
+    match e.body {
+        Body::Ioctl {
+            cmd: IoctlCmd::Dqbuf,
+            result: Err(crate::v4l2::Errno::EINVAL),
+            ..
+        } => Some(
+            e.t_ns
+                .saturating_add(trace.duration(i as u32).unwrap_or(0))
+                .saturating_add(SOON_NS),
+        ),
+        _ => None,
+    }
+}
+
 /// Replays `trace` under `policy`.
 pub fn check_trace(trace: &Trace, policy: Policy) -> CheckReport {
     replay(trace, policy, |_, _| {})
@@ -1273,6 +1337,7 @@ impl Replayer<'_> {
             stats: self.stats,
             last: self.last,
             consumed_to: self.consumed_to,
+            last_call: self.last_call,
             video_fds: self.video_fds,
             skip: self.skip,
             memops_traced: self.memops_traced,
@@ -1319,7 +1384,8 @@ pub struct Replay {
     undecoded_from: Option<u32>,
 }
 
-/// How many delivered findings the model keeps for its look-back (it reads at most 8).
+/// How many delivered findings the model keeps for its look-back: a log line the model
+/// predicted is looked for among the last 8.
 const LOOK_BACK: usize = 8;
 
 impl Replay {
@@ -1349,6 +1415,16 @@ impl Replay {
     pub fn outgrown(&self, trace: &Trace, to: usize) -> bool {
         let new = trace.events.get(self.next..to).unwrap_or(&[]);
         self.scan.outgrown_by(new)
+    }
+
+    /// Whether the first event not replayed would have been read with the last call replayed
+    /// (its kernel events, come late): what was replayed of that call must be done again.
+    pub fn continues_last_call(&self, trace: &Trace) -> bool {
+        let next = self.next;
+        trace
+            .events
+            .get(next)
+            .is_some_and(|n| self.r.trace_free_continues(trace, next, n))
     }
 
     /// A report with nothing in it yet, for [`Replay::deliver`] and [`Replay::finish`].
@@ -1424,7 +1500,15 @@ impl Replay {
         let new = model.findings.get(self.delivered..).unwrap_or(&[]);
         let sorted_from = report.findings.len();
         report.findings.extend_from_slice(new);
-        let keep = model.findings.len().saturating_sub(LOOK_BACK);
+        // Kept for the look-back: the last few, and every finding of the last one's event
+        // (the same fact twice at one event is read back over all of them).
+        let last = model.findings.last().map(|f| f.event);
+        let run = model
+            .findings
+            .iter()
+            .rposition(|f| Some(f.event) != last)
+            .map_or(0, |p| p + 1);
+        let keep = model.findings.len().saturating_sub(LOOK_BACK).min(run);
         model.findings.drain(..keep);
         self.delivered = model.findings.len();
         // A finding can name an earlier event than one delivered before it (the calls

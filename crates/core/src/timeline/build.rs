@@ -62,8 +62,8 @@ where
     T: Copy,
 {
     c.stretch(spans, end);
-    if lod && c.is_open() {
-        pyramid.stretch(end);
+    if let Some(last) = spans.last().filter(|_| lod && c.is_open()) {
+        pyramid.stretch(last.end_ns);
     }
 }
 
@@ -232,8 +232,13 @@ fn set_lod<T: Copy + PartialEq>(
     if !lod || change == Change::None {
         return;
     }
-    if was_open {
-        pyramid.stretch(t);
+    // The span just closed: the last one, or the one before the span just opened.
+    let closed = match change {
+        Change::Opened => spans.len().checked_sub(2),
+        _ => spans.len().checked_sub(1),
+    };
+    if let Some(s) = closed.and_then(|i| spans.get(i)).filter(|_| was_open) {
+        pyramid.stretch(s.end_ns);
     }
     if let (Change::Opened, Some(s)) = (change, spans.last()) {
         pyramid.push(spans.len(), s);

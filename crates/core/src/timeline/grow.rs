@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{Checkpoints, Replay};
+use crate::check::{Checkpoints, Replay, reads_ahead_until};
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::progress::Progress;
@@ -23,9 +23,6 @@ use super::{Pyramid, Timeline};
 pub struct Growing {
     replay: Replay,
     b: Builder,
-    /// Events past the last call were replayed (the trace went quiet): if what comes next
-    /// happened inside that call, the replay must start again.
-    provisional: bool,
 }
 
 /// Everything the timeline build keeps between events.
@@ -93,11 +90,7 @@ impl Growing {
             drains_seen: 0,
             tl,
         };
-        Growing {
-            replay,
-            b,
-            provisional: false,
-        }
+        Growing { replay, b }
     }
 
     /// The events replayed so far.
@@ -114,40 +107,49 @@ impl Growing {
         &self.b.tl
     }
 
-    /// How far `trace` can be replayed before it ends: up to its last call. The kernel
-    /// events after a call may still be arriving, and the replay reads those inside a call
-    /// with it.
-    pub fn settled(trace: &Trace) -> usize {
-        trace
-            .events
-            .iter()
-            .rposition(|e| e.body.is_syscall() && !e.within)
-            .unwrap_or(0)
+    /// How far `trace` can be replayed now: to its end once it `ended`; else up to its last
+    /// call (the kernel events of a call may still be arriving, and the replay reads them
+    /// with it), or, when `quiet` (nothing came for a while), to its last event. Never past
+    /// an event whose replay reads later events by their time (`reads_ahead_until`) before
+    /// the trace holds a later one.
+    pub fn horizon(&self, trace: &Trace, quiet: bool, ended: bool) -> usize {
+        let (fed, len) = (self.fed(), trace.events.len());
+        if ended {
+            return len;
+        }
+        let new = trace.events.get(fed..).unwrap_or(&[]);
+        let mut to = if quiet {
+            len
+        } else {
+            fed + new
+                .iter()
+                .rposition(|e| e.body.is_syscall() && !e.within)
+                .unwrap_or(0)
+        };
+        for i in fed..to {
+            let Some(until) = reads_ahead_until(trace, i) else {
+                continue;
+            };
+            let after = trace.events.get(i + 1..).unwrap_or(&[]);
+            if !after.iter().any(|n| n.t_ns > until) {
+                to = i;
+                break;
+            }
+        }
+        to
     }
 
     /// Whether the events after those replayed, up to `to`, change what was replayed:
     /// they show what the trace did not when the replay began (the first observed event,
-    /// memop or call-marked kernel event), or kernel events that belong to a call the
-    /// replay already took as ended. Then the replay must start again.
+    /// memop or call-marked kernel event), or the next one happened inside the call the
+    /// replay took last, whose reading had stopped at the end of what was there. Then the
+    /// replay must start again.
     pub fn outgrown(&self, trace: &Trace, to: usize) -> bool {
-        let next = trace.events.get(self.fed());
-        let inside_last_call = self.provisional && next.is_some_and(|e| !e.body.is_syscall());
-        inside_last_call || self.replay.outgrown(trace, to)
+        self.replay.continues_last_call(trace) || self.replay.outgrown(trace, to)
     }
 
-    /// Replays the events of `trace` up to `to` (exclusive) and updates the timeline;
-    /// `quiet`: `to` may pass the last call (no event came for a while).
+    /// Replays the events of `trace` up to `to` (exclusive) and updates the timeline.
     pub fn feed(&mut self, trace: &Trace, to: usize) {
-        let settled = Growing::settled(trace);
-        // Confirmed by what came after: the next event is a call (or nothing came).
-        if trace
-            .events
-            .get(self.fed())
-            .is_some_and(|e| e.body.is_syscall())
-        {
-            self.provisional = false;
-        }
-        self.provisional |= to > settled && to > self.fed();
         // Without progress nothing cancels the feed.
         let _ = self.feed_with(trace, to, None);
     }

@@ -26,6 +26,12 @@ pub struct Pyramid<T> {
     base_ns: u64,
     /// Level k holds only the non-empty buckets, in time order, with their bucket numbers.
     levels: Vec<Vec<(u64, Bucket<T>)>>,
+    /// A pyramid grown span by span: per level, the latest end of the last bucket's spans
+    /// but the last one, whose end moves while it is open (and may move back: a call
+    /// stamped at its start can close it earlier than a refresh stretched it).
+    closed: Vec<u64>,
+    /// The end of the last span, as last pushed or stretched.
+    last_end: u64,
 }
 
 impl<T> Default for Pyramid<T> {
@@ -34,6 +40,8 @@ impl<T> Default for Pyramid<T> {
             origin_ns: 0,
             base_ns: 0,
             levels: Vec::new(),
+            closed: Vec::new(),
+            last_end: 0,
         }
     }
 }
@@ -45,11 +53,7 @@ const SPANS_PER_BASE_BUCKET: u64 = 8;
 impl<T: Copy> Pyramid<T> {
     pub fn build(spans: &[Span<T>]) -> Pyramid<T> {
         let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
-            return Pyramid {
-                origin_ns: 0,
-                base_ns: 0,
-                levels: Vec::new(),
-            };
+            return Pyramid::default();
         };
         let origin_ns = first.start_ns;
         let duration = last.start_ns.saturating_sub(origin_ns).max(1);
@@ -84,6 +88,8 @@ impl<T: Copy> Pyramid<T> {
             origin_ns,
             base_ns,
             levels,
+            closed: Vec::new(),
+            last_end: 0,
         }
     }
 
@@ -96,37 +102,56 @@ impl<T: Copy> Pyramid<T> {
             self.origin_ns = s.start_ns;
             self.base_ns = 1;
             self.levels.push(Vec::new());
+            self.closed = vec![0];
         }
         let Some(first) = (len as u64).checked_sub(1) else {
             return;
         };
+        // The span before this one is closed now, with the end its last stretch gave it.
+        let before = self
+            .levels
+            .first()
+            .and_then(|l| l.last())
+            .map(|_| self.last_end);
+        self.last_end = s.end_ns;
         let b = s.start_ns.saturating_sub(self.origin_ns) / self.base_ns.max(1);
-        for (k, level) in self.levels.iter_mut().enumerate() {
+        for (k, (level, closed)) in self.levels.iter_mut().zip(&mut self.closed).enumerate() {
             let n = b.checked_shr(k as u32).unwrap_or(0);
             match level.last_mut() {
                 Some((m, bk)) if *m == n => {
+                    *closed = (*closed).max(before.unwrap_or(0));
                     bk.count += 1;
-                    bk.end_ns = bk.end_ns.max(s.end_ns);
+                    bk.end_ns = (*closed).max(s.end_ns);
                 }
-                _ => level.push((
-                    n,
-                    Bucket {
-                        start_ns: s.start_ns,
-                        end_ns: s.end_ns,
-                        first: first as u32,
-                        count: 1,
-                        value: s.value,
-                    },
-                )),
+                _ => {
+                    *closed = 0;
+                    level.push((
+                        n,
+                        Bucket {
+                            start_ns: s.start_ns,
+                            end_ns: s.end_ns,
+                            first: first as u32,
+                            count: 1,
+                            value: s.value,
+                        },
+                    ));
+                }
             }
         }
         while let Some(top) = self.levels.last().filter(|l| l.len() > 1) {
-            let up = coarser(top);
+            let (up, closed) = (coarser(top), self.closed.last().copied().unwrap_or(0));
+            // The new level's last bucket: the buckets merged into it but the last hold
+            // only closed spans.
+            let n = up.last().map_or(0, |(n, _)| *n);
+            let merged: Vec<&(u64, Bucket<T>)> = top.iter().filter(|(m, _)| m / 2 == n).collect();
+            let others = merged.iter().rev().skip(1).map(|(_, bk)| bk.end_ns);
+            self.closed.push(others.fold(closed, u64::max));
             self.levels.push(up);
         }
         let most = (len as u64 / SPANS_PER_BASE_BUCKET).max(8) * 2;
         while self.levels.len() > 1 && self.levels.first().is_some_and(|l| l.len() as u64 > most) {
             self.levels.remove(0);
+            self.closed.remove(0);
             self.base_ns = self.base_ns.saturating_mul(2);
         }
     }
@@ -137,11 +162,13 @@ impl<T: Copy> Pyramid<T> {
         self.levels.iter().map(|l| l.capacity() * bucket).sum()
     }
 
-    /// The last span now ends at `end_ns` (it was open, or has just been closed).
+    /// The last span of a grown pyramid now ends at `end_ns` (it is open, or has just been
+    /// closed): later, or earlier than it was stretched to before.
     pub fn stretch(&mut self, end_ns: u64) {
-        for level in &mut self.levels {
+        self.last_end = end_ns;
+        for (level, closed) in self.levels.iter_mut().zip(&self.closed) {
             if let Some((_, bk)) = level.last_mut() {
-                bk.end_ns = bk.end_ns.max(end_ns);
+                bk.end_ns = (*closed).max(end_ns).max(bk.start_ns);
             }
         }
     }
