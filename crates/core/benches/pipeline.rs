@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
         // compared too, so each event costs a model step.
         let mut observed = t.clone();
         for e in &mut observed.events {
-            e.origin = Origin::Observed;
+            e.set_origin(Origin::Observed);
         }
         g.bench_function("replay-observed-modern", |b| {
             b.iter(|| check_trace(&observed, Policy::MODERN))

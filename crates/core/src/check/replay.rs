@@ -305,10 +305,10 @@ impl<'t> Replayer<'t> {
         // One pass over the trace for what the replay needs to know of all of it.
         let (mut observed, mut memops_traced, mut within_marked) = (false, false, false);
         for e in &trace.events {
-            let seen = e.origin == Origin::Observed;
+            let seen = e.origin() == Origin::Observed;
             observed |= seen;
             memops_traced |= seen && matches!(e.body, Body::Memop { .. });
-            within_marked |= e.within;
+            within_marked |= e.within();
             if memops_traced && within_marked {
                 break;
             }
@@ -358,21 +358,25 @@ impl<'t> Replayer<'t> {
         self.stats.steps += 1;
         let (out, ret) = self.model.step(op, i as u32, e.t_ns, forced);
         self.stepped = Some((out, ret));
-        self.last = Some((e.line, out));
+        self.last = Some((e.line(), out));
     }
 
     fn ioctl(&mut self, i: usize, e: &Event, fd: i32, cmd: IoctlCmd, arg: u32, result: Outcome) {
         let before = self.model.findings.len();
         self.ioctl_step(i, e, fd, cmd, arg, result);
         self.note_setup(i, cmd, fd, arg, before);
-        if let (IoctlCmd::Streamoff, Ok(()), Origin::Observed) = (cmd, result, e.origin)
+        if let (IoctlCmd::Streamoff, Ok(()), Origin::Observed) = (cmd, result, e.origin())
             && let Some(IoctlArg::Stream { ty }) = self.trace.arg(arg)
         {
             let key = self.key_of(fd, *ty);
             let dur = self.trace.duration(i as u32);
             self.stopping.retain(|s| !s.ended_by(e.t_ns));
-            self.stopping
-                .extend(super::stopping::Stopping::new(key, e.tid, e.t_ns, dur));
+            self.stopping.extend(super::stopping::Stopping::new(
+                key,
+                self.trace.tid(e),
+                e.t_ns,
+                dur,
+            ));
         }
     }
 
@@ -388,7 +392,7 @@ impl<'t> Replayer<'t> {
         let Some(op) = ioctl_op(&self.trace, fd, cmd, arg) else {
             // A call the model does not follow (SUBSCRIBE_EVENT): an `expect` after it checks
             // what the kernel gave, or nothing when no kernel answered; never an earlier call.
-            self.last = (e.origin == Origin::Observed).then_some((e.line, result));
+            self.last = (e.origin() == Origin::Observed).then_some((e.line(), result));
             return;
         };
         if result == Err(crate::v4l2::Errno::EINVAL) && self.stopped_while_waiting(i, e, fd, &op) {
@@ -396,8 +400,8 @@ impl<'t> Replayer<'t> {
             return;
         }
         // A rebuilt call's memops were seen; its result is the model's to predict.
-        let seen_inside = e.origin.seen();
-        let observed = e.origin == Origin::Observed;
+        let seen_inside = e.origin().seen();
+        let observed = e.origin() == Origin::Observed;
         let forced = observed.then_some(result);
         let inside = if seen_inside {
             self.inside(i, e, Some(cmd))
@@ -446,10 +450,10 @@ impl<'t> Replayer<'t> {
         match &mut op {
             Op::BufToRequest { t, .. } => {
                 let dev = self.key_of(t.fd, t.ty).dev;
-                self.request_dev.insert(e.tid, dev);
+                self.request_dev.insert(self.trace.tid(e), dev);
             }
             Op::RequestQueue { near, .. } | Op::RequestReinit { near, .. } => {
-                *near = self.request_dev.get(&e.tid).copied();
+                *near = self.request_dev.get(&self.trace.tid(e)).copied();
             }
             _ => {}
         }
@@ -513,11 +517,14 @@ impl<'t> Replayer<'t> {
         let mut j = i + 1;
         while let Some(n) = self.trace.events.get(j) {
             let elsewhere = if self.within_marked {
-                !n.within
+                !n.within()
             } else {
-                (n.tid != e.tid && n.tid != 0 && e.tid != 0) || n.t_ns > end
+                (self.trace.tid(n) != self.trace.tid(e)
+                    && self.trace.tid(n) != 0
+                    && self.trace.tid(e) != 0)
+                    || n.t_ns > end
             };
-            if elsewhere && n.origin == Origin::Observed {
+            if elsewhere && n.origin() == Origin::Observed {
                 break;
             }
             match n.body {
@@ -527,7 +534,7 @@ impl<'t> Replayer<'t> {
                     ty,
                     index,
                     plane,
-                } if n.origin == Origin::Observed => {
+                } if n.origin() == Origin::Observed => {
                     let m = (QueueKey { dev, ty }, index, plane, kind);
                     out.memops.push(m);
                     if lifecycle(kind) {
@@ -546,13 +553,13 @@ impl<'t> Replayer<'t> {
                     dev,
                     ty,
                     action: DriverAction::BufferDone { index, state },
-                } if n.origin == Origin::Observed && n.tid == e.tid => {
+                } if n.origin() == Origin::Observed && self.trace.tid(n) == self.trace.tid(e) => {
                     let done = (QueueKey { dev, ty }, index, state);
                     if made_by_the_model(cmd, target, done) {
                         self.skip.push(j);
                     }
                 }
-                _ if n.origin == Origin::Inferred => {}
+                _ if n.origin() == Origin::Inferred => {}
                 _ => break,
             }
             j += 1;
@@ -592,7 +599,7 @@ impl<'t> Replayer<'t> {
             None => self.model.step(op, i as u32, e.t_ns, forced),
         };
         self.stepped = Some((out, ret));
-        self.last = Some((e.line, out));
+        self.last = Some((e.line(), out));
         self.model.unsure_frees = false;
         self.stats.divergences += self.model.divergences - before;
         self.observe_all(&acquired, i, e.t_ns);
@@ -609,7 +616,7 @@ impl<'t> Replayer<'t> {
 
     /// A syscall other than an ioctl (close, mmap, munmap), with what happened inside it.
     fn syscall(&mut self, i: usize, e: &Event, op: &Op, forced: Option<Outcome>) {
-        if !e.origin.seen() {
+        if !e.origin().seen() {
             return self.step(i, e, op, forced);
         }
         let inside = self.inside(i, e, None);
@@ -692,11 +699,11 @@ impl<'t> Replayer<'t> {
                 .map(|t| self.key_of(f, t))
                 == Some(key) =>
             {
-                Some((n.tid, n.t_ns, cmd, result))
+                Some((self.trace.tid(n), n.t_ns, cmd, result))
             }
             _ => None,
         };
-        let a_stop = |c: Option<(u32, u64, IoctlCmd, Outcome)>| matches!(c, Some((tid, _, IoctlCmd::Streamoff | IoctlCmd::Reqbufs, Ok(()))) if tid != e.tid);
+        let a_stop = |c: Option<(u32, u64, IoctlCmd, Outcome)>| matches!(c, Some((tid, _, IoctlCmd::Streamoff | IoctlCmd::Reqbufs, Ok(()))) if tid != self.trace.tid(e));
         let next = self
             .trace
             .events
@@ -859,16 +866,16 @@ impl<'t> Replayer<'t> {
     }
 
     pub(super) fn event(&mut self, i: usize, e: &Event) {
-        if e.origin == Origin::Inferred {
+        if e.origin() == Origin::Inferred {
             return;
         }
         if self.skip.first() == Some(&i) {
             self.skip.remove(0);
             return;
         }
-        let observed = e.origin == Origin::Observed;
+        let observed = e.origin() == Origin::Observed;
         // Any call made after an untimed STREAMOFF ends what may be taken as inside it.
-        if !self.stopping.is_empty() && !e.within && e.body.is_syscall() {
+        if !self.stopping.is_empty() && !e.within() && e.body.is_syscall() {
             self.stopping.retain(|s| !s.untimed());
         }
         match e.body {
@@ -1008,7 +1015,7 @@ impl<'t> Replayer<'t> {
                         None,
                         None,
                         FindingDetail::Expect {
-                            line: e.line,
+                            line: e.line(),
                             op_line,
                             expected: want,
                             actual,
@@ -1037,7 +1044,10 @@ impl Replayer<'_> {
         // Only an M2M context waits for a job in STREAMOFF; elsewhere such a completion
         // is the driver's (R10).
         let inside = self.model.is_m2m_dev(key.dev)
-            && self.stopping.iter().any(|s| s.covers(key, e.tid, e.t_ns));
+            && self
+                .stopping
+                .iter()
+                .any(|s| s.covers(key, self.trace.tid(e), e.t_ns));
         let with_driver = self
             .model
             .queue(key)
@@ -1301,7 +1311,7 @@ fn replay_inner(
         findings,
         stats: r.stats,
         value_notes: std::mem::take(&mut r.model.value_notes),
-        rebuilt_calls: trace.events.iter().any(|e| e.origin == Origin::Rebuilt),
+        rebuilt_calls: trace.events.iter().any(|e| e.origin() == Origin::Rebuilt),
         incomplete_from: trace
             .events
             .iter()

@@ -6,9 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::format::diagnostic::{DiagSeverity, Diagnostic};
 use crate::format::native_read::{LoadError, after_load, parse_header};
 use crate::progress::Progress;
-use crate::trace::{Body, IoctlArg, Trace, TraceParts};
+use rustc_hash::FxHashMap;
 
-use super::{BINARY_VERSION, CHUNK, ChunkBody, END, INDEX, MAGIC, META_LEN, Meta, u32_at, u64_at};
+use crate::trace::{Body, Event, IoctlArg, Thread, ThreadId, Trace, TraceParts};
+
+use super::{
+    BINARY_VERSION, CHUNK, ChunkBody, DiskEvent, END, INDEX, MAGIC, META_LEN, Meta, u32_at, u64_at,
+};
 
 /// Whether `bytes` begin as a binary trace.
 pub fn is_binary(bytes: &[u8]) -> bool {
@@ -103,9 +107,13 @@ fn chunks_by_walking(bytes: &[u8], start: usize, diags: &mut Vec<Diagnostic>) ->
 /// The most a chunk may unpack to.
 const MAX_UNPACKED: u64 = 1 << 30;
 
-/// One chunk, decoded: times absolute, table numbers still the chunk's own.
+/// One chunk, decoded: times absolute, table numbers (threads too) still the chunk's own.
 struct Decoded {
+    /// The chunk's tables but its events (moved to `events`).
     body: ChunkBody<String>,
+    events: Vec<Event>,
+    /// The chunk's threads, which its events' `thread` index.
+    threads: Vec<Thread>,
 }
 
 fn decode_chunk(bytes: &[u8], at: usize, meta: &Meta) -> Result<Decoded, String> {
@@ -149,7 +157,35 @@ fn decode_chunk(bytes: &[u8], at: usize, meta: &Meta) -> Result<Decoded, String>
         return Err(format!("holds {counts:?} where its header says {want:?}"));
     }
     localize(&mut body, meta);
-    Ok(Decoded { body })
+    let (events, threads) = number_threads(std::mem::take(&mut body.events));
+    Ok(Decoded {
+        body,
+        events,
+        threads,
+    })
+}
+
+/// The events with their threads numbered in a table of the chunk's own.
+fn number_threads(disk: Vec<DiskEvent>) -> (Vec<Event>, Vec<Thread>) {
+    let mut threads = Vec::new();
+    let mut ids: FxHashMap<Thread, ThreadId> = FxHashMap::default();
+    let events = disk
+        .into_iter()
+        .map(|d| {
+            let th = Thread {
+                pid: d.pid,
+                tid: d.tid,
+            };
+            let id = *ids.entry(th).or_insert_with(|| {
+                threads.push(th);
+                ThreadId(threads.len() as u32 - 1)
+            });
+            let mut e = Event::new(d.t_ns, id, d.origin, d.body).on_line(d.line);
+            e.set_within(d.within);
+            e
+        })
+        .collect();
+    (events, threads)
 }
 
 /// Times made absolute; a table number outside the chunk's own tables becomes "none"
@@ -179,9 +215,14 @@ fn localize(body: &mut ChunkBody<String>, meta: &Meta) {
     }
 }
 
-/// A chunk's event with its table numbers made the trace's.
-fn rebased(mut e: crate::trace::Event, args: u32, extents: u32) -> crate::trace::Event {
+/// A chunk's event with its table numbers made the trace's (`threads`: the trace's index of
+/// each of the chunk's threads).
+fn rebased(mut e: Event, args: u32, extents: u32, threads: &[ThreadId]) -> Event {
     let add = |i: u32, b: u32| if i == u32::MAX { i } else { i + b };
+    e.thread = threads
+        .get(e.thread.0 as usize)
+        .copied()
+        .unwrap_or_default();
     match &mut e.body {
         Body::Ioctl { arg, .. } => *arg = add(*arg, args),
         Body::Mmap { ext, .. } | Body::Munmap { ext } | Body::Dmabuf { ext, .. } => {
@@ -352,6 +393,8 @@ pub fn read_binary_bytes(
 /// file could hold), since strings are numbered across the file.
 struct Joiner {
     parts: TraceParts,
+    /// The index of each thread in `parts.threads`.
+    thread_ids: FxHashMap<Thread, ThreadId>,
     /// How many more placeholder strings damaged chunks may take.
     placeholders: usize,
     diags: Vec<Diagnostic>,
@@ -372,6 +415,7 @@ impl Joiner {
         let _ = parts.extents.try_reserve_exact(total(|m| m.extents));
         Joiner {
             parts,
+            thread_ids: FxHashMap::default(),
             placeholders: file_len,
             diags: Vec::new(),
         }
@@ -379,8 +423,12 @@ impl Joiner {
 
     fn add(&mut self, at: usize, meta: &Meta, d: Result<Decoded, String>) {
         let p = &mut self.parts;
-        let body = match d {
-            Ok(Decoded { body }) => body,
+        let (body, events, threads) = match d {
+            Ok(Decoded {
+                body,
+                events,
+                threads,
+            }) => (body, events, threads),
             Err(why) => {
                 let n = (meta.strings as usize).min(self.placeholders);
                 self.placeholders -= n;
@@ -402,8 +450,17 @@ impl Joiner {
             p.extents.len() as u32,
             p.planes.len() as u32,
         );
+        let threads: Vec<ThreadId> = threads
+            .into_iter()
+            .map(|th| {
+                *self.thread_ids.entry(th).or_insert_with(|| {
+                    p.threads.push(th);
+                    ThreadId(p.threads.len() as u32 - 1)
+                })
+            })
+            .collect();
         p.events
-            .extend(body.events.iter().map(|&e| rebased(e, args, extents)));
+            .extend(events.iter().map(|&e| rebased(e, args, extents, &threads)));
         p.args.extend(body.args.iter().map(|&a| match a {
             IoctlArg::Buffer(mut b) if b.planes_count > 0 => {
                 b.planes_first += planes;

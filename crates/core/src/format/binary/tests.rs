@@ -155,16 +155,14 @@ fn many_devices_and_long_strings_read_back() {
         t.device(&format!("/dev/video12 (open {i})"));
     }
     let long = t.intern(&"x".repeat(70_000));
+    let thread = t.thread_id(1, 1);
     for i in 0..3u64 {
-        t.push(Event {
-            t_ns: i,
-            pid: 1,
-            tid: 1,
-            origin: Origin::Observed,
-            line: 0,
-            within: false,
-            body: Body::Marker { text: long },
-        });
+        t.push(Event::new(
+            i,
+            thread,
+            Origin::Observed,
+            Body::Marker { text: long },
+        ));
     }
     let bytes = binary(&t, 2);
     let (back, diags) = read_binary_bytes(&bytes, None).expect("reads");
