@@ -36,6 +36,8 @@ pub struct Trace {
     /// The threads events name ([`Event::thread`]): few, so an event holds an index.
     threads: Vec<Thread>,
     thread_ids: FxHashMap<Thread, ThreadId>,
+    /// The thread `thread_id` last gave: a reader meets runs of one thread.
+    last_thread: Option<(Thread, ThreadId)>,
     args: Vec<IoctlArg>,
     planes: Vec<V4l2Plane>,
     extents: Vec<Extent>,
@@ -109,6 +111,7 @@ impl Trace {
             events: p.events,
             threads: p.threads,
             thread_ids,
+            last_thread: None,
             args: p.args,
             planes: p.planes,
             extents: p.extents,
@@ -153,12 +156,21 @@ impl Trace {
     /// The index of thread (`pid`, `tid`), added on first sight.
     pub fn thread_id(&mut self, pid: u32, tid: u32) -> ThreadId {
         let th = Thread { pid, tid };
-        if let Some(&id) = self.thread_ids.get(&th) {
+        if let Some((last, id)) = self.last_thread
+            && last == th
+        {
             return id;
         }
-        let id = ThreadId(self.threads.len() as u32);
-        self.threads.push(th);
-        self.thread_ids.insert(th, id);
+        let id = match self.thread_ids.get(&th) {
+            Some(&id) => id,
+            None => {
+                let id = ThreadId(self.threads.len() as u32);
+                self.threads.push(th);
+                self.thread_ids.insert(th, id);
+                id
+            }
+        };
+        self.last_thread = Some((th, id));
         id
     }
 
@@ -181,6 +193,7 @@ impl Trace {
     pub fn map_threads(&mut self, f: impl Fn(Thread) -> Thread) {
         let old = std::mem::take(&mut self.threads);
         self.thread_ids.clear();
+        self.last_thread = None;
         let new: Vec<ThreadId> = old
             .into_iter()
             .map(|th| {

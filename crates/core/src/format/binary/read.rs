@@ -10,9 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::trace::{Body, Event, IoctlArg, Thread, ThreadId, Trace, TraceParts};
 
-use super::{
-    BINARY_VERSION, CHUNK, ChunkBody, DiskEvent, END, INDEX, MAGIC, META_LEN, Meta, u32_at, u64_at,
-};
+use super::{BINARY_VERSION, CHUNK, ChunkBody, END, INDEX, MAGIC, META_LEN, Meta, u32_at, u64_at};
 
 /// Whether `bytes` begin as a binary trace.
 pub fn is_binary(bytes: &[u8]) -> bool {
@@ -156,8 +154,7 @@ fn decode_chunk(bytes: &[u8], at: usize, meta: &Meta) -> Result<Decoded, String>
     if counts != want {
         return Err(format!("holds {counts:?} where its header says {want:?}"));
     }
-    localize(&mut body, meta);
-    let (events, threads) = number_threads(std::mem::take(&mut body.events));
+    let (events, threads) = localize(&mut body, meta);
     Ok(Decoded {
         body,
         events,
@@ -165,45 +162,30 @@ fn decode_chunk(bytes: &[u8], at: usize, meta: &Meta) -> Result<Decoded, String>
     })
 }
 
-/// The events with their threads numbered in a table of the chunk's own.
-fn number_threads(disk: Vec<DiskEvent>) -> (Vec<Event>, Vec<Thread>) {
-    let mut threads = Vec::new();
-    let mut ids: FxHashMap<Thread, ThreadId> = FxHashMap::default();
-    let events = disk
+/// The chunk's events, in one pass: times made absolute; a table number outside the
+/// chunk's own tables made "none" rather than, once joined, another chunk's entry; threads
+/// numbered in a table of the chunk's own (returned with them).
+fn localize(body: &mut ChunkBody<String>, meta: &Meta) -> (Vec<Event>, Vec<Thread>) {
+    let local = |i: u32, n: u32| if i < n { i } else { u32::MAX };
+    let mut threads = LocalThreads::default();
+    let mut t = 0u64;
+    let events = std::mem::take(&mut body.events)
         .into_iter()
-        .map(|d| {
-            let th = Thread {
-                pid: d.pid,
-                tid: d.tid,
-            };
-            let id = *ids.entry(th).or_insert_with(|| {
-                threads.push(th);
-                ThreadId(threads.len() as u32 - 1)
-            });
-            let mut e = Event::new(d.t_ns, id, d.origin, d.body).on_line(d.line);
+        .map(|mut d| {
+            t = t.wrapping_add(d.t_ns);
+            match &mut d.body {
+                Body::Ioctl { arg, .. } => *arg = local(*arg, meta.args),
+                Body::Mmap { ext, .. } | Body::Munmap { ext } | Body::Dmabuf { ext, .. } => {
+                    *ext = local(*ext, meta.extents);
+                }
+                _ => {}
+            }
+            let thread = threads.id(d.pid, d.tid);
+            let mut e = Event::new(t, thread, d.origin, d.body).on_line(d.line);
             e.set_within(d.within);
             e
         })
         .collect();
-    (events, threads)
-}
-
-/// Times made absolute; a table number outside the chunk's own tables becomes "none"
-/// rather than, once joined, another chunk's entry.
-fn localize(body: &mut ChunkBody<String>, meta: &Meta) {
-    let local = |i: u32, n: u32| if i < n { i } else { u32::MAX };
-    let mut t = 0u64;
-    for e in &mut body.events {
-        t = t.wrapping_add(e.t_ns);
-        e.t_ns = t;
-        match &mut e.body {
-            Body::Ioctl { arg, .. } => *arg = local(*arg, meta.args),
-            Body::Mmap { ext, .. } | Body::Munmap { ext } | Body::Dmabuf { ext, .. } => {
-                *ext = local(*ext, meta.extents);
-            }
-            _ => {}
-        }
-    }
     body.durations.retain(|&(i, _)| i < meta.events);
     body.flags_in.retain(|&(i, _)| i < meta.events);
     for a in &mut body.args {
@@ -212,6 +194,34 @@ fn localize(body: &mut ChunkBody<String>, meta: &Meta) {
         {
             b.planes_count = 0;
         }
+    }
+    (events, threads.table)
+}
+
+/// A chunk's thread table as its events are read.
+#[derive(Default)]
+struct LocalThreads {
+    table: Vec<Thread>,
+    ids: FxHashMap<Thread, ThreadId>,
+    /// The last thread seen: runs of events of one thread skip the hash.
+    last: Option<(Thread, ThreadId)>,
+}
+
+impl LocalThreads {
+    fn id(&mut self, pid: u32, tid: u32) -> ThreadId {
+        let th = Thread { pid, tid };
+        if let Some((last, id)) = self.last
+            && last == th
+        {
+            return id;
+        }
+        let table = &mut self.table;
+        let id = *self.ids.entry(th).or_insert_with(|| {
+            table.push(th);
+            ThreadId(table.len() as u32 - 1)
+        });
+        self.last = Some((th, id));
+        id
     }
 }
 
