@@ -1,6 +1,6 @@
 //! Throughput of the model + rules (replay) and of the native reader, and the memory a
 //! loaded trace takes. Targets: replay ≥ 10 M events/s, reader ≥ 2 M events/s on one core,
-//! ≤ 64 bytes per loaded event.
+//! ≤ 48 bytes per loaded event.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

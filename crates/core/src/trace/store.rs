@@ -149,7 +149,12 @@ impl Trace {
         self.args.reserve(n / 2);
     }
 
+    /// Appends `e`, whose thread must be one of this trace's (`thread_id`).
     pub fn push(&mut self, e: Event) {
+        debug_assert!(
+            (e.thread.0 as usize) < self.threads.len(),
+            "an event's thread index from another trace"
+        );
         self.events.push(e);
     }
 
