@@ -63,7 +63,6 @@ pub struct Trace {
 
 /// A trace's side tables as they are, for a writer that stores them whole.
 pub struct SideTables<'a> {
-    pub threads: &'a [Thread],
     pub args: &'a [IoctlArg],
     pub planes: &'a [V4l2Plane],
     pub extents: &'a [Extent],
@@ -133,7 +132,6 @@ impl Trace {
     /// The side tables, for a writer.
     pub fn side_tables(&self) -> SideTables<'_> {
         SideTables {
-            threads: &self.threads,
             args: &self.args,
             planes: &self.planes,
             extents: &self.extents,

@@ -214,3 +214,21 @@ fn an_index_offset_past_the_end_is_no_index() {
         "{diags:?}"
     );
 }
+
+/// A chunk's event record is the layout of version 1 (the fields of the `Event` that was
+/// stored whole then): t, pid, tid, origin, line, within, body, as postcard varints.
+#[test]
+fn the_event_record_is_version_1s() {
+    let e = DiskEvent {
+        t_ns: 5,
+        pid: 7,
+        tid: 300,
+        origin: crate::v4l2::Origin::Inferred,
+        line: 3,
+        within: true,
+        body: crate::trace::Body::Close { fd: 3 },
+    };
+    let bytes = postcard::to_stdvec(&e).expect("encodes");
+    // 300 is varint ac 02; Close is Body's variant 2; fd 3 zigzags to 6.
+    assert_eq!(bytes, [5, 7, 0xac, 0x02, 1, 3, 1, 2, 6]);
+}
