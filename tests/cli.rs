@@ -150,7 +150,7 @@ fn observed_2012_trace() -> PathBuf {
     let sc = scenario::parse("2012.vb2s", &text).expect("parses");
     let mut t = scenario::run(&sc, Policy::Vb2_2012).expect("runs");
     for e in &mut t.events {
-        e.origin = Origin::Observed;
+        e.set_origin(Origin::Observed);
     }
     let mut bytes = Vec::new();
     write_native(&mut bytes, &t).expect("write");

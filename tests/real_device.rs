@@ -186,7 +186,7 @@ fn mmap_capture_with_streamoff_streamon_cycles() {
         .filter(|e| matches!(e.body, Body::Munmap { .. }))
         .count();
     assert_eq!((maps, unmaps), (4, 4));
-    assert!(t.events.iter().all(|e| e.origin == Origin::Observed));
+    assert!(t.events.iter().all(|e| e.origin() == Origin::Observed));
     assert_model_agrees(&t, "MMAP capture");
     // The session records its QUERYCAP and the node's sysfs name: the queue is named by it.
     assert_eq!(count(&t, IoctlCmd::Querycap), 1);
@@ -527,7 +527,7 @@ fn observed_memops(t: &Trace) -> Vec<String> {
             Body::Munmap { .. } => call = format!("#{i} munmap"),
             Body::Memop {
                 kind, index, plane, ..
-            } if e.origin == Origin::Observed && lifecycle(kind) => {
+            } if e.origin() == Origin::Observed && lifecycle(kind) => {
                 out.push(format!("{call}: {} {index}/{plane}", kind.as_str()))
             }
             _ => {}
@@ -1395,7 +1395,7 @@ fn a_dmabuf_passed_to_another_process_is_one_buffer() {
     assert_exports_imported("broker", &t, 1);
     let tl = vb2scope_core::timeline::build(&t, vb2scope_core::check::choose_policy(&t).policy);
     assert_eq!(tl.dmabufs.len(), 2, "{:?}", tl.dmabufs);
-    let pids: std::collections::BTreeSet<u32> = t.events.iter().map(|e| e.pid).collect();
+    let pids: std::collections::BTreeSet<u32> = t.events.iter().map(|e| t.pid(e)).collect();
     assert_eq!(pids.len(), 2, "the exporter and the importer");
     assert!(
         !tl.report
@@ -1505,7 +1505,7 @@ fn a_program_with_threads_a_fork_and_an_exec_is_followed() {
     let (status, t) = record_program("exercise", &[&exe, &cap]);
     assert_eq!(status, Some(0));
     assert_recorded_well("exercise", &t);
-    let pids: std::collections::BTreeSet<u32> = t.events.iter().map(|e| e.pid).collect();
+    let pids: std::collections::BTreeSet<u32> = t.events.iter().map(|e| t.pid(e)).collect();
     assert_eq!(pids.len(), 2, "the program and its forked child");
     // The second thread's DQBUFs, and the child's, on its copy of the fd.
     let dq: Vec<(u32, u32, i32)> = t
@@ -1516,7 +1516,7 @@ fn a_program_with_threads_a_fork_and_an_exec_is_followed() {
                 fd,
                 cmd: IoctlCmd::Dqbuf,
                 ..
-            } => Some((e.pid, e.tid, fd)),
+            } => Some((t.pid(e), t.tid(e), fd)),
             _ => None,
         })
         .collect();

@@ -1,6 +1,6 @@
 //! Throughput of the model + rules (replay) and of the native reader, and the memory a
 //! loaded trace takes. Targets: replay ≥ 10 M events/s, reader ≥ 2 M events/s on one core,
-//! ≤ 64 bytes per loaded event.
+//! ≤ 48 bytes per loaded event.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
         // compared too, so each event costs a model step.
         let mut observed = t.clone();
         for e in &mut observed.events {
-            e.origin = Origin::Observed;
+            e.set_origin(Origin::Observed);
         }
         g.bench_function("replay-observed-modern", |b| {
             b.iter(|| check_trace(&observed, Policy::MODERN))

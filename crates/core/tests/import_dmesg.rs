@@ -75,7 +75,7 @@ fn no_errors(name: &str, imp: &Imported) {
         imp.trace
             .events
             .iter()
-            .all(|e| e.origin == Origin::Observed)
+            .all(|e| e.origin() == Origin::Observed)
     );
 }
 

@@ -170,13 +170,13 @@ fn got(t: &Trace) -> (Got, Added) {
     let mut g = Got::default();
     let mut a = Added::default();
     for e in &t.events {
-        let call = |what: String| format!("{what} {}", e.origin.as_str());
+        let call = |what: String| format!("{what} {}", e.origin().as_str());
         match e.body {
             Body::Ioctl { cmd, .. } => *a.calls.entry(call(cmd.name().into())).or_default() += 1,
             Body::Open { .. } => *a.calls.entry(call("open".into())).or_default() += 1,
             Body::Close { .. } => *a.calls.entry(call("close".into())).or_default() += 1,
             Body::Tracepoint { name, .. } => {
-                assert_eq!(e.origin, Origin::Observed);
+                assert_eq!(e.origin(), Origin::Observed);
                 g.events += 1;
                 let name = t.str(name);
                 if let Some(i) = TRACEPOINTS.iter().position(|n| *n == name) {
@@ -192,7 +192,7 @@ fn got(t: &Trace) -> (Got, Added) {
                 }
             }
             Body::Memop { kind, .. } => {
-                assert_eq!(e.origin, Origin::Observed);
+                assert_eq!(e.origin(), Origin::Observed);
                 g.events += 1;
                 let slot = kind_slot(kind);
                 if slot < 12 {
@@ -408,7 +408,7 @@ fn trace_cmd_report_lines_are_read_as_printed() {
         .trace
         .events
         .iter()
-        .find(|e| e.origin == Origin::Observed)
+        .find(|e| e.origin() == Origin::Observed)
         .map(|e| e.t_ns);
     assert_eq!(first_kernel, Some(12_849_561_000));
 }

@@ -322,7 +322,7 @@ fn threads_join_unfinished_calls_at_their_start() {
         })
         .expect("a DQBUF");
     assert_eq!(
-        (e.tid, e.pid),
+        (t.tid(e), t.pid(e)),
         (11918, 11913),
         "a thread of 11913 (clone3 CLONE_THREAD)"
     );
@@ -330,7 +330,7 @@ fn threads_join_unfinished_calls_at_their_start() {
     assert_eq!((b.index, b.bytesused), (0, 614_400));
     assert_eq!(b.timestamp_ns, 387_267_212_000);
     let t = import_strace(&fixture("strace-6.1_threaded.stderr.txt")).trace;
-    assert!(t.events.iter().any(|e| e.tid == 8082));
+    assert!(t.events.iter().any(|e| t.tid(e) == 8082));
 }
 
 #[test]
@@ -485,7 +485,11 @@ fn diverge(imp: &Imported) -> Vec<String> {
         .iter()
         .filter(|f| f.rule == RuleId::Diverge)
         .map(|f| {
-            let line = imp.trace.events.get(f.event as usize).map_or(0, |e| e.line);
+            let line = imp
+                .trace
+                .events
+                .get(f.event as usize)
+                .map_or(0, |e| e.line());
             format!("line {line}: {}", f.message())
         })
         .collect()
@@ -514,7 +518,11 @@ fn findings_of(imp: &Imported, rule: RuleId) -> Vec<String> {
         .iter()
         .filter(|f| f.rule == rule)
         .map(|f| {
-            let line = imp.trace.events.get(f.event as usize).map_or(0, |e| e.line);
+            let line = imp
+                .trace
+                .events
+                .get(f.event as usize)
+                .map_or(0, |e| e.line());
             format!("line {line}: {}", f.message())
         })
         .collect()
@@ -572,7 +580,11 @@ fn findings_of_synthetic_sessions() {
             .findings
             .iter()
             .map(|f| {
-                let line = imp.trace.events.get(f.event as usize).map_or(0, |e| e.line);
+                let line = imp
+                    .trace
+                    .events
+                    .get(f.event as usize)
+                    .map_or(0, |e| e.line());
                 format!("{:?} line {line}: {}", f.rule, f.message())
             })
             .collect();

@@ -76,7 +76,7 @@ fn no_errors(name: &str, imp: &Imported) {
         imp.trace
             .events
             .iter()
-            .all(|e| e.origin == Origin::Observed)
+            .all(|e| e.origin() == Origin::Observed)
     );
     // Time is the order of calls, 1 µs apart.
     for (i, e) in imp.trace.events.iter().enumerate() {

@@ -83,13 +83,13 @@ fn describe(t: &Trace, e: &Event) -> String {
             revents,
         } => format!("POLL fd{fd} {events:#x} -> {revents:#x}"),
     };
-    let origin = match e.origin {
+    let origin = match e.origin() {
         Origin::Observed => "",
         Origin::Inferred => " inferred",
         Origin::Scripted => " scripted",
         Origin::Rebuilt => " rebuilt",
     };
-    format!("{} {}/{}{origin} {what}", secs(e.t_ns), e.pid, e.tid)
+    format!("{} {}/{}{origin} {what}", secs(e.t_ns), t.pid(e), t.tid(e))
 }
 
 fn render(m: &Merged) -> String {

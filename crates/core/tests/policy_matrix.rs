@@ -316,7 +316,7 @@ fn minimum_queued_before_start() {
     for p in ALL {
         let t = run(s, p);
         let starts_at_streamon = t.events.iter().any(|e| {
-            e.line == 4 && matches!(e.body, vb2scope_core::trace::Body::Tracepoint { .. })
+            e.line() == 4 && matches!(e.body, vb2scope_core::trace::Body::Tracepoint { .. })
         });
         let defers = matches!(p, Spec | MODERN);
         assert_eq!(starts_at_streamon, !defers, "{p}");

@@ -217,7 +217,7 @@ fn one_double_map_is_one_finding() {
     .expect("scenario");
     let mut t = common::run(&text, Policy::Vb2_2012);
     for e in &mut t.events {
-        e.origin = vb2scope_core::v4l2::Origin::Observed;
+        e.set_origin(vb2scope_core::v4l2::Origin::Observed);
     }
     let r = check_trace(&t, Policy::Vb2_2012);
     assert_eq!(common::rules(&r), ["R03", "R03", "R05", "R05", "R03"]);
@@ -252,7 +252,7 @@ fn consequences_are_recorded_in_the_order_they_happen() {
     let kinds: Vec<&str> = t
         .events
         .iter()
-        .filter(|e| e.line == 4 && e.origin == vb2scope_core::v4l2::Origin::Inferred)
+        .filter(|e| e.line() == 4 && e.origin() == vb2scope_core::v4l2::Origin::Inferred)
         .map(|e| match e.body {
             vb2scope_core::trace::Body::Driver { .. } => "done",
             vb2scope_core::trace::Body::Memop { .. } => "memop",

@@ -54,7 +54,7 @@ fn the_script_of_every_curated_scenario() {
 fn scripted(t: &Trace) -> Vec<(u32, u64, String)> {
     t.events
         .iter()
-        .filter(|e| e.origin == Origin::Scripted)
+        .filter(|e| e.origin() == Origin::Scripted)
         .map(|e| {
             let what = match e.body {
                 Body::Ioctl { fd, cmd, .. } => format!("ioctl {fd} {cmd:?}"),
@@ -69,7 +69,7 @@ fn scripted(t: &Trace) -> Vec<(u32, u64, String)> {
                 Body::Marker { .. } => "marker".into(),
                 _ => "other".into(),
             };
-            (e.line, e.t_ns, what)
+            (e.line(), e.t_ns, what)
         })
         .collect()
 }
@@ -149,7 +149,7 @@ fn a_dmabuf_plane_is_as_long_as_its_dmabuf() {
     for p in Policy::ALL {
         let t = common::run(text, p);
         let length = t.events.iter().find_map(|e| match e.body {
-            Body::Ioctl { arg, .. } if e.line == 5 => match t.arg(arg) {
+            Body::Ioctl { arg, .. } if e.line() == 5 => match t.arg(arg) {
                 Some(IoctlArg::Buffer(b)) => Some(b.length),
                 _ => None,
             },
@@ -169,7 +169,7 @@ fn a_dmabuf_fd_on_a_userptr_queue_is_refused_and_recorded_as_passed() {
         let t = common::run(text, p);
         assert_eq!(common::result_at(&t, 3), Err(Errno::EINVAL), "{p}");
         let length = t.events.iter().find_map(|e| match e.body {
-            Body::Ioctl { arg, .. } if e.line == 3 => match t.arg(arg) {
+            Body::Ioctl { arg, .. } if e.line() == 3 => match t.arg(arg) {
                 Some(IoctlArg::Buffer(b)) => Some(b.length),
                 _ => None,
             },

@@ -36,7 +36,7 @@ fn events(frames: usize, memory: Memory) -> Vec<OwnedEvent> {
     (0..t.events.len())
         .filter_map(|i| OwnedEvent::from_trace_at(&t, i))
         .map(|mut o| {
-            o.event.origin = Origin::Observed;
+            o.event.set_origin(Origin::Observed);
             o
         })
         .collect()

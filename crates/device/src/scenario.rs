@@ -101,14 +101,14 @@ pub fn run_scenario(
             p.rep.stopped = true;
             break;
         }
-        s.line = e.line;
-        last_line = e.line;
+        s.line = e.line();
+        last_line = e.line();
         if let Err(error) = p.event(s, i, e) {
             // Later calls on the session (the Live panel's buttons) are no line's.
             s.line = 0;
             return Err(ScenarioError {
                 file: sc.file.clone(),
-                line: e.line,
+                line: e.line(),
                 error,
             });
         }
@@ -168,7 +168,7 @@ impl Player<'_> {
             }
             Body::Close { fd } if matches!(self.fds.get(&fd), Some(Named::Request(None))) => {
                 self.fds.remove(&fd);
-                self.rep.skipped_request_lines.push(e.line);
+                self.rep.skipped_request_lines.push(e.line());
             }
             Body::Close { fd } => {
                 let name = self.name(i)?.clone();
@@ -219,21 +219,21 @@ impl Player<'_> {
                 let a = t.arg(arg).copied().unwrap_or(IoctlArg::Undecoded);
                 self.through(s, fd)?;
                 self.cur_fd = fd;
-                self.ioctl(s, i, e.line, cmd, a)?;
+                self.ioctl(s, i, e.line(), cmd, a)?;
             }
             Body::Driver {
                 ty,
                 action: DriverAction::Config(DriverCfg::Format { .. }),
                 ..
             } => self.on_queue(s, ty)?,
-            Body::Driver { .. } => self.rep.skipped_driver_lines.push(e.line),
+            Body::Driver { .. } => self.rep.skipped_driver_lines.push(e.line()),
             // A request's completion arrives within a frame or two: 200 ms is plenty, and
             // bounds a wait that can never end (a poll without POLLPRI, R31).
             Body::Poll { fd, events, .. } => match self.request_at(fd) {
                 Some(name) => {
                     let _ = s.poll_request(&name, events, 200)?;
                 }
-                None => self.rep.skipped_request_lines.push(e.line),
+                None => self.rep.skipped_request_lines.push(e.line()),
             },
             Body::Expect { want } => s.expect(want),
             Body::Marker { text } => s.marker(t.str(text)),

@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use vb2scope_core::trace::{
-    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, OwnedEvent,
+    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, OwnedEvent, Thread, ThreadId,
 };
 use vb2scope_core::v4l2::{BufType, DriverCfg, Errno, Memory, Origin, Outcome};
 
@@ -198,16 +198,18 @@ impl Session {
         TID.with(|t| *t)
     }
 
-    pub(super) fn emit(&mut self, t_ns: u64, body: Body, fill: impl FnOnce(&mut OwnedEvent)) {
-        let mut o = OwnedEvent::plain(Event {
-            t_ns,
+    /// The calling thread of this session's process.
+    fn thread(&self) -> Thread {
+        Thread {
             pid: self.pid,
             tid: Self::tid(),
-            origin: Origin::Observed,
-            line: self.line,
-            within: false,
-            body,
-        });
+        }
+    }
+
+    pub(super) fn emit(&mut self, t_ns: u64, body: Body, fill: impl FnOnce(&mut OwnedEvent)) {
+        let event =
+            Event::new(t_ns, ThreadId::default(), Origin::Observed, body).on_line(self.line);
+        let mut o = OwnedEvent::plain(self.thread(), event);
         fill(&mut o);
         (self.sink)(o);
     }
@@ -227,15 +229,14 @@ impl Session {
     /// Records a scenario `expect` line: the check compares it with the call before.
     pub fn expect(&mut self, want: Outcome) {
         let t = now_ns();
-        let o = OwnedEvent::plain(Event {
-            t_ns: t,
-            pid: self.pid,
-            tid: Self::tid(),
-            origin: Origin::Scripted,
-            line: self.line,
-            within: false,
-            body: Body::Expect { want },
-        });
+        let event = Event::new(
+            t,
+            ThreadId::default(),
+            Origin::Scripted,
+            Body::Expect { want },
+        )
+        .on_line(self.line);
+        let o = OwnedEvent::plain(self.thread(), event);
         (self.sink)(o);
     }
 

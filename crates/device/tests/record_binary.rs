@@ -26,7 +26,7 @@ fn binary_and_json_lines_recordings_agree() {
     let events: Vec<OwnedEvent> = (0..t.events.len())
         .filter_map(|i| OwnedEvent::from_trace_at(&t, i))
         .map(|mut o| {
-            o.event.origin = Origin::Observed;
+            o.event.set_origin(Origin::Observed);
             o
         })
         .collect();

@@ -274,7 +274,7 @@ pub fn event(trace: &Trace, i: usize) -> String {
         Body::Marker { text } => format!("marker: {}", trace.str(text)),
         Body::Expect { want } => format!("expect {}", outcome_str(want)),
     };
-    format!("{what}  [{}]", e.origin.as_str())
+    format!("{what}  [{}]", e.origin().as_str())
 }
 
 /// The decoded fields of event `i`, as (name, value) pairs, for the inspector.
@@ -295,11 +295,12 @@ pub fn fields(
     if let Some(w) = tb.clock.wall(e.t_ns) {
         out.push(("wall clock".into(), w));
     }
-    if e.pid != 0 {
-        out.push(("pid / tid".into(), format!("{} / {}", e.pid, e.tid)));
+    let th = trace.thread(e.thread);
+    if th.pid != 0 {
+        out.push(("pid / tid".into(), format!("{} / {}", th.pid, th.tid)));
     }
-    if e.line != 0 {
-        out.push(("scenario line".into(), e.line.to_string()));
+    if e.line() != 0 {
+        out.push(("scenario line".into(), e.line().to_string()));
     }
     if let Body::Tracepoint { name, text } = e.body {
         out.push(("tracepoint".into(), trace.str(name).to_owned()));

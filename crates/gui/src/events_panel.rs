@@ -200,7 +200,7 @@ impl EventFilter {
             .iter()
             .enumerate()
             .filter(|(_, e)| {
-                !(self.hide_inferred && e.origin == vb2scope_core::v4l2::Origin::Inferred)
+                !(self.hide_inferred && e.origin() == vb2scope_core::v4l2::Origin::Inferred)
             })
             .filter(|(_, e)| self.kind == Kind::All || kind_of(&e.body) == self.kind)
             .filter(|(i, _)| {

@@ -122,11 +122,10 @@ impl ExplainPanel {
 
 /// What the kernel returned against what the policy predicts.
 fn observed_vs_predicted(ui: &mut Ui, d: &Document, c: u32) {
-    let observed_ioctl = d
-        .trace
-        .events
-        .get(c as usize)
-        .is_some_and(|e| e.origin == Origin::Observed && matches!(e.body, Body::Ioctl { .. }));
+    let observed_ioctl =
+        d.trace.events.get(c as usize).is_some_and(|e| {
+            e.origin() == Origin::Observed && matches!(e.body, Body::Ioctl { .. })
+        });
     if !observed_ioctl {
         return;
     }

@@ -42,7 +42,7 @@ impl Selection {
                 .trace
                 .events
                 .get(i as usize)
-                .is_some_and(|e| e.origin == Origin::Inferred);
+                .is_some_and(|e| e.origin() == Origin::Inferred);
             if !inferred {
                 break;
             }

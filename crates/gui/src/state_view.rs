@@ -113,7 +113,7 @@ pub fn around(trace: &Trace, policy: Policy, checkpoints: &Checkpoints, c: u32) 
     let stepped = trace
         .events
         .get(c as usize)
-        .is_some_and(|e| e.origin != vb2scope_core::v4l2::Origin::Inferred);
+        .is_some_and(|e| e.origin() != vb2scope_core::v4l2::Origin::Inferred);
     let from = (c as usize).saturating_sub(1);
     checkpoints.resume(trace, policy, from, |i, m| {
         if i + 1 == c as usize {

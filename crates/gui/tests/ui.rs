@@ -87,7 +87,11 @@ fn stepping_moves_over_the_scenario_lines() {
     let doc = h.state().document().expect("loaded");
     for &c in &seen {
         let e = doc.trace.events.get(c as usize).expect("event");
-        assert_ne!(e.origin, vb2scope_core::v4l2::Origin::Inferred, "event {c}");
+        assert_ne!(
+            e.origin(),
+            vb2scope_core::v4l2::Origin::Inferred,
+            "event {c}"
+        );
     }
     assert!(
         seen.windows(2).any(|w| w[1] > w[0] + 1),

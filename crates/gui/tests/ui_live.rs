@@ -45,7 +45,7 @@ fn recorded(name: &str) -> Vec<OwnedEvent> {
     (0..trace.events.len())
         .filter_map(|i| OwnedEvent::from_trace_at(&trace, i))
         .map(|mut o| {
-            o.event.origin = Origin::Observed;
+            o.event.set_origin(Origin::Observed);
             o
         })
         .collect()

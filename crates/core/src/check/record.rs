@@ -122,7 +122,7 @@ impl Binder<'_> {
                 Body::Mmap { fd, ext }
             }
             Body::Munmap { ext } => Body::Munmap {
-                ext: self.munmap(script.extent(ext), e.line, r)?,
+                ext: self.munmap(script.extent(ext), e.line(), r)?,
             },
             Body::Ioctl {
                 fd,
@@ -169,8 +169,13 @@ impl Binder<'_> {
             | Body::Driver { .. }
             | Body::Expect { .. }) => body,
         };
-        let bound = Event { body, ..*e };
-        r.trace.to_mut().push(bound);
+        let out = r.trace.to_mut();
+        let th = script.thread(e.thread);
+        let thread = out.thread_id(th.pid, th.tid);
+        let mut bound = *e;
+        bound.body = body;
+        bound.thread = thread;
+        out.push(bound);
         Ok((bound, mapping))
     }
 
@@ -558,13 +563,13 @@ fn consequences(r: &mut Replayer, e: &Event) {
                 text: t.intern(&m.msg.text(policy, m.queue)),
             },
         };
-        t.push(Event {
-            t_ns: e.t_ns + (k as u64 + 1) * 1_000,
-            origin: Origin::Inferred,
-            within: false,
-            body,
-            ..*e
-        });
+        // On the bound event's thread and line (it is in this trace already).
+        let mut inferred = *e;
+        inferred.t_ns = e.t_ns + (k as u64 + 1) * 1_000;
+        inferred.body = body;
+        inferred.set_origin(Origin::Inferred);
+        inferred.set_within(false);
+        t.push(inferred);
     }
     r.model.fx = fx;
 }

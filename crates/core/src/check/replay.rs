@@ -317,10 +317,10 @@ impl Scan {
     fn of(events: &[Event]) -> Scan {
         let mut s = Scan::default();
         for e in events {
-            let seen = e.origin == Origin::Observed;
+            let seen = e.origin() == Origin::Observed;
             s.observed |= seen;
             s.memops_traced |= seen && matches!(e.body, Body::Memop { .. });
-            s.within_marked |= e.within;
+            s.within_marked |= e.within();
             if s.memops_traced && s.within_marked {
                 break;
             }
@@ -390,21 +390,25 @@ impl<'t> Replayer<'t> {
         self.stats.steps += 1;
         let (out, ret) = self.model.step(op, i as u32, e.t_ns, forced);
         self.stepped = Some((out, ret));
-        self.last = Some((e.line, out));
+        self.last = Some((e.line(), out));
     }
 
     fn ioctl(&mut self, i: usize, e: &Event, fd: i32, cmd: IoctlCmd, arg: u32, result: Outcome) {
         let before = self.model.findings.len();
         self.ioctl_step(i, e, fd, cmd, arg, result);
         self.note_setup(i, cmd, fd, arg, before);
-        if let (IoctlCmd::Streamoff, Ok(()), Origin::Observed) = (cmd, result, e.origin)
+        if let (IoctlCmd::Streamoff, Ok(()), Origin::Observed) = (cmd, result, e.origin())
             && let Some(IoctlArg::Stream { ty }) = self.trace.arg(arg)
         {
             let key = self.key_of(fd, *ty);
             let dur = self.trace.duration(i as u32);
             self.stopping.retain(|s| !s.ended_by(e.t_ns));
-            self.stopping
-                .extend(super::stopping::Stopping::new(key, e.tid, e.t_ns, dur));
+            self.stopping.extend(super::stopping::Stopping::new(
+                key,
+                self.trace.tid(e),
+                e.t_ns,
+                dur,
+            ));
         }
     }
 
@@ -420,7 +424,7 @@ impl<'t> Replayer<'t> {
         let Some(op) = ioctl_op(&self.trace, fd, cmd, arg) else {
             // A call the model does not follow (SUBSCRIBE_EVENT): an `expect` after it checks
             // what the kernel gave, or nothing when no kernel answered; never an earlier call.
-            self.last = (e.origin == Origin::Observed).then_some((e.line, result));
+            self.last = (e.origin() == Origin::Observed).then_some((e.line(), result));
             return;
         };
         if result == Err(crate::v4l2::Errno::EINVAL) && self.stopped_while_waiting(i, e, fd, &op) {
@@ -428,8 +432,8 @@ impl<'t> Replayer<'t> {
             return;
         }
         // A rebuilt call's memops were seen; its result is the model's to predict.
-        let seen_inside = e.origin.seen();
-        let observed = e.origin == Origin::Observed;
+        let seen_inside = e.origin().seen();
+        let observed = e.origin() == Origin::Observed;
         let forced = observed.then_some(result);
         let inside = if seen_inside {
             self.inside(i, e, Some(cmd))
@@ -478,10 +482,10 @@ impl<'t> Replayer<'t> {
         match &mut op {
             Op::BufToRequest { t, .. } => {
                 let dev = self.key_of(t.fd, t.ty).dev;
-                self.request_dev.insert(e.tid, dev);
+                self.request_dev.insert(self.trace.tid(e), dev);
             }
             Op::RequestQueue { near, .. } | Op::RequestReinit { near, .. } => {
-                *near = self.request_dev.get(&e.tid).copied();
+                *near = self.request_dev.get(&self.trace.tid(e)).copied();
             }
             _ => {}
         }
@@ -538,7 +542,7 @@ impl<'t> Replayer<'t> {
         self.last_call = Some(i);
         let mut j = i + 1;
         while let Some(n) = self.trace.events.get(j) {
-            if !self.part_of_call(e, end, n) {
+            if !self.part_of_call(&self.trace, e, end, n) {
                 break;
             }
             match n.body {
@@ -548,7 +552,7 @@ impl<'t> Replayer<'t> {
                     ty,
                     index,
                     plane,
-                } if n.origin == Origin::Observed => {
+                } if n.origin() == Origin::Observed => {
                     let m = (QueueKey { dev, ty }, index, plane, kind);
                     out.memops.push(m);
                     if lifecycle(kind) {
@@ -567,7 +571,7 @@ impl<'t> Replayer<'t> {
                     dev,
                     ty,
                     action: DriverAction::BufferDone { index, state },
-                } if n.origin == Origin::Observed && n.tid == e.tid => {
+                } if n.origin() == Origin::Observed && self.trace.tid(n) == self.trace.tid(e) => {
                     let done = (QueueKey { dev, ty }, index, state);
                     if made_by_the_model(cmd, target, done) {
                         self.skip.push(j);
@@ -593,20 +597,22 @@ impl<'t> Replayer<'t> {
     /// call. In a trace without those marks, a call the source timed ends then, and what its
     /// thread did later (a process exiting releases its dma-bufs without a syscall) or other
     /// threads did is not part of it.
-    fn part_of_call(&self, e: &Event, end: u64, n: &Event) -> bool {
+    fn part_of_call(&self, trace: &Trace, e: &Event, end: u64, n: &Event) -> bool {
         let elsewhere = if self.within_marked {
-            !n.within
+            !n.within()
         } else {
-            (n.tid != e.tid && n.tid != 0 && e.tid != 0) || n.t_ns > end
+            let (tn, te) = (trace.tid(n), trace.tid(e));
+            (tn != te && tn != 0 && te != 0) || n.t_ns > end
         };
-        if elsewhere && n.origin == Origin::Observed {
+        let observed = n.origin() == Origin::Observed;
+        if elsewhere && observed {
             return false;
         }
         match n.body {
-            Body::Memop { .. } if n.origin == Origin::Observed => true,
+            Body::Memop { .. } if observed => true,
             Body::Tracepoint { .. } | Body::Klog { .. } => true,
-            Body::Driver { .. } if n.origin == Origin::Observed && n.tid == e.tid => true,
-            _ => n.origin == Origin::Inferred,
+            Body::Driver { .. } if observed && trace.tid(n) == trace.tid(e) => true,
+            _ => n.origin() == Origin::Inferred,
         }
     }
 
@@ -621,7 +627,7 @@ impl<'t> Replayer<'t> {
         let Some(e) = trace.events.get(i) else {
             return false;
         };
-        self.part_of_call(e, call_end(trace, i, e), n)
+        self.part_of_call(trace, e, call_end(trace, i, e), n)
     }
 
     /// Steps `op` with the memops observed inside it: what the call released happened to
@@ -655,7 +661,7 @@ impl<'t> Replayer<'t> {
             None => self.model.step(op, i as u32, e.t_ns, forced),
         };
         self.stepped = Some((out, ret));
-        self.last = Some((e.line, out));
+        self.last = Some((e.line(), out));
         self.model.unsure_frees = false;
         self.stats.divergences += self.model.divergences - before;
         self.observe_all(&acquired, i, e.t_ns);
@@ -672,7 +678,7 @@ impl<'t> Replayer<'t> {
 
     /// A syscall other than an ioctl (close, mmap, munmap), with what happened inside it.
     fn syscall(&mut self, i: usize, e: &Event, op: &Op, forced: Option<Outcome>) {
-        if !e.origin.seen() {
+        if !e.origin().seen() {
             return self.step(i, e, op, forced);
         }
         let inside = self.inside(i, e, None);
@@ -755,11 +761,11 @@ impl<'t> Replayer<'t> {
                 .map(|t| self.key_of(f, t))
                 == Some(key) =>
             {
-                Some((n.tid, n.t_ns, cmd, result))
+                Some((self.trace.tid(n), n.t_ns, cmd, result))
             }
             _ => None,
         };
-        let a_stop = |c: Option<(u32, u64, IoctlCmd, Outcome)>| matches!(c, Some((tid, _, IoctlCmd::Streamoff | IoctlCmd::Reqbufs, Ok(()))) if tid != e.tid);
+        let a_stop = |c: Option<(u32, u64, IoctlCmd, Outcome)>| matches!(c, Some((tid, _, IoctlCmd::Streamoff | IoctlCmd::Reqbufs, Ok(()))) if tid != self.trace.tid(e));
         let next = self
             .trace
             .events
@@ -922,16 +928,16 @@ impl<'t> Replayer<'t> {
     }
 
     pub(super) fn event(&mut self, i: usize, e: &Event) {
-        if e.origin == Origin::Inferred {
+        if e.origin() == Origin::Inferred {
             return;
         }
         if self.skip.first() == Some(&i) {
             self.skip.remove(0);
             return;
         }
-        let observed = e.origin == Origin::Observed;
+        let observed = e.origin() == Origin::Observed;
         // Any call made after an untimed STREAMOFF ends what may be taken as inside it.
-        if !self.stopping.is_empty() && !e.within && e.body.is_syscall() {
+        if !self.stopping.is_empty() && !e.within() && e.body.is_syscall() {
             self.stopping.retain(|s| !s.untimed());
         }
         match e.body {
@@ -1071,7 +1077,7 @@ impl<'t> Replayer<'t> {
                         None,
                         None,
                         FindingDetail::Expect {
-                            line: e.line,
+                            line: e.line(),
                             op_line,
                             expected: want,
                             actual,
@@ -1100,7 +1106,10 @@ impl Replayer<'_> {
         // Only an M2M context waits for a job in STREAMOFF; elsewhere such a completion
         // is the driver's (R10).
         let inside = self.model.is_m2m_dev(key.dev)
-            && self.stopping.iter().any(|s| s.covers(key, e.tid, e.t_ns));
+            && self
+                .stopping
+                .iter()
+                .any(|s| s.covers(key, self.trace.tid(e), e.t_ns));
         let with_driver = self
             .model
             .queue(key)
@@ -1481,7 +1490,7 @@ impl Replay {
 
     /// What the report notes of event `i` besides the model's findings.
     fn note(&mut self, trace: &Trace, i: usize, e: &Event) {
-        self.rebuilt_calls |= e.origin == Origin::Rebuilt;
+        self.rebuilt_calls |= e.origin() == Origin::Rebuilt;
         if self.incomplete_from.is_none()
             && matches!(e.body, Body::Tracepoint { name, .. }
                 if trace.str(name) == crate::trace::LOST_EVENTS)

@@ -246,7 +246,7 @@ pub(super) fn after_load(trace: &mut Trace) {
     let recorded = trace
         .events
         .iter()
-        .any(|e| e.origin == crate::v4l2::Origin::Observed);
+        .any(|e| e.origin() == crate::v4l2::Origin::Observed);
     let kernel_side = || {
         trace.events.iter().any(|e| match e.body {
             Body::Memop { .. } => true,
@@ -647,13 +647,9 @@ fn to_event(l: &EventLine, trace: &mut Trace) -> Result<Event, String> {
         }
         other => return Err(format!("unknown event kind {other:?}")),
     };
-    Ok(Event {
-        t_ns: l.t,
-        pid: l.pid.unwrap_or(0),
-        tid: l.tid.or(l.pid).unwrap_or(0),
-        origin: l.origin.unwrap_or_default(),
-        line: l.line.unwrap_or(0),
-        within: l.within.unwrap_or(false),
-        body,
-    })
+    let thread = trace.thread_id(l.pid.unwrap_or(0), l.tid.or(l.pid).unwrap_or(0));
+    let mut e =
+        Event::new(l.t, thread, l.origin.unwrap_or_default(), body).on_line(l.line.unwrap_or(0));
+    e.set_within(l.within.unwrap_or(false));
+    Ok(e)
 }

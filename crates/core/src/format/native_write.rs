@@ -100,15 +100,16 @@ pub fn write_event<W: Write>(
     e: &Event,
     extra: EventExtra,
 ) -> io::Result<()> {
+    let th = trace.thread(e.thread);
     let mut l = EventLine {
         t: e.t_ns,
         dur: extra.dur,
         flags_in: extra.flags_in,
-        within: e.within.then_some(true),
-        pid: (e.pid != 0).then_some(e.pid),
-        tid: (e.tid != 0 && e.tid != e.pid).then_some(e.tid),
-        origin: Some(e.origin),
-        line: (e.line != 0).then_some(e.line),
+        within: e.within().then_some(true),
+        pid: (th.pid != 0).then_some(th.pid),
+        tid: (th.tid != 0 && th.tid != th.pid).then_some(th.tid),
+        origin: Some(e.origin()),
+        line: (e.line() != 0).then_some(e.line()),
         ..EventLine::default()
     };
     let dev = |l: &mut EventLine, d: u16| {

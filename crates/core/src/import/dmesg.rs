@@ -136,20 +136,15 @@ impl Reader {
         t
     }
 
-    fn event(t: u64, body: Body) -> Event {
-        Event {
-            t_ns: t,
-            pid: 0,
-            tid: 0,
-            origin: Origin::Observed,
-            line: 0,
-            within: false,
-            body,
-        }
+    /// An event of the log, which names no thread.
+    fn event(&mut self, t: u64, body: Body) -> Event {
+        let thread = self.trace.thread_id(0, 0);
+        Event::new(t, thread, Origin::Observed, body)
     }
 
     fn push(&mut self, t: u64, body: Body) {
-        self.trace.push(Self::event(t, body));
+        let e = self.event(t, body);
+        self.trace.push(e);
     }
 
     fn diag(&mut self, severity: DiagSeverity, line: u32, byte: u64, message: String) {
@@ -279,7 +274,7 @@ impl Reader {
                 // The log does not show O_NONBLOCK, but vb2's DQBUF fails with EAGAIN only
                 // on a non-blocking file: the errno tells it.
                 buf.nonblock = cmd == IoctlCmd::Dqbuf && result == Err(Errno::EAGAIN);
-                let event = Self::event(
+                let event = self.event(
                     t,
                     Body::Ioctl {
                         fd,

@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::kernel::merge::{ClockMap, Pin};
 use crate::kernel::{self, ftrace};
-use crate::trace::{Body, IoctlArg, IoctlCmd, Trace};
+use crate::trace::{Body, IoctlArg, IoctlCmd, Thread, Trace};
 use crate::v4l2::BufType;
 
 use super::Imported;
@@ -175,7 +175,7 @@ fn user_calls(t: &Trace) -> Vec<UserCall> {
         if !e.body.is_syscall() {
             continue;
         }
-        let tid = kernel::merge::tid_of(e);
+        let tid = kernel::merge::tid_of(t, e);
         let keyed = match e.body {
             Body::Ioctl {
                 fd,
@@ -199,7 +199,7 @@ fn user_calls(t: &Trace) -> Vec<UserCall> {
                 end,
                 event: i,
                 timed: dur.is_some(),
-                file: (e.pid, fd),
+                file: (t.pid(e), fd),
             });
         }
         next_start.insert(tid, e.t_ns);
@@ -424,12 +424,10 @@ fn align(pairs: &[(UserCall, KernelCall)]) -> Option<(i64, usize, u64)> {
 /// Joins a userspace import with kernel text of the same run.
 pub fn join(mut user: Imported, kernel_text: &str) -> (Imported, Alignment) {
     let (kcalls, ktid) = kernel_calls(kernel_text);
-    let no_tids = user.trace.events.iter().all(|e| e.tid == 0);
+    let no_tids = user.trace.events.iter().all(|e| user.trace.tid(e) == 0);
     let thread = if no_tids { ktid } else { None };
     if let Some(t) = thread {
-        for e in &mut user.trace.events {
-            e.tid = t;
-        }
+        user.trace.map_threads(|th| Thread { tid: t, ..th });
     }
     let pairs = pair(&user_calls(&user.trace), &kcalls);
     let mut kinds: Vec<(&'static str, usize)> = Vec::new();
@@ -517,7 +515,7 @@ fn pair_markers(user: &Trace, kernel_text: &str) -> Vec<Pin> {
             continue;
         };
         let want = marker_text(user.str(text));
-        let Some(list) = kernel.get_mut(&kernel::merge::tid_of(e)) else {
+        let Some(list) = kernel.get_mut(&kernel::merge::tid_of(user, e)) else {
             continue;
         };
         // strace cuts long strings (`-s`): its text may be the start of the kernel's.

@@ -156,15 +156,9 @@ impl Reader {
     fn push(&mut self, body: Body) {
         self.fds.follow(&body);
         let t_ns = self.trace.events.len() as u64 * 1000;
-        self.trace.push(Event {
-            t_ns,
-            pid: 0,
-            tid: 0,
-            origin: Origin::Observed,
-            line: 0,
-            within: false,
-            body,
-        });
+        let thread = self.trace.thread_id(0, 0);
+        self.trace
+            .push(Event::new(t_ns, thread, Origin::Observed, body));
     }
 
     /// One traced call.

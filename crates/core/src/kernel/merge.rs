@@ -25,7 +25,7 @@ pub use clock::{ClockMap, Pin};
 use rustc_hash::FxHashMap;
 
 use crate::format::{DiagSeverity, Diagnostic};
-use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, Trace};
+use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, ThreadId, Trace};
 use crate::v4l2::{Origin, QueueKey};
 
 use super::ftrace::{Line, Record, parse_line};
@@ -254,8 +254,10 @@ fn read<'a>(text: &'a str, counts: &mut MergeCounts, diags: &mut Vec<Diagnostic>
     out
 }
 
-pub(crate) fn tid_of(e: &Event) -> u32 {
-    if e.tid != 0 { e.tid } else { e.pid }
+/// The thread event `e` of `t` ran on: its tid, else its pid.
+pub(crate) fn tid_of(t: &Trace, e: &Event) -> u32 {
+    let th = t.thread(e.thread);
+    if th.tid != 0 { th.tid } else { th.pid }
 }
 
 /// Kernel events in merged order: by slot; in a slot, window events in text order, then
@@ -373,8 +375,12 @@ fn assemble(
 ) -> Trace {
     let mut pid_of: FxHashMap<u32, u32> = FxHashMap::default();
     for e in &user.events {
-        pid_of.entry(tid_of(e)).or_insert(e.pid);
+        pid_of.entry(tid_of(user, e)).or_insert(user.pid(e));
     }
+    // The user's thread indices, in `out`'s table.
+    let threads: Vec<ThreadId> = (user.threads().iter())
+        .map(|th| out.thread_id(th.pid, th.tid))
+        .collect();
     let mut events = Vec::with_capacity(user.events.len() + kevs.len());
     let mut durations = Vec::with_capacity(user.durations().len());
     let mut flags_in = Vec::new();
@@ -392,7 +398,12 @@ fn assemble(
                 if let Some(f) = user.flags_in(u as u32) {
                     flags_in.push((events.len() as u32, f));
                 }
-                events.push(*e);
+                let mut e = *e;
+                e.thread = threads
+                    .get(e.thread.0 as usize)
+                    .copied()
+                    .unwrap_or_default();
+                events.push(e);
                 e.t_ns
             }
             None => 0,
@@ -425,19 +436,12 @@ fn assemble(
             let t = ev.rec.ts_ns.max(prev).min(upper.max(lower));
             prev = t;
             let tid = ev.rec.tid;
-            events.push(Event {
-                t_ns: t,
-                pid: ev
-                    .rec
-                    .tgid
-                    .or_else(|| pid_of.get(&tid).copied())
-                    .unwrap_or(tid),
-                tid,
-                origin: Origin::Observed,
-                line: 0,
-                within,
-                body: *body,
-            });
+            let pid = (ev.rec.tgid)
+                .or_else(|| pid_of.get(&tid).copied())
+                .unwrap_or(tid);
+            let mut e = Event::new(t, out.thread_id(pid, tid), Origin::Observed, *body);
+            e.set_within(within);
+            events.push(e);
         }
     }
     out.events = events;

@@ -77,15 +77,8 @@ impl Lowering {
 
     fn push(&mut self, line: u32, body: Body) -> u32 {
         let t = &mut self.script.trace;
-        t.push(Event {
-            t_ns: self.t,
-            pid: PID,
-            tid: PID,
-            origin: Origin::Scripted,
-            line,
-            within: false,
-            body,
-        });
+        let thread = t.thread_id(PID, PID);
+        t.push(Event::new(self.t, thread, Origin::Scripted, body).on_line(line));
         (t.events.len() - 1) as u32
     }
 

@@ -123,7 +123,7 @@ impl Growing {
         } else {
             fed + new
                 .iter()
-                .rposition(|e| e.body.is_syscall() && !e.within)
+                .rposition(|e| e.body.is_syscall() && !e.within())
                 .unwrap_or(0)
         };
         for i in fed..to {

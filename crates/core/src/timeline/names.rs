@@ -119,11 +119,12 @@ impl InfoBuilder {
         if info.path.is_empty() {
             info.path = trace.device_path(q.dev).to_owned();
         }
-        if !info.pids.contains(&e.pid) {
-            info.pids.push(e.pid);
+        let th = trace.thread(e.thread);
+        if !info.pids.contains(&th.pid) {
+            info.pids.push(th.pid);
         }
-        if e.tid != 0 && !info.threads.contains(&(e.pid, e.tid)) {
-            info.threads.push((e.pid, e.tid));
+        if th.tid != 0 && !info.threads.contains(&(th.pid, th.tid)) {
+            info.threads.push((th.pid, th.tid));
         }
     }
 

@@ -1,4 +1,4 @@
-//! Event types. `Event` stays small (56 bytes): anything large sits in the trace's side tables.
+//! Event types. `Event` stays small (32 bytes): anything large sits in the trace's side tables.
 
 use serde::{Deserialize, Serialize};
 
@@ -394,31 +394,137 @@ impl Body {
     }
 }
 
-/// One event of a trace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A thread of a traced process: what the trace's thread table holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Thread {
+    pub pid: u32,
+    /// 0 when the source did not say.
+    pub tid: u32,
+}
+
+/// A thread, as an index into its trace's thread table ([`super::Trace::thread`]): it only
+/// means something inside the trace that holds the event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ThreadId(pub u32);
+
+/// One event of a trace. The thread is an index into the trace's thread table, and the
+/// scenario line, the origin and `within` share one word: 32 bytes an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     pub t_ns: u64,
-    pub pid: u32,
-    pub tid: u32,
-    pub origin: Origin,
+    pub thread: ThreadId,
+    /// Bits 0..29 the line, 29..31 the origin, 31 `within`.
+    meta: u32,
+    pub body: Body,
+}
+
+const LINE_BITS: u32 = 29;
+/// The highest scenario line an event can name; a higher one is stored as this (the source
+/// line of an input of half a billion lines and more).
+pub const MAX_LINE: u32 = (1 << LINE_BITS) - 1;
+const ORIGIN_SHIFT: u32 = LINE_BITS;
+const WITHIN_BIT: u32 = 1 << 31;
+
+impl Event {
+    /// An event on line 0 (of no scenario), not marked within a call.
+    pub fn new(t_ns: u64, thread: ThreadId, origin: Origin, body: Body) -> Event {
+        let mut e = Event {
+            t_ns,
+            thread,
+            meta: 0,
+            body,
+        };
+        e.set_origin(origin);
+        e
+    }
+
+    /// The same event on scenario line `line`.
+    pub fn on_line(mut self, line: u32) -> Event {
+        self.set_line(line);
+        self
+    }
+
     /// Source line of a scenario, or 0.
-    pub line: u32,
+    pub fn line(&self) -> u32 {
+        self.meta & MAX_LINE
+    }
+
+    /// Sets the line; one above [`MAX_LINE`] is stored as `MAX_LINE` (no room for more).
+    pub fn set_line(&mut self, line: u32) {
+        self.meta = (self.meta & !MAX_LINE) | line.min(MAX_LINE);
+    }
+
+    pub fn origin(&self) -> Origin {
+        match (self.meta >> ORIGIN_SHIFT) & 3 {
+            0 => Origin::Observed,
+            1 => Origin::Inferred,
+            2 => Origin::Scripted,
+            _ => Origin::Rebuilt,
+        }
+    }
+
+    pub fn set_origin(&mut self, o: Origin) {
+        let bits = match o {
+            Origin::Observed => 0,
+            Origin::Inferred => 1,
+            Origin::Scripted => 2,
+            Origin::Rebuilt => 3,
+        };
+        self.meta = (self.meta & !(3 << ORIGIN_SHIFT)) | (bits << ORIGIN_SHIFT);
+    }
+
     /// A kernel event that happened inside the syscall before it (as the merge placed it),
     /// rather than on its own (another thread, or between calls).
-    pub within: bool,
-    pub body: Body,
+    pub fn within(&self) -> bool {
+        self.meta & WITHIN_BIT != 0
+    }
+
+    pub fn set_within(&mut self, within: bool) {
+        if within {
+            self.meta |= WITHIN_BIT;
+        } else {
+            self.meta &= !WITHIN_BIT;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn events_stay_small() {
-        // The memory budget of a loaded trace (≤ 64 bytes per event) rests on these.
-        assert_eq!(std::mem::size_of::<super::Event>(), 40);
+        // The memory budget of a loaded trace (≤ 48 bytes per event) rests on these.
+        assert_eq!(std::mem::size_of::<super::Event>(), 32);
         assert!(
             std::mem::size_of::<super::IoctlArg>() <= 48,
             "{}",
             std::mem::size_of::<super::IoctlArg>()
+        );
+    }
+
+    #[test]
+    fn meta_fields_keep_apart() {
+        use super::{Body, Event, MAX_LINE, ThreadId};
+        use crate::v4l2::Origin;
+        let body = Body::Close { fd: 3 };
+        for o in [
+            Origin::Observed,
+            Origin::Inferred,
+            Origin::Scripted,
+            Origin::Rebuilt,
+        ] {
+            for line in [0, 1, 77, MAX_LINE] {
+                for within in [false, true] {
+                    let mut e = Event::new(5, ThreadId(9), o, body).on_line(line);
+                    e.set_within(within);
+                    assert_eq!((e.origin(), e.line(), e.within()), (o, line, within));
+                }
+            }
+        }
+        // A line beyond the range saturates rather than spilling into the origin.
+        let e = Event::new(0, ThreadId(0), Origin::Inferred, body).on_line(u32::MAX);
+        assert_eq!(
+            (e.line(), e.origin(), e.within()),
+            (MAX_LINE, Origin::Inferred, false)
         );
     }
 }

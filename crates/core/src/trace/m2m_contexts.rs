@@ -149,13 +149,16 @@ fn rewrite(trace: &mut Trace, new_dev: &FxHashMap<usize, (u16, u16)>) {
     // fd → (the node, the open's device); per thread, the same for its last video call.
     let mut fds: FxHashMap<i32, (u16, u16)> = FxHashMap::default();
     let mut last_of_thread: FxHashMap<u32, (u16, u16)> = FxHashMap::default();
+    // The events change in place: the thread table is read from a copy (it is small).
+    let threads = trace.threads().to_vec();
     for (i, e) in trace.events.iter_mut().enumerate() {
+        let tid = threads.get(e.thread.0 as usize).map_or(0, |t| t.tid);
         match &mut e.body {
             Body::Open { fd, dev, .. } => {
                 let pair = new_dev.get(&i).copied().unwrap_or((*dev, *dev));
                 *dev = pair.1;
                 fds.insert(*fd, pair);
-                last_of_thread.insert(e.tid, pair);
+                last_of_thread.insert(tid, pair);
             }
             Body::Dup { fd, new_fd } => match fds.get(fd).copied() {
                 Some(p) => {
@@ -170,11 +173,11 @@ fn rewrite(trace: &mut Trace, new_dev: &FxHashMap<usize, (u16, u16)>) {
             }
             Body::Ioctl { fd, .. } => {
                 if let Some(&p) = fds.get(fd) {
-                    last_of_thread.insert(e.tid, p);
+                    last_of_thread.insert(tid, p);
                 }
             }
             Body::Driver { dev, .. } => {
-                if let Some(&(node, d)) = last_of_thread.get(&e.tid)
+                if let Some(&(node, d)) = last_of_thread.get(&tid)
                     && node == *dev
                 {
                     *dev = d;

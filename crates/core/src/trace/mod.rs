@@ -11,8 +11,8 @@ mod video_fds;
 
 pub use activity::{activity_start, buffer_activity, touched};
 pub use event::{
-    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, LOST_EVENTS, V4l2Buffer,
-    V4l2Plane,
+    Body, Capability, DriverAction, Event, Extent, IoctlArg, IoctlCmd, LOST_EVENTS, MAX_LINE,
+    Thread, ThreadId, V4l2Buffer, V4l2Plane,
 };
 pub use m2m_contexts::split_m2m_contexts;
 pub use owned::OwnedEvent;

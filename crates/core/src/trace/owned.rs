@@ -2,13 +2,16 @@
 //! another (a device session to a recorder or a window): the `Sym`s and argument indices of an
 //! [`Event`] only mean something inside the [`Trace`] that holds them.
 
-use super::event::{Body, Event, Extent, IoctlArg, V4l2Plane};
+use super::event::{Body, Event, Extent, IoctlArg, Thread, V4l2Plane};
 use super::store::Trace;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedEvent {
-    /// The event; its side-table references are rewritten by [`OwnedEvent::append_to`].
+    /// The event; its thread index and side-table references are rewritten by
+    /// [`OwnedEvent::append_to`].
     pub event: Event,
+    /// The event's thread (its `event.thread` means nothing outside a trace).
+    pub thread: Thread,
     pub arg: Option<IoctlArg>,
     /// The planes of a multi-planar buffer argument.
     pub planes: Vec<V4l2Plane>,
@@ -27,9 +30,10 @@ pub struct OwnedEvent {
 
 impl OwnedEvent {
     /// An event with nothing in side tables (close, dup, memops, driver actions, expect).
-    pub fn plain(event: Event) -> OwnedEvent {
+    pub fn plain(thread: Thread, event: Event) -> OwnedEvent {
         OwnedEvent {
             event,
+            thread,
             arg: None,
             planes: Vec::new(),
             extent: None,
@@ -51,7 +55,7 @@ impl OwnedEvent {
     /// Copies event `e` of `trace` out of it (without what side tables hold by event index:
     /// [`OwnedEvent::from_trace_at`] has that).
     pub fn from_trace(trace: &Trace, e: &Event) -> OwnedEvent {
-        let mut o = OwnedEvent::plain(*e);
+        let mut o = OwnedEvent::plain(trace.thread(e.thread), *e);
         match e.body {
             Body::Ioctl { arg, .. } => {
                 o.arg = trace.arg(arg).copied();
@@ -87,6 +91,7 @@ impl OwnedEvent {
     /// Appends the event to `trace`, storing its side data there; returns the event as stored.
     pub fn append_to(&self, trace: &mut Trace) -> Event {
         let mut e = self.event;
+        e.thread = trace.thread_id(self.thread.pid, self.thread.tid);
         match &mut e.body {
             Body::Ioctl { arg, .. } => {
                 if let Some(mut a) = self.arg {

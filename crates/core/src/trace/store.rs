@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap;
 
 use crate::policy::Policy;
 
-use super::event::{Event, Extent, IoctlArg, V4l2Buffer, V4l2Plane};
+use super::event::{Event, Extent, IoctlArg, Thread, ThreadId, V4l2Buffer, V4l2Plane};
 
 /// An interned string.
 #[derive(
@@ -33,6 +33,11 @@ pub struct TraceHeader {
 pub struct Trace {
     pub header: TraceHeader,
     pub events: Vec<Event>,
+    /// The threads events name ([`Event::thread`]): few, so an event holds an index.
+    threads: Vec<Thread>,
+    thread_ids: FxHashMap<Thread, ThreadId>,
+    /// The thread `thread_id` last gave: a reader meets runs of one thread.
+    last_thread: Option<(Thread, ThreadId)>,
     args: Vec<IoctlArg>,
     planes: Vec<V4l2Plane>,
     extents: Vec<Extent>,
@@ -71,6 +76,8 @@ pub struct SideTables<'a> {
 pub struct TraceParts {
     pub header: TraceHeader,
     pub events: Vec<Event>,
+    /// The threads the events' [`Event::thread`] index.
+    pub threads: Vec<Thread>,
     pub args: Vec<IoctlArg>,
     pub planes: Vec<V4l2Plane>,
     pub extents: Vec<Extent>,
@@ -97,9 +104,13 @@ impl Trace {
             .enumerate()
             .map(|(i, s)| (s.clone(), Sym(i as u32)))
             .collect();
+        let thread_ids = thread_ids(&p.threads);
         let mut t = Trace {
             header: p.header,
             events: p.events,
+            threads: p.threads,
+            thread_ids,
+            last_thread: None,
             args: p.args,
             planes: p.planes,
             extents: p.extents,
@@ -136,8 +147,71 @@ impl Trace {
         self.args.reserve(n / 2);
     }
 
+    /// Appends `e`, whose thread must be one of this trace's (`thread_id`).
     pub fn push(&mut self, e: Event) {
+        debug_assert!(
+            (e.thread.0 as usize) < self.threads.len(),
+            "an event's thread index from another trace"
+        );
         self.events.push(e);
+    }
+
+    /// The index of thread (`pid`, `tid`), added on first sight.
+    pub fn thread_id(&mut self, pid: u32, tid: u32) -> ThreadId {
+        let th = Thread { pid, tid };
+        if let Some((last, id)) = self.last_thread
+            && last == th
+        {
+            return id;
+        }
+        let id = match self.thread_ids.get(&th) {
+            Some(&id) => id,
+            None => {
+                let id = ThreadId(self.threads.len() as u32);
+                self.threads.push(th);
+                self.thread_ids.insert(th, id);
+                id
+            }
+        };
+        self.last_thread = Some((th, id));
+        id
+    }
+
+    /// The thread an event's index names; (0, 0) for an index the table lacks.
+    pub fn thread(&self, id: ThreadId) -> Thread {
+        self.threads.get(id.0 as usize).copied().unwrap_or_default()
+    }
+
+    /// The process of event `e`.
+    pub fn pid(&self, e: &Event) -> u32 {
+        self.thread(e.thread).pid
+    }
+
+    /// The thread of event `e` (0 when its source did not say).
+    pub fn tid(&self, e: &Event) -> u32 {
+        self.thread(e.thread).tid
+    }
+
+    /// Rewrites every thread as `f` says; threads it makes equal become one.
+    pub fn map_threads(&mut self, f: impl Fn(Thread) -> Thread) {
+        let old = std::mem::take(&mut self.threads);
+        self.thread_ids.clear();
+        self.last_thread = None;
+        let new: Vec<ThreadId> = old
+            .into_iter()
+            .map(|th| {
+                let th = f(th);
+                self.thread_id(th.pid, th.tid)
+            })
+            .collect();
+        for e in &mut self.events {
+            e.thread = new.get(e.thread.0 as usize).copied().unwrap_or_default();
+        }
+    }
+
+    /// Every thread, by index.
+    pub fn threads(&self) -> &[Thread] {
+        &self.threads
     }
 
     pub fn intern(&mut self, s: &str) -> Sym {
@@ -313,10 +387,12 @@ impl Trace {
                 .map(|s| s.len() * 2 + size_of::<Box<str>>() * 2 + 8)
                 .sum::<usize>()
             + self.devices.capacity() * size_of::<Sym>()
+            + self.threads.capacity() * size_of::<Thread>()
+            + self.thread_ids.capacity() * (size_of::<(Thread, ThreadId)>() + 1)
             + self.durations.capacity() * size_of::<(u32, u64)>()
     }
 
-    /// Forgets the events and their side data but keeps strings and devices, so that later
+    /// Forgets the events and their side data but keeps strings, threads and devices, so that later
     /// events still agree with those already written out (a recorder's rolling buffer).
     pub fn clear_events(&mut self) {
         self.events.clear();
@@ -330,12 +406,23 @@ impl Trace {
     /// Releases spare capacity (after loading).
     pub fn shrink(&mut self) {
         self.events.shrink_to_fit();
+        self.threads.shrink_to_fit();
         self.args.shrink_to_fit();
         self.planes.shrink_to_fit();
         self.extents.shrink_to_fit();
         self.durations.shrink_to_fit();
         self.flags_in.shrink_to_fit();
     }
+}
+
+/// The index of every thread of a table.
+fn thread_ids(threads: &[Thread]) -> FxHashMap<Thread, ThreadId> {
+    let mut ids = FxHashMap::default();
+    for (i, &th) in threads.iter().enumerate() {
+        // A damaged table may name a thread twice: the first index stands.
+        ids.entry(th).or_insert(ThreadId(i as u32));
+    }
+    ids
 }
 
 /// Sets the value of event `i` in a table sorted by event index; appending is the common

@@ -17,7 +17,7 @@ pub fn run(text: &str, policy: Policy) -> Trace {
 pub fn result_at(t: &Trace, line: u32) -> Outcome {
     t.events
         .iter()
-        .find(|e| e.line == line && e.origin == Origin::Scripted)
+        .find(|e| e.line() == line && e.origin() == Origin::Scripted)
         .map(|e| match e.body {
             Body::Ioctl { result, .. } => result,
             _ => Ok(()),
@@ -29,7 +29,7 @@ pub fn result_at(t: &Trace, line: u32) -> Outcome {
 pub fn memops_at(t: &Trace, line: u32) -> Vec<String> {
     t.events
         .iter()
-        .filter(|e| e.line == line && e.origin == Origin::Inferred)
+        .filter(|e| e.line() == line && e.origin() == Origin::Inferred)
         .filter_map(|e| match e.body {
             Body::Memop {
                 kind, index, plane, ..
@@ -43,7 +43,7 @@ pub fn memops_at(t: &Trace, line: u32) -> Vec<String> {
 pub fn klogs_at(t: &Trace, line: u32) -> Vec<String> {
     t.events
         .iter()
-        .filter(|e| e.line == line && e.origin == Origin::Inferred)
+        .filter(|e| e.line() == line && e.origin() == Origin::Inferred)
         .filter_map(|e| match e.body {
             Body::Klog { text } => Some(t.str(text).to_string()),
             _ => None,
@@ -55,7 +55,7 @@ pub fn klogs_at(t: &Trace, line: u32) -> Vec<String> {
 pub fn flags_at(t: &Trace, line: u32) -> u32 {
     t.events
         .iter()
-        .find(|e| e.line == line && e.origin == Origin::Scripted)
+        .find(|e| e.line() == line && e.origin() == Origin::Scripted)
         .and_then(|e| match e.body {
             Body::Ioctl { arg, .. } => match t.arg(arg) {
                 Some(vb2scope_core::trace::IoctlArg::Buffer(buf)) => Some(buf.flags),
@@ -100,7 +100,7 @@ pub fn memops_per_buffer(t: &Trace, kind: MemopKind) -> Vec<(BufType, u32)> {
     let mut v: Vec<_> = t
         .events
         .iter()
-        .filter(|e| e.origin == Origin::Observed)
+        .filter(|e| e.origin() == Origin::Observed)
         .filter_map(|e| match e.body {
             Body::Memop {
                 kind: k, ty, index, ..

@@ -102,11 +102,25 @@ impl Meta {
     }
 }
 
+/// An event as a chunk stores it: its thread as (pid, tid), as the JSON Lines form has it,
+/// so that a chunk needs no thread table (in memory, a trace numbers its threads). The
+/// fields and their order are those of the layout's version 1.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
+struct DiskEvent {
+    t_ns: u64,
+    pid: u32,
+    tid: u32,
+    origin: crate::v4l2::Origin,
+    line: u32,
+    within: bool,
+    body: crate::trace::Body,
+}
+
 /// The body of a chunk. Event times are stored as the difference to the event before
 /// (the first to 0), which compresses far better than absolute nanoseconds.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct ChunkBody<S> {
-    events: Vec<crate::trace::Event>,
+    events: Vec<DiskEvent>,
     args: Vec<crate::trace::IoctlArg>,
     planes: Vec<crate::trace::V4l2Plane>,
     extents: Vec<crate::trace::Extent>,

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::format::diagnostic::{DiagSeverity, Diagnostic};
 use crate::format::native_read::{LoadError, after_load, parse_header};
 use crate::progress::Progress;
-use crate::trace::{Body, IoctlArg, Trace, TraceParts};
+use rustc_hash::FxHashMap;
+
+use crate::trace::{Body, Event, IoctlArg, Thread, ThreadId, Trace, TraceParts};
 
 use super::{BINARY_VERSION, CHUNK, ChunkBody, END, INDEX, MAGIC, META_LEN, Meta, u32_at, u64_at};
 
@@ -103,9 +105,13 @@ fn chunks_by_walking(bytes: &[u8], start: usize, diags: &mut Vec<Diagnostic>) ->
 /// The most a chunk may unpack to.
 const MAX_UNPACKED: u64 = 1 << 30;
 
-/// One chunk, decoded: times absolute, table numbers still the chunk's own.
+/// One chunk, decoded: times absolute, table numbers (threads too) still the chunk's own.
 struct Decoded {
+    /// The chunk's tables but its events (moved to `events`).
     body: ChunkBody<String>,
+    events: Vec<Event>,
+    /// The chunk's threads, which its events' `thread` index.
+    threads: Vec<Thread>,
 }
 
 fn decode_chunk(bytes: &[u8], at: usize, meta: &Meta) -> Result<Decoded, String> {
@@ -148,26 +154,38 @@ fn decode_chunk(bytes: &[u8], at: usize, meta: &Meta) -> Result<Decoded, String>
     if counts != want {
         return Err(format!("holds {counts:?} where its header says {want:?}"));
     }
-    localize(&mut body, meta);
-    Ok(Decoded { body })
+    let (events, threads) = localize(&mut body, meta);
+    Ok(Decoded {
+        body,
+        events,
+        threads,
+    })
 }
 
-/// Times made absolute; a table number outside the chunk's own tables becomes "none"
-/// rather than, once joined, another chunk's entry.
-fn localize(body: &mut ChunkBody<String>, meta: &Meta) {
+/// The chunk's events, in one pass: times made absolute; a table number outside the
+/// chunk's own tables made "none" rather than, once joined, another chunk's entry; threads
+/// numbered in a table of the chunk's own (returned with them).
+fn localize(body: &mut ChunkBody<String>, meta: &Meta) -> (Vec<Event>, Vec<Thread>) {
     let local = |i: u32, n: u32| if i < n { i } else { u32::MAX };
+    let mut threads = LocalThreads::default();
     let mut t = 0u64;
-    for e in &mut body.events {
-        t = t.wrapping_add(e.t_ns);
-        e.t_ns = t;
-        match &mut e.body {
-            Body::Ioctl { arg, .. } => *arg = local(*arg, meta.args),
-            Body::Mmap { ext, .. } | Body::Munmap { ext } | Body::Dmabuf { ext, .. } => {
-                *ext = local(*ext, meta.extents);
+    let events = std::mem::take(&mut body.events)
+        .into_iter()
+        .map(|mut d| {
+            t = t.wrapping_add(d.t_ns);
+            match &mut d.body {
+                Body::Ioctl { arg, .. } => *arg = local(*arg, meta.args),
+                Body::Mmap { ext, .. } | Body::Munmap { ext } | Body::Dmabuf { ext, .. } => {
+                    *ext = local(*ext, meta.extents);
+                }
+                _ => {}
             }
-            _ => {}
-        }
-    }
+            let thread = threads.id(d.pid, d.tid);
+            let mut e = Event::new(t, thread, d.origin, d.body).on_line(d.line);
+            e.set_within(d.within);
+            e
+        })
+        .collect();
     body.durations.retain(|&(i, _)| i < meta.events);
     body.flags_in.retain(|&(i, _)| i < meta.events);
     for a in &mut body.args {
@@ -177,11 +195,44 @@ fn localize(body: &mut ChunkBody<String>, meta: &Meta) {
             b.planes_count = 0;
         }
     }
+    (events, threads.table)
 }
 
-/// A chunk's event with its table numbers made the trace's.
-fn rebased(mut e: crate::trace::Event, args: u32, extents: u32) -> crate::trace::Event {
+/// A chunk's thread table as its events are read.
+#[derive(Default)]
+struct LocalThreads {
+    table: Vec<Thread>,
+    ids: FxHashMap<Thread, ThreadId>,
+    /// The last thread seen: runs of events of one thread skip the hash.
+    last: Option<(Thread, ThreadId)>,
+}
+
+impl LocalThreads {
+    fn id(&mut self, pid: u32, tid: u32) -> ThreadId {
+        let th = Thread { pid, tid };
+        if let Some((last, id)) = self.last
+            && last == th
+        {
+            return id;
+        }
+        let table = &mut self.table;
+        let id = *self.ids.entry(th).or_insert_with(|| {
+            table.push(th);
+            ThreadId(table.len() as u32 - 1)
+        });
+        self.last = Some((th, id));
+        id
+    }
+}
+
+/// A chunk's event with its table numbers made the trace's (`threads`: the trace's index of
+/// each of the chunk's threads).
+fn rebased(mut e: Event, args: u32, extents: u32, threads: &[ThreadId]) -> Event {
     let add = |i: u32, b: u32| if i == u32::MAX { i } else { i + b };
+    e.thread = threads
+        .get(e.thread.0 as usize)
+        .copied()
+        .unwrap_or_default();
     match &mut e.body {
         Body::Ioctl { arg, .. } => *arg = add(*arg, args),
         Body::Mmap { ext, .. } | Body::Munmap { ext } | Body::Dmabuf { ext, .. } => {
@@ -352,6 +403,8 @@ pub fn read_binary_bytes(
 /// file could hold), since strings are numbered across the file.
 struct Joiner {
     parts: TraceParts,
+    /// The index of each thread in `parts.threads`.
+    thread_ids: FxHashMap<Thread, ThreadId>,
     /// How many more placeholder strings damaged chunks may take.
     placeholders: usize,
     diags: Vec<Diagnostic>,
@@ -372,6 +425,7 @@ impl Joiner {
         let _ = parts.extents.try_reserve_exact(total(|m| m.extents));
         Joiner {
             parts,
+            thread_ids: FxHashMap::default(),
             placeholders: file_len,
             diags: Vec::new(),
         }
@@ -379,8 +433,12 @@ impl Joiner {
 
     fn add(&mut self, at: usize, meta: &Meta, d: Result<Decoded, String>) {
         let p = &mut self.parts;
-        let body = match d {
-            Ok(Decoded { body }) => body,
+        let (body, events, threads) = match d {
+            Ok(Decoded {
+                body,
+                events,
+                threads,
+            }) => (body, events, threads),
             Err(why) => {
                 let n = (meta.strings as usize).min(self.placeholders);
                 self.placeholders -= n;
@@ -402,8 +460,17 @@ impl Joiner {
             p.extents.len() as u32,
             p.planes.len() as u32,
         );
+        let threads: Vec<ThreadId> = threads
+            .into_iter()
+            .map(|th| {
+                *self.thread_ids.entry(th).or_insert_with(|| {
+                    p.threads.push(th);
+                    ThreadId(p.threads.len() as u32 - 1)
+                })
+            })
+            .collect();
         p.events
-            .extend(body.events.iter().map(|&e| rebased(e, args, extents)));
+            .extend(events.iter().map(|&e| rebased(e, args, extents, &threads)));
         p.args.extend(body.args.iter().map(|&a| match a {
             IoctlArg::Buffer(mut b) if b.planes_count > 0 => {
                 b.planes_first += planes;

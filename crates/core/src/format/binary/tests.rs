@@ -155,16 +155,14 @@ fn many_devices_and_long_strings_read_back() {
         t.device(&format!("/dev/video12 (open {i})"));
     }
     let long = t.intern(&"x".repeat(70_000));
+    let thread = t.thread_id(1, 1);
     for i in 0..3u64 {
-        t.push(Event {
-            t_ns: i,
-            pid: 1,
-            tid: 1,
-            origin: Origin::Observed,
-            line: 0,
-            within: false,
-            body: Body::Marker { text: long },
-        });
+        t.push(Event::new(
+            i,
+            thread,
+            Origin::Observed,
+            Body::Marker { text: long },
+        ));
     }
     let bytes = binary(&t, 2);
     let (back, diags) = read_binary_bytes(&bytes, None).expect("reads");
@@ -215,4 +213,22 @@ fn an_index_offset_past_the_end_is_no_index() {
         diags.iter().any(|d| d.message.contains("no index")),
         "{diags:?}"
     );
+}
+
+/// A chunk's event record is the layout of version 1 (the fields of the `Event` that was
+/// stored whole then): t, pid, tid, origin, line, within, body, as postcard varints.
+#[test]
+fn the_event_record_is_version_1s() {
+    let e = DiskEvent {
+        t_ns: 5,
+        pid: 7,
+        tid: 300,
+        origin: crate::v4l2::Origin::Inferred,
+        line: 3,
+        within: true,
+        body: crate::trace::Body::Close { fd: 3 },
+    };
+    let bytes = postcard::to_stdvec(&e).expect("encodes");
+    // 300 is varint ac 02; Close is Body's variant 2; fd 3 zigzags to 6.
+    assert_eq!(bytes, [5, 7, 0xac, 0x02, 1, 3, 1, 2, 6]);
 }

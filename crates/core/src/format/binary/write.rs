@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use crate::trace::{Body, Event, IoctlArg, Sym, Trace, TraceHeader};
 
-use super::{BINARY_VERSION, CHUNK, ChunkBody, END, INDEX, MAGIC, META_LEN, Meta};
+use super::{BINARY_VERSION, CHUNK, ChunkBody, DiskEvent, END, INDEX, MAGIC, META_LEN, Meta};
 
 /// Writes a trace in the binary form, chunk by chunk: a whole trace (`write_binary`) or a
 /// recorder's rolling buffer, one chunk per flush. The index is written by `finish`.
@@ -128,7 +128,7 @@ fn local_tables<'a>(trace: &Trace, events: &[Event], first: u32) -> ChunkBody<&'
     };
     let mut prev_t = 0u64;
     for e in events {
-        let mut e = *e;
+        let mut e = disk_event(trace, e);
         let t = e.t_ns;
         e.t_ns = t.wrapping_sub(prev_t);
         prev_t = t;
@@ -158,6 +158,20 @@ fn local_tables<'a>(trace: &Trace, events: &[Event], first: u32) -> ChunkBody<&'
     body.durations = part(trace.durations(), first, last);
     body.flags_in = part(trace.side_tables().flags_in, first, last);
     body
+}
+
+/// Event `e` as a chunk stores it, its thread by (pid, tid).
+fn disk_event(trace: &Trace, e: &Event) -> DiskEvent {
+    let th = trace.thread(e.thread);
+    DiskEvent {
+        t_ns: e.t_ns,
+        pid: th.pid,
+        tid: th.tid,
+        origin: e.origin(),
+        line: e.line(),
+        within: e.within(),
+        body: e.body,
+    }
 }
 
 /// Copies argument `i` (and its planes) into the chunk; `u32::MAX` for none.

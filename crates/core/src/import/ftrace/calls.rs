@@ -285,15 +285,9 @@ impl Builder<'_> {
             let Some(call) = self.calls.get(c) else {
                 continue;
             };
-            self.trace.push(Event {
-                t_ns: call.t,
-                pid: call.tid,
-                tid: call.tid,
-                origin: call.origin,
-                line: 0,
-                within: false,
-                body: call.body,
-            });
+            let thread = self.trace.thread_id(call.tid, call.tid);
+            self.trace
+                .push(Event::new(call.t, thread, call.origin, call.body));
             let at = self.trace.events.len() - 1;
             if let Some(d) = call.dur {
                 self.trace.set_duration(at as u32, d);

@@ -214,18 +214,13 @@ impl Importer {
 
     fn push(&mut self, ctx: Ctx, body: Body) {
         if let Some(d) = ctx.dur {
-            self.durs.insert((ctx.pos.line, ctx.tid), d);
+            // Keyed as the event will say it (its line saturates).
+            let line = ctx.pos.line.min(crate::trace::MAX_LINE);
+            self.durs.insert((line, ctx.tid), d);
         }
         let pid = self.procs.get(&ctx.tid).copied().unwrap_or(ctx.tid);
-        let e = Event {
-            t_ns: ctx.t,
-            pid,
-            tid: ctx.tid,
-            origin: Origin::Observed,
-            line: ctx.pos.line,
-            within: false,
-            body,
-        };
+        let thread = self.trace.thread_id(pid, ctx.tid);
+        let e = Event::new(ctx.t, thread, Origin::Observed, body).on_line(ctx.pos.line);
         // A resumed call takes its start time, earlier than calls that ended meanwhile: it
         // goes where it started, so that the trace stays in time order. That is a few events
         // back; the walk is bounded so that a clock stepping back costs nothing. Other
@@ -250,7 +245,10 @@ impl Importer {
         }
         if !self.durs.is_empty() {
             let durs: Vec<(u32, u64)> = (self.trace.events.iter().enumerate())
-                .filter_map(|(i, e)| Some((i as u32, *self.durs.get(&(e.line, e.tid))?)))
+                .filter_map(|(i, e)| {
+                    let key = (e.line(), self.trace.tid(e));
+                    Some((i as u32, *self.durs.get(&key)?))
+                })
                 .collect();
             self.trace.set_durations(durs);
         }

@@ -85,7 +85,10 @@ fn calls_by_thread(user: &Trace) -> FxHashMap<u32, Vec<Call>> {
             let end = user.duration(i as u32).map_or(u64::MAX, |d| {
                 e.t_ns.saturating_add(d).saturating_add(SLACK_NS)
             });
-            by_tid.entry(tid_of(e)).or_default().push((e.t_ns, end, i));
+            by_tid
+                .entry(tid_of(user, e))
+                .or_default()
+                .push((e.t_ns, end, i));
         }
     }
     by_tid

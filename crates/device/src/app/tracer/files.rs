@@ -4,7 +4,7 @@
 use nix::sys::ptrace;
 use nix::unistd::Pid;
 
-use vb2scope_core::trace::{Body, Event, Extent, OwnedEvent};
+use vb2scope_core::trace::{Body, Event, Extent, OwnedEvent, Thread, ThreadId};
 use vb2scope_core::v4l2::{Errno as KErrno, Origin};
 
 use super::super::procfs::{fd_path, is_dmabuf, is_video_node, tgid};
@@ -219,15 +219,12 @@ impl Tracer<'_> {
         };
         let t = now_ns();
         let ev = |tr: &mut Self, body: Body, ext: Option<Extent>| {
-            let mut o = OwnedEvent::plain(Event {
-                t_ns: t,
+            let thread = Thread {
                 pid: g as u32,
                 tid: pid.as_raw() as u32,
-                origin: Origin::Observed,
-                line: 0,
-                within: false,
-                body,
-            });
+            };
+            let event = Event::new(t, ThreadId::default(), Origin::Observed, body);
+            let mut o = OwnedEvent::plain(thread, event);
             o.extent = ext;
             tr.queue(o);
         };

@@ -13,7 +13,7 @@ use nix::sys::uio::{RemoteIoVec, process_vm_readv};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use vb2scope_core::trace::{Body, Event, IoctlCmd, OwnedEvent};
+use vb2scope_core::trace::{Body, Event, IoctlCmd, OwnedEvent, Thread, ThreadId};
 use vb2scope_core::v4l2::Origin;
 
 use super::AppError;
@@ -389,15 +389,12 @@ impl Tracer<'_> {
     }
 
     fn emit(&mut self, pid: Pid, t: u64, body: Body, fill: impl FnOnce(&mut OwnedEvent)) {
-        let mut o = OwnedEvent::plain(Event {
-            t_ns: t,
+        let thread = Thread {
             pid: self.tgid(pid) as u32,
             tid: pid.as_raw() as u32,
-            origin: Origin::Observed,
-            line: 0,
-            within: false,
-            body,
-        });
+        };
+        let event = Event::new(t, ThreadId::default(), Origin::Observed, body);
+        let mut o = OwnedEvent::plain(thread, event);
         fill(&mut o);
         self.queue(o);
     }
