@@ -346,6 +346,8 @@ fn trace_pipe_text_imports_like_the_trace_file() {
         let a = import_ftrace(&text);
         let b = import_ftrace(&pipe);
         assert_eq!(a.trace.events, b.trace.events, "{}", w.file);
+        // Events name threads by index: the tables must be the same too.
+        assert_eq!(a.trace.threads(), b.trace.threads(), "{}", w.file);
         // A summary names the last line of its kind, which the header moves.
         let lines = |d: &[Diagnostic]| {
             d.iter()

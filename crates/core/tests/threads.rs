@@ -167,3 +167,17 @@ fn threads_survive_a_kernel_merge() {
         .collect();
     assert!(kernel_threads.contains(&(270, 270)), "{kernel_threads:?}");
 }
+
+/// An event whose index its table lacks reads as "not known" (0, 0), and stays so when the
+/// threads are rewritten: never another trace's first thread.
+#[test]
+fn an_unknown_thread_stays_unknown() {
+    let mut t = Trace::new(TraceHeader::default());
+    let known = t.thread_id(5, 6);
+    let mut e = Event::new(0, known, Origin::Observed, Body::Close { fd: 3 });
+    t.events.push(e);
+    e.thread = vb2scope_core::trace::ThreadId(7);
+    t.events.push(e);
+    t.map_threads(|th| Thread { tid: 0, ..th });
+    assert_eq!(threads_of(&t), [(5, 0), (0, 0)]);
+}

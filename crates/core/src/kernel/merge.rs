@@ -402,7 +402,7 @@ fn assemble(
                 e.thread = threads
                     .get(e.thread.0 as usize)
                     .copied()
-                    .unwrap_or_default();
+                    .unwrap_or(crate::trace::ThreadId::UNKNOWN);
                 events.push(e);
                 e.t_ns
             }

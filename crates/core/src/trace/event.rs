@@ -407,15 +407,34 @@ pub struct Thread {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ThreadId(pub u32);
 
+impl ThreadId {
+    /// No thread of the table: reads as (0, 0), "not known", in any trace. An index a table
+    /// lacks is carried over as this, never as another trace's first thread.
+    pub const UNKNOWN: ThreadId = ThreadId(u32::MAX);
+}
+
 /// One event of a trace. The thread is an index into the trace's thread table, and the
 /// scenario line, the origin and `within` share one word: 32 bytes an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Event {
     pub t_ns: u64,
     pub thread: ThreadId,
     /// Bits 0..29 the line, 29..31 the origin, 31 `within`.
     meta: u32,
     pub body: Body,
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("t_ns", &self.t_ns)
+            .field("thread", &self.thread)
+            .field("origin", &self.origin())
+            .field("line", &self.line())
+            .field("within", &self.within())
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 const LINE_BITS: u32 = 29;

@@ -205,7 +205,10 @@ impl Trace {
             })
             .collect();
         for e in &mut self.events {
-            e.thread = new.get(e.thread.0 as usize).copied().unwrap_or_default();
+            e.thread = new
+                .get(e.thread.0 as usize)
+                .copied()
+                .unwrap_or(ThreadId::UNKNOWN);
         }
     }
 

@@ -232,7 +232,7 @@ fn rebased(mut e: Event, args: u32, extents: u32, threads: &[ThreadId]) -> Event
     e.thread = threads
         .get(e.thread.0 as usize)
         .copied()
-        .unwrap_or_default();
+        .unwrap_or(ThreadId::UNKNOWN);
     match &mut e.body {
         Body::Ioctl { arg, .. } => *arg = add(*arg, args),
         Body::Mmap { ext, .. } | Body::Munmap { ext } | Body::Dmabuf { ext, .. } => {
