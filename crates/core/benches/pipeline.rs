@@ -132,7 +132,6 @@ fn grouping(c: &mut Criterion) {
         RuleId::R16,
     ];
     let report = CheckReport {
-        policy: Policy::MODERN,
         findings: (0..1_000_000u32)
             .map(|k| Finding {
                 rule: rules[(k % 5) as usize],
@@ -144,12 +143,7 @@ fn grouping(c: &mut Criterion) {
                 detail: FindingDetail::None,
             })
             .collect(),
-        stats: Default::default(),
-        value_notes: Vec::new(),
-        rebuilt_calls: false,
-        incomplete_from: None,
-        unseen_setup: Vec::new(),
-        undecoded_from: None,
+        ..CheckReport::empty(Policy::MODERN)
     };
     let mut g = c.benchmark_group("findings-1M");
     g.sample_size(20);

@@ -377,16 +377,7 @@ impl Analysis {
         if !ended || g.fed() < len {
             return Ok(());
         }
-        let placeholder = Judged::Findings(CheckReport {
-            policy: self.policy,
-            findings: Vec::new(),
-            stats: Default::default(),
-            value_notes: Vec::new(),
-            rebuilt_calls: false,
-            incomplete_from: None,
-            unseen_setup: Vec::new(),
-            undecoded_from: None,
-        });
+        let placeholder = Judged::Findings(CheckReport::empty(self.policy));
         let Judged::Growing(g) = std::mem::replace(&mut self.judged, placeholder) else {
             return Ok(());
         };

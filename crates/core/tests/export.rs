@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use vb2scope_core::check::{CheckReport, ReplayStats};
+use vb2scope_core::check::CheckReport;
 use vb2scope_core::export::{ExportFormat, export_native, html, perfetto, svg};
 use vb2scope_core::format::{DiagSeverity, Diagnostic, read_native_bytes};
 use vb2scope_core::policy::Policy;
@@ -274,14 +274,8 @@ fn hostile_report(p: Policy) -> CheckReport {
         detail: FindingDetail::Log("<script>alert('x')</script> & more".into()),
     };
     CheckReport {
-        policy: p,
         findings: vec![f],
-        stats: ReplayStats::default(),
-        value_notes: Vec::new(),
-        rebuilt_calls: false,
-        incomplete_from: None,
-        unseen_setup: Vec::new(),
-        undecoded_from: None,
+        ..CheckReport::empty(p)
     }
 }
 

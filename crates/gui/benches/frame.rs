@@ -122,16 +122,7 @@ fn timeline() -> Timeline {
             }
         })
         .collect();
-    let report = CheckReport {
-        policy: Policy::MODERN,
-        findings: Vec::new(),
-        stats: Default::default(),
-        value_notes: Vec::new(),
-        rebuilt_calls: false,
-        incomplete_from: None,
-        unseen_setup: Vec::new(),
-        undecoded_from: None,
-    };
+    let report = CheckReport::empty(Policy::MODERN);
     Timeline {
         dmabufs: dmabufs(),
         requests: Vec::new(),

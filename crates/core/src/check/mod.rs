@@ -63,6 +63,20 @@ pub const INCOMPLETE: &str = "the kernel lost events here (its ring buffer overf
     this point memops may be missing, so a finding after it is information at most";
 
 impl CheckReport {
+    /// A report of nothing yet, under `policy`.
+    pub fn empty(policy: Policy) -> CheckReport {
+        CheckReport {
+            policy,
+            findings: Vec::new(),
+            stats: ReplayStats::default(),
+            value_notes: Vec::new(),
+            rebuilt_calls: false,
+            incomplete_from: None,
+            unseen_setup: Vec::new(),
+            undecoded_from: None,
+        }
+    }
+
     /// The severity of a finding under this report's policy. In a trace whose calls were
     /// rebuilt, only what the kernel's memops show themselves (a double map, an unbalanced
     /// unmap or detach) keeps its severity: the rest rests on calls the kernel may not show.

@@ -538,7 +538,7 @@ impl<'t> Replayer<'t> {
                 .map(|ty| (self.key_of(fd, ty), self.trace.arg(arg).copied())),
             _ => None,
         };
-        let end = self.call_end(i, e);
+        let end = call_end(&self.trace, i, e);
         self.last_call = Some(i);
         let mut j = i + 1;
         while let Some(n) = self.trace.events.get(j) {
@@ -585,12 +585,6 @@ impl<'t> Replayer<'t> {
         out
     }
 
-    /// When call `e` (event `i`) ended, for what happened inside it; unbounded when its
-    /// source did not time it.
-    fn call_end(&self, i: usize, e: &Event) -> u64 {
-        call_end(&self.trace, i, e)
-    }
-
     /// Whether event `n`, after call `e` (which ended at `end`) with nothing but such events
     /// between them, happened inside it: the kernel events that follow a call, up to the
     /// next event of another kind. The merge marks the kernel events it placed inside a
@@ -620,7 +614,7 @@ impl<'t> Replayer<'t> {
     /// have been read with the last call replayed: that call's reading went to the end of
     /// what was there. The replayer is bound to a placeholder between runs: `trace` is the
     /// one it replayed.
-    fn trace_free_continues(&self, trace: &Trace, next: usize, n: &Event) -> bool {
+    fn continues_call(&self, trace: &Trace, next: usize, n: &Event) -> bool {
         let Some(i) = self.last_call.filter(|_| self.consumed_to >= next) else {
             return false;
         };
@@ -1192,16 +1186,7 @@ pub fn replay(trace: &Trace, policy: Policy, mut after: impl FnMut(usize, &Model
         after(i, m);
         true
     });
-    report.unwrap_or(CheckReport {
-        policy,
-        findings: Vec::new(),
-        stats: ReplayStats::default(),
-        value_notes: Vec::new(),
-        rebuilt_calls: false,
-        incomplete_from: None,
-        unseen_setup: Vec::new(),
-        undecoded_from: None,
-    })
+    report.unwrap_or_else(|| CheckReport::empty(policy))
 }
 
 /// A QBUF or PREPARE_BUF into a media request.
@@ -1433,21 +1418,12 @@ impl Replay {
         trace
             .events
             .get(next)
-            .is_some_and(|n| self.r.trace_free_continues(trace, next, n))
+            .is_some_and(|n| self.r.continues_call(trace, next, n))
     }
 
     /// A report with nothing in it yet, for [`Replay::deliver`] and [`Replay::finish`].
     pub fn empty_report(&self) -> CheckReport {
-        CheckReport {
-            policy: self.policy,
-            findings: Vec::new(),
-            stats: ReplayStats::default(),
-            value_notes: Vec::new(),
-            rebuilt_calls: false,
-            incomplete_from: None,
-            unseen_setup: Vec::new(),
-            undecoded_from: None,
-        }
+        CheckReport::empty(self.policy)
     }
 
     /// Replays events up to `to` (exclusive) of `trace`, calling `after` after each; false

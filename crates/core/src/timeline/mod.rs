@@ -361,28 +361,27 @@ impl Timeline {
     /// The bytes the timeline takes on the heap: lanes, their levels of detail, marks, event
     /// times and findings (not the checkpoints, a bounded number of model states).
     pub fn heap_bytes(&self) -> usize {
-        fn vec<T>(v: &[T], cap: usize) -> usize {
-            let _ = v;
-            cap * std::mem::size_of::<T>()
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
         }
-        let mut n = vec(&self.lanes, self.lanes.capacity());
+        let mut n = vec(&self.lanes);
         for l in &self.lanes {
-            n += vec(&l.states, l.states.capacity()) + l.states_lod.heap_bytes();
-            n += vec(&l.planes, l.planes.capacity());
+            n += vec(&l.states) + l.states_lod.heap_bytes();
+            n += vec(&l.planes);
             for p in &l.planes {
-                n += vec(&p.assoc, p.assoc.capacity()) + vec(&p.tracks, p.tracks.capacity());
+                n += vec(&p.assoc) + vec(&p.tracks);
                 for t in &p.tracks {
-                    n += vec(&t.spans, t.spans.capacity()) + t.lod.heap_bytes();
+                    n += vec(&t.spans) + t.lod.heap_bytes();
                 }
             }
         }
-        n += vec(&self.marks, self.marks.capacity());
+        n += vec(&self.marks);
         n += self.marks.iter().map(|m| m.label.capacity()).sum::<usize>();
-        n += vec(&self.event_times, self.event_times.capacity());
-        n += vec(&self.report.findings, self.report.findings.capacity());
-        n += vec(&self.jobs, self.jobs.capacity()) + vec(&self.dmabufs, self.dmabufs.capacity());
+        n += vec(&self.event_times);
+        n += vec(&self.report.findings);
+        n += vec(&self.jobs) + vec(&self.dmabufs);
         for r in &self.requests {
-            n += vec(&r.phases, r.phases.capacity());
+            n += vec(&r.phases);
         }
         n
     }
