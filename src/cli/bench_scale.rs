@@ -225,7 +225,7 @@ fn text_imports(dir: &Path, mb: usize) -> Result<()> {
         let mut import = f64::MAX;
         for _ in 0..3 {
             let t0 = Instant::now();
-            let bytes = std::fs::read(&path)?;
+            let bytes = super::mapped::read(&path)?;
             let name = path.display().to_string();
             let (imported, _) = vb2scope_core::import::import_bytes(&bytes, &name, None, None)
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;

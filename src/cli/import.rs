@@ -21,9 +21,9 @@ fn print_diagnostics(path: &Path, d: &[vb2scope_core::format::Diagnostic]) {
 
 pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
     let mut user: Option<(PathBuf, Imported)> = None;
-    let mut kernel: Option<(PathBuf, String)> = None;
+    let mut kernel: Option<(PathBuf, super::mapped::FileBytes)> = None;
     for p in inputs {
-        let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let bytes = super::mapped::read(p)?;
         let name = p.display().to_string();
         let format = forced_format()
             .or_else(|| vb2scope_core::import::detect(&bytes, &name))
@@ -34,7 +34,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
             if kernel.is_some() {
                 bail!("{name}: only one ftrace capture can be joined");
             }
-            kernel = Some((p.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+            kernel = Some((p.clone(), bytes));
             continue;
         }
         if user.is_some() {
@@ -53,7 +53,8 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
         user = Some((p.clone(), imp));
     }
     let trace = match (user, kernel) {
-        (Some((_, u)), Some((kp, text))) => {
+        (Some((_, u)), Some((kp, bytes))) => {
+            let text = vb2scope_core::import::text_of(&bytes);
             // The joined list starts with the userspace log's own, printed above.
             let printed = u.diagnostics.len();
             let (joined, alignment) = join(u, &text);
@@ -62,7 +63,8 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
             joined.trace
         }
         (Some((_, u)), None) => u.trace,
-        (None, Some((kp, text))) => {
+        (None, Some((kp, bytes))) => {
+            let text = vb2scope_core::import::text_of(&bytes);
             let imp = vb2scope_core::import::import_ftrace(&text);
             print_diagnostics(&kp, &imp.diagnostics);
             imp.trace

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use vb2scope_core::analysis::{Analysis, Depth, PolicyChoice, analyze};
 use vb2scope_core::import::Format;
@@ -37,7 +37,7 @@ pub fn load_as(
     choice: PolicyChoice,
     depth: Depth,
 ) -> Result<Analysis> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let bytes = super::mapped::read(path)?;
     let name = path.display().to_string();
     Ok(analyze(&name, &bytes, format, choice, depth, None)?)
 }
@@ -51,7 +51,7 @@ pub fn print_diagnostics(a: &Analysis) {
 
 /// Reads a trace to merge or rewrite, without judging it.
 pub fn read_trace(path: &Path) -> Result<vb2scope_core::trace::Trace> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let bytes = super::mapped::read(path)?;
     let name = path.display().to_string();
     let (imported, _) = vb2scope_core::import::import_bytes(&bytes, &name, forced_format(), None)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;

@@ -13,6 +13,7 @@ mod gui;
 mod import;
 mod input;
 mod kernel;
+mod mapped;
 mod output;
 mod run;
 mod shell;

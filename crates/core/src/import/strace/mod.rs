@@ -7,6 +7,7 @@ mod clock;
 mod diag;
 mod lex;
 mod polls;
+mod read_ahead;
 mod syscalls;
 mod v4l2;
 
@@ -20,25 +21,97 @@ use diag::{Diags, Kind};
 
 /// Reads strace output. Never fails: what cannot be read is reported in the diagnostics.
 pub fn import_strace(text: &str) -> Imported {
+    import_strace_with(text, read_ahead::Ahead::on_this_machine())
+}
+
+/// [`import_strace`] with its lines read ahead as `ahead` says.
+fn import_strace_with(text: &str, ahead: read_ahead::Ahead) -> Imported {
     let mut imp = Importer::default();
-    let mut byte = 0u64;
     let mut line_no = 0u32;
-    let mut lines = text.split_inclusive('\n').peekable();
-    while let Some(raw) = lines.next() {
-        line_no = line_no.saturating_add(1);
-        let partial = lines.peek().is_none() && !raw.ends_with('\n');
-        let line = raw.trim_end_matches(['\n', '\r']);
-        imp.line(
-            line,
-            Pos {
+    read_ahead::each_line(
+        text,
+        ahead,
+        read_line,
+        |line, byte, partial, said| {
+            line_no = line_no.saturating_add(1);
+            let pos = Pos {
                 line: line_no,
                 byte,
                 partial,
-            },
-        );
-        byte = byte.saturating_add(raw.len() as u64);
-    }
+            };
+            imp.line(line, pos, said);
+        },
+    );
     imp.finish()
+}
+
+/// What a line says, read without the importer's state (so on any thread, ahead of the
+/// importer): its prefix, its `-T` duration, and what kind of line it is. `None`: blank.
+struct Said<'a> {
+    pid: Option<u32>,
+    time: Option<&'a str>,
+    dur: Option<u64>,
+    what: What<'a>,
+}
+
+enum What<'a> {
+    /// Exits, signals and strace's own notices carry nothing for the model.
+    Notice,
+    /// `<... name resumed>…`: after the `<... `.
+    Resumed(&'a str),
+    NotSyscall,
+    Unfinished {
+        name: &'a str,
+        head: &'a str,
+    },
+    Detached,
+    /// A finished ioctl, its argument already decoded.
+    Ioctl(syscalls::IoctlRead<'a>),
+    Call {
+        name: &'a str,
+        body: &'a str,
+    },
+}
+
+fn read_line(line: &str) -> Option<Said<'_>> {
+    if line.trim().is_empty() {
+        return None;
+    }
+    let p = lex::prefix(line);
+    let rest = p.rest;
+    let what = if rest.starts_with("+++") || rest.starts_with("---") || rest.starts_with("strace: ")
+    {
+        What::Notice
+    } else if let Some(r) = rest.strip_prefix("<... ") {
+        What::Resumed(r)
+    } else {
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        match rest.split_at_checked(n) {
+            Some((name, b)) if n > 0 && b.starts_with('(') => {
+                let body = b.get(1..).unwrap_or("");
+                let trimmed = body.trim_end();
+                if let Some(head) = trimmed.strip_suffix("<unfinished ...>") {
+                    What::Unfinished { name, head }
+                } else if trimmed.ends_with("<detached ...>") {
+                    What::Detached
+                } else if name == "ioctl" {
+                    What::Ioctl(syscalls::read_ioctl(body))
+                } else {
+                    What::Call { name, body }
+                }
+            }
+            _ => What::NotSyscall,
+        }
+    };
+    Some(Said {
+        pid: p.pid,
+        time: p.time,
+        dur: lex::duration(rest),
+        what,
+    })
 }
 
 /// Where a line is.
@@ -85,18 +158,17 @@ struct Importer {
     fds: syscalls::Fds,
     /// Thread → process, from clone(CLONE_THREAD).
     procs: FxHashMap<u32, u32>,
-    /// `-T` durations by (line, thread) of the event they time; events may still move back
-    /// (resumed calls), so they are tied to event indices at the end.
-    durs: FxHashMap<(u32, u32), u64>,
+    /// `-T` durations as (line, thread, ns) of the event they time, in the order timed;
+    /// events may still move back (resumed calls), so they are tied to event indices at the
+    /// end. A list, not a map: one entry per ioctl of a dense log, nearly in line order.
+    durs: Vec<(u32, u32, u64)>,
 }
 
 impl Importer {
-    fn line(&mut self, line: &str, pos: Pos) {
-        if line.trim().is_empty() {
-            return;
-        }
-        let p = lex::prefix(line);
-        let t = match p.time {
+    /// Applies one line, read by [`read_line`], in file order.
+    fn line(&mut self, line: &str, pos: Pos, said: Option<Said>) {
+        let Some(said) = said else { return };
+        let t = match said.time {
             Some(tok) => match self.clock.time(tok) {
                 Some(t) => t,
                 None => {
@@ -111,47 +183,29 @@ impl Importer {
         self.now = t;
         let ctx = Ctx {
             t,
-            tid: p.pid.unwrap_or(0),
+            tid: said.pid.unwrap_or(0),
             pos,
             resumed: false,
-            dur: lex::duration(p.rest),
+            dur: said.dur,
         };
-        let rest = p.rest;
-        // Exits, signals and strace's own notices carry nothing for the model.
-        if rest.starts_with("+++") || rest.starts_with("---") || rest.starts_with("strace: ") {
-            return;
-        }
-        if let Some(r) = rest.strip_prefix("<... ") {
-            return self.resumed(r, ctx);
-        }
-        let n = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            .count();
-        let (name, body) = match rest.split_at_checked(n) {
-            Some((name, b)) if n > 0 && b.starts_with('(') => (name, b.get(1..).unwrap_or("")),
-            _ => {
+        match said.what {
+            What::Notice | What::Detached => {}
+            What::Resumed(r) => self.resumed(r, ctx),
+            What::NotSyscall => {
                 self.diags.report(Kind::NotSyscall, pos.line, pos.byte, || {
                     format!("not a syscall line: {}", clip(line))
                 });
-                return;
             }
-        };
-        let trimmed = body.trim_end();
-        if let Some(head) = trimmed.strip_suffix("<unfinished ...>") {
-            self.pending.push(Pending {
+            What::Unfinished { name, head } => self.pending.push(Pending {
                 tid: ctx.tid,
                 name: name.to_owned(),
                 head: head.to_owned(),
                 t,
                 pos,
-            });
-            return;
+            }),
+            What::Ioctl(read) => self.ioctl(read, ctx),
+            What::Call { name, body } => self.call(name, body, ctx),
         }
-        if trimmed.ends_with("<detached ...>") {
-            return;
-        }
-        self.call(name, body, ctx);
     }
 
     fn clock_unused(&self) -> bool {
@@ -216,7 +270,7 @@ impl Importer {
         if let Some(d) = ctx.dur {
             // Keyed as the event will say it (its line saturates).
             let line = ctx.pos.line.min(crate::trace::MAX_LINE);
-            self.durs.insert((line, ctx.tid), d);
+            self.durs.push((line, ctx.tid, d));
         }
         let pid = self.procs.get(&ctx.tid).copied().unwrap_or(ctx.tid);
         let thread = self.trace.thread_id(pid, ctx.tid);
@@ -244,12 +298,7 @@ impl Importer {
                 });
         }
         if !self.durs.is_empty() {
-            let durs: Vec<(u32, u64)> = (self.trace.events.iter().enumerate())
-                .filter_map(|(i, e)| {
-                    let key = (e.line(), self.trace.tid(e));
-                    Some((i as u32, *self.durs.get(&key)?))
-                })
-                .collect();
+            let durs = tie_durations(std::mem::take(&mut self.durs), &self.trace);
             self.trace.set_durations(durs);
         }
         // Each open of an M2M node has queues of its own.
@@ -269,6 +318,27 @@ impl Importer {
         }
     }
 }
+
+/// `(line, thread, ns)` durations tied to the indices of the events they time. When one
+/// line and thread were timed twice, the later timing holds.
+fn tie_durations(mut durs: Vec<(u32, u32, u64)>, trace: &Trace) -> Vec<(u32, u64)> {
+    // Stable: among equal keys the order timed is kept, and the last is the one that holds.
+    durs.sort_by_key(|&(line, tid, _)| (line, tid));
+    let mut out = Vec::new();
+    for (i, e) in trace.events.iter().enumerate() {
+        let key = (e.line(), trace.tid(e));
+        let end = durs.partition_point(|&(l, t, _)| (l, t) <= key);
+        if let Some(&(l, t, d)) = end.checked_sub(1).and_then(|j| durs.get(j))
+            && (l, t) == key
+        {
+            out.push((i as u32, d));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
 
 /// A line shortened for a message.
 fn clip(s: &str) -> String {

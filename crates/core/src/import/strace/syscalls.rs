@@ -120,10 +120,90 @@ fn errno(name: &str) -> Option<Errno> {
     })
 }
 
+/// QUERYCAP's argument as read, when the call succeeded.
+type CapRead = Option<Result<Box<v4l2::CapText>, Skip>>;
+
+/// An ioctl line read without the importer's state, so on any thread, ahead of the line
+/// being applied in order.
+pub(super) enum IoctlRead<'a> {
+    /// A request the importer does not read, or a call restarted (its retry follows).
+    Ignored,
+    Malformed(&'static str),
+    UnknownErrno(&'a str),
+    /// `= ?`: the task ended inside the call; what it did is unknown.
+    NoResult,
+    Call(IoctlCall<'a>),
+}
+
+pub(super) struct IoctlCall<'a> {
+    fd: i32,
+    /// The fd's `-y` decoration.
+    deco: Option<&'a str>,
+    result: Outcome,
+    decoded: Decoded,
+}
+
+/// The third argument, decoded as the request wants.
+enum Decoded {
+    Buf(IoctlCmd, Result<IoctlArg, Skip>),
+    Cap(CapRead),
+    /// G_FMT/S_FMT that succeeded, with a size.
+    Format(Option<(BufType, u8, u32)>),
+}
+
+/// Reads the `…) = result` of an ioctl line (`body` follows `ioctl(`). The request decides
+/// early whether the line matters: most ioctls do not.
+pub(super) fn read_ioctl(body: &str) -> IoctlRead<'_> {
+    let mut head = TopSplit::new(body, b',');
+    let (Some(fd_txt), Some(req_txt)) = (head.next(), head.next()) else {
+        return IoctlRead::Malformed("ioctl without fd and request");
+    };
+    let Some(req) = v4l2::request(req_txt) else {
+        return IoctlRead::Ignored;
+    };
+    let Some((args, ret)) = lex::split_result(body) else {
+        return IoctlRead::Malformed("no `) = result`");
+    };
+    let Some((fd, deco)) = lex::fd_arg(fd_txt) else {
+        return IoctlRead::Malformed("ioctl fd is not a number");
+    };
+    let Some(ret) = lex::ret(ret) else {
+        return IoctlRead::Malformed("unreadable result");
+    };
+    let result: Outcome = match (ret.val, ret.errno) {
+        (Some(v), _) if v >= 0 => Ok(()),
+        (_, Some(e)) if e.starts_with("ERESTART") => return IoctlRead::Ignored,
+        (_, Some(e)) => match errno(e) {
+            Some(e) => Err(e),
+            None => return IoctlRead::UnknownErrno(e),
+        },
+        (None, None) => return IoctlRead::NoResult,
+        _ => return IoctlRead::Malformed("ioctl result without errno"),
+    };
+    // The third argument starts where the request ended.
+    let arg3 = args
+        .get(head.offset()..)
+        .map_or("", |a| lex::unname(a.trim()));
+    let ok = result.is_ok();
+    let decoded = match req {
+        Req::Buf(cmd) => Decoded::Buf(cmd, v4l2::arg(cmd, arg3, ok, ret.aux)),
+        Req::Querycap => Decoded::Cap(ok.then(|| v4l2::querycap(arg3).map(Box::new))),
+        Req::GFmt | Req::SFmt => {
+            Decoded::Format(ok.then(|| v4l2::format(arg3, req == Req::SFmt)).flatten())
+        }
+    };
+    IoctlRead::Call(IoctlCall {
+        fd,
+        deco,
+        result,
+        decoded,
+    })
+}
+
 impl Importer {
     pub(super) fn call(&mut self, name: &str, body: &str, ctx: Ctx) {
         match name {
-            "ioctl" => self.ioctl(body, ctx),
+            "ioctl" => self.ioctl(read_ioctl(body), ctx),
             "poll" | "ppoll" | "ppoll_time64" | "select" | "pselect6" | "pselect6_time64"
             | "_newselect" => self.wait(name, body, ctx),
             "epoll_ctl" => self.epoll_ctl(body, ctx),
@@ -352,70 +432,54 @@ impl Importer {
         }
     }
 
-    fn ioctl(&mut self, body: &str, ctx: Ctx) {
-        // The request decides early whether the line matters (most ioctls do not).
-        let mut head = TopSplit::new(body, b',');
-        let (Some(fd_txt), Some(req_txt)) = (head.next(), head.next()) else {
-            return self.malformed(ctx.pos, "ioctl without fd and request");
-        };
-        let Some(req) = v4l2::request(req_txt) else {
-            return;
-        };
-        let Some((args, ret)) = lex::split_result(body) else {
-            return self.malformed(ctx.pos, "no `) = result`");
-        };
-        let Some((fd, deco)) = lex::fd_arg(fd_txt) else {
-            return self.malformed(ctx.pos, "ioctl fd is not a number");
-        };
-        let Some(ret) = lex::ret(ret) else {
-            return self.malformed(ctx.pos, "unreadable result");
-        };
-        let result: Outcome = match (ret.val, ret.errno) {
-            (Some(v), _) if v >= 0 => Ok(()),
-            (_, Some(e)) if e.starts_with("ERESTART") => return, // restarted: the retry follows
-            (_, Some(e)) => match errno(e) {
-                Some(e) => Err(e),
-                None => {
-                    self.diags
-                        .report(Kind::Errno, ctx.pos.line, ctx.pos.byte, || {
-                            format!("unknown errno {e}: ioctl left out")
-                        });
-                    return;
-                }
-            },
-            // `= ?`: the task ended inside the call; what it did is unknown.
-            (None, None) => {
-                self.diags
+    /// `ioctl(…)`: `read` is the line's ioctl read by [`read_ioctl`].
+    pub(super) fn ioctl(&mut self, read: IoctlRead, ctx: Ctx) {
+        let c = match read {
+            IoctlRead::Ignored => return,
+            IoctlRead::Malformed(what) => return self.malformed(ctx.pos, what),
+            IoctlRead::UnknownErrno(e) => {
+                return self
+                    .diags
+                    .report(Kind::Errno, ctx.pos.line, ctx.pos.byte, || {
+                        format!("unknown errno {e}: ioctl left out")
+                    });
+            }
+            IoctlRead::NoResult => {
+                return self
+                    .diags
                     .report(Kind::NeverResumed, ctx.pos.line, ctx.pos.byte, || {
                         "ioctl without a result (`= ?`): left out".to_owned()
                     });
-                return;
             }
-            _ => return self.malformed(ctx.pos, "ioctl result without errno"),
+            IoctlRead::Call(c) => c,
         };
+        let IoctlCall {
+            fd,
+            deco,
+            result,
+            decoded,
+        } = c;
         self.annotated(fd, deco, ctx);
-        // The third argument starts where the request ended.
-        let arg3 = args
-            .get(head.offset()..)
-            .map_or("", |a| lex::unname(a.trim()));
         let (dev, nonblock) = match self.fds.open.get(&fd) {
             Some(&FdKind::Video { dev, nonblock }) => (dev, nonblock),
             _ => (0, false),
         };
-        let cmd = match req {
-            Req::Buf(cmd) => cmd,
-            Req::Querycap => return self.querycap(fd, arg3, result, ctx),
-            Req::GFmt | Req::SFmt => {
-                if result.is_ok()
-                    && let Some((ty, planes, size)) = v4l2::format(arg3, req == Req::SFmt)
-                {
+        let (cmd, decoded) = match decoded {
+            Decoded::Buf(cmd, a) => (cmd, a),
+            Decoded::Cap(cap) => return self.querycap(fd, cap, result, ctx),
+            Decoded::Format(f) => {
+                if let Some((ty, planes, size)) = f {
                     self.format(dev, ty, planes, size, ctx);
                 }
                 return;
             }
         };
-        match v4l2::arg(cmd, arg3, result.is_ok(), ret.aux, nonblock) {
-            Ok(a) => {
+        match decoded {
+            Ok(mut a) => {
+                // Whether a DQBUF could block is the fd's, known here, not from the line.
+                if let IoctlArg::Buffer(b) = &mut a {
+                    b.nonblock = nonblock && cmd == IoctlCmd::Dqbuf;
+                }
                 // The fd a call made is followed to its close.
                 match a {
                     IoctlArg::Expbuf {
@@ -465,13 +529,13 @@ impl Importer {
 
     /// QUERYCAP on a video fd: who drives its node. A failed one, or one printed as a
     /// pointer, is kept with nothing known.
-    fn querycap(&mut self, fd: i32, arg3: &str, result: Outcome, ctx: Ctx) {
+    fn querycap(&mut self, fd: i32, cap: CapRead, result: Outcome, ctx: Ctx) {
         if !matches!(self.fds.open.get(&fd), Some(FdKind::Video { .. })) {
             return;
         }
-        let c = match result.map(|()| v4l2::querycap(arg3)) {
-            Ok(Ok(c)) => c,
-            Ok(Err(Skip::Malformed(what))) => return self.malformed(ctx.pos, what),
+        let c = match cap {
+            Some(Ok(c)) => *c,
+            Some(Err(Skip::Malformed(what))) => return self.malformed(ctx.pos, what),
             _ => v4l2::CapText::default(),
         };
         let cap = Capability {

@@ -197,15 +197,9 @@ fn fields(arg: &str) -> Result<Fields<'_>, Skip> {
     Fields::of(a).ok_or(Skip::Malformed("unbalanced braces in the argument"))
 }
 
-/// What the ioctl says, given its third argument, whether it succeeded, the text after its
-/// return value, and whether the fd is non-blocking.
-pub(super) fn arg(
-    cmd: IoctlCmd,
-    arg: &str,
-    ok: bool,
-    aux: &str,
-    nonblock: bool,
-) -> Result<IoctlArg, Skip> {
+/// What the ioctl says, given its third argument, whether it succeeded, and the text after
+/// its return value. A buffer's `nonblock` is the fd's: the importer sets it.
+pub(super) fn arg(cmd: IoctlCmd, arg: &str, ok: bool, aux: &str) -> Result<IoctlArg, Skip> {
     match cmd {
         IoctlCmd::Streamon | IoctlCmd::Streamoff => {
             let inner = arg
@@ -286,7 +280,7 @@ pub(super) fn arg(
             })
         }
         IoctlCmd::Querybuf | IoctlCmd::PrepareBuf | IoctlCmd::Qbuf | IoctlCmd::Dqbuf => {
-            buffer(cmd, arg, ok, nonblock).map(IoctlArg::Buffer)
+            buffer(cmd, arg, ok).map(IoctlArg::Buffer)
         }
         // Its strings go to the trace's table: read by `querycap` (`Req::Querycap`).
         IoctlCmd::Querycap => Err(Skip::Undecoded),
@@ -365,7 +359,7 @@ fn event(arg: &str) -> IoctlArg {
     IoctlArg::Event { ty, changes }
 }
 
-fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buffer, Skip> {
+fn buffer(cmd: IoctlCmd, arg: &str, ok: bool) -> Result<V4l2Buffer, Skip> {
     let f = fields(arg)?;
     let ty = buf_type(need(f.get("type"), "buffer without type")?)?;
     let index = match num(&f, "index")? {
@@ -412,7 +406,7 @@ fn buffer(cmd: IoctlCmd, arg: &str, ok: bool, nonblock: bool) -> Result<V4l2Buff
         planes_first: 0,
         planes_count: 0,
         request_fd: V4l2Buffer::NO_REQUEST,
-        nonblock: nonblock && cmd == IoctlCmd::Dqbuf,
+        nonblock: false,
     })
 }
 

@@ -1,0 +1,96 @@
+//! Reading lines ahead on worker threads gives what reading each just before it is applied
+//! gives, wherever the batches are cut, on every strace capture of the repository (the
+//! corpus of every kernel included).
+
+use super::read_ahead::Ahead;
+use super::{import_strace_with, read_line};
+
+/// Every strace capture of the repository, one after another: unfinished and resumed
+/// calls, several threads, every prefix style, and batch cuts between any two of them.
+fn all_captures() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                // The corpus keeps its captures compressed.
+                let bytes = if p.extension().is_some_and(|x| x == "zst") {
+                    zstd::decode_all(bytes.as_slice()).expect("a corpus capture")
+                } else {
+                    bytes
+                };
+                if crate::import::detect(&bytes, &p.display().to_string())
+                    == Some(crate::import::Format::Strace)
+                {
+                    files.push((p, bytes));
+                }
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 100, "strace captures found: {}", files.len());
+    let mut text = String::new();
+    for (_, bytes) in files {
+        text.push_str(&String::from_utf8_lossy(&bytes));
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// The trace as the native format writes it: every event, field and table.
+fn written(t: &crate::trace::Trace) -> String {
+    let mut out = Vec::new();
+    crate::format::write_native(&mut out, t).expect("writing to memory");
+    String::from_utf8(out).expect("JSON Lines are UTF-8")
+}
+
+fn in_line(text: &str) -> crate::import::Imported {
+    let ahead = Ahead {
+        workers: 0,
+        batch: usize::MAX,
+    };
+    import_strace_with(text, ahead)
+}
+
+fn same_with(text: &str, inline: &crate::import::Imported, workers: usize, batch: usize) {
+    let ahead = import_strace_with(text, Ahead { workers, batch });
+    let same = written(&ahead.trace) == written(&inline.trace);
+    assert!(same, "{workers} workers, {batch}-byte batches");
+    assert_eq!(ahead.diagnostics, inline.diagnostics);
+}
+
+#[test]
+fn read_ahead_imports_as_reading_in_line() {
+    let text = all_captures();
+    let inline = in_line(&text);
+    assert!(inline.trace.events.len() > 30_000);
+    same_with(&text, &inline, 3, 65536);
+    // A cut after every line or two, on the first captures.
+    let cut = text
+        .as_bytes()
+        .iter()
+        .take(3 << 20)
+        .rposition(|&b| b == b'\n');
+    let head = text.get(..cut.map_or(0, |c| c + 1)).unwrap_or("");
+    let inline = in_line(head);
+    assert!(inline.trace.events.len() > 100);
+    for (workers, batch) in [(8, 1), (1, 100)] {
+        same_with(head, &inline, workers, batch);
+    }
+}
+
+#[test]
+fn a_blank_line_says_nothing() {
+    assert!(read_line("").is_none());
+    assert!(read_line("   \t").is_none());
+    assert!(read_line("1 close(3) = 0").is_some());
+}
