@@ -90,30 +90,76 @@ struct Place {
     timed: bool,
 }
 
+/// Kernel text read once: its event lines, what it held, and the lines that could not be read.
+pub struct KernelText<'a> {
+    kevs: Vec<KEv<'a>>,
+    counts: MergeCounts,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> KernelText<'a> {
+    /// Reads every line of `text`; malformed ones become diagnostics.
+    pub fn read(text: &'a str) -> KernelText<'a> {
+        let mut counts = MergeCounts::default();
+        let mut diagnostics = Vec::new();
+        let kevs = read(text, &mut counts, &mut diagnostics);
+        KernelText {
+            kevs,
+            counts,
+            diagnostics,
+        }
+    }
+
+    /// The event lines: their 1-based line numbers and what they say (the kernel's notices of
+    /// lost events left out).
+    pub fn events(&self) -> impl Iterator<Item = (u32, Record<'a>)> + '_ {
+        (self.kevs.iter())
+            .filter(|k| k.rec.name != crate::trace::LOST_EVENTS || k.rec.tid != u32::MAX)
+            .map(|k| (k.line, k.rec))
+    }
+}
+
 /// Merges `kernel_text` (ftrace `trace`, `trace_pipe` or `trace-cmd report` text, recorded with
 /// `trace_clock=mono`) into the userspace trace `user` (CLOCK_MONOTONIC ns, real tids).
 pub fn merge(user: &Trace, kernel_text: &str) -> Merged {
-    merge_with(user, kernel_text, Some(&[]), &ClockMap::default())
+    merge_with(
+        user,
+        KernelText::read(kernel_text),
+        Some(&[]),
+        &ClockMap::default(),
+    )
 }
 
 /// [`merge`] for two parts on unrelated clocks: every kernel event stands on its own at its
 /// time (moved by `clock`), none is taken as part of a syscall.
 pub fn merge_apart(user: &Trace, kernel_text: &str, clock: &ClockMap) -> Merged {
-    merge_with(user, kernel_text, None, clock)
+    merge_with(user, KernelText::read(kernel_text), None, clock)
 }
 
 /// [`merge`] of a capture on another clock: `clock` maps kernel times to userspace ones, and
 /// `pins` are kernel events known to belong to a given call (paired by the join), which also
 /// bound the calls the events between them on their thread can belong to.
 pub fn merge_pinned(user: &Trace, kernel_text: &str, clock: &ClockMap, pins: &[Pin]) -> Merged {
-    merge_with(user, kernel_text, Some(pins), clock)
+    merge_with(user, KernelText::read(kernel_text), Some(pins), clock)
+}
+
+/// [`merge_pinned`] of kernel text already read.
+pub fn merge_pinned_read(
+    user: &Trace,
+    kernel: KernelText,
+    clock: &ClockMap,
+    pins: &[Pin],
+) -> Merged {
+    merge_with(user, kernel, Some(pins), clock)
 }
 
 /// `pins`: `None` places nothing in a syscall.
-fn merge_with(user: &Trace, kernel_text: &str, pins: Option<&[Pin]>, clock: &ClockMap) -> Merged {
-    let mut counts = MergeCounts::default();
-    let mut diags = Vec::new();
-    let mut kevs = read(kernel_text, &mut counts, &mut diags);
+fn merge_with(user: &Trace, kernel: KernelText, pins: Option<&[Pin]>, clock: &ClockMap) -> Merged {
+    let KernelText {
+        mut kevs,
+        mut counts,
+        diagnostics: mut diags,
+    } = kernel;
     // The clocks step where the pinned threads paused: in the pause between their events
     // that keeps the most of them inside their own syscalls.
     let mut clock = clock.clone();

@@ -10,7 +10,8 @@ mod calls;
 mod devices;
 
 use crate::format::summarize;
-use crate::kernel::{self, ftrace, merge::ClockMap};
+use crate::kernel::ftrace;
+use crate::kernel::merge::{ClockMap, KernelText, merge_pinned_read};
 use crate::trace::TraceHeader;
 
 use super::Imported;
@@ -24,18 +25,18 @@ pub fn import_ftrace(text: &str) -> Imported {
         kernel: ftrace::header_release(text).map(str::to_owned),
         clock: crate::time::TraceClock::Boot,
     };
-    let lines: Vec<calls::Line> = text
-        .split('\n')
-        .enumerate()
-        .filter_map(|(n, l)| {
-            ftrace::parse_event(l).ok().map(|rec| calls::Line {
-                no: n as u32 + 1,
-                rec,
-            })
-        })
+    // Read once, for the calls and for the merge.
+    let kernel_text = KernelText::read(text);
+    let lines: Vec<calls::Line> = (kernel_text.events())
+        .map(|(no, rec)| calls::Line { no, rec })
         .collect();
     let rebuilt = calls::rebuild(&lines, header);
-    let merged = kernel::merge_pinned(&rebuilt.trace, text, &ClockMap::offset(0), &rebuilt.pins);
+    let merged = merge_pinned_read(
+        &rebuilt.trace,
+        kernel_text,
+        &ClockMap::offset(0),
+        &rebuilt.pins,
+    );
     Imported {
         trace: merged.trace,
         diagnostics: summarize(merged.diagnostics),

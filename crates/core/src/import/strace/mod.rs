@@ -28,20 +28,15 @@ pub fn import_strace(text: &str) -> Imported {
 fn import_strace_with(text: &str, ahead: read_ahead::Ahead) -> Imported {
     let mut imp = Importer::default();
     let mut line_no = 0u32;
-    read_ahead::each_line(
-        text,
-        ahead,
-        read_line,
-        |line, byte, partial, said| {
-            line_no = line_no.saturating_add(1);
-            let pos = Pos {
-                line: line_no,
-                byte,
-                partial,
-            };
-            imp.line(line, pos, said);
-        },
-    );
+    read_ahead::each_line(text, ahead, read_line, |line, byte, partial, said| {
+        line_no = line_no.saturating_add(1);
+        let pos = Pos {
+            line: line_no,
+            byte,
+            partial,
+        };
+        imp.line(line, pos, said);
+    });
     imp.finish()
 }
 
