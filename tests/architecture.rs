@@ -9,17 +9,25 @@ use std::path::{Path, PathBuf};
 const CORE: &[(&str, &[&str])] = &[
     ("v4l2", &[]),
     ("progress", &[]),
+    ("read_ahead", &[]),
     ("time", &[]),
     ("policy", &["v4l2"]),
     ("rules", &["v4l2", "policy"]),
     ("model", &["v4l2", "policy", "rules"]),
     ("trace", &["v4l2", "policy", "time"]),
     ("format", &["v4l2", "policy", "progress", "time", "trace"]),
-    ("kernel", &["v4l2", "trace", "format"]),
+    ("kernel", &["v4l2", "trace", "format", "read_ahead"]),
     (
         "import",
         &[
-            "v4l2", "policy", "progress", "time", "trace", "format", "kernel",
+            "v4l2",
+            "policy",
+            "progress",
+            "read_ahead",
+            "time",
+            "trace",
+            "format",
+            "kernel",
         ],
     ),
     (

@@ -9,8 +9,8 @@
 //!   for), in this process;
 //! * the bytes each event takes once loaded (the trace's tables);
 //! * the same session taken in as a live recording, a slice at a time (`bench_live`);
-//! * then the text importers (strace, ftrace) on real captures repeated to 200 MB (`--text-mb`), against
-//!   `grep -c .` of the same file.
+//! * then the text importers (strace, ftrace) on real captures made 200 MB long (`--text-mb`,
+//!   `bench_text`), against `grep -c .` of the same file.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -72,7 +72,7 @@ fn best(n: usize, mut f: impl FnMut() -> Result<(f64, Option<u64>)>) -> Result<(
     Ok(out)
 }
 
-fn floor(prog: &str, args: &[&str], file: &Path) -> Result<f64> {
+pub(super) fn floor(prog: &str, args: &[&str], file: &Path) -> Result<f64> {
     let piped = prog == "grep";
     let r = best(3, || timed(Command::new(prog).args(args).arg(file), piped))?;
     Ok(r.0)
@@ -192,56 +192,6 @@ fn print(r: &Row) {
     );
 }
 
-/// Real captures of the repository, repeated to make large text inputs for the importers.
-const TEXT_SAMPLES: [(&str, &str); 3] = [
-    (
-        "strace (a real session, -f -tt)",
-        include_str!("../../tests/fixtures/import/strace/k612-01-vmalloc-mmap.strace.txt"),
-    ),
-    (
-        "strace (dense: every line a V4L2 ioctl, -ttt -T)",
-        include_str!("../../tests/fixtures/import/strace/strace-6.1_sp_mmap.ttt.txt"),
-    ),
-    (
-        "ftrace (vb2 tracepoints and memop kprobes)",
-        include_str!(
-            "../../tests/fixtures/import/joined/03-vmalloc-dmabuf-import-from-out.ftrace.txt"
-        ),
-    ),
-];
-
-/// The importers against `grep -c .` of the same text file (about `mb` MB), read from a warm
-/// page cache: reading the file and importing it (into a trace, not judged).
-fn text_imports(dir: &Path, mb: usize) -> Result<()> {
-    println!();
-    println!("| text input | MiB | grep -c . | read and import | import speed / grep -c speed |");
-    println!("| --- | --- | --- | --- | --- |");
-    for (i, (what, one)) in TEXT_SAMPLES.iter().enumerate() {
-        let text = one.repeat((mb << 20).div_ceil(one.len().max(1)));
-        let path = dir.join(format!("import-{i}.txt"));
-        std::fs::write(&path, &text)?;
-        drop(text);
-        let grep = floor("grep", &["-c", "."], &path)?;
-        let mut import = f64::MAX;
-        for _ in 0..3 {
-            let t0 = Instant::now();
-            let bytes = super::mapped::read(&path)?;
-            let name = path.display().to_string();
-            let (imported, _) = vb2scope_core::import::import_bytes(&bytes, &name, None, None)
-                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            import = import.min(t0.elapsed().as_secs_f64());
-            drop(imported);
-        }
-        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-        println!(
-            "| {what} | {:.1} | {grep:.3} | {import:.3} | {:.0} % |",
-            size as f64 / 1048576.0,
-            grep / import * 100.0
-        );
-    }
-    Ok(())
-}
-
 pub fn run(
     sizes: &[u64],
     dir: Option<&Path>,
@@ -290,7 +240,7 @@ pub fn run(
         super::bench_live::print(&super::bench_live::measure(&bytes)?, r.load_window);
     }
     if text_mb > 0 {
-        text_imports(&dir, text_mb)?;
+        super::bench_text::text_imports(&dir, text_mb)?;
     }
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);

@@ -5,6 +5,7 @@ mod app;
 mod bench;
 mod bench_live;
 mod bench_scale;
+mod bench_text;
 mod check;
 mod device;
 mod explain;

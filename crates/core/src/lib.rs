@@ -26,6 +26,7 @@ pub mod kernel;
 pub mod model;
 pub mod policy;
 pub mod progress;
+mod read_ahead;
 pub mod report;
 pub mod rules;
 pub mod scenario;

@@ -233,21 +233,16 @@ fn diag(severity: DiagSeverity, ev: &KEv, message: String) -> Diagnostic {
     }
 }
 
-/// Parses every line; malformed ones become diagnostics.
+/// Parses every line (on worker threads ahead, for a large text); malformed ones become
+/// diagnostics.
 fn read<'a>(text: &'a str, counts: &mut MergeCounts, diags: &mut Vec<Diagnostic>) -> Vec<KEv<'a>> {
     let mut out = Vec::new();
-    let mut byte = 0u64;
-    let mut pieces = text.split('\n').peekable();
     let mut line = 0u32;
-    while let Some(l) = pieces.next() {
-        let start = byte;
-        byte += l.len() as u64 + 1;
-        if l.is_empty() && pieces.peek().is_none() {
-            break;
-        }
+    let ahead = crate::read_ahead::Ahead::on_this_machine();
+    crate::read_ahead::each_line(text, ahead, parse_line, |l, start, _, parsed| {
         line = line.saturating_add(1);
         counts.lines += 1;
-        match parse_line(l) {
+        match parsed {
             Ok(Line::Event(rec)) => {
                 counts.events += 1;
                 out.push(KEv {
@@ -296,7 +291,7 @@ fn read<'a>(text: &'a str, counts: &mut MergeCounts, diags: &mut Vec<Diagnostic>
                 });
             }
         }
-    }
+    });
     out
 }
 

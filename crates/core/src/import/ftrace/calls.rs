@@ -18,7 +18,7 @@ use crate::kernel::merge::Pin;
 use crate::trace::{Body, Event, IoctlArg, IoctlCmd, Trace, V4l2Buffer};
 use crate::v4l2::{BufType, Memory, Origin};
 
-use super::devices::{Devices, Name, Numbered, name_of};
+use super::devices::{Devices, Name, NameOf, Numbered, name_of};
 
 /// The rebuilt calls, and each one's pin.
 pub(super) struct Calls {
@@ -90,6 +90,18 @@ fn buf_type(raw: u32) -> Option<BufType> {
 pub(super) struct Line<'a> {
     pub no: u32,
     pub rec: Record<'a>,
+    /// What names the device the event is on, and its buffer: worked out once per line.
+    pub named: Option<NameOf>,
+}
+
+impl<'a> Line<'a> {
+    pub fn new(no: u32, rec: Record<'a>) -> Line<'a> {
+        Line {
+            no,
+            rec,
+            named: name_of(&rec),
+        }
+    }
 }
 
 /// A rebuilt call before the calls are put in time order: when, by whom, what, how long,
@@ -123,8 +135,7 @@ struct Builder<'a> {
 }
 
 pub(super) fn rebuild(lines: &[Line], header: crate::trace::TraceHeader) -> Calls {
-    let records: Vec<Record> = lines.iter().map(|l| l.rec).collect();
-    let devs = Devices::learn(&records).number();
+    let devs = Devices::learn(lines).number();
     let mut b = Builder {
         lines,
         opened: vec![false; devs.labels.len()],
@@ -149,7 +160,7 @@ impl Builder<'_> {
         for l in self.lines {
             let r = &l.rec;
             if r.name != "queue_release"
-                && let Some(d) = self.dev(r)
+                && let Some(d) = self.dev(l)
                 && let Some(u) = self.used.get_mut(usize::from(d))
             {
                 *u = true;
@@ -170,13 +181,13 @@ impl Builder<'_> {
         }
     }
 
-    fn dev(&self, r: &Record) -> Option<u16> {
-        let (name, _, _) = name_of(r)?;
+    fn dev(&self, l: &Line) -> Option<u16> {
+        let (name, _, _) = l.named?;
         self.devs.dev.get(&name).copied()
     }
 
-    fn queue_type(&self, r: &Record) -> Option<BufType> {
-        match name_of(r) {
+    fn queue_type(&self, l: &Line) -> Option<BufType> {
+        match l.named {
             Some((Name::Queue(q), ty, _)) => ty
                 .and_then(buf_type)
                 .or_else(|| self.q_type.get(&q).copied()),
@@ -196,7 +207,7 @@ impl Builder<'_> {
                 } else {
                     IoctlCmd::Streamoff
                 };
-                if let (Some(dev), Some(ty)) = (self.dev(r), self.queue_type(r)) {
+                if let (Some(dev), Some(ty)) = (self.dev(l), self.queue_type(l)) {
                     let arg = self.trace.add_arg(IoctlArg::Stream { ty });
                     self.entry_call(pos, l, dev, cmd, arg);
                 }
@@ -205,14 +216,14 @@ impl Builder<'_> {
             "queue_release" if kprobe => self.close(pos, l),
             "v4l2_qbuf" | "v4l2_dqbuf" => self.buffer_call(pos, l),
             _ => {
-                self.learn_memory(r);
+                self.learn_memory(l);
             }
         }
     }
 
     /// A memop tells its queue's memory type when REQBUFS was not captured.
-    fn learn_memory(&mut self, r: &Record) {
-        let Some(kind) = crate::kernel::kprobes::memop_kind(r.name) else {
+    fn learn_memory(&mut self, l: &Line) {
+        let Some(kind) = crate::kernel::kprobes::memop_kind(l.rec.name) else {
             return;
         };
         let memory = match kind {
@@ -221,7 +232,7 @@ impl Builder<'_> {
             crate::v4l2::MemopKind::AttachDmabuf => Memory::Dmabuf,
             _ => return,
         };
-        if let (Some(dev), Some(ty)) = (self.dev(r), self.queue_type(r)) {
+        if let (Some(dev), Some(ty)) = (self.dev(l), self.queue_type(l)) {
             self.memory.entry((dev, ty)).or_insert(memory);
         }
     }
@@ -341,7 +352,7 @@ impl Builder<'_> {
 
     fn alloc(&mut self, pos: usize, l: &Line) {
         let r = &l.rec;
-        let (Some(dev), Some(ty)) = (self.dev(r), self.queue_type(r)) else {
+        let (Some(dev), Some(ty)) = (self.dev(l), self.queue_type(l)) else {
             return;
         };
         let create = r.name == "create_bufs";
@@ -399,7 +410,7 @@ impl Builder<'_> {
 
     fn expbuf(&mut self, pos: usize, l: &Line) {
         let r = &l.rec;
-        let (Some(dev), Some(ty)) = (self.dev(r), self.queue_type(r)) else {
+        let (Some(dev), Some(ty)) = (self.dev(l), self.queue_type(l)) else {
             return;
         };
         // The buffer: the kprobe's own index (older kernels), else the get_dmabuf memop's.
@@ -424,7 +435,7 @@ impl Builder<'_> {
 
     fn close(&mut self, pos: usize, l: &Line) {
         let r = &l.rec;
-        let Some(dev) = self.dev(r) else { return };
+        let Some(dev) = self.dev(l) else { return };
         if !self.used.get(usize::from(dev)).copied().unwrap_or(false) {
             return;
         }
@@ -461,7 +472,7 @@ impl Builder<'_> {
     fn buffer_call(&mut self, pos: usize, l: &Line) {
         let r = &l.rec;
         let dq = r.name == "v4l2_dqbuf";
-        let (Some(dev), Some(ty)) = (self.dev(r), self.queue_type(r)) else {
+        let (Some(dev), Some(ty)) = (self.dev(l), self.queue_type(l)) else {
             return;
         };
         let field = |k| tp_field(r.body, k);

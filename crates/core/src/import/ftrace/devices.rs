@@ -12,6 +12,8 @@ use rustc_hash::FxHashMap;
 
 use crate::kernel::ftrace::{Record, kprobe_args, parse_int, parse_pointer, tp_field};
 
+use super::calls::Line;
+
 /// A name a kernel event gives its device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Name {
@@ -22,7 +24,10 @@ pub(super) enum Name {
 
 /// The name of `r`'s device, if it gives one, with the buffer type and index when it names
 /// those too.
-pub(super) fn name_of(r: &Record) -> Option<(Name, Option<u32>, Option<u32>)> {
+/// A device's name in an event, with the buffer type and index the event shows.
+pub(super) type NameOf = (Name, Option<u32>, Option<u32>);
+
+pub(super) fn name_of(r: &Record) -> Option<NameOf> {
     let field = |k| tp_field(r.body, k);
     let arg = |k: &str| {
         kprobe_args(r.body)
@@ -103,21 +108,21 @@ impl Devices {
     }
 
     /// Learns from every event (in text order) which names go together.
-    pub fn learn(records: &[Record]) -> Devices {
+    pub fn learn(lines: &[Line]) -> Devices {
         let mut d = Devices::default();
-        d.learn_calls(records);
-        d.learn_neighbours(records);
+        d.learn_calls(lines);
+        d.learn_neighbours(lines);
         d
     }
 
     /// The calls that show two names of one device.
-    fn learn_calls(&mut self, records: &[Record]) {
+    fn learn_calls(&mut self, lines: &[Line]) {
         let d = self;
         // Per thread: the last named event, and the last vb2 core kprobe's queue.
         let mut last: FxHashMap<u32, Named> = FxHashMap::default();
         let mut core: FxHashMap<u32, (Name, Option<u32>)> = FxHashMap::default();
-        for r in records {
-            let Some((name, ty, index)) = name_of(r) else {
+        for l in lines {
+            let (r, Some((name, ty, index))) = (&l.rec, l.named) else {
                 continue;
             };
             d.id(name);
@@ -173,7 +178,7 @@ impl Devices {
 
     /// An owner no call tied to a queue, and the queue of its type its thread used last,
     /// which no call tied to an owner: one device.
-    fn learn_neighbours(&mut self, records: &[Record]) {
+    fn learn_neighbours(&mut self, lines: &[Line]) {
         let mut latest: FxHashMap<(u32, u32), Name> = FxHashMap::default();
         let mut done: Vec<Name> = Vec::new();
         let is_queue: fn(&Name) -> bool = |n| matches!(n, Name::Queue(_));
@@ -181,13 +186,13 @@ impl Devices {
         // A queue's type, from any of its events that shows it (older probes do not fetch it
         // everywhere).
         let mut q_type: FxHashMap<Name, u32> = FxHashMap::default();
-        for r in records {
-            if let Some((n @ Name::Queue(_), Some(ty), _)) = name_of(r) {
+        for l in lines {
+            if let Some((n @ Name::Queue(_), Some(ty), _)) = l.named {
                 q_type.entry(n).or_insert(ty);
             }
         }
-        for r in records {
-            let Some((name, ty, _)) = name_of(r) else {
+        for l in lines {
+            let (r, Some((name, ty, _))) = (&l.rec, l.named) else {
                 continue;
             };
             let Some(ty) = ty.or_else(|| q_type.get(&name).copied()) else {

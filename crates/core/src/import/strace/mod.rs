@@ -7,7 +7,6 @@ mod clock;
 mod diag;
 mod lex;
 mod polls;
-mod read_ahead;
 mod syscalls;
 mod v4l2;
 
@@ -21,21 +20,21 @@ use diag::{Diags, Kind};
 
 /// Reads strace output. Never fails: what cannot be read is reported in the diagnostics.
 pub fn import_strace(text: &str) -> Imported {
-    import_strace_with(text, read_ahead::Ahead::on_this_machine())
+    import_strace_with(text, crate::read_ahead::Ahead::on_this_machine())
 }
 
 /// [`import_strace`] with its lines read ahead as `ahead` says.
-fn import_strace_with(text: &str, ahead: read_ahead::Ahead) -> Imported {
+fn import_strace_with(text: &str, ahead: crate::read_ahead::Ahead) -> Imported {
     let mut imp = Importer::default();
     let mut line_no = 0u32;
-    read_ahead::each_line(text, ahead, read_line, |line, byte, partial, said| {
+    crate::read_ahead::each_line(text, ahead, read_raw_line, |line, byte, partial, said| {
         line_no = line_no.saturating_add(1);
         let pos = Pos {
             line: line_no,
             byte,
             partial,
         };
-        imp.line(line, pos, said);
+        imp.line(line.trim_end_matches('\r'), pos, said);
     });
     imp.finish()
 }
@@ -66,6 +65,12 @@ enum What<'a> {
         name: &'a str,
         body: &'a str,
     },
+}
+
+/// [`read_line`] of a line as the text holds it: a `\r` before the newline (a log saved on
+/// Windows) is not part of it.
+fn read_raw_line(line: &str) -> Option<Said<'_>> {
+    read_line(line.trim_end_matches('\r'))
 }
 
 fn read_line(line: &str) -> Option<Said<'_>> {

@@ -2,8 +2,8 @@
 //! gives, wherever the batches are cut, on every strace capture of the repository (the
 //! corpus of every kernel included).
 
-use super::read_ahead::Ahead;
 use super::{import_strace_with, read_line};
+use crate::read_ahead::Ahead;
 
 /// Every strace capture of the repository, one after another: unfinished and resumed
 /// calls, several threads, every prefix style, and batch cuts between any two of them.

@@ -1,6 +1,6 @@
-//! A large log's lines are read (lexed, their ioctls decoded) on worker threads ahead of
-//! the importer, which applies them in file order: reading a line needs nothing but the
-//! line, applying it needs what came before. The result is the same as reading each line
+//! A large text's lines are read (lexed, parsed, an strace ioctl decoded) on worker threads
+//! ahead of the importer, which applies them in file order: reading a line needs nothing but
+//! the line, applying it needs what came before. The result is the same as reading each line
 //! just before applying it, which is what a small input does.
 
 use std::sync::mpsc;
@@ -10,7 +10,7 @@ const AHEAD: usize = 2;
 
 /// How lines are read ahead.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Ahead {
+pub(crate) struct Ahead {
     /// Worker threads; none reads each line just before it is applied.
     pub workers: usize,
     /// Lines are handed over in batches of about this many bytes.
@@ -31,9 +31,9 @@ impl Ahead {
 }
 
 /// Calls `apply(line, byte, partial, read(line))` for every line of `text` in order: the
-/// line without its end, where it starts, and whether it is the last line and lacks its
+/// line without its `\n` (a `\r` before it is the caller's), where it starts, and whether it is the last line and lacks its
 /// newline (the writer was stopped while writing it).
-pub(super) fn each_line<'a, R: Send>(
+pub(crate) fn each_line<'a, R: Send>(
     text: &'a str,
     ahead: Ahead,
     read: impl Fn(&'a str) -> R + Sync,
@@ -116,7 +116,7 @@ fn for_lines<'a>(text: &'a str, start: usize, end: usize, mut f: impl FnMut(&'a 
             .map_or(end, |i| at + i + 1);
         let raw = text.get(at..next).unwrap_or("");
         let partial = next == b.len() && !raw.ends_with('\n');
-        f(raw.trim_end_matches(['\n', '\r']), at as u64, partial);
+        f(raw.strip_suffix('\n').unwrap_or(raw), at as u64, partial);
         at = next;
     }
 }
