@@ -100,9 +100,14 @@ pub struct KernelText<'a> {
 impl<'a> KernelText<'a> {
     /// Reads every line of `text`; malformed ones become diagnostics.
     pub fn read(text: &'a str) -> KernelText<'a> {
+        Self::read_with(text, crate::read_ahead::Ahead::on_this_machine())
+    }
+
+    /// [`KernelText::read`] with the lines read ahead as `ahead` says.
+    fn read_with(text: &'a str, ahead: crate::read_ahead::Ahead) -> KernelText<'a> {
         let mut counts = MergeCounts::default();
         let mut diagnostics = Vec::new();
-        let kevs = read(text, &mut counts, &mut diagnostics);
+        let kevs = read(text, ahead, &mut counts, &mut diagnostics);
         KernelText {
             kevs,
             counts,
@@ -235,10 +240,14 @@ fn diag(severity: DiagSeverity, ev: &KEv, message: String) -> Diagnostic {
 
 /// Parses every line (on worker threads ahead, for a large text); malformed ones become
 /// diagnostics.
-fn read<'a>(text: &'a str, counts: &mut MergeCounts, diags: &mut Vec<Diagnostic>) -> Vec<KEv<'a>> {
+fn read<'a>(
+    text: &'a str,
+    ahead: crate::read_ahead::Ahead,
+    counts: &mut MergeCounts,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<KEv<'a>> {
     let mut out = Vec::new();
     let mut line = 0u32;
-    let ahead = crate::read_ahead::Ahead::on_this_machine();
     crate::read_ahead::each_line(text, ahead, parse_line, |l, start, _, parsed| {
         line = line.saturating_add(1);
         counts.lines += 1;

@@ -301,6 +301,10 @@ impl<'a> Iterator for TopSplit<'a> {
         let mut depth = 0u32;
         let mut i = start;
         while let Some(&c) = b.get(i) {
+            if !STRUCTURE[usize::from(c)] && c != self.sep {
+                i += 1;
+                continue;
+            }
             match c {
                 b'"' => i = skip_string(b, i),
                 b'/' if b.get(i + 1) == Some(&b'*') => i = skip_comment(self.s, i),
@@ -362,6 +366,18 @@ pub(super) fn group_end(s: &str) -> Option<usize> {
     None
 }
 
+/// The bytes that give strace text its structure: quotes, comments, groups, separators.
+const STRUCTURE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let bytes = b"\"/{[()]},";
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// The `key=value` fields of one `{…}` struct, collected in one pass.
 pub(super) struct Fields<'a> {
     kv: [(&'a str, &'a str); 24],
@@ -382,6 +398,11 @@ impl<'a> Fields<'a> {
         let mut start = 0;
         let mut i = 0;
         while let Some(&c) = b.get(i) {
+            // Most bytes are plain: one table look-up each, not a match.
+            if !STRUCTURE[usize::from(c)] {
+                i += 1;
+                continue;
+            }
             match c {
                 b'"' => i = skip_string(b, i),
                 b'/' if b.get(i + 1) == Some(&b'*') => i = skip_comment(s, i),

@@ -238,3 +238,95 @@ fn without_return_probes_a_single_plane_buffer_takes_its_qbuf_memops() {
             .any(|d| d.message.starts_with("sg_map_dmabuf_ret returned -14"))
     );
 }
+
+/// Every ftrace capture of the repository (`*.ftrace.*`, the corpus of every kernel
+/// included), one after another.
+fn all_ftrace_captures() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.display().to_string().contains(".ftrace.")
+                && let Ok(bytes) = std::fs::read(&p)
+            {
+                // Told by name: what tells formats apart (`import`) is above this module.
+                let bytes = if p.extension().is_some_and(|x| x == "zst") {
+                    zstd::decode_all(bytes.as_slice()).expect("a corpus capture")
+                } else {
+                    bytes
+                };
+                files.push((p, bytes));
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 50, "ftrace captures found: {}", files.len());
+    let mut text = String::new();
+    for (_, bytes) in files {
+        text.push_str(&String::from_utf8_lossy(&bytes));
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text
+}
+
+fn same_reading(a: &KernelText, b: &KernelText) -> bool {
+    a.counts == b.counts
+        && a.diagnostics == b.diagnostics
+        && a.kevs.len() == b.kevs.len()
+        && (a.kevs.iter().zip(&b.kevs))
+            .all(|(x, y)| (x.line, x.byte, x.rec) == (y.line, y.byte, y.rec))
+}
+
+/// Kernel text read ahead on worker threads reads as it does line by line, wherever the
+/// batches are cut.
+#[test]
+fn kernel_text_read_ahead_reads_as_in_line() {
+    use crate::read_ahead::Ahead;
+    let text = all_ftrace_captures();
+    let inline = KernelText::read_with(
+        &text,
+        Ahead {
+            workers: 0,
+            batch: usize::MAX,
+        },
+    );
+    assert!(inline.kevs.len() > 10_000, "{}", inline.kevs.len());
+    let ahead = KernelText::read_with(
+        &text,
+        Ahead {
+            workers: 3,
+            batch: 4096,
+        },
+    );
+    assert!(same_reading(&ahead, &inline));
+    let cut = text
+        .as_bytes()
+        .iter()
+        .take(1 << 20)
+        .rposition(|&b| b == b'\n');
+    let head = text.get(..cut.map_or(0, |c| c + 1)).unwrap_or("");
+    let inline = KernelText::read_with(
+        head,
+        Ahead {
+            workers: 0,
+            batch: usize::MAX,
+        },
+    );
+    let ahead = KernelText::read_with(
+        head,
+        Ahead {
+            workers: 8,
+            batch: 1,
+        },
+    );
+    assert!(same_reading(&ahead, &inline));
+}
