@@ -37,15 +37,20 @@ pub fn read(path: &Path) -> Result<FileBytes> {
     let file = File::open(path).with_context(what)?;
     let meta = file.metadata().with_context(what)?;
     if meta.is_file() && meta.len() >= MAP_FROM {
-        // SAFETY: the mapping is read-only and private to this process. Another process
-        // truncating the file while it is read would fault (SIGBUS), as with any tool that
-        // maps its input (ripgrep does the same); appending to it, as a recording still
-        // being written does, is harmless.
+        // SAFETY: a read-only shared mapping of a file vb2scope never writes. It assumes,
+        // as ripgrep does of the files it maps, that no other process changes the bytes
+        // while they are read: appending (a recording still being written) is harmless, but
+        // truncating the file would kill the process (SIGBUS), and rewriting it in place
+        // would hand the importer bytes other than those checked as UTF-8.
         if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
             return Ok(FileBytes::Mapped(map));
         }
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    let mut bytes = Vec::new();
+    // Reserved fallibly: a size that cannot be held is an error, not an abort.
+    (bytes.try_reserve_exact(usize::try_from(meta.len()).unwrap_or(0)))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(what)?;
     std::io::Read::read_to_end(&mut &file, &mut bytes).with_context(what)?;
     Ok(FileBytes::Read(bytes))
 }

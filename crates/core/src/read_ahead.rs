@@ -48,26 +48,41 @@ pub(crate) fn each_line<'a, R: Send>(
         });
         return;
     }
-    std::thread::scope(|scope| {
+    // Nothing is applied until every worker runs: when the system refuses a thread, the
+    // text is read in line instead.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let ran = std::thread::scope(|scope| {
         let mut inboxes = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
         for w in 0..workers {
             let (tx, rx) = mpsc::sync_channel::<Vec<(u64, bool, &'a str, R)>>(AHEAD);
             // Emptied batches go back to be filled again: a fresh one each time would be
             // memory the kernel clears for every megabyte read.
             let (back_tx, back_rx) = mpsc::channel::<Vec<(u64, bool, &'a str, R)>>();
-            let (batches, read) = (&batches, &read);
-            scope.spawn(move || {
+            let (batches, read, stop) = (&batches, &read, &stop);
+            let worker = move || {
                 for &(start, end) in batches.iter().skip(w).step_by(workers) {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
                     let mut out = back_rx.try_recv().unwrap_or_default();
                     for_lines(text, start, end, |line, byte, partial| {
                         out.push((byte, partial, line, read(line)));
                     });
-                    // The importer stopped taking batches only if it panicked.
+                    // The importer stopped taking batches: it gave up or panicked.
                     if tx.send(out).is_err() {
                         return;
                     }
                 }
-            });
+            };
+            match std::thread::Builder::new().spawn_scoped(scope, worker) {
+                Ok(h) => handles.push(h),
+                Err(_) => {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    // Dropping the inboxes ends the workers already running.
+                    return false;
+                }
+            }
             inboxes.push((rx, back_tx));
         }
         for i in 0..batches.len() {
@@ -75,7 +90,7 @@ pub(crate) fn each_line<'a, R: Send>(
                 break;
             };
             let Ok(mut lines) = rx.recv() else {
-                // A worker that panicked: the scope passes its panic on when it ends.
+                // A worker that panicked: its panic is passed on below.
                 break;
             };
             for (byte, partial, line, r) in lines.drain(..) {
@@ -84,7 +99,19 @@ pub(crate) fn each_line<'a, R: Send>(
             // The worker may have finished: then the batch is simply dropped.
             let _ = back.send(lines);
         }
+        drop(inboxes);
+        for h in handles {
+            if let Err(panic) = h.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        true
     });
+    if !ran {
+        for_lines(text, 0, text.len(), |line, byte, partial| {
+            apply(line, byte, partial, read(line));
+        });
+    }
 }
 
 /// `[start, end)` byte ranges of about `batch` bytes, each ending after a newline (the last
@@ -148,6 +175,50 @@ mod tests {
             byte += line.len() as u64 + u64::from(!partial);
         }
         assert_eq!(seen.last().map(|s| s.0), Some("last"));
+    }
+
+    /// Inputs at the edges give the same lines however they are read.
+    #[test]
+    fn edge_inputs_read_alike() {
+        for text in ["", "a", "\n", "a\r\n\r\n", "a\nb", "\r\n\n\nx\r"] {
+            let lines = |ahead| {
+                let mut seen = Vec::new();
+                each_line(text, ahead, str::len, |line, byte, partial, len| {
+                    seen.push((line, byte, partial, len));
+                });
+                seen
+            };
+            let inline = lines(Ahead {
+                workers: 0,
+                batch: usize::MAX,
+            });
+            let ahead = lines(Ahead {
+                workers: 8,
+                batch: 1,
+            });
+            assert_eq!(inline, ahead, "{text:?}");
+            let joined: String = inline
+                .iter()
+                .map(|(l, _, partial, _)| format!("{l}{}", if *partial { "" } else { "\n" }))
+                .collect();
+            assert_eq!(joined, text);
+        }
+    }
+
+    /// A reader that panics does not leave the importer waiting: the panic comes through.
+    #[test]
+    #[should_panic(expected = "a line the reader cannot take")]
+    fn a_panicking_reader_does_not_hang() {
+        let text = "x\n".repeat(10_000);
+        let ahead = Ahead {
+            workers: 2,
+            batch: 100,
+        };
+        let read = |l: &str| {
+            assert!(!l.is_empty(), "never");
+            panic!("a line the reader cannot take");
+        };
+        each_line(&text, ahead, read, |_, _, _, ()| {});
     }
 
     #[test]

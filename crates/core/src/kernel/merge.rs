@@ -28,7 +28,7 @@ use crate::format::{DiagSeverity, Diagnostic};
 use crate::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, ThreadId, Trace};
 use crate::v4l2::{Origin, QueueKey};
 
-use super::ftrace::{Line, Record, parse_line};
+use super::ftrace::{Line, ParseError, Record, parse_event, parse_line};
 use resolve::{Resolver, Tag};
 
 /// ftrace prints µs, truncated; the syscall start is taken in ns just before the call.
@@ -93,6 +93,12 @@ struct Place {
 /// Kernel text read once: its event lines, what it held, and the lines that could not be read.
 pub struct KernelText<'a> {
     kevs: Vec<KEv<'a>>,
+    /// Lines read as something else (a comment, a lost-events notice, a stack frame) that
+    /// also read as an event: a task named `#cam` or `=>x`. The calls rebuilt from a capture
+    /// alone have always taken them; the merge does not.
+    also_events: Vec<(u32, Record<'a>)>,
+    /// Lines of `kevs` that are lost-events notices, not events.
+    lost: Vec<u32>,
     counts: MergeCounts,
     diagnostics: Vec<Diagnostic>,
 }
@@ -105,22 +111,29 @@ impl<'a> KernelText<'a> {
 
     /// [`KernelText::read`] with the lines read ahead as `ahead` says.
     fn read_with(text: &'a str, ahead: crate::read_ahead::Ahead) -> KernelText<'a> {
-        let mut counts = MergeCounts::default();
-        let mut diagnostics = Vec::new();
-        let kevs = read(text, ahead, &mut counts, &mut diagnostics);
-        KernelText {
-            kevs,
-            counts,
-            diagnostics,
-        }
+        let mut k = KernelText {
+            kevs: Vec::new(),
+            also_events: Vec::new(),
+            lost: Vec::new(),
+            counts: MergeCounts::default(),
+            diagnostics: Vec::new(),
+        };
+        read(text, ahead, &mut k);
+        k
     }
 
-    /// The event lines: their 1-based line numbers and what they say (the kernel's notices of
-    /// lost events left out).
-    pub fn events(&self) -> impl Iterator<Item = (u32, Record<'a>)> + '_ {
-        (self.kevs.iter())
-            .filter(|k| k.rec.name != crate::trace::LOST_EVENTS || k.rec.tid != u32::MAX)
+    /// Every line that reads as an event: its 1-based line number and what it says, in line
+    /// order. The kernel's notices of lost events are not events.
+    pub fn events(&self) -> Vec<(u32, Record<'a>)> {
+        let mut out: Vec<(u32, Record<'a>)> = (self.kevs.iter())
+            .filter(|k| self.lost.binary_search(&k.line).is_err())
             .map(|k| (k.line, k.rec))
+            .collect();
+        if !self.also_events.is_empty() {
+            out.extend(self.also_events.iter().copied());
+            out.sort_by_key(|&(line, _)| line);
+        }
+        out
     }
 }
 
@@ -164,6 +177,7 @@ fn merge_with(user: &Trace, kernel: KernelText, pins: Option<&[Pin]>, clock: &Cl
         mut kevs,
         mut counts,
         diagnostics: mut diags,
+        ..
     } = kernel;
     // The clocks step where the pinned threads paused: in the pause between their events
     // that keeps the most of them inside their own syscalls.
@@ -238,19 +252,17 @@ fn diag(severity: DiagSeverity, ev: &KEv, message: String) -> Diagnostic {
     }
 }
 
-/// Parses every line (on worker threads ahead, for a large text); malformed ones become
-/// diagnostics.
-fn read<'a>(
-    text: &'a str,
-    ahead: crate::read_ahead::Ahead,
-    counts: &mut MergeCounts,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<KEv<'a>> {
-    let mut out = Vec::new();
+/// Parses every line (on worker threads ahead, for a large text) into `k`; malformed ones
+/// become diagnostics.
+fn read<'a>(text: &'a str, ahead: crate::read_ahead::Ahead, k: &mut KernelText<'a>) {
     let mut line = 0u32;
-    crate::read_ahead::each_line(text, ahead, parse_line, |l, start, _, parsed| {
+    crate::read_ahead::each_line(text, ahead, read_line, |l, start, _, (parsed, also)| {
         line = line.saturating_add(1);
-        counts.lines += 1;
+        k.counts.lines += 1;
+        if let Some(rec) = also {
+            k.also_events.push((line, rec));
+        }
+        let (counts, diags, out) = (&mut k.counts, &mut k.diagnostics, &mut k.kevs);
         match parsed {
             Ok(Line::Event(rec)) => {
                 counts.events += 1;
@@ -273,6 +285,7 @@ fn read<'a>(
                 });
                 // Kept in the trace, at the time of the event before it, so that the checker
                 // knows from where the kernel's side is incomplete.
+                k.lost.push(line);
                 out.push(KEv {
                     line,
                     byte: start,
@@ -301,7 +314,17 @@ fn read<'a>(
             }
         }
     });
-    out
+}
+
+/// What a line is, and for a line read as something else (a comment, a lost-events notice,
+/// a stack frame), the event it also reads as, if any.
+fn read_line(l: &str) -> (Result<Line<'_>, ParseError>, Option<Record<'_>>) {
+    let parsed = parse_line(l);
+    let also = match parsed {
+        Ok(Line::Comment | Line::Other | Line::Lost { .. }) => parse_event(l).ok(),
+        _ => None,
+    };
+    (parsed, also)
 }
 
 /// The thread event `e` of `t` ran on: its tid, else its pid.

@@ -22,11 +22,11 @@ pub(super) enum Name {
     Minor(u32),
 }
 
-/// The name of `r`'s device, if it gives one, with the buffer type and index when it names
-/// those too.
 /// A device's name in an event, with the buffer type and index the event shows.
 pub(super) type NameOf = (Name, Option<u32>, Option<u32>);
 
+/// The name of `r`'s device, if it gives one, with the buffer type and index when it names
+/// those too.
 pub(super) fn name_of(r: &Record) -> Option<NameOf> {
     let field = |k| tp_field(r.body, k);
     let arg = |k: &str| {

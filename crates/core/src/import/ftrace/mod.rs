@@ -27,7 +27,7 @@ pub fn import_ftrace(text: &str) -> Imported {
     };
     // Read once, for the calls and for the merge.
     let kernel_text = KernelText::read(text);
-    let lines: Vec<calls::Line> = (kernel_text.events())
+    let lines: Vec<calls::Line> = (kernel_text.events().into_iter())
         .map(|(no, rec)| calls::Line::new(no, rec))
         .collect();
     let rebuilt = calls::rebuild(&lines, header);

@@ -281,6 +281,8 @@ fn all_ftrace_captures() -> String {
 fn same_reading(a: &KernelText, b: &KernelText) -> bool {
     a.counts == b.counts
         && a.diagnostics == b.diagnostics
+        && a.lost == b.lost
+        && a.also_events == b.also_events
         && a.kevs.len() == b.kevs.len()
         && (a.kevs.iter().zip(&b.kevs))
             .all(|(x, y)| (x.line, x.byte, x.rec) == (y.line, y.byte, y.rec))
@@ -329,4 +331,23 @@ fn kernel_text_read_ahead_reads_as_in_line() {
         },
     );
     assert!(same_reading(&ahead, &inline));
+}
+
+/// A line read as something else that also reads as an event (a task named `#cam`) is one
+/// of the events the calls are rebuilt from, as it always was; the merge skips it as a
+/// comment. A lost-events notice is neither, whatever its fields.
+#[test]
+fn lines_read_as_something_else_may_still_be_events() {
+    let text = [
+        kline(5, ".....", 1_000_000, "v4l2_qbuf", "minor = 0, index = 0"),
+        "  #cam-6 [001] ..... 1.000002: v4l2_qbuf: minor = 0, index = 1".to_owned(),
+        "CPU:1 [LOST 3 EVENTS]".to_owned(),
+        "# tracer: nop".to_owned(),
+    ]
+    .join("\n");
+    let k = KernelText::read(&text);
+    let lines: Vec<u32> = k.events().iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [1, 2]);
+    assert_eq!(k.lost, [3]);
+    assert_eq!(k.counts.events, 1);
 }
