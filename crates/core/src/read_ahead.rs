@@ -148,6 +148,48 @@ fn for_lines<'a>(text: &'a str, start: usize, end: usize, mut f: impl FnMut(&'a 
     }
 }
 
+/// The repository's captures that `keep` (given each file's path and its bytes, unpacked
+/// when the file is `.zst`) selects, one after another, in path order; and how many. The
+/// importers' tests check reading ahead against reading in line on them.
+#[cfg(test)]
+pub(crate) fn repository_captures(
+    keep: impl Fn(&std::path::Path, &[u8]) -> bool,
+) -> (usize, String) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                // The corpus keeps its captures compressed.
+                let bytes = if p.extension().is_some_and(|x| x == "zst") {
+                    zstd::decode_all(bytes.as_slice()).expect("a corpus capture")
+                } else {
+                    bytes
+                };
+                if keep(&p, &bytes) {
+                    files.push((p, bytes));
+                }
+            }
+        }
+    }
+    files.sort();
+    let mut text = String::new();
+    for (_, bytes) in &files {
+        text.push_str(&String::from_utf8_lossy(bytes));
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    (files.len(), text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

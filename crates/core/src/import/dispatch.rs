@@ -50,19 +50,26 @@ pub fn import_bytes(
     let format = format
         .or_else(|| detect(bytes, name))
         .ok_or(ImportError::Unknown)?;
-    let imported = match format {
+    // Whether bad bytes were replaced: told by the one UTF-8 check of the text formats.
+    let text_import = |import: fn(&str) -> Imported| {
+        let text = text_of(bytes);
+        (import(&text), matches!(text, std::borrow::Cow::Owned(_)))
+    };
+    let (mut imported, replaced) = match format {
         Format::Native => {
             let (trace, diagnostics) = format::read_native_bytes_with(bytes, progress)?;
-            Imported { trace, diagnostics }
+            (Imported { trace, diagnostics }, false)
         }
         Format::Scenario => return Err(ImportError::Scenario),
-        Format::Strace => super::strace::import_strace(&text_of(bytes)),
-        Format::Ftrace => super::import_ftrace(&text_of(bytes)),
-        Format::V4l2Tracer => super::v4l2_tracer::import_v4l2_tracer(bytes),
-        Format::Dmesg => super::dmesg::import_dmesg(&text_of(bytes)),
+        Format::Strace => text_import(super::strace::import_strace),
+        Format::Ftrace => text_import(super::import_ftrace),
+        Format::V4l2Tracer => (
+            super::v4l2_tracer::import_v4l2_tracer(bytes),
+            simdutf8::basic::from_utf8(bytes).is_err(),
+        ),
+        Format::Dmesg => text_import(super::dmesg::import_dmesg),
     };
-    let mut imported = imported;
-    if format != Format::Native && !is_utf8(bytes) {
+    if replaced {
         let at = std::str::from_utf8(bytes)
             .err()
             .map_or(0, |e| e.valid_up_to());
@@ -74,10 +81,6 @@ pub fn import_bytes(
         });
     }
     Ok((imported, format))
-}
-
-fn is_utf8(bytes: &[u8]) -> bool {
-    simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
 /// Text input as UTF-8, with bad bytes replaced: a line with them is then still read, and a

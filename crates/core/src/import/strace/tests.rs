@@ -8,41 +8,11 @@ use crate::read_ahead::Ahead;
 /// Every strace capture of the repository, one after another: unfinished and resumed
 /// calls, several threads, every prefix style, and batch cuts between any two of them.
 fn all_captures() -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-    let mut files = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                // The corpus keeps its captures compressed.
-                let bytes = if p.extension().is_some_and(|x| x == "zst") {
-                    zstd::decode_all(bytes.as_slice()).expect("a corpus capture")
-                } else {
-                    bytes
-                };
-                if crate::import::detect(&bytes, &p.display().to_string())
-                    == Some(crate::import::Format::Strace)
-                {
-                    files.push((p, bytes));
-                }
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 100, "strace captures found: {}", files.len());
-    let mut text = String::new();
-    for (_, bytes) in files {
-        text.push_str(&String::from_utf8_lossy(&bytes));
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-    }
+    let (files, text) = crate::read_ahead::repository_captures(|p, bytes| {
+        crate::import::detect(bytes, &p.display().to_string())
+            == Some(crate::import::Format::Strace)
+    });
+    assert!(files >= 100, "strace captures found: {files}");
     text
 }
 

@@ -240,41 +240,12 @@ fn without_return_probes_a_single_plane_buffer_takes_its_qbuf_memops() {
 }
 
 /// Every ftrace capture of the repository (`*.ftrace.*`, the corpus of every kernel
-/// included), one after another.
+/// included), one after another. Told by name: what tells formats apart (`import`) is above
+/// this module.
 fn all_ftrace_captures() -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-    let mut files = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.display().to_string().contains(".ftrace.")
-                && let Ok(bytes) = std::fs::read(&p)
-            {
-                // Told by name: what tells formats apart (`import`) is above this module.
-                let bytes = if p.extension().is_some_and(|x| x == "zst") {
-                    zstd::decode_all(bytes.as_slice()).expect("a corpus capture")
-                } else {
-                    bytes
-                };
-                files.push((p, bytes));
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 50, "ftrace captures found: {}", files.len());
-    let mut text = String::new();
-    for (_, bytes) in files {
-        text.push_str(&String::from_utf8_lossy(&bytes));
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-    }
+    let (files, text) =
+        crate::read_ahead::repository_captures(|p, _| p.display().to_string().contains(".ftrace."));
+    assert!(files >= 50, "ftrace captures found: {files}");
     text
 }
 
