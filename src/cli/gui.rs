@@ -252,9 +252,8 @@ impl eframe::App for Gui {
                 );
             }
             // The picture is of the loaded input, not of the progress bar, which repaints as
-            // it would in a window (drawing it flat out would take a core from the loader).
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(50));
+            // it does in a window (drawing it flat out would take a core from the loader); the
+            // loader wakes the window when it is done.
             return;
         }
         shot.frames += 1;

@@ -159,6 +159,53 @@ type FilterKey = (
     vb2scope_core::policy::Policy,
 );
 
+/// The events a filter lets through, in order.
+#[derive(Debug, PartialEq)]
+enum Rows {
+    /// Every event of a trace of this many: the unfiltered table of a huge trace, held
+    /// without a list.
+    All(u32),
+    /// The matching events' indices, ascending.
+    Some(Vec<u32>),
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows::Some(Vec::new())
+    }
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::All(n) => *n as usize,
+            Rows::Some(v) => v.len(),
+        }
+    }
+
+    /// The event at row `pos`.
+    fn get(&self, pos: usize) -> Option<u32> {
+        match self {
+            Rows::All(n) => u32::try_from(pos).ok().filter(|p| p < n),
+            Rows::Some(v) => v.get(pos).copied(),
+        }
+    }
+
+    /// How many rows show an event before `event`.
+    fn rank(&self, event: u32) -> usize {
+        match self {
+            Rows::All(n) => event.min(*n) as usize,
+            Rows::Some(v) => v.partition_point(|&r| r < event),
+        }
+    }
+
+    /// The row showing `event`, if it is shown.
+    fn position(&self, event: u32) -> Option<usize> {
+        let pos = self.rank(event);
+        (self.get(pos) == Some(event)).then_some(pos)
+    }
+}
+
 /// What the table shows, and the rows that match (kept until the filter or document change).
 #[derive(Default)]
 pub struct EventFilter {
@@ -168,7 +215,7 @@ pub struct EventFilter {
     pub queue: Option<QueueKey>,
     pub index: Option<u32>,
     pub memory: Option<Memory>,
-    rows: Vec<u32>,
+    rows: Rows,
     key: Option<FilterKey>,
     /// The cursor the table last scrolled to.
     shown: Option<u32>,
@@ -190,11 +237,23 @@ impl EventFilter {
             return;
         }
         let needle = key.0.clone();
-        let facts = facts(&d.trace);
+        let by_facts = self.queue.is_some() || self.index.is_some() || self.memory.is_some();
+        if !by_facts && needle.is_empty() && !self.hide_inferred && self.kind == Kind::All {
+            // Nothing to filter by: the rows are the events, without a list of ten million.
+            self.rows = Rows::All(u32::try_from(d.trace.events.len()).unwrap_or(u32::MAX));
+            self.key = Some(key);
+            return;
+        }
+        // Following every fd to its queue is the costly part: only for a filter that needs it.
+        let facts = if by_facts {
+            facts(&d.trace)
+        } else {
+            Vec::new()
+        };
         // Formatting every event of a huge trace to search it would freeze the window: there
         // the search looks at event names and messages only.
         let full_text = d.trace.events.len() <= FULL_TEXT_SEARCH_MAX;
-        self.rows = d
+        let rows = d
             .trace
             .events
             .iter()
@@ -212,19 +271,27 @@ impl EventFilter {
             .filter(|(i, _)| needle.is_empty() || matches(&d.trace, *i, &needle, full_text))
             .map(|(i, _)| i as u32)
             .collect();
+        self.rows = Rows::Some(rows);
         self.key = Some(key);
     }
 
     /// The matching event after (or before, `dir < 0`) `from`, wrapping around.
     pub fn next(&mut self, d: &Document, from: Option<u32>, dir: i64) -> Option<u32> {
         self.refresh(d);
-        let first = self.rows.first().copied();
-        let last = self.rows.last().copied();
+        let rows = &self.rows;
+        let (first, last) = (
+            rows.get(0),
+            rows.len().checked_sub(1).and_then(|l| rows.get(l)),
+        );
         match (from, dir >= 0) {
             (None, true) => first,
             (None, false) => last,
-            (Some(c), true) => self.rows.iter().copied().find(|&r| r > c).or(first),
-            (Some(c), false) => self.rows.iter().rev().copied().find(|&r| r < c).or(last),
+            (Some(c), true) => rows.get(rows.rank(c.saturating_add(1))).or(first),
+            (Some(c), false) => rows
+                .rank(c)
+                .checked_sub(1)
+                .and_then(|p| rows.get(p))
+                .or(last),
         }
     }
 
@@ -322,14 +389,14 @@ impl EventFilter {
         // Follow a cursor moved elsewhere (timeline, findings, steps): its row comes into view.
         if cursor != self.shown {
             self.shown = cursor;
-            if let Some(pos) = cursor.and_then(|c| rows.binary_search(&c).ok()) {
+            if let Some(pos) = cursor.and_then(|c| rows.position(c)) {
                 let spacing = ui.spacing().item_spacing.y;
                 area =
                     area.vertical_scroll_offset(((pos as f32) - 2.0).max(0.0) * (row_h + spacing));
             }
         }
         area.show_rows(ui, row_h, rows.len(), |ui, range| {
-            for &i in rows.get(range).unwrap_or(&[]) {
+            for i in range.filter_map(|r| rows.get(r)) {
                 let t = d.trace.events.get(i as usize).map(|e| e.t_ns).unwrap_or(0);
                 let text = RichText::new(format!(
                     "{i:>6}  {:>16}  {}",
@@ -352,5 +419,38 @@ impl EventFilter {
             jump = Some(r);
         }
         jump
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rows;
+
+    fn answers(r: &Rows, probe: u32) -> Vec<(Option<u32>, usize, Option<usize>)> {
+        (0..probe)
+            .map(|e| (r.get(e as usize), r.rank(e), r.position(e)))
+            .collect()
+    }
+
+    #[test]
+    fn every_event_held_without_a_list_reads_as_the_list() {
+        for n in 0..6u32 {
+            let all = Rows::All(n);
+            let listed = Rows::Some((0..n).collect());
+            assert_eq!(all.len(), listed.len());
+            assert_eq!(answers(&all, n + 3), answers(&listed, n + 3), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn a_filtered_list_ranks_and_finds_its_events() {
+        let r = Rows::Some(vec![2, 5, 9]);
+        assert_eq!(r.len(), 3);
+        assert_eq!((r.get(1), r.get(3)), (Some(5), None));
+        assert_eq!([r.rank(0), r.rank(2), r.rank(3), r.rank(10)], [0, 0, 1, 3]);
+        assert_eq!((r.position(9), r.position(4)), (Some(2), None));
+        let top = Rows::All(u32::MAX);
+        assert_eq!(top.get(u32::MAX as usize), None);
+        assert_eq!(top.rank(u32::MAX), u32::MAX as usize);
     }
 }

@@ -247,6 +247,7 @@ impl Inspector {
     /// Takes the background load's result once it is there.
     fn poll_loading(&mut self, ui: &mut Ui) {
         let Some(l) = &self.loading else { return };
+        l.wake(ui.ctx());
         match l.poll() {
             None => {
                 let (stage, done) = l.progress.get();
@@ -268,7 +269,8 @@ impl Inspector {
                     l.cancel();
                 }
                 ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_millis(50));
+                    // Only the progress bar moves: the loader wakes the window when done.
+                    .request_repaint_after(std::time::Duration::from_millis(100));
             }
             Some(Loaded::Preview(d)) => {
                 // Shown at once; the load goes on, and its result replaces it.

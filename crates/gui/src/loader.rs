@@ -1,7 +1,7 @@
 //! Loading a document on a background thread, so the window stays responsive on big traces
 //! and the load can be cancelled.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
@@ -30,6 +30,8 @@ pub struct Loader {
     /// Re-evaluating the shown document: the view, cursor and filters stay.
     pub same_document: bool,
     rx: Receiver<Loaded>,
+    /// The window to wake when there is something to show: it need not poll for it.
+    waker: Arc<OnceLock<egui::Context>>,
 }
 
 impl Loader {
@@ -84,20 +86,36 @@ impl Loader {
         let progress = Arc::new(Progress::default());
         let (tx, rx) = bounded(2);
         let p = progress.clone();
+        let waker: Arc<OnceLock<egui::Context>> = Arc::default();
+        let wake = waker.clone();
         std::thread::spawn(move || {
+            let wake = || {
+                if let Some(ctx) = wake.get() {
+                    ctx.request_repaint();
+                }
+            };
             // The window may have gone, or given up on this work: nothing to tell then.
             let early = |l: Loaded| {
                 let _ = tx.try_send(l);
+                wake();
             };
             let done = work(&p, &early);
             let _ = tx.send(done);
+            wake();
         });
         Loader {
             name,
             progress,
             same_document: false,
             rx,
+            waker,
         }
+    }
+
+    /// Wakes `ctx` when the result (or a preview) is there; a result that came before this
+    /// is seen by the poll that follows it.
+    pub fn wake(&self, ctx: &egui::Context) {
+        self.waker.get_or_init(|| ctx.clone());
     }
 
     /// The result, once there is one.
