@@ -20,6 +20,15 @@ struct PlaneC {
     assoc: Cursor,
     /// Indexed by source (inferred, observed), then resource (as `Resource::ALL`).
     held: [[Cursor; 4]; 2],
+    /// What the plane's last sample saw: a sample that sees the same sets no span.
+    seen: Option<PlaneSeen>,
+}
+
+/// A plane's association and what it holds by each source, as one sample sees them.
+#[derive(Clone, Copy, PartialEq)]
+struct PlaneSeen {
+    assoc: Option<Assoc>,
+    held: [[bool; 4]; 2],
 }
 
 /// Where each span of one lane stands.
@@ -197,20 +206,24 @@ fn sample_slot(lc: &mut Option<LaneC>, q: &Queue, i: u32, t: u64, ev: u32, out: 
     lane.planes.resize_with(n, PlaneLane::default);
     for (pi, (pc, pl)) in lc.planes.iter_mut().zip(&mut lane.planes).enumerate() {
         let p = buf.and_then(|b| b.planes.get(pi));
-        set_assoc(
-            &mut pc.assoc,
-            &mut pl.assoc,
-            t,
-            ev,
-            p.and_then(|p| Assoc::of(q.memory, p)),
-        );
-        let inferred = p.map(|p| held(p.inferred)).unwrap_or_default();
-        let observed = p
-            .filter(|_| q.memops_observed)
-            .map(|p| held(p.observed))
-            .unwrap_or_default();
-        let sources = [(Source::Inferred, inferred), (Source::Observed, observed)];
-        for ((source, flags), cursors) in sources.into_iter().zip(&mut pc.held) {
+        let seen = PlaneSeen {
+            assoc: p.and_then(|p| Assoc::of(q.memory, p)),
+            held: [
+                p.map(|p| held(p.inferred)).unwrap_or_default(),
+                p.filter(|_| q.memops_observed)
+                    .map(|p| held(p.observed))
+                    .unwrap_or_default(),
+            ],
+        };
+        // Most samples of a plane (a QBUF, a DQBUF) change the buffer's state only: setting
+        // each cursor to the value it holds would change nothing.
+        if pc.seen == Some(seen) {
+            continue;
+        }
+        pc.seen = Some(seen);
+        set_assoc(&mut pc.assoc, &mut pl.assoc, t, ev, seen.assoc);
+        let sources = [Source::Inferred, Source::Observed];
+        for ((source, flags), cursors) in sources.into_iter().zip(seen.held).zip(&mut pc.held) {
             for ((resource, on), c) in Resource::ALL.into_iter().zip(flags).zip(cursors) {
                 set_track(c, &mut pl.tracks, (resource, source), lod, (t, ev), on);
             }
