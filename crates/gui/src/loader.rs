@@ -10,8 +10,9 @@ use vb2scope_core::progress::Progress;
 use super::document::{Document, LoadError, PolicyChoice};
 
 /// Events a preview of a large binary trace holds: shown within a few tenths of a second,
-/// while the rest is read.
-pub const PREVIEW_EVENTS: usize = 1 << 20;
+/// while the rest is read. Its replay delays the whole trace's on two cores, so it is kept
+/// small: a quarter of a million events is about nine minutes of a 60 fps stream.
+pub const PREVIEW_EVENTS: usize = 1 << 18;
 
 /// How a load or a re-evaluation ended, or what it shows meanwhile.
 pub enum Loaded {
