@@ -121,11 +121,24 @@ pub fn classify(event: &str) -> Option<Probe> {
     if let Some(k) = memop_kind(event) {
         return Some(Probe::Mem(k));
     }
-    let def = WITH_VB
-        .iter()
-        .chain(WITHOUT_VB)
-        .find(|d| d.event == event)?;
-    Some(match (def.group, event) {
+    // Every kernel line is classified, most of them tracepoints that are none of ours: a
+    // look-up, not a walk through every probe's name.
+    static BY_NAME: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, Probe>> =
+        std::sync::OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| {
+        let mut m = rustc_hash::FxHashMap::default();
+        for d in WITH_VB.iter().chain(WITHOUT_VB) {
+            // The first definition of a name is the one that counts.
+            m.entry(d.event).or_insert_with(|| probe_of(d));
+        }
+        m
+    });
+    by_name.get(event).copied()
+}
+
+/// What a probe of ours tells.
+fn probe_of(def: &KprobeDef) -> Probe {
+    match (def.group, def.event) {
         (_, "get") => Probe::DmabufGet,
         (_, "get_ret") => Probe::DmabufGetRet,
         (_, "put") => Probe::DmabufPut,
@@ -134,5 +147,5 @@ pub fn classify(event: &str) -> Option<Probe> {
         (_, e) if e.ends_with("_dmabuf_release") => Probe::ExportRelease,
         (_, "m2m_decoder_cmd" | "m2m_encoder_cmd") => Probe::CodecCommand,
         _ => Probe::Core,
-    })
+    }
 }
