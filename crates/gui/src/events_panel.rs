@@ -424,7 +424,39 @@ impl EventFilter {
 
 #[cfg(test)]
 mod tests {
-    use super::Rows;
+    use super::{EventFilter, Kind, Rows};
+    use crate::document::{Document, PolicyChoice};
+
+    fn document() -> Document {
+        let text = include_bytes!("../../../traces/dmabuf-reassociation.jsonl");
+        Document::load("dmabuf-reassociation.jsonl", text, PolicyChoice::Auto).expect("loads")
+    }
+
+    #[test]
+    fn an_unfiltered_table_holds_no_list_and_a_filter_lists_its_matches() {
+        let d = document();
+        let n = d.trace.events.len();
+        let mut f = EventFilter::default();
+        f.refresh(&d);
+        assert_eq!(f.rows, Rows::All(n as u32));
+        assert_eq!(f.next(&d, None, 1), Some(0));
+        assert_eq!(f.next(&d, Some(n as u32 - 1), 1), Some(0), "wraps around");
+        f.kind = Kind::Ioctls;
+        f.refresh(&d);
+        let Rows::Some(rows) = std::mem::take(&mut f.rows) else {
+            panic!("a filter lists its rows");
+        };
+        f.rows = Rows::Some(rows.clone());
+        assert!(!rows.is_empty() && rows.len() < n);
+        let (first, second) = (rows[0], rows[1]);
+        assert_eq!(f.next(&d, Some(first), 1), Some(second));
+        assert_eq!(f.next(&d, Some(second), -1), Some(first));
+        assert_eq!(
+            f.next(&d, Some(first), -1),
+            rows.last().copied(),
+            "wraps around"
+        );
+    }
 
     fn answers(r: &Rows, probe: u32) -> Vec<(Option<u32>, usize, Option<usize>)> {
         (0..probe)
