@@ -298,7 +298,10 @@ impl Inspector {
                 // Another policy was chosen while it loaded: judged again under it (the
                 // preview, if any, stays shown meanwhile).
                 self.view = View::fit(d.timeline());
-                self.loading = Some(Loader::repolicy(*d, self.choice));
+                let l = Loader::repolicy(*d, self.choice);
+                // The window may see no input until it is done: the new load wakes it.
+                l.wake(ui.ctx());
+                self.loading = Some(l);
             }
             Some(Loaded::Done(result)) => {
                 self.loading = None;

@@ -134,3 +134,41 @@ impl Loader {
         self.progress.cancel();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::{LoadError, Loaded, Loader, bounded};
+
+    /// An idle window (no input, nothing else to draw) learns of a result without polling.
+    #[test]
+    fn a_load_wakes_the_window_registered_with_it() {
+        let ctx = egui::Context::default();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let w = woken.clone();
+        ctx.set_request_repaint_callback(move |_| {
+            w.fetch_add(1, Ordering::SeqCst);
+        });
+        let (go, wait) = bounded::<()>(1);
+        let l = Loader::run("t".into(), move |_, _| {
+            let _ = wait.recv();
+            Loaded::Done(Err(LoadError::Stopped("t".into())))
+        });
+        l.wake(&ctx);
+        assert_eq!(woken.load(Ordering::SeqCst), 0, "nothing to show yet");
+        go.send(()).expect("the load waits for it");
+        let start = Instant::now();
+        let mut result = None;
+        while (result.is_none() || woken.load(Ordering::SeqCst) == 0)
+            && start.elapsed() < Duration::from_secs(30)
+        {
+            result = result.or_else(|| l.poll());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(matches!(result, Some(Loaded::Done(Err(_)))));
+        assert!(woken.load(Ordering::SeqCst) > 0, "the window was woken");
+    }
+}

@@ -259,8 +259,9 @@ fn decode_and_join(
     let next = AtomicUsize::new(0);
     let cancelled = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
-        // Decoding runs at most a few chunks ahead of the join: decoded chunks piling up
-        // (the joiner descheduled a while) each took fresh memory, faulted in page by page.
+        // A join slower than decoding holds decoding back: decoded chunks piling up (the
+        // joiner descheduled a while) each took fresh memory, faulted in page by page. Those
+        // decoded ahead of one still decoding wait beside it, in `waiting`.
         let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Decoded, String>)>(threads);
         for _ in 0..threads {
             let tx = tx.clone();
