@@ -443,10 +443,10 @@ mod tests {
         assert_eq!(f.next(&d, Some(n as u32 - 1), 1), Some(0), "wraps around");
         f.kind = Kind::Ioctls;
         f.refresh(&d);
-        let Rows::Some(rows) = std::mem::take(&mut f.rows) else {
+        let Rows::Some(rows) = &f.rows else {
             panic!("a filter lists its rows");
         };
-        f.rows = Rows::Some(rows.clone());
+        let rows = rows.clone();
         assert!(!rows.is_empty() && rows.len() < n);
         let (first, second) = (rows[0], rows[1]);
         assert_eq!(f.next(&d, Some(first), 1), Some(second));

@@ -247,7 +247,6 @@ impl Inspector {
     /// Takes the background load's result once it is there.
     fn poll_loading(&mut self, ui: &mut Ui) {
         let Some(l) = &self.loading else { return };
-        l.wake(ui.ctx());
         match l.poll() {
             None => {
                 let (stage, done) = l.progress.get();
@@ -298,15 +297,18 @@ impl Inspector {
                 // Another policy was chosen while it loaded: judged again under it (the
                 // preview, if any, stays shown meanwhile).
                 self.view = View::fit(d.timeline());
-                let l = Loader::repolicy(*d, self.choice);
-                // The window may see no input until it is done: the new load wakes it.
-                l.wake(ui.ctx());
-                self.loading = Some(l);
+                self.loading = Some(Loader::repolicy(*d, self.choice));
             }
             Some(Loaded::Done(result)) => {
                 self.loading = None;
                 self.show_result(result.map(|d| *d));
             }
+        }
+        // Whatever loads now (this one, or a re-evaluation it started) wakes the window when
+        // done: an idle window may get no other frame. One done before this is seen by the
+        // progress bar's next repaint.
+        if let Some(l) = &self.loading {
+            l.wake(ui.ctx());
         }
     }
 
