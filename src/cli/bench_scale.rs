@@ -234,10 +234,17 @@ pub fn run(
             growth(a.load_window, b.load_window)
         );
     }
-    super::bench_live::print_header();
+    super::bench_live::print_header("the same sessions");
     for r in &rows {
         let bytes = std::fs::read(&r.bin)?;
         super::bench_live::print(&super::bench_live::measure(&bytes)?, r.load_window);
+    }
+    super::bench_live::print_header(
+        "M2M sessions (a real vim2m recording's frames played again, each a job of its own)",
+    );
+    for &n in sizes {
+        let (row, rebuild) = super::bench_live::measure_m2m(n as usize)?;
+        super::bench_live::print(&row, rebuild);
     }
     if text_mb > 0 {
         super::bench_text::text_imports(&dir, text_mb)?;

@@ -196,6 +196,8 @@ impl Growing {
         let mut b = self.b;
         self.replay.finish(trace, &mut b.tl.report);
         b.stretch();
+        // Grown by inserts, the jobs' room doubled as it filled.
+        b.tl.jobs.shrink_to_fit();
         for lane in &mut b.tl.lanes {
             lane.states_lod = Pyramid::build(&lane.states);
             for p in &mut lane.planes {
@@ -267,9 +269,7 @@ impl Builder {
     /// Brings what is summed up over the whole trace to the events replayed so far.
     fn refresh(&mut self, trace: &Trace, replay: &mut Replay) {
         update_dmabuf_infos(&mut self.tl.dmabufs, trace, replay.model());
-        if let Some(jobs) = self.jobs.update() {
-            self.tl.jobs = jobs;
-        }
+        self.jobs.update(&mut self.tl.jobs);
         self.tl.queue_info = self.infos.infos(trace);
         replay.deliver(&mut self.tl.report);
         self.stretch();

@@ -37,6 +37,35 @@ struct Seen {
     t_ns: u64,
 }
 
+/// A job's place among all jobs: by the time of its CAPTURE end, then of its OUTPUT end,
+/// then by where it was found (timestamp groups by device, run and timestamp, before
+/// pairings by device), which no two jobs share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Order {
+    capture_t_ns: u64,
+    output_t_ns: u64,
+    from: From,
+    /// Its place among the jobs of where it was found.
+    pos: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum From {
+    Group(u16, u32, u64),
+    Pairs(u16),
+}
+
+impl Order {
+    fn of(j: &Job, from: From, pos: usize) -> Order {
+        Order {
+            capture_t_ns: j.capture_t_ns,
+            output_t_ns: j.output_t_ns,
+            from,
+            pos: pos as u32,
+        }
+    }
+}
+
 /// What the timeline build hands over event by event.
 #[derive(Clone, Default)]
 pub struct JobFinder {
@@ -55,6 +84,11 @@ pub struct JobFinder {
     /// Per device, the completions paired so far and where the pairing goes on.
     pairs: BTreeMap<u16, (usize, Vec<Job>)>,
     dirty: bool,
+    /// The place of each job handed out, in the order handed out: a growing timeline's
+    /// jobs are updated where they changed, not listed again from the first.
+    order: Vec<Order>,
+    /// The devices with timestamps when the jobs were last handed out.
+    stamped_then: usize,
 }
 
 impl JobFinder {
@@ -116,42 +150,105 @@ impl JobFinder {
         }
     }
 
-    /// The jobs found, in time order of their CAPTURE end, when they may have changed
-    /// since the last call: only the groups and completions that came since are worked out.
-    pub fn update(&mut self) -> Option<Vec<Job>> {
+    /// Brings `jobs` (those this finder handed out last, in time order of their CAPTURE
+    /// end) up to the events noted since: only the groups and completions that came since
+    /// are worked out, and their jobs put in place. A device whose DQBUFs show timestamps
+    /// for the first time trades its pairings for its groups: then all are listed again.
+    pub fn update(&mut self, jobs: &mut Vec<Job>) {
         if !std::mem::take(&mut self.dirty) {
-            return None;
+            return;
         }
+        let again = self.stamped.len() != self.stamped_then || self.order.len() != jobs.len();
         for group in std::mem::take(&mut self.changed) {
-            let jobs = self
+            let found = self
                 .dequeued
                 .get(&group)
                 .map(|seen| group_jobs(seen))
                 .unwrap_or_default();
-            if jobs.is_empty() {
+            let from = From::Group(group.0, group.1, group.2);
+            if !again && let Some(old) = self.by_group.get(&group) {
+                for (pos, j) in old.iter().enumerate() {
+                    take_out(jobs, &mut self.order, Order::of(j, from, pos));
+                }
+            }
+            if !again {
+                for (pos, j) in found.iter().enumerate() {
+                    put_in(jobs, &mut self.order, Order::of(j, from, pos), *j);
+                }
+            }
+            if found.is_empty() {
                 self.by_group.remove(&group);
             } else {
-                self.by_group.insert(group, jobs);
+                self.by_group.insert(group, found);
             }
         }
         for (dev, done) in &self.done {
-            let (at, jobs) = self.pairs.entry(*dev).or_default();
-            *at = paired_completions(done, *at, jobs);
-        }
-        let mut jobs: Vec<Job> = Vec::new();
-        for (&(dev, _, _), group) in &self.by_group {
-            if self.stamped.contains(&dev) {
-                jobs.extend_from_slice(group);
+            let (at, paired) = self.pairs.entry(*dev).or_default();
+            let before = paired.len();
+            *at = paired_completions(done, *at, paired);
+            if !again && !self.stamped.contains(dev) {
+                for (pos, j) in paired.iter().enumerate().skip(before) {
+                    put_in(
+                        jobs,
+                        &mut self.order,
+                        Order::of(j, From::Pairs(*dev), pos),
+                        *j,
+                    );
+                }
             }
         }
-        for (dev, (_, paired)) in &self.pairs {
-            if !self.stamped.contains(dev) {
-                jobs.extend_from_slice(paired);
-            }
+        if again {
+            self.list_again(jobs);
         }
-        jobs.sort_by_key(|j| (j.capture_t_ns, j.output_t_ns));
-        Some(jobs)
     }
+
+    /// Every job, listed from the first: each device's groups when its DQBUFs showed
+    /// timestamps, else its pairings.
+    fn list_again(&mut self, jobs: &mut Vec<Job>) {
+        let mut all: Vec<(Order, Job)> = Vec::new();
+        for (&(dev, run, ts), group) in &self.by_group {
+            if self.stamped.contains(&dev) {
+                let from = From::Group(dev, run, ts);
+                all.extend(
+                    group
+                        .iter()
+                        .enumerate()
+                        .map(|(p, j)| (Order::of(j, from, p), *j)),
+                );
+            }
+        }
+        for (&dev, (_, paired)) in &self.pairs {
+            if !self.stamped.contains(&dev) {
+                let from = From::Pairs(dev);
+                all.extend(
+                    paired
+                        .iter()
+                        .enumerate()
+                        .map(|(p, j)| (Order::of(j, from, p), *j)),
+                );
+            }
+        }
+        all.sort_unstable_by_key(|&(o, _)| o);
+        (self.order, *jobs) = all.into_iter().unzip();
+        self.stamped_then = self.stamped.len();
+    }
+}
+
+/// Removes the job at `o` from `jobs` (and its place from `order`, which lists them).
+fn take_out(jobs: &mut Vec<Job>, order: &mut Vec<Order>, o: Order) {
+    if let Ok(at) = order.binary_search(&o) {
+        order.remove(at);
+        if at < jobs.len() {
+            jobs.remove(at);
+        }
+    }
+}
+
+/// Puts `j` in its place `o` (new jobs are mostly the latest: near the end).
+fn put_in(jobs: &mut Vec<Job>, order: &mut Vec<Order>, o: Order, j: Job) {
+    let at = order.partition_point(|x| *x < o);
+    order.insert(at, o);
+    jobs.insert(at.min(jobs.len()), j);
 }
 
 /// The jobs of one timestamp group: its one CAPTURE buffer and the OUTPUT buffers that fed
@@ -193,4 +290,143 @@ fn paired_completions(done: &[(Seen, bool)], mut i: usize, jobs: &mut Vec<Job>) 
         }
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::trace::V4l2Buffer;
+    use crate::v4l2::{BufType, DoneState};
+
+    /// One thing a recording shows, for the finder.
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// A DQBUF on device 0 (OUTPUT or CAPTURE) returning `index` with `timestamp`.
+        Dqbuf(bool, u32, u64),
+        /// A driver completion on device `dev`.
+        Done(u16, bool, u32, bool),
+        Streamoff,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (any::<bool>(), 0u32..4, 0u64..12).prop_map(|(o, i, t)| Step::Dqbuf(o, i, t)),
+            6 => (0u16..2, any::<bool>(), 0u32..4, prop::bool::weighted(0.9))
+                .prop_map(|(d, o, i, ok)| Step::Done(d, o, i, ok)),
+            1 => Just(Step::Streamoff),
+        ]
+    }
+
+    /// Notes `s` at `t_ns` (several events may share a time, as a coarse clock gives).
+    fn note(f: &mut JobFinder, trace: &mut Trace, s: &Step, t_ns: u64) {
+        let ty = |output| BufType::new(output, false);
+        let body = match *s {
+            Step::Dqbuf(output, index, timestamp_ns) => {
+                let arg = trace.add_arg(IoctlArg::Buffer(V4l2Buffer {
+                    index,
+                    ty: ty(output),
+                    memory: None,
+                    flags: 0,
+                    field: 0,
+                    bytesused: 0,
+                    length: 0,
+                    m: 0,
+                    m_known: false,
+                    sequence: 0,
+                    timestamp_ns,
+                    planes_first: 0,
+                    planes_count: 0,
+                    nonblock: false,
+                    request_fd: V4l2Buffer::NO_REQUEST,
+                }));
+                Body::Ioctl {
+                    fd: 3,
+                    cmd: IoctlCmd::Dqbuf,
+                    result: Ok(()),
+                    arg,
+                }
+            }
+            Step::Done(dev, output, index, ok) => Body::Driver {
+                dev,
+                ty: ty(output),
+                action: DriverAction::BufferDone {
+                    index: Some(index),
+                    state: if ok {
+                        DoneState::Done
+                    } else {
+                        DoneState::Error
+                    },
+                },
+            },
+            Step::Streamoff => Body::Ioctl {
+                fd: 3,
+                cmd: IoctlCmd::Streamoff,
+                result: Ok(()),
+                arg: u32::MAX,
+            },
+        };
+        f.note(trace, &body, t_ns, &VideoFds::default());
+    }
+
+    proptest! {
+        /// Jobs brought up to date at any points of a recording are those listed once at
+        /// its end: groups that gain or lose jobs, timestamps out of order, ties in time, a
+        /// device that trades its pairings for timestamps.
+        #[test]
+        fn jobs_updated_in_place_are_those_listed_at_the_end(
+            steps in prop::collection::vec((step(), 0u64..3, any::<bool>()), 0..300)
+        ) {
+            let (mut grown, mut whole) = (JobFinder::default(), JobFinder::default());
+            let mut trace = Trace::default();
+            let (mut jobs, mut t) = (Vec::new(), 0u64);
+            for (s, dt, update) in &steps {
+                t += dt * 40_000;
+                note(&mut grown, &mut trace, s, t);
+                note(&mut whole, &mut trace, s, t);
+                if *update {
+                    grown.update(&mut jobs);
+                }
+            }
+            grown.update(&mut jobs);
+            let mut all = Vec::new();
+            whole.update(&mut all);
+            prop_assert_eq!(jobs, all);
+        }
+    }
+
+    /// The order of the jobs listed at once: by CAPTURE end, then OUTPUT end, then where
+    /// they were found, as a stable sort of the groups then the pairings gives.
+    #[test]
+    fn jobs_listed_at_once_are_in_time_order() {
+        let mut f = JobFinder::default();
+        let mut trace = Trace::default();
+        for (t, s) in [
+            (10, Step::Done(1, true, 0, true)),
+            (20, Step::Done(1, false, 0, true)),
+            (30, Step::Dqbuf(true, 1, 7)),
+            (30, Step::Dqbuf(true, 2, 7)),
+            (40, Step::Dqbuf(false, 3, 7)),
+            (15, Step::Dqbuf(true, 0, 5)),
+            (25, Step::Dqbuf(false, 0, 5)),
+        ] {
+            note(&mut f, &mut trace, &s, t);
+        }
+        let mut jobs = Vec::new();
+        f.update(&mut jobs);
+        let got: Vec<(u64, u64, JobEvidence)> = (jobs.iter())
+            .map(|j| (j.capture_t_ns, j.output_t_ns, j.by))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (20, 10, JobEvidence::Completion),
+                (25, 15, JobEvidence::Timestamp),
+                (40, 30, JobEvidence::Timestamp),
+                (40, 30, JobEvidence::Timestamp),
+            ]
+        );
+        assert_eq!((jobs[2].output.1, jobs[3].output.1), (1, 2));
+    }
 }
