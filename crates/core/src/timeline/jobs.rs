@@ -159,6 +159,8 @@ impl JobFinder {
             return;
         }
         let again = self.stamped.len() != self.stamped_then || self.order.len() != jobs.len();
+        // Taken out one by one (a changed group's jobs are few), put in all at once.
+        let mut fresh: Vec<(Order, Job)> = Vec::new();
         for group in std::mem::take(&mut self.changed) {
             let found = self
                 .dequeued
@@ -166,15 +168,18 @@ impl JobFinder {
                 .map(|seen| group_jobs(seen))
                 .unwrap_or_default();
             let from = From::Group(group.0, group.1, group.2);
-            if !again && let Some(old) = self.by_group.get(&group) {
-                for (pos, j) in old.iter().enumerate() {
-                    take_out(jobs, &mut self.order, Order::of(j, from, pos));
-                }
-            }
             if !again {
-                for (pos, j) in found.iter().enumerate() {
-                    put_in(jobs, &mut self.order, Order::of(j, from, pos), *j);
+                if let Some(old) = self.by_group.get(&group) {
+                    for (pos, j) in old.iter().enumerate() {
+                        take_out(jobs, &mut self.order, Order::of(j, from, pos));
+                    }
                 }
+                fresh.extend(
+                    found
+                        .iter()
+                        .enumerate()
+                        .map(|(p, j)| (Order::of(j, from, p), *j)),
+                );
             }
             if found.is_empty() {
                 self.by_group.remove(&group);
@@ -187,18 +192,17 @@ impl JobFinder {
             let before = paired.len();
             *at = paired_completions(done, *at, paired);
             if !again && !self.stamped.contains(dev) {
-                for (pos, j) in paired.iter().enumerate().skip(before) {
-                    put_in(
-                        jobs,
-                        &mut self.order,
-                        Order::of(j, From::Pairs(*dev), pos),
-                        *j,
-                    );
-                }
+                let from = From::Pairs(*dev);
+                fresh.extend(
+                    (paired.iter().enumerate().skip(before))
+                        .map(|(p, j)| (Order::of(j, from, p), *j)),
+                );
             }
         }
         if again {
             self.list_again(jobs);
+        } else {
+            put_in(jobs, &mut self.order, fresh);
         }
     }
 
@@ -236,19 +240,41 @@ impl JobFinder {
 
 /// Removes the job at `o` from `jobs` (and its place from `order`, which lists them).
 fn take_out(jobs: &mut Vec<Job>, order: &mut Vec<Order>, o: Order) {
-    if let Ok(at) = order.binary_search(&o) {
+    let found = order.binary_search(&o);
+    debug_assert!(found.is_ok(), "a job handed out is missing: {o:?}");
+    if let Ok(at) = found
+        && at < jobs.len()
+    {
         order.remove(at);
-        if at < jobs.len() {
-            jobs.remove(at);
-        }
+        jobs.remove(at);
     }
 }
 
-/// Puts `j` in its place `o` (new jobs are mostly the latest: near the end).
-fn put_in(jobs: &mut Vec<Job>, order: &mut Vec<Order>, o: Order, j: Job) {
-    let at = order.partition_point(|x| *x < o);
-    order.insert(at, o);
-    jobs.insert(at.min(jobs.len()), j);
+/// Puts the `fresh` jobs in their places: sorted, then merged into the list from where the
+/// first of them goes. New jobs are mostly the latest, so what is merged is short; the jobs
+/// of a whole trace, found in one update, are merged in one pass, not inserted one by one.
+fn put_in(jobs: &mut Vec<Job>, order: &mut Vec<Order>, mut fresh: Vec<(Order, Job)>) {
+    fresh.sort_unstable_by_key(|&(o, _)| o);
+    let Some(&(first, _)) = fresh.first() else {
+        return;
+    };
+    let at = order.partition_point(|x| *x < first);
+    let (tail_order, tail_jobs) = (order.split_off(at), jobs.split_off(at.min(jobs.len())));
+    let mut old = tail_order.into_iter().zip(tail_jobs).peekable();
+    let mut new = fresh.into_iter().peekable();
+    loop {
+        let next = match (old.peek(), new.peek()) {
+            (Some(a), Some(b)) if a.0 < b.0 => old.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => new.next(),
+            (Some(_), None) => old.next(),
+            (None, None) => break,
+        };
+        if let Some((o, j)) = next {
+            order.push(o);
+            jobs.push(j);
+        }
+    }
+    debug_assert_eq!(order.len(), jobs.len());
 }
 
 /// The jobs of one timestamp group: its one CAPTURE buffer and the OUTPUT buffers that fed
@@ -297,33 +323,47 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::trace::V4l2Buffer;
+    use crate::trace::{Sym, V4l2Buffer};
     use crate::v4l2::{BufType, DoneState};
 
-    /// One thing a recording shows, for the finder.
+    /// One thing a recording shows, for the finder, on device 0, 1 or 2.
     #[derive(Clone, Debug)]
     enum Step {
-        /// A DQBUF on device 0 (OUTPUT or CAPTURE) returning `index` with `timestamp`.
-        Dqbuf(bool, u32, u64),
-        /// A driver completion on device `dev`.
+        /// A DQBUF (OUTPUT or CAPTURE) returning `index` with `timestamp`.
+        Dqbuf(u16, bool, u32, u64),
+        /// A driver completion, DONE or not.
         Done(u16, bool, u32, bool),
-        Streamoff,
+        Streamoff(u16),
     }
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
-            6 => (any::<bool>(), 0u32..4, 0u64..12).prop_map(|(o, i, t)| Step::Dqbuf(o, i, t)),
-            6 => (0u16..2, any::<bool>(), 0u32..4, prop::bool::weighted(0.9))
+            6 => (0u16..3, any::<bool>(), 0u32..4, 0u64..8)
+                .prop_map(|(d, o, i, t)| Step::Dqbuf(d, o, i, t)),
+            6 => (0u16..3, any::<bool>(), 0u32..4, prop::bool::weighted(0.9))
                 .prop_map(|(d, o, i, ok)| Step::Done(d, o, i, ok)),
-            1 => Just(Step::Streamoff),
+            1 => (0u16..3).prop_map(Step::Streamoff),
         ]
     }
 
+    /// Device `d`'s node is open as fd `10 + d`.
+    fn fds() -> VideoFds {
+        let mut fds = VideoFds::default();
+        for dev in 0..3u16 {
+            fds.follow(&Body::Open {
+                fd: 10 + i32::from(dev),
+                path: Sym(0),
+                dev,
+            });
+        }
+        fds
+    }
+
     /// Notes `s` at `t_ns` (several events may share a time, as a coarse clock gives).
-    fn note(f: &mut JobFinder, trace: &mut Trace, s: &Step, t_ns: u64) {
+    fn note(f: &mut JobFinder, trace: &mut Trace, fds: &VideoFds, s: &Step, t_ns: u64) {
         let ty = |output| BufType::new(output, false);
         let body = match *s {
-            Step::Dqbuf(output, index, timestamp_ns) => {
+            Step::Dqbuf(dev, output, index, timestamp_ns) => {
                 let arg = trace.add_arg(IoctlArg::Buffer(V4l2Buffer {
                     index,
                     ty: ty(output),
@@ -342,7 +382,7 @@ mod tests {
                     request_fd: V4l2Buffer::NO_REQUEST,
                 }));
                 Body::Ioctl {
-                    fd: 3,
+                    fd: 10 + i32::from(dev),
                     cmd: IoctlCmd::Dqbuf,
                     result: Ok(()),
                     arg,
@@ -360,58 +400,79 @@ mod tests {
                     },
                 },
             },
-            Step::Streamoff => Body::Ioctl {
-                fd: 3,
+            Step::Streamoff(dev) => Body::Ioctl {
+                fd: 10 + i32::from(dev),
                 cmd: IoctlCmd::Streamoff,
                 result: Ok(()),
                 arg: u32::MAX,
             },
         };
-        f.note(trace, &body, t_ns, &VideoFds::default());
+        f.note(trace, &body, t_ns, fds);
+    }
+
+    /// Every job of what `f` has worked out, listed as the finder once did at every update:
+    /// each stamped device's groups, then each other device's pairings, in a stable sort by
+    /// the times of their CAPTURE and OUTPUT ends.
+    fn listed_from_scratch(f: &JobFinder) -> Vec<Job> {
+        let mut jobs: Vec<Job> = Vec::new();
+        for (&(dev, _, _), group) in &f.by_group {
+            if f.stamped.contains(&dev) {
+                jobs.extend_from_slice(group);
+            }
+        }
+        for (dev, (_, paired)) in &f.pairs {
+            if !f.stamped.contains(dev) {
+                jobs.extend_from_slice(paired);
+            }
+        }
+        jobs.sort_by_key(|j| (j.capture_t_ns, j.output_t_ns));
+        jobs
     }
 
     proptest! {
-        /// Jobs brought up to date at any points of a recording are those listed once at
-        /// its end: groups that gain or lose jobs, timestamps out of order, ties in time, a
-        /// device that trades its pairings for timestamps.
+        /// Jobs brought up to date in place, at any points of a recording, are those listed
+        /// from scratch: groups that gain or lose jobs, timestamps out of order and 0, ties in
+        /// time, several devices, devices that trade their pairings for timestamps.
         #[test]
-        fn jobs_updated_in_place_are_those_listed_at_the_end(
+        fn jobs_updated_in_place_are_those_listed_from_scratch(
             steps in prop::collection::vec((step(), 0u64..3, any::<bool>()), 0..300)
         ) {
-            let (mut grown, mut whole) = (JobFinder::default(), JobFinder::default());
+            let fds = fds();
+            let mut f = JobFinder::default();
             let mut trace = Trace::default();
             let (mut jobs, mut t) = (Vec::new(), 0u64);
             for (s, dt, update) in &steps {
                 t += dt * 40_000;
-                note(&mut grown, &mut trace, s, t);
-                note(&mut whole, &mut trace, s, t);
+                note(&mut f, &mut trace, &fds, s, t);
                 if *update {
-                    grown.update(&mut jobs);
+                    f.update(&mut jobs);
+                    prop_assert_eq!(&jobs, &listed_from_scratch(&f));
                 }
             }
-            grown.update(&mut jobs);
-            let mut all = Vec::new();
-            whole.update(&mut all);
-            prop_assert_eq!(jobs, all);
+            f.update(&mut jobs);
+            prop_assert_eq!(&jobs, &listed_from_scratch(&f));
         }
     }
 
     /// The order of the jobs listed at once: by CAPTURE end, then OUTPUT end, then where
-    /// they were found, as a stable sort of the groups then the pairings gives.
+    /// they were found (timestamp groups before pairings), as a stable sort of the groups
+    /// then the pairings gives.
     #[test]
     fn jobs_listed_at_once_are_in_time_order() {
-        let mut f = JobFinder::default();
-        let mut trace = Trace::default();
+        let (fds, mut f, mut trace) = (fds(), JobFinder::default(), Trace::default());
         for (t, s) in [
             (10, Step::Done(1, true, 0, true)),
             (20, Step::Done(1, false, 0, true)),
-            (30, Step::Dqbuf(true, 1, 7)),
-            (30, Step::Dqbuf(true, 2, 7)),
-            (40, Step::Dqbuf(false, 3, 7)),
-            (15, Step::Dqbuf(true, 0, 5)),
-            (25, Step::Dqbuf(false, 0, 5)),
+            (30, Step::Dqbuf(0, true, 1, 7)),
+            (30, Step::Dqbuf(0, true, 2, 7)),
+            (40, Step::Dqbuf(0, false, 3, 7)),
+            (15, Step::Dqbuf(0, true, 0, 5)),
+            (25, Step::Dqbuf(0, false, 0, 5)),
+            // Another device's job at the same two times: found by its completions.
+            (30, Step::Done(1, true, 1, true)),
+            (40, Step::Done(1, false, 1, true)),
         ] {
-            note(&mut f, &mut trace, &s, t);
+            note(&mut f, &mut trace, &fds, &s, t);
         }
         let mut jobs = Vec::new();
         f.update(&mut jobs);
@@ -425,6 +486,7 @@ mod tests {
                 (25, 15, JobEvidence::Timestamp),
                 (40, 30, JobEvidence::Timestamp),
                 (40, 30, JobEvidence::Timestamp),
+                (40, 30, JobEvidence::Completion),
             ]
         );
         assert_eq!((jobs[2].output.1, jobs[3].output.1), (1, 2));
