@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow};
 
 use vb2scope_core::analysis::{Analysis, Depth, PolicyChoice};
 use vb2scope_core::import::{Format, import_bytes};
-use vb2scope_core::trace::{Body, IoctlArg, IoctlCmd, Trace};
+use vb2scope_core::trace::{Body, Event, IoctlArg, IoctlCmd, Trace};
 
 /// Events per update: a quarter of a second of a fast recording (a 60 fps M2M session with
 /// the kernel's side makes about 4 000 events a second).
@@ -119,6 +119,7 @@ pub fn print(r: &LiveRow, rebuild: f64) {
 /// (v4l2-ctl on Linux 6.12, recorded with strace) whose first four frames are played again
 /// and again. Each frame gets its own timestamp, which the driver copies from OUTPUT to
 /// CAPTURE, so every frame is a job: the jobs grow with the recording.
+///
 /// Also returns the seconds judging the whole recording from zero takes.
 pub fn measure_m2m(events: usize) -> Result<(LiveRow, f64)> {
     let trace = m2m_session(events)?;
@@ -141,15 +142,7 @@ fn m2m_session(events: usize) -> Result<Trace> {
     let (imported, _) = import_bytes(text.as_bytes(), "vim2m", Some(Format::Strace), None)?;
     let mut t = imported.trace;
     let first = (t.events.iter())
-        .position(|e| {
-            matches!(
-                e.body,
-                Body::Ioctl {
-                    cmd: IoctlCmd::Dqbuf,
-                    ..
-                }
-            )
-        })
+        .position(is_dqbuf)
         .ok_or_else(|| anyhow!("the vim2m session dequeues nothing"))?;
     // Four frames, each a DQBUF and a QBUF of CAPTURE, then of OUTPUT.
     let frames = t.events.get(first..first + 16).unwrap_or(&[]).to_vec();
@@ -179,6 +172,16 @@ fn m2m_session(events: usize) -> Result<Trace> {
     Ok(t)
 }
 
+fn is_dqbuf(e: &Event) -> bool {
+    matches!(
+        e.body,
+        Body::Ioctl {
+            cmd: IoctlCmd::Dqbuf,
+            ..
+        }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,17 +190,7 @@ mod tests {
     #[test]
     fn every_frame_of_the_m2m_session_is_a_job() {
         let t = m2m_session(4_000).expect("the vim2m session plays again");
-        let dqbufs = (t.events.iter())
-            .filter(|e| {
-                matches!(
-                    e.body,
-                    Body::Ioctl {
-                        cmd: IoctlCmd::Dqbuf,
-                        ..
-                    }
-                )
-            })
-            .count();
+        let dqbufs = t.events.iter().filter(|e| is_dqbuf(e)).count();
         let a = Analysis::of_trace("m2m", t, PolicyChoice::Auto, Depth::Timeline, None)
             .expect("judged");
         assert_eq!(a.report().findings, vec![]);

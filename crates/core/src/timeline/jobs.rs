@@ -66,6 +66,11 @@ impl Order {
     }
 }
 
+/// The jobs `from` found, from the `skip`th on, each with its place.
+fn placed(jobs: &[Job], from: From, skip: usize) -> impl Iterator<Item = (Order, Job)> + '_ {
+    (jobs.iter().enumerate().skip(skip)).map(move |(p, j)| (Order::of(j, from, p), *j))
+}
+
 /// What the timeline build hands over event by event.
 #[derive(Clone, Default)]
 pub struct JobFinder {
@@ -174,12 +179,7 @@ impl JobFinder {
                         take_out(jobs, &mut self.order, Order::of(j, from, pos));
                     }
                 }
-                fresh.extend(
-                    found
-                        .iter()
-                        .enumerate()
-                        .map(|(p, j)| (Order::of(j, from, p), *j)),
-                );
+                fresh.extend(placed(&found, from, 0));
             }
             if found.is_empty() {
                 self.by_group.remove(&group);
@@ -192,11 +192,7 @@ impl JobFinder {
             let before = paired.len();
             *at = paired_completions(done, *at, paired);
             if !again && !self.stamped.contains(dev) {
-                let from = From::Pairs(*dev);
-                fresh.extend(
-                    (paired.iter().enumerate().skip(before))
-                        .map(|(p, j)| (Order::of(j, from, p), *j)),
-                );
+                fresh.extend(placed(paired, From::Pairs(*dev), before));
             }
         }
         if again {
@@ -212,28 +208,17 @@ impl JobFinder {
         let mut all: Vec<(Order, Job)> = Vec::new();
         for (&(dev, run, ts), group) in &self.by_group {
             if self.stamped.contains(&dev) {
-                let from = From::Group(dev, run, ts);
-                all.extend(
-                    group
-                        .iter()
-                        .enumerate()
-                        .map(|(p, j)| (Order::of(j, from, p), *j)),
-                );
+                all.extend(placed(group, From::Group(dev, run, ts), 0));
             }
         }
         for (&dev, (_, paired)) in &self.pairs {
             if !self.stamped.contains(&dev) {
-                let from = From::Pairs(dev);
-                all.extend(
-                    paired
-                        .iter()
-                        .enumerate()
-                        .map(|(p, j)| (Order::of(j, from, p), *j)),
-                );
+                all.extend(placed(paired, From::Pairs(dev), 0));
             }
         }
-        all.sort_unstable_by_key(|&(o, _)| o);
-        (self.order, *jobs) = all.into_iter().unzip();
+        jobs.clear();
+        self.order.clear();
+        put_in(jobs, &mut self.order, all);
         self.stamped_then = self.stamped.len();
     }
 }
