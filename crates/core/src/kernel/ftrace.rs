@@ -299,17 +299,25 @@ pub fn parse_int(s: &str) -> Option<i128> {
 /// The value of `key = value` in a tracepoint body (`index = 0, type = 1, …`), at the top
 /// level: fields inside `{ … }` groups are not seen.
 pub fn tp_field<'a>(body: &'a str, key: &str) -> Option<&'a str> {
-    let b = body.as_bytes();
-    let mut depth = 0u32;
-    let mut i = 0;
-    while i < b.len() {
-        match b.get(i) {
-            Some(b'{') => depth += 1,
-            Some(b'}') => depth = depth.saturating_sub(1),
-            _ => {}
+    let (b, k) = (body.as_bytes(), key.as_bytes());
+    // The nesting is worked out only as far as the key's next occurrence: memmem finds
+    // those at SIMD speed, where trying the key at every byte compared it at every byte.
+    let (mut depth, mut scanned, mut from) = (0u32, 0, 0);
+    while let Some(i) = (b.get(from..))
+        .and_then(|rest| memchr::memmem::find(rest, k))
+        .map(|off| from + off)
+        .filter(|&i| i < b.len())
+    {
+        for c in b.get(scanned..=i).unwrap_or(&[]) {
+            match c {
+                b'{' => depth += 1,
+                b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
         }
+        scanned = i + 1;
         let boundary = i == 0 || matches!(b.get(i - 1), Some(b' ' | b','));
-        if depth == 0 && boundary && body.get(i..).is_some_and(|r| r.starts_with(key)) {
+        if depth == 0 && boundary {
             let after = body.get(i + key.len()..).unwrap_or("");
             let value = after
                 .strip_prefix(" = ")
@@ -318,7 +326,7 @@ pub fn tp_field<'a>(body: &'a str, key: &str) -> Option<&'a str> {
                 return Some(top_level_until_comma(v).trim());
             }
         }
-        i += 1;
+        from = i + 1;
     }
     None
 }

@@ -106,11 +106,25 @@ pub struct KernelText<'a> {
 impl<'a> KernelText<'a> {
     /// Reads every line of `text`; malformed ones become diagnostics.
     pub fn read(text: &'a str) -> KernelText<'a> {
-        Self::read_with(text, crate::read_ahead::Ahead::on_this_machine())
+        Self::read_noting(text, |_| ()).0
     }
 
-    /// [`KernelText::read`] with the lines read ahead as `ahead` says.
-    fn read_with(text: &'a str, ahead: crate::read_ahead::Ahead) -> KernelText<'a> {
+    /// [`KernelText::read`], with `note` worked out for every event line on the threads that
+    /// read the lines (what an importer wants of each event besides its record): the notes
+    /// go with [`KernelText::events_noted`].
+    pub fn read_noting<N: Send>(
+        text: &'a str,
+        note: impl Fn(&Record<'a>) -> N + Sync,
+    ) -> (KernelText<'a>, Notes<N>) {
+        Self::read_with(text, crate::read_ahead::Ahead::on_this_machine(), note)
+    }
+
+    /// [`KernelText::read_noting`] with the lines read ahead as `ahead` says.
+    fn read_with<N: Send>(
+        text: &'a str,
+        ahead: crate::read_ahead::Ahead,
+        note: impl Fn(&Record<'a>) -> N + Sync,
+    ) -> (KernelText<'a>, Notes<N>) {
         let mut k = KernelText {
             kevs: Vec::new(),
             also_events: Vec::new(),
@@ -118,24 +132,31 @@ impl<'a> KernelText<'a> {
             counts: MergeCounts::default(),
             diagnostics: Vec::new(),
         };
-        read(text, ahead, &mut k);
-        k
+        let notes = read(text, ahead, &note, &mut k);
+        (k, notes)
     }
 
-    /// Every line that reads as an event: its 1-based line number and what it says, in line
-    /// order. The kernel's notices of lost events are not events.
-    pub fn events(&self) -> Vec<(u32, Record<'a>)> {
-        let mut out: Vec<(u32, Record<'a>)> = (self.kevs.iter())
-            .filter(|k| self.lost.binary_search(&k.line).is_err())
-            .map(|k| (k.line, k.rec))
+    /// Every line that reads as an event, in line order: its 1-based line number, what it
+    /// says, and its note. The kernel's notices of lost events are not events.
+    pub fn events_noted<'k, N: Copy>(
+        &'k self,
+        notes: &Notes<N>,
+        note: impl Fn(&Record<'a>) -> N,
+    ) -> Vec<(u32, &'k Record<'a>, N)> {
+        let mut out: Vec<(u32, &'k Record<'a>, N)> = (self.kevs.iter().zip(&notes.0))
+            .filter_map(|(k, n)| Some((k.line, &k.rec, (*n)?)))
             .collect();
         if !self.also_events.is_empty() {
-            out.extend(self.also_events.iter().copied());
-            out.sort_by_key(|&(line, _)| line);
+            out.extend(self.also_events.iter().map(|(l, r)| (*l, r, note(r))));
+            out.sort_by_key(|&(line, _, _)| line);
         }
         out
     }
 }
+
+/// What [`KernelText::read_noting`] noted of each event line, in the order it keeps them;
+/// none for the kernel's notices of lost events.
+pub struct Notes<N>(Vec<Option<N>>);
 
 /// Merges `kernel_text` (ftrace `trace`, `trace_pipe` or `trace-cmd report` text, recorded with
 /// `trace_clock=mono`) into the userspace trace `user` (CLOCK_MONOTONIC ns, real tids).
@@ -182,12 +203,11 @@ fn merge_with(user: &Trace, kernel: KernelText, pins: Option<&[Pin]>, clock: &Cl
     // The clocks step where the pinned threads paused: in the pause between their events
     // that keeps the most of them inside their own syscalls.
     let mut clock = clock.clone();
-    if let Some(pins) = pins {
-        let pin_lines: rustc_hash::FxHashSet<u32> = pins.iter().map(|p| p.line).collect();
-        let tids: rustc_hash::FxHashSet<u32> = kevs
-            .iter()
-            .filter(|k| pin_lines.contains(&k.line))
-            .map(|k| k.rec.tid)
+    let pinned = pins.map(|pins| pins_by_kev(&kevs, pins.iter()));
+    if let Some(pinned) = &pinned {
+        let tids: rustc_hash::FxHashSet<u32> = (kevs.iter().zip(pinned))
+            .filter(|(_, p)| p.is_some())
+            .map(|(k, _)| k.rec.tid)
             .collect();
         let events: Vec<(u64, u32)> = kevs
             .iter()
@@ -199,7 +219,7 @@ fn merge_with(user: &Trace, kernel: KernelText, pins: Option<&[Pin]>, clock: &Cl
     for k in &mut kevs {
         k.rec.ts_ns = clock.map(k.rec.ts_ns);
     }
-    let mut places = place::places(user, &kevs, pins);
+    let mut places = place::places(user, &kevs, pins.zip(pinned.as_deref()));
 
     let mut r = Resolver::new(user, kevs.len());
     let order = slot_order(&kevs, &places);
@@ -243,6 +263,31 @@ fn merge_with(user: &Trace, kernel: KernelText, pins: Option<&[Pin]>, clock: &Cl
     }
 }
 
+/// Each kernel event's pin, by position in `kevs`, which are in line order: the last pin
+/// given for its line, as a map by line keeps. Looked up once here, not once per use.
+pub(super) fn pins_by_kev<'p>(
+    kevs: &[KEv],
+    pins: impl Iterator<Item = &'p Pin>,
+) -> Vec<Option<&'p Pin>> {
+    // Lines are dense: a table by line finds each pin's event without a search.
+    let last = kevs.last().map_or(0, |k| k.line as usize);
+    let mut by_line = vec![u32::MAX; last + 1];
+    for (i, k) in kevs.iter().enumerate() {
+        if let Some(slot) = by_line.get_mut(k.line as usize) {
+            *slot = i as u32;
+        }
+    }
+    let mut out = vec![None; kevs.len()];
+    for p in pins {
+        if let Some(&i) = by_line.get(p.line as usize)
+            && let Some(slot) = out.get_mut(i as usize)
+        {
+            *slot = Some(p);
+        }
+    }
+    out
+}
+
 fn diag(severity: DiagSeverity, ev: &KEv, message: String) -> Diagnostic {
     Diagnostic {
         severity,
@@ -252,30 +297,49 @@ fn diag(severity: DiagSeverity, ev: &KEv, message: String) -> Diagnostic {
     }
 }
 
-/// Parses every line (on worker threads ahead, for a large text) into `k`; malformed ones
-/// become diagnostics.
-fn read<'a>(text: &'a str, ahead: crate::read_ahead::Ahead, k: &mut KernelText<'a>) {
+/// Parses every line (on worker threads ahead, for a large text) into `k`, noting each event
+/// line there too; malformed ones become diagnostics.
+fn read<'a, N: Send>(
+    text: &'a str,
+    ahead: crate::read_ahead::Ahead,
+    note: &(impl Fn(&Record<'a>) -> N + Sync),
+    k: &mut KernelText<'a>,
+) -> Notes<N> {
     let mut line = 0u32;
-    crate::read_ahead::each_line(text, ahead, read_line, |l, start, _, (parsed, also)| {
-        line = line.saturating_add(1);
-        k.counts.lines += 1;
-        if let Some(rec) = also {
-            k.also_events.push((line, rec));
-        }
-        let (counts, diags, out) = (&mut k.counts, &mut k.diagnostics, &mut k.kevs);
-        match parsed {
-            Ok(Line::Event(rec)) => {
-                counts.events += 1;
-                out.push(KEv {
-                    line,
-                    byte: start,
-                    rec,
-                });
+    let mut notes = Vec::new();
+    let read_noting = |l: &'a str| {
+        let (parsed, also) = read_line(l);
+        let noted = match &parsed {
+            Ok(Line::Event(rec)) => Some(note(rec)),
+            _ => None,
+        };
+        (parsed, also, noted)
+    };
+    crate::read_ahead::each_line(
+        text,
+        ahead,
+        read_noting,
+        |l, start, _, (parsed, also, n)| {
+            line = line.saturating_add(1);
+            k.counts.lines += 1;
+            if let Some(rec) = also {
+                k.also_events.push((line, rec));
             }
-            Ok(Line::Lost { cpu, count }) => {
-                counts.lost += count.unwrap_or(0);
-                let n = count.map(|c| c.to_string()).unwrap_or("some".into());
-                diags.push(Diagnostic {
+            let (counts, diags, out) = (&mut k.counts, &mut k.diagnostics, &mut k.kevs);
+            match parsed {
+                Ok(Line::Event(rec)) => {
+                    counts.events += 1;
+                    out.push(KEv {
+                        line,
+                        byte: start,
+                        rec,
+                    });
+                    notes.push(n);
+                }
+                Ok(Line::Lost { cpu, count }) => {
+                    counts.lost += count.unwrap_or(0);
+                    let n = count.map(|c| c.to_string()).unwrap_or("some".into());
+                    diags.push(Diagnostic {
                     severity: DiagSeverity::Warning,
                     line,
                     byte: start,
@@ -283,37 +347,40 @@ fn read<'a>(text: &'a str, ahead: crate::read_ahead::Ahead, k: &mut KernelText<'
                         "the kernel lost {n} events on CPU {cpu}: memops may be missing from here on"
                     ),
                 });
-                // Kept in the trace, at the time of the event before it, so that the checker
-                // knows from where the kernel's side is incomplete.
-                k.lost.push(line);
-                out.push(KEv {
-                    line,
-                    byte: start,
-                    rec: Record {
-                        comm: "",
-                        // No thread's: placed by time, never inside a call.
-                        tid: u32::MAX,
-                        tgid: None,
-                        cpu,
-                        flags: None,
-                        ts_ns: out.last().map_or(0, |k: &KEv| k.rec.ts_ns),
-                        name: crate::trace::LOST_EVENTS,
-                        body: l,
-                    },
-                });
+                    // Kept in the trace, at the time of the event before it, so that the checker
+                    // knows from where the kernel's side is incomplete.
+                    k.lost.push(line);
+                    out.push(KEv {
+                        line,
+                        byte: start,
+                        rec: Record {
+                            comm: "",
+                            // No thread's: placed by time, never inside a call.
+                            tid: u32::MAX,
+                            tgid: None,
+                            cpu,
+                            flags: None,
+                            ts_ns: out.last().map_or(0, |k: &KEv| k.rec.ts_ns),
+                            name: crate::trace::LOST_EVENTS,
+                            body: l,
+                        },
+                    });
+                    notes.push(None);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    counts.malformed += 1;
+                    diags.push(Diagnostic {
+                        severity: DiagSeverity::Warning,
+                        line,
+                        byte: start,
+                        message: format!("not an ftrace event line ({e}); skipped"),
+                    });
+                }
             }
-            Ok(_) => {}
-            Err(e) => {
-                counts.malformed += 1;
-                diags.push(Diagnostic {
-                    severity: DiagSeverity::Warning,
-                    line,
-                    byte: start,
-                    message: format!("not an ftrace event line ({e}); skipped"),
-                });
-            }
-        }
-    });
+        },
+    );
+    Notes(notes)
 }
 
 /// What a line is, and for a line read as something else (a comment, a lost-events notice,

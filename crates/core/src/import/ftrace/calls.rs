@@ -18,7 +18,7 @@ use crate::kernel::merge::Pin;
 use crate::trace::{Body, Event, IoctlArg, IoctlCmd, Trace, V4l2Buffer};
 use crate::v4l2::{BufType, Memory, Origin};
 
-use super::devices::{Devices, Name, NameOf, Numbered, name_of};
+use super::devices::{Devices, Name, NameOf, Numbered};
 
 /// The rebuilt calls, and each one's pin.
 pub(super) struct Calls {
@@ -89,19 +89,9 @@ fn buf_type(raw: u32) -> Option<BufType> {
 /// One event line with its number.
 pub(super) struct Line<'a> {
     pub no: u32,
-    pub rec: Record<'a>,
+    pub rec: &'a Record<'a>,
     /// What names the device the event is on, and its buffer: worked out once per line.
     pub named: Option<NameOf>,
-}
-
-impl<'a> Line<'a> {
-    pub fn new(no: u32, rec: Record<'a>) -> Line<'a> {
-        Line {
-            no,
-            rec,
-            named: name_of(&rec),
-        }
-    }
 }
 
 /// A rebuilt call before the calls are put in time order: when, by whom, what, how long,
@@ -347,7 +337,7 @@ impl Builder<'_> {
             .unwrap_or(&[])
             .iter()
             .filter(move |x| x.rec.tid == tid)
-            .take_while(|x| !is_marking(&x.rec))
+            .take_while(|x| !is_marking(x.rec))
     }
 
     fn alloc(&mut self, pos: usize, l: &Line) {
@@ -369,7 +359,7 @@ impl Builder<'_> {
                 crate::kernel::kprobes::memop_kind(x.rec.name)
                     == Some(crate::v4l2::MemopKind::Alloc)
             })
-            .map(|x| arg_u32(&x.rec, "index"))
+            .map(|x| arg_u32(x.rec, "index"))
             .collect();
         let mut granted: Vec<u32> = allocs.iter().flatten().copied().collect();
         granted.sort_unstable();
@@ -420,7 +410,7 @@ impl Builder<'_> {
                     crate::kernel::kprobes::memop_kind(x.rec.name)
                         == Some(crate::v4l2::MemopKind::GetDmabuf)
                 })
-                .and_then(|x| arg_u32(&x.rec, "index"))
+                .and_then(|x| arg_u32(x.rec, "index"))
         });
         let Some(index) = index else { return };
         let plane = arg_u32(r, "plane").unwrap_or(0);

@@ -25,12 +25,15 @@ pub fn import_ftrace(text: &str) -> Imported {
         kernel: ftrace::header_release(text).map(str::to_owned),
         clock: crate::time::TraceClock::Boot,
     };
-    // Read once, for the calls and for the merge.
-    let kernel_text = KernelText::read(text);
-    let lines: Vec<calls::Line> = (kernel_text.events().into_iter())
-        .map(|(no, rec)| calls::Line::new(no, rec))
+    // Read once, for the calls and for the merge; what names each event's device is worked
+    // out on the threads that read the lines.
+    let (kernel_text, notes) = KernelText::read_noting(text, devices::name_of);
+    let noted = kernel_text.events_noted(&notes, devices::name_of);
+    let lines: Vec<calls::Line> = (noted.into_iter())
+        .map(|(no, rec, named)| calls::Line { no, rec, named })
         .collect();
     let rebuilt = calls::rebuild(&lines, header);
+    drop(lines);
     let merged = merge_pinned_read(
         &rebuilt.trace,
         kernel_text,

@@ -265,3 +265,39 @@ fn pointers_as_the_kernel_and_trace_cmd_print_them() {
     assert_eq!(parse_pointer("0x"), None);
     assert_eq!(parse_pointer("(____ptrval____)"), None);
 }
+
+/// The field lookup as it was first written: the key tried at every byte. The one in use
+/// finds the key's occurrences first; both must give the same value for any body.
+fn tp_field_at_every_byte<'a>(body: &'a str, key: &str) -> Option<&'a str> {
+    let b = body.as_bytes();
+    let mut depth = 0u32;
+    for i in 0..b.len() {
+        match b[i] {
+            b'{' => depth += 1,
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let boundary = i == 0 || matches!(b[i - 1], b' ' | b',');
+        if depth == 0 && boundary && body[i..].starts_with(key) {
+            let after = &body[i + key.len()..];
+            if let Some(v) = after
+                .strip_prefix(" = ")
+                .or_else(|| after.strip_prefix('='))
+            {
+                return Some(top_level_until_comma(v).trim());
+            }
+        }
+    }
+    None
+}
+
+proptest::proptest! {
+    /// Bodies of keys, values, separators and braces, overlapping keys among them.
+    #[test]
+    fn tp_field_finds_what_trying_every_byte_finds(
+        body in "(index|type|typetype|t|=| = |, | |\\{|\\}|[0-9a-z]{1,3}){0,24}",
+        key in "(index|type|typetype|t|ty|x)",
+    ) {
+        proptest::prop_assert_eq!(tp_field(&body, &key), tp_field_at_every_byte(&body, &key));
+    }
+}

@@ -30,23 +30,28 @@ struct Allowed {
     none: bool,
 }
 
-/// Places every kernel event. `pins`: `None` places nothing in a syscall (unrelated clocks).
-pub(super) fn places(user: &Trace, kevs: &[KEv], pins: Option<&[Pin]>) -> Vec<Place> {
+/// Places every kernel event. `pins`, with each event's pin by position in `kevs`; `None`
+/// places nothing in a syscall (unrelated clocks).
+pub(super) fn places(
+    user: &Trace,
+    kevs: &[KEv],
+    pins: Option<(&[Pin], &[Option<&Pin>])>,
+) -> Vec<Place> {
     let times: Vec<u64> = user.events.iter().map(|e| e.t_ns).collect();
     let timed = |ts: u64| Place {
         slot: times.partition_point(|&t| t <= ts),
         timed: true,
     };
-    let Some(pins) = pins else {
+    let Some((pins, pinned)) = pins else {
         return kevs.iter().map(|k| timed(k.rec.ts_ns)).collect();
     };
     let calls = calls_by_thread(user);
-    let pinned: FxHashMap<u32, &Pin> = pins.iter().map(|p| (p.line, p)).collect();
     let allowed = allowed_ranges(user, kevs, pins, &calls);
     kevs.iter()
         .zip(allowed)
-        .map(|(k, allowed)| {
-            if let Some(p) = pinned.get(&k.line) {
+        .zip(pinned)
+        .map(|((k, allowed), pin)| {
+            if let Some(p) = pin {
                 return Place {
                     slot: p.user_event + 1,
                     timed: false,
@@ -108,17 +113,21 @@ fn allowed_ranges(
             pos_of.insert(c.2, p);
         }
     }
-    let pin_at: FxHashMap<u32, (usize, bool)> = pins
+    // By position in `kevs`: the last pin of each line whose call is known.
+    let known = pins
         .iter()
-        .filter(|p| user.events.get(p.user_event).is_some())
-        .filter_map(|p| Some((p.line, (*pos_of.get(&p.user_event)?, p.at_return))))
-        .collect();
+        .filter(|p| user.events.get(p.user_event).is_some() && pos_of.contains_key(&p.user_event));
+    let pinned = super::pins_by_kev(kevs, known);
+    let pin_at = |i: usize| -> Option<(usize, bool)> {
+        let p = (*pinned.get(i)?)?;
+        Some((*pos_of.get(&p.user_event)?, p.at_return))
+    };
     let mut out = vec![Allowed::default(); kevs.len()];
     // Per thread, forwards for the pin before, backwards for the pin after.
     let mut before: FxHashMap<u32, (usize, bool)> = FxHashMap::default();
     let mut lo: Vec<Option<usize>> = vec![None; kevs.len()];
     for (i, k) in kevs.iter().enumerate() {
-        if let Some(&(pos, at_return)) = pin_at.get(&k.line) {
+        if let Some((pos, at_return)) = pin_at(i) {
             before.insert(k.rec.tid, (pos, at_return));
             continue;
         }
@@ -128,7 +137,7 @@ fn allowed_ranges(
     }
     let mut after: FxHashMap<u32, (usize, bool)> = FxHashMap::default();
     for (i, k) in kevs.iter().enumerate().rev() {
-        if let Some(&(pos, at_return)) = pin_at.get(&k.line) {
+        if let Some((pos, at_return)) = pin_at(i) {
             after.insert(k.rec.tid, (pos, at_return));
             continue;
         }
@@ -197,7 +206,15 @@ fn by_time(v: &[Call], ts: u64, a: Allowed) -> Option<usize> {
 /// whatever task it interrupted: it is not part of that task's syscall.
 fn in_interrupt(r: &Record) -> bool {
     r.flags
-        .and_then(|f| f.chars().nth(2))
+        .and_then(|f| {
+            // The third character is the third byte after two ASCII ones (as always).
+            let b = f.as_bytes();
+            if b.iter().take(2).all(u8::is_ascii) {
+                b.get(2).map(|&c| char::from(c))
+            } else {
+                f.chars().nth(2)
+            }
+        })
         .is_some_and(|c| matches!(c, 'h' | 'H' | 's' | 'z' | 'Z'))
 }
 

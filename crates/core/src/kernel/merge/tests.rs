@@ -271,7 +271,9 @@ fn kernel_text_read_ahead_reads_as_in_line() {
             workers: 0,
             batch: usize::MAX,
         },
-    );
+        |_| (),
+    )
+    .0;
     assert!(inline.kevs.len() > 10_000, "{}", inline.kevs.len());
     let ahead = KernelText::read_with(
         &text,
@@ -279,7 +281,9 @@ fn kernel_text_read_ahead_reads_as_in_line() {
             workers: 3,
             batch: 4096,
         },
-    );
+        |_| (),
+    )
+    .0;
     assert!(same_reading(&ahead, &inline));
     let cut = text
         .as_bytes()
@@ -293,14 +297,18 @@ fn kernel_text_read_ahead_reads_as_in_line() {
             workers: 0,
             batch: usize::MAX,
         },
-    );
+        |_| (),
+    )
+    .0;
     let ahead = KernelText::read_with(
         head,
         Ahead {
             workers: 8,
             batch: 1,
         },
-    );
+        |_| (),
+    )
+    .0;
     assert!(same_reading(&ahead, &inline));
 }
 
@@ -316,8 +324,10 @@ fn lines_read_as_something_else_may_still_be_events() {
         "# tracer: nop".to_owned(),
     ]
     .join("\n");
-    let k = KernelText::read(&text);
-    let lines: Vec<u32> = k.events().iter().map(|(l, _)| *l).collect();
+    let (k, notes) = KernelText::read_noting(&text, |_| ());
+    let lines: Vec<u32> = (k.events_noted(&notes, |_| ()).iter())
+        .map(|(l, _, _)| *l)
+        .collect();
     assert_eq!(lines, [1, 2]);
     assert_eq!(k.lost, [3]);
     assert_eq!(k.counts.events, 1);
