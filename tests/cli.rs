@@ -420,6 +420,51 @@ fn import_joins_strace_and_ftrace_and_check_reads_any_format() {
     assert!(v["traceEvents"].as_array().is_some_and(|a| !a.is_empty()));
 }
 
+/// Regression: `import` of a zstd-compressed strace log or ftrace capture stopped with "not a
+/// vb2scope trace" (compressed bytes were taken for a native trace), while `check` read it;
+/// and a compressed ftrace capture, joined or named with `--from ftrace`, was read as text
+/// while still compressed. Compressed or not, an import writes the same trace.
+#[test]
+fn import_reads_compressed_captures_as_it_reads_plain_ones() {
+    let pack = |path: &str| {
+        let plain = std::fs::read(path).expect("fixture");
+        let name = Path::new(path)
+            .file_name()
+            .expect("a file")
+            .to_string_lossy();
+        tmp(
+            &format!("{name}.zst"),
+            &zstd::encode_all(plain.as_slice(), 3).expect("zstd"),
+        )
+    };
+    let s = format!("{JOINED}03-vmalloc-dmabuf-import-from-out.strace.txt");
+    let f = format!("{JOINED}03-vmalloc-dmabuf-import-from-out.ftrace.txt");
+    let (sz, fz) = (pack(&s), pack(&f));
+    let (sz, fz) = (sz.display().to_string(), fz.display().to_string());
+    let import = |args: &[&str], out: &str| {
+        let out = tmp(out, b"");
+        let mut all = vec!["import"];
+        all.extend_from_slice(args);
+        let o = run(&[all.as_slice(), &["-o", &out.display().to_string()]].concat());
+        no_panic(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        std::fs::read(&out).expect("written")
+    };
+    let cases: [(&[&str], &[&str]); 4] = [
+        (&[&s], &[&sz]),
+        (&[&f], &[&fz]),
+        (&["--from", "ftrace", &f], &["--from", "ftrace", &fz]),
+        (&[&s, &f], &[&sz, &fz]),
+    ];
+    for (i, (plain, packed)) in cases.into_iter().enumerate() {
+        let a = import(plain, &format!("plain-{i}.jsonl"));
+        let b = import(packed, &format!("packed-{i}.jsonl"));
+        let (t, _) = read_native_bytes(&a).expect("native");
+        assert!(t.events.len() > 50, "{plain:?}: {} events", t.events.len());
+        assert!(a == b, "{plain:?} and {packed:?} imported differently");
+    }
+}
+
 #[test]
 fn an_unknown_format_or_a_bad_from_exits_2() {
     let junk = tmp("junk.bin", b"\x00\x01 not a trace at all\n");

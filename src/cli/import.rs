@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use vb2scope_core::import::{Format, Imported, import_bytes, join};
+use vb2scope_core::import::{Format, Imported, import_bytes, join, unpacked};
 
 use super::input::forced_format;
 
@@ -54,6 +54,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
     }
     let trace = match (user, kernel) {
         (Some((_, u)), Some((kp, bytes))) => {
+            let bytes = unpacked(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", kp.display()))?;
             let text = vb2scope_core::import::text_of(&bytes);
             // The joined list starts with the userspace log's own, printed above.
             let printed = u.diagnostics.len();
@@ -64,6 +65,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
         }
         (Some((_, u)), None) => u.trace,
         (None, Some((kp, bytes))) => {
+            let bytes = unpacked(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", kp.display()))?;
             let text = vb2scope_core::import::text_of(&bytes);
             let imp = vb2scope_core::import::import_ftrace(&text);
             print_diagnostics(&kp, &imp.diagnostics);

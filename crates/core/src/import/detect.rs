@@ -47,7 +47,11 @@ pub(super) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// The format of `bytes`, or `None` when nothing fits. `name` (the file name) only breaks a
 /// tie for scenarios, which have no marker of their own.
 pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
-    if bytes.starts_with(&ZSTD_MAGIC) || crate::format::binary::is_binary(bytes) {
+    if bytes.starts_with(&ZSTD_MAGIC) {
+        // Any format may come compressed (`app.strace.txt.zst`): what the frame holds decides.
+        return compressed_format(bytes, name);
+    }
+    if crate::format::binary::is_binary(bytes) {
         return Some(Format::Native);
     }
     let head = &bytes[..bytes.len().min(64 * 1024)];
@@ -92,6 +96,22 @@ pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
         return Some(Format::Scenario);
     }
     None
+}
+
+/// The format of what zstd-compressed `bytes` hold, told from its first 64 KiB (or as much as
+/// unpacks: a recording may still be being written). Native when nothing unpacks, or the
+/// frame holds another frame: the native reader unpacks its own and says what is wrong.
+fn compressed_format(bytes: &[u8], name: &str) -> Option<Format> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    if let Ok(dec) = zstd::stream::read::Decoder::new(bytes) {
+        // A frame cut short still gives what came before the cut.
+        let _ = dec.take(64 * 1024).read_to_end(&mut head);
+    }
+    if head.is_empty() || head.starts_with(&ZSTD_MAGIC) {
+        return Some(Format::Native);
+    }
+    detect(&head, name)
 }
 
 /// `comm-tid [cpu] ... ts: event:` — a timestamp followed by a colon after a `[NNN]` column.
@@ -155,6 +175,27 @@ mod tests {
         );
         assert_eq!(detect(b"hello\nworld\n", "a.txt"), None);
         assert_eq!(detect(&[0xff, 0xfe, 0x00], "a.bin"), None);
+    }
+
+    /// Compressed, a file is what it holds; a frame that does not unpack is left to the native
+    /// reader, which says what is wrong.
+    #[test]
+    fn compressed_files_by_what_they_hold() {
+        let pack = |s: &str| zstd::encode_all(s.as_bytes(), 1).expect("zstd");
+        let strace = "12:00:00.000001 ioctl(3, VIDIOC_QBUF, {index=0}) = 0\n";
+        assert_eq!(detect(&pack(strace), "a.txt.zst"), Some(Format::Strace));
+        let ftrace = "  v4l2-ctl-288 [001] ..... 26.832823: vb2_qbuf: owner = 0\n";
+        assert_eq!(detect(&pack(ftrace), "a.zst"), Some(Format::Ftrace));
+        let native = "{\"vb2scope\":\"trace\",\"version\":1}\n";
+        assert_eq!(detect(&pack(native), "a.zst"), Some(Format::Native));
+        assert_eq!(detect(&pack("hello\n"), "a.zst"), None);
+        let twice = zstd::encode_all(pack(strace).as_slice(), 1).expect("zstd");
+        assert_eq!(detect(&twice, "a.zst.zst"), Some(Format::Native));
+        // Cut short, as a file still being written: what unpacks decides.
+        let long = strace.repeat(20_000);
+        let packed = pack(&long);
+        let cut = packed.get(..packed.len() / 2).unwrap_or_default();
+        assert_eq!(detect(cut, "a.zst"), Some(Format::Strace));
     }
 
     #[test]

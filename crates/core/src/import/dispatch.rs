@@ -20,13 +20,13 @@ pub enum ImportError {
     Compressed(String),
 }
 
-/// The format of zstd-compressed bytes, told from their first 64 KiB.
-fn compressed_format(bytes: &[u8], name: &str) -> Option<Format> {
-    use std::io::Read;
-    let mut head = Vec::new();
-    let dec = zstd::stream::read::Decoder::new(bytes).ok()?;
-    dec.take(64 * 1024).read_to_end(&mut head).ok()?;
-    detect(&head, name)
+/// `bytes`, unpacked when they are zstd-compressed (a text capture kept as `.zst`).
+pub fn unpacked(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ImportError> {
+    if !bytes.starts_with(&super::detect::ZSTD_MAGIC) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let plain = zstd::decode_all(bytes).map_err(|e| ImportError::Compressed(e.to_string()))?;
+    Ok(std::borrow::Cow::Owned(plain))
 }
 
 /// Reads `bytes` as `format`, or as what they look like when `None`.
@@ -40,9 +40,9 @@ pub fn import_bytes(
     // its own as it reads.
     if bytes.starts_with(&super::detect::ZSTD_MAGIC)
         && format != Some(Format::Native)
-        && compressed_format(bytes, name) != Some(Format::Native)
+        && detect(bytes, name) != Some(Format::Native)
     {
-        let plain = zstd::decode_all(bytes).map_err(|e| ImportError::Compressed(e.to_string()))?;
+        let plain = unpacked(bytes)?;
         if !plain.starts_with(&super::detect::ZSTD_MAGIC) {
             return import_bytes(&plain, name, format, progress);
         }
