@@ -1,6 +1,7 @@
 //! The scenario parser. Every problem is reported with file, line and column; names must be
 //! defined before they are used.
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use thiserror::Error;
 
 use crate::v4l2::VB2_MAX_FRAME;
@@ -25,7 +26,7 @@ struct Tok<'a> {
     col: u32,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     Dmabuf,
     Userptr,
@@ -45,7 +46,11 @@ struct BufOpts {
 struct Parser<'a> {
     file: &'a str,
     line: u32,
-    names: Vec<(Name, Kind)>,
+    /// Every name defined so far, with its kind (the last definition's): a table, as a
+    /// generated scenario may define a name per frame.
+    names: FxHashMap<Name, Kind>,
+    /// The names of `out`, each listed once per kind.
+    listed: FxHashSet<(Kind, Name)>,
     out: Names,
 }
 
@@ -108,8 +113,7 @@ impl Parser<'_> {
                 format!("{:?} is not a valid name (letters, digits, _ and -)", t.s),
             );
         }
-        self.names.retain(|(n, _)| n != t.s);
-        self.names.push((t.s.to_string(), kind));
+        self.names.insert(t.s.to_string(), kind);
         let list = match kind {
             Kind::Dmabuf => &mut self.out.dmabufs,
             Kind::Userptr => &mut self.out.userptrs,
@@ -117,7 +121,7 @@ impl Parser<'_> {
             Kind::Request => &mut self.out.requests,
             Kind::Bitstream => &mut self.out.bitstreams,
         };
-        if !list.iter().any(|n| n == t.s) {
+        if self.listed.insert((kind, t.s.to_string())) {
             list.push(t.s.to_string());
         }
         Ok(t.s.to_string())
@@ -131,9 +135,9 @@ impl Parser<'_> {
             Kind::Request => "media request",
             Kind::Bitstream => "bitstream",
         };
-        match self.names.iter().rev().find(|(n, _)| n == s) {
-            Some((_, k)) if kinds.contains(k) => Ok(s.to_string()),
-            Some((_, k)) => self.err(
+        match self.names.get(s) {
+            Some(k) if kinds.contains(k) => Ok(s.to_string()),
+            Some(k) => self.err(
                 col,
                 format!(
                     "{s:?} is a {}, not a {}",
@@ -551,13 +555,7 @@ impl Parser<'_> {
                     return self.err(end, "dup needs NAME as NAME2");
                 };
                 let name = self.use_name(t.s, t.col, &[Kind::Dmabuf, Kind::Handle])?;
-                let kind = self
-                    .names
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, k)| *k)
-                    .unwrap_or(Kind::Dmabuf);
+                let kind = self.names.get(&name).copied().unwrap_or(Kind::Dmabuf);
                 match arg(1) {
                     Some(a) if a.s == "as" => {}
                     Some(a) => return self.err(a.col, format!("expected \"as\", found {:?}", a.s)),
@@ -667,7 +665,8 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let mut p = Parser {
         file,
         line: 0,
-        names: vec![("main".into(), Kind::Handle)],
+        names: FxHashMap::from_iter([("main".into(), Kind::Handle)]),
+        listed: FxHashSet::from_iter([(Kind::Handle, "main".into())]),
         out: Names::default(),
     };
     p.out.handles.push("main".into());
