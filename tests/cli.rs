@@ -644,15 +644,20 @@ fn bench_scale_measures_against_the_floor() {
         .lines()
         .filter(|l| l.starts_with("| ") && l.as_bytes().get(2).is_some_and(u8::is_ascii_digit))
         .collect();
-    // Each size three times: the tool's figures, then taken in as a live recording, then an
-    // M2M recording of that size taken in.
-    assert_eq!(rows.len(), 6, "{out}");
+    // Each size four times: the tool's figures, then taken in as a live recording, then an
+    // M2M recording and a recording with a dma-buf per frame of that size taken in.
+    assert_eq!(rows.len(), 8, "{out}");
     for r in &rows {
         assert!(!r.contains("| - |"), "a column left empty: {r}");
     }
     assert!(out.contains("growth from"), "{out}");
     assert!(out.contains("live: the same sessions"), "{out}");
     assert!(out.contains("live: M2M sessions"), "{out}");
+    assert!(
+        out.contains("live: DMABUF sessions with a new dma-buf"),
+        "{out}"
+    );
+    assert!(out.contains("running each scenario"), "{out}");
     assert!(out.contains("| strace (dense"), "{out}");
     assert!(out.contains("| ftrace"), "{out}");
 }

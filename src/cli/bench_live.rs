@@ -11,6 +11,8 @@ use anyhow::{Result, anyhow};
 
 use vb2scope_core::analysis::{Analysis, Depth, PolicyChoice};
 use vb2scope_core::import::{Format, import_bytes};
+use vb2scope_core::policy::Policy;
+use vb2scope_core::scenario::{fresh_dmabuf_workload, parse, run as run_scenario};
 use vb2scope_core::trace::{Body, Event, IoctlArg, IoctlCmd, Trace};
 
 /// Events per update: a quarter of a second of a fast recording (a 60 fps M2M session with
@@ -134,6 +136,33 @@ pub fn measure_m2m(events: usize) -> Result<(LiveRow, f64)> {
     let rebuild = t0.elapsed().as_secs_f64();
     drop(whole);
     Ok((measure_trace(trace)?, rebuild))
+}
+
+/// A DMABUF capture recording of about `events` events in which every frame comes in a
+/// dma-buf of its own ([`fresh_dmabuf_workload`]), made by running the scenario, then taken
+/// in live: the dma-bufs grow with the recording.
+///
+/// Also returns the seconds judging the whole recording from zero takes, and those running
+/// the scenario (parsing it and replaying it into a trace) took.
+pub fn measure_fresh(events: usize) -> Result<(LiveRow, f64, f64)> {
+    // 15 events a frame: the completion, DQBUF, close, the new dma-buf and QBUF, with the
+    // model's steps between them.
+    let text = fresh_dmabuf_workload((events / 15).max(1));
+    let t0 = Instant::now();
+    let sc = parse("fresh.vb2s", &text).map_err(|e| anyhow!("{e}"))?;
+    let trace = run_scenario(&sc, Policy::MODERN).map_err(|e| anyhow!("{e}"))?;
+    let run = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let whole = Analysis::of_trace(
+        "fresh",
+        trace.clone(),
+        PolicyChoice::Auto,
+        Depth::Timeline,
+        None,
+    )?;
+    let rebuild = t0.elapsed().as_secs_f64();
+    drop(whole);
+    Ok((measure_trace(trace)?, rebuild, run))
 }
 
 /// See [`measure_m2m`].

@@ -246,6 +246,17 @@ pub fn run(
         let (row, rebuild) = super::bench_live::measure_m2m(n as usize)?;
         super::bench_live::print(&row, rebuild);
     }
+    super::bench_live::print_header("DMABUF sessions with a new dma-buf every frame");
+    let mut runs = Vec::new();
+    for &n in sizes {
+        let (row, rebuild, run) = super::bench_live::measure_fresh(n as usize)?;
+        super::bench_live::print(&row, rebuild);
+        runs.push(format!("{} events {run:.2} s", row.events));
+    }
+    println!(
+        "running each scenario (parsing it, a name per frame, and replaying it into a trace): {}",
+        runs.join(", ")
+    );
     if text_mb > 0 {
         super::bench_text::text_imports(&dir, text_mb)?;
     }

@@ -187,6 +187,29 @@ fn one_event_at_a_time_is_the_same() {
     eprintln!("{restarts} restarts");
 }
 
+/// A session in which every frame comes in a new dma-buf, grown one event at a time, ends
+/// with every dma-buf described as the whole trace's: each update takes only the dma-bufs
+/// the model made or changed since the last. The session is what it says: a dma-buf per
+/// frame, each buffer taking a different one than last time (R16), the 8 left queued
+/// mapped past the STREAMOFF (R03), both information under today's vb2.
+#[test]
+fn a_dma_buf_per_frame_grown_is_the_same() {
+    use vb2scope_core::rules::{RuleId, Severity};
+    let text = vb2scope_core::scenario::fresh_dmabuf_workload(300);
+    let sc = vb2scope_core::scenario::parse("fresh.vb2s", &text).expect("parses");
+    assert_eq!(sc.names.dmabufs.len(), 308);
+    let whole = vb2scope_core::scenario::run(&sc, Policy::MODERN).expect("runs");
+    let full = build(&whole, Policy::MODERN);
+    let (grown, _) = one_at_a_time(&whole, |_| true);
+    same(&grown, &full, "a dma-buf per frame");
+    assert_eq!(grown.dmabufs.len(), 308);
+    let report = &full.report;
+    let count = |r| report.findings.iter().filter(|f| f.rule == r).count();
+    assert_eq!((count(RuleId::R16), count(RuleId::R03)), (300, 8));
+    assert_eq!(report.findings.len(), 308);
+    assert_eq!(report.worst(), Some(Severity::Info));
+}
+
 /// Regression: a DQBUF that another thread's STREAMOFF woke with EINVAL is told from one
 /// that failed by the stop that follows it within 50 ms (v4l2-compliance on visl). Replayed
 /// before that stop came (the recording quiet at every event), it was judged a divergence

@@ -115,6 +115,9 @@ pub(super) struct FdTable {
     pub dmabufs: Vec<Dmabuf>,
     /// dma-bufs by inode, for those whose inode the trace gave.
     pub by_ino: std::collections::HashMap<u64, DmabufId>,
+    /// Every dma-buf made, and every change to one's size, inode, name or export, in order:
+    /// a view brings what it shows up to date from the changes since it last looked.
+    pub ident_changes: Vec<DmabufId>,
     pub maps: Vec<Mapping>,
     pub orphans: Vec<Orphan>,
     /// USERPTR planes whose memory was unmapped while pinned: (uid, plane).
@@ -156,7 +159,9 @@ impl FdTable {
             ino: 0,
             name: None,
         });
-        (self.dmabufs.len() - 1) as DmabufId
+        let id = (self.dmabufs.len() - 1) as DmabufId;
+        self.ident_changes.push(id);
+        id
     }
     pub fn dmabuf(&self, id: DmabufId) -> Option<&Dmabuf> {
         self.dmabufs.get(id as usize)
@@ -330,6 +335,7 @@ impl Model {
         let Some(d) = self.fds.dmabufs.get_mut(id as usize) else {
             return;
         };
+        let was = (d.size, d.name, d.ino);
         if ident.size != u64::MAX && ident.size != 0 {
             d.size = ident.size;
         }
@@ -339,6 +345,9 @@ impl Model {
         if ident.ino != 0 {
             d.ino = ident.ino;
             self.fds.by_ino.insert(ident.ino, id);
+        }
+        if (d.size, d.name, d.ino) != was {
+            self.fds.ident_changes.push(id);
         }
     }
 
@@ -371,6 +380,14 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(i, d)| d.view(i as DmabufId))
+    }
+
+    /// The dma-bufs made, or whose size, inode, name or export changed, after the first
+    /// `since` such changes (ids in order, with repeats); and how many changes there have
+    /// been, the `since` of the next look.
+    pub fn dmabufs_changed(&self, since: usize) -> (&[DmabufId], usize) {
+        let all = &self.fds.ident_changes;
+        (all.get(since..).unwrap_or_default(), all.len())
     }
 
     pub fn dmabuf_view(&self, id: DmabufId) -> Option<DmabufView> {

@@ -440,6 +440,7 @@ impl Model {
         if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
             d.fds = 1;
             d.exported_from = Some((key, index, plane));
+            self.fds.ident_changes.push(id);
         }
         if self.fds.get(new_fd) != FdObj::Free {
             let _ = self.close(new_fd, None);

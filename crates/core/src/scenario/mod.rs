@@ -15,4 +15,4 @@ pub use ast::{DriverStmt, Name, Names, Scenario, Stmt, StmtKind};
 pub use lower::{DEVICE, Script, lower};
 pub use parse::{ScenarioError, parse};
 pub use run::{RunError, run};
-pub use workload::streaming_workload;
+pub use workload::{fresh_dmabuf_workload, streaming_workload};

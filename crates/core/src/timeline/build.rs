@@ -487,19 +487,20 @@ pub(super) fn sample_drains(
     }
 }
 
-/// Brings `infos` to every dma-buf the model knows: new ones added, changed ones (an inode
-/// or size learned later) rewritten, the rest left alone.
-pub(super) fn update_dmabuf_infos(infos: &mut Vec<DmabufInfo>, trace: &Trace, model: &Model) {
-    for d in model.dmabufs() {
+/// Brings `infos` to every dma-buf the model knows, from the changes after the first `seen`
+/// (moved on past them): new ones added, changed ones (an inode or size learned later)
+/// rewritten, the rest not looked at. A session that makes a dma-buf per frame costs each
+/// update what changed since the last, not every dma-buf of the session.
+pub(super) fn update_dmabuf_infos(
+    infos: &mut Vec<DmabufInfo>,
+    seen: &mut usize,
+    trace: &Trace,
+    model: &Model,
+) {
+    let (changed, now) = model.dmabufs_changed(*seen);
+    for d in changed.iter().filter_map(|&id| model.dmabuf_view(id)) {
         let name = d.name.map_or("", |n| trace.str(crate::trace::Sym(n)));
-        let known = infos.get(d.id as usize).is_some_and(|i| {
-            (i.id, i.ino, i.size, i.exported_from) == (d.id, d.ino, d.size, d.exported_from)
-                && i.name == name
-        });
-        if known {
-            continue;
-        }
-        let info = DmabufInfo {
+        let info = || DmabufInfo {
             id: d.id,
             ino: d.ino,
             size: d.size,
@@ -507,10 +508,29 @@ pub(super) fn update_dmabuf_infos(infos: &mut Vec<DmabufInfo>, trace: &Trace, mo
             exported_from: d.exported_from,
         };
         match infos.get_mut(d.id as usize) {
-            Some(i) => *i = info,
-            None => infos.push(info),
+            Some(i) => {
+                let known = (i.id, i.ino, i.size, i.exported_from)
+                    == (d.id, d.ino, d.size, d.exported_from)
+                    && i.name == name;
+                if !known {
+                    *i = info();
+                }
+            }
+            // Ids are given in order: a new one is the next.
+            None => infos.push(info()),
         }
     }
+    *seen = now;
+    // What the changes gave must be what every dma-buf says: a change the model forgot to
+    // log would leave a dma-buf described as it was.
+    debug_assert!(
+        model.dmabufs().count() == infos.len()
+            && model.dmabufs().zip(infos.iter()).all(|(d, i)| {
+                (d.id, d.ino, d.size, d.exported_from) == (i.id, i.ino, i.size, i.exported_from)
+                    && d.name.map_or("", |n| trace.str(crate::trace::Sym(n))) == i.name
+            }),
+        "a dma-buf changed that the model did not log"
+    );
 }
 
 /// Replays `trace` under `policy` and records every buffer's life.

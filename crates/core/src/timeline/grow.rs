@@ -40,6 +40,8 @@ struct Builder {
     requests_seen: u64,
     drains: Vec<Cursor>,
     drains_seen: u64,
+    /// How many of the model's dma-buf changes `tl.dmabufs` has taken.
+    dmabufs_seen: usize,
     tl: Timeline,
 }
 
@@ -88,6 +90,7 @@ impl Growing {
             requests_seen: 0,
             drains: Vec::new(),
             drains_seen: 0,
+            dmabufs_seen: 0,
             tl,
         };
         Growing { replay, b }
@@ -268,7 +271,12 @@ impl Builder {
 
     /// Brings what is summed up over the whole trace to the events replayed so far.
     fn refresh(&mut self, trace: &Trace, replay: &mut Replay) {
-        update_dmabuf_infos(&mut self.tl.dmabufs, trace, replay.model());
+        update_dmabuf_infos(
+            &mut self.tl.dmabufs,
+            &mut self.dmabufs_seen,
+            trace,
+            replay.model(),
+        );
         self.jobs.update(&mut self.tl.jobs);
         self.tl.queue_info = self.infos.infos(trace);
         replay.deliver(&mut self.tl.report);
