@@ -6,9 +6,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use vb2scope_core::import::{Format, Imported, import_bytes, join, unpacked};
+use vb2scope_core::import::{Format, Imported, cut_short, import_bytes, join, unpacked};
 
 use super::input::forced_format;
+
+/// An ftrace capture's bytes, unpacked when compressed; a warning when they end early.
+fn unpacked_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+    let (plain, cut) = unpacked(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if let Some(why) = cut {
+        print_diagnostics(path, &[cut_short(&why, plain.len())]);
+    }
+    Ok(plain)
+}
 
 fn print_diagnostics(path: &Path, d: &[vb2scope_core::format::Diagnostic]) {
     for x in d.iter().take(20) {
@@ -54,7 +63,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
     }
     let trace = match (user, kernel) {
         (Some((_, u)), Some((kp, bytes))) => {
-            let bytes = unpacked(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", kp.display()))?;
+            let bytes = unpacked_text(&kp, &bytes)?;
             let text = vb2scope_core::import::text_of(&bytes);
             // The joined list starts with the userspace log's own, printed above.
             let printed = u.diagnostics.len();
@@ -65,7 +74,7 @@ pub fn run(inputs: &[PathBuf], output: &Path) -> Result<i32> {
         }
         (Some((_, u)), None) => u.trace,
         (None, Some((kp, bytes))) => {
-            let bytes = unpacked(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", kp.display()))?;
+            let bytes = unpacked_text(&kp, &bytes)?;
             let text = vb2scope_core::import::text_of(&bytes);
             let imp = vb2scope_core::import::import_ftrace(&text);
             print_diagnostics(&kp, &imp.diagnostics);

@@ -20,13 +20,36 @@ pub enum ImportError {
     Compressed(String),
 }
 
-/// `bytes`, unpacked when they are zstd-compressed (a text capture kept as `.zst`).
-pub fn unpacked(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ImportError> {
+/// `bytes`, unpacked when they are zstd-compressed (a text capture kept as `.zst`); and why
+/// the unpacking stopped early, if it did: a frame cut short (a file still being written)
+/// or bytes after the last frame leave what came before them to read.
+pub fn unpacked(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, Option<String>), ImportError> {
+    use std::io::Read;
     if !bytes.starts_with(&super::detect::ZSTD_MAGIC) {
-        return Ok(std::borrow::Cow::Borrowed(bytes));
+        return Ok((std::borrow::Cow::Borrowed(bytes), None));
     }
-    let plain = zstd::decode_all(bytes).map_err(|e| ImportError::Compressed(e.to_string()))?;
-    Ok(std::borrow::Cow::Owned(plain))
+    let compressed = |e: std::io::Error| ImportError::Compressed(e.to_string());
+    let mut dec = zstd::stream::read::Decoder::new(bytes).map_err(compressed)?;
+    let mut plain = Vec::new();
+    // On an error, what was unpacked before it is kept.
+    match dec.read_to_end(&mut plain) {
+        Ok(_) => Ok((std::borrow::Cow::Owned(plain), None)),
+        Err(e) if !plain.is_empty() => Ok((std::borrow::Cow::Owned(plain), Some(e.to_string()))),
+        Err(e) => Err(compressed(e)),
+    }
+}
+
+/// The warning for compressed input that stopped unpacking early (`why`), after `byte`
+/// bytes of what it holds.
+pub fn cut_short(why: &str, byte: usize) -> Diagnostic {
+    Diagnostic {
+        severity: format::DiagSeverity::Warning,
+        line: 0,
+        byte: byte as u64,
+        message: format!(
+            "the compressed data ends early ({why}): what came before it was read, after it nothing"
+        ),
+    }
 }
 
 /// Reads `bytes` as `format`, or as what they look like when `None`.
@@ -42,9 +65,13 @@ pub fn import_bytes(
         && format != Some(Format::Native)
         && detect(bytes, name) != Some(Format::Native)
     {
-        let plain = unpacked(bytes)?;
+        let (plain, cut) = unpacked(bytes)?;
         if !plain.starts_with(&super::detect::ZSTD_MAGIC) {
-            return import_bytes(&plain, name, format, progress);
+            let (mut imported, format) = import_bytes(&plain, name, format, progress)?;
+            if let Some(why) = cut {
+                imported.diagnostics.push(cut_short(&why, plain.len()));
+            }
+            return Ok((imported, format));
         }
     }
     let format = format
@@ -90,5 +117,55 @@ pub fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match simdutf8::basic::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A compressed capture cut short (still being written), or with bytes after its frame,
+    /// gives the events that unpacked before the cut, with a warning saying so.
+    #[test]
+    fn compressed_input_cut_short_gives_what_came_before() {
+        let line = |i: usize| {
+            format!(
+                "{}.{:06} ioctl(3, VIDIOC_QBUF, {{type=V4L2_BUF_TYPE_VIDEO_CAPTURE, index=0, memory=V4L2_MEMORY_MMAP}}) = 0\n",
+                100 + i / 1000,
+                i % 1000
+            )
+        };
+        let open = "99.000000 openat(AT_FDCWD, \"/dev/video0\", O_RDWR) = 3\n";
+        let text: String = std::iter::once(open.to_owned())
+            .chain((0..20_000).map(line))
+            .collect();
+        let packed = zstd::encode_all(text.as_bytes(), 1).expect("zstd");
+        let whole = import_bytes(&packed, "a.zst", None, None)
+            .expect("imports")
+            .0;
+        assert_eq!(whole.trace.events.len(), 20_001);
+        assert!(
+            whole
+                .diagnostics
+                .iter()
+                .all(|d| !d.message.contains("ends early"))
+        );
+        let cut = packed.get(..packed.len() / 2).unwrap_or_default();
+        let mut junk = packed.clone();
+        junk.extend_from_slice(b"not a frame");
+        for (what, bytes) in [("cut", cut), ("junk after", junk.as_slice())] {
+            let (got, format) = import_bytes(bytes, "a.zst", None, None).expect(what);
+            assert_eq!(format, Format::Strace, "{what}");
+            let n = got.trace.events.len();
+            assert!(n > 1_000 && n <= 20_001, "{what}: {n} events");
+            let warned = got
+                .diagnostics
+                .iter()
+                .filter(|d| d.message.contains("ends early"));
+            assert_eq!(warned.count(), 1, "{what}: {:?}", got.diagnostics);
+        }
+        // Nothing unpacks: an error (the native reader's), not an empty trace.
+        let head = packed.get(..8).unwrap_or_default();
+        assert!(import_bytes(head, "a.zst", None, None).is_err());
     }
 }

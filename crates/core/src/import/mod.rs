@@ -12,7 +12,7 @@ pub mod strace;
 pub mod v4l2_tracer;
 
 pub use detect::{Format, detect};
-pub use dispatch::{ImportError, import_bytes, text_of, unpacked};
+pub use dispatch::{ImportError, cut_short, import_bytes, text_of, unpacked};
 pub use ftrace::import_ftrace;
 pub use join::{Alignment, join};
 

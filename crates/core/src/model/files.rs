@@ -387,6 +387,8 @@ impl Model {
     /// been, the `since` of the next look.
     pub fn dmabufs_changed(&self, since: usize) -> (&[DmabufId], usize) {
         let all = &self.fds.ident_changes;
+        // Past the log: the caller looked at another model's.
+        debug_assert!(since <= all.len(), "{since} changes seen of {}", all.len());
         (all.get(since..).unwrap_or_default(), all.len())
     }
 

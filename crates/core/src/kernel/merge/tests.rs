@@ -332,3 +332,93 @@ fn lines_read_as_something_else_may_still_be_events() {
     assert_eq!(k.lost, [3]);
     assert_eq!(k.counts.events, 1);
 }
+
+/// Each event's note lands on its own record, in line order, whatever the workers: with lost
+/// events (no note, not an event) and lines read as something else that are events too
+/// (noted as they are merged in), among comments and lines that are nothing.
+#[test]
+fn notes_land_on_their_events() {
+    use crate::read_ahead::Ahead;
+    let lines: Vec<String> = (0..3000u64)
+        .map(|i| match i % 7 {
+            0 => format!("CPU:{} [LOST {i} EVENTS]", i % 4),
+            1 => format!("  #cam-{i} [001] ..... 1.{i:06}: v4l2_qbuf: minor = 0, index = {i}"),
+            2 => "# tracer: nop".to_owned(),
+            3 => "garbage line".to_owned(),
+            4 => format!(" => x-{i} [002] ..... 2.{i:06}: v4l2_dqbuf: minor = 1, index = {i}"),
+            _ => kline(i as u32, ".....", 1_000_000 + i, "v4l2_qbuf", "minor = 0"),
+        })
+        .collect();
+    let text = lines.join("\n");
+    let note = |r: &Record| (r.ts_ns, r.tid);
+    for ahead in [
+        Ahead {
+            workers: 0,
+            batch: usize::MAX,
+        },
+        Ahead {
+            workers: 3,
+            batch: 512,
+        },
+    ] {
+        let (k, notes) = KernelText::read_with(&text, ahead, note);
+        assert!(!k.also_events.is_empty() && !k.lost.is_empty());
+        let noted = k.events_noted(&notes, note);
+        // Every event line (1 in 7 is a lost-events notice, 3 in 7 are not events at all)
+        // and the `#cam`/`=>` lines that also read as events.
+        let events: Vec<u32> = (k.kevs.iter().map(|x| x.line))
+            .filter(|l| !k.lost.contains(l))
+            .chain(k.also_events.iter().map(|(l, _)| *l))
+            .collect();
+        assert_eq!(noted.len(), events.len());
+        assert!(noted.windows(2).all(|w| w[0].0 < w[1].0), "line order");
+        for (line, rec, n) in &noted {
+            assert_eq!(*n, note(rec), "the note of line {line}");
+            let raw = lines.get(*line as usize - 1).map(String::as_str);
+            assert_eq!(parse_event(raw.unwrap_or("")).ok().as_ref(), Some(*rec));
+        }
+    }
+}
+
+/// Each event's pin (a lost-events notice is kept as an event too) is the last one given
+/// for its line, as a map by line keeps; pins of lines that are not events (comments, line
+/// 0, past the end) pin nothing.
+#[test]
+fn pins_by_event_are_the_last_of_each_line() {
+    let lines: Vec<String> = (0..200u64)
+        .map(|i| match i % 5 {
+            0 => "# comment".to_owned(),
+            1 => "CPU:1 [LOST 3 EVENTS]".to_owned(),
+            _ => kline(7, ".....", 1_000_000 + i, "v4l2_qbuf", "minor = 0"),
+        })
+        .collect();
+    let text = lines.join("\n");
+    let k = KernelText::read(&text);
+    let mut seed = 12345u64;
+    let mut rnd = |m: u64| {
+        seed = (seed.wrapping_mul(6364136223846793005)).wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    for _ in 0..500 {
+        let pins: Vec<Pin> = (0..rnd(40) as usize)
+            .map(|j| Pin {
+                line: rnd(260) as u32,
+                user_event: j,
+                kernel_ns: 0,
+                user_ns: 0,
+                at_return: rnd(2) == 0,
+            })
+            .collect();
+        let by_line: FxHashMap<u32, &Pin> = pins.iter().map(|p| (p.line, p)).collect();
+        let got = pins_by_kev(&k.kevs, pins.iter());
+        for (kev, g) in k.kevs.iter().zip(&got) {
+            let want = by_line.get(&kev.line);
+            assert_eq!(
+                want.map(|p| p.user_event),
+                g.map(|p| p.user_event),
+                "line {}",
+                kev.line
+            );
+        }
+    }
+}
