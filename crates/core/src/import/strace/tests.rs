@@ -2,7 +2,7 @@
 //! gives, wherever the batches are cut, on every strace capture of the repository (the
 //! corpus of every kernel included).
 
-use super::{import_strace_with, read_line};
+use super::{import_strace_with, read_line, tie_durations};
 use crate::read_ahead::Ahead;
 
 /// Every strace capture of the repository, one after another: unfinished and resumed
@@ -63,4 +63,36 @@ fn a_blank_line_says_nothing() {
     assert!(read_line("").is_none());
     assert!(read_line("   \t").is_none());
     assert!(read_line("1 close(3) = 0").is_some());
+}
+
+/// A duration goes to the events of its line and thread: when one line and thread were
+/// timed twice, the later timing holds; a timing of another thread's line, or of a line no
+/// event came from, ties nothing.
+#[test]
+fn durations_tie_to_the_events_of_their_line_and_thread() {
+    use crate::trace::{Body, Event, Trace};
+    use crate::v4l2::Origin;
+    let mut t = Trace::default();
+    let (a, b) = (t.thread_id(10, 10), t.thread_id(10, 11));
+    let close = |t_ns, th, line| {
+        Event::new(t_ns, th, Origin::Observed, Body::Close { fd: 3 }).on_line(line)
+    };
+    // Events 0..4: thread 10 on lines 1, 2 and 5; thread 11 on line 2.
+    for e in [
+        close(1, a, 1),
+        close(2, a, 2),
+        close(3, b, 2),
+        close(4, a, 5),
+    ] {
+        t.push(e);
+    }
+    let durs = vec![
+        (2, 11, 700),
+        (1, 10, 100),
+        (2, 10, 200),
+        (2, 10, 250),
+        (3, 10, 999),
+        (5, 12, 999),
+    ];
+    assert_eq!(tie_durations(durs, &t), [(0, 100), (1, 250), (2, 700)]);
 }
