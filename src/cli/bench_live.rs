@@ -124,10 +124,14 @@ pub fn print(r: &LiveRow, rebuild: f64) {
 ///
 /// Also returns the seconds judging the whole recording from zero takes.
 pub fn measure_m2m(events: usize) -> Result<(LiveRow, f64)> {
-    let trace = m2m_session(events)?;
+    measure_with_rebuild("m2m", m2m_session(events)?)
+}
+
+/// Judges `trace` whole from zero (timed), then takes it in live ([`measure_trace`]).
+fn measure_with_rebuild(name: &str, trace: Trace) -> Result<(LiveRow, f64)> {
     let t0 = Instant::now();
     let whole = Analysis::of_trace(
-        "m2m",
+        name,
         trace.clone(),
         PolicyChoice::Auto,
         Depth::Timeline,
@@ -152,17 +156,8 @@ pub fn measure_fresh(events: usize) -> Result<(LiveRow, f64, f64)> {
     let sc = parse("fresh.vb2s", &text).map_err(|e| anyhow!("{e}"))?;
     let trace = run_scenario(&sc, Policy::MODERN).map_err(|e| anyhow!("{e}"))?;
     let run = t0.elapsed().as_secs_f64();
-    let t0 = Instant::now();
-    let whole = Analysis::of_trace(
-        "fresh",
-        trace.clone(),
-        PolicyChoice::Auto,
-        Depth::Timeline,
-        None,
-    )?;
-    let rebuild = t0.elapsed().as_secs_f64();
-    drop(whole);
-    Ok((measure_trace(trace)?, rebuild, run))
+    let (row, rebuild) = measure_with_rebuild("fresh", trace)?;
+    Ok((row, rebuild, run))
 }
 
 /// See [`measure_m2m`].

@@ -499,38 +499,37 @@ pub(super) fn update_dmabuf_infos(
 ) {
     let (changed, now) = model.dmabufs_changed(*seen);
     for d in changed.iter().filter_map(|&id| model.dmabuf_view(id)) {
-        let name = d.name.map_or("", |n| trace.str(crate::trace::Sym(n)));
-        let info = || DmabufInfo {
-            id: d.id,
-            ino: d.ino,
-            size: d.size,
-            name: name.to_owned(),
-            exported_from: d.exported_from,
-        };
+        let info = dmabuf_info(d, trace);
         match infos.get_mut(d.id as usize) {
-            Some(i) => {
-                let known = (i.id, i.ino, i.size, i.exported_from)
-                    == (d.id, d.ino, d.size, d.exported_from)
-                    && i.name == name;
-                if !known {
-                    *i = info();
-                }
-            }
+            Some(i) => *i = info,
             // Ids are given in order: a new one is the next.
-            None => infos.push(info()),
+            None => infos.push(info),
         }
     }
     *seen = now;
     // What the changes gave must be what every dma-buf says: a change the model forgot to
     // log would leave a dma-buf described as it was.
     debug_assert!(
-        model.dmabufs().count() == infos.len()
-            && model.dmabufs().zip(infos.iter()).all(|(d, i)| {
-                (d.id, d.ino, d.size, d.exported_from) == (i.id, i.ino, i.size, i.exported_from)
-                    && d.name.map_or("", |n| trace.str(crate::trace::Sym(n))) == i.name
-            }),
+        model
+            .dmabufs()
+            .map(|d| dmabuf_info(d, trace))
+            .eq(infos.iter().cloned()),
         "a dma-buf changed that the model did not log"
     );
+}
+
+/// What the timeline says of the dma-buf the model shows as `d`.
+fn dmabuf_info(d: crate::model::DmabufView, trace: &Trace) -> DmabufInfo {
+    DmabufInfo {
+        id: d.id,
+        ino: d.ino,
+        size: d.size,
+        name: d
+            .name
+            .map_or("", |n| trace.str(crate::trace::Sym(n)))
+            .to_owned(),
+        exported_from: d.exported_from,
+    }
 }
 
 /// Replays `trace` under `policy` and records every buffer's life.
