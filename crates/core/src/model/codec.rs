@@ -22,7 +22,7 @@ impl Model {
         forced: Option<Outcome>,
     ) -> Outcome {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
-        let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
+        let dev = self.fds.fhs.dev(fh).unwrap_or(0);
         // STOP and START are a stateful decoder's (a stateless one takes only FLUSH).
         if !encoder
             && matches!(cmd, Some(codec::CMD_STOP | codec::CMD_START))
@@ -42,16 +42,21 @@ impl Model {
         self.drain_command(dev, cmd, r);
         // FLUSH returns a held CAPTURE buffer.
         if r.is_ok() && cmd == Some(codec::DEC_CMD_FLUSH) {
-            for q in self.queues.iter_mut().filter(|q| q.key.dev == dev) {
-                q.hold_last = false;
+            for qi in self.qis_on(dev).to_vec() {
+                if let Some(q) = self.queues.get_mut(qi) {
+                    q.hold_last = false;
+                }
             }
         }
         r?;
         if cmd == Some(codec::CMD_START) && !encoder {
             self.resolution_resumed(dev);
         }
-        for q in self.queues.iter_mut() {
-            if q.key.dev != dev || q.key.ty.is_output() || !q.codec.last_dequeued {
+        for qi in self.qis_on(dev).to_vec() {
+            let Some(q) = self.queues.get_mut(qi) else {
+                continue;
+            };
+            if q.key.ty.is_output() || !q.codec.last_dequeued {
                 continue;
             }
             match cmd {
@@ -77,7 +82,7 @@ impl Model {
     /// that follows it clears the drain (R34).
     pub(super) fn dqevent(&mut self, fd: i32, ty: Option<u32>, forced: Option<Outcome>) -> Outcome {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
-        let dev = self.fds.fhs.get(fh as usize).map_or(0, |f| f.dev);
+        let dev = self.fds.fhs.dev(fh).unwrap_or(0);
         let pred = match forced {
             Some(Err(e)) => Err((e, None)),
             _ => Ok(()),
@@ -140,9 +145,7 @@ impl Model {
 
     /// Device `dev` is a stateful decoder: it took a DECODER_CMD or reported a source change.
     fn note_decoder(&mut self, dev: u16) {
-        if !self.decoders.contains(&dev) {
-            self.decoders.push(dev);
-        }
+        self.decoders.insert(dev);
     }
 
     /// A CAPTURE plane of a decoder given other memory while its queue streams (R16 just
@@ -323,7 +326,7 @@ impl Model {
     /// returned it) while the model holds it QUEUED or ACTIVE: the driver had it, and is
     /// done with it. Returns whether the model completed it now.
     pub fn observe_completed(&mut self, key: crate::v4l2::QueueKey, index: u32, f: u32) -> bool {
-        let Some(qi) = self.queues.iter().position(|q| q.key == key) else {
+        let Some(qi) = self.qi_of(key) else {
             return false;
         };
         let m2m = self.is_m2m(qi);

@@ -63,19 +63,20 @@ pub enum DrainEnd {
 impl Model {
     /// The drain state of device `dev`, if a codec command ever reached it.
     pub fn drain(&self, dev: u16) -> Option<&Drain> {
-        self.drains.iter().find(|d| d.dev == dev)
+        self.drains.get(*self.drain_at.get(&dev)?)
     }
 
     fn drain_mut(&mut self, dev: u16) -> &mut Drain {
         self.drains_version += 1;
-        let pos = match self.drains.iter().position(|d| d.dev == dev) {
-            Some(p) => p,
+        let pos = match self.drain_at.get(&dev) {
+            Some(&p) => p,
             None => {
                 self.drains.push(Drain {
                     dev,
                     phase: DrainPhase::Running,
                     source_change: false,
                 });
+                self.drain_at.insert(dev, self.drains.len() - 1);
                 self.drains.len() - 1
             }
         };
@@ -84,16 +85,14 @@ impl Model {
 
     /// The CAPTURE queue of device `dev`: where drain findings are placed.
     fn capture_key(&self, dev: u16) -> Option<QueueKey> {
-        self.queues
-            .iter()
-            .find(|q| q.key.dev == dev && !q.key.ty.is_output())
+        self.queues_on(dev)
+            .find(|q| !q.key.ty.is_output())
             .map(|q| q.key)
     }
 
     pub(super) fn streams(&self, dev: u16, output: bool) -> bool {
-        self.queues
-            .iter()
-            .any(|q| q.key.dev == dev && q.key.ty.is_output() == output && q.streaming)
+        self.queues_on(dev)
+            .any(|q| q.key.ty.is_output() == output && q.streaming)
     }
 
     /// What the drain helpers answer to a command, when the trace does not say:

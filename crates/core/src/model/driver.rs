@@ -118,7 +118,7 @@ impl Model {
     /// it: those are the sizes `queue_setup` gave, which a trace that never showed the format
     /// does not otherwise tell. The queue keeps one size, the smallest.
     pub fn observe_plane_lengths(&mut self, key: QueueKey, index: u32, lens: &[u32]) {
-        let Some(q) = self.queues.iter_mut().find(|q| q.key == key) else {
+        let Some(q) = self.qi_of(key).and_then(|qi| self.queues.get_mut(qi)) else {
             return;
         };
         let Some(min) = lens.iter().copied().filter(|&l| l > 0).min() else {

@@ -19,17 +19,6 @@ pub(super) enum FdObj {
     Request(u32),
 }
 
-/// An open video file (`struct file` / `v4l2_fh`).
-#[derive(Clone, Debug)]
-pub(super) struct Fh {
-    pub dev: u16,
-    /// fds referring to it; released at 0.
-    pub refs: u32,
-    /// Every fd is closed but mmaps of its buffers still hold the file: it is released at
-    /// the last munmap (or when the process exits).
-    pub held_by_mmaps: bool,
-}
-
 /// A dma-buf object.
 #[derive(Clone, Debug)]
 pub(super) struct Dmabuf {
@@ -111,7 +100,7 @@ pub(super) struct Orphan {
 #[derive(Clone, Debug, Default)]
 pub(super) struct FdTable {
     pub fds: Vec<FdObj>,
-    pub fhs: Vec<Fh>,
+    pub fhs: super::handles::Handles,
     pub dmabufs: Vec<Dmabuf>,
     /// dma-bufs by inode, for those whose inode the trace gave.
     pub by_ino: std::collections::HashMap<u64, DmabufId>,
@@ -174,12 +163,7 @@ impl Model {
         match self.fds.get(fd) {
             FdObj::Video(fh) => Some(fh),
             FdObj::Free if self.lenient => {
-                self.fds.fhs.push(super::files::Fh {
-                    dev: 0,
-                    refs: 1,
-                    held_by_mmaps: false,
-                });
-                let fh = (self.fds.fhs.len() - 1) as u32;
+                let fh = self.fds.fhs.open(0);
                 self.fds.set(fd, FdObj::Video(fh)).then_some(fh)
             }
             _ => None,
@@ -189,14 +173,14 @@ impl Model {
     /// The queue a video ioctl on `fd` for buffer type `ty` addresses, and the file handle.
     pub(super) fn target(&mut self, fd: i32, ty: BufType) -> Result<(Qi, u32), Errno> {
         let fh = self.fh_of(fd).ok_or(Errno::EBADF)?;
-        let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0);
+        let dev = self.fds.fhs.dev(fh).unwrap_or(0);
         Ok((self.queue_index(QueueKey { dev, ty }), fh))
     }
 
     /// The device of video fd `fd`, if it is one.
     pub(super) fn dev_of(&self, fd: i32) -> Option<u16> {
         match self.fds.get(fd) {
-            FdObj::Video(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev),
+            FdObj::Video(fh) => self.fds.fhs.dev(fh),
             _ => None,
         }
     }
@@ -211,15 +195,9 @@ impl Model {
         if let Some(o) = q.owner
             && o != fh
             && self.forced_ok
-            && self
-                .fds
-                .fhs
-                .get(o as usize)
-                .is_some_and(|f| f.held_by_mmaps && f.refs == 0)
+            && self.fds.fhs.held_only_by_mmaps(o)
         {
-            if let Some(f) = self.fds.fhs.get_mut(o as usize) {
-                f.held_by_mmaps = false;
-            }
+            self.fds.fhs.set_held_by_mmaps(o, false);
             self.release_fh(o);
         }
         let Some(q) = self.queues.get(qi) else {
@@ -236,12 +214,7 @@ impl Model {
     pub(super) fn open(&mut self, fd: i32, dev: u16, forced: Option<Outcome>) -> Outcome {
         let r = self.decide("open", None, Ok(()), forced);
         if r.is_ok() {
-            self.fds.fhs.push(Fh {
-                dev,
-                refs: 1,
-                held_by_mmaps: false,
-            });
-            let fh = (self.fds.fhs.len() - 1) as u32;
+            let fh = self.fds.fhs.open(dev);
             self.fds.set(fd, FdObj::Video(fh));
         }
         r
@@ -261,11 +234,7 @@ impl Model {
                 let _ = self.close(new_fd, None);
             }
             match obj {
-                FdObj::Video(fh) => {
-                    if let Some(f) = self.fds.fhs.get_mut(fh as usize) {
-                        f.refs += 1;
-                    }
-                }
+                FdObj::Video(fh) => self.fds.fhs.add_ref(fh),
                 FdObj::Dmabuf(id) => {
                     if let Some(d) = self.fds.dmabufs.get_mut(id as usize) {
                         d.fds += 1;
@@ -361,9 +330,7 @@ impl Model {
             return;
         };
         let p = self
-            .queues
-            .iter_mut()
-            .find_map(|q| q.buf_by_uid_mut(uid))
+            .buf_by_uid_mut(uid)
             .and_then(|b| b.planes.get_mut(usize::from(plane)));
         if let Some(p) = p {
             p.exports += 1;
@@ -455,10 +422,11 @@ impl Model {
 
     /// Live mmaps of the buffers of the queues `fh` owns.
     fn mmaps_of(&self, fh: u32) -> u32 {
-        let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev);
-        self.queues
-            .iter()
-            .filter(|q| Some(q.key.dev) == dev && q.owner == Some(fh))
+        let Some(dev) = self.fds.fhs.dev(fh) else {
+            return 0;
+        };
+        self.queues_on(dev)
+            .filter(|q| q.owner == Some(fh))
             .flat_map(|q| q.iter())
             .flat_map(|(_, b)| b.planes.iter())
             .map(|p| p.mmaps)
@@ -467,39 +435,32 @@ impl Model {
 
     /// A handle whose fds are all closed is released with its last mapping.
     fn release_unmapped_handles(&mut self) {
-        let ready: Vec<u32> = (0..self.fds.fhs.len() as u32)
-            .filter(|&fh| {
-                self.fds
-                    .fhs
-                    .get(fh as usize)
-                    .is_some_and(|f| f.held_by_mmaps && f.refs == 0)
-                    && self.mmaps_of(fh) == 0
-            })
+        let ready: Vec<u32> = self
+            .fds
+            .fhs
+            .held_by_mmaps()
+            .filter(|&fh| self.mmaps_of(fh) == 0)
             .collect();
         for fh in ready {
-            if let Some(f) = self.fds.fhs.get_mut(fh as usize) {
-                f.held_by_mmaps = false;
-            }
+            self.fds.fhs.set_held_by_mmaps(fh, false);
             self.release_fh(fh);
         }
     }
 
     /// One user of an MMAP plane (an mmap or an exported dma-buf) went away.
     pub(super) fn mmap_user_gone(&mut self, uid: u32, plane: u8, was_mmap: bool) {
-        for q in &mut self.queues {
-            if let Some(b) = q.buf_by_uid_mut(uid) {
-                if let Some(p) = b.planes.get_mut(plane as usize) {
-                    if was_mmap {
-                        p.mmaps = p.mmaps.saturating_sub(1);
-                    } else {
-                        p.exports = p.exports.saturating_sub(1);
-                    }
-                }
+        if let Some(b) = self.buf_by_uid_mut(uid) {
+            if let Some(p) = b.planes.get_mut(plane as usize) {
                 if was_mmap {
-                    self.release_unmapped_handles();
+                    p.mmaps = p.mmaps.saturating_sub(1);
+                } else {
+                    p.exports = p.exports.saturating_sub(1);
                 }
-                return;
             }
+            if was_mmap {
+                self.release_unmapped_handles();
+            }
+            return;
         }
         // Not a live buffer: an orphan. The memory is freed when its last user goes.
         let pos = self
@@ -535,18 +496,10 @@ impl Model {
         self.fds.set(fd, FdObj::Free);
         match obj {
             FdObj::Video(fh) => {
-                let last = match self.fds.fhs.get_mut(fh as usize) {
-                    Some(f) => {
-                        f.refs = f.refs.saturating_sub(1);
-                        f.refs == 0
-                    }
-                    None => false,
-                };
+                let last = self.fds.fhs.drop_ref(fh);
                 if last && self.mmaps_of(fh) > 0 {
                     // A mapping holds the struct file: no release yet.
-                    if let Some(f) = self.fds.fhs.get_mut(fh as usize) {
-                        f.held_by_mmaps = true;
-                    }
+                    self.fds.fhs.set_held_by_mmaps(fh, true);
                 } else if last {
                     self.release_fh(fh);
                 }
@@ -566,23 +519,21 @@ impl Model {
     /// `vb2_fop_release`: the owner's close releases its queues (and, ≥6.8, a close when the
     /// queue has no owner); another handle's close leaves them alone.
     fn release_fh(&mut self, fh: u32) {
-        let dev = self.fds.fhs.get(fh as usize).map(|f| f.dev);
+        let dev = self.fds.fhs.dev(fh);
         // The last handle on a device ends its codec context (an M2M open is one).
         if let Some(d) = dev
-            && !self.fds.fhs.iter().any(|f| f.dev == d && f.refs > 0)
+            && !self.fds.fhs.any_open(d)
         {
             self.drain_on_release(d);
             self.abort_on_release(d);
             self.resolution_resumed(d);
         }
         let unowned = self.policy.close_releases_unowned();
-        for qi in 0..self.queues.len() {
+        let qis = dev.map_or_else(Vec::new, |d| self.qis_on(d).to_vec());
+        for qi in qis {
             let Some(q) = self.queues.get(qi) else {
                 continue;
             };
-            if Some(q.key.dev) != dev {
-                continue;
-            }
             let releases = q.owner == Some(fh) || (unowned && q.owner.is_none());
             if releases {
                 self.held_at_end(qi);
@@ -616,7 +567,7 @@ impl Model {
             return r;
         }
         let dev = match self.fds.get(fd) {
-            FdObj::Video(fh) => self.fds.fhs.get(fh as usize).map(|f| f.dev).unwrap_or(0),
+            FdObj::Video(fh) => self.fds.fhs.dev(fh).unwrap_or(0),
             FdObj::Dmabuf(id) => return self.mmap_dmabuf(id, addr, len, forced),
             // An fd the trace never showed opened: not known to be a video node (it may be a
             // dma-buf whose export the source did not decode), so nothing to tie the mapping to.
@@ -639,10 +590,11 @@ impl Model {
         };
         // Find the plane whose cookie is `offset` on a queue of this fd's device.
         let found = self.plane_at(dev, offset);
-        let mmap_queue = self
-            .queues
-            .iter()
-            .position(|q| q.key.dev == dev && q.memory == Some(super::Memory::Mmap));
+        let mmap_queue = self.qis_on(dev).iter().copied().find(|&qi| {
+            self.queues
+                .get(qi)
+                .is_some_and(|q| q.memory == Some(super::Memory::Mmap))
+        });
         let key = found
             .as_ref()
             .and_then(|f| self.key(f.qi))
@@ -701,15 +653,12 @@ impl Model {
     ) -> Outcome {
         self.decide("mmap", None, Ok(()), forced)?;
         let exporter = self.fds.dmabuf(id).and_then(|d| d.exporter);
-        if let Some((uid, plane)) = exporter {
-            for q in &mut self.queues {
-                if let Some(p) = q
-                    .buf_by_uid_mut(uid)
-                    .and_then(|b| b.planes.get_mut(usize::from(plane)))
-                {
-                    p.mmaps += 1;
-                }
-            }
+        if let Some((uid, plane)) = exporter
+            && let Some(p) = self
+                .buf_by_uid_mut(uid)
+                .and_then(|b| b.planes.get_mut(usize::from(plane)))
+        {
+            p.mmaps += 1;
         }
         self.fds.maps.push(Mapping {
             addr,

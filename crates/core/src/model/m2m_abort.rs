@@ -146,9 +146,8 @@ impl Model {
     /// Both an OUTPUT and a CAPTURE queue of `dev` have buffers: an M2M context.
     pub fn is_m2m_dev(&self, dev: u16) -> bool {
         let side = |output: bool| {
-            self.queues
-                .iter()
-                .any(|q| q.key.dev == dev && q.key.ty.is_output() == output && q.num_buffers() > 0)
+            self.queues_on(dev)
+                .any(|q| q.key.ty.is_output() == output && q.num_buffers() > 0)
         };
         side(true) && side(false)
     }
@@ -157,9 +156,8 @@ impl Model {
     /// schedule a job.
     fn job_ready(&self, dev: u16) -> bool {
         let side = |output: bool| {
-            self.queues.iter().any(|q| {
-                q.key.dev == dev
-                    && q.key.ty.is_output() == output
+            self.queues_on(dev).any(|q| {
+                q.key.ty.is_output() == output
                     && q.streaming
                     && q.iter()
                         .any(|(_, b)| matches!(b.state, BufState::Queued | BufState::Active))

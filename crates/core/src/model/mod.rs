@@ -11,6 +11,7 @@ mod drain;
 mod driver;
 mod effects;
 mod files;
+mod handles;
 mod m2m_abort;
 mod node_caps;
 mod observed;
@@ -36,6 +37,8 @@ pub use state::{
     Queue, Resources,
 };
 
+use rustc_hash::FxHashMap;
+
 use crate::policy::Policy;
 use crate::v4l2::{Errno, MemopKind, Memory, Outcome, QueueKey};
 
@@ -55,6 +58,15 @@ pub struct Model {
     /// that start mid-session; scenarios run strict.
     pub lenient: bool,
     pub queues: Vec<Queue>,
+    /// Each queue's index in `queues` by its key: a trace that opens M2M contexts by the
+    /// thousand has that many queues, and every call looks its queue up.
+    queue_at: FxHashMap<QueueKey, Qi>,
+    /// Each device's queues, in the order made.
+    queues_by_dev: FxHashMap<u16, Vec<Qi>>,
+    /// The queue each buffer was made on, by its uid.
+    queue_of_uid: Vec<Qi>,
+    /// Each drain state's index in `drains`, by device.
+    drain_at: FxHashMap<u16, usize>,
     /// Media requests, by the index their fds refer to.
     pub requests: Vec<Request>,
     /// Grows whenever a request changes (state, buffers): views sample requests only then.
@@ -71,9 +83,9 @@ pub struct Model {
     /// Decoders' resolution changes not yet answered by a CAPTURE restart (R38).
     changes: Vec<resolution::PendingChange>,
     /// Each node's `device_caps`, by device, as QUERYCAP showed them.
-    node_caps: Vec<(u16, u32)>,
+    node_caps: FxHashMap<u16, u32>,
     /// Devices known to be stateful decoders (a DECODER_CMD taken, a source change).
-    decoders: Vec<u16>,
+    decoders: rustc_hash::FxHashSet<u16>,
     fds: FdTable,
     /// Effects of the last step.
     pub fx: Effects,
@@ -109,6 +121,10 @@ impl Model {
             policy,
             lenient: false,
             queues: Vec::new(),
+            queue_at: FxHashMap::default(),
+            queues_by_dev: FxHashMap::default(),
+            queue_of_uid: Vec::new(),
+            drain_at: FxHashMap::default(),
             requests: Vec::new(),
             requests_version: 0,
             unbound_ctrls: 0,
@@ -116,8 +132,8 @@ impl Model {
             drains_version: 0,
             m2m_aborts: Vec::new(),
             changes: Vec::new(),
-            node_caps: Vec::new(),
-            decoders: Vec::new(),
+            node_caps: FxHashMap::default(),
+            decoders: Default::default(),
             fds: FdTable::default(),
             fx: Effects::default(),
             findings: Vec::new(),
@@ -138,7 +154,30 @@ impl Model {
 
     /// The queue with this key, if it was ever used.
     pub fn queue(&self, key: QueueKey) -> Option<&Queue> {
-        self.queues.iter().find(|q| q.key == key)
+        self.queues.get(self.qi_of(key)?)
+    }
+
+    /// The index of the queue `key`, if the model has it.
+    fn qi_of(&self, key: QueueKey) -> Option<Qi> {
+        self.queue_at.get(&key).copied()
+    }
+
+    /// The indices of device `dev`'s queues, in the order made.
+    fn qis_on(&self, dev: u16) -> &[Qi] {
+        self.queues_by_dev.get(&dev).map_or(&[], Vec::as_slice)
+    }
+
+    /// Device `dev`'s queues, in the order made.
+    fn queues_on(&self, dev: u16) -> impl Iterator<Item = &Queue> {
+        self.qis_on(dev)
+            .iter()
+            .filter_map(|&qi| self.queues.get(qi))
+    }
+
+    /// The live buffer `uid`, if it still is.
+    fn buf_by_uid_mut(&mut self, uid: u32) -> Option<&mut state::Buffer> {
+        let qi = *self.queue_of_uid.get(uid as usize)?;
+        self.queues.get_mut(qi)?.buf_by_uid_mut(uid)
     }
 
     /// Applies one operation at event number `ev`, time `t_ns`. With `forced`, the kernel's
@@ -497,6 +536,35 @@ impl Model {
                 return Err(format!("dev{}: a drain under a policy without LAST", d.dev));
             }
         }
+        self.check_indices()
+    }
+
+    /// The lookup tables answer as a walk over what they index would.
+    fn check_indices(&self) -> Result<(), String> {
+        for (qi, q) in self.queues.iter().enumerate() {
+            if self.qi_of(q.key) != Some(qi) {
+                return Err(format!("{}: not found at {qi} by its key", q.key));
+            }
+            let on_dev: Vec<Qi> = (0..self.queues.len())
+                .filter(|&o| self.queues.get(o).is_some_and(|x| x.key.dev == q.key.dev))
+                .collect();
+            if self.qis_on(q.key.dev) != on_dev.as_slice() {
+                return Err(format!("{}: its device's queues are not {on_dev:?}", q.key));
+            }
+            for (i, b) in q.iter() {
+                if self.queue_of_uid.get(b.uid as usize) != Some(&qi) {
+                    return Err(format!("{}: buffer {i} (uid {}) not found", q.key, b.uid));
+                }
+            }
+        }
+        if self.queue_at.len() != self.queues.len() {
+            return Err("a queue key indexed twice or not at all".into());
+        }
+        for (k, d) in self.drains.iter().enumerate() {
+            if self.drain_at.get(&d.dev) != Some(&k) {
+                return Err(format!("dev{}: drain state not found at {k}", d.dev));
+            }
+        }
         Ok(())
     }
 
@@ -540,11 +608,14 @@ impl Model {
     }
 
     fn queue_index(&mut self, key: QueueKey) -> Qi {
-        if let Some(i) = self.queues.iter().position(|q| q.key == key) {
+        if let Some(i) = self.qi_of(key) {
             return i;
         }
         self.queues.push(Queue::new(key));
-        self.queues.len() - 1
+        let qi = self.queues.len() - 1;
+        self.queue_at.insert(key, qi);
+        self.queues_by_dev.entry(key.dev).or_default().push(qi);
+        qi
     }
 
     fn memop(&mut self, qi: Qi, index: u32, plane: usize, kind: MemopKind) {

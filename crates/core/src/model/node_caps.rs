@@ -56,8 +56,7 @@ impl Model {
         };
         self.decide("VIDIOC_QUERYCAP", None, pred, forced)?;
         if let (Some(dev), Some(c)) = (dev, device_caps) {
-            self.node_caps.retain(|&(d, _)| d != dev);
-            self.node_caps.push((dev, c));
+            self.node_caps.insert(dev, c);
         }
         Ok(())
     }
@@ -81,8 +80,8 @@ impl Model {
             return None;
         }
         let dev = self.dev_of(fd)?;
-        match self.node_caps.iter().find(|&&(d, _)| d == dev) {
-            Some(&(_, caps)) if caps & caps_for(ty) != 0 => return None,
+        match self.node_caps.get(&dev) {
+            Some(&caps) if caps & caps_for(ty) != 0 => return None,
             Some(_) => {}
             None => {
                 let key = crate::v4l2::QueueKey { dev, ty };

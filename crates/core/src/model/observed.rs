@@ -59,7 +59,7 @@ impl Model {
             };
             if let (Callback::Setup(m), Some(k)) = (cb, key)
                 && rule == RuleId::R50
-                && let Some(q) = self.queues.iter_mut().find(|q| q.key == k)
+                && let Some(q) = self.qi_of(k).and_then(|qi| self.queues.get_mut(qi))
             {
                 q.refused_memory |= mem_bit(m);
             }
@@ -158,10 +158,9 @@ impl Model {
 
     /// The prediction for a QBUF/PREPARE_BUF whose checks passed but which the kernel
     /// refused: whether vb2 itself would refuse the memory (its length and address checks),
-    /// tried on a copy of the model so that nothing changes. Refusals are rare; the copy is
-    /// affordable there. Otherwise the prediction stands.
+    /// tried on a copy of the model so that nothing changes. Otherwise the prediction stands.
     pub(super) fn with_prepare_outcome(
-        &self,
+        &mut self,
         qi: Qi,
         index: u32,
         args: &PlaneArgs,
@@ -172,7 +171,20 @@ impl Model {
         if !(pred.is_ok() && needs_prepare && matches!(forced, Some(Err(_)))) {
             return pred;
         }
+        // Only USERPTR and DMABUF memory can be refused by vb2's preparation.
+        if let Some(q) = self.queues.get(qi)
+            && !matches!(q.memory, Some(Memory::Userptr | Memory::Dmabuf))
+        {
+            return pred;
+        }
+        // The copy leaves out what only grows with the trace (findings so far, the log of
+        // dma-buf changes): a test suite refuses a QBUF every few calls, and copying them
+        // each time made its check quadratic. The answer depends on neither.
+        let findings = std::mem::take(&mut self.findings);
+        let changes = std::mem::take(&mut self.fds.ident_changes);
         let mut probe = self.clone();
+        self.findings = findings;
+        self.fds.ident_changes = changes;
         probe.prepare_planes(qi, index, args).map(|_| ())
     }
 
@@ -230,9 +242,8 @@ impl Model {
     /// a free as an orphan, as vb2's does.
     pub fn observe_export(&mut self, key: QueueKey, index: u32, plane: u8) {
         if let Some(p) = self
-            .queues
-            .iter_mut()
-            .find(|q| q.key == key)
+            .qi_of(key)
+            .and_then(|qi| self.queues.get_mut(qi))
             .and_then(|q| q.buf_mut(index))
             .and_then(|b| b.planes.get_mut(usize::from(plane)))
         {
@@ -256,9 +267,7 @@ impl Model {
             .find(|o| o.key == key && o.index == index && o.plane == plane)
             .map(|o| o.uid);
         let live = || {
-            self.queues
-                .iter()
-                .find(|q| q.key == key)
+            self.queue(key)
                 .and_then(|q| q.buf(index))
                 .filter(|b| {
                     b.planes

@@ -64,7 +64,7 @@ impl Model {
     /// Predicts again the cookies the trace has not shown, once plane lengths are known: under
     /// the cumulative scheme each depends on the lengths before it.
     pub(super) fn repredict_offsets(&mut self, key: QueueKey) {
-        let Some(qi) = self.queues.iter().position(|q| q.key == key) else {
+        let Some(qi) = self.qi_of(key) else {
             return;
         };
         if self.policy.offset_scheme() != OffsetScheme::Cumulative {
@@ -95,7 +95,7 @@ impl Model {
     /// The `m.offset` of each plane of an MMAP buffer, as QUERYBUF (or DQBUF) showed it: the
     /// model takes them, and counts a scheme other than the policy's as evidence.
     pub fn observe_mmap_offsets(&mut self, key: QueueKey, index: u32, offsets: &[u64]) {
-        let Some(qi) = self.queues.iter().position(|q| q.key == key) else {
+        let Some(qi) = self.qi_of(key) else {
             return;
         };
         if self.queues.get(qi).and_then(|q| q.memory) != Some(Memory::Mmap) {
@@ -125,10 +125,10 @@ impl Model {
         let dst = offset & DST_QUEUE_OFF_BASE != 0;
         let cookie = offset & !DST_QUEUE_OFF_BASE;
         let mmap_queues = || {
-            self.queues
+            self.qis_on(dev)
                 .iter()
-                .enumerate()
-                .filter(move |(_, q)| q.key.dev == dev && q.memory == Some(Memory::Mmap))
+                .filter_map(|&qi| Some((qi, self.queues.get(qi)?)))
+                .filter(|(_, q)| q.memory == Some(Memory::Mmap))
         };
         let mut found: Option<PlaneAt> = None;
         for (qi, q) in mmap_queues() {

@@ -283,9 +283,8 @@ impl Model {
             return false;
         };
         let (dev, out) = (q.key.dev, q.key.ty.is_output());
-        self.queues
-            .iter()
-            .any(|o| o.key.dev == dev && o.key.ty.is_output() != out && o.num_buffers() > 0)
+        self.queues_on(dev)
+            .any(|o| o.key.ty.is_output() != out && o.num_buffers() > 0)
     }
 
     /// `MEDIA_REQUEST_IOC_QUEUE`: validate, then queue every bound buffer to vb2.
@@ -583,7 +582,7 @@ impl Model {
     /// where the trace does not show it (a source that missed the media ioctls). Believed:
     /// the buffer went on to vb2 then.
     pub fn request_queued_unseen(&mut self, key: crate::v4l2::QueueKey, index: u32) {
-        let Some(qi) = self.queues.iter().position(|q| q.key == key) else {
+        let Some(qi) = self.qi_of(key) else {
             return;
         };
         if self

@@ -32,9 +32,8 @@ impl Model {
             return;
         }
         let Some((capture, limit)) = self
-            .queues
-            .iter()
-            .find(|q| q.key.dev == dev && !q.key.ty.is_output() && q.streaming)
+            .queues_on(dev)
+            .find(|q| !q.key.ty.is_output() && q.streaming)
             .map(|q| (q.key, q.num_buffers()))
         else {
             return;

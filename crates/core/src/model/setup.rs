@@ -239,6 +239,7 @@ impl Model {
         for i in first..first + n {
             let uid = self.next_uid;
             self.next_uid += 1;
+            self.queue_of_uid.push(qi);
             let offsets = self.new_offsets(qi, i, &vec![size; np]);
             let planes = offsets
                 .into_iter()
