@@ -53,8 +53,61 @@ pub(super) fn text_imports(dir: &Path, mb: usize) -> Result<()> {
             grep / import * 100.0
         );
     }
+    text_checks(dir, mb)
+}
+
+/// `check` of long text captures, as a CI job runs it (read, import, replay under every
+/// candidate policy), at a quarter of `mb` and at `mb`: how it grows with a recording's
+/// length. Each copy of a sample opens the device again, so a long capture holds thousands
+/// of file handles, and of M2M contexts when the sample is a codec or converter's.
+fn text_checks(dir: &Path, mb: usize) -> Result<()> {
+    println!();
+    println!(
+        "| text input | check of {} MiB | check of {mb} MiB | growth (linear: 4.0) |",
+        mb / 4
+    );
+    println!("| --- | --- | --- | --- |");
+    let m2m = zstd::decode_all(M2M_COMPLIANCE)?;
+    let m2m = String::from_utf8_lossy(&m2m);
+    let samples = TEXT_SAMPLES
+        .iter()
+        .copied()
+        .chain([("strace (v4l2-compliance on vim2m, -f -ttt)", &*m2m)]);
+    for (i, (what, one)) in samples.enumerate() {
+        let mut secs = [0.0; 2];
+        for (k, bytes) in [(mb << 20) / 4, mb << 20].into_iter().enumerate() {
+            let path = dir.join(format!("check-{i}-{k}.txt"));
+            std::fs::write(&path, long_capture(one, bytes))?;
+            let mut best = f64::MAX;
+            for _ in 0..2 {
+                let t0 = Instant::now();
+                let text = super::mapped::read(&path)?;
+                let name = path.display().to_string();
+                let (imported, _) = vb2scope_core::import::import_bytes(&text, &name, None, None)
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+                let choice = vb2scope_core::check::choose_policy(&imported.trace);
+                best = best.min(t0.elapsed().as_secs_f64());
+                drop(choice);
+            }
+            std::fs::remove_file(&path)?;
+            if let Some(s) = secs.get_mut(k) {
+                *s = best;
+            }
+        }
+        let [quarter, whole] = secs;
+        println!(
+            "| {what} | {quarter:.2} s | {whole:.2} s | {:.1} |",
+            whole / quarter.max(1e-9)
+        );
+    }
     Ok(())
 }
+
+/// A real v4l2-compliance run on vim2m (Linux 6.12): many opens, refused calls, an M2M
+/// context per open.
+const M2M_COMPLIANCE: &[u8] = include_bytes!(
+    "../../tests/fixtures/corpus/linux-6.12.118+deb12-amd64/compliance-vim2m.strace.txt.zst"
+);
 
 /// `sample` repeated until it is `bytes` long, read as one long capture: each repetition's
 /// time stamps (the first `S.uuuuuu` of each line: strace's `-ttt`, ftrace's time) move on
