@@ -660,6 +660,12 @@ fn bench_scale_measures_against_the_floor() {
     assert!(out.contains("running each scenario"), "{out}");
     assert!(out.contains("| strace (dense"), "{out}");
     assert!(out.contains("| ftrace"), "{out}");
+    // check of the long captures, a compliance run's among them, at two sizes.
+    assert!(
+        out.contains("| check of 0.25 MiB | check of 1 MiB |"),
+        "{out}"
+    );
+    assert!(out.contains("| strace (v4l2-compliance on vim2m"), "{out}");
 }
 
 /// `convert` writes the binary form by the output's name, and every command reads it back

@@ -64,7 +64,7 @@ fn text_checks(dir: &Path, mb: usize) -> Result<()> {
     println!();
     println!(
         "| text input | check of {} MiB | check of {mb} MiB | growth (linear: 4.0) |",
-        mb / 4
+        mb as f64 / 4.0
     );
     println!("| --- | --- | --- | --- |");
     let m2m = zstd::decode_all(M2M_COMPLIANCE)?;
