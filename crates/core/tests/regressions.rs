@@ -820,3 +820,65 @@ fn scenario_names_defined_again_take_their_last_kind() {
     let e = vb2scope_core::scenario::parse("x.vb2s", "close c\n").expect_err("never defined");
     assert!(e.message.contains("never defined"), "{e}");
 }
+
+/// vb2's own refusals of the memory a QBUF passes (`__prepare_userptr`,
+/// `__prepare_dmabuf`): predicted, and believed when the kernel gives them. They are asked
+/// of the model without a copy of it now; a copy per refused QBUF made a test suite's
+/// capture quadratic to check.
+#[test]
+fn prepare_refusals_are_predicted_and_believed() {
+    use vb2scope_core::model::Handle;
+    let ty = BufType::VideoCapture;
+    let queue = |p: Policy, memory: Memory| {
+        let mut m = Model::new(p);
+        let _ = m.step(&Op::Open { fd: 3, dev: 0 }, 0, 0, None);
+        let op = Op::Reqbufs {
+            fd: 3,
+            ty,
+            memory,
+            count: 2,
+        };
+        assert_eq!(m.step(&op, 1, 0, None).0, Ok(()), "{p}");
+        m
+    };
+    let qbuf = |memory, args| {
+        let t = BufTarget {
+            fd: 3,
+            ty,
+            index: 0,
+            memory: Some(memory),
+        };
+        Op::Qbuf(t, args)
+    };
+    let big = 1 << 24;
+    for p in Policy::ALL {
+        let userptr = |addr, len| qbuf(Memory::Userptr, PlaneArgs::one(addr, len));
+        // Address 0: the allocator's pin fails.
+        let mut m = queue(p, Memory::Userptr);
+        let got = m.step(&userptr(0, big), 2, 0, None).0;
+        assert_eq!(got, Err(p.bad_userptr_errno()), "{p}");
+        // A plane shorter than the format's: EINVAL.
+        let mut m = queue(p, Memory::Userptr);
+        let got = m.step(&userptr(0x1000, 1), 2, 0, None).0;
+        assert_eq!(got, Err(Errno::EINVAL), "{p}");
+        // The kernel's refusal of an address 0 is vb2's own, not a divergence.
+        let mut m = queue(p, Memory::Userptr);
+        let e = p.bad_userptr_errno();
+        let _ = m.step(&userptr(0, big), 2, 0, Some(Err(e)));
+        assert_eq!(m.divergences, 0, "{p}");
+        assert_eq!(m.check_invariants(), Ok(()), "{p}");
+        // DMABUF: an fd that is no dma-buf is refused with EINVAL, predicted or given.
+        let mut args = PlaneArgs::default();
+        args.push(vb2scope_core::model::PlaneArg {
+            m: Handle::Known(9),
+            length: None,
+            bytesused: 0,
+        });
+        let mut m = queue(p, Memory::Dmabuf);
+        let got = m.step(&qbuf(Memory::Dmabuf, args), 2, 0, None).0;
+        assert_eq!(got, Err(Errno::EINVAL), "{p}");
+        let mut m = queue(p, Memory::Dmabuf);
+        let _ = m.step(&qbuf(Memory::Dmabuf, args), 2, 0, Some(Err(Errno::EINVAL)));
+        assert_eq!(m.divergences, 0, "{p}");
+    }
+}

@@ -124,8 +124,12 @@ impl FdTable {
             .copied()
             .unwrap_or_default()
     }
+    /// Whether `fd` can be given an object ([`FdTable::set`] refuses the others).
+    pub fn settable(&self, fd: i32) -> bool {
+        (0..MAX_FD).contains(&fd)
+    }
     pub fn set(&mut self, fd: i32, obj: FdObj) -> bool {
-        if !(0..MAX_FD).contains(&fd) {
+        if !self.settable(fd) {
             return false;
         }
         let i = fd as usize;

@@ -158,9 +158,9 @@ impl Model {
 
     /// The prediction for a QBUF/PREPARE_BUF whose checks passed but which the kernel
     /// refused: whether vb2 itself would refuse the memory (its length and address checks),
-    /// tried on a copy of the model so that nothing changes. Otherwise the prediction stands.
+    /// asked without changing anything. Otherwise the prediction stands.
     pub(super) fn with_prepare_outcome(
-        &mut self,
+        &self,
         qi: Qi,
         index: u32,
         args: &PlaneArgs,
@@ -171,21 +171,15 @@ impl Model {
         if !(pred.is_ok() && needs_prepare && matches!(forced, Some(Err(_)))) {
             return pred;
         }
-        // Only USERPTR and DMABUF memory can be refused by vb2's preparation.
-        if let Some(q) = self.queues.get(qi)
-            && !matches!(q.memory, Some(Memory::Userptr | Memory::Dmabuf))
-        {
-            return pred;
-        }
-        // The copy leaves out what only grows with the trace (findings so far, the log of
-        // dma-buf changes): a test suite refuses a QBUF every few calls, and copying them
-        // each time made its check quadratic. The answer depends on neither.
-        let findings = std::mem::take(&mut self.findings);
-        let changes = std::mem::take(&mut self.fds.ident_changes);
-        let mut probe = self.clone();
-        self.findings = findings;
-        self.fds.ident_changes = changes;
-        probe.prepare_planes(qi, index, args).map(|_| ())
+        let refusal = self.prepare_refusal(qi, index, args);
+        // What the preparation itself answers, on a copy: the same, or the checks were
+        // not written as vb2's preparation makes them.
+        debug_assert_eq!(
+            refusal,
+            self.clone().prepare_planes(qi, index, args).map(|_| ()),
+            "{qi} {index}"
+        );
+        refusal
     }
 
     /// A value the kernel chose and the trace showed, against the policy's prediction.

@@ -1,7 +1,7 @@
 //! Preparing a buffer's memory (`__prepare_userptr`, `__prepare_dmabuf`): which plane keeps
 //! its pin or attachment, which is re-acquired, and the map that may happen twice.
 
-use super::op::{Handle, PlaneArgs};
+use super::op::{Handle, PlaneArg, PlaneArgs};
 use super::state::{Plane, Resources};
 use super::{KMsg, Model, Qi};
 use crate::rules::{FindingDetail, RuleId};
@@ -46,28 +46,15 @@ impl Model {
             return Err((Errno::EINVAL, None));
         };
         let key = q.key;
-        let min = self.min_plane_length(q);
         let Some(b) = q.buf(index) else {
             return Err((Errno::EINVAL, None));
         };
         let uid = b.uid;
         let np = b.planes.len();
-        for p in 0..np {
-            let a = args.get(p).copied().unwrap_or_default();
-            // What the trace did not record cannot be refused. A short plane is vb2's
-            // EINVAL; address 0 is the allocator's pin failing.
-            let refused = if a.length.is_some_and(|l| l < min) {
-                Some(Errno::EINVAL)
-            } else if a.m == Handle::Known(0) {
-                Some(self.policy.bad_userptr_errno())
-            } else {
-                None
-            };
-            if let Some(e) = refused {
-                // On error every plane gives its pages back.
-                self.unpin_all(qi, index);
-                return Err((e, None));
-            }
+        if let Err(e) = self.userptr_refusal(qi, index, args) {
+            // On error every plane gives its pages back.
+            self.unpin_all(qi, index);
+            return Err(e);
         }
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
@@ -135,6 +122,48 @@ impl Model {
         Ok(())
     }
 
+    /// Whether `__prepare_userptr` refuses the planes, before anything changes. What the
+    /// trace did not record cannot be refused. A short plane is vb2's EINVAL; address 0 is
+    /// the allocator's pin failing.
+    fn userptr_refusal(&self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
+        let min = self.min_plane_length(q);
+        let Some(b) = q.buf(index) else {
+            return Err((Errno::EINVAL, None));
+        };
+        for p in 0..b.planes.len() {
+            let a = args.get(p).copied().unwrap_or_default();
+            if a.length.is_some_and(|l| l < min) {
+                return Err((Errno::EINVAL, None));
+            }
+            if a.m == Handle::Known(0) {
+                return Err((self.policy.bad_userptr_errno(), None));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether vb2's preparation of the planes (`__prepare_userptr`, `__prepare_dmabuf`)
+    /// refuses them: what [`Model::prepare_planes`] answers, asked without changing anything.
+    /// Every refusal comes before the first change.
+    pub(super) fn prepare_refusal(
+        &self,
+        qi: Qi,
+        index: u32,
+        args: &PlaneArgs,
+    ) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
+        match q.memory {
+            Some(Memory::Userptr) => self.userptr_refusal(qi, index, args),
+            Some(Memory::Dmabuf) => self.dmabuf_refusal(qi, index, args),
+            _ => Ok(()),
+        }
+    }
+
     /// The shortest plane `__prepare_*` accepts: the queue's size, unless the trace never
     /// told it; a guessed size cannot refuse what the kernel took.
     fn min_plane_length(&self, q: &super::Queue) -> u32 {
@@ -187,6 +216,7 @@ impl Model {
         // dma_buf_get() for every plane, and the length checks.
         let mut new = [(0u32, 0u32, 0i32); crate::v4l2::MAX_PLANES];
         let mut inferred = [false; crate::v4l2::MAX_PLANES];
+        self.dmabuf_refusal(qi, index, args)?;
         for p in 0..np {
             let a = args.get(p).copied().unwrap_or_default();
             let (id, fd) = match a.m {
@@ -205,14 +235,7 @@ impl Model {
                 }
             };
             let size = self.fds.dmabuf(id).map(|d| d.size).unwrap_or(0);
-            let len = match a.length {
-                Some(0) | None if size == u64::MAX => setup,
-                Some(0) | None => u32::try_from(size).unwrap_or(u32::MAX),
-                Some(l) => l,
-            };
-            if len < min || (size != u64::MAX && u64::from(len) > size) {
-                return Err((Errno::EINVAL, None));
-            }
+            let len = dmabuf_plane_length(a, size, setup, min)?;
             if let Some(slot) = new.get_mut(p) {
                 *slot = (id, len, fd);
             }
@@ -317,6 +340,43 @@ impl Model {
     /// The dma-buf a plane was given when the trace did not record its fd: the one it holds,
     /// unless the kernel was seen attaching anew or it holds none; then a dma-buf the model
     /// knows only by this use, held by an fd it never sees closed.
+    /// Whether `__prepare_dmabuf` refuses the planes, before anything changes: an fd that
+    /// is no dma-buf, a length too short or past the dma-buf. An fd the model does not know,
+    /// in a lenient replay, and memory the trace did not name, are dma-bufs of unknown size.
+    fn dmabuf_refusal(&self, qi: Qi, index: u32, args: &PlaneArgs) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get(qi) else {
+            return Err((Errno::EINVAL, None));
+        };
+        let (setup, min) = (q.plane_size, self.min_plane_length(q));
+        let np = q.buf(index).map(|b| b.planes.len()).unwrap_or(0);
+        for p in 0..np {
+            let a = args.get(p).copied().unwrap_or_default();
+            let size = match a.m {
+                Handle::Known(m) => {
+                    let fd = i32::try_from(m).unwrap_or(-1);
+                    match self.fds.get(fd) {
+                        super::files::FdObj::Dmabuf(id) => {
+                            self.fds.dmabuf(id).map(|d| d.size).unwrap_or(0)
+                        }
+                        super::files::FdObj::Free if self.lenient && self.fds.settable(fd) => {
+                            u64::MAX
+                        }
+                        _ => return Err((Errno::EINVAL, Some(KMsg::InvalidDmabufFd(p as u8)))),
+                    }
+                }
+                Handle::Unknown { changed } => self
+                    .plane(qi, index, p)
+                    .filter(|pl| pl.inferred.attached && changed != Some(true))
+                    .and_then(|pl| pl.dbuf)
+                    .map_or(u64::MAX, |id| {
+                        self.fds.dmabuf(id).map(|d| d.size).unwrap_or(0)
+                    }),
+            };
+            dmabuf_plane_length(a, size, setup, min)?;
+        }
+        Ok(())
+    }
+
     fn unrecorded_dmabuf(
         &mut self,
         qi: Qi,
@@ -372,4 +432,18 @@ impl Model {
     pub(super) fn plane_mut(&mut self, qi: Qi, index: u32, p: usize) -> Option<&mut Plane> {
         self.queues.get_mut(qi)?.buf_mut(index)?.planes.get_mut(p)
     }
+}
+
+/// The length a DMABUF plane takes (0 or unrecorded: the dma-buf's size, or the queue's when
+/// that is unknown), refused when shorter than `min` or past the dma-buf.
+fn dmabuf_plane_length(a: PlaneArg, size: u64, setup: u32, min: u32) -> Result<u32, Refusal> {
+    let len = match a.length {
+        Some(0) | None if size == u64::MAX => setup,
+        Some(0) | None => u32::try_from(size).unwrap_or(u32::MAX),
+        Some(l) => l,
+    };
+    if len < min || (size != u64::MAX && u64::from(len) > size) {
+        return Err((Errno::EINVAL, None));
+    }
+    Ok(len)
 }
