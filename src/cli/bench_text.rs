@@ -39,10 +39,7 @@ pub(super) fn text_imports(dir: &Path, mb: usize) -> Result<()> {
         let mut import = f64::MAX;
         for _ in 0..3 {
             let t0 = Instant::now();
-            let bytes = super::mapped::read(&path)?;
-            let name = path.display().to_string();
-            let (imported, _) = vb2scope_core::import::import_bytes(&bytes, &name, None, None)
-                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let imported = read_and_import(&path)?;
             import = import.min(t0.elapsed().as_secs_f64());
             drop(imported);
         }
@@ -81,10 +78,7 @@ fn text_checks(dir: &Path, mb: usize) -> Result<()> {
             let mut best = f64::MAX;
             for _ in 0..2 {
                 let t0 = Instant::now();
-                let text = super::mapped::read(&path)?;
-                let name = path.display().to_string();
-                let (imported, _) = vb2scope_core::import::import_bytes(&text, &name, None, None)
-                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+                let imported = read_and_import(&path)?;
                 let choice = vb2scope_core::check::choose_policy(&imported.trace);
                 best = best.min(t0.elapsed().as_secs_f64());
                 drop(choice);
@@ -101,6 +95,15 @@ fn text_checks(dir: &Path, mb: usize) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The file at `path`, read (mapped) and imported as `check` and `import` do.
+fn read_and_import(path: &Path) -> Result<vb2scope_core::import::Imported> {
+    let bytes = super::mapped::read(path)?;
+    let name = path.display().to_string();
+    let (imported, _) = vb2scope_core::import::import_bytes(&bytes, &name, None, None)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    Ok(imported)
 }
 
 /// A real v4l2-compliance run on vim2m (Linux 6.12): many opens, refused calls, an M2M

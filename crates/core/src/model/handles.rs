@@ -13,9 +13,6 @@ struct Fh {
     dev: u16,
     /// fds referring to it; released at 0.
     refs: u32,
-    /// Every fd is closed but mmaps of its buffers still hold the file: it is released at
-    /// the last munmap (or when the process exits).
-    held_by_mmaps: bool,
 }
 
 /// Every video file the trace opened, by handle number (handles are never reused).
@@ -24,18 +21,15 @@ pub(super) struct Handles {
     all: Vec<Fh>,
     /// Handles with an fd still open, per device.
     open_by_dev: FxHashMap<u16, u32>,
-    /// Handles held by mmaps alone, in handle order.
+    /// Handles whose mmaps hold them once every fd is closed: released at the last munmap
+    /// (or when the process exits). In handle order.
     held: BTreeSet<u32>,
 }
 
 impl Handles {
     /// A new file on `dev`, referred to by one fd.
     pub fn open(&mut self, dev: u16) -> u32 {
-        self.all.push(Fh {
-            dev,
-            refs: 1,
-            held_by_mmaps: false,
-        });
+        self.all.push(Fh { dev, refs: 1 });
         *self.open_by_dev.entry(dev).or_default() += 1;
         (self.all.len() - 1) as u32
     }
@@ -75,19 +69,17 @@ impl Handles {
 
     /// Every fd of `fh` is closed, and mmaps alone hold it.
     pub fn held_only_by_mmaps(&self, fh: u32) -> bool {
-        self.all
-            .get(fh as usize)
-            .is_some_and(|f| f.held_by_mmaps && f.refs == 0)
+        self.held.contains(&fh) && self.all.get(fh as usize).is_some_and(|f| f.refs == 0)
     }
 
     pub fn set_held_by_mmaps(&mut self, fh: u32, held: bool) {
-        if let Some(f) = self.all.get_mut(fh as usize) {
-            f.held_by_mmaps = held;
-            if held {
-                self.held.insert(fh);
-            } else {
-                self.held.remove(&fh);
-            }
+        if (fh as usize) >= self.all.len() {
+            return;
+        }
+        if held {
+            self.held.insert(fh);
+        } else {
+            self.held.remove(&fh);
         }
     }
 

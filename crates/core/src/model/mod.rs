@@ -37,7 +37,7 @@ pub use state::{
     Queue, Resources,
 };
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::policy::Policy;
 use crate::v4l2::{Errno, MemopKind, Memory, Outcome, QueueKey};
@@ -85,7 +85,7 @@ pub struct Model {
     /// Each node's `device_caps`, by device, as QUERYCAP showed them.
     node_caps: FxHashMap<u16, u32>,
     /// Devices known to be stateful decoders (a DECODER_CMD taken, a source change).
-    decoders: rustc_hash::FxHashSet<u16>,
+    decoders: FxHashSet<u16>,
     fds: FdTable,
     /// Effects of the last step.
     pub fx: Effects,

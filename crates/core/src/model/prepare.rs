@@ -337,9 +337,6 @@ impl Model {
         Ok(())
     }
 
-    /// The dma-buf a plane was given when the trace did not record its fd: the one it holds,
-    /// unless the kernel was seen attaching anew or it holds none; then a dma-buf the model
-    /// knows only by this use, held by an fd it never sees closed.
     /// Whether `__prepare_dmabuf` refuses the planes, before anything changes: an fd that
     /// is no dma-buf, a length too short or past the dma-buf. An fd the model does not know,
     /// in a lenient replay, and memory the trace did not name, are dma-bufs of unknown size.
@@ -377,6 +374,9 @@ impl Model {
         Ok(())
     }
 
+    /// The dma-buf a plane was given when the trace did not record its fd: the one it holds,
+    /// unless the kernel was seen attaching anew or it holds none; then a dma-buf the model
+    /// knows only by this use, held by an fd it never sees closed.
     fn unrecorded_dmabuf(
         &mut self,
         qi: Qi,
