@@ -36,6 +36,10 @@ const CORE: &[(&str, &[&str])] = &[
     ),
     ("check", &["v4l2", "policy", "rules", "model", "trace"]),
     (
+        "diff",
+        &["v4l2", "policy", "time", "rules", "model", "trace", "check"],
+    ),
+    (
         "timeline",
         &[
             "v4l2", "policy", "time", "progress", "rules", "model", "trace", "check",

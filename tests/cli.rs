@@ -704,3 +704,47 @@ fn convert_to_binary_and_back_keeps_the_trace() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `diff`: 0 for the same lifecycle, 1 when it differs (text and JSON say where), 2 for an
+/// input it cannot use or arguments that do not make a comparison.
+#[test]
+fn diff_exits_by_whether_the_lifecycles_differ() {
+    let t = "traces/2012-report.jsonl";
+    let same = run(&["diff", t, t]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    assert!(stdout(&same).contains("same lifecycle"));
+
+    let two = run(&["diff", t, "--policies", "vb2-2012,modern"]);
+    assert_eq!(two.status.code(), Some(1), "{}", stderr(&two));
+    let out = stdout(&two);
+    assert!(
+        out.contains("A: traces/2012-report.jsonl under vb2-2012"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1. first:") && out.contains("unmap_dmabuf 0.0"),
+        "{out}"
+    );
+
+    let json = run(&[
+        "diff",
+        t,
+        "--policies",
+        "vb2-2012,modern",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json");
+    assert_eq!(v["same"], false);
+    assert_eq!(v["differences"][0]["aspects"][0], "memops");
+    assert_eq!(v["differences"][0]["a"]["memops"][0], "unmap_dmabuf 0.0");
+
+    // One trace under one policy compares nothing; a missing file is no trace.
+    let one = run(&["diff", t]);
+    assert_eq!(one.status.code(), Some(2));
+    assert!(stderr(&one).contains("--policies"), "{}", stderr(&one));
+    let missing = run(&["diff", t, "no-such-trace.jsonl"]);
+    assert_eq!(missing.status.code(), Some(2));
+    no_panic(&missing);
+}

@@ -8,6 +8,7 @@ mod bench_scale;
 mod bench_text;
 mod check;
 mod device;
+mod diff;
 mod explain;
 mod export;
 mod gui;
@@ -152,6 +153,27 @@ enum Cmd {
         /// Also write the JUnit XML report to FILE, whatever --format prints.
         #[arg(long, value_name = "FILE")]
         junit: Option<std::path::PathBuf>,
+    },
+    /// Compare two traces (the same program on two kernels, a passing and a failing run), or
+    /// one trace under two policies, by what each buffer lived through: calls aligned per
+    /// queue, not by time or fd numbers. Exit 0 when the lifecycles are the same, 1 when they
+    /// differ, 2 when an input could not be used
+    Diff {
+        /// One trace (with --policies) or two.
+        #[arg(required = true, num_args = 1..=2)]
+        inputs: Vec<std::path::PathBuf>,
+        /// The vb2 both sides are judged against; `auto` (the default) chooses for each.
+        #[arg(long, value_parser = parse_policy, default_value = "auto", conflicts_with = "policies")]
+        policy: PolicyChoice,
+        /// A policy for each side, `P1,P2`: one trace under two vb2 generations.
+        #[arg(long, value_parser = parse_policy, value_delimiter = ',')]
+        policies: Vec<PolicyChoice>,
+        /// text or json.
+        #[arg(long, value_enum, default_value = "text")]
+        format: FormatArg,
+        /// Write every difference in full (text), not the first 20.
+        #[arg(long)]
+        all: bool,
     },
     /// Run a scenario on the model, or on a real device with --device, and write the trace.
     Run {
@@ -361,6 +383,24 @@ pub fn main() -> i32 {
                 jobs,
                 json: json.as_deref(),
                 junit: junit.as_deref(),
+            },
+        ),
+        Some(Cmd::Diff {
+            inputs,
+            policy,
+            policies,
+            format,
+            all,
+        }) => diff::run(
+            &inputs,
+            &diff::Options {
+                choices: match policies.as_slice() {
+                    &[a, b] => Some([a, b]),
+                    [] => Some([policy, policy]),
+                    _ => None,
+                },
+                format,
+                all,
             },
         ),
         Some(Cmd::Run {

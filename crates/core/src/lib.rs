@@ -19,6 +19,7 @@
 
 pub mod analysis;
 pub mod check;
+pub mod diff;
 pub mod export;
 pub mod format;
 pub mod import;

@@ -46,6 +46,11 @@ impl VideoFds {
         }
     }
 
+    /// Whether `fd` is a video fd the trace showed opened (or duplicated) and not closed.
+    pub fn is_open(&self, fd: i32) -> bool {
+        self.open.iter().any(|&(f, _)| f == fd)
+    }
+
     /// The device of a video fd; device 0 for an fd the trace never showed opened.
     pub fn dev(&self, fd: i32) -> u16 {
         self.open
