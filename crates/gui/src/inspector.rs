@@ -47,6 +47,8 @@ pub struct Inspector {
     /// The Live panel and its device session, which outlive the documents shown.
     live: LivePanel,
     explain: ExplainPanel,
+    /// The lesson followed (Help → Lessons), beside its scenario.
+    lesson: super::lesson_panel::LessonPanel,
     findings: findings_panel::FindingsPanel,
     minimap: super::minimap::Minimap,
     /// Why the last policy change could not be made (the document stays as it was).
@@ -70,6 +72,7 @@ impl Inspector {
             requests: Vec::new(),
             live: LivePanel::default(),
             explain: ExplainPanel::default(),
+            lesson: Default::default(),
             findings: Default::default(),
             minimap: Default::default(),
             policy_error: None,
@@ -386,7 +389,25 @@ impl Inspector {
                 Action::ToggleHelp => self.show_help = !self.show_help,
                 Action::Origin(o) => self.origin = o,
                 Action::ZoomToCursor => self.zoom_to_cursor(),
+                Action::OpenLesson(k) => self.open_lesson(k),
             }
+        }
+    }
+
+    /// Opens lesson `k` (Help → Lessons): its scenario, under the policy chosen, with the
+    /// cursor on its first narrated step.
+    pub fn open_lesson(&mut self, k: usize) {
+        let Some((name, text)) = self.lesson.start(k) else {
+            return;
+        };
+        if let Some(l) = self.loading.take() {
+            l.cancel();
+        }
+        self.show_result(Document::load(&name, text.as_bytes(), self.choice));
+        if let Shown::Document(d) = &self.shown
+            && let Some(c) = self.lesson.event_of_step(d, 0)
+        {
+            self.selection.go_to(d, &mut self.view, c);
         }
     }
 
@@ -424,6 +445,16 @@ impl Inspector {
             return;
         };
         let tb = d.time_base(self.origin);
+        if self.lesson.is_for(d) {
+            let go = egui::Panel::left("lesson")
+                .default_size(340.0)
+                .resizable(true)
+                .show(ui, |ui| self.lesson.show(ui, d, self.selection.cursor))
+                .inner;
+            if let Some(c) = go {
+                self.selection.go_to(d, &mut self.view, c);
+            }
+        }
         let clicked = egui::Panel::right("side")
             .default_size(380.0)
             .show(ui, |ui| {

@@ -10,6 +10,7 @@ mod explain_panel;
 mod findings_panel;
 mod inspector;
 mod job_view;
+mod lesson_panel;
 mod live;
 mod live_panel;
 mod loader;

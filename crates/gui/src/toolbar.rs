@@ -23,6 +23,8 @@ pub enum Action {
     Origin(Origin),
     ToggleHelp,
     ZoomToCursor,
+    /// Open lesson `k` of `lesson_panel::LESSONS`.
+    OpenLesson(usize),
 }
 
 /// The toolbar: file menu, the policy selector (with what `auto` chose), navigation.
@@ -107,6 +109,21 @@ pub fn show(
         if ui.button("Step forward >").clicked() {
             out.push(Action::Step(1));
         }
+        ui.menu_button("Help", |ui| {
+            if ui.button("Keyboard shortcuts").clicked() {
+                out.push(Action::ToggleHelp);
+                ui.close();
+            }
+            ui.menu_button("Lessons", |ui| {
+                for k in 0..super::lesson_panel::LESSONS.len() {
+                    let title = format!("{}. {}", k + 1, super::lesson_panel::title(k));
+                    if ui.button(title).clicked() {
+                        out.push(Action::OpenLesson(k));
+                        ui.close();
+                    }
+                }
+            });
+        });
         if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
             out.push(Action::ToggleHelp);
         }

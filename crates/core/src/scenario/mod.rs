@@ -5,6 +5,7 @@
 //! plays the same script.
 
 mod ast;
+mod lesson;
 mod lower;
 mod parse;
 mod run;
@@ -12,6 +13,7 @@ mod workload;
 
 pub use crate::check::PlaneRef;
 pub use ast::{DriverStmt, Name, Names, Scenario, Stmt, StmtKind};
+pub use lesson::{Lesson, LessonStep};
 pub use lower::{DEVICE, Script, lower};
 pub use parse::{ScenarioError, parse};
 pub use run::{RunError, run};
