@@ -156,6 +156,31 @@ fn open_path(inspector: &mut Inspector, path: &Path) {
     }
 }
 
+/// Asks where to save the scenario being edited and writes it there; the editor says how it
+/// went.
+fn save_scenario(inspector: &mut Inspector, name: &str, text: &str) {
+    let file = Path::new(name)
+        .file_name()
+        .map_or(name.into(), |f| f.to_string_lossy());
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Save the scenario")
+        .set_file_name(file.as_ref())
+        .add_filter("vb2scope scenarios", &["vb2s"])
+        .save_file()
+    else {
+        return;
+    };
+    let note = match std::fs::write(&path, text) {
+        Ok(()) => {
+            let shown = path.display().to_string();
+            inspector.editor_mut().set_source(&shown, text);
+            format!("saved to {shown}")
+        }
+        Err(e) => format!("cannot save to {}: {e}", path.display()),
+    };
+    inspector.editor_mut().note = Some(note);
+}
+
 /// Asks where to save a live recording and writes it there (compressed for `.zst`); the
 /// outcome goes to the Live panel's log.
 fn save_recording(inspector: &mut Inspector, name: &str, bytes: &[u8]) {
@@ -232,6 +257,10 @@ impl eframe::App for Gui {
                 Request::Open(p) => Some(PathBuf::from(p)),
                 Request::SaveRecording { name, bytes } => {
                     save_recording(&mut self.inspector, &name, &bytes);
+                    None
+                }
+                Request::SaveScenario { name, text } => {
+                    save_scenario(&mut self.inspector, &name, &text);
                     None
                 }
             };

@@ -4,6 +4,7 @@
 use egui::{RichText, Ui};
 
 use super::document::{Document, LoadError, PolicyChoice};
+use super::editor_panel::EditorRequest;
 use super::events_panel::EventFilter;
 use super::explain_panel::ExplainPanel;
 use super::live_panel::LivePanel;
@@ -49,6 +50,8 @@ pub struct Inspector {
     explain: ExplainPanel,
     /// The lesson followed (Help → Lessons), beside its scenario.
     lesson: super::lesson_panel::LessonPanel,
+    /// The scenario editor (File → Scenario editor).
+    editor: super::editor_panel::EditorPanel,
     findings: findings_panel::FindingsPanel,
     minimap: super::minimap::Minimap,
     /// Why the last policy change could not be made (the document stays as it was).
@@ -73,6 +76,7 @@ impl Inspector {
             live: LivePanel::default(),
             explain: ExplainPanel::default(),
             lesson: Default::default(),
+            editor: Default::default(),
             findings: Default::default(),
             minimap: Default::default(),
             policy_error: None,
@@ -164,6 +168,48 @@ impl Inspector {
     pub fn live_mut(&mut self) -> &mut LivePanel {
         &mut self.live
     }
+    pub fn editor(&self) -> &super::editor_panel::EditorPanel {
+        &self.editor
+    }
+    pub fn editor_mut(&mut self) -> &mut super::editor_panel::EditorPanel {
+        &mut self.editor
+    }
+
+    /// Evaluates the editor's text as it stands: the document shown becomes its run (the
+    /// cursor kept where it still is); a text that does not parse keeps the last good run
+    /// shown and the error beside the text.
+    fn evaluate_editor(&mut self) {
+        use super::editor_panel::EditError;
+        use vb2scope_core::analysis::AnalysisError;
+        let started = std::time::Instant::now();
+        let name = self.editor.name().to_owned();
+        let loaded = Document::load(&name, self.editor.text().as_bytes(), self.choice);
+        let first = !matches!(&self.shown, Shown::Document(d) if d.name == name);
+        let error = match loaded {
+            Ok(d) => {
+                if first {
+                    self.view = View::fit(d.timeline());
+                }
+                let n = d.trace.events.len() as u32;
+                self.selection.cursor = self.selection.cursor.filter(|&c| c < n);
+                self.selection.finding = None;
+                self.policy_error = None;
+                self.shown = Shown::Document(Box::new(d));
+                None
+            }
+            Err(LoadError::Analysis(AnalysisError::Scenario(e))) => Some(EditError {
+                line: e.line,
+                col: e.col,
+                message: e.message,
+            }),
+            Err(e) => Some(EditError {
+                line: 0,
+                col: 0,
+                message: e.to_string(),
+            }),
+        };
+        self.editor.evaluated(error, started);
+    }
 
     /// Shows a new load's result: a new document starts with a fitted view and no
     /// selection. A live session records on; the window shows the file.
@@ -239,10 +285,16 @@ impl Inspector {
         }
     }
 
-    /// Starts loading another input in the background.
+    /// Starts loading another input in the background. A scenario is also what the editor
+    /// edits from now on.
     pub fn open_in_background(&mut self, name: String, bytes: Vec<u8>) {
         if let Some(l) = self.loading.take() {
             l.cancel();
+        }
+        if name.ends_with(".vb2s")
+            && let Ok(text) = std::str::from_utf8(&bytes)
+        {
+            self.editor.set_source(&name, text);
         }
         self.loading = Some(Loader::spawn(name, bytes, self.choice));
     }
@@ -390,6 +442,7 @@ impl Inspector {
                 Action::Origin(o) => self.origin = o,
                 Action::ZoomToCursor => self.zoom_to_cursor(),
                 Action::OpenLesson(k) => self.open_lesson(k),
+                Action::ToggleEditor => self.editor.open = !self.editor.open,
             }
         }
     }
@@ -439,6 +492,25 @@ impl Inspector {
                         .inner
                 });
             self.requests.extend(r.inner);
+        }
+        if self.editor.open {
+            let asked = egui::Panel::left("editor")
+                .default_size(420.0)
+                .resizable(true)
+                .show(ui, |ui| self.editor.ui(ui))
+                .inner;
+            match asked {
+                Some(EditorRequest::Open) => self.requests.push(Request::OpenDialog),
+                Some(EditorRequest::Save { name, text }) => {
+                    self.requests.push(Request::SaveScenario { name, text });
+                }
+                None => {}
+            }
+            if self.editor.changed() {
+                self.evaluate_editor();
+                // The panels drawn before it show the new run next frame.
+                ui.ctx().request_repaint();
+            }
         }
         let Some(d) = shown_document(&self.shown, &self.live) else {
             self.nothing_to_show(ui);

@@ -5,6 +5,7 @@ mod codec_view;
 pub mod describe;
 mod dmabuf_view;
 mod document;
+mod editor_panel;
 mod events_panel;
 mod explain_panel;
 mod findings_panel;
@@ -24,6 +25,7 @@ mod toolbar;
 mod why;
 
 pub use document::{Document, LoadError, PolicyChoice};
+pub use editor_panel::{EditError, EditorPanel};
 pub use inspector::Inspector;
 pub use live::{LiveSession, Log, LogKind, Refresh, Streaming};
 pub use live_panel::{Form, LivePanel, SourceKind};
@@ -47,4 +49,7 @@ pub enum Request {
     /// Ask where to save a live recording (`name` is the suggested file name) and write
     /// `bytes`, a native trace, there.
     SaveRecording { name: String, bytes: Vec<u8> },
+    /// Ask where to save the scenario being edited (`name` is its current name) and write
+    /// `text` there.
+    SaveScenario { name: String, text: String },
 }

@@ -25,6 +25,8 @@ pub enum Action {
     ZoomToCursor,
     /// Open lesson `k` of `lesson_panel::LESSONS`.
     OpenLesson(usize),
+    /// Show or hide the scenario editor.
+    ToggleEditor,
 }
 
 /// The toolbar: file menu, the policy selector (with what `auto` chose), navigation.
@@ -41,6 +43,10 @@ pub fn show(
         ui.menu_button("File", |ui| {
             if ui.button("Open…").clicked() {
                 out.push(Action::OpenDialog);
+                ui.close();
+            }
+            if ui.button("Scenario editor").clicked() {
+                out.push(Action::ToggleEditor);
                 ui.close();
             }
             for (text, tab) in [

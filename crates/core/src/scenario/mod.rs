@@ -5,6 +5,7 @@
 //! plays the same script.
 
 mod ast;
+pub mod highlight;
 mod lesson;
 mod lower;
 mod parse;
@@ -15,6 +16,6 @@ pub use crate::check::PlaneRef;
 pub use ast::{DriverStmt, Name, Names, Scenario, Stmt, StmtKind};
 pub use lesson::{Lesson, LessonStep};
 pub use lower::{DEVICE, Script, lower};
-pub use parse::{ScenarioError, parse};
+pub use parse::{ScenarioError, VERBS, parse};
 pub use run::{RunError, run};
 pub use workload::{fresh_dmabuf_workload, streaming_workload};

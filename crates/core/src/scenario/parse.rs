@@ -660,6 +660,46 @@ impl Parser<'_> {
     }
 }
 
+/// Every statement keyword, for completion in an editor. A test keeps it the parser's.
+pub const VERBS: &[&str] = &[
+    "queue",
+    "reqbufs",
+    "create_bufs",
+    "remove_bufs",
+    "querybuf",
+    "prepare_buf",
+    "qbuf",
+    "dqbuf",
+    "streamon",
+    "streamoff",
+    "mmap",
+    "munmap",
+    "expbuf",
+    "dmabuf",
+    "userptr",
+    "free",
+    "open",
+    "use",
+    "dup",
+    "close",
+    "driver",
+    "decoder_cmd",
+    "encoder_cmd",
+    "subscribe",
+    "unsubscribe",
+    "dqevent",
+    "bitstream",
+    "request",
+    "queue_request",
+    "reinit",
+    "set_ctrls",
+    "get_ctrls",
+    "try_ctrls",
+    "poll",
+    "expect",
+    "marker",
+];
+
 /// Parses a scenario. `file` names it in messages.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let mut p = Parser {
@@ -721,4 +761,20 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         stmts,
         names: p.out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verbs_are_the_parsers_keywords() {
+        for v in VERBS {
+            if let Err(e) = parse("t.vb2s", v) {
+                assert!(!e.message.contains("unknown operation"), "{v}: {e}");
+            }
+        }
+        let e = parse("t.vb2s", "frobnicate 2").expect_err("unknown");
+        assert!(e.message.contains("unknown operation"), "{e}");
+    }
 }
