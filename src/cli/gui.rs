@@ -156,6 +156,26 @@ fn open_path(inspector: &mut Inspector, path: &Path) {
     }
 }
 
+/// Asks for a trace to compare with the one shown, and compares it.
+fn compare_picked(inspector: &mut Inspector) {
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Compare with a trace or a scenario")
+        .add_filter(
+            "vb2scope traces and scenarios",
+            &["jsonl", "zst", "vb2b", "vb2s", "json", "txt"],
+        )
+        .add_filter("all files", &["*"])
+        .pick_file()
+    else {
+        return;
+    };
+    let name = path.display().to_string();
+    match std::fs::read(&path) {
+        Ok(bytes) => inspector.compare_with(&name, &bytes),
+        Err(e) => inspector.compare_failed(format!("{name}: cannot read: {e}")),
+    }
+}
+
 /// Asks where to save the scenario being edited and writes it there; the editor says how it
 /// went.
 fn save_scenario(inspector: &mut Inspector, name: &str, text: &str) {
@@ -257,6 +277,10 @@ impl eframe::App for Gui {
                 Request::Open(p) => Some(PathBuf::from(p)),
                 Request::SaveRecording { name, bytes } => {
                     save_recording(&mut self.inspector, &name, &bytes);
+                    None
+                }
+                Request::OpenToCompare => {
+                    compare_picked(&mut self.inspector);
                     None
                 }
                 Request::SaveScenario { name, text } => {

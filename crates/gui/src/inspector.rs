@@ -52,6 +52,10 @@ pub struct Inspector {
     lesson: super::lesson_panel::LessonPanel,
     /// The scenario editor (File → Scenario editor).
     editor: super::editor_panel::EditorPanel,
+    /// A second document compared with the one shown (File → Compare…).
+    compare: Option<super::compare::Compare>,
+    /// Why the last comparison could not be made.
+    compare_error: Option<String>,
     findings: findings_panel::FindingsPanel,
     minimap: super::minimap::Minimap,
     /// Why the last policy change could not be made (the document stays as it was).
@@ -77,6 +81,8 @@ impl Inspector {
             explain: ExplainPanel::default(),
             lesson: Default::default(),
             editor: Default::default(),
+            compare: None,
+            compare_error: None,
             findings: Default::default(),
             minimap: Default::default(),
             policy_error: None,
@@ -168,6 +174,56 @@ impl Inspector {
     pub fn live_mut(&mut self) -> &mut LivePanel {
         &mut self.live
     }
+    /// The comparison shown, if any.
+    pub fn comparison(&self) -> Option<&super::compare::Compare> {
+        self.compare.as_ref()
+    }
+    pub fn compare_error(&self) -> Option<&str> {
+        self.compare_error.as_deref()
+    }
+
+    /// Compares the document shown with `bytes` (a trace or a scenario named `name`), judged
+    /// under the same policy choice.
+    pub fn compare_with(&mut self, name: &str, bytes: &[u8]) {
+        self.compare_error = None;
+        let Some(a) = shown_document(&self.shown, &self.live) else {
+            self.compare_error = Some("open a trace first, then compare another with it".into());
+            return;
+        };
+        match Document::load(name, bytes, self.choice) {
+            Ok(b) => self.compare = Some(super::compare::Compare::new(a, b)),
+            Err(e) => self.compare_error = Some(e.to_string()),
+        }
+    }
+
+    /// Says why a comparison could not be made (the program could not read the file).
+    pub fn compare_failed(&mut self, why: String) {
+        self.compare_error = Some(why);
+    }
+
+    /// Compares the document shown with itself judged under `choice`.
+    pub fn compare_policy(&mut self, choice: PolicyChoice) {
+        self.compare_error = None;
+        let Some(a) = shown_document(&self.shown, &self.live) else {
+            return;
+        };
+        let mut b = a.clone();
+        match b.set_policy(choice) {
+            Ok(()) => self.compare = Some(super::compare::Compare::new(a, b)),
+            Err(e) => self.compare_error = Some(e.to_string()),
+        }
+    }
+
+    /// Moves to the next (`delta` 1) or previous (-1) difference, on both sides.
+    pub fn step_difference(&mut self, delta: i64) {
+        let Some(c) = &mut self.compare else { return };
+        c.step(delta);
+        let a = c.a_event();
+        if let (Some(e), Some(d)) = (a, shown_document(&self.shown, &self.live)) {
+            self.selection.go_to(d, &mut self.view, e);
+        }
+    }
+
     pub fn editor(&self) -> &super::editor_panel::EditorPanel {
         &self.editor
     }
@@ -194,6 +250,7 @@ impl Inspector {
                 self.selection.cursor = self.selection.cursor.filter(|&c| c < n);
                 self.selection.finding = None;
                 self.policy_error = None;
+                self.compare = None;
                 self.shown = Shown::Document(Box::new(d));
                 None
             }
@@ -214,6 +271,7 @@ impl Inspector {
     /// Shows a new load's result: a new document starts with a fitted view and no
     /// selection. A live session records on; the window shows the file.
     fn show_result(&mut self, result: Result<Document, LoadError>) {
+        self.compare = None;
         self.selection = Selection::default();
         self.show_help = false;
         self.filter = EventFilter::default();
@@ -235,6 +293,8 @@ impl Inspector {
     /// A policy the input cannot be judged under (a scenario that cannot run there) leaves the
     /// document and the choice as they were, and says why.
     pub fn set_policy(&mut self, choice: PolicyChoice) {
+        // A comparison is of A under the policy it was made with.
+        self.compare = None;
         self.choice = choice;
         self.selection.finding = None;
         self.policy_error = None;
@@ -443,6 +503,13 @@ impl Inspector {
                 Action::ZoomToCursor => self.zoom_to_cursor(),
                 Action::OpenLesson(k) => self.open_lesson(k),
                 Action::ToggleEditor => self.editor.open = !self.editor.open,
+                Action::CompareDialog => self.requests.push(Request::OpenToCompare),
+                Action::ComparePolicy(c) => self.compare_policy(c),
+                Action::StopCompare => {
+                    self.compare = None;
+                    self.compare_error = None;
+                }
+                Action::NextDifference(n) => self.step_difference(n),
             }
         }
     }
@@ -527,15 +594,27 @@ impl Inspector {
                 self.selection.go_to(d, &mut self.view, c);
             }
         }
+        let mut compare_moved = false;
+        let mut pending_difference = None;
         let clicked = egui::Panel::right("side")
             .default_size(380.0)
             .show(ui, |ui| {
+                if let Some(e) = &self.compare_error {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("cannot compare: {e}"));
+                }
+                if let Some(c) = &mut self.compare {
+                    compare_moved = c.panel(ui);
+                    ui.separator();
+                }
                 let clicked = self.findings.show(ui, d, self.selection.finding, &tb);
                 ui.separator();
                 self.explain.show(ui, d, self.selection.cursor, &tb);
                 clicked
             })
             .inner;
+        if compare_moved && let Some(e) = self.compare.as_ref().and_then(|c| c.a_event()) {
+            self.selection.go_to(d, &mut self.view, e);
+        }
         // What a panel picked shows in the panels drawn after it, this frame.
         if let Some(k) = clicked {
             self.selection.select_finding(d, &mut self.view, k);
@@ -549,28 +628,82 @@ impl Inspector {
             self.selection.go_to(d, &mut self.view, c);
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            self.minimap.show(ui, d.timeline(), &mut self.view, &tb);
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                let s = &mut self.selection;
-                let p = timeline_view::show_at(
-                    ui,
-                    d.timeline(),
-                    &mut self.view,
-                    (s.cursor, s.lane),
-                    &tb,
-                    &timeline_view::Extras {
-                        dmabufs: d.dmabuf_lanes(),
-                        findings: d.lane_findings(),
-                    },
-                    &mut self.lit_dmabuf,
-                );
-                if p.event.is_some() {
-                    s.cursor = p.event;
-                    s.lane = p.lane;
-                    s.finding = None;
+            let half = self
+                .compare
+                .as_ref()
+                .map(|_| ui.available_height() / 2.0 - 30.0);
+            if let Some(c) = &self.compare {
+                ui.label(RichText::new(format!("A: {} under {}", d.name, d.policy)).strong());
+                if let Some(k) =
+                    super::compare::strip(ui, d.timeline(), &self.view, &c.diff, c.at, false)
+                {
+                    pending_difference = Some(k);
                 }
-            });
+            } else {
+                self.minimap.show(ui, d.timeline(), &mut self.view, &tb);
+            }
+            egui::ScrollArea::vertical()
+                .id_salt("timeline-a")
+                .max_height(half.unwrap_or(f32::INFINITY))
+                .show(ui, |ui| {
+                    let s = &mut self.selection;
+                    let p = timeline_view::show_at(
+                        ui,
+                        d.timeline(),
+                        &mut self.view,
+                        (s.cursor, s.lane),
+                        &tb,
+                        &timeline_view::Extras {
+                            dmabufs: d.dmabuf_lanes(),
+                            findings: d.lane_findings(),
+                        },
+                        &mut self.lit_dmabuf,
+                    );
+                    if p.event.is_some() {
+                        s.cursor = p.event;
+                        s.lane = p.lane;
+                        s.finding = None;
+                    }
+                });
+            if let Some(c) = &mut self.compare {
+                ui.separator();
+                let b = &c.b;
+                ui.label(RichText::new(format!("B: {} under {}", b.name, b.policy)).strong());
+                if let Some(k) =
+                    super::compare::strip(ui, b.timeline(), &c.view, &c.diff, c.at, true)
+                {
+                    pending_difference = Some(k);
+                }
+                let tb_b = b.time_base(self.origin);
+                let cursor_b = c.b_event();
+                egui::ScrollArea::vertical()
+                    .id_salt("timeline-b")
+                    .show(ui, |ui| {
+                        let mut lit = None;
+                        timeline_view::show_at(
+                            ui,
+                            b.timeline(),
+                            &mut c.view,
+                            (cursor_b, None),
+                            &tb_b,
+                            &timeline_view::Extras {
+                                dmabufs: b.dmabuf_lanes(),
+                                findings: b.lane_findings(),
+                            },
+                            &mut lit,
+                        );
+                    });
+            }
         });
+        if let Some(k) = pending_difference
+            && let Some(c) = &mut self.compare
+        {
+            c.at = Some(k);
+            c.step(0);
+            if let Some(e) = c.a_event() {
+                self.selection.go_to(d, &mut self.view, e);
+            }
+        }
         if self.show_help {
             toolbar::help(ui);
         }

@@ -2,6 +2,7 @@
 //! the window and screenshots live in the binary (`cli/gui.rs`).
 
 mod codec_view;
+mod compare;
 pub mod describe;
 mod dmabuf_view;
 mod document;
@@ -49,6 +50,8 @@ pub enum Request {
     /// Ask where to save a live recording (`name` is the suggested file name) and write
     /// `bytes`, a native trace, there.
     SaveRecording { name: String, bytes: Vec<u8> },
+    /// Show the file dialog and compare what the user picks with the document shown.
+    OpenToCompare,
     /// Ask where to save the scenario being edited (`name` is its current name) and write
     /// `text` there.
     SaveScenario { name: String, text: String },

@@ -27,6 +27,13 @@ pub enum Action {
     OpenLesson(usize),
     /// Show or hide the scenario editor.
     ToggleEditor,
+    /// Pick a trace to compare with the one shown.
+    CompareDialog,
+    /// Compare the document shown with itself under another policy.
+    ComparePolicy(PolicyChoice),
+    StopCompare,
+    /// The next (1) or previous (-1) difference of the comparison.
+    NextDifference(i64),
 }
 
 /// The toolbar: file menu, the policy selector (with what `auto` chose), navigation.
@@ -47,6 +54,22 @@ pub fn show(
             }
             if ui.button("Scenario editor").clicked() {
                 out.push(Action::ToggleEditor);
+                ui.close();
+            }
+            if ui.button("Compare with a trace…").clicked() {
+                out.push(Action::CompareDialog);
+                ui.close();
+            }
+            ui.menu_button("Compare under a policy", |ui| {
+                for c in PolicyChoice::all() {
+                    if ui.button(c.label()).clicked() {
+                        out.push(Action::ComparePolicy(c));
+                        ui.close();
+                    }
+                }
+            });
+            if ui.button("Stop comparing").clicked() {
+                out.push(Action::StopCompare);
                 ui.close();
             }
             for (text, tab) in [
@@ -225,6 +248,7 @@ pub fn help(ui: &mut Ui) {
                 ("F", "frame the buffer activity"),
                 ("Shift+F", "show the whole trace"),
                 ("Left / Right arrow", "step back / forward one event"),
+                ("N / Shift+N", "next / previous difference (comparing)"),
                 ("?", "this help"),
             ] {
                 ui.horizontal(|ui| {
@@ -252,6 +276,13 @@ pub fn keys(ui: &Ui) -> Vec<Action> {
         }
         if i.key_pressed(egui::Key::Questionmark) {
             out.push(Action::ToggleHelp);
+        }
+        if i.key_pressed(egui::Key::N) {
+            out.push(Action::NextDifference(if i.modifiers.shift {
+                -1
+            } else {
+                1
+            }));
         }
         out
     })
