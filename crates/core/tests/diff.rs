@@ -94,3 +94,66 @@ fn one_program_on_two_kernels() {
     let r = diff(&a, PolicyChoice::Auto, &b, PolicyChoice::Auto);
     assert!(r.same, "{}", text(&r, 5));
 }
+
+/// Every program of the corpus on each pair of kernels next to each other (5.10 → 6.1 →
+/// 6.12 → 7.2), from its strace log under `auto`: how many calls differ, by what. A golden
+/// table, so that a change to the model, the importers or the alignment that moves any of
+/// these real differences shows up in review.
+#[test]
+fn the_corpus_across_kernels() {
+    let dir = repo().join("tests/fixtures/corpus");
+    let kernels = [
+        "linux-5.10.0-46-amd64",
+        "linux-6.1.0-57-amd64",
+        "linux-6.12.118+deb12-amd64",
+        "linux-7.2.13+deb14-amd64",
+    ];
+    let mut table = String::from("program | kernels | calls | differences (by aspect)\n");
+    for pair in kernels.windows(2) {
+        let [ka, kb] = pair else { continue };
+        let mut names: Vec<String> = std::fs::read_dir(dir.join(ka))
+            .expect("corpus")
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".strace.txt.zst"))
+            .filter(|n| dir.join(kb).join(n).exists())
+            .collect();
+        names.sort();
+        for n in names {
+            let r = diff(
+                &dir.join(ka).join(&n),
+                PolicyChoice::Auto,
+                &dir.join(kb).join(&n),
+                PolicyChoice::Auto,
+            );
+            let c = &r.comparison;
+            let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+            for d in &c.differences {
+                for a in &d.aspects {
+                    *by.entry(a.as_str()).or_default() += 1;
+                }
+            }
+            let what = if c.same() {
+                "same lifecycle".to_owned()
+            } else {
+                let parts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                format!("{} ({})", c.differences.len(), parts.join(", "))
+            };
+            let short = |k: &str| {
+                k.trim_start_matches("linux-")
+                    .split('-')
+                    .next()
+                    .unwrap_or(k)
+                    .to_owned()
+            };
+            table.push_str(&format!(
+                "{} | {} → {} | {} | {what}\n",
+                n.trim_end_matches(".strace.txt.zst"),
+                short(ka),
+                short(kb),
+                c.calls_compared
+            ));
+        }
+    }
+    insta::assert_snapshot!(table);
+}

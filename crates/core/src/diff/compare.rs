@@ -12,7 +12,7 @@ use super::digest::{Digest, Lane, LaneKey, Step};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Aspect {
-    /// The queue (or device) is used in one trace only.
+    /// The buffer, queue or device is used in one trace only.
     LaneOnlyInA,
     LaneOnlyInB,
     /// The call is made in one trace only.
@@ -29,8 +29,8 @@ pub enum Aspect {
 impl Aspect {
     pub fn as_str(self) -> &'static str {
         match self {
-            Aspect::LaneOnlyInA => "queue used in A only",
-            Aspect::LaneOnlyInB => "queue used in B only",
+            Aspect::LaneOnlyInA => "used in A only",
+            Aspect::LaneOnlyInB => "used in B only",
             Aspect::OnlyInA => "call in A only",
             Aspect::OnlyInB => "call in B only",
             Aspect::Call => "call",
