@@ -1091,6 +1091,47 @@ fn live_streaming_after_freeing_allocates_again() {
     assert_model_agrees(&t, "live USERPTR streaming");
 }
 
+/// The editor's Run on device: a lesson played on vivid into a trace in memory
+/// (`scenario_trace`), then compared with the model's run of the same text as the window
+/// compares them. The kernel answers every call as the model predicts; what may differ is
+/// which buffer vivid completes and how (the scenario's `driver` lines are the model's).
+#[test]
+#[ignore = "needs vivid: run through tests/vm/vm.sh (see .ci/run)"]
+fn a_lesson_run_on_vivid_compares_with_the_models_run() {
+    let _one = one_at_a_time();
+    let file = "traces/lessons/01-buffer-states.vb2s";
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let sc = vb2scope_core::scenario::parse(file, &text).unwrap_or_else(|e| panic!("{e}"));
+    let (t, rep) =
+        device::scenario_trace(VMALLOC, &sc, any_dmabuf_source(), &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(rep.timed_out.is_empty(), "{rep:?}");
+    assert!(
+        !rep.skipped_driver_lines.is_empty(),
+        "the driver lines are the model's"
+    );
+    assert!(count(&t, IoctlCmd::Reqbufs) >= 1, "{:?}", ioctls(&t));
+    assert_model_agrees(&t, "a lesson run through scenario_trace");
+    let policy = running();
+    let model = vb2scope_core::scenario::run(&sc, policy).unwrap_or_else(|e| panic!("{e}"));
+    let digest = |t: &Trace| {
+        let r = check_trace(t, policy);
+        vb2scope_core::diff::digest(t, policy, &r)
+    };
+    let c = vb2scope_core::diff::compare(&digest(&model), &digest(&t));
+    // REQBUFS, three QBUF, STREAMON, DQBUF, STREAMOFF on both; the device run also closes
+    // its handle at the end, which the scenario leaves open.
+    assert!(c.calls_compared >= 7, "{c:?}");
+    for d in &c.differences {
+        let op = d.a.as_ref().or(d.b.as_ref()).map_or("", |s| s.op.as_str());
+        let results = d.aspects.contains(&vb2scope_core::diff::Aspect::Result);
+        assert!(
+            !results || op.starts_with("VIDIOC_DQBUF"),
+            "{op}: the model and vivid answer differently: {d:?}"
+        );
+    }
+}
+
 /// The Live panel's Run scenario plays a scenario file on the open session, the same player
 /// as `run --device`: the calls are the device's, and the expects hold.
 #[test]

@@ -33,7 +33,7 @@ pub use dmabuf::DmabufSource;
 pub use error::{DeviceError, errno_text};
 pub use live::{Live, LiveConfig, LiveOp, Update};
 pub use ops::{PlaneMem, Ready};
-pub use scenario::{DQBUF_TIMEOUT_MS, ScenarioError, ScenarioReport, run_scenario};
+pub use scenario::{DQBUF_TIMEOUT_MS, ScenarioError, ScenarioReport, run_scenario, scenario_trace};
 pub use session::{Session, Sink, now_ns, recording_clock};
 pub use stream::{StreamConfig, StreamStats, stream};
 pub use tracefs::{

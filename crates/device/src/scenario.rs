@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use vb2scope_core::scenario::{Name, Scenario, Script, lower};
-use vb2scope_core::trace::{Body, DriverAction, Event, IoctlArg, IoctlCmd, V4l2Buffer};
+use vb2scope_core::trace::{
+    Body, DriverAction, Event, IoctlArg, IoctlCmd, OwnedEvent, Trace, TraceHeader, V4l2Buffer,
+};
 use vb2scope_core::v4l2::{BufType, DriverCfg, Errno, Memory};
 
 use super::bitstream::Bitstream;
@@ -436,4 +438,41 @@ impl Player<'_> {
             planes.iter().map(|p| one(p.m)).collect()
         }
     }
+}
+
+/// A scenario run on the device `dev` (a path or a sysfs name) into a trace in memory, as
+/// `vb2scope run --device` records it to a file: every call with what the device answered.
+/// The window runs the scenario it edits this way, to show it beside the model's run.
+pub fn scenario_trace(
+    dev: &str,
+    sc: &Scenario,
+    source: crate::DmabufSource,
+    stop: &AtomicBool,
+) -> Result<(Trace, ScenarioReport), ScenarioError> {
+    let fail = |error| ScenarioError {
+        file: sc.file.clone(),
+        line: 0,
+        error,
+    };
+    let path = crate::resolve(dev).map_err(fail)?;
+    let (tx, rx) = std::sync::mpsc::channel::<OwnedEvent>();
+    let sink: crate::Sink = Box::new(move |e| {
+        let _ = tx.send(e);
+    });
+    let mut session = Session::open(&path, false, source, sink).map_err(fail)?;
+    let report = run_scenario(&mut session, sc, stop);
+    // Closing the session records its last calls (the close of every handle).
+    drop(session);
+    let mut trace = Trace::new(TraceHeader {
+        version: vb2scope_core::format::NATIVE_VERSION,
+        source: format!("vb2scope run {} --device {dev}", sc.file),
+        policy: None,
+        title: sc.title.clone(),
+        kernel: crate::kernel_release(),
+        clock: crate::recording_clock(),
+    });
+    for e in rx.try_iter() {
+        e.append_to(&mut trace);
+    }
+    Ok((trace, report?))
 }

@@ -32,6 +32,8 @@ pub enum EditorRequest {
     Save { name: String, text: String },
     /// Pick a scenario file to edit.
     Open,
+    /// Run the text on this device and show the run beside the model's.
+    RunOnDevice(String),
 }
 
 /// The editor's state.
@@ -112,8 +114,14 @@ impl EditorPanel {
         self.took_ms = started.elapsed().as_secs_f64() * 1e3;
     }
 
-    /// Draws the editor; returns what it asks of the inspector.
-    pub fn ui(&mut self, ui: &mut Ui) -> Option<EditorRequest> {
+    /// Draws the editor; returns what it asks of the inspector. `device`: the device the
+    /// Live panel drives, if any; `running`: a run on it is under way.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        device: Option<&str>,
+        running: bool,
+    ) -> Option<EditorRequest> {
         let mut out = None;
         ui.horizontal(|ui| {
             ui.heading("Scenario");
@@ -130,6 +138,25 @@ impl EditorPanel {
                 self.open = false;
             }
         });
+        let hint = match device {
+            Some(d) => format!("Play the scenario on {d} and show its run under the model's"),
+            None => "Open a device in the Live panel (File → Live device…) first".to_owned(),
+        };
+        let can = device.is_some() && !running && self.error.is_none();
+        let label = if running {
+            "Running on the device…"
+        } else {
+            "Run on device"
+        };
+        if ui
+            .add_enabled(can, egui::Button::new(label))
+            .on_hover_text(hint)
+            .on_disabled_hover_text("Open a device in the Live panel, and fix the text's errors")
+            .clicked()
+            && let Some(d) = device
+        {
+            out = Some(EditorRequest::RunOnDevice(d.to_owned()));
+        }
         let label = ui.label(RichText::new(format!("Scenario text: {}", self.name)).weak());
         let id = ui.make_persistent_id("scenario-text");
         let caret = egui::TextEdit::load_state(ui.ctx(), id)

@@ -27,6 +27,13 @@ enum Shown {
     Failed(LoadError),
 }
 
+/// A scenario's run on a device: the device, and the trace recorded with what the run
+/// skipped, or why it could not run.
+pub struct DeviceRun {
+    pub dev: String,
+    pub run: Result<(vb2scope_core::trace::Trace, vb2scope_device::ScenarioReport), String>,
+}
+
 /// Everything the window shows.
 pub struct Inspector {
     shown: Shown,
@@ -56,6 +63,8 @@ pub struct Inspector {
     compare: Option<super::compare::Compare>,
     /// Why the last comparison could not be made.
     compare_error: Option<String>,
+    /// The editor's scenario being run on a device, on its own thread.
+    device_run: Option<std::sync::mpsc::Receiver<DeviceRun>>,
     findings: findings_panel::FindingsPanel,
     minimap: super::minimap::Minimap,
     /// Why the last policy change could not be made (the document stays as it was).
@@ -83,6 +92,7 @@ impl Inspector {
             editor: Default::default(),
             compare: None,
             compare_error: None,
+            device_run: None,
             findings: Default::default(),
             minimap: Default::default(),
             policy_error: None,
@@ -191,6 +201,77 @@ impl Inspector {
             return;
         };
         match Document::load(name, bytes, self.choice) {
+            Ok(b) => self.compare = Some(super::compare::Compare::new(a, b)),
+            Err(e) => self.compare_error = Some(e.to_string()),
+        }
+    }
+
+    /// Plays the editor's scenario on `dev` on a thread; its run is compared with the model's
+    /// when it ends ([`Inspector::poll_device_run`]).
+    fn run_on_device(&mut self, dev: String) {
+        let name = self.editor.name().to_owned();
+        let text = self.editor.text().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("scenario-on-device".into())
+            .spawn(move || {
+                let run = vb2scope_core::scenario::parse(&name, &text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|sc| {
+                        let stop = std::sync::atomic::AtomicBool::new(false);
+                        let source = vb2scope_device::DmabufSource::default();
+                        vb2scope_device::scenario_trace(&dev, &sc, source, &stop)
+                            .map_err(|e| e.to_string())
+                    });
+                let _ = tx.send(DeviceRun { dev, run });
+            });
+        match spawned {
+            Ok(_) => self.device_run = Some(rx),
+            Err(e) => self.editor.note = Some(format!("cannot run on the device: {e}")),
+        }
+    }
+
+    /// Takes a device run's result once it is there: the model's run (A) above the device's (B).
+    fn poll_device_run(&mut self, ctx: &egui::Context) {
+        let Some(rx) = &self.device_run else { return };
+        let done = match rx.try_recv() {
+            Ok(d) => d,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                return;
+            }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.device_run = None;
+                self.editor.note = Some("the run on the device stopped without an answer".into());
+                return;
+            }
+        };
+        self.device_run = None;
+        self.show_device_run(done);
+    }
+
+    /// Shows a scenario's run on a device beside the model's run of the same text.
+    pub fn show_device_run(&mut self, done: DeviceRun) {
+        let (trace, report) = match done.run {
+            Ok(r) => r,
+            Err(e) => {
+                self.editor.note = Some(format!("cannot run on {}: {e}", done.dev));
+                return;
+            }
+        };
+        let mut note = format!("ran {} statements on {}", report.statements, done.dev);
+        if !report.skipped_driver_lines.is_empty() {
+            note.push_str(&format!(
+                "; skipped the driver lines {:?} (a real driver does what it does)",
+                report.skipped_driver_lines
+            ));
+        }
+        self.editor.note = Some(note);
+        let name = format!("{} on {}", self.editor.name(), done.dev);
+        let Some(a) = shown_document(&self.shown, &self.live) else {
+            return;
+        };
+        match Document::from_trace(&name, trace, self.choice) {
             Ok(b) => self.compare = Some(super::compare::Compare::new(a, b)),
             Err(e) => self.compare_error = Some(e.to_string()),
         }
@@ -560,14 +641,23 @@ impl Inspector {
                 });
             self.requests.extend(r.inner);
         }
+        self.poll_device_run(ui.ctx());
         if self.editor.open {
+            let device = self
+                .live
+                .session
+                .as_ref()
+                .and_then(|s| s.device())
+                .map(str::to_owned);
+            let running = self.device_run.is_some();
             let asked = egui::Panel::left("editor")
                 .default_size(420.0)
                 .resizable(true)
-                .show(ui, |ui| self.editor.ui(ui))
+                .show(ui, |ui| self.editor.ui(ui, device.as_deref(), running))
                 .inner;
             match asked {
                 Some(EditorRequest::Open) => self.requests.push(Request::OpenDialog),
+                Some(EditorRequest::RunOnDevice(dev)) => self.run_on_device(dev),
                 Some(EditorRequest::Save { name, text }) => {
                     self.requests.push(Request::SaveScenario { name, text });
                 }

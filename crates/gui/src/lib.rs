@@ -27,7 +27,7 @@ mod why;
 
 pub use document::{Document, LoadError, PolicyChoice};
 pub use editor_panel::{EditError, EditorPanel};
-pub use inspector::Inspector;
+pub use inspector::{DeviceRun, Inspector};
 pub use live::{LiveSession, Log, LogKind, Refresh, Streaming};
 pub use live_panel::{Form, LivePanel, SourceKind};
 pub use loader::{Loaded, Loader};

@@ -129,6 +129,12 @@ pub struct LiveSession {
 }
 
 impl LiveSession {
+    /// The device this session drives, when it drives one (not a recorded program): what
+    /// the scenario editor can run its scenario on too.
+    pub fn device(&self) -> Option<&str> {
+        matches!(self.commands, Commands::Device(_) | Commands::Channel(_)).then_some(&*self.device)
+    }
+
     /// Every event recorded so far.
     pub fn trace(&self) -> &Trace {
         &self.doc.trace

@@ -96,3 +96,51 @@ fn keywords_complete_as_they_are_typed() {
         h.state().editor().text()
     );
 }
+
+/// "Run on device" waits for a device in the Live panel; a run's trace (here vivid's real
+/// run of `traces/clean-session.vb2s` on Linux 6.12, from the corpus) is shown under the
+/// model's run of the same text, compared.
+#[test]
+fn a_run_on_the_device_is_shown_beside_the_models() {
+    let mut h = open_editor();
+    let disabled = |h: &egui_kittest::Harness<'static, vb2scope_gui::Inspector>| {
+        use egui_kittest::kittest::NodeT as _;
+        h.get_by_label("Run on device")
+            .accesskit_node()
+            .is_disabled()
+    };
+    assert!(disabled(&h), "no device open in the Live panel");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let text =
+        std::fs::read_to_string(format!("{root}/traces/clean-session.vb2s")).expect("scenario");
+    h.state_mut()
+        .editor_mut()
+        .set_source("clean-session.vb2s", &text);
+    h.run();
+    let packed = std::fs::read(format!(
+        "{root}/tests/fixtures/corpus/linux-6.12.118+deb12-amd64/scenario-clean-session.jsonl.zst"
+    ))
+    .expect("device run");
+    let bytes = zstd::decode_all(&packed[..]).expect("zstd");
+    let (device, _) = vb2scope_core::format::read_native_bytes(&bytes).expect("trace");
+    h.state_mut().show_device_run(vb2scope_gui::DeviceRun {
+        dev: "vivid-000-vid-cap".into(),
+        run: Ok((device, Default::default())),
+    });
+    h.run();
+    h.get_by_label_contains("ran 0 statements on vivid-000-vid-cap");
+    let c = h.state().comparison().expect("compared");
+    assert_eq!(c.b.name, "clean-session.vb2s on vivid-000-vid-cap");
+    // The scenario's `driver error` is the model's; vivid completed that buffer itself.
+    let result = c
+        .diff
+        .differences
+        .iter()
+        .find(|d| d.aspects.contains(&vb2scope_core::diff::Aspect::Result))
+        .expect("a result that differs");
+    assert_eq!(
+        result.a.as_ref().map(|s| s.result.as_str()),
+        Some("ok, ERROR")
+    );
+    assert_eq!(result.b.as_ref().map(|s| s.result.as_str()), Some("ok"));
+}

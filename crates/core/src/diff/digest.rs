@@ -219,8 +219,9 @@ impl<'t> Builder<'t> {
         };
         let q = QueueKey { dev, ty };
         // A non-blocking DQBUF that found nothing changed nothing: how many a program makes
-        // depends on timing, not on vb2.
-        if cmd == IoctlCmd::Dqbuf && result == Err(Errno::EAGAIN) {
+        // depends on timing, not on vb2. QUERYBUF changes nothing either: whether a program
+        // asks (a device run asks for every offset it maps) is not the buffer's life.
+        if cmd == IoctlCmd::Querybuf || (cmd == IoctlCmd::Dqbuf && result == Err(Errno::EAGAIN)) {
             return;
         }
         let op = match a {
