@@ -757,6 +757,13 @@ impl Inspector {
                 });
             if let Some(c) = &mut self.compare {
                 ui.separator();
+                // B keeps its own centre and takes A's zoom: the two read at one scale.
+                let half = (self.view.t1 - self.view.t0) / 2.0;
+                let mid = (c.view.t0 + c.view.t1) / 2.0;
+                c.view = View {
+                    t0: mid - half,
+                    t1: mid + half,
+                };
                 let b = &c.b;
                 ui.label(RichText::new(format!("B: {} under {}", b.name, b.policy)).strong());
                 if let Some(k) =

@@ -144,3 +144,29 @@ fn a_run_on_the_device_is_shown_beside_the_models() {
     );
     assert_eq!(result.b.as_ref().map(|s| s.result.as_str()), Some("ok"));
 }
+
+/// Typed key by key: a half-typed keyword is an error at its line and column at once, and
+/// the keystroke that completes it puts the new call on the timeline.
+#[test]
+fn typing_shows_the_error_then_the_fix() {
+    let mut h = open_editor();
+    let field = || by().role(egui::accesskit::Role::MultilineTextInput);
+    let before = events(&h);
+    h.get(field()).focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::End);
+    h.run();
+    // The starting text ends with a newline: this types line 13.
+    h.get(field()).type_text("streamof");
+    h.run();
+    h.get_by_label_contains("line 13, column 1: unknown operation \"streamof\"");
+    assert_eq!(events(&h), before, "the last good run stays");
+    h.get(field()).type_text("f");
+    h.run();
+    assert!(h.state().editor().error().is_none());
+    assert!(h.state().editor().text().ends_with("streamoff\nstreamoff"));
+    assert!(
+        events(&h) > before,
+        "the second STREAMOFF is on the timeline"
+    );
+}
