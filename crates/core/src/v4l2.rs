@@ -276,6 +276,22 @@ pub enum MemopKind {
 }
 
 impl MemopKind {
+    /// Memops that make or undo a buffer's memory (alloc, pin, attach, map and their undoing),
+    /// not the cache syncs of every frame nor the references of mmaps and exports.
+    pub fn is_lifecycle(self) -> bool {
+        matches!(
+            self,
+            MemopKind::Alloc
+                | MemopKind::Put
+                | MemopKind::GetUserptr
+                | MemopKind::PutUserptr
+                | MemopKind::AttachDmabuf
+                | MemopKind::DetachDmabuf
+                | MemopKind::MapDmabuf
+                | MemopKind::UnmapDmabuf
+        )
+    }
+
     /// The memop an allocator event names (`vmalloc_alloc`, `dc_map_dmabuf`, `sg_put`…: vb2's
     /// `vb2_<allocator>_<memop>` functions, as vb2scope's kprobes name them); the allocator
     /// prefix does not matter.

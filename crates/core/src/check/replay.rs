@@ -64,20 +64,6 @@ fn releases(k: MemopKind) -> bool {
     )
 }
 
-fn lifecycle(k: MemopKind) -> bool {
-    matches!(
-        k,
-        MemopKind::Alloc
-            | MemopKind::Put
-            | MemopKind::GetUserptr
-            | MemopKind::PutUserptr
-            | MemopKind::AttachDmabuf
-            | MemopKind::DetachDmabuf
-            | MemopKind::MapDmabuf
-            | MemopKind::UnmapDmabuf
-    )
-}
-
 /// What a failed call took and gave back again (an attach undone when the map fails): the
 /// call left nothing behind, and the model predicts nothing for it.
 fn undone_dropped(mut group: Vec<Memop>) -> Vec<Memop> {
@@ -555,7 +541,7 @@ impl<'t> Replayer<'t> {
                 } if n.origin() == Origin::Observed => {
                     let m = (QueueKey { dev, ty }, index, plane, kind);
                     out.memops.push(m);
-                    if lifecycle(kind) {
+                    if kind.is_lifecycle() {
                         out.group.push(m);
                     }
                 }
@@ -880,7 +866,7 @@ impl<'t> Replayer<'t> {
 
     fn compare_memops(&mut self, mut observed: Vec<(QueueKey, u32, u8, MemopKind)>) {
         self.stats.observed_memops += observed.len() as u32;
-        for m in self.model.fx.memops().filter(|m| lifecycle(m.kind)) {
+        for m in self.model.fx.memops().filter(|m| m.kind.is_lifecycle()) {
             match observed
                 .iter()
                 .position(|o| *o == (m.queue, m.index, m.plane, m.kind))

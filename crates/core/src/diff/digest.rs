@@ -62,21 +62,6 @@ pub struct Digest {
     pub lanes: Vec<Lane>,
 }
 
-/// Memops that make or undo a buffer's memory (not the cache syncs of every frame).
-fn lifecycle(k: MemopKind) -> bool {
-    matches!(
-        k,
-        MemopKind::Alloc
-            | MemopKind::Put
-            | MemopKind::GetUserptr
-            | MemopKind::PutUserptr
-            | MemopKind::AttachDmabuf
-            | MemopKind::DetachDmabuf
-            | MemopKind::MapDmabuf
-            | MemopKind::UnmapDmabuf
-    )
-}
-
 /// The digest of `trace` replayed under `policy`; `report` is that replay's (its findings
 /// are put on the calls they were found at).
 pub fn digest(trace: &Trace, policy: Policy, report: &CheckReport) -> Digest {
@@ -148,7 +133,7 @@ impl<'t> Builder<'t> {
                 index,
                 plane,
                 ..
-            } if e.origin() == Origin::Observed && e.within() && lifecycle(kind) => {
+            } if e.origin() == Origin::Observed && e.within() && kind.is_lifecycle() => {
                 self.observed_memop(model, dev, kind, index, plane);
             }
             Body::Open { dev, .. } if self.devices.contains_key(&dev) => {
@@ -353,7 +338,7 @@ impl<'t> Builder<'t> {
         let memops = model
             .fx
             .memops()
-            .filter(|m| lifecycle(m.kind))
+            .filter(|m| m.kind.is_lifecycle())
             .map(|m| memop_text(m.kind, m.index, m.plane))
             .collect();
         let state = match target {
@@ -489,7 +474,7 @@ impl<'t> Builder<'t> {
 }
 
 fn has_memops(model: &Model) -> bool {
-    model.fx.memops().any(|m| lifecycle(m.kind))
+    model.fx.memops().any(|m| m.kind.is_lifecycle())
 }
 
 fn fd_out(a: Option<&IoctlArg>) -> i32 {
