@@ -217,9 +217,9 @@ impl<'t> Builder<'t> {
                 format!("{} index {index} count {count}", cmd.name())
             }
             Some(IoctlArg::Expbuf { plane, .. }) => format!("{} plane {plane}", cmd.name()),
-            Some(IoctlArg::Buffer(b)) if cmd == IoctlCmd::Dqbuf => {
-                format!("{} {}", cmd.name(), b.memory.map_or("", Memory::as_str))
-            }
+            // What DQBUF returns is the kernel's: the buffer (its lane), its flags; a failed
+            // one may come back without even the memory type.
+            Some(IoctlArg::Buffer(_)) if cmd == IoctlCmd::Dqbuf => cmd.name().to_owned(),
             Some(IoctlArg::Buffer(b)) => self.buffer_op(cmd, b, model),
             _ => cmd.name().to_owned(),
         };
@@ -255,7 +255,8 @@ impl<'t> Builder<'t> {
         self.push(key, ev, e, op, res, model, Some((q, index)));
     }
 
-    /// `QBUF 2 DMABUF dmabuf#1`: the buffer and, by role, the memory the call names.
+    /// `VIDIOC_QBUF DMABUF dmabuf#1`: the call and, by role, the memory it names (the buffer
+    /// is the lane).
     fn buffer_op(&mut self, cmd: IoctlCmd, b: &crate::trace::V4l2Buffer, model: &Model) -> String {
         let mut op = cmd.name().to_owned();
         let Some(memory) = b.memory else {
