@@ -102,6 +102,7 @@ impl Inspector {
     /// Opens `bytes` named `name` (a trace, or a scenario when the name ends in `.vb2s`).
     pub fn open(name: &str, bytes: &[u8], choice: PolicyChoice) -> Inspector {
         let mut i = Inspector::empty(choice);
+        i.offer_lesson(name, bytes);
         i.show_result(Document::load(name, bytes, choice));
         i
     }
@@ -437,6 +438,7 @@ impl Inspector {
         {
             self.editor.set_source(&name, text);
         }
+        self.offer_lesson(&name, &bytes);
         self.loading = Some(Loader::spawn(name, bytes, self.choice));
     }
 
@@ -592,6 +594,15 @@ impl Inspector {
                 }
                 Action::NextDifference(n) => self.step_difference(n),
             }
+        }
+    }
+
+    /// A scenario that narrates its steps opens with its lesson beside it.
+    fn offer_lesson(&mut self, name: &str, bytes: &[u8]) {
+        if name.ends_with(".vb2s")
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            self.lesson.offer(name, text);
         }
     }
 

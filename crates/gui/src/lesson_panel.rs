@@ -51,9 +51,18 @@ impl LessonPanel {
     pub fn start(&mut self, k: usize) -> Option<(String, &'static str)> {
         let &(file, text) = LESSONS.get(k)?;
         let name = format!("lessons/{file}");
-        self.open = Some((name.clone(), Lesson::parse(text)));
-        self.shown_step = None;
+        self.offer(&name, text);
         Some((name, text))
+    }
+
+    /// Follows the scenario `name` as a lesson when its text narrates steps (`##` lines): a
+    /// lesson opened as a file reads as one from Help → Lessons.
+    pub fn offer(&mut self, name: &str, text: &str) {
+        let lesson = Lesson::parse(text);
+        if !lesson.steps.is_empty() {
+            self.open = Some((name.to_owned(), lesson));
+            self.shown_step = None;
+        }
     }
 
     /// Whether the panel belongs beside `d` (the lesson's own scenario is shown).

@@ -53,3 +53,28 @@ fn a_lesson_opens_from_the_help_menu_and_follows_the_steps() {
     h.run();
     assert_eq!(h.query_all_by_label("Lesson").count(), 0);
 }
+
+/// A lesson opened as a file (`vb2scope traces/lessons/….vb2s`) shows its narration too.
+#[test]
+fn a_lesson_opened_as_a_file_is_followed() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../traces/lessons/02-mmap-life.vb2s"
+    );
+    let bytes = std::fs::read(path).expect("lesson");
+    let i = vb2scope_gui::Inspector::open("02-mmap-life.vb2s", &bytes, PolicyChoice::Auto);
+    let mut h = harness(i);
+    h.run();
+    h.get_by_label("Lesson");
+    h.get_by_label_contains("MMAP life");
+    // A plain scenario has no lesson.
+    let plain = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../traces/clean-session.vb2s"
+    ))
+    .expect("scenario");
+    let i = vb2scope_gui::Inspector::open("clean-session.vb2s", &plain, PolicyChoice::Auto);
+    let mut h = harness(i);
+    h.run();
+    assert_eq!(h.query_all_by_label("Lesson").count(), 0);
+}
