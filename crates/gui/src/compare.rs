@@ -50,6 +50,14 @@ impl Compare {
         self.selected()?.b.as_ref().map(|s| s.event)
     }
 
+    /// The lane, in A's timeline (`b`: B's), of the buffer the selected difference is about.
+    pub fn lane(&self, tl: &Timeline, b: bool) -> Option<usize> {
+        let d = self.selected()?;
+        let step = if b { d.b.as_ref() } else { d.a.as_ref() };
+        let (q, i) = step?.buffer?;
+        tl.lanes.iter().position(|l| l.queue == q && l.index == i)
+    }
+
     /// Moves `delta` differences on (wrapping), from none to the first.
     pub fn step(&mut self, delta: i64) {
         let n = self.diff.differences.len() as i64;

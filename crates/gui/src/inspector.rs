@@ -300,9 +300,8 @@ impl Inspector {
     pub fn step_difference(&mut self, delta: i64) {
         let Some(c) = &mut self.compare else { return };
         c.step(delta);
-        let a = c.a_event();
-        if let (Some(e), Some(d)) = (a, shown_document(&self.shown, &self.live)) {
-            self.selection.go_to(d, &mut self.view, e);
+        if let (Some(c), Some(d)) = (&self.compare, shown_document(&self.shown, &self.live)) {
+            follow_difference(&mut self.selection, &mut self.view, d, c);
         }
     }
 
@@ -713,8 +712,8 @@ impl Inspector {
                 clicked
             })
             .inner;
-        if compare_moved && let Some(e) = self.compare.as_ref().and_then(|c| c.a_event()) {
-            self.selection.go_to(d, &mut self.view, e);
+        if compare_moved && let Some(c) = &self.compare {
+            follow_difference(&mut self.selection, &mut self.view, d, c);
         }
         // What a panel picked shows in the panels drawn after it, this frame.
         if let Some(k) = clicked {
@@ -784,6 +783,7 @@ impl Inspector {
                 }
                 let tb_b = b.time_base(self.origin);
                 let cursor_b = c.b_event();
+                let lane_b = c.lane(b.timeline(), true);
                 egui::ScrollArea::vertical()
                     .id_salt("timeline-b")
                     .show(ui, |ui| {
@@ -792,7 +792,7 @@ impl Inspector {
                             ui,
                             b.timeline(),
                             &mut c.view,
-                            (cursor_b, None),
+                            (cursor_b, lane_b),
                             &tb_b,
                             &timeline_view::Extras {
                                 dmabufs: b.dmabuf_lanes(),
@@ -808,9 +808,7 @@ impl Inspector {
         {
             c.at = Some(k);
             c.step(0);
-            if let Some(e) = c.a_event() {
-                self.selection.go_to(d, &mut self.view, e);
-            }
+            follow_difference(&mut self.selection, &mut self.view, d, c);
         }
         if self.show_help {
             toolbar::help(ui);
@@ -833,6 +831,19 @@ impl Inspector {
             }
         });
     }
+}
+
+/// Puts A's step cursor on the call of the difference selected, and its lane selected.
+fn follow_difference(
+    s: &mut Selection,
+    view: &mut View,
+    d: &Document,
+    c: &super::compare::Compare,
+) {
+    if let Some(e) = c.a_event() {
+        s.go_to(d, view, e);
+    }
+    s.lane = c.lane(d.timeline(), false).or(s.lane);
 }
 
 /// The document shown: a loaded one, or the live session's recording.

@@ -50,6 +50,8 @@ fn one_trace_under_two_policies_side_by_side() {
         "A's cursor on it"
     );
     assert_eq!(c.b_event(), Some(a_event), "one trace: the same call on B");
+    // Its buffer's lane is selected: buffer 0 of the capture queue, the first lane.
+    assert_eq!(h.state().selection().lane, Some(0));
 
     h.snapshot("compare_policies");
     // N moves on; Shift+N back.

@@ -44,6 +44,10 @@ pub struct Step {
     pub state: String,
     /// The rules broken at the call, with their severity under the trace's policy.
     pub findings: Vec<String>,
+    /// The buffer the call acted on, by its own trace's queue key (for a view to find its
+    /// lane); not compared: the key numbers the trace's devices.
+    #[serde(skip)]
+    pub buffer: Option<(QueueKey, u32)>,
 }
 
 /// One lane of a digest.
@@ -365,6 +369,7 @@ impl<'t> Builder<'t> {
             memops_observed: false,
             state,
             findings: Vec::new(),
+            buffer: target.and_then(|(q, i)| Some((q, i?))),
         });
         let at = (l, lane.steps.len() - 1);
         self.step_at.insert(ev, at);
