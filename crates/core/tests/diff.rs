@@ -157,3 +157,38 @@ fn the_corpus_across_kernels() {
     }
     insta::assert_snapshot!(table);
 }
+
+/// Regression: a failed DQBUF recorded without its memory type (vivid's answer to a DQBUF
+/// after STREAMOFF, as a device run records it) made the call differ from the model's same
+/// call. What DQBUF returns is the kernel's; the call is the call alone.
+#[test]
+fn a_dqbuf_without_its_memory_type_is_the_same_call() {
+    use vb2scope_core::trace::{Body, IoctlArg, IoctlCmd};
+    let text = std::fs::read_to_string(repo().join("traces/lessons/05-streamoff-returns.vb2s"))
+        .expect("lesson");
+    let sc = vb2scope_core::scenario::parse("05.vb2s", &text).expect("parses");
+    let model = vb2scope_core::scenario::run(&sc, Policy::MODERN).expect("runs");
+    let mut device = model.clone();
+    let mut stripped = 0;
+    for e in &model.events {
+        if let Body::Ioctl {
+            cmd: IoctlCmd::Dqbuf,
+            result: Err(_),
+            arg,
+            ..
+        } = e.body
+            && let Some(IoctlArg::Buffer(mut b)) = model.arg(arg).cloned()
+        {
+            b.memory = None;
+            device.set_arg(arg, IoctlArg::Buffer(b));
+            stripped += 1;
+        }
+    }
+    assert!(stripped > 0, "the lesson has a failed DQBUF");
+    let digest_of = |t: &vb2scope_core::trace::Trace| {
+        let r = vb2scope_core::check::check_trace(t, Policy::MODERN);
+        digest(t, Policy::MODERN, &r)
+    };
+    let c = compare(&digest_of(&model), &digest_of(&device));
+    assert!(c.same(), "{:?}", c.differences);
+}
