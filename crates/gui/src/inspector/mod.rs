@@ -4,7 +4,6 @@
 use egui::{RichText, Ui};
 
 use super::document::{Document, LoadError, PolicyChoice};
-use super::editor_panel::EditorRequest;
 use super::events_panel::EventFilter;
 use super::explain_panel::ExplainPanel;
 use super::live_panel::LivePanel;
@@ -14,6 +13,11 @@ use super::timeline_view::{self, View};
 use super::toolbar::{self, Action};
 use super::{BIG_TRACE, Request, findings_panel, live};
 use vb2scope_core::time::Origin;
+
+mod comparing;
+mod editing;
+
+pub use editing::DeviceRun;
 
 /// What the central area shows.
 #[derive(Debug)]
@@ -25,13 +29,6 @@ enum Shown {
     Live,
     /// Why the input could not be shown.
     Failed(LoadError),
-}
-
-/// A scenario's run on a device: the device, and the trace recorded with what the run
-/// skipped, or why it could not run.
-pub struct DeviceRun {
-    pub dev: String,
-    pub run: Result<(vb2scope_core::trace::Trace, vb2scope_device::ScenarioReport), String>,
 }
 
 /// Everything the window shows.
@@ -185,170 +182,6 @@ impl Inspector {
     pub fn live_mut(&mut self) -> &mut LivePanel {
         &mut self.live
     }
-    /// The comparison shown, if any.
-    pub fn comparison(&self) -> Option<&super::compare::Compare> {
-        self.compare.as_ref()
-    }
-    pub fn compare_error(&self) -> Option<&str> {
-        self.compare_error.as_deref()
-    }
-
-    /// Compares the document shown with `bytes` (a trace or a scenario named `name`), judged
-    /// under the same policy choice.
-    pub fn compare_with(&mut self, name: &str, bytes: &[u8]) {
-        self.compare_error = None;
-        let Some(a) = shown_document(&self.shown, &self.live) else {
-            self.compare_error = Some("open a trace first, then compare another with it".into());
-            return;
-        };
-        match Document::load(name, bytes, self.choice) {
-            Ok(b) => self.compare = Some(super::compare::Compare::new(a, b)),
-            Err(e) => self.compare_error = Some(e.to_string()),
-        }
-    }
-
-    /// Plays the editor's scenario on `dev` on a thread; its run is compared with the model's
-    /// when it ends ([`Inspector::poll_device_run`]).
-    fn run_on_device(&mut self, dev: String) {
-        let name = self.editor.name().to_owned();
-        let text = self.editor.text().to_owned();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("scenario-on-device".into())
-            .spawn(move || {
-                let run = vb2scope_core::scenario::parse(&name, &text)
-                    .map_err(|e| e.to_string())
-                    .and_then(|sc| {
-                        let stop = std::sync::atomic::AtomicBool::new(false);
-                        let source = vb2scope_device::DmabufSource::default();
-                        vb2scope_device::scenario_trace(&dev, &sc, source, &stop)
-                            .map_err(|e| e.to_string())
-                    });
-                let _ = tx.send(DeviceRun { dev, run });
-            });
-        match spawned {
-            Ok(_) => self.device_run = Some(rx),
-            Err(e) => self.editor.note = Some(format!("cannot run on the device: {e}")),
-        }
-    }
-
-    /// Takes a device run's result once it is there: the model's run (A) above the device's (B).
-    fn poll_device_run(&mut self, ctx: &egui::Context) {
-        let Some(rx) = &self.device_run else { return };
-        let done = match rx.try_recv() {
-            Ok(d) => d,
-            Err(std::sync::mpsc::TryRecvError::Empty) => {
-                ctx.request_repaint_after(std::time::Duration::from_millis(100));
-                return;
-            }
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                self.device_run = None;
-                self.editor.note = Some("the run on the device stopped without an answer".into());
-                return;
-            }
-        };
-        self.device_run = None;
-        self.show_device_run(done);
-    }
-
-    /// Shows a scenario's run on a device beside the model's run of the same text.
-    pub fn show_device_run(&mut self, done: DeviceRun) {
-        let (trace, report) = match done.run {
-            Ok(r) => r,
-            Err(e) => {
-                self.editor.note = Some(format!("cannot run on {}: {e}", done.dev));
-                return;
-            }
-        };
-        let mut note = format!("ran {} statements on {}", report.statements, done.dev);
-        if !report.skipped_driver_lines.is_empty() {
-            note.push_str(&format!(
-                "; skipped the driver lines {:?} (a real driver does what it does)",
-                report.skipped_driver_lines
-            ));
-        }
-        self.editor.note = Some(note);
-        let name = format!("{} on {}", self.editor.name(), done.dev);
-        let Some(a) = shown_document(&self.shown, &self.live) else {
-            return;
-        };
-        match Document::from_trace(&name, trace, self.choice) {
-            Ok(b) => self.compare = Some(super::compare::Compare::new(a, b)),
-            Err(e) => self.compare_error = Some(e.to_string()),
-        }
-    }
-
-    /// Says why a comparison could not be made (the program could not read the file).
-    pub fn compare_failed(&mut self, why: String) {
-        self.compare_error = Some(why);
-    }
-
-    /// Compares the document shown with itself judged under `choice`.
-    pub fn compare_policy(&mut self, choice: PolicyChoice) {
-        self.compare_error = None;
-        let Some(a) = shown_document(&self.shown, &self.live) else {
-            return;
-        };
-        let mut b = a.clone();
-        match b.set_policy(choice) {
-            Ok(()) => self.compare = Some(super::compare::Compare::new(a, b)),
-            Err(e) => self.compare_error = Some(e.to_string()),
-        }
-    }
-
-    /// Moves to the next (`delta` 1) or previous (-1) difference, on both sides.
-    pub fn step_difference(&mut self, delta: i64) {
-        let Some(c) = &mut self.compare else { return };
-        c.step(delta);
-        if let (Some(c), Some(d)) = (&self.compare, shown_document(&self.shown, &self.live)) {
-            follow_difference(&mut self.selection, &mut self.view, d, c);
-        }
-    }
-
-    pub fn editor(&self) -> &super::editor_panel::EditorPanel {
-        &self.editor
-    }
-    pub fn editor_mut(&mut self) -> &mut super::editor_panel::EditorPanel {
-        &mut self.editor
-    }
-
-    /// Evaluates the editor's text as it stands: the document shown becomes its run (the
-    /// cursor kept where it still is); a text that does not parse keeps the last good run
-    /// shown and the error beside the text.
-    fn evaluate_editor(&mut self) {
-        use super::editor_panel::EditError;
-        use vb2scope_core::analysis::AnalysisError;
-        let started = std::time::Instant::now();
-        let name = self.editor.name().to_owned();
-        let loaded = Document::load(&name, self.editor.text().as_bytes(), self.choice);
-        let first = !matches!(&self.shown, Shown::Document(d) if d.name == name);
-        let error = match loaded {
-            Ok(d) => {
-                if first {
-                    self.view = View::fit(d.timeline());
-                }
-                let n = d.trace.events.len() as u32;
-                self.selection.cursor = self.selection.cursor.filter(|&c| c < n);
-                self.selection.finding = None;
-                self.policy_error = None;
-                self.compare = None;
-                self.shown = Shown::Document(Box::new(d));
-                None
-            }
-            Err(LoadError::Analysis(AnalysisError::Scenario(e))) => Some(EditError {
-                line: e.line,
-                col: e.col,
-                message: e.message,
-            }),
-            Err(e) => Some(EditError {
-                line: 0,
-                col: 0,
-                message: e.to_string(),
-            }),
-        };
-        self.editor.evaluated(error, started);
-    }
-
     /// Shows a new load's result: a new document starts with a fitted view and no
     /// selection. A live session records on; the window shows the file.
     fn show_result(&mut self, result: Result<Document, LoadError>) {
@@ -651,34 +484,7 @@ impl Inspector {
                 });
             self.requests.extend(r.inner);
         }
-        self.poll_device_run(ui.ctx());
-        if self.editor.open {
-            let device = self
-                .live
-                .session
-                .as_ref()
-                .and_then(|s| s.device())
-                .map(str::to_owned);
-            let running = self.device_run.is_some();
-            let asked = egui::Panel::left("editor")
-                .default_size(420.0)
-                .resizable(true)
-                .show(ui, |ui| self.editor.ui(ui, device.as_deref(), running))
-                .inner;
-            match asked {
-                Some(EditorRequest::Open) => self.requests.push(Request::OpenDialog),
-                Some(EditorRequest::RunOnDevice(dev)) => self.run_on_device(dev),
-                Some(EditorRequest::Save { name, text }) => {
-                    self.requests.push(Request::SaveScenario { name, text });
-                }
-                None => {}
-            }
-            if self.editor.changed() {
-                self.evaluate_editor();
-                // The panels drawn before it show the new run next frame.
-                ui.ctx().request_repaint();
-            }
-        }
+        self.editor_ui(ui);
         let Some(d) = shown_document(&self.shown, &self.live) else {
             self.nothing_to_show(ui);
             return;
@@ -713,7 +519,7 @@ impl Inspector {
             })
             .inner;
         if compare_moved && let Some(c) = &self.compare {
-            follow_difference(&mut self.selection, &mut self.view, d, c);
+            comparing::follow_difference(&mut self.selection, &mut self.view, d, c);
         }
         // What a panel picked shows in the panels drawn after it, this frame.
         if let Some(k) = clicked {
@@ -728,79 +534,26 @@ impl Inspector {
             self.selection.go_to(d, &mut self.view, c);
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(c) = &self.compare {
+                pending_difference = comparing::header(ui, d, &self.view, c, false);
+            } else {
+                self.minimap.show(ui, d.timeline(), &mut self.view, &tb);
+            }
             let half = self
                 .compare
                 .as_ref()
                 .map(|_| ui.available_height() / 2.0 - 30.0);
-            if let Some(c) = &self.compare {
-                ui.label(RichText::new(format!("A: {} under {}", d.name, d.policy)).strong());
-                if let Some(k) =
-                    super::compare::strip(ui, d.timeline(), &self.view, &c.diff, c.at, false)
-                {
-                    pending_difference = Some(k);
-                }
-            } else {
-                self.minimap.show(ui, d.timeline(), &mut self.view, &tb);
-            }
-            egui::ScrollArea::vertical()
-                .id_salt("timeline-a")
-                .max_height(half.unwrap_or(f32::INFINITY))
-                .show(ui, |ui| {
-                    let s = &mut self.selection;
-                    let p = timeline_view::show_at(
-                        ui,
-                        d.timeline(),
-                        &mut self.view,
-                        (s.cursor, s.lane),
-                        &tb,
-                        &timeline_view::Extras {
-                            dmabufs: d.dmabuf_lanes(),
-                            findings: d.lane_findings(),
-                        },
-                        &mut self.lit_dmabuf,
-                    );
-                    if p.event.is_some() {
-                        s.cursor = p.event;
-                        s.lane = p.lane;
-                        s.finding = None;
-                    }
-                });
+            timeline_a(
+                ui,
+                d,
+                (&mut self.view, &mut self.selection),
+                &tb,
+                &mut self.lit_dmabuf,
+                half,
+            );
             if let Some(c) = &mut self.compare {
                 ui.separator();
-                // B keeps its own centre and takes A's zoom: the two read at one scale.
-                let half = (self.view.t1 - self.view.t0) / 2.0;
-                let mid = (c.view.t0 + c.view.t1) / 2.0;
-                c.view = View {
-                    t0: mid - half,
-                    t1: mid + half,
-                };
-                let b = &c.b;
-                ui.label(RichText::new(format!("B: {} under {}", b.name, b.policy)).strong());
-                if let Some(k) =
-                    super::compare::strip(ui, b.timeline(), &c.view, &c.diff, c.at, true)
-                {
-                    pending_difference = Some(k);
-                }
-                let tb_b = b.time_base(self.origin);
-                let cursor_b = c.b_event();
-                let lane_b = c.lane(b.timeline(), true);
-                egui::ScrollArea::vertical()
-                    .id_salt("timeline-b")
-                    .show(ui, |ui| {
-                        let mut lit = None;
-                        timeline_view::show_at(
-                            ui,
-                            b.timeline(),
-                            &mut c.view,
-                            (cursor_b, lane_b),
-                            &tb_b,
-                            &timeline_view::Extras {
-                                dmabufs: b.dmabuf_lanes(),
-                                findings: b.lane_findings(),
-                            },
-                            &mut lit,
-                        );
-                    });
+                pending_difference = c.show_b(ui, &self.view, self.origin).or(pending_difference);
             }
         });
         if let Some(k) = pending_difference
@@ -808,7 +561,7 @@ impl Inspector {
         {
             c.at = Some(k);
             c.step(0);
-            follow_difference(&mut self.selection, &mut self.view, d, c);
+            comparing::follow_difference(&mut self.selection, &mut self.view, d, c);
         }
         if self.show_help {
             toolbar::help(ui);
@@ -833,17 +586,38 @@ impl Inspector {
     }
 }
 
-/// Puts A's step cursor on the call of the difference selected, and its lane selected.
-fn follow_difference(
-    s: &mut Selection,
-    view: &mut View,
+/// The document's timeline, under the step cursor; a click moves the cursor and the lane.
+/// `max_height`: the share of the area it takes when another timeline is under it.
+fn timeline_a(
+    ui: &mut Ui,
     d: &Document,
-    c: &super::compare::Compare,
+    (view, s): (&mut View, &mut Selection),
+    tb: &vb2scope_core::time::TimeBase,
+    lit: &mut Option<vb2scope_core::model::DmabufId>,
+    max_height: Option<f32>,
 ) {
-    if let Some(e) = c.a_event() {
-        s.go_to(d, view, e);
-    }
-    s.lane = c.lane(d.timeline(), false).or(s.lane);
+    egui::ScrollArea::vertical()
+        .id_salt("timeline-a")
+        .max_height(max_height.unwrap_or(f32::INFINITY))
+        .show(ui, |ui| {
+            let p = timeline_view::show_at(
+                ui,
+                d.timeline(),
+                view,
+                (s.cursor, s.lane),
+                tb,
+                &timeline_view::Extras {
+                    dmabufs: d.dmabuf_lanes(),
+                    findings: d.lane_findings(),
+                },
+                lit,
+            );
+            if p.event.is_some() {
+                s.cursor = p.event;
+                s.lane = p.lane;
+                s.finding = None;
+            }
+        });
 }
 
 /// The document shown: a loaded one, or the live session's recording.
