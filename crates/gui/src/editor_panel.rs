@@ -233,15 +233,9 @@ impl EditorPanel {
 
     /// Completes the word before the caret (`caret`, in chars) with verb `v`.
     fn accept(&mut self, ui: &Ui, id: egui::Id, caret: usize, v: &str) {
-        let Some(at) = byte_of_char(&self.text, caret) else {
+        let Some((at, typed)) = typed_before(&self.text, caret) else {
             return;
         };
-        let line_start = self
-            .text
-            .get(..at)
-            .and_then(|s| s.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        let typed = self.text.get(line_start..at).unwrap_or("").trim_start();
         let rest = v.get(typed.len()..).unwrap_or("");
         self.text.insert_str(at, rest);
         self.text.insert(at + rest.len(), ' ');
@@ -261,17 +255,22 @@ fn byte_of_char(text: &str, c: usize) -> Option<usize> {
         .nth(c)
 }
 
-/// The verbs completing the first word of the caret's line, while the caret ends it.
-fn completions(text: &str, caret: usize) -> Vec<&'static str> {
-    let Some(at) = byte_of_char(text, caret) else {
-        return Vec::new();
-    };
+/// Where char `caret` of `text` is (in bytes), and what its line holds before it, leading
+/// blanks left out.
+fn typed_before(text: &str, caret: usize) -> Option<(usize, &str)> {
+    let at = byte_of_char(text, caret)?;
     let line_start = text
         .get(..at)
         .and_then(|s| s.rfind('\n'))
         .map_or(0, |i| i + 1);
-    let typed = text.get(line_start..at).unwrap_or("");
-    let word = typed.trim_start();
+    Some((at, text.get(line_start..at).unwrap_or("").trim_start()))
+}
+
+/// The verbs completing the first word of the caret's line, while the caret ends it.
+fn completions(text: &str, caret: usize) -> Vec<&'static str> {
+    let Some((at, word)) = typed_before(text, caret) else {
+        return Vec::new();
+    };
     let at_word_end = text
         .get(at..)
         .and_then(|r| r.chars().next())

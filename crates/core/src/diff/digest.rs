@@ -114,14 +114,13 @@ impl<'t> Builder<'t> {
             return;
         };
         let ev = i as u32;
-        // The replay follows fds itself; the digest needs the device before a close.
-        let dev_before = match e.body {
-            Body::Close { fd } | Body::Mmap { fd, .. } => Some(self.fds.dev(fd)),
-            _ => None,
-        };
-        let was_video = match e.body {
-            Body::Close { fd } | Body::Mmap { fd, .. } => self.fds.is_open(fd),
-            _ => false,
+        // The replay follows fds itself; the digest needs the device before a close, and
+        // whether the fd was a video node's.
+        let (dev_before, was_video) = match e.body {
+            Body::Close { fd } | Body::Mmap { fd, .. } => {
+                (Some(self.fds.dev(fd)), self.fds.is_open(fd))
+            }
+            _ => (None, false),
         };
         self.fds.follow(&e.body);
         match e.body {
